@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The catalogue of log messages that say somebody is knocking on TCP/179, and their parsers.
+
+Each message type has a literal keyword (found with bytes.find over the raw file, which is what
+makes the scan fast) and a parser that turns one decoded line into a Finding, NOT_BGP (a message
+of that type about something else: LDP, another port, an accepted packet) or None (the line has
+the keyword but not the shape: truncated, garbled, or an unknown variant).
+
+No library parses these lines: ntc-templates has no JunOS log templates and its IOS template
+only frames `show logging`; napalm-logs and genieparser do not cover BADAUTH/ACL/BIRD/FRR.
+The shapes come from real lines (tests/unit/fixtures/log_samples.txt says where each is from).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+from collections import namedtuple
+
+UNCONFIGURED = "unconfigured_neighbor"
+MD5_UNEXPECTED = "md5_unexpected"
+MD5_MISMATCH = "md5_mismatch"
+FIREWALL_DROP = "firewall_drop_bgp"
+PEER_AS_MISMATCH = "peer_as_mismatch"
+KINDS = (UNCONFIGURED, MD5_UNEXPECTED, MD5_MISMATCH, FIREWALL_DROP, PEER_AS_MISMATCH)
+
+PLATFORMS = ("junos", "ios", "frr", "bird")
+BGP_PORT = 179
+
+# address: canonical text; port: the remote end's TCP port when the line gives it;
+# interface: where the packet came in, when the line says; peer_as: the AS a peer claimed.
+Finding = namedtuple("Finding", "kind address port interface peer_as")
+NOT_BGP = "not_bgp"
+
+_ADDR = r"[0-9A-Fa-f:.]+"
+
+
+def canonical_address(text):
+    """Canonical text form of an IPv4/IPv6 address, with any %zone split off; None if it is not one."""
+    address, _, zone = text.partition("%")
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return None, None
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 from a dual-stack socket
+        parsed = parsed.ipv4_mapped
+    return str(parsed), zone or None
+
+
+def _finding(kind, address_text, port, interface=None, peer_as=None):
+    address, zone = canonical_address(address_text)
+    if address is None:
+        return None
+    return Finding(kind, address, int(port) if port is not None else None, interface or zone, peer_as)
+
+
+def _remote_port(src_port, dst_port):
+    """The remote end's port when one of the two is 179, else None (then it is not BGP)."""
+    if dst_port == BGP_PORT:
+        return src_port
+    if src_port == BGP_PORT:
+        return BGP_PORT
+    return None
+
+
+# --- Juniper JunOS ------------------------------------------------------------------------------
+
+# Three shapes: short; NOTIFICATION (6/5 Connection Rejected); RFC 5424 with "%DAEMON-4:".
+_JUNOS_UNCONFIGURED = re.compile(
+    r"bgp_listen_accept(?::\d+)?: (?:%[A-Z]+-\d+: )?"
+    r"(?:NOTIFICATION sent to \S+ \(proto\): code 6 \(Cease\) subcode 5 \(Connection Rejected\), Reason: )?"
+    r"Connection attempt from unconfigured neighbor: (?P<addr>\S+?)\+(?P<port>\d+)\b")
+
+
+def parse_junos_unconfigured(line):
+    match = _JUNOS_UNCONFIGURED.search(line)
+    return match and _finding(UNCONFIGURED, match.group("addr"), match.group("port"))
+
+
+# IPv6 and port are joined with ":" and no brackets: the greedy address backtracks to the last ":".
+_JUNOS_TCP_AUTH = re.compile(
+    r"tcp_auth_ok: Packet from (?P<addr>" + _ADDR + r"):(?P<port>\d+) "
+    r"(?P<what>unexpectedly has|missing|wrong) (?:MD5|AUTH) digest")
+
+
+def parse_junos_tcp_auth(line):
+    match = _JUNOS_TCP_AUTH.search(line)
+    if not match:
+        return None
+    # "unexpectedly has": the peer signs and we hold no key for it -> not configured here.
+    kind = MD5_UNEXPECTED if match.group("what") == "unexpectedly has" else MD5_MISMATCH
+    return _finding(kind, match.group("addr"), match.group("port"))
+
+
+_JUNOS_PEER_AS = re.compile(
+    r"bgp_pp_recv(?::\d+)?: NOTIFICATION sent to (?P<addr>\S+?)\+(?P<port>\d+) \(proto\): "
+    r"code 2 \(Open Message Error\) subcode 2 \(bad peer AS number\)"
+    r"(?:.*? from AS (?P<asn>\d+))?(?:.*? in [^(\s]*\((?P<ifl>[^)\s]+)\))?")
+
+
+def parse_junos_peer_as(line):
+    match = _JUNOS_PEER_AS.search(line)
+    if not match:
+        return None
+    asn = match.group("asn")
+    return _finding(PEER_AS_MISMATCH, match.group("addr"), match.group("port"), match.group("ifl"),
+                    int(asn) if asn else None)
+
+
+_JUNOS_FW = re.compile(r"PFE_FW_SYSLOG_\w+: FW: (?P<fields>.*?)\s*\((?P<packets>\d+) packets?\)")
+_PROTOCOL_TCP = ("tcp", "6")
+
+
+def parse_junos_firewall_syslog(line):
+    """`then syslog` lines: "FW: <ifl> <A|D|R> [<mac> -> <mac>] <proto> <src> <dst> <sport> <dport> (<n> packets)".
+
+    Fields are read as tokens because whitespace is irregular and bridge filters add MACs; the
+    IPv6 variants (PFE_FW_SYSLOG_IP6_*) may add SA/DA keywords, which are skipped.
+    """
+    match = _JUNOS_FW.search(line)
+    if not match:
+        return None
+    tokens = match.group("fields").split()
+    if len(tokens) < 2:
+        return None
+    interface, action = tokens[0], tokens[1]
+    rest = tokens[2:]
+    proto_at = next((i for i, tok in enumerate(rest) if tok.lower() in _PROTOCOL_TCP), None)
+    if proto_at is None:
+        return NOT_BGP if rest else None
+    addresses, ports = [], []
+    for token in rest[proto_at + 1:]:
+        if token.isdigit() and addresses:
+            ports.append(int(token))
+        elif canonical_address(token)[0] is not None:
+            addresses.append(token)
+    if len(addresses) < 2 or len(ports) < 2:
+        return None
+    remote_port = _remote_port(ports[0], ports[1])
+    if remote_port is None or action not in ("D", "R"):
+        return NOT_BGP
+    return _finding(FIREWALL_DROP, addresses[0], remote_port, interface)
+
+
+# --- Cisco IOS / IOS-XE / IOS-XR ----------------------------------------------------------------
+
+# "from" is always the remote end; ports as "(p)" (IOS-XE) or ":p" (older IOS, IOS-XR).
+_IOS_BADAUTH = re.compile(
+    r"BADAUTH\s?: (?:No|Invalid)\s+(?:MD5 )?digest from (?P<src>" + _ADDR + r"?)(?:\((?P<sp>\d+)\)|:(?P<sp2>\d+))"
+    r" to (?P<dst>" + _ADDR + r"?)(?:\((?P<dp>\d+)\)|:(?P<dp2>\d+))(?=[\s,]|$)")
+
+
+def parse_ios_badauth(line):
+    match = _IOS_BADAUTH.search(line)
+    if not match:
+        return None
+    src_port = int(match.group("sp") or match.group("sp2"))
+    dst_port = int(match.group("dp") or match.group("dp2"))
+    remote_port = _remote_port(src_port, dst_port)
+    if remote_port is None:  # LDP (646) and friends use the same message
+        return NOT_BGP
+    return _finding(MD5_MISMATCH, match.group("src"), remote_port)
+
+
+_IOS_ACL = re.compile(
+    r"ACCESSLOGP\s?:\s+(?:\S+: fman_fp_image:\s+)?(?:list|access-list) (?P<acl>\S+) "
+    r"(?P<action>denied|deny|permitted|permit) (?P<proto>\S+) "
+    r"(?:[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5} )?"  # log-input: source MAC
+    r"(?P<src>" + _ADDR + r")\((?P<sp>\d+)\)\s?(?P<iface>[A-Za-z][\w/.:-]*)?\s?-> "
+    r"(?P<dst>" + _ADDR + r")\((?P<dp>\d+)\), (?P<packets>\d+) packets?")
+
+
+def parse_ios_acl(line):
+    match = _IOS_ACL.search(line)
+    if not match:
+        return None
+    if match.group("proto").lower() not in _PROTOCOL_TCP or match.group("action") not in ("denied", "deny"):
+        return NOT_BGP
+    remote_port = _remote_port(int(match.group("sp")), int(match.group("dp")))
+    if remote_port is None:
+        return NOT_BGP
+    return _finding(FIREWALL_DROP, match.group("src"), remote_port, match.group("iface"))
+
+
+# --- FRRouting and BIRD -------------------------------------------------------------------------
+
+# FRR >= 7.5 adds "(VRF default:65000:default)"; older versions do not.
+_FRR_UNCONFIGURED = re.compile(
+    r"\[Event\] (?P<addr>\S+) connection rejected(?:\([^)]*\))? - not configured and not valid for dynamic")
+
+
+def parse_frr_unconfigured(line):
+    match = _FRR_UNCONFIGURED.search(line)
+    return match and _finding(UNCONFIGURED, match.group("addr"), None)
+
+
+# "%I%J": the address, then "%iface" for link-local peers.
+_BIRD_UNCONFIGURED = re.compile(
+    r"BGP: Unexpected connect from unknown address (?P<addr>\S+) \(port (?P<port>\d+)\)")
+
+
+def parse_bird_unconfigured(line):
+    match = _BIRD_UNCONFIGURED.search(line)
+    return match and _finding(UNCONFIGURED, match.group("addr"), match.group("port"))
+
+
+# keyword: bytes every line of this message type contains, searched in the raw log.
+# port_mark: bytes a line of this type about TCP/179 must contain. ACL logging can fill a log
+# with lines about other ports; for those the scan searches the rarer port mark instead and
+# counts the rest as not BGP without looking at them one by one.
+# platform, parser, and the kinds it can yield.
+Message = namedtuple("Message", "keyword port_mark platform parse kinds")
+CATALOGUE = (
+    Message(b"unconfigured neighbor", None, "junos", parse_junos_unconfigured, (UNCONFIGURED,)),
+    Message(b"tcp_auth_ok", None, "junos", parse_junos_tcp_auth, (MD5_UNEXPECTED, MD5_MISMATCH)),
+    Message(b"bad peer AS number", None, "junos", parse_junos_peer_as, (PEER_AS_MISMATCH,)),
+    Message(b"PFE_FW_SYSLOG_", b"179", "junos", parse_junos_firewall_syslog, (FIREWALL_DROP,)),
+    Message(b"BADAUTH", b"179", "ios", parse_ios_badauth, (MD5_MISMATCH,)),
+    Message(b"ACCESSLOGP", b"(179)", "ios", parse_ios_acl, (FIREWALL_DROP,)),
+    Message(b"not configured and not valid for dynamic", None, "frr", parse_frr_unconfigured, (UNCONFIGURED,)),
+    Message(b"Unexpected connect from unknown address", None, "bird", parse_bird_unconfigured, (UNCONFIGURED,)),
+)
+
+
+def messages_for(platform, kinds):
+    """The catalogue entries worth searching for: one platform (or all for "auto") and the wanted kinds."""
+    return tuple(m for m in CATALOGUE
+                 if (platform == "auto" or m.platform == platform) and set(m.kinds) & set(kinds))
+
+
+# syslogd folds repeats: BSD "last message repeated N times" (a line of its own, after the message)
+# and rsyslog "message repeated N times: [ <message> ]" (the message inside).
+REPEATED_AFTER = re.compile(r"last message repeated (\d+) times?")
+REPEATED_INSIDE = re.compile(r"message repeated (\d+) times?: \[")
+
+
+def classify(line, platform="auto"):
+    """Classify one line: (Finding | NOT_BGP | None for not understood, message) or None if no keyword."""
+    raw = line.encode("utf-8", "replace")
+    for message in CATALOGUE:
+        if (platform == "auto" or message.platform == platform) and message.keyword in raw:
+            if message.port_mark is not None and message.port_mark not in raw:
+                return NOT_BGP, message
+            return message.parse(line), message
+    return None

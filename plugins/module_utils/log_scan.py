@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stream log text through the message catalogue and aggregate findings into events.
+
+The scan is built for files of any size: raw bytes are read in chunks, each message keyword is
+located with bytes.find (C speed; only about one line in a thousand is a candidate), and only the
+candidate lines are decoded and parsed. Memory holds one chunk plus one record per
+(router, address, kind).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import (
+    KINDS, NOT_BGP, REPEATED_AFTER, REPEATED_INSIDE, messages_for)
+from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import find_timestamp, iso_utc
+
+CHUNK_SIZE = 1 << 22
+MAX_PORTS = 16
+MAX_SAMPLES = 5
+
+# BSD syslog header: "<PRI>Mon DD HH:MM:SS host " or RFC 5424 "<PRI>1 TIMESTAMP host ".
+_BSD_HOST = re.compile(
+    r"^(?:<\d{1,3}>)?(?:\d+: )?[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)? +(?P<host>[^\s:\[]+)(?= )")
+_RFC5424_HOST = re.compile(r"^(?:<\d{1,3}>)?1 \S+ (?P<host>[^\s:\[]+) ")
+_NOT_HOSTS = ("kernel", "/kernel", "last")
+
+
+def syslog_host(line):
+    """The sending host named in a syslog header, or None (FRR/BIRD file logs and CLI output have none)."""
+    match = _BSD_HOST.match(line) or _RFC5424_HOST.match(line)
+    if match is None:
+        return None
+    host = match.group("host")
+    return None if host in _NOT_HOSTS or host[0] in "%*." else host
+
+
+class Selection:
+    """What the user asked to keep: kinds, a start time, peering LANs, exclusions."""
+
+    def __init__(self, kinds=KINDS, since=None, peering_lans=(), exclude_addresses=()):
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise ValueError("unknown kinds %s: choose from %s" % (", ".join(unknown), ", ".join(KINDS)))
+        self.kinds = frozenset(kinds)
+        self.since = since
+        self.peering_lans = [self._network(p, "peering_lans") for p in peering_lans]
+        self.excluded = [self._network(p, "exclude_addresses") for p in exclude_addresses]
+
+    @staticmethod
+    def _network(text, option):
+        try:
+            return ipaddress.ip_network(str(text).strip(), strict=False)
+        except ValueError:
+            raise ValueError("%s: %r is not an IP address or prefix (e.g. 192.0.2.0/24, 2001:db8::/64)"
+                             % (option, text))
+
+    def reason_to_skip(self, finding, stamp):
+        """None to keep the finding, else the stats key that says why it was left out."""
+        if finding.kind not in self.kinds:
+            return "kind_not_selected"
+        if self.since is not None and stamp is not None and stamp < self.since:
+            return "before_since"
+        address = ipaddress.ip_address(finding.address)
+        if self.peering_lans and not any(address in lan for lan in self.peering_lans if lan.version == address.version):
+            return "outside_peering_lans"
+        if any(address in net for net in self.excluded if net.version == address.version):
+            return "excluded_address"
+        return None
+
+
+class Event:
+    """All sightings of one (router, address, kind)."""
+
+    __slots__ = ("router", "address", "kind", "platform", "count", "first", "last", "interface", "ports",
+                 "peer_as", "sample")
+
+    def __init__(self, router, finding, platform, stamp, line):
+        self.router, self.address, self.kind = router, finding.address, finding.kind
+        self.platform = platform
+        self.count = 0
+        self.first = self.last = stamp
+        self.interface = None
+        self.ports = set()
+        self.peer_as = None
+        self.sample = line
+
+    def add(self, finding, stamp, times):
+        self.count += times
+        if stamp is not None:
+            self.first = stamp if self.first is None else min(self.first, stamp)
+            self.last = stamp if self.last is None else max(self.last, stamp)
+        if finding.interface:
+            self.interface = finding.interface
+        if finding.port is not None and len(self.ports) < MAX_PORTS:
+            self.ports.add(finding.port)
+        if finding.peer_as is not None:
+            self.peer_as = finding.peer_as
+
+    def as_dict(self, fallback_time):
+        record = {
+            "router": self.router, "address": self.address, "kind": self.kind, "platform": self.platform,
+            "count": self.count,
+            "first_seen": iso_utc(self.first or fallback_time), "last_seen": iso_utc(self.last or fallback_time),
+            "interface": self.interface, "ports": sorted(self.ports), "sample": self.sample,
+        }
+        if self.peer_as is not None:
+            record["peer_as"] = self.peer_as
+        return record
+
+
+class LogScanner:
+    """Feed it log text from any number of sources; read `events()` and `stats` at the end."""
+
+    def __init__(self, selection, zone, platform="auto"):
+        self.selection = selection
+        self.zone = zone
+        self.platform = platform
+        self.messages = messages_for(platform, selection.kinds)
+        self._events = {}
+        self.stats = {
+            "lines_read": 0,
+            "matched": dict.fromkeys(KINDS, 0),
+            "not_bgp": 0,
+            "not_understood": 0,
+            "not_understood_samples": [],
+            "skipped": {"kind_not_selected": 0, "before_since": 0, "outside_peering_lans": 0,
+                        "excluded_address": 0},
+            "without_timestamp": 0,
+        }
+
+    # -- input -------------------------------------------------------------------------------------
+
+    def scan_stream(self, stream, reference, router=None, fallback_router="unknown"):
+        """Scan a binary file object in chunks.
+
+        `reference`: no line is later than this (file mtime, fetch time); it completes years.
+        `router`: the name for every finding (a device's inventory name); without it, each line's
+        syslog host is used, else `fallback_router` (a log host's file mixing many routers).
+        """
+        source = (router, fallback_router)
+        carry = b""
+        pending = None
+        while True:
+            chunk = stream.read(CHUNK_SIZE)
+            if not chunk:
+                break
+            buffer = carry + chunk
+            cut = buffer.rfind(b"\n") + 1
+            if cut == 0:  # one very long line: keep reading until it ends
+                carry = buffer
+                continue
+            carry = buffer[cut:]
+            pending = self._scan_buffer(buffer[:cut], source, reference, pending)
+        if carry:
+            self._scan_buffer(carry + b"\n", source, reference, pending)
+
+    def scan_text(self, text, reference, router=None, fallback_router="unknown"):
+        """Scan text already in memory (CLI output)."""
+        self._scan_buffer(text.encode("utf-8", "surrogateescape") + b"\n", (router, fallback_router), reference, None)
+
+    # -- engine ------------------------------------------------------------------------------------
+
+    def _scan_buffer(self, buffer, source, reference, pending):
+        """Scan whole lines. `pending` is the event the previous buffer's last line counted for, so a
+        "last message repeated" at the start of this buffer can add to it. Returns the same for the next."""
+        self.stats["lines_read"] += buffer.count(b"\n")
+        hits = {}
+        for message in self.messages:
+            if message.port_mark == b"(179)":
+                self._find(buffer, message.port_mark, message, hits)
+                self.stats["not_bgp"] += buffer.count(message.keyword)
+            else:
+                self._find(buffer, message.keyword, message, hits)
+        if pending is not None and 0 not in hits:
+            self._repeat_after(buffer, 0, pending)
+        pending = None
+        for start in sorted(hits):
+            end, message = hits[start]
+            event = self._line(buffer[start:end], message, source, reference)
+            pending = None
+            if event is not None:
+                if end + 1 < len(buffer):
+                    self._repeat_after(buffer, end + 1, event)
+                else:
+                    pending = event
+        return pending
+
+    @staticmethod
+    def _find(buffer, needle, message, hits):
+        """Record every line holding `needle` as a candidate for `message` (first message wins)."""
+        position = buffer.find(needle)
+        while position != -1:
+            start = buffer.rfind(b"\n", 0, position) + 1
+            end = buffer.find(b"\n", position)
+            hits.setdefault(start, (end, message))
+            position = buffer.find(needle, end)
+
+    def _repeat_after(self, buffer, start, event):
+        end = buffer.find(b"\n", start)
+        line = buffer[start:end]
+        if b"last message repeated" in line:
+            match = REPEATED_AFTER.search(line.decode("utf-8", "replace"))
+            if match:
+                event.count += int(match.group(1))
+
+    def _line(self, raw, message, source, reference):
+        if message.port_mark == b"(179)":
+            if message.keyword not in raw:  # "(179)" in some other line
+                return None
+            self.stats["not_bgp"] -= raw.count(message.keyword)  # counted with the keyword's lines
+        elif message.port_mark is not None and message.port_mark not in raw:
+            self.stats["not_bgp"] += 1
+            return None
+        line = raw.decode("utf-8", "replace").rstrip("\r")
+        finding = message.parse(line)
+        if finding is None:
+            self._not_understood(line)
+            return None
+        if finding is NOT_BGP:
+            self.stats["not_bgp"] += 1
+            return None
+        self.stats["matched"][finding.kind] += 1
+        stamp = find_timestamp(line, self.zone, reference)
+        if stamp is None:
+            self.stats["without_timestamp"] += 1
+        skip = self.selection.reason_to_skip(finding, stamp)
+        if skip is not None:
+            self.stats["skipped"][skip] += 1
+            return None
+        repeated = REPEATED_INSIDE.search(line)
+        return self.record(finding, message.platform, stamp, line, source, int(repeated.group(1)) if repeated else 1)
+
+    def record(self, finding, platform, stamp, line, source, times=1):
+        """Count one sighting (also used by platform parsers for tables such as `show firewall log`).
+
+        `source` is (router, fallback_router), as explained in scan_stream()."""
+        router = source[0] or syslog_host(line) or source[1]
+        key = (router, finding.address, finding.kind)
+        event = self._events.get(key)
+        if event is None:
+            event = self._events[key] = Event(router, finding, platform, stamp, line)
+        event.add(finding, stamp, times)
+        return event
+
+    def _not_understood(self, line):
+        self.stats["not_understood"] += 1
+        if len(self.stats["not_understood_samples"]) < MAX_SAMPLES:
+            self.stats["not_understood_samples"].append(line[:500])
+
+    # -- output ------------------------------------------------------------------------------------
+
+    def events(self, fallback_time):
+        """Events sorted by router, kind, then address; `fallback_time` stands in for lines without a time."""
+        ordered = sorted(self._events.values(), key=lambda e: (e.router, e.kind, e.address))
+        return [event.as_dict(fallback_time) for event in ordered]

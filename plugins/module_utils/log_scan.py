@@ -218,7 +218,14 @@ class LogScanner:
             self.stats["not_bgp"] += 1
             return None
         line = raw.decode("utf-8", "replace").rstrip("\r")
-        finding = message.parse(line)
+        repeated = REPEATED_INSIDE.search(line)
+        return self.account(message.parse(line), message.platform, line, source, reference,
+                            int(repeated.group(1)) if repeated else 1)
+
+    def account(self, finding, platform, line, source, reference, times=1, stamp=None):
+        """Count one parsed line (a Finding, NOT_BGP, or None when not understood) and keep it if
+        selected; the event it counted for, or None. Table parsers (JunOS `show firewall log`) that
+        know the time better than the line pass `stamp`."""
         if finding is None:
             self._not_understood(line)
             return None
@@ -226,20 +233,18 @@ class LogScanner:
             self.stats["not_bgp"] += 1
             return None
         self.stats["matched"][finding.kind] += 1
-        stamp = find_timestamp(line, self.zone, reference)
+        if stamp is None:
+            stamp = find_timestamp(line, self.zone, reference)
         if stamp is None:
             self.stats["without_timestamp"] += 1
         skip = self.selection.reason_to_skip(finding, stamp)
         if skip is not None:
             self.stats["skipped"][skip] += 1
             return None
-        repeated = REPEATED_INSIDE.search(line)
-        return self.record(finding, message.platform, stamp, line, source, int(repeated.group(1)) if repeated else 1)
+        return self.record(finding, platform, stamp, line, source, times)
 
-    def record(self, finding, platform, stamp, line, source, times=1):
-        """Count one sighting (also used by platform parsers for tables such as `show firewall log`).
-
-        `source` is (router, fallback_router), as explained in scan_stream()."""
+    def record(self, finding, platform, stamp, line, source, times):
+        """Add a sighting to its event; `source` is (router, fallback_router), see scan_stream()."""
         router = source[0] or syslog_host(line) or source[1]
         key = (router, finding.address, finding.kind)
         event = self._events.get(key)

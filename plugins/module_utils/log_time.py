@@ -41,7 +41,7 @@ _TIME = r"\d{1,2}:\d{2}:\d{2}(?:\.\d{1,9})?"
 TIMESTAMP = re.compile(
     # ISO 8601 / RFC 5424 / RFC 3339 and BIRD's "2026-11-22 18:51:38.500"
     r"(?P<iso>(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})[T ](?P<it>" + _TIME + r")"
-    r"(?P<izone>Z|[+-]\d{2}:?\d{2})?)"
+    r"(?P<izone>Z|[+-]\d{2}:?\d{2}| [A-Z]{2,5}(?=,))?)"
     # FRR: "2026/11/22 18:51:38.500"
     r"|(?P<frr>(?P<fy>\d{4})/(?P<fm>\d{2})/(?P<fd>\d{2}) (?P<ft>" + _TIME + r"))"
     # IOS-XR: "2021 Feb 13 10:25:44.652 UTC:"
@@ -117,7 +117,7 @@ def find_timestamp(line, default_zone, reference):
     try:
         if group("iso"):
             stamp = datetime(int(group("iy")), int(group("im")), int(group("id")),
-                             *_time_parts(group("it")), tzinfo=_zone_of(group("izone"), default_zone))
+                             *_time_parts(group("it")), tzinfo=_zone_of((group("izone") or "").strip(), default_zone))
         elif group("frr"):
             stamp = datetime(int(group("fy")), int(group("fm")), int(group("fd")),
                              *_time_parts(group("ft")), tzinfo=default_zone)

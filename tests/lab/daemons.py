@@ -477,10 +477,14 @@ def _add_vtysh_user(run_dir: Path, router: FrrRouter, cleanup: contextlib.ExitSt
 
 
 def _remove_user(username: str) -> None:
-    """Delete the lab user after ending its leftover sessions (children of our sshd), by PID."""
+    """Delete the lab user, first killing (by PID) any session of it a test left open.
+
+    Those sessions are children of our sshd, running as this user only; userdel refuses while
+    they live. Their zombies, if the sshd parent is already gone, are reaped by PID 1.
+    """
     uid = pwd.getpwnam(username).pw_uid
     for proc in Path("/proc").iterdir():
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             if proc.name.isdigit() and proc.stat().st_uid == uid:
                 os.kill(int(proc.name), signal.SIGKILL)
     subprocess.run(["userdel", username], check=True, capture_output=True)

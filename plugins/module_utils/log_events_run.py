@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""log_events from arguments to result: pick the sources, scan them, shape the answer.
+
+Shared by the module (`source: file`, on the log host) and the action plugin (`source: device`,
+on the controller, where netmiko is installed).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import gzip
+import importlib
+import os
+from datetime import datetime
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device import Device
+from ansible_collections.peerwarden.bgp.plugins.module_utils.junos_firewall_log import parse_firewall_log
+from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import KINDS, PLATFORMS
+from ansible_collections.peerwarden.bgp.plugins.module_utils.log_scan import LogScanner, Selection
+from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC, iso_utc, parse_since, parse_zone
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import platform_of
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def run_log_events(params, now=None):
+    """Scan what `params` (the module's options) name; returns events, stats and sources.
+
+    Raises ValueError for bad options, OSError for unreadable files and DeviceError for routers
+    that cannot be read: each message says what to fix.
+    """
+    now = now or datetime.now(UTC)
+    selection = Selection(kinds=params.get("kinds") or KINDS, since=parse_since(params.get("since"), now),
+                          peering_lans=params.get("peering_lans") or (),
+                          exclude_addresses=params.get("exclude_addresses") or ())
+    zone = parse_zone(params.get("timezone") or "UTC")
+    if params.get("source", "device") == "file":
+        platform = params.get("platform") or "auto"
+        if platform != "auto":
+            platform = platform_of(platform)
+        scanner = LogScanner(selection, zone, platform)
+        sources = _scan_files(scanner, params, now)
+    else:
+        platform = platform_of(params.get("platform"))
+        scanner = LogScanner(selection, zone, platform)
+        sources = _scan_device(scanner, params, platform, now)
+    return {"events": scanner.events(now), "stats": scanner.stats, "sources": sources}
+
+
+def _scan_files(scanner, params, now):
+    paths = _expand(params.get("path") or [])
+    router, fallback = params.get("router"), params.get("inventory_hostname") or "unknown"
+    sources = []
+    for path in paths:
+        before = scanner.stats["lines_read"]
+        reference = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
+        with _open(path) as stream:
+            scanner.scan_stream(stream, min(reference, now), router=router, fallback_router=fallback)
+        sources.append({"name": path, "lines_read": scanner.stats["lines_read"] - before,
+                        "last_modified": iso_utc(reference)})
+    return sources
+
+
+def _expand(patterns):
+    if not patterns:
+        raise ValueError("source=file needs path: a list of log files (plain or .gz; globs allowed)")
+    paths = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise ValueError("path: no file matches %r" % pattern)
+        for path in matches:
+            if os.path.isdir(path):
+                raise ValueError("path: %s is a directory; name the log files in it (e.g. %s/*.log)" % (path, path))
+            if not os.path.exists(path):
+                raise ValueError("path: %s does not exist: check the path (and the host it is on)" % path)
+            if not os.access(path, os.R_OK):
+                raise ValueError("path: %s is not readable by this user: use become, or give the user read access"
+                                 % path)
+            paths.append(path)
+    return paths
+
+
+def _open(path):
+    """Plain or gzip (told by its first bytes, not its name), read as a binary stream."""
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == GZIP_MAGIC
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def _scan_device(scanner, params, platform, now):
+    device = Device(params.get("host"), params.get("port"), params.get("username"), params.get("password"),
+                    params.get("ssh_key_file"), params.get("timeout") or 30)
+    driver = importlib.import_module("ansible_collections.peerwarden.bgp.plugins.module_utils.platforms." + platform)
+    router = params.get("router") or params.get("inventory_hostname") or device.host
+    source = (router, router)
+    sources = []
+    for capture in driver.collect(device, params):
+        before = scanner.stats["lines_read"]
+        if capture.kind == "junos_firewall_log":
+            entries = 0
+            for finding, stamp, line in parse_firewall_log(capture.text, scanner.zone, now):
+                scanner.account(finding, platform, line, source, now, stamp=stamp)
+                entries += 1
+            scanner.stats["lines_read"] += entries
+        elif capture.stream is not None:
+            scanner.scan_stream(capture.stream, now, router=router, fallback_router=router)
+        else:
+            scanner.scan_text(capture.text, now, router=router, fallback_router=router)
+        sources.append({"name": capture.name, "lines_read": scanner.stats["lines_read"] - before})
+    return sources
+
+
+__all__ = ["run_log_events", "PLATFORMS"]

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cisco IOS / IOS-XE over the SSH CLI: `show logging`, framed with ntc-templates."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device import send
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import Capture
+
+try:
+    from ntc_templates.parse import parse_output
+    HAS_NTC = True
+except ImportError:  # pragma: no cover - depends on the controller
+    HAS_NTC = False
+
+
+def collect(device, options):
+    with device.cli("cisco_ios") as session:
+        output = send(session, "show logging", device)
+    yield Capture("show logging", "log", "\n".join(frame_show_logging(output)), None)
+
+
+def frame_show_logging(output):
+    """The log buffer of `show logging` as one line per message.
+
+    ntc-templates' cisco_ios_show_logging skips the header and gathers continuation lines into
+    each record; each record is rebuilt as a line the scanner knows, and its extra lines follow
+    (a line the template does not know, such as one with a "." clock marker, ends up there too).
+    Lines of the buffer before the first record the template found are passed on unchanged, so
+    nothing it does not recognise is lost.
+    """
+    if not HAS_NTC:
+        raise ValueError("ntc-templates is needed on the controller to read IOS 'show logging' "
+                         "(pip install ntc-templates)")
+    lines = output.splitlines()
+    start = next((i + 1 for i, line in enumerate(lines) if line.startswith("Log Buffer")), 0)
+    buffer = [line for line in lines[start:] if line.strip()]
+    records = parse_output(platform="cisco_ios", command="show logging", data="\n".join(lines[:start] + buffer))
+    framed = []
+    if records:
+        first = records[0]["message"][0] if records[0]["message"] else None
+        for line in buffer:
+            if first is not None and line.endswith(first):
+                break
+            framed.append(line)
+    else:
+        framed.extend(buffer)
+    for record in records:
+        stamp = " ".join(x for x in (record["month"], record["day"], record["time"]) if x)
+        zone = " " + record["timezone"] if record["timezone"] else ""
+        tag = "%" + "-".join(x for x in (record["facility"], record["severity"], record["mnemonic"]) if x)
+        message = record["message"] or [""]
+        framed.append("%s%s: %s: %s" % (stamp, zone, tag, message[0]))
+        framed.extend(message[1:])
+    return framed

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: log_events' parser against `grep -E -c` on the same generated syslog file.
 
 Generates a mixed syslog file (default 1,000,000 lines, about 0.1 % findings from every platform),
@@ -36,7 +35,8 @@ NOISE = [
 ]
 FINDINGS = [
     "{ts}  edge{r} rpd[3167]: bgp_listen_accept: Connection attempt from unconfigured neighbor: 192.0.2.{a}+{n}",
-    "{ts}  edge{r} rpd[3167]: bgp_listen_accept:4984: NOTIFICATION sent to 2001:db8::{a}+{n} (proto): code 6 (Cease) subcode 5 (Connection Rejected), Reason: Connection attempt from unconfigured neighbor: 2001:db8::{a}+{n}",
+    "{ts}  edge{r} rpd[3167]: bgp_listen_accept:4984: NOTIFICATION sent to 2001:db8::{a}+{n} (proto): code 6 (Cease) "
+    "subcode 5 (Connection Rejected), Reason: Connection attempt from unconfigured neighbor: 2001:db8::{a}+{n}",
     "{ts}  edge{r} kernel: tcp_auth_ok: Packet from 192.0.2.{a}:{n} unexpectedly has MD5 digest",
     "{ts} core{r} {n}: {ts}.590: %SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 192.0.2.{a}({n}) -> 192.0.2.254(179), 1 packet",
     "{ts} core{r} {n}: {ts}.181: %TCP-6-BADAUTH: Invalid MD5 digest from 192.0.2.{a}({n}) to 192.0.2.254(179) tableid - 0",
@@ -106,7 +106,7 @@ def main():
         small_rss = peak_rss_of_parse(path)
         big = os.path.join(tmp, "mixed4x.log")
         with open(big, "wb") as out:
-            for _ in range(4):
+            for dummy in range(4):
                 with open(path, "rb") as part:
                     shutil.copyfileobj(part, out)
         big_rss = peak_rss_of_parse(big)

@@ -53,7 +53,7 @@ class ActionModule(ActionBase):
             args["host"] = args["inventory_hostname"]
         self._task.args = args
         try:
-            _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+            dummy, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         except AnsibleActionFail as error:
             result.update(failed=True, msg=str(error))
             return result

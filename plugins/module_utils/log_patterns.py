@@ -41,7 +41,7 @@ _ADDR = r"[0-9A-Fa-f:.]+"
 
 def canonical_address(text):
     """Canonical text form of an IPv4/IPv6 address, with any %zone split off; None if it is not one."""
-    address, _, zone = text.partition("%")
+    address, dummy, zone = text.partition("%")
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:

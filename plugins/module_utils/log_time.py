@@ -71,7 +71,7 @@ def parse_zone(name):
 
 
 def _time_parts(text):
-    hms, _, fraction = text.partition(".")
+    hms, dummy, fraction = text.partition(".")
     hour, minute, second = (int(x) for x in hms.split(":"))
     micro = int((fraction + "000000")[:6]) if fraction else 0
     return hour, minute, second, micro

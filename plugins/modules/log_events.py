@@ -28,16 +28,16 @@ description:
     C(ansible_ssh_private_key_file), C(ansible_network_os), and the C(ANSIBLE_NET_USERNAME),
     C(ANSIBLE_NET_PASSWORD), C(ANSIBLE_NET_SSH_KEYFILE) environment that AWX sets) to the options below
     and reads the router from the controller with netmiko (SSH CLI) and paramiko (SFTP). It works with
-    C(connection: local), C(ansible.netcommon.network_cli) and C(ansible.netcommon.netconf) in the
-    inventory; no persistent connection is opened.
+    an inventory connection of C(local), C(ansible.netcommon.network_cli) or C(ansible.netcommon.netconf);
+    no persistent connection is opened.
   - JunOS runs C(show log <file>) for each of O(log_files) and C(show firewall log detail). IOS runs
     C(show logging), framed with ntc-templates. FRR reads the log files that C(show logging) names (or
     O(log_files)) over SFTP. BIRD reads O(log_files) over SFTP.
   - With O(source=file) the module runs on the host of the play (a log host, or the controller with
-    C(connection: local)) and streams each file of O(path), plain or gzip, of any size.
+    a local connection) and streams each file of O(path), plain or gzip, of any size.
   - Read-only; it never changes anything on a router or a host.
 author:
-  - peerwarden contributors
+  - peerwarden contributors (@peerwarden)
 requirements:
   - netmiko, paramiko and ntc-templates on the controller for O(source=device)
 attributes:
@@ -178,31 +178,80 @@ events:
   type: list
   elements: dict
   contains:
-    router: {description: The router the finding came from., type: str, sample: edge1}
-    address: {description: The remote address in canonical text form., type: str, sample: "2001:db8::55"}
-    kind: {description: The kind of finding., type: str, sample: unconfigured_neighbor}
-    platform: {description: The platform whose message it was., type: str, sample: junos}
-    count: {description: How many log messages reported it., type: int, sample: 12}
-    first_seen: {description: Earliest time, ISO 8601 UTC., type: str, sample: "2026-11-20T16:58:04Z"}
-    last_seen: {description: Latest time, ISO 8601 UTC., type: str, sample: "2026-11-22T08:01:00Z"}
-    interface: {description: The interface the packets came in on, when the log says., type: str, sample: et-0/0/0.100}
-    ports: {description: The remote TCP ports seen (at most 16), 179 when the remote answered from its BGP port., type: list, elements: int, sample: [51528]}
-    peer_as: {description: For peer_as_mismatch, the AS the peer claimed., type: int, returned: when known, sample: 64500}
-    sample: {description: One original log line., type: str}
+    router:
+      description: The router the finding came from.
+      type: str
+      sample: edge1
+    address:
+      description: The remote address in canonical text form.
+      type: str
+      sample: "2001:db8::55"
+    kind:
+      description: The kind of finding.
+      type: str
+      sample: unconfigured_neighbor
+    platform:
+      description: The platform whose message it was.
+      type: str
+      sample: junos
+    count:
+      description: How many log messages reported it.
+      type: int
+      sample: 12
+    first_seen:
+      description: Earliest time, ISO 8601 UTC.
+      type: str
+      sample: "2026-11-20T16:58:04Z"
+    last_seen:
+      description: Latest time, ISO 8601 UTC.
+      type: str
+      sample: "2026-11-22T08:01:00Z"
+    interface:
+      description: The interface the packets came in on, when the log says.
+      type: str
+      sample: et-0/0/0.100
+    ports:
+      description: The remote TCP ports seen (at most 16); 179 when the remote answered from its BGP port.
+      type: list
+      elements: int
+      sample: [51528]
+    peer_as:
+      description: For V(peer_as_mismatch), the AS the peer claimed.
+      type: int
+      returned: when known
+      sample: 64500
+    sample:
+      description: One original log line.
+      type: str
 stats:
   description: What was read and what became of it.
   returned: always
   type: dict
   contains:
-    lines_read: {description: Lines read from all sources., type: int}
-    matched: {description: Lines that parsed as a finding, per kind, before the selection options., type: dict}
-    not_bgp: {description: Lines of a watched message type about something else (LDP, another port, an accepted packet)., type: int}
-    not_understood: {description: Lines with a watched keyword that could not be parsed (truncated, garbled, an unknown variant)., type: int}
-    not_understood_samples: {description: Up to five of them, to report a new variant., type: list, elements: str}
-    skipped: {description: Findings left out, per reason (kind_not_selected, before_since, outside_peering_lans, excluded_address)., type: dict}
-    without_timestamp: {description: Findings whose line had no usable time; they are kept and dated at the time of reading., type: int}
+    lines_read:
+      description: Lines read from all sources.
+      type: int
+    matched:
+      description: Lines that parsed as a finding, per kind, before the selection options.
+      type: dict
+    not_bgp:
+      description: Lines of a watched message type about something else, such as LDP, another port or an accepted packet.
+      type: int
+    not_understood:
+      description: Lines with a watched keyword that could not be parsed, because truncated, garbled or an unknown variant.
+      type: int
+    not_understood_samples:
+      description: Up to five of them, to report a new variant.
+      type: list
+      elements: str
+    skipped:
+      description: Findings left out, per reason (V(kind_not_selected), V(before_since), V(outside_peering_lans), V(excluded_address)).
+      type: dict
+    without_timestamp:
+      description: Findings whose line had no usable time; they are kept and dated at the time of reading.
+      type: int
 sources:
-  description: What was read, each with its name (file path or command) and lines read.
+  description: What was read, each with its name (file path or command) and the lines read.
   returned: always
   type: list
   elements: dict

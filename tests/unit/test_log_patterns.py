@@ -48,7 +48,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import
      "md5_mismatch", "2001:db8::1", 23217, None),
 ])
 def test_variant(line, kind, address, port, interface):
-    finding, _ = classify(line)
+    finding = classify(line)[0]
     assert finding == Finding(kind, address, port, interface, None)
 
 
@@ -65,7 +65,7 @@ def test_variant(line, kind, address, port, interface):
     "\x00\x01\ufffdBADAUTH\ufffd\x7f(179)",
 ])
 def test_not_understood(line):
-    finding, _ = classify(line)
+    finding = classify(line)[0]
     assert finding is None
 
 
@@ -77,7 +77,7 @@ def test_not_understood(line):
     "%TCP-6-BADAUTH: Invalid MD5 digest from 10.5.0.1(646) to 10.8.0.1(23386) (RST) tableid - 0",  # LDP
 ])
 def test_not_bgp(line):
-    finding, _ = classify(line)
+    finding = classify(line)[0]
     assert finding == NOT_BGP
 
 

@@ -41,9 +41,9 @@ def test_aggregates_per_router_address_kind():
 
 def test_router_name_comes_from_the_option_then_the_syslog_header_then_the_fallback():
     text = JUNOS.format(d=1, h=1, a="192.0.2.1", p=1) + "\n" + BIRD.format(d=1, h=1, a="192.0.2.2", p=2) + "\n"
-    events, _ = scan(text)
+    events = scan(text)[0]
     assert {(e["router"], e["address"]) for e in events} == {("edge1", "192.0.2.1"), ("loghost", "192.0.2.2")}
-    events, _ = scan(text, router="r9")
+    events = scan(text, router="r9")[0]
     assert {e["router"] for e in events} == {"r9"}
 
 
@@ -56,7 +56,7 @@ def test_bsd_and_rsyslog_repeats_are_counted():
         "Nov 21 05:00:00 rs1 bird[77]: message repeated 6 times: [ BGP: Unexpected connect from unknown "
         "address 198.51.100.4 (port 4000)]",
     ]) + "\n"
-    events, _ = scan(text)
+    events = scan(text)[0]
     counts = {e["address"]: e["count"] for e in events}
     assert counts == {"192.0.2.55": 5, "198.51.100.4": 6}
 

@@ -1,0 +1,65 @@
+# peerwarden: `make demo` runs the main job on bundled data; `make test` runs every test.
+# Both work on a fresh Debian 12 machine as root: they install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+COLLECTION_LINK := collections/ansible_collections/peerwarden/bgp
+SANITY_ROOT := $(or $(TMPDIR),/tmp)/peerwarden-sanity
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/peerwarden/bgp
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
+export ANSIBLE_NOCOLOR := 1
+APT_PACKAGES := frr bird2 openssh-server openssh-client
+
+.PHONY: demo test system-packages venv collection sanity units lab-tests lint bench clean
+
+demo: venv collection
+	$(BIN)/ansible-playbook -i demo/inventory.yml playbooks/scan_unsolicited.yml \
+	  -e peerwarden_report_dir=$(CURDIR)/demo-output
+
+test: system-packages venv collection sanity units lab-tests lint
+
+# Real daemons for the lab tests (Debian package names); installs only what is missing.
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt test-requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -r test-requirements.txt
+	touch $@
+
+# ansible-playbook and the tests import the collection from collections/ (a link to this tree).
+collection: $(COLLECTION_LINK)
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+
+# ansible-test needs a real tree at .../ansible_collections/peerwarden/bgp (a link is resolved away),
+# outside this git checkout (inside it, ansible-test would list files with git and find none there).
+# The copy holds the files git tracks or would track.
+sanity: venv
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' \
+	  | tar -cf - -T - | tar -xf - -C $(SANITY_TREE)
+	$(BIN)/python tests/sanity/offline_get_pip.py
+	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+units: venv collection
+	$(BIN)/python -m pytest tests/unit -q
+
+lab-tests: venv collection
+	$(BIN)/python -m pytest tests/lab tests/integration -q
+
+lint: venv collection
+	$(BIN)/ansible-lint --offline playbooks/ demo/
+
+bench: venv collection
+	$(BIN)/python bench/log_scan.py
+
+clean:
+	rm -rf $(SANITY_ROOT) collections tests/output demo-output

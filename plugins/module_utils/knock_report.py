@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn log_events' events from many routers into one report: grouped, as CSV, as a table."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import io
+
+CSV_COLUMNS = ("address", "kind", "count", "first_seen", "last_seen", "routers", "interfaces", "ports", "peer_as",
+               "sample")
+EVENT_KEYS = ("router", "address", "kind", "count", "first_seen", "last_seen")
+
+
+def summarize(events):
+    """One entry per (address, kind) across routers, most persistent first (count, then address)."""
+    if not isinstance(events, (list, tuple)):
+        raise TypeError("expected the list of events that log_events returns, got %s" % type(events).__name__)
+    groups = {}
+    for number, event in enumerate(events):
+        if not isinstance(event, dict) or any(key not in event for key in EVENT_KEYS):
+            raise TypeError("event %d is not a log_events event (it needs %s): %r"
+                            % (number, ", ".join(EVENT_KEYS), event))
+        key = (event["address"], event["kind"])
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {"address": event["address"], "kind": event["kind"], "count": 0,
+                                   "first_seen": event["first_seen"], "last_seen": event["last_seen"],
+                                   "routers": [], "interfaces": [], "ports": [], "sample": event.get("sample")}
+        group["count"] += int(event["count"])
+        group["first_seen"] = min(group["first_seen"], event["first_seen"])  # ISO 8601 UTC sorts as text
+        group["last_seen"] = max(group["last_seen"], event["last_seen"])
+        _add(group["routers"], event["router"])
+        _add(group["interfaces"], event.get("interface"))
+        for port in event.get("ports") or ():
+            _add(group["ports"], port)
+        if event.get("peer_as") is not None:
+            group["peer_as"] = event["peer_as"]
+    for group in groups.values():
+        group["routers"].sort()
+        group["interfaces"].sort()
+        group["ports"].sort()
+    return sorted(groups.values(), key=lambda g: (-g["count"], g["address"], g["kind"]))
+
+
+def _add(values, value):
+    if value is not None and value not in values:
+        values.append(value)
+
+
+def as_csv(summary):
+    """CSV text with a header; list fields joined with spaces."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for group in summary:
+        writer.writerow([" ".join(str(v) for v in group.get(c) or ()) if isinstance(group.get(c), list)
+                         else ("" if group.get(c) is None else group.get(c)) for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def as_table(summary):
+    """Fixed-width lines for a terminal: address, kind, count, first/last seen, routers."""
+    header = ("ADDRESS", "KIND", "COUNT", "FIRST SEEN", "LAST SEEN", "ROUTERS")
+    rows = [(g["address"], g["kind"], str(g["count"]), g["first_seen"], g["last_seen"], ",".join(g["routers"]))
+            for g in summary]
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header] + rows]
+    if not rows:
+        lines.append("(nobody knocked)")
+    return lines

@@ -56,7 +56,7 @@ lab-tests: venv collection
 	$(BIN)/python -m pytest tests/lab tests/integration -q
 
 lint: venv collection
-	$(BIN)/ansible-lint --offline playbooks/ demo/
+	PATH=$(CURDIR)/$(BIN):$$PATH ansible-lint --offline
 
 bench: venv collection
 	$(BIN)/python bench/log_scan.py

@@ -15,6 +15,7 @@ import glob
 import gzip
 import importlib
 import os
+import zlib
 from datetime import datetime
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device import Device
@@ -25,6 +26,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import platform_of
 
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_CHUNK = 1 << 16
 
 
 def run_log_events(params, now=None):
@@ -48,7 +50,8 @@ def run_log_events(params, now=None):
         platform = platform_of(params.get("platform"))
         scanner = LogScanner(selection, zone, platform)
         sources = _scan_device(scanner, params, platform, now)
-    return {"events": scanner.events(now), "stats": scanner.stats, "sources": sources}
+    warnings = ["%s: %s" % (source["name"], source["error"]) for source in sources if source.get("error")]
+    return {"events": scanner.events(now), "stats": scanner.stats, "sources": sources, "warnings": warnings}
 
 
 def _scan_files(scanner, params, now):
@@ -58,10 +61,17 @@ def _scan_files(scanner, params, now):
     for path in paths:
         before = scanner.stats["lines_read"]
         reference = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
-        with _open(path) as stream:
-            scanner.scan_stream(stream, min(reference, now), router=router, fallback_router=fallback)
-        sources.append({"name": path, "lines_read": scanner.stats["lines_read"] - before,
-                        "last_modified": iso_utc(reference)})
+        source = {"name": path, "last_modified": iso_utc(reference)}
+        try:
+            compressed = _is_gzip(path)
+            with gzip.open(path, "rb") if compressed else open(path, "rb") as stream:
+                scanner.scan_stream(stream, min(reference, now), router=router, fallback_router=fallback,
+                                    chunk_size=GZIP_CHUNK if compressed else None)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+            # A .gz still being written or cut short: what could be read counts, the rest is reported.
+            source["error"] = "compressed data is damaged or cut short (%s): only what came before was read" % error
+        source["lines_read"] = scanner.stats["lines_read"] - before
+        sources.append(source)
     return sources
 
 
@@ -85,11 +95,10 @@ def _expand(patterns):
     return paths
 
 
-def _open(path):
-    """Plain or gzip (told by its first bytes, not its name), read as a binary stream."""
+def _is_gzip(path):
+    """Told by the first bytes, not the name: rotated logs are not always named .gz."""
     with open(path, "rb") as probe:
-        compressed = probe.read(2) == GZIP_MAGIC
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+        return probe.read(2) == GZIP_MAGIC
 
 
 def _scan_device(scanner, params, platform, now):

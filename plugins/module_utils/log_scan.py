@@ -136,18 +136,20 @@ class LogScanner:
 
     # -- input -------------------------------------------------------------------------------------
 
-    def scan_stream(self, stream, reference, router=None, fallback_router="unknown"):
+    def scan_stream(self, stream, reference, router=None, fallback_router="unknown", chunk_size=None):
         """Scan a binary file object in chunks.
 
         `reference`: no line is later than this (file mtime, fetch time); it completes years.
         `router`: the name for every finding (a device's inventory name); without it, each line's
         syslog host is used, else `fallback_router` (a log host's file mixing many routers).
+        `chunk_size`: bytes per read; smaller for gzip, whose read() loses its whole chunk when the
+        compressed file turns out to be cut short.
         """
         source = (router, fallback_router)
         carry = b""
         pending = None
         while True:
-            chunk = stream.read(CHUNK_SIZE)
+            chunk = stream.read(chunk_size or CHUNK_SIZE)
             if not chunk:
                 break
             buffer = carry + chunk

@@ -61,6 +61,9 @@ class Device:
         except NetmikoTimeoutException as error:
             raise DeviceError("cannot reach %s: %s. Check ansible_host/ansible_port, that SSH is enabled "
                               "on the router and that no filter blocks it" % (self.where(), _first_line(error)))
+        except ReadTimeout as error:
+            raise DeviceError("%s accepted the login but its CLI did not answer (%s): is it the platform "
+                              "ansible_network_os says?" % (self.where(), _first_line(error)))
         except (socket.error, EOFError, paramiko.SSHException, ValueError) as error:
             raise DeviceError("SSH session to %s failed: %s" % (self.where(), _first_line(error) or type(error).__name__))
 

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device import send
+from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import CATALOGUE
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import Capture
 
 try:
@@ -27,27 +28,19 @@ def frame_show_logging(output):
     """The log buffer of `show logging` as one line per message.
 
     ntc-templates' cisco_ios_show_logging skips the header and gathers continuation lines into
-    each record; each record is rebuilt as a line the scanner knows, and its extra lines follow
-    (a line the template does not know, such as one with a "." clock marker, ends up there too).
-    Lines of the buffer before the first record the template found are passed on unchanged, so
-    nothing it does not recognise is lost.
+    each record; each record is rebuilt as a line the scanner knows, and its extra lines follow.
+    Two guards keep its gaps from losing a finding: the "." clock marker (time not authoritative),
+    which the template mistakes for a month, is read as the "*" it knows; and a buffer line with a
+    watched keyword whose message did not come out whole is passed on as it was.
     """
     if not HAS_NTC:
         raise ValueError("ntc-templates is needed on the controller to read IOS 'show logging' "
                          "(pip install ntc-templates)")
     lines = output.splitlines()
     start = next((i + 1 for i, line in enumerate(lines) if line.startswith("Log Buffer")), 0)
-    buffer = [line for line in lines[start:] if line.strip()]
+    buffer = ["*" + line[1:] if line.startswith(".") else line for line in lines[start:] if line.strip()]
     records = parse_output(platform="cisco_ios", command="show logging", data="\n".join(lines[:start] + buffer))
     framed = []
-    if records:
-        first = records[0]["message"][0] if records[0]["message"] else None
-        for line in buffer:
-            if first is not None and line.endswith(first):
-                break
-            framed.append(line)
-    else:
-        framed.extend(buffer)
     for record in records:
         stamp = " ".join(x for x in (record["month"], record["day"], record["time"]) if x)
         zone = " " + record["timezone"] if record["timezone"] else ""
@@ -55,4 +48,14 @@ def frame_show_logging(output):
         message = record["message"] or [""]
         framed.append("%s%s: %s: %s" % (stamp, zone, tag, message[0]))
         framed.extend(message[1:])
-    return framed
+    return [line for line in buffer if _lost(line, framed)] + framed
+
+
+def _lost(line, framed):
+    """True if the line carries a watched keyword and no framed line holds its message whole."""
+    for message in CATALOGUE:
+        keyword = message.keyword.decode()
+        if keyword in line:
+            tail = line[line.index(keyword):]
+            return not any(tail in candidate for candidate in framed)
+    return False

@@ -270,6 +270,8 @@ def main():
         result = run_log_events(module.params)
     except (ValueError, DeviceError, OSError) as error:
         module.fail_json(msg=str(error))
+    for warning in result.pop("warnings"):
+        module.warn(warning)
     module.exit_json(changed=False, **result)
 
 

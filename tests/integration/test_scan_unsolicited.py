@@ -78,11 +78,13 @@ def lab(frr_router, vtysh_sshd, make_bird_router, junos_double, ios_double):
     wait_for_log(bird.log_path, r"Unexpected connect from unknown address", count=5)
     junos = junos_double(logs={"messages": JUNOS_MESSAGES, "fw-bgp": JUNOS_FW_FILE}, firewall_log=JUNOS_FIREWALL_LOG)
     ios = ios_double(show_logging=IOS_BUFFER)
+    # a normal network inventory: network_cli and netconf connections, as AWX users write them
     return {
-        "frr1": device(vtysh_sshd, "frr.frr.frr"),
+        "frr1": device(vtysh_sshd, "frr.frr.frr"),  # network_cli would need the frr.frr collection
         "bird1": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(bird.log_path)]},
-        "junos1": device(junos, "junipernetworks.junos.junos", peerwarden_log_files=["messages", "fw-bgp"]),
-        "ios1": device(ios, "cisco.ios.ios"),
+        "junos1": device(junos, "junipernetworks.junos.junos", peerwarden_log_files=["messages", "fw-bgp"],
+                         ansible_connection="ansible.netcommon.netconf"),
+        "ios1": device(ios, "cisco.ios.ios", ansible_connection="ansible.netcommon.network_cli"),
     }, junos, ios
 
 
@@ -113,22 +115,25 @@ def test_scan_reports_exactly_who_knocked(lab, tmp_path):
     assert "show logging" in ios.commands
 
 
-def test_bad_hosts_fail_alone_with_clear_messages(lab, tmp_path, junos_double):
+def test_bad_hosts_fail_alone_with_clear_messages(lab, tmp_path, ios_double):
     hosts, junos, ios = lab
     closed_port = _closed_port()
+    crashing = ios_double(fail_after_login=True)
     wrong_password = dict(hosts["junos1"], ansible_password="not-the-password")
     (tmp_path / "logs").mkdir()
     hosts.update({
         "unreachable": dict(hosts["ios1"], ansible_port=closed_port),
         "badpass": wrong_password,
         "eos": dict(hosts["ios1"], ansible_network_os="arista.eos.eos"),
+        "crash": device(crashing, "cisco.ios.ios"),
         "nofile": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(tmp_path / "missing.log")]},
         "dir": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(tmp_path / "logs")]},
     })
     code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory(hosts), str(tmp_path))
     assert code == 2, output  # some hosts failed
     failed = report["routers_failed"]
-    assert set(failed) == {"unreachable", "badpass", "eos", "nofile", "dir"}
+    assert set(failed) == {"unreachable", "badpass", "eos", "crash", "nofile", "dir"}
+    assert "crash: SSH session to netops@127.0.0.1:%d failed" % crashing.port in failed["crash"]
     assert "cannot reach netops@127.0.0.1:%d" % closed_port in failed["unreachable"]
     assert "authentication failed for netops@127.0.0.1" in failed["badpass"]
     assert "unknown platform 'arista.eos.eos'" in failed["eos"]

@@ -10,19 +10,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 
 
-def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300):
-    """Write the inventory, run ansible-playbook, return (exit code, output, report or None)."""
-    inventory_path = os.path.join(workdir, "inventory.yml")
-    with open(inventory_path, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(inventory, handle)
+def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, extra_env=None, options=()):
+    """Run ansible-playbook with an inventory (a dict to write, or a path); return (exit code,
+    output, the JSON report or None)."""
+    if isinstance(inventory, dict):
+        inventory_path = os.path.join(workdir, "inventory.yml")
+        with open(inventory_path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(inventory, handle)
+    else:
+        inventory_path = inventory
     report_dir = os.path.join(workdir, "report")
     variables = {"peerwarden_report_dir": report_dir}
     variables.update(extra_vars or {})
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
                PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    env.update(extra_env or {})
     process = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)],
+        [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)]
+        + list(options),
         cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     report = None
     report_path = os.path.join(report_dir, "knocks.json")

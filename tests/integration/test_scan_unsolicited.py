@@ -4,7 +4,7 @@ inventory (FRR over SSH/vtysh, BIRD's log file, a JunOS and an IOS router) repor
 Real FRR bgpd and BIRD run on loopback; JunOS and IOS are SSH test doubles that print real lines.
 """
 import gzip
-import os
+import socket
 
 import pytest
 
@@ -17,7 +17,8 @@ LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansibl
 
 JUNOS_MESSAGES = """\
 Nov 20 08:00:01  edge1 chassism[1165]: IFCM: no handler for command subtype 179
-Nov 20 08:14:09  edge1 rpd[3167]: bgp_listen_accept:4984: NOTIFICATION sent to 2001:db8:ffff::66+51528 (proto): code 6 (Cease) subcode 5 (Connection Rejected), Reason: Connection attempt from unconfigured neighbor: 2001:db8:ffff::66+51528
+Nov 20 08:14:09  edge1 rpd[3167]: bgp_listen_accept:4984: NOTIFICATION sent to 2001:db8:ffff::66+51528 (proto): \
+code 6 (Cease) subcode 5 (Connection Rejected), Reason: Connection attempt from unconfigured neighbor: 2001:db8:ffff::66+51528
 Nov 20 08:14:09  edge1 last message repeated 2 times
 Nov 20 11:30:00  edge1 kernel: tcp_auth_ok: Packet from 192.0.2.77:60042 unexpectedly has MD5 digest
 Nov 20 11:30:30  edge1 kernel: tcp_auth_ok: Packet from 192.0.2.77:60043 unexpectedly has MD5 digest
@@ -151,7 +152,7 @@ def test_gzip_and_truncated_files_on_a_log_host(tmp_path):
     (tmp_path / "bird.log").write_text(line.format(h=1, a=1))
     with gzip.open(tmp_path / "bird.log.1.gz", "wt") as handle:
         handle.write(line.format(h=2, a=1) + line.format(h=3, a=2))
-    whole = gzip.compress(("".join(line.format(h=4, a=3) for _ in range(2000))).encode())
+    whole = gzip.compress((line.format(h=4, a=3) * 2000).encode())
     (tmp_path / "bird.log.2.gz").write_bytes(whole[: len(whole) // 2])
     hosts = {"rs1": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(tmp_path / "bird.log*")]}}
     code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory(hosts), str(tmp_path))
@@ -164,7 +165,6 @@ def test_gzip_and_truncated_files_on_a_log_host(tmp_path):
 
 
 def _closed_port():
-    import socket
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -1,0 +1,46 @@
+"""`make demo`'s job: the scan of the bundled demo logs gives the report the README promises,
+check mode reads but writes nothing, and AWX-style credentials from the environment work."""
+import os
+
+from playbook_runner import ROOT, run_playbook
+
+DEMO_INVENTORY = os.path.join(ROOT, "demo", "inventory.yml")
+
+
+def test_demo_report(tmp_path):
+    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", DEMO_INVENTORY, str(tmp_path))
+    assert code == 0, output
+    knocks = {(k["address"], k["kind"]): (k["count"], k["routers"]) for k in report["knocks"]}
+    assert knocks == {
+        ("192.0.2.66", "unconfigured_neighbor"): (9, ["edge1", "rs1"]),  # 1 + "repeated 5 times" + 1, and 2 at rs1
+        ("2001:db8:ffff::66", "unconfigured_neighbor"): (1, ["edge1"]),
+        ("192.0.2.77", "md5_unexpected"): (2, ["edge1"]),
+        ("192.0.2.10", "md5_mismatch"): (1, ["edge1"]),
+        ("192.0.2.88", "peer_as_mismatch"): (1, ["edge1"]),
+        ("192.0.2.99", "firewall_drop_bgp"): (1, ["edge1"]),
+        ("198.51.100.66", "firewall_drop_bgp"): (3, ["edge2"]),
+        ("2001:db8:eeee::66", "firewall_drop_bgp"): (1, ["edge2"]),
+    }
+    assert "192.0.2.66         unconfigured_neighbor  9" in output
+
+
+def test_check_mode_reads_and_writes_nothing(tmp_path):
+    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", DEMO_INVENTORY, str(tmp_path),
+                                        options=["--check"])
+    assert code == 0, output
+    assert report is None  # copy does not write in check mode
+    assert "198.51.100.66" in output  # but the scan ran and the table was shown
+
+
+def test_awx_network_credentials_from_the_environment(tmp_path, ios_double):
+    ios = ios_double(show_logging="022702: Nov 20 10:05:00.200 UTC: %TCP-6-BADAUTH: Invalid MD5 digest from "
+                                  "203.0.113.5(40000) to 203.0.113.1(179) tableid - 0\n")
+    inventory = {"all": {"children": {"routers": {"hosts": {"ios1": {
+        "ansible_host": ios.host, "ansible_port": ios.port, "ansible_network_os": "cisco.ios.ios",
+        "ansible_connection": "ansible.netcommon.network_cli"}}}}}}
+    code, output, report = run_playbook(
+        "peerwarden.bgp.scan_unsolicited", inventory, str(tmp_path),
+        extra_env={"ANSIBLE_NET_USERNAME": ios.username, "ANSIBLE_NET_PASSWORD": ios.password})
+    assert code == 0, output
+    assert [(e["address"], e["kind"]) for e in report["events"]] == [("203.0.113.5", "md5_mismatch")]
+    assert ios.password not in output

@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters over an ixp_data dataset: pure, offline, fast (docs: one YAML file per filter beside this)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils import ixp_lookup
+
+
+def _guard(name, function):
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise AnsibleFilterError("peerwarden.bgp.%s: %s" % (name, error))
+    return wrapper
+
+
+class FilterModule(object):
+    def filters(self):
+        return {name: _guard(name, getattr(ixp_lookup, name))
+                for name in ("ip_to_asn", "in_peering_lan", "asn_info", "peering_contacts", "resolve_peers")}

@@ -13,6 +13,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import socket
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_dataset import canonical_address as canonical
 
 DEFAULT_ROLES = ("Policy", "NOC", "Technical")
 _INDEXES = {}
@@ -49,13 +52,14 @@ class Index:
 
     def lan(self, address):
         """(exchange key, LAN name) of the peering LAN holding the address, or None."""
+        text = str(address).strip()
+        version, family = (6, socket.AF_INET6) if ":" in text else (4, socket.AF_INET)
         try:
-            parsed = ipaddress.ip_address(str(address).strip())
-        except ValueError:
+            number = int.from_bytes(socket.inet_pton(family, text), "big")
+        except (OSError, ValueError):
             return None
-        number = int(parsed)
-        for (version, bits), bucket in self.buckets.items():
-            if version == parsed.version:
+        for (bucket_version, bits), bucket in self.buckets.items():
+            if bucket_version == version:
                 hit = bucket.get(number >> bits)
                 if hit is not None:
                     return hit
@@ -63,13 +67,6 @@ class Index:
 
     def network(self, asn):
         return self.networks.get(str(asn))
-
-
-def canonical(address):
-    try:
-        return str(ipaddress.ip_address(str(address).strip()))
-    except ValueError:
-        return None
 
 
 def index_of(dataset):
@@ -151,6 +148,8 @@ def resolve_peers(events, dataset, roles=DEFAULT_ROLES):
         ordered.append(groups[None])
     for group in ordered:
         group["addresses"] = sorted(group["addresses"].values(), key=lambda a: (-a["count"], a["address"]))
+        for record in group["addresses"]:
+            record["routers"] = sorted(record["routers"])
         for field in ("exchanges", "lans", "routers", "kinds"):
             group[field] = sorted(group[field])
     return ordered
@@ -173,15 +172,21 @@ def _new_group(asn, index, roles):
     return group
 
 
+def _earliest(a, b):
+    return b if a is None or (b is not None and b < a) else a
+
+
+def _latest(a, b):
+    return b if a is None or (b is not None and b > a) else a
+
+
 def _add_event(group, event, where, index):
     count = int(event.get("count", 1))
-    first, last = event.get("first_seen"), event.get("last_seen")
+    first, last, kind, router = event.get("first_seen"), event.get("last_seen"), event["kind"], event.get("router")
     group["count"] += count
-    group["first_seen"] = min(filter(None, (group["first_seen"], first)), default=None)
-    group["last_seen"] = max(filter(None, (group["last_seen"], last)), default=None)
-    group["kinds"].add(event["kind"])
-    if event.get("router"):
-        group["routers"].add(event["router"])
+    group["first_seen"] = _earliest(group["first_seen"], first)  # ISO 8601 UTC compares as text
+    group["last_seen"] = _latest(group["last_seen"], last)
+    group["kinds"].add(kind)
     exchange_name = lan_name = None
     if where:
         exchange_name = (index.exchanges.get(where[0]) or {}).get("name") or where[0]
@@ -193,11 +198,12 @@ def _add_event(group, event, where, index):
     if record is None:
         record = group["addresses"][event["address"]] = {
             "address": event["address"], "exchange": exchange_name, "lan": lan_name, "count": 0, "kinds": {},
-            "first_seen": first, "last_seen": last, "routers": []}
+            "first_seen": first, "last_seen": last, "routers": set()}
     record["count"] += count
-    record["kinds"][event["kind"]] = record["kinds"].get(event["kind"], 0) + count
-    record["first_seen"] = min(filter(None, (record["first_seen"], first)), default=None)
-    record["last_seen"] = max(filter(None, (record["last_seen"], last)), default=None)
-    if event.get("router") and event["router"] not in record["routers"]:
-        record["routers"].append(event["router"])
-        record["routers"].sort()
+    kinds = record["kinds"]
+    kinds[kind] = kinds.get(kind, 0) + count
+    record["first_seen"] = _earliest(record["first_seen"], first)
+    record["last_seen"] = _latest(record["last_seen"], last)
+    if router:
+        group["routers"].add(router)
+        record["routers"].add(router)

@@ -158,3 +158,19 @@ def test_fingerprint_follows_content_not_time():
     changed = copy.deepcopy(PEERINGDB)
     changed["net"][0]["name"] = "Renamed"
     assert first["fingerprint"] == again["fingerprint"] != build_dataset([], changed, "ixf", NOW)[0]["fingerprint"]
+
+
+def test_fast_canonical_address_agrees_with_ipaddress():
+    import ipaddress
+    import random
+    from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_dataset import canonical_address
+    rnd = random.Random(7)
+    samples = ["2001:db8::", "::", "::1", "2001:db8:0:0:1:0:0:1", "2001:db8:0:1:1:1:1:1", "::ffff:192.0.2.1",
+               "::192.0.2.1", "FE80::1", "192.0.2.1", "2001:DB8::A"]
+    for dummy in range(2000):
+        groups = [rnd.choice(["0", "0", "0", "%x" % rnd.randint(0, 0xffff)]) for _ in range(8)]
+        samples.append(":".join(groups))
+    for text in samples:
+        assert canonical_address(text) == str(ipaddress.ip_address(text)), text
+    for bad in ["", None, "192.0.2", "2001:db8::g", "1.2.3.4.5", " "]:
+        assert canonical_address(bad) is None

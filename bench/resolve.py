@@ -68,7 +68,7 @@ def main():
     rnd = random.Random(179)
     objects = generate(rnd)
     with tempfile.TemporaryDirectory() as cache_dir:
-        SourceCache(cache_dir).save('%s "all"' % URL, objects)
+        SourceCache(cache_dir).save('%s "all" anonymous' % URL, objects)
         params = {"peeringdb": {"url": URL}, "cache_dir": cache_dir, "offline": True, "prefer": "ixf"}
         load_seconds, result = timed(run_ixp_data, params, None)
     dataset = result["dataset"]

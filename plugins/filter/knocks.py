@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.knock_report import as_csv, as_table, summarize
+from ansible_collections.peerwarden.bgp.plugins.module_utils.knock_report import as_csv, as_table, peers_table, summarize
 
 
 def _guard(name, function):
@@ -27,4 +27,5 @@ class FilterModule(object):
             "summarize_knocks": _guard("summarize_knocks", summarize),
             "knocks_csv": _guard("knocks_csv", as_csv),
             "knocks_table": _guard("knocks_table", as_table),
+            "peers_table": _guard("peers_table", peers_table),
         }

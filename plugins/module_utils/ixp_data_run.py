@@ -53,7 +53,9 @@ def run_ixp_data(params, fetch, check_mode=False, now=None):
             url = settings.get("url") or DEFAULT_URL
             client = PeeringDB(fetch, url, settings.get("api_key"), page_size=settings.get("page_size") or 250)
             scope = settings.get("ix_ids") or settings.get("ix_names") or "all"
-            peeringdb = reader.read("%s %s" % (url, json.dumps(scope, sort_keys=True)), lambda: fetch_objects(
+            # what an anonymous client sees differs from what a key sees: cached apart
+            who = "with key" if settings.get("api_key") else "anonymous"
+            peeringdb = reader.read("%s %s %s" % (url, json.dumps(scope, sort_keys=True), who), lambda: fetch_objects(
                 client, ix_ids=settings.get("ix_ids"), ix_names=settings.get("ix_names")))
     if not exports and peeringdb is None:
         raise FetchError("no source given: set ixf (IX-F export URLs or files) and/or peeringdb")
@@ -83,6 +85,8 @@ class _SourceReader:
         try:
             payload = fetch()
         except (FetchError, HTTPError, URLError, ValueError, OSError) as error:
+            if getattr(error, "permanent", False):
+                raise
             if cached is None:
                 raise FetchError("%s: %s, and there is no cached copy to fall back on" % (name, _why(error)))
             self.warnings.append("%s: refresh failed (%s); using the cached copy from %d s ago"

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: peerwarden contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Turn log_events' events from many routers into one report: grouped, as CSV, as a table."""
+"""Turn log_events' events from many routers into one report: grouped, as CSV, as tables."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -72,3 +72,18 @@ def as_table(summary):
     if not rows:
         lines.append("(nobody knocked)")
     return lines
+
+
+def peers_table(peers):
+    """resolve_peers' groups as text: a line per network with whom to write to, then its addresses."""
+    lines = []
+    for group in peers:
+        title = "AS%s %s" % (group["asn"], group["name"]) if group["asn"] is not None else "Unknown networks"
+        contacts = ", ".join(group.get("contacts") or ())
+        reach = " (%s: %s)" % (group["contact_role"], contacts) if contacts else (" (no contact)" if group["asn"] else "")
+        lines.append("%s%s" % (title, reach))
+        for record in group["addresses"]:
+            kinds = ", ".join("%s x%d" % (kind, count) for kind, count in sorted(record["kinds"].items()))
+            lines.append("  %s  %s  %s  %s" % (record["address"], kinds, record.get("exchange") or "-",
+                                                ",".join(record["routers"])))
+    return lines or ["(nobody knocked)"]

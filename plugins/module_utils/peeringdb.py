@@ -29,16 +29,25 @@ BATCH = 100          # ids per __in filter, to keep URLs short
 MAX_RETRY_AFTER = 60  # seconds; a longer Retry-After is not waited for in a play
 
 
+def _pause(seconds):
+    time.sleep(seconds)
+
+
 class FetchError(Exception):
-    """A source could not be read; the message names it and says why."""
+    """A source could not be read; the message names it and says why. `permanent` errors (a wrong
+    key, a bad filter) are the user's to fix: no cached copy should hide them."""
+
+    def __init__(self, message, permanent=False):
+        super(FetchError, self).__init__(message)
+        self.permanent = permanent
 
 
 class PeeringDB:
     """A small client: paginated list requests with retries on 429 (Retry-After), 5xx and timeouts."""
 
-    def __init__(self, fetch, url=DEFAULT_URL, api_key=None, page_size=250, retries=3, sleep=time.sleep):
+    def __init__(self, fetch, url=DEFAULT_URL, api_key=None, page_size=250, retries=3, sleep=None):
         self.fetch, self.url, self.api_key = fetch, url.rstrip("/"), api_key
-        self.page_size, self.retries, self.sleep = page_size, retries, sleep
+        self.page_size, self.retries, self.sleep = page_size, retries, sleep or _pause
 
     def list(self, object_type, **filters):
         """Every record of a type that matches the filters, page by page until an empty page (a
@@ -79,7 +88,8 @@ class PeeringDB:
                 if error.code >= 500:
                     self.sleep(2 ** attempt)
                     continue
-                raise FetchError("PeeringDB %s: %s%s" % (url, problem, _error_text(error)))
+                raise FetchError("PeeringDB %s: %s%s%s" % (url, problem, _error_text(error), _advice(error.code)),
+                                 permanent=True)
             except (URLError, socket.timeout, OSError) as error:
                 problem = "%s" % (getattr(error, "reason", None) or error)
                 self.sleep(2 ** attempt)
@@ -93,6 +103,14 @@ class PeeringDB:
                 raise FetchError("PeeringDB %s: 'data' is not a list" % url)
             return data
         raise FetchError("PeeringDB %s: %s (after %d tries)" % (url, problem, self.retries + 1))
+
+
+def _advice(code):
+    if code in (401, 403):
+        return " (check peeringdb.api_key)"
+    if code == 400:
+        return " (check ix_ids / ix_names)"
+    return ""
 
 
 def _retry_after(value):

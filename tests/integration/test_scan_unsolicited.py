@@ -4,6 +4,7 @@ inventory (FRR over SSH/vtysh, BIRD's log file, a JunOS and an IOS router) repor
 Real FRR bgpd and BIRD run on loopback; JunOS and IOS are SSH test doubles that print real lines.
 """
 import gzip
+import json
 import socket
 
 import pytest
@@ -90,7 +91,7 @@ def lab(frr_router, vtysh_sshd, make_bird_router, junos_double, ios_double):
 
 
 def inventory(hosts):
-    return {"all": {"vars": dict(LOCAL), "children": {"routers": {"hosts": hosts}}}}
+    return {"all": {"vars": dict(LOCAL), "hosts": {"localhost": {}}, "children": {"routers": {"hosts": hosts}}}}
 
 
 def test_scan_reports_exactly_who_knocked(lab, tmp_path):
@@ -114,6 +115,70 @@ def test_scan_reports_exactly_who_knocked(lab, tmp_path):
     # the doubles were driven with the commands the drivers are meant to use
     assert {"show log messages", "show log fw-bgp", "show firewall log detail"} <= set(junos.commands)
     assert "show logging" in ios.commands
+
+
+def write_ixp_sources(directory):
+    """An IX-F export for a loopback "exchange" where the knocking addresses were handed out before,
+    and a PeeringDB dump for the documentation-range exchange of the doubles."""
+    ixf = {"version": "1.0", "timestamp": "2026-11-22T00:00:00Z",
+           "ixp_list": [{"ixp_id": 1, "ixf_id": 9100, "shortname": "Loopback-IX", "vlan": [
+               {"id": 1, "name": "Loopback-IX LAN", "ipv4": {"prefix": "127.0.0.0", "mask_length": 24}}]}],
+           "member_list": [
+               {"asnum": 64510, "name": "Stale Net", "connection_list": [
+                   {"ixp_id": 1, "vlan_list": [{"vlan_id": 1, "ipv4": {"address": "127.0.0.9"}}]}]},
+               {"asnum": 64511, "name": "Old Tenant", "connection_list": [
+                   {"ixp_id": 1, "vlan_list": [{"vlan_id": 1, "ipv4": {"address": "127.0.0.10"}}]}]}]}
+    peeringdb = {
+        "ix": [{"id": 7, "name": "Example-IX", "status": "ok"}],
+        "ixlan": [{"id": 70, "ix_id": 7, "name": "Example-IX LAN", "status": "ok"}],
+        "ixpfx": [{"id": 1, "ixlan_id": 70, "protocol": "IPv4", "prefix": "192.0.2.0/24"},
+                  {"id": 2, "ixlan_id": 70, "protocol": "IPv6", "prefix": "2001:db8:ffff::/64"}],
+        "netixlan": [
+            {"id": 1, "net_id": 1, "ix_id": 7, "ixlan_id": 70, "asn": 64500, "ipaddr4": None,
+             "ipaddr6": "2001:db8:ffff::66", "status": "ok"},
+            {"id": 2, "net_id": 2, "ix_id": 7, "ixlan_id": 70, "asn": 64501, "ipaddr4": "192.0.2.77",
+             "ipaddr6": None, "status": "ok"},
+            {"id": 3, "net_id": 3, "ix_id": 7, "ixlan_id": 70, "asn": 64510, "ipaddr4": None, "ipaddr6": None,
+             "status": "ok"}],
+        "net": [{"id": 1, "asn": 64500, "name": "Example Net", "status": "ok"},
+                {"id": 2, "asn": 64501, "name": "Password Net", "status": "ok"},
+                {"id": 3, "asn": 64510, "name": "Stale Net", "policy_general": "Open", "status": "ok"}],
+        "poc": [{"id": 1, "net_id": 1, "role": "Policy", "name": "P", "email": "peering@example.net",
+                 "visible": "Public", "status": "ok"},
+                {"id": 2, "net_id": 2, "role": "NOC", "name": "N", "email": "noc@password.example",
+                 "visible": "Public", "status": "ok"},
+                {"id": 3, "net_id": 3, "role": "Policy", "name": "S", "email": "peering@stale.example",
+                 "visible": "Public", "status": "ok"}],
+    }
+    dump = directory / "peeringdb"
+    dump.mkdir()
+    for object_type, records in peeringdb.items():
+        (dump / (object_type + ".json")).write_text(json.dumps({"data": records}))
+    (directory / "loopback-ix.json").write_text(json.dumps(ixf))
+    return {"peerwarden_ixf": [str(directory / "loopback-ix.json")], "peerwarden_peeringdb": {"dump_dir": str(dump)}}
+
+
+def test_scan_then_resolve_names_every_network(lab, tmp_path):
+    """scan -> ixp_data (offline files) -> resolve_peers: the right ASN, name and contact per address."""
+    hosts, junos, ios = lab
+    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory(hosts), str(tmp_path),
+                                        extra_vars=write_ixp_sources(tmp_path))
+    assert code == 0, output
+    peers = {group["asn"]: group for group in report["peers"]}
+    resolved = {(group["asn"], group["name"], tuple(group["contacts"])):
+                sorted(a["address"] for a in group["addresses"]) for group in report["peers"]}
+    assert resolved == {
+        (64510, "Stale Net", ("peering@stale.example",)): ["127.0.0.9"],
+        (64511, "Old Tenant", ()): ["127.0.0.10"],
+        (64500, "Example Net", ("peering@example.net",)): ["2001:db8:ffff::66"],
+        (64501, "Password Net", ("noc@password.example",)): ["192.0.2.77"],
+        (None, "unknown", ()): sorted(["192.0.2.99", "198.51.100.5", "203.0.113.5", "203.0.113.6",
+                                       "2001:db8:eeee::6"]),
+    }
+    assert peers[64510]["count"] == 6 and peers[64510]["routers"] == ["bird1", "frr1"]
+    assert peers[64510]["exchanges"] == ["Loopback-IX"] and peers[64510]["contact_role"] == "Policy"
+    assert report["peers"][-1]["asn"] is None  # the unknown group comes last
+    assert "AS64510 Stale Net (Policy: peering@stale.example)" in output
 
 
 def test_bad_hosts_fail_alone_with_clear_messages(lab, tmp_path, ios_double):

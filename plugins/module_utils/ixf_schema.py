@@ -9,128 +9,396 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-SCHEMA = {'$schema': 'http://json-schema.org/draft-04/schema#',
- 'type': 'object',
- 'required': ['version', 'timestamp', 'ixp_list', 'member_list'],
- 'properties': {'version': {'type': 'string'},
-                'timestamp': {'type': 'string', 'format': 'date-time'},
-                'ixp_list': {'type': 'array',
-                             'items': {'type': 'object',
-                                       'required': ['ixf_id', 'ixp_id', 'shortname'],
-                                       'properties': {'ixp_id': {'type': 'integer'},
-                                                      'shortname': {'type': 'string'},
-                                                      'name': {'type': 'string'},
-                                                      'url': {'type': 'string', 'format': 'uri'},
-                                                      'stats_api': {'type': 'string', 'format': 'uri'},
-                                                      'country': {'type': 'string'},
-                                                      'ixf_id': {'type': 'integer'},
-                                                      'peeringdb_id': {'type': 'integer'},
-                                                      'support_email': {'type': 'string', 'format': 'email'},
-                                                      'support_phone': {'type': 'string'},
-                                                      'support_contact_hours': {'type': 'string'},
-                                                      'emergency_email': {'type': 'string',
-                                                                          'format': 'email'},
-                                                      'emergency_phone': {'type': 'string'},
-                                                      'emergency_contact_hours': {'type': 'string'},
-                                                      'billing_email': {'type': 'string', 'format': 'email'},
-                                                      'billing_phone': {'type': 'string'},
-                                                      'billing_contact_hours': {'type': 'string'},
-                                                      'peering_policy_list': {'type': 'array',
-                                                                              'items': {'type': 'string'}},
-                                                      'switch': {'type': 'array',
-                                                                 'items': {'type': 'object',
-                                                                           'properties': {'id': {'type': 'integer'},
-                                                                                          'name': {'type': 'string'},
-                                                                                          'colo': {'type': 'string'},
-                                                                                          'pdb_facility_id': {'type': 'integer'},
-                                                                                          'city': {'type': 'string'},
-                                                                                          'country': {'type': 'string'},
-                                                                                          'manufacturer': {'type': 'string'},
-                                                                                          'model': {'type': 'string'},
-                                                                                          'software': {'type': 'string'}}}},
-                                                      'vlan': {'type': 'array',
-                                                               'items': {'type': 'object',
-                                                                         'properties': {'id': {'type': 'integer'},
-                                                                                        'name': {'type': 'string'},
-                                                                                        'ipv4': {'type': 'object',
-                                                                                                 'properties': {'prefix': {'type': 'string',
-                                                                                                                           'format': 'ipv4'},
-                                                                                                                'mask_length': {'type': 'integer'},
-                                                                                                                'looking_glass_urls': {'type': 'array',
-                                                                                                                                       'items': {'type': 'string',
-                                                                                                                                                 'format': 'uri'}}}},
-                                                                                        'ipv6': {'type': 'object',
-                                                                                                 'properties': {'prefix': {'type': 'string',
-                                                                                                                           'format': 'ipv6'},
-                                                                                                                'mask_length': {'type': 'integer'},
-                                                                                                                'looking_glass_urls': {'type': 'array',
-                                                                                                                                       'items': {'type': 'string',
-                                                                                                                                                 'format': 'uri'}}}}}}}}}},
-                'member_list': {'type': 'array',
-                                'items': {'type': 'object',
-                                          'required': ['asnum', 'connection_list'],
-                                          'properties': {'asnum': {'type': 'integer'},
-                                                         'member_type': {'type': 'string',
-                                                                         'enum': ['peering', 'ixp', 'other']},
-                                                         'name': {'type': 'string'},
-                                                         'url': {'type': 'string', 'format': 'uri'},
-                                                         'peering_policy': {'type': 'string'},
-                                                         'peering_policy_url': {'type': 'string',
-                                                                                'format': 'uri'},
-                                                         'member_since': {'type': 'string',
-                                                                          'format': 'date-time'},
-                                                         'contact_email': {'type': 'array',
-                                                                           'items': {'type': 'string',
-                                                                                     'format': 'email'}},
-                                                         'contact_phone': {'type': 'array',
-                                                                           'items': {'type': 'string'}},
-                                                         'contact_hours': {'type': 'string'},
-                                                         'connection_list': {'type': 'array',
-                                                                             'items': {'type': 'object',
-                                                                                       'required': ['ixp_id'],
-                                                                                       'properties': {'ixp_id': {'type': 'integer'},
-                                                                                                      'state': {'type': 'string'},
-                                                                                                      'connected_since': {'type': 'string',
-                                                                                                                          'format': 'date-time'},
-                                                                                                      'if_list': {'type': 'array',
-                                                                                                                  'items': {'type': 'object',
-                                                                                                                            'properties': {'switch_id': {'type': 'integer'},
-                                                                                                                                           'if_speed': {'type': 'integer'},
-                                                                                                                                           'if_type': {'type': 'string'}}}},
-                                                                                                      'vlan_list': {'type': 'array',
-                                                                                                                    'items': {'type': 'object',
-                                                                                                                              'properties': {'vlan_id': {'type': 'integer'},
-                                                                                                                                             'ipv4': {'type': 'object',
-                                                                                                                                                      'properties': {'address': {'type': 'string',
-                                                                                                                                                                                 'format': 'ipv4'},
-                                                                                                                                                                     'as_macro': {'type': 'string'},
-                                                                                                                                                                     'max_prefix': {'type': 'integer'},
-                                                                                                                                                                     'routeserver': {'type': 'boolean'},
-                                                                                                                                                                     'mac_addresses': {'type': 'array',
-                                                                                                                                                                                       'items': {'type': 'string'}},
-                                                                                                                                                                     'services': {'type': 'array',
-                                                                                                                                                                                  'items': {'type': 'object',
-                                                                                                                                                                                            'properties': {'type': {'type': 'string',
-                                                                                                                                                                                                                    'enum': ['ixroutecollector',
-                                                                                                                                                                                                                             'ixrouteserver']},
-                                                                                                                                                                                                           'os': {'type': 'string'},
-                                                                                                                                                                                                           'os_version': {'type': 'string'},
-                                                                                                                                                                                                           'daemon': {'type': 'string'},
-                                                                                                                                                                                                           'daemon_version': {'type': 'string'}}}}}},
-                                                                                                                                             'ipv6': {'type': 'object',
-                                                                                                                                                      'properties': {'address': {'type': 'string',
-                                                                                                                                                                                 'format': 'ipv6'},
-                                                                                                                                                                     'as_macro': {'type': 'string'},
-                                                                                                                                                                     'max_prefix': {'type': 'integer'},
-                                                                                                                                                                     'routeserver': {'type': 'boolean'},
-                                                                                                                                                                     'mac_addresses': {'type': 'array',
-                                                                                                                                                                                       'items': {'type': 'string'}},
-                                                                                                                                                                     'services': {'type': 'array',
-                                                                                                                                                                                  'items': {'type': 'object',
-                                                                                                                                                                                            'properties': {'type': {'type': 'string',
-                                                                                                                                                                                                                    'enum': ['ixroutecollector',
-                                                                                                                                                                                                                             'ixrouteserver']},
-                                                                                                                                                                                                           'os': {'type': 'string'},
-                                                                                                                                                                                                           'os_version': {'type': 'string'},
-                                                                                                                                                                                                           'daemon': {'type': 'string'},
-                                                                                                                                                                                                           'daemon_version': {'type': 'string'}}}}}}}}}}}}}}}}}
+import json
+
+SCHEMA = json.loads(r"""
+{
+ "$schema": "http://json-schema.org/draft-04/schema#",
+ "type": "object",
+ "required": [
+  "version",
+  "timestamp",
+  "ixp_list",
+  "member_list"
+ ],
+ "properties": {
+  "version": {
+   "type": "string"
+  },
+  "timestamp": {
+   "type": "string",
+   "format": "date-time"
+  },
+  "ixp_list": {
+   "type": "array",
+   "items": {
+    "type": "object",
+    "required": [
+     "ixf_id",
+     "ixp_id",
+     "shortname"
+    ],
+    "properties": {
+     "ixp_id": {
+      "type": "integer"
+     },
+     "shortname": {
+      "type": "string"
+     },
+     "name": {
+      "type": "string"
+     },
+     "url": {
+      "type": "string",
+      "format": "uri"
+     },
+     "stats_api": {
+      "type": "string",
+      "format": "uri"
+     },
+     "country": {
+      "type": "string"
+     },
+     "ixf_id": {
+      "type": "integer"
+     },
+     "peeringdb_id": {
+      "type": "integer"
+     },
+     "support_email": {
+      "type": "string",
+      "format": "email"
+     },
+     "support_phone": {
+      "type": "string"
+     },
+     "support_contact_hours": {
+      "type": "string"
+     },
+     "emergency_email": {
+      "type": "string",
+      "format": "email"
+     },
+     "emergency_phone": {
+      "type": "string"
+     },
+     "emergency_contact_hours": {
+      "type": "string"
+     },
+     "billing_email": {
+      "type": "string",
+      "format": "email"
+     },
+     "billing_phone": {
+      "type": "string"
+     },
+     "billing_contact_hours": {
+      "type": "string"
+     },
+     "peering_policy_list": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "switch": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "id": {
+         "type": "integer"
+        },
+        "name": {
+         "type": "string"
+        },
+        "colo": {
+         "type": "string"
+        },
+        "pdb_facility_id": {
+         "type": "integer"
+        },
+        "city": {
+         "type": "string"
+        },
+        "country": {
+         "type": "string"
+        },
+        "manufacturer": {
+         "type": "string"
+        },
+        "model": {
+         "type": "string"
+        },
+        "software": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "vlan": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "id": {
+         "type": "integer"
+        },
+        "name": {
+         "type": "string"
+        },
+        "ipv4": {
+         "type": "object",
+         "properties": {
+          "prefix": {
+           "type": "string",
+           "format": "ipv4"
+          },
+          "mask_length": {
+           "type": "integer"
+          },
+          "looking_glass_urls": {
+           "type": "array",
+           "items": {
+            "type": "string",
+            "format": "uri"
+           }
+          }
+         }
+        },
+        "ipv6": {
+         "type": "object",
+         "properties": {
+          "prefix": {
+           "type": "string",
+           "format": "ipv6"
+          },
+          "mask_length": {
+           "type": "integer"
+          },
+          "looking_glass_urls": {
+           "type": "array",
+           "items": {
+            "type": "string",
+            "format": "uri"
+           }
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "member_list": {
+   "type": "array",
+   "items": {
+    "type": "object",
+    "required": [
+     "asnum",
+     "connection_list"
+    ],
+    "properties": {
+     "asnum": {
+      "type": "integer"
+     },
+     "member_type": {
+      "type": "string",
+      "enum": [
+       "peering",
+       "ixp",
+       "other"
+      ]
+     },
+     "name": {
+      "type": "string"
+     },
+     "url": {
+      "type": "string",
+      "format": "uri"
+     },
+     "peering_policy": {
+      "type": "string"
+     },
+     "peering_policy_url": {
+      "type": "string",
+      "format": "uri"
+     },
+     "member_since": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "contact_email": {
+      "type": "array",
+      "items": {
+       "type": "string",
+       "format": "email"
+      }
+     },
+     "contact_phone": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "contact_hours": {
+      "type": "string"
+     },
+     "connection_list": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "ixp_id"
+       ],
+       "properties": {
+        "ixp_id": {
+         "type": "integer"
+        },
+        "state": {
+         "type": "string"
+        },
+        "connected_since": {
+         "type": "string",
+         "format": "date-time"
+        },
+        "if_list": {
+         "type": "array",
+         "items": {
+          "type": "object",
+          "properties": {
+           "switch_id": {
+            "type": "integer"
+           },
+           "if_speed": {
+            "type": "integer"
+           },
+           "if_type": {
+            "type": "string"
+           }
+          }
+         }
+        },
+        "vlan_list": {
+         "type": "array",
+         "items": {
+          "type": "object",
+          "properties": {
+           "vlan_id": {
+            "type": "integer"
+           },
+           "ipv4": {
+            "type": "object",
+            "properties": {
+             "address": {
+              "type": "string",
+              "format": "ipv4"
+             },
+             "as_macro": {
+              "type": "string"
+             },
+             "max_prefix": {
+              "type": "integer"
+             },
+             "routeserver": {
+              "type": "boolean"
+             },
+             "mac_addresses": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             },
+             "services": {
+              "type": "array",
+              "items": {
+               "type": "object",
+               "properties": {
+                "type": {
+                 "type": "string",
+                 "enum": [
+                  "ixroutecollector",
+                  "ixrouteserver"
+                 ]
+                },
+                "os": {
+                 "type": "string"
+                },
+                "os_version": {
+                 "type": "string"
+                },
+                "daemon": {
+                 "type": "string"
+                },
+                "daemon_version": {
+                 "type": "string"
+                }
+               }
+              }
+             }
+            }
+           },
+           "ipv6": {
+            "type": "object",
+            "properties": {
+             "address": {
+              "type": "string",
+              "format": "ipv6"
+             },
+             "as_macro": {
+              "type": "string"
+             },
+             "max_prefix": {
+              "type": "integer"
+             },
+             "routeserver": {
+              "type": "boolean"
+             },
+             "mac_addresses": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             },
+             "services": {
+              "type": "array",
+              "items": {
+               "type": "object",
+               "properties": {
+                "type": {
+                 "type": "string",
+                 "enum": [
+                  "ixroutecollector",
+                  "ixrouteserver"
+                 ]
+                },
+                "os": {
+                 "type": "string"
+                },
+                "os_version": {
+                 "type": "string"
+                },
+                "daemon": {
+                 "type": "string"
+                },
+                "daemon_version": {
+                 "type": "string"
+                }
+               }
+              }
+             }
+            }
+           }
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  }
+ }
+}
+""")

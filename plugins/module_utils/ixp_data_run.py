@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import json
 from datetime import datetime
+from urllib.error import HTTPError, URLError
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixf_export import read_ixf
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_cache import SourceCache
@@ -17,11 +18,6 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_dataset import 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC, iso_utc
 from ansible_collections.peerwarden.bgp.plugins.module_utils.peeringdb import (
     DEFAULT_URL, FetchError, PeeringDB, fetch_objects, read_dump_dir)
-
-try:
-    from urllib.error import HTTPError, URLError
-except ImportError:  # pragma: no cover
-    HTTPError = URLError = Exception
 
 
 def is_url(text):

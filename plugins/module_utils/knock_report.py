@@ -84,6 +84,6 @@ def peers_table(peers):
         lines.append("%s%s" % (title, reach))
         for record in group["addresses"]:
             kinds = ", ".join("%s x%d" % (kind, count) for kind, count in sorted(record["kinds"].items()))
-            lines.append("  %s  %s  %s  %s" % (record["address"], kinds, record.get("exchange") or "-",
-                                                ",".join(record["routers"])))
+            where = record.get("exchange") or "-"
+            lines.append("  %s  %s  %s  %s" % (record["address"], kinds, where, ",".join(record["routers"])))
     return lines or ["(nobody knocked)"]

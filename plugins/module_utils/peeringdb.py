@@ -16,12 +16,8 @@ import os
 import socket
 import time
 
-try:
-    from urllib.error import HTTPError, URLError
-    from urllib.parse import urlencode
-except ImportError:  # pragma: no cover - Python 2 is not supported; keeps the sanity import test quiet
-    HTTPError = URLError = Exception
-    urlencode = None
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
 
 OBJECT_TYPES = ("ix", "ixlan", "ixpfx", "netixlan", "net", "poc")
 DEFAULT_URL = "https://www.peeringdb.com/api"

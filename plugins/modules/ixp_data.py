@@ -18,8 +18,8 @@ description:
     P(peerwarden.bgp.ip_to_asn#filter), P(peerwarden.bgp.in_peering_lan#filter),
     P(peerwarden.bgp.asn_info#filter), P(peerwarden.bgp.peering_contacts#filter) and
     P(peerwarden.bgp.resolve_peers#filter) answer questions about it offline.
-  - Run it on the controller (C(delegate_to: localhost) with C(run_once), or a play on localhost).
-    Network I/O happens here, never in the filters.
+  - Run it on the controller, with C(delegate_to) V(localhost) and C(run_once), or in a play on
+    localhost. Network I/O happens here, never in the filters.
   - IX-F exports are validated with the IX-F JSON schema 1.0. Known quirks (IXP Manager's nested
     C(vlan_list), a missing C(timestamp), vendor extension keys, members without connections) are
     tolerated and reported in the warnings, as are schema problems that remain.
@@ -56,8 +56,8 @@ options:
         default: https://www.peeringdb.com/api
       api_key:
         description:
-          - An API key, sent as C(Authorization: Api-Key ...). Without one, only public contacts are
-            visible, and requests are rate-limited harder.
+          - "An API key, sent as C(Authorization: Api-Key ...). Without one, only public contacts are
+            visible, and requests are rate-limited harder."
         type: str
       ix_ids:
         description: PeeringDB ids of the exchanges to read (with their LANs, members, networks and contacts).

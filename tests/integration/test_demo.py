@@ -22,6 +22,17 @@ def test_demo_report(tmp_path):
         ("2001:db8:eeee::66", "firewall_drop_bgp"): (1, ["edge2"]),
     }
     assert "192.0.2.66         unconfigured_neighbor  9" in output
+    # the bundled IX-F export and PeeringDB dump name every network but one
+    peers = [(g["asn"], g["name"], g["contacts"], len(g["addresses"])) for g in report["peers"]]
+    assert peers == [
+        (64500, "Example Net", ["peering@example.net"], 2),
+        (64504, "Firewall Net", ["peering@firewall.example"], 2),
+        (64501, "Password Net", ["noc@password.example"], 1),
+        (64502, "Configured Net", ["peering@configured.example"], 1),
+        (64503, "Renumbered Net", ["tech@renumbered.example"], 1),
+        (None, "unknown", [], 1),
+    ]
+    assert "AS64500 Example Net (Policy: peering@example.net)" in output
 
 
 def test_check_mode_reads_and_writes_nothing(tmp_path):

@@ -63,7 +63,10 @@ def test_api_key_is_sent_and_shows_more_contacts(peeringdb_server, tmp_path, wai
                                                                  "api_key": "wrong"}), fetch)
     keyed = run_ixp_data(params(server, tmp_path, peeringdb={"url": server.url + "/api", "ix_ids": [1],
                                                              "api_key": "k3y"}), fetch)
-    roles = lambda result: sorted(c["role"] for c in result["dataset"]["networks"]["64496"]["contacts"])  # noqa: E731
+
+    def roles(result):
+        return sorted(c["role"] for c in result["dataset"]["networks"]["64496"]["contacts"])
+
     assert roles(anonymous) == ["NOC", "Policy"]
     assert roles(keyed) == ["NOC", "Policy", "Technical"]
     assert server.requests[-1].headers.get("Authorization") == "Api-Key k3y"

@@ -317,7 +317,7 @@ class FakePeeringDB:
         for name, value in params.items():
             if name in _PAGING_PARAMETERS:
                 continue
-            field_name, _, modifier = name.partition("__")
+            field_name, dummy, modifier = name.partition("__")
             unknown_field = known_fields is not None and field_name not in known_fields
             if unknown_field or modifier not in _FILTER_MODIFIERS:
                 raise _ApiError(HTTPStatus.BAD_REQUEST, f"Invalid filter field: {name}")

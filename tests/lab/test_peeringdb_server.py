@@ -46,7 +46,7 @@ def get(url: str, headers: dict[str, str] | None = None, timeout: float = 5.0) -
 
 def get_data(url: str, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The ``data`` list of a successful API answer."""
-    status, _, body = get(url, headers)
+    status, dummy, body = get(url, headers)
     assert status == 200, body
     return json.loads(body)["data"]
 
@@ -171,7 +171,7 @@ def test_a_single_object_defaults_to_depth_2(peeringdb_server):
 )
 def test_unknown_objects_and_types_are_404_with_the_error_in_meta(peeringdb_server, path):
     server = peeringdb_server()
-    status, _, body = get(server.url + path)
+    status, dummy, body = get(server.url + path)
     assert status == 404
     assert json.loads(body)["meta"]["error"]
     if path == "/api/net/99":
@@ -194,7 +194,7 @@ def test_the_ixlan_points_at_the_ixf_export_the_server_serves(peeringdb_server):
     status, headers, body = get(ixlan["ixf_ixp_member_list_url"])
     assert (status, headers["Content-Type"]) == (200, "application/json")
     assert json.loads(body) == sample_ixf_export()
-    status, _, body = get(f"{server.url}/ixf/missing.json")
+    status, dummy, body = get(f"{server.url}/ixf/missing.json")
     assert (status, body) == (404, b"Not Found\n")
 
 
@@ -230,7 +230,7 @@ def test_contacts_that_are_not_public_need_the_api_key(peeringdb_server):
 )
 def test_a_key_the_server_does_not_know_is_a_401(peeringdb_server, server_key, header):
     server = peeringdb_server(api_key=server_key)
-    status, _, body = get(f"{server.url}/api/net", {"Authorization": header})
+    status, dummy, body = get(f"{server.url}/api/net", {"Authorization": header})
     assert status == 401
     assert json.loads(body)["meta"]["error"]
 
@@ -250,7 +250,7 @@ def test_a_429_carries_retry_after_and_normal_answers_resume(peeringdb_server):
 def test_server_errors_are_answered_in_the_order_queued(peeringdb_server):
     server = peeringdb_server()
     server.fail_next("/api/", Fault(status=500), Fault(status=503))
-    assert [get(f"{server.url}/api/ix")[0] for _ in range(3)] == [500, 503, 200]
+    assert [get(f"{server.url}/api/ix")[0] for dummy in range(3)] == [500, 503, 200]
 
 
 def test_a_fault_only_hits_paths_with_its_prefix(peeringdb_server):
@@ -264,7 +264,7 @@ def test_a_fault_only_hits_paths_with_its_prefix(peeringdb_server):
 def test_a_broken_body_comes_with_status_200(peeringdb_server):
     server = peeringdb_server()
     server.fail_next("/api/netixlan", {"body": b"{not json"})
-    status, _, body = get(f"{server.url}/api/netixlan?ixlan_id=1")
+    status, dummy, body = get(f"{server.url}/api/netixlan?ixlan_id=1")
     assert (status, body) == (200, b"{not json")
     with pytest.raises(json.JSONDecodeError):
         json.loads(body)
@@ -364,7 +364,7 @@ def test_the_sample_world_is_consistent_and_uses_documentation_numbers_only():
     by_id = {object_type: {r["id"]: r for r in records} for object_type, records in world.items()}
     assert {net["asn"] for net in world["net"]} <= DOCUMENTATION_ASNS
     prefixes = {(p["ixlan_id"], ipaddress.ip_network(p["prefix"])) for p in world["ixpfx"]}
-    assert all(_is_documentation(str(network.network_address)) for _, network in prefixes)
+    assert all(_is_documentation(str(network.network_address)) for dummy, network in prefixes)
     for netixlan in world["netixlan"]:
         assert netixlan["asn"] == by_id["net"][netixlan["net_id"]]["asn"]
         assert by_id["ixlan"][netixlan["ixlan_id"]]["ix_id"] == netixlan["ix_id"]

@@ -119,8 +119,8 @@ def test_merge_disagreement_and_prefer():
     export, dummy = read_ixf(EXPORT, "x.json")
     dataset, warnings, rejected = build_dataset([export], PEERINGDB, "ixf", NOW)
     entry = dataset["addresses"]["192.0.2.77"]
-    assert entry == {"asn": 64501, "exchange": "ix:1", "lan": "Example-IX LAN", "sources": {"peeringdb": 64503,
-                                                                                              "ixf": 64501}}
+    assert entry == {"asn": 64501, "exchange": "ix:1", "lan": "Example-IX LAN",
+                     "sources": {"peeringdb": 64503, "ixf": 64501}}
     assert "192.0.2.77: IX-F says AS64501, PeeringDB says AS64503; using IX-F (prefer: ixf)" in warnings
     dataset, warnings, rejected = build_dataset([export], PEERINGDB, "peeringdb", NOW)
     assert dataset["addresses"]["192.0.2.77"]["asn"] == 64503
@@ -168,7 +168,7 @@ def test_fast_canonical_address_agrees_with_ipaddress():
     samples = ["2001:db8::", "::", "::1", "2001:db8:0:0:1:0:0:1", "2001:db8:0:1:1:1:1:1", "::ffff:192.0.2.1",
                "::192.0.2.1", "FE80::1", "192.0.2.1", "2001:DB8::A"]
     for dummy in range(2000):
-        groups = [rnd.choice(["0", "0", "0", "%x" % rnd.randint(0, 0xffff)]) for _ in range(8)]
+        groups = [rnd.choice(["0", "0", "0", "%x" % rnd.randint(0, 0xffff)]) for dummy in range(8)]
         samples.append(":".join(groups))
     for text in samples:
         assert canonical_address(text) == str(ipaddress.ip_address(text)), text

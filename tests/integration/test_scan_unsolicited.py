@@ -5,6 +5,7 @@ Real FRR bgpd and BIRD run on loopback; JunOS and IOS are SSH test doubles that 
 """
 import gzip
 import json
+import os
 import socket
 
 import pytest
@@ -233,3 +234,23 @@ def _closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_bird_platform_reads_its_log_over_sftp(frr_router, vtysh_sshd, make_bird_router, tmp_path):
+    """ansible_network_os: bird reads the BIRD log file over SFTP (here a copy the SSH user may read)."""
+    bird = make_bird_router(address="127.0.0.3")
+    knock("127.0.0.11", bird.address, bird.port, times=3)
+    wait_for_log(bird.log_path, r"Unexpected connect from unknown address 127\.0\.0\.11", count=3)
+    readable = frr_router.vty_dir / "bird-copy.log"
+    readable.write_bytes(bird.log_path.read_bytes())
+    os.chown(readable, os.stat(frr_router.vty_dir).st_uid, os.stat(frr_router.vty_dir).st_gid)
+    readable.chmod(0o640)
+    host = device(vtysh_sshd, "bird", peerwarden_log_files=[str(readable)])
+    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory({"rs1": host}), str(tmp_path))
+    assert code == 0, output
+    assert [(e["router"], e["address"], e["count"]) for e in report["events"]] == [("rs1", "127.0.0.11", 3)]
+    missing = dict(host, peerwarden_log_files=[str(frr_router.vty_dir / "nope.log")])
+    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory({"rs1": missing}),
+                                        str(tmp_path))
+    assert code == 2
+    assert "cannot read %s on 127.0.0.1 over SFTP" % (frr_router.vty_dir / "nope.log") in report["routers_failed"]["rs1"]

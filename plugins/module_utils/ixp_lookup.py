@@ -160,8 +160,12 @@ def _new_group(asn, index, roles):
     group = {"asn": asn, "name": (network or {}).get("name") or ("unknown" if asn is None else "AS%d" % asn),
              "known": network is not None, "count": 0, "first_seen": None, "last_seen": None,
              "exchanges": set(), "lans": set(), "routers": set(), "kinds": set(), "addresses": {},
-             "contacts": [], "contact_role": None}
+             "contacts": [], "contact_role": None, "contacts_by_role": {}}
     if network:
+        for contact in network.get("contacts") or ():
+            emails = group["contacts_by_role"].setdefault(contact.get("role"), [])
+            if contact.get("email") and contact["email"].lower() not in [e.lower() for e in emails]:
+                emails.append(contact["email"])
         for field in ("policy_general", "policy_url", "irr_as_set", "info_prefixes4", "info_prefixes6"):
             group[field] = network.get(field)
         for role in roles:

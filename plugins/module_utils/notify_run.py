@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""notify_peers from options to report: decide per network, render, record the intent, send,
+record the outcome.
+
+Nothing lost, nothing doubled: the intent (with its Message-ID and the rendered bytes) is
+committed before the server is contacted and marked sent only after the server accepted it. An
+intent left over by an earlier run (a crash, a server that was down) is sent again, first, with
+the same Message-ID and bytes. The only way a network gets two copies is a process death between
+the server's acceptance and the commit, and that copy carries the same Message-ID.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import os
+from datetime import datetime, timedelta
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils import notify_mail
+from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC, iso_utc
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_mail import Fatal, Permanent, Temporary, UnsafeData
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_render import Renderer
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_store import open_store
+
+DEFAULT_KINDS = ("unconfigured_neighbor", "md5_unexpected", "firewall_drop_bgp", "peer_as_mismatch")
+
+
+def run_notify(params, check_mode=False, now=None, delivery=None):
+    """Returns {"sent", "skipped", "failed", "resolved", "report", "messages", "previews", "fatal"};
+    raises ValueError for options that cannot work. A delivery problem no retry can fix (login,
+    TLS) ends the run early with "fatal" set; what was not sent stays due for the next run."""
+    now = now or datetime.now(UTC)
+    our = _our(params.get("our") or {})
+    renderer = Renderer(params.get("subject"), params.get("template"), params.get("html_template"))
+    store = open_store(":memory:" if check_mode and _missing_file(params["store"]) else params["store"])
+    run = _Run(params, our, renderer, store, now, check_mode, delivery)
+    try:
+        run.retry_pending()
+        for group in params.get("peers") or ():
+            run.consider(group)
+        run.resolve_quiet()
+    except Fatal as error:
+        run.fatal = str(error)
+    finally:
+        run.close()
+    return run.result()
+
+
+def _missing_file(location):
+    return not str(location).startswith(("postgres://", "postgresql://")) and not os.path.exists(
+        os.path.expanduser(str(location)))
+
+
+def _our(our):
+    missing = [key for key in ("asn", "name", "contact") if not our.get(key)]
+    if missing:
+        raise ValueError("our needs %s: who we are, for the message and its From" % ", ".join(missing))
+    notify_mail.safe(our["name"], "our.name")
+    return {"asn": our["asn"], "name": our["name"], "contact": our["contact"],
+            "policy_url": our.get("policy_url") or "", "how_to_reach": our.get("how_to_reach") or ""}
+
+
+class _Run:
+    def __init__(self, params, our, renderer, store, now, check_mode, delivery):
+        self.params, self.our, self.renderer, self.store = params, our, renderer, store
+        self.now, self.check_mode = now, check_mode
+        self.delivery = delivery
+        self.budget = params.get("max_per_run", 20)
+        self.sender = params.get("from") or our["contact"]
+        self.sent, self.skipped, self.failed, self.resolved, self.messages = [], [], [], [], []
+        self.previews = []
+        self.fatal = None
+        self.handled = set()
+        self.seen = set()
+        self.suppress = {str(item).upper().replace("AS", "") for item in params.get("suppress") or ()}
+        self.kinds = set(params.get("kinds") or DEFAULT_KINDS)
+
+    # -- the three steps -------------------------------------------------------------------------
+
+    def retry_pending(self):
+        for intent in self.store.pending():
+            self.handled.add(intent["asn"])
+            if self.budget <= 0:
+                self.skipped.append(self._entry(intent["asn"], None, "over max_per_run: the retry of %s waits for "
+                                                "the next run" % intent["message_id"]))
+                continue
+            self.budget -= 1
+            self._deliver(intent["asn"], intent["message_id"], intent["raw"].encode("utf-8"), intent["recipients"],
+                          intent["exchanges"], intent["addresses"], bool(intent["escalation"]), retry=intent["created"])
+
+    def consider(self, group):
+        asn = group.get("asn")
+        name = group.get("name")
+        if asn is None:
+            for record in group.get("addresses") or ():
+                self.skipped.append({"asn": None, "name": "unknown", "address": record["address"],
+                                     "reason": "no source knows this address: nobody to write to"})
+            return
+        exchanges = sorted(group.get("exchanges") or ["(no exchange)"])
+        self.seen.update((asn, exchange) for exchange in exchanges)
+        if not self.check_mode:
+            for exchange in exchanges:
+                self.store.saw(asn, exchange, group.get("last_seen"))
+        if asn in self.handled:
+            self.skipped.append(self._entry(asn, name, "an earlier message to this network was retried in this run"))
+            return
+        addresses = [a for a in group.get("addresses") or () if set(a.get("kinds") or ()) & self.kinds]
+        suppressed = str(asn) in self.suppress or any(a["address"].upper() in self.suppress for a in addresses)
+        if suppressed:
+            self.skipped.append(self._entry(asn, name, "suppressed"))
+            return
+        if not addresses:
+            self.skipped.append(self._entry(asn, name, "only %s: not something to write to a stranger about"
+                                            % ", ".join(sorted(group.get("kinds") or ()))))
+            return
+        history = [row for row in self.store.networks(asn) if row["exchange"] in exchanges]
+        decision = self._decide(group, history, addresses)
+        if isinstance(decision, str):
+            self.skipped.append(self._entry(asn, name, decision))
+            return
+        recipients, escalation = decision
+        self._compose_and_send(group, exchanges, addresses, history, recipients, escalation)
+
+    def resolve_quiet(self):
+        """Networks written to that have not knocked for resolved_after days are resolved."""
+        limit = self.now - timedelta(days=self.params.get("resolved_after", 14))
+        for row in self.store.networks():
+            if row["state"] == "resolved" or (row["asn"], row["exchange"]) in self.seen or not row["last_notified"]:
+                continue
+            last = row["last_seen"] or row["last_notified"]
+            if _parse(last) < limit:
+                if not self.check_mode:
+                    self.store.set_state(row["asn"], row["exchange"], "resolved")
+                self.resolved.append({"asn": row["asn"], "exchange": row["exchange"], "last_seen": last,
+                                      "notifications": row["notifications"]})
+
+    # -- decisions -------------------------------------------------------------------------------
+
+    def _decide(self, group, history, addresses):
+        """(recipients, escalation) to send, or the reason not to."""
+        notifications = max([row["notifications"] for row in history] or [0])
+        escalated = max([row["escalated"] for row in history] or [0])
+        last = max([row["last_notified"] for row in history if row["last_notified"]] or [None], key=lambda v: v or "")
+        known = set()
+        for row in history:
+            known.update(row["addresses"])
+        new = sorted({a["address"] for a in addresses} - known)
+        if last is not None:
+            due = _parse(last) + timedelta(days=self.params.get("renotify_after", 30))
+            if self.now < due and not (new and self.params.get("renotify_on_new_addresses", True)):
+                return "inside the renotify window: written %s, next possible %s" % (last, iso_utc(due))
+        contacts = group.get("contacts") or []
+        escalate_to = self.params.get("escalate_to")
+        limit = self.params.get("max_notifications", 3)
+        escalation = False
+        if notifications >= limit:
+            if not escalate_to or escalated:
+                return "stopped: %d notifications sent (max_notifications %d)%s" % (
+                    notifications, limit, ", escalation done" if escalated else "")
+            contacts = (group.get("contacts_by_role") or {}).get(escalate_to) or []
+            if not contacts:
+                return "max_notifications reached and the network has no %s contact to escalate to" % escalate_to
+            escalation = True
+        if not contacts:
+            return "no contact: the network lists no email for %s" % ", ".join(self.params.get("roles") or
+                                                                               ["Policy", "NOC", "Technical"])
+        if self.budget <= 0:
+            return "over max_per_run (%d): left for the next run" % self.params.get("max_per_run", 20)
+        return contacts, escalation
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def _compose_and_send(self, group, exchanges, addresses, history, recipients, escalation):
+        asn = group["asn"]
+        last = max([row["last_notified"] for row in history if row["last_notified"]] or [None], key=lambda v: v or "")
+        previous = {"notifications": max([row["notifications"] for row in history] or [0]), "last_notified": last}
+        peer = dict(group, addresses=addresses, exchanges=exchanges)
+        kinds = sorted({kind for a in addresses for kind in a["kinds"]} & self.kinds)
+        variables = {"our": self.our, "peer": peer, "kinds": kinds, "previous": previous,
+                     "reminder": previous["notifications"] > 0, "escalation": escalation,
+                     "escalation_role": self.params.get("escalate_to") or "",
+                     "renotify_after_days": self.params.get("renotify_after", 30)}
+        message_id = notify_mail.new_message_id(self.sender)
+        try:
+            notify_mail.safe(group.get("name"), "the network name")
+            subject, text, html = self.renderer.render(variables)
+            message = notify_mail.build(
+                self.params.get("from_name") or self.our["name"], self.sender, recipients, subject, text, html,
+                message_id, self.now, reply_to=self.params.get("reply_to"), cc=self.params.get("cc") or (),
+                redirect_to=self.params.get("redirect_to"))
+        except UnsafeData as error:
+            self.failed.append(self._entry(asn, group.get("name"), str(error), permanent=True))
+            return
+        raw = message.as_bytes()
+        rcpt = notify_mail.envelope(recipients, self.params.get("cc") or (), self.params.get("bcc") or (),
+                                    self.params.get("redirect_to"))
+        address_list = [a["address"] for a in addresses]
+        self.budget -= 1
+        if self.check_mode:
+            self.previews.append(raw.decode("utf-8", "replace"))
+            self.sent.append(dict(self._entry(asn, group.get("name"), "would send (check mode)"), to=recipients,
+                                  message_id=message_id, subject=subject, escalation=escalation))
+            return
+        self.store.record_intent(message_id, asn, iso_utc(self.now), rcpt, exchanges, address_list, escalation,
+                                 raw.decode("utf-8"))
+        self._deliver(asn, message_id, raw, rcpt, exchanges, address_list, escalation, retry=None,
+                      name=group.get("name"), subject=subject, shown_to=recipients)
+
+    def _deliver(self, asn, message_id, raw, rcpt, exchanges, addresses, escalation, retry, name=None, subject=None,
+                 shown_to=None):
+        label = "%s-AS%s-%s" % (self.now.strftime("%Y%m%dT%H%M%SZ"), asn, hashlib.sha1(message_id.encode()).hexdigest()[:8])
+        entry = dict(self._entry(asn, name, "retry of the message of %s" % retry if retry else "sent"),
+                     message_id=message_id, to=shown_to or rcpt, escalation=escalation, subject=subject)
+        if self.check_mode:
+            self.sent.append(dict(entry, reason="would retry (check mode)" if retry else "would send (check mode)"))
+            return
+        try:
+            where = self._delivery().send(raw, self.sender, rcpt, label)
+        except Temporary as error:
+            self.store.attempted(message_id, str(error))
+            self.failed.append(dict(entry, reason="%s; it will be retried with the same Message-ID" % error,
+                                    permanent=False))
+            return
+        except Permanent as error:
+            self.store.failed(message_id, str(error))
+            self.failed.append(dict(entry, reason=str(error), permanent=True))
+            return
+        self.store.sent(message_id, iso_utc(self.now), asn, exchanges, addresses, escalation)
+        if where.endswith(".eml"):
+            self.messages.append(where)
+        self.sent.append(dict(entry, retry=bool(retry), delivered=where))
+
+    def _delivery(self):
+        if self.delivery is None:
+            if self.params.get("outbox"):
+                self.delivery = notify_mail.Outbox(self.params["outbox"])
+            elif self.params.get("smtp"):
+                smtp = self.params["smtp"]
+                self.delivery = notify_mail.Smtp(smtp["host"], smtp.get("port"), smtp.get("security", "starttls"),
+                                                 smtp.get("validate_certs", True), smtp.get("ca_file"),
+                                                 smtp.get("username"), smtp.get("password"), smtp.get("timeout", 30))
+            else:
+                raise ValueError("give smtp (a mail server) or outbox (a directory for .eml files)")
+        return self.delivery
+
+    def close(self):
+        if self.delivery is not None:
+            self.delivery.close()
+        self.store.close()
+
+    # -- result ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _entry(asn, name, reason, **more):
+        entry = {"asn": asn, "name": name, "reason": reason}
+        entry.update(more)
+        return entry
+
+    def result(self):
+        lines = ["%-7s AS%-10s %-28s %s" % ("SENT", e["asn"], (e.get("name") or "")[:28],
+                                            ", ".join(e["to"]) + (" (retry)" if e.get("retry") else ""))
+                 for e in self.sent]
+        lines += ["%-7s AS%-10s %-28s %s" % ("FAILED", e["asn"], (e.get("name") or "")[:28], e["reason"])
+                  for e in self.failed]
+        lines += ["%-7s %-12s %-28s %s" % ("SKIPPED", "AS%s" % e["asn"] if e["asn"] is not None else e.get("address"),
+                                          (e.get("name") or "")[:28], e["reason"]) for e in self.skipped]
+        lines += ["%-7s AS%-10s %-28s quiet since %s" % ("RESOLVED", e["asn"], e["exchange"][:28], e["last_seen"])
+                  for e in self.resolved]
+        if self.fatal:
+            lines.append("STOPPED %s" % self.fatal)
+        report = {"sent": len(self.sent), "skipped": len(self.skipped), "failed": len(self.failed),
+                  "resolved": len(self.resolved), "lines": lines}
+        return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed, "resolved": self.resolved,
+                "report": report, "messages": self.messages, "previews": self.previews, "fatal": self.fatal}
+
+
+def _parse(stamp):
+    return datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)

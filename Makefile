@@ -12,9 +12,12 @@ APT_PACKAGES := frr bird2 openssh-server openssh-client postgresql
 
 .PHONY: demo test system-packages venv collection sanity units lab-tests lint bench clean
 
+# The main job on bundled data: scan, name the networks, write each one email (as .eml files).
+# Run it twice: the second run sends nothing and says why.
 demo: venv collection
-	$(BIN)/ansible-playbook -i demo/inventory.yml playbooks/scan_unsolicited.yml \
-	  -e peerwarden_report_dir=$(CURDIR)/demo-output
+	$(BIN)/ansible-playbook -i demo/inventory.yml playbooks/notify_unsolicited.yml \
+	  -e peerwarden_report_dir=$(CURDIR)/demo-output -e peerwarden_outbox=$(CURDIR)/demo-output/outbox \
+	  -e peerwarden_store=$(CURDIR)/demo-output/notify.sqlite
 
 test: system-packages venv collection sanity units lab-tests lint
 

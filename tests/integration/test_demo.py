@@ -1,5 +1,8 @@
 """`make demo`'s job: the scan of the bundled demo logs gives the report the README promises,
 check mode reads but writes nothing, and AWX-style credentials from the environment work."""
+import email
+import email.policy
+import json
 import os
 
 from playbook_runner import ROOT, run_playbook
@@ -55,3 +58,32 @@ def test_awx_network_credentials_from_the_environment(tmp_path, ios_double):
     assert code == 0, output
     assert [(e["address"], e["kind"]) for e in report["events"]] == [("203.0.113.5", "md5_mismatch")]
     assert ios.password not in output
+
+
+def test_the_main_job_writes_each_network_once_and_says_why_the_second_time(tmp_path):
+    """make demo: scan, name, one email per network into the outbox; run again: nothing new."""
+    extra = {"peerwarden_outbox": str(tmp_path / "outbox"), "peerwarden_store": str(tmp_path / "notify.sqlite")}
+    code, output, dummy = run_playbook("peerwarden.bgp.notify_unsolicited", DEMO_INVENTORY, str(tmp_path),
+                                       extra_vars=extra)
+    assert code == 0, output
+    with open(tmp_path / "report" / "notifications.json", encoding="utf-8") as handle:
+        first = json.load(handle)
+    assert sorted((e["asn"], tuple(e["to"])) for e in first["sent"]) == [
+        (64500, ("peering@example.net",)), (64501, ("noc@password.example",)),
+        (64503, ("tech@renumbered.example",)), (64504, ("peering@firewall.example",))]
+    assert len(os.listdir(tmp_path / "outbox")) == 4
+    for path in first["messages"]:
+        with open(path, "rb") as handle:
+            message = email.message_from_binary_file(handle, policy=email.policy.default)
+        assert message["Auto-Submitted"] == "auto-generated" and message["Message-ID"]
+    skipped = {e["asn"]: e["reason"] for e in first["skipped"]}
+    assert skipped[64502].startswith("only md5_mismatch")  # a configured neighbour: never a "please stop"
+    code, output, dummy = run_playbook("peerwarden.bgp.notify_unsolicited", DEMO_INVENTORY, str(tmp_path),
+                                       extra_vars=extra)
+    assert code == 0, output
+    with open(tmp_path / "report" / "notifications.json", encoding="utf-8") as handle:
+        second = json.load(handle)
+    assert second["sent"] == [] and len(os.listdir(tmp_path / "outbox")) == 4
+    assert all(e["reason"].startswith("inside the renotify window") for e in second["skipped"]
+               if e["asn"] in (64500, 64501, 64503, 64504))
+    assert "inside the renotify window" in output

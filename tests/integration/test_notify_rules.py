@@ -1,5 +1,6 @@
 """notify_peers' rules with an outbox: once per network, the renotify window, new addresses,
-escalation, suppression, max_per_run, resolution, check mode, unsafe data and templates."""
+escalation, suppression, max_per_run, resolution, check mode, unsafe data and templates; each
+with the SQLite store and with a real PostgreSQL store."""
 import email
 import email.policy
 import os
@@ -21,9 +22,20 @@ PEERS = [group(64500, "Example Net", ["192.0.2.66", "2001:db8:ffff::66"]),
          {"asn": None, "name": "unknown", "addresses": [{"address": "192.0.2.99"}], "exchanges": ["Example-IX"]}]
 
 
-def run(tmp_path, peers=PEERS, now=NOW, check_mode=False, **more):
-    settings = params(tmp_path / "store.sqlite", peers, outbox=str(tmp_path / "outbox"), **more)
-    return run_notify(settings, check_mode=check_mode, now=now)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """Where the memory lives: an SQLite file, or a fresh database on the lab's PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    return request.getfixturevalue("postgresql_dsn")
+
+
+@pytest.fixture
+def run(store, tmp_path):
+    def run_once(peers=PEERS, now=NOW, check_mode=False, **more):
+        settings = params(store, peers, outbox=str(tmp_path / "outbox"), **more)
+        return run_notify(settings, check_mode=check_mode, now=now)
+    return run_once
 
 
 def read(path):
@@ -40,8 +52,8 @@ def reasons(result):
     return {(e["asn"] if e["asn"] is not None else e.get("address")): e["reason"] for e in result["skipped"]}
 
 
-def test_first_run_writes_one_message_per_network(tmp_path):
-    result = run(tmp_path)
+def test_first_run_writes_one_message_per_network(run, store, tmp_path):
+    result = run()
     assert [(e["asn"], e["to"]) for e in result["sent"]] == [(64500, ["peering@as64500.example"]),
                                                            (64501, ["peering@as64501.example"])]
     skipped = reasons(result)
@@ -63,66 +75,72 @@ def test_first_run_writes_one_message_per_network(tmp_path):
     assert "TCP-MD5 password" in read(result["messages"][1]).get_body(("plain",)).get_content()
 
 
-def test_second_run_sends_nothing_and_says_why(tmp_path):
-    run(tmp_path)
-    again = run(tmp_path, now=NOW + timedelta(days=1))
+def test_second_run_sends_nothing_and_says_why(run, store, tmp_path):
+    run()
+    again = run(now=NOW + timedelta(days=1))
     assert again["sent"] == [] and again["failed"] == []
     assert reasons(again)[64500].startswith("inside the renotify window: written 2026-11-22T03:00:00Z, next possible "
                                             "2026-12-22T03:00:00Z")
 
 
-def test_new_addresses_and_the_window_bring_reminders_then_escalation_then_silence(tmp_path):
-    run(tmp_path)
+def test_new_addresses_and_the_window_bring_reminders_then_escalation_then_silence(run, store, tmp_path):
+    run()
     moved = [group(64500, "Example Net", ["192.0.2.66", "192.0.2.67"],
                    by_role={"Policy": ["peering@as64500.example"], "NOC": ["noc@as64500.example"]})]
-    second = run(tmp_path, peers=moved, now=NOW + timedelta(days=2))
+    second = run(peers=moved, now=NOW + timedelta(days=2))
     assert [e["asn"] for e in second["sent"]] == [64500]
     assert header(read(second["messages"][0]), "Subject").startswith("Reminder: ")
-    third = run(tmp_path, peers=moved, now=NOW + timedelta(days=40), escalate_to="NOC")
+    third = run(peers=moved, now=NOW + timedelta(days=40), escalate_to="NOC")
     assert third["sent"][0]["escalation"] is False
-    fourth = run(tmp_path, peers=moved, now=NOW + timedelta(days=80), escalate_to="NOC")
+    fourth = run(peers=moved, now=NOW + timedelta(days=80), escalate_to="NOC")
     assert fourth["sent"][0]["escalation"] is True and fourth["sent"][0]["to"] == ["noc@as64500.example"]
     assert "writing to your NOC contact" in read(fourth["messages"][0]).get_body(("plain",)).get_content()
-    fifth = run(tmp_path, peers=moved, now=NOW + timedelta(days=120), escalate_to="NOC")
+    fifth = run(peers=moved, now=NOW + timedelta(days=120), escalate_to="NOC")
     assert fifth["sent"] == []
     assert reasons(fifth)[64500] == "stopped: 4 notifications sent (max_notifications 3), escalation done"
 
 
-def test_suppress_and_max_per_run(tmp_path):
-    result = run(tmp_path, suppress=["AS64500"], max_per_run=0)
+def test_suppress_and_max_per_run(run, store, tmp_path):
+    result = run(suppress=["AS64500"], max_per_run=0)
     assert reasons(result)[64500] == "suppressed"
     assert reasons(result)[64501].startswith("over max_per_run (0)")
-    by_address = run(tmp_path, suppress=["192.0.2.77"])
+    by_address = run(suppress=["192.0.2.77"])
     assert reasons(by_address)[64501] == "suppressed"
 
 
-def test_quiet_networks_are_resolved(tmp_path):
-    run(tmp_path)
-    later = run(tmp_path, peers=[PEERS[1]], now=NOW + timedelta(days=20))
+def test_quiet_networks_are_resolved(run, store, tmp_path):
+    run()
+    later = run(peers=[PEERS[1]], now=NOW + timedelta(days=20))
     assert [(e["asn"], e["exchange"]) for e in later["resolved"]] == [(64500, "Example-IX")]
-    store = open_store(str(tmp_path / "store.sqlite"))
-    assert {r["asn"]: r["state"] for r in store.networks()} == {64500: "resolved", 64501: "active",
-                                                              64502: "active", 64503: "active"}
-    store.close()
-    assert run(tmp_path, peers=[PEERS[1]], now=NOW + timedelta(days=21))["resolved"] == []  # once
+    memory = open_store(store)
+    assert {r["asn"]: r["state"] for r in memory.networks()} == {64500: "resolved", 64501: "active",
+                                                               64502: "active", 64503: "active"}
+    memory.close()
+    assert run(peers=[PEERS[1]], now=NOW + timedelta(days=21))["resolved"] == []  # once
 
 
-def test_check_mode_changes_nothing(tmp_path):
-    result = run(tmp_path, check_mode=True)
+def test_check_mode_changes_nothing(run, store, tmp_path):
+    result = run(check_mode=True)
     assert [e["reason"] for e in result["sent"]] == ["would send (check mode)"] * 2
     assert len(result["previews"]) == 2 and "Subject: BGP connection attempts from AS64500" in result["previews"][0]
-    assert not (tmp_path / "store.sqlite").exists() and not (tmp_path / "outbox").exists()
-    run(tmp_path)
+    assert not (tmp_path / "outbox").exists()
+    if store.endswith(".sqlite"):
+        assert not os.path.exists(store)
+    else:
+        memory = open_store(store)
+        assert memory.networks() == [] and memory.messages() == []
+        memory.close()
+    run()
     before = sorted(os.listdir(tmp_path / "outbox"))
-    checked = run(tmp_path, check_mode=True, now=NOW + timedelta(days=40))
+    checked = run(check_mode=True, now=NOW + timedelta(days=40))
     assert len(checked["sent"]) == 2 and sorted(os.listdir(tmp_path / "outbox")) == before
-    store = open_store(str(tmp_path / "store.sqlite"))
-    assert [r["notifications"] for r in store.networks() if r["asn"] == 64500] == [1]
-    store.close()
+    memory = open_store(store)
+    assert [r["notifications"] for r in memory.networks() if r["asn"] == 64500] == [1]
+    memory.close()
 
 
-def test_redirect_to_shows_the_real_recipients(tmp_path):
-    result = run(tmp_path, redirect_to="noc@small-isp.example", cc=["peering-team@small-isp.example"])
+def test_redirect_to_shows_the_real_recipients(run, store, tmp_path):
+    result = run(redirect_to="noc@small-isp.example", cc=["peering-team@small-isp.example"])
     message = read(result["messages"][0])
     assert message["To"] == "noc@small-isp.example" and message["Cc"] is None
     assert header(message, "X-Peerwarden-Original-To") == "peering@as64500.example, peering-team@small-isp.example"
@@ -130,10 +148,10 @@ def test_redirect_to_shows_the_real_recipients(tmp_path):
         "[peerwarden test mode: this message was meant for peering@as64500.example")
 
 
-def test_header_injection_is_refused(tmp_path):
+def test_header_injection_is_refused(run, store, tmp_path):
     evil = [group(64500, "Evil\r\nBcc: victim@example.org", ["192.0.2.66"]),
             group(64501, "Fine Net", ["192.0.2.77"], contacts=("peering@as%(asn)d.example\r\nBcc: x@example.org",))]
-    result = run(tmp_path, peers=evil)
+    result = run(peers=evil)
     assert result["sent"] == []
     assert [(e["asn"], e["permanent"]) for e in result["failed"]] == [(64500, True), (64501, True)]
     assert all("contains a line break" in e["reason"] for e in result["failed"])
@@ -145,13 +163,13 @@ def test_header_injection_is_refused(tmp_path):
     ("{{ peer.nonexistent }}", "uses an undefined variable"),
     ("{% for x in %}", "syntax error at line 1"),
 ])
-def test_bad_templates_are_clear_errors(tmp_path, template, message):
+def test_bad_templates_are_clear_errors(run, store, tmp_path, template, message):
     with pytest.raises(TemplateProblem, match=message):
-        run(tmp_path, template=template)
+        run(template=template)
 
 
-def test_a_custom_template_is_plain_text_only(tmp_path):
-    result = run(tmp_path, template="AS{{ peer.asn }}: {{ peer.addresses | map(attribute='address') | join(' ') }}\n",
+def test_a_custom_template_is_plain_text_only(run, store, tmp_path):
+    result = run(template="AS{{ peer.asn }}: {{ peer.addresses | map(attribute='address') | join(' ') }}\n",
                  subject="Hello AS{{ peer.asn }}")
     message = read(result["messages"][0])
     assert message["Subject"] == "Hello AS64500" and not message.is_multipart()

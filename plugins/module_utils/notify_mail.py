@@ -142,10 +142,12 @@ class Smtp:
 
     def _connect(self):
         try:
+            # local_hostname: without it smtplib asks DNS for our FQDN, which can hang a controller
             if self.security == "tls":
-                session = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self.context)
+                session = smtplib.SMTP_SSL(self.host, self.port, local_hostname="peerwarden", timeout=self.timeout,
+                                           context=self.context)
             else:
-                session = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                session = smtplib.SMTP(self.host, self.port, local_hostname="peerwarden", timeout=self.timeout)
                 if self.security == "starttls":
                     session.starttls(context=self.context)
             if self.username:

@@ -29,7 +29,8 @@ DEFAULT_KINDS = ("unconfigured_neighbor", "md5_unexpected", "firewall_drop_bgp",
 
 
 def run_notify(params, check_mode=False, now=None, delivery=None):
-    """Returns {"sent", "skipped", "failed", "resolved", "report", "messages", "previews", "fatal"};
+    """Returns {"sent", "skipped_peers", "failed_messages", "resolved", "report", "messages", "previews",
+    "fatal"} ("skipped" and "failed" would be read by Ansible as the task's own status);
     raises ValueError for options that cannot work. A delivery problem no retry can fix (login,
     TLS) ends the run early with "fatal" set; what was not sent stays due for the next run."""
     now = now or datetime.now(UTC)
@@ -152,6 +153,13 @@ class _Run:
             due = _parse(last) + timedelta(days=self.params.get("renotify_after", 30))
             if self.now < due and not (new and self.params.get("renotify_on_new_addresses", True)):
                 return "inside the renotify window: written %s, next possible %s" % (last, iso_utc(due))
+        refused = [m for m in self.store.messages(group["asn"]) if m["status"] == "failed"]
+        if refused:
+            when = refused[-1]["created"]
+            due = _parse(when) + timedelta(days=self.params.get("renotify_after", 30))
+            if self.now < due and (last is None or when > last):
+                return "the last message (%s) was refused for good: %s; not tried again before %s" % (
+                    when, refused[-1]["error"], iso_utc(due))
         contacts = group.get("contacts") or []
         escalate_to = self.params.get("escalate_to")
         limit = self.params.get("max_notifications", 3)
@@ -273,7 +281,8 @@ class _Run:
             lines.append("STOPPED %s" % self.fatal)
         report = {"sent": len(self.sent), "skipped": len(self.skipped), "failed": len(self.failed),
                   "resolved": len(self.resolved), "lines": lines}
-        return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed, "resolved": self.resolved,
+        return {"sent": self.sent, "skipped_peers": self.skipped, "failed_messages": self.failed,
+                "resolved": self.resolved,
                 "report": report, "messages": self.messages, "previews": self.previews, "fatal": self.fatal}
 
 

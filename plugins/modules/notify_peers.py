@@ -217,13 +217,17 @@ sent:
   returned: always
   type: list
   elements: dict
-skipped:
-  description: Networks not written to, each with its reason (suppressed, inside renotify window, no contact, over max_per_run, ...).
+skipped_peers:
+  description:
+    - Networks not written to, each with its reason (suppressed, inside renotify window, no contact, over max_per_run, ...).
+    - Not called C(skipped), which Ansible would read as the task's own status.
   returned: always
   type: list
   elements: dict
-failed:
-  description: Messages that failed, each with the reason and whether it is permanent (5xx, unsafe data) or will be retried.
+failed_messages:
+  description:
+    - Messages that failed, each with the reason and whether it is permanent (5xx, unsafe data) or will be retried.
+    - Not called C(failed), which Ansible would read as the task's own status.
   returned: always
   type: list
   elements: dict

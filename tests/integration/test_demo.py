@@ -76,7 +76,7 @@ def test_the_main_job_writes_each_network_once_and_says_why_the_second_time(tmp_
         with open(path, "rb") as handle:
             message = email.message_from_binary_file(handle, policy=email.policy.default)
         assert message["Auto-Submitted"] == "auto-generated" and message["Message-ID"]
-    skipped = {e["asn"]: e["reason"] for e in first["skipped"]}
+    skipped = {e["asn"]: e["reason"] for e in first["skipped_peers"]}
     assert skipped[64502].startswith("only md5_mismatch")  # a configured neighbour: never a "please stop"
     code, output, dummy = run_playbook("peerwarden.bgp.notify_unsolicited", DEMO_INVENTORY, str(tmp_path),
                                        extra_vars=extra)
@@ -84,6 +84,6 @@ def test_the_main_job_writes_each_network_once_and_says_why_the_second_time(tmp_
     with open(tmp_path / "report" / "notifications.json", encoding="utf-8") as handle:
         second = json.load(handle)
     assert second["sent"] == [] and len(os.listdir(tmp_path / "outbox")) == 4
-    assert all(e["reason"].startswith("inside the renotify window") for e in second["skipped"]
+    assert all(e["reason"].startswith("inside the renotify window") for e in second["skipped_peers"]
                if e["asn"] in (64500, 64501, 64503, 64504))
     assert "inside the renotify window" in output

@@ -49,7 +49,7 @@ def header(message, name):
 
 
 def reasons(result):
-    return {(e["asn"] if e["asn"] is not None else e.get("address")): e["reason"] for e in result["skipped"]}
+    return {(e["asn"] if e["asn"] is not None else e.get("address")): e["reason"] for e in result["skipped_peers"]}
 
 
 def test_first_run_writes_one_message_per_network(run, store, tmp_path):
@@ -78,7 +78,7 @@ def test_first_run_writes_one_message_per_network(run, store, tmp_path):
 def test_second_run_sends_nothing_and_says_why(run, store, tmp_path):
     run()
     again = run(now=NOW + timedelta(days=1))
-    assert again["sent"] == [] and again["failed"] == []
+    assert again["sent"] == [] and again["failed_messages"] == []
     assert reasons(again)[64500].startswith("inside the renotify window: written 2026-11-22T03:00:00Z, next possible "
                                             "2026-12-22T03:00:00Z")
 
@@ -153,8 +153,8 @@ def test_header_injection_is_refused(run, store, tmp_path):
             group(64501, "Fine Net", ["192.0.2.77"], contacts=("peering@as%(asn)d.example\r\nBcc: x@example.org",))]
     result = run(peers=evil)
     assert result["sent"] == []
-    assert [(e["asn"], e["permanent"]) for e in result["failed"]] == [(64500, True), (64501, True)]
-    assert all("contains a line break" in e["reason"] for e in result["failed"])
+    assert [(e["asn"], e["permanent"]) for e in result["failed_messages"]] == [(64500, True), (64501, True)]
+    assert all("contains a line break" in e["reason"] for e in result["failed_messages"])
     assert not (tmp_path / "outbox").exists()
 
 

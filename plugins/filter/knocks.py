@@ -9,7 +9,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.knock_report import as_csv, as_table, peers_table, summarize
+from ansible_collections.peerwarden.bgp.plugins.module_utils.knock_report import (
+    as_csv, as_table, notifications_csv, peers_table, summarize)
 
 
 def _guard(name, function):
@@ -28,4 +29,5 @@ class FilterModule(object):
             "knocks_csv": _guard("knocks_csv", as_csv),
             "knocks_table": _guard("knocks_table", as_table),
             "peers_table": _guard("peers_table", peers_table),
+            "notifications_csv": _guard("notifications_csv", notifications_csv),
         }

@@ -273,8 +273,9 @@ class _Run:
                  for e in self.sent]
         lines += ["%-7s AS%-10s %-28s %s" % ("FAILED", e["asn"], (e.get("name") or "")[:28], e["reason"])
                   for e in self.failed]
-        lines += ["%-7s %-12s %-28s %s" % ("SKIPPED", "AS%s" % e["asn"] if e["asn"] is not None else e.get("address"),
-                                          (e.get("name") or "")[:28], e["reason"]) for e in self.skipped]
+        for e in self.skipped:
+            who = "AS%s" % e["asn"] if e["asn"] is not None else e.get("address")
+            lines.append("%-7s %-12s %-28s %s" % ("SKIPPED", who, (e.get("name") or "")[:28], e["reason"]))
         lines += ["%-7s AS%-10s %-28s quiet since %s" % ("RESOLVED", e["asn"], e["exchange"][:28], e["last_seen"])
                   for e in self.resolved]
         if self.fatal:

@@ -281,9 +281,8 @@ ARGUMENT_SPEC = dict(
     subject=dict(type="str"),
     template=dict(type="str"),
     html_template=dict(type="str"),
+    **{"from": dict(type="str"), "from_name": dict(type="str")}  # "from" is a Python keyword
 )
-ARGUMENT_SPEC["from"] = dict(type="str")
-ARGUMENT_SPEC["from_name"] = dict(type="str")
 
 
 def main():

@@ -32,8 +32,8 @@ def store(request, tmp_path):
 
 @pytest.fixture
 def run(store, tmp_path):
-    def run_once(peers=PEERS, now=NOW, check_mode=False, **more):
-        settings = params(store, peers, outbox=str(tmp_path / "outbox"), **more)
+    def run_once(peers=None, now=NOW, check_mode=False, **more):
+        settings = params(store, PEERS if peers is None else peers, outbox=str(tmp_path / "outbox"), **more)
         return run_notify(settings, check_mode=check_mode, now=now)
     return run_once
 
@@ -54,8 +54,8 @@ def reasons(result):
 
 def test_first_run_writes_one_message_per_network(run, store, tmp_path):
     result = run()
-    assert [(e["asn"], e["to"]) for e in result["sent"]] == [(64500, ["peering@as64500.example"]),
-                                                           (64501, ["peering@as64501.example"])]
+    assert [(e["asn"], e["to"]) for e in result["sent"]] == [
+        (64500, ["peering@as64500.example"]), (64501, ["peering@as64501.example"])]
     skipped = reasons(result)
     assert skipped[64502].startswith("only md5_mismatch")
     assert skipped[64503].startswith("no contact")
@@ -113,8 +113,8 @@ def test_quiet_networks_are_resolved(run, store, tmp_path):
     later = run(peers=[PEERS[1]], now=NOW + timedelta(days=20))
     assert [(e["asn"], e["exchange"]) for e in later["resolved"]] == [(64500, "Example-IX")]
     memory = open_store(store)
-    assert {r["asn"]: r["state"] for r in memory.networks()} == {64500: "resolved", 64501: "active",
-                                                               64502: "active", 64503: "active"}
+    states = {r["asn"]: r["state"] for r in memory.networks()}
+    assert states == {64500: "resolved", 64501: "active", 64502: "active", 64503: "active"}
     memory.close()
     assert run(peers=[PEERS[1]], now=NOW + timedelta(days=21))["resolved"] == []  # once
 

@@ -57,3 +57,19 @@ def test_filters_name_themselves_in_errors():
         filters["summarize_knocks"]("not a list")
     with pytest.raises(AnsibleFilterError, match=r"summarize_knocks: event 0 is not a log_events event"):
         filters["summarize_knocks"]([{"address": "192.0.2.1"}])
+
+
+def test_notifications_csv():
+    result = {"sent": [{"asn": 64500, "name": "Example Net", "to": ["a@example.net", "b@example.net"],
+                        "message_id": "<pw.1@x>", "reason": "sent"}],
+              "failed_messages": [{"asn": 64501, "name": "Other, Inc.", "reason": "554 spam", "permanent": True}],
+              "skipped_peers": [{"asn": None, "name": "unknown", "address": "192.0.2.9", "reason": "no source"}],
+              "resolved": [{"asn": 64502, "exchange": "Example-IX", "last_seen": "2026-11-01T00:00:00Z"}]}
+    rows = list(csv.reader(io.StringIO(FilterModule().filters()["notifications_csv"](result))))
+    assert rows == [["outcome", "asn", "name", "to", "message_id", "reason"],
+                    ["sent", "64500", "Example Net", "a@example.net b@example.net", "<pw.1@x>", "sent"],
+                    ["failed", "64501", "Other, Inc.", "", "", "554 spam"],
+                    ["skipped", "192.0.2.9", "unknown", "", "", "no source"],
+                    ["resolved", "64502", "Example-IX", "", "", ""]]
+    with pytest.raises(AnsibleFilterError, match="notifications_csv: expected the result"):
+        FilterModule().filters()["notifications_csv"]([])

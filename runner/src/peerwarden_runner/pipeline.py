@@ -1,0 +1,96 @@
+"""The pipeline: what happens to a message between reading it and writing it on.
+
+A message passes the stages of its direction in order. A stage that only watches (archive,
+metrics) never asks for the UPDATE to be decoded, so a proxy without filtering stages forwards the
+original bytes without decoding them (bgpipe's lazy model). Stages that change routes (rpki,
+limit, filter) work on a decoded UPDATE; if any of them changed it, it is encoded again; if none
+did, the original bytes go on.
+"""
+import logging
+import time
+
+from peerwarden_runner.codec import framing
+
+LOG = logging.getLogger("peerwarden_runner.pipeline")
+
+
+class SessionState:
+    """Per session: the two OPENs and what they negotiated, and each stage's memory."""
+
+    def __init__(self, session):
+        self.session = session
+        self.opens = {}
+        self.contexts = {}
+        self.memory = {}
+        self.started = time.time()
+
+    def extended(self, direction):
+        context = self.contexts.get(direction)
+        return bool(context and context.extended_message)
+
+
+class Pipeline:
+    def __init__(self, stages=None, watchers=None):
+        """`stages`: direction -> list of route stages; `watchers`: stages that see every message
+        (in both directions) after the route stages, exactly as it is written on."""
+        self.stages = stages or {}
+        self.watchers = watchers or []
+        self.sessions = set()
+
+    def new_session(self, session):
+        state = SessionState(session)
+        self.sessions.add(state)
+        for stage in self._all_stages():
+            stage.session_started(state)
+        return state
+
+    def end_session(self, state):
+        if state in self.sessions:
+            self.sessions.discard(state)
+            for stage in self._all_stages():
+                stage.session_ended(state)
+
+    def close(self):
+        for stage in self._all_stages():
+            stage.close()
+
+    def _all_stages(self):
+        seen = []
+        for stages in self.stages.values():
+            seen.extend(s for s in stages if s not in seen)
+        seen.extend(s for s in self.watchers if s not in seen)
+        return seen
+
+    def process(self, state, direction, kind, raw):
+        """The messages to write on for one message read (none when a stage dropped it)."""
+        if kind == framing.OPEN:
+            self._opened(state, direction, raw)
+        outgoing = [raw]
+        route_stages = self.stages.get(direction) or ()
+        if kind == framing.UPDATE and route_stages and direction in state.contexts:
+            outgoing = self._routes(state, direction, raw, route_stages)
+        for out in outgoing:
+            for watcher in self.watchers:
+                watcher.crossed(state, direction, out)
+        return outgoing
+
+    def _opened(self, state, direction, raw):
+        from peerwarden_runner.codec.open_message import decode_open, negotiate  # decoded once per session
+        state.opens[direction] = decode_open(raw)
+        other = _other(direction)
+        if other in state.opens:
+            # what a receiver must expect: the capabilities both sides announced
+            state.contexts[direction] = negotiate(state.opens[direction], state.opens[other])
+            state.contexts[other] = negotiate(state.opens[other], state.opens[direction])
+
+    def _routes(self, state, direction, raw, route_stages):
+        from peerwarden_runner.routes import RouteChange
+        change = RouteChange.from_update(raw, state.contexts[direction])
+        for stage in route_stages:
+            stage.update(state, direction, change)
+        return change.encode()
+
+
+def _other(direction):
+    from peerwarden_runner.proxy import TO_PEER, TO_ROUTER
+    return TO_PEER if direction == TO_ROUTER else TO_ROUTER

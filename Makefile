@@ -44,11 +44,12 @@ $(COLLECTION_LINK):
 
 # ansible-test needs a real tree at .../ansible_collections/peerwarden/bgp (a link is resolved away),
 # outside this git checkout (inside it, ansible-test would list files with git and find none there).
-# The copy holds the files git tracks or would track.
+# The copy holds the files git tracks or would track, without runner/: the daemon is its own Python
+# package (not collection content, left out of the Galaxy build too), tested by runner-tests.
 sanity: venv
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
-	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' \
-	  | tar -cf - -T - | tar -xf - -C $(SANITY_TREE)
+	git ls-files -z --cached --others --exclude-standard -- . ':!runner' \
+	  | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' | tar -cf - -T - | tar -xf - -C $(SANITY_TREE)
 	$(BIN)/python tests/sanity/offline_get_pip.py
 	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
 

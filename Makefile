@@ -30,10 +30,11 @@ system-packages:
 	fi
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt test-requirements.txt
+$(VENV)/.installed: requirements.txt test-requirements.txt runner/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt -r test-requirements.txt
+	$(BIN)/pip install -q -e runner
 	touch $@
 
 # ansible-playbook and the tests import the collection from collections/ (a link to this tree).

@@ -9,9 +9,18 @@ did, the original bytes go on.
 import logging
 import time
 
-from peerwarden_runner.codec import framing
+from peerwarden_runner.codec import ErrorAction, framing
+from peerwarden_runner.routes import Rib, RouteChange
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
+
+
+class SessionReset(Exception):
+    """An UPDATE error RFC 7606 answers with a session reset: the NOTIFICATION to send."""
+
+    def __init__(self, code, subcode, data, reason):
+        super().__init__(reason)
+        self.code, self.subcode, self.data = code, subcode, data
 
 
 class SessionState:
@@ -84,8 +93,12 @@ class Pipeline:
             state.contexts[other] = negotiate(state.opens[other], state.opens[direction])
 
     def _routes(self, state, direction, raw, route_stages):
-        from peerwarden_runner.routes import RouteChange
-        change = RouteChange.from_update(raw, state.contexts[direction])
+        rib = state.memory.setdefault(("rib", direction), Rib())
+        change = RouteChange.from_update(raw, state.contexts[direction], rib)
+        if change.update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
+            # RFC 7606: nothing else can be trusted in this session; end it with the NOTIFICATION
+            error = change.update.error
+            raise SessionReset(error.code, error.subcode, error.data, change.update.reason)
         for stage in route_stages:
             stage.update(state, direction, change)
         return change.encode()

@@ -13,6 +13,7 @@ import socket
 
 from peerwarden_runner.codec import framing
 from peerwarden_runner.codec.notification import encode_notification, shutdown_notification
+from peerwarden_runner.pipeline import SessionReset
 
 LOG = logging.getLogger("peerwarden_runner.proxy")
 TO_ROUTER, TO_PEER = "to-router", "to-peer"
@@ -118,7 +119,16 @@ class Session:
                 await self._notify_both(encode_notification(error.code, error.subcode, error.data))
                 raise SessionEnded(str(error))
             body = await reader.readexactly(length - framing.HEADER_LEN)
-            outgoing = self.pipeline.process(self.state, direction, kind, header + body)
+            try:
+                outgoing = self.pipeline.process(self.state, direction, kind, header + body)
+            except SessionReset as reset:
+                LOG.warning("%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver", direction, reset,
+                            reset.code, reset.subcode)
+                sender = self.ends[TO_PEER if direction == TO_ROUTER else TO_ROUTER][1]
+                sender.write(encode_notification(reset.code, reset.subcode, reset.data))
+                writer.write(shutdown_notification("peerwarden-runner: %s" % reset))
+                await self._drain_all()
+                raise SessionEnded(str(reset))
             for raw in outgoing:
                 writer.write(raw)
             await writer.drain()
@@ -134,6 +144,14 @@ class Session:
     async def shutdown(self, text):
         await self._notify_both(shutdown_notification(text))
         self._close()
+
+    async def _drain_all(self):
+        for writer in self.writers:
+            if not writer.is_closing():
+                try:
+                    await asyncio.wait_for(writer.drain(), 2)
+                except (ConnectionError, asyncio.TimeoutError):
+                    pass
 
     async def _notify_both(self, raw):
         for writer in self.writers:

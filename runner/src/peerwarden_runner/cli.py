@@ -1,0 +1,76 @@
+"""peerwarden-runner: proxy (the quick case), run -c config.yml, check -c config.yml."""
+import argparse
+import asyncio
+import logging
+import sys
+
+from peerwarden_runner import config as configuration
+from peerwarden_runner.pipeline import Pipeline
+from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
+
+LOG = logging.getLogger("peerwarden_runner")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="peerwarden-runner", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    proxy = commands.add_parser("proxy", help="relay one BGP session through the stages")
+    proxy.add_argument("--listen", required=True, help="ADDR[:PORT] where the peer connects")
+    proxy.add_argument("--connect", required=True, help="ADDR[:PORT] of the router")
+    proxy.add_argument("--connect-from", help="source address towards the router")
+    proxy.add_argument("--rpki-file", help="VRP JSON file (re-read when it changes)")
+    proxy.add_argument("--max-prefixes", type=int)
+    proxy.add_argument("--max-per-origin", type=int)
+    proxy.add_argument("--max-per-block", help="COUNT/LENGTH, e.g. 64/16")
+    proxy.add_argument("--max-length", default="24/48", help="IPv4/IPv6, default 24/48")
+    proxy.add_argument("--archive", help="directory for the session archive")
+    proxy.add_argument("--md5", help="TCP-MD5 secret for both legs")
+    for name in ("run", "check"):
+        sub = commands.add_parser(name, help="%s a configuration file" % name)
+        sub.add_argument("-c", "--config", required=True)
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = configuration.load(arguments.config) if arguments.command in ("run", "check") else \
+            _quick(arguments)
+    except configuration.ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if arguments.command == "check":
+        print("%s: ok (%d session(s))" % (arguments.config, len(settings["sessions"])))
+        return 0
+    return asyncio.run(serve(settings))
+
+
+def _quick(arguments):
+    stages = []
+    document = {"sessions": [{"name": "proxy", "listen": arguments.listen, "connect": arguments.connect,
+                              "connect_from": arguments.connect_from, "md5": arguments.md5,
+                              "to_router": stages}]}
+    if arguments.rpki_file:
+        document["rpki"] = {"file": arguments.rpki_file}
+        stages.append("rpki")
+    if arguments.max_prefixes or arguments.max_per_origin or arguments.max_per_block or arguments.max_length:
+        document["limit"] = {"max_prefixes": arguments.max_prefixes, "max_per_origin": arguments.max_per_origin,
+                             "max_per_block": arguments.max_per_block, "max_length": arguments.max_length}
+        stages.append("limit")
+    if arguments.archive:
+        document["archive"] = {"dir": arguments.archive}
+    return configuration.check(document, "command line")
+
+
+async def serve(settings):
+    from peerwarden_runner.wiring import build_sessions  # imports the stages only when serving
+    proxies, background = await build_sessions(settings)
+    try:
+        await asyncio.gather(*(proxy.serve_until_stopped() for proxy in proxies))
+    finally:
+        for task in background:
+            task.cancel()
+    return 0
+
+
+__all__ = ["main", "Pipeline", "Proxy", "TO_PEER", "TO_ROUTER"]
+
+if __name__ == "__main__":
+    sys.exit(main())

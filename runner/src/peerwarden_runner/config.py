@@ -1,0 +1,198 @@
+"""The runner's configuration: YAML, checked before anything starts, with errors that name the file,
+the key and what was expected (`peerwarden-runner check -c FILE` prints them; the role runs it
+before every restart).
+
+    sessions:                       # one proxy per session
+      - name: rs1-edge1
+        listen: 127.0.0.5:179       # where the peer connects
+        connect: 127.0.0.2:179      # the router
+        connect_from: 127.0.0.6     # optional source address
+        md5: secret                 # optional TCP-MD5 (both legs)
+        to_router: [rpki, limit]    # stages for messages towards the router (names of stages below)
+        to_peer: []                 # and towards the peer
+    rpki:
+      file: /var/lib/rpki/vrps.json # a VRP JSON file, re-read when it changes
+      caches:                       # or RTR caches, by preference (lower first)
+        - {host: 127.0.0.1, port: 3323, preference: 1}
+    limit:
+      max_prefixes: 200000          # per session and family
+      max_per_origin: 1000          # per origin AS
+      max_per_block: 64/16          # at most 64 prefixes inside any /16 (IPv4)
+      max_length: 24/48             # longest prefix accepted, IPv4/IPv6
+      min_length: 8/16
+      cease: false                  # also end the session (Cease 6/1) when a limit overflows
+    archive:
+      dir: /var/lib/peerwarden/archive
+      rotate_bytes: 268435456
+      rotate_seconds: 3600
+      compress: true
+    metrics:
+      listen: 127.0.0.1:9179
+"""
+import ipaddress
+
+import yaml
+
+STAGE_NAMES = ("rpki", "limit")
+
+
+class ConfigError(ValueError):
+    """Every problem found, one per line: "file: key: what is wrong (expected ...)"."""
+
+
+def address_port(text, default_port=179):
+    """"127.0.0.1:179", "[2001:db8::1]:179", "2001:db8::1" or "127.0.0.1" -> (host, port)."""
+    text = str(text).strip()
+    if text.startswith("["):
+        host, dummy, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:
+        host, port = text, ""
+    ipaddress.ip_address(host)
+    number = int(port) if port else default_port
+    if not 0 < number < 65536:
+        raise ValueError("port %d out of range" % number)
+    return host, number
+
+
+def pair(text, what):
+    """"24/48" -> (24, 48): an IPv4 and an IPv6 value."""
+    first, dummy, second = str(text).partition("/")
+    if not first.isdigit() or not second.isdigit():
+        raise ValueError("%s must look like 24/48 (IPv4/IPv6), not %r" % (what, text))
+    return int(first), int(second)
+
+
+def load(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except OSError as error:
+        raise ConfigError("%s: cannot read: %s" % (path, error.strerror))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = " line %d column %d" % (mark.line + 1, mark.column + 1) if mark else ""
+        raise ConfigError("%s:%s: not YAML: %s" % (path, where, getattr(error, "problem", error)))
+    return check(document, path)
+
+
+def check(document, path="<config>"):
+    """The configuration, normalised; ConfigError listing every problem."""
+    problems = []
+
+    def problem(key, text):
+        problems.append("%s: %s: %s" % (path, key, text))
+
+    if not isinstance(document, dict):
+        raise ConfigError("%s: the top level must be a mapping with a 'sessions' list" % path)
+    known = {"sessions", "rpki", "limit", "archive", "metrics"}
+    for key in sorted(set(document) - known):
+        problem(key, "unknown key (expected one of %s)" % ", ".join(sorted(known)))
+    sessions = document.get("sessions")
+    if not isinstance(sessions, list) or not sessions:
+        problem("sessions", "expected a non-empty list of sessions")
+        sessions = []
+    normalised = []
+    for index, session in enumerate(sessions):
+        key = "sessions[%d]" % index
+        if not isinstance(session, dict):
+            problem(key, "expected a mapping with listen and connect")
+            continue
+        entry = {"name": str(session.get("name") or "session%d" % index), "md5": session.get("md5"),
+                 "connect_from": session.get("connect_from")}
+        for field in ("listen", "connect"):
+            try:
+                entry[field] = address_port(session[field])
+            except KeyError:
+                problem("%s.%s" % (key, field), "missing (expected ADDRESS:PORT)")
+            except ValueError as error:
+                problem("%s.%s" % (key, field), "%r is not ADDRESS[:PORT] (%s)" % (session[field], error))
+        if entry["connect_from"] is not None:
+            try:
+                ipaddress.ip_address(str(entry["connect_from"]))
+            except ValueError:
+                problem(key + ".connect_from", "%r is not an IP address" % entry["connect_from"])
+        for direction in ("to_router", "to_peer"):
+            stages = session.get(direction) or []
+            if not isinstance(stages, list) or any(s not in STAGE_NAMES for s in stages):
+                problem("%s.%s" % (key, direction), "expected a list of stage names from %s, got %r"
+                        % (", ".join(STAGE_NAMES), stages))
+                stages = []
+            for stage in stages:
+                if stage not in document:
+                    problem("%s.%s" % (key, direction), "uses the stage %r, which has no top-level '%s:' section"
+                            % (stage, stage))
+            entry[direction] = list(stages)
+        normalised.append(entry)
+    config = {"sessions": normalised, "rpki": _rpki(document.get("rpki"), problem),
+              "limit": _limit(document.get("limit"), problem), "archive": _archive(document.get("archive"), problem),
+              "metrics": _metrics(document.get("metrics"), problem)}
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return config
+
+
+def _rpki(section, problem):
+    if section is None:
+        return None
+    if not isinstance(section, dict) or not (section.get("file") or section.get("caches")):
+        problem("rpki", "expected 'file: PATH' (a VRP JSON file) or 'caches: [{host, port, preference}]'")
+        return None
+    caches = []
+    for index, cache in enumerate(section.get("caches") or []):
+        try:
+            caches.append({"host": str(cache["host"]), "port": int(cache.get("port", 3323)),
+                           "preference": int(cache.get("preference", index + 1))})
+        except (KeyError, TypeError, ValueError):
+            problem("rpki.caches[%d]" % index, "expected {host: ADDRESS, port: NUMBER, preference: NUMBER}")
+    return {"file": section.get("file"), "caches": sorted(caches, key=lambda c: c["preference"]),
+            "expire": int(section.get("expire", 7200))}
+
+
+def _limit(section, problem):
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        problem("limit", "expected a mapping")
+        return None
+    limit = {"cease": bool(section.get("cease", False))}
+    for field in ("max_prefixes", "max_per_origin"):
+        value = section.get(field)
+        if value is not None and (not isinstance(value, int) or value < 1):
+            problem("limit." + field, "expected a positive number, got %r" % (value,))
+        limit[field] = value
+    for field, default in (("max_length", "24/48"), ("min_length", "8/16")):
+        try:
+            limit[field] = pair(section.get(field, default), field)
+        except ValueError as error:
+            problem("limit." + field, str(error))
+    block = section.get("max_per_block")
+    limit["max_per_block"] = None
+    if block is not None:
+        try:
+            limit["max_per_block"] = pair(block, "max_per_block (COUNT/LENGTH)")
+        except ValueError as error:
+            problem("limit.max_per_block", str(error))
+    return limit
+
+
+def _archive(section, problem):
+    if section is None:
+        return None
+    if not isinstance(section, dict) or not section.get("dir"):
+        problem("archive", "expected 'dir: PATH'")
+        return None
+    return {"dir": section["dir"], "rotate_bytes": int(section.get("rotate_bytes", 256 * 1024 * 1024)),
+            "rotate_seconds": int(section.get("rotate_seconds", 3600)), "compress": bool(section.get("compress", True))}
+
+
+def _metrics(section, problem):
+    if section is None:
+        return {"listen": ("127.0.0.1", 9179)}
+    try:
+        return {"listen": address_port(section.get("listen", "127.0.0.1:9179"), 9179)}
+    except ValueError as error:
+        problem("metrics.listen", str(error))
+        return None

@@ -1,0 +1,73 @@
+"""Route origin validation inline: invalid routes do not reach the receiver; when the VRPs change,
+routes already passed are validated again and withdrawn, and routes held back are announced.
+
+(bgpipe keeps VRPs forever and never looks back at routes it passed; RFC 8210 expiry is the RTR
+client's job, re-validation is this stage's.)
+"""
+import logging
+
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.routes import encode_routes
+from peerwarden_runner.rpki import RouteValidity
+from peerwarden_runner.stages import Stage
+
+LOG = logging.getLogger("peerwarden_runner.rpki")
+
+
+def rpki_prefix(prefix):
+    """The codec's Prefix as the (version, network int, length) the VRP table takes."""
+    width = 4 if prefix.afi == c.AFI_IPV4 else 16
+    return (4 if width == 4 else 6, int.from_bytes(prefix.packed.ljust(width, b"\0"), "big"), prefix.length)
+
+
+class RpkiStage(Stage):
+    name = "rpki"
+
+    def __init__(self, table, metrics=None):
+        self.table, self.metrics = table, metrics
+        self.sessions = {}
+
+    def session_started(self, state):
+        self.sessions[id(state)] = state
+
+    def session_ended(self, state):
+        self.sessions.pop(id(state), None)
+
+    def update(self, state, direction, change):
+        state.memory.setdefault(("rpki-directions",), set()).add(direction)
+        for route in change.routes:
+            validity = self.table.validate(rpki_prefix(route.prefix), change.origin)
+            if self.metrics:
+                self.metrics.validated(validity)
+            if validity == RouteValidity.INVALID:
+                change.hold(route, self.name, "invalid (origin AS%s)" % change.origin)
+                LOG.info("rpki: %s from AS%s is invalid: not sent", route.prefix, change.origin)
+
+    def vrps_changed(self, diff):
+        """Validate again the routes the change touches, in every session; send what follows."""
+        if not diff:
+            return 0
+        affected = 0
+        for state in list(self.sessions.values()):
+            for direction in state.memory.get(("rpki-directions",), ()):
+                rib = state.memory.get(("rib", direction))
+                if rib is None:
+                    continue
+                announce, withdraw = [], []
+                for prefix, (route, held, origin) in list(rib.routes.items()):
+                    if not diff.affects(rpki_prefix(prefix)):
+                        continue
+                    invalid = self.table.validate(rpki_prefix(prefix), origin) == RouteValidity.INVALID
+                    if held is None and invalid:
+                        rib.routes[prefix] = (route, "rpki: invalid after a VRP change", origin)
+                        withdraw.append(prefix)
+                    elif held is not None and held.startswith("rpki:") and not invalid:
+                        rib.routes[prefix] = (route, None, origin)
+                        announce.append(route)
+                affected += len(announce) + len(withdraw)
+                if announce or withdraw:
+                    LOG.info("rpki: VRPs changed: %d route(s) announced again, %d withdrawn", len(announce),
+                             len(withdraw))
+                    for raw in encode_routes(announce, withdraw, state.contexts[direction]):
+                        state.session.send(direction, raw)
+        return affected

@@ -1,0 +1,60 @@
+"""From a checked configuration to running proxies: one pipeline per session, shared VRPs."""
+import asyncio
+import logging
+
+from peerwarden_runner.pipeline import Pipeline
+from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
+from peerwarden_runner.stages.archive import ArchiveStage
+from peerwarden_runner.stages.limit import LimitStage
+
+LOG = logging.getLogger("peerwarden_runner.wiring")
+
+
+async def build_sessions(settings):
+    """(proxies, background tasks) for the configuration."""
+    background = []
+    rpki_stage = None
+    if settings.get("rpki"):
+        rpki_stage, tasks = await _rpki(settings["rpki"])
+        background.extend(tasks)
+    proxies = []
+    for session in settings["sessions"]:
+        stages = {}
+        for direction, key in ((TO_ROUTER, "to_router"), (TO_PEER, "to_peer")):
+            stages[direction] = [_stage(name, settings, rpki_stage) for name in session[key]]
+        watchers = []
+        if settings.get("archive"):
+            archive = settings["archive"]
+            watchers.append(ArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
+                                         archive["compress"], session_name=session["name"]))
+        proxy = Proxy(session["listen"], session["connect"], Pipeline(stages, watchers),
+                      connect_from=session["connect_from"], md5=session["md5"])
+        proxies.append(proxy)
+    return proxies, background
+
+
+def _stage(name, settings, rpki_stage):
+    if name == "rpki":
+        return rpki_stage
+    limit = settings["limit"]
+    return LimitStage(limit["max_prefixes"], limit["max_per_origin"], limit["max_per_block"], limit["max_length"],
+                      limit["min_length"], limit["cease"])
+
+
+async def _rpki(section):
+    from peerwarden_runner.rpki import VrpTable
+    from peerwarden_runner.stages.rpki import RpkiStage
+    table = VrpTable()
+    stage = RpkiStage(table)
+    tasks = []
+    if section.get("file"):
+        from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher
+        watcher = VrpFileWatcher(section["file"], table, on_change=stage.vrps_changed, interval=1.0)
+        watcher.load_now()
+        tasks.append(asyncio.create_task(watcher.run()))
+    if section.get("caches"):
+        from peerwarden_runner.rpki.rtr_client import RtrClient
+        client = RtrClient([(c["host"], c["port"]) for c in section["caches"]], table,
+                           on_change=stage.vrps_changed, expire=section["expire"])
+        tasks.append(asyncio.create_task(client.run()))
+    return stage, tasks

@@ -1,0 +1,97 @@
+"""The runner between two real routers: BIRD -> peerwarden-runner (proxy) -> FRR, on loopback.
+
+BIRD (AS65001) originates routes for several origin ASes (static routes with a prepended path);
+the runner validates them against a VRP file, limits a flood of more-specifics per origin, and
+archives every message; FRR (AS65000) shows what got through.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lab.daemons import wait_for_log
+
+pytestmark = pytest.mark.lab
+RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
+BIRD, FRR, LISTEN, FROM = "127.0.0.3", "127.0.0.2", "127.0.0.5", "127.0.0.6"
+
+VALID = ["203.0.113.0/24"]                      # origin 64500, VRP says 64500
+INVALID = ["198.51.100.0/24"]                   # origin 64501, VRP says 64500
+NOT_FOUND = ["192.0.2.0/24"]                    # origin 64502, no VRP
+FLOOD = ["100.64.%d.0/24" % i for i in range(30)]  # origin 64503: more-specifics, limit 10 per origin
+
+
+def static_routes():
+    lines = []
+    for prefixes, origin in ((VALID, 64500), (INVALID, 64501), (NOT_FOUND, 64502), (FLOOD, 64503)):
+        lines += ["  route %s blackhole { bgp_path.prepend(%d); };" % (p, origin) for p in prefixes]
+    return "protocol static originated {\n  ipv4;\n%s\n}\n" % "\n".join(lines)
+
+
+def frr_prefixes(frr):
+    table = json.loads(frr.vtysh("show bgp ipv4 unicast json"))
+    return sorted(table.get("routes", {}))
+
+
+def wait_for(predicate, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting for %s" % what)
+
+
+@pytest.fixture
+def relay(make_frr_router, make_bird_router, tmp_path):
+    """Start FRR, then the runner with the given options, then BIRD; yield them; stop the runner."""
+    started = []
+
+    def start(*options):
+        frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001)
+        log = tmp_path / "runner.log"
+        runner = subprocess.Popen(
+            [RUNNER, "proxy", "--listen", LISTEN + ":179", "--connect", FRR + ":179", "--connect-from", FROM]
+            + list(options), stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        started.append(runner)
+        wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
+        bird = make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000,
+                                extra_config=static_routes())
+        return frr, bird, runner, log
+
+    yield start
+    for runner in started:
+        if runner.poll() is None:
+            runner.terminate()
+            runner.wait(10)
+
+
+def frr_peer(frr):
+    return json.loads(frr.vtysh("show bgp neighbors %s json" % FROM))[FROM]
+
+
+def test_per_origin_limit_archive_and_shutdown(relay, tmp_path):
+    archive = tmp_path / "archive"
+    frr, bird, runner, log = relay("--max-per-origin", "10", "--archive", str(archive))
+    others = sorted(VALID + INVALID + NOT_FOUND)
+    held = wait_for(lambda: [p for p in frr_prefixes(frr) if p.startswith("100.64.")] if len(
+        frr_prefixes(frr)) == 13 else None, what="FRR to hold 3 routes and 10 of the flood")
+    assert len(held) == 10 and sorted(p for p in frr_prefixes(frr) if not p.startswith("100.64.")) == others
+    assert "origin AS64503 over max_per_origin 10" in log.read_text()
+    # SIGTERM: the sessions end with a Cease / Administrative Shutdown that carries a text
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(15) == 0
+    wait_for_log(frr.log_path, r"6/2 \(Cease/Administrative Shutdown\)", count=1, timeout=15)
+    # the archive holds exactly what crossed: FRR's received counters against the archive towards it
+    from peerwarden_runner.archive import read_archive
+    records = list(read_archive(str(archive)))
+    towards_frr = [r for r in records if r["direction"] == "to-router"]
+    counts = {kind: sum(1 for r in towards_frr if r["type"] == kind) for kind in ("open", "update", "keepalive")}
+    assert counts["open"] == 1 and counts["update"] >= 2
+    announced = {p for r in towards_frr if r["type"] == "update" for p in r.get("nlri", [])}
+    assert len([p for p in announced if p.startswith("100.64.")]) == 10 and set(others) <= announced

@@ -1,0 +1,180 @@
+"""Numbers from the BGP registries, in one place so that every other module names them.
+
+Values come from the RFCs cited next to each group and the IANA "Border Gateway Protocol (BGP)
+Parameters" registries. Nothing here does any work; keeping the numbers apart lets the decoders
+read like the RFC text ("if code == ORIGIN") instead of like a hex dump.
+"""
+
+# RFC 4271 §4.1: message header
+MARKER = b"\xff" * 16
+HEADER_LEN = 19
+MAX_MESSAGE_LEN = 4096
+# RFC 8654 §4: with the BGP Extended Message capability every message but OPEN and KEEPALIVE may be this long
+MAX_EXTENDED_MESSAGE_LEN = 65535
+
+# RFC 4271 §4.1 (types 1-4), RFC 2918 §3 (type 5)
+OPEN = 1
+UPDATE = 2
+NOTIFICATION = 3
+KEEPALIVE = 4
+ROUTE_REFRESH = 5
+
+MESSAGE_TYPE_NAMES = {
+    OPEN: "open",
+    UPDATE: "update",
+    NOTIFICATION: "notification",
+    KEEPALIVE: "keepalive",
+    ROUTE_REFRESH: "route_refresh",
+}
+
+# RFC 4271 §4.2-4.5, RFC 2918 §3: the smallest valid length of each type, header included
+MIN_MESSAGE_LEN = {
+    OPEN: 29,
+    UPDATE: 23,
+    NOTIFICATION: 21,
+    KEEPALIVE: 19,
+    ROUTE_REFRESH: 23,
+}
+
+# RFC 6793 §9: the 2-octet stand-in for a 4-octet AS number
+AS_TRANS = 23456
+BGP_VERSION = 4
+
+# Address families (IANA AFI / SAFI registries)
+AFI_IPV4 = 1
+AFI_IPV6 = 2
+SAFI_UNICAST = 1
+SAFI_MULTICAST = 2
+IPV4_UNICAST = (AFI_IPV4, SAFI_UNICAST)
+IPV6_UNICAST = (AFI_IPV6, SAFI_UNICAST)
+# the families whose NLRI are plain prefixes (RFC 4760 §5); other SAFIs (labels, VPN, EVPN,
+# flowspec...) are carried as opaque bytes
+PREFIX_FAMILIES = frozenset({(1, 1), (1, 2), (2, 1), (2, 2)})
+ADDRESS_BYTES = {AFI_IPV4: 4, AFI_IPV6: 16}
+ADDRESS_BITS = {AFI_IPV4: 32, AFI_IPV6: 128}
+
+# RFC 4271 §4.3: attribute flags
+FLAG_OPTIONAL = 0x80
+FLAG_TRANSITIVE = 0x40
+FLAG_PARTIAL = 0x20
+FLAG_EXTENDED_LENGTH = 0x10
+
+# Path attribute type codes
+ORIGIN = 1                  # RFC 4271 §5.1.1
+AS_PATH = 2                 # RFC 4271 §5.1.2
+NEXT_HOP = 3                # RFC 4271 §5.1.3
+MULTI_EXIT_DISC = 4         # RFC 4271 §5.1.4
+LOCAL_PREF = 5              # RFC 4271 §5.1.5
+ATOMIC_AGGREGATE = 6        # RFC 4271 §5.1.6
+AGGREGATOR = 7              # RFC 4271 §5.1.7
+COMMUNITIES = 8             # RFC 1997
+ORIGINATOR_ID = 9           # RFC 4456 §8
+CLUSTER_LIST = 10           # RFC 4456 §8
+MP_REACH_NLRI = 14          # RFC 4760 §3
+MP_UNREACH_NLRI = 15        # RFC 4760 §4
+EXTENDED_COMMUNITIES = 16   # RFC 4360
+AS4_PATH = 17               # RFC 6793 §3
+AS4_AGGREGATOR = 18         # RFC 6793 §3
+LARGE_COMMUNITY = 32        # RFC 8092
+ONLY_TO_CUSTOMER = 35       # RFC 9234 §5
+ATTRIBUTE_RFC_NAMES = {
+    ORIGIN: "ORIGIN", AS_PATH: "AS_PATH", NEXT_HOP: "NEXT_HOP", MULTI_EXIT_DISC: "MULTI_EXIT_DISC",
+    LOCAL_PREF: "LOCAL_PREF", ATOMIC_AGGREGATE: "ATOMIC_AGGREGATE", AGGREGATOR: "AGGREGATOR",
+    COMMUNITIES: "COMMUNITIES", ORIGINATOR_ID: "ORIGINATOR_ID", CLUSTER_LIST: "CLUSTER_LIST",
+    MP_REACH_NLRI: "MP_REACH_NLRI", MP_UNREACH_NLRI: "MP_UNREACH_NLRI", EXTENDED_COMMUNITIES: "EXTENDED_COMMUNITIES",
+    AS4_PATH: "AS4_PATH", AS4_AGGREGATOR: "AS4_AGGREGATOR", LARGE_COMMUNITY: "LARGE_COMMUNITY",
+    ONLY_TO_CUSTOMER: "ONLY_TO_CUSTOMER",
+}
+
+# RFC 4271 §5.1.1
+ORIGIN_IGP = 0
+ORIGIN_EGP = 1
+ORIGIN_INCOMPLETE = 2
+ORIGIN_NAMES = {ORIGIN_IGP: "igp", ORIGIN_EGP: "egp", ORIGIN_INCOMPLETE: "incomplete"}
+
+# RFC 4271 §4.3 (1, 2) and RFC 5065 §3 (3, 4): AS_PATH segment types
+AS_SET = 1
+AS_SEQUENCE = 2
+AS_CONFED_SEQUENCE = 3
+AS_CONFED_SET = 4
+SEGMENT_NAMES = {AS_SET: "set", AS_SEQUENCE: "sequence", AS_CONFED_SEQUENCE: "confed_sequence",
+                 AS_CONFED_SET: "confed_set"}
+
+# OPEN optional parameter types: RFC 5492 §4 (2), RFC 9072 §2 (255 marks the extended form)
+PARAM_CAPABILITIES = 2
+PARAM_EXTENDED_LENGTH = 255
+
+# Capability codes (IANA "Capability Codes")
+CAP_MULTIPROTOCOL = 1             # RFC 4760 §8
+CAP_ROUTE_REFRESH = 2             # RFC 2918 §2
+CAP_OUTBOUND_ROUTE_FILTERING = 3  # RFC 5291
+CAP_EXTENDED_MESSAGE = 6          # RFC 8654 §3
+CAP_BGP_ROLE = 9                  # RFC 9234 §4.1
+CAP_GRACEFUL_RESTART = 64         # RFC 4724 §3
+CAP_FOUR_OCTET_AS = 65            # RFC 6793 §3
+CAP_ADD_PATH = 69                 # RFC 7911 §4
+CAP_ENHANCED_ROUTE_REFRESH = 70   # RFC 7313 §3.1
+CAP_LONG_LIVED_GRACEFUL_RESTART = 71
+CAP_FQDN = 73                     # draft-walton-bgp-hostname-capability
+CAP_ROUTE_REFRESH_CISCO = 128     # pre-standard route refresh code still sent by some routers
+
+# RFC 7911 §4: Send/Receive field of the ADD-PATH capability
+ADD_PATH_RECEIVE = 1
+ADD_PATH_SEND = 2
+ADD_PATH_BOTH = 3
+ADD_PATH_MODE_NAMES = {ADD_PATH_RECEIVE: "receive", ADD_PATH_SEND: "send", ADD_PATH_BOTH: "both"}
+
+# RFC 7313 §3.2: ROUTE-REFRESH message subtypes (the old "Reserved" octet)
+REFRESH_NORMAL = 0
+REFRESH_BEGIN = 1
+REFRESH_END = 2
+
+# NOTIFICATION error codes: RFC 4271 §4.5, RFC 7313 §5 (7)
+ERR_HEADER = 1
+ERR_OPEN = 2
+ERR_UPDATE = 3
+ERR_HOLD_TIMER = 4
+ERR_FSM = 5
+ERR_CEASE = 6
+ERR_ROUTE_REFRESH = 7
+
+# RFC 4271 §6.1
+HEADER_CONNECTION_NOT_SYNCHRONIZED = 1
+HEADER_BAD_LENGTH = 2
+HEADER_BAD_TYPE = 3
+
+# RFC 4271 §6.2, RFC 5492 §5 (7)
+OPEN_UNSPECIFIC = 0
+OPEN_UNSUPPORTED_VERSION = 1
+OPEN_BAD_PEER_AS = 2
+OPEN_BAD_BGP_IDENTIFIER = 3
+OPEN_UNSUPPORTED_OPTIONAL_PARAMETER = 4
+OPEN_UNACCEPTABLE_HOLD_TIME = 6
+OPEN_UNSUPPORTED_CAPABILITY = 7
+
+# RFC 4271 §6.3
+UPDATE_MALFORMED_ATTRIBUTE_LIST = 1
+UPDATE_UNRECOGNIZED_WELL_KNOWN = 2
+UPDATE_MISSING_WELL_KNOWN = 3
+UPDATE_ATTRIBUTE_FLAGS_ERROR = 4
+UPDATE_ATTRIBUTE_LENGTH_ERROR = 5
+UPDATE_INVALID_ORIGIN = 6
+UPDATE_INVALID_NEXT_HOP = 8
+UPDATE_OPTIONAL_ATTRIBUTE_ERROR = 9
+UPDATE_INVALID_NETWORK_FIELD = 10
+UPDATE_MALFORMED_AS_PATH = 11
+
+# RFC 4486 §4 (Cease subcodes), RFC 8203/9003 for 2 and 4
+CEASE_MAX_PREFIXES = 1
+CEASE_ADMINISTRATIVE_SHUTDOWN = 2
+CEASE_PEER_DECONFIGURED = 3
+CEASE_ADMINISTRATIVE_RESET = 4
+CEASE_CONNECTION_REJECTED = 5
+CEASE_OTHER_CONFIGURATION_CHANGE = 6
+CEASE_CONNECTION_COLLISION = 7
+CEASE_OUT_OF_RESOURCES = 8
+CEASE_HARD_RESET = 9              # RFC 8538 §3
+CEASE_BFD_DOWN = 10               # RFC 9384
+
+# RFC 7313 §5
+ROUTE_REFRESH_INVALID_LENGTH = 1

@@ -1,0 +1,74 @@
+"""Message framing (RFC 4271 §4.1): the 19-octet header, and cutting a byte stream into messages.
+
+The proxy reads a header, asks `parse_header` whether it is acceptable and how long the message
+is, and reads the rest; nothing else is decoded on the forwarding path.
+"""
+import struct
+
+from peerwarden_runner.codec.constants import (
+    ERR_HEADER, HEADER_BAD_LENGTH, HEADER_BAD_TYPE, HEADER_CONNECTION_NOT_SYNCHRONIZED, HEADER_LEN,
+    KEEPALIVE, MARKER, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, MIN_MESSAGE_LEN, NOTIFICATION, OPEN,
+    ROUTE_REFRESH, UPDATE,
+)
+from peerwarden_runner.codec.errors import FramingError
+
+__all__ = ["HEADER_LEN", "MARKER", "OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE", "ROUTE_REFRESH",
+           "FramingError", "parse_header", "make_header", "split_messages"]
+
+_LENGTH_AND_TYPE = struct.Struct(">HB")
+
+
+def parse_header(header, extended=False):
+    """(length, type) of a message from its first 19 octets; raise FramingError as RFC 4271 §6.1 says.
+
+    `extended` is true once the receiver of this direction announced the Extended Message
+    capability (RFC 8654); OPEN and KEEPALIVE stay limited to 4096 and 19 octets regardless
+    (RFC 8654 §4).  The data of a length error is the erroneous length field and of a type error
+    the type octet, as §6.1 requires, so the caller can send `encode_notification(e.code, e.subcode,
+    e.data)` as is.
+    """
+    if len(header) < HEADER_LEN:
+        raise FramingError(ERR_HEADER, HEADER_BAD_LENGTH, b"",
+                           "header truncated: %d of %d octets" % (len(header), HEADER_LEN))
+    if header[:16] != MARKER:
+        # RFC 4271 §6.1: "Connection Not Synchronized", no data
+        raise FramingError(ERR_HEADER, HEADER_CONNECTION_NOT_SYNCHRONIZED, b"", "marker is not all ones")
+    length, kind = _LENGTH_AND_TYPE.unpack_from(header, 16)
+    minimum = MIN_MESSAGE_LEN.get(kind)
+    if minimum is None:
+        raise FramingError(ERR_HEADER, HEADER_BAD_TYPE, bytes((kind,)), "unknown message type %d" % kind)
+    if kind == KEEPALIVE:
+        maximum = HEADER_LEN          # RFC 4271 §6.1: a KEEPALIVE is exactly the header
+    elif extended and kind != OPEN:
+        maximum = MAX_EXTENDED_MESSAGE_LEN
+    else:
+        maximum = MAX_MESSAGE_LEN
+    if length < minimum or length > maximum:
+        raise FramingError(ERR_HEADER, HEADER_BAD_LENGTH, header[16:18],
+                           "length %d out of range %d..%d for message type %d" % (length, minimum, maximum, kind))
+    return length, kind
+
+
+def make_header(length, kind):
+    """The 19-octet header of a message of `length` octets (header included)."""
+    return MARKER + _LENGTH_AND_TYPE.pack(length, kind)
+
+
+def split_messages(buffer, extended=False):
+    """Cut the complete messages off the front of `buffer`: ([message bytes, ...], octets consumed).
+
+    For protocol-style readers (asyncio.Protocol.data_received) that get arbitrary chunks; a
+    trailing partial message is left for the next call.  Raises FramingError on a bad header.
+    """
+    messages = []
+    position = 0
+    end = len(buffer)
+    view = memoryview(buffer)
+    while end - position >= HEADER_LEN:
+        length, dummy = parse_header(view[position:position + HEADER_LEN], extended)
+        if end - position < length:
+            break
+        messages.append(bytes(view[position:position + length]))
+        position += length
+    return messages, position
+

@@ -1,0 +1,160 @@
+"""NLRI prefixes (RFC 4271 §4.3, RFC 4760 §5.1) with the optional ADD-PATH Path Identifier (RFC 7911 §3).
+
+A full table is a million of these, so a `Prefix` is a plain tuple holding the octets exactly as
+they were on the wire; the `ipaddress` network is only built when someone asks for it.  Keeping
+the wire octets (rather than a masked network) also keeps re-encoding bit-exact when a sender set
+bits past the prefix length, which RFC 4271 §4.3 tells receivers to ignore, not to reject.
+"""
+import ipaddress
+import struct
+from typing import NamedTuple
+
+from peerwarden_runner.codec.constants import ADDRESS_BITS, ADDRESS_BYTES, AFI_IPV4, AFI_IPV6, SAFI_UNICAST
+
+__all__ = ["Prefix", "NlriError", "decode_prefixes", "encode_prefixes", "as_prefix"]
+
+_PATH_ID = struct.Struct(">I")
+_PATH_ID_AND_LENGTH = struct.Struct(">IB")
+# octets needed for each prefix length, precomputed once (RFC 4271 §4.3: "the minimum number of octets")
+_OCTETS = tuple((length + 7) >> 3 for length in range(256))
+_IPV4_ZEROS = tuple(b"\x00" * (4 - n) for n in range(5))
+_IPV6_ZEROS = tuple(b"\x00" * (16 - n) for n in range(17))
+_NETWORK_CLASS = {AFI_IPV4: ipaddress.IPv4Network, AFI_IPV6: ipaddress.IPv6Network}
+_ADDRESS_CLASS = {AFI_IPV4: ipaddress.IPv4Address, AFI_IPV6: ipaddress.IPv6Address}
+
+
+class NlriError(ValueError):
+    """NLRI octets that cannot be parsed (RFC 7606 §5.3: "syntactically incorrect")."""
+
+
+class Prefix(NamedTuple):
+    """One NLRI: family, prefix length, the significant address octets as sent, and the path id.
+
+    `packed` holds exactly ceil(length / 8) octets.  `path_id` is None unless ADD-PATH is in use
+    for the family in this direction.  str() gives "192.0.2.0/24" (the address is shown unmasked
+    so that a sender's stray host bits survive a round trip through text).
+    """
+
+    afi: int
+    safi: int
+    length: int
+    packed: bytes
+    path_id: int | None = None
+
+    @classmethod
+    def parse(cls, text, safi=SAFI_UNICAST, path_id=None):
+        """A Prefix from "address/length" (IPv4 or IPv6); host bits are kept, not rejected."""
+        address_text, separator, length_text = str(text).partition("/")
+        address = ipaddress.ip_address(address_text)
+        afi = AFI_IPV4 if address.version == 4 else AFI_IPV6
+        length = int(length_text) if separator else ADDRESS_BITS[afi]
+        if not 0 <= length <= ADDRESS_BITS[afi]:
+            raise ValueError("prefix length %d out of range in %r" % (length, text))
+        return cls(afi, safi, length, address.packed[:_OCTETS[length]], path_id)
+
+    @classmethod
+    def from_network(cls, network, safi=SAFI_UNICAST, path_id=None):
+        """A Prefix from an ipaddress network (or anything ip_network() accepts)."""
+        network = ipaddress.ip_network(network, strict=False)
+        afi = AFI_IPV4 if network.version == 4 else AFI_IPV6
+        length = network.prefixlen
+        return cls(afi, safi, length, network.network_address.packed[:_OCTETS[length]], path_id)
+
+    @property
+    def family(self):
+        return (self.afi, self.safi)
+
+    @property
+    def address(self):
+        """The address as sent (host bits included), an ipaddress address object."""
+        zeros = _IPV4_ZEROS if self.afi == AFI_IPV4 else _IPV6_ZEROS
+        return _ADDRESS_CLASS[self.afi](self.packed + zeros[len(self.packed)])
+
+    @property
+    def network(self):
+        """The ipaddress network (host bits masked), for lookups and comparisons."""
+        zeros = _IPV4_ZEROS if self.afi == AFI_IPV4 else _IPV6_ZEROS
+        whole = int.from_bytes(self.packed + zeros[len(self.packed)], "big")
+        return _NETWORK_CLASS[self.afi]((whole, self.length), strict=False)
+
+    def with_path_id(self, path_id):
+        return self._replace(path_id=path_id)
+
+    def encode(self, add_path=False):
+        """Wire form: [path id (4)] length (1) octets (RFC 7911 §3, RFC 4271 §4.3)."""
+        if add_path:
+            return _PATH_ID_AND_LENGTH.pack(self.path_id or 0, self.length) + self.packed
+        return bytes((self.length,)) + self.packed
+
+    def __str__(self):
+        packed = self.packed
+        if self.afi == AFI_IPV4:
+            full = packed + _IPV4_ZEROS[len(packed)]
+            return "%d.%d.%d.%d/%d" % (full[0], full[1], full[2], full[3], self.length)
+        return "%s/%d" % (self.address, self.length)
+
+
+_new_prefix = tuple.__new__
+
+
+def decode_prefixes(data, afi, safi=SAFI_UNICAST, add_path=False):
+    """Parse a run of NLRI (the withdrawn or NLRI field, or the tail of MP_(UN)REACH) into Prefixes.
+
+    Raises NlriError for a prefix length beyond the family's address size or a prefix running
+    past the end (RFC 7606 §5.3), the two cases a receiver cannot recover from.
+    """
+    if afi not in ADDRESS_BITS:
+        raise NlriError("AFI %d has no prefix format" % afi)
+    max_length = ADDRESS_BITS[afi]
+    octets = _OCTETS
+    end = len(data)
+    position = 0
+    prefixes = []
+    append = prefixes.append
+    if not add_path:
+        while position < end:
+            length = data[position]
+            if length > max_length:
+                raise NlriError("prefix length %d > %d at offset %d" % (length, max_length, position))
+            start = position + 1
+            position = start + octets[length]
+            if position > end:
+                raise NlriError("prefix /%d at offset %d runs past the end (%d octets)" % (length, start - 1, end))
+            append(_new_prefix(Prefix, (afi, safi, length, data[start:position], None)))
+        return prefixes
+    unpack_path_id = _PATH_ID.unpack_from
+    while position < end:
+        if position + 5 > end:
+            raise NlriError("ADD-PATH NLRI at offset %d truncated (%d octets left)" % (position, end - position))
+        path_id = unpack_path_id(data, position)[0]
+        length = data[position + 4]
+        if length > max_length:
+            raise NlriError("prefix length %d > %d at offset %d" % (length, max_length, position + 4))
+        start = position + 5
+        position = start + octets[length]
+        if position > end:
+            raise NlriError("prefix /%d at offset %d runs past the end (%d octets)" % (length, start - 1, end))
+        append(_new_prefix(Prefix, (afi, safi, length, data[start:position], path_id)))
+    return prefixes
+
+
+def encode_prefixes(prefixes, add_path=False):
+    """The wire form of a run of prefixes (path ids written when `add_path`, 0 for a missing one)."""
+    if add_path:
+        pack = _PATH_ID_AND_LENGTH.pack
+        return b"".join([pack(p.path_id or 0, p.length) + p.packed for p in prefixes])
+    return b"".join([bytes((p.length,)) + p.packed for p in prefixes])
+
+
+def as_prefix(value, safi=SAFI_UNICAST):
+    """Accept a Prefix, "addr/len" text or an ipaddress network; used by the encoders' arguments."""
+    if isinstance(value, Prefix):
+        return value
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return Prefix.from_network(value, safi)
+    return Prefix.parse(value, safi)
+
+
+def address_octets(afi):
+    """Octets of one address of the family (4 or 16), None for an unknown AFI."""
+    return ADDRESS_BYTES.get(afi)

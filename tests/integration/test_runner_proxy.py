@@ -7,9 +7,11 @@ archives every message; FRR (AS65000) shows what got through.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -75,14 +77,25 @@ def frr_peer(frr):
     return json.loads(frr.vtysh("show bgp neighbors %s json" % FROM))[FROM]
 
 
-def test_per_origin_limit_archive_and_shutdown(relay, tmp_path):
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
     archive = tmp_path / "archive"
-    frr, bird, runner, log = relay("--max-per-origin", "10", "--archive", str(archive))
+    metrics = free_port()
+    frr, bird, runner, log = relay("--max-per-origin", "10", "--archive", str(archive),
+                                   "--metrics", "127.0.0.1:%d" % metrics)
     others = sorted(VALID + INVALID + NOT_FOUND)
     held = wait_for(lambda: [p for p in frr_prefixes(frr) if p.startswith("100.64.")] if len(
         frr_prefixes(frr)) == 13 else None, what="FRR to hold 3 routes and 10 of the flood")
     assert len(held) == 10 and sorted(p for p in frr_prefixes(frr) if not p.startswith("100.64.")) == others
     assert "origin AS64503 over max_per_origin 10" in log.read_text()
+    scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics, timeout=5).read().decode()
+    assert 'peerwarden_routes_held_total{stage="limit"} 20.0' in scraped
+    assert "peerwarden_sessions 1.0" in scraped
     # SIGTERM: the sessions end with a Cease / Administrative Shutdown that carries a text
     runner.send_signal(signal.SIGTERM)
     assert runner.wait(15) == 0

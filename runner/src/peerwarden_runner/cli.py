@@ -25,6 +25,8 @@ def main(argv=None):
     proxy.add_argument("--max-length", default="24/48", help="IPv4/IPv6, default 24/48")
     proxy.add_argument("--archive", help="directory for the session archive")
     proxy.add_argument("--md5", help="TCP-MD5 secret for both legs")
+    proxy.add_argument("--peer", help="the peer's address (needed with --md5)")
+    proxy.add_argument("--metrics", default="127.0.0.1:9179", help="ADDR:PORT for Prometheus (default 127.0.0.1:9179)")
     for name in ("run", "check"):
         sub = commands.add_parser(name, help="%s a configuration file" % name)
         sub.add_argument("-c", "--config", required=True)
@@ -45,7 +47,7 @@ def main(argv=None):
 def _quick(arguments):
     stages = []
     document = {"sessions": [{"name": "proxy", "listen": arguments.listen, "connect": arguments.connect,
-                              "connect_from": arguments.connect_from, "md5": arguments.md5,
+                              "connect_from": arguments.connect_from, "md5": arguments.md5, "peer": arguments.peer,
                               "to_router": stages}]}
     if arguments.rpki_file:
         document["rpki"] = {"file": arguments.rpki_file}
@@ -56,6 +58,7 @@ def _quick(arguments):
         stages.append("limit")
     if arguments.archive:
         document["archive"] = {"dir": arguments.archive}
+    document["metrics"] = {"listen": arguments.metrics}
     return configuration.check(document, "command line")
 
 

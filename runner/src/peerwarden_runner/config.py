@@ -8,6 +8,7 @@ before every restart).
         connect: 127.0.0.2:179      # the router
         connect_from: 127.0.0.6     # optional source address
         md5: secret                 # optional TCP-MD5 (both legs)
+        peer: 127.0.0.3             # the peer's address (needed with md5)
         to_router: [rpki, limit]    # stages for messages towards the router (names of stages below)
         to_peer: []                 # and towards the peer
     rpki:
@@ -101,7 +102,9 @@ def check(document, path="<config>"):
             problem(key, "expected a mapping with listen and connect")
             continue
         entry = {"name": str(session.get("name") or "session%d" % index), "md5": session.get("md5"),
-                 "connect_from": session.get("connect_from")}
+                 "connect_from": session.get("connect_from"), "peer": session.get("peer")}
+        if entry["md5"] and not entry["peer"]:
+            problem(key + ".peer", "TCP-MD5 (md5) needs the peer's address, to sign the connections it opens to us")
         for field in ("listen", "connect"):
             try:
                 entry[field] = address_port(session[field])

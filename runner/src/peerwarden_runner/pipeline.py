@@ -39,11 +39,12 @@ class SessionState:
 
 
 class Pipeline:
-    def __init__(self, stages=None, watchers=None):
+    def __init__(self, stages=None, watchers=None, metrics=None):
         """`stages`: direction -> list of route stages; `watchers`: stages that see every message
         (in both directions) after the route stages, exactly as it is written on."""
         self.stages = stages or {}
-        self.watchers = watchers or []
+        self.watchers = list(watchers or []) + ([metrics] if metrics is not None else [])
+        self.metrics = metrics
         self.sessions = set()
 
     def new_session(self, session):
@@ -94,7 +95,7 @@ class Pipeline:
 
     def _routes(self, state, direction, raw, route_stages):
         rib = state.memory.setdefault(("rib", direction), Rib())
-        change = RouteChange.from_update(raw, state.contexts[direction], rib)
+        change = RouteChange.from_update(raw, state.contexts[direction], rib, self.metrics)
         if change.update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
             # RFC 7606: nothing else can be trusted in this session; end it with the NOTIFICATION
             error = change.update.error

@@ -14,6 +14,7 @@ import socket
 from peerwarden_runner.codec import framing
 from peerwarden_runner.codec.notification import encode_notification, shutdown_notification
 from peerwarden_runner.pipeline import SessionReset
+from peerwarden_runner.tcp_md5 import set_md5
 
 LOG = logging.getLogger("peerwarden_runner.proxy")
 TO_ROUTER, TO_PEER = "to-router", "to-peer"
@@ -26,8 +27,9 @@ class SessionEnded(Exception):
 class Proxy:
     """One listening address, one router to connect to, one pipeline."""
 
-    def __init__(self, listen, connect, pipeline, connect_from=None, md5=None, shutdown_text="peerwarden-runner stopping"):
-        self.listen, self.connect, self.connect_from = listen, connect, connect_from
+    def __init__(self, listen, connect, pipeline, connect_from=None, md5=None, peer=None,
+                 shutdown_text="peerwarden-runner stopping"):
+        self.listen, self.connect, self.connect_from, self.peer = listen, connect, connect_from, peer
         self.pipeline, self.md5, self.shutdown_text = pipeline, md5, shutdown_text
         self.sessions = set()
         self.server = None
@@ -35,7 +37,14 @@ class Proxy:
 
     async def start(self):
         host, port = self.listen
-        self.server = await asyncio.start_server(self._accepted, host, port, reuse_address=True)
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.md5:
+            if not self.peer:
+                raise ValueError("TCP-MD5 on the listening side needs the peer's address (peer / --peer)")
+            set_md5(sock, self.peer, self.md5)
+        sock.bind((host, port))
+        self.server = await asyncio.start_server(self._accepted, sock=sock)
         LOG.info("listening on %s:%d, relaying to %s:%d", host, port, *self.connect)
         return self.server
 
@@ -79,7 +88,6 @@ class Proxy:
         if self.connect_from:
             sock.bind((self.connect_from, 0))
         if self.md5:
-            from peerwarden_runner.tcp_md5 import set_md5  # Linux only
             set_md5(sock, host, self.md5)
         await asyncio.get_running_loop().sock_connect(sock, (host, port))
         return await asyncio.open_connection(sock=sock)

@@ -33,8 +33,8 @@ class Rib:
 class RouteChange:
     """One UPDATE in flight; `encode()` gives the messages to write on."""
 
-    def __init__(self, raw, ctx, update, rib):
-        self.raw, self.ctx, self.update, self.rib = raw, ctx, update, rib
+    def __init__(self, raw, ctx, update, rib, metrics=None):
+        self.raw, self.ctx, self.update, self.rib, self.metrics = raw, ctx, update, rib, metrics
         self.routes = update.routes()
         self.withdrawn = update.withdrawals()
         self.origin = update.origin_as() if self.routes else None
@@ -42,15 +42,17 @@ class RouteChange:
         self.refused = {}
 
     @classmethod
-    def from_update(cls, raw, ctx, rib):
+    def from_update(cls, raw, ctx, rib, metrics=None):
         update = decode_update(raw, ctx)
         if update.error_action != ErrorAction.NONE:
             LOG.warning("UPDATE: RFC 7606 %s: %s", update.error_action.label, update.reason)
-        return cls(raw, ctx, update, rib)
+        return cls(raw, ctx, update, rib, metrics)
 
     def hold(self, route, stage, reason):
         self.refused[route.prefix] = "%s: %s" % (stage, reason)
         self.changed = True
+        if self.metrics is not None:
+            self.metrics.route_held(stage)
 
     def encode(self):
         """Record the outcome in the RIB and return the messages: the original bytes when nothing

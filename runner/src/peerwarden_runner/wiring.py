@@ -6,6 +6,7 @@ from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
 from peerwarden_runner.stages.archive import ArchiveStage
 from peerwarden_runner.stages.limit import LimitStage
+from peerwarden_runner.stages.metrics import Metrics
 
 LOG = logging.getLogger("peerwarden_runner.wiring")
 
@@ -13,9 +14,12 @@ LOG = logging.getLogger("peerwarden_runner.wiring")
 async def build_sessions(settings):
     """(proxies, background tasks) for the configuration."""
     background = []
+    metrics = Metrics()
+    if settings.get("metrics"):
+        metrics.serve(*settings["metrics"]["listen"])
     rpki_stage = None
     if settings.get("rpki"):
-        rpki_stage, tasks = await _rpki(settings["rpki"])
+        rpki_stage, tasks = await _rpki(settings["rpki"], metrics)
         background.extend(tasks)
     proxies = []
     for session in settings["sessions"]:
@@ -27,8 +31,8 @@ async def build_sessions(settings):
             archive = settings["archive"]
             watchers.append(ArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
                                          archive["compress"], session_name=session["name"]))
-        proxy = Proxy(session["listen"], session["connect"], Pipeline(stages, watchers),
-                      connect_from=session["connect_from"], md5=session["md5"])
+        proxy = Proxy(session["listen"], session["connect"], Pipeline(stages, watchers, metrics),
+                      connect_from=session["connect_from"], md5=session["md5"], peer=session["peer"])
         proxies.append(proxy)
     return proxies, background
 
@@ -41,11 +45,11 @@ def _stage(name, settings, rpki_stage):
                       limit["min_length"], limit["cease"])
 
 
-async def _rpki(section):
+async def _rpki(section, metrics):
     from peerwarden_runner.rpki import VrpTable
     from peerwarden_runner.stages.rpki import RpkiStage
     table = VrpTable()
-    stage = RpkiStage(table)
+    stage = RpkiStage(table, metrics)
     tasks = []
     if section.get("file"):
         from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher

@@ -1,0 +1,104 @@
+"""What the IPv4 and IPv6 lookups share: the exact store, change application, the slow path.
+
+A change first updates the prefix map (the truth), then rebuilds the summary cells under each
+changed prefix. A large change (a full reload) rebuilds every level from scratch instead, which
+is cheaper than thousands of overlapping range rebuilds.
+"""
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from peerwarden_runner.rpki.route_validity import RouteValidity
+from peerwarden_runner.rpki.summary_level import SummaryLevel
+from peerwarden_runner.rpki.vrp import Vrp
+from peerwarden_runner.rpki.vrp_prefix_map import VrpPrefixMap
+
+VALID = RouteValidity.VALID
+INVALID = RouteValidity.INVALID
+NOT_FOUND = RouteValidity.NOT_FOUND
+
+REBUILD_ALL_MINIMUM = 4096  # changes up to this many VRPs are applied range by range
+REBUILD_ALL_SHARE = 8       # ... and so are changes up to 1/8 of the table
+
+
+def validate_by_walk(prefix_map: VrpPrefixMap, network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:
+    """RFC 6811 §2 straight from the definition, over the covering VRPs of the exact store.
+
+    The reference the fast paths must agree with, and the path for routes they do not serve.
+    """
+    covered = False
+    for vrp in prefix_map.covering(network, length):
+        if origin_asn and vrp.asn == origin_asn and length <= vrp.max_length:
+            return VALID
+        covered = True
+    return INVALID if covered else NOT_FOUND
+
+
+class FamilyLookup:
+    """Prefix map plus summary levels of one address family. Subclasses set `validate`."""
+
+    def __init__(self, max_bits: int):
+        self.max_bits = max_bits
+        self.prefix_map = VrpPrefixMap(max_bits)
+        self.levels: List[SummaryLevel] = []
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _level_for(self, length: int) -> Optional[SummaryLevel]:
+        for level in self.levels:
+            if level.holds_length(length):
+                return level
+        return None  # longer than any summarized route: only the slow path sees it
+
+    def apply(self, added: Iterable[Vrp], removed: Iterable[Vrp]) -> None:
+        """Record the change (the caller guarantees `removed` are present, `added` absent)."""
+        changed_prefixes: Set[Tuple[int, int]] = set()
+        removals = additions = 0
+        for vrp in removed:
+            self.prefix_map.remove(vrp)
+            changed_prefixes.add((vrp.length, vrp.network))
+            removals += 1
+        for vrp in added:
+            self.prefix_map.add(vrp)
+            changed_prefixes.add((vrp.length, vrp.network))
+            additions += 1
+        self._count += additions - removals
+        if removals + additions > max(REBUILD_ALL_MINIMUM, self._count // REBUILD_ALL_SHARE):
+            for level in self.levels:
+                level.rebuild_all()
+        else:
+            self._rebuild_ranges(changed_prefixes)
+        self._levels_changed()
+
+    def _rebuild_ranges(self, changed_prefixes: Set[Tuple[int, int]]) -> None:
+        """Rebuild under each changed prefix, skipping those inside one already rebuilt."""
+        rebuilt: Dict[int, Set[int]] = {}
+        for length, network in sorted(changed_prefixes):
+            level = self._level_for(length)
+            if level is None or self._inside_rebuilt(rebuilt, level, network, length):
+                continue
+            level.rebuild(network, length)
+            rebuilt.setdefault(length, set()).add(network >> (self.max_bits - length))
+
+    def _inside_rebuilt(self, rebuilt: Dict[int, Set[int]], level: SummaryLevel, network: int, length: int) -> bool:
+        for rebuilt_length, keys in rebuilt.items():
+            if level.holds_length(rebuilt_length) and rebuilt_length <= length and (
+                    network >> (self.max_bits - rebuilt_length)) in keys:
+                return True
+        return False
+
+    def clear(self) -> None:
+        self.prefix_map.clear()
+        self._count = 0
+        for level in self.levels:
+            level.cells.clear_all()
+        self._levels_changed()
+
+    def _levels_changed(self) -> None:
+        """Hook: a level may have become empty or non-empty."""
+
+    def covering(self, network: int, length: int) -> List[Vrp]:
+        return self.prefix_map.covering(network, length)
+
+    def validate_by_walk(self, network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:
+        return validate_by_walk(self.prefix_map, network, length, origin_asn)

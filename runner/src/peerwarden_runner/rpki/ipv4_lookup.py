@@ -1,0 +1,63 @@
+"""IPv4 route origin validation in one memory access: a summary for every /24.
+
+The whole IPv4 space has 2**24 /24s, so a flat array of one packed summary per /24 (see
+origin_summary and summary_level) turns validation of any route up to /24 into one array read
+plus a few integer operations, whatever the number of VRPs and however they nest. Routes longer
+than /24 (rare: most networks filter them) take the slow path over the exact store, because
+VRPs longer than /24 are not in the /24 cells.
+"""
+from typing import Callable, Optional
+
+from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
+from peerwarden_runner.rpki.origin_summary import SummaryLayout
+from peerwarden_runner.rpki.route_validity import RouteValidity
+from peerwarden_runner.rpki.summary_cells import ArraySummaryCells
+from peerwarden_runner.rpki.summary_level import SummaryLevel
+
+IPV4_BITS = 32
+CELL_LENGTH = 24
+SHORTEST_LENGTH_BITS = 5  # 0..24 fits; the packed summary then fits in 64 bits
+
+Validator = Callable[[int, int, Optional[int]], RouteValidity]
+
+
+class Ipv4Lookup(FamilyLookup):
+    """IPv4 VRPs: exact store plus the /24 summary array. `validate(network, length, origin)`."""
+
+    def __init__(self):
+        super().__init__(IPV4_BITS)
+        self.layout = SummaryLayout(longest_route=CELL_LENGTH, length_bits=SHORTEST_LENGTH_BITS)
+        self.cells = ArraySummaryCells(1 << CELL_LENGTH, self.layout)
+        self.levels = [SummaryLevel(self.prefix_map, self.layout, self.cells, 0, CELL_LENGTH)]
+        self.validate: Validator = _make_validator(self.cells, self.layout, self.validate_by_walk)
+
+
+def _make_validator(cells: ArraySummaryCells, layout: SummaryLayout, slow_path: Validator) -> Validator:
+    """A closure, so that the hot path reads only fast locals and cell variables."""
+    values = cells.values
+    masks_by_group = cells.groups.masks_by_key
+    cell_shift = IPV4_BITS - CELL_LENGTH
+    longest_route = layout.longest_route
+    length_shift = layout.length_shift
+    length_field = layout.length_field
+    asn_shift = layout.asn_shift
+    multi_shift = layout.multi_shift
+
+    def validate_ipv4(network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:
+        """RFC 6811 §2 state of IPv4 route network/length (an int, host bits zero).
+
+        `origin_asn` None (AS_SET or empty AS_PATH) and 0 are never valid.
+        """
+        if length > longest_route:
+            return slow_path(network, length, origin_asn)
+        summary = values[network >> cell_shift]
+        if not summary or summary >> length_shift & length_field > length:
+            return NOT_FOUND  # no VRP as short as the route covers its first /24
+        if summary >> asn_shift == origin_asn:  # the one origin of this cell (a multi never matches)
+            return VALID if summary >> length & 1 else INVALID
+        if summary >> multi_shift and origin_asn and masks_by_group[summary >> asn_shift].get(
+                origin_asn, 0) >> length & 1:
+            return VALID
+        return INVALID
+
+    return validate_ipv4

@@ -1,0 +1,41 @@
+"""Prometheus metrics (on 127.0.0.1 by default): sessions, messages per direction and type, routes
+held back per stage, RPKI validation states, VRPs loaded."""
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.stages import Stage
+
+TYPE_NAMES = {c.OPEN: "open", c.UPDATE: "update", c.NOTIFICATION: "notification", c.KEEPALIVE: "keepalive",
+              c.ROUTE_REFRESH: "route_refresh"}
+
+
+class Metrics(Stage):
+    name = "metrics"
+
+    def __init__(self, registry=None):
+        self.registry = registry or CollectorRegistry()
+        self.sessions = Gauge("peerwarden_sessions", "BGP sessions relayed now", registry=self.registry)
+        self.messages = Counter("peerwarden_messages", "Messages written on", ["direction", "type"],
+                                registry=self.registry)
+        self.held = Counter("peerwarden_routes_held", "Routes a stage held back", ["stage"], registry=self.registry)
+        self.validations = Counter("peerwarden_rpki_validations", "Route origin validations", ["state"],
+                                   registry=self.registry)
+        self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
+
+    def serve(self, address, port):
+        start_http_server(port, addr=address, registry=self.registry)
+
+    def session_started(self, state):
+        self.sessions.inc()
+
+    def session_ended(self, state):
+        self.sessions.dec()
+
+    def crossed(self, state, direction, raw):
+        self.messages.labels(direction, TYPE_NAMES.get(raw[18], "unknown")).inc()
+
+    def route_held(self, stage):
+        self.held.labels(stage).inc()
+
+    def validated(self, state):
+        self.validations.labels(str(state)).inc()

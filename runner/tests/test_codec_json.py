@@ -85,7 +85,8 @@ def test_open_fields():
 
 
 def test_open_odd_layouts_round_trip():
-    parameters = (OptionalParameter(1, b"\x01\x02"), OptionalParameter.of_capabilities([Capability(1, b"\x00\x01\x07\x01")]),
+    odd_multiprotocol = Capability(1, b"\x00\x01\x07\x01")
+    parameters = (OptionalParameter(1, b"\x01\x02"), OptionalParameter.of_capabilities([odd_multiprotocol]),
                   OptionalParameter.of_capabilities([]))
     import ipaddress
     raw = Open(4, 64500, 90, ipaddress.IPv4Address("10.0.0.1"), parameters).encode()

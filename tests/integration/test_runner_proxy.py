@@ -108,3 +108,29 @@ def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
     assert counts["open"] == 1 and counts["update"] >= 2
     announced = {p for r in towards_frr if r["type"] == "update" for p in r.get("nlri", [])}
     assert len([p for p in announced if p.startswith("100.64.")]) == 10 and set(others) <= announced
+
+
+def test_rpki_inline_and_revalidation_on_vrp_change(relay, tmp_path):
+    vrps = tmp_path / "vrps.json"
+    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
+                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"}]}))
+    frr, bird, runner, log = relay("--rpki-file", str(vrps), "--metrics", "127.0.0.1:%d" % free_port())
+    expected = sorted(VALID + NOT_FOUND + FLOOD)
+    assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
+    # the VRPs change: 198.51.100.0/24 (origin 64501) becomes valid, 203.0.113.0/24 (64500) invalid;
+    # the runner withdraws one and announces the other, with no action on FRR or BIRD
+    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
+                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
+    expected = sorted(INVALID + NOT_FOUND + FLOOD)
+    assert wait_for(lambda: frr_prefixes(frr) == expected, what="re-validation after the VRP change")
+    assert frr_peer(frr)["bgpState"] == "Established"
+
+
+def test_a_broken_vrp_file_is_a_clear_error(tmp_path):
+    vrps = tmp_path / "vrps.json"
+    vrps.write_text('{"roas": [{"prefix": "203.0.113.0/33", "asn": "AS1"}]}')
+    process = subprocess.run([RUNNER, "proxy", "--listen", "127.0.0.1:%d" % free_port(), "--connect",
+                              "127.0.0.1:1", "--rpki-file", str(vrps), "--metrics", "127.0.0.1:%d" % free_port()],
+                             capture_output=True, text=True, timeout=30, check=False)
+    assert process.returncode == 2
+    assert str(vrps) in process.stderr and "roas[0]" in process.stderr

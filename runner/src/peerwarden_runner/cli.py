@@ -41,7 +41,11 @@ def main(argv=None):
     if arguments.command == "check":
         print("%s: ok (%d session(s))" % (arguments.config, len(settings["sessions"])))
         return 0
-    return asyncio.run(serve(settings))
+    try:
+        return asyncio.run(serve(settings))
+    except (OSError, ValueError) as error:  # a VRP file that cannot be read, an address in use
+        print("peerwarden-runner: %s" % error, file=sys.stderr)
+        return 2
 
 
 def _quick(arguments):

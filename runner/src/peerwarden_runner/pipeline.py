@@ -89,9 +89,10 @@ class Pipeline:
         state.opens[direction] = decode_open(raw)
         other = _other(direction)
         if other in state.opens:
-            # what a receiver must expect: the capabilities both sides announced
-            state.contexts[direction] = negotiate(state.opens[direction], state.opens[other])
-            state.contexts[other] = negotiate(state.opens[other], state.opens[direction])
+            # opens[d] travelled in direction d, so it is the OPEN of d's sender; negotiate takes the
+            # receiver's OPEN first (what the receiver of a direction must expect)
+            state.contexts[direction] = negotiate(state.opens[other], state.opens[direction])
+            state.contexts[other] = negotiate(state.opens[direction], state.opens[other])
 
     def _routes(self, state, direction, raw, route_stages):
         rib = state.memory.setdefault(("rib", direction), Rib())

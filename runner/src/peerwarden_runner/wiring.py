@@ -52,10 +52,12 @@ async def _rpki(section, metrics):
     stage = RpkiStage(table, metrics)
     tasks = []
     if section.get("file"):
+        from peerwarden_runner.rpki import VrpDiff
         from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher
-        watcher = VrpFileWatcher(section["file"], table, on_change=stage.vrps_changed, interval=1.0)
-        watcher.load_now()
-        tasks.append(asyncio.create_task(watcher.run()))
+        watcher = VrpFileWatcher(section["file"], table, poll_interval=1.0,
+                                 on_change=lambda added, removed: stage.vrps_changed(VrpDiff(added, removed)))
+        await watcher.load()  # a missing or broken file at start is an error, not an empty table
+        tasks.append(watcher.start())
     if section.get("caches"):
         from peerwarden_runner.rpki.rtr_client import RtrClient
         client = RtrClient([(c["host"], c["port"]) for c in section["caches"]], table,

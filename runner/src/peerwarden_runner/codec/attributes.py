@@ -309,12 +309,13 @@ def decode_value(code, data, ctx):
     return spec.decode(data, ctx)
 
 
-def make_attribute(code, value, ctx=DEFAULT_CONTEXT, flags=None):
+def make_attribute(code, value, ctx=DEFAULT_CONTEXT, flags=None, decode=True):
     """Build an Attribute of a known type from a Python value, with the flags its RFC prescribes.
 
     `code` may be the type code or the JSON name ("med").  Values are the decoded types listed in
     the module docstring (text is accepted where unambiguous: "192.0.2.1", "igp").  The octets are
-    encoded for `ctx` (2- or 4-octet AS numbers, ADD-PATH).
+    encoded for `ctx` (2- or 4-octet AS numbers, ADD-PATH).  The octets are decoded back into
+    `value` (which also validates them) unless `decode` is False, for callers that only want octets.
     """
     if isinstance(code, str):
         code = ATTRIBUTE_CODES[code]
@@ -322,7 +323,7 @@ def make_attribute(code, value, ctx=DEFAULT_CONTEXT, flags=None):
     data = spec.encode(value, ctx)
     if flags is None:
         flags = spec.flags | (c.FLAG_EXTENDED_LENGTH if len(data) > 255 else 0)
-    return Attribute(flags, code, data, spec.decode(data, ctx))
+    return Attribute(flags, code, data, spec.decode(data, ctx) if decode else None)
 
 
 def unknown_attribute(flags, code, data):

@@ -33,10 +33,10 @@ Same attribute type twice (not MP_*): keep the first     ATTRIBUTE_DISCARD      
 MP_REACH_NLRI or MP_UNREACH_NLRI twice                   SESSION_RESET          3/1         RFC 7606 §3
 Optional/Transitive flags conflict with the type         the type's malformed   3/4         RFC 7606 §3
   (well-known sent as optional, etc.)                    action below
-  ... on MP_REACH/MP_UNREACH_NLRI                        SESSION_RESET          3/9         RFC 7606 §5.3
+  ... on MP_REACH/MP_UNREACH_NLRI                        SESSION_RESET          3/4         RFC 7606 §5.3
 Unrecognized attribute with the Optional bit clear       SESSION_RESET          3/2         RFC 4271 §6.3
   (an unknown "well-known" attribute)
-Unrecognized optional attribute                          NONE (kept as is)      -           RFC 4271 §5
+Unrecognized optional attribute                          NONE (passed on)       -           RFC 4271 §5
 Zero length (any known type but AS_PATH and              the type's malformed   3/5         RFC 7606 §4
   ATOMIC_AGGREGATE)                                      action below
 ORIGIN length != 1 or value not 0/1/2                    TREAT_AS_WITHDRAW      3/5, 3/6    RFC 7606 §7.1
@@ -45,13 +45,13 @@ AS_PATH malformed (unknown segment type, segment         TREAT_AS_WITHDRAW      
 NEXT_HOP length != 4                                     TREAT_AS_WITHDRAW      3/5         RFC 7606 §7.3
 MULTI_EXIT_DISC length != 4                              TREAT_AS_WITHDRAW      3/5         RFC 7606 §7.4
 LOCAL_PREF length != 4                                   TREAT_AS_WITHDRAW      3/5         RFC 7606 §7.5
-LOCAL_PREF from an external peer (ctx.ebgp)              ATTRIBUTE_DISCARD      -           RFC 7606 §7.5
+LOCAL_PREF from an external peer (ctx.ebgp)              ATTRIBUTE_DISCARD      (3/1)       RFC 7606 §7.5
 ATOMIC_AGGREGATE length != 0                             ATTRIBUTE_DISCARD      3/5         RFC 7606 §7.6
 AGGREGATOR length != 6 (2-octet AS) / 8 (4-octet AS)     ATTRIBUTE_DISCARD      3/5         RFC 7606 §7.7
 COMMUNITIES length not a non-zero multiple of 4          TREAT_AS_WITHDRAW      3/9         RFC 7606 §7.8
 ORIGINATOR_ID length != 4                                TREAT_AS_WITHDRAW      3/5         RFC 7606 §7.9
 CLUSTER_LIST length not a non-zero multiple of 4         TREAT_AS_WITHDRAW      3/9         RFC 7606 §7.10
-ORIGINATOR_ID / CLUSTER_LIST from an external peer       ATTRIBUTE_DISCARD      -           RFC 7606 §7.9, §7.10
+ORIGINATOR_ID / CLUSTER_LIST from an external peer       ATTRIBUTE_DISCARD      (3/1)       RFC 7606 §7.9, §7.10
 MP_REACH_NLRI: length < 5, next hop overruns or has a    SESSION_RESET (or      3/9         RFC 7606 §7.11, §5.3
   length unexpected for the AFI, NLRI unparseable        AFI_SAFI_DISABLE)
 MP_UNREACH_NLRI: length < 3, NLRI unparseable            SESSION_RESET (or      3/9         RFC 7606 §7.12, §5.3
@@ -59,13 +59,17 @@ MP_UNREACH_NLRI: length < 3, NLRI unparseable            SESSION_RESET (or      
 EXTENDED_COMMUNITIES length not a non-zero multiple of 8 TREAT_AS_WITHDRAW      3/9         RFC 7606 §7.14
 AS4_PATH malformed (length odd or < 6, segment errors)   ATTRIBUTE_DISCARD      3/9         RFC 6793 §6
 AS4_AGGREGATOR length != 8                               ATTRIBUTE_DISCARD      3/9         RFC 6793 §6
-AS4_PATH / AS4_AGGREGATOR between 4-octet speakers       ATTRIBUTE_DISCARD      -           RFC 6793 §6
+AS4_PATH / AS4_AGGREGATOR between 4-octet speakers       ATTRIBUTE_DISCARD      (3/9)       RFC 6793 §6
 LARGE_COMMUNITY length not a non-zero multiple of 12     TREAT_AS_WITHDRAW      3/9         RFC 8092 §6
 ONLY_TO_CUSTOMER length != 4                             TREAT_AS_WITHDRAW      3/5         RFC 9234 §5
 ORIGIN or AS_PATH missing while routes are announced     TREAT_AS_WITHDRAW      3/3         RFC 7606 §3
   (NLRI field or MP_REACH_NLRI present)
 NEXT_HOP missing while the NLRI field is not empty       TREAT_AS_WITHDRAW      3/3         RFC 7606 §3, 4760 §3
 =======================================================  =====================  ==========  =========================
+
+NOTIFY in parentheses: RFC 4271 has no NOTIFICATION for the case; the finding carries that
+code/subcode for logs only.  A malformed MP_REACH/MP_UNREACH_NLRI with a readable AFI/SAFI gets
+AFI_SAFI_DISABLE instead of SESSION_RESET when `decode_update(..., afi_safi_disable=True)`.
 
 Not checked here, because they need more than the message and the negotiated capabilities:
 semantic next hop checks (RFC 4271 §6.3), first AS of an eBGP path (RFC 4271 §6.3), a missing

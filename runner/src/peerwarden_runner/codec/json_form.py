@@ -1,6 +1,7 @@
 """The JSON form of BGP messages: what the archive stores and the API speaks.
 
-One JSON object per message.  `to_json(message, ctx, direction=None, peer=None, time=None)` makes
+One JSON object per message (also described in runner/docs/json.md).
+`to_json(message, ctx, direction=None, peer=None, time=None)` makes
 it; `from_json(obj, ctx)` turns it back into octets.  For every message the codec accepts,
 ``from_json(to_json(m, ctx), ctx) == m.raw``: the fields alone rebuild the exact octets (attribute
 order, flags and parameter layout are recorded when they differ from the canonical choice), and
@@ -41,7 +42,9 @@ UPDATE::
                             "origin:64500:2", "raw:0303000000000001"],
         "as4_path": [["sequence", [4200000000]]],
         "large_communities": ["64500:1:2"],
-        "unknown": [{"flags": 192, "type": 99, "value": "<hex>"}]},
+        "unknown": [{"flags": 192, "type": 99, "value": "<hex>"}],
+        "malformed": [...]}               (lossy records only: malformed or repeated attributes,
+                                           in the "unknown" layout)
      "nlri": ["203.0.113.0/24", ...],
      "attribute_order": [14, 1, 2, 5]     only when the wire order is not ascending by type code
      "attribute_flags": {"med": 144}      only for flags differing from the RFC's (e.g. Extended
@@ -276,7 +279,7 @@ def attributes_from_json(items, ctx, flags=None, order=None):
         if name == "malformed":
             raise ValueError("an attribute list with malformed attributes can only be rebuilt from \"raw\"")
         code = ATTRIBUTE_CODES[name]
-        attributes.append(make_attribute(code, _VALUE_JSON[code][1](item, ctx), ctx, flags.get(name)))
+        attributes.append(make_attribute(code, _VALUE_JSON[code][1](item, ctx), ctx, flags.get(name), decode=False))
     if order:
         position = {code: index for index, code in enumerate(order)}
         attributes.sort(key=lambda attribute: position.get(attribute.code, 256 + attribute.code))
@@ -429,7 +432,8 @@ _BUILDERS = {
     c.OPEN: _open_from_json,
     c.UPDATE: _update_from_json,
     c.NOTIFICATION: lambda obj, ctx: encode_notification(obj["code"], obj["subcode"],
-                                                         bytes.fromhex(obj.get("data", "")), c.MAX_EXTENDED_MESSAGE_LEN),
+                                                         bytes.fromhex(obj.get("data", "")),
+                                                         max_length=c.MAX_EXTENDED_MESSAGE_LEN),
     c.KEEPALIVE: lambda obj, ctx: KEEPALIVE_MESSAGE,
     c.ROUTE_REFRESH: lambda obj, ctx: encode_route_refresh(obj["afi"], obj["safi"], obj.get("subtype", 0),
                                                            bytes.fromhex(obj.get("orf", ""))),

@@ -10,7 +10,7 @@ import socket
 import struct
 from typing import NamedTuple
 
-from peerwarden_runner.codec.constants import ADDRESS_BITS, ADDRESS_BYTES, AFI_IPV4, AFI_IPV6, SAFI_UNICAST
+from peerwarden_runner.codec.constants import ADDRESS_BITS, AFI_IPV4, AFI_IPV6, SAFI_UNICAST
 
 __all__ = ["Prefix", "NlriError", "decode_prefixes", "encode_prefixes", "as_prefix"]
 
@@ -18,6 +18,7 @@ _PATH_ID = struct.Struct(">I")
 _PATH_ID_AND_LENGTH = struct.Struct(">IB")
 # octets needed for each prefix length, precomputed once (RFC 4271 §4.3: "the minimum number of octets")
 _OCTETS = tuple((length + 7) >> 3 for length in range(256))
+_LENGTH_OCTET = tuple(bytes((length,)) for length in range(256))
 _IPV4_ZEROS = tuple(b"\x00" * (4 - n) for n in range(5))
 _IPV6_ZEROS = tuple(b"\x00" * (16 - n) for n in range(17))
 _NETWORK_CLASS = {AFI_IPV4: ipaddress.IPv4Network, AFI_IPV6: ipaddress.IPv6Network}
@@ -147,7 +148,8 @@ def encode_prefixes(prefixes, add_path=False):
     if add_path:
         pack = _PATH_ID_AND_LENGTH.pack
         return b"".join([pack(p.path_id or 0, p.length) + p.packed for p in prefixes])
-    return b"".join([bytes((p.length,)) + p.packed for p in prefixes])
+    length_octet = _LENGTH_OCTET
+    return b"".join([length_octet[p.length] + p.packed for p in prefixes])
 
 
 def as_prefix(value, safi=SAFI_UNICAST):
@@ -157,8 +159,3 @@ def as_prefix(value, safi=SAFI_UNICAST):
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
         return Prefix.from_network(value, safi)
     return Prefix.parse(value, safi)
-
-
-def address_octets(afi):
-    """Octets of one address of the family (4 or 16), None for an unknown AFI."""
-    return ADDRESS_BYTES.get(afi)

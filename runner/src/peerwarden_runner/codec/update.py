@@ -17,6 +17,7 @@ from peerwarden_runner.codec.context import DEFAULT_CONTEXT
 from peerwarden_runner.codec.errors import ErrorAction
 from peerwarden_runner.codec.mp_nlri import MpNlriError
 from peerwarden_runner.codec.prefix import NlriError, decode_prefixes
+from peerwarden_runner.codec.update_encode import encode_update
 
 __all__ = ["Update", "Route", "decode_update"]
 
@@ -191,7 +192,6 @@ class Update:
 
     def encode(self, ctx=None):
         """The message octets rebuilt from the fields (equal to `raw` for a well-formed message)."""
-        from peerwarden_runner.codec.update_encode import encode_update
         return encode_update(self.withdrawn, self.attributes, self.nlri, ctx or self.ctx, check_size=False)
 
     def __repr__(self):

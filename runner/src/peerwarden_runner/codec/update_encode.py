@@ -12,7 +12,7 @@ from peerwarden_runner.codec.attributes import make_attribute
 from peerwarden_runner.codec.context import DEFAULT_CONTEXT
 from peerwarden_runner.codec.framing import make_header
 from peerwarden_runner.codec.mp_nlri import MpReach, MpUnreach, next_hop_octets
-from peerwarden_runner.codec.prefix import as_prefix, encode_prefixes
+from peerwarden_runner.codec.prefix import Prefix, as_prefix, encode_prefixes
 
 __all__ = ["MessageTooLong", "encode_update", "encode_withdraw", "mp_reach_attribute", "mp_unreach_attribute",
            "END_OF_RIB_IPV4", "encode_end_of_rib"]
@@ -106,9 +106,11 @@ def mp_unreach_attribute(afi, safi, prefixes=(), ctx=None, opaque_nlri=b""):
 def _ipv4_unicast(prefixes, field_name):
     result = []
     for prefix in prefixes:
-        prefix = as_prefix(prefix)
-        if prefix.family != c.IPV4_UNICAST:
-            raise ValueError("%s field carries IPv4 unicast only, got %s (use MP_(UN)REACH_NLRI)" % (field_name, prefix))
+        if type(prefix) is not Prefix:
+            prefix = as_prefix(prefix)
+        if prefix.afi != c.AFI_IPV4 or prefix.safi != c.SAFI_UNICAST:
+            raise ValueError("the %s field carries IPv4 unicast only, not %s (use MP_(UN)REACH_NLRI)"
+                             % (field_name, prefix))
         result.append(prefix)
     return result
 

@@ -44,12 +44,6 @@ class FamilyLookup:
     def __len__(self) -> int:
         return self._count
 
-    def _level_for(self, length: int) -> Optional[SummaryLevel]:
-        for level in self.levels:
-            if level.holds_length(length):
-                return level
-        return None  # longer than any summarized route: only the slow path sees it
-
     def apply(self, added: Iterable[Vrp], removed: Iterable[Vrp]) -> None:
         """Record the change (the caller guarantees `removed` are present, `added` absent)."""
         changed_prefixes: Set[Tuple[int, int]] = set()
@@ -71,19 +65,23 @@ class FamilyLookup:
         self._levels_changed()
 
     def _rebuild_ranges(self, changed_prefixes: Set[Tuple[int, int]]) -> None:
-        """Rebuild under each changed prefix, skipping those inside one already rebuilt."""
-        rebuilt: Dict[int, Set[int]] = {}
-        for length, network in sorted(changed_prefixes):
-            level = self._level_for(length)
-            if level is None or self._inside_rebuilt(rebuilt, level, network, length):
-                continue
-            level.rebuild(network, length)
-            rebuilt.setdefault(length, set()).add(network >> (self.max_bits - length))
+        """Rebuild under each changed prefix in every level that has cells under it (its own and
+        the deeper ones, whose complete summaries include it), skipping prefixes inside one
+        already rebuilt in that level."""
+        ordered = sorted(changed_prefixes)
+        for level in self.levels:
+            rebuilt: Dict[int, Set[int]] = {}
+            for length, network in ordered:
+                if length > level.cell_length:
+                    break
+                if self._inside_rebuilt(rebuilt, network, length):
+                    continue
+                level.rebuild(network, length)
+                rebuilt.setdefault(length, set()).add(network >> (self.max_bits - length))
 
-    def _inside_rebuilt(self, rebuilt: Dict[int, Set[int]], level: SummaryLevel, network: int, length: int) -> bool:
+    def _inside_rebuilt(self, rebuilt: Dict[int, Set[int]], network: int, length: int) -> bool:
         for rebuilt_length, keys in rebuilt.items():
-            if level.holds_length(rebuilt_length) and rebuilt_length <= length and (
-                    network >> (self.max_bits - rebuilt_length)) in keys:
+            if rebuilt_length <= length and (network >> (self.max_bits - rebuilt_length)) in keys:
                 return True
         return False
 

@@ -1,11 +1,12 @@
 """IPv6 route origin validation over a few levels of sparse cells.
 
 The IPv6 space is too large for one array, so VRPs are grouped into levels of at most 8 prefix
-lengths (default cells /8, /16, /24, /32, /40, /48), each a dict of packed summaries. A route
-probes, deepest level first, the cell where it starts in every level that can hold VRPs as short
-as the route; empty levels are skipped (real tables have no VRP shorter than /19), so a /48
-route costs at most four probes and a Valid one usually one. Routes longer than the deepest
-level (/48 by default: not globally routable) take the slow path over the exact store.
+lengths (default cells /8, /16, /24, /32, /40, /48), each a dict of complete packed summaries
+(see summary_level). A route probes, deepest level first, the cell where it starts in each level
+that can hold VRPs as short as the route, and the first cell found answers. Empty levels are
+skipped (real tables have no VRP shorter than /19), so a /48 route covered by a /48 VRP costs one
+probe, and a NotFound one at most four. Routes longer than the deepest level (/48 by default: not
+globally routable) take the slow path over the exact store.
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -47,7 +48,7 @@ class Ipv6Lookup(FamilyLookup):
         return sum(len(level.cells) for level in self.levels)
 
     def _levels_changed(self) -> None:
-        """Per route length, the non-empty levels to probe, deepest first (Valid returns early)."""
+        """Per route length, the non-empty levels to probe, deepest first."""
         plans = []
         for route_length in range(self.layout.longest_route + 1):
             plans.append(tuple(
@@ -67,18 +68,19 @@ def _make_validator(plans: List[Tuple[Probe, ...]], layout: SummaryLayout, slow_
         """RFC 6811 §2 state of IPv6 route network/length (an int, host bits zero)."""
         if length > longest_route:
             return slow_path(network, length, origin_asn)
-        covered = False
         for shift, summary_of, masks_by_group in plans[length]:
             summary = summary_of(network >> shift)
-            if summary is None or summary >> length_shift & length_field > length:
+            if summary is None:
                 continue
+            # the deepest cell found knows every covering VRP (complete summary)
+            if summary >> length_shift & length_field > length:
+                return NOT_FOUND
             if summary >> asn_shift == origin_asn:
-                if summary >> length & 1:
-                    return VALID
-            elif summary >> multi_shift and origin_asn and masks_by_group[summary >> asn_shift].get(
+                return VALID if summary >> length & 1 else INVALID
+            if summary >> multi_shift and origin_asn and masks_by_group[summary >> asn_shift].get(
                     origin_asn, 0) >> length & 1:
                 return VALID
-            covered = True
-        return INVALID if covered else NOT_FOUND
+            return INVALID
+        return NOT_FOUND
 
     return validate_ipv6

@@ -61,14 +61,18 @@ class SummaryLayout:
             return self.shortest(value), dict(masks or {})
         return self.shortest(value), {value >> self.asn_shift: value & ((1 << self.length_shift) - 1)}
 
+    def first_summary(self, vrp: Vrp) -> int:
+        """The summary of a cell covered by `vrp` alone."""
+        return self.single(vrp.asn, vrp.length, self.valid_lengths(vrp))
+
     def merge(self, value: int, masks: Optional[AsnMasks], vrp: Vrp) -> Tuple[int, Optional[AsnMasks]]:
         """The summary `value` (with its per-ASN `masks` when multi) plus `vrp`.
 
         Never mutates `masks`: the same dict may be shared by many cells.
         """
-        mask = self.valid_lengths(vrp)
         if not value:
-            return self.single(vrp.asn, vrp.length, mask), None
+            return self.first_summary(vrp), None
+        mask = self.valid_lengths(vrp)
         shortest = min(self.shortest(value), vrp.length)
         if value >> self.multi_shift:
             merged = dict(masks or {})

@@ -85,6 +85,8 @@ class ArraySummaryCells:
         if hasattr(mmap, "MAP_PRIVATE") and hasattr(mmap, "MAP_ANONYMOUS"):
             flags = {"flags": mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS}
         self._memory = mmap.mmap(-1, size * CELL_BYTES, **flags)
+        if hasattr(mmap, "MADV_HUGEPAGE"):
+            self._memory.madvise(mmap.MADV_HUGEPAGE)
         self.values = memoryview(self._memory).cast("Q")
         self.groups = MultiOriginGroups(layout)
 
@@ -94,8 +96,10 @@ class ArraySummaryCells:
     def fill(self, first: int, count: int, value: int, masks: Optional[AsnMasks], previous: Optional[int]) -> None:
         """Store `value` (+ `masks` if multi) in cells first..first+count-1; `previous`: what they
         all held before, when known (saves scanning the run)."""
-        self._release(first, count, previous)
-        value = self.groups.attach(value, masks, count)
+        if previous is None or previous >> self.groups.layout.multi_shift:
+            self._release(first, count, previous)
+        if masks is not None:
+            value = self.groups.attach(value, masks, count)
         if count == 1:
             self.values[first] = value
         else:

@@ -7,7 +7,9 @@ they re-validate only the affected routes.
 All mutations happen in one synchronous call (`apply`, `replace_all`), so in an asyncio program
 no reader ever sees a half-applied update.
 """
+import gc
 from collections import deque
+from contextlib import contextmanager
 from typing import Deque, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from peerwarden_runner.rpki.prefix import PrefixLike, as_prefix
@@ -19,6 +21,24 @@ from peerwarden_runner.rpki.ipv6_lookup import IPV6_LEVEL_LENGTHS, Ipv6Lookup
 
 DEFAULT_HISTORY_CHANGES = 64
 DEFAULT_HISTORY_VRPS = 200_000
+BULK_CHANGE = 10_000  # VRPs; a change this large runs with the cyclic GC paused
+
+
+@contextmanager
+def _cyclic_gc_paused(paused: bool):
+    """Pause the cyclic garbage collector around a bulk change.
+
+    A full load creates millions of tuples and ints but no reference cycles; with the collector
+    on, its repeated passes over the growing heap add ~30% to the build time for nothing.
+    """
+    was_enabled = gc.isenabled()
+    if paused and was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused and was_enabled:
+            gc.enable()
 
 
 class VrpTable:
@@ -47,7 +67,9 @@ class VrpTable:
         self._history_size = 0
         self._oldest_serial_known = 0
         if vrps:
-            self._apply_unrecorded(set(vrps), ())
+            initial = set(vrps)
+            with _cyclic_gc_paused(len(initial) >= BULK_CHANGE):
+                self._apply_unrecorded(initial, ())
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -132,7 +154,8 @@ class VrpTable:
     def _commit(self, added: FrozenSet[Vrp] | Set[Vrp], removed: FrozenSet[Vrp] | Set[Vrp]) -> VrpDiff:
         if not added and not removed:
             return EMPTY_DIFF
-        self._apply_unrecorded(added, removed)
+        with _cyclic_gc_paused(len(added) + len(removed) >= BULK_CHANGE):
+            self._apply_unrecorded(added, removed)
         diff = VrpDiff(frozenset(added), frozenset(removed))
         self._serial += 1
         self._remember(diff)

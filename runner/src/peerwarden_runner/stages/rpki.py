@@ -8,7 +8,7 @@ import logging
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.routes import encode_routes
-from peerwarden_runner.rpki import RouteValidity
+from peerwarden_runner.rpki import RouteValidity, affected_filter
 from peerwarden_runner.stages import Stage
 
 LOG = logging.getLogger("peerwarden_runner.rpki")
@@ -45,8 +45,11 @@ class RpkiStage(Stage):
 
     def vrps_changed(self, diff):
         """Validate again the routes the change touches, in every session; send what follows."""
+        if self.metrics:
+            self.metrics.vrps.set(len(self.table))
         if not diff:
             return 0
+        touched = affected_filter(diff.changed())
         affected = 0
         for state in list(self.sessions.values()):
             for direction in state.memory.get(("rpki-directions",), ()):
@@ -55,7 +58,7 @@ class RpkiStage(Stage):
                     continue
                 announce, withdraw = [], []
                 for prefix, (route, held, origin) in list(rib.routes.items()):
-                    if not diff.affects(rpki_prefix(prefix)):
+                    if not touched(rpki_prefix(prefix)):
                         continue
                     invalid = self.table.validate(rpki_prefix(prefix), origin) == RouteValidity.INVALID
                     if held is None and invalid:

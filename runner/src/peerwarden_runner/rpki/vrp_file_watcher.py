@@ -1,0 +1,137 @@
+"""Keeping a VrpTable in step with a VRP JSON file that another program rewrites.
+
+Polls the file's (mtime, size, inode) every `poll_interval` seconds: cheap, portable, and works
+whether the writer rewrites in place or renames a new file over the old one (what rpki-client
+does). Reading and parsing 800,000 entries takes seconds, so it runs in a worker thread; the
+table is then changed in the event loop, in one synchronous step, by the difference to what the
+file held before. A file that cannot be read or parsed leaves the table as it was (stale data
+beats none), is reported, and is retried when it changes again.
+"""
+import asyncio
+import inspect
+import logging
+import os
+import time
+from typing import Any, Callable, FrozenSet, Optional, Tuple
+
+from peerwarden_runner.rpki.vrp import Vrp
+from peerwarden_runner.rpki.vrp_diff import VrpDiff
+from peerwarden_runner.rpki.vrp_file import PathLike, VrpFileContents, VrpFileError, load_vrp_file
+from peerwarden_runner.rpki.vrp_table import VrpTable
+
+LOG = logging.getLogger("peerwarden_runner.rpki.vrp_file")
+
+ChangeCallback = Callable[[FrozenSet[Vrp], FrozenSet[Vrp]], Any]
+ErrorCallback = Callable[[VrpFileError], Any]
+FileSignature = Tuple[int, int, int]
+
+
+def file_signature(path: str) -> Optional[FileSignature]:
+    """(mtime in ns, size, inode), or None when the file is missing."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size, status.st_ino
+
+
+class VrpFileWatcher:
+    """Loads `path` into `table` and reloads it whenever the file changes.
+
+    `on_change(added, removed)` is called after each change to the table (sync or async);
+    `on_error(error)` when the file cannot be used. Use `await load()` once (raises), then
+    `await run()` (or `start()`/`stop()`) to keep polling.
+    """
+
+    def __init__(self, path: PathLike, table: VrpTable, on_change: Optional[ChangeCallback] = None, *,
+                 poll_interval: float = 5.0, on_error: Optional[ErrorCallback] = None):
+        self.path = os.fspath(path)
+        self.table = table
+        self.on_change = on_change
+        self.on_error = on_error
+        self.poll_interval = poll_interval
+        self.loads = 0
+        self.errors = 0
+        self.last_load: Optional[float] = None
+        self.last_error: Optional[VrpFileError] = None
+        self.last_contents: Optional[VrpFileContents] = None
+        self._loaded: Optional[FrozenSet[Vrp]] = None
+        self._signature: Optional[FileSignature] = None
+        self._task: Optional[asyncio.Task] = None
+
+    async def load(self) -> VrpDiff:
+        """Read the file now and apply it; raises VrpFileError (the table is then unchanged)."""
+        signature = file_signature(self.path)
+        self._signature = signature  # even on error: retry only once the file changes
+        if signature is None:
+            raise VrpFileError(self.path, "no such file")
+        contents, added, removed = await asyncio.to_thread(_load_and_compare, self.path, self._loaded)
+        if self._loaded is None:
+            diff = self.table.replace_all(contents.vrps)
+        else:
+            diff = self.table.apply(added=added, removed=removed)
+        self._loaded = contents.vrps
+        self.last_contents = contents
+        self.loads += 1
+        self.last_load = time.time()
+        self.last_error = None
+        LOG.info("%s: %d VRPs (%d entries, %d expired, %d duplicates): +%d -%d", self.path, len(contents.vrps),
+                 contents.entries, contents.expired, contents.duplicates, len(diff.added), len(diff.removed))
+        if diff and self.on_change is not None:
+            await _maybe_await(self.on_change(diff.added, diff.removed))
+        return diff
+
+    async def poll_once(self) -> Optional[VrpDiff]:
+        """Reload if the file changed since the last attempt; the diff, or None (unchanged or bad)."""
+        if file_signature(self.path) == self._signature:
+            return None
+        try:
+            return await self.load()
+        except VrpFileError as error:
+            self.errors += 1
+            self.last_error = error
+            LOG.error("%s; keeping the %d VRPs loaded before", error, len(self.table))
+            if self.on_error is not None:
+                await _maybe_await(self.on_error(error))
+            return None
+
+    async def run(self) -> None:
+        """Poll forever (until cancelled)."""
+        while True:
+            await self.poll_once()
+            await asyncio.sleep(self.poll_interval)
+
+    def start(self) -> asyncio.Task:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self.run(), name="vrp-file %s" % self.path)
+        return self._task
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+
+def _load_and_compare(path: str, previous: Optional[FrozenSet[Vrp]]) -> Tuple[
+        VrpFileContents, FrozenSet[Vrp], FrozenSet[Vrp]]:
+    """In a worker thread: the file's contents, and what was added and removed since `previous`
+    (frozensets, so comparing them off the event loop is safe)."""
+    contents = load_vrp_file(path)
+    if previous is None:
+        return contents, contents.vrps, frozenset()
+    return contents, contents.vrps - previous, previous - contents.vrps
+
+
+async def watch_vrp_file(path: PathLike, table: VrpTable, on_change: Optional[ChangeCallback] = None,
+                         poll_interval: float = 5.0, on_error: Optional[ErrorCallback] = None) -> None:
+    """Coroutine: keep `table` equal to the VRP file at `path`, forever (cancel to stop)."""
+    await VrpFileWatcher(path, table, on_change, poll_interval=poll_interval, on_error=on_error).run()
+
+
+async def _maybe_await(result: Any) -> None:
+    if inspect.isawaitable(result):
+        await result

@@ -1,15 +1,13 @@
 """Malformed attributes through the runner, with hand-built bytes from a fake peer, to a real FRR:
 the runner does what RFC 7606 prescribes, case by case, and stays up."""
-import json
 import socket
 import struct
 import subprocess
-import time
 
 import pytest
 
 from integration.test_runner_proxy import FRR, FROM, LISTEN, RUNNER, free_port, frr_peer, frr_prefixes, wait_for
-from peerwarden_runner.codec import Capability, encode_keepalive, encode_open, encode_update, make_attribute
+from peerwarden_runner.codec import Capability, encode_keepalive, encode_open
 from peerwarden_runner.codec import constants as c
 
 pytestmark = pytest.mark.lab

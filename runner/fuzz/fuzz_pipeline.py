@@ -1,0 +1,111 @@
+"""Throw generated and mutated UPDATEs at the proxy's pipeline (rpki, limit and archive stages, as
+a session configures them) and check that the only way out is the documented one: SessionReset,
+which the proxy answers with a NOTIFICATION. Every other exception is a failure.
+
+Usage: fuzz_pipeline.py [--count 1000000] [--seed 1]
+"""
+import argparse
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, "..", "src"), HERE]
+
+from fuzz_codec import attribute_soup, mutate, random_octets, valid_update  # noqa: E402
+from peerwarden_runner.codec import Capability, NegotiatedContext, encode_open  # noqa: E402
+from peerwarden_runner.codec import constants as c  # noqa: E402
+from peerwarden_runner.pipeline import Pipeline, SessionReset  # noqa: E402
+from peerwarden_runner.proxy import TO_PEER, TO_ROUTER  # noqa: E402
+from peerwarden_runner.rpki import VrpTable, make_vrp  # noqa: E402
+from peerwarden_runner.stages.archive import ArchiveStage  # noqa: E402
+from peerwarden_runner.stages.limit import LimitStage  # noqa: E402
+from peerwarden_runner.stages.rpki import RpkiStage  # noqa: E402
+
+
+class Sink:
+    """Stands in for the session: collects what stages send on their own."""
+
+    def __init__(self):
+        self.sent = 0
+
+    def send(self, direction, raw):
+        self.sent += 1
+
+
+def build(archive_dir):
+    table = VrpTable([make_vrp("0.0.0.0/1", 24, 64500), make_vrp("128.0.0.0/1", 24, 64501),
+                      make_vrp("2000::/3", 48, 64500)])
+    rpki = RpkiStage(table)
+    limit = LimitStage(max_prefixes=5000, max_per_origin=500, max_per_block=(64, 16), max_length=(24, 48))
+    pipeline = Pipeline({TO_ROUTER: [rpki, limit]}, [ArchiveStage(archive_dir, rotate_bytes=8 * 1024 * 1024)])
+    return pipeline, rpki, table
+
+
+def new_session(pipeline):
+    """A session as the proxy starts one: both OPENs crossed."""
+    state = pipeline.new_session(Sink())
+    capabilities = [Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST), Capability.multiprotocol(c.AFI_IPV6, 1)]
+    pipeline.process(state, TO_ROUTER, c.OPEN, encode_open(65001, 90, "192.0.2.1", capabilities))
+    pipeline.process(state, TO_PEER, c.OPEN, encode_open(65000, 90, "192.0.2.2", capabilities))
+    return state
+
+
+def one_message(rng, ctx):
+    pick = rng.random()
+    if pick < 0.4:
+        return valid_update(rng, ctx)
+    if pick < 0.8:
+        return mutate(rng, valid_update(rng, ctx))
+    if pick < 0.95:
+        return attribute_soup(rng, ctx)
+    return random_octets(rng)
+
+
+def run(count, seed):
+    rng = random.Random(seed)
+    ctx = NegotiatedContext()
+    failures, resets, messages_out = [], 0, 0
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as archive_dir:
+        pipeline, rpki, table = build(archive_dir)
+        state = new_session(pipeline)
+        for number in range(count):
+            raw = one_message(rng, ctx)
+            if len(raw) < 19 or raw[18] != c.UPDATE:
+                continue  # framing is fuzzed by fuzz_codec.py; the pipeline gets framed UPDATEs
+            try:
+                messages_out += len(pipeline.process(state, TO_ROUTER, c.UPDATE, raw))
+            except SessionReset:
+                resets += 1  # the proxy sends the NOTIFICATION and ends the session; a new one starts
+                pipeline.end_session(state)
+                state = new_session(pipeline)
+            except Exception:  # noqa: BLE001  (any other exception is what we are looking for)
+                failures.append((number, raw.hex(), traceback.format_exc()))
+            if number and number % 50000 == 0:
+                diff = table.apply(added=[make_vrp("10.0.0.0/8", 24, rng.choice((64500, 64501)))])
+                rpki.vrps_changed(diff)  # re-validation on a VRP change, mid-stream
+        pipeline.close()
+    seconds = time.perf_counter() - started
+    print("messages: %d in %.1f s (%.0f/s); written on: %d; session resets: %d; failures: %d"
+          % (count, seconds, count / seconds, messages_out, resets, len(failures)))
+    for number, hexed, trace in failures[:5]:
+        print("failure at %d: %s\n%s" % (number, hexed[:200], trace))
+    return 1 if failures else 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1000000)
+    parser.add_argument("--seed", type=int, default=1)
+    arguments = parser.parse_args()
+    logging.disable(logging.WARNING)  # a million RFC 7606 warnings are not what this run is about
+    return run(arguments.count, arguments.seed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

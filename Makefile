@@ -8,7 +8,7 @@ SANITY_ROOT := $(or $(TMPDIR),/tmp)/peerwarden-sanity
 SANITY_TREE := $(SANITY_ROOT)/ansible_collections/peerwarden/bgp
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 export ANSIBLE_NOCOLOR := 1
-APT_PACKAGES := frr bird2 openssh-server openssh-client postgresql
+APT_PACKAGES := frr bird2 openssh-server openssh-client postgresql stayrtr
 
 .PHONY: demo test system-packages venv collection sanity units runner-tests lab-tests lint bench clean
 
@@ -70,6 +70,7 @@ lint: venv collection
 bench: venv collection
 	$(BIN)/python bench/log_scan.py
 	$(BIN)/python bench/resolve.py
+	$(BIN)/python bench/rpki_validate.py
 
 clean:
 	rm -rf $(SANITY_ROOT) collections tests/output demo-output

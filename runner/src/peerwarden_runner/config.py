@@ -143,6 +143,9 @@ def _rpki(section, problem):
     if not isinstance(section, dict) or not (section.get("file") or section.get("caches")):
         problem("rpki", "expected 'file: PATH' (a VRP JSON file) or 'caches: [{host, port, preference}]'")
         return None
+    if section.get("file") and section.get("caches"):
+        # each source replaces its whole VRP set (an RTR reset, a file reload): one source per runner
+        problem("rpki", "give either 'file' or 'caches', not both")
     caches = []
     for index, cache in enumerate(section.get("caches") or []):
         try:

@@ -59,8 +59,10 @@ async def _rpki(section, metrics):
         await watcher.load()  # a missing or broken file at start is an error, not an empty table
         tasks.append(watcher.start())
     if section.get("caches"):
-        from peerwarden_runner.rpki.rtr_client import RtrClient
-        client = RtrClient([(c["host"], c["port"]) for c in section["caches"]], table,
-                           on_change=stage.vrps_changed, expire=section["expire"])
-        tasks.append(asyncio.create_task(client.run()))
+        from peerwarden_runner.rpki import VrpDiff
+        from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrTimers
+        client = RtrClient([RtrCache(c["host"], c["port"], c["preference"]) for c in section["caches"]], table,
+                           on_change=lambda added, removed: stage.vrps_changed(VrpDiff(added, removed)),
+                           timers=RtrTimers(expire=section["expire"]))
+        tasks.append(client.start())
     return stage, tasks

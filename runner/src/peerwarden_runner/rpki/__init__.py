@@ -1,25 +1,36 @@
 """RPKI route origin validation: VRP table (RFC 6811), VRP JSON files, RTR client (RFC 8210/6810).
 
 Submodules, one concern each:
-  prefix           -- prefixes as (version, int, length) tuples; parsing; covers/covered_by
+  prefix           -- prefixes as (version, int, length) tuples; parsing; covers / covered_by
   vrp              -- the Vrp tuple and its checks
   route_validity   -- valid / invalid / notfound
-  vrp_index        -- the fast covering-VRP lookup structure
-  vrp_table        -- VrpTable: VRP set, validation, serial and change history
+  vrp_table        -- VrpTable: the VRP set, validation, serial and change history
   vrp_diff         -- VrpDiff and "which routes does this change affect"
-  vrp_file         -- reading rpki-client/StayRTR/Routinator JSON
+  vrp_prefix_map   -- VRPs by exact prefix (the truth the fast structures are built from)
+  origin_summary   -- the packed per-cell summary that makes validation a few int operations
+  summary_cells    -- where summaries live: a flat array (IPv4 /24s) or dicts (IPv6)
+  summary_level    -- building and rebuilding one level of summaries
+  family_lookup    -- what the IPv4 and IPv6 lookups share (changes, slow path)
+  ipv4_lookup      -- IPv4 validation in one array read
+  ipv6_lookup      -- IPv6 validation over a few levels
+  gc_pause         -- keeping the cyclic GC out of bulk loads
+  vrp_file         -- reading rpki-client / StayRTR / Routinator JSON
   vrp_file_watcher -- polling a VRP file and applying its changes
-  rtr_pdu          -- RTR PDU encoding and decoding
+  rtr_pdu          -- RTR PDU encoding, framing and decoding
   rtr_session      -- one RTR transport session with one cache
   rtr_client       -- caches by preference, timers, expiry, reconnects
 """
 from peerwarden_runner.rpki.prefix import Prefix, as_prefix, covered_by, parse_prefix, prefix_covers
 from peerwarden_runner.rpki.route_validity import RouteValidity
+from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrClientState, RtrTimers
 from peerwarden_runner.rpki.vrp import Vrp, make_vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff, affected_filter
+from peerwarden_runner.rpki.vrp_file import VrpFileContents, VrpFileError, load_vrp_file, parse_vrp_json
+from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher, watch_vrp_file
 from peerwarden_runner.rpki.vrp_table import VrpTable
 
 __all__ = [
-    "Prefix", "RouteValidity", "Vrp", "VrpDiff", "VrpTable", "affected_filter", "as_prefix", "covered_by",
-    "make_vrp", "parse_prefix", "prefix_covers",
+    "Prefix", "RouteValidity", "RtrCache", "RtrClient", "RtrClientState", "RtrTimers", "Vrp", "VrpDiff",
+    "VrpFileContents", "VrpFileError", "VrpFileWatcher", "VrpTable", "affected_filter", "as_prefix", "covered_by",
+    "load_vrp_file", "make_vrp", "parse_prefix", "parse_vrp_json", "prefix_covers", "watch_vrp_file",
 ]

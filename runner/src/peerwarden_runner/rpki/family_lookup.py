@@ -4,7 +4,7 @@ A change first updates the prefix map (the truth), then rebuilds the summary cel
 changed prefix. A large change (a full reload) rebuilds every level from scratch instead, which
 is cheaper than thousands of overlapping range rebuilds.
 """
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.summary_level import SummaryLevel
@@ -84,6 +84,27 @@ class FamilyLookup:
             if rebuilt_length <= length and (network >> (self.max_bits - rebuilt_length)) in keys:
                 return True
         return False
+
+    def load_in_steps(self, vrps: Iterable[Vrp], step: int) -> Iterator[None]:
+        """Fill this (empty) lookup with `vrps`, yielding after about each `step` VRPs of work."""
+        added = 0
+        for vrp in vrps:
+            self.prefix_map.add(vrp)
+            added += 1
+            if added % step == 0:
+                yield
+        self._count += added
+        for level in self.levels:
+            yield from level.rebuild_all_in_steps(step)
+        self._levels_changed()
+
+    def take_over(self, other: "FamilyLookup") -> None:
+        """Become `other` (built aside with load_in_steps) in one step: its store and cells
+        replace ours, and our `validate`, which callers may hold, now reads them."""
+        self.prefix_map = other.prefix_map
+        self.levels = other.levels
+        self._count = other._count
+        self._levels_changed()
 
     def clear(self) -> None:
         self.prefix_map.clear()

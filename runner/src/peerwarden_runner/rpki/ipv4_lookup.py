@@ -6,7 +6,7 @@ plus a few integer operations, whatever the number of VRPs and however they nest
 than /24 (rare: most networks filter them) take the slow path over the exact store, because
 VRPs longer than /24 are not in the /24 cells.
 """
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
 from peerwarden_runner.rpki.origin_summary import SummaryLayout
@@ -29,13 +29,20 @@ class Ipv4Lookup(FamilyLookup):
         self.layout = SummaryLayout(longest_route=CELL_LENGTH, length_bits=SHORTEST_LENGTH_BITS)
         self.cells = ArraySummaryCells(1 << CELL_LENGTH, self.layout)
         self.levels = [SummaryLevel(self.prefix_map, self.layout, self.cells, 0, CELL_LENGTH)]
-        self.validate: Validator = _make_validator(self.cells, self.layout, self.validate_by_walk)
+        self.validate, self._retarget = _make_validator(self.cells, self.layout, self.validate_by_walk)
+
+    def take_over(self, other: FamilyLookup) -> None:
+        super().take_over(other)
+        self.cells = other.cells
+        self._retarget(other.cells)
 
 
-def _make_validator(cells: ArraySummaryCells, layout: SummaryLayout, slow_path: Validator) -> Validator:
-    """A closure, so that the hot path reads only fast locals and cell variables."""
+def _make_validator(cells: ArraySummaryCells, layout: SummaryLayout,
+                    slow_path: Validator) -> Tuple[Validator, Callable[[ArraySummaryCells], None]]:
+    """A closure, so that the hot path reads only fast locals and cell variables, and a function
+    that points it at other cells (for take_over) without changing the closure callers hold."""
     values = cells.values
-    masks_by_group = cells.groups.masks_by_key
+    mask_by_group_and_asn = cells.groups.mask_by_key_and_asn
     cell_shift = IPV4_BITS - CELL_LENGTH
     longest_route = layout.longest_route
     length_shift = layout.length_shift
@@ -51,13 +58,21 @@ def _make_validator(cells: ArraySummaryCells, layout: SummaryLayout, slow_path: 
         if length > longest_route:
             return slow_path(network, length, origin_asn)
         summary = values[network >> cell_shift]
+        if summary >> asn_shift == origin_asn:  # the cell's single origin is the route's: the common case
+            if summary >> length & 1:  # a mask bit is set only where a VRP covers and allows the length
+                return VALID
+            # origin 0 also lands here, for an empty cell or one of AS0 VRPs only
+            return INVALID if summary and summary >> length_shift & length_field <= length else NOT_FOUND
         if not summary or summary >> length_shift & length_field > length:
             return NOT_FOUND  # no VRP as short as the route covers its first /24
-        if summary >> asn_shift == origin_asn:  # the one origin of this cell (a multi never matches)
-            return VALID if summary >> length & 1 else INVALID
-        if summary >> multi_shift and origin_asn and masks_by_group[summary >> asn_shift].get(
-                origin_asn, 0) >> length & 1:
+        if summary >> multi_shift and origin_asn and mask_by_group_and_asn.get(
+                summary >> asn_shift << 32 | origin_asn, 0) >> length & 1:
             return VALID
         return INVALID
 
-    return validate_ipv4
+    def retarget(new_cells: ArraySummaryCells) -> None:
+        nonlocal values, mask_by_group_and_asn
+        values = new_cells.values
+        mask_by_group_and_asn = new_cells.groups.mask_by_key_and_asn
+
+    return validate_ipv4, retarget

@@ -21,7 +21,7 @@ IPV6_LEVEL_LENGTHS = (8, 16, 24, 32, 40, 48)
 MAX_LEVEL_STRIDE = 8  # a VRP is stored in up to 2**stride cells
 
 Validator = Callable[[int, int, Optional[int]], RouteValidity]
-Probe = Tuple[int, Callable[[int], Optional[int]], dict]
+Probe = Tuple[int, Callable[[int], Optional[int]], Callable[[int, int], int]]
 
 
 class Ipv6Lookup(FamilyLookup):
@@ -52,7 +52,7 @@ class Ipv6Lookup(FamilyLookup):
         plans = []
         for route_length in range(self.layout.longest_route + 1):
             plans.append(tuple(
-                (IPV6_BITS - level.cell_length, level.cells.values.get, level.cells.groups.masks_by_key)
+                (IPV6_BITS - level.cell_length, level.cells.values.get, level.cells.groups.mask_by_key_and_asn.get)
                 for level in reversed(self.levels) if level.lowest <= route_length and level.cells.values))
         self._plans[:] = plans
 
@@ -68,7 +68,7 @@ def _make_validator(plans: List[Tuple[Probe, ...]], layout: SummaryLayout, slow_
         """RFC 6811 §2 state of IPv6 route network/length (an int, host bits zero)."""
         if length > longest_route:
             return slow_path(network, length, origin_asn)
-        for shift, summary_of, masks_by_group in plans[length]:
+        for shift, summary_of, group_mask_of in plans[length]:
             summary = summary_of(network >> shift)
             if summary is None:
                 continue
@@ -77,8 +77,8 @@ def _make_validator(plans: List[Tuple[Probe, ...]], layout: SummaryLayout, slow_
                 return NOT_FOUND
             if summary >> asn_shift == origin_asn:
                 return VALID if summary >> length & 1 else INVALID
-            if summary >> multi_shift and origin_asn and masks_by_group[summary >> asn_shift].get(
-                    origin_asn, 0) >> length & 1:
+            if summary >> multi_shift and origin_asn and group_mask_of(
+                    summary >> asn_shift << 32 | origin_asn, 0) >> length & 1:
                 return VALID
             return INVALID
         return NOT_FOUND

@@ -53,14 +53,6 @@ class SummaryLayout:
     def shortest(self, value: int) -> int:
         return value >> self.length_shift & self.length_field
 
-    def describe(self, value: int, masks: Optional[AsnMasks]) -> Tuple[int, AsnMasks]:
-        """(shortest length, {asn: mask}) of a summary, for tests and debugging."""
-        if not value:
-            return -1, {}
-        if value >> self.multi_shift:
-            return self.shortest(value), dict(masks or {})
-        return self.shortest(value), {value >> self.asn_shift: value & ((1 << self.length_shift) - 1)}
-
     def first_summary(self, vrp: Vrp) -> int:
         """The summary of a cell covered by `vrp` alone."""
         return self.single(vrp.asn, vrp.length, self.valid_lengths(vrp))

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import List, Optional, Tuple, Union
 
-from peerwarden_runner.rpki.prefix import host_mask
 from peerwarden_runner.rpki.vrp import Vrp
 
 SUPPORTED_VERSIONS = (0, 1)
@@ -203,7 +202,10 @@ def encode_error_report(version: int, code: int, erroneous_pdu: bytes = b"", tex
 # -- framing -------------------------------------------------------------------------------------------
 
 
-def split_pdus(buffer: bytearray) -> List[bytes]:
+_LENGTH_FIELD = struct.Struct("!I")
+
+
+def split_pdus(buffer: bytearray) -> List[bytearray]:
     """Remove and return the complete PDUs at the start of `buffer` (which keeps the rest).
 
     Raises RtrPduError (Corrupt Data) for a length that cannot be right, since the stream can no
@@ -214,14 +216,15 @@ def split_pdus(buffer: bytearray) -> List[bytes]:
     offset = 0
     available = len(buffer)
     while available - offset >= HEADER_LENGTH:
-        length = int.from_bytes(buffer[offset + 4:offset + 8], "big")
+        length = _LENGTH_FIELD.unpack_from(buffer, offset + 4)[0]
         if length < HEADER_LENGTH or length > MAX_PDU_LENGTH:
             raise RtrPduError(ErrorCode.CORRUPT_DATA, "PDU length %d is impossible" % length,
                               bytes(buffer[offset:offset + HEADER_LENGTH]))
-        if available - offset < length:
+        end = offset + length
+        if end > available:
             break
-        pdus.append(bytes(buffer[offset:offset + length]))
-        offset += length
+        pdus.append(buffer[offset:end])
+        offset = end
     del buffer[:offset]
     return pdus
 
@@ -232,8 +235,8 @@ _EXACT_LENGTHS = {
     PduType.SERIAL_NOTIFY: 12, PduType.SERIAL_QUERY: 12, PduType.RESET_QUERY: 8, PduType.CACHE_RESPONSE: 8,
     PduType.IPV4_PREFIX: 20, PduType.IPV6_PREFIX: 32, PduType.CACHE_RESET: 8,
 }
-_IPV4_BODY = struct.Struct("!BBBBII")
-_IPV6_FLAGS = struct.Struct("!BBBB")
+_IPV4_PDU = struct.Struct("!BBHIBBBBII")
+_IPV6_PDU = struct.Struct("!BBHIBBBBQQI")
 _END_OF_DATA_V1 = struct.Struct("!IIII")
 _ROUTER_KEY_MINIMUM = HEADER_LENGTH + 20 + 4
 _ERROR_REPORT_MINIMUM = HEADER_LENGTH + 4 + 4
@@ -276,22 +279,39 @@ def decode_pdu(pdu: bytes) -> Pdu:
 
 
 def _decode_prefix(pdu: bytes, version: int, pdu_type: int) -> PrefixPdu:
-    if pdu_type == PduType.IPV4_PREFIX:
-        flags, length, max_length, dummy_zero, network, asn = _IPV4_BODY.unpack_from(pdu, HEADER_LENGTH)
+    announce, vrp = decode_prefix(pdu)
+    return PrefixPdu(version, announce, vrp)
+
+
+def decode_prefix(pdu: bytes) -> Tuple[bool, Vrp]:
+    """(announce, VRP) of an IPv4 or IPv6 Prefix PDU (RFC 8210 §5.6, §5.7), checked.
+
+    The hot path of a full sync (800,000 of these): one struct call, no intermediate objects.
+    The header's version is the caller's to check.
+    """
+    if pdu[1] == PduType.IPV4_PREFIX:
+        if len(pdu) != 20:
+            raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPV4_PREFIX PDU of length %d, not 20" % len(pdu), pdu)
+        dummy_version, dummy_type, dummy_zero, length_field, flags, length, max_length, dummy_pad, network, asn = (
+            _IPV4_PDU.unpack(pdu))
         ip_version, max_bits = 4, 32
     else:
-        flags, length, max_length, dummy_zero = _IPV6_FLAGS.unpack_from(pdu, HEADER_LENGTH)
-        network = int.from_bytes(pdu[12:28], "big")
-        asn = int.from_bytes(pdu[28:32], "big")
+        if len(pdu) != 32:
+            raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPV6_PREFIX PDU of length %d, not 32" % len(pdu), pdu)
+        (dummy_version, dummy_type, dummy_zero, length_field, flags, length, max_length, dummy_pad, high, low,
+         asn) = _IPV6_PDU.unpack(pdu)
+        network = high << 64 | low
         ip_version, max_bits = 6, 128
-    if length > max_bits:
-        raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d prefix length %d" % (ip_version, length), pdu)
+    if length_field != len(pdu):
+        raise RtrPduError(ErrorCode.CORRUPT_DATA, "PDU length field %d but %d bytes" % (length_field, len(pdu)), pdu)
     if not length <= max_length <= max_bits:
+        if length > max_bits:
+            raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d prefix length %d" % (ip_version, length), pdu)
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d max length %d outside %d..%d" % (
             ip_version, max_length, length, max_bits), pdu)
-    if network & host_mask(length, max_bits):
+    if network & ((1 << (max_bits - length)) - 1):
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d prefix has bits set beyond /%d" % (ip_version, length), pdu)
-    return PrefixPdu(version, bool(flags & 1), Vrp(ip_version, network, length, max_length, asn))
+    return bool(flags & 1), Vrp(ip_version, network, length, max_length, asn)
 
 
 def _decode_end_of_data(pdu: bytes, version: int, session_id: int, length: int) -> EndOfData:
@@ -309,7 +329,7 @@ def _decode_router_key(pdu: bytes, version: int, field: int, length: int) -> Rou
     if length < _ROUTER_KEY_MINIMUM:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Router Key PDU of length %d" % length, pdu)
     flags = field >> 8
-    return RouterKey(version, bool(flags & 1), pdu[8:28], int.from_bytes(pdu[28:32], "big"), pdu[32:])
+    return RouterKey(version, bool(flags & 1), bytes(pdu[8:28]), int.from_bytes(pdu[28:32], "big"), bytes(pdu[32:]))
 
 
 def _decode_error_report(pdu: bytes, version: int, code: int, length: int) -> ErrorReport:
@@ -323,11 +343,5 @@ def _decode_error_report(pdu: bytes, version: int, code: int, length: int) -> Er
     if text_offset + 4 + text_length != length:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Error Report lengths do not add up", pdu)
     text = pdu[text_offset + 4:].decode("utf-8", errors="replace")
-    return ErrorReport(version, code, pdu[12:text_offset], text)
+    return ErrorReport(version, code, bytes(pdu[12:text_offset]), text)
 
-
-def describe_header(pdu: bytes) -> Tuple[Optional[int], Optional[int]]:
-    """(version, type) of a possibly broken PDU, for logs."""
-    if len(pdu) < 2:
-        return None, None
-    return pdu[0], pdu[1]

@@ -11,11 +11,13 @@ announcement (§5.6, §12) is an error that drops the session instead of being g
 """
 import asyncio
 import logging
-from typing import Awaitable, Callable, List, Optional, Set, Union
+from typing import Awaitable, Callable, List, NoReturn, Optional, Set, Union
 
+from peerwarden_runner.rpki.gc_pause import GcPause, collect_young
 from peerwarden_runner.rpki.rtr_pdu import (
-    CacheReset, CacheResponse, EndOfData, ErrorCode, ErrorReport, PrefixPdu, RouterKey, RtrPduError, SerialNotify,
-    decode_pdu, encode_error_report, encode_reset_query, encode_serial_query, error_name, split_pdus)
+    CacheReset, CacheResponse, EndOfData, ErrorCode, ErrorReport, PduType, PrefixPdu, RouterKey, RtrPduError,
+    SerialNotify, decode_pdu, decode_prefix, encode_error_report, encode_reset_query, encode_serial_query, error_name,
+    split_pdus)
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
 from peerwarden_runner.rpki.vrp_table import VrpTable
@@ -24,6 +26,8 @@ LOG = logging.getLogger("peerwarden_runner.rpki.rtr")
 
 READ_CHUNK = 256 * 1024
 QUEUED_CHUNKS = 16  # back-pressure: the reader stops reading when the session lags this far
+
+PREFIX_TYPES = (PduType.IPV4_PREFIX, PduType.IPV6_PREFIX)
 
 AWAITING_RESPONSE = "awaiting response"
 RECEIVING = "receiving"
@@ -85,6 +89,7 @@ class RtrSession:
         self._notified_serial: Optional[int] = None
         self._deadline = 0.0
         self._chunks: "asyncio.Queue[ReaderItem]" = asyncio.Queue(QUEUED_CHUNKS)
+        self._gc_pause = GcPause()  # during a full (reset) response: see gc_pause
 
     # -- the loop -------------------------------------------------------------------------------------
 
@@ -104,9 +109,9 @@ class RtrSession:
                     if isinstance(item, RtrPduError):
                         await self._fail(item.code, item.pdu, str(item))
                     raise item
-                for pdu in item:
-                    await self._handle(pdu)
+                await self._handle_batch(item)
         finally:
+            self._gc_pause.resume()
             reader_task.cancel()
             self._writer.close()
 
@@ -156,9 +161,9 @@ class RtrSession:
     def _expect_answer(self) -> None:
         self._deadline = asyncio.get_running_loop().time() + self._response_timeout
 
-    async def _fail(self, code: ErrorCode, pdu: bytes, message: str, *, flush: bool = False) -> None:
+    async def _fail(self, code: ErrorCode, pdu: bytes, message: str, *, flush: bool = False) -> NoReturn:
         """Send an Error Report (never in answer to an Error Report, §5.11) and end the session."""
-        if not (len(pdu) >= 2 and pdu[1] == 10):
+        if not (len(pdu) >= 2 and pdu[1] == PduType.ERROR_REPORT):
             try:
                 await self._send(encode_error_report(self.version, code, pdu, message))
             except (OSError, asyncio.TimeoutError):
@@ -168,7 +173,25 @@ class RtrSession:
 
     # -- receiving ------------------------------------------------------------------------------------
 
+    async def _handle_batch(self, pdus: List[bytearray]) -> None:
+        """Handle PDUs in order; Prefix PDUs inside a response (nearly all of a sync) take a
+        synchronous fast path, everything else the general one."""
+        for raw in pdus:
+            if raw[1] in PREFIX_TYPES and self.state == RECEIVING and raw[0] == self.version:
+                try:
+                    self._record(raw)
+                except RtrPduError as error:
+                    await self._fail(error.code, raw, str(error))
+            else:
+                await self._handle(raw)
+        if self.state == RECEIVING:
+            self._expect_answer()  # the cache is making progress
+        if self._gc_pause.active:
+            collect_young()
+
     async def _handle(self, raw: bytes) -> None:
+        if not self.negotiated and raw[1] == PduType.SERIAL_NOTIFY:
+            return  # §7: ignored, whatever its version, until the cache has answered a query
         try:
             pdu = decode_pdu(raw)
         except RtrPduError as error:
@@ -183,7 +206,12 @@ class RtrSession:
             LOG.info("%s: the cache answers in version %d, downgrading (RFC 8210 §7)", self.label, pdu.version)
             self.version = pdu.version
         if isinstance(pdu, PrefixPdu):
-            await self._prefix(pdu, raw)
+            if self.state != RECEIVING:
+                await self._fail(ErrorCode.CORRUPT_DATA, raw, "Prefix PDU outside a response")
+            try:
+                self._record(raw)
+            except RtrPduError as error:
+                await self._fail(error.code, raw, str(error))
         elif isinstance(pdu, SerialNotify):
             await self._serial_notify(pdu, raw)
         elif isinstance(pdu, CacheResponse):
@@ -193,9 +221,8 @@ class RtrSession:
         elif isinstance(pdu, CacheReset):
             await self._cache_reset(raw)
         elif isinstance(pdu, RouterKey):
-            if self.state != RECEIVING:
+            if self.state != RECEIVING:  # BGPsec router keys are not used here, only checked
                 await self._fail(ErrorCode.CORRUPT_DATA, raw, "Router Key outside a response")
-            self._expect_answer()  # BGPsec router keys are not used here
         else:  # a query: the other end thinks it is a router
             await self._fail(ErrorCode.INVALID_REQUEST, raw, "%s sent to a router" % type(pdu).__name__)
 
@@ -212,8 +239,6 @@ class RtrSession:
         raise RtrSessionEnded("%s: cache sent Error Report: %s" % (self.label, report.describe()), reset=True)
 
     async def _serial_notify(self, notify: SerialNotify, raw: bytes) -> None:
-        if not self.negotiated:
-            return  # §7: ignored until the cache has answered a query
         if notify.session_id != self.session_id:
             await self._session_mismatch(notify.session_id, raw)
         if self.state == IDLE:
@@ -231,49 +256,51 @@ class RtrSession:
             await self._session_mismatch(response.session_id, raw)
         self.negotiated = True
         self.state = RECEIVING
+        if self._resetting:
+            self._gc_pause.pause()
         self._fresh.clear()
         self._announced.clear()
         self._withdrawn.clear()
         self._expect_answer()
 
-    async def _prefix(self, prefix: PrefixPdu, raw: bytes) -> None:
-        if self.state != RECEIVING:
-            await self._fail(ErrorCode.CORRUPT_DATA, raw, "Prefix PDU outside a response")
-        vrp = prefix.vrp
+    def _record(self, raw: bytes) -> None:
+        """Note one Prefix PDU of the current response; RtrPduError when it cannot be right."""
+        announce, vrp = decode_prefix(raw)
         if self._resetting:
-            if not prefix.announce:
-                await self._fail(ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, raw, "withdrawal of %s in a reset" % vrp)
-            if vrp in self._fresh:
-                await self._fail(ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED, raw, "%s announced twice" % vrp)
-            self._fresh.add(vrp)
-        elif prefix.announce:  # §5.6: an announcement of a record already held is an error
+            if not announce:
+                raise RtrPduError(ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, "withdrawal of %s in a reset" % (vrp,), raw)
+            fresh = self._fresh
+            size = len(fresh)
+            fresh.add(vrp)
+            if len(fresh) == size:
+                raise RtrPduError(ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED, "%s announced twice" % (vrp,), raw)
+        elif announce:  # §5.6: announcing a record already held is an error
             if vrp in self._withdrawn:
                 self._withdrawn.discard(vrp)
             elif vrp in self._announced or vrp in self.table:
-                await self._fail(ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED, raw, "%s is already known" % vrp)
+                raise RtrPduError(ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED, "%s is already known" % (vrp,), raw)
             else:
                 self._announced.add(vrp)
+        elif vrp in self._announced:
+            self._announced.discard(vrp)
+        elif vrp in self.table and vrp not in self._withdrawn:
+            self._withdrawn.add(vrp)
         else:
-            if vrp in self._announced:
-                self._announced.discard(vrp)
-            elif vrp in self.table and vrp not in self._withdrawn:
-                self._withdrawn.add(vrp)
-            else:
-                await self._fail(ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, raw, "withdrawal of unknown %s" % vrp)
-        self._expect_answer()
+            raise RtrPduError(ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, "withdrawal of unknown %s" % (vrp,), raw)
 
     async def _end_of_data(self, end: EndOfData, raw: bytes) -> None:
         if self.state != RECEIVING:
             await self._fail(ErrorCode.CORRUPT_DATA, raw, "End of Data outside a response")
         if end.session_id != self.session_id:
             await self._session_mismatch(end.session_id, raw)
-        if self._resetting:
-            diff = self.table.replace_all(self._fresh)
+        if self._resetting:  # a full set: built aside without stalling the event loop
+            diff = await self.table.replace_all_async(self._fresh, adopt=True)
             self._fresh = set()
         else:
             diff = self.table.apply(added=self._announced, removed=self._withdrawn)
             self._announced.clear()
             self._withdrawn.clear()
+        self._gc_pause.resume()
         self.serial = end.serial
         self._resetting = False
         self.state = IDLE
@@ -293,7 +320,7 @@ class RtrSession:
         self._resetting = True
         await self._send_query()
 
-    async def _session_mismatch(self, session_id: int, raw: bytes) -> None:
+    async def _session_mismatch(self, session_id: int, raw: bytes) -> NoReturn:
         """§5.1: a changed session id means the data may be inconsistent: report, drop, flush."""
         await self._fail(ErrorCode.CORRUPT_DATA, raw, "session id %d, expected %s" % (session_id, self.session_id),
                          flush=True)

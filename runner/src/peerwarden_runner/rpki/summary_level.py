@@ -11,7 +11,7 @@ Rebuilding relies on prefixes nesting: VRPs placed shortest first find the cells
 either empty or all holding the same summary (written by VRPs containing the whole range), so
 each VRP costs one merge and one run fill, however many cells it covers.
 """
-from typing import Iterable, Optional, Tuple, Union
+from typing import Iterable, Iterator, Optional, Tuple, Union
 
 from peerwarden_runner.rpki.origin_summary import AsnMasks, SummaryLayout
 from peerwarden_runner.rpki.summary_cells import ArraySummaryCells, DictSummaryCells
@@ -50,9 +50,20 @@ class SummaryLevel:
                 self._place(vrp)
 
     def rebuild_all(self) -> None:
+        for dummy_step in self.rebuild_all_in_steps(0):
+            pass
+
+    def rebuild_all_in_steps(self, step: int) -> Iterator[None]:
+        """Rebuild every cell, yielding after each `step` VRPs (0: never), so that an asyncio
+        caller can let other tasks run during a large build."""
         self.cells.clear_all()
+        placed = 0
         for vrp in self.prefix_map.with_lengths(self.lowest, self.cell_length):  # shortest first
             self._place(vrp)
+            placed += 1
+            if placed == step:
+                placed = 0
+                yield
 
     def _place(self, vrp: Vrp) -> None:
         """Merge `vrp` into its run of cells, which hold one common summary (see module doc).

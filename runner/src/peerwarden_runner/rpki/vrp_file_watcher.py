@@ -21,6 +21,8 @@ from peerwarden_runner.rpki.vrp_table import VrpTable
 
 LOG = logging.getLogger("peerwarden_runner.rpki.vrp_file")
 
+SMALL_CHANGE = 4096  # VRPs; larger changes are built aside (VrpTable.replace_all_async)
+
 ChangeCallback = Callable[[FrozenSet[Vrp], FrozenSet[Vrp]], Any]
 ErrorCallback = Callable[[VrpFileError], Any]
 FileSignature = Tuple[int, int, int]
@@ -66,8 +68,8 @@ class VrpFileWatcher:
         if signature is None:
             raise VrpFileError(self.path, "no such file")
         contents, added, removed = await asyncio.to_thread(_load_and_compare, self.path, self._loaded)
-        if self._loaded is None:
-            diff = self.table.replace_all(contents.vrps)
+        if self._loaded is None or len(added) + len(removed) > SMALL_CHANGE:
+            diff = await self.table.replace_all_async(contents.vrps)  # built aside, loop keeps running
         else:
             diff = self.table.apply(added=added, removed=removed)
         self._loaded = contents.vrps

@@ -4,41 +4,46 @@ One table per source (a VRP file, or an RTR client with its caches): a source re
 patches its own table, and the table can tell consumers what changed since a serial they saw, so
 they re-validate only the affected routes.
 
-All mutations happen in one synchronous call (`apply`, `replace_all`), so in an asyncio program
-no reader ever sees a half-applied update.
+Every change becomes visible at once: `apply` and `replace_all` are single synchronous calls,
+and `replace_all_async` builds a large new content aside (letting the event loop run) before
+swapping it in. So in an asyncio program no reader ever sees a half-applied update.
 """
-import gc
+import asyncio
+import time
 from collections import deque
-from contextlib import contextmanager
 from typing import Deque, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+from peerwarden_runner.rpki.family_lookup import REBUILD_ALL_MINIMUM, REBUILD_ALL_SHARE
+from peerwarden_runner.rpki.gc_pause import collect_young, cyclic_gc_paused
+from peerwarden_runner.rpki.ipv4_lookup import Ipv4Lookup
+from peerwarden_runner.rpki.ipv6_lookup import IPV6_LEVEL_LENGTHS, Ipv6Lookup
 from peerwarden_runner.rpki.prefix import PrefixLike, as_prefix
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import EMPTY_DIFF, VrpDiff, compose_diffs
-from peerwarden_runner.rpki.ipv4_lookup import Ipv4Lookup
-from peerwarden_runner.rpki.ipv6_lookup import IPV6_LEVEL_LENGTHS, Ipv6Lookup
 
 DEFAULT_HISTORY_CHANGES = 64
 DEFAULT_HISTORY_VRPS = 200_000
-BULK_CHANGE = 10_000  # VRPs; a change this large runs with the cyclic GC paused
+BULK_CHANGE = 10_000  # VRPs; a change this large runs with the cyclic GC paused (see gc_pause)
+BUILD_STEP = 500  # VRPs between two looks at the clock in replace_all_async
+BUILD_SLICE = 0.02  # seconds of building before other tasks get their turn
 
 
-@contextmanager
-def _cyclic_gc_paused(paused: bool):
-    """Pause the cyclic garbage collector around a bulk change.
+class _Pacer:
+    """Decides when a long build lets the event loop run: every BUILD_SLICE seconds of work,
+    whatever the cost of a step (IPv6 VRPs cost several times IPv4 ones)."""
 
-    A full load creates millions of tuples and ints but no reference cycles; with the collector
-    on, its repeated passes over the growing heap add ~30% to the build time for nothing.
-    """
-    was_enabled = gc.isenabled()
-    if paused and was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused and was_enabled:
-            gc.enable()
+    def __init__(self):
+        self._since = time.monotonic()
+
+    async def maybe_pause(self) -> None:
+        if time.monotonic() - self._since >= BUILD_SLICE:
+            await self.pause()
+
+    async def pause(self) -> None:
+        collect_young()  # what the paused collector would have done by now (see gc_pause)
+        await asyncio.sleep(0)
+        self._since = time.monotonic()
 
 
 class VrpTable:
@@ -56,6 +61,7 @@ class VrpTable:
                  history_changes: int = DEFAULT_HISTORY_CHANGES, history_vrps: int = DEFAULT_HISTORY_VRPS):
         self._vrps: Set[Vrp] = set()
         self._ipv4 = Ipv4Lookup()
+        self._ipv6_levels = ipv6_levels
         self._ipv6 = Ipv6Lookup(ipv6_levels)
         self._by_version = {4: self._ipv4, 6: self._ipv6}
         self.validate_ipv4 = self._ipv4.validate
@@ -68,7 +74,7 @@ class VrpTable:
         self._oldest_serial_known = 0
         if vrps:
             initial = set(vrps)
-            with _cyclic_gc_paused(len(initial) >= BULK_CHANGE):
+            with cyclic_gc_paused(len(initial) >= BULK_CHANGE):
                 self._apply_unrecorded(initial, ())
 
     # -- reading ----------------------------------------------------------------------------------
@@ -142,6 +148,46 @@ class VrpTable:
     def clear(self) -> VrpDiff:
         return self.replace_all(())
 
+    async def replace_all_async(self, vrps: Iterable[Vrp], *, adopt: bool = False) -> VrpDiff:
+        """`replace_all` for asyncio: a large change (a first load, a reset) is built aside in
+        steps, letting other tasks run at least every BUILD_SLICE seconds (a full table takes
+        seconds to build), then swapped in at once; until then the old contents answer.
+        Small changes are applied directly, as `replace_all` would. `adopt`: `vrps` is a set
+        the caller hands over and will not touch again (saves copying a million entries).
+
+        The cyclic GC's automatic runs are paused during the build (see gc_pause). One full
+        collection will still come later; a daemon may call gc.freeze() once its tables are
+        loaded to spare it that.
+        """
+        wanted = vrps if isinstance(vrps, (set, frozenset)) else set(vrps)
+        added, removed = wanted - self._vrps, self._vrps - wanted
+        if len(added) + len(removed) <= max(REBUILD_ALL_MINIMUM, len(wanted) // REBUILD_ALL_SHARE):
+            return self._commit(added, removed)
+        serial = self._serial
+        pacer = _Pacer()
+        with cyclic_gc_paused(True):
+            by_version: Dict[int, List[Vrp]] = {4: [], 6: []}
+            for index, vrp in enumerate(wanted):
+                by_version[vrp.version].append(vrp)
+                if index % BUILD_STEP == 0:
+                    await pacer.maybe_pause()
+            fresh_ipv4, fresh_ipv6 = Ipv4Lookup(), Ipv6Lookup(self._ipv6_levels)
+            for fresh, version in ((fresh_ipv4, 4), (fresh_ipv6, 6)):
+                for dummy_step in fresh.load_in_steps(by_version[version], BUILD_STEP):
+                    await pacer.maybe_pause()
+            diff = VrpDiff(frozenset(added), frozenset(removed))  # C loops, ~0.1 s for a million
+            await pacer.pause()
+            new_vrps = wanted if adopt and isinstance(wanted, set) else set(wanted)
+            await pacer.pause()
+            if self._serial != serial:  # changed meanwhile: the build is stale, do it the blocking way
+                return self.replace_all(new_vrps)
+            self._ipv4.take_over(fresh_ipv4)
+            self._ipv6.take_over(fresh_ipv6)
+            self._vrps = new_vrps
+        self._serial += 1
+        self._remember(diff)
+        return diff
+
     def changes_since(self, serial: int) -> Optional[VrpDiff]:
         """Net change between table serial `serial` and now; None when the history no longer
         reaches back that far (the consumer must then re-validate everything)."""
@@ -154,7 +200,7 @@ class VrpTable:
     def _commit(self, added: FrozenSet[Vrp] | Set[Vrp], removed: FrozenSet[Vrp] | Set[Vrp]) -> VrpDiff:
         if not added and not removed:
             return EMPTY_DIFF
-        with _cyclic_gc_paused(len(added) + len(removed) >= BULK_CHANGE):
+        with cyclic_gc_paused(len(added) + len(removed) >= BULK_CHANGE):
             self._apply_unrecorded(added, removed)
         diff = VrpDiff(frozenset(added), frozenset(removed))
         self._serial += 1

@@ -42,7 +42,10 @@ def frr_prefixes(frr):
 def wait_for(predicate, timeout=30, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except OSError:  # a daemon not listening yet
+            value = None
         if value:
             return value
         time.sleep(0.3)
@@ -134,3 +137,27 @@ def test_a_broken_vrp_file_is_a_clear_error(tmp_path):
                              capture_output=True, text=True, timeout=30, check=False)
     assert process.returncode == 2
     assert str(vrps) in process.stderr and "roas[0]" in process.stderr
+
+
+def test_rpki_from_stayrtr(relay, tmp_path):
+    """StayRTR as the RTR cache: its VRP file changes, it tells the runner (Serial Notify), the
+    runner withdraws the now-invalid route and announces the now-valid one."""
+    vrps = tmp_path / "stayrtr.json"
+    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
+                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"}]}))
+    port, metrics = free_port(), free_port()
+    cache = subprocess.Popen(["stayrtr", "-bind", "127.0.0.1:%d" % port, "-cache", str(vrps), "-checktime=false",
+                              "-metrics.addr", "127.0.0.1:%d" % metrics, "-refresh", "1"],
+                             stdout=open(tmp_path / "stayrtr.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True, what="StayRTR")
+        frr, bird, runner, log = relay("--rpki", "127.0.0.1:%d" % port, "--metrics", "127.0.0.1:%d" % free_port())
+        expected = sorted(VALID + NOT_FOUND + FLOOD)
+        assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
+        vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
+                                             {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
+        expected = sorted(INVALID + NOT_FOUND + FLOOD)
+        assert wait_for(lambda: frr_prefixes(frr) == expected, timeout=45, what="re-validation after the RTR update")
+    finally:
+        cache.terminate()
+        cache.wait(10)

@@ -18,6 +18,7 @@ def main(argv=None):
     proxy.add_argument("--listen", required=True, help="ADDR[:PORT] where the peer connects")
     proxy.add_argument("--connect", required=True, help="ADDR[:PORT] of the router")
     proxy.add_argument("--connect-from", help="source address towards the router")
+    proxy.add_argument("--rpki", help="HOST:PORT of an RTR cache (RFC 8210)")
     proxy.add_argument("--rpki-file", help="VRP JSON file (re-read when it changes)")
     proxy.add_argument("--max-prefixes", type=int)
     proxy.add_argument("--max-per-origin", type=int)
@@ -53,8 +54,10 @@ def _quick(arguments):
     document = {"sessions": [{"name": "proxy", "listen": arguments.listen, "connect": arguments.connect,
                               "connect_from": arguments.connect_from, "md5": arguments.md5, "peer": arguments.peer,
                               "to_router": stages}]}
-    if arguments.rpki_file:
-        document["rpki"] = {"file": arguments.rpki_file}
+    if arguments.rpki_file or arguments.rpki:
+        host, dummy, port = (arguments.rpki or "").rpartition(":")
+        document["rpki"] = {"file": arguments.rpki_file} if arguments.rpki_file else {
+            "caches": [{"host": host.strip("[]"), "port": int(port or 323)}]}
         stages.append("rpki")
     if arguments.max_prefixes or arguments.max_per_origin or arguments.max_per_block or arguments.max_length:
         document["limit"] = {"max_prefixes": arguments.max_prefixes, "max_per_origin": arguments.max_per_origin,

@@ -1,0 +1,182 @@
+"""Benchmark: a full table from BIRD to FRR, directly and through peerwarden-runner, in one run.
+
+BIRD originates N IPv4 and M IPv6 prefixes (default 1,000,000 and 200,000); the time is measured
+from BIRD's start until FRR holds them all (show bgp summary json, pfxRcd). The runner runs as a
+proxy with the rpki stage (a generated set of 800,000 VRPs in a file), the limit stage and the
+archive. Prints both times, their ratio and the runner's peak RSS. Goals (issue 5): ratio <= 1.5,
+RSS <= 1 GiB.
+
+    python bench/proxy_fulltable.py [--ipv4 N] [--ipv6 M] [--vrps K]
+
+Runs as root on loopback only (FRR with -Z: no kernel routes; BIRD without a kernel protocol).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+BGPD, BIRD, VTYSH = "/usr/lib/frr/bgpd", "bird", "vtysh"
+RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
+FRR_ADDRESS, BIRD_ADDRESS, LISTEN, FROM = "127.0.0.2", "127.0.0.3", "127.0.0.5", "127.0.0.6"
+
+
+def ipv4_prefixes(count):
+    """Distinct /24s (and some /22s) from 1.0.0.0 upwards, skipping nothing: only loopback daemons see them."""
+    return ["%d.%d.%d.0/24" % (1 + i // 65536, i // 256 % 256, i % 256) for i in range(count)]
+
+
+def ipv6_prefixes(count):
+    return ["2001:%x:%x::/48" % (0x1000 + i // 65536, i % 65536) for i in range(count)]
+
+
+def write_vrps(path, ipv4, ipv6, count):
+    """VRPs for the announced prefixes, all with BIRD's AS as origin: every route is valid, so FRR
+    must end up with all of them (the rpki stage still validates each one)."""
+    roas = [{"prefix": prefix, "maxLength": int(prefix.rsplit("/", 1)[1]), "asn": "AS65001"}
+            for prefix in (ipv4 + ipv6)[:count]]
+    with open(path, "w") as handle:
+        json.dump({"roas": roas}, handle)
+
+
+def start_frr(directory, neighbor):
+    os.makedirs(directory)
+    shutil.chown(directory, "frr", "frr")
+    config = os.path.join(directory, "bgpd.conf")
+    with open(config, "w") as handle:
+        handle.write("hostname bench\nrouter bgp 65000\n bgp router-id %s\n bgp allow-martian-nexthop\n"
+                     " no bgp ebgp-requires-policy\n no bgp network import-check\n"
+                     " neighbor %s remote-as 65001\n neighbor %s update-source %s\n"
+                     " address-family ipv6 unicast\n  neighbor %s activate\n exit-address-family\nexit\n"
+                     % (FRR_ADDRESS, neighbor, neighbor, FRR_ADDRESS, neighbor))
+    with open(os.path.join(directory, "vtysh.conf"), "w") as handle:
+        handle.write("no service integrated-vtysh-config\n")
+    for name in ("bgpd.conf", "vtysh.conf"):
+        shutil.chown(os.path.join(directory, name), "frr", "frr")
+    process = subprocess.Popen([BGPD, "-Z", "-f", config, "-i", os.path.join(directory, "bgpd.pid"), "-z",
+                                os.path.join(directory, "zserv.api"), "--vty_socket", directory, "-l", FRR_ADDRESS,
+                                "-p", "179", "-u", "frr", "-g", "frr"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    return process
+
+
+def frr_counts(directory, neighbor):
+    output = subprocess.run([VTYSH, "--vty_socket", directory, "-c", "show bgp summary json"], capture_output=True,
+                            text=True, check=False).stdout
+    try:
+        summary = json.loads(output)
+    except ValueError:
+        return 0, 0
+    counts = []
+    for family in ("ipv4Unicast", "ipv6Unicast"):
+        peer = summary.get(family, {}).get("peers", {}).get(neighbor, {})
+        counts.append(peer.get("pfxRcd", 0))
+    return tuple(counts)
+
+
+def start_bird(directory, neighbor, ipv4, ipv6):
+    os.makedirs(directory)
+    config = os.path.join(directory, "bird.conf")
+    with open(config, "w") as handle:
+        handle.write("router id %s;\nprotocol device {}\n" % BIRD_ADDRESS)
+        handle.write("protocol static v4 { ipv4;\n%s}\n" % "".join("route %s blackhole;\n" % p for p in ipv4))
+        handle.write("protocol static v6 { ipv6;\n%s}\n" % "".join("route %s blackhole;\n" % p for p in ipv6))
+        handle.write("protocol bgp frr {\n local %s as 65001;\n neighbor %s as 65000;\n strict bind yes;\n"
+                     " multihop 2;\n ipv4 { import none; export all; next hop self; };\n"
+                     " ipv6 { import none; export all; next hop address 2001:db8::3; };\n}\n"
+                     % (BIRD_ADDRESS, neighbor))
+    return subprocess.Popen([BIRD, "-f", "-c", config, "-s", os.path.join(directory, "bird.ctl"), "-P",
+                             os.path.join(directory, "bird.pid")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def stop(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def peak_rss_mib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return 0.0
+    return 0.0
+
+
+def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900):
+    """Seconds from BIRD's start until FRR holds every prefix (and the runner's peak RSS)."""
+    workdir = os.path.join(base, label)
+    neighbor_of_frr = FROM if runner_options is not None else BIRD_ADDRESS
+    neighbor_of_bird = LISTEN if runner_options is not None else FRR_ADDRESS
+    frr = start_frr(os.path.join(workdir, "frr"), neighbor_of_frr)
+    runner = None
+    processes = [frr]
+    try:
+        time.sleep(1)
+        if runner_options is not None:
+            log = open(os.path.join(workdir, "runner.log"), "w")
+            runner = subprocess.Popen([RUNNER, "proxy", "--listen", LISTEN + ":179", "--connect",
+                                       FRR_ADDRESS + ":179", "--connect-from", FROM] + runner_options,
+                                      stdout=log, stderr=subprocess.STDOUT)
+            processes.append(runner)
+            deadline = time.monotonic() + 300
+            while b"listening on" not in open(log.name, "rb").read():
+                if runner.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the runner did not start: %s" % open(log.name).read()[-2000:])
+                time.sleep(0.5)
+        started = time.perf_counter()
+        bird = start_bird(os.path.join(workdir, "bird"), neighbor_of_bird, ipv4, ipv6)
+        processes.append(bird)
+        expected = (len(ipv4), len(ipv6))
+        while True:
+            counts = frr_counts(os.path.join(workdir, "frr"), neighbor_of_frr)
+            if counts == expected:
+                break
+            if time.perf_counter() - started > timeout:
+                raise SystemExit("%s: FRR holds %s of %s after %d s" % (label, counts, expected, timeout))
+            time.sleep(0.25)
+        seconds = time.perf_counter() - started
+        rss = peak_rss_mib(runner.pid) if runner is not None else 0.0
+        return seconds, rss
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ipv4", type=int, default=1000000)
+    parser.add_argument("--ipv6", type=int, default=200000)
+    parser.add_argument("--vrps", type=int, default=800000)
+    arguments = parser.parse_args()
+    ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
+    base = tempfile.mkdtemp(prefix="peerwarden-bench-")
+    os.chmod(base, 0o755)
+    try:
+        vrps = os.path.join(base, "vrps.json")
+        write_vrps(vrps, ipv4, ipv6, arguments.vrps)
+        direct, dummy = run_once(base, "direct", ipv4, ipv6)
+        print("direct BIRD -> FRR: %d IPv4 + %d IPv6 in %.1f s" % (len(ipv4), len(ipv6), direct))
+        options = ["--rpki-file", vrps, "--max-per-origin", str(len(ipv4) + len(ipv6)), "--max-length", "24/48",
+                   "--archive", os.path.join(base, "archive"), "--metrics", "127.0.0.1:19179"]
+        through, rss = run_once(base, "runner", ipv4, ipv6, options)
+        print("through the runner (rpki %d VRPs, limit, archive): %.1f s" % (arguments.vrps, through))
+        print("ratio runner/direct: %.2f (goal <= 1.5)" % (through / direct))
+        print("runner peak RSS: %.0f MiB (goal <= 1024)" % rss)
+        return 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -208,21 +208,28 @@ def parse_bird_unconfigured(line):
     return match and _finding(UNCONFIGURED, match.group("addr"), match.group("port"))
 
 
-# keyword: bytes every line of this message type contains, searched in the raw log.
-# port_mark: bytes a line of this type about TCP/179 must contain. ACL logging can fill a log
-# with lines about other ports; for those the scan searches the rarer port mark instead and
-# counts the rest as not BGP without looking at them one by one.
+# keyword: bytes every line of this message type contains.
+# port_mark: bytes a line of this type about TCP/179 must contain; lines without it are not BGP.
+# anchor: what the scan searches in the raw log, the keyword or, when the keyword is common and
+#   the port mark rare (ACL logging fills logs with lines about other ports), the port mark: the
+#   keyword's other lines are then counted as not BGP in bulk, without looking at them one by one.
 # platform, parser, and the kinds it can yield.
-Message = namedtuple("Message", "keyword port_mark platform parse kinds")
+Message = namedtuple("Message", "keyword port_mark anchor platform parse kinds")
+
+
+def _message(keyword, port_mark, platform, parse, kinds, anchor_on_port=False):
+    return Message(keyword, port_mark, port_mark if anchor_on_port else keyword, platform, parse, kinds)
+
+
 CATALOGUE = (
-    Message(b"unconfigured neighbor", None, "junos", parse_junos_unconfigured, (UNCONFIGURED,)),
-    Message(b"tcp_auth_ok", None, "junos", parse_junos_tcp_auth, (MD5_UNEXPECTED, MD5_MISMATCH)),
-    Message(b"bad peer AS number", None, "junos", parse_junos_peer_as, (PEER_AS_MISMATCH,)),
-    Message(b"PFE_FW_SYSLOG_", b"179", "junos", parse_junos_firewall_syslog, (FIREWALL_DROP,)),
-    Message(b"BADAUTH", b"179", "ios", parse_ios_badauth, (MD5_MISMATCH,)),
-    Message(b"ACCESSLOGP", b"(179)", "ios", parse_ios_acl, (FIREWALL_DROP,)),
-    Message(b"not configured and not valid for dynamic", None, "frr", parse_frr_unconfigured, (UNCONFIGURED,)),
-    Message(b"Unexpected connect from unknown address", None, "bird", parse_bird_unconfigured, (UNCONFIGURED,)),
+    _message(b"unconfigured neighbor", None, "junos", parse_junos_unconfigured, (UNCONFIGURED,)),
+    _message(b"tcp_auth_ok", None, "junos", parse_junos_tcp_auth, (MD5_UNEXPECTED, MD5_MISMATCH)),
+    _message(b"bad peer AS number", None, "junos", parse_junos_peer_as, (PEER_AS_MISMATCH,)),
+    _message(b"PFE_FW_SYSLOG_", b"179", "junos", parse_junos_firewall_syslog, (FIREWALL_DROP,)),
+    _message(b"BADAUTH", b"179", "ios", parse_ios_badauth, (MD5_MISMATCH,)),
+    _message(b"ACCESSLOGP", b"(179)", "ios", parse_ios_acl, (FIREWALL_DROP,), anchor_on_port=True),
+    _message(b"not configured and not valid for dynamic", None, "frr", parse_frr_unconfigured, (UNCONFIGURED,)),
+    _message(b"Unexpected connect from unknown address", None, "bird", parse_bird_unconfigured, (UNCONFIGURED,)),
 )
 
 

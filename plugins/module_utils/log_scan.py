@@ -174,11 +174,9 @@ class LogScanner:
         self.stats["lines_read"] += buffer.count(b"\n")
         hits = {}
         for message in self.messages:
-            if message.port_mark == b"(179)":
-                self._find(buffer, message.port_mark, message, hits)
-                self.stats["not_bgp"] += buffer.count(message.keyword)
-            else:
-                self._find(buffer, message.keyword, message, hits)
+            self._find(buffer, message.anchor, message, hits)
+            if message.anchor is not message.keyword:
+                self.stats["not_bgp"] += buffer.count(message.keyword)  # corrected in _line for BGP ones
         if pending is not None and 0 not in hits:
             self._repeat_after(buffer, 0, pending)
         pending = None
@@ -212,10 +210,10 @@ class LogScanner:
                 event.count += int(match.group(1))
 
     def _line(self, raw, message, source, reference):
-        if message.port_mark == b"(179)":
-            if message.keyword not in raw:  # "(179)" in some other line
+        if message.anchor is not message.keyword:
+            if message.keyword not in raw:  # the port mark in some other line
                 return None
-            self.stats["not_bgp"] -= raw.count(message.keyword)  # counted with the keyword's lines
+            self.stats["not_bgp"] -= raw.count(message.keyword)  # counted in bulk with the keyword's lines
         elif message.port_mark is not None and message.port_mark not in raw:
             self.stats["not_bgp"] += 1
             return None

@@ -117,13 +117,13 @@ class _Run:
             self.skipped.append(self._entry(asn, name, "only %s: not something to write to a stranger about"
                                             % ", ".join(sorted(group.get("kinds") or ()))))
             return
-        history = [row for row in self.store.networks(asn) if row["exchange"] in exchanges]
-        decision = self._decide(group, history, addresses)
+        past = _summary(row for row in self.store.networks(asn) if row["exchange"] in exchanges)
+        decision = self._decide(group, past, addresses)
         if isinstance(decision, str):
             self.skipped.append(self._entry(asn, name, decision))
             return
         recipients, escalation = decision
-        self._compose_and_send(group, exchanges, addresses, history, recipients, escalation)
+        self._compose_and_send(group, exchanges, addresses, past, recipients, escalation)
 
     def resolve_quiet(self):
         """Networks written to that have not knocked for resolved_after days are resolved."""
@@ -140,15 +140,10 @@ class _Run:
 
     # -- decisions -------------------------------------------------------------------------------
 
-    def _decide(self, group, history, addresses):
+    def _decide(self, group, past, addresses):
         """(recipients, escalation) to send, or the reason not to."""
-        notifications = max([row["notifications"] for row in history] or [0])
-        escalated = max([row["escalated"] for row in history] or [0])
-        last = max([row["last_notified"] for row in history if row["last_notified"]] or [None], key=lambda v: v or "")
-        known = set()
-        for row in history:
-            known.update(row["addresses"])
-        new = sorted({a["address"] for a in addresses} - known)
+        notifications, escalated, last = past["notifications"], past["escalated"], past["last_notified"]
+        new = sorted({a["address"] for a in addresses} - past["addresses"])
         if last is not None:
             due = _parse(last) + timedelta(days=self.params.get("renotify_after", 30))
             if self.now < due and not (new and self.params.get("renotify_on_new_addresses", True)):
@@ -181,10 +176,9 @@ class _Run:
 
     # -- sending ---------------------------------------------------------------------------------
 
-    def _compose_and_send(self, group, exchanges, addresses, history, recipients, escalation):
+    def _compose_and_send(self, group, exchanges, addresses, past, recipients, escalation):
         asn = group["asn"]
-        last = max([row["last_notified"] for row in history if row["last_notified"]] or [None], key=lambda v: v or "")
-        previous = {"notifications": max([row["notifications"] for row in history] or [0]), "last_notified": last}
+        previous = {"notifications": past["notifications"], "last_notified": past["last_notified"]}
         peer = dict(group, addresses=addresses, exchanges=exchanges)
         kinds = sorted({kind for a in addresses for kind in a["kinds"]} & self.kinds)
         variables = {"our": self.our, "peer": peer, "kinds": kinds, "previous": previous,
@@ -285,6 +279,18 @@ class _Run:
         return {"sent": self.sent, "skipped_peers": self.skipped, "failed_messages": self.failed,
                 "resolved": self.resolved,
                 "report": report, "messages": self.messages, "previews": self.previews, "fatal": self.fatal}
+
+
+def _summary(rows):
+    """What the store knows of a network across the exchanges of this message."""
+    past = {"notifications": 0, "escalated": 0, "last_notified": None, "addresses": set()}
+    for row in rows:
+        past["notifications"] = max(past["notifications"], row["notifications"])
+        past["escalated"] = max(past["escalated"], row["escalated"])
+        if row["last_notified"] and (past["last_notified"] is None or row["last_notified"] > past["last_notified"]):
+            past["last_notified"] = row["last_notified"]
+        past["addresses"].update(row["addresses"])
+    return past
 
 
 def _parse(stamp):

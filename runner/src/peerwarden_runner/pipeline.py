@@ -13,6 +13,12 @@ from peerwarden_runner.codec import ErrorAction, framing
 from peerwarden_runner.routes import Rib, RouteChange
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
+TO_ROUTER, TO_PEER = "to-router", "to-peer"
+
+
+def other(direction):
+    """The opposite direction of the same session."""
+    return TO_PEER if direction == TO_ROUTER else TO_ROUTER
 
 
 class SessionReset(Exception):
@@ -87,12 +93,12 @@ class Pipeline:
     def _opened(self, state, direction, raw):
         from peerwarden_runner.codec.open_message import decode_open, negotiate  # decoded once per session
         state.opens[direction] = decode_open(raw)
-        other = _other(direction)
-        if other in state.opens:
+        reverse = other(direction)
+        if reverse in state.opens:
             # opens[d] travelled in direction d, so it is the OPEN of d's sender; negotiate takes the
             # receiver's OPEN first (what the receiver of a direction must expect)
-            state.contexts[direction] = negotiate(state.opens[other], state.opens[direction])
-            state.contexts[other] = negotiate(state.opens[direction], state.opens[other])
+            state.contexts[direction] = negotiate(state.opens[reverse], state.opens[direction])
+            state.contexts[reverse] = negotiate(state.opens[direction], state.opens[reverse])
 
     def _routes(self, state, direction, raw, route_stages):
         rib = state.memory.setdefault(("rib", direction), Rib())
@@ -104,8 +110,3 @@ class Pipeline:
         for stage in route_stages:
             stage.update(state, direction, change)
         return change.encode()
-
-
-def _other(direction):
-    from peerwarden_runner.proxy import TO_PEER, TO_ROUTER
-    return TO_PEER if direction == TO_ROUTER else TO_ROUTER

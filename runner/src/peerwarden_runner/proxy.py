@@ -13,11 +13,10 @@ import socket
 
 from peerwarden_runner.codec import framing
 from peerwarden_runner.codec.notification import encode_notification, shutdown_notification
-from peerwarden_runner.pipeline import SessionReset
+from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, SessionReset, other
 from peerwarden_runner.tcp_md5 import set_md5
 
 LOG = logging.getLogger("peerwarden_runner.proxy")
-TO_ROUTER, TO_PEER = "to-router", "to-peer"
 
 
 class SessionEnded(Exception):
@@ -132,7 +131,7 @@ class Session:
             except SessionReset as reset:
                 LOG.warning("%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver", direction, reset,
                             reset.code, reset.subcode)
-                sender = self.ends[TO_PEER if direction == TO_ROUTER else TO_ROUTER][1]
+                sender = self.ends[other(direction)][1]
                 sender.write(encode_notification(reset.code, reset.subcode, reset.data))
                 writer.write(shutdown_notification("peerwarden-runner: %s" % reset))
                 await self._drain_all()

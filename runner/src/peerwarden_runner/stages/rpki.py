@@ -14,10 +14,18 @@ from peerwarden_runner.stages import Stage
 LOG = logging.getLogger("peerwarden_runner.rpki")
 
 
+_FAMILIES = {c.AFI_IPV4: (4, 32, 4), c.AFI_IPV6: (6, 128, 16)}
+
+
 def rpki_prefix(prefix):
-    """The codec's Prefix as the (version, network int, length) the VRP table takes."""
-    width = 4 if prefix.afi == c.AFI_IPV4 else 16
-    return (4 if width == 4 else 6, int.from_bytes(prefix.packed.ljust(width, b"\0"), "big"), prefix.length)
+    """The codec's Prefix as the (version, network int with host bits zero, length) the VRP table
+    takes, or None for a family RPKI does not cover."""
+    family = _FAMILIES.get(prefix.afi)
+    if family is None:
+        return None
+    version, bits, width = family
+    host = bits - prefix.length
+    return version, int.from_bytes(prefix.packed.ljust(width, b"\0"), "big") >> host << host, prefix.length
 
 
 class RpkiStage(Stage):
@@ -25,7 +33,12 @@ class RpkiStage(Stage):
 
     def __init__(self, table, metrics=None):
         self.table, self.metrics = table, metrics
+        # the table's integer fast paths: a full table is a million routes (bench/proxy_fulltable.py)
+        self.validators = {4: table.validate_ipv4, 6: table.validate_ipv6}
         self.sessions = {}
+
+    def _validity(self, key, origin):
+        return self.validators[key[0]](key[1], key[2], origin)
 
     def session_started(self, state):
         self.sessions[id(state)] = state
@@ -35,17 +48,13 @@ class RpkiStage(Stage):
 
     def update(self, state, direction, change):
         state.memory.setdefault(("rpki-directions",), set()).add(direction)
-        # the table's integer fast paths: a full table is a million routes (see bench/proxy_fulltable.py)
-        check = {c.AFI_IPV4: (self.table.validate_ipv4, 32, 4), c.AFI_IPV6: (self.table.validate_ipv6, 128, 16)}
         origin = change.origin
         for route in change.routes:
             prefix = route.prefix
-            validate, bits, width = check.get(prefix.afi, (None, 0, 0))
-            if validate is None:
+            key = rpki_prefix(prefix)
+            if key is None:
                 continue
-            host = bits - prefix.length
-            network = int.from_bytes(prefix.packed.ljust(width, b"\0"), "big") >> host << host
-            validity = validate(network, prefix.length, origin)
+            validity = self._validity(key, origin)
             if self.metrics:
                 self.metrics.validated(validity)
             if validity == RouteValidity.INVALID:
@@ -67,9 +76,10 @@ class RpkiStage(Stage):
                     continue
                 announce, withdraw = [], []
                 for prefix, (route, held, origin) in list(rib.routes.items()):
-                    if not touched(rpki_prefix(prefix)):
+                    key = rpki_prefix(prefix)
+                    if key is None or not touched(key):
                         continue
-                    invalid = self.table.validate(rpki_prefix(prefix), origin) == RouteValidity.INVALID
+                    invalid = self._validity(key, origin) == RouteValidity.INVALID
                     if held is None and invalid:
                         rib.routes[prefix] = (route, "rpki: invalid after a VRP change", origin)
                         withdraw.append(prefix)

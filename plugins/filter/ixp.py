@@ -7,21 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.peerwarden.bgp.plugins.module_utils import ixp_lookup
-
-
-def _guard(name, function):
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except (TypeError, ValueError, KeyError, AttributeError) as error:
-            raise AnsibleFilterError("peerwarden.bgp.%s: %s" % (name, error))
-    return wrapper
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils.filter_errors import named_filter
 
 
 class FilterModule(object):
     def filters(self):
-        return {name: _guard(name, getattr(ixp_lookup, name))
+        return {name: named_filter(name, getattr(ixp_lookup, name))
                 for name in ("ip_to_asn", "in_peering_lan", "asn_info", "peering_contacts", "resolve_peers")}

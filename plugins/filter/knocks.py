@@ -7,27 +7,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.peerwarden.bgp.plugins.module_utils.knock_report import (
     as_csv, as_table, notifications_csv, peers_table, summarize)
-
-
-def _guard(name, function):
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except (TypeError, ValueError, KeyError) as error:
-            raise AnsibleFilterError("peerwarden.bgp.%s: %s" % (name, error))
-    return wrapper
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils.filter_errors import named_filter
 
 
 class FilterModule(object):
     def filters(self):
         return {
-            "summarize_knocks": _guard("summarize_knocks", summarize),
-            "knocks_csv": _guard("knocks_csv", as_csv),
-            "knocks_table": _guard("knocks_table", as_table),
-            "peers_table": _guard("peers_table", peers_table),
-            "notifications_csv": _guard("notifications_csv", notifications_csv),
+            "summarize_knocks": named_filter("summarize_knocks", summarize),
+            "knocks_csv": named_filter("knocks_csv", as_csv),
+            "knocks_table": named_filter("knocks_table", as_table),
+            "peers_table": named_filter("peers_table", peers_table),
+            "notifications_csv": named_filter("notifications_csv", notifications_csv),
         }

@@ -25,17 +25,28 @@ VALID = ["203.0.113.0/24"]                      # origin 64500, VRP says 64500
 INVALID = ["198.51.100.0/24"]                   # origin 64501, VRP says 64500
 NOT_FOUND = ["192.0.2.0/24"]                    # origin 64502, no VRP
 FLOOD = ["100.64.%d.0/24" % i for i in range(30)]  # origin 64503: more-specifics, limit 10 per origin
+VALID6 = ["2001:db8:100::/48"]                  # origin 64500, VRP says 64500
+INVALID6 = ["2001:db8:200::/48"]                # origin 64501, VRP says 64500
+NOT_FOUND6 = ["2001:db8:300::/48"]              # origin 64502, no VRP
 
 
 def static_routes():
-    lines = []
+    lines, lines6 = [], []
     for prefixes, origin in ((VALID, 64500), (INVALID, 64501), (NOT_FOUND, 64502), (FLOOD, 64503)):
         lines += ["  route %s blackhole { bgp_path.prepend(%d); };" % (p, origin) for p in prefixes]
-    return "protocol static originated {\n  ipv4;\n%s\n}\n" % "\n".join(lines)
+    for prefixes, origin in ((VALID6, 64500), (INVALID6, 64501), (NOT_FOUND6, 64502)):
+        lines6 += ["  route %s blackhole { bgp_path.prepend(%d); };" % (p, origin) for p in prefixes]
+    return ("protocol static originated {\n  ipv4;\n%s\n}\nprotocol static originated6 {\n  ipv6;\n%s\n}\n"
+            % ("\n".join(lines), "\n".join(lines6)))
 
 
-def frr_prefixes(frr):
-    table = json.loads(frr.vtysh("show bgp ipv4 unicast json"))
+# IPv6 routes over the IPv4 session (MP-BGP); BIRD needs an IPv6 next hop to put in MP_REACH
+BIRD_IPV6 = "  ipv6 { import all; export all; next hop address 2001:db8::3; };\n"
+FRR_IPV6 = "router bgp 65000\n address-family ipv6 unicast\n  neighbor %s activate\n exit-address-family\nexit\n" % FROM
+
+
+def frr_prefixes(frr, family="ipv4"):
+    table = json.loads(frr.vtysh("show bgp %s unicast json" % family))
     return sorted(table.get("routes", {}))
 
 
@@ -57,8 +68,8 @@ def relay(make_frr_router, make_bird_router, tmp_path):
     """Start FRR, then the runner with the given options, then BIRD; yield them; stop the runner."""
     started = []
 
-    def start(*options):
-        frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001)
+    def start(*options, frr_config="", bird_options=""):
+        frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001, extra_config=frr_config)
         log = tmp_path / "runner.log"
         runner = subprocess.Popen(
             [RUNNER, "proxy", "--listen", LISTEN + ":179", "--connect", FRR + ":179", "--connect-from", FROM]
@@ -66,7 +77,7 @@ def relay(make_frr_router, make_bird_router, tmp_path):
         started.append(runner)
         wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
         bird = make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000,
-                                extra_config=static_routes())
+                                extra_config=static_routes(), bgp_options=bird_options)
         return frr, bird, runner, log
 
     yield start
@@ -127,6 +138,35 @@ def test_rpki_inline_and_revalidation_on_vrp_change(relay, tmp_path):
     expected = sorted(INVALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, what="re-validation after the VRP change")
     assert frr_peer(frr)["bgpState"] == "Established"
+
+
+def test_ipv6_and_gtsm_on_both_legs(relay, tmp_path):
+    """IPv6 routes over MP-BGP are validated like IPv4 ones, with GTSM on both legs: BIRD sends with
+    TTL 255 (ttl security), FRR requires it from the runner (ttl-security hops 1), and so does the runner."""
+    vrps = tmp_path / "vrps.json"
+    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
+                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
+                                         {"prefix": "2001:db8:100::/48", "maxLength": 48, "asn": "AS64500"},
+                                         {"prefix": "2001:db8:200::/48", "maxLength": 48, "asn": "AS64500"}]}))
+    frr_config = FRR_IPV6 + "router bgp 65000\n neighbor %s ttl-security hops 1\nexit\n" % FROM
+    frr, bird, runner, log = relay("--rpki-file", str(vrps), "--gtsm", "both", "--metrics",
+                                   "127.0.0.1:%d" % free_port(), frr_config=frr_config,
+                                   bird_options=BIRD_IPV6 + "  ttl security yes;\n")
+    assert wait_for(lambda: frr_prefixes(frr, "ipv6") == sorted(VALID6 + NOT_FOUND6), what="FRR's IPv6 routes")
+    assert frr_prefixes(frr) == sorted(VALID + NOT_FOUND + FLOOD)
+    assert frr_peer(frr)["bgpState"] == "Established"
+    # the route FRR installed came through MP_REACH with BIRD's IPv6 next hop
+    route = json.loads(frr.vtysh("show bgp ipv6 unicast %s json" % VALID6[0]))
+    assert any(hop.get("ip") == "2001:db8::3" for path in route["paths"] for hop in path["nexthops"])
+
+
+def test_gtsm_refuses_a_peer_that_does_not_use_it(relay):
+    """The runner requires GTSM from the peer; BIRD without ttl security sends TTL 64 and its SYNs are
+    dropped by the kernel, so the session never comes up and FRR never sees a connection."""
+    frr, bird, runner, log = relay("--gtsm", "peer", "--metrics", "127.0.0.1:%d" % free_port())
+    time.sleep(8)  # BIRD retries its connection within a few seconds; none may get through
+    assert "Established" not in bird.birdc("show protocols unsolicited_test_peer")
+    assert frr_peer(frr)["bgpState"] != "Established" and not frr_prefixes(frr)
 
 
 def test_a_broken_vrp_file_is_a_clear_error(tmp_path):

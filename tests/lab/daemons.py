@@ -373,12 +373,13 @@ class BirdRouter:
 @pytest.fixture
 def make_bird_router() -> Iterator[Callable[..., BirdRouter]]:
     """Factory: ``make_bird_router(address="127.0.0.3", port=179, asn=65001, neighbor="127.0.0.2",
-    neighbor_asn=65000, extra_config="")`` starts one BIRD per call.
+    neighbor_asn=65000, extra_config="", bgp_options="")`` starts one BIRD per call.
 
     BIRD logs unexpected connects at WARN whatever the debug settings, to ``bird.log`` here.
     ``local`` + ``strict bind`` keep its listener on ``address`` only; ``multihop 2`` is needed
     for a loopback neighbour ("Invalid remote address" otherwise). There is deliberately no
-    ``protocol kernel``; ``protocol device`` only reads interfaces. ``extra_config`` is appended.
+    ``protocol kernel``; ``protocol device`` only reads interfaces. ``extra_config`` is appended;
+    ``bgp_options`` goes inside the bgp protocol (an ipv6 channel, ``ttl security yes;``).
 
     BIRD does not exit when it cannot bind (it logs "Cannot open listening socket" and keeps
     running), so readiness is "listening on address:port", checked after a port pre-check.
@@ -392,6 +393,7 @@ def make_bird_router() -> Iterator[Callable[..., BirdRouter]]:
             neighbor: str = "127.0.0.2",
             neighbor_asn: int = 65000,
             extra_config: str = "",
+            bgp_options: str = "",
         ) -> BirdRouter:
             _require_binary(BIRD, "bird2")
             _require_binary(BIRDC, "bird2")
@@ -408,6 +410,7 @@ def make_bird_router() -> Iterator[Callable[..., BirdRouter]]:
                 "  strict bind yes;\n"
                 "  multihop 2;\n"
                 "  ipv4 { import all; export all; next hop self; };\n"
+                f"{bgp_options}"
                 "}\n"
                 f"{extra_config}\n"
             )

@@ -27,6 +27,7 @@ def main(argv=None):
     proxy.add_argument("--archive", help="directory for the session archive")
     proxy.add_argument("--md5", help="TCP-MD5 secret for both legs")
     proxy.add_argument("--peer", help="the peer's address (needed with --md5)")
+    proxy.add_argument("--gtsm", choices=("both", "peer", "router"), help="require GTSM (RFC 5082) on these legs")
     proxy.add_argument("--metrics", default="127.0.0.1:9179", help="ADDR:PORT for Prometheus (default 127.0.0.1:9179)")
     for name in ("run", "check"):
         sub = commands.add_parser(name, help="%s a configuration file" % name)
@@ -53,7 +54,7 @@ def _quick(arguments):
     stages = []
     document = {"sessions": [{"name": "proxy", "listen": arguments.listen, "connect": arguments.connect,
                               "connect_from": arguments.connect_from, "md5": arguments.md5, "peer": arguments.peer,
-                              "to_router": stages}]}
+                              "gtsm": arguments.gtsm or False, "to_router": stages}]}
     if arguments.rpki_file or arguments.rpki:
         host, dummy, port = (arguments.rpki or "").rpartition(":")
         document["rpki"] = {"file": arguments.rpki_file} if arguments.rpki_file else {

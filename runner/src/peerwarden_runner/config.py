@@ -9,6 +9,7 @@ before every restart).
         connect_from: 127.0.0.6     # optional source address
         md5: secret                 # optional TCP-MD5 (both legs)
         peer: 127.0.0.3             # the peer's address (needed with md5)
+        gtsm: true                  # optional GTSM, RFC 5082 (true = both legs, or peer / router)
         to_router: [rpki, limit]    # stages for messages towards the router (names of stages below)
         to_peer: []                 # and towards the peer
     rpki:
@@ -103,6 +104,7 @@ def check(document, path="<config>"):
             continue
         entry = {"name": str(session.get("name") or "session%d" % index), "md5": session.get("md5"),
                  "connect_from": session.get("connect_from"), "peer": session.get("peer")}
+        entry["gtsm"] = _gtsm(session.get("gtsm", False), key, problem)
         if entry["md5"] and not entry["peer"]:
             problem(key + ".peer", "TCP-MD5 (md5) needs the peer's address, to sign the connections it opens to us")
         for field in ("listen", "connect"):
@@ -135,6 +137,15 @@ def check(document, path="<config>"):
     if problems:
         raise ConfigError("\n".join(problems))
     return config
+
+
+def _gtsm(value, key, problem):
+    """The legs that require GTSM: true -> both, "peer" or "router" -> that one, false -> none."""
+    legs = {True: ("peer", "router"), False: (), "peer": ("peer",), "router": ("router",), "both": ("peer", "router")}
+    if isinstance(value, (bool, str)) and value in legs:
+        return legs[value]
+    problem(key + ".gtsm", "expected true, false, peer, router or both, got %r" % (value,))
+    return ()
 
 
 def _rpki(section, problem):

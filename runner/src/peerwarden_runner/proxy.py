@@ -13,10 +13,14 @@ import socket
 
 from peerwarden_runner.codec import framing
 from peerwarden_runner.codec.notification import encode_notification, shutdown_notification
+from peerwarden_runner.gtsm import set_gtsm
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, SessionReset, other
 from peerwarden_runner.tcp_md5 import set_md5
 
 LOG = logging.getLogger("peerwarden_runner.proxy")
+ROUTER_RETRIES = (0.5, 1, 2, 4, 8)  # seconds between attempts to reach the router while the peer waits
+CONNECT_TIMEOUT = 10
+CONNECTION_REJECTED = encode_notification(6, 5, b"")  # Cease / Connection Rejected (RFC 4486)
 
 
 class SessionEnded(Exception):
@@ -27,8 +31,10 @@ class Proxy:
     """One listening address, one router to connect to, one pipeline."""
 
     def __init__(self, listen, connect, pipeline, connect_from=None, md5=None, peer=None,
-                 shutdown_text="peerwarden-runner stopping"):
+                 shutdown_text="peerwarden-runner stopping", gtsm=(), router_retries=ROUTER_RETRIES):
+        """`gtsm`: the legs ("peer", "router") where GTSM (RFC 5082, one hop) is required."""
         self.listen, self.connect, self.connect_from, self.peer = listen, connect, connect_from, peer
+        self.gtsm, self.router_retries = frozenset(gtsm), tuple(router_retries)
         self.pipeline, self.md5, self.shutdown_text = pipeline, md5, shutdown_text
         self.sessions = set()
         self.server = None
@@ -42,6 +48,8 @@ class Proxy:
             if not self.peer:
                 raise ValueError("TCP-MD5 on the listening side needs the peer's address (peer / --peer)")
             set_md5(sock, self.peer, self.md5)
+        if "peer" in self.gtsm:
+            set_gtsm(sock)
         sock.bind((host, port))
         self.server = await asyncio.start_server(self._accepted, sock=sock)
         LOG.info("listening on %s:%d, relaying to %s:%d", host, port, *self.connect)
@@ -66,12 +74,12 @@ class Proxy:
 
     async def _accepted(self, peer_reader, peer_writer):
         peer = peer_writer.get_extra_info("peername")
-        try:
-            router_reader, router_writer = await self._connect_router()
-        except OSError as error:
-            LOG.warning("peer %s connected but the router %s:%d cannot be reached: %s", peer[0], *self.connect, error)
+        connected = await self._reach_router(peer[0])
+        if connected is None:
+            peer_writer.write(CONNECTION_REJECTED)
             peer_writer.close()
             return
+        router_reader, router_writer = connected
         session = Session(peer_reader, peer_writer, router_reader, router_writer, self.pipeline)
         self.sessions.add(session)
         try:
@@ -79,16 +87,39 @@ class Proxy:
         finally:
             self.sessions.discard(session)
 
+    async def _reach_router(self, peer):
+        """(reader, writer) towards the router, retried with back-off while the peer waits (its OPEN
+        stays in the socket buffer); None when the router stays unreachable."""
+        for attempt, pause in enumerate(self.router_retries + (None,), start=1):
+            try:
+                return await self._connect_router()
+            except OSError as error:
+                if pause is None:
+                    LOG.warning("peer %s connected but the router %s:%d cannot be reached after %d attempts (%s): "
+                                "telling the peer Cease / Connection Rejected", peer, *self.connect, attempt, error)
+                    return None
+                LOG.warning("peer %s connected but the router %s:%d cannot be reached (%s); retrying in %s s",
+                            peer, *self.connect, error, pause)
+            await asyncio.sleep(pause)
+        return None
+
     async def _connect_router(self):
         host, port = self.connect
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        if self.connect_from:
-            sock.bind((self.connect_from, 0))
-        if self.md5:
-            set_md5(sock, host, self.md5)
-        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+        try:
+            sock.setblocking(False)
+            if self.connect_from:
+                sock.bind((self.connect_from, 0))
+            if self.md5:
+                set_md5(sock, host, self.md5)
+            if "router" in self.gtsm:
+                set_gtsm(sock)
+            # a router that does not answer (or whose segments GTSM drops) must not hold the peer forever
+            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (host, port)), CONNECT_TIMEOUT)
+        except OSError:
+            sock.close()
+            raise
         return await asyncio.open_connection(sock=sock)
 
 

@@ -32,7 +32,8 @@ async def build_sessions(settings):
             watchers.append(ArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
                                          archive["compress"], session_name=session["name"]))
         proxy = Proxy(session["listen"], session["connect"], Pipeline(stages, watchers, metrics),
-                      connect_from=session["connect_from"], md5=session["md5"], peer=session["peer"])
+                      connect_from=session["connect_from"], md5=session["md5"], peer=session["peer"],
+                      gtsm=session["gtsm"])
         proxies.append(proxy)
     return proxies, background
 

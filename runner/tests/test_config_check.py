@@ -1,0 +1,100 @@
+"""`peerwarden-runner check`: a good configuration is normalised; every problem in a bad one is
+reported with the file, the key and what was expected, all at once."""
+import pytest
+
+from peerwarden_runner import cli, config
+
+GOOD = """
+sessions:
+  - name: rs1
+    listen: 127.0.0.5:179
+    connect: "[2001:db8::2]:1179"
+    connect_from: 127.0.0.6
+    md5: secret
+    peer: 127.0.0.3
+    gtsm: peer
+    to_router: [rpki, limit]
+rpki:
+  caches:
+    - {host: 127.0.0.1, port: 3323, preference: 2}
+    - {host: 127.0.0.2, preference: 1}
+limit:
+  max_per_origin: 1000
+  max_per_block: 64/16
+archive:
+  dir: /var/lib/peerwarden/archive
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "runner.yml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_good_config_is_normalised(tmp_path):
+    settings = config.load(write(tmp_path, GOOD))
+    session = settings["sessions"][0]
+    assert session["listen"] == ("127.0.0.5", 179) and session["connect"] == ("2001:db8::2", 1179)
+    assert session["gtsm"] == ("peer",) and session["to_router"] == ["rpki", "limit"]
+    assert [cache["host"] for cache in settings["rpki"]["caches"]] == ["127.0.0.2", "127.0.0.1"]
+    assert settings["rpki"]["caches"][0]["port"] == 3323
+    assert settings["limit"]["max_per_block"] == (64, 16) and settings["limit"]["max_length"] == (24, 48)
+    assert settings["archive"]["compress"] is True
+    assert settings["metrics"] == {"listen": ("127.0.0.1", 9179)}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("sessions: []", "sessions: expected a non-empty list"),
+    ("sessions: [{listen: 127.0.0.5}]", "sessions[0].connect: missing (expected ADDRESS:PORT)"),
+    ("sessions: [{listen: 'not-an-ip', connect: 127.0.0.2}]", "sessions[0].listen: 'not-an-ip' is not ADDRESS[:PORT]"),
+    ("sessions: [{listen: 127.0.0.5:70000, connect: 127.0.0.2}]", "port 70000 out of range"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, md5: x}]", "sessions[0].peer: TCP-MD5 (md5) needs"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: sometimes}]",
+     "sessions[0].gtsm: expected true, false, peer, router or both, got 'sometimes'"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: 1}]", "sessions[0].gtsm: expected true"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [rpki]}]",
+     "uses the stage 'rpki', which has no top-level 'rpki:' section"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [magic]}]", "expected a list of stage names"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 24}",
+     "limit.max_length: max_length must look like 24/48"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_origin: -3}",
+     "limit.max_per_origin: expected a positive number, got -3"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {file: a.json, caches: [{host: 127.0.0.1}]}",
+     "rpki: give either 'file' or 'caches', not both"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {caches: [{port: 3323}]}",
+     "rpki.caches[0]: expected {host: ADDRESS"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nmetrics: {listen: 'localhost:9179'}", "metrics.listen:"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nsesions: []", "sesions: unknown key"),
+    ("- just\n- a list\n", "the top level must be a mapping"),
+    ("sessions: [\n  {listen: 127.0.0.5\n", "not YAML"),
+])
+def test_problems_name_file_key_and_expectation(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(config.ConfigError) as raised:
+        config.load(path)
+    assert expected in str(raised.value)
+    assert str(raised.value).startswith(path)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    path = write(tmp_path, "sessions: [{listen: 127.0.0.5}, {connect: 127.0.0.2}]\nlimit: {max_length: x}\n")
+    with pytest.raises(config.ConfigError) as raised:
+        config.load(path)
+    lines = str(raised.value).splitlines()
+    assert len(lines) == 3 and all(line.startswith(path + ": ") for line in lines)
+
+
+def test_yaml_error_says_where(tmp_path):
+    path = write(tmp_path, "sessions:\n  - listen: 127.0.0.5\n    connect: [\n")
+    with pytest.raises(config.ConfigError, match=r"line \d+ column \d+"):
+        config.load(path)
+
+
+def test_check_command_exit_codes(tmp_path, capsys):
+    assert cli.main(["check", "-c", write(tmp_path, GOOD)]) == 0
+    assert "ok (1 session(s))" in capsys.readouterr().out
+    assert cli.main(["check", "-c", write(tmp_path, "sessions: [{listen: 127.0.0.5}]")]) == 2
+    assert "sessions[0].connect: missing" in capsys.readouterr().err
+    assert cli.main(["check", "-c", str(tmp_path / "absent.yml")]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -1,0 +1,102 @@
+"""How the proxy reaches the router: retries with back-off while the peer waits, Cease / Connection
+Rejected when the router stays away, and GTSM on either leg."""
+import asyncio
+import socket
+
+from peerwarden_runner.codec.open_message import encode_open
+from peerwarden_runner.gtsm import set_gtsm
+from peerwarden_runner.pipeline import Pipeline
+from peerwarden_runner.proxy import CONNECTION_REJECTED, Proxy
+
+OPEN = encode_open(65001, 90, "127.0.0.3")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def router_server(port, received, gtsm=False):
+    """A router stand-in that records what it receives."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if gtsm:
+        set_gtsm(sock)
+    sock.bind(("127.0.0.1", port))
+
+    async def accepted(reader, writer):
+        received.append(await reader.readexactly(len(OPEN)))
+        writer.close()
+    return await asyncio.start_server(accepted, sock=sock)
+
+
+async def start_proxy(router_port, **options):
+    proxy = Proxy(("127.0.0.1", 0), ("127.0.0.1", router_port), Pipeline(), **options)
+    server = await proxy.start()
+    return proxy, server.sockets[0].getsockname()[1]
+
+
+async def peer_connect(port, gtsm=False):
+    sock = socket.socket()
+    sock.setblocking(False)
+    if gtsm:
+        set_gtsm(sock)
+    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port)), 1.5)
+    return await asyncio.open_connection(sock=sock)
+
+
+def test_router_coming_up_late_gets_the_peers_open():
+    async def scenario():
+        router_port, received = free_port(), []
+        proxy, port = await start_proxy(router_port, router_retries=(0.2, 0.2, 0.4, 0.8))
+        reader, writer = await peer_connect(port)
+        writer.write(OPEN)
+        await asyncio.sleep(0.5)  # two attempts fail before the router listens
+        router = await router_server(router_port, received)
+        for dummy in range(40):
+            if received:
+                break
+            await asyncio.sleep(0.1)
+        writer.close()
+        router.close()
+        await proxy.stop()
+        return received
+    assert asyncio.run(scenario()) == [OPEN]
+
+
+def test_router_that_stays_away_means_connection_rejected(caplog):
+    async def scenario():
+        proxy, port = await start_proxy(free_port(), router_retries=(0.1, 0.1))
+        reader, writer = await peer_connect(port)
+        writer.write(OPEN)
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        await proxy.stop()
+        return answer
+    assert asyncio.run(scenario()) == CONNECTION_REJECTED
+    assert CONNECTION_REJECTED[19:21] == b"\x06\x05"
+    assert "cannot be reached after 3 attempts" in caplog.text
+
+
+def test_gtsm_on_both_legs():
+    async def scenario():
+        router_port, received = free_port(), []
+        router = await router_server(router_port, received, gtsm=True)
+        proxy, port = await start_proxy(router_port, gtsm=("peer", "router"))
+        try:
+            await peer_connect(port)
+            ordinary_ttl_connected = True
+        except OSError:
+            ordinary_ttl_connected = False
+        reader, writer = await peer_connect(port, gtsm=True)
+        writer.write(OPEN)
+        for dummy in range(40):
+            if received:
+                break
+            await asyncio.sleep(0.1)
+        writer.close()
+        router.close()
+        await proxy.stop()
+        return ordinary_ttl_connected, received
+    assert asyncio.run(scenario()) == (False, [OPEN])

@@ -110,6 +110,8 @@ def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
     scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics, timeout=5).read().decode()
     assert 'peerwarden_routes_held_total{stage="limit"} 20.0' in scraped
     assert "peerwarden_sessions 1.0" in scraped
+    assert 'peerwarden_routes{direction="to-router",session="proxy",state="sent"} 13.0' in scraped
+    assert 'peerwarden_routes{direction="to-router",session="proxy",state="held"} 20.0' in scraped
     # SIGTERM: the sessions end with a Cease / Administrative Shutdown that carries a text
     runner.send_signal(signal.SIGTERM)
     assert runner.wait(15) == 0
@@ -191,9 +193,13 @@ def test_rpki_from_stayrtr(relay, tmp_path):
                              stdout=open(tmp_path / "stayrtr.log", "w"), stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True, what="StayRTR")
-        frr, bird, runner, log = relay("--rpki", "127.0.0.1:%d" % port, "--metrics", "127.0.0.1:%d" % free_port())
+        runner_metrics = free_port()
+        frr, bird, runner, log = relay("--rpki", "127.0.0.1:%d" % port, "--metrics", "127.0.0.1:%d" % runner_metrics)
         expected = sorted(VALID + NOT_FOUND + FLOOD)
         assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
+        scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % runner_metrics, timeout=5).read().decode()
+        assert 'peerwarden_rtr_connected{cache="127.0.0.1:%d"} 1.0' % port in scraped
+        assert "peerwarden_rtr_expired 0.0" in scraped and "peerwarden_rtr_serial{" in scraped
         vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
                                              {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
         expected = sorted(INVALID + NOT_FOUND + FLOOD)

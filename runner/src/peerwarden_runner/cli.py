@@ -5,6 +5,7 @@ import logging
 import sys
 
 from peerwarden_runner import config as configuration
+from peerwarden_runner import log_format
 from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
 
@@ -13,6 +14,8 @@ LOG = logging.getLogger("peerwarden_runner")
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="peerwarden-runner", description=__doc__)
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="text (default) or JSON lines for log collectors")
     commands = parser.add_subparsers(dest="command", required=True)
     proxy = commands.add_parser("proxy", help="relay one BGP session through the stages")
     proxy.add_argument("--listen", required=True, help="ADDR[:PORT] where the peer connects")
@@ -33,7 +36,7 @@ def main(argv=None):
         sub = commands.add_parser(name, help="%s a configuration file" % name)
         sub.add_argument("-c", "--config", required=True)
     arguments = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format.configure(arguments.log_format)
     try:
         settings = configuration.load(arguments.config) if arguments.command in ("run", "check") else \
             _quick(arguments)

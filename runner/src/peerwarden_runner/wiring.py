@@ -4,6 +4,7 @@ import logging
 
 from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
+from peerwarden_runner.scrape_metrics import RoutesCollector, RtrStateCollector
 from peerwarden_runner.stages.archive import ArchiveStage
 from peerwarden_runner.stages.limit import LimitStage
 from peerwarden_runner.stages.metrics import Metrics
@@ -17,6 +18,8 @@ async def build_sessions(settings):
     metrics = Metrics()
     if settings.get("metrics"):
         metrics.serve(*settings["metrics"]["listen"])
+    routes = RoutesCollector()
+    metrics.registry.register(routes)
     rpki_stage = None
     if settings.get("rpki"):
         rpki_stage, tasks = await _rpki(settings["rpki"], metrics)
@@ -31,7 +34,9 @@ async def build_sessions(settings):
             archive = settings["archive"]
             watchers.append(ArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
                                          archive["compress"], session_name=session["name"]))
-        proxy = Proxy(session["listen"], session["connect"], Pipeline(stages, watchers, metrics),
+        pipeline = Pipeline(stages, watchers, metrics)
+        routes.watch(session["name"], pipeline)
+        proxy = Proxy(session["listen"], session["connect"], pipeline,
                       connect_from=session["connect_from"], md5=session["md5"], peer=session["peer"],
                       gtsm=session["gtsm"])
         proxies.append(proxy)
@@ -65,5 +70,6 @@ async def _rpki(section, metrics):
         client = RtrClient([RtrCache(c["host"], c["port"], c["preference"]) for c in section["caches"]], table,
                            on_change=lambda added, removed: stage.vrps_changed(VrpDiff(added, removed)),
                            timers=RtrTimers(expire=section["expire"]))
+        metrics.registry.register(RtrStateCollector(client))
         tasks.append(client.start())
     return stage, tasks

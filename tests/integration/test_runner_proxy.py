@@ -112,6 +112,8 @@ def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
     assert "peerwarden_sessions 1.0" in scraped
     assert 'peerwarden_routes{direction="to-router",session="proxy",state="sent"} 13.0' in scraped
     assert 'peerwarden_routes{direction="to-router",session="proxy",state="held"} 20.0' in scraped
+    # FRR's own message counters, once the routes have settled (only keepalives flow from here on)
+    stats = frr_peer(frr)["messageStats"]
     # SIGTERM: the sessions end with a Cease / Administrative Shutdown that carries a text
     runner.send_signal(signal.SIGTERM)
     assert runner.wait(15) == 0
@@ -121,7 +123,12 @@ def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
     records = list(read_archive(str(archive)))
     towards_frr = [r for r in records if r["direction"] == "to-router"]
     counts = {kind: sum(1 for r in towards_frr if r["type"] == kind) for kind in ("open", "update", "keepalive")}
-    assert counts["open"] == 1 and counts["update"] >= 2
+    from_frr = [r for r in records if r["direction"] == "to-peer"]
+    assert counts["open"] == stats["opensRecv"] == 1 and counts["update"] == stats["updatesRecv"] >= 2
+    assert counts["keepalive"] >= stats["keepalivesRecv"]
+    assert sum(1 for r in from_frr if r["type"] == "update") == stats["updatesSent"]
+    assert sum(1 for r in from_frr if r["type"] == "open") == stats["opensSent"] == 1
+    assert [r["type"] for r in towards_frr][-1] == "notification"  # the Cease, archived as it crossed
     announced = {p for r in towards_frr if r["type"] == "update" for p in r.get("nlri", [])}
     assert len([p for p in announced if p.startswith("100.64.")]) == 10 and set(others) <= announced
 
@@ -130,7 +137,9 @@ def test_rpki_inline_and_revalidation_on_vrp_change(relay, tmp_path):
     vrps = tmp_path / "vrps.json"
     vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
                                          {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"}]}))
-    frr, bird, runner, log = relay("--rpki-file", str(vrps), "--metrics", "127.0.0.1:%d" % free_port())
+    archive = tmp_path / "archive"
+    frr, bird, runner, log = relay("--rpki-file", str(vrps), "--archive", str(archive), "--metrics",
+                                   "127.0.0.1:%d" % free_port())
     expected = sorted(VALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
     # the VRPs change: 198.51.100.0/24 (origin 64501) becomes valid, 203.0.113.0/24 (64500) invalid;
@@ -140,6 +149,13 @@ def test_rpki_inline_and_revalidation_on_vrp_change(relay, tmp_path):
     expected = sorted(INVALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, what="re-validation after the VRP change")
     assert frr_peer(frr)["bgpState"] == "Established"
+    # the withdrawal and the announcement the runner made on its own are in the archive too
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(15) == 0
+    from peerwarden_runner.archive import read_archive
+    updates = [r for r in read_archive(str(archive)) if r["direction"] == "to-router" and r["type"] == "update"]
+    assert any(VALID[0] in r["withdrawn"] for r in updates)
+    assert any(INVALID[0] in r["nlri"] for r in updates)  # held back at first: this is the re-announcement
 
 
 def test_ipv6_and_gtsm_on_both_legs(relay, tmp_path):

@@ -90,6 +90,12 @@ class Pipeline:
                 watcher.crossed(state, direction, out)
         return outgoing
 
+    def originated(self, state, direction, raw):
+        """A message the runner writes on its own (a withdrawal after a VRP change, a Cease): the
+        watchers see it like any other, so the archive holds everything that crossed."""
+        for watcher in self.watchers:
+            watcher.crossed(state, direction, raw)
+
     def _opened(self, state, direction, raw):
         from peerwarden_runner.codec.open_message import decode_open, negotiate  # decoded once per session
         state.opens[direction] = decode_open(raw)

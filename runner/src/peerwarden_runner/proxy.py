@@ -162,9 +162,8 @@ class Session:
             except SessionReset as reset:
                 LOG.warning("%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver", direction, reset,
                             reset.code, reset.subcode)
-                sender = self.ends[other(direction)][1]
-                sender.write(encode_notification(reset.code, reset.subcode, reset.data))
-                writer.write(shutdown_notification("peerwarden-runner: %s" % reset))
+                self.send(other(direction), encode_notification(reset.code, reset.subcode, reset.data))
+                self.send(direction, shutdown_notification("peerwarden-runner: %s" % reset))
                 await self._drain_all()
                 raise SessionEnded(str(reset))
             for raw in outgoing:
@@ -177,6 +176,7 @@ class Session:
         """Messages a stage makes on its own (withdrawals after a VRP change, a Cease)."""
         writer = self.ends[direction][1]
         if not writer.is_closing():
+            self.pipeline.originated(self.state, direction, raw)
             writer.write(raw)
 
     async def shutdown(self, text):
@@ -192,13 +192,9 @@ class Session:
                     pass
 
     async def _notify_both(self, raw):
-        for writer in self.writers:
-            if not writer.is_closing():
-                writer.write(raw)
-                try:
-                    await asyncio.wait_for(writer.drain(), 2)
-                except (ConnectionError, asyncio.TimeoutError):
-                    pass
+        for direction in (TO_PEER, TO_ROUTER):
+            self.send(direction, raw)
+        await self._drain_all()
 
     def _close(self):
         for task in self.tasks:

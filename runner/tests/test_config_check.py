@@ -15,6 +15,7 @@ sessions:
     gtsm: peer
     to_router: [rpki, limit]
 rpki:
+  file: /var/lib/rpki/local-vrps.json
   caches:
     - {host: 127.0.0.1, port: 3323, preference: 2}
     - {host: 127.0.0.2, preference: 1}
@@ -38,7 +39,7 @@ def test_good_config_is_normalised(tmp_path):
     assert session["listen"] == ("127.0.0.5", 179) and session["connect"] == ("2001:db8::2", 1179)
     assert session["gtsm"] == ("peer",) and session["to_router"] == ["rpki", "limit"]
     assert [cache["host"] for cache in settings["rpki"]["caches"]] == ["127.0.0.2", "127.0.0.1"]
-    assert settings["rpki"]["caches"][0]["port"] == 3323
+    assert settings["rpki"]["caches"][0]["port"] == 3323 and settings["rpki"]["file"].endswith("local-vrps.json")
     assert settings["limit"]["max_per_block"] == (64, 16) and settings["limit"]["max_length"] == (24, 48)
     assert settings["archive"]["compress"] is True
     assert settings["metrics"] == {"listen": ("127.0.0.1", 9179)}
@@ -60,8 +61,8 @@ def test_good_config_is_normalised(tmp_path):
      "limit.max_length: max_length must look like 24/48"),
     ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_origin: -3}",
      "limit.max_per_origin: expected a positive number, got -3"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {file: a.json, caches: [{host: 127.0.0.1}]}",
-     "rpki: give either 'file' or 'caches', not both"),
+    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {}",
+     "rpki: expected 'file: PATH' (a VRP JSON file) or 'caches: [{host, port, preference}]'"),
     ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {caches: [{port: 3323}]}",
      "rpki.caches[0]: expected {host: ADDRESS"),
     ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nmetrics: {listen: 'localhost:9179'}", "metrics.listen:"),

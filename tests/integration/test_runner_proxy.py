@@ -197,9 +197,9 @@ def test_a_broken_vrp_file_is_a_clear_error(tmp_path):
     assert str(vrps) in process.stderr and "roas[0]" in process.stderr
 
 
-def test_rpki_from_stayrtr(relay, tmp_path):
-    """StayRTR as the RTR cache: its VRP file changes, it tells the runner (Serial Notify), the
-    runner withdraws the now-invalid route and announces the now-valid one."""
+@pytest.fixture
+def stayrtr(tmp_path):
+    """StayRTR serving tmp_path/stayrtr.json (VALID's and INVALID's prefixes for AS64500); yields (file, port)."""
     vrps = tmp_path / "stayrtr.json"
     vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
                                          {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"}]}))
@@ -209,17 +209,46 @@ def test_rpki_from_stayrtr(relay, tmp_path):
                              stdout=open(tmp_path / "stayrtr.log", "w"), stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True, what="StayRTR")
-        runner_metrics = free_port()
-        frr, bird, runner, log = relay("--rpki", "127.0.0.1:%d" % port, "--metrics", "127.0.0.1:%d" % runner_metrics)
-        expected = sorted(VALID + NOT_FOUND + FLOOD)
-        assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
-        scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % runner_metrics, timeout=5).read().decode()
-        assert 'peerwarden_rtr_connected{cache="127.0.0.1:%d"} 1.0' % port in scraped
-        assert "peerwarden_rtr_expired 0.0" in scraped and "peerwarden_rtr_serial{" in scraped
-        vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
-                                             {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
-        expected = sorted(INVALID + NOT_FOUND + FLOOD)
-        assert wait_for(lambda: frr_prefixes(frr) == expected, timeout=45, what="re-validation after the RTR update")
+        yield vrps, port
     finally:
         cache.terminate()
         cache.wait(10)
+
+
+def test_rpki_from_stayrtr(relay, stayrtr, tmp_path):
+    """StayRTR as the RTR cache: its VRP file changes, it tells the runner (Serial Notify), the
+    runner withdraws the now-invalid route and announces the now-valid one."""
+    vrps, port = stayrtr
+    runner_metrics, archive = free_port(), tmp_path / "archive"
+    frr, bird, runner, log = relay("--rpki", "127.0.0.1:%d" % port, "--archive", str(archive), "--metrics",
+                                   "127.0.0.1:%d" % runner_metrics)
+    expected = sorted(VALID + NOT_FOUND + FLOOD)
+    assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
+    scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % runner_metrics, timeout=5).read().decode()
+    assert 'peerwarden_rtr_connected{cache="127.0.0.1:%d"} 1.0' % port in scraped
+    assert "peerwarden_rtr_expired 0.0" in scraped and "peerwarden_rtr_serial{" in scraped
+    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
+                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
+    expected = sorted(INVALID + NOT_FOUND + FLOOD)
+    assert wait_for(lambda: frr_prefixes(frr) == expected, timeout=45, what="re-validation after the RTR update")
+    # the runner waited for the first sync: the invalid route never crossed before the VRPs changed
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(15) == 0
+    from peerwarden_runner.archive import read_archive
+    updates = [r for r in read_archive(str(archive)) if r["direction"] == "to-router" and r["type"] == "update"]
+    first_announced = min(i for i, r in enumerate(updates) if INVALID[0] in r["nlri"])
+    assert first_announced > min(i for i, r in enumerate(updates) if VALID[0] in r["withdrawn"])
+
+
+def test_local_vrp_file_next_to_stayrtr(relay, stayrtr, tmp_path):
+    """A local VRP file next to the RTR cache: the union validates. The file makes 198.51.100.0/24 from
+    AS64501 valid (the cache alone says AS64500); removing that line from the file withdraws it again."""
+    vrps, port = stayrtr
+    local = tmp_path / "local.json"
+    local.write_text(json.dumps({"roas": [{"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
+    frr, bird, runner, log = relay("--rpki", "127.0.0.1:%d" % port, "--rpki-file", str(local), "--metrics",
+                                   "127.0.0.1:%d" % free_port())
+    everything = sorted(VALID + INVALID + NOT_FOUND + FLOOD)
+    assert wait_for(lambda: frr_prefixes(frr) == everything, what="FRR to hold every route (file + cache)")
+    local.write_text(json.dumps({"roas": []}))
+    assert wait_for(lambda: frr_prefixes(frr) == sorted(VALID + NOT_FOUND + FLOOD), what="the file's VRP removed")

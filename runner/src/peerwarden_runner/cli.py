@@ -22,7 +22,7 @@ def main(argv=None):
     proxy.add_argument("--connect", required=True, help="ADDR[:PORT] of the router")
     proxy.add_argument("--connect-from", help="source address towards the router")
     proxy.add_argument("--rpki", help="HOST:PORT of an RTR cache (RFC 8210)")
-    proxy.add_argument("--rpki-file", help="VRP JSON file (re-read when it changes)")
+    proxy.add_argument("--rpki-file", help="VRP JSON file (re-read when it changes); with --rpki, the union is used")
     proxy.add_argument("--max-prefixes", type=int)
     proxy.add_argument("--max-per-origin", type=int)
     proxy.add_argument("--max-per-block", help="COUNT/LENGTH, e.g. 64/16")
@@ -60,8 +60,8 @@ def _quick(arguments):
                               "gtsm": arguments.gtsm or False, "to_router": stages}]}
     if arguments.rpki_file or arguments.rpki:
         host, dummy, port = (arguments.rpki or "").rpartition(":")
-        document["rpki"] = {"file": arguments.rpki_file} if arguments.rpki_file else {
-            "caches": [{"host": host.strip("[]"), "port": int(port or 323)}]}
+        document["rpki"] = {"file": arguments.rpki_file,
+                            "caches": [{"host": host.strip("[]"), "port": int(port or 323)}] if arguments.rpki else []}
         stages.append("rpki")
     if arguments.max_prefixes or arguments.max_per_origin or arguments.max_per_block or arguments.max_length:
         document["limit"] = {"max_prefixes": arguments.max_prefixes, "max_per_origin": arguments.max_per_origin,

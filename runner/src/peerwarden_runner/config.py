@@ -14,7 +14,8 @@ before every restart).
         to_peer: []                 # and towards the peer
     rpki:
       file: /var/lib/rpki/vrps.json # a VRP JSON file, re-read when it changes
-      caches:                       # or RTR caches, by preference (lower first)
+      caches:                       # and/or RTR caches, by preference (lower first); with both,
+                                    # the union of the file's and the caches' VRPs is used
         - {host: 127.0.0.1, port: 3323, preference: 1}
     limit:
       max_prefixes: 200000          # per session and family
@@ -154,9 +155,6 @@ def _rpki(section, problem):
     if not isinstance(section, dict) or not (section.get("file") or section.get("caches")):
         problem("rpki", "expected 'file: PATH' (a VRP JSON file) or 'caches: [{host, port, preference}]'")
         return None
-    if section.get("file") and section.get("caches"):
-        # each source replaces its whole VRP set (an RTR reset, a file reload): one source per runner
-        problem("rpki", "give either 'file' or 'caches', not both")
     caches = []
     for index, cache in enumerate(section.get("caches") or []):
         try:

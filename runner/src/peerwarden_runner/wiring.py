@@ -10,6 +10,7 @@ from peerwarden_runner.stages.limit import LimitStage
 from peerwarden_runner.stages.metrics import Metrics
 
 LOG = logging.getLogger("peerwarden_runner.wiring")
+FIRST_SYNC_WAIT = 30
 
 
 async def build_sessions(settings):
@@ -52,24 +53,33 @@ def _stage(name, settings, rpki_stage):
 
 
 async def _rpki(section, metrics):
-    from peerwarden_runner.rpki import VrpTable
+    """The rpki stage and the tasks that keep its VRPs current: a file, RTR caches, or both (their union)."""
+    from peerwarden_runner.rpki import VrpDiff, VrpTable
     from peerwarden_runner.stages.rpki import RpkiStage
     table = VrpTable()
     stage = RpkiStage(table, metrics)
     tasks = []
+    if section.get("file") and section.get("caches"):
+        from peerwarden_runner.rpki.vrp_union import VrpUnion
+        union = VrpUnion(table, on_change=stage.vrps_changed)
+        file_table, rtr_table, on_change = union.source("file"), union.source("rtr"), None
+    else:
+        file_table = rtr_table = table
+        on_change = lambda added, removed: stage.vrps_changed(VrpDiff(added, removed))  # noqa: E731
     if section.get("file"):
-        from peerwarden_runner.rpki import VrpDiff
         from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher
-        watcher = VrpFileWatcher(section["file"], table, poll_interval=1.0,
-                                 on_change=lambda added, removed: stage.vrps_changed(VrpDiff(added, removed)))
+        watcher = VrpFileWatcher(section["file"], file_table, poll_interval=1.0, on_change=on_change)
         await watcher.load()  # a missing or broken file at start is an error, not an empty table
         tasks.append(watcher.start())
     if section.get("caches"):
-        from peerwarden_runner.rpki import VrpDiff
         from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrTimers
-        client = RtrClient([RtrCache(c["host"], c["port"], c["preference"]) for c in section["caches"]], table,
-                           on_change=lambda added, removed: stage.vrps_changed(VrpDiff(added, removed)),
-                           timers=RtrTimers(expire=section["expire"]))
+        client = RtrClient([RtrCache(c["host"], c["port"], c["preference"]) for c in section["caches"]], rtr_table,
+                           on_change=on_change, timers=RtrTimers(expire=section["expire"]))
         metrics.registry.register(RtrStateCollector(client))
         tasks.append(client.start())
+        try:  # sessions start with VRPs, or invalid routes would pass as not-found until the first sync
+            await client.wait_synced(FIRST_SYNC_WAIT)
+        except asyncio.TimeoutError:
+            LOG.warning("no RTR cache synced within %d s; relaying anyway: routes are not-found until one does, "
+                        "then validated again", FIRST_SYNC_WAIT)
     return stage, tasks

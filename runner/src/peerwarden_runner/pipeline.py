@@ -95,6 +95,13 @@ class Pipeline:
         for stage in self._all_stages():
             stage.close()
 
+    async def aclose(self):
+        """close(), then wait for the stages that stop something outside (an exec program)."""
+        self.close()
+        for stage in self._all_stages():
+            if hasattr(stage, "wait_closed"):
+                await stage.wait_closed()
+
     def _all_stages(self):
         seen = []
         for stages in self.stages.values():

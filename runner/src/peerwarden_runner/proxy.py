@@ -62,7 +62,7 @@ class Proxy:
             await self.server.wait_closed()
         for session in list(self.sessions):
             await session.shutdown(self.shutdown_text)
-        self.pipeline.close()
+        await self.pipeline.aclose()
 
     async def _accepted(self, peer_reader, peer_writer):
         peer = peer_writer.get_extra_info("peername")

@@ -81,6 +81,7 @@ class Program:
         self.delay = backoff[0]
         self.retry_at = 0.0
         self.readers = []
+        self.stopped = None
 
     def retry_in(self):
         return max(0.0, self.retry_at - time.monotonic())
@@ -128,16 +129,26 @@ class Program:
         for reader in self.readers:
             reader.cancel()
         self.readers = []
-        if process is not None and process.returncode is None:
-            try:
-                process.kill()
-            except ProcessLookupError:
-                pass
+        if process is not None:
+            if process.returncode is None:
+                try:
+                    process.kill()
+                except ProcessLookupError:
+                    pass
+            # asyncio's Process has no close(): its transport's closes the pipes now, not at garbage collection
+            transport = getattr(process, "_transport", None)
+            if transport is not None:
+                transport.close()
 
     def stop(self):
         if self.process is not None:
             LOG.info("exec %s: stopping the program (pid %d)", self.label, self.process.pid)
+            self.stopped = self.process
         self._kill()
+
+    async def wait_stopped(self):
+        if self.stopped is not None:
+            await self.stopped.wait()
 
 
 class ExecStage(Stage):
@@ -162,6 +173,10 @@ class ExecStage(Stage):
     # ---- watch: a copy of every message, never waited for ----
 
     def message(self, state, direction, raw):
+        if self.awaits:  # a filter: the pipeline awaits message_async; only what it passes anyway comes here
+            if raw[18] == c.UPDATE and direction in state.contexts:
+                raise RuntimeError("an exec filter needs Pipeline.process_async")
+            return [raw]
         try:
             self.queue.put_nowait((raw, state.contexts.get(direction), direction, time.time()))
         except asyncio.QueueFull:
@@ -298,6 +313,10 @@ class ExecStage(Stage):
         if self.dropped_copies > self.reported_copies:
             self._report("was too slow or not running")
         self.program.stop()
+
+    async def wait_closed(self):
+        """After close(): until the program has exited."""
+        await self.program.wait_stopped()
 
 
 def _summary(record, shown=5):

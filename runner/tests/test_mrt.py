@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from peerwarden_runner import mrt
-from peerwarden_runner.codec import KEEPALIVE_MESSAGE, Capability, encode_withdraw
+from peerwarden_runner.codec import KEEPALIVE_MESSAGE, Capability, encode_open, encode_withdraw
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline
 from peerwarden_runner.stages.mrt_archive import MrtArchiveStage
@@ -41,7 +41,8 @@ def test_message_ipv6_and_a_mixed_session_use_afi_2():
     record = mrt.message_record(1.000001, KEEPALIVE_MESSAGE, 65001, 65000, "::1", "2001:db8::2")
     seconds, kind, subtype, micro, body = fields(record)
     assert micro == 1 and struct.unpack(">IIHH", body[:12])[3] == 2
-    assert body[12:28] == ipaddress.ip_address("::1").packed and body[28:44] == ipaddress.ip_address("2001:db8::2").packed
+    assert body[12:28] == ipaddress.ip_address("::1").packed
+    assert body[28:44] == ipaddress.ip_address("2001:db8::2").packed
     assert body[44:] == KEEPALIVE_MESSAGE
     mixed = fields(mrt.message_record(1, KEEPALIVE_MESSAGE, 1, 2, "192.0.2.1", "2001:db8::2"))[4]
     assert mixed[12:28] == ipaddress.ip_address("::ffff:192.0.2.1").packed
@@ -128,9 +129,8 @@ def test_bgpdump_reads_a_two_octet_session(tmp_path):
     stage = MrtArchiveStage(str(tmp_path), compress=False)
     pipeline = Pipeline({}, [stage])
     state = pipeline.new_session(None, {TO_ROUTER: ("10.0.0.1", "10.0.0.2")})
-    from peerwarden_runner.codec import encode_open
-    pipeline.process(state, TO_ROUTER, c.OPEN, encode_open(64500, 90, "10.0.0.1", capabilities, add_four_octet_as=False))
-    pipeline.process(state, TO_PEER, c.OPEN, encode_open(64501, 90, "10.0.0.2", capabilities, add_four_octet_as=False))
+    for direction, asn, address in ((TO_ROUTER, 64500, "10.0.0.1"), (TO_PEER, 64501, "10.0.0.2")):
+        pipeline.process(state, direction, c.OPEN, encode_open(asn, 90, address, capabilities, add_four_octet_as=False))
     ctx = state.contexts[TO_ROUTER]
     assert not ctx.four_octet_as
     pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.9.0.0/16"], path=(64500, 64999), ctx=ctx))

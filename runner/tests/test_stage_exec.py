@@ -114,7 +114,8 @@ def test_watch_with_a_program_that_never_reads_drops_copies_not_bgp(tmp_path, ca
     dropped = metrics.registry.get_sample_value("peerwarden_exec_messages_total",
                                                 {"stage": "session[watch]", "outcome": "copy-dropped"})
     assert dropped == stage.dropped_copies and dropped >= 3000 + 200 + 2 - 5 - 1000
-    assert "copie(s) dropped from its copy of the stream" in caplog.text and "BGP messages are not affected" in caplog.text
+    assert "copie(s) dropped from its copy of the stream" in caplog.text
+    assert "BGP messages are not affected" in caplog.text
     assert "(%d in all)" % dropped in caplog.text  # the report at close gives the total
 
 
@@ -260,7 +261,8 @@ def test_check_exec(section, stages, expected):
 def test_check_exec_accepts_a_program_before_or_after_route_stages():
     document = {"sessions": [{"listen": "127.0.0.1:1179", "connect": "127.0.0.2", "to_router": ["exec", "filter"],
                               "to_peer": ["filter", "exec"]}],
-                "exec": {"program": [sys.executable, "-c", "pass"], "mode": "filter", "timeout": 2, "on_error": "reset"},
+                "exec": {"program": [sys.executable, "-c", "pass"], "mode": "filter", "timeout": 2,
+                         "on_error": "reset"},
                 "filter": {"rules": []}}
     assert config.check(document)["exec"] == {"program": [sys.executable, "-c", "pass"], "mode": "filter",
                                               "on_error": "reset", "queue": 10000, "timeout": 2.0}

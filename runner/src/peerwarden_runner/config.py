@@ -151,7 +151,8 @@ def check(document, path="<config>"):
         normalised.append(entry)
     config = {"sessions": normalised, "rpki": _rpki(document.get("rpki"), problem),
               "limit": _limit(document.get("limit"), problem), "archive": _archive(document.get("archive"), problem),
-              "filter": check_filter(document.get("filter"), problem), "exec": check_exec(document.get("exec"), problem),
+              "filter": check_filter(document.get("filter"), problem),
+              "exec": check_exec(document.get("exec"), problem),
               "metrics": _metrics(document.get("metrics"), problem)}
     if problems:
         raise ConfigError("\n".join(problems))

@@ -109,7 +109,11 @@ class Program:
 
     async def _log_lines(self, stream, name, level):
         while True:
-            line = await stream.readline()
+            try:
+                line = await stream.readline()
+            except ValueError:  # a line longer than LINE_LIMIT: asyncio has dropped it
+                LOG.warning("exec %s: %s: a line longer than %d octets, not logged", self.label, name, LINE_LIMIT)
+                continue
             if not line:
                 return
             LOG.log(level, "exec %s: %s: %s", self.label, name, line.decode("utf-8", "replace").rstrip()[:2000])
@@ -240,6 +244,9 @@ class ExecStage(Stage):
             except (ProgramDied, ConnectionError, RuntimeError) as error:
                 self.program.failed("died (%s)" % (error or type(error).__name__))
                 return self._failed(raw, record, "the program died")
+            except ValueError:  # an answer line longer than LINE_LIMIT: the answers are out of step now
+                self.program.failed("wrote a line longer than %d octets" % LINE_LIMIT)
+                return self._failed(raw, record, "bad answer: a line longer than %d octets" % LINE_LIMIT)
             except asyncio.CancelledError:  # the session ended while the program was answering
                 self.program.failed("was answering when the session ended")
                 raise

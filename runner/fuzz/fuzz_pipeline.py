@@ -1,4 +1,4 @@
-"""Throw generated and mutated UPDATEs at the proxy's pipeline (rpki, limit and archive stages, as
+"""Throw generated and mutated UPDATEs at the proxy's pipeline (rpki, limit, filter and archive stages, as
 a session configures them) and check that the only way out is the documented one: SessionReset,
 which the proxy answers with a NOTIFICATION. Every other exception is a failure.
 
@@ -23,6 +23,7 @@ from peerwarden_runner.pipeline import Pipeline, SessionReset  # noqa: E402
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER  # noqa: E402
 from peerwarden_runner.rpki import VrpTable, make_vrp  # noqa: E402
 from peerwarden_runner.stages.archive import ArchiveStage  # noqa: E402
+from peerwarden_runner.stages.filter import FilterStage, check_filter  # noqa: E402
 from peerwarden_runner.stages.limit import LimitStage  # noqa: E402
 from peerwarden_runner.stages.rpki import RpkiStage  # noqa: E402
 
@@ -42,7 +43,13 @@ def build(archive_dir):
                       make_vrp("2000::/3", 48, 64500)])
     rpki = RpkiStage(table)
     limit = LimitStage(max_prefixes=5000, max_per_origin=500, max_per_block=(64, 16), max_length=(24, 48))
-    pipeline = Pipeline({TO_ROUTER: [rpki, limit]}, [ArchiveStage(archive_dir, rotate_bytes=8 * 1024 * 1024)])
+    rules = check_filter({"rules": [
+        {"name": "drop", "match": {"prefix": ["10.0.0.0/8 ge 20", "2000::/3 ge 40"], "as_path": "_6450[0-9]$"},
+         "action": "drop"},
+        {"name": "tag", "match": {"community": ["65535:666", "no-export"]}, "action": "tag",
+         "tag": {"community": ["65000:1"], "large_community": ["65000:0:1"]}}]}, print)
+    filters = FilterStage(rules)
+    pipeline = Pipeline({TO_ROUTER: [rpki, limit, filters]}, [ArchiveStage(archive_dir, rotate_bytes=8 * 1024 * 1024)])
     return pipeline, rpki, table
 
 

@@ -1,6 +1,6 @@
-"""The session archive: every message that crossed, one JSON object per line, in files rotated by
-size or age and compressed when closed (gzip), so that a year of sessions fits on a disk and any
-message can be reproduced bit-exact from its "raw" field.
+"""The session archive's files: appended to, rotated by size or age and compressed when closed
+(gzip), so that a year of sessions fits on a disk. Two formats share the rotation: JSON lines (one
+message per line, reproducible bit-exact from its "raw" field) and MRT (RFC 6396, see mrt.py).
 
 Writes are buffered and flushed by the proxy's loop at a bounded interval; a rotation renames the
 current file first and compresses it afterwards, so a crash never leaves a half-compressed file
@@ -13,33 +13,36 @@ import shutil
 import time
 
 
-class JsonLinesArchive:
-    def __init__(self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
+class RotatingFile:
+    """Octets appended to DIRECTORY/PREFIX-STAMP-PID-SEQUENCE.SUFFIX; a new file after max_bytes or max_seconds
+    (the sequence number keeps two files opened in the same second apart)."""
+
+    def __init__(self, directory, prefix, suffix, max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
                  clock=time.time):
-        self.directory, self.prefix = directory, prefix
+        self.directory, self.prefix, self.suffix = directory, prefix, suffix
         self.max_bytes, self.max_seconds, self.compress, self.clock = max_bytes, max_seconds, compress, clock
         os.makedirs(directory, exist_ok=True)
         self.handle = None
         self.path = None
         self.opened = 0.0
         self.written = 0
-        self.count = 0
 
     def _open(self):
         self.opened = self.clock()
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.opened))
-        self.path = os.path.join(self.directory, "%s-%s-%d.jsonl" % (self.prefix, stamp, os.getpid()))
-        self.handle = open(self.path, "a", encoding="utf-8")
+        for sequence in range(10000):
+            self.path = os.path.join(self.directory, "%s-%s-%d-%04d%s" % (self.prefix, stamp, os.getpid(), sequence,
+                                                                          self.suffix))
+            if not os.path.exists(self.path) and not os.path.exists(self.path + ".gz"):
+                break
+        self.handle = open(self.path, "ab")
         self.written = 0
 
-    def write(self, record):
-        """Append one message's JSON form."""
+    def write(self, data):
         if self.handle is None:
             self._open()
-        line = json.dumps(record, separators=(",", ":")) + "\n"
-        self.handle.write(line)
-        self.written += len(line)
-        self.count += 1
+        self.handle.write(data)
+        self.written += len(data)
         if self.written >= self.max_bytes or self.clock() - self.opened >= self.max_seconds:
             self.rotate()
 
@@ -66,8 +69,35 @@ class JsonLinesArchive:
         return self.rotate()
 
 
+class JsonLinesArchive(RotatingFile):
+    """One message's JSON form per line, in PREFIX-...jsonl files."""
+
+    def __init__(self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
+                 clock=time.time):
+        super().__init__(directory, prefix, ".jsonl", max_bytes, max_seconds, compress, clock)
+        self.count = 0
+
+    def write(self, record):
+        """Append one message's JSON form."""
+        self.count += 1
+        super().write((json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8"))
+
+
+class MrtArchive(RotatingFile):
+    """MRT records (already encoded, see mrt.py) in PREFIX-...mrt files."""
+
+    def __init__(self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
+                 clock=time.time):
+        super().__init__(directory, prefix, ".mrt", max_bytes, max_seconds, compress, clock)
+        self.count = 0
+
+    def write(self, record):
+        self.count += 1
+        super().write(record)
+
+
 def read_archive(directory):
-    """Every record in the archive's files, oldest file first (for tests and replay)."""
+    """Every record in the archive's JSON lines files, oldest file first (for tests and replay)."""
     names = sorted(name for name in os.listdir(directory) if name.endswith((".jsonl", ".jsonl.gz")))
     for name in names:
         path = os.path.join(directory, name)

@@ -28,6 +28,7 @@ def main(argv=None):
     proxy.add_argument("--max-per-block", help="COUNT/LENGTH, e.g. 64/16")
     proxy.add_argument("--max-length", default="24/48", help="IPv4/IPv6, default 24/48")
     proxy.add_argument("--archive", help="directory for the session archive")
+    proxy.add_argument("--archive-format", default="jsonl", help="jsonl (default), mrt (RFC 6396) or both")
     proxy.add_argument("--md5", help="TCP-MD5 secret for both legs")
     proxy.add_argument("--peer", help="the peer's address (needed with --md5)")
     proxy.add_argument("--gtsm", choices=("both", "peer", "router"), help="require GTSM (RFC 5082) on these legs")
@@ -68,7 +69,7 @@ def _quick(arguments):
                              "max_per_block": arguments.max_per_block, "max_length": arguments.max_length}
         stages.append("limit")
     if arguments.archive:
-        document["archive"] = {"dir": arguments.archive}
+        document["archive"] = {"dir": arguments.archive, "format": arguments.archive_format}
     document["metrics"] = {"listen": arguments.metrics}
     return configuration.check(document, "command line")
 

@@ -10,8 +10,9 @@ before every restart).
         md5: secret                 # optional TCP-MD5 (both legs)
         peer: 127.0.0.3             # the peer's address (needed with md5)
         gtsm: true                  # optional GTSM, RFC 5082 (true = both legs, or peer / router)
-        to_router: [rpki, limit]    # stages for messages towards the router (names of stages below)
-        to_peer: []                 # and towards the peer
+        to_router: [rpki, limit, filter]  # stages for messages towards the router (names of stages below)
+        to_peer: []                 # and towards the peer; exec goes before or after the route
+                                    # stages (rpki, limit, filter), not between them
     rpki:
       file: /var/lib/rpki/vrps.json # a VRP JSON file, re-read when it changes
       caches:                       # and/or RTR caches, by preference (lower first); with both,
@@ -24,8 +25,18 @@ before every restart).
       max_length: 24/48             # longest prefix accepted, IPv4/IPv6
       min_length: 8/16
       cease: false                  # also end the session (Cease 6/1) when a limit overflows
+    filter:                         # ordered rules, first match wins (stages/filter.py has every key)
+      default: accept
+      rules:
+        - {name: no-doc, match: {prefix: [192.0.2.0/24 or-longer]}, action: drop}
+        - {name: customers, match: {as_path: "_64500$"}, action: tag, tag: {community: [65000:100]}}
+    exec:                           # an external program on the JSON stream (stages/exec.py)
+      program: [/usr/local/bin/watcher, --verbose]
+      mode: watch                   # or filter (answers replace each UPDATE)
+      on_error: pass                # filter: pass | drop | reset
     archive:
       dir: /var/lib/peerwarden/archive
+      format: jsonl                 # jsonl | mrt (RFC 6396 BGP4MP_ET, bgpdump reads it) | both
       rotate_bytes: 268435456
       rotate_seconds: 3600
       compress: true
@@ -36,7 +47,12 @@ import ipaddress
 
 import yaml
 
-STAGE_NAMES = ("rpki", "limit")
+from peerwarden_runner.stages.exec import check_exec
+from peerwarden_runner.stages.filter import check_filter
+
+STAGE_NAMES = ("rpki", "limit", "filter", "exec")
+ROUTE_STAGES = ("rpki", "limit", "filter")
+ARCHIVE_FORMATS = ("jsonl", "mrt", "both")
 
 
 class ConfigError(ValueError):
@@ -90,7 +106,7 @@ def check(document, path="<config>"):
 
     if not isinstance(document, dict):
         raise ConfigError("%s: the top level must be a mapping with a 'sessions' list" % path)
-    known = {"sessions", "rpki", "limit", "archive", "metrics"}
+    known = {"sessions", "rpki", "limit", "filter", "exec", "archive", "metrics"}
     for key in sorted(set(document) - known):
         problem(key, "unknown key (expected one of %s)" % ", ".join(sorted(known)))
     sessions = document.get("sessions")
@@ -130,10 +146,16 @@ def check(document, path="<config>"):
                 if stage not in document:
                     problem("%s.%s" % (key, direction), "uses the stage %r, which has no top-level '%s:' section"
                             % (stage, stage))
+            routes = [index for index, stage in enumerate(stages) if stage in ROUTE_STAGES]
+            if routes and "exec" in stages[routes[0]:routes[-1]]:
+                problem("%s.%s" % (key, direction), "exec must come before or after the route stages (%s), "
+                        "not between them: %r" % (", ".join(ROUTE_STAGES), stages))
             entry[direction] = list(stages)
         normalised.append(entry)
     config = {"sessions": normalised, "rpki": _rpki(document.get("rpki"), problem),
               "limit": _limit(document.get("limit"), problem), "archive": _archive(document.get("archive"), problem),
+              "filter": check_filter(document.get("filter"), problem),
+              "exec": check_exec(document.get("exec"), problem),
               "metrics": _metrics(document.get("metrics"), problem)}
     if problems:
         raise ConfigError("\n".join(problems))
@@ -199,7 +221,11 @@ def _archive(section, problem):
     if not isinstance(section, dict) or not section.get("dir"):
         problem("archive", "expected 'dir: PATH'")
         return None
-    return {"dir": section["dir"], "rotate_bytes": int(section.get("rotate_bytes", 256 * 1024 * 1024)),
+    archive_format = section.get("format", "jsonl")
+    if archive_format not in ARCHIVE_FORMATS:
+        problem("archive.format", "expected one of %s, got %r" % (", ".join(ARCHIVE_FORMATS), archive_format))
+    return {"dir": section["dir"], "format": archive_format,
+            "rotate_bytes": int(section.get("rotate_bytes", 256 * 1024 * 1024)),
             "rotate_seconds": int(section.get("rotate_seconds", 3600)), "compress": bool(section.get("compress", True))}
 
 

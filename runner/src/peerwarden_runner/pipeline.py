@@ -5,6 +5,11 @@ metrics) never asks for the UPDATE to be decoded, so a proxy without filtering s
 original bytes without decoding them (bgpipe's lazy model). Stages that change routes (rpki,
 limit, filter) work on a decoded UPDATE; if any of them changed it, it is encoded again; if none
 did, the original bytes go on.
+
+Message stages (exec) take a whole message and answer the messages that replace it; in a
+direction's list they come before or after the route stages. A stage that must wait for an answer
+(an exec filter) makes the pipeline asynchronous: the proxy then awaits `process_async`, and a
+pipeline without one keeps the synchronous `process`.
 """
 import logging
 import time
@@ -21,6 +26,22 @@ def other(direction):
     return TO_PEER if direction == TO_ROUTER else TO_ROUTER
 
 
+NO_PLAN = ((), (), ())
+
+
+def plan(stages):
+    """A direction's stages as (message stages before, route stages, message stages after): the
+    route stages run together on one decoded UPDATE (config checking keeps message stages from
+    sitting between them)."""
+    routes = [index for index, stage in enumerate(stages) if not hasattr(stage, "message")]
+    if not routes:
+        return tuple(stages), (), ()
+    first, last = routes[0], routes[-1]
+    between = [stage for stage in stages[first:last + 1] if hasattr(stage, "message")]
+    return tuple(stages[:first]), tuple(s for s in stages[first:last + 1] if s not in between), \
+        tuple(between) + tuple(stages[last + 1:])
+
+
 class SessionReset(Exception):
     """An UPDATE error RFC 7606 answers with a session reset: the NOTIFICATION to send."""
 
@@ -30,10 +51,12 @@ class SessionReset(Exception):
 
 
 class SessionState:
-    """Per session: the two OPENs and what they negotiated, and each stage's memory."""
+    """Per session: the two OPENs and what they negotiated, each stage's memory, and `endpoints`:
+    direction -> (sender's address, receiver's address), when the proxy knows them."""
 
-    def __init__(self, session):
+    def __init__(self, session, endpoints=None):
         self.session = session
+        self.endpoints = endpoints or {}
         self.opens = {}
         self.contexts = {}
         self.memory = {}
@@ -52,9 +75,11 @@ class Pipeline:
         self.watchers = list(watchers or []) + ([metrics] if metrics is not None else [])
         self.metrics = metrics
         self.sessions = set()
+        self.plans = {direction: plan(stages) for direction, stages in self.stages.items()}
+        self.asynchronous = any(getattr(stage, "awaits", False) for stage in self._all_stages())
 
-    def new_session(self, session):
-        state = SessionState(session)
+    def new_session(self, session, endpoints=None):
+        state = SessionState(session, endpoints)
         self.sessions.add(state)
         for stage in self._all_stages():
             stage.session_started(state)
@@ -70,6 +95,13 @@ class Pipeline:
         for stage in self._all_stages():
             stage.close()
 
+    async def aclose(self):
+        """close(), then wait for the stages that stop something outside (an exec program)."""
+        self.close()
+        for stage in self._all_stages():
+            if hasattr(stage, "wait_closed"):
+                await stage.wait_closed()
+
     def _all_stages(self):
         seen = []
         for stages in self.stages.values():
@@ -82,13 +114,52 @@ class Pipeline:
         if kind == framing.OPEN:
             self._opened(state, direction, raw)
         outgoing = [raw]
-        route_stages = self.stages.get(direction) or ()
-        if kind == framing.UPDATE and route_stages and direction in state.contexts:
-            outgoing = self._routes(state, direction, raw, route_stages)
+        before, route_stages, after = self.plans.get(direction) or NO_PLAN
+        for stage in before:
+            outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
+        if route_stages and direction in state.contexts:
+            outgoing = self._route_stages(state, direction, outgoing, route_stages)
+        for stage in after:
+            outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
+        self._watch(state, direction, outgoing)
+        return outgoing
+
+    async def process_async(self, state, direction, kind, raw):
+        """`process` for a pipeline with a stage that awaits an answer (`awaits`, `message_async`)."""
+        if kind == framing.OPEN:
+            self._opened(state, direction, raw)
+        outgoing = [raw]
+        before, route_stages, after = self.plans.get(direction) or NO_PLAN
+        outgoing = await self._message_stages(state, direction, outgoing, before)
+        if route_stages and direction in state.contexts:
+            outgoing = self._route_stages(state, direction, outgoing, route_stages)
+        outgoing = await self._message_stages(state, direction, outgoing, after)
+        self._watch(state, direction, outgoing)
+        return outgoing
+
+    @staticmethod
+    async def _message_stages(state, direction, outgoing, stages):
+        for stage in stages:
+            answered = []
+            for message in outgoing:
+                if getattr(stage, "awaits", False):
+                    answered.extend(await stage.message_async(state, direction, message))
+                else:
+                    answered.extend(stage.message(state, direction, message))
+            outgoing = answered
+        return outgoing
+
+    def _route_stages(self, state, direction, outgoing, route_stages):
+        if len(outgoing) == 1:  # the common case: one message read, one to pass the route stages
+            raw = outgoing[0]
+            return self._routes(state, direction, raw, route_stages) if raw[18] == framing.UPDATE else outgoing
+        return [out for raw in outgoing for out in (
+            self._routes(state, direction, raw, route_stages) if raw[18] == framing.UPDATE else (raw,))]
+
+    def _watch(self, state, direction, outgoing):
         for out in outgoing:
             for watcher in self.watchers:
                 watcher.crossed(state, direction, out)
-        return outgoing
 
     def originated(self, state, direction, raw):
         """A message the runner writes on its own (a withdrawal after a VRP change, a Cease): the

@@ -70,7 +70,7 @@ class Proxy:
             await self.server.wait_closed()
         for session in list(self.sessions):
             await session.shutdown(self.shutdown_text)
-        self.pipeline.close()
+        await self.pipeline.aclose()
 
     async def _accepted(self, peer_reader, peer_writer):
         peer = peer_writer.get_extra_info("peername")
@@ -130,7 +130,8 @@ class Session:
         self.ends = {TO_ROUTER: (peer_reader, router_writer), TO_PEER: (router_reader, peer_writer)}
         self.writers = (peer_writer, router_writer)
         self.pipeline = pipeline
-        self.state = pipeline.new_session(self)
+        peer, router = (writer.get_extra_info("peername") or (None,) for writer in self.writers)
+        self.state = pipeline.new_session(self, {TO_ROUTER: (peer[0], router[0]), TO_PEER: (router[0], peer[0])})
         self.tasks = []
 
     async def run(self):
@@ -158,7 +159,10 @@ class Session:
                 raise SessionEnded(str(error))
             body = await reader.readexactly(length - framing.HEADER_LEN)
             try:
-                outgoing = self.pipeline.process(self.state, direction, kind, header + body)
+                if self.pipeline.asynchronous:  # a stage (exec filter) waits for an answer
+                    outgoing = await self.pipeline.process_async(self.state, direction, kind, header + body)
+                else:
+                    outgoing = self.pipeline.process(self.state, direction, kind, header + body)
             except SessionReset as reset:
                 LOG.warning("%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver", direction, reset,
                             reset.code, reset.subcode)

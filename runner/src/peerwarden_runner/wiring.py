@@ -6,6 +6,8 @@ from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
 from peerwarden_runner.scrape_metrics import RoutesCollector, RtrStateCollector
 from peerwarden_runner.stages.archive import ArchiveStage
+from peerwarden_runner.stages.exec import ExecStage
+from peerwarden_runner.stages.filter import FilterStage
 from peerwarden_runner.stages.limit import LimitStage
 from peerwarden_runner.stages.metrics import Metrics
 
@@ -27,14 +29,12 @@ async def build_sessions(settings):
         background.extend(tasks)
     proxies = []
     for session in settings["sessions"]:
-        stages = {}
+        stages, shared = {}, {}  # shared: one filter and one exec program per session, for both directions
         for direction, key in ((TO_ROUTER, "to_router"), (TO_PEER, "to_peer")):
-            stages[direction] = [_stage(name, settings, rpki_stage) for name in session[key]]
+            stages[direction] = [_stage(name, settings, rpki_stage, session, metrics, shared) for name in session[key]]
         watchers = []
         if settings.get("archive"):
-            archive = settings["archive"]
-            watchers.append(ArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
-                                         archive["compress"], session_name=session["name"]))
+            watchers.extend(_archives(settings["archive"], session["name"]))
         pipeline = Pipeline(stages, watchers, metrics)
         routes.watch(session["name"], pipeline)
         proxy = Proxy(session["listen"], session["connect"], pipeline,
@@ -44,9 +44,28 @@ async def build_sessions(settings):
     return proxies, background
 
 
-def _stage(name, settings, rpki_stage):
+def _archives(archive, session_name):
+    """The archive watchers of the configured format: JSON lines, MRT, or both."""
+    watchers = []
+    if archive.get("format", "jsonl") in ("jsonl", "both"):
+        watchers.append(ArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
+                                     archive["compress"], session_name=session_name))
+    if archive.get("format") in ("mrt", "both"):
+        from peerwarden_runner.stages.mrt_archive import MrtArchiveStage
+        watchers.append(MrtArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
+                                        archive["compress"], session_name=session_name))
+    return watchers
+
+
+def _stage(name, settings, rpki_stage, session=None, metrics=None, shared=None):
     if name == "rpki":
         return rpki_stage
+    if name in ("filter", "exec"):
+        shared = {} if shared is None else shared
+        if name not in shared:
+            shared[name] = FilterStage(settings["filter"], metrics) if name == "filter" else ExecStage(
+                session_name=session["name"], metrics=metrics, **settings["exec"])
+        return shared[name]
     limit = settings["limit"]
     return LimitStage(limit["max_prefixes"], limit["max_per_origin"], limit["max_per_block"], limit["max_length"],
                       limit["min_length"], limit["cease"])

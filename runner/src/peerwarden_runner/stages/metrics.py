@@ -1,5 +1,6 @@
 """Prometheus metrics (on 127.0.0.1 by default): sessions, messages per direction and type, routes
-held back per stage, RPKI validation states, VRPs loaded."""
+held back per stage, filter rule matches, what exec stages did to messages, RPKI validation states,
+VRPs loaded."""
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from peerwarden_runner.codec import constants as c
@@ -20,6 +21,10 @@ class Metrics(Stage):
         self.held = Counter("peerwarden_routes_held", "Routes a stage held back", ["stage"], registry=self.registry)
         self.validations = Counter("peerwarden_rpki_validations", "Route origin validations", ["state"],
                                    registry=self.registry)
+        self.rules = Counter("peerwarden_filter_matches", "Routes a filter rule matched", ["rule", "action"],
+                             registry=self.registry)
+        self.exec_outcomes = Counter("peerwarden_exec_messages", "Messages an exec stage dropped, changed, or "
+                                     "failed on, and copies it dropped", ["stage", "outcome"], registry=self.registry)
         self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
 
     def serve(self, address, port):
@@ -36,6 +41,12 @@ class Metrics(Stage):
 
     def route_held(self, stage):
         self.held.labels(stage).inc()
+
+    def rule_matched(self, rule, action, count=1):
+        self.rules.labels(rule, action).inc(count)
+
+    def exec_outcome(self, stage, outcome, count=1):
+        self.exec_outcomes.labels(stage, outcome).inc(count)
 
     def validated(self, state):
         self.validations.labels(str(state)).inc()

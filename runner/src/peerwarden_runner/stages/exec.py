@@ -1,0 +1,339 @@
+"""The exec stage: an external program (an argv list, no shell) gets the JSON form of messages
+(docs/json.md) on its stdin, one object per line, like bgpipe's exec. Also the checking of its
+configuration section.
+
+    exec:
+      program: [/usr/local/bin/watcher, --verbose]
+      mode: watch              # watch: a copy of every message; the program's stdout is logged
+                               # filter: UPDATEs only; the program answers each with zero or more JSON
+                               #         lines (the messages that replace it) and then an empty line
+      queue: 10000             # watch: copies waiting for a slow program; beyond that they are dropped
+      timeout: 5               # filter: seconds to wait for each answer
+      on_error: pass           # filter: a bad answer, a dead or slow program: pass the UPDATE on
+                               # unchanged, drop it, or reset the session (Cease 6/4)
+
+A watch program never slows BGP: copies go through a bounded queue, and what overflows is counted
+and logged. A filter program is waited for (the pipeline turns asynchronous). A program that dies,
+or in filter mode misses the timeout, is stopped and started again after a back-off (0.5 s doubling
+to 30 s); its stderr is logged.
+"""
+import asyncio
+import json
+import logging
+import shutil
+import time
+
+from peerwarden_runner.codec import ErrorAction, decode_update, from_json, to_json
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.pipeline import SessionReset
+from peerwarden_runner.stages import Stage
+
+LOG = logging.getLogger("peerwarden_runner.exec")
+MODES = ("watch", "filter")
+ON_ERROR = ("pass", "drop", "reset")
+LINE_LIMIT = 16 * 1024 * 1024  # a JSON UPDATE of an extended (65535-octet) message fits many times over
+REPORT_EVERY = 10.0            # seconds between two reports of dropped copies
+
+
+def check_exec(section, problem):
+    """The exec section normalised, every problem reported (a program that cannot be found included)."""
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        problem("exec", "expected a mapping with 'program: [COMMAND, ARG, ...]' and 'mode: watch|filter'")
+        return None
+    for key in sorted(set(section) - {"program", "mode", "queue", "timeout", "on_error"}):
+        problem("exec." + key, "unknown key (expected program, mode, queue, timeout, on_error)")
+    program = section.get("program")
+    if isinstance(program, str):
+        program = [program]
+    if not isinstance(program, list) or not program or not all(isinstance(arg, (str, int)) for arg in program):
+        problem("exec.program", "expected the command as a list: [COMMAND, ARG, ...] (it runs without a shell)")
+        program = None
+    else:
+        program = [str(arg) for arg in program]
+        if shutil.which(program[0]) is None:
+            problem("exec.program", "%r is not an executable file nor a command on PATH" % program[0])
+    checked = {"program": program, "mode": section.get("mode", "watch"), "on_error": section.get("on_error", "pass")}
+    if checked["mode"] not in MODES:
+        problem("exec.mode", "expected watch or filter, got %r" % (checked["mode"],))
+    if checked["on_error"] not in ON_ERROR:
+        problem("exec.on_error", "expected pass, drop or reset, got %r" % (checked["on_error"],))
+    for field, default, kind in (("queue", 10000, int), ("timeout", 5.0, float)):
+        value = section.get(field, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            problem("exec." + field, "expected a positive number, got %r" % (value,))
+            value = default
+        checked[field] = kind(value)
+    return checked
+
+
+class ProgramDied(Exception):
+    """The program closed its output or its input."""
+
+
+class Program:
+    """The external process: started on demand, stopped and started again after a back-off when it fails."""
+
+    def __init__(self, argv, label, backoff=(0.5, 30.0), log_stdout=False):
+        self.argv, self.label, self.backoff, self.log_stdout = argv, label, backoff, log_stdout
+        self.process = None
+        self.delay = backoff[0]
+        self.retry_at = 0.0
+        self.readers = []
+        self.stopped = None
+
+    def retry_in(self):
+        return max(0.0, self.retry_at - time.monotonic())
+
+    async def running(self):
+        """The process, started if needed; None while waiting to start it again."""
+        if self.process is not None and self.process.returncode is not None:
+            self.failed("exited with status %d" % self.process.returncode)
+        if self.process is not None:
+            return self.process
+        if time.monotonic() < self.retry_at:
+            return None
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, limit=LINE_LIMIT)
+        except OSError as error:
+            self.failed("cannot start %s: %s" % (self.argv[0], error.strerror or error))
+            return None
+        LOG.info("exec %s: started %s (pid %d)", self.label, " ".join(self.argv), self.process.pid)
+        self.readers = [asyncio.create_task(self._log_lines(self.process.stderr, "stderr", logging.WARNING))]
+        if self.log_stdout:
+            self.readers.append(asyncio.create_task(self._log_lines(self.process.stdout, "stdout", logging.INFO)))
+        return self.process
+
+    async def _log_lines(self, stream, name, level):
+        while True:
+            try:
+                line = await stream.readline()
+            except ValueError:  # a line longer than LINE_LIMIT: asyncio has dropped it
+                LOG.warning("exec %s: %s: a line longer than %d octets, not logged", self.label, name, LINE_LIMIT)
+                continue
+            if not line:
+                return
+            LOG.log(level, "exec %s: %s: %s", self.label, name, line.decode("utf-8", "replace").rstrip()[:2000])
+
+    def succeeded(self):
+        self.delay = self.backoff[0]
+
+    def failed(self, why):
+        """Stop the process; the next start waits for the back-off, which doubles."""
+        self._kill()
+        self.retry_at = time.monotonic() + self.delay
+        LOG.warning("exec %s: the program %s; starting it again in %.1f s", self.label, why, self.delay)
+        self.delay = min(self.delay * 2, self.backoff[1])
+
+    def _kill(self):
+        process, self.process = self.process, None
+        for reader in self.readers:
+            reader.cancel()
+        self.readers = []
+        if process is not None:
+            if process.returncode is None:
+                try:
+                    process.kill()
+                except ProcessLookupError:
+                    pass
+            # asyncio's Process has no close(): its transport's closes the pipes now, not at garbage collection
+            transport = getattr(process, "_transport", None)
+            if transport is not None:
+                transport.close()
+
+    def stop(self):
+        if self.process is not None:
+            LOG.info("exec %s: stopping the program (pid %d)", self.label, self.process.pid)
+            self.stopped = self.process
+        self._kill()
+
+    async def wait_stopped(self):
+        if self.stopped is not None:
+            await self.stopped.wait()
+
+
+class ExecStage(Stage):
+    name = "exec"
+
+    def __init__(self, program, mode="watch", queue=10000, timeout=5.0, on_error="pass", session_name="session",
+                 metrics=None, backoff=(0.5, 30.0)):
+        self.mode, self.timeout, self.on_error, self.session_name = mode, timeout, on_error, session_name
+        self.metrics = metrics
+        self.label = "%s[%s]" % (session_name, mode)
+        self.program = Program(list(program), self.label, backoff, log_stdout=mode == "watch")
+        self.awaits = mode == "filter"
+        self.queue = asyncio.Queue(queue)
+        self.feeder = None
+        self.lock = asyncio.Lock()
+        self.dropped_copies, self.reported_copies, self.last_report = 0, 0, 0.0
+
+    def _count(self, outcome, count=1):
+        if self.metrics is not None:
+            self.metrics.exec_outcome(self.label, outcome, count)
+
+    # ---- watch: a copy of every message, never waited for ----
+
+    def message(self, state, direction, raw):
+        if self.awaits:  # a filter: the pipeline awaits message_async; only what it passes anyway comes here
+            if raw[18] == c.UPDATE and direction in state.contexts:
+                raise RuntimeError("an exec filter needs Pipeline.process_async")
+            return [raw]
+        try:
+            self.queue.put_nowait((raw, state.contexts.get(direction), direction, time.time()))
+        except asyncio.QueueFull:
+            self._copy_dropped("is slower than BGP: the queue of %d copies is full" % self.queue.maxsize)
+        if self.feeder is None or self.feeder.done():
+            try:
+                self.feeder = asyncio.get_running_loop().create_task(self._feed())
+            except RuntimeError:  # no loop (a synchronous test): the copies wait in the queue
+                pass
+        return [raw]
+
+    def _copy_dropped(self, why):
+        self.dropped_copies += 1
+        self._count("copy-dropped")
+        now = time.monotonic()
+        if now - self.last_report >= REPORT_EVERY:
+            self._report(why)
+            self.last_report = now
+
+    def _report(self, why):
+        LOG.warning("exec %s: the program %s; %d copie(s) dropped from its copy of the stream (%d in all); "
+                    "BGP messages are not affected", self.label, why, self.dropped_copies - self.reported_copies,
+                    self.dropped_copies)
+        self.reported_copies = self.dropped_copies
+
+    async def _feed(self):
+        while True:
+            raw, ctx, direction, when = await self.queue.get()
+            process = await self.program.running()
+            if process is None:
+                self._copy_dropped("is not running (next start in %.1f s)" % self.program.retry_in())
+                continue
+            record = to_json(raw, ctx, direction=direction, peer=self.session_name, time=when)
+            try:
+                process.stdin.write(json.dumps(record, separators=(",", ":")).encode("utf-8") + b"\n")
+                await process.stdin.drain()
+            except (ConnectionError, RuntimeError) as error:
+                self.program.failed("stopped reading (%s)" % (error or type(error).__name__))
+                self._copy_dropped("died")
+            else:
+                self._count("copied")
+
+    # ---- filter: the program's answer replaces each UPDATE ----
+
+    async def message_async(self, state, direction, raw):
+        ctx = state.contexts.get(direction)
+        if raw[18] != c.UPDATE or ctx is None:
+            return [raw]
+        record = to_json(raw, ctx, direction=direction, peer=self.session_name, time=time.time())
+        line = json.dumps(record, separators=(",", ":")).encode("utf-8") + b"\n"
+        async with self.lock:
+            process = await self.program.running()
+            if process is None:
+                return self._failed(raw, record, "the program is not running (next start in %.1f s)"
+                                    % self.program.retry_in())
+            try:
+                answer = await asyncio.wait_for(self._exchange(process, line), self.timeout)
+            except asyncio.TimeoutError:
+                self.program.failed("did not answer within %g s" % self.timeout)
+                return self._failed(raw, record, "no answer within %g s" % self.timeout)
+            except (ProgramDied, ConnectionError, RuntimeError) as error:
+                self.program.failed("died (%s)" % (error or type(error).__name__))
+                return self._failed(raw, record, "the program died")
+            except ValueError:  # an answer line longer than LINE_LIMIT: the answers are out of step now
+                self.program.failed("wrote a line longer than %d octets" % LINE_LIMIT)
+                return self._failed(raw, record, "bad answer: a line longer than %d octets" % LINE_LIMIT)
+            except asyncio.CancelledError:  # the session ended while the program was answering
+                self.program.failed("was answering when the session ended")
+                raise
+        try:
+            messages = [self._message(text, ctx) for text in answer]
+        except ValueError as error:
+            return self._failed(raw, record, "bad answer: %s" % error)
+        self.program.succeeded()
+        return self._answered(raw, record, messages)
+
+    @staticmethod
+    async def _exchange(process, line):
+        """Write one JSON line; read the answer: lines up to an empty one."""
+        process.stdin.write(line)
+        await process.stdin.drain()
+        answer = []
+        while True:
+            text = await process.stdout.readline()
+            if not text:
+                raise ProgramDied("closed its output")
+            if not text.strip():
+                return answer
+            answer.append(text)
+
+    @staticmethod
+    def _message(text, ctx):
+        """One answer line as message octets; ValueError saying what is wrong with it."""
+        try:
+            obj = json.loads(text)
+        except ValueError as error:
+            raise ValueError("not JSON (%s): %r" % (error, text[:200])) from None
+        if not isinstance(obj, dict) or obj.get("type") != "update":
+            raise ValueError("expected a JSON UPDATE object ({\"type\": \"update\", ...}), got %r" % text[:200])
+        try:
+            raw = from_json(obj, ctx)
+        except Exception as error:  # noqa: BLE001  (any field the encoder cannot use)
+            raise ValueError("cannot encode %r: %s" % (text[:200], error or type(error).__name__)) from None
+        if len(raw) > ctx.max_message_length:
+            raise ValueError("the UPDATE is %d octets, longer than the session allows (%d)"
+                             % (len(raw), ctx.max_message_length))
+        update = decode_update(raw, ctx)
+        if update.error_action != ErrorAction.NONE:
+            raise ValueError("the UPDATE is malformed (%s)" % update.reason)
+        return raw
+
+    def _answered(self, raw, record, messages):
+        if messages == [raw]:
+            self._count("passed")
+        elif not messages:
+            self._count("dropped")
+            LOG.info("exec %s: the program dropped an UPDATE (it answered nothing): %s", self.label, _summary(record))
+        else:
+            self._count("changed")
+            LOG.info("exec %s: the program replaced an UPDATE (%s) with %d message(s)", self.label, _summary(record),
+                     len(messages))
+        return messages
+
+    def _failed(self, raw, record, why):
+        self._count("error")
+        if self.on_error == "reset":
+            raise SessionReset(c.ERR_CEASE, c.CEASE_ADMINISTRATIVE_RESET, b"", "exec %s: %s" % (self.label, why))
+        if self.on_error == "drop":
+            LOG.warning("exec %s: %s; the UPDATE is dropped (on_error: drop): %s", self.label, why, _summary(record))
+            return []
+        LOG.warning("exec %s: %s; the UPDATE passes unchanged (on_error: pass)", self.label, why)
+        return [raw]
+
+    def close(self):
+        if self.feeder is not None:
+            self.feeder.cancel()
+        if self.dropped_copies > self.reported_copies:
+            self._report("was too slow or not running")
+        self.program.stop()
+
+    async def wait_closed(self):
+        """After close(): until the program has exited."""
+        await self.program.wait_stopped()
+
+
+def _summary(record, shown=5):
+    """What an UPDATE record announces and withdraws, for a log line."""
+    attributes = record.get("attributes", {})
+    announced = record.get("nlri", []) + attributes.get("mp_reach", {}).get("nlri", [])
+    withdrawn = record.get("withdrawn", []) + attributes.get("mp_unreach", {}).get("withdrawn", [])
+    parts = []
+    for verb, prefixes in (("announces", announced), ("withdraws", withdrawn)):
+        if prefixes:
+            parts.append("%s %s%s" % (verb, " ".join(str(p) for p in prefixes[:shown]),
+                                      " ..." if len(prefixes) > shown else ""))
+    return ", ".join(parts) or "no prefixes"

@@ -1,0 +1,291 @@
+"""The filter stage: ordered rules, first match wins, that drop routes (held back with the rule's
+name as the reason, withdrawn if the receiver had them) or tag them with communities; a route no
+rule matches gets the default action (accept unless configured). Also the checking of its
+configuration section, so that `check` rejects what the stage could not run.
+
+    filter:
+      default: accept               # or drop
+      rules:
+        - name: no-documentation    # in logs and metrics; "rule N" when absent
+          match:                    # every key given must match; a list means any of its items
+            prefix: [192.0.2.0/24 le 32, 2001:db8::/32 or-longer, 10.0.0.0/8 ge 16 le 24]
+            origin: [64496, 64511]
+            as_path: "_64666_"      # Python regex on the path as text ("64500 64501 {64502 64503}");
+                                    # "_" is a boundary: start, end, space, brace or bracket
+            community: 65535:666    # present on the route (also no-export, blackhole, ...)
+            large_community: 64500:0:666
+          action: drop              # drop | tag | accept
+        - name: customers
+          match: {origin: 64500}
+          action: tag
+          tag: {community: [65000:100], large_community: [65000:0:100]}
+"""
+import ipaddress
+import logging
+import re
+from types import MappingProxyType
+
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import make_attribute
+from peerwarden_runner.codec.communities import community_from_text, community_to_text, large_from_text
+from peerwarden_runner.stages import Stage
+
+LOG = logging.getLogger("peerwarden_runner.filter")
+ACTIONS = ("drop", "tag", "accept")
+MATCH_KEYS = ("prefix", "origin", "as_path", "community", "large_community")
+TAG_KEYS = ("community", "large_community")
+_BOUNDARY = r"(?:^|$|[ {}()\[\]])"
+_WIDTH = {c.AFI_IPV4: (32, 4), c.AFI_IPV6: (128, 16)}
+
+
+def as_path_regex(text):
+    """A compiled AS-path regex; "_" stands for a boundary as in router AS-path regexps."""
+    return re.compile(str(text).replace("_", _BOUNDARY))
+
+
+def parse_prefix_match(text):
+    """"10.0.0.0/8", "10.0.0.0/8 le 24", "... ge 16 le 24", "... or-longer" -> (network, low, high)."""
+    words = str(text).replace("or longer", "or-longer").split()
+    if not words:
+        raise ValueError("empty prefix")
+    try:
+        network = ipaddress.ip_network(words[0])
+    except ValueError as error:
+        raise ValueError("%r: %s" % (words[0], error)) from None
+    low, high = network.prefixlen, network.prefixlen
+    rest = words[1:]
+    if rest == ["or-longer"]:
+        return network, low, network.max_prefixlen
+    if len(rest) not in (0, 2, 4) or any(word not in ("ge", "le") for word in rest[0::2]) or \
+            len(set(rest[0::2])) != len(rest[0::2]) or not all(word.isdigit() for word in rest[1::2]):
+        raise ValueError("%r: expected PREFIX, PREFIX ge N, PREFIX le N, PREFIX ge N le N or PREFIX or-longer" % text)
+    bounds = dict(zip(rest[0::2], (int(word) for word in rest[1::2])))
+    if "ge" in bounds:
+        low, high = bounds["ge"], network.max_prefixlen
+    if "le" in bounds:
+        high = bounds["le"]
+    if not network.prefixlen <= low <= high <= network.max_prefixlen:
+        raise ValueError("%r: needs %d <= ge <= le <= %d" % (text, network.prefixlen, network.max_prefixlen))
+    return network, low, high
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def check_filter(section, problem):
+    """The filter section normalised (rules as dicts of parsed values), every problem reported."""
+    if section is None:
+        return None
+    if not isinstance(section, dict) or not isinstance(section.get("rules", []), list):
+        problem("filter", "expected a mapping with 'rules: [...]' and optionally 'default: accept|drop'")
+        return None
+    default = section.get("default", "accept")
+    if default not in ("accept", "drop"):
+        problem("filter.default", "expected accept or drop, got %r" % (default,))
+    for key in sorted(set(section) - {"rules", "default"}):
+        problem("filter." + key, "unknown key (expected rules, default)")
+    rules, names = [], set()
+    for index, rule in enumerate(section.get("rules") or []):
+        key = "filter.rules[%d]" % index
+        if not isinstance(rule, dict):
+            problem(key, "expected a mapping with match and action")
+            continue
+        checked = _check_rule(rule, index, key, problem)
+        if checked["name"] in names:
+            problem(key + ".name", "%r is used by an earlier rule (names must be unique)" % checked["name"])
+        names.add(checked["name"])
+        rules.append(checked)
+    return {"default": default, "rules": rules}
+
+
+def _check_rule(rule, index, key, problem):
+    checked = {"name": str(rule.get("name") or "rule %d" % (index + 1)), "action": rule.get("action")}
+    for extra in sorted(set(rule) - {"name", "match", "action", "tag"}):
+        problem("%s.%s" % (key, extra), "unknown key (expected name, match, action, tag)")
+    if checked["action"] not in ACTIONS:
+        problem(key + ".action", "expected one of %s, got %r" % (", ".join(ACTIONS), checked["action"]))
+    match = rule.get("match") or {}
+    if not isinstance(match, dict):
+        problem(key + ".match", "expected a mapping of %s" % ", ".join(MATCH_KEYS))
+        match = {}
+    for extra in sorted(set(match) - set(MATCH_KEYS)):
+        problem("%s.match.%s" % (key, extra), "unknown key (expected one of %s)" % ", ".join(MATCH_KEYS))
+    parsers = {"prefix": parse_prefix_match, "origin": _asn, "as_path": as_path_regex,
+               "community": community_from_text, "large_community": large_from_text}
+    for field in MATCH_KEYS:
+        if field in match:
+            checked[field] = _parsed(match[field], parsers[field], "%s.match.%s" % (key, field), problem)
+    tag = rule.get("tag") or {}
+    if checked["action"] == "tag":
+        if not isinstance(tag, dict) or not tag or set(tag) - set(TAG_KEYS):
+            problem(key + ".tag", "action tag needs 'tag: {community: [...], large_community: [...]}'")
+            tag = {}
+        checked["tag"] = {field: _parsed(tag[field], parsers[field], "%s.tag.%s" % (key, field), problem)
+                          for field in TAG_KEYS if field in tag}
+    elif rule.get("tag"):
+        problem(key + ".tag", "only a rule with action tag adds communities")
+    return checked
+
+
+def _asn(value):
+    text = str(value).upper()
+    number = int(text[2:] if text.startswith("AS") else text)
+    if not 0 <= number <= 0xFFFFFFFF:
+        raise ValueError("%r is not an AS number" % value)
+    return number
+
+
+def _parsed(value, parser, key, problem):
+    items = []
+    for item in _listed(value):
+        try:
+            items.append(parser(item))
+        except (ValueError, TypeError, re.error) as error:
+            problem(key, "%r: %s" % (item, error))
+    return items
+
+
+class Rule:
+    """One checked rule, ready to match: the route-level test (prefix) and the attribute-level ones."""
+
+    def __init__(self, checked):
+        self.name, self.action = checked["name"], checked["action"]
+        self.prefixes = [self._prefix(*entry) for entry in checked.get("prefix", ())] or None
+        self.origins = frozenset(checked["origin"]) if "origin" in checked else None
+        self.as_paths = checked.get("as_path")
+        self.communities = frozenset(checked["community"]) if "community" in checked else None
+        self.large = frozenset(checked["large_community"]) if "large_community" in checked else None
+        tag = checked.get("tag", {})
+        self.add_communities = tuple(tag.get("community", ()))
+        self.add_large = tuple(tag.get("large_community", ()))
+
+    @staticmethod
+    def _prefix(network, low, high):
+        afi = c.AFI_IPV4 if network.version == 4 else c.AFI_IPV6
+        bits = _WIDTH[afi][0]
+        return afi, bits - network.prefixlen, int(network.network_address) >> (bits - network.prefixlen), low, high
+
+    def matches_prefix(self, prefix, number):
+        """`number`: the prefix's address as an integer (host bits as sent)."""
+        for afi, shift, network, low, high in self.prefixes:
+            if prefix.afi == afi and low <= prefix.length <= high and number >> shift == network:
+                return True
+        return False
+
+    def matches_attributes(self, attributes, origin, path_text):
+        if self.origins is not None and origin not in self.origins:
+            return False
+        if self.as_paths is not None and not any(regex.search(path_text()) for regex in self.as_paths):
+            return False
+        if self.communities is not None and not self.communities.intersection(_values(attributes, c.COMMUNITIES)):
+            return False
+        if self.large is not None and not self.large.intersection(_values(attributes, c.LARGE_COMMUNITY)):
+            return False
+        return True
+
+
+def _values(attributes, code):
+    attribute = attributes.get(code)
+    return attribute.value if attribute is not None and attribute.value is not None else ()
+
+
+def _number(prefix):
+    bits, width = _WIDTH.get(prefix.afi, (0, 0))
+    return int.from_bytes(prefix.packed.ljust(width, b"\0"), "big")
+
+
+class FilterStage(Stage):
+    name = "filter"
+
+    def __init__(self, section, metrics=None):
+        """`section`: the checked filter section (check_filter)."""
+        self.rules = [Rule(checked) for checked in section["rules"]]
+        self.default = section.get("default", "accept")
+        self.metrics = metrics
+        self.needs_number = any(rule.prefixes for rule in self.rules)
+
+    def update(self, state, direction, change):
+        if not change.routes:
+            return
+        path = []
+
+        def path_text():  # the AS path as text, made once per UPDATE and only if a rule asks
+            if not path:
+                full = change.update.full_as_path()
+                path.append(str(full) if full is not None else "")
+            return path[0]
+
+        attribute_verdicts, tagged, dropped, accepted = {}, {}, {}, {}
+        for position, route in enumerate(change.routes):
+            prefix = route.prefix
+            if prefix in change.refused or prefix.afi not in _WIDTH:
+                continue
+            number = _number(prefix) if self.needs_number else 0
+            chosen = None
+            for index, rule in enumerate(self.rules):
+                if rule.prefixes is not None and not rule.matches_prefix(prefix, number):
+                    continue
+                key = (id(route.attributes), index)
+                verdict = attribute_verdicts.get(key)
+                if verdict is None:
+                    verdict = attribute_verdicts[key] = rule.matches_attributes(route.attributes, change.origin,
+                                                                                path_text)
+                if verdict:
+                    chosen = rule
+                    break
+            action = chosen.action if chosen is not None else self.default
+            if action == "drop":
+                rule_name = chosen.name if chosen is not None else "default"
+                change.hold(route, self.name, "rule %s" % rule_name if chosen is not None else "default drop")
+                dropped.setdefault(rule_name, []).append(prefix)
+            elif action == "tag":
+                change.routes[position] = self._tagged(route, chosen, change, tagged)
+            elif chosen is not None:
+                accepted[chosen.name] = accepted.get(chosen.name, 0) + 1
+        self._count_and_log(change, dropped, tagged, accepted)
+
+    def _tagged(self, route, rule, change, tagged):
+        """The route with the rule's communities added; routes that shared attributes share the new ones
+        (one new mapping per original mapping and rule), so they still go out in one UPDATE."""
+        key = (id(route.attributes), rule.name)
+        entry = tagged.get(key)
+        if entry is None:
+            attributes = dict(route.attributes)
+            if rule.add_communities:
+                present = _values(route.attributes, c.COMMUNITIES)
+                added = [value for value in rule.add_communities if value not in present]
+                if added:
+                    attributes[c.COMMUNITIES] = make_attribute(c.COMMUNITIES, list(present) + added, change.ctx)
+            if rule.add_large:
+                present = _values(route.attributes, c.LARGE_COMMUNITY)
+                added = [value for value in rule.add_large if value not in present]
+                if added:
+                    attributes[c.LARGE_COMMUNITY] = make_attribute(c.LARGE_COMMUNITY, list(present) + added,
+                                                                   change.ctx)
+            # the original mapping is kept in the entry so that its id() stays unique during this UPDATE
+            entry = tagged[key] = [route.attributes, MappingProxyType(attributes), rule, []]
+            change.changed = True
+        entry[3].append(route.prefix)
+        return route._replace(attributes=entry[1])
+
+    def _count_and_log(self, change, dropped, tagged, accepted):
+        for rule_name, prefixes in dropped.items():
+            if self.metrics is not None:
+                self.metrics.rule_matched(rule_name, "drop", len(prefixes))
+            LOG.info("filter: rule %s: dropped %d route(s) from AS%s: %s", rule_name, len(prefixes), change.origin,
+                     _some(prefixes))
+        for dummy, dummy_attributes, rule, prefixes in tagged.values():
+            if self.metrics is not None:
+                self.metrics.rule_matched(rule.name, "tag", len(prefixes))
+            added = [community_to_text(value) for value in rule.add_communities] + \
+                ["%d:%d:%d" % value for value in rule.add_large]
+            LOG.info("filter: rule %s: tagged %d route(s) with %s: %s", rule.name, len(prefixes), " ".join(added),
+                     _some(prefixes))
+        if self.metrics is not None:
+            for rule_name, count in accepted.items():
+                self.metrics.rule_matched(rule_name, "accept", count)
+
+
+def _some(prefixes, shown=10):
+    return " ".join(str(prefix) for prefix in prefixes[:shown]) + (" ..." if len(prefixes) > shown else "")

@@ -7,6 +7,7 @@ import sys
 from peerwarden_runner import config as configuration
 from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
+from peerwarden_runner.speaker import cli as speaker_cli
 
 LOG = logging.getLogger("peerwarden_runner")
 
@@ -28,19 +29,26 @@ def main(argv=None):
     proxy.add_argument("--md5", help="TCP-MD5 secret for both legs")
     proxy.add_argument("--peer", help="the peer's address (needed with --md5)")
     proxy.add_argument("--metrics", default="127.0.0.1:9179", help="ADDR:PORT for Prometheus (default 127.0.0.1:9179)")
+    speaker_cli.add_parser(commands)
     for name in ("run", "check"):
         sub = commands.add_parser(name, help="%s a configuration file" % name)
         sub.add_argument("-c", "--config", required=True)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        settings = configuration.load(arguments.config) if arguments.command in ("run", "check") else \
-            _quick(arguments)
+        if arguments.command in ("run", "check"):
+            settings = configuration.load(arguments.config)
+        elif arguments.command == "speaker":
+            settings = configuration.check(speaker_cli.speaker_document(arguments), "command line")
+            settings["metrics"] = settings["metrics"] if arguments.metrics else None
+        else:
+            settings = _quick(arguments)
     except configuration.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
     if arguments.command == "check":
-        print("%s: ok (%d session(s))" % (arguments.config, len(settings["sessions"])))
+        print("%s: ok (%d session(s), %d speaker(s))" % (arguments.config, len(settings["sessions"]),
+                                                         len(settings["speakers"])))
         return 0
     try:
         return asyncio.run(serve(settings))

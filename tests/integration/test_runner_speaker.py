@@ -158,3 +158,45 @@ def test_collect_announce_withdraw_and_cease(speaker_lab, tmp_path):
     archived = {p for r in records if r["direction"] == "received" and r["type"] == "update"
                 for p in r["nlri"] + [n for n in r["attributes"].get("mp_reach", {}).get("nlri", [])]}
     assert {"10.21.0.0/16", "10.21.1.0/24", "2001:db8:21::/48"} <= archived
+
+
+def test_health_check_announces_and_withdraws(speaker_lab, tmp_path):
+    healthy = tmp_path / "healthy"
+    config = tmp_path / "runner.yml"
+    config.write_text(json.dumps({  # JSON is YAML
+        "metrics": {"listen": "127.0.0.20:9179"},
+        "speakers": [{
+            "name": "lab", "local": SPEAKER, "peer": FRR, "asn": 65020, "peer_asn": 65021,
+            "api": {"listen": API, "token_file": str(speaker_lab.token_file)},
+            "healthchecks": [{"name": "web", "command": ["test", "-e", str(healthy)], "interval": 0.2,
+                              "timeout": 2, "rise": 2, "fall": 2,
+                              "announce": [{"prefix": "10.20.80.0/24", "communities": ["65020:80"]}]}]}]}))
+    assert subprocess.run([RUNNER, "check", "-c", str(config)], capture_output=True, check=False).returncode == 0
+    frr, runner, log, out = speaker_lab("run", "-c", str(config))
+    time.sleep(1)  # five failed checks: still nothing announced
+    assert "10.20.80.0/24" not in frr_routes(frr)
+    healthy.touch()
+    wait_for(lambda: "10.20.80.0/24" in frr_routes(frr), what="the check to rise and FRR to hold the route")
+    assert api("GET", "/status")[1]["healthchecks"][0]["state"] == "up"
+    healthy.unlink()
+    wait_for(lambda: "10.20.80.0/24" not in frr_routes(frr), what="the check to fall and the route to go")
+    assert "healthcheck web: up -> down (exit status 1); withdrawing 10.20.80.0/24" in log.read_text()
+    scraped = wait_for(lambda: (lambda text: text if 'peerwarden_speaker_routes_received{speaker="lab"} 3.0' in text
+                                else None)(urllib.request.urlopen("http://127.0.0.20:9179/metrics", timeout=5)
+                                           .read().decode()), what="the metrics to show FRR's three routes")
+    assert 'peerwarden_speaker_state{speaker="lab",state="Established"} 1.0' in scraped
+
+
+def test_reconnects_with_backoff_when_frr_restarts(speaker_lab, make_frr_router, tmp_path):
+    frr, runner, log, out = speaker_lab(*quick(tmp_path, speaker_lab.token_file, "--announce", "10.20.0.0/16"))
+    os.kill(frr.pid, signal.SIGKILL)
+    # the connection drops, then connects are refused: 1 s, then 2 s (plus up to 25 % jitter), logged with why
+    lines = wait_for_log(log, r"reconnecting in", count=3, timeout=20)
+    delays = [float(line.split("reconnecting in ")[1].split()[0]) for line in lines]
+    assert 1.0 <= delays[0] <= 1.25 and 2.0 <= delays[1] <= 2.5 and 4.0 <= delays[2] <= 5.0, lines
+    assert "cannot connect to 127.0.0.21 port 179" in lines[1]
+    frr = make_frr_router(address=FRR, asn=65021, neighbor=SPEAKER, neighbor_asn=65020, hostname="r21",
+                          extra_config=FRR_CONFIG)
+    wait_for(established, timeout=20, what="the speaker to reconnect")
+    assert wait_for(lambda: "10.20.0.0/16" in frr_routes(frr), what="our route announced again")
+    assert api("GET", "/status")[1]["counters"]["sessions_established"] == 2

@@ -122,8 +122,13 @@ async def announce(request):
     _require_token(request)
     speaker = request.app[SPEAKER]
     items, index = _items(await _json_body(request), "route")
-    specs = [parse_route(item, "route" + (index % number if index else ""), local=speaker.settings.local,
-                         ebgp=speaker.ebgp) for number, item in enumerate(items)]
+    specs = []
+    for number, item in enumerate(items):
+        where = "route" + (index % number if index else "")
+        if not isinstance(item, dict):   # the configuration's bare "PREFIX" shorthand is not for the API
+            raise RouteError(where, "expected an object like {\"prefix\": \"192.0.2.0/24\"}, got %s"
+                             % type(item).__name__)
+        specs.append(parse_route(item, where, local=speaker.settings.local, ebgp=speaker.ebgp))
     speaker.announce(specs, "api")
     return web.json_response({"announced": [spec.to_json() for spec in specs], "state": speaker.state})
 

@@ -48,6 +48,7 @@ class Speaker:
         self.desired = {}                    # prefix text -> (RouteSpec, source)
         self.received = AdjRibIn()
         self.session = None
+        self.connecting = None               # the connect() in progress, cancelled by stop()
         self.state = "Idle"
         self.established_at = None
         self.last_error = None
@@ -82,10 +83,18 @@ class Speaker:
         settings = self.settings
         self.state = "Connect"
         self.counters["connect_attempts"] += 1
+        self.connecting = asyncio.ensure_future(connect(settings.local, settings.peer, settings.port, settings.md5,
+                                                        settings.gtsm))
         try:
-            reader, writer = await connect(settings.local, settings.peer, settings.port, settings.md5, settings.gtsm)
+            reader, writer = await self.connecting
         except (OSError, asyncio.TimeoutError) as error:
             return "cannot connect to %s port %d: %s" % (settings.peer, settings.port, error or "timed out")
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+            return "stopped while connecting"
+        finally:
+            self.connecting = None
         LOG.info("%s: connected to %s port %d, OPEN sent", settings.name, settings.peer, settings.port)
         self.watch_state = SessionState(self)
         session = self.session = Session(reader, writer, self.session_settings, self)
@@ -117,6 +126,8 @@ class Speaker:
     async def stop(self):
         """Graceful shutdown: Cease 6/2 with the shutdown message, then no reconnect."""
         self.stopping.set()
+        if self.connecting is not None:
+            self.connecting.cancel()
         if self.session is not None:
             LOG.info("%s: sending Cease / Administrative Shutdown: %r", self.settings.name,
                      self.settings.shutdown_message)

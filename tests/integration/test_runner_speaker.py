@@ -200,3 +200,14 @@ def test_reconnects_with_backoff_when_frr_restarts(speaker_lab, make_frr_router,
     wait_for(established, timeout=20, what="the speaker to reconnect")
     assert wait_for(lambda: "10.20.0.0/16" in frr_routes(frr), what="our route announced again")
     assert api("GET", "/status")[1]["counters"]["sessions_established"] == 2
+
+
+def test_gtsm_session_with_frr_ttl_security(speaker_lab, tmp_path):
+    # FRR with ttl-security hops 1 accepts only packets that arrive with TTL 255 (RFC 5082): loopback
+    # keeps our TTL, so the session comes up only if the speaker really sends with 255
+    gtsm_config = FRR_CONFIG + "router bgp 65021\n neighbor 127.0.0.20 ttl-security hops 1\nexit\n"
+    frr, runner, log, out = speaker_lab(*quick(tmp_path, speaker_lab.token_file, "--gtsm", "--announce",
+                                               "10.20.0.0/16"), frr_config=gtsm_config)
+    assert wait_for(lambda: "10.20.0.0/16" in frr_routes(frr), what="FRR to hold our route over GTSM")
+    neighbor = json.loads(frr.vtysh("show bgp neighbors 127.0.0.20 json"))[SPEAKER]
+    assert neighbor["bgpState"] == "Established" and neighbor["externalBgpNbrMaxHopsAway"] == 1

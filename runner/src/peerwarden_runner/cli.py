@@ -2,6 +2,7 @@
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from peerwarden_runner import config as configuration
@@ -80,6 +81,9 @@ def _quick(arguments):
 async def serve(settings):
     from peerwarden_runner.wiring import build_sessions  # imports the stages only when serving
     proxies, background = await build_sessions(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):   # one handler for all: a loop keeps one per signal
+        loop.add_signal_handler(sig, lambda: [server.stopping.set() for server in proxies])
     try:
         await asyncio.gather(*(proxy.serve_until_stopped() for proxy in proxies))
     finally:

@@ -2,7 +2,6 @@
 --print, metrics), its API and its health checks; one SIGTERM ends them all with a Cease."""
 import asyncio
 import logging
-import signal
 
 from peerwarden_runner.speaker.backoff import Backoff
 from peerwarden_runner.speaker.healthcheck import UP, HealthCheck
@@ -70,10 +69,8 @@ class SpeakerService:
         return changed
 
     async def serve_until_stopped(self):
+        """Serve until `stopping` is set (the runner sets it on SIGTERM for every server at once)."""
         await self.start()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stopping.set)
         await self.stopping.wait()
         await self.stop()
 

@@ -156,7 +156,7 @@ def test_collect_announce_withdraw_and_cease(speaker_lab, tmp_path):
     records = list(read_archive(str(tmp_path / "archive")))
     assert {r["type"] for r in records} >= {"open", "update", "keepalive", "notification"}
     archived = {p for r in records if r["direction"] == "received" and r["type"] == "update"
-                for p in r["nlri"] + [n for n in r["attributes"].get("mp_reach", {}).get("nlri", [])]}
+                for p in r["nlri"] + r["attributes"].get("mp_reach", {}).get("nlri", [])}
     assert {"10.21.0.0/16", "10.21.1.0/24", "2001:db8:21::/48"} <= archived
 
 
@@ -181,9 +181,12 @@ def test_health_check_announces_and_withdraws(speaker_lab, tmp_path):
     healthy.unlink()
     wait_for(lambda: "10.20.80.0/24" not in frr_routes(frr), what="the check to fall and the route to go")
     assert "healthcheck web: up -> down (exit status 1); withdrawing 10.20.80.0/24" in log.read_text()
-    scraped = wait_for(lambda: (lambda text: text if 'peerwarden_speaker_routes_received{speaker="lab"} 3.0' in text
-                                else None)(urllib.request.urlopen("http://127.0.0.20:9179/metrics", timeout=5)
-                                           .read().decode()), what="the metrics to show FRR's three routes")
+
+    def metrics():
+        text = urllib.request.urlopen("http://127.0.0.20:9179/metrics", timeout=5).read().decode()
+        return text if 'peerwarden_speaker_routes_received{speaker="lab"} 3.0' in text else None
+
+    scraped = wait_for(metrics, what="the metrics to show FRR's three routes")
     assert 'peerwarden_speaker_state{speaker="lab",state="Established"} 1.0' in scraped
 
 

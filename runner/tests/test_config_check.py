@@ -94,7 +94,7 @@ def test_yaml_error_says_where(tmp_path):
 
 def test_check_command_exit_codes(tmp_path, capsys):
     assert cli.main(["check", "-c", write(tmp_path, GOOD)]) == 0
-    assert "ok (1 session(s))" in capsys.readouterr().out
+    assert "ok (1 session(s), 0 speaker(s))" in capsys.readouterr().out
     assert cli.main(["check", "-c", write(tmp_path, "sessions: [{listen: 127.0.0.5}]")]) == 2
     assert "sessions[0].connect: missing" in capsys.readouterr().err
     assert cli.main(["check", "-c", str(tmp_path / "absent.yml")]) == 2

@@ -39,7 +39,7 @@ def test_check_accepts_the_new_stages(tmp_path, capsys):
     path.write_text(BROKEN.replace(", nosuch", "").replace("_(64500_", "_64500_").replace("reject", "accept")
                     .replace("/33", "/8").replace("/nonexistent/tagger", sys.executable).replace("pcap", "both"))
     assert cli.main(["check", "-c", str(path)]) == 0
-    assert "ok (1 session(s))" in capsys.readouterr().out
+    assert "ok (1 session(s), 0 speaker(s))" in capsys.readouterr().out
 
 
 def test_archive_format_on_the_command_line(capsys):

@@ -2,12 +2,14 @@
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from peerwarden_runner import config as configuration
 from peerwarden_runner import log_format
 from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
+from peerwarden_runner.speaker import cli as speaker_cli
 
 LOG = logging.getLogger("peerwarden_runner")
 
@@ -33,19 +35,26 @@ def main(argv=None):
     proxy.add_argument("--peer", help="the peer's address (needed with --md5)")
     proxy.add_argument("--gtsm", choices=("both", "peer", "router"), help="require GTSM (RFC 5082) on these legs")
     proxy.add_argument("--metrics", default="127.0.0.1:9179", help="ADDR:PORT for Prometheus (default 127.0.0.1:9179)")
+    speaker_cli.add_parser(commands)
     for name in ("run", "check"):
         sub = commands.add_parser(name, help="%s a configuration file" % name)
         sub.add_argument("-c", "--config", required=True)
     arguments = parser.parse_args(argv)
     log_format.configure(arguments.log_format)
     try:
-        settings = configuration.load(arguments.config) if arguments.command in ("run", "check") else \
-            _quick(arguments)
+        if arguments.command in ("run", "check"):
+            settings = configuration.load(arguments.config)
+        elif arguments.command == "speaker":
+            settings = configuration.check(speaker_cli.speaker_document(arguments), "command line")
+            settings["metrics"] = settings["metrics"] if arguments.metrics else None
+        else:
+            settings = _quick(arguments)
     except configuration.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
     if arguments.command == "check":
-        print("%s: ok (%d session(s))" % (arguments.config, len(settings["sessions"])))
+        print("%s: ok (%d session(s), %d speaker(s))" % (arguments.config, len(settings["sessions"]),
+                                                         len(settings["speakers"])))
         return 0
     try:
         return asyncio.run(serve(settings))
@@ -77,6 +86,9 @@ def _quick(arguments):
 async def serve(settings):
     from peerwarden_runner.wiring import build_sessions  # imports the stages only when serving
     proxies, background = await build_sessions(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):   # one handler for all: a loop keeps one per signal
+        loop.add_signal_handler(sig, lambda: [server.stopping.set() for server in proxies])
     try:
         await asyncio.gather(*(proxy.serve_until_stopped() for proxy in proxies))
     finally:

@@ -106,12 +106,12 @@ def check(document, path="<config>"):
 
     if not isinstance(document, dict):
         raise ConfigError("%s: the top level must be a mapping with a 'sessions' list" % path)
-    known = {"sessions", "rpki", "limit", "filter", "exec", "archive", "metrics"}
+    known = {"sessions", "rpki", "limit", "filter", "exec", "archive", "metrics", "speakers"}
     for key in sorted(set(document) - known):
         problem(key, "unknown key (expected one of %s)" % ", ".join(sorted(known)))
-    sessions = document.get("sessions")
-    if not isinstance(sessions, list) or not sessions:
-        problem("sessions", "expected a non-empty list of sessions")
+    sessions = document.get("sessions", [] if document.get("speakers") else None)
+    if not isinstance(sessions, list) or not (sessions or document.get("speakers")):
+        problem("sessions", "expected a non-empty list of sessions (or of speakers)")
         sessions = []
     normalised = []
     for index, session in enumerate(sessions):
@@ -157,6 +157,8 @@ def check(document, path="<config>"):
               "filter": check_filter(document.get("filter"), problem),
               "exec": check_exec(document.get("exec"), problem),
               "metrics": _metrics(document.get("metrics"), problem)}
+    from peerwarden_runner.speaker.config import check_speakers  # see speaker/config.py for the section
+    config["speakers"] = check_speakers(document.get("speakers"), problem, address_port)
     if problems:
         raise ConfigError("\n".join(problems))
     return config

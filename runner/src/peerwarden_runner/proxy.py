@@ -8,7 +8,6 @@ slow receiver slows its sender and memory stays bounded by one message per direc
 """
 import asyncio
 import logging
-import signal
 import socket
 
 from peerwarden_runner.codec import framing
@@ -56,10 +55,8 @@ class Proxy:
         return self.server
 
     async def serve_until_stopped(self):
+        """Serve until `stopping` is set (the runner sets it on SIGTERM for every server at once)."""
         await self.start()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stopping.set)
         await self.stopping.wait()
         await self.stop()
 

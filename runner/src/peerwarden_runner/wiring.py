@@ -41,6 +41,9 @@ async def build_sessions(settings):
                       connect_from=session["connect_from"], md5=session["md5"], peer=session["peer"],
                       gtsm=session["gtsm"])
         proxies.append(proxy)
+    if settings.get("speakers"):
+        from peerwarden_runner.speaker.service import SpeakerService  # aiohttp only when speakers run
+        proxies.append(SpeakerService(settings["speakers"], settings.get("archive"), metrics))
     return proxies, background
 
 

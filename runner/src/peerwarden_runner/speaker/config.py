@@ -1,0 +1,242 @@
+"""The `speakers:` section of the runner's configuration, checked before anything starts; every
+problem is reported as "file: key: what is wrong (expected ...)".
+
+    speakers:
+      - name: edge1
+        local: 192.0.2.10              # our address (the session's source, the default next hop)
+        peer: 192.0.2.1                # the router, ADDRESS[:PORT]
+        asn: 65020
+        peer_asn: 65021
+        router_id: 192.0.2.10          # default: local (required when local is IPv6)
+        hold_time: 90                  # 0 or 3-65535
+        md5_file: /etc/peerwarden/edge1.md5   # optional TCP-MD5 secret
+        gtsm: false                    # RFC 5082: send TTL 255, accept only 255
+        print: false                   # received messages as JSON lines on stdout
+        shutdown_message: "maintenance"  # the Cease text sent on SIGTERM
+        reconnect: {min: 1, max: 60}   # back-off bounds, seconds
+        api: {listen: 127.0.0.1:8179, token_file: /etc/peerwarden/api.token}   # or api: false
+        announce: [192.0.2.0/24, {prefix: 2001:db8::/48, communities: ["65020:1"]}]
+        healthchecks:
+          - name: web
+            command: [/usr/bin/curl, -fsS, -o, /dev/null, http://127.0.0.1/health]
+            interval: 5
+            timeout: 2
+            rise: 3
+            fall: 3
+            announce: [{prefix: 203.0.113.10/32}]
+"""
+import ipaddress
+import os
+
+from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
+from peerwarden_runner.speaker.route_spec import RouteError, parse_route
+
+TOKEN_ENVIRONMENT = "PEERWARDEN_API_TOKEN"
+DEFAULT_API = "127.0.0.1:8179"
+KEYS = ("name", "local", "peer", "asn", "peer_asn", "router_id", "hold_time", "md5_file", "gtsm", "print",
+        "shutdown_message", "reconnect", "api", "announce", "healthchecks")
+HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "announce")
+
+
+def check_speakers(section, problem, address_port):
+    """The normalised speakers (dicts), problems reported through `problem(key, text)`."""
+    if section is None:
+        return []
+    if not isinstance(section, list):
+        problem("speakers", "expected a list of speakers (mappings with local, peer, asn, peer_asn)")
+        return []
+    speakers = []
+    for index, item in enumerate(section):
+        key = "speakers[%d]" % index
+        if not isinstance(item, dict):
+            problem(key, "expected a mapping with local, peer, asn and peer_asn")
+            continue
+        speaker = _speaker(item, key, problem, address_port)
+        if speaker is not None:
+            speakers.append(speaker)
+    _unique(speakers, "name", problem, lambda s: s["name"])
+    _unique([s for s in speakers if s["api"]], "api.listen", problem, lambda s: s["api"]["listen"])
+    return speakers
+
+
+def _unique(speakers, field, problem, value):
+    seen = {}
+    for speaker in speakers:
+        if value(speaker) in seen:
+            problem("speakers[%d].%s" % (speaker["index"], field), "%s is already used by speakers[%d]"
+                    % (value(speaker), seen[value(speaker)]))
+        seen.setdefault(value(speaker), speaker["index"])
+
+
+def _speaker(item, key, problem, address_port):
+    found = []
+
+    def report(field, text):
+        found.append(field)
+        problem(field, text)
+
+    for name in sorted(set(item) - set(KEYS)):
+        report("%s.%s" % (key, name), "unknown key (expected one of %s)" % ", ".join(KEYS))
+    entry = {"index": int(key[9:-1]), "name": str(item.get("name") or "speaker%s" % key[9:-1]),
+             "gtsm": _flag(item, "gtsm", key, report), "print": _flag(item, "print", key, report),
+             "shutdown_message": str(item.get("shutdown_message") or "peerwarden-runner speaker stopping")}
+    entry["local"] = _address(item.get("local"), key + ".local", report)
+    try:
+        entry["peer"], entry["port"] = address_port(item["peer"])
+    except KeyError:
+        report(key + ".peer", "missing (expected the router's ADDRESS[:PORT])")
+    except ValueError as error:
+        report(key + ".peer", "%r is not ADDRESS[:PORT] (%s)" % (item["peer"], error))
+    if entry["local"] and entry.get("peer") and (":" in entry["local"]) != (":" in entry["peer"]):
+        report(key + ".local", "%s and the peer %s are of different families (expected both IPv4 or both IPv6)"
+               % (entry["local"], entry["peer"]))
+    for field in ("asn", "peer_asn"):
+        entry[field] = _integer(item.get(field), "%s.%s" % (key, field), 1, 0xFFFFFFFF, report, required=True)
+    entry["hold_time"] = _integer(item.get("hold_time", 90), key + ".hold_time", 0, 65535, report)
+    if entry["hold_time"] in (1, 2):
+        report(key + ".hold_time", "%d is not allowed (expected 0 or 3-65535, RFC 4271 §4.2)" % entry["hold_time"])
+    entry["router_id"] = _router_id(item.get("router_id"), entry["local"], key + ".router_id", report)
+    entry["md5"] = _secret(item.get("md5_file"), key + ".md5_file", report, limit=80)
+    entry["reconnect"] = _reconnect(item.get("reconnect"), key + ".reconnect", report)
+    entry["api"] = _api(item.get("api", {}), key + ".api", report, address_port)
+    ebgp = entry["asn"] != entry["peer_asn"]
+    entry["announce"] = _routes(item.get("announce", []), key + ".announce", entry["local"], ebgp, report)
+    entry["healthchecks"] = _healthchecks(item.get("healthchecks", []), key + ".healthchecks", entry["local"],
+                                          ebgp, report)
+    return None if found else entry
+
+
+def _flag(item, field, key, report):
+    value = item.get(field, False)
+    if not isinstance(value, bool):
+        report("%s.%s" % (key, field), "expected true or false, got %r" % (value,))
+    return bool(value)
+
+
+def _address(value, field, report):
+    if value is None:
+        report(field, "missing (expected an IP address)")
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        report(field, "%r is not an IP address" % (value,))
+        return None
+
+
+def _integer(value, field, low, high, report, required=False):
+    if value is None and required:
+        report(field, "missing (expected a number from %d to %d)" % (low, high))
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        report(field, "%r is not a number from %d to %d" % (value, low, high))
+        return None
+    return value
+
+
+def _number(value, field, default, report):
+    value = default if value is None else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        report(field, "%r is not a positive number of seconds" % (value,))
+        return default
+    return float(value)
+
+
+def _router_id(value, local, field, report):
+    if value is None:
+        if local and ":" in local:
+            report(field, "missing: local is IPv6, so the BGP identifier must be given (expected an IPv4 address)")
+        return local
+    try:
+        router_id = ipaddress.IPv4Address(str(value))
+    except ValueError:
+        report(field, "%r is not an IPv4 address (a BGP identifier is written as one)" % (value,))
+        return None
+    if int(router_id) == 0:
+        report(field, "0.0.0.0 is not a valid BGP identifier (RFC 6286)")
+    return str(router_id)
+
+
+def _secret(path, field, report, limit=None):
+    """The first line of a file (a TCP-MD5 key, an API token), or None when no file is given."""
+    if path is None:
+        return None
+    try:
+        with open(str(path), encoding="utf-8") as handle:
+            secret = handle.readline().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        report(field, "cannot read %s: %s" % (path, getattr(error, "strerror", None) or error))
+        return None
+    if not secret:
+        report(field, "%s is empty (expected the secret on its first line)" % path)
+    elif limit and len(secret.encode()) > limit:
+        report(field, "the secret in %s has %d octets (expected at most %d)" % (path, len(secret.encode()), limit))
+    return secret
+
+
+def _reconnect(value, field, report):
+    value = value or {}
+    if not isinstance(value, dict) or set(value) - {"min", "max"}:
+        report(field, "expected {min: SECONDS, max: SECONDS}")
+        return (1.0, 60.0)
+    low = _number(value.get("min"), field + ".min", 1.0, report)
+    high = _number(value.get("max"), field + ".max", 60.0, report)
+    if high < low:
+        report(field, "max %g is below min %g" % (high, low))
+    return (low, high)
+
+
+def _api(value, field, report, address_port):
+    if value is False or value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"listen", "token_file"}:
+        report(field, "expected {listen: ADDRESS:PORT, token_file: PATH} or false")
+        return None
+    try:
+        listen = address_port(value.get("listen", DEFAULT_API), 8179)
+    except ValueError as error:
+        report(field + ".listen", "%r is not ADDRESS:PORT (%s)" % (value.get("listen"), error))
+        listen = None
+    token = _secret(value.get("token_file"), field + ".token_file", report)
+    return {"listen": listen, "token": token or os.environ.get(TOKEN_ENVIRONMENT) or None}
+
+
+def _routes(items, field, local, ebgp, report):
+    if not isinstance(items, list):
+        report(field, "expected a list of prefixes or {prefix: ..., ...} routes")
+        return []
+    specs = []
+    for index, item in enumerate(items):
+        try:
+            specs.append(parse_route(item, "%s[%d]" % (field, index), local=local, ebgp=ebgp))
+        except RouteError as error:
+            report(error.field, error.message)
+    return specs
+
+
+def _healthchecks(items, field, local, ebgp, report):
+    if not isinstance(items, list):
+        report(field, "expected a list of health checks")
+        return []
+    checks = []
+    for index, item in enumerate(items):
+        key = "%s[%d]" % (field, index)
+        if not isinstance(item, dict):
+            report(key, "expected a mapping with name, command and announce")
+            continue
+        for name in sorted(set(item) - set(HEALTHCHECK_KEYS)):
+            report("%s.%s" % (key, name), "unknown key (expected one of %s)" % ", ".join(HEALTHCHECK_KEYS))
+        command = item.get("command")
+        if not isinstance(command, list) or not command or not all(isinstance(arg, str) and arg for arg in command):
+            # a list and no shell: nothing in the configuration is ever interpreted by /bin/sh
+            report(key + ".command", "expected a list of strings, the program first (no shell), got %r" % (command,))
+            command = ["false"]
+        routes = _routes(item.get("announce"), key + ".announce", local, ebgp, report)
+        if not routes and isinstance(item.get("announce"), list):
+            report(key + ".announce", "empty (expected the routes to announce while the check passes)")
+        counts = [_integer(item.get(name, 3), "%s.%s" % (key, name), 1, 1000, report) or 1 for name in ("rise", "fall")]
+        checks.append(HealthCheckSettings(
+            name=str(item.get("name") or "check%d" % index), command=tuple(command), routes=tuple(routes),
+            interval=_number(item.get("interval"), key + ".interval", 5.0, report),
+            timeout=_number(item.get("timeout"), key + ".timeout", 2.0, report), rise=counts[0], fall=counts[1]))
+    return checks

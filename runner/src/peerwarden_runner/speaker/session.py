@@ -1,0 +1,160 @@
+"""One BGP session over one TCP connection, as a speaker that connects lives it (RFC 4271 §8):
+OpenSent -> OpenConfirm -> Established, the hold and keepalive timers, and the NOTIFICATION that
+each way of ending needs. What to do with routes is the speaker's business (the `handler`)."""
+import asyncio
+import dataclasses
+import logging
+
+from peerwarden_runner.codec import (
+    KEEPALIVE_MESSAGE, Capability, ErrorAction, FramingError, MessageError, decode_notification, decode_open,
+    decode_update, encode_notification, encode_open, negotiate, read_message, shutdown_notification, validate_open,
+)
+from peerwarden_runner.codec import constants as c
+
+LOG = logging.getLogger("peerwarden_runner.speaker")
+SENT, RECEIVED = "sent", "received"
+# RFC 4271 §8.2.2: in OpenSent the hold timer is set to "a large value" (4 minutes suggested)
+OPEN_WAIT = 240
+DRAIN_TIMEOUT = 2
+
+
+class SessionClosed(Exception):
+    """The session is over; str() says why, for the log line that announces the reconnect."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionSettings:
+    asn: int
+    peer_asn: int
+    router_id: str
+    hold_time: int = 90
+    families: tuple = (c.IPV4_UNICAST, c.IPV6_UNICAST)
+
+
+class Session:
+    """`handler` gets crossed(direction, raw) for every message, established(session),
+    received_update(update) and refresh_requested(); `run()` returns only by raising SessionClosed."""
+
+    def __init__(self, reader, writer, settings, handler):
+        self.reader, self.writer, self.settings, self.handler = reader, writer, settings, handler
+        self.state = "OpenSent"
+        self.hold_time = settings.hold_time
+        self.ctx_in = self.ctx_out = None
+        self.peer_open = None
+        self.ebgp = settings.asn != settings.peer_asn
+        self.keepalives = None
+
+    def capabilities(self):
+        """Multiprotocol per family (RFC 4760), route refresh (RFC 2918), 4-octet AS (RFC 6793)."""
+        return ([Capability.multiprotocol(afi, safi) for afi, safi in self.settings.families]
+                + [Capability.route_refresh(), Capability.four_octet_as(self.settings.asn)])
+
+    async def run(self):
+        try:
+            our_open = encode_open(self.settings.asn, self.settings.hold_time, self.settings.router_id,
+                                   self.capabilities())
+            self.send(our_open)
+            await self._open_sent(decode_open(our_open))
+            await self._open_confirm()
+            await self._established()
+        finally:
+            if self.keepalives is not None:
+                self.keepalives.cancel()
+            self.writer.close()
+
+    # ---- the states ----
+
+    async def _open_sent(self, our_open):
+        message = await self._read(OPEN_WAIT)
+        if message.type != c.OPEN:
+            await self._notify(c.ERR_FSM, 1, "expected an OPEN, got a %s" % message.type_name)
+        try:
+            peer_open = decode_open(message.raw)
+            validate_open(peer_open, expected_asn=self.settings.peer_asn)
+        except MessageError as error:
+            await self._notify(error.code, error.subcode, "bad OPEN: %s" % error.reason, error.data)
+        if not self.ebgp and str(peer_open.bgp_id) == self.settings.router_id:
+            # RFC 6286 §2.2: the same identifier on both ends of an internal session
+            await self._notify(c.ERR_OPEN, c.OPEN_BAD_BGP_IDENTIFIER,
+                               "bad OPEN: the peer uses our BGP identifier %s" % peer_open.bgp_id)
+        self.peer_open = peer_open
+        self.hold_time = min(self.settings.hold_time, peer_open.hold_time)   # RFC 4271 §4.2
+        self.ctx_in = dataclasses.replace(negotiate(our_open, peer_open), ebgp=self.ebgp)
+        self.ctx_out = negotiate(peer_open, our_open)
+        self.send(KEEPALIVE_MESSAGE)
+        self.state = "OpenConfirm"
+        if self.hold_time:
+            self.keepalives = asyncio.create_task(self._keepalive_timer(self.hold_time / 3))
+
+    async def _open_confirm(self):
+        message = await self._read(self.hold_time or None)
+        if message.type != c.KEEPALIVE:
+            await self._notify(c.ERR_FSM, 2, "expected a KEEPALIVE in OpenConfirm, got a %s" % message.type_name)
+        self.state = "Established"
+        self.handler.established(self)
+
+    async def _established(self):
+        while True:
+            message = await self._read(self.hold_time or None)
+            if message.type == c.UPDATE:
+                update = decode_update(message.raw, self.ctx_in)
+                if update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
+                    # RFC 7606 §3 (j)/§5.3: nothing after this error can be trusted; simplest safe answer
+                    error = update.error
+                    await self._notify(error.code, error.subcode, "UPDATE: RFC 7606 %s: %s"
+                                       % (update.error_action.label, update.reason), error.data)
+                self.handler.received_update(update)
+            elif message.type == c.ROUTE_REFRESH:
+                self.handler.refresh_requested()
+            elif message.type == c.OPEN:
+                await self._notify(c.ERR_FSM, 3, "an OPEN in Established")
+
+    # ---- messages ----
+
+    def send(self, raw):
+        if not self.writer.is_closing():
+            self.writer.write(raw)
+            self.handler.crossed(SENT, raw)
+
+    async def drain(self):
+        try:
+            await asyncio.wait_for(self.writer.drain(), DRAIN_TIMEOUT)
+        except (ConnectionError, asyncio.TimeoutError):
+            pass
+
+    async def _read(self, timeout):
+        """The next message (the hold timer is `timeout`: any message restarts it)."""
+        try:
+            message = await asyncio.wait_for(read_message(self.reader, self.ctx_in), timeout)
+        except asyncio.TimeoutError:
+            await self._notify(c.ERR_HOLD_TIMER, 0, "hold timer expired: nothing from the peer in %d s" % timeout)
+        except FramingError as error:
+            await self._notify(error.code, error.subcode, "bad message header: %s" % error.reason, error.data)
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            raise SessionClosed("the peer closed the connection in %s (%s)" % (self.state, type(error).__name__))
+        self.handler.crossed(RECEIVED, message.raw)
+        if message.type == c.NOTIFICATION:
+            notification = decode_notification(message.raw)
+            text = notification.shutdown_message
+            raise SessionClosed("NOTIFICATION %d/%d (%s) from the peer in %s%s" % (
+                notification.code, notification.subcode, notification.name, self.state,
+                ": %r" % text if text else ""))
+        return message
+
+    async def _notify(self, code, subcode, reason, data=b""):
+        """Send the NOTIFICATION and end the session (raises SessionClosed)."""
+        self.send(encode_notification(code, subcode, data))
+        await self.drain()
+        raise SessionClosed("%s; sent NOTIFICATION %d/%d" % (reason, code, subcode))
+
+    async def shutdown(self, text):
+        """Graceful end: Cease / Administrative Shutdown with the RFC 8203 text."""
+        self.send(shutdown_notification(text))
+        await self.drain()
+        self.writer.close()
+
+    async def _keepalive_timer(self, interval):
+        while True:
+            await asyncio.sleep(interval)
+            self.send(KEEPALIVE_MESSAGE)
+            await self.drain()

@@ -1,0 +1,223 @@
+"""The speaker: keeps one session to the router up (reconnecting with back-off and saying why),
+holds what the router sent (Adj-RIB-In) and what we want announced (sent on Established, changes
+sent at once, withdrawn on removal), and ends with Cease / Administrative Shutdown when stopped.
+
+It only connects, never listens: no privileged port, no collision detection (RFC 4271 §6.8); the
+router accepts our connection (FRR, BIRD and Junos do by default)."""
+import asyncio
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from peerwarden_runner.codec import ErrorAction, Prefix, encode_end_of_rib, encode_withdraw
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.pipeline import SessionState
+from peerwarden_runner.routes import encode_routes
+from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
+from peerwarden_runner.speaker.backoff import Backoff
+from peerwarden_runner.speaker.session import RECEIVED, SENT, Session, SessionClosed, SessionSettings
+from peerwarden_runner.speaker.transport import connect
+
+LOG = logging.getLogger("peerwarden_runner.speaker")
+FAMILY_OF_VERSION = {4: c.IPV4_UNICAST, 6: c.IPV6_UNICAST}
+FAMILY_NAMES = {c.IPV4_UNICAST: "IPv4 unicast", c.IPV6_UNICAST: "IPv6 unicast"}
+
+
+@dataclass(frozen=True)
+class SpeakerSettings:
+    name: str
+    local: str
+    peer: str
+    port: int
+    asn: int
+    peer_asn: int
+    router_id: str
+    hold_time: int = 90
+    md5: str | None = None
+    gtsm: bool = False
+    shutdown_message: str = "peerwarden-runner speaker stopping"
+
+
+class Speaker:
+    def __init__(self, settings, watchers=(), backoff=None, stable_after=30.0):
+        self.settings = settings
+        self.watchers = list(watchers)
+        self.backoff = backoff or Backoff()
+        self.stable_after = stable_after     # seconds Established before the back-off starts again at 1 s
+        self.desired = {}                    # prefix text -> (RouteSpec, source)
+        self.received = AdjRibIn()
+        self.session = None
+        self.connecting = None               # the connect() in progress, cancelled by stop()
+        self.state = "Idle"
+        self.established_at = None
+        self.last_error = None
+        self.counters = Counter()
+        self.watch_state = None
+        self.stopping = asyncio.Event()
+        self.session_settings = SessionSettings(settings.asn, settings.peer_asn, settings.router_id,
+                                                settings.hold_time)
+
+    @property
+    def ebgp(self):
+        return self.settings.asn != self.settings.peer_asn
+
+    # ---- the connection loop ----
+
+    async def run(self):
+        """Connect, run the session, wait, again, until stop()."""
+        while not self.stopping.is_set():
+            reason = await self._attempt()
+            self.last_error = reason
+            if self.stopping.is_set():
+                break
+            delay = self.backoff.next_delay()
+            LOG.warning("%s: %s; reconnecting in %.1f s", self.settings.name, reason, delay)
+            try:
+                await asyncio.wait_for(self.stopping.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
+        self.state = "Idle"
+
+    async def _attempt(self):
+        settings = self.settings
+        self.state = "Connect"
+        self.counters["connect_attempts"] += 1
+        self.connecting = asyncio.ensure_future(connect(settings.local, settings.peer, settings.port, settings.md5,
+                                                        settings.gtsm))
+        try:
+            reader, writer = await self.connecting
+        except (OSError, asyncio.TimeoutError) as error:
+            return "cannot connect to %s port %d: %s" % (settings.peer, settings.port, error or "timed out")
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+            return "stopped while connecting"
+        finally:
+            self.connecting = None
+        LOG.info("%s: connected to %s port %d, OPEN sent", settings.name, settings.peer, settings.port)
+        self.watch_state = SessionState(self)
+        session = self.session = Session(reader, writer, self.session_settings, self)
+        self.state = "OpenSent"
+        try:
+            await session.run()
+        except SessionClosed as closed:
+            reason = str(closed)
+        except Exception as error:   # noqa: BLE001 - no message may crash the runner: log it, reconnect
+            LOG.exception("%s: session ended by an internal error", settings.name)
+            reason = "internal error: %r" % error
+        finally:
+            self._ended()
+        return reason
+
+    def _ended(self):
+        if self.established_at is not None:
+            if time.monotonic() - self.established_at >= self.stable_after:
+                self.backoff.reset()
+            for watcher in self.watchers:
+                watcher.session_ended(self.watch_state)
+            LOG.info("%s: session down after %.0f s; %d received route(s) dropped", self.settings.name,
+                     time.monotonic() - self.established_at, len(self.received))
+        self.received.clear()
+        self.session = None
+        self.established_at = None
+        self.state = "Idle"
+
+    async def stop(self):
+        """Graceful shutdown: Cease 6/2 with the shutdown message, then no reconnect."""
+        self.stopping.set()
+        if self.connecting is not None:
+            self.connecting.cancel()
+        if self.session is not None:
+            LOG.info("%s: sending Cease / Administrative Shutdown: %r", self.settings.name,
+                     self.settings.shutdown_message)
+            await self.session.shutdown(self.settings.shutdown_message)
+        for watcher in self.watchers:
+            watcher.close()
+
+    # ---- called by the session ----
+
+    def crossed(self, direction, raw):
+        self.counters["messages_" + direction] += 1
+        if raw[18] == c.UPDATE:
+            self.counters["updates_" + direction] += 1
+        for watcher in self.watchers:
+            watcher.crossed(self.watch_state, direction, raw)
+
+    def established(self, session):
+        self.state = "Established"
+        self.established_at = time.monotonic()
+        self.counters["sessions_established"] += 1
+        self.watch_state.contexts = {RECEIVED: session.ctx_in, SENT: session.ctx_out}
+        for watcher in self.watchers:
+            watcher.session_started(self.watch_state)
+        LOG.info("%s: session established with AS%d (%s), hold time %d s; announcing %d route(s)",
+                 self.settings.name, self.settings.peer_asn, session.peer_open.bgp_id, session.hold_time,
+                 len(self.desired))
+        self._send_routes([spec for spec, source in self.desired.values()], [])
+        for family in sorted(session.ctx_out.families):
+            session.send(encode_end_of_rib(*family, ctx=session.ctx_out))   # RFC 4724 §2
+
+    def received_update(self, update):
+        if update.error_action != ErrorAction.NONE:
+            LOG.warning("%s: UPDATE from the peer: RFC 7606 %s: %s", self.settings.name, update.error_action.label,
+                        update.reason)
+        self.received.apply(update)
+
+    def refresh_requested(self):
+        LOG.info("%s: ROUTE-REFRESH from the peer: announcing %d route(s) again", self.settings.name,
+                 len(self.desired))
+        self._send_routes([spec for spec, source in self.desired.values()], [])
+
+    # ---- the desired routes ----
+
+    def announce(self, specs, source="api"):
+        """Add or replace routes; sent at once when Established."""
+        for spec in specs:
+            self.desired[spec.prefix] = (spec, source)
+            LOG.info("%s: announce %s next hop %s (%s)", self.settings.name, spec.prefix, spec.next_hop, source)
+        self._send_routes(specs, [])
+
+    def withdraw(self, prefixes, source=None):
+        """Remove routes (only those `source` added, when given); the prefixes removed."""
+        removed = [prefix for prefix in prefixes
+                   if prefix in self.desired and (source is None or self.desired[prefix][1] == source)]
+        for prefix in removed:
+            del self.desired[prefix]
+            LOG.info("%s: withdraw %s (%s)", self.settings.name, prefix, source or "api")
+        self._send_routes([], [Prefix.parse(prefix) for prefix in removed])
+        return removed
+
+    def _send_routes(self, specs, withdrawn):
+        session = self.session
+        if session is None or self.state != "Established" or not (specs or withdrawn):
+            return
+        families = session.ctx_out.families
+        routes = []
+        for spec in specs:
+            family = FAMILY_OF_VERSION[spec.version]
+            if family not in families:
+                LOG.warning("%s: %s not sent: the peer did not negotiate %s", self.settings.name, spec.prefix,
+                            FAMILY_NAMES[family])
+                continue
+            routes.append(spec.route(session.ctx_out, self.settings.asn, self.ebgp))
+        withdrawn = [prefix for prefix in withdrawn if prefix.family in families]
+        messages = encode_withdraw(withdrawn, session.ctx_out) if withdrawn else []
+        messages += encode_routes(routes, [], session.ctx_out)
+        for raw in messages:
+            session.send(raw)
+
+    # ---- for the API and the metrics ----
+
+    def status(self):
+        settings = self.settings
+        uptime = time.monotonic() - self.established_at if self.established_at is not None else None
+        session = self.session
+        return {"name": settings.name, "state": self.state, "local": settings.local,
+                "peer": settings.peer, "port": settings.port, "asn": settings.asn, "peer_asn": settings.peer_asn,
+                "router_id": settings.router_id,
+                "hold_time": session.hold_time if session is not None and uptime is not None else None,
+                "uptime": None if uptime is None else round(uptime, 3),
+                "peer_router_id": str(session.peer_open.bgp_id) if uptime is not None else None,
+                "routes": {"announced": len(self.desired), "received": len(self.received)},
+                "counters": dict(self.counters), "last_error": self.last_error}

@@ -208,8 +208,7 @@ def test_bad_role_settings_fail_before_anything_changes(deployment):
     assert code == 2, output
     assert "missing required arguments: peerwarden_runner_sessions" in output
     assert "peerwarden_runner_service_manager must be one of: systemd, none, got: upstart" in output
-    code, output, dummy = deployment.run(extra_vars={"peerwarden_runner_state_dir": "var/lib/peerwarden",
-                                                     "peerwarden_runner_archive": {"dir": "/srv/archive"}})
+    code, output, dummy = deployment.run(extra_vars={"peerwarden_runner_archive": {"dir": "/srv/archive"}})
     assert code == 2, output
     assert "peerwarden_runner_archive.dir is taken from peerwarden_runner_archive_dir" in output
     code, output, dummy = deployment.run(extra_vars={"peerwarden_runner_state_dir": "var/lib/peerwarden"})

@@ -52,7 +52,7 @@ sanity: venv
 	git ls-files -z --cached --others --exclude-standard -- . ':!runner' \
 	  | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' | tar -cf - -T - | tar -xf - -C $(SANITY_TREE)
 	$(BIN)/python tests/sanity/offline_get_pip.py
-	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	cd $(SANITY_TREE) && PATH=$(abspath $(BIN)):$$PATH $(abspath $(BIN))/ansible-test sanity --venv --python 3.11 --color no
 
 units: venv collection
 	$(BIN)/python -m pytest tests/unit -q
@@ -65,7 +65,7 @@ lab-tests: venv collection
 	$(BIN)/python -m pytest tests/lab tests/integration -q
 
 lint: venv collection
-	PATH=$(CURDIR)/$(BIN):$$PATH ansible-lint --offline
+	PATH=$(abspath $(BIN)):$$PATH ansible-lint --offline
 
 bench: venv collection
 	$(BIN)/python bench/log_scan.py

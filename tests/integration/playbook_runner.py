@@ -12,7 +12,7 @@ BIN = os.path.dirname(sys.executable)
 
 def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, extra_env=None, options=()):
     """Run ansible-playbook with an inventory (a dict to write, or a path); return (exit code,
-    output, the JSON report or None)."""
+    output, the JSON report or None). An extra_env value of None removes that variable."""
     if isinstance(inventory, dict):
         inventory_path = os.path.join(workdir, "inventory.yml")
         with open(inventory_path, "w", encoding="utf-8") as handle:
@@ -26,6 +26,7 @@ def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, ext
                ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
                PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     env.update(extra_env or {})
+    env = {name: value for name, value in env.items() if value is not None}
     process = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)]
         + list(options),

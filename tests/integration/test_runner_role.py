@@ -51,20 +51,20 @@ class Deployment:
         self.vrps = os.path.join(self.state_dir, "vrps", "vrps.json")
         self.unit = os.path.join(root, "etc", "systemd", "system", "peerwarden-runner.service")
         self.settings = {
-            "peerwarden_runner_package": wheel,
-            "peerwarden_runner_pip_extra_args": ["--no-index", "--find-links", wheelhouse],
-            "peerwarden_runner_user": account, "peerwarden_runner_group": account,
-            "peerwarden_runner_venv": self.venv,
-            "peerwarden_runner_config_dir": self.config_dir,
-            "peerwarden_runner_state_dir": self.state_dir,
-            "peerwarden_runner_unit_dir": os.path.dirname(self.unit),
-            "peerwarden_runner_service_manager": "none",
-            "peerwarden_runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179", "connect": FRR + ":179",
+            "runner_package": wheel,
+            "runner_pip_extra_args": ["--no-index", "--find-links", wheelhouse],
+            "runner_user": account, "runner_group": account,
+            "runner_venv": self.venv,
+            "runner_config_dir": self.config_dir,
+            "runner_state_dir": self.state_dir,
+            "runner_unit_dir": os.path.dirname(self.unit),
+            "runner_service_manager": "none",
+            "runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179", "connect": FRR + ":179",
                                             "connect_from": FROM, "to_router": ["rpki", "limit"]}],
-            "peerwarden_runner_rpki": {"file": self.vrps},
-            "peerwarden_runner_limit": {"max_per_origin": 10, "max_length": "24/48"},
-            "peerwarden_runner_archive": {"rotate_seconds": 600},
-            "peerwarden_runner_metrics": {"listen": METRICS},
+            "runner_rpki": {"file": self.vrps},
+            "runner_limit": {"max_per_origin": 10, "max_length": "24/48"},
+            "runner_archive": {"rotate_seconds": 600},
+            "runner_metrics": {"listen": METRICS},
         }
 
     def run(self, *options, extra_vars=None, leave_out=()):
@@ -134,13 +134,13 @@ def test_installs_and_writes_files_with_tight_modes_then_a_second_run_changes_no
     # the configuration is the inventory's, in the runner's format, and the installed runner accepts it
     with open(deployment.config, encoding="utf-8") as handle:
         written = yaml.safe_load(handle)
-    assert written["sessions"] == deployment.settings["peerwarden_runner_sessions"]
+    assert written["sessions"] == deployment.settings["runner_sessions"]
     assert written["limit"] == {"max_per_origin": 10, "max_length": "24/48"}
     assert written["archive"] == {"rotate_seconds": 600, "dir": deployment.archive}
     command = os.path.join(deployment.venv, "bin", "peerwarden-runner")
     check = subprocess.run([command, "check", "-c", deployment.config], capture_output=True, text=True, check=False,
                            env={"PATH": os.environ["PATH"]}, timeout=60)
-    assert check.returncode == 0 and "ok (1 session(s))" in check.stdout, check.stderr
+    assert check.returncode == 0 and "ok (1 session(s), 0 speaker(s))" in check.stdout, check.stderr
     with open(deployment.unit, encoding="utf-8") as handle:
         unit = handle.read()
     assert "ExecStartPre=%s check -c %s\n" % (command, deployment.config) in unit
@@ -155,11 +155,11 @@ def test_installs_and_writes_files_with_tight_modes_then_a_second_run_changes_no
 
 def test_check_mode_shows_the_change_and_changes_nothing(deployment):
     before = deployment.read_config()
-    sessions = deployment.settings["peerwarden_runner_sessions"] + [
+    sessions = deployment.settings["runner_sessions"] + [
         {"name": "edge1-v6", "listen": "[2001:db8::10]:179", "connect": "[2001:db8::1]:179"}]
     code, output, recap = deployment.run("--check", "--diff", extra_vars={
-        "peerwarden_runner_limit": {"max_per_origin": 20, "max_length": "24/48"},
-        "peerwarden_runner_sessions": sessions})
+        "runner_limit": {"max_per_origin": 20, "max_length": "24/48"},
+        "runner_sessions": sessions})
     assert code == 0, output
     assert "\n-  max_per_origin: 10\n" in output and "\n+  max_per_origin: 20\n" in output
     assert "+  listen: '[2001:db8::10]:179'" in output
@@ -170,8 +170,8 @@ def test_check_mode_shows_the_change_and_changes_nothing(deployment):
 def test_a_refused_configuration_fails_with_the_checker_message_and_keeps_the_file(deployment):
     before = deployment.read_config()
     code, output, recap = deployment.run(extra_vars={
-        "peerwarden_runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179"}],
-        "peerwarden_runner_limit": {"max_length": "24"}})
+        "runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179"}],
+        "runner_limit": {"max_length": "24"}})
     assert code == 2, output
     assert recap["failed"] == 1 and recap["changed"] == 0, output
     assert "%s: sessions[0].connect: missing (expected ADDRESS:PORT)" % deployment.config in output
@@ -184,8 +184,8 @@ def test_md5_secrets_are_written_but_never_shown(deployment):
     explained from a copy with the secret masked."""
     other = os.path.join(deployment.config_dir, "md5.yml")
     session = {"name": "md5", "listen": LISTEN + ":179", "connect": FRR + ":179", "md5": SECRET, "peer": BIRD}
-    code, output, recap = deployment.run("--diff", extra_vars={"peerwarden_runner_config_file": other,
-                                                               "peerwarden_runner_sessions": [session]})
+    code, output, recap = deployment.run("--diff", extra_vars={"runner_config_file": other,
+                                                               "runner_sessions": [session]})
     assert code == 0, output
     assert "s3cr" not in output
     with open(other, encoding="utf-8") as handle:
@@ -193,8 +193,8 @@ def test_md5_secrets_are_written_but_never_shown(deployment):
     assert mode_and_owner(other) == (0o640, "root", deployment.account)
     written = read_bytes(other)
     refused = dict(session, connect="not-an-address")
-    code, output, recap = deployment.run(extra_vars={"peerwarden_runner_config_file": other,
-                                                     "peerwarden_runner_sessions": [refused]})
+    code, output, recap = deployment.run(extra_vars={"runner_config_file": other,
+                                                     "runner_sessions": [refused]})
     assert code == 2, output
     assert "s3cr" not in output
     assert "%s: sessions[0].connect: 'not-an-address' is not ADDRESS[:PORT]" % other in output
@@ -203,15 +203,15 @@ def test_md5_secrets_are_written_but_never_shown(deployment):
 
 def test_bad_role_settings_fail_before_anything_changes(deployment):
     before = deployment.read_config()
-    code, output, dummy = deployment.run(extra_vars={"peerwarden_runner_service_manager": "upstart"},
-                                         leave_out=("peerwarden_runner_sessions",))
+    code, output, dummy = deployment.run(extra_vars={"runner_service_manager": "upstart"},
+                                         leave_out=("runner_sessions",))
     assert code == 2, output
-    assert "missing required arguments: peerwarden_runner_sessions" in output
-    assert "peerwarden_runner_service_manager must be one of: systemd, none, got: upstart" in output
-    code, output, dummy = deployment.run(extra_vars={"peerwarden_runner_archive": {"dir": "/srv/archive"}})
+    assert "missing required arguments: runner_sessions" in output
+    assert "runner_service_manager must be one of: systemd, none, got: upstart" in output
+    code, output, dummy = deployment.run(extra_vars={"runner_archive": {"dir": "/srv/archive"}})
     assert code == 2, output
-    assert "peerwarden_runner_archive.dir is taken from peerwarden_runner_archive_dir" in output
-    code, output, dummy = deployment.run(extra_vars={"peerwarden_runner_state_dir": "var/lib/peerwarden"})
+    assert "runner_archive.dir is taken from runner_archive_dir" in output
+    code, output, dummy = deployment.run(extra_vars={"runner_state_dir": "var/lib/peerwarden"})
     assert code == 2, output
     assert "these paths must be absolute: var/lib/peerwarden, var/lib/peerwarden/archive, var/lib/peerwarden/vrps" in output
     assert deployment.read_config() == before

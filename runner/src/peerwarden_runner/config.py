@@ -207,6 +207,13 @@ def _limit(section, problem):
             limit[field] = pair(section.get(field, default), field)
         except ValueError as error:
             problem("limit." + field, str(error))
+            continue
+        if limit[field][0] > 32 or limit[field][1] > 128:
+            problem("limit." + field, "%s is not a prefix length (IPv4 0-32 / IPv6 0-128)" % (section.get(field),))
+    if all(isinstance(limit.get(f), tuple) for f in ("max_length", "min_length")) and any(
+            low > high for low, high in zip(limit["min_length"], limit["max_length"])):
+        problem("limit.min_length", "min_length %s is longer than max_length %s: no prefix would pass"
+                % ("%d/%d" % limit["min_length"], "%d/%d" % limit["max_length"]))
     block = section.get("max_per_block")
     limit["max_per_block"] = None
     if block is not None:
@@ -214,6 +221,10 @@ def _limit(section, problem):
             limit["max_per_block"] = pair(block, "max_per_block (COUNT/LENGTH)")
         except ValueError as error:
             problem("limit.max_per_block", str(error))
+        else:
+            if not 1 <= limit["max_per_block"][1] <= 32 or limit["max_per_block"][0] < 1:
+                problem("limit.max_per_block", "expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got %r"
+                        % (block,))
     return limit
 
 

@@ -37,5 +37,5 @@ class Metrics(Stage):
     def route_held(self, stage):
         self.held.labels(stage).inc()
 
-    def validated(self, state):
-        self.validations.labels(str(state)).inc()
+    def validated(self, state, count=1):
+        self.validations.labels(str(state)).inc(count)

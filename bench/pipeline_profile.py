@@ -7,9 +7,9 @@ child process of its own, so its memory growth (what the RIB and the stages keep
 Prints, for each configuration, us/prefix, the cost above its baseline measured in the same run
 (a pipeline without stages, which forwards the original bytes) and bytes kept per prefix.
 
-    python bench/pipeline_profile.py [--ipv4 200000] [--ipv6 50000] [--vrps 250000] [--only NAME] [--profile]
+    python bench/pipeline_profile.py [--ipv4 200000] [--ipv6 50000] [--vrps 250000] [--only NAME] [--profile [NAME]]
 
---profile runs the "all" configuration under cProfile and prints the functions that cost most.
+--profile [NAME] runs one configuration ("all" by default) under cProfile and prints the functions that cost most.
 """
 import argparse
 import cProfile
@@ -157,7 +157,7 @@ def main():
     parser.add_argument("--ipv6", type=int, default=50000)
     parser.add_argument("--vrps", type=int, default=250000)
     parser.add_argument("--only", action="append", help="run only these configurations (forward always runs)")
-    parser.add_argument("--profile", action="store_true", help="cProfile the 'all' configuration")
+    parser.add_argument("--profile", nargs="?", const="all", help="cProfile one configuration (default: all)")
     arguments = parser.parse_args()
     ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
     table = VrpTable([make_vrp(p, None, BIRD_AS) for p in (ipv4 + ipv6)[:arguments.vrps]])
@@ -167,7 +167,7 @@ def main():
                                                                      len(table)))
     if arguments.profile:
         with tempfile.TemporaryDirectory() as archive_dir:
-            pipeline = build("all", table, archive_dir)
+            pipeline = build(arguments.profile, table, archive_dir)
             state = open_session(pipeline)
             profiler = cProfile.Profile()
             profiler.enable()

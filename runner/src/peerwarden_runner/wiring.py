@@ -1,5 +1,4 @@
 """From a checked configuration to running proxies: one pipeline per session, shared VRPs."""
-import asyncio
 import gc
 import logging
 

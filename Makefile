@@ -71,6 +71,7 @@ bench: venv collection
 	$(BIN)/python bench/log_scan.py
 	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/rpki_validate.py
+	$(BIN)/python bench/pipeline_profile.py
 
 clean:
 	rm -rf $(SANITY_ROOT) collections tests/output demo-output

@@ -21,7 +21,9 @@ import time
 
 BGPD, BIRD, VTYSH = "/usr/lib/frr/bgpd", "bird", "vtysh"
 RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
-FRR_ADDRESS, BIRD_ADDRESS, LISTEN, FROM = "127.0.0.2", "127.0.0.3", "127.0.0.5", "127.0.0.6"
+# loopback addresses of their own (127.0.0.50-59), so that the bench never meets a lab test on the same address
+FRR_ADDRESS, BIRD_ADDRESS, LISTEN, FROM = "127.0.0.50", "127.0.0.51", "127.0.0.52", "127.0.0.53"
+METRICS = "127.0.0.54:19179"
 
 
 def ipv4_prefixes(count):
@@ -168,7 +170,7 @@ def main():
         direct, dummy = run_once(base, "direct", ipv4, ipv6)
         print("direct BIRD -> FRR: %d IPv4 + %d IPv6 in %.1f s" % (len(ipv4), len(ipv6), direct))
         options = ["--rpki-file", vrps, "--max-per-origin", str(len(ipv4) + len(ipv6)), "--max-length", "24/48",
-                   "--archive", os.path.join(base, "archive"), "--metrics", "127.0.0.1:19179"]
+                   "--archive", os.path.join(base, "archive"), "--metrics", METRICS]
         through, rss = run_once(base, "runner", ipv4, ipv6, options)
         print("through the runner (rpki %d VRPs, limit, archive): %.1f s" % (arguments.vrps, through))
         print("ratio runner/direct: %.2f (goal <= 1.5)" % (through / direct))

@@ -8,6 +8,7 @@ import pytest
 from peerwarden_runner import config
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
+from peerwarden_runner.route_keys import key_prefix
 from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.metrics import Metrics
 from stage_helpers import announce, announced, open_session, withdrawn
@@ -40,8 +41,8 @@ def test_prefix_ranges_drop_exactly_what_they_cover(entry, inside, outside):
     pipeline, state = pipeline_with([{"name": "bogon", "match": {"prefix": entry}, "action": "drop"}])
     out = send(pipeline, state, inside + outside)
     assert sorted(announced(out)) == sorted(outside)
-    rib = state.memory[("rib", TO_ROUTER)].routes
-    assert {str(p) for p, (route, held, origin) in rib.items() if held == "filter: rule bogon"} == set(inside)
+    holds = state.memory[("rib", TO_ROUTER)].holds
+    assert {str(key_prefix(key)) for key, held in holds.items() if held == "filter: rule bogon"} == set(inside)
 
 
 def test_drop_withdraws_a_route_the_receiver_had():
@@ -91,8 +92,8 @@ def test_as_path_regex_first_match_wins_and_default_drop():
     # "_64666_" matches 64666 as a whole AS, not inside 646661
     assert announced(send(pipeline, state, ["10.1.0.0/16"], path=(65002, 64666, 64500))) == {}
     assert announced(send(pipeline, state, ["10.2.0.0/16"], path=(65002, 646661))) == {}  # default drop
-    rib = state.memory[("rib", TO_ROUTER)].routes
-    held = {str(prefix): entry[1] for prefix, entry in rib.items()}
+    rib = state.memory[("rib", TO_ROUTER)]
+    held = {str(key_prefix(key)): rib.holds.get(key) for key in rib.paths}
     assert held == {"10.0.0.0/8": None, "10.1.0.0/16": "filter: rule via-64666", "10.2.0.0/16": "filter: default drop"}
 
 

@@ -60,7 +60,7 @@ class Deployment:
             "runner_unit_dir": os.path.dirname(self.unit),
             "runner_service_manager": "none",
             "runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179", "connect": FRR + ":179",
-                                            "connect_from": FROM, "to_router": ["rpki", "limit"]}],
+                                 "connect_from": FROM, "to_router": ["rpki", "limit"]}],
             "runner_rpki": {"file": self.vrps},
             "runner_limit": {"max_per_origin": 10, "max_length": "24/48"},
             "runner_archive": {"rotate_seconds": 600},

@@ -5,41 +5,72 @@ A stage that refuses a route calls `hold(route, stage, reason)`. The route is no
 if the receiver had it from an earlier UPDATE it is withdrawn, so that a refused route is never
 left stale at the receiver (bgpipe drops silently; we withdraw). Held routes are kept with their
 attributes, so that a stage that changes its mind (a VRP change) can announce them again.
+
+A full table is a million routes: the RIB keeps one dict entry per route (a bytes key, see
+route_keys, and the attributes shared by the routes of the UPDATE), and an UPDATE no stage
+refused is recorded by one C-level dict update per run of routes.
 """
 import logging
 from collections import defaultdict
+from itertools import repeat
+from typing import NamedTuple
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import (
-    ErrorAction, decode_update, encode_update, encode_withdraw, mp_reach_attribute)
+    ErrorAction, Route, decode_update, encode_update, encode_withdraw, mp_reach_attribute)
+from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
 LOG = logging.getLogger("peerwarden_runner.routes")
 
 
+class RouteAttributes(NamedTuple):
+    """What the routes of one run of an UPDATE share (one object per run, not per route)."""
+
+    attributes: object
+    next_hop: object
+    origin: object
+
+
 class Rib:
-    """Per session and direction: prefix -> (route, held, origin AS): held is None when the
-    receiver has the route, else "stage: reason" for a route a stage holds back."""
+    """Per session and direction: `paths` maps the key (route_keys) of every route known, sent or
+    held, to its RouteAttributes; `holds` maps the key of a route a stage holds back to "stage:
+    reason". Keys are bytes and the attributes are shared, so a route costs one dict entry and
+    its key, and the garbage collector has nothing per route to walk."""
 
     def __init__(self):
-        self.routes = {}
+        self.paths = {}
+        self.holds = {}
 
     def sent(self):
-        return sum(1 for entry in self.routes.values() if entry[1] is None)
+        return len(self.paths) - len(self.holds)
 
     def held(self):
-        return sum(1 for entry in self.routes.values() if entry[1] is not None)
+        return len(self.holds)
+
+    def route(self, key):
+        """The Route of a key (to announce it again)."""
+        attributes, next_hop, dummy = self.paths[key]
+        return Route(key_prefix(key), next_hop, attributes)
 
 
 class RouteChange:
-    """One UPDATE in flight; `encode()` gives the messages to write on."""
+    """One UPDATE in flight; `encode()` gives the messages to write on.
+
+    Stages read `routes` (Route tuples), `withdrawn` (Prefixes) and `origin` (the origin AS of
+    every route of the UPDATE); `keys` and `withdrawn_keys` are their route keys, in the same order.
+    """
 
     def __init__(self, raw, ctx, update, rib, metrics=None):
         self.raw, self.ctx, self.update, self.rib, self.metrics = raw, ctx, update, rib, metrics
-        self.routes = update.routes()
+        self.runs = update.route_runs()
+        new = tuple.__new__  # skip NamedTuple's Python-level __new__: a full table is a million routes
+        self.routes = [new(Route, (prefix, next_hop, shared)) for next_hop, shared, prefixes in self.runs
+                       for prefix in prefixes]
         self.withdrawn = update.withdrawals()
         self.origin = update.origin_as() if self.routes else None
         self.changed = update.error_action != ErrorAction.NONE
         self.refused = {}
+        self._keys = self._withdrawn_keys = None
 
     @classmethod
     def from_update(cls, raw, ctx, rib, metrics=None):
@@ -47,6 +78,18 @@ class RouteChange:
         if update.error_action != ErrorAction.NONE:
             LOG.warning("UPDATE: RFC 7606 %s: %s", update.error_action.label, update.reason)
         return cls(raw, ctx, update, rib, metrics)
+
+    @property
+    def keys(self):
+        if self._keys is None:
+            self._keys = [key for dummy, dummy, prefixes in self.runs for key in run_keys(prefixes)]
+        return self._keys
+
+    @property
+    def withdrawn_keys(self):
+        if self._withdrawn_keys is None:
+            self._withdrawn_keys = [route_key(prefix) for prefix in self.withdrawn]
+        return self._withdrawn_keys
 
     def hold(self, route, stage, reason):
         self.refused[route.prefix] = "%s: %s" % (stage, reason)
@@ -57,20 +100,45 @@ class RouteChange:
     def encode(self):
         """Record the outcome in the RIB and return the messages: the original bytes when nothing
         changed, else withdrawals and announcements rebuilt from the routes."""
-        routes = self.rib.routes
-        for prefix in self.withdrawn:
-            routes.pop(prefix, None)
-        announce, withdraw = [], list(self.withdrawn)
-        for route in self.routes:
-            held = self.refused.get(route.prefix)
-            previous = routes.get(route.prefix)
-            routes[route.prefix] = (route, held, self.origin)
-            if held is None:
-                announce.append(route)
-            elif previous is not None and previous[1] is None:
-                withdraw.append(route.prefix)  # the receiver has an older version: take it back
+        paths, holds = self.rib.paths, self.rib.holds
+        for key in self.withdrawn_keys:
+            if paths.pop(key, None) is not None and holds:
+                holds.pop(key, None)
+        if self.refused:
+            return self._encode_refusals(paths, holds)
+        keys, start = self.keys, 0
+        for next_hop, shared, prefixes in self.runs:
+            run = keys[start:start + len(prefixes)]
+            start += len(prefixes)
+            paths.update(zip(run, repeat(RouteAttributes(shared, next_hop, self.origin))))  # a C loop
+            if holds:
+                for key in run:
+                    holds.pop(key, None)
         if not self.changed:
             return [self.raw]
+        return encode_routes(self.routes, self.withdrawn, self.ctx)
+
+    def _encode_refusals(self, paths, holds):
+        """encode() when a stage held routes back: route by route, taking back what the receiver had."""
+        refused = self.refused
+        announce, withdraw = [], list(self.withdrawn)
+        keys, position = self.keys, 0
+        for next_hop, shared, prefixes in self.runs:
+            attributes = RouteAttributes(shared, next_hop, self.origin)
+            for prefix in prefixes:
+                key = keys[position]
+                route = self.routes[position]
+                position += 1
+                reason = refused.get(prefix)
+                sent_before = key in paths and key not in holds
+                paths[key] = attributes
+                if reason is None:
+                    holds.pop(key, None)
+                    announce.append(route)
+                else:
+                    holds[key] = reason
+                    if sent_before:
+                        withdraw.append(prefix)  # the receiver has an older version: take it back
         return encode_routes(announce, withdraw, self.ctx)
 
 

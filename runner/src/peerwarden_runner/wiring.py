@@ -1,5 +1,5 @@
 """From a checked configuration to running proxies: one pipeline per session, shared VRPs."""
-import asyncio
+import gc
 import logging
 
 from peerwarden_runner.pipeline import Pipeline
@@ -27,6 +27,10 @@ async def build_sessions(settings):
     if settings.get("rpki"):
         rpki_stage, tasks = await _rpki(settings["rpki"], metrics)
         background.extend(tasks)
+        # the VRP tables are a million and a half long-lived objects: a full collection would walk them
+        # for a second, again and again while a full table of routes comes in
+        gc.collect()
+        gc.freeze()
     proxies = []
     for session in settings["sessions"]:
         stages, shared = {}, {}  # shared: one filter and one exec program per session, for both directions

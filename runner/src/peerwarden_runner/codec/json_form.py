@@ -103,7 +103,7 @@ from peerwarden_runner.codec.message import decode_message
 from peerwarden_runner.codec.mp_nlri import MpReach, MpUnreach, next_hop_octets
 from peerwarden_runner.codec.notification import encode_notification
 from peerwarden_runner.codec.open_message import OptionalParameter, _encode as encode_open_fields
-from peerwarden_runner.codec.prefix import Prefix
+from peerwarden_runner.codec.prefix import Prefix, prefix_texts
 from peerwarden_runner.codec.route_refresh import encode_route_refresh
 from peerwarden_runner.codec.update_encode import encode_update
 
@@ -161,6 +161,12 @@ def _prefix_to_json(prefix):
     return {"prefix": str(prefix), "path_id": prefix.path_id}
 
 
+def _prefixes_to_json(prefixes):
+    if any(prefix.path_id is not None for prefix in prefixes):
+        return [_prefix_to_json(prefix) for prefix in prefixes]
+    return prefix_texts(prefixes)  # the bulk of an archive: one C call per prefix
+
+
 def _prefix_from_json(item, safi=c.SAFI_UNICAST):
     if isinstance(item, dict):
         return Prefix.parse(item["prefix"], safi, item.get("path_id"))
@@ -176,7 +182,7 @@ def _aggregator_to_json(value, ctx):
 def _mp_reach_to_json(value, ctx):
     if value.family in c.PREFIX_FAMILIES:
         item = {"afi": value.afi, "safi": value.safi, "next_hop": [str(hop) for hop in value.next_hops],
-                "nlri": [_prefix_to_json(prefix) for prefix in value.nlri]}
+                "nlri": _prefixes_to_json(value.nlri)}
     else:
         item = {"afi": value.afi, "safi": value.safi, "next_hop_raw": value.next_hop_data.hex(),
                 "nlri_raw": value.opaque_nlri.hex()}
@@ -197,7 +203,7 @@ def _mp_reach_from_json(item, ctx):
 
 def _mp_unreach_to_json(value, ctx):
     if value.family in c.PREFIX_FAMILIES:
-        return {"afi": value.afi, "safi": value.safi, "withdrawn": [_prefix_to_json(p) for p in value.withdrawn]}
+        return {"afi": value.afi, "safi": value.safi, "withdrawn": _prefixes_to_json(value.withdrawn)}
     return {"afi": value.afi, "safi": value.safi, "withdrawn_raw": value.opaque_nlri.hex()}
 
 
@@ -292,10 +298,10 @@ def attributes_from_json(items, ctx, flags=None, order=None):
 
 def update_fields(update, ctx, record):
     """Fill `record` with the UPDATE keys (see the module docstring)."""
-    record["withdrawn"] = [_prefix_to_json(prefix) for prefix in update.withdrawn]
+    record["withdrawn"] = _prefixes_to_json(update.withdrawn)
     attributes, flags, lossless = attributes_to_json(update.attributes, ctx)
     record["attributes"] = attributes
-    record["nlri"] = [_prefix_to_json(prefix) for prefix in update.nlri]
+    record["nlri"] = _prefixes_to_json(update.nlri)
     codes = [attribute.code for attribute in update.attributes]
     if codes != sorted(codes):
         record["attribute_order"] = codes

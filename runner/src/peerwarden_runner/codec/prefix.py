@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from peerwarden_runner.codec.constants import ADDRESS_BITS, AFI_IPV4, AFI_IPV6, SAFI_UNICAST
 
-__all__ = ["Prefix", "NlriError", "decode_prefixes", "encode_prefixes", "as_prefix"]
+__all__ = ["Prefix", "NlriError", "decode_prefixes", "encode_prefixes", "as_prefix", "prefix_texts"]
 
 _PATH_ID = struct.Struct(">I")
 _PATH_ID_AND_LENGTH = struct.Struct(">IB")
@@ -24,6 +24,7 @@ _IPV6_ZEROS = tuple(b"\x00" * (16 - n) for n in range(17))
 _NETWORK_CLASS = {AFI_IPV4: ipaddress.IPv4Network, AFI_IPV6: ipaddress.IPv6Network}
 _ADDRESS_CLASS = {AFI_IPV4: ipaddress.IPv4Address, AFI_IPV6: ipaddress.IPv6Address}
 _SOCKET_FAMILY = {AFI_IPV4: socket.AF_INET, AFI_IPV6: socket.AF_INET6}
+_SLASH_LENGTH = tuple("/%d" % length for length in range(256))
 _new_prefix = tuple.__new__
 
 
@@ -95,11 +96,7 @@ class Prefix(NamedTuple):
         return bytes((self.length,)) + self.packed
 
     def __str__(self):
-        packed = self.packed
-        if self.afi == AFI_IPV4:
-            full = packed + _IPV4_ZEROS[len(packed)]
-            return "%d.%d.%d.%d/%d" % (full[0], full[1], full[2], full[3], self.length)
-        return "%s/%d" % (self.address, self.length)
+        return prefix_texts((self,))[0]
 
 
 def decode_prefixes(data, afi, safi=SAFI_UNICAST, add_path=False):
@@ -150,6 +147,26 @@ def encode_prefixes(prefixes, add_path=False):
         return b"".join([pack(p.path_id or 0, p.length) + p.packed for p in prefixes])
     length_octet = _LENGTH_OCTET
     return b"".join([length_octet[p.length] + p.packed for p in prefixes])
+
+
+def prefix_texts(prefixes):
+    """The text forms ("192.0.2.0/24") of prefixes, without path ids; the C formatter of the
+    socket module makes a million of them affordable (the archive writes every prefix it sees)."""
+    ntop = socket.inet_ntop
+    inet, inet6 = socket.AF_INET, socket.AF_INET6
+    ipv4_zeros, ipv6_zeros, slash = _IPV4_ZEROS, _IPV6_ZEROS, _SLASH_LENGTH
+    texts = []
+    append = texts.append
+    for prefix in prefixes:
+        afi, dummy, length, packed, dummy = prefix
+        if afi == AFI_IPV4:
+            append(ntop(inet, packed + ipv4_zeros[len(packed)]) + slash[length])
+            continue
+        text = ntop(inet6, packed + ipv6_zeros[len(packed)])
+        if "." in text:  # ::ffff:192.0.2.1 and the like: keep the ipaddress form, all hex (RFC 5952 allows both)
+            text = str(ipaddress.IPv6Address(packed + ipv6_zeros[len(packed)]))
+        append(text + slash[length])
+    return texts
 
 
 def as_prefix(value, safi=SAFI_UNICAST):

@@ -147,23 +147,28 @@ class Update:
             return list(self.nlri)
         return list(self.nlri) + list(mp_reach.nlri)
 
-    def routes(self):
-        """The routes to install: [] unless the verdict is NONE or ATTRIBUTE_DISCARD."""
+    def route_runs(self):
+        """The routes to install as runs that share a next hop: [(next_hop, attributes, prefixes)], one run for
+        the NLRI field and one for MP_REACH_NLRI; [] unless the verdict is NONE or ATTRIBUTE_DISCARD.  The
+        prefixes of a run are of one family, all with or all without a path id."""
         if self.error_action > ErrorAction.ATTRIBUTE_DISCARD:
             return []
         shared = MappingProxyType({code: attribute for code, attribute in self.effective.items()
                                    if code not in _ROUTE_ATTRIBUTES_EXCLUDED})
-        new = tuple.__new__       # a million routes: skip NamedTuple's Python-level __new__
-        routes = []
+        runs = []
         if self.nlri:
-            next_hop = self.next_hop
-            routes = [new(Route, (prefix, next_hop, shared)) for prefix in self.nlri]
+            runs.append((self.next_hop, shared, self.nlri))
         mp_reach = self.mp_reach
         if mp_reach is not None and mp_reach.nlri:
             hops = mp_reach.next_hops
-            next_hop = hops[0] if hops else None
-            routes.extend([new(Route, (prefix, next_hop, shared)) for prefix in mp_reach.nlri])
-        return routes
+            runs.append((hops[0] if hops else None, shared, mp_reach.nlri))
+        return runs
+
+    def routes(self):
+        """The routes to install: [] unless the verdict is NONE or ATTRIBUTE_DISCARD."""
+        new = tuple.__new__       # a million routes: skip NamedTuple's Python-level __new__
+        return [new(Route, (prefix, next_hop, shared)) for next_hop, shared, prefixes in self.route_runs()
+                for prefix in prefixes]
 
     def withdrawals(self):
         """Prefixes to remove: the withdrawn field and MP_UNREACH_NLRI, plus every announced prefix

@@ -1,8 +1,8 @@
-"""The archive watcher: every message as it was written on, in the JSON form, to rotating files."""
+"""The archive watcher: every message as it was written on, in the JSON form, to rotating files
+(written by a child process, archive_process, so that the JSON work stays off the proxy's loop)."""
 import time
 
-from peerwarden_runner.archive import JsonLinesArchive
-from peerwarden_runner.codec.json_form import to_json
+from peerwarden_runner.archive_process import ArchiveProcess
 from peerwarden_runner.stages import Stage
 
 
@@ -11,14 +11,11 @@ class ArchiveStage(Stage):
 
     def __init__(self, directory, rotate_bytes=256 * 1024 * 1024, rotate_seconds=3600, compress=True,
                  session_name="session"):
-        self.archive = JsonLinesArchive(directory, prefix=session_name, max_bytes=rotate_bytes,
-                                        max_seconds=rotate_seconds, compress=compress)
+        self.archive = ArchiveProcess(directory, session_name, rotate_bytes, rotate_seconds, compress, session_name)
         self.session_name = session_name
 
     def crossed(self, state, direction, raw):
-        record = to_json(raw, state.contexts.get(direction), direction=direction, peer=self.session_name,
-                         time=time.time())
-        self.archive.write(record)
+        self.archive.send(raw, state.contexts.get(direction), direction, time.time())
 
     def session_ended(self, state):
         self.archive.flush()

@@ -9,6 +9,17 @@ from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.stages import Stage
 
 LOG = logging.getLogger("peerwarden_runner.limit")
+_ABSENT = object()
+
+
+class LimitMemory:
+    """Per session and direction: the origin AS of every counted route by route key (route_keys; the
+    origin object is shared by the routes of an UPDATE), and the counts per family, origin and block."""
+
+    __slots__ = ("counted", "total", "origin", "block")
+
+    def __init__(self):
+        self.counted, self.total, self.origin, self.block = {}, Counter(), Counter(), Counter()
 
 
 class LimitStage(Stage):
@@ -20,64 +31,76 @@ class LimitStage(Stage):
         self.max_length, self.min_length, self.cease = max_length, min_length, cease
 
     def _memory(self, state, direction):
-        return state.memory.setdefault(("limit", direction), {"counted": {}, "total": Counter(), "origin": Counter(),
-                                                                "block": Counter()})
+        memory = state.memory.get(("limit", direction))
+        if memory is None:
+            memory = state.memory[("limit", direction)] = LimitMemory()
+        return memory
 
     def update(self, state, direction, change):
         memory = self._memory(state, direction)
-        for prefix in change.withdrawn:
-            self._forget(memory, prefix)
-        overflow = None
-        for route in change.routes:
-            prefix = route.prefix
-            self._forget(memory, prefix)
-            if prefix in change.refused:
-                continue
-            reason = self._refusal(memory, prefix, change.origin)
+        counted = memory.counted
+        pop = counted.pop
+        for key, prefix in zip(change.withdrawn_keys, change.withdrawn):
+            previous = pop(key, _ABSENT)
+            if previous is not _ABSENT:
+                self._uncount(memory, prefix, previous)
+        routes, keys = change.routes, change.keys
+        for key, route in zip(keys, routes):  # a new version replaces the counted one
+            previous = pop(key, _ABSENT)
+            if previous is not _ABSENT:
+                self._uncount(memory, route[0], previous)
+        origin, refused, overflow = change.origin, change.refused, None
+        total, block_counts = memory.total, memory.block
+        origin_count = memory.origin[origin]
+        max_prefixes, max_per_origin = self.max_prefixes or 0, self.max_per_origin or 0
+        (max_ipv4, max_ipv6), (min_ipv4, min_ipv6) = self.max_length, self.min_length
+        for key, route in zip(keys, routes):
+            prefix = route[0]
+            if key in counted or refused and prefix in refused:
+                continue  # the same prefix twice in the UPDATE, or a stage before this one held it
+            afi, length = prefix[0], prefix[2]
+            ipv4 = afi == c.AFI_IPV4
+            reason = None
+            if length > (max_ipv4 if ipv4 else max_ipv6):
+                reason = "%s is longer than /%d" % (prefix, max_ipv4 if ipv4 else max_ipv6)
+            elif length < (min_ipv4 if ipv4 else min_ipv6):
+                reason = "%s is shorter than /%d" % (prefix, min_ipv4 if ipv4 else min_ipv6)
+            elif max_prefixes and total[afi] >= max_prefixes:
+                reason = "session over max_prefixes %d" % max_prefixes
+            elif max_per_origin and origin_count >= max_per_origin:
+                reason = "origin AS%s over max_per_origin %d" % (origin, max_per_origin)
+            block = self._block(prefix) if self.max_per_block else None
+            if reason is None and block is not None and block_counts[block] >= self.max_per_block[0]:
+                reason = "block %s over max_per_block %d" % (self._block_text(block), self.max_per_block[0])
             if reason:
                 change.hold(route, self.name, reason)
                 overflow = overflow or reason
                 continue
-            block = self._block(prefix)
-            memory["counted"][prefix] = (change.origin, block)
-            memory["total"][prefix.afi] += 1
-            memory["origin"][change.origin] += 1
+            counted[key] = origin
+            total[afi] += 1
+            origin_count += 1
             if block is not None:
-                memory["block"][block] += 1
+                block_counts[block] += 1
+        memory.origin[origin] = origin_count
         if overflow:
             LOG.warning("limit: %s", overflow)
             if self.cease and "over" in overflow:
                 raise SessionReset(6, 1, b"", "limit: %s; Cease / Maximum Number of Prefixes Reached" % overflow)
 
-    def _refusal(self, memory, prefix, origin):
-        family = 0 if prefix.afi == c.AFI_IPV4 else 1
-        if prefix.length > self.max_length[family]:
-            return "%s is longer than /%d" % (prefix, self.max_length[family])
-        if prefix.length < self.min_length[family]:
-            return "%s is shorter than /%d" % (prefix, self.min_length[family])
-        if self.max_prefixes and memory["total"][prefix.afi] >= self.max_prefixes:
-            return "session over max_prefixes %d" % self.max_prefixes
-        if self.max_per_origin and memory["origin"][origin] >= self.max_per_origin:
-            return "origin AS%s over max_per_origin %d" % (origin, self.max_per_origin)
-        block = self._block(prefix)
-        if block is not None and memory["block"][block] >= self.max_per_block[0]:
-            return "block %s over max_per_block %d" % (block, self.max_per_block[0])
-        return None
-
     def _block(self, prefix):
-        """The IPv4 block of max_per_block's length holding the prefix (None for IPv6 or no limit)."""
+        """The IPv4 block of max_per_block's length holding the prefix, as the int of its first
+        max_per_block[1] bits (None for IPv6, a shorter prefix or no limit)."""
         if not self.max_per_block or prefix.afi != c.AFI_IPV4 or prefix.length < self.max_per_block[1]:
             return None
-        network = int.from_bytes(prefix.packed.ljust(4, b"\0"), "big")
-        bits = 32 - self.max_per_block[1]
-        return "%d.%d.%d.%d/%d" % (*((network >> bits << bits).to_bytes(4, "big")), self.max_per_block[1])
+        return int.from_bytes(prefix.packed.ljust(4, b"\0"), "big") >> 32 - self.max_per_block[1]
 
-    @staticmethod
-    def _forget(memory, prefix):
-        counted = memory["counted"].pop(prefix, None)
-        if counted is not None:
-            origin, block = counted
-            memory["total"][prefix.afi] -= 1
-            memory["origin"][origin] -= 1
-            if block is not None:
-                memory["block"][block] -= 1
+    def _block_text(self, block):
+        length = self.max_per_block[1]
+        return "%d.%d.%d.%d/%d" % (*(block << 32 - length).to_bytes(4, "big"), length)
+
+    def _uncount(self, memory, prefix, origin):
+        memory.total[prefix.afi] -= 1
+        memory.origin[origin] -= 1
+        block = self._block(prefix)
+        if block is not None:
+            memory.block[block] -= 1

@@ -48,5 +48,5 @@ class Metrics(Stage):
     def exec_outcome(self, stage, outcome, count=1):
         self.exec_outcomes.labels(stage, outcome).inc(count)
 
-    def validated(self, state):
-        self.validations.labels(str(state)).inc()
+    def validated(self, state, count=1):
+        self.validations.labels(str(state)).inc(count)

@@ -5,27 +5,31 @@ routes already passed are validated again and withdrawn, and routes held back ar
 client's job, re-validation is this stage's.)
 """
 import logging
+from collections import Counter
 
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.route_keys import key_prefix
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.rpki import RouteValidity, affected_filter
 from peerwarden_runner.stages import Stage
 
 LOG = logging.getLogger("peerwarden_runner.rpki")
 
-
-_FAMILIES = {c.AFI_IPV4: (4, 32, 4), c.AFI_IPV6: (6, 128, 16)}
+INVALID = RouteValidity.INVALID
+_VERSIONS = {c.AFI_IPV4: (4, 32), c.AFI_IPV6: (6, 128)}
+# a prefix's packed octets as an int, host bits zero: `int.from_bytes(packed) >> _DROP[length] << lift`, where
+# _DROP drops the bits past the length in the last octet and lift = address bits - length
+_DROP = tuple(((length + 7) // 8) * 8 - length for length in range(129))
 
 
 def rpki_prefix(prefix):
     """The codec's Prefix as the (version, network int with host bits zero, length) the VRP table
     takes, or None for a family RPKI does not cover."""
-    family = _FAMILIES.get(prefix.afi)
-    if family is None:
+    version = _VERSIONS.get(prefix.afi)
+    if version is None:
         return None
-    version, bits, width = family
-    host = bits - prefix.length
-    return version, int.from_bytes(prefix.packed.ljust(width, b"\0"), "big") >> host << host, prefix.length
+    length = prefix.length
+    return version[0], int.from_bytes(prefix.packed, "big") >> _DROP[length] << version[1] - length, length
 
 
 class RpkiStage(Stage):
@@ -49,17 +53,24 @@ class RpkiStage(Stage):
     def update(self, state, direction, change):
         state.memory.setdefault(("rpki-directions",), set()).add(direction)
         origin = change.origin
+        validate_ipv4, validate_ipv6 = self.table.validate_ipv4, self.table.validate_ipv6
+        from_bytes, drop = int.from_bytes, _DROP
+        states = []
         for route in change.routes:
-            prefix = route.prefix
-            key = rpki_prefix(prefix)
-            if key is None:
+            afi, dummy, length, packed, dummy = route[0]
+            if afi == c.AFI_IPV4:
+                validity = validate_ipv4(from_bytes(packed, "big") >> drop[length] << 32 - length, length, origin)
+            elif afi == c.AFI_IPV6:
+                validity = validate_ipv6(from_bytes(packed, "big") >> drop[length] << 128 - length, length, origin)
+            else:
                 continue
-            validity = self._validity(key, origin)
-            if self.metrics:
-                self.metrics.validated(validity)
-            if validity == RouteValidity.INVALID:
+            states.append(validity)
+            if validity is INVALID:
                 change.hold(route, self.name, "invalid (origin AS%s)" % origin)
-                LOG.info("rpki: %s from AS%s is invalid: not sent", prefix, origin)
+                LOG.info("rpki: %s from AS%s is invalid: not sent", route[0], origin)
+        if self.metrics and states:
+            for validity, count in Counter(states).items():
+                self.metrics.validated(validity, count)
 
     def vrps_changed(self, diff):
         """Validate again the routes the change touches, in every session; send what follows."""
@@ -75,17 +86,19 @@ class RpkiStage(Stage):
                 if rib is None:
                     continue
                 announce, withdraw = [], []
-                for prefix, (route, held, origin) in list(rib.routes.items()):
-                    key = rpki_prefix(prefix)
-                    if key is None or not touched(key):
+                for key, (dummy, dummy, origin) in list(rib.paths.items()):
+                    prefix = key_prefix(key)
+                    route = rpki_prefix(prefix)
+                    if route is None or not touched(route):
                         continue
-                    invalid = self._validity(key, origin) == RouteValidity.INVALID
+                    invalid = self._validity(route, origin) == INVALID
+                    held = rib.holds.get(key)
                     if held is None and invalid:
-                        rib.routes[prefix] = (route, "rpki: invalid after a VRP change", origin)
+                        rib.holds[key] = "rpki: invalid after a VRP change"
                         withdraw.append(prefix)
                     elif held is not None and held.startswith("rpki:") and not invalid:
-                        rib.routes[prefix] = (route, None, origin)
-                        announce.append(route)
+                        del rib.holds[key]
+                        announce.append(rib.route(key))
                 affected += len(announce) + len(withdraw)
                 if announce or withdraw:
                     LOG.info("rpki: VRPs changed: %d route(s) announced again, %d withdrawn", len(announce),

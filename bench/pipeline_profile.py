@@ -1,0 +1,205 @@
+"""Micro-benchmark of the runner's pipeline in one process: microseconds per prefix for each stage.
+
+Feeds Pipeline.process the UPDATEs BIRD sends in bench/proxy_fulltable.py (IPv4 /24s and IPv6 /48s
+sharing one attribute set, packed into 4096-octet messages), with the stages wired as the proxy
+wires them (rpki with VRPs for every prefix, limit, archive, metrics). Each configuration runs in a
+child process of its own, so its memory growth (what the RIB and the stages keep per prefix) is its own.
+Prints, for each configuration, CPU us/prefix of the proxy's process (CPU time, as the machine may be
+shared), the cost above its baseline measured in the same run (a pipeline without stages, which
+forwards the original bytes), bytes kept per prefix, and the CPU of child processes (the archive's
+writer) per prefix.
+
+    python bench/pipeline_profile.py [--ipv4 200000] [--ipv6 50000] [--vrps 250000] [--only NAME] [--profile [NAME]]
+
+--profile [NAME] runs one configuration ("all" by default) under cProfile and prints the functions that cost most.
+"""
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import resource
+import sys
+import tempfile
+import time
+
+try:
+    from peerwarden_runner.codec import Capability, encode_open, encode_update, make_attribute, mp_reach_attribute
+except ImportError:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runner", "src"))
+    from peerwarden_runner.codec import Capability, encode_open, encode_update, make_attribute, mp_reach_attribute
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec.prefix import Prefix
+from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline
+from peerwarden_runner.rpki import VrpTable, make_vrp
+from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.archive import ArchiveStage
+from peerwarden_runner.stages.limit import LimitStage
+from peerwarden_runner.stages.metrics import Metrics
+from peerwarden_runner.stages.rpki import RpkiStage
+
+BIRD_AS, FRR_AS = 65001, 65000
+MAX_MESSAGE = 4096
+
+
+class Sink:
+    """Stands in for the proxy's session: what stages send on their own is counted, not written."""
+
+    def __init__(self):
+        self.sent = 0
+
+    def send(self, direction, raw):
+        self.sent += 1
+
+
+class DecodeOnly(Stage):
+    """A route stage that looks at nothing: what decoding and the RIB cost on their own."""
+
+    name = "decode"
+
+    def update(self, state, direction, change):
+        pass
+
+
+def ipv4_prefixes(count):
+    """The bench's prefixes: distinct /24s from 1.0.0.0 upwards."""
+    return ["%d.%d.%d.0/24" % (1 + i // 65536, i // 256 % 256, i % 256) for i in range(count)]
+
+
+def ipv6_prefixes(count):
+    return ["2001:%x:%x::/48" % (0x1000 + i // 65536, i % 65536) for i in range(count)]
+
+
+def bird_updates(ipv4, ipv6):
+    """UPDATEs as BIRD packs them: one attribute set, as many prefixes as fit in 4096 octets."""
+    common = [make_attribute(c.ORIGIN, 0), make_attribute(c.AS_PATH, [["sequence", [BIRD_AS]]])]
+    messages = []
+    ipv4_attributes = common + [make_attribute(c.NEXT_HOP, "127.0.0.51")]
+    per_message = (MAX_MESSAGE - 23 - sum(len(a.encode()) for a in ipv4_attributes)) // 4
+    for start in range(0, len(ipv4), per_message):
+        messages.append(encode_update(attributes=ipv4_attributes, nlri=[Prefix.parse(p) for p in ipv4[start:start + per_message]]))
+    per_message = (MAX_MESSAGE - 23 - sum(len(a.encode()) for a in common) - 25) // 7
+    for start in range(0, len(ipv6), per_message):
+        reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", ipv6[start:start + per_message])
+        messages.append(encode_update(attributes=common + [reach]))
+    return messages
+
+
+def rss_kib():
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def build(name, table, archive_dir):
+    """The pipeline of a configuration, wired as peerwarden_runner.wiring does."""
+    metrics = Metrics()
+    rpki = RpkiStage(table, metrics)
+    limit = LimitStage(max_per_origin=10 ** 7, max_length=(24, 48))
+    archive = ArchiveStage(archive_dir, session_name="bench")
+    stages, watchers, with_metrics = {
+        "forward": ([], [], False),
+        "decode": ([DecodeOnly()], [], False),
+        "rpki": ([rpki], [], False),
+        "rpki+metrics": ([rpki], [], True),
+        "limit": ([limit], [], False),
+        "archive": ([], [archive], False),
+        "metrics": ([], [], True),
+        "all": ([rpki, limit], [archive], True),
+    }[name]
+    return Pipeline({TO_ROUTER: stages}, watchers, metrics if with_metrics else None)
+
+
+def open_session(pipeline):
+    state = pipeline.new_session(Sink())
+    capabilities = [Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST), Capability.multiprotocol(c.AFI_IPV6, 1),
+                    Capability.four_octet_as(BIRD_AS)]
+    pipeline.process(state, TO_ROUTER, c.OPEN, encode_open(BIRD_AS, 90, "127.0.0.51", capabilities))
+    pipeline.process(state, TO_PEER, c.OPEN, encode_open(FRR_AS, 90, "127.0.0.50", capabilities[:2]
+                                                         + [Capability.four_octet_as(FRR_AS)]))
+    return state
+
+
+def measure(name, table, messages):
+    """(CPU seconds of this process, KiB of memory growth, messages written on, CPU seconds of child
+    processes: the archive's writer) for one configuration. CPU time, not wall time: the machine is shared."""
+    with tempfile.TemporaryDirectory() as archive_dir:
+        pipeline = build(name, table, archive_dir)
+        state = open_session(pipeline)
+        before = rss_kib()
+        process, written = pipeline.process, 0
+        started = time.process_time()
+        for raw in messages:
+            written += len(process(state, TO_ROUTER, c.UPDATE, raw))
+        seconds = time.process_time() - started
+        grown = rss_kib() - before
+        pipeline.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, grown, written, children.ru_utime + children.ru_stime
+
+
+def in_child(function, *arguments):
+    """function(*arguments) in a forked child: its memory growth stays its own."""
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(reading)
+        with os.fdopen(writing, "w") as pipe:
+            json.dump(function(*arguments), pipe)
+        os._exit(0)  # pylint: disable=protected-access
+    os.close(writing)
+    with os.fdopen(reading) as pipe:
+        result = json.load(pipe)
+    os.waitpid(pid, 0)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ipv4", type=int, default=200000)
+    parser.add_argument("--ipv6", type=int, default=50000)
+    parser.add_argument("--vrps", type=int, default=250000)
+    parser.add_argument("--only", action="append", help="run only these configurations (forward always runs)")
+    parser.add_argument("--profile", nargs="?", const="all", help="cProfile one configuration (default: all)")
+    arguments = parser.parse_args()
+    ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
+    table = VrpTable([make_vrp(p, None, BIRD_AS) for p in (ipv4 + ipv6)[:arguments.vrps]])
+    messages = bird_updates(ipv4, ipv6)
+    prefixes = len(ipv4) + len(ipv6)
+    print("%d UPDATEs, %d prefixes (%d IPv4, %d IPv6), %d VRPs"
+          % (len(messages), prefixes, len(ipv4), len(ipv6), len(table)))
+    if arguments.profile:
+        with tempfile.TemporaryDirectory() as archive_dir:
+            pipeline = build(arguments.profile, table, archive_dir)
+            state = open_session(pipeline)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for raw in messages:
+                pipeline.process(state, TO_ROUTER, c.UPDATE, raw)
+            profiler.disable()
+            pipeline.close()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        return 0
+    names = ["forward", "decode", "rpki", "rpki+metrics", "limit", "archive", "metrics", "all"]
+    if arguments.only:
+        names = ["forward"] + [name for name in names if name in arguments.only and name != "forward"]
+    baselines = {"forward": None, "decode": "forward", "rpki": "decode", "rpki+metrics": "decode", "limit": "decode",
+                 "archive": "forward", "metrics": "forward", "all": "forward"}
+    results = {}
+    print("%-14s %10s %12s %16s %14s %18s"
+          % ("configuration", "CPU s", "us/prefix", "above", "bytes/prefix", "writer us/prefix"))
+    for name in names:
+        seconds, grown, written, children = in_child(measure, name, table, messages)
+        results[name] = seconds
+        base = baselines[name] if baselines[name] in results else None
+        above = "%.2f (%s)" % ((seconds - results[base]) * 1e6 / prefixes, base) if base else "baseline"
+        print("%-14s %10.2f %12.2f %16s %14.0f %18.2f   (%d messages written on)" % (
+            name, seconds, seconds * 1e6 / prefixes, above, grown * 1024 / prefixes, children * 1e6 / prefixes,
+            written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""The session archive in a child process: the proxy's loop hands over each message's octets through
+a pipe (a few microseconds per message), and the child makes the JSON form and writes the files, so
+the cost of writing every prefix as text (the bulk of an archive) stays off the loop.
+
+Nothing is lost on the way: a write blocks when the pipe is full (the child sets the pace, as a
+disk would), `flush()` returns once the child has written everything sent before it, and `close()`
+waits for the child to rotate and compress its last file. A child that died is started again.
+
+Records on the pipe: b"C" + length + pickled NegotiatedContext (the context of the direction that
+follows), b"M" + time + direction + length + message octets, b"F" (flush, answered with one octet),
+and end of file (close).
+"""
+import fcntl
+import logging
+import os
+import pickle
+import struct
+import subprocess
+import sys
+
+from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER
+
+LOG = logging.getLogger("peerwarden_runner.archive")
+_LENGTH = struct.Struct(">I")
+_MESSAGE = struct.Struct(">dBI")  # time, direction index, length
+_DIRECTIONS = (TO_ROUTER, TO_PEER, "sent", "received")  # the proxy's and the speaker's (speaker/session.py)
+_PIPE_SIZE = 1 << 20  # F_SETPIPE_SZ: room for ~250 full-size UPDATEs before a write waits
+_F_SETPIPE_SZ = 1031
+
+
+class ArchiveProcess:
+    """The parent's side: `send(raw, ctx, direction, time)`, `flush()`, `close()`."""
+
+    def __init__(self, directory, prefix, max_bytes, max_seconds, compress, peer):
+        os.makedirs(directory, exist_ok=True)  # an unusable directory is an error at start, not at the first message
+        self.arguments = [directory, prefix, str(max_bytes), str(max_seconds), "1" if compress else "0", peer]
+        self.child = None
+        self.contexts = {}  # direction -> the context the child holds for it
+
+    def _start(self):
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [package_parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+        self.child = subprocess.Popen([sys.executable, "-m", "peerwarden_runner.archive_process"] + self.arguments,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, bufsize=0)
+        try:
+            fcntl.fcntl(self.child.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
+        except OSError:
+            pass  # the default pipe size only makes writes wait sooner
+        self.contexts = {}
+
+    def _write(self, data):
+        if self.child is None:
+            self._start()
+        try:
+            self.child.stdin.write(data)
+        except (BrokenPipeError, ValueError):
+            LOG.error("archive: the writer process ended (exit status %s); starting it again", self.child.poll())
+            self.child = None
+            raise
+
+    def send(self, raw, ctx, direction, time):
+        """Archive one message as it crossed."""
+        index = _DIRECTIONS.index(direction)  # an unknown direction is a programming error, not a record to mislabel
+        for attempt in (1, 2):
+            try:
+                if self.child is None or self.contexts.get(index, False) is not ctx:
+                    context = pickle.dumps((index, ctx))
+                    self._write(b"C" + _LENGTH.pack(len(context)) + context)
+                    self.contexts[index] = ctx
+                self._write(b"M" + _MESSAGE.pack(time, index, len(raw)) + raw)
+                return
+            except (BrokenPipeError, ValueError):
+                if attempt == 2:
+                    LOG.error("archive: a message could not be archived")
+
+    def flush(self):
+        """Return once the child has written every message sent so far."""
+        if self.child is None:
+            return
+        try:
+            self._write(b"F")
+            self.child.stdout.read(1)
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def close(self):
+        """Let the child write, rotate and compress what it has, and end."""
+        if self.child is None:
+            return
+        child, self.child = self.child, None
+        try:
+            child.stdin.close()
+        except BrokenPipeError:
+            pass
+        child.wait()
+        child.stdout.close()
+
+
+def _read_exactly(stream, size):
+    data = stream.read(size)
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            raise EOFError
+        data += more
+    return data
+
+
+def serve(stream, answer, archive, peer):
+    """The child's loop: records from `stream` into the JsonLinesArchive `archive`, until end of file."""
+    contexts = {}
+    while True:
+        kind = stream.read(1)
+        if not kind:
+            return
+        if kind == b"M":
+            time, index, length = _MESSAGE.unpack(_read_exactly(stream, _MESSAGE.size))
+            raw = _read_exactly(stream, length)
+            archive.write(_record(raw, contexts.get(index), _DIRECTIONS[index], peer, time))
+        elif kind == b"C":
+            index, ctx = pickle.loads(_read_exactly(stream, _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))[0]))
+            contexts[index] = ctx
+        elif kind == b"F":
+            archive.flush()
+            answer.write(b"F")
+            answer.flush()
+        else:
+            raise ValueError("archive writer: unknown record %r" % kind)
+
+
+def _record(raw, ctx, direction, peer, time):
+    from peerwarden_runner.codec.json_form import to_json
+    try:
+        return to_json(raw, ctx, direction=direction, peer=peer, time=time)
+    except Exception as error:  # noqa: BLE001  (a message the JSON form cannot describe is still archived)
+        LOG.error("archive writer: %r; the message is archived as octets only", error)
+        return {"type": raw[18] if len(raw) > 18 else 0, "time": time, "direction": direction, "peer": peer,
+                "lossy": True, "error": {"reason": repr(error)}, "raw": raw.hex()}
+
+
+def main(arguments):
+    from peerwarden_runner.archive import JsonLinesArchive
+    directory, prefix, max_bytes, max_seconds, compress, peer = arguments
+    archive = JsonLinesArchive(directory, prefix=prefix, max_bytes=int(max_bytes), max_seconds=float(max_seconds),
+                               compress=compress == "1")
+    try:
+        serve(sys.stdin.buffer, sys.stdout.buffer, archive, peer)
+    except EOFError:
+        LOG.error("archive writer: the runner ended in the middle of a record")
+    finally:
+        archive.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,4 +1,5 @@
 """From a checked configuration to running proxies: one pipeline per session, shared VRPs."""
+import asyncio
 import gc
 import logging
 

@@ -63,8 +63,8 @@ def path_findings(path, origin, direction, role, sender_as, receiver_as, transit
     segments = path.segments
     flat = [asn for kind, asns in segments if kind in (AS_SEQUENCE, AS_SET) for asn in asns]
     ebgp = sender_as is not None and sender_as != receiver_as
-    if role and ebgp and segments and not (direction == TO_ROUTER and role == "rs"):
-        kind, asns = segments[0]
+    if role and ebgp and not (direction == TO_ROUTER and role == "rs"):
+        kind, asns = segments[0] if segments else (None, ())
         first = asns[0] if kind == AS_SEQUENCE and asns else None
         if first != sender_as:
             findings.append(Finding("first-as", "the path starts with AS%s, not with the sender's AS%s"

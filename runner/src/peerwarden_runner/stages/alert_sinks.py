@@ -126,6 +126,9 @@ class QueueSink:
         if self.worker is not None:
             self.worker.cancel()
 
+    async def wait_stopped(self):
+        pass
+
 
 class ProgramSink(QueueSink):
     """An external program (argv, no shell) that reads one JSON alert per line on its stdin. It is
@@ -152,11 +155,16 @@ class ProgramSink(QueueSink):
         else:
             self.program.succeeded()
 
-    def stop(self):
-        super().stop()
-        self.program.stop()
-
     async def wait_stopped(self):
+        """Close the program's stdin and give it DRAIN_AT_CLOSE seconds to read what it was sent and exit."""
+        process = self.program.process
+        if process is not None and process.returncode is None:
+            try:
+                process.stdin.close()
+                await asyncio.wait_for(process.wait(), DRAIN_AT_CLOSE)
+            except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+                pass
+        self.program.stop()
         await self.program.wait_stopped()
 
 

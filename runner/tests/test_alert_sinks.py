@@ -33,6 +33,7 @@ with open(sys.argv[1], "a") as out:
 sys.exit(1)
 """
 NEVER_READS = "import time; time.sleep(60)"
+ALERTS = [{"kind": "leak", "prefix": "203.0.113.0/24"}, {"kind": "first-as", "prefix": "198.51.100.0/24"}]
 
 
 def program(tmp_path, text, *args):
@@ -178,20 +179,21 @@ def test_webhook_posts_each_alert_and_counts_failures():
 
     async def story():
         good, failing, silent = Hook(), Hook(status=500), Hook(delay=2)
-        sinks = [AlertSinks(section(webhook=await hook.start(), timeout=0.5), metrics) for hook in (good, failing, silent)]
+        hooks = (good, failing, silent)
+        sinks = [AlertSinks(section(webhook=await hook.start(), timeout=0.5), metrics) for hook in hooks]
         for sink in sinks:
             sink.acquire()
-            sink.deliver([{"kind": "leak", "prefix": "203.0.113.0/24"}, {"kind": "first-as", "prefix": "198.51.100.0/24"}])
+            sink.deliver(ALERTS)
         await eventually(lambda: len(good.bodies) == 2 and len(failing.bodies) == 2 and len(silent.bodies) == 2,
                          "the POSTs")
         for sink in sinks:
             sink.release()
             await sink.wait_closed()
-        for hook in (good, failing, silent):
+        for hook in hooks:
             await hook.runner.cleanup()
         return good
 
     good = asyncio.run(story())
-    assert good.bodies == [{"kind": "leak", "prefix": "203.0.113.0/24"}, {"kind": "first-as", "prefix": "198.51.100.0/24"}]
+    assert good.bodies == ALERTS
     # two HTTP 500s and two timeouts (the queue drains at close, within DRAIN_AT_CLOSE)
     assert metrics.registry.get_sample_value("peerwarden_alert_errors_total", {"where": "webhook"}) == 4

@@ -5,8 +5,7 @@ after a withdrawal; watch only (the bytes pass unchanged); a failing detector; i
 import pytest
 
 from peerwarden_runner import config
-from peerwarden_runner.codec import AsPath, encode_update, make_attribute, mp_unreach_attribute
-from peerwarden_runner.codec import Prefix
+from peerwarden_runner.codec import AsPath, Prefix, encode_update, make_attribute, mp_unreach_attribute
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline
 from peerwarden_runner.stages import alert as alert_module
@@ -114,6 +113,20 @@ def test_nested_prefixes_of_ours_the_most_specific_decides():
     assert records[1]["expected"] == [64501] and records[1]["max_length"] == 24
 
 
+def test_prefixes_of_ours_of_different_lengths_far_apart():
+    """The lookup first cuts a route to the shortest configured length: a longer prefix of ours
+    elsewhere is still found."""
+    section = {"prefixes": [{"prefix": "10.0.0.0/8", "origins": [1]}, {"prefix": "192.0.2.0/24", "origins": [2]},
+                            {"prefix": "2001:db8::/32", "origins": [3]}, {"prefix": "2a00:1:2::/48", "origins": [4]}]}
+    pipeline, state, records = watch(section)
+    for prefix in ("192.0.2.128/25", "10.9.0.0/16", "192.0.0.0/16", "2a00:1:2:3::/64", "2a00::/16", "172.16.0.0/12"):
+        send(pipeline, state, [prefix], (65001, 64666))
+    assert [(r["prefix"], r["owned"], r["relation"]) for r in records] == [
+        ("192.0.2.128/25", "192.0.2.0/24", "more-specific"), ("10.9.0.0/16", "10.0.0.0/8", "more-specific"),
+        ("192.0.0.0/16", "192.0.2.0/24", "less-specific"), ("2a00:1:2:3::/64", "2a00:1:2::/48", "more-specific"),
+        ("2a00::/16", "2a00:1:2::/48", "less-specific")]
+
+
 @pytest.mark.parametrize("role, direction, path, leaked", [
     ("peer", TO_ROUTER, (65001, 3356, 64777), True),          # a peer passes on its provider's route
     ("peer", TO_ROUTER, (65001, 64777), False),               # no transit-free AS in the path
@@ -192,7 +205,8 @@ def test_one_alert_until_withdrawn_or_changed():
     # each direction remembers on its own
     send(pipeline, state, ["192.0.2.0/24"], (65000, 64667), TO_PEER)
     assert records[-1]["direction"] == TO_PEER and len(records) == 7
-    assert metrics.registry.get_sample_value("peerwarden_alerts_total", {"kind": "origin-hijack", "session": "lab"}) == 7
+    labels = {"kind": "origin-hijack", "session": "lab"}
+    assert metrics.registry.get_sample_value("peerwarden_alerts_total", labels) == 7
 
 
 def test_the_alert_says_what_an_earlier_stage_held_back():
@@ -240,8 +254,10 @@ def test_the_log_line_holds_the_alert(caplog):
 
 @pytest.mark.parametrize("section, expected", [
     ("yes", "alert: expected a mapping"),
-    ({"prefixes": [{"prefix": "192.0.2.1/24", "origins": [1]}]}, "alert.prefixes[0].prefix: '192.0.2.1/24' has host bits"),
-    ({"prefixes": [{"prefix": "192.0.2.0/33", "origins": [1]}]}, "alert.prefixes[0].prefix: '192.0.2.0/33' is not a prefix"),
+    ({"prefixes": [{"prefix": "192.0.2.1/24", "origins": [1]}]},
+     "alert.prefixes[0].prefix: '192.0.2.1/24' has host bits"),
+    ({"prefixes": [{"prefix": "192.0.2.0/33", "origins": [1]}]},
+     "alert.prefixes[0].prefix: '192.0.2.0/33' is not a prefix"),
     ({"prefixes": [{"prefix": "2001:db8::/32", "origins": [1], "max_length": 24}]},
      "alert.prefixes[0].max_length: max_length 24 must be between the prefix length 32 and 128"),
     ({"prefixes": [{"prefix": "192.0.2.0/24"}]}, "alert.prefixes[0].origins: expected a non-empty list"),

@@ -70,13 +70,14 @@ class AlertStage(Stage):
             sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
             shared = path_findings(path, origin, direction, self.role, sender and sender.asn, receiver and receiver.asn,
                                    self.transit_free, self.own_asns)
-        space, less_specifics = self.space, self.less_specifics
+        match = self.space.match if self.space else None
+        less_specifics = self.less_specifics
         keys = change.keys if active else None
         alerts = []
         for position, route in enumerate(routes):
             prefix = route[0]
-            found = space_findings(space, prefix, origin, less_specifics) if space else ()
-            findings = shared + list(found) if found else shared
+            found = match(prefix[0], prefix[2], prefix[3]) if match is not None else None  # afi, length, packed
+            findings = shared + list(space_findings(found, prefix, origin, less_specifics)) if found else shared
             if not findings:
                 if active:
                     active.pop(keys[position], None)

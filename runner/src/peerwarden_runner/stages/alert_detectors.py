@@ -22,11 +22,10 @@ class Finding(NamedTuple):
     fields: dict
 
 
-def space_findings(space, prefix, origin, less_specifics=True):
-    """Hijacks of our space: an origin not listed ("origin-hijack", for the prefix itself, a
-    more-specific or, with `less_specifics`, a less-specific covering ours) or a more-specific
-    beyond max_length from a listed origin ("more-specific")."""
-    found = space.match(prefix.afi, prefix.length, prefix.packed)
+def space_findings(found, prefix, origin, less_specifics=True):
+    """Hijacks of our space, from what OwnSpace.match `found` for the route's prefix: an origin not
+    listed ("origin-hijack", for the prefix itself, a more-specific or, with `less_specifics`, a
+    less-specific covering ours) or a more-specific beyond max_length from a listed origin ("more-specific")."""
     if found is None:
         return ()
     where, entries = found

@@ -4,9 +4,10 @@ configured prefixes, no `ipaddress`: a full table is a million routes).
 
 A prefix is kept as its "top": the integer of its first `length` bits. A route's prefix is
 inside a configured one of length L when the route's top shifted right by (route length - L)
-is the configured top; there is one dict per configured length, so a route costs one lookup
-per distinct configured length. A route covering configured prefixes (a less-specific) is found
-in one more dict holding every strict ancestor (length, top) of every configured prefix.
+is the configured top; there is one dict per configured length. Most routes are not ours: one
+set lookup (the ancestors of every configured prefix at the shortest configured length) turns
+them away before those. A route covering configured prefixes (a less-specific) is found in one
+more dict holding every strict ancestor (length, top) of every configured prefix.
 """
 import socket
 from typing import NamedTuple
@@ -27,11 +28,6 @@ class OwnedPrefix(NamedTuple):
     top: int
     origins: frozenset
     max_length: int
-
-
-def top_bits(packed, length):
-    """The integer of a prefix's first `length` bits, from its packed octets."""
-    return int.from_bytes(packed, "big") >> _DROP[length]
 
 
 def owned_prefix(text, origins, max_length=None):
@@ -69,6 +65,12 @@ class OwnSpace:
         # per family: (length, table) pairs, shortest first
         self.lengths = {afi: sorted(tables.items()) for afi, tables in by_length.items()}
         self.longest = {afi: pairs[-1][0] for afi, pairs in self.lengths.items()}
+        # per family: the shortest configured length and the tops of every configured prefix cut to it
+        self.gate = {}
+        for afi, pairs in self.lengths.items():
+            shortest = pairs[0][0]
+            self.gate[afi] = (shortest, frozenset(entry.top >> entry.length - shortest
+                                                  for entry in self.owned if entry.afi == afi))
 
     def __bool__(self):
         return bool(self.owned)
@@ -76,12 +78,15 @@ class OwnSpace:
     def match(self, afi, length, packed):
         """("inside", [OwnedPrefix equal to or covering the route, shortest first]), ("covering",
         [OwnedPrefix the route covers]) or None; a default route (/0) covers nothing."""
-        pairs = self.lengths.get(afi)
-        if pairs is None:
+        gate = self.gate.get(afi)
+        if gate is None:
             return None
-        top = top_bits(packed, length)
+        top = int.from_bytes(packed, "big") >> _DROP[length]
+        shortest, tops = gate
+        if length >= shortest and top >> length - shortest not in tops:
+            return self._covering(afi, length, top)
         inside = None
-        for owned_length, table in pairs:
+        for owned_length, table in self.lengths[afi]:
             if owned_length > length:
                 break
             found = table.get(top >> length - owned_length)
@@ -89,6 +94,9 @@ class OwnSpace:
                 inside = found if inside is None else inside + found
         if inside is not None:
             return "inside", inside
+        return self._covering(afi, length, top)
+
+    def _covering(self, afi, length, top):
         if 0 < length < self.longest[afi]:
             covered = self.ancestors[afi].get((length, top))
             if covered is not None:

@@ -2,7 +2,8 @@
 
 Feeds Pipeline.process the UPDATEs BIRD sends in bench/proxy_fulltable.py (IPv4 /24s and IPv6 /48s
 sharing one attribute set, packed into 4096-octet messages), with the stages wired as the proxy
-wires them (rpki with VRPs for every prefix, limit, archive, metrics). Each configuration runs in a
+wires them (rpki with VRPs for every prefix, limit, archive, metrics, alert watching 1000 prefixes of its own
+and the paths of a session with role peer). Each configuration runs in a
 child process of its own, so its memory growth (what the RIB and the stages keep per prefix) is its own.
 Prints, for each configuration, CPU us/prefix of the proxy's process (CPU time, as the machine may be
 shared), the cost above its baseline measured in the same run (a pipeline without stages, which
@@ -33,6 +34,8 @@ from peerwarden_runner.codec.prefix import Prefix
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline
 from peerwarden_runner.rpki import VrpTable, make_vrp
 from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.alert import AlertStage
+from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.archive import ArchiveStage
 from peerwarden_runner.stages.limit import LimitStage
 from peerwarden_runner.stages.metrics import Metrics
@@ -93,6 +96,18 @@ def rss_kib():
     return 0
 
 
+def alert_section():
+    """1000 prefixes of "our" space (IPv4 /16 to /24, IPv6 /32 to /48) that the bench's routes do not touch."""
+    owned = [{"prefix": "%d.%d.0.0/%d" % (20 + i // 256, i % 256, (16, 20, 22, 23, 24)[i % 5]), "origins": [64500]}
+             for i in range(500)]
+    owned += [{"prefix": "2a0%x:%x::/%d" % (i % 16, i, (32, 40, 48)[i % 3]), "origins": [64500]} for i in range(500)]
+    problems = []
+    section = check_alert({"prefixes": owned}, lambda key, text: problems.append("%s: %s" % (key, text)))
+    if problems:
+        raise ValueError("\n".join(problems))
+    return section
+
+
 def build(name, table, archive_dir):
     """The pipeline of a configuration, wired as peerwarden_runner.wiring does."""
     metrics = Metrics()
@@ -108,6 +123,7 @@ def build(name, table, archive_dir):
         "archive": ([], [archive], False),
         "metrics": ([], [], True),
         "all": ([rpki, limit], [archive], True),
+        "alert": ([AlertStage(alert_section(), None, "bench", "peer")] if name == "alert" else [], [], False),
     }[name]
     return Pipeline({TO_ROUTER: stages}, watchers, metrics if with_metrics else None)
 
@@ -182,11 +198,11 @@ def main():
             pipeline.close()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return 0
-    names = ["forward", "decode", "rpki", "rpki+metrics", "limit", "archive", "metrics", "all"]
+    names = ["forward", "decode", "rpki", "rpki+metrics", "limit", "archive", "metrics", "all", "alert"]
     if arguments.only:
         names = ["forward"] + [name for name in names if name in arguments.only and name != "forward"]
     baselines = {"forward": None, "decode": "forward", "rpki": "decode", "rpki+metrics": "decode", "limit": "decode",
-                 "archive": "forward", "metrics": "forward", "all": "forward"}
+                 "archive": "forward", "metrics": "forward", "all": "forward", "alert": "decode"}
     results = {}
     print("%-14s %10s %12s %16s %14s %18s"
           % ("configuration", "CPU s", "us/prefix", "above", "bytes/prefix", "writer us/prefix"))

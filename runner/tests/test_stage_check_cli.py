@@ -24,7 +24,7 @@ def test_check_lists_every_problem(tmp_path, capsys):
     path.write_text(BROKEN)
     assert cli.main(["check", "-c", str(path)]) == 2
     lines = capsys.readouterr().err.splitlines()
-    expected = ["sessions[0].to_router: expected a list of stage names from rpki, limit, filter, exec",
+    expected = ["sessions[0].to_router: expected a list of stage names from rpki, limit, filter, alert, exec",
                 "filter.rules[0].match.as_path: '_(64500_'", "filter.rules[1].action: expected one of drop, tag",
                 "filter.rules[2].match.prefix: '10.0.0.0/33'",
                 "exec.program: '/nonexistent/tagger' is not an executable",

@@ -12,7 +12,9 @@ before every restart).
         gtsm: true                  # optional GTSM, RFC 5082 (true = both legs, or peer / router)
         to_router: [rpki, limit, filter]  # stages for messages towards the router (names of stages below)
         to_peer: []                 # and towards the peer; exec goes before or after the route
-                                    # stages (rpki, limit, filter), not between them
+                                    # stages (rpki, limit, filter, alert), not between them
+        role: peer                  # optional, what the peer is to us: peer, customer, provider or rs
+                                    # (a route server); the alert stage's leak checks use it
     rpki:
       file: /var/lib/rpki/vrps.json # a VRP JSON file, re-read when it changes
       caches:                       # and/or RTR caches, by preference (lower first); with both,
@@ -30,6 +32,9 @@ before every restart).
       rules:
         - {name: no-doc, match: {prefix: [192.0.2.0/24 or-longer]}, action: drop}
         - {name: customers, match: {as_path: "_64500$"}, action: tag, tag: {community: [65000:100]}}
+    alert:                          # alerts on hijacks and leaks, watch only (stages/alert_config.py)
+      prefixes: [{prefix: 192.0.2.0/24, origins: [64500], max_length: 24}]
+      file: /var/log/peerwarden/alerts.jsonl
     exec:                           # an external program on the JSON stream (stages/exec.py)
       program: [/usr/local/bin/watcher, --verbose]
       mode: watch                   # or filter (answers replace each UPDATE)
@@ -47,11 +52,13 @@ import ipaddress
 
 import yaml
 
+from peerwarden_runner.stages.alert_config import check_alert
+from peerwarden_runner.stages.alert_detectors import ROLES
 from peerwarden_runner.stages.exec import check_exec
 from peerwarden_runner.stages.filter import check_filter
 
-STAGE_NAMES = ("rpki", "limit", "filter", "exec")
-ROUTE_STAGES = ("rpki", "limit", "filter")
+STAGE_NAMES = ("rpki", "limit", "filter", "alert", "exec")
+ROUTE_STAGES = ("rpki", "limit", "filter", "alert")
 ARCHIVE_FORMATS = ("jsonl", "mrt", "both")
 
 
@@ -106,7 +113,7 @@ def check(document, path="<config>"):
 
     if not isinstance(document, dict):
         raise ConfigError("%s: the top level must be a mapping with a 'sessions' list" % path)
-    known = {"sessions", "rpki", "limit", "filter", "exec", "archive", "metrics", "speakers"}
+    known = {"sessions", "rpki", "limit", "filter", "alert", "exec", "archive", "metrics", "speakers"}
     for key in sorted(set(document) - known):
         problem(key, "unknown key (expected one of %s)" % ", ".join(sorted(known)))
     sessions = document.get("sessions", [] if document.get("speakers") else None)
@@ -122,6 +129,11 @@ def check(document, path="<config>"):
         entry = {"name": str(session.get("name") or "session%d" % index), "md5": session.get("md5"),
                  "connect_from": session.get("connect_from"), "peer": session.get("peer")}
         entry["gtsm"] = _gtsm(session.get("gtsm", False), key, problem)
+        entry["role"] = session.get("role")
+        if entry["role"] is not None and entry["role"] not in ROLES:
+            problem(key + ".role", "expected one of %s (what the peer is to us), got %r"
+                    % (", ".join(ROLES), entry["role"]))
+            entry["role"] = None
         if entry["md5"] and not entry["peer"]:
             problem(key + ".peer", "TCP-MD5 (md5) needs the peer's address, to sign the connections it opens to us")
         for field in ("listen", "connect"):
@@ -156,12 +168,26 @@ def check(document, path="<config>"):
               "limit": _limit(document.get("limit"), problem), "archive": _archive(document.get("archive"), problem),
               "filter": check_filter(document.get("filter"), problem),
               "exec": check_exec(document.get("exec"), problem),
+              "alert": check_alert(document.get("alert"), problem),
               "metrics": _metrics(document.get("metrics"), problem)}
+    _alert_has_work(config, problem)
     from peerwarden_runner.speaker.config import check_speakers  # see speaker/config.py for the section
     config["speakers"] = check_speakers(document.get("speakers"), problem, address_port)
     if problems:
         raise ConfigError("\n".join(problems))
     return config
+
+
+def _alert_has_work(config, problem):
+    """A session using the alert stage needs something to watch for: our prefixes, our ASes or its role."""
+    alert = config["alert"]
+    if alert is None or alert["prefixes"] or alert["asns"]:
+        return
+    for index, session in enumerate(config["sessions"]):
+        if not session["role"] and "alert" in session["to_router"] + session["to_peer"]:
+            problem("sessions[%d]" % index, "uses the alert stage but it has nothing to watch for here: give "
+                    "alert.prefixes (our space), alert.asns (our ASes) or the session a role (peer, customer, "
+                    "provider, rs)")
 
 
 def _gtsm(value, key, problem):

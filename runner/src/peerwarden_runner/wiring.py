@@ -1,4 +1,5 @@
 """From a checked configuration to running proxies: one pipeline per session, shared VRPs."""
+import asyncio
 import gc
 import logging
 
@@ -32,8 +33,11 @@ async def build_sessions(settings):
         gc.collect()
         gc.freeze()
     proxies = []
+    uses_alert = any("alert" in s["to_router"] + s["to_peer"] for s in settings["sessions"])
+    alert_sinks = _alert_sinks(settings["alert"], metrics) if uses_alert else None
     for session in settings["sessions"]:
-        stages, shared = {}, {}  # shared: one filter and one exec program per session, for both directions
+        # shared: one filter, one exec program and one alert stage per session, for both directions
+        stages, shared = {}, {"alert_sinks": alert_sinks}
         for direction, key in ((TO_ROUTER, "to_router"), (TO_PEER, "to_peer")):
             stages[direction] = [_stage(name, settings, rpki_stage, session, metrics, shared) for name in session[key]]
         watchers = []
@@ -64,9 +68,20 @@ def _archives(archive, session_name):
     return watchers
 
 
+def _alert_sinks(section, metrics):
+    from peerwarden_runner.stages.alert_sinks import AlertSinks
+    return AlertSinks(section, metrics)
+
+
 def _stage(name, settings, rpki_stage, session=None, metrics=None, shared=None):
     if name == "rpki":
         return rpki_stage
+    if name == "alert":
+        if "alert" not in shared:
+            from peerwarden_runner.stages.alert import AlertStage
+            shared["alert"] = AlertStage(settings["alert"], shared["alert_sinks"], session["name"],
+                                         session.get("role"), metrics)
+        return shared["alert"]
     if name in ("filter", "exec"):
         shared = {} if shared is None else shared
         if name not in shared:

@@ -1,6 +1,6 @@
 """Prometheus metrics (on 127.0.0.1 by default): sessions, messages per direction and type, routes
 held back per stage, filter rule matches, what exec stages did to messages, RPKI validation states,
-VRPs loaded."""
+VRPs loaded, alerts raised (and alert deliveries that failed or were dropped)."""
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from peerwarden_runner.codec import constants as c
@@ -25,6 +25,12 @@ class Metrics(Stage):
                              registry=self.registry)
         self.exec_outcomes = Counter("peerwarden_exec_messages", "Messages an exec stage dropped, changed, or "
                                      "failed on, and copies it dropped", ["stage", "outcome"], registry=self.registry)
+        self.alerts = Counter("peerwarden_alerts", "Alerts raised (hijacks, leaks, ...)", ["kind", "session"],
+                              registry=self.registry)
+        self.alert_errors = Counter("peerwarden_alert_errors", "Alert detectors or sinks that failed", ["where"],
+                                    registry=self.registry)
+        self.alerts_dropped = Counter("peerwarden_alerts_dropped", "Alerts a sink could not take (queue full)",
+                                      ["sink"], registry=self.registry)
         self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
 
     def serve(self, address, port):
@@ -50,3 +56,12 @@ class Metrics(Stage):
 
     def validated(self, state, count=1):
         self.validations.labels(str(state)).inc(count)
+
+    def alerted(self, kind, session):
+        self.alerts.labels(kind, session).inc()
+
+    def alert_error(self, where):
+        self.alert_errors.labels(where).inc()
+
+    def alert_dropped(self, sink, count=1):
+        self.alerts_dropped.labels(sink).inc(count)

@@ -331,7 +331,8 @@ def static_routes():
     return "protocol static originated {\n  ipv4;\n%s\n}\n" % "\n".join(lines)
 
 
-def wait_for(predicate, what, timeout=30):
+def wait_for(predicate, what, timeout=30, show=None):
+    """predicate()'s first true value; on timeout, an AssertionError saying what (and show() if given)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -341,7 +342,7 @@ def wait_for(predicate, what, timeout=30):
         if value:
             return value
         time.sleep(0.3)
-    raise AssertionError("timed out waiting for " + what)
+    raise AssertionError("timed out waiting for %s%s" % (what, "" if show is None else ": %s" % (show(),)))
 
 
 def api(method, path, body=None, token=None):
@@ -362,7 +363,7 @@ def routes_of(frr):
 
 
 def test_the_installed_runner_relays_speaks_and_rereads_a_deployed_vrp_file(deployment, make_frr_router,
-                                                                             make_bird_router):
+                                                                            make_bird_router):
     """The unit's command line (its own virtualenv, the deployed configuration, JSON logs), as root here:
     BIRD -> the proxy -> FRR with RPKI, limit and filter applied; the speaker peers with a second FRR and
     its API reads without the token and changes only with the deployed one; then the role deploys a VRP
@@ -383,12 +384,9 @@ def test_the_installed_runner_relays_speaks_and_rereads_a_deployed_vrp_file(depl
     try:
         wait_for_log(log, "listening on", timeout=30)
         make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000, extra_config=static_routes())
-        try:
-            routes = wait_for(lambda: (lambda found: found if len(found) == 11 else None)(routes_of(frr)),
-                              "FRR to hold the valid route and 10 of the flood")
-        except AssertionError:
-            print(routes_of(frr))
-            raise
+        wait_for(lambda: len(routes_of(frr)) == 11, "FRR to hold the valid route and 10 of the flood",
+                 show=lambda: routes_of(frr))
+        routes = routes_of(frr)
         assert VALID[0] in routes and INVALID[0] not in routes and FILTERED[0] not in routes
         assert len([prefix for prefix in routes if prefix.startswith("100.64.")]) == 10
         archived = os.listdir(deployment.archive)

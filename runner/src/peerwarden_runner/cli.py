@@ -1,4 +1,4 @@
-"""peerwarden-runner: proxy (the quick case), run -c config.yml, check -c config.yml."""
+"""peerwarden-runner: proxy (the quick case), run -c config.yml, check -c config.yml, check-vrps FILE."""
 import argparse
 import asyncio
 import logging
@@ -39,8 +39,12 @@ def main(argv=None):
     for name in ("run", "check"):
         sub = commands.add_parser(name, help="%s a configuration file" % name)
         sub.add_argument("-c", "--config", required=True)
+    vrps = commands.add_parser("check-vrps", help="check a VRP JSON file as the rpki stage would read it")
+    vrps.add_argument("file")
     arguments = parser.parse_args(argv)
     log_format.configure(arguments.log_format)
+    if arguments.command == "check-vrps":
+        return check_vrps(arguments.file)
     try:
         if arguments.command in ("run", "check"):
             settings = configuration.load(arguments.config)
@@ -61,6 +65,19 @@ def main(argv=None):
     except (OSError, ValueError) as error:  # a VRP file that cannot be read, an address in use
         print("peerwarden-runner: %s" % error, file=sys.stderr)
         return 2
+
+
+def check_vrps(path):
+    """Exit status 0 and a summary when the rpki stage could load the file, else 2 and where it is wrong."""
+    from peerwarden_runner.rpki.vrp_file import VrpFileError, load_vrp_file
+    try:
+        contents = load_vrp_file(path)
+    except VrpFileError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print("%s: ok (%d VRPs; %d entries, %d expired, %d duplicates)" % (path, len(contents.vrps), contents.entries,
+                                                                      contents.expired, contents.duplicates))
+    return 0
 
 
 def _quick(arguments):

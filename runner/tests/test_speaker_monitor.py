@@ -117,9 +117,9 @@ def test_received_routes_are_validated_listed_and_validated_again_without_a_word
                     "validations": lab.sample("peerwarden_rpki_validations_total", state="invalid"),
                     "held": lab.sample("peerwarden_speaker_routes_held", speaker="test")}
             # the VRPs change: 10.87.0.0/16 becomes valid, 10.86.1.0/24 invalid (its VRP now names AS64999)
-            diff = lab.table.apply(added=[make_vrp("10.87.0.0/16", None, PEER_ASN), make_vrp("10.86.0.0/16", 24, 64999)],
-                                   removed=[make_vrp("10.87.0.0/16", None, 64999),
-                                            make_vrp("10.86.0.0/16", 24, PEER_ASN)])
+            diff = lab.table.apply(
+                added=[make_vrp("10.87.0.0/16", None, PEER_ASN), make_vrp("10.86.0.0/16", 24, 64999)],
+                removed=[make_vrp("10.87.0.0/16", None, 64999), make_vrp("10.86.0.0/16", 24, PEER_ASN)])
             lab.rpki.vrps_changed(diff)
             seen["after"] = by_prefix(speaker.received.to_json(lab.monitor.notes))
             seen["status"] = speaker.status()["monitor"]

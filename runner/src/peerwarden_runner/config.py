@@ -47,6 +47,9 @@ before every restart).
       compress: true
     metrics:
       listen: 127.0.0.1:9179
+    speakers:                       # the runner's own BGP sessions (speaker/config.py has every key);
+      - {name: mon1, local: 127.0.0.1, peer: 127.0.0.2, asn: 65000, peer_asn: 65000,
+         stages: [rpki, alert]}     # a monitor: watch-only stages on what the router sends
 """
 import ipaddress
 

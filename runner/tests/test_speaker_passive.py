@@ -1,7 +1,8 @@
 """The passive speaker (127.0.0.87) waits for its router (127.0.0.86): the configured peer's
 connection becomes a session, again after it ends; a stranger (127.0.0.88) is refused and logged;
 a second connection while a session is up gets Cease / Connection Rejected; TCP-MD5 and GTSM set
-on the listener apply to the accepted connection; --passive and a listening port on the command line."""
+on the listener apply to the accepted connection; IPv6; --passive and a listening port on the
+command line."""
 import argparse
 import asyncio
 import socket
@@ -11,7 +12,9 @@ import pytest
 from peerwarden_runner import config
 from peerwarden_runner.codec import decode_notification
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.speaker.backoff import Backoff
 from peerwarden_runner.speaker.cli import add_parser, speaker_document
+from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings, _same_address
 from peerwarden_runner.speaker.transport import IP_MINTTL
 from peerwarden_runner.tcp_md5 import set_md5
 from speaker_lab import LOCAL_ASN, PEER_ASN, Connection, make_speaker, run
@@ -155,3 +158,32 @@ def test_command_line_passive_with_a_listening_port():
                                    "--peer-asn", str(PEER_ASN), "--api", "off"])
     with pytest.raises(config.ConfigError, match="a port on local is only for passive: true"):
         config.check(speaker_document(arguments), "command line")
+
+
+def test_passive_over_ipv6():
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::1", 0))
+        port = probe.getsockname()[1]
+
+    async def scenario():
+        settings = SpeakerSettings("v6", "::1", "::1", 179, LOCAL_ASN, PEER_ASN, SPEAKER, passive=True, local_port=port)
+        speaker = Speaker(settings, backoff=Backoff(0.05, 0.2))
+        task = asyncio.create_task(speaker.run())
+        await until(lambda: speaker.state == "Active")
+        router = Connection(*await asyncio.open_connection("::1", port, local_addr=("::1", 0)))
+        speaker_open = await router.establish()
+        await until(lambda: speaker.state == "Established")
+        await speaker.stop()
+        await task
+        return speaker_open, speaker.counters
+
+    speaker_open, counters = run(scenario)
+    assert str(speaker_open.bgp_id) == SPEAKER and counters["connections_accepted"] == 1
+
+
+@pytest.mark.parametrize("connecting, configured, same", [
+    ("127.0.0.86", "127.0.0.86", True), ("::ffff:127.0.0.86", "127.0.0.86", True),
+    ("127.0.0.88", "127.0.0.86", False), ("2001:db8::1", "2001:db8:0::1", True), ("2001:db8::2", "2001:db8::1", False),
+])
+def test_the_peer_is_recognised_by_its_address(connecting, configured, same):
+    assert _same_address(connecting, configured) is same

@@ -165,8 +165,8 @@ class Speaker:
             return
         if self.serving is not None or self.stopping.is_set():
             self.counters["connections_refused"] += 1
-            LOG.warning("%s: another connection from %s refused: a session is already %s", settings.name, address,
-                        self.state)
+            LOG.warning("%s: another connection from %s refused: %s", settings.name, address,
+                        "stopping" if self.stopping.is_set() else "a session is already " + self.state)
             writer.write(encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_REJECTED))   # RFC 4486
             writer.close()
             return

@@ -1,5 +1,6 @@
-"""A scripted BGP peer on 127.0.0.22 for the speaker's tests: an asyncio server whose script plays
-the router for each connection, so a test can send exactly the OPEN, UPDATE or silence it wants."""
+"""A scripted BGP peer on 127.0.0.22 (or another address) for the speaker's tests: an asyncio server
+whose script plays the router for each connection, so a test can send exactly the OPEN, UPDATE or
+silence it wants; `Connection` also plays a router that connects to a passive speaker."""
 import asyncio
 import logging
 import socket
@@ -68,8 +69,8 @@ class Connection:
 class ScriptedPeer:
     """`async with ScriptedPeer(script) as peer:` listens on PEER; `script(connection)` runs per connection."""
 
-    def __init__(self, script, md5=None):
-        self.script, self.md5 = script, md5
+    def __init__(self, script, md5=None, address=PEER, speaker=LOCAL):
+        self.script, self.md5, self.address, self.speaker = script, md5, address, speaker
         self.connections = 0
         self.done = asyncio.Queue()
         self.server = None
@@ -79,8 +80,8 @@ class ScriptedPeer:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if self.md5:
-            set_md5(sock, LOCAL, self.md5)
-        sock.bind((PEER, 0))
+            set_md5(sock, self.speaker, self.md5)
+        sock.bind((self.address, 0))
         self.server = await asyncio.start_server(self._serve, sock=sock)
         self.port = sock.getsockname()[1]
         return self
@@ -106,9 +107,10 @@ class ScriptedPeer:
         return result
 
 
-def make_speaker(port, watchers=(), hold_time=90, peer_asn=PEER_ASN, md5=None, gtsm=False, **kwargs):
-    settings = SpeakerSettings("test", LOCAL, PEER, port, LOCAL_ASN, peer_asn, LOCAL, hold_time, md5, gtsm,
-                               "maintenance, back at 14:00")
+def make_speaker(port, watchers=(), hold_time=90, peer_asn=PEER_ASN, md5=None, gtsm=False, local=LOCAL, peer=PEER,
+                 passive=False, local_port=179, **kwargs):
+    settings = SpeakerSettings("test", local, peer, port, LOCAL_ASN, peer_asn, local, hold_time, md5, gtsm,
+                               "maintenance, back at 14:00", passive, local_port)
     return Speaker(settings, watchers, Backoff(0.05, 0.2), **kwargs)
 
 

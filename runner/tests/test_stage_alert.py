@@ -209,6 +209,16 @@ def test_one_alert_until_withdrawn_or_changed():
     assert metrics.registry.get_sample_value("peerwarden_alerts_total", labels) == 7
 
 
+def test_a_first_alert_followed_by_clean_routes_in_the_same_update():
+    # the session's first alert makes its memory; the clean routes after it in the UPDATE must still be
+    # looked up in it (it used to fail there and lose the UPDATE's alerts)
+    metrics = Metrics()
+    pipeline, state, records = watch(metrics=metrics)
+    send(pipeline, state, ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"], (65001, 64666))
+    assert kinds(records) == [("origin-hijack", "192.0.2.0/24", "exact")]
+    assert metrics.registry.get_sample_value("peerwarden_alert_errors_total", {"where": "detector"}) is None
+
+
 def test_the_alert_says_what_an_earlier_stage_held_back():
     section = check_filter({"rules": [{"name": "no-hijack", "match": {"prefix": "192.0.2.0/24 or-longer"},
                                        "action": "drop"}]}, lambda *problem: None)

@@ -47,6 +47,9 @@ before every restart).
       compress: true
     metrics:
       listen: 127.0.0.1:9179
+    speakers:                       # the runner's own BGP sessions (speaker/config.py has every key);
+      - {name: mon1, local: 127.0.0.1, peer: 127.0.0.2, asn: 65000, peer_asn: 65000,
+         stages: [rpki, alert]}     # a monitor: watch-only stages on what the router sends
 """
 import ipaddress
 
@@ -172,7 +175,9 @@ def check(document, path="<config>"):
               "metrics": _metrics(document.get("metrics"), problem)}
     _alert_has_work(config, problem)
     from peerwarden_runner.speaker.config import check_speakers  # see speaker/config.py for the section
-    config["speakers"] = check_speakers(document.get("speakers"), problem, address_port)
+    sections = {name: config.get(name) for name in STAGE_NAMES if name in document}
+    config["speakers"] = check_speakers(document.get("speakers"), problem, address_port, sections)
+    _speakers_alert_has_work(config, problem)
     if problems:
         raise ConfigError("\n".join(problems))
     return config
@@ -188,6 +193,18 @@ def _alert_has_work(config, problem):
             problem("sessions[%d]" % index, "uses the alert stage but it has nothing to watch for here: give "
                     "alert.prefixes (our space), alert.asns (our ASes) or the session a role (peer, customer, "
                     "provider, rs)")
+
+
+def _speakers_alert_has_work(config, problem):
+    """The same for a speaker watching with the alert stage."""
+    alert = config["alert"]
+    if alert is None or alert["prefixes"] or alert["asns"]:
+        return
+    for speaker in config["speakers"]:
+        if not speaker["role"] and "alert" in speaker["stages"]:
+            problem("speakers[%d].stages" % speaker["index"], "uses the alert stage but it has nothing to watch for "
+                    "here: give alert.prefixes (our space), alert.asns (our ASes) or the speaker a role (peer, "
+                    "customer, provider, rs)")
 
 
 def _gtsm(value, key, problem):

@@ -6,6 +6,9 @@ original bytes without decoding them (bgpipe's lazy model). Stages that change r
 limit, filter) work on a decoded UPDATE; if any of them changed it, it is encoded again; if none
 did, the original bytes go on.
 
+A speaker that monitors (WATCH mode, `watch_update`) runs the route stages on the UPDATEs it
+received, already decoded: their verdicts are recorded in the RIB, and nothing is written anywhere.
+
 Message stages (exec) take a whole message and answer the messages that replace it; in a
 direction's list they come before or after the route stages. A stage that must wait for an answer
 (an exec filter) makes the pipeline asynchronous: the proxy then awaits `process_async`, and a
@@ -19,11 +22,13 @@ from peerwarden_runner.routes import Rib, RouteChange
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
 TO_ROUTER, TO_PEER = "to-router", "to-peer"
+SENT, RECEIVED = "sent", "received"   # the speaker's directions (speaker/session.py)
+_OTHER = {TO_ROUTER: TO_PEER, TO_PEER: TO_ROUTER, SENT: RECEIVED, RECEIVED: SENT}
 
 
 def other(direction):
-    """The opposite direction of the same session."""
-    return TO_PEER if direction == TO_ROUTER else TO_ROUTER
+    """The opposite direction of the same session (a proxy's or a speaker's)."""
+    return _OTHER[direction]
 
 
 NO_PLAN = ((), (), ())
@@ -166,6 +171,17 @@ class Pipeline:
         watchers see it like any other, so the archive holds everything that crossed."""
         for watcher in self.watchers:
             watcher.crossed(state, direction, raw)
+
+    def watch_update(self, state, direction, update):
+        """WATCH mode: the route stages of `direction` see an UPDATE the speaker received and decoded
+        (the same RouteChange as in the proxy); the outcome, routes held back included, is recorded
+        in the RIB and nothing is encoded or written. The RouteChange, for the caller to read."""
+        rib = state.memory.setdefault(("rib", direction), Rib())
+        change = RouteChange(update.raw, update.ctx, update, rib, self.metrics)
+        for stage in self.plans.get(direction, NO_PLAN)[1]:
+            stage.update(state, direction, change)
+        change.record()
+        return change
 
     def _opened(self, state, direction, raw):
         from peerwarden_runner.codec.open_message import decode_open, negotiate  # decoded once per session

@@ -58,6 +58,7 @@ class RouteChange:
 
     Stages read `routes` (Route tuples), `withdrawn` (Prefixes) and `origin` (the origin AS of
     every route of the UPDATE); `keys` and `withdrawn_keys` are their route keys, in the same order.
+    `refused` maps a held prefix to its "stage: reason"; `validity` is set by the rpki stage.
     """
 
     def __init__(self, raw, ctx, update, rib, metrics=None):
@@ -70,6 +71,7 @@ class RouteChange:
         self.origin = update.origin_as() if self.routes else None
         self.changed = update.error_action != ErrorAction.NONE
         self.refused = {}
+        self.validity = None  # the rpki stage's verdicts, one per route (stages/rpki.py)
         self._keys = self._withdrawn_keys = None
 
     @classmethod
@@ -97,13 +99,33 @@ class RouteChange:
         if self.metrics is not None:
             self.metrics.route_held(stage)
 
+    def _forget_withdrawn(self, paths, holds):
+        for key in self.withdrawn_keys:
+            if paths.pop(key, None) is not None and holds:
+                holds.pop(key, None)
+
+    def record(self):
+        """Record the outcome in the RIB without making messages (WATCH mode: nothing is written on)."""
+        paths, holds, refused = self.rib.paths, self.rib.holds, self.refused
+        self._forget_withdrawn(paths, holds)
+        keys, start = self.keys, 0
+        for next_hop, shared, prefixes in self.runs:
+            run = keys[start:start + len(prefixes)]
+            start += len(prefixes)
+            paths.update(zip(run, repeat(RouteAttributes(shared, next_hop, self.origin))))
+            if refused or holds:
+                for key, prefix in zip(run, prefixes):
+                    reason = refused.get(prefix)
+                    if reason is None:
+                        holds.pop(key, None)
+                    else:
+                        holds[key] = reason
+
     def encode(self):
         """Record the outcome in the RIB and return the messages: the original bytes when nothing
         changed, else withdrawals and announcements rebuilt from the routes."""
         paths, holds = self.rib.paths, self.rib.holds
-        for key in self.withdrawn_keys:
-            if paths.pop(key, None) is not None and holds:
-                holds.pop(key, None)
+        self._forget_withdrawn(paths, holds)
         if self.refused:
             return self._encode_refusals(paths, holds)
         keys, start = self.keys, 0

@@ -33,7 +33,8 @@ async def build_sessions(settings):
         gc.collect()
         gc.freeze()
     proxies = []
-    uses_alert = any("alert" in s["to_router"] + s["to_peer"] for s in settings["sessions"])
+    uses_alert = any("alert" in s["to_router"] + s["to_peer"] for s in settings["sessions"]) or any(
+        "alert" in s["stages"] for s in settings.get("speakers") or ())
     alert_sinks = _alert_sinks(settings["alert"], metrics) if uses_alert else None
     for session in settings["sessions"]:
         # shared: one filter, one exec program and one alert stage per session, for both directions
@@ -51,7 +52,10 @@ async def build_sessions(settings):
         proxies.append(proxy)
     if settings.get("speakers"):
         from peerwarden_runner.speaker.service import SpeakerService  # aiohttp only when speakers run
-        proxies.append(SpeakerService(settings["speakers"], settings.get("archive"), metrics))
+        def make_stages(entry):  # a speaker's watch-only stages: one alert stage each, the rpki stage shared
+            shared = {"alert_sinks": alert_sinks}
+            return [_stage(name, settings, rpki_stage, entry, metrics, shared) for name in entry["stages"]]
+        proxies.append(SpeakerService(settings["speakers"], settings.get("archive"), metrics, make_stages))
     return proxies, background
 
 

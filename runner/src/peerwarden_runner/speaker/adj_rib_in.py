@@ -29,8 +29,9 @@ class AdjRibIn:
     def clear(self):
         self.routes.clear()
 
-    def to_json(self):
-        """Every route, sorted by prefix text: {"prefix", "next_hop", "attributes", "origin_as", "received"}."""
+    def to_json(self, notes=None):
+        """Every route, sorted by prefix text: {"prefix", "next_hop", "attributes", "origin_as", "received"},
+        plus what `notes(prefix)` gives (a monitor's "rpki" and "held")."""
         records = []
         for prefix, (route, origin, received, ctx) in self.routes.items():
             attributes = attributes_to_json(route.attributes.values(), ctx)[0]
@@ -38,5 +39,7 @@ class AdjRibIn:
                       "attributes": attributes, "origin_as": origin, "received": received}
             if prefix.path_id is not None:
                 record["path_id"] = prefix.path_id
+            if notes is not None:
+                record.update(notes(prefix))
             records.append(record)
         return sorted(records, key=lambda record: (":" in record["prefix"], record["prefix"]))

@@ -10,6 +10,7 @@ import logging
 
 from aiohttp import web
 
+from peerwarden_runner.speaker.monitor import RPKI_STATES
 from peerwarden_runner.speaker.route_spec import RouteError, parse_prefix, parse_route
 
 LOG = logging.getLogger("peerwarden_runner.api")
@@ -114,7 +115,19 @@ async def announced(request):
 
 
 async def received(request):
-    return web.json_response({"routes": request.app[SPEAKER].received.to_json()})
+    """GET /routes/received; ?rpki=STATE keeps the routes in that RPKI state (a monitor with the rpki stage)."""
+    speaker = request.app[SPEAKER]
+    monitor = speaker.monitor
+    routes = speaker.received.to_json(monitor.notes if monitor is not None else None)
+    wanted = request.query.get("rpki")
+    if wanted is not None:
+        if monitor is None or "rpki" not in monitor.names:
+            raise ApiError(400, "?rpki= needs the rpki stage in this speaker's stages (it has %s)"
+                           % (", ".join(monitor.names) if monitor is not None else "none"))
+        if wanted not in RPKI_STATES:
+            raise ApiError(400, "?rpki=%s: expected one of %s" % (wanted, ", ".join(RPKI_STATES)))
+        routes = [route for route in routes if route.get("rpki") == wanted]
+    return web.json_response({"routes": routes})
 
 
 async def announce(request):

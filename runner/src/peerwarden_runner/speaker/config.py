@@ -3,8 +3,10 @@ problem is reported as "file: key: what is wrong (expected ...)".
 
     speakers:
       - name: edge1
-        local: 192.0.2.10              # our address (the session's source, the default next hop)
+        local: 192.0.2.10              # our address (the session's source, the default next hop);
+                                       # ADDRESS[:PORT] when passive (where we listen, port 179 default)
         peer: 192.0.2.1                # the router, ADDRESS[:PORT]
+        passive: false                 # true: wait for the router to connect (only from peer's address)
         asn: 65020
         peer_asn: 65021
         router_id: 192.0.2.10          # default: local (required when local is IPv6)
@@ -16,6 +18,9 @@ problem is reported as "file: key: what is wrong (expected ...)".
         reconnect: {min: 1, max: 60}   # back-off bounds, seconds
         api: {listen: 127.0.0.1:8179, token_file: /etc/peerwarden/api.token}   # or api: false
         announce: [192.0.2.0/24, {prefix: 2001:db8::/48, communities: ["65020:1"]}]
+        stages: [rpki, alert]          # watch-only stages on what the router sends: rpki, alert, filter
+                                       # (without tag rules); nothing is ever sent on (speaker/monitor.py)
+        role: peer                     # what the router is to us, for the alert stage's leak checks
         healthchecks:
           - name: web
             command: [/usr/bin/curl, -fsS, -o, /dev/null, http://127.0.0.1/health]
@@ -29,17 +34,27 @@ import ipaddress
 import os
 
 from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
+from peerwarden_runner.speaker.monitor import WATCH_STAGES
 from peerwarden_runner.speaker.route_spec import RouteError, parse_route
+from peerwarden_runner.stages.alert_detectors import ROLES
 
 TOKEN_ENVIRONMENT = "PEERWARDEN_API_TOKEN"
 DEFAULT_API = "127.0.0.1:8179"
-KEYS = ("name", "local", "peer", "asn", "peer_asn", "router_id", "hold_time", "md5_file", "gtsm", "print",
-        "shutdown_message", "reconnect", "api", "announce", "healthchecks")
+KEYS = ("name", "local", "peer", "passive", "asn", "peer_asn", "router_id", "hold_time", "md5_file", "gtsm", "print",
+        "shutdown_message", "reconnect", "api", "announce", "stages", "role", "healthchecks")
+# why each stage that changes what is passed on cannot run on a monitor, which passes nothing on
+NOT_WATCH_SAFE = {
+    "limit": "limit holds routes back from a receiver and can end the session with a Cease; a monitor has no "
+             "receiver and must never write to its router",
+    "exec": "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
+            "stream use print: true and a pipe, or the archive)",
+}
 HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "announce")
 
 
-def check_speakers(section, problem, address_port):
-    """The normalised speakers (dicts), problems reported through `problem(key, text)`."""
+def check_speakers(section, problem, address_port, sections=None):
+    """The normalised speakers (dicts), problems reported through `problem(key, text)`; `sections`:
+    the checked top-level stage sections present in the document (name -> section or None)."""
     if section is None:
         return []
     if not isinstance(section, list):
@@ -51,7 +66,7 @@ def check_speakers(section, problem, address_port):
         if not isinstance(item, dict):
             problem(key, "expected a mapping with local, peer, asn and peer_asn")
             continue
-        speaker = _speaker(item, key, problem, address_port)
+        speaker = _speaker(item, key, problem, address_port, sections or {})
         if speaker is not None:
             speakers.append(speaker)
     _unique(speakers, "name", problem, lambda s: s["name"])
@@ -68,7 +83,7 @@ def _unique(speakers, field, problem, value):
         seen.setdefault(value(speaker), speaker["index"])
 
 
-def _speaker(item, key, problem, address_port):
+def _speaker(item, key, problem, address_port, sections):
     found = []
 
     def report(field, text):
@@ -79,8 +94,10 @@ def _speaker(item, key, problem, address_port):
         report("%s.%s" % (key, name), "unknown key (expected one of %s)" % ", ".join(KEYS))
     entry = {"index": int(key[9:-1]), "name": str(item.get("name") or "speaker%s" % key[9:-1]),
              "gtsm": _flag(item, "gtsm", key, report), "print": _flag(item, "print", key, report),
+             "passive": _flag(item, "passive", key, report),
              "shutdown_message": str(item.get("shutdown_message") or "peerwarden-runner speaker stopping")}
-    entry["local"] = _address(item.get("local"), key + ".local", report)
+    entry["local"], entry["local_port"] = _local(item.get("local"), entry["passive"], key + ".local", report,
+                                                 address_port)
     try:
         entry["peer"], entry["port"] = address_port(item["peer"])
     except KeyError:
@@ -101,6 +118,11 @@ def _speaker(item, key, problem, address_port):
     entry["api"] = _api(item.get("api", {}), key + ".api", report, address_port)
     ebgp = entry["asn"] != entry["peer_asn"]
     entry["announce"] = _routes(item.get("announce", []), key + ".announce", entry["local"], ebgp, report)
+    entry["stages"] = _stages(item.get("stages", []), key + ".stages", sections, report)
+    entry["role"] = item.get("role")
+    if entry["role"] is not None and entry["role"] not in ROLES:
+        report(key + ".role", "expected one of %s (what the router is to us), got %r"
+               % (", ".join(ROLES), entry["role"]))
     entry["healthchecks"] = _healthchecks(item.get("healthchecks", []), key + ".healthchecks", entry["local"],
                                           ebgp, report)
     return None if found else entry
@@ -122,6 +144,52 @@ def _address(value, field, report):
     except ValueError:
         report(field, "%r is not an IP address" % (value,))
         return None
+
+
+def _local(value, passive, field, report, address_port):
+    """(address, port to listen on): a port is only for a passive speaker, which listens there."""
+    if value is None or not passive:
+        try:
+            ipaddress.ip_address(str(value))
+        except ValueError:
+            try:
+                address_port(value)
+            except ValueError:
+                pass
+            else:
+                report(field, "%r has a port: a port on local is only for passive: true (where the speaker "
+                       "listens; an active speaker's port is chosen by the kernel)" % (value,))
+                return None, 179
+        return _address(value, field, report), 179
+    try:
+        return address_port(value)
+    except ValueError as error:
+        report(field, "%r is not ADDRESS[:PORT] (%s)" % (value, error))
+        return None, 179
+
+
+def _stages(names, field, sections, report):
+    """The watch-only stages of a monitor, checked: known, watch-safe, configured, each once."""
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        report(field, "expected a list of stage names from %s, got %r" % (", ".join(WATCH_STAGES), names))
+        return []
+    for name in names:
+        if name in NOT_WATCH_SAFE:
+            report(field, "%r cannot run on a speaker: %s (expected %s)" % (name, NOT_WATCH_SAFE[name],
+                                                                             ", ".join(WATCH_STAGES)))
+        elif name not in WATCH_STAGES:
+            report(field, "unknown stage %r (expected %s)" % (name, ", ".join(WATCH_STAGES)))
+        elif name not in sections:
+            report(field, "uses the stage %r, which has no top-level '%s:' section" % (name, name))
+        elif name == "filter" and sections["filter"]:
+            tagging = [rule["name"] for rule in sections["filter"]["rules"] if rule["action"] == "tag"]
+            if tagging:
+                report(field, "the filter has tag rules (%s): a speaker's stages only watch, nothing is passed on "
+                       "to tag (expected a filter whose rules drop or accept; a drop is shown as held)"
+                       % ", ".join(tagging))
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        report(field, "%r is listed more than once" % name)
+    return list(names)
 
 
 def _integer(value, field, low, high, report, required=False):

@@ -1,5 +1,6 @@
 """Everything the `speakers:` of one configuration run: each speaker with its watchers (archive,
---print, metrics), its API and its health checks; one SIGTERM ends them all with a Cease."""
+--print, metrics), its monitor (watch-only stages), its API and its health checks; one SIGTERM
+ends them all with a Cease."""
 import asyncio
 import logging
 
@@ -7,14 +8,16 @@ from peerwarden_runner.speaker.backoff import Backoff
 from peerwarden_runner.speaker.healthcheck import UP, HealthCheck
 from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.metrics import SpeakerCollector
+from peerwarden_runner.speaker.monitor import Monitor
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.stages.archive import ArchiveStage
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
 
 
-def build_speaker(entry, archive=None, metrics=None):
-    """A Speaker for one checked `speakers:` entry."""
+def build_speaker(entry, archive=None, metrics=None, make_stages=None):
+    """A Speaker for one checked `speakers:` entry; `make_stages(entry)` gives the stage objects of
+    its `stages:` list (wiring builds them, sharing the rpki stage and the alert sinks)."""
     watchers = []
     if archive:
         watchers.append(ArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
@@ -25,8 +28,11 @@ def build_speaker(entry, archive=None, metrics=None):
         watchers.append(metrics)
     settings = SpeakerSettings(entry["name"], entry["local"], entry["peer"], entry["port"], entry["asn"],
                                entry["peer_asn"], entry["router_id"], entry["hold_time"], entry["md5"], entry["gtsm"],
-                               entry["shutdown_message"])
-    speaker = Speaker(settings, watchers, Backoff(*entry["reconnect"]))
+                               entry["shutdown_message"], entry.get("passive", False), entry.get("local_port", 179))
+    monitor = None
+    if entry.get("stages"):
+        monitor = Monitor(make_stages(entry), metrics)
+    speaker = Speaker(settings, watchers, Backoff(*entry["reconnect"]), monitor=monitor)
     speaker.announce(entry["announce"], "config")
     return speaker
 
@@ -34,9 +40,9 @@ def build_speaker(entry, archive=None, metrics=None):
 class SpeakerService:
     """Has the proxies' interface (serve_until_stopped), so the runner serves both alike."""
 
-    def __init__(self, entries, archive=None, metrics=None):
+    def __init__(self, entries, archive=None, metrics=None, make_stages=None):
         self.entries = entries
-        self.speakers = [build_speaker(entry, archive, metrics) for entry in entries]
+        self.speakers = [build_speaker(entry, archive, metrics, make_stages) for entry in entries]
         if metrics is not None:
             metrics.registry.register(SpeakerCollector(self.speakers))
         self.checks = {}

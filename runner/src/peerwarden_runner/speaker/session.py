@@ -1,4 +1,4 @@
-"""One BGP session over one TCP connection, as a speaker that connects lives it (RFC 4271 §8):
+"""One BGP session over one TCP connection, as the speaker lives it (RFC 4271 §8), whichever side opened it:
 OpenSent -> OpenConfirm -> Established, the hold and keepalive timers, and the NOTIFICATION that
 each way of ending needs. What to do with routes is the speaker's business (the `handler`)."""
 import asyncio
@@ -40,7 +40,7 @@ class Session:
         self.state = "OpenSent"
         self.hold_time = settings.hold_time
         self.ctx_in = self.ctx_out = None
-        self.peer_open = None
+        self.our_open = self.peer_open = None
         self.ebgp = settings.asn != settings.peer_asn
         self.keepalives = None
 
@@ -54,7 +54,8 @@ class Session:
             our_open = encode_open(self.settings.asn, self.settings.hold_time, self.settings.router_id,
                                    self.capabilities())
             self.send(our_open)
-            await self._open_sent(decode_open(our_open))
+            self.our_open = decode_open(our_open)
+            await self._open_sent(self.our_open)
             await self._open_confirm()
             await self._established()
         finally:

@@ -1,23 +1,26 @@
 """The speaker: keeps one session to the router up (reconnecting with back-off and saying why),
 holds what the router sent (Adj-RIB-In) and what we want announced (sent on Established, changes
 sent at once, withdrawn on removal), and ends with Cease / Administrative Shutdown when stopped.
+With a monitor (speaker/monitor.py) the received UPDATEs also pass its watch-only stages.
 
-It only connects, never listens: no privileged port, no collision detection (RFC 4271 §6.8); the
-router accepts our connection (FRR, BIRD and Junos do by default)."""
+Active (the default) it only connects; passive it only listens on local:port and accepts the
+configured peer alone. Being one or the other, it never has two connections to settle: no
+collision detection (RFC 4271 §6.8) is needed."""
 import asyncio
+import ipaddress
 import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
 
-from peerwarden_runner.codec import ErrorAction, Prefix, encode_end_of_rib, encode_withdraw
+from peerwarden_runner.codec import ErrorAction, Prefix, encode_end_of_rib, encode_notification, encode_withdraw
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionState
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
 from peerwarden_runner.speaker.backoff import Backoff
 from peerwarden_runner.speaker.session import RECEIVED, SENT, Session, SessionClosed, SessionSettings
-from peerwarden_runner.speaker.transport import connect
+from peerwarden_runner.speaker.transport import connect, listen
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
 FAMILY_OF_VERSION = {4: c.IPV4_UNICAST, 6: c.IPV6_UNICAST}
@@ -37,18 +40,22 @@ class SpeakerSettings:
     md5: str | None = None
     gtsm: bool = False
     shutdown_message: str = "peerwarden-runner speaker stopping"
+    passive: bool = False
+    local_port: int = 179                # where a passive speaker listens
 
 
 class Speaker:
-    def __init__(self, settings, watchers=(), backoff=None, stable_after=30.0):
+    def __init__(self, settings, watchers=(), backoff=None, stable_after=30.0, monitor=None):
         self.settings = settings
         self.watchers = list(watchers)
+        self.monitor = monitor               # the watch-only stages on received UPDATEs, or None
         self.backoff = backoff or Backoff()
         self.stable_after = stable_after     # seconds Established before the back-off starts again at 1 s
         self.desired = {}                    # prefix text -> (RouteSpec, source)
         self.received = AdjRibIn()
         self.session = None
         self.connecting = None               # the connect() in progress, cancelled by stop()
+        self.serving = None                  # passive: the task running the accepted connection's session
         self.state = "Idle"
         self.established_at = None
         self.last_error = None
@@ -65,7 +72,10 @@ class Speaker:
     # ---- the connection loop ----
 
     async def run(self):
-        """Connect, run the session, wait, again, until stop()."""
+        """Active: connect, run the session, wait, again, until stop(). Passive: listen until stop()."""
+        if self.settings.passive:
+            await self._listen()
+            return
         while not self.stopping.is_set():
             reason = await self._attempt()
             self.last_error = reason
@@ -96,6 +106,11 @@ class Speaker:
         finally:
             self.connecting = None
         LOG.info("%s: connected to %s port %d, OPEN sent", settings.name, settings.peer, settings.port)
+        return await self._run_session(reader, writer)
+
+    async def _run_session(self, reader, writer):
+        """Run one session over a connection; why it ended."""
+        settings = self.settings
         self.watch_state = SessionState(self)
         session = self.session = Session(reader, writer, self.session_settings, self)
         self.state = "OpenSent"
@@ -110,12 +125,70 @@ class Speaker:
             self._ended()
         return reason
 
+    # ---- passive: the router connects ----
+
+    async def _listen(self):
+        """Listen on local:port (retried with back-off while the address cannot be had) until stop()."""
+        settings = self.settings
+        server = None
+        while server is None and not self.stopping.is_set():
+            try:
+                server = await listen(settings.local, settings.local_port, settings.peer, self._accepted,
+                                      settings.md5, settings.gtsm)
+            except OSError as error:
+                self.last_error = "cannot listen on %s port %d: %s" % (settings.local, settings.local_port, error)
+                delay = self.backoff.next_delay()
+                LOG.warning("%s: %s; trying again in %.1f s", settings.name, self.last_error, delay)
+                try:
+                    await asyncio.wait_for(self.stopping.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
+        if server is not None:
+            self.state = "Active"
+            LOG.info("%s: passive: listening on %s port %d for %s", settings.name, settings.local,
+                     settings.local_port, settings.peer)
+            await self.stopping.wait()
+            server.close()
+            await server.wait_closed()
+        if self.serving is not None:
+            await asyncio.gather(self.serving, return_exceptions=True)
+        self.state = "Idle"
+
+    async def _accepted(self, reader, writer):
+        settings = self.settings
+        address = writer.get_extra_info("peername")[0].split("%")[0]
+        if not _same_address(address, settings.peer):
+            self.counters["connections_refused"] += 1
+            LOG.warning("%s: connection from %s refused: only the peer %s may connect", settings.name, address,
+                        settings.peer)
+            writer.close()
+            return
+        if self.serving is not None or self.stopping.is_set():
+            self.counters["connections_refused"] += 1
+            LOG.warning("%s: another connection from %s refused: %s", settings.name, address,
+                        "stopping" if self.stopping.is_set() else "a session is already " + self.state)
+            writer.write(encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_REJECTED))   # RFC 4486
+            writer.close()
+            return
+        self.serving = asyncio.current_task()
+        self.counters["connections_accepted"] += 1
+        LOG.info("%s: %s connected, OPEN sent", settings.name, address)
+        try:
+            self.last_error = await self._run_session(reader, writer)
+        finally:
+            self.serving = None
+        if not self.stopping.is_set():
+            self.state = "Active"
+            LOG.warning("%s: %s; waiting for %s to connect again", settings.name, self.last_error, settings.peer)
+
     def _ended(self):
         if self.established_at is not None:
             if time.monotonic() - self.established_at >= self.stable_after:
                 self.backoff.reset()
             for watcher in self.watchers:
                 watcher.session_ended(self.watch_state)
+            if self.monitor is not None:
+                self.monitor.ended()
             LOG.info("%s: session down after %.0f s; %d received route(s) dropped", self.settings.name,
                      time.monotonic() - self.established_at, len(self.received))
         self.received.clear()
@@ -134,6 +207,8 @@ class Speaker:
             await self.session.shutdown(self.settings.shutdown_message)
         for watcher in self.watchers:
             watcher.close()
+        if self.monitor is not None:
+            await self.monitor.aclose()
 
     # ---- called by the session ----
 
@@ -151,6 +226,8 @@ class Speaker:
         self.watch_state.contexts = {RECEIVED: session.ctx_in, SENT: session.ctx_out}
         for watcher in self.watchers:
             watcher.session_started(self.watch_state)
+        if self.monitor is not None:
+            self.monitor.started(session.our_open, session.peer_open, session.ctx_in, session.ctx_out)
         LOG.info("%s: session established with AS%d (%s), hold time %d s; announcing %d route(s)",
                  self.settings.name, self.settings.peer_asn, session.peer_open.bgp_id, session.hold_time,
                  len(self.desired))
@@ -163,6 +240,8 @@ class Speaker:
             LOG.warning("%s: UPDATE from the peer: RFC 7606 %s: %s", self.settings.name, update.error_action.label,
                         update.reason)
         self.received.apply(update)
+        if self.monitor is not None:
+            self.monitor.received(update)
 
     def refresh_requested(self):
         LOG.info("%s: ROUTE-REFRESH from the peer: announcing %d route(s) again", self.settings.name,
@@ -220,4 +299,13 @@ class Speaker:
                 "uptime": None if uptime is None else round(uptime, 3),
                 "peer_router_id": str(session.peer_open.bgp_id) if uptime is not None else None,
                 "routes": {"announced": len(self.desired), "received": len(self.received)},
+                "passive": settings.passive, "monitor": self.monitor.status() if self.monitor is not None else None,
                 "counters": dict(self.counters), "last_error": self.last_error}
+
+
+def _same_address(text, configured):
+    """Is the connecting address the configured peer's (an IPv4-mapped IPv6 address counts as IPv4)?"""
+    address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address == ipaddress.ip_address(configured)

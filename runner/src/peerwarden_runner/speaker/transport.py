@@ -1,5 +1,6 @@
 """The TCP connection to the router: source address, TCP-MD5 (RFC 2385) and GTSM (RFC 5082) are
-socket options that must be set before connect(), hence a socket built by hand."""
+socket options that must be set before connect() (or, passive, before listen()), hence sockets
+built by hand."""
 import asyncio
 import socket
 
@@ -39,6 +40,25 @@ async def connect(local, peer, port, md5=None, gtsm=False, timeout=10.0):
             set_gtsm(sock, family)
         await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (peer, port)), timeout)
         return await asyncio.open_connection(sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+
+
+async def listen(local, port, peer, on_connection, md5=None, gtsm=False):
+    """An asyncio server on local:port (passive mode); the router's connection is signed with the
+    TCP-MD5 key set for `peer`, and with GTSM accepted only at TTL 255 (both inherited from here).
+    Who may connect is `on_connection`'s check: the kernel lets any address connect without a key."""
+    family = family_of(local)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if md5:
+            set_md5(sock, peer, md5)
+        if gtsm:
+            set_gtsm(sock, family)
+        sock.bind((local, port))
+        return await asyncio.start_server(on_connection, sock=sock)
     except BaseException:
         sock.close()
         raise

@@ -13,7 +13,6 @@ import logging
 import time
 
 from peerwarden_runner.pipeline import other
-from peerwarden_runner.route_keys import route_key
 from peerwarden_runner.stages import Stage
 from peerwarden_runner.stages.alert_detectors import path_findings, space_findings
 from peerwarden_runner.stages.alert_sinks import REPORT_EVERY
@@ -72,7 +71,7 @@ class AlertStage(Stage):
                                    self.transit_free, self.own_asns)
         match = self.space.match if self.space else None
         less_specifics = self.less_specifics
-        keys = change.keys if active else None
+        keys = change.keys if active is not None else None
         alerts = []
         for position, route in enumerate(routes):
             prefix = route[0]
@@ -82,9 +81,10 @@ class AlertStage(Stage):
                 if active:
                     active.pop(keys[position], None)
                 continue
-            if active is None:
+            if active is None:  # the first alert of the session: later routes of this UPDATE need their keys too
                 active = state.memory[("alert", direction)] = {}
-            key = keys[position] if keys is not None else route_key(prefix)
+                keys = change.keys
+            key = keys[position]
             before = active.get(key, ())
             now = tuple((finding.kind, origin) for finding in findings)
             active[key] = now

@@ -3,6 +3,10 @@ routes already passed are validated again and withdrawn, and routes held back ar
 
 (bgpipe keeps VRPs forever and never looks back at routes it passed; RFC 8210 expiry is the RTR
 client's job, re-validation is this stage's.)
+
+Every UPDATE's verdicts are left on the RouteChange (`validity`, one per route, None for a family
+RPKI does not cover). A session that only watches (the speaker's monitor, `watch_only`) is told
+each re-validated route's state through `revalidated` and is never sent anything.
 """
 import logging
 from collections import Counter
@@ -63,14 +67,17 @@ class RpkiStage(Stage):
             elif afi == c.AFI_IPV6:
                 validity = validate_ipv6(from_bytes(packed, "big") >> drop[length] << 128 - length, length, origin)
             else:
+                states.append(None)
                 continue
             states.append(validity)
             if validity is INVALID:
                 change.hold(route, self.name, "invalid (origin AS%s)" % origin)
-                LOG.info("rpki: %s from AS%s is invalid: not sent", route[0], origin)
+                LOG.info("rpki: %s from AS%s is invalid: held back", route[0], origin)
+        change.validity = states
         if self.metrics and states:
             for validity, count in Counter(states).items():
-                self.metrics.validated(validity, count)
+                if validity is not None:
+                    self.metrics.validated(validity, count)
 
     def vrps_changed(self, diff):
         """Validate again the routes the change touches, in every session; send what follows."""
@@ -81,17 +88,21 @@ class RpkiStage(Stage):
         touched = affected_filter(diff.changed())
         affected = 0
         for state in list(self.sessions.values()):
+            watch_only = getattr(state.session, "watch_only", False)
             for direction in state.memory.get(("rpki-directions",), ()):
                 rib = state.memory.get(("rib", direction))
                 if rib is None:
                     continue
-                announce, withdraw = [], []
+                announce, withdraw, states = [], [], {}
                 for key, (dummy, dummy, origin) in list(rib.paths.items()):
                     prefix = key_prefix(key)
                     route = rpki_prefix(prefix)
                     if route is None or not touched(route):
                         continue
-                    invalid = self._validity(route, origin) == INVALID
+                    validity = self._validity(route, origin)
+                    if watch_only:
+                        states[key] = validity
+                    invalid = validity == INVALID
                     held = rib.holds.get(key)
                     if held is None and invalid:
                         rib.holds[key] = "rpki: invalid after a VRP change"
@@ -100,6 +111,9 @@ class RpkiStage(Stage):
                         del rib.holds[key]
                         announce.append(rib.route(key))
                 affected += len(announce) + len(withdraw)
+                if watch_only:  # a monitor records the new states; nothing goes to its router
+                    state.session.revalidated(direction, states)
+                    continue
                 if announce or withdraw:
                     LOG.info("rpki: VRPs changed: %d route(s) announced again, %d withdrawn", len(announce),
                              len(withdraw))

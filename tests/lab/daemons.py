@@ -490,7 +490,16 @@ def _remove_user(username: str) -> None:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             if proc.name.isdigit() and proc.stat().st_uid == uid:
                 os.kill(int(proc.name), signal.SIGKILL)
-    subprocess.run(["userdel", username], check=True, capture_output=True)
+    # the killed processes take a moment to be reaped; userdel exits 8 ("in use") until then
+    for attempt in range(20):
+        done = subprocess.run(["userdel", username], check=False, capture_output=True)
+        if done.returncode != 8:
+            break
+        time.sleep(0.25)
+    if done.returncode == 8:  # still listed (a zombie whose parent has not reaped it): remove it anyway
+        done = subprocess.run(["userdel", "--force", username], check=False, capture_output=True)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout, done.stderr)
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Micro-benchmark of the runner's pipeline in one process: microseconds per prefix for each stage.
 
 Feeds Pipeline.process the UPDATEs BIRD sends in bench/proxy_fulltable.py (IPv4 /24s and IPv6 /48s
-sharing one attribute set, packed into 4096-octet messages), with the stages wired as the proxy
+sharing one attribute set, packed into 4096-octet messages), or with --small the UPDATEs many real
+peers send (one prefix each, an AS_PATH of 3 to 6 ASNs, communities, a MED; --share N consecutive
+UPDATEs share one attribute set), with the stages wired as the proxy
 wires them (rpki with VRPs for every prefix, limit, archive, metrics, alert watching 1000 prefixes of its own
 and the paths of a session with role peer). Each configuration runs in a
 child process of its own, so its memory growth (what the RIB and the stages keep per prefix) is its own.
@@ -11,6 +13,7 @@ forwards the original bytes), bytes kept per prefix, and the CPU of child proces
 writer) per prefix.
 
     python bench/pipeline_profile.py [--ipv4 200000] [--ipv6 50000] [--vrps 250000] [--only NAME] [--profile [NAME]]
+    python bench/pipeline_profile.py --small [--share 1] --ipv4 40000 --ipv6 10000 --vrps 50000
 
 --profile [NAME] runs one configuration ("all" by default) under cProfile and prints the functions that cost most.
 """
@@ -19,6 +22,7 @@ import cProfile
 import json
 import os
 import pstats
+import random
 import resource
 import sys
 import tempfile
@@ -85,6 +89,35 @@ def bird_updates(ipv4, ipv6):
     for start in range(0, len(ipv6), per_message):
         reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", ipv6[start:start + per_message])
         messages.append(encode_update(attributes=common + [reach]))
+    return messages
+
+
+def origin_of(index):
+    """The origin AS of the index-th prefix of --small (the VRPs say it is valid)."""
+    return 150000 + index % 5000
+
+
+def small_updates(ipv4, ipv6, share):
+    """UPDATEs of one prefix each, as many peers send them: an AS_PATH of 3 to 6 ASNs, 0 to 4 communities,
+    a MED; `share` consecutive UPDATEs carry the same attribute set (and origin AS)."""
+    rng = random.Random(1)
+    messages = []
+    attributes = None
+    for index, prefix in enumerate(ipv4 + ipv6):
+        if index % share == 0:
+            path = [BIRD_AS] + [rng.randrange(135000, 145000) for dummy in range(rng.randint(1, 4))] + [origin_of(index)]
+            attributes = [make_attribute(c.ORIGIN, rng.choice((0, 2))), make_attribute(c.AS_PATH, [["sequence", path]]),
+                          make_attribute(c.MULTI_EXIT_DISC, rng.randrange(0, 1000))]
+            communities = [(BIRD_AS << 16) + rng.randrange(0, 65536) for dummy in range(rng.randint(0, 4))]
+            if communities:
+                attributes.append(make_attribute(c.COMMUNITIES, communities))
+        parsed = Prefix.parse(prefix)
+        if parsed.afi == c.AFI_IPV4:
+            messages.append(encode_update(attributes=attributes[:2] + [make_attribute(c.NEXT_HOP, "127.0.0.51")]
+                                          + attributes[2:], nlri=[parsed]))
+        else:
+            reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", [parsed])
+            messages.append(encode_update(attributes=attributes + [reach]))
     return messages
 
 
@@ -177,12 +210,15 @@ def main():
     parser.add_argument("--ipv4", type=int, default=200000)
     parser.add_argument("--ipv6", type=int, default=50000)
     parser.add_argument("--vrps", type=int, default=250000)
+    parser.add_argument("--small", action="store_true", help="one prefix per UPDATE, varied attributes")
+    parser.add_argument("--share", type=int, default=1, help="with --small: consecutive UPDATEs per attribute set")
     parser.add_argument("--only", action="append", help="run only these configurations (forward always runs)")
     parser.add_argument("--profile", nargs="?", const="all", help="cProfile one configuration (default: all)")
     arguments = parser.parse_args()
     ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
-    table = VrpTable([make_vrp(p, None, BIRD_AS) for p in (ipv4 + ipv6)[:arguments.vrps]])
-    messages = bird_updates(ipv4, ipv6)
+    table = VrpTable([make_vrp(p, None, origin_of(index - index % arguments.share) if arguments.small else BIRD_AS)
+                      for index, p in enumerate((ipv4 + ipv6)[:arguments.vrps])])
+    messages = small_updates(ipv4, ipv6, arguments.share) if arguments.small else bird_updates(ipv4, ipv6)
     prefixes = len(ipv4) + len(ipv6)
     print("%d UPDATEs, %d prefixes (%d IPv4, %d IPv6), %d VRPs"
           % (len(messages), prefixes, len(ipv4), len(ipv6), len(table)))
@@ -204,16 +240,16 @@ def main():
     baselines = {"forward": None, "decode": "forward", "rpki": "decode", "rpki+metrics": "decode", "limit": "decode",
                  "archive": "forward", "metrics": "forward", "all": "forward", "alert": "decode"}
     results = {}
-    print("%-14s %10s %12s %16s %14s %18s"
-          % ("configuration", "CPU s", "us/prefix", "above", "bytes/prefix", "writer us/prefix"))
+    print("%-14s %10s %12s %12s %16s %14s %18s"
+          % ("configuration", "CPU s", "us/message", "us/prefix", "above", "bytes/prefix", "writer us/prefix"))
     for name in names:
         seconds, grown, written, children = in_child(measure, name, table, messages)
         results[name] = seconds
         base = baselines[name] if baselines[name] in results else None
         above = "%.2f (%s)" % ((seconds - results[base]) * 1e6 / prefixes, base) if base else "baseline"
-        print("%-14s %10.2f %12.2f %16s %14.0f %18.2f   (%d messages written on)" % (
-            name, seconds, seconds * 1e6 / prefixes, above, grown * 1024 / prefixes, children * 1e6 / prefixes,
-            written))
+        print("%-14s %10.2f %12.2f %12.2f %16s %14.0f %18.2f   (%d messages written on)" % (
+            name, seconds, seconds * 1e6 / len(messages), seconds * 1e6 / prefixes, above, grown * 1024 / prefixes,
+            children * 1e6 / prefixes, written))
     return 0
 
 

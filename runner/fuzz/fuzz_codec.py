@@ -8,7 +8,8 @@ Each message goes through what the proxy does with octets from the network:
 * `parse_header` on the first 19 octets: may raise FramingError only;
 * `decode_message` on a framed message: may raise CodecError (FramingError, MessageError) only,
   and never for an UPDATE body;
-* `decode_update` on any octets at all: never raises;
+* `decode_update` on any octets at all: never raises; with an AttributeBlocks cache (one per
+  context, kept over the run, each message decoded twice) it tells exactly what it tells without;
 * `to_json` on any octets: never raises; when the record is not "lossy", `from_json` of it (with
   and without "raw") gives the octets back, and a clean UPDATE re-encodes to the same octets.
 
@@ -27,6 +28,9 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+
+from codec_fixtures import decoded_facts  # noqa: E402
 
 from peerwarden_runner.codec import (  # noqa: E402  (path set up above for a checkout without install)
     AsPath, AsPathSegment, Capability, CodecError, ErrorAction, FramingError, NegotiatedContext, Prefix,
@@ -35,6 +39,7 @@ from peerwarden_runner.codec import (  # noqa: E402  (path set up above for a ch
     shutdown_notification, to_json, unknown_attribute,
 )
 from peerwarden_runner.codec import constants as c  # noqa: E402
+from peerwarden_runner.codec.attribute_blocks import AttributeBlocks  # noqa: E402
 
 CONTEXTS = [
     NegotiatedContext(),
@@ -45,6 +50,7 @@ CONTEXTS = [
 ]
 KNOWN_CODES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 32, 35]
 MAX_FAILURES_KEPT = 50
+BLOCKS = {}  # (context, afi_safi_disable) -> the AttributeBlocks this worker keeps for it
 
 
 # ------------------------------------------------------------------ valid messages
@@ -246,10 +252,16 @@ def check(raw, ctx, stats):
         stats["framing_errors"] += 1
         length = kind = None
     # must never raise, whatever the octets; AFI/SAFI disable is the caller's choice (RFC 7606 §5.3)
-    update = decode_update(raw, ctx, afi_safi_disable=len(raw) % 2 == 0)
+    disable = len(raw) % 2 == 0
+    update = decode_update(raw, ctx, afi_safi_disable=disable)
     update.routes()
     update.withdrawals()
     update.origin_as()
+    facts = decoded_facts(update)
+    blocks = BLOCKS.setdefault((ctx, disable), AttributeBlocks())
+    for dummy in range(2):  # decoded and kept, then taken from the cache
+        if decoded_facts(decode_update(raw, ctx, afi_safi_disable=disable, blocks=blocks)) != facts:
+            raise Failure("decoding with an AttributeBlocks cache differs from decoding without")
     if kind == c.UPDATE:
         stats["update_" + update.error_action.name.lower()] += 1
     if length is not None and length == len(raw):

@@ -93,7 +93,7 @@ def run(count, seed):
                 state = new_session(pipeline)
             except Exception:  # noqa: BLE001  (any other exception is what we are looking for)
                 failures.append((number, raw.hex(), traceback.format_exc()))
-            if number and number % 50000 == 0:
+            if number and number % 5000 == 0:
                 diff = table.apply(added=[make_vrp("10.0.0.0/8", 24, rng.choice((64500, 64501)))])
                 rpki.vrps_changed(diff)  # re-validation on a VRP change, mid-stream
         pipeline.close()

@@ -25,7 +25,9 @@ MP_REACH_V6 = "80 0e 1a 0002 01 10 20010db8000000000000000000000001 00 20 20010d
 
 
 def decode(attributes, nlri=NLRI, withdrawn="", ctx=FOUR, **options):
-    return decode_update(fx.update(withdrawn, attributes, nlri), ctx, **options)
+    raw = fx.update(withdrawn, attributes, nlri)
+    fx.decode_cached(raw, ctx, **options)  # the same verdict when attribute sections are cached
+    return decode_update(raw, ctx, **options)
 
 
 def check(update, action, subcode=None):

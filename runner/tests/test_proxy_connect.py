@@ -100,3 +100,32 @@ def test_gtsm_on_both_legs():
         await proxy.stop()
         return ordinary_ttl_connected, received
     assert asyncio.run(scenario()) == (False, [OPEN])
+
+
+def test_stopping_with_a_session_up_is_clean(caplog):
+    """SIGTERM's path: stop() while both directions wait for data ends the session without an error."""
+    async def scenario():
+        router_port, received = free_port(), []
+        held = []
+
+        async def router_accepted(reader, writer):
+            received.append(await reader.readexactly(len(OPEN)))
+            held.append(writer)  # stays connected: the session is up when the proxy stops
+
+        router = await asyncio.start_server(router_accepted, "127.0.0.1", router_port)
+        proxy, port = await start_proxy(router_port)
+        reader, writer = await peer_connect(port)
+        writer.write(OPEN)
+        for dummy in range(40):
+            if received:
+                break
+            await asyncio.sleep(0.1)
+        await proxy.stop()
+        answer = await asyncio.wait_for(reader.read(), 5)  # the Cease, then the end of the connection
+        await asyncio.sleep(0.2)  # let the session's own task finish
+        writer.close()
+        router.close()
+        return answer
+    answer = asyncio.run(scenario())
+    assert answer[18] == 3 and answer[19:21] == b"\x06\x02"  # NOTIFICATION Cease / Administrative Shutdown
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text

@@ -18,6 +18,7 @@ import logging
 import time
 
 from peerwarden_runner.codec import ErrorAction, framing
+from peerwarden_runner.codec.attribute_blocks import AttributeBlocks
 from peerwarden_runner.routes import Rib, RouteChange
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
@@ -194,8 +195,12 @@ class Pipeline:
             state.contexts[reverse] = negotiate(state.opens[direction], state.opens[reverse])
 
     def _routes(self, state, direction, raw, route_stages):
-        rib = state.memory.setdefault(("rib", direction), Rib())
-        change = RouteChange.from_update(raw, state.contexts[direction], rib, self.metrics)
+        rib = state.memory.get(("rib", direction))
+        if rib is None:
+            rib = state.memory[("rib", direction)] = Rib()
+            state.memory[("attribute-blocks", direction)] = AttributeBlocks()  # for this direction's context
+        change = RouteChange.from_update(raw, state.contexts[direction], rib, self.metrics,
+                                         state.memory[("attribute-blocks", direction)])
         if change.update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
             # RFC 7606: nothing else can be trusted in this session; end it with the NOTIFICATION
             error = change.update.error

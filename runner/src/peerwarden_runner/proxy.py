@@ -137,6 +137,8 @@ class Session:
         for task in pending:
             task.cancel()
         for task in done:
+            if task.cancelled():  # the session was shut down (SIGTERM) while this direction waited
+                continue
             error = task.exception()
             if error is not None and not isinstance(error, (SessionEnded, asyncio.IncompleteReadError,
                                                             ConnectionError)):

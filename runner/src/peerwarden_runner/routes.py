@@ -21,6 +21,7 @@ from peerwarden_runner.codec import (
 from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
 LOG = logging.getLogger("peerwarden_runner.routes")
+_new = tuple.__new__  # skips NamedTuple's Python-level __new__: one per UPDATE, and small UPDATEs are many
 
 
 class RouteAttributes(NamedTuple):
@@ -75,8 +76,9 @@ class RouteChange:
         self._keys = self._withdrawn_keys = None
 
     @classmethod
-    def from_update(cls, raw, ctx, rib, metrics=None):
-        update = decode_update(raw, ctx)
+    def from_update(cls, raw, ctx, rib, metrics=None, blocks=None):
+        """`blocks`: the direction's AttributeBlocks (attribute sections decoded before)."""
+        update = decode_update(raw, ctx, blocks=blocks)
         if update.error_action != ErrorAction.NONE:
             LOG.warning("UPDATE: RFC 7606 %s: %s", update.error_action.label, update.reason)
         return cls(raw, ctx, update, rib, metrics)
@@ -132,7 +134,7 @@ class RouteChange:
         for next_hop, shared, prefixes in self.runs:
             run = keys[start:start + len(prefixes)]
             start += len(prefixes)
-            paths.update(zip(run, repeat(RouteAttributes(shared, next_hop, self.origin))))  # a C loop
+            paths.update(zip(run, repeat(_new(RouteAttributes, (shared, next_hop, self.origin)))))  # a C loop
             if holds:
                 for key in run:
                     holds.pop(key, None)

@@ -106,11 +106,12 @@ async def _rpki(section, metrics):
     tasks = []
     if section.get("file") and section.get("caches"):
         from peerwarden_runner.rpki.vrp_union import VrpUnion
-        union = VrpUnion(table, on_change=stage.vrps_changed)
+        union = VrpUnion(table, on_change=stage.schedule)
         file_table, rtr_table, on_change = union.source("file"), union.source("rtr"), None
     else:
         file_table = rtr_table = table
-        on_change = lambda added, removed: stage.vrps_changed(VrpDiff(added, removed))  # noqa: E731
+        # re-validation runs in the background, in slices: a full table takes a second to look through
+        on_change = lambda added, removed: stage.schedule(VrpDiff(added, removed))  # noqa: E731
     if section.get("file"):
         from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher
         watcher = VrpFileWatcher(section["file"], file_table, poll_interval=1.0, on_change=on_change)

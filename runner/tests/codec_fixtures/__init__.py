@@ -134,3 +134,27 @@ KEEPALIVE = h(MARKER + "0013 04")
 NOTIFICATION_SHUTDOWN = h(MARKER + "0025 03 06 02 0f 6d61696e74656e616e6365 20e29883")  # "maintenance ☃"
 ROUTE_REFRESH_IPV6 = h(MARKER + "0017 05 0002 00 01")
 ROUTE_REFRESH_BEGIN = h(MARKER + "0017 05 0001 01 01")
+
+
+def decoded_facts(update):
+    """Everything a decoded UPDATE tells, to compare two decodings of the same octets (with and
+    without an AttributeBlocks cache)."""
+    return (update.error_action, update.errors, update.reason,
+            [(a.flags, a.code, a.data, a.value) for a in update.attributes],
+            [(code, a.flags, a.data, a.value) for code, a in update.effective.items()],
+            update.withdrawn, update.nlri, update.withdrawals(), update.origin_as(), update.end_of_rib(),
+            [(r.prefix, r.next_hop, [(code, a.data, a.value) for code, a in r.attributes.items()])
+             for r in update.routes()])
+
+
+def decode_cached(raw, ctx, **options):
+    """The facts of `raw` decoded with a fresh AttributeBlocks three times (decoded, then kept, then
+    taken from it), each checked equal to a decoding without it; the last Update."""
+    from peerwarden_runner.codec import decode_update
+    from peerwarden_runner.codec.attribute_blocks import AttributeBlocks
+    plain = decoded_facts(decode_update(raw, ctx, **options))
+    blocks = AttributeBlocks()
+    for dummy in range(3):
+        update = decode_update(raw, ctx, blocks=blocks, **options)
+        assert decoded_facts(update) == plain
+    return update

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import error_handling as rules
 from peerwarden_runner.codec.aspath import merge_as4_path
+from peerwarden_runner.codec.attribute_blocks import MP_CODES, NOT_YET, section_key
 from peerwarden_runner.codec.attributes import ATTRIBUTE_SPECS, Attribute, AttributeMalformed
 from peerwarden_runner.codec.context import DEFAULT_CONTEXT
 from peerwarden_runner.codec.errors import ErrorAction
@@ -48,12 +49,13 @@ class Update:
     * `effective`: type code -> Attribute for the attributes that count: the first of each type,
       minus those RFC 7606 says to discard or that are malformed.
     * `error_action`, `errors`, `error`, `reason`: the RFC 7606 verdict (see `error_handling`).
+    * `section`: the DecodedSection the attributes came from or went to (attribute_blocks), or None.
     """
 
-    __slots__ = ("raw", "ctx", "withdrawn", "attributes", "nlri", "errors", "error_action", "effective")
+    __slots__ = ("raw", "ctx", "withdrawn", "attributes", "nlri", "errors", "error_action", "effective", "section")
 
     def __init__(self, withdrawn=(), attributes=(), nlri=(), ctx=DEFAULT_CONTEXT, raw=b"", errors=(),
-                 effective=None):
+                 effective=None, section=None):
         self.raw = raw
         self.ctx = ctx
         self.withdrawn = tuple(withdrawn)
@@ -67,6 +69,7 @@ class Update:
             for attribute in self.attributes:
                 effective.setdefault(attribute.code, attribute)
         self.effective = effective
+        self.section = section
 
     # ---- the verdict ----
 
@@ -133,6 +136,12 @@ class Update:
     def origin_as(self, local_as=None):
         """The origin AS for route origin validation (RFC 6811 §2): last AS of a final AS_SEQUENCE,
         None for a final AS_SET or a missing path, `local_as` for an empty path."""
+        section = self.section
+        if section is not None and local_as is None:  # the same attributes, the same origin
+            if section.origin is NOT_YET:
+                path = self.full_as_path()
+                section.origin = None if path is None else path.origin_as()
+            return section.origin
         path = self.full_as_path()
         if path is None:
             return None
@@ -153,8 +162,11 @@ class Update:
         prefixes of a run are of one family, all with or all without a path id."""
         if self.error_action > ErrorAction.ATTRIBUTE_DISCARD:
             return []
-        shared = MappingProxyType({code: attribute for code, attribute in self.effective.items()
-                                   if code not in _ROUTE_ATTRIBUTES_EXCLUDED})
+        if self.section is not None:
+            shared = self.section.shared
+        else:
+            shared = MappingProxyType({code: attribute for code, attribute in self.effective.items()
+                                       if code not in _ROUTE_ATTRIBUTES_EXCLUDED})
         runs = []
         if self.nlri:
             runs.append((self.next_hop, shared, self.nlri))
@@ -204,11 +216,13 @@ class Update:
             len(self.withdrawn), ", ".join(a.name for a in self.attributes), len(self.nlri), self.error_action.label)
 
 
-def decode_update(data, ctx=None, *, afi_safi_disable=False):
+def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
     """Decode a whole UPDATE message (header included) for a direction's context; never raises.
 
     `afi_safi_disable`: answer a malformed MP_REACH/MP_UNREACH_NLRI with AFI_SAFI_DISABLE instead of
     SESSION_RESET (RFC 7606 §5.3 allows either).
+    `blocks`: an AttributeBlocks kept for this `ctx` and `afi_safi_disable`: an attribute section seen
+    before without any finding is taken from it instead of being decoded and checked again.
     """
     ctx = ctx or DEFAULT_CONTEXT
     raw = bytes(getattr(data, "raw", data))
@@ -238,14 +252,19 @@ def decode_update(data, ctx=None, *, afi_safi_disable=False):
     add_path = c.IPV4_UNICAST in ctx.add_path_receive
     withdrawn = _prefixes(raw[withdrawn_start:withdrawn_end], add_path, "Withdrawn Routes", errors)
     nlri = _prefixes(nlri_data, add_path, "NLRI", errors)
-    attributes, effective = _attributes(raw, attributes_start, attributes_end, ctx, afi_safi_disable, errors)
-    _session_rules(effective, ctx, errors)
+    if blocks is None or blocks.resting():
+        attributes, effective = _checked_attributes(raw, attributes_start, attributes_end, ctx, afi_safi_disable,
+                                                    errors)
+        section = None
+    else:
+        attributes, effective, section = _cached_attributes(raw, attributes_start, attributes_end, ctx,
+                                                            afi_safi_disable, errors, blocks, bool(nlri))
     if nlri or c.MP_REACH_NLRI in effective:
         # RFC 7606 §3: well-known mandatory attributes; NEXT_HOP only for the NLRI field (RFC 4760 §3)
         mandatory = (c.ORIGIN, c.AS_PATH, c.NEXT_HOP) if nlri else (c.ORIGIN, c.AS_PATH)
         seen = {attribute.code for attribute in attributes}
         errors.extend(rules.missing_mandatory(code) for code in mandatory if code not in seen)
-    return Update(withdrawn, attributes, nlri, ctx, raw, errors, effective)
+    return Update(withdrawn, attributes, nlri, ctx, raw, errors, effective, section)
 
 
 def _prefixes(data, add_path, field_name, errors):
@@ -256,6 +275,49 @@ def _prefixes(data, add_path, field_name, errors):
     except NlriError as error:
         errors.append(rules.nlri_field_error(field_name, str(error)))
         return ()
+
+
+def _checked_attributes(raw, start, end, ctx, afi_safi_disable, errors):
+    """The attribute section decoded and checked: (all attributes in order, effective ones by code)."""
+    attributes, effective = _attributes(raw, start, end, ctx, afi_safi_disable, errors)
+    _session_rules(effective, ctx, errors)
+    return attributes, effective
+
+
+def _cached_attributes(raw, start, end, ctx, afi_safi_disable, errors, blocks, has_nlri):
+    """_checked_attributes through `blocks`: (attributes, effective, DecodedSection or None)."""
+    key, spans = raw[start:end], ()
+    if not has_nlri:  # routes in MP_REACH_NLRI: the section differs in the MP attributes only
+        key, spans = section_key(raw, start, end)
+    if key is not None:
+        section = blocks.get(key)
+        if section is not None:
+            if not spans and not section.mp:
+                blocks.misses = 0
+                return section.attributes, section.effective, section
+            if spans and section.mp == tuple(span[0] for span in spans):
+                found = _with_mp_attributes(raw, section, spans, ctx, afi_safi_disable)
+                if found is not None:
+                    blocks.misses = 0
+                    return found[0], found[1], section
+    before = len(errors)
+    attributes, effective = _checked_attributes(raw, start, end, ctx, afi_safi_disable, errors)
+    clean = len(errors) == before and key is not None and (spans or MP_CODES.isdisjoint(effective))
+    blocks.missed(key, attributes if clean else None, effective)
+    return attributes, effective, None
+
+
+def _with_mp_attributes(raw, section, spans, ctx, afi_safi_disable):
+    """A known section's attributes with its MP attributes decoded from this UPDATE: (attributes,
+    effective), or None when one of them has a finding (the whole section is then checked again)."""
+    attributes = list(section.attributes)
+    errors = []
+    for index, start, end in spans:
+        decoded, dummy = _attributes(raw, start, end, ctx, afi_safi_disable, errors)
+        if errors:
+            return None
+        attributes[index] = decoded[0]
+    return tuple(attributes), {attribute.code: attribute for attribute in attributes}
 
 
 def _attributes(raw, position, end, ctx, afi_safi_disable, errors):

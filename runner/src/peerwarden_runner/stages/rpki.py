@@ -7,33 +7,29 @@ client's job, re-validation is this stage's.)
 Every UPDATE's verdicts are left on the RouteChange (`validity`, one per route, None for a family
 RPKI does not cover). A session that only watches (the speaker's monitor, `watch_only`) is told
 each re-validated route's state through `revalidated` and is never sent anything.
+
+Re-validation looks at every route of every session (a full table is a million): in the runner it
+runs in the background (`schedule`), a slice of routes at a time, so BGP messages keep moving. Each
+slice reads a route's current state and the current VRPs, and sends what follows at once, so an
+UPDATE that arrives meanwhile (validated on arrival against the same VRPs) is never undone.
 """
+import asyncio
 import logging
 from collections import Counter
 
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.route_keys import key_prefix
 from peerwarden_runner.routes import encode_routes
-from peerwarden_runner.rpki import RouteValidity, affected_filter
+from peerwarden_runner.rpki import RouteValidity, VrpDiff
 from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.rpki_touched import DROP, TouchedKeys, rpki_prefix
 
 LOG = logging.getLogger("peerwarden_runner.rpki")
 
 INVALID = RouteValidity.INVALID
-_VERSIONS = {c.AFI_IPV4: (4, 32), c.AFI_IPV6: (6, 128)}
-# a prefix's packed octets as an int, host bits zero: `int.from_bytes(packed) >> _DROP[length] << lift`, where
-# _DROP drops the bits past the length in the last octet and lift = address bits - length
-_DROP = tuple(((length + 7) // 8) * 8 - length for length in range(129))
-
-
-def rpki_prefix(prefix):
-    """The codec's Prefix as the (version, network int with host bits zero, length) the VRP table
-    takes, or None for a family RPKI does not cover."""
-    version = _VERSIONS.get(prefix.afi)
-    if version is None:
-        return None
-    length = prefix.length
-    return version[0], int.from_bytes(prefix.packed, "big") >> _DROP[length] << version[1] - length, length
+# between two turns of the event loop: SLICE routes looked at (well under a millisecond when the change does
+# not touch them), of which at most SLICE // 8 validated again (a few milliseconds)
+SLICE = 4096
+__all__ = ["RpkiStage", "rpki_prefix"]
 
 
 class RpkiStage(Stage):
@@ -44,6 +40,8 @@ class RpkiStage(Stage):
         # the table's integer fast paths: a full table is a million routes (bench/proxy_fulltable.py)
         self.validators = {4: table.validate_ipv4, 6: table.validate_ipv6}
         self.sessions = {}
+        self.slice_size = SLICE
+        self._pending, self._worker = set(), None
 
     def _validity(self, key, origin):
         return self.validators[key[0]](key[1], key[2], origin)
@@ -58,7 +56,7 @@ class RpkiStage(Stage):
         state.memory.setdefault(("rpki-directions",), set()).add(direction)
         origin = change.origin
         validate_ipv4, validate_ipv6 = self.table.validate_ipv4, self.table.validate_ipv6
-        from_bytes, drop = int.from_bytes, _DROP
+        from_bytes, drop = int.from_bytes, DROP
         states = []
         for route in change.routes:
             afi, dummy, length, packed, dummy = route[0]
@@ -80,43 +78,128 @@ class RpkiStage(Stage):
                     self.metrics.validated(validity, count)
 
     def vrps_changed(self, diff):
-        """Validate again the routes the change touches, in every session; send what follows."""
-        if self.metrics:
-            self.metrics.vrps.set(len(self.table))
+        """Validate again the routes the change touches, in every session, all at once; send what follows.
+        The number of routes announced again or withdrawn. (Outside an event loop: tests, fuzzers; the
+        runner uses `schedule`.)"""
+        self._count_vrps()
         if not diff:
             return 0
-        touched = affected_filter(diff.changed())
+        touched = TouchedKeys(diff.changed())
         affected = 0
-        for state in list(self.sessions.values()):
-            watch_only = getattr(state.session, "watch_only", False)
-            for direction in state.memory.get(("rpki-directions",), ()):
-                rib = state.memory.get(("rib", direction))
-                if rib is None:
-                    continue
-                announce, withdraw, states = [], [], {}
-                for key, (dummy, dummy, origin) in list(rib.paths.items()):
-                    prefix = key_prefix(key)
-                    route = rpki_prefix(prefix)
-                    if route is None or not touched(route):
-                        continue
-                    validity = self._validity(route, origin)
-                    if watch_only:
-                        states[key] = validity
-                    invalid = validity == INVALID
-                    held = rib.holds.get(key)
-                    if held is None and invalid:
-                        rib.holds[key] = "rpki: invalid after a VRP change"
-                        withdraw.append(prefix)
-                    elif held is not None and held.startswith("rpki:") and not invalid:
-                        del rib.holds[key]
-                        announce.append(rib.route(key))
-                affected += len(announce) + len(withdraw)
-                if watch_only:  # a monitor records the new states; nothing goes to its router
-                    state.session.revalidated(direction, states)
-                    continue
-                if announce or withdraw:
-                    LOG.info("rpki: VRPs changed: %d route(s) announced again, %d withdrawn", len(announce),
-                             len(withdraw))
-                    for raw in encode_routes(announce, withdraw, state.contexts[direction]):
-                        state.session.send(direction, raw)
+        for state, direction, rib in self._ribs():
+            counts = self._revalidate(state, direction, rib, touched, touched.candidates(list(rib.paths)))
+            affected += self._log(counts)
         return affected
+
+    def schedule(self, diff):
+        """Re-validate in the background, a slice at a time; returns at once. A change that comes while
+        one runs is taken up after it (routes it touches that the running one has not reached yet are
+        validated against the newest VRPs anyway)."""
+        self._count_vrps()
+        if not diff:
+            return
+        self._pending.update(diff.changed())
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    def revalidating(self):
+        """True while a re-validation runs or waits."""
+        return self._worker is not None and not self._worker.done()
+
+    async def wait_revalidated(self):
+        """Until no re-validation is running or waiting."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
+    async def revalidate(self, diff):
+        """`vrps_changed`, a slice of SLICE routes at a time, letting the event loop run between slices."""
+        self._count_vrps()
+        if not diff:
+            return 0
+        touched = TouchedKeys(diff.changed())
+        affected = 0
+        for state, direction, rib in self._ribs():
+            counts = [0, 0]
+            for candidates in self._slices(rib, touched):
+                if self.sessions.get(id(state)) is not state:
+                    break  # the session ended meanwhile
+                found = self._revalidate(state, direction, rib, touched, candidates)
+                counts[0] += found[0]
+                counts[1] += found[1]
+                await asyncio.sleep(0)
+            affected += self._log(counts)
+        return affected
+
+    def _slices(self, rib, touched):
+        """The RIB's keys a change may touch, a slice at a time (one, maybe empty, per SLICE keys looked at)."""
+        keys = list(rib.paths)  # routes that come later are validated on arrival, against the same VRPs
+        step = max(1, self.slice_size // 8)
+        for start in range(0, len(keys), self.slice_size):
+            candidates = touched.candidates(keys[start:start + self.slice_size])
+            yield candidates[:step]
+            for first in range(step, len(candidates), step):
+                yield candidates[first:first + step]
+
+    async def _work(self):
+        while self._pending:
+            changed, self._pending = self._pending, set()
+            try:
+                await self.revalidate(VrpDiff(frozenset(changed), frozenset()))
+            except Exception:  # noqa: BLE001  (a bug here must not stop later re-validations)
+                LOG.exception("rpki: re-validation failed")
+
+    def close(self):
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def _count_vrps(self):
+        if self.metrics:
+            self.metrics.vrps.set(len(self.table))
+
+    def _ribs(self):
+        """(state, direction, RIB) of every direction this stage validates, in every session."""
+        for state in list(self.sessions.values()):
+            for direction in list(state.memory.get(("rpki-directions",), ())):
+                rib = state.memory.get(("rib", direction))
+                if rib is not None:
+                    yield state, direction, rib
+
+    def _revalidate(self, state, direction, rib, touched, keys):
+        """Validate again the routes of `keys` the change touches, as they are now; send what follows.
+        (announced again, withdrawn)."""
+        announce, withdraw, states = [], [], {}
+        paths, holds, route_of = rib.paths, rib.holds, touched.route
+        watch_only = getattr(state.session, "watch_only", False)
+        for key in keys:
+            entry = paths.get(key)
+            if entry is None:
+                continue  # withdrawn meanwhile
+            found = route_of(key)
+            if found is None:
+                continue
+            prefix, route = found
+            validity = self._validity(route, entry.origin)
+            if watch_only:
+                states[key] = validity
+            invalid = validity == INVALID
+            held = holds.get(key)
+            if held is None and invalid:
+                holds[key] = "rpki: invalid after a VRP change"
+                withdraw.append(prefix)
+            elif held is not None and held.startswith("rpki:") and not invalid:
+                del holds[key]
+                announce.append(rib.route(key))
+        if watch_only:  # a monitor records the new states; nothing goes to its router
+            if states:
+                state.session.revalidated(direction, states)
+        elif announce or withdraw:
+            for raw in encode_routes(announce, withdraw, state.contexts[direction]):
+                state.session.send(direction, raw)
+        return len(announce), len(withdraw)
+
+    @staticmethod
+    def _log(counts):
+        announced, withdrawn = counts
+        if announced or withdrawn:
+            LOG.info("rpki: VRPs changed: %d route(s) announced again, %d withdrawn", announced, withdrawn)
+        return announced + withdrawn

@@ -72,6 +72,7 @@ bench: venv collection
 	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/rpki_validate.py
 	$(BIN)/python bench/pipeline_profile.py
+	$(BIN)/python bench/revalidate.py
 
 clean:
 	rm -rf $(SANITY_ROOT) collections tests/output demo-output

@@ -3,10 +3,12 @@ Rejected when the router stays away, and GTSM on either leg."""
 import asyncio
 import socket
 
+from peerwarden_runner.codec import KEEPALIVE_MESSAGE
 from peerwarden_runner.codec.open_message import encode_open
 from peerwarden_runner.gtsm import set_gtsm
-from peerwarden_runner.pipeline import Pipeline
+from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.proxy import CONNECTION_REJECTED, Proxy
+from peerwarden_runner.stages import Stage
 
 OPEN = encode_open(65001, 90, "127.0.0.3")
 
@@ -129,3 +131,51 @@ def test_stopping_with_a_session_up_is_clean(caplog):
     answer = asyncio.run(scenario())
     assert answer[18] == 3 and answer[19:21] == b"\x06\x02"  # NOTIFICATION Cease / Administrative Shutdown
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+class SlowAnswer(Stage):
+    """A message stage that waits for its answer, as an exec filter does."""
+    name, awaits = "slow", True
+
+    def __init__(self):
+        self.waiting = asyncio.Event()
+
+    def message(self, state, direction, raw):
+        return [raw]
+
+    async def message_async(self, state, direction, raw):
+        self.waiting.set()
+        await asyncio.sleep(0.3)
+        return [raw]
+
+
+def test_a_stage_message_waits_for_the_message_being_answered():
+    """While a direction awaits a stage's answer, what a stage sends on its own (a withdrawal after a
+    VRP change) is written after that message's output, never before it."""
+    async def scenario():
+        router_port, received = free_port(), []
+
+        async def router_accepted(reader, writer):
+            while len(received) < 2:
+                header = await reader.readexactly(19)
+                received.append(header + await reader.readexactly(int.from_bytes(header[16:18], "big") - 19))
+
+        router = await asyncio.start_server(router_accepted, "127.0.0.1", router_port)
+        slow = SlowAnswer()
+        proxy = Proxy(("127.0.0.1", 0), ("127.0.0.1", router_port), Pipeline({TO_ROUTER: [slow]}))
+        server = await proxy.start()
+        reader, writer = await peer_connect(server.sockets[0].getsockname()[1])
+        writer.write(OPEN)
+        await asyncio.wait_for(slow.waiting.wait(), 5)
+        session = next(iter(proxy.sessions))
+        session.send(TO_ROUTER, KEEPALIVE_MESSAGE)  # made by a stage while the OPEN is being answered
+        for dummy in range(40):
+            if len(received) == 2:
+                break
+            await asyncio.sleep(0.1)
+        first_two = list(received)
+        writer.close()
+        router.close()
+        await proxy.stop()
+        return first_two
+    assert asyncio.run(scenario()) == [OPEN, KEEPALIVE_MESSAGE]

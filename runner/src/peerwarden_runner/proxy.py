@@ -127,9 +127,10 @@ class Session:
         self.ends = {TO_ROUTER: (peer_reader, router_writer), TO_PEER: (router_reader, peer_writer)}
         self.writers = (peer_writer, router_writer)
         self.pipeline = pipeline
+        self.deferred = {TO_ROUTER: None, TO_PEER: None}  # direction -> stage messages held back, while it awaits
+        self.tasks = []
         peer, router = (writer.get_extra_info("peername") or (None,) for writer in self.writers)
         self.state = pipeline.new_session(self, {TO_ROUTER: (peer[0], router[0]), TO_PEER: (router[0], peer[0])})
-        self.tasks = []
 
     async def run(self):
         self.tasks = [asyncio.create_task(self._pump(direction)) for direction in (TO_ROUTER, TO_PEER)]
@@ -159,24 +160,36 @@ class Session:
             body = await reader.readexactly(length - framing.HEADER_LEN)
             try:
                 if self.pipeline.asynchronous:  # a stage (exec filter) waits for an answer
+                    self.deferred[direction] = []
                     outgoing = await self.pipeline.process_async(self.state, direction, kind, header + body)
                 else:
                     outgoing = self.pipeline.process(self.state, direction, kind, header + body)
             except SessionReset as reset:
                 LOG.warning("%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver", direction, reset,
                             reset.code, reset.subcode)
-                self.send(other(direction), encode_notification(reset.code, reset.subcode, reset.data))
-                self.send(direction, shutdown_notification("peerwarden-runner: %s" % reset))
+                self._write_now(other(direction), encode_notification(reset.code, reset.subcode, reset.data))
+                self._write_now(direction, shutdown_notification("peerwarden-runner: %s" % reset))
                 await self._drain_all()
                 raise SessionEnded(str(reset))
             for raw in outgoing:
                 writer.write(raw)
+            held, self.deferred[direction] = self.deferred[direction], None
+            for raw in held or ():
+                self._write_now(direction, raw)
             await writer.drain()
             if kind == framing.NOTIFICATION:
                 raise SessionEnded("NOTIFICATION %s" % direction)
 
     def send(self, direction, raw):
-        """Messages a stage makes on its own (withdrawals after a VRP change, a Cease)."""
+        """Messages a stage makes on its own (withdrawals after a VRP change). While the direction awaits
+        a stage's answer (an exec filter), they wait until that message's own output is written: a
+        withdrawal must not overtake an older announcement of the same route still in the pipeline."""
+        if self.deferred[direction] is not None:
+            self.deferred[direction].append(raw)
+        else:
+            self._write_now(direction, raw)
+
+    def _write_now(self, direction, raw):
         writer = self.ends[direction][1]
         if not writer.is_closing():
             self.pipeline.originated(self.state, direction, raw)
@@ -196,7 +209,7 @@ class Session:
 
     async def _notify_both(self, raw):
         for direction in (TO_PEER, TO_ROUTER):
-            self.send(direction, raw)
+            self._write_now(direction, raw)  # the session ends: nothing waits for a stage any more
         await self._drain_all()
 
     def _close(self):

@@ -133,3 +133,37 @@ def test_not_json_too_big_and_unknown_paths():
     assert extra_key[0] == 400 and "expected {\"prefix\": \"192.0.2.0/24\"}" in extra_key[1]["error"]
     assert unknown[0] == 404 and "GET /nowhere" in unknown[1]["error"]
     assert method[0] == 405
+
+
+def received_update(prefixes):
+    """A decoded UPDATE from the router announcing `prefixes` (IPv4 as NLRI, IPv6 in MP_REACH)."""
+    from peerwarden_runner.codec import AsPath, DEFAULT_CONTEXT, Prefix, decode_update, encode_update, make_attribute
+    from peerwarden_runner.codec import mp_reach_attribute
+    from peerwarden_runner.codec import constants as c
+    parsed = [Prefix.parse(p) for p in prefixes]
+    attributes = [make_attribute(c.ORIGIN, "igp"), make_attribute(c.AS_PATH, AsPath.sequence(65021, 64500))]
+    ipv6 = [p for p in parsed if p.afi == c.AFI_IPV6]
+    if ipv6:
+        attributes.append(mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::1", ipv6))
+    else:
+        attributes.append(make_attribute(c.NEXT_HOP, "192.0.2.1"))
+    attributes.sort(key=lambda attribute: attribute.code)
+    raw = encode_update(attributes=attributes, nlri=[p for p in parsed if p.afi == c.AFI_IPV4])
+    return decode_update(raw, DEFAULT_CONTEXT)
+
+
+def test_received_routes_by_covering_prefix():
+    speaker = make_speaker(179)
+    speaker.received.apply(received_update(["10.1.0.0/16", "10.1.2.0/24", "10.2.0.0/16", "192.0.2.0/24"]))
+    speaker.received.apply(received_update(["2001:db8:1::/48", "2001:db9::/32"]))
+
+    async def requests(client):
+        return [await answer(await client.get("/routes/received", params={"prefix": query}))
+                for query in ("10.1.0.0/16", "10.0.0.0/8", "2001:db8::/32", "0.0.0.0/0", "10.1.0.1/16", "not-a-net")]
+
+    inside16, inside8, inside6, everything4, host_bits, garbage = call(requests, speaker=speaker)
+    assert [r["prefix"] for r in inside16[1]["routes"]] == ["10.1.0.0/16", "10.1.2.0/24"]
+    assert [r["prefix"] for r in inside8[1]["routes"]] == ["10.1.0.0/16", "10.1.2.0/24", "10.2.0.0/16"]
+    assert [r["prefix"] for r in inside6[1]["routes"]] == ["2001:db8:1::/48"]
+    assert len(everything4[1]["routes"]) == 4  # IPv4 only: an IPv6 route is never inside an IPv4 network
+    assert host_bits[0] == garbage[0] == 400 and "expected a network such as" in host_bits[1]["error"]

@@ -29,11 +29,13 @@ class AdjRibIn:
     def clear(self):
         self.routes.clear()
 
-    def to_json(self, notes=None):
-        """Every route, sorted by prefix text: {"prefix", "next_hop", "attributes", "origin_as", "received"},
-        plus what `notes(prefix)` gives (a monitor's "rpki" and "held")."""
+    def to_json(self, notes=None, select=None):
+        """Every route (or those whose prefix `select` accepts), sorted by prefix text: {"prefix", "next_hop",
+        "attributes", "origin_as", "received"}, plus what `notes(prefix)` gives (a monitor's "rpki" and "held")."""
         records = []
         for prefix, (route, origin, received, ctx) in self.routes.items():
+            if select is not None and not select(prefix):
+                continue
             attributes = attributes_to_json(route.attributes.values(), ctx)[0]
             record = {"prefix": str(prefix), "next_hop": str(route.next_hop) if route.next_hop is not None else None,
                       "attributes": attributes, "origin_as": origin, "received": received}

@@ -5,6 +5,7 @@ every route of a request is checked before any is applied, so a request is all o
 over 64 KiB is refused. Every error is a JSON object {"error": "what is wrong (expected ...)"}.
 """
 import hmac
+import ipaddress
 import json
 import logging
 
@@ -114,11 +115,25 @@ async def announced(request):
                                                                     key=lambda item: item[0].prefix)]})
 
 
+def _covered_by(text):
+    """?prefix=P: a test for the received prefixes equal to P or inside it (400 for anything but a network)."""
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError as error:
+        raise ApiError(400, "?prefix=%s: %s (expected a network such as 192.0.2.0/24 or 2001:db8::/32)"
+                       % (text, error)) from None
+    return lambda prefix: network.version == (6 if ":" in str(prefix) else 4) and ipaddress.ip_network(
+        str(prefix)).subnet_of(network)
+
+
 async def received(request):
-    """GET /routes/received; ?rpki=STATE keeps the routes in that RPKI state (a monitor with the rpki stage)."""
+    """GET /routes/received; ?rpki=STATE keeps the routes in that RPKI state (a monitor with the rpki stage),
+    ?prefix=P the routes equal to or inside P."""
     speaker = request.app[SPEAKER]
     monitor = speaker.monitor
-    routes = speaker.received.to_json(monitor.notes if monitor is not None else None)
+    wanted_prefix = request.query.get("prefix")
+    select = _covered_by(wanted_prefix) if wanted_prefix is not None else None
+    routes = speaker.received.to_json(monitor.notes if monitor is not None else None, select)
     wanted = request.query.get("rpki")
     if wanted is not None:
         if monitor is None or "rpki" not in monitor.names:

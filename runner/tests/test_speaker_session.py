@@ -11,9 +11,10 @@ import pytest
 
 from peerwarden_runner.codec import decode_update, encode_update, make_attribute, unknown_attribute
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.route_spec import parse_route
-from peerwarden_runner.speaker.transport import IP_MINTTL, connect
+from peerwarden_runner.transport import connect
 from speaker_lab import LOCAL, LOCAL_ASN, PEER, PEER_ASN, ScriptedPeer, make_speaker, peer_open, run
 
 ROUTE_ATTRIBUTES = [make_attribute("origin", "igp"), make_attribute("as_path", [["sequence", [PEER_ASN, 64510]]]),

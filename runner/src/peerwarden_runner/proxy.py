@@ -8,13 +8,11 @@ slow receiver slows its sender and memory stays bounded by one message per direc
 """
 import asyncio
 import logging
-import socket
 
 from peerwarden_runner.codec import framing
 from peerwarden_runner.codec.notification import encode_notification, shutdown_notification
-from peerwarden_runner.gtsm import set_gtsm
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, SessionReset, other
-from peerwarden_runner.tcp_md5 import set_md5
+from peerwarden_runner.transport import connect, listen
 
 LOG = logging.getLogger("peerwarden_runner.proxy")
 ROUTER_RETRIES = (0.5, 1, 2, 4, 8)  # seconds between attempts to reach the router while the peer waits
@@ -41,16 +39,9 @@ class Proxy:
 
     async def start(self):
         host, port = self.listen
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if self.md5:
-            if not self.peer:
-                raise ValueError("TCP-MD5 on the listening side needs the peer's address (peer / --peer)")
-            set_md5(sock, self.peer, self.md5)
-        if "peer" in self.gtsm:
-            set_gtsm(sock)
-        sock.bind((host, port))
-        self.server = await asyncio.start_server(self._accepted, sock=sock)
+        if self.md5 and not self.peer:
+            raise ValueError("TCP-MD5 on the listening side needs the peer's address (peer / --peer)")
+        self.server = await listen(host, port, self.peer, self._accepted, md5=self.md5, gtsm="peer" in self.gtsm)
         LOG.info("listening on %s:%d, relaying to %s:%d", host, port, *self.connect)
         return self.server
 
@@ -102,22 +93,8 @@ class Proxy:
 
     async def _connect_router(self):
         host, port = self.connect
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setblocking(False)
-            if self.connect_from:
-                sock.bind((self.connect_from, 0))
-            if self.md5:
-                set_md5(sock, host, self.md5)
-            if "router" in self.gtsm:
-                set_gtsm(sock)
-            # a router that does not answer (or whose segments GTSM drops) must not hold the peer forever
-            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (host, port)), CONNECT_TIMEOUT)
-        except OSError:
-            sock.close()
-            raise
-        return await asyncio.open_connection(sock=sock)
+        return await connect(self.connect_from, host, port, md5=self.md5, gtsm="router" in self.gtsm,
+                             timeout=CONNECT_TIMEOUT)
 
 
 class Session:

@@ -20,7 +20,7 @@ from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
 from peerwarden_runner.speaker.backoff import Backoff
 from peerwarden_runner.speaker.session import RECEIVED, SENT, Session, SessionClosed, SessionSettings
-from peerwarden_runner.speaker.transport import connect, listen
+from peerwarden_runner.transport import connect, listen
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
 FAMILY_OF_VERSION = {4: c.IPV4_UNICAST, 6: c.IPV6_UNICAST}

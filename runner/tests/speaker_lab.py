@@ -9,7 +9,7 @@ from peerwarden_runner.codec import (
     Capability, decode_notification, decode_open, decode_update, encode_open, read_message,
 )
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.speaker.backoff import Backoff
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.tcp_md5 import set_md5
 

@@ -13,7 +13,7 @@ from peerwarden_runner import config
 from peerwarden_runner.codec import decode_notification
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.gtsm import IP_MINTTL
-from peerwarden_runner.speaker.backoff import Backoff
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.speaker.cli import add_parser, speaker_document
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings, _same_address
 from peerwarden_runner.tcp_md5 import set_md5

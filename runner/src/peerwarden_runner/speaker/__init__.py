@@ -2,7 +2,6 @@
 announce ours, driven by an HTTP API and health checks. One concern per module:
 
 * `session`      - one BGP session: OPEN exchange, hold and keepalive timers, NOTIFICATIONs
-* `backoff`      - reconnect delays
 * `speaker`      - the reconnect loop, Adj-RIB-In, the routes to announce
 * `route_spec`   - checking a route given by the API or the configuration
 * `adj_rib_in`   - what the router sent

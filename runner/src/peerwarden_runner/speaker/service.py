@@ -4,7 +4,7 @@ ends them all with a Cease."""
 import asyncio
 import logging
 
-from peerwarden_runner.speaker.backoff import Backoff
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.speaker.healthcheck import UP, HealthCheck
 from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.metrics import SpeakerCollector

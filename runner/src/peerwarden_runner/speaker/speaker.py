@@ -18,7 +18,7 @@ from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionState
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
-from peerwarden_runner.speaker.backoff import Backoff
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.speaker.session import RECEIVED, SENT, Session, SessionClosed, SessionSettings
 from peerwarden_runner.transport import connect, listen
 

@@ -23,6 +23,7 @@ import logging
 import shutil
 import time
 
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import ErrorAction, decode_update, from_json, to_json
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionReset
@@ -76,9 +77,9 @@ class Program:
     """The external process: started on demand, stopped and started again after a back-off when it fails."""
 
     def __init__(self, argv, label, backoff=(0.5, 30.0), log_stdout=False):
-        self.argv, self.label, self.backoff, self.log_stdout = argv, label, backoff, log_stdout
+        self.argv, self.label, self.log_stdout = argv, label, log_stdout
+        self.backoff = Backoff(*backoff, jitter=0)
         self.process = None
-        self.delay = backoff[0]
         self.retry_at = 0.0
         self.readers = []
         self.stopped = None
@@ -119,14 +120,14 @@ class Program:
             LOG.log(level, "exec %s: %s: %s", self.label, name, line.decode("utf-8", "replace").rstrip()[:2000])
 
     def succeeded(self):
-        self.delay = self.backoff[0]
+        self.backoff.reset()
 
     def failed(self, why):
         """Stop the process; the next start waits for the back-off, which doubles."""
         self._kill()
-        self.retry_at = time.monotonic() + self.delay
-        LOG.warning("exec %s: the program %s; starting it again in %.1f s", self.label, why, self.delay)
-        self.delay = min(self.delay * 2, self.backoff[1])
+        delay = self.backoff.next_delay()
+        self.retry_at = time.monotonic() + delay
+        LOG.warning("exec %s: the program %s; starting it again in %.1f s", self.label, why, delay)
 
     def _kill(self):
         process, self.process = self.process, None

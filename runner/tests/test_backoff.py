@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from peerwarden_runner.speaker.backoff import Backoff
+from peerwarden_runner.backoff import Backoff
 
 
 def test_doubles_to_the_maximum_with_bounded_jitter_and_resets():

@@ -16,7 +16,8 @@ import urllib.request
 
 import pytest
 
-from integration.test_runner_proxy import RUNNER, free_port, wait_for
+from integration.test_runner_proxy import RUNNER
+from lab.daemons import free_port, wait_for
 
 pytestmark = pytest.mark.lab
 FRR, BIRD, LISTEN, FROM, METRICS = "127.0.0.62", "127.0.0.63", "127.0.0.65", "127.0.0.66", "127.0.0.61"

@@ -15,7 +15,8 @@ import urllib.request
 
 import pytest
 
-from integration.test_runner_speaker import RUNNER, wait_for
+from integration.test_runner_speaker import RUNNER
+from lab.daemons import wait_for
 
 pytestmark = pytest.mark.lab
 SPEAKER, FRR, API, METRICS = "127.0.0.80", "127.0.0.82", "127.0.0.80:8180", "127.0.0.80:9180"

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from lab.daemons import wait_for_log
+from lab.daemons import free_port, wait_for, wait_for_log
 
 pytestmark = pytest.mark.lab
 RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
@@ -50,19 +50,6 @@ def frr_prefixes(frr, family="ipv4"):
     return sorted(table.get("routes", {}))
 
 
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except OSError:  # a daemon not listening yet
-            value = None
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting for %s" % what)
-
-
 @pytest.fixture
 def relay(make_frr_router, make_bird_router, tmp_path):
     """Start FRR, then the runner with the given options, then BIRD; yield them; stop the runner."""
@@ -89,12 +76,6 @@ def relay(make_frr_router, make_bird_router, tmp_path):
 
 def frr_peer(frr):
     return json.loads(frr.vtysh("show bgp neighbors %s json" % FROM))[FROM]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):

@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from integration.test_runner_proxy import FRR, FROM, LISTEN, RUNNER, free_port, frr_peer, frr_prefixes, wait_for
+from integration.test_runner_proxy import FRR, FROM, LISTEN, RUNNER, frr_peer, frr_prefixes
+from lab.daemons import free_port, wait_for
 from peerwarden_runner.codec import Capability, encode_keepalive, encode_open
 from peerwarden_runner.codec import constants as c
 

@@ -19,14 +19,13 @@ import shutil
 import signal
 import stat
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 import yaml
 
-from lab.daemons import wait_for_log
+from lab.daemons import wait_for, wait_for_log
 from playbook_runner import run_playbook
 from runner_wheelhouse import build_wheelhouse
 
@@ -329,20 +328,6 @@ def static_routes():
     for prefixes, origin in ((VALID, 64500), (INVALID, 64501), (FLOOD, 64503), (FILTERED, 64504)):
         lines += ["  route %s blackhole { bgp_path.prepend(%d); };" % (prefix, origin) for prefix in prefixes]
     return "protocol static originated {\n  ipv4;\n%s\n}\n" % "\n".join(lines)
-
-
-def wait_for(predicate, what, timeout=30, show=None):
-    """predicate()'s first true value; on timeout, an AssertionError saying what (and show() if given)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except OSError:  # the API not listening yet
-            value = None
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting for %s%s" % (what, "" if show is None else ": %s" % (show(),)))
 
 
 def api(method, path, body=None, token=None):

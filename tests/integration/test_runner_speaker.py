@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from lab.daemons import wait_for_log
+from lab.daemons import wait_for, wait_for_log
 
 pytestmark = pytest.mark.lab
 RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
@@ -36,19 +36,6 @@ FRR_CONFIG = """router bgp 65021
  exit-address-family
 exit
 """
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except OSError:  # the API or a daemon not listening yet
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 def api(method, path, body=None, token=TOKEN):

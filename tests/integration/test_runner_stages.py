@@ -16,8 +16,8 @@ import sys
 
 import pytest
 
-from integration.test_runner_proxy import RUNNER, free_port, wait_for
-from lab.daemons import wait_for_log
+from integration.test_runner_proxy import RUNNER
+from lab.daemons import free_port, wait_for, wait_for_log
 
 pytestmark = pytest.mark.lab
 BIRD, FRR, LISTEN, FROM, METRICS = "127.0.0.33", "127.0.0.32", "127.0.0.35", "127.0.0.36", "127.0.0.30"

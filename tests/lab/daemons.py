@@ -148,10 +148,27 @@ def _check_port_free(address: str, port: int) -> None:
             raise LabStartError(f"cannot use {_hostport(address, port)}: {error.strerror}") from error
 
 
-def _free_port(address: str) -> int:
+def free_port(address: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on at `address` now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((address, 0))
         return probe.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], what: str = "condition", timeout: float = 30.0,
+             show: Callable[[], object] | None = None) -> object:
+    """predicate()'s first true value, polled; OSError counts as not yet (a daemon or an API not listening
+    yet). On timeout an AssertionError saying what was awaited (and show()'s value if given)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for %s%s" % (what, "" if show is None else ": %s" % (show(),)))
 
 
 def _hostport(address: str, port: int) -> str:
@@ -520,7 +537,7 @@ def make_vtysh_sshd() -> Iterator[Callable[[FrrRouter], VtyshSsh]]:
             _require_binary(VTYSH, "frr")
             _require_root("sshd and useradd need root")
             host = "127.0.0.1"
-            port = _free_port(host)
+            port = free_port(host)
             run_dir = _make_run_dir(cleanup, "sshd")
             run_dir.chmod(0o755)  # the lab user must reach its login shell in here
             host_key = run_dir / "ssh_host_ed25519_key"

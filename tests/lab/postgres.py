@@ -45,7 +45,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from lab.daemons import LabStartError
+from lab.daemons import LabStartError, free_port
 
 POSTGRESQL_LIB_DIR = Path("/usr/lib/postgresql")
 PACKAGE = "postgresql"
@@ -112,7 +112,7 @@ def start_postgresql_server(port: int | None = None) -> Iterator[PostgresServer]
     bin_dir = _find_bin_dir()
     run_as = _server_command_prefix()
     if port is None:
-        port = _free_port()
+        port = free_port(HOST)
     else:
         _check_port_free(port)
     with contextlib.ExitStack() as cleanup:
@@ -189,12 +189,6 @@ def _server_command_prefix() -> list[str]:
             f"them as: install the Debian package, which creates it: `apt-get install -y {PACKAGE}`"
         ) from error
     return [RUNUSER, "-u", SYSTEM_USER, "--"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def _check_port_free(port: int) -> None:

@@ -19,6 +19,14 @@ def free_port():
         return sock.getsockname()[1]
 
 
+async def until(condition, timeout=4.0):
+    """Poll `condition` until it holds or `timeout` seconds pass (the test's assertion then says what failed)."""
+    for dummy in range(int(timeout / 0.1)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+
+
 async def router_server(port, received, gtsm=False):
     """A router stand-in that records what it receives."""
     sock = socket.socket()
@@ -56,10 +64,7 @@ def test_router_coming_up_late_gets_the_peers_open():
         writer.write(OPEN)
         await asyncio.sleep(0.5)  # two attempts fail before the router listens
         router = await router_server(router_port, received)
-        for dummy in range(40):
-            if received:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: received)
         writer.close()
         router.close()
         await proxy.stop()
@@ -93,10 +98,7 @@ def test_gtsm_on_both_legs():
             ordinary_ttl_connected = False
         reader, writer = await peer_connect(port, gtsm=True)
         writer.write(OPEN)
-        for dummy in range(40):
-            if received:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: received)
         writer.close()
         router.close()
         await proxy.stop()
@@ -118,10 +120,7 @@ def test_stopping_with_a_session_up_is_clean(caplog):
         proxy, port = await start_proxy(router_port)
         reader, writer = await peer_connect(port)
         writer.write(OPEN)
-        for dummy in range(40):
-            if received:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: received)
         await proxy.stop()
         answer = await asyncio.wait_for(reader.read(), 5)  # the Cease, then the end of the connection
         await asyncio.sleep(0.2)  # let the session's own task finish
@@ -169,10 +168,7 @@ def test_a_stage_message_waits_for_the_message_being_answered():
         await asyncio.wait_for(slow.waiting.wait(), 5)
         session = next(iter(proxy.sessions))
         session.send(TO_ROUTER, KEEPALIVE_MESSAGE)  # made by a stage while the OPEN is being answered
-        for dummy in range(40):
-            if len(received) == 2:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: len(received) == 2)
         first_two = list(received)
         writer.close()
         router.close()

@@ -22,8 +22,8 @@ sys.path.insert(0, os.path.join(ROOT, "collections"))
 if not os.path.exists(os.path.join(ROOT, "collections", "ansible_collections", "peerwarden", "bgp")):
     sys.exit("run `make collections` (or `make test`) first: the collection link is missing")
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_scan import LogScanner, Selection  # noqa: E402
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC  # noqa: E402
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import LogScanner, Selection  # noqa: E402
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC  # noqa: E402
 
 NOISE = [
     "{ts}  edge{r} mib2d[1260]: SNMP_TRAP_LINK_DOWN: ifIndex {n}, ifAdminStatus up(1), ifOperStatus down(2), ifName xe-0/0/{r}",

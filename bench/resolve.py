@@ -21,9 +21,9 @@ sys.path.insert(0, os.path.join(ROOT, "collections"))
 if not os.path.exists(os.path.join(ROOT, "collections", "ansible_collections", "peerwarden", "bgp")):
     sys.exit("run `make collection` (or `make test`) first: the collection link is missing")
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils import ixp_lookup  # noqa: E402
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_cache import SourceCache  # noqa: E402
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_data_run import run_ixp_data  # noqa: E402
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils import ixp_lookup  # noqa: E402
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.cache import SourceCache  # noqa: E402
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.run import run_ixp_data  # noqa: E402
 
 EXCHANGES, NETWORKS, PORTS = 2000, 30000, 30000  # 30,000 ports with IPv4 and IPv6: 60,000 addresses
 URL = "http://127.0.0.1:1/api"

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils import ixp_lookup
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils import ixp_lookup
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.filter_errors import named_filter
 
 

@@ -7,9 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.knock_report import (
-    as_csv, as_table, notifications_csv, peers_table, summarize)
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.filter_errors import named_filter
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils.knock_report import as_csv, as_table, peers_table, summarize
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils.notification_report import notifications_csv
 
 
 class FilterModule(object):

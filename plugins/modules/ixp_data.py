@@ -166,8 +166,8 @@ sources:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_data_run import run_ixp_data
-from ansible_collections.peerwarden.bgp.plugins.module_utils.peeringdb import DEFAULT_URL, FetchError
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.run import run_ixp_data
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.peeringdb import DEFAULT_URL, FetchError
 
 ARGUMENT_SPEC = dict(
     ixf=dict(type="list", elements="str", default=[]),

@@ -23,13 +23,10 @@ description:
     V(firewall_drop_bgp) is a JunOS C(PFE_FW_SYSLOG_*) line or C(show firewall log detail) entry, or a
     Cisco C(IPACCESSLOGP)/C(IPV6_ACL ... ACCESSLOGP)/C(FMANFP) line, dropping TCP with port 179 on either side.
     V(peer_as_mismatch) is JunOS C(bgp_pp_recv ... bad peer AS number).
-  - With O(source=device) the action plugin maps the inventory connection variables (C(ansible_host),
-    C(ansible_port), C(ansible_user), C(ansible_password) or C(ansible_ssh_pass),
-    C(ansible_ssh_private_key_file), C(ansible_network_os), and the C(ANSIBLE_NET_USERNAME),
-    C(ANSIBLE_NET_PASSWORD), C(ANSIBLE_NET_SSH_KEYFILE) environment that AWX sets) to the options below
-    and reads the router from the controller with netmiko (SSH CLI) and paramiko (SFTP). It works with
-    an inventory connection of C(local), C(ansible.netcommon.network_cli) or C(ansible.netcommon.netconf);
-    no persistent connection is opened.
+  - With O(source=device) the router is read from the controller with netmiko (SSH CLI) and paramiko
+    (SFTP); the connection options come from the inventory and from AWX credentials as described in
+    docs/connecting.md. For O(source=file), O(platform) defaults to V(auto), which recognises each line's
+    platform by itself; naming one makes the scan look only for that platform's messages.
   - JunOS runs C(show log <file>) for each of O(log_files) and C(show firewall log detail). IOS runs
     C(show logging), framed with ntc-templates. FRR reads the log files that C(show logging) names (or
     O(log_files)) over SFTP. BIRD reads O(log_files) over SFTP.
@@ -40,6 +37,8 @@ author:
   - peerwarden contributors (@peerwarden)
 requirements:
   - netmiko, paramiko and ntc-templates on the controller for O(source=device)
+extends_documentation_fragment:
+  - peerwarden.bgp._connection
 attributes:
   check_mode:
     support: full
@@ -59,14 +58,6 @@ options:
         shell globs are expanded. Lines of any platform may be mixed in one file.
     type: list
     elements: path
-  platform:
-    description:
-      - V(junos), V(ios), V(frr) or V(bird), or an C(ansible_network_os) value such as
-        V(junipernetworks.junos.junos), V(cisco.ios.ios) or V(frr.frr.frr).
-      - For O(source=device) it defaults to C(ansible_network_os). For O(source=file) it defaults to
-        V(auto), which recognises each line's platform by itself; naming one makes the scan
-        look only for that platform's messages.
-    type: str
   log_files:
     description:
       - JunOS, the names of log files as in C(show log <name>). The default is V(messages). Add the file
@@ -115,28 +106,6 @@ options:
       - The router name for the findings. With O(source=device) the default is the inventory name.
         With O(source=file) the default is the host named in each syslog line's header, and for lines
         without one (FRR or BIRD file logs) the inventory name.
-    type: str
-  host:
-    description: Address of the router. Default C(ansible_host), else the inventory name.
-    type: str
-  port:
-    description: SSH port of the router. Default C(ansible_port), else 22.
-    type: int
-  username:
-    description: Login user. Default C(ansible_user), else C(ANSIBLE_NET_USERNAME).
-    type: str
-  password:
-    description: Login password. Default C(ansible_password) or C(ansible_ssh_pass), else C(ANSIBLE_NET_PASSWORD).
-    type: str
-  ssh_key_file:
-    description: Private key file. Default C(ansible_ssh_private_key_file), else C(ANSIBLE_NET_SSH_KEYFILE).
-    type: path
-  timeout:
-    description: Seconds to wait for the router to connect or to answer one command (commands get four times this).
-    type: int
-    default: 30
-  inventory_hostname:
-    description: Set by the action plugin, the inventory name used as the default router name.
     type: str
 notes:
   - Cisco IOS logs nothing for a connection from an unconfigured address (it answers with a RST). Log
@@ -259,9 +228,9 @@ sources:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device import DeviceError
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_events_args import ARGUMENT_SPEC
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_events_run import run_log_events
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.options import ARGUMENT_SPEC
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.run import run_log_events
 
 
 def main():

@@ -249,8 +249,8 @@ messages:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_render import TemplateProblem
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_run import DEFAULT_KINDS, run_notify
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.render import TemplateProblem
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import DEFAULT_KINDS, run_notify
 
 KIND_CHOICES = list(DEFAULT_KINDS) + ["md5_mismatch"]
 

@@ -3,9 +3,9 @@ the API key, 429/5xx/timeouts/bad JSON, the cache that keeps the last good answe
 import pytest
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils import peeringdb
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_data_run import run_ixp_data
-from ansible_collections.peerwarden.bgp.plugins.module_utils.peeringdb import FetchError
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp import peeringdb
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.run import run_ixp_data
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.peeringdb import FetchError
 from lab.peeringdb_server import EXAMPLE_IX_EXPORT_PATH, Fault
 from playbook_runner import run_playbook
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_render import TemplateProblem
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_run import run_notify
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_store import open_store
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.render import TemplateProblem
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import run_notify
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import open_store
 from unit.notify_helpers import group, params
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)

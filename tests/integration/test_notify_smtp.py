@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_run import run_notify
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_store import open_store
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import run_notify
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import open_store
 from lab.smtp_server import closed_port
 from playbook_runner import ROOT, run_playbook
 from unit.notify_helpers import group, params
@@ -120,8 +120,8 @@ def test_connection_dropped_mid_data(mail, tmp_path):
 KILLER = """
 import json, os, sys
 sys.path[:0] = %(paths)r
-from ansible_collections.peerwarden.bgp.plugins.module_utils import notify_mail
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_run import run_notify
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify import mail as notify_mail
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import run_notify
 from datetime import datetime, timezone
 send = notify_mail.Smtp.send
 

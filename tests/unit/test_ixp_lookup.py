@@ -3,8 +3,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.peerwarden.bgp.plugins.filter.ixp import FilterModule
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixf_export import read_ixf
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_dataset import build_dataset
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.ixf_export import read_ixf
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.dataset import build_dataset
 from unit.test_ixp_data import EXPORT, PEERINGDB
 
 F = FilterModule().filters()

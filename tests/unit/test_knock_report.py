@@ -6,7 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.peerwarden.bgp.plugins.filter.knocks import FilterModule
-from ansible_collections.peerwarden.bgp.plugins.module_utils.knock_report import as_csv, as_table, summarize
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils.knock_report import as_csv, as_table, summarize
 
 
 def event(router, address, kind="unconfigured_neighbor", count=1, first="2026-11-20T01:00:00Z",

@@ -4,10 +4,11 @@ from datetime import datetime
 
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils import log_events_run
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device import Device, DeviceError
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_events_run import run_log_events
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs import run as log_events_run
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.run import run_log_events
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 LINE = "Nov 21 01:00:00 edge9 rpd[1]: bgp_listen_accept: Connection attempt from unconfigured neighbor: 192.0.2.5+4000\n"
@@ -61,6 +62,6 @@ def test_bad_options_are_clear():
 
 def test_device_needs_an_address_and_a_user():
     with pytest.raises(DeviceError, match="set ansible_host"):
-        Device(None, username="u")
+        Device({"host": None, "username": "u"})
     with pytest.raises(DeviceError, match="set ansible_user"):
-        Device("127.0.0.1")
+        Device({"host": "127.0.0.1"})

@@ -2,8 +2,8 @@
 spacing, IPv6 forms, link-local zones, truncated and garbled lines."""
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import (
-    NOT_BGP, Finding, canonical_address, classify, messages_for)
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import (
+    NOT_BGP, Finding, classify, messages_for)
 
 
 @pytest.mark.parametrize("line,kind,address,port,interface", [
@@ -87,10 +87,3 @@ def test_platform_restricts_the_catalogue():
     assert classify(line, "bird")[0].address == "127.0.0.9"
     assert {m.platform for m in messages_for("ios", ["md5_mismatch"])} == {"ios"}
     assert [m.keyword for m in messages_for("auto", ["peer_as_mismatch"])] == [b"bad peer AS number"]
-
-
-def test_canonical_address():
-    assert canonical_address("2001:0DB8::0001") == ("2001:db8::1", None)
-    assert canonical_address("fe80::1%eth0") == ("fe80::1", "eth0")
-    assert canonical_address("::ffff:198.51.100.1") == ("198.51.100.1", None)
-    assert canonical_address("nonsense") == (None, None)

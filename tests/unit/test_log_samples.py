@@ -5,7 +5,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import Finding, classify
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import Finding, classify
 
 HERE = os.path.join(os.path.dirname(__file__), "fixtures")
 

@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils import log_scan
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_scan import LogScanner, Selection, syslog_host
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs import scan as log_scan
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import LogScanner, Selection, syslog_host
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC
 
 REF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 JUNOS = "Nov 2{d} 0{h}:00:00  edge1 rpd[3167]: bgp_listen_accept: Connection attempt from unconfigured neighbor: {a}+{p}"

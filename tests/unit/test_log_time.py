@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import (
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import (
     UTC, find_timestamp, iso_utc, parse_since, parse_zone, time_of_day_before)
 
 REF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -4,11 +4,11 @@ from datetime import datetime
 
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.junos_firewall_log import parse_firewall_log
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import NOT_BGP, Finding, classify
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC, iso_utc
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import platform_of
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios import frame_show_logging
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.junos.firewall_log import parse_firewall_log
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import NOT_BGP, Finding, classify
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, iso_utc
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.logs import frame_show_logging
 
 REF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -103,12 +103,12 @@ def test_firewall_log_detail():
     ("junipernetworks.junos.junos", "junos"), ("junos", "junos"), ("cisco.ios.ios", "ios"), ("IOS", "ios"),
     ("frr.frr.frr", "frr"), ("bird", "bird"),
 ])
-def test_platform_of(network_os, platform):
-    assert platform_of(network_os) == platform
+def test_driver_for(network_os, platform):
+    assert driver_for(network_os).name == platform
 
 
 def test_unknown_platform_says_which_are_known():
     with pytest.raises(ValueError, match=r"unknown platform 'arista.eos.eos'.*cisco.ios.ios"):
-        platform_of("arista.eos.eos")
+        driver_for("arista.eos.eos")
     with pytest.raises(ValueError, match="unknown platform None"):
-        platform_of(None)
+        driver_for(None)

@@ -13,17 +13,16 @@ __metaclass__ = type
 
 import glob
 import gzip
-import importlib
 import os
 import zlib
 from datetime import datetime
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device import Device
-from ansible_collections.peerwarden.bgp.plugins.module_utils.junos_firewall_log import parse_firewall_log
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import KINDS, PLATFORMS
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_scan import LogScanner, Selection
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC, iso_utc, parse_since, parse_zone
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import platform_of
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import KINDS
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import LogScanner, Selection
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, iso_utc, parse_since, parse_zone
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import LOGS
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
 
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_CHUNK = 1 << 16
@@ -43,13 +42,13 @@ def run_log_events(params, now=None):
     if params.get("source", "device") == "file":
         platform = params.get("platform") or "auto"
         if platform != "auto":
-            platform = platform_of(platform)
+            platform = driver_for(platform).name
         scanner = LogScanner(selection, zone, platform)
         sources = _scan_files(scanner, params, now)
     else:
-        platform = platform_of(params.get("platform"))
-        scanner = LogScanner(selection, zone, platform)
-        sources = _scan_device(scanner, params, platform, now)
+        driver = driver_for(params.get("platform"), LOGS)
+        scanner = LogScanner(selection, zone, driver.name)
+        sources = _scan_device(scanner, params, driver, now)
     warnings = ["%s: %s" % (source["name"], source["error"]) for source in sources if source.get("error")]
     return {"events": scanner.events(now), "stats": scanner.stats, "sources": sources, "warnings": warnings}
 
@@ -101,19 +100,17 @@ def _is_gzip(path):
         return probe.read(2) == GZIP_MAGIC
 
 
-def _scan_device(scanner, params, platform, now):
-    device = Device(params.get("host"), params.get("port"), params.get("username"), params.get("password"),
-                    params.get("ssh_key_file"), params.get("timeout") or 30)
-    driver = importlib.import_module("ansible_collections.peerwarden.bgp.plugins.module_utils.platforms." + platform)
+def _scan_device(scanner, params, driver, now):
+    device = Device(params)
     router = params.get("router") or params.get("inventory_hostname") or device.host
     source = (router, router)
     sources = []
-    for capture in driver.collect(device, params):
+    for capture in driver.logs(device, params):
         before = scanner.stats["lines_read"]
-        if capture.kind == "junos_firewall_log":
+        if capture.parse is not None:
             entries = 0
-            for finding, stamp, line in parse_firewall_log(capture.text, scanner.zone, now):
-                scanner.account(finding, platform, line, source, now, stamp=stamp)
+            for finding, stamp, line in capture.parse(capture.text, scanner.zone, now):
+                scanner.account(finding, driver.name, line, source, now, stamp=stamp)
                 entries += 1
             scanner.stats["lines_read"] += entries
         elif capture.stream is not None:
@@ -124,4 +121,4 @@ def _scan_device(scanner, params, platform, now):
     return sources
 
 
-__all__ = ["run_log_events", "PLATFORMS"]
+__all__ = ["run_log_events"]

@@ -7,11 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import Capture
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import Capture
 
 DEFAULT_LOG_FILES = ["/var/log/bird.log"]
 
 
 def collect(device, options):
     for path, stream in device.read_files(options.get("log_files") or DEFAULT_LOG_FILES):
-        yield Capture(path, "log", None, stream)
+        yield Capture.log_stream(path, stream)

@@ -13,21 +13,20 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device import send
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import Capture
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import Capture
 
 _LOG_FILE = re.compile(r"File logging:\s+level \S+, filename (\S+)")
 
 
-def collect(device, options):
+def collect(device, driver, options):
     paths = options.get("log_files")
     if not paths:
-        with device.cli("cisco_ios") as session:
-            shown = send(session, "show logging", device)
+        with device.cli(driver) as session:
+            shown = session.run("show logging")
         paths = sorted(set(_LOG_FILE.findall(shown)))
         if not paths:
             raise ValueError("%s: FRR logs to no file ('show logging' names none). Configure "
                              "'log file /var/log/frr/bgpd.log debugging' and 'debug bgp neighbor-events', "
                              "or set log_files" % device.host)
     for path, stream in device.read_files(paths):
-        yield Capture(path, "log", None, stream)
+        yield Capture.log_stream(path, stream)

@@ -16,7 +16,7 @@ __metaclass__ = type
 import copy
 import ipaddress
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixf_schema import SCHEMA
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.ixf_schema import SCHEMA
 
 try:
     from jsonschema import Draft4Validator

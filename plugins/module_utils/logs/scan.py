@@ -16,9 +16,9 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import (
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import (
     KINDS, NOT_BGP, REPEATED_AFTER, REPEATED_INSIDE, messages_for)
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import find_timestamp, iso_utc
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import find_timestamp, iso_utc
 
 CHUNK_SIZE = 1 << 22
 MAX_PORTS = 16

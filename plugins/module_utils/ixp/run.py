@@ -12,11 +12,11 @@ import json
 from datetime import datetime
 from urllib.error import HTTPError, URLError
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixf_export import read_ixf
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_cache import SourceCache
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_dataset import build_dataset
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC, iso_utc
-from ansible_collections.peerwarden.bgp.plugins.module_utils.peeringdb import (
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.ixf_export import read_ixf
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.cache import SourceCache
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.dataset import build_dataset
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, iso_utc
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.peeringdb import (
     DEFAULT_URL, FetchError, PeeringDB, fetch_objects, read_dump_dir)
 
 

@@ -14,9 +14,9 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import (
-    BGP_PORT, FIREWALL_DROP, NOT_BGP, _finding)
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import find_timestamp, time_of_day_before
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import (
+    BGP_PORT, FIREWALL_DROP, NOT_BGP, finding)
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import find_timestamp, time_of_day_before
 
 _BRIEF_ROW = re.compile(r"^(?P<time>\d{2}:\d{2}:\d{2})\s+\S+\s+(?P<action>[ADR])\s+(?P<ifl>\S+)\s+(?P<proto>\S+)"
                         r"\s+(?P<src>[0-9A-Fa-f:.]+)\s+(?P<dst>[0-9A-Fa-f:.]+)\s*$")
@@ -55,4 +55,4 @@ def _detail(line, zone, reference):
             or BGP_PORT not in (src_port, dst_port)):
         return NOT_BGP, stamp, line
     remote_port = src_port if dst_port == BGP_PORT else BGP_PORT
-    return _finding(FIREWALL_DROP, entry.group("src"), remote_port, entry.group("ifl")), stamp, line
+    return finding(FIREWALL_DROP, entry.group("src"), remote_port, entry.group("ifl")), stamp, line

@@ -7,9 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device import send
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import CATALOGUE
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import Capture
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import CATALOGUE
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import Capture
 
 try:
     from ntc_templates.parse import parse_output
@@ -18,10 +17,10 @@ except ImportError:  # pragma: no cover - depends on the controller
     HAS_NTC = False
 
 
-def collect(device, options):
-    with device.cli("cisco_ios") as session:
-        output = send(session, "show logging", device)
-    yield Capture("show logging", "log", "\n".join(frame_show_logging(output)), None)
+def collect(device, driver, options):
+    with device.cli(driver) as session:
+        output = session.run("show logging")
+    yield Capture.log_text("show logging", "\n".join(frame_show_logging(output)))
 
 
 def frame_show_logging(output):

@@ -7,12 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_patterns import KINDS
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.options import CONNECTION_OPTIONS
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import KINDS
 
 ARGUMENT_SPEC = dict(
     source=dict(type="str", default="device", choices=["device", "file"]),
     path=dict(type="list", elements="path"),
-    platform=dict(type="str"),
     log_files=dict(type="list", elements="str"),
     firewall_log=dict(type="bool", default=True),
     kinds=dict(type="list", elements="str", choices=list(KINDS), default=list(KINDS)),
@@ -21,11 +21,5 @@ ARGUMENT_SPEC = dict(
     exclude_addresses=dict(type="list", elements="str", default=[]),
     timezone=dict(type="str", default="UTC"),
     router=dict(type="str"),
-    host=dict(type="str"),
-    port=dict(type="int"),
-    username=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    ssh_key_file=dict(type="path"),
-    timeout=dict(type="int", default=30),
-    inventory_hostname=dict(type="str"),
+    **CONNECTION_OPTIONS
 )

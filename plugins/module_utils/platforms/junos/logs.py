@@ -13,26 +13,22 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device import send
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms import Capture
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import Capture
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.junos.firewall_log import parse_firewall_log
 
 DEFAULT_LOG_FILES = ["messages"]
 _FILE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def collect(device, options):
+def collect(device, driver, options):
     log_files = options.get("log_files") or DEFAULT_LOG_FILES
     for name in log_files:
         if not _FILE_NAME.match(name):
             raise ValueError("log_files: %r is not a JunOS log file name (as in 'show log <name>', e.g. messages)"
                              % name)
-    with device.cli("juniper_junos") as session:
+    with device.cli(driver) as session:
         for name in log_files:
-            text = send(session, "show log %s" % name, device)
-            if text.lstrip().startswith("error:"):
-                raise ValueError("%s: 'show log %s' answered %r: check log_files"
-                                 % (device.host, name, text.strip().splitlines()[0]))
-            yield Capture("show log %s" % name, "log", text, None)
+            yield Capture.log_text("show log %s" % name, session.run("show log %s" % name))
         if options.get("firewall_log", True):
-            yield Capture("show firewall log detail", "junos_firewall_log",
-                          send(session, "show firewall log detail", device), None)
+            yield Capture.table("show firewall log detail", session.run("show firewall log detail"),
+                                parse_firewall_log)

@@ -19,10 +19,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
-import ipaddress
 import json
 import re
-import socket
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import canonical_address
 
 DATASET_VERSION = 1
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -52,7 +52,7 @@ def build_dataset(ixf_exports, peeringdb, prefer, generated):
                 continue
             where = lan_of.get(netixlan.get("ixlan_id"), ("ix:%s" % netixlan.get("ix_id"), netixlan.get("name")))
             for field in ("ipaddr4", "ipaddr6"):
-                address = _address(netixlan.get(field))
+                address = canonical_address(netixlan.get(field))
                 if address:
                     claims.setdefault(address, {})["peeringdb"] = (netixlan["asn"],) + where
     for export in ixf_exports:
@@ -93,23 +93,6 @@ def fingerprint(dataset):
     return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
 
 
-def canonical_address(text):
-    """Canonical text of an address, as ipaddress would print it, at C speed (inet_pton/ntop):
-    a full table of exchange members is tens of thousands of addresses."""
-    if not text:
-        return None
-    text = str(text).strip()
-    family = socket.AF_INET6 if ":" in text else socket.AF_INET
-    try:
-        packed = socket.inet_pton(family, text)
-    except (OSError, ValueError):
-        return None
-    if family == socket.AF_INET6 and packed[:10] == b"\0" * 10 and packed[10:12] in (b"\0\0", b"\xff\xff"):
-        return str(ipaddress.ip_address(packed))  # inet_ntop prints these in dotted IPv4 forms
-    return socket.inet_ntop(family, packed)
-
-
-_address = canonical_address
 
 
 def _peeringdb_exchanges(peeringdb, exchanges):

@@ -19,11 +19,11 @@ import hashlib
 import os
 from datetime import datetime, timedelta
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils import notify_mail
-from ansible_collections.peerwarden.bgp.plugins.module_utils.log_time import UTC, iso_utc
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_mail import Fatal, Permanent, Temporary, UnsafeData
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_render import Renderer
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify_store import open_store
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify import mail as notify_mail
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, iso_utc
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.mail import Fatal, Permanent, Temporary, UnsafeData
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.render import Renderer
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import open_store
 
 DEFAULT_KINDS = ("unconfigured_neighbor", "md5_unexpected", "firewall_drop_bgp", "peer_as_mismatch")
 

@@ -17,9 +17,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
 import re
 from collections import namedtuple
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import address_and_zone
 
 UNCONFIGURED = "unconfigured_neighbor"
 MD5_UNEXPECTED = "md5_unexpected"
@@ -39,20 +40,9 @@ NOT_BGP = "not_bgp"
 _ADDR = r"[0-9A-Fa-f:.]+"
 
 
-def canonical_address(text):
-    """Canonical text form of an IPv4/IPv6 address, with any %zone split off; None if it is not one."""
-    address, dummy, zone = text.partition("%")
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return None, None
-    if parsed.version == 6 and parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 from a dual-stack socket
-        parsed = parsed.ipv4_mapped
-    return str(parsed), zone or None
-
-
-def _finding(kind, address_text, port, interface=None, peer_as=None):
-    address, zone = canonical_address(address_text)
+def finding(kind, address_text, port, interface=None, peer_as=None):
+    """A Finding, or None when address_text is not an address; an address's %zone is its interface."""
+    address, zone = address_and_zone(address_text)
     if address is None:
         return None
     return Finding(kind, address, int(port) if port is not None else None, interface or zone, peer_as)
@@ -78,7 +68,7 @@ _JUNOS_UNCONFIGURED = re.compile(
 
 def parse_junos_unconfigured(line):
     match = _JUNOS_UNCONFIGURED.search(line)
-    return match and _finding(UNCONFIGURED, match.group("addr"), match.group("port"))
+    return match and finding(UNCONFIGURED, match.group("addr"), match.group("port"))
 
 
 # IPv6 and port are joined with ":" and no brackets: the greedy address backtracks to the last ":".
@@ -93,7 +83,7 @@ def parse_junos_tcp_auth(line):
         return None
     # "unexpectedly has": the peer signs and we hold no key for it -> not configured here.
     kind = MD5_UNEXPECTED if match.group("what") == "unexpectedly has" else MD5_MISMATCH
-    return _finding(kind, match.group("addr"), match.group("port"))
+    return finding(kind, match.group("addr"), match.group("port"))
 
 
 _JUNOS_PEER_AS = re.compile(
@@ -107,7 +97,7 @@ def parse_junos_peer_as(line):
     if not match:
         return None
     asn = match.group("asn")
-    return _finding(PEER_AS_MISMATCH, match.group("addr"), match.group("port"), match.group("ifl"),
+    return finding(PEER_AS_MISMATCH, match.group("addr"), match.group("port"), match.group("ifl"),
                     int(asn) if asn else None)
 
 
@@ -136,14 +126,14 @@ def parse_junos_firewall_syslog(line):
     for token in rest[proto_at + 1:]:
         if token.isdigit() and addresses:
             ports.append(int(token))
-        elif canonical_address(token)[0] is not None:
+        elif address_and_zone(token)[0] is not None:
             addresses.append(token)
     if len(addresses) < 2 or len(ports) < 2:
         return None
     remote_port = _remote_port(ports[0], ports[1])
     if remote_port is None or action not in ("D", "R"):
         return NOT_BGP
-    return _finding(FIREWALL_DROP, addresses[0], remote_port, interface)
+    return finding(FIREWALL_DROP, addresses[0], remote_port, interface)
 
 
 # --- Cisco IOS / IOS-XE / IOS-XR ----------------------------------------------------------------
@@ -163,7 +153,7 @@ def parse_ios_badauth(line):
     remote_port = _remote_port(src_port, dst_port)
     if remote_port is None:  # LDP (646) and friends use the same message
         return NOT_BGP
-    return _finding(MD5_MISMATCH, match.group("src"), remote_port)
+    return finding(MD5_MISMATCH, match.group("src"), remote_port)
 
 
 _IOS_ACL = re.compile(
@@ -183,7 +173,7 @@ def parse_ios_acl(line):
     remote_port = _remote_port(int(match.group("sp")), int(match.group("dp")))
     if remote_port is None:
         return NOT_BGP
-    return _finding(FIREWALL_DROP, match.group("src"), remote_port, match.group("iface"))
+    return finding(FIREWALL_DROP, match.group("src"), remote_port, match.group("iface"))
 
 
 # --- FRRouting and BIRD -------------------------------------------------------------------------
@@ -195,7 +185,7 @@ _FRR_UNCONFIGURED = re.compile(
 
 def parse_frr_unconfigured(line):
     match = _FRR_UNCONFIGURED.search(line)
-    return match and _finding(UNCONFIGURED, match.group("addr"), None)
+    return match and finding(UNCONFIGURED, match.group("addr"), None)
 
 
 # "%I%J": the address, then "%iface" for link-local peers.
@@ -205,7 +195,7 @@ _BIRD_UNCONFIGURED = re.compile(
 
 def parse_bird_unconfigured(line):
     match = _BIRD_UNCONFIGURED.search(line)
-    return match and _finding(UNCONFIGURED, match.group("addr"), match.group("port"))
+    return match and finding(UNCONFIGURED, match.group("addr"), match.group("port"))
 
 
 # keyword: bytes every line of this message type contains.

@@ -15,7 +15,7 @@ __metaclass__ = type
 import ipaddress
 import socket
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp_dataset import canonical_address as canonical
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import canonical_address as canonical
 
 DEFAULT_ROLES = ("Policy", "NOC", "Technical")
 _INDEXES = {}

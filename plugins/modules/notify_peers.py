@@ -125,7 +125,11 @@ options:
     description: Write each message as an C(.eml) file into this directory instead of sending it (dry runs, the demo).
     type: path
   store:
-    description: An SQLite file, or a PostgreSQL DSN (V(postgresql://user@host/db)) for AWX, where every job starts in a fresh container.
+    description:
+      - An SQLite file, or a PostgreSQL DSN (V(postgresql://user@host/db)) for AWX, where every job starts in a
+        fresh container.
+      - A DSN may hold a password, so the value is never shown (C(no_log)); prefer a password in C(PGPASSWORD)
+        or C(~/.pgpass), which psycopg reads, to one in the DSN.
     type: str
     default: ~/.local/share/peerwarden/notify.sqlite
   renotify_after:
@@ -269,7 +273,7 @@ ARGUMENT_SPEC = dict(
         validate_certs=dict(type="bool", default=True), ca_file=dict(type="path"),
         username=dict(type="str"), password=dict(type="str", no_log=True), timeout=dict(type="int", default=30))),
     outbox=dict(type="path"),
-    store=dict(type="str", default="~/.local/share/peerwarden/notify.sqlite"),
+    store=dict(type="str", default="~/.local/share/peerwarden/notify.sqlite", no_log=True),
     renotify_after=dict(type="int", default=30),
     renotify_on_new_addresses=dict(type="bool", default=True),
     max_notifications=dict(type="int", default=3),

@@ -171,6 +171,9 @@ class _Cli(Protocol):
     def enter_echo(self, line: str) -> str:
         """What the device echoes when Enter ends ``line``."""
 
+    def echoes_input(self) -> bool:
+        """False while the device reads a password, which it does not echo."""
+
     def execute(self, line: str) -> Reply:
         """Run one command line."""
 
@@ -200,8 +203,12 @@ class JunosCli:
         username: str,
         logs: Mapping[str, str],
         firewall_log: Sequence[FirewallLogEntry],
+        denied_commands: Sequence[str] = (),
+        denied_message: str = "error: permission denied",
     ) -> None:
         self._hostname = hostname
+        self._denied = [re.compile(pattern) for pattern in denied_commands]
+        self._denied_message = denied_message
         self._username = username
         self._logs = logs
         self._firewall_log = firewall_log
@@ -229,6 +236,9 @@ class JunosCli:
     def greeting(self) -> str:
         return _JUNOS_BANNER + self._prompt()
 
+    def echoes_input(self) -> bool:
+        return True
+
     def enter_echo(self, line: str) -> str:
         # On Enter the CLI completes the last word and redraws the line with a trailing
         # space (netmiko strips it; JunOS even logs commands that way).
@@ -244,6 +254,11 @@ class JunosCli:
             # Configuration mode answers even an empty line with a blank line and [edit].
             return Reply(("\n" if self._mode == "configuration" else "") + self._prompt())
         end_column = len(line.rstrip()) + 1  # past the space the CLI appended on Enter
+        command = " ".join(word.text for word in words)
+        if any(pattern.search(command) for pattern in self._denied):
+            # A login class without the permission the command needs (e.g. no ``view``
+            # for ``show log``).  The wording is configurable: see CliDouble.denied_message.
+            return Reply(self._denied_message + "\n\n" + self._prompt())
         if self._mode == "configuration":
             if words[0].text == "run":
                 output = self._run(self._operational_routes, words[1:], end_column)
@@ -349,53 +364,139 @@ Configuration register is 0x0
 
 
 class IosCli:
-    """The IOS exec CLI at privilege 15 (``r1#``) as netmiko's ``cisco_ios`` driver meets it.
+    """The IOS exec CLI as netmiko's ``cisco_ios`` driver meets it.
 
-    Output is followed directly by the prompt.  Only the commands the scanner and netmiko use
-    are known; anything else gets IOS's caret and ``% Invalid input`` (or, cut short,
-    ``% Incomplete command.``).
+    The session starts at privilege 15 (``r1#``) or, with ``privilege=1``, at user EXEC
+    (``r1>``), from where ``enable`` asks ``Password: `` for the enable secret.  Output is
+    followed directly by the prompt.  Only the commands the scanner and netmiko use are known;
+    anything else gets IOS's caret and ``% Invalid input`` (or, cut short,
+    ``% Incomplete command.``).  A privileged command typed at user EXEC is refused the same
+    way, with the caret under the first word user EXEC does not know: IOS hides commands
+    above the session's level rather than naming a privilege error.
+
+    Enable, as IOS does it (sources in fixtures/ios_privilege.md):
+    * no enable secret configured: ``% No password set`` (a vty session cannot enable);
+    * local enable secret: up to three ``Password: `` prompts, then ``% Bad secrets``;
+    * ``enable_auth="aaa"`` (``aaa authentication enable``): ``% Access denied`` after each
+      wrong try, and ``% Bad secrets`` after the third.
+    Commands matching one of ``authorization_denied`` are refused as TACACS+ command
+    authorization refuses them (``Command authorization failed.``), at any level.
     """
 
-    def __init__(self, hostname: str, logging_buffer: str) -> None:
+    def __init__(
+        self,
+        hostname: str,
+        logging_buffer: str,
+        *,
+        privilege: int = 15,
+        enable_secret: str | None = None,
+        enable_auth: str = "local",
+        authorization_denied: Sequence[str] = (),
+        authorization_message: str = "Command authorization failed.",
+    ) -> None:
+        if privilege not in (1, 15):
+            raise ValueError(f"privilege must be 1 or 15, not {privilege!r}")
+        if enable_auth not in ("local", "aaa"):
+            raise ValueError(f"enable_auth must be 'local' or 'aaa', not {enable_auth!r}")
         self._hostname = hostname
         self._logging_buffer = logging_buffer
+        self._privilege = privilege
+        self._enable_secret = enable_secret
+        self._enable_auth = enable_auth
+        self._authorization_denied = [re.compile(pattern) for pattern in authorization_denied]
+        self._authorization_message = authorization_message
+        self._password_tries: int | None = None  # not None while ``Password:`` waits
         self._session_over = False
-        self._routes: list[_Route] = [
+        self._user_routes: list[_Route] = [
             (("terminal", "width", "<columns>"), lambda columns: ""),
             (("terminal", "length", "<lines>"), lambda lines: ""),
-            (("enable",), lambda: ""),  # already at privilege 15
-            (("show", "logging"), self._show_logging),
+            (("enable",), self._enable),
             (("show", "version"), self._show_version),
+            (("show", "privilege"), self._show_privilege),
             (("exit",), self._exit),
+            (("logout",), self._exit),
         ]
+        self._privileged_routes: list[_Route] = self._user_routes + [
+            (("disable",), self._disable),
+            (("show", "logging"), self._show_logging),
+        ]
+
+    # Subclasses add privileged commands here.
+    def privileged_routes(self) -> list[_Route]:
+        return self._privileged_routes
 
     def greeting(self) -> str:
         return "\n" + self._prompt()
+
+    def echoes_input(self) -> bool:
+        return self._password_tries is None
 
     def enter_echo(self, line: str) -> str:
         return "\n"
 
     def execute(self, line: str) -> Reply:
+        if self._password_tries is not None:
+            return Reply(self._check_enable_secret(line))
         words = _split_words(line)
         if not words:
             return Reply(self._prompt())
-        resolution = _resolve(self._routes, words)
-        if resolution.handler is None:
-            output = self._error(words, resolution.understood)
-        else:
-            output = resolution.handler(*resolution.arguments)
+        command = " ".join(word.text for word in words)
+        if any(pattern.search(command) for pattern in self._authorization_denied):
+            return Reply(self._authorization_message + "\n" + self._prompt())
+        output = self.run_words(words)
         if self._session_over:
             return Reply("", ends_session=True)
+        if self._password_tries is not None:
+            return Reply(output)  # "Password: " is the prompt now
         return Reply(output + self._prompt(), is_show=words[0].text == "show")
 
+    def run_words(self, words: Sequence[_Word]) -> str:
+        routes = self.privileged_routes() if self._privilege == 15 else self._user_routes
+        resolution = _resolve(routes, words)
+        if resolution.handler is None:
+            return self._error(words, resolution.understood)
+        return resolution.handler(*resolution.arguments)
+
+    @property
+    def privileged(self) -> bool:
+        return self._privilege == 15
+
     def _prompt(self) -> str:
-        return f"{self._hostname}#"
+        return f"{self._hostname}{'#' if self._privilege == 15 else '>'}"
 
     def _error(self, words: Sequence[_Word], understood: int) -> str:
         if understood == len(words):
             return "% Incomplete command.\n\n"
         caret = " " * (len(self._prompt()) + words[understood].column) + "^\n"
         return caret + "% Invalid input detected at '^' marker.\n\n"
+
+    def _enable(self) -> str:
+        if self._privilege == 15:
+            return ""
+        if self._enable_secret is None:
+            return "% No password set\n"
+        self._password_tries = 0
+        return "Password: "
+
+    def _check_enable_secret(self, typed: str) -> str:
+        assert self._password_tries is not None
+        if typed == self._enable_secret:
+            self._password_tries = None
+            self._privilege = 15
+            return self._prompt()
+        self._password_tries += 1
+        denied = "% Access denied\n" if self._enable_auth == "aaa" else ""
+        if self._password_tries < 3:
+            return denied + "Password: "
+        self._password_tries = None
+        return denied + "% Bad secrets\n\n" + self._prompt()
+
+    def _disable(self) -> str:
+        self._privilege = 1
+        return ""
+
+    def _show_privilege(self) -> str:
+        return f"Current privilege level is {self._privilege}\n"
 
     def _show_logging(self) -> str:
         return (
@@ -518,6 +619,21 @@ class CliDouble:
         netmiko notices only when it next writes: paramiko hides the closed channel from its
         reads, which wait out their timeout, so pass netmiko a short read_timeout_override.
     slow_command_seconds: delay the output of every show command (to test timeouts).
+
+    IOS privilege (sources in fixtures/ios_privilege.md):
+    privilege: 15 (default, lands at ``r1#``) or 1 (user EXEC, ``r1>``).
+    enable_secret: the enable secret ``enable`` asks for; None: none configured, and
+        ``enable`` answers ``% No password set`` as IOS does on a vty.
+    enable_auth: "local" (wrong secret: ``Password:`` again, ``% Bad secrets`` after three)
+        or "aaa" (``% Access denied`` after each wrong try, then ``% Bad secrets``).
+    authorization_denied: regexes; an IOS command line matching one is refused with
+        ``authorization_message`` (default ``Command authorization failed.``, TACACS+
+        command authorization), at any privilege.
+
+    JunOS permissions:
+    denied_commands: regexes; a JunOS command line matching one prints ``denied_message``
+        (default ``error: permission denied``; see fixtures/junos_cli_errors.md for how sure
+        that wording is) instead of running.
     """
 
     host = LOOPBACK
@@ -535,6 +651,13 @@ class CliDouble:
         authorized_key: str | None = None,
         fail_after_login: bool = False,
         slow_command_seconds: float = 0.0,
+        privilege: int = 15,
+        enable_secret: str | None = None,
+        enable_auth: str = "local",
+        authorization_denied: Sequence[str] = (),
+        authorization_message: str = "Command authorization failed.",
+        denied_commands: Sequence[str] = (),
+        denied_message: str = "error: permission denied",
     ) -> None:
         if platform not in ("junos", "ios"):
             raise ValueError(f"platform must be 'junos' or 'ios', not {platform!r}")
@@ -550,6 +673,17 @@ class CliDouble:
         self.show_logging = DEFAULT_IOS_BUFFER if show_logging is None else show_logging
         self.fail_after_login = fail_after_login
         self.slow_command_seconds = slow_command_seconds
+        self.ios_options: dict[str, Any] = {
+            "privilege": privilege,
+            "enable_secret": enable_secret,
+            "enable_auth": enable_auth,
+            "authorization_denied": tuple(authorization_denied),
+            "authorization_message": authorization_message,
+        }
+        self.junos_options: dict[str, Any] = {
+            "denied_commands": tuple(denied_commands),
+            "denied_message": denied_message,
+        }
         self.port: int | None = None
         self._authorized_key = asyncssh.import_public_key(authorized_key) if authorized_key else None
         # Throwaway: the client trusts any host key, and nothing is written to disk.
@@ -632,8 +766,10 @@ class CliDouble:
 
     def _new_cli(self, username: str) -> _Cli:
         if self.platform == "junos":
-            return JunosCli(self.hostname, username, self.logs, self.firewall_log)
-        return IosCli(self.hostname, self.show_logging)
+            return JunosCli(
+                self.hostname, username, self.logs, self.firewall_log, **self.junos_options
+            )
+        return IosCli(self.hostname, self.show_logging, **self.ios_options)
 
     async def _run_session(self, process: asyncssh.SSHServerProcess[str]) -> None:
         if self.fail_after_login:
@@ -646,12 +782,18 @@ class CliDouble:
                 process.stdout.write(text.replace("\n", "\r\n"))
 
         cli = self._new_cli(process.get_extra_info("username"))
+
+        def echo_typing(text: str) -> None:
+            if cli.echoes_input():  # a password is read without echo
+                show(text)
+
         show(cli.greeting())
-        async for line, unshown_echo in _typed_lines(process.stdin, show):
-            if line.strip():
+        async for line, unshown_echo in _typed_lines(process.stdin, echo_typing):
+            echoing = cli.echoes_input()
+            if line.strip() and echoing:  # passwords stay out of the record
                 self._commands.append(line.strip())
             # Asked before execute(), which may switch modes.
-            echo = unshown_echo + cli.enter_echo(line)
+            echo = (unshown_echo if echoing else "") + cli.enter_echo(line)
             reply = cli.execute(line)
             if reply.is_show and self.slow_command_seconds:
                 show(echo)  # the echo is immediate; only the output is slow

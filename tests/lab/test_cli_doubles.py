@@ -86,6 +86,30 @@ def raw_transcript(double: CliDouble, keystrokes: str, prompt: str) -> bytes:
         client.close()
 
 
+def transcript_until(double: CliDouble, keystrokes: str, first_prompt: str, end: str) -> bytes:
+    """Like raw_transcript, but types once the greeting ends with first_prompt and reads
+    until everything received ends with end."""
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect(
+        double.host, double.port, username=double.username, password=double.password,
+        look_for_keys=False, allow_agent=False,
+    )
+    try:
+        channel = client.invoke_shell(term="vt100", width=511, height=1000)
+        channel.settimeout(5)
+        received = b""
+        sent = False
+        while not (sent and received.endswith(end.encode())):
+            received += channel.recv(65536)
+            if not sent and received.endswith(first_prompt.encode()):
+                channel.send(keystrokes)
+                sent = True
+        return received
+    finally:
+        client.close()
+
+
 # --- JunOS -------------------------------------------------------------------------------------
 
 
@@ -282,3 +306,80 @@ def test_slow_show_commands_time_out_while_setup_commands_do_not(platform):
         with connect(double) as conn:
             with pytest.raises(ReadTimeout):
                 conn.send_command("show version", read_timeout=0.3)
+
+
+# --- IOS privilege levels and JunOS permissions ------------------------------------------------
+
+
+def test_ios_user_exec_refuses_show_logging_like_ios(ios_double):
+    double = ios_double(privilege=1, enable_secret="s3cret")
+    with connect(double) as conn:
+        assert conn.find_prompt() == "r1>"
+        assert not conn.check_enable_mode()
+        # The caret sits under "logging", the first word user EXEC does not know.
+        assert conn.send_command("show logging") == (
+            " " * 8 + "^\n% Invalid input detected at '^' marker.\n"
+        )
+        assert conn.send_command("show privilege") == "Current privilege level is 1"
+    assert double.commands[:2] == ["terminal width 511", "terminal length 0"]
+
+
+def test_ios_enable_with_the_secret_then_show_logging_works(ios_double):
+    double = ios_double(privilege=1, enable_secret="s3cret", show_logging=IOS_BUFFER)
+    with connect(double, secret="s3cret") as conn:
+        conn.enable()
+        assert conn.find_prompt() == "r1#"
+        output = conn.send_command("show logging")
+        assert output.endswith(IOS_BUFFER.rstrip("\n"))
+        conn.exit_enable_mode()
+        assert conn.find_prompt() == "r1>"
+    # The secret was typed but never recorded nor echoed.
+    assert "s3cret" not in double.commands
+    assert "enable" in double.commands
+
+
+def test_ios_wrong_enable_secret_fails_and_stays_at_user_exec(ios_double):
+    double = ios_double(privilege=1, enable_secret="s3cret")
+    with connect(double, secret="wrong", read_timeout_override=1) as conn:
+        # IOS asks "Password:" again instead of a prompt, so netmiko waits for the prompt
+        # until its read timeout (netmiko 4.8 raises ReadTimeout; older ones ValueError).
+        with pytest.raises((ValueError, ReadTimeout)):
+            conn.enable()
+    transcript = transcript_until(
+        double, "enable\nwrong\nwrong\nwrong\n", "r1>", "% Bad secrets\r\n\r\nr1>"
+    )
+    assert transcript.endswith(
+        b"r1>enable\r\nPassword: \r\nPassword: \r\nPassword: \r\n% Bad secrets\r\n\r\nr1>"
+    )
+
+
+def test_ios_aaa_enable_prints_access_denied(ios_double):
+    double = ios_double(privilege=1, enable_secret="s3cret", enable_auth="aaa")
+    transcript = transcript_until(double, "enable\nwrong\ns3cret\n", "r1>", "r1#")
+    assert transcript.endswith(b"r1>enable\r\nPassword: \r\n% Access denied\r\nPassword: \r\nr1#")
+
+
+def test_ios_enable_without_a_configured_secret(ios_double):
+    with connect(ios_double(privilege=1)) as conn:
+        assert conn.send_command("enable") == "% No password set"
+        assert conn.find_prompt() == "r1>"
+
+
+def test_ios_command_authorization_refusal(ios_double):
+    double = ios_double(authorization_denied=[r"^show logging"])
+    with connect(double) as conn:
+        assert conn.send_command("show logging") == "Command authorization failed."
+        assert "uptime is" in conn.send_command("show version")
+    other = ios_double(
+        authorization_denied=[r"^show logging"], authorization_message="% Authorization failed."
+    )
+    with connect(other) as conn:
+        assert conn.send_command("show logging") == "% Authorization failed."
+
+
+def test_junos_permission_denied_and_unknown_command(junos_double):
+    double = junos_double(denied_commands=[r"^show log "])
+    with connect(double) as conn:
+        assert conn.send_command("show log messages") == "error: permission denied\n"
+        assert conn.send_command("frobnicate") == " " * 11 + "^\nunknown command.\n"
+        assert conn.send_command("show version").startswith("Hostname: r1")

@@ -81,7 +81,7 @@ def _enable(task_vars, play_context, environ, template):
     if become is None:
         become = getattr(play_context, "become", False)
         method = method or getattr(play_context, "become_method", None)
-    if boolean(become or False, strict=False) and method == "enable":
+    if boolean(become or False, strict=False) and method in ("enable", "ansible.netcommon.enable"):
         return True
     return boolean(environ.get("ANSIBLE_NET_AUTHORIZE") or False, strict=False)
 

@@ -467,6 +467,7 @@ class VtyshSsh:
     frr: FrrRouter
     log_path: Path
     pid: int
+    host_key: str = ""  # the sshd's public host key, as ``ssh-ed25519 AAAA... comment``
 
 
 def _add_vtysh_user(run_dir: Path, router: FrrRouter, cleanup: contextlib.ExitStack) -> tuple[str, str]:
@@ -520,8 +521,9 @@ def _remove_user(username: str) -> None:
 
 
 @pytest.fixture
-def make_vtysh_sshd() -> Iterator[Callable[[FrrRouter], VtyshSsh]]:
-    """Factory: ``make_vtysh_sshd(router)`` starts an sshd on 127.0.0.1:<free port> into ``router``.
+def make_vtysh_sshd() -> Iterator[Callable[..., VtyshSsh]]:
+    """Factory: ``make_vtysh_sshd(router, authorized_key=None)`` starts an sshd on 127.0.0.1:<free port>
+    into ``router``; with ``authorized_key`` (an OpenSSH public key line) that key logs in too.
 
     The sshd has its own host key, config, pid file and log (``-E``) in a temp dir and runs with
     ``-D`` so its PID is ours. ``UsePAM no`` + password auth make the /etc/shadow password from
@@ -531,7 +533,7 @@ def make_vtysh_sshd() -> Iterator[Callable[[FrrRouter], VtyshSsh]]:
     """
     with contextlib.ExitStack() as cleanup:
 
-        def make(router: FrrRouter) -> VtyshSsh:
+        def make(router: FrrRouter, authorized_key: str | None = None) -> VtyshSsh:
             _require_binary(SSHD, "openssh-server")
             _require_binary(SSH_KEYGEN, "openssh-client")
             _require_binary(VTYSH, "frr")
@@ -546,6 +548,11 @@ def make_vtysh_sshd() -> Iterator[Callable[[FrrRouter], VtyshSsh]]:
                 check=True, capture_output=True,
             )  # fmt: skip
             username, password = _add_vtysh_user(run_dir, router, cleanup)
+            keys = "none"
+            if authorized_key:
+                # root-owned and read-only for the user; StrictModes off because the temp dir sits in /tmp
+                (run_dir / "authorized_keys").write_text(authorized_key.strip() + "\n")
+                keys = f"{run_dir / 'authorized_keys'}\nStrictModes no"
             config = run_dir / "sshd_config"
             config.write_text(
                 f"ListenAddress {host}\n"
@@ -557,7 +564,7 @@ def make_vtysh_sshd() -> Iterator[Callable[[FrrRouter], VtyshSsh]]:
                 "KbdInteractiveAuthentication no\n"
                 "PermitRootLogin no\n"
                 f"AllowUsers {username}\n"
-                "AuthorizedKeysFile none\n"
+                f"AuthorizedKeysFile {keys}\n"
                 "LogLevel VERBOSE\n"
                 "Subsystem sftp internal-sftp\n"
             )
@@ -574,7 +581,7 @@ def make_vtysh_sshd() -> Iterator[Callable[[FrrRouter], VtyshSsh]]:
             )
             return VtyshSsh(
                 host=host, port=port, username=username, password=password, frr=router,
-                log_path=log_path, pid=process.pid,
+                log_path=log_path, pid=process.pid, host_key=(run_dir / "ssh_host_ed25519_key.pub").read_text(),
             )  # fmt: skip
 
         yield make

@@ -184,8 +184,9 @@ class CliSession:
             raise DeviceError("%s did not answer %r: %s" % (self.device.where(), command, _first_line(error)))
         refusal = self.driver.refusal(output)
         if refusal:
-            raise CommandRefused("%s refused %r: %s. %s" % (self.device.where(), command, refusal,
-                                                            self.driver.refusal_hint(self.device)))
+            raise CommandRefused("%s refused %r: %s%s %s" % (self.device.where(), command, refusal,
+                                                             "" if refusal.endswith(".") else ".",
+                                                             self.driver.refusal_hint(self.device)))
         return output
 
 

@@ -43,6 +43,10 @@ DEFAULT_IOS_BUFFER = _fixture_text("ios_logging_buffer.log")
 
 _IOS_SHOW_LOGGING_HEADER = _fixture_text("ios_show_logging_header.txt")
 
+#: Demo IOS running config (hostname r1, an archive, BGP with RPKI servers, an ACL and a
+#: route-map), parsed by the IOS double's config model; tests pass their own running_config.
+DEFAULT_IOS_RUNNING_CONFIG = _fixture_text("ios_running_config.txt")
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -630,6 +634,24 @@ class CliDouble:
         ``authorization_message`` (default ``Command authorization failed.``, TACACS+
         command authorization), at any privilege.
 
+    IOS configuration (tests/lab/ios_config.py; sources in fixtures/ios_config.md):
+    running_config: the initial running config text (default: fixtures/ios_running_config.txt);
+        the startup config starts equal to it.
+    minute_seconds: how long an IOS "minute" lasts (revert timers), 60 by default; tests
+        pass e.g. 0.5.
+    config_lock: a ``ConfigLock`` (or True for the default one) held by another session:
+        ``configure terminal`` is refused with IOS's "Configuration mode locked exclusively"
+        message.  ``lock_config()`` / ``unlock_config()`` change it while running.
+    reject_config: {regex: message}: a config line matching regex is refused with message
+        (not applied), as a router rejects a command it cannot take.
+    bgp_neighbor_states: {IPv4 neighbour: prefix count (Established) or state name such as
+        "Idle" or "Active"} for ``show ip bgp summary`` (default: Established, 0 prefixes).
+    rpki_server_states: {address: "connected" | "down"} for ``show ip bgp rpki servers``.
+    show_outputs: {command: text} overriding the generated output of those show commands.
+    drop_at_command: drop the SSH connection when a command line arrives: an int N (the
+        Nth line the double receives, the numbering of ``commands``, 1-based) or a regex
+        searched in the line.  The line is recorded but not executed.  Only once.
+
     JunOS permissions:
     denied_commands: regexes; a JunOS command line matching one prints ``denied_message``
         (default ``error: permission denied``; see fixtures/junos_cli_errors.md for how sure
@@ -658,6 +680,14 @@ class CliDouble:
         authorization_message: str = "Command authorization failed.",
         denied_commands: Sequence[str] = (),
         denied_message: str = "error: permission denied",
+        running_config: str | None = None,
+        minute_seconds: float = 60.0,
+        config_lock: Any = None,
+        reject_config: Mapping[str, str] | None = None,
+        bgp_neighbor_states: Mapping[str, str | int] | None = None,
+        rpki_server_states: Mapping[str, str] | None = None,
+        show_outputs: Mapping[str, str] | None = None,
+        drop_at_command: int | str | None = None,
     ) -> None:
         if platform not in ("junos", "ios"):
             raise ValueError(f"platform must be 'junos' or 'ios', not {platform!r}")
@@ -684,6 +714,24 @@ class CliDouble:
             "denied_commands": tuple(denied_commands),
             "denied_message": denied_message,
         }
+        from lab.ios_config import ConfigLock, IosDevice
+
+        if config_lock is True:
+            config_lock = ConfigLock()
+        #: The IOS router's state shared by all sessions: running/startup config, archive,
+        #: revert timer, lock, events.  Read it with the properties below.
+        self.device = IosDevice(
+            hostname,
+            DEFAULT_IOS_RUNNING_CONFIG if running_config is None else running_config,
+            minute_seconds=minute_seconds,
+            config_lock=config_lock,
+            reject_config=reject_config,
+            bgp_neighbor_states=bgp_neighbor_states,
+            rpki_server_states=rpki_server_states,
+            show_outputs=show_outputs,
+        )
+        self.drop_at_command = drop_at_command
+        self.dropped_at: str | None = None  # the line at which the connection was dropped
         self.port: int | None = None
         self._authorized_key = asyncssh.import_public_key(authorized_key) if authorized_key else None
         # Throwaway: the client trusts any host key, and nothing is written to disk.
@@ -693,6 +741,41 @@ class CliDouble:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested: asyncio.Event | None = None
+
+    @property
+    def running_config(self) -> str:
+        """The IOS running config as ``show running-config`` prints it after its header."""
+        from lab.ios_config import render_config
+
+        return render_config(self.device.running)
+
+    @property
+    def startup_config(self) -> str:
+        from lab.ios_config import render_config
+
+        return render_config(self.device.startup)
+
+    def lock_config(self, **lock: Any) -> None:
+        """Another session takes IOS's exclusive configuration lock (ConfigLock fields)."""
+        from lab.ios_config import ConfigLock
+
+        self._call_in_loop(lambda: setattr(self.device, "lock", ConfigLock(**lock)))
+
+    def unlock_config(self) -> None:
+        self._call_in_loop(lambda: setattr(self.device, "lock", None))
+
+    def _call_in_loop(self, action: Callable[[], None]) -> None:
+        if self._loop is None or self._thread is None:
+            action()
+            return
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            action()
+            done.set_result(None)
+
+        self._loop.call_soon_threadsafe(run)
+        done.result(timeout=10)
 
     @property
     def commands(self) -> list[str]:
@@ -769,7 +852,9 @@ class CliDouble:
             return JunosCli(
                 self.hostname, username, self.logs, self.firewall_log, **self.junos_options
             )
-        return IosCli(self.hostname, self.show_logging, **self.ios_options)
+        from lab.ios_config import IosConfigCli
+
+        return IosConfigCli(self.hostname, self.show_logging, self.device, **self.ios_options)
 
     async def _run_session(self, process: asyncssh.SSHServerProcess[str]) -> None:
         if self.fail_after_login:
@@ -792,6 +877,10 @@ class CliDouble:
             echoing = cli.echoes_input()
             if line.strip() and echoing:  # passwords stay out of the record
                 self._commands.append(line.strip())
+                if self._drop_now(line.strip()):
+                    self.dropped_at = line.strip()
+                    process.channel.get_connection().abort()
+                    return
             # Asked before execute(), which may switch modes.
             echo = (unshown_echo if echoing else "") + cli.enter_echo(line)
             reply = cli.execute(line)
@@ -802,7 +891,18 @@ class CliDouble:
             show(echo + reply.text)
             if reply.ends_session:
                 break
+        close = getattr(cli, "close", None)
+        if close is not None:
+            close()
         process.exit(0)
+
+    def _drop_now(self, line: str) -> bool:
+        trigger = self.drop_at_command
+        if trigger is None or self.dropped_at is not None:
+            return False
+        if isinstance(trigger, int):
+            return len(self._commands) == trigger
+        return re.search(trigger, line) is not None
 
 
 # --- pytest fixtures -------------------------------------------------------------------------
@@ -833,3 +933,8 @@ def ios_double() -> Iterator[Callable[..., CliDouble]]:
     Takes ``CliDouble``'s keyword arguments; every double started is stopped at teardown.
     """
     yield from _double_factory("ios")
+
+
+# The Junos NETCONF double's fixture, registered through this module (which tests/conftest.py
+# already lists in pytest_plugins).  Imported last: netconf_double imports from this module.
+from lab.netconf_double import junos_netconf_double  # noqa: E402,F401

@@ -65,6 +65,8 @@ lab-tests: venv collection
 	$(BIN)/python -m pytest tests/lab tests/integration -q
 
 lint: venv collection
+	$(BIN)/ruff check tests bench
+	$(BIN)/ruff format --check tests bench
 	PATH=$(abspath $(BIN)):$$PATH ansible-lint --offline
 
 bench: venv collection

@@ -7,6 +7,7 @@ the parser's peak memory on the file and on a file 4x larger (memory must not gr
     python bench/log_scan.py [--lines N] [--keep FILE]
 Goals (issue 2): >= 1,000,000 lines/s, within 10x of grep, flat memory.
 """
+
 import argparse
 import os
 import random
@@ -22,8 +23,8 @@ sys.path.insert(0, os.path.join(ROOT, "collections"))
 if not os.path.exists(os.path.join(ROOT, "collections", "ansible_collections", "peerwarden", "bgp")):
     sys.exit("run `make collections` (or `make test`) first: the collection link is missing")
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import LogScanner, Selection  # noqa: E402
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC  # noqa: E402
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import LogScanner, Selection  # noqa: E402
 
 NOISE = [
     "{ts}  edge{r} mib2d[1260]: SNMP_TRAP_LINK_DOWN: ifIndex {n}, ifAdminStatus up(1), ifOperStatus down(2), ifName xe-0/0/{r}",
@@ -42,8 +43,10 @@ FINDINGS = [
     "{ts} core{r} {n}: {ts}.181: %TCP-6-BADAUTH: Invalid MD5 digest from 192.0.2.{a}({n}) to 192.0.2.254(179) tableid - 0",
     "{ts} rs{r} bird[77]: BGP: Unexpected connect from unknown address 192.0.2.{a} (port {n})",
 ]
-GREP_PATTERN = ("unconfigured neighbor|tcp_auth_ok|bad peer AS number|PFE_FW_SYSLOG_|BADAUTH|ACCESSLOGP|"
-                "not configured and not valid for dynamic|Unexpected connect from unknown address")
+GREP_PATTERN = (
+    "unconfigured neighbor|tcp_auth_ok|bad peer AS number|PFE_FW_SYSLOG_|BADAUTH|ACCESSLOGP|"
+    "not configured and not valid for dynamic|Unexpected connect from unknown address"
+)
 
 
 def generate(path, lines, seed=179):
@@ -57,7 +60,9 @@ def generate(path, lines, seed=179):
                 findings += 1
             else:
                 template = rnd.choice(NOISE)
-            out.write(template.format(ts=ts, r=rnd.randint(1, 4), n=rnd.randint(1024, 65535), a=rnd.randint(1, 250)) + "\n")
+            out.write(
+                template.format(ts=ts, r=rnd.randint(1, 4), n=rnd.randint(1024, 65535), a=rnd.randint(1, 250)) + "\n"
+            )
     return findings
 
 
@@ -92,26 +97,34 @@ def main():
         size = os.path.getsize(path)
         parse(path)  # warm the page cache for both contenders
         grep_started = time.perf_counter()
-        grep_count = int(subprocess.run(["grep", "-E", "-c", GREP_PATTERN, path], capture_output=True,
-                                        text=True, check=False).stdout.strip() or 0)
+        grep_count = int(
+            subprocess.run(
+                ["grep", "-E", "-c", GREP_PATTERN, path], capture_output=True, text=True, check=False
+            ).stdout.strip()
+            or 0
+        )
         grep_seconds = time.perf_counter() - grep_started
         seconds, scanner = parse(path)
         matched = sum(scanner.stats["matched"].values())
         print("file: %d lines, %.1f MB, %d findings generated" % (args.lines, size / 1e6, findings))
         print("grep -E -c: %.3f s (%d lines matched)" % (grep_seconds, grep_count))
-        print("parser:     %.3f s (%d findings, %d not BGP, %d not understood)"
-              % (seconds, matched, scanner.stats["not_bgp"], scanner.stats["not_understood"]))
+        print(
+            "parser:     %.3f s (%d findings, %d not BGP, %d not understood)"
+            % (seconds, matched, scanner.stats["not_bgp"], scanner.stats["not_understood"])
+        )
         print("parser lines/s: %.0f" % (args.lines / seconds))
         print("ratio parser/grep: %.2f" % (seconds / grep_seconds))
         small_rss = peak_rss_of_parse(path)
         big = os.path.join(tmp, "mixed4x.log")
         with open(big, "wb") as out:
-            for dummy in range(4):
+            for _dummy in range(4):
                 with open(path, "rb") as part:
                     shutil.copyfileobj(part, out)
         big_rss = peak_rss_of_parse(big)
-        print("peak RSS: %.1f MiB on %.0f MB, %.1f MiB on %.0f MB (ratio %.2f)"
-              % (small_rss, size / 1e6, big_rss, 4 * size / 1e6, big_rss / small_rss))
+        print(
+            "peak RSS: %.1f MiB on %.0f MB, %.1f MiB on %.0f MB (ratio %.2f)"
+            % (small_rss, size / 1e6, big_rss, 4 * size / 1e6, big_rss / small_rss)
+        )
         if matched != findings:
             sys.exit("MISMATCH: generated %d findings, parser found %d" % (findings, matched))
 

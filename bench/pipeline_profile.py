@@ -17,6 +17,7 @@ writer) per prefix.
 
 --profile [NAME] runs one configuration ("all" by default) under cProfile and prints the functions that cost most.
 """
+
 import argparse
 import cProfile
 import json
@@ -84,10 +85,12 @@ def bird_updates(ipv4, ipv6):
     ipv4_attributes = common + [make_attribute(c.NEXT_HOP, "127.0.0.51")]
     per_message = (MAX_MESSAGE - 23 - sum(len(a.encode()) for a in ipv4_attributes)) // 4
     for start in range(0, len(ipv4), per_message):
-        messages.append(encode_update(attributes=ipv4_attributes, nlri=[Prefix.parse(p) for p in ipv4[start:start + per_message]]))
+        messages.append(
+            encode_update(attributes=ipv4_attributes, nlri=[Prefix.parse(p) for p in ipv4[start : start + per_message]])
+        )
     per_message = (MAX_MESSAGE - 23 - sum(len(a.encode()) for a in common) - 25) // 7
     for start in range(0, len(ipv6), per_message):
-        reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", ipv6[start:start + per_message])
+        reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", ipv6[start : start + per_message])
         messages.append(encode_update(attributes=common + [reach]))
     return messages
 
@@ -105,16 +108,25 @@ def small_updates(ipv4, ipv6, share):
     attributes = None
     for index, prefix in enumerate(ipv4 + ipv6):
         if index % share == 0:
-            path = [BIRD_AS] + [rng.randrange(135000, 145000) for dummy in range(rng.randint(1, 4))] + [origin_of(index)]
-            attributes = [make_attribute(c.ORIGIN, rng.choice((0, 2))), make_attribute(c.AS_PATH, [["sequence", path]]),
-                          make_attribute(c.MULTI_EXIT_DISC, rng.randrange(0, 1000))]
+            path = (
+                [BIRD_AS] + [rng.randrange(135000, 145000) for dummy in range(rng.randint(1, 4))] + [origin_of(index)]
+            )
+            attributes = [
+                make_attribute(c.ORIGIN, rng.choice((0, 2))),
+                make_attribute(c.AS_PATH, [["sequence", path]]),
+                make_attribute(c.MULTI_EXIT_DISC, rng.randrange(0, 1000)),
+            ]
             communities = [(BIRD_AS << 16) + rng.randrange(0, 65536) for dummy in range(rng.randint(0, 4))]
             if communities:
                 attributes.append(make_attribute(c.COMMUNITIES, communities))
         parsed = Prefix.parse(prefix)
         if parsed.afi == c.AFI_IPV4:
-            messages.append(encode_update(attributes=attributes[:2] + [make_attribute(c.NEXT_HOP, "127.0.0.51")]
-                                          + attributes[2:], nlri=[parsed]))
+            messages.append(
+                encode_update(
+                    attributes=attributes[:2] + [make_attribute(c.NEXT_HOP, "127.0.0.51")] + attributes[2:],
+                    nlri=[parsed],
+                )
+            )
         else:
             reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", [parsed])
             messages.append(encode_update(attributes=attributes + [reach]))
@@ -131,8 +143,10 @@ def rss_kib():
 
 def alert_section():
     """1000 prefixes of "our" space (IPv4 /16 to /24, IPv6 /32 to /48) that the bench's routes do not touch."""
-    owned = [{"prefix": "%d.%d.0.0/%d" % (20 + i // 256, i % 256, (16, 20, 22, 23, 24)[i % 5]), "origins": [64500]}
-             for i in range(500)]
+    owned = [
+        {"prefix": "%d.%d.0.0/%d" % (20 + i // 256, i % 256, (16, 20, 22, 23, 24)[i % 5]), "origins": [64500]}
+        for i in range(500)
+    ]
     owned += [{"prefix": "2a0%x:%x::/%d" % (i % 16, i, (32, 40, 48)[i % 3]), "origins": [64500]} for i in range(500)]
     problems = []
     section = check_alert({"prefixes": owned}, lambda key, text: problems.append("%s: %s" % (key, text)))
@@ -145,7 +159,7 @@ def build(name, table, archive_dir):
     """The pipeline of a configuration, wired as peerwarden_runner.wiring does."""
     metrics = Metrics()
     rpki = RpkiStage(table, metrics)
-    limit = LimitStage(max_per_origin=10 ** 7, max_length=(24, 48))
+    limit = LimitStage(max_per_origin=10**7, max_length=(24, 48))
     archive = ArchiveStage(archive_dir, session_name="bench")
     stages, watchers, with_metrics = {
         "forward": ([], [], False),
@@ -163,11 +177,18 @@ def build(name, table, archive_dir):
 
 def open_session(pipeline):
     state = pipeline.new_session(Sink())
-    capabilities = [Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST), Capability.multiprotocol(c.AFI_IPV6, 1),
-                    Capability.four_octet_as(BIRD_AS)]
+    capabilities = [
+        Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST),
+        Capability.multiprotocol(c.AFI_IPV6, 1),
+        Capability.four_octet_as(BIRD_AS),
+    ]
     pipeline.process(state, TO_ROUTER, c.OPEN, encode_open(BIRD_AS, 90, "127.0.0.51", capabilities))
-    pipeline.process(state, TO_PEER, c.OPEN, encode_open(FRR_AS, 90, "127.0.0.50", capabilities[:2]
-                                                         + [Capability.four_octet_as(FRR_AS)]))
+    pipeline.process(
+        state,
+        TO_PEER,
+        c.OPEN,
+        encode_open(FRR_AS, 90, "127.0.0.50", capabilities[:2] + [Capability.four_octet_as(FRR_AS)]),
+    )
     return state
 
 
@@ -216,12 +237,18 @@ def main():
     parser.add_argument("--profile", nargs="?", const="all", help="cProfile one configuration (default: all)")
     arguments = parser.parse_args()
     ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
-    table = VrpTable([make_vrp(p, None, origin_of(index - index % arguments.share) if arguments.small else BIRD_AS)
-                      for index, p in enumerate((ipv4 + ipv6)[:arguments.vrps])])
+    table = VrpTable(
+        [
+            make_vrp(p, None, origin_of(index - index % arguments.share) if arguments.small else BIRD_AS)
+            for index, p in enumerate((ipv4 + ipv6)[: arguments.vrps])
+        ]
+    )
     messages = small_updates(ipv4, ipv6, arguments.share) if arguments.small else bird_updates(ipv4, ipv6)
     prefixes = len(ipv4) + len(ipv6)
-    print("%d UPDATEs, %d prefixes (%d IPv4, %d IPv6), %d VRPs"
-          % (len(messages), prefixes, len(ipv4), len(ipv6), len(table)))
+    print(
+        "%d UPDATEs, %d prefixes (%d IPv4, %d IPv6), %d VRPs"
+        % (len(messages), prefixes, len(ipv4), len(ipv6), len(table))
+    )
     if arguments.profile:
         with tempfile.TemporaryDirectory() as archive_dir:
             pipeline = build(arguments.profile, table, archive_dir)
@@ -237,19 +264,40 @@ def main():
     names = ["forward", "decode", "rpki", "rpki+metrics", "limit", "archive", "metrics", "all", "alert"]
     if arguments.only:
         names = ["forward"] + [name for name in names if name in arguments.only and name != "forward"]
-    baselines = {"forward": None, "decode": "forward", "rpki": "decode", "rpki+metrics": "decode", "limit": "decode",
-                 "archive": "forward", "metrics": "forward", "all": "forward", "alert": "decode"}
+    baselines = {
+        "forward": None,
+        "decode": "forward",
+        "rpki": "decode",
+        "rpki+metrics": "decode",
+        "limit": "decode",
+        "archive": "forward",
+        "metrics": "forward",
+        "all": "forward",
+        "alert": "decode",
+    }
     results = {}
-    print("%-14s %10s %12s %12s %16s %14s %18s"
-          % ("configuration", "CPU s", "us/message", "us/prefix", "above", "bytes/prefix", "writer us/prefix"))
+    print(
+        "%-14s %10s %12s %12s %16s %14s %18s"
+        % ("configuration", "CPU s", "us/message", "us/prefix", "above", "bytes/prefix", "writer us/prefix")
+    )
     for name in names:
         seconds, grown, written, children = in_child(measure, name, table, messages)
         results[name] = seconds
         base = baselines[name] if baselines[name] in results else None
         above = "%.2f (%s)" % ((seconds - results[base]) * 1e6 / prefixes, base) if base else "baseline"
-        print("%-14s %10.2f %12.2f %12.2f %16s %14.0f %18.2f   (%d messages written on)" % (
-            name, seconds, seconds * 1e6 / len(messages), seconds * 1e6 / prefixes, above, grown * 1024 / prefixes,
-            children * 1e6 / prefixes, written))
+        print(
+            "%-14s %10.2f %12.2f %12.2f %16s %14.0f %18.2f   (%d messages written on)"
+            % (
+                name,
+                seconds,
+                seconds * 1e6 / len(messages),
+                seconds * 1e6 / prefixes,
+                above,
+                grown * 1024 / prefixes,
+                children * 1e6 / prefixes,
+                written,
+            )
+        )
     return 0
 
 

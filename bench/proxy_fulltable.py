@@ -10,6 +10,7 @@ RSS <= 1 GiB.
 
 Runs as root on loopback only (FRR with -Z: no kernel routes; BIRD without a kernel protocol).
 """
+
 import argparse
 import json
 import os
@@ -38,8 +39,10 @@ def ipv6_prefixes(count):
 def write_vrps(path, ipv4, ipv6, count):
     """VRPs for the announced prefixes, all with BIRD's AS as origin: every route is valid, so FRR
     must end up with all of them (the rpki stage still validates each one)."""
-    roas = [{"prefix": prefix, "maxLength": int(prefix.rsplit("/", 1)[1]), "asn": "AS65001"}
-            for prefix in (ipv4 + ipv6)[:count]]
+    roas = [
+        {"prefix": prefix, "maxLength": int(prefix.rsplit("/", 1)[1]), "asn": "AS65001"}
+        for prefix in (ipv4 + ipv6)[:count]
+    ]
     with open(path, "w") as handle:
         json.dump({"roas": roas}, handle)
 
@@ -49,25 +52,48 @@ def start_frr(directory, neighbor):
     shutil.chown(directory, "frr", "frr")
     config = os.path.join(directory, "bgpd.conf")
     with open(config, "w") as handle:
-        handle.write("hostname bench\nrouter bgp 65000\n bgp router-id %s\n bgp allow-martian-nexthop\n"
-                     " no bgp ebgp-requires-policy\n no bgp network import-check\n"
-                     " neighbor %s remote-as 65001\n neighbor %s update-source %s\n"
-                     " address-family ipv6 unicast\n  neighbor %s activate\n exit-address-family\nexit\n"
-                     % (FRR_ADDRESS, neighbor, neighbor, FRR_ADDRESS, neighbor))
+        handle.write(
+            "hostname bench\nrouter bgp 65000\n bgp router-id %s\n bgp allow-martian-nexthop\n"
+            " no bgp ebgp-requires-policy\n no bgp network import-check\n"
+            " neighbor %s remote-as 65001\n neighbor %s update-source %s\n"
+            " address-family ipv6 unicast\n  neighbor %s activate\n exit-address-family\nexit\n"
+            % (FRR_ADDRESS, neighbor, neighbor, FRR_ADDRESS, neighbor)
+        )
     with open(os.path.join(directory, "vtysh.conf"), "w") as handle:
         handle.write("no service integrated-vtysh-config\n")
     for name in ("bgpd.conf", "vtysh.conf"):
         shutil.chown(os.path.join(directory, name), "frr", "frr")
-    process = subprocess.Popen([BGPD, "-Z", "-f", config, "-i", os.path.join(directory, "bgpd.pid"), "-z",
-                                os.path.join(directory, "zserv.api"), "--vty_socket", directory, "-l", FRR_ADDRESS,
-                                "-p", "179", "-u", "frr", "-g", "frr"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            BGPD,
+            "-Z",
+            "-f",
+            config,
+            "-i",
+            os.path.join(directory, "bgpd.pid"),
+            "-z",
+            os.path.join(directory, "zserv.api"),
+            "--vty_socket",
+            directory,
+            "-l",
+            FRR_ADDRESS,
+            "-p",
+            "179",
+            "-u",
+            "frr",
+            "-g",
+            "frr",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return process
 
 
 def frr_counts(directory, neighbor):
-    output = subprocess.run([VTYSH, "--vty_socket", directory, "-c", "show bgp summary json"], capture_output=True,
-                            text=True, check=False).stdout
+    output = subprocess.run(
+        [VTYSH, "--vty_socket", directory, "-c", "show bgp summary json"], capture_output=True, text=True, check=False
+    ).stdout
     try:
         summary = json.loads(output)
     except ValueError:
@@ -86,13 +112,25 @@ def start_bird(directory, neighbor, ipv4, ipv6):
         handle.write("router id %s;\nprotocol device {}\n" % BIRD_ADDRESS)
         handle.write("protocol static v4 { ipv4;\n%s}\n" % "".join("route %s blackhole;\n" % p for p in ipv4))
         handle.write("protocol static v6 { ipv6;\n%s}\n" % "".join("route %s blackhole;\n" % p for p in ipv6))
-        handle.write("protocol bgp frr {\n local %s as 65001;\n neighbor %s as 65000;\n strict bind yes;\n"
-                     " multihop 2;\n ipv4 { import none; export all; next hop self; };\n"
-                     " ipv6 { import none; export all; next hop address 2001:db8::3; };\n}\n"
-                     % (BIRD_ADDRESS, neighbor))
-    return subprocess.Popen([BIRD, "-f", "-c", config, "-s", os.path.join(directory, "bird.ctl"), "-P",
-                             os.path.join(directory, "bird.pid")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+        handle.write(
+            "protocol bgp frr {\n local %s as 65001;\n neighbor %s as 65000;\n strict bind yes;\n"
+            " multihop 2;\n ipv4 { import none; export all; next hop self; };\n"
+            " ipv6 { import none; export all; next hop address 2001:db8::3; };\n}\n" % (BIRD_ADDRESS, neighbor)
+        )
+    return subprocess.Popen(
+        [
+            BIRD,
+            "-f",
+            "-c",
+            config,
+            "-s",
+            os.path.join(directory, "bird.ctl"),
+            "-P",
+            os.path.join(directory, "bird.pid"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop(process):
@@ -127,9 +165,21 @@ def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900):
         time.sleep(1)
         if runner_options is not None:
             log = open(os.path.join(workdir, "runner.log"), "w")
-            runner = subprocess.Popen([RUNNER, "proxy", "--listen", LISTEN + ":179", "--connect",
-                                       FRR_ADDRESS + ":179", "--connect-from", FROM] + runner_options,
-                                      stdout=log, stderr=subprocess.STDOUT)
+            runner = subprocess.Popen(
+                [
+                    RUNNER,
+                    "proxy",
+                    "--listen",
+                    LISTEN + ":179",
+                    "--connect",
+                    FRR_ADDRESS + ":179",
+                    "--connect-from",
+                    FROM,
+                ]
+                + runner_options,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             processes.append(runner)
             deadline = time.monotonic() + 300
             while b"listening on" not in open(log.name, "rb").read():
@@ -169,8 +219,18 @@ def main():
         write_vrps(vrps, ipv4, ipv6, arguments.vrps)
         direct, dummy = run_once(base, "direct", ipv4, ipv6)
         print("direct BIRD -> FRR: %d IPv4 + %d IPv6 in %.1f s" % (len(ipv4), len(ipv6), direct))
-        options = ["--rpki-file", vrps, "--max-per-origin", str(len(ipv4) + len(ipv6)), "--max-length", "24/48",
-                   "--archive", os.path.join(base, "archive"), "--metrics", METRICS]
+        options = [
+            "--rpki-file",
+            vrps,
+            "--max-per-origin",
+            str(len(ipv4) + len(ipv6)),
+            "--max-length",
+            "24/48",
+            "--archive",
+            os.path.join(base, "archive"),
+            "--metrics",
+            METRICS,
+        ]
         through, rss = run_once(base, "runner", ipv4, ipv6, options)
         print("through the runner (rpki %d VRPs, limit, archive): %.1f s" % (arguments.vrps, through))
         print("ratio runner/direct: %.2f (goal <= 1.5)" % (through / direct))

@@ -12,6 +12,7 @@ Each change is undone (not measured) before the next run, so each mode does the 
 
     python bench/revalidate.py [--ipv4 800000] [--ipv6 200000]
 """
+
 import argparse
 import asyncio
 import os
@@ -50,9 +51,9 @@ def packed_updates(ipv4, ipv6):
     ipv6_prefixes = [Prefix.parse("2001:%x:%x::/48" % (0x1000 + i // 65536, i % 65536)) for i in range(ipv6)]
     attributes = common + [make_attribute(c.NEXT_HOP, "192.0.2.1")]
     for start in range(0, ipv4, 1000):
-        yield encode_update(attributes=attributes, nlri=ipv4_prefixes[start:start + 1000])
+        yield encode_update(attributes=attributes, nlri=ipv4_prefixes[start : start + 1000])
     for start in range(0, ipv6, 500):
-        reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::1", ipv6_prefixes[start:start + 500])
+        reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::1", ipv6_prefixes[start : start + 500])
         yield encode_update(attributes=common + [reach])
 
 
@@ -62,11 +63,18 @@ def full_table(ipv4, ipv6):
     pipeline = Pipeline({TO_ROUTER: [stage]})
     sink = Sink()
     state = pipeline.new_session(sink)
-    capabilities = [Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST), Capability.multiprotocol(c.AFI_IPV6, 1),
-                    Capability.four_octet_as(PEER_AS)]
+    capabilities = [
+        Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST),
+        Capability.multiprotocol(c.AFI_IPV6, 1),
+        Capability.four_octet_as(PEER_AS),
+    ]
     pipeline.process(state, TO_ROUTER, c.OPEN, encode_open(PEER_AS, 90, "192.0.2.1", capabilities))
-    pipeline.process(state, TO_PEER, c.OPEN, encode_open(ROUTER_AS, 90, "192.0.2.2", capabilities[:2]
-                                                         + [Capability.four_octet_as(ROUTER_AS)]))
+    pipeline.process(
+        state,
+        TO_PEER,
+        c.OPEN,
+        encode_open(ROUTER_AS, 90, "192.0.2.2", capabilities[:2] + [Capability.four_octet_as(ROUTER_AS)]),
+    )
     for raw in packed_updates(ipv4, ipv6):
         pipeline.process(state, TO_ROUTER, c.UPDATE, raw)
     return table, stage, sink, len(state.memory[("rib", TO_ROUTER)].paths)
@@ -98,8 +106,10 @@ async def measured(revalidation):
 async def run(arguments):
     started = time.process_time()
     table, stage, sink, routes = full_table(arguments.ipv4, arguments.ipv6)
-    print("%d routes in the RIB (%d IPv4, %d IPv6), filled in %.1f s CPU"
-          % (routes, arguments.ipv4, arguments.ipv6, time.process_time() - started))
+    print(
+        "%d routes in the RIB (%d IPv4, %d IPv6), filled in %.1f s CPU"
+        % (routes, arguments.ipv4, arguments.ipv6, time.process_time() - started)
+    )
     changes = {
         "delta (512 routes)": [make_vrp("1.0.0.0/16", 24, OTHER_AS), make_vrp("2001:1000::/40", 48, OTHER_AS)],
         "wide (65536 routes)": [make_vrp("1.0.0.0/8", 24, OTHER_AS)],

@@ -11,6 +11,7 @@ are used; `runner/src` is put on sys.path when the package is not installed.
 
     python bench/rpki_validate.py [--ipv4 700000] [--ipv6 100000] [--queries 2000000] [--seed 1]
 """
+
 import argparse
 import gc
 import os
@@ -27,16 +28,57 @@ except ImportError:
 
 # Share of VRPs per prefix length (per 10,000), roughly as in rpki-client output in 2024.
 IPV4_LENGTH_WEIGHTS = {
-    8: 0.15, 9: 0.25, 10: 0.7, 11: 1.5, 12: 4, 13: 6, 14: 10, 15: 14, 16: 150, 17: 90, 18: 160, 19: 280,
-    20: 440, 21: 440, 22: 1100, 23: 900, 24: 5600,
+    8: 0.15,
+    9: 0.25,
+    10: 0.7,
+    11: 1.5,
+    12: 4,
+    13: 6,
+    14: 10,
+    15: 14,
+    16: 150,
+    17: 90,
+    18: 160,
+    19: 280,
+    20: 440,
+    21: 440,
+    22: 1100,
+    23: 900,
+    24: 5600,
 }
 IPV6_LENGTH_WEIGHTS = {
-    19: 1, 20: 2, 22: 1, 23: 1, 24: 4, 26: 1, 27: 2, 28: 8, 29: 80, 30: 6, 31: 4, 32: 220, 33: 4, 34: 4,
-    35: 3, 36: 50, 37: 3, 38: 5, 39: 3, 40: 70, 41: 2, 42: 8, 43: 3, 44: 60, 45: 4, 46: 20, 47: 20, 48: 400,
+    19: 1,
+    20: 2,
+    22: 1,
+    23: 1,
+    24: 4,
+    26: 1,
+    27: 2,
+    28: 8,
+    29: 80,
+    30: 6,
+    31: 4,
+    32: 220,
+    33: 4,
+    34: 4,
+    35: 3,
+    36: 50,
+    37: 3,
+    38: 5,
+    39: 3,
+    40: 70,
+    41: 2,
+    42: 8,
+    43: 3,
+    44: 60,
+    45: 4,
+    46: 20,
+    47: 20,
+    48: 400,
 }
-IPV6_REGIONS = 2000          # distinct /16../20 blocks (RIR allocations) IPv6 VRPs fall into
-ASN_POOL = 75_000            # distinct origin ASNs
-MORE_SPECIFIC_SHARE = 0.35   # VRPs generated inside an earlier, shorter VRP (nesting)
+IPV6_REGIONS = 2000  # distinct /16../20 blocks (RIR allocations) IPv6 VRPs fall into
+ASN_POOL = 75_000  # distinct origin ASNs
+MORE_SPECIFIC_SHARE = 0.35  # VRPs generated inside an earlier, shorter VRP (nesting)
 DIFFERENT_ORIGIN_SHARE = 0.30  # of those, originated by another AS (customer inside provider space)
 
 
@@ -108,7 +150,7 @@ def generate_vrps(version, count, rng):
             if rng.random() >= DIFFERENT_ORIGIN_SHARE:
                 asn = parent.asn
         else:
-            for dummy in range(8):
+            for _dummy in range(8):
                 if version == 4:
                     network = random_ipv4_network(length, rng)
                 else:
@@ -130,7 +172,7 @@ def generate_queries(vrps_by_version, count, rng):
     """(version, network, length, origin) routes: ~40% built to be valid, ~25% to be invalid (too
     specific or another origin), ~35% random (mostly notfound). The table decides the real state."""
     queries = []
-    for dummy in range(count):
+    for _dummy in range(count):
         version = 4 if rng.random() < 0.88 else 6
         max_bits, longest_route = (32, 24) if version == 4 else (128, 48)
         pick = rng.random()
@@ -197,13 +239,15 @@ def time_mixed_loop(table, queries):
     validate_ipv4 = table.validate_ipv4
     validate_ipv6 = table.validate_ipv6
     started = time.perf_counter()
-    results = [validate_ipv4(network, length, origin) if version == 4 else validate_ipv6(network, length, origin)
-               for version, network, length, origin in queries]
+    [
+        validate_ipv4(network, length, origin) if version == 4 else validate_ipv6(network, length, origin)
+        for version, network, length, origin in queries
+    ]
     validation_seconds = time.perf_counter() - started
     lookup = {network: origin for version, network, length, origin in queries[::3]}
     get = lookup.get
     started = time.perf_counter()
-    results = [get(network) if version == 4 else get(network) for version, network, length, origin in queries]
+    [get(network) if version == 4 else get(network) for version, network, length, origin in queries]
     return validation_seconds, time.perf_counter() - started
 
 
@@ -227,16 +271,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
 
-    print("python %s, %d CPUs, load average %s (other work on the machine slows every number below)" % (
-        sys.version.split()[0], os.cpu_count() or 0,
-        " ".join("%.2f" % load for load in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"))
+    print(
+        "python %s, %d CPUs, load average %s (other work on the machine slows every number below)"
+        % (
+            sys.version.split()[0],
+            os.cpu_count() or 0,
+            " ".join("%.2f" % load for load in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown",
+        )
+    )
     started = time.perf_counter()
     vrps_by_version = {4: generate_vrps(4, args.ipv4, rng), 6: generate_vrps(6, args.ipv6, rng)}
     all_vrps = vrps_by_version[4] + vrps_by_version[6]
     queries = generate_queries(vrps_by_version, args.queries, rng)
-    print("generated %d VRPs (%d IPv4, %d IPv6) and %d queries in %.1f s" % (
-        len(all_vrps), len(vrps_by_version[4]), len(vrps_by_version[6]), len(queries),
-        time.perf_counter() - started))
+    print(
+        "generated %d VRPs (%d IPv4, %d IPv6) and %d queries in %.1f s"
+        % (len(all_vrps), len(vrps_by_version[4]), len(vrps_by_version[6]), len(queries), time.perf_counter() - started)
+    )
 
     gc.collect()
     rss_before = rss_mib()
@@ -246,12 +296,21 @@ def main(argv=None):
     build_seconds = time.perf_counter() - started
     gc.collect()
     rss_after = rss_mib()
-    print("build: %d VRPs in %.2f s (%.0f VRPs/s), %d reported added; %s" % (
-        len(table), build_seconds, len(table) / build_seconds, len(diff.added),
-        ", ".join("%s %d" % item for item in table.stats().items())))
+    print(
+        "build: %d VRPs in %.2f s (%.0f VRPs/s), %d reported added; %s"
+        % (
+            len(table),
+            build_seconds,
+            len(table) / build_seconds,
+            len(diff.added),
+            ", ".join("%s %d" % item for item in table.stats().items()),
+        )
+    )
     if rss_before is not None:
-        print("RSS: %.0f MiB before build, %.0f MiB after (+%.0f MiB for the table)" % (
-            rss_before, rss_after, rss_after - rss_before))
+        print(
+            "RSS: %.0f MiB before build, %.0f MiB after (+%.0f MiB for the table)"
+            % (rss_before, rss_after, rss_after - rss_before)
+        )
 
     routes = routes_by_family(queries)
     gc.disable()  # time the lookups, not the collector walking the VRP objects
@@ -270,20 +329,31 @@ def main(argv=None):
 
     rate = len(queries) / best_validation
     baseline_rate = len(queries) / best_baseline
-    print("validation: %d in %.3f s = %.0f validations/s (best of %d; validate_ipv4/validate_ipv6 over"
-          " per-family route lists)" % (len(queries), best_validation, rate, args.rounds))
-    print("  IPv4 %d at %.0f/s, IPv6 %d at %.0f/s" % (
-        len(routes[4]), len(routes[4]) / best_ipv4, len(routes[6]), len(routes[6]) / best_ipv6))
-    shares = ["%s %d (%.1f%%)" % (state.value, counts[state], 100.0 * counts[state] / len(queries))
-              for state in RouteValidity]
+    print(
+        "validation: %d in %.3f s = %.0f validations/s (best of %d; validate_ipv4/validate_ipv6 over"
+        " per-family route lists)" % (len(queries), best_validation, rate, args.rounds)
+    )
+    print(
+        "  IPv4 %d at %.0f/s, IPv6 %d at %.0f/s"
+        % (len(routes[4]), len(routes[4]) / best_ipv4, len(routes[6]), len(routes[6]) / best_ipv6)
+    )
+    shares = [
+        "%s %d (%.1f%%)" % (state.value, counts[state], 100.0 * counts[state] / len(queries)) for state in RouteValidity
+    ]
     print("  states: " + ", ".join(shares))
-    print("baseline: the same loops with one dict lookup per route: %.3f s = %.0f lookups/s" % (
-        best_baseline, baseline_rate))
-    print("ratio: a validation costs %.2fx a dict lookup (validation speed %.0f%% of the baseline's)" % (
-        best_validation / best_baseline, 100.0 * rate / baseline_rate))
+    print(
+        "baseline: the same loops with one dict lookup per route: %.3f s = %.0f lookups/s"
+        % (best_baseline, baseline_rate)
+    )
+    print(
+        "ratio: a validation costs %.2fx a dict lookup (validation speed %.0f%% of the baseline's)"
+        % (best_validation / best_baseline, 100.0 * rate / baseline_rate)
+    )
     mixed = (len(queries) / mixed_validation, len(queries) / mixed_baseline, mixed_validation / mixed_baseline)
-    print("mixed loop over the generator's scattered 4-tuples: %.0f validations/s (dict lookup baseline %.0f/s,"
-          " ratio %.2fx)" % mixed)
+    print(
+        "mixed loop over the generator's scattered 4-tuples: %.0f validations/s (dict lookup baseline %.0f/s,"
+        " ratio %.2fx)" % mixed
+    )
     print("generic validate(Prefix, origin): %.0f validations/s" % (len(queries) / generic_seconds))
     goal = 1_000_000
     print("goal >= %d validations/s: %s" % (goal, "met" if rate >= goal else "NOT met"))

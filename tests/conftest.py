@@ -5,6 +5,7 @@ link collections/ansible_collections/peerwarden/bgp -> the repository root, the 
 ansible-playbook and ansible-test expect. The lab fixtures live in tests/lab/, one file per kind
 of part.
 """
+
 import os
 import sys
 

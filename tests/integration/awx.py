@@ -5,6 +5,7 @@ ansible-playbook's prompts, its key through ssh-agent; a Network credential as A
 
 One harness for every test of AWX behaviour.
 """
+
 import json
 import os
 import sys
@@ -19,8 +20,17 @@ SSH_PASSWORD_PROMPT = r"^SSH [pP]assword:\s*?$"
 BECOME_PASSWORD_PROMPT = r"^BECOME [pP]assword.*:\s*?$"
 
 
-def awx_job(directory, playbook_text, inventory, extravars=None, passwords=None, cmdline=None, ssh_key=None,
-            envvars=None, verbosity=0):
+def awx_job(
+    directory,
+    playbook_text,
+    inventory,
+    extravars=None,
+    passwords=None,
+    cmdline=None,
+    ssh_key=None,
+    envvars=None,
+    verbosity=0,
+):
     """Run one job in a fresh private data directory and return the ansible-runner Runner."""
     import ansible_runner
 
@@ -38,7 +48,8 @@ def awx_job(directory, playbook_text, inventory, extravars=None, passwords=None,
     if ssh_key:
         (directory / "env" / "ssh_key").write_text(ssh_key)
     environment = {
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, "collections"), "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, "collections"),
+        "ANSIBLE_NOCOLOR": "1",
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         # a home of the job's own: its ~/.ssh/known_hosts is empty unless the test writes one
         "HOME": str(directory / "home"),
@@ -48,8 +59,9 @@ def awx_job(directory, playbook_text, inventory, extravars=None, passwords=None,
     (directory / "home").mkdir(exist_ok=True)
     environment.update(envvars or {})
     (directory / "env" / "envvars").write_text(json.dumps(environment))
-    return ansible_runner.run(private_data_dir=str(directory), playbook="main.yml", quiet=True,
-                              verbosity=verbosity, timeout=300)
+    return ansible_runner.run(
+        private_data_dir=str(directory), playbook="main.yml", quiet=True, verbosity=verbosity, timeout=300
+    )
 
 
 def task_results(runner, action):

@@ -1,4 +1,5 @@
 """Run a playbook of this collection the way a user does: ansible-playbook with an inventory file."""
+
 import json
 import os
 import subprocess
@@ -22,15 +23,26 @@ def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, ext
     report_dir = os.path.join(workdir, "report")
     variables = {"peerwarden_report_dir": report_dir}
     variables.update(extra_vars or {})
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
-               PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_HOST_KEY_CHECKING="False",
+        ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
+        PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
+    )
     env.update(extra_env or {})
     env = {name: value for name, value in env.items() if value is not None}
     process = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)]
         + list(options),
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     report = None
     report_path = os.path.join(report_dir, "knocks.json")
     if os.path.exists(report_path):

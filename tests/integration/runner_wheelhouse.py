@@ -4,6 +4,7 @@ The tests reach no package index and this Python has no wheel builder (setuptool
 package for that), so the wheels are written here: the runner's from its source and pyproject.toml,
 each dependency's from the distribution installed in this Python (pip cannot turn those back into wheels).
 """
+
 import base64
 import csv
 import hashlib
@@ -35,17 +36,23 @@ def runner_wheel(project, directory):
     dist_info = "%s-%s.dist-info" % (name, version)
     members = {}
     source = os.path.join(RUNNER, "src")
-    for folder, dummy, files in os.walk(source):
+    for folder, _dummy, files in os.walk(source):
         for file in files:
             if "__pycache__" not in folder and not file.endswith(".pyc"):
                 path = os.path.join(folder, file)
                 with open(path, "rb") as handle:
                     members[os.path.relpath(path, source).replace(os.sep, "/")] = handle.read()
-    metadata = ["Metadata-Version: 2.1", "Name: " + project["name"], "Version: " + version,
-                "Requires-Python: " + project["requires-python"]]
+    metadata = [
+        "Metadata-Version: 2.1",
+        "Name: " + project["name"],
+        "Version: " + version,
+        "Requires-Python: " + project["requires-python"],
+    ]
     metadata += ["Requires-Dist: " + requirement for requirement in project["dependencies"]]
     members[dist_info + "/METADATA"] = ("\n".join(metadata) + "\n").encode()
-    members[dist_info + "/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: peerwarden-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    members[dist_info + "/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: peerwarden-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
     scripts = ["%s = %s" % item for item in project["scripts"].items()]
     members[dist_info + "/entry_points.txt"] = ("[console_scripts]\n" + "\n".join(scripts) + "\n").encode()
     path = os.path.join(directory, "%s-%s-py3-none-any.whl" % (name, version))

@@ -5,6 +5,7 @@ A Machine credential answered at the password prompt, a key served by ssh-agent,
 in the environment, enable via become: each reads the log. A refused command fails the task with the
 router's words. Host keys are checked unless the user turns checking off.
 """
+
 import base64
 import hashlib
 import subprocess
@@ -28,20 +29,29 @@ PLAYBOOK = """\
 """
 IOS_BUFFER = (
     "022704: Nov 20 10:07:00.200 UTC: %SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 203.0.113.6(51000) -> "
-    "203.0.113.1(179), 1 packet\n")
+    "203.0.113.1(179), 1 packet\n"
+)
 IOS_FINDING = ("203.0.113.6", "firewall_drop_bgp")
 
 
 def ios_router(double):
     # what an AWX user writes: no credentials in the inventory, the Machine/Network credential brings them
-    return {"ansible_host": double.host, "ansible_port": double.port, "ansible_network_os": "cisco.ios.ios",
-            "ansible_connection": "ansible.netcommon.network_cli"}
+    return {
+        "ansible_host": double.host,
+        "ansible_port": double.port,
+        "ansible_network_os": "cisco.ios.ios",
+        "ansible_connection": "ansible.netcommon.network_cli",
+    }
 
 
 def frr_router(sshd):
     # network_cli would need the frr.frr collection; the module reaches the router from the controller anyway
-    return {"ansible_host": sshd.host, "ansible_port": sshd.port, "ansible_network_os": "frr.frr.frr",
-            "ansible_connection": "local"}
+    return {
+        "ansible_host": sshd.host,
+        "ansible_port": sshd.port,
+        "ansible_network_os": "frr.frr.frr",
+        "ansible_connection": "local",
+    }
 
 
 def inventory(hosts):
@@ -94,14 +104,20 @@ def ios(ios_double):
     def start(**options):
         double = ios_double(show_logging=IOS_BUFFER, **options)
         return double, [(double.host, double.port, double_key(double))]
+
     return start
 
 
 def test_ios_machine_credential_answered_at_the_password_prompt(ios, tmp_path):
     double, trusted = ios()
-    runner, (result,) = job(tmp_path, "job", {"ios1": ios_router(double)}, trusted,
-                            cmdline="-u %s --ask-pass" % double.username,
-                            passwords={SSH_PASSWORD_PROMPT: double.password})
+    runner, (result,) = job(
+        tmp_path,
+        "job",
+        {"ios1": ios_router(double)},
+        trusted,
+        cmdline="-u %s --ask-pass" % double.username,
+        passwords={SSH_PASSWORD_PROMPT: double.password},
+    )
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
     assert "show logging" in double.commands
@@ -110,16 +126,22 @@ def test_ios_machine_credential_answered_at_the_password_prompt(ios, tmp_path):
 def test_ios_key_served_by_ssh_agent(ios, tmp_path, client_key):
     private, public = client_key
     double, trusted = ios(authorized_key=public, password="not-this-one")
-    runner, (result,) = job(tmp_path, "job", {"ios1": ios_router(double)}, trusted,
-                            cmdline="-u %s" % double.username, ssh_key=private)
+    runner, (result,) = job(
+        tmp_path, "job", {"ios1": ios_router(double)}, trusted, cmdline="-u %s" % double.username, ssh_key=private
+    )
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
 
 
 def test_ios_network_credential_in_the_environment(ios, tmp_path):
     double, trusted = ios()
-    runner, (result,) = job(tmp_path, "job", {"ios1": ios_router(double)}, trusted,
-                            envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password})
+    runner, (result,) = job(
+        tmp_path,
+        "job",
+        {"ios1": ios_router(double)},
+        trusted,
+        envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password},
+    )
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
 
@@ -145,9 +167,14 @@ def test_ios_enable_mode_then_the_log_is_read(ios, tmp_path, how):
 
 def test_ios_refused_show_logging_fails_with_the_routers_words(ios, tmp_path):
     double, trusted = ios(privilege=1, enable_secret="en-s3cret")
-    runner, (result,) = job(tmp_path, "job", {"ios1": ios_router(double)}, trusted,
-                            cmdline="-u %s --ask-pass" % double.username,
-                            passwords={SSH_PASSWORD_PROMPT: double.password})
+    runner, (result,) = job(
+        tmp_path,
+        "job",
+        {"ios1": ios_router(double)},
+        trusted,
+        cmdline="-u %s --ask-pass" % double.username,
+        passwords={SSH_PASSWORD_PROMPT: double.password},
+    )
     assert runner.rc != 0
     assert result.get("failed") is True and "events" not in result
     assert "refused 'show logging': % Invalid input detected at '^' marker." in result["msg"]
@@ -156,17 +183,31 @@ def test_ios_refused_show_logging_fails_with_the_routers_words(ios, tmp_path):
 
 def test_ios_command_authorization_refusal_fails_the_task(ios, tmp_path):
     double, trusted = ios(authorization_denied=[r"^show logging"])
-    runner, (result,) = job(tmp_path, "job", {"ios1": ios_router(double)}, trusted,
-                            envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password})
+    runner, (result,) = job(
+        tmp_path,
+        "job",
+        {"ios1": ios_router(double)},
+        trusted,
+        envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password},
+    )
     assert runner.rc != 0
     assert "Command authorization failed." in result["msg"]
 
 
 def test_ios_wrong_enable_secret_fails_and_says_what_to_check(ios, tmp_path):
     double, trusted = ios(privilege=1, enable_secret="en-s3cret")
-    runner, (result,) = job(tmp_path, "job", {"ios1": ios_router(double)}, trusted,
-                            envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password,
-                                     "ANSIBLE_NET_AUTHORIZE": "1", "ANSIBLE_NET_AUTH_PASS": "wrong"})
+    runner, (result,) = job(
+        tmp_path,
+        "job",
+        {"ios1": ios_router(double)},
+        trusted,
+        envvars={
+            "ANSIBLE_NET_USERNAME": double.username,
+            "ANSIBLE_NET_PASSWORD": double.password,
+            "ANSIBLE_NET_AUTHORIZE": "1",
+            "ANSIBLE_NET_AUTH_PASS": "wrong",
+        },
+    )
     assert runner.rc != 0
     assert "refused enable mode" in result["msg"] and "ansible_become_password" in result["msg"]
     assert "show logging" not in double.commands
@@ -184,13 +225,15 @@ def test_unknown_host_key_fails_with_its_fingerprint(ios, tmp_path):
     assert "ssh-keyscan" in result["msg"]
     assert double.commands == []  # the password was never sent to whoever answered
     # the same job with checking turned off, or with the key in known_hosts, reads the log
-    runner, (result,) = job(tmp_path, "off", {"ios1": ios_router(double)},
-                            envvars=dict(credential, ANSIBLE_HOST_KEY_CHECKING="False"))
+    runner, (result,) = job(
+        tmp_path, "off", {"ios1": ios_router(double)}, envvars=dict(credential, ANSIBLE_HOST_KEY_CHECKING="False")
+    )
     assert runner.rc == 0 and IOS_FINDING in findings(result)
     runner, (result,) = job(tmp_path, "known", {"ios1": ios_router(double)}, trusted, envvars=credential)
     assert runner.rc == 0 and IOS_FINDING in findings(result)
-    runner, (result,) = job(tmp_path, "var", {"ios1": dict(ios_router(double), ansible_host_key_checking=False)},
-                            envvars=credential)
+    runner, (result,) = job(
+        tmp_path, "var", {"ios1": dict(ios_router(double), ansible_host_key_checking=False)}, envvars=credential
+    )
     assert runner.rc == 0 and IOS_FINDING in findings(result)
 
 
@@ -198,8 +241,13 @@ def test_changed_host_key_fails_and_says_so(ios, ios_double, tmp_path):
     double, trusted = ios()
     impostor = ios_double()  # another key
     wrong = [(double.host, double.port, double_key(impostor))]
-    runner, (result,) = job(tmp_path, "job", {"ios1": ios_router(double)}, wrong,
-                            envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password})
+    runner, (result,) = job(
+        tmp_path,
+        "job",
+        {"ios1": ios_router(double)},
+        wrong,
+        envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password},
+    )
     assert runner.rc != 0
     assert "has CHANGED" in result["msg"] and fingerprint(double_key(double)) in result["msg"]
     assert fingerprint(double_key(impostor)) in result["msg"]
@@ -216,11 +264,20 @@ def test_ios_through_a_bastion_with_proxyjump(ios, frr_router, make_vtysh_sshd, 
     key_file.write_text(private)
     key_file.chmod(0o600)
     double, trusted = ios()
-    host = dict(ios_router(double), ansible_ssh_common_args=(
-        "-o ProxyJump=%s@%s:%d -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-        "-o IdentityFile=%s" % (bastion.username, bastion.host, bastion.port, key_file)))
-    runner, (result,) = job(tmp_path, "job", {"ios1": host}, trusted,
-                            envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password})
+    host = dict(
+        ios_router(double),
+        ansible_ssh_common_args=(
+            "-o ProxyJump=%s@%s:%d -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+            "-o IdentityFile=%s" % (bastion.username, bastion.host, bastion.port, key_file)
+        ),
+    )
+    runner, (result,) = job(
+        tmp_path,
+        "job",
+        {"ios1": host},
+        trusted,
+        envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password},
+    )
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
     wait_for_log(bastion.log_path, r"Accepted publickey for %s" % bastion.username)
@@ -258,7 +315,11 @@ def test_frr_over_vtysh_with_each_credential(frr, tmp_path, client_key, how):
 
 def test_frr_unknown_host_key_fails(frr, tmp_path):
     sshd, trusted = frr
-    runner, (result,) = job(tmp_path, "job", {"frr1": frr_router(sshd)},
-                            envvars={"ANSIBLE_NET_USERNAME": sshd.username, "ANSIBLE_NET_PASSWORD": sshd.password})
+    runner, (result,) = job(
+        tmp_path,
+        "job",
+        {"frr1": frr_router(sshd)},
+        envvars={"ANSIBLE_NET_USERNAME": sshd.username, "ANSIBLE_NET_PASSWORD": sshd.password},
+    )
     assert runner.rc != 0
     assert fingerprint(sshd.host_key) in result["msg"]

@@ -1,5 +1,6 @@
 """`make demo`'s job: the scan of the bundled demo logs gives the report the README promises,
 check mode reads but writes nothing, and AWX-style credentials from the environment work."""
+
 import email
 import email.policy
 import json
@@ -39,22 +40,41 @@ def test_demo_report(tmp_path):
 
 
 def test_check_mode_reads_and_writes_nothing(tmp_path):
-    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", DEMO_INVENTORY, str(tmp_path),
-                                        options=["--check"])
+    code, output, report = run_playbook(
+        "peerwarden.bgp.scan_unsolicited", DEMO_INVENTORY, str(tmp_path), options=["--check"]
+    )
     assert code == 0, output
     assert report is None  # copy does not write in check mode
     assert "198.51.100.66" in output  # but the scan ran and the table was shown
 
 
 def test_awx_network_credentials_from_the_environment(tmp_path, ios_double):
-    ios = ios_double(show_logging="022702: Nov 20 10:05:00.200 UTC: %TCP-6-BADAUTH: Invalid MD5 digest from "
-                                  "203.0.113.5(40000) to 203.0.113.1(179) tableid - 0\n")
-    inventory = {"all": {"children": {"routers": {"hosts": {"ios1": {
-        "ansible_host": ios.host, "ansible_port": ios.port, "ansible_network_os": "cisco.ios.ios",
-        "ansible_connection": "ansible.netcommon.network_cli"}}}}}}
+    ios = ios_double(
+        show_logging="022702: Nov 20 10:05:00.200 UTC: %TCP-6-BADAUTH: Invalid MD5 digest from "
+        "203.0.113.5(40000) to 203.0.113.1(179) tableid - 0\n"
+    )
+    inventory = {
+        "all": {
+            "children": {
+                "routers": {
+                    "hosts": {
+                        "ios1": {
+                            "ansible_host": ios.host,
+                            "ansible_port": ios.port,
+                            "ansible_network_os": "cisco.ios.ios",
+                            "ansible_connection": "ansible.netcommon.network_cli",
+                        }
+                    }
+                }
+            }
+        }
+    }
     code, output, report = run_playbook(
-        "peerwarden.bgp.scan_unsolicited", inventory, str(tmp_path),
-        extra_env={"ANSIBLE_NET_USERNAME": ios.username, "ANSIBLE_NET_PASSWORD": ios.password})
+        "peerwarden.bgp.scan_unsolicited",
+        inventory,
+        str(tmp_path),
+        extra_env={"ANSIBLE_NET_USERNAME": ios.username, "ANSIBLE_NET_PASSWORD": ios.password},
+    )
     assert code == 0, output
     assert [(e["address"], e["kind"]) for e in report["events"]] == [("203.0.113.5", "md5_mismatch")]
     assert ios.password not in output
@@ -63,14 +83,18 @@ def test_awx_network_credentials_from_the_environment(tmp_path, ios_double):
 def test_the_main_job_writes_each_network_once_and_says_why_the_second_time(tmp_path):
     """make demo: scan, name, one email per network into the outbox; run again: nothing new."""
     extra = {"peerwarden_outbox": str(tmp_path / "outbox"), "peerwarden_store": str(tmp_path / "notify.sqlite")}
-    code, output, dummy = run_playbook("peerwarden.bgp.notify_unsolicited", DEMO_INVENTORY, str(tmp_path),
-                                       extra_vars=extra)
+    code, output, dummy = run_playbook(
+        "peerwarden.bgp.notify_unsolicited", DEMO_INVENTORY, str(tmp_path), extra_vars=extra
+    )
     assert code == 0, output
     with open(tmp_path / "report" / "notifications.json", encoding="utf-8") as handle:
         first = json.load(handle)
     assert sorted((e["asn"], tuple(e["to"])) for e in first["sent"]) == [
-        (64500, ("peering@example.net",)), (64501, ("noc@password.example",)),
-        (64503, ("tech@renumbered.example",)), (64504, ("peering@firewall.example",))]
+        (64500, ("peering@example.net",)),
+        (64501, ("noc@password.example",)),
+        (64503, ("tech@renumbered.example",)),
+        (64504, ("peering@firewall.example",)),
+    ]
     assert len(os.listdir(tmp_path / "outbox")) == 4
     for path in first["messages"]:
         with open(path, "rb") as handle:
@@ -78,12 +102,16 @@ def test_the_main_job_writes_each_network_once_and_says_why_the_second_time(tmp_
         assert message["Auto-Submitted"] == "auto-generated" and message["Message-ID"]
     skipped = {e["asn"]: e["reason"] for e in first["skipped_peers"]}
     assert skipped[64502].startswith("only md5_mismatch")  # a configured neighbour: never a "please stop"
-    code, output, dummy = run_playbook("peerwarden.bgp.notify_unsolicited", DEMO_INVENTORY, str(tmp_path),
-                                       extra_vars=extra)
+    code, output, dummy = run_playbook(
+        "peerwarden.bgp.notify_unsolicited", DEMO_INVENTORY, str(tmp_path), extra_vars=extra
+    )
     assert code == 0, output
     with open(tmp_path / "report" / "notifications.json", encoding="utf-8") as handle:
         second = json.load(handle)
     assert second["sent"] == [] and len(os.listdir(tmp_path / "outbox")) == 4
-    assert all(e["reason"].startswith("inside the renotify window") for e in second["skipped_peers"]
-               if e["asn"] in (64500, 64501, 64503, 64504))
+    assert all(
+        e["reason"].startswith("inside the renotify window")
+        for e in second["skipped_peers"]
+        if e["asn"] in (64500, 64501, 64503, 64504)
+    )
     assert "inside the renotify window" in output

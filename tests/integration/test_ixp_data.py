@@ -1,11 +1,12 @@
 """ixp_data against a local server that answers like PeeringDB and serves an IX-F export: paging,
 the API key, 429/5xx/timeouts/bad JSON, the cache that keeps the last good answer, offline use."""
+
 import pytest
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp import peeringdb
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.run import run_ixp_data
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.peeringdb import FetchError
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.run import run_ixp_data
 from lab.peeringdb_server import EXAMPLE_IX_EXPORT_PATH, Fault
 from playbook_runner import run_playbook
 
@@ -25,9 +26,13 @@ def waits(monkeypatch):
 
 
 def params(server, tmp_path, **more):
-    settings = {"ixf": [server.url + EXAMPLE_IX_EXPORT_PATH],
-                "peeringdb": {"url": server.url + "/api", "ix_names": ["Example-IX", "Sample-IX"], "page_size": 3},
-                "cache_dir": str(tmp_path / "cache"), "cache_ttl": 0, "prefer": "ixf"}
+    settings = {
+        "ixf": [server.url + EXAMPLE_IX_EXPORT_PATH],
+        "peeringdb": {"url": server.url + "/api", "ix_names": ["Example-IX", "Sample-IX"], "page_size": 3},
+        "cache_dir": str(tmp_path / "cache"),
+        "cache_ttl": 0,
+        "prefer": "ixf",
+    }
     settings.update(more)
     return settings
 
@@ -39,7 +44,9 @@ def test_fetch_paged_merge_and_reject(peeringdb_server, tmp_path, waits):
     assert dataset["addresses"]["192.0.2.11"]["asn"] == 64496
     assert dataset["addresses"]["2001:db8:ffff::12"]["asn"] == 64497  # IPv6-only port
     only_in_ixf = dataset["addresses"]["192.0.2.17"]
-    assert only_in_ixf["asn"] == 65537 and only_in_ixf["exchange"] == "ix:1" and only_in_ixf["sources"] == {"ixf": 65537}
+    assert (
+        only_in_ixf["asn"] == 65537 and only_in_ixf["exchange"] == "ix:1" and only_in_ixf["sources"] == {"ixf": 65537}
+    )
     disagreed = dataset["addresses"]["192.0.2.15"]
     assert disagreed["asn"] == 64499 and disagreed["sources"] == {"peeringdb": 65536, "ixf": 64499}
     assert any(w.startswith("192.0.2.15: IX-F says AS64499, PeeringDB says AS65536") for w in result["warnings"])
@@ -59,10 +66,13 @@ def test_api_key_is_sent_and_shows_more_contacts(peeringdb_server, tmp_path, wai
     server = peeringdb_server(api_key="k3y")
     anonymous = run_ixp_data(params(server, tmp_path, peeringdb={"url": server.url + "/api", "ix_ids": [1]}), fetch)
     with pytest.raises(FetchError, match="401"):
-        run_ixp_data(params(server, tmp_path, ixf=[], peeringdb={"url": server.url + "/api", "ix_ids": [1],
-                                                                 "api_key": "wrong"}), fetch)
-    keyed = run_ixp_data(params(server, tmp_path, peeringdb={"url": server.url + "/api", "ix_ids": [1],
-                                                             "api_key": "k3y"}), fetch)
+        run_ixp_data(
+            params(server, tmp_path, ixf=[], peeringdb={"url": server.url + "/api", "ix_ids": [1], "api_key": "wrong"}),
+            fetch,
+        )
+    keyed = run_ixp_data(
+        params(server, tmp_path, peeringdb={"url": server.url + "/api", "ix_ids": [1], "api_key": "k3y"}), fetch
+    )
 
     def roles(result):
         return sorted(c["role"] for c in result["dataset"]["networks"]["64496"]["contacts"])
@@ -74,8 +84,7 @@ def test_api_key_is_sent_and_shows_more_contacts(peeringdb_server, tmp_path, wai
 
 def test_429_with_retry_after_and_5xx_are_retried(peeringdb_server, tmp_path, waits):
     server = peeringdb_server()
-    server.fail_next("/api/ix", Fault(status=429, headers={"Retry-After": "2"}), Fault(status=500),
-                     Fault(status=503))
+    server.fail_next("/api/ix", Fault(status=429, headers={"Retry-After": "2"}), Fault(status=500), Fault(status=503))
     result = run_ixp_data(params(server, tmp_path), fetch)
     assert waits[:3] == [2, 2, 4]  # Retry-After, then exponential back-off
     assert result["dataset"]["addresses"]["192.0.2.11"]["asn"] == 64496
@@ -114,14 +123,16 @@ def test_without_a_cache_a_failure_is_an_error_that_says_why(peeringdb_server, t
     with pytest.raises(FetchError, match="invalid JSON, and there is no cached copy"):
         run_ixp_data(params(server, tmp_path, peeringdb=None), fetch)
     with pytest.raises(FetchError, match="PeeringDB has no exchange named 'Nowhere-IX'"):
-        run_ixp_data(params(server, tmp_path, ixf=[], peeringdb={"url": server.url + "/api",
-                                                                 "ix_names": ["Nowhere-IX"]}), fetch)
+        run_ixp_data(
+            params(server, tmp_path, ixf=[], peeringdb={"url": server.url + "/api", "ix_names": ["Nowhere-IX"]}), fetch
+        )
 
 
 def test_the_module_in_a_play_hides_the_key_and_warns(peeringdb_server, tmp_path):
     server = peeringdb_server(api_key="s3cret-key-value")
     playbook = tmp_path / "ixp.yml"
-    playbook.write_text("""
+    playbook.write_text(
+        """
 - hosts: localhost
   gather_facts: false
   tasks:
@@ -136,10 +147,24 @@ def test_the_module_in_a_play_hides_the_key_and_warns(peeringdb_server, tmp_path
           - "'198.51.100.200' | peerwarden.bgp.in_peering_lan(ixp.dataset)"
           - "64496 | peerwarden.bgp.peering_contacts(ixp.dataset) | length == 1"
           - ixp.rejected_contacts | length == 2
-""" % {"url": server.url, "path": EXAMPLE_IX_EXPORT_PATH, "cache": tmp_path / "cache"})
-    code, output, report = run_playbook(str(playbook), {"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}},
-        str(tmp_path), options=["-v"])
+"""
+        % {"url": server.url, "path": EXAMPLE_IX_EXPORT_PATH, "cache": tmp_path / "cache"}
+    )
+    code, output, report = run_playbook(
+        str(playbook),
+        {
+            "all": {
+                "hosts": {
+                    "localhost": {
+                        "ansible_connection": "local",
+                        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                    }
+                }
+            }
+        },
+        str(tmp_path),
+        options=["-v"],
+    )
     assert code == 0, output
     assert "s3cret-key-value" not in output
     assert "IX-F says AS64499, PeeringDB says AS65536" in output  # a warning the user sees

@@ -1,25 +1,28 @@
 """notify_peers' rules with an outbox: once per network, the renotify window, new addresses,
 escalation, suppression, max_per_run, resolution, check mode, unsafe data and templates; each
 with the SQLite store and with a real PostgreSQL store."""
+
 import email
 import email.policy
 import os
 from datetime import datetime, timedelta
 
 import pytest
+from unit.notify_helpers import group, params
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.render import TemplateProblem
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import run_notify
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import open_store
-from unit.notify_helpers import group, params
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
-PEERS = [group(64500, "Example Net", ["192.0.2.66", "2001:db8:ffff::66"]),
-         group(64501, "Password Net", ["192.0.2.77"], kinds=("md5_unexpected",), role="NOC"),
-         group(64502, "Configured Net", ["192.0.2.10"], kinds=("md5_mismatch",)),
-         group(64503, "Silent Net", ["192.0.2.88"], contacts=()),
-         {"asn": None, "name": "unknown", "addresses": [{"address": "192.0.2.99"}], "exchanges": ["Example-IX"]}]
+PEERS = [
+    group(64500, "Example Net", ["192.0.2.66", "2001:db8:ffff::66"]),
+    group(64501, "Password Net", ["192.0.2.77"], kinds=("md5_unexpected",), role="NOC"),
+    group(64502, "Configured Net", ["192.0.2.10"], kinds=("md5_mismatch",)),
+    group(64503, "Silent Net", ["192.0.2.88"], contacts=()),
+    {"asn": None, "name": "unknown", "addresses": [{"address": "192.0.2.99"}], "exchanges": ["Example-IX"]},
+]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,6 +38,7 @@ def run(store, tmp_path):
     def run_once(peers=None, now=NOW, check_mode=False, **more):
         settings = params(store, PEERS if peers is None else peers, outbox=str(tmp_path / "outbox"), **more)
         return run_notify(settings, check_mode=check_mode, now=now)
+
     return run_once
 
 
@@ -55,7 +59,9 @@ def reasons(result):
 def test_first_run_writes_one_message_per_network(run, store, tmp_path):
     result = run()
     assert [(e["asn"], e["to"]) for e in result["sent"]] == [
-        (64500, ["peering@as64500.example"]), (64501, ["peering@as64501.example"])]
+        (64500, ["peering@as64500.example"]),
+        (64501, ["peering@as64501.example"]),
+    ]
     skipped = reasons(result)
     assert skipped[64502].startswith("only md5_mismatch")
     assert skipped[64503].startswith("no contact")
@@ -79,14 +85,21 @@ def test_second_run_sends_nothing_and_says_why(run, store, tmp_path):
     run()
     again = run(now=NOW + timedelta(days=1))
     assert again["sent"] == [] and again["failed_messages"] == []
-    assert reasons(again)[64500].startswith("inside the renotify window: written 2026-11-22T03:00:00Z, next possible "
-                                            "2026-12-22T03:00:00Z")
+    assert reasons(again)[64500].startswith(
+        "inside the renotify window: written 2026-11-22T03:00:00Z, next possible 2026-12-22T03:00:00Z"
+    )
 
 
 def test_new_addresses_and_the_window_bring_reminders_then_escalation_then_silence(run, store, tmp_path):
     run()
-    moved = [group(64500, "Example Net", ["192.0.2.66", "192.0.2.67"],
-                   by_role={"Policy": ["peering@as64500.example"], "NOC": ["noc@as64500.example"]})]
+    moved = [
+        group(
+            64500,
+            "Example Net",
+            ["192.0.2.66", "192.0.2.67"],
+            by_role={"Policy": ["peering@as64500.example"], "NOC": ["noc@as64500.example"]},
+        )
+    ]
     second = run(peers=moved, now=NOW + timedelta(days=2))
     assert [e["asn"] for e in second["sent"]] == [64500]
     assert header(read(second["messages"][0]), "Subject").startswith("Reminder: ")
@@ -144,13 +157,18 @@ def test_redirect_to_shows_the_real_recipients(run, store, tmp_path):
     message = read(result["messages"][0])
     assert message["To"] == "noc@small-isp.example" and message["Cc"] is None
     assert header(message, "X-Peerwarden-Original-To") == "peering@as64500.example, peering-team@small-isp.example"
-    assert message.get_body(("plain",)).get_content().startswith(
-        "[peerwarden test mode: this message was meant for peering@as64500.example")
+    assert (
+        message.get_body(("plain",))
+        .get_content()
+        .startswith("[peerwarden test mode: this message was meant for peering@as64500.example")
+    )
 
 
 def test_header_injection_is_refused(run, store, tmp_path):
-    evil = [group(64500, "Evil\r\nBcc: victim@example.org", ["192.0.2.66"]),
-            group(64501, "Fine Net", ["192.0.2.77"], contacts=("peering@as%(asn)d.example\r\nBcc: x@example.org",))]
+    evil = [
+        group(64500, "Evil\r\nBcc: victim@example.org", ["192.0.2.66"]),
+        group(64501, "Fine Net", ["192.0.2.77"], contacts=("peering@as%(asn)d.example\r\nBcc: x@example.org",)),
+    ]
     result = run(peers=evil)
     assert result["sent"] == []
     assert [(e["asn"], e["permanent"]) for e in result["failed_messages"]] == [(64500, True), (64501, True)]
@@ -158,19 +176,24 @@ def test_header_injection_is_refused(run, store, tmp_path):
     assert not (tmp_path / "outbox").exists()
 
 
-@pytest.mark.parametrize("template,message", [
-    ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "tried to reach Python internals"),
-    ("{{ peer.nonexistent }}", "uses an undefined variable"),
-    ("{% for x in %}", "syntax error at line 1"),
-])
+@pytest.mark.parametrize(
+    "template,message",
+    [
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "tried to reach Python internals"),
+        ("{{ peer.nonexistent }}", "uses an undefined variable"),
+        ("{% for x in %}", "syntax error at line 1"),
+    ],
+)
 def test_bad_templates_are_clear_errors(run, store, tmp_path, template, message):
     with pytest.raises(TemplateProblem, match=message):
         run(template=template)
 
 
 def test_a_custom_template_is_plain_text_only(run, store, tmp_path):
-    result = run(template="AS{{ peer.asn }}: {{ peer.addresses | map(attribute='address') | join(' ') }}\n",
-                 subject="Hello AS{{ peer.asn }}")
+    result = run(
+        template="AS{{ peer.asn }}: {{ peer.addresses | map(attribute='address') | join(' ') }}\n",
+        subject="Hello AS{{ peer.asn }}",
+    )
     message = read(result["messages"][0])
     assert message["Subject"] == "Hello AS64500" and not message.is_multipart()
     assert message.get_content() == "AS64500: 192.0.2.66 2001:db8:ffff::66\n"

@@ -2,6 +2,7 @@
 failures mail servers really produce and a notifier killed at the worst moments. Afterwards,
 across further runs, every network got its email (or a recorded permanent failure), none got two
 messages with different Message-IDs, and only a kill after the server's acceptance made a copy."""
+
 import json
 import subprocess
 import sys
@@ -9,18 +10,21 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from integration.test_notify_rules import NOW
+from unit.notify_helpers import group, params
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import run_notify
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import open_store
 from lab.smtp_server import closed_port
 from playbook_runner import ROOT, run_playbook
-from unit.notify_helpers import group, params
-from integration.test_notify_rules import NOW
 
 pytestmark = pytest.mark.lab
 
-PEERS = [group(64500, "Example Net", ["192.0.2.66"]), group(64501, "Other Net", ["192.0.2.77"]),
-         group(64502, "Third Net", ["2001:db8:ffff::5"])]
+PEERS = [
+    group(64500, "Example Net", ["192.0.2.66"]),
+    group(64501, "Other Net", ["192.0.2.77"]),
+    group(64502, "Third Net", ["2001:db8:ffff::5"]),
+]
 USERS = {"peerwarden": "smtp-s3cret"}
 
 
@@ -30,8 +34,16 @@ def mail(smtp_server):
 
 
 def settings(server, store, port=None, **more):
-    smtp = {"host": "127.0.0.1", "port": port or server.port, "security": "starttls", "validate_certs": True,
-            "ca_file": server.ca_file, "username": "peerwarden", "password": USERS["peerwarden"], "timeout": 5}
+    smtp = {
+        "host": "127.0.0.1",
+        "port": port or server.port,
+        "security": "starttls",
+        "validate_certs": True,
+        "ca_file": server.ca_file,
+        "username": "peerwarden",
+        "password": USERS["peerwarden"],
+        "timeout": 5,
+    }
     return params(store, PEERS, smtp=smtp, **more)
 
 
@@ -46,8 +58,11 @@ def assert_once_each(server, store, copies_allowed=()):
     ids = {}
     for rcpt, message_id in delivered(server):
         ids.setdefault(rcpt, set()).add(message_id)
-    assert sorted(per_network) == [("peering@as64500.example",), ("peering@as64501.example",),
-                                   ("peering@as64502.example",)]
+    assert sorted(per_network) == [
+        ("peering@as64500.example",),
+        ("peering@as64501.example",),
+        ("peering@as64502.example",),
+    ]
     assert all(len(found) == 1 for found in ids.values()), ids  # never two different Message-IDs
     assert {rcpt for rcpt, count in per_network.items() if count > 1} == set(copies_allowed)
     memory = open_store(store)
@@ -138,8 +153,11 @@ run_notify(json.loads(%(settings)r), now=datetime(2026, 11, 22, 3, 0, tzinfo=tim
 @pytest.mark.parametrize("after_acceptance", [False, True], ids=["killed before sending", "killed after acceptance"])
 def test_killed_notifier(mail, tmp_path, after_acceptance):
     store = str(tmp_path / "s.sqlite")
-    code = KILLER % {"paths": [ROOT + "/collections", ROOT + "/tests"], "after": after_acceptance,
-                     "settings": json.dumps(settings(mail, store))}
+    code = KILLER % {
+        "paths": [ROOT + "/collections", ROOT + "/tests"],
+        "after": after_acceptance,
+        "settings": json.dumps(settings(mail, store)),
+    }
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert process.returncode == -9, process.stderr
     memory = open_store(store)
@@ -172,7 +190,8 @@ def test_login_and_tls_problems_stop_the_run_and_keep_the_intent(mail, tmp_path)
 
 def test_the_playbook_never_shows_the_smtp_password(mail, tmp_path):
     playbook = tmp_path / "notify.yml"
-    playbook.write_text("""
+    playbook.write_text(
+        """
 - hosts: localhost
   gather_facts: false
   tasks:
@@ -183,9 +202,19 @@ def test_the_playbook_never_shows_the_smtp_password(mail, tmp_path):
         store: "%(store)s"
       register: notified
     - ansible.builtin.debug: var=notified
-""" % {"peers": json.dumps(PEERS[:1]), "port": mail.port, "ca": mail.ca_file, "store": tmp_path / "s.sqlite"})
-    inventory = {"all": {"hosts": {"localhost": {"ansible_connection": "local",
-                                                 "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}
+"""
+        % {"peers": json.dumps(PEERS[:1]), "port": mail.port, "ca": mail.ca_file, "store": tmp_path / "s.sqlite"}
+    )
+    inventory = {
+        "all": {
+            "hosts": {
+                "localhost": {
+                    "ansible_connection": "local",
+                    "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                }
+            }
+        }
+    }
     code, output, dummy = run_playbook(str(playbook), inventory, str(tmp_path), options=["-vvv", "--diff"])
     assert code == 0, output
     assert len(mail.messages) == 1

@@ -8,6 +8,7 @@ clean route. The alert file and the alert program hold exactly the expected aler
 count them, a refresh of the same routes raises nothing new, a withdrawal and a new announcement
 raise them again; and FRR holds every route: the alert stage only watches.
 """
+
 import json
 import signal
 import subprocess
@@ -15,17 +16,17 @@ import sys
 import urllib.request
 
 import pytest
-
 from integration.test_runner_proxy import RUNNER
+
 from lab.daemons import free_port, wait_for
 
 pytestmark = pytest.mark.lab
 FRR, BIRD, LISTEN, FROM, METRICS = "127.0.0.62", "127.0.0.63", "127.0.0.65", "127.0.0.66", "127.0.0.61"
 ROUTES = {  # prefix -> AS path BIRD puts behind its own AS
-    "192.0.2.0/24": (64666,),            # origin hijack of our prefix
-    "192.0.2.128/25": (64500,),          # our origin, longer than our max_length 24
-    "203.0.113.0/24": (3356, 64777),     # leaked: a tier-1 after the peer's own AS
-    "198.51.100.0/24": (64777,),         # fine
+    "192.0.2.0/24": (64666,),  # origin hijack of our prefix
+    "192.0.2.128/25": (64500,),  # our origin, longer than our max_length 24
+    "203.0.113.0/24": (3356, 64777),  # leaked: a tier-1 after the peer's own AS
+    "198.51.100.0/24": (64777,),  # fine
 }
 ROUTES6 = {"2001:db8:1::/48": (64666,), "2001:db8:ffff::/48": (64500,)}
 EXPECTED = [
@@ -47,22 +48,39 @@ FRR_IPV6 = "router bgp 65000\n address-family ipv6 unicast\n  neighbor %s activa
 
 def static_routes():
     def routes(table):
-        return "\n".join("  route %s blackhole { %s };" % (prefix, " ".join(
-            "bgp_path.prepend(%d);" % asn for asn in reversed(path))) for prefix, path in table.items())
-    return ("protocol static originated {\n  ipv4;\n%s\n}\nprotocol static originated6 {\n  ipv6;\n%s\n}\n"
-            % (routes(ROUTES), routes(ROUTES6)))
+        return "\n".join(
+            "  route %s blackhole { %s };" % (prefix, " ".join("bgp_path.prepend(%d);" % asn for asn in reversed(path)))
+            for prefix, path in table.items()
+        )
+
+    return "protocol static originated {\n  ipv4;\n%s\n}\nprotocol static originated6 {\n  ipv6;\n%s\n}\n" % (
+        routes(ROUTES),
+        routes(ROUTES6),
+    )
 
 
 def configuration(tmp_path, metrics_port):
     recorder = tmp_path / "recorder.py"
     recorder.write_text(RECORDER)
     return {
-        "sessions": [{"name": "ixp-peer", "listen": LISTEN + ":179", "connect": FRR + ":179", "connect_from": FROM,
-                      "role": "peer", "to_router": ["alert"]}],
-        "alert": {"prefixes": [{"prefix": "192.0.2.0/24", "origins": [64500], "max_length": 24},
-                               {"prefix": "2001:db8::/32", "origins": [64500], "max_length": 48}],
-                  "file": str(tmp_path / "alerts.jsonl"),
-                  "exec": [sys.executable, str(recorder), str(tmp_path / "program.jsonl")]},
+        "sessions": [
+            {
+                "name": "ixp-peer",
+                "listen": LISTEN + ":179",
+                "connect": FRR + ":179",
+                "connect_from": FROM,
+                "role": "peer",
+                "to_router": ["alert"],
+            }
+        ],
+        "alert": {
+            "prefixes": [
+                {"prefix": "192.0.2.0/24", "origins": [64500], "max_length": 24},
+                {"prefix": "2001:db8::/32", "origins": [64500], "max_length": 48},
+            ],
+            "file": str(tmp_path / "alerts.jsonl"),
+            "exec": [sys.executable, str(recorder), str(tmp_path / "program.jsonl")],
+        },
         "metrics": {"listen": "%s:%d" % (METRICS, metrics_port)},
     }
 
@@ -70,8 +88,10 @@ def configuration(tmp_path, metrics_port):
 def alerts(path):
     if not path.exists():
         return []
-    return [(r["kind"], r["prefix"], r["origin"], r.get("relation")) for r in
-            (json.loads(line) for line in path.read_text().splitlines())]
+    return [
+        (r["kind"], r["prefix"], r["origin"], r.get("relation"))
+        for r in (json.loads(line) for line in path.read_text().splitlines())
+    ]
 
 
 def frr_prefixes(frr, family):
@@ -91,11 +111,19 @@ def test_hijack_and_leak_alerts_while_every_route_reaches_frr(make_frr_router, m
         runner = subprocess.Popen([RUNNER, "run", "-c", str(config_file)], stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
-        bird = make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000,
-                                extra_config=static_routes(), bgp_options=BIRD_IPV6)
+        bird = make_bird_router(
+            address=BIRD,
+            asn=65001,
+            neighbor=LISTEN,
+            neighbor_asn=65000,
+            extra_config=static_routes(),
+            bgp_options=BIRD_IPV6,
+        )
         # alert only watches: FRR gets every route, hijacks and leaks included
-        wait_for(lambda: frr_prefixes(frr, "ipv4") == sorted(ROUTES) and frr_prefixes(frr, "ipv6") == sorted(ROUTES6),
-                 what="FRR to hold every route")
+        wait_for(
+            lambda: frr_prefixes(frr, "ipv4") == sorted(ROUTES) and frr_prefixes(frr, "ipv6") == sorted(ROUTES6),
+            what="FRR to hold every route",
+        )
         wait_for(lambda: len(alerts(alert_file)) >= len(EXPECTED), what="the alerts")
         assert sorted(alerts(alert_file)) == sorted(EXPECTED)
         leak = [json.loads(line) for line in alert_file.read_text().splitlines() if '"leak"' in line][0]
@@ -111,15 +139,20 @@ def test_hijack_and_leak_alerts_while_every_route_reaches_frr(make_frr_router, m
         neighbor = json.loads(frr.vtysh("show bgp neighbors %s json" % FROM))[FROM]
         updates_before = neighbor["messageStats"]["updatesRecv"]
         bird.birdc("reload out unsolicited_test_peer")
-        wait_for(lambda: json.loads(frr.vtysh("show bgp neighbors %s json" % FROM))[FROM]["messageStats"][
-            "updatesRecv"] > updates_before, what="the routes sent again")
+        wait_for(
+            lambda: (
+                json.loads(frr.vtysh("show bgp neighbors %s json" % FROM))[FROM]["messageStats"]["updatesRecv"]
+                > updates_before
+            ),
+            what="the routes sent again",
+        )
         assert len(alerts(alert_file)) == len(EXPECTED)
         # withdrawn and announced again: alerted again
         bird.birdc("disable originated")
         wait_for(lambda: frr_prefixes(frr, "ipv4") == [], what="the IPv4 routes withdrawn")
         bird.birdc("enable originated")
         wait_for(lambda: len(alerts(alert_file)) == len(EXPECTED) + 3, what="the IPv4 alerts again")
-        assert sorted(alerts(alert_file)[len(EXPECTED):]) == sorted(e for e in EXPECTED if ":" not in e[1])
+        assert sorted(alerts(alert_file)[len(EXPECTED) :]) == sorted(e for e in EXPECTED if ":" not in e[1])
         assert frr_prefixes(frr, "ipv4") == sorted(ROUTES)
     finally:
         runner.send_signal(signal.SIGTERM)

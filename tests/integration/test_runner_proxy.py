@@ -4,6 +4,7 @@ BIRD (AS65001) originates routes for several origin ASes (static routes with a p
 the runner validates them against a VRP file, limits a flood of more-specifics per origin, and
 archives every message; FRR (AS65000) shows what got through.
 """
+
 import json
 import os
 import signal
@@ -21,13 +22,13 @@ pytestmark = pytest.mark.lab
 RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
 BIRD, FRR, LISTEN, FROM = "127.0.0.3", "127.0.0.2", "127.0.0.5", "127.0.0.6"
 
-VALID = ["203.0.113.0/24"]                      # origin 64500, VRP says 64500
-INVALID = ["198.51.100.0/24"]                   # origin 64501, VRP says 64500
-NOT_FOUND = ["192.0.2.0/24"]                    # origin 64502, no VRP
+VALID = ["203.0.113.0/24"]  # origin 64500, VRP says 64500
+INVALID = ["198.51.100.0/24"]  # origin 64501, VRP says 64500
+NOT_FOUND = ["192.0.2.0/24"]  # origin 64502, no VRP
 FLOOD = ["100.64.%d.0/24" % i for i in range(30)]  # origin 64503: more-specifics, limit 10 per origin
-VALID6 = ["2001:db8:100::/48"]                  # origin 64500, VRP says 64500
-INVALID6 = ["2001:db8:200::/48"]                # origin 64501, VRP says 64500
-NOT_FOUND6 = ["2001:db8:300::/48"]              # origin 64502, no VRP
+VALID6 = ["2001:db8:100::/48"]  # origin 64500, VRP says 64500
+INVALID6 = ["2001:db8:200::/48"]  # origin 64501, VRP says 64500
+NOT_FOUND6 = ["2001:db8:300::/48"]  # origin 64502, no VRP
 
 
 def static_routes():
@@ -36,8 +37,10 @@ def static_routes():
         lines += ["  route %s blackhole { bgp_path.prepend(%d); };" % (p, origin) for p in prefixes]
     for prefixes, origin in ((VALID6, 64500), (INVALID6, 64501), (NOT_FOUND6, 64502)):
         lines6 += ["  route %s blackhole { bgp_path.prepend(%d); };" % (p, origin) for p in prefixes]
-    return ("protocol static originated {\n  ipv4;\n%s\n}\nprotocol static originated6 {\n  ipv6;\n%s\n}\n"
-            % ("\n".join(lines), "\n".join(lines6)))
+    return "protocol static originated {\n  ipv4;\n%s\n}\nprotocol static originated6 {\n  ipv6;\n%s\n}\n" % (
+        "\n".join(lines),
+        "\n".join(lines6),
+    )
 
 
 # IPv6 routes over the IPv4 session (MP-BGP); BIRD needs an IPv6 next hop to put in MP_REACH
@@ -60,11 +63,20 @@ def relay(make_frr_router, make_bird_router, tmp_path):
         log = tmp_path / "runner.log"
         runner = subprocess.Popen(
             [RUNNER, "proxy", "--listen", LISTEN + ":179", "--connect", FRR + ":179", "--connect-from", FROM]
-            + list(options), stdout=open(log, "w"), stderr=subprocess.STDOUT)
+            + list(options),
+            stdout=open(log, "w"),
+            stderr=subprocess.STDOUT,
+        )
         started.append(runner)
         wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
-        bird = make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000,
-                                extra_config=static_routes(), bgp_options=bird_options)
+        bird = make_bird_router(
+            address=BIRD,
+            asn=65001,
+            neighbor=LISTEN,
+            neighbor_asn=65000,
+            extra_config=static_routes(),
+            bgp_options=bird_options,
+        )
         return frr, bird, runner, log
 
     yield start
@@ -81,11 +93,14 @@ def frr_peer(frr):
 def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
     archive = tmp_path / "archive"
     metrics = free_port()
-    frr, bird, runner, log = relay("--max-per-origin", "10", "--archive", str(archive),
-                                   "--metrics", "127.0.0.1:%d" % metrics)
+    frr, bird, runner, log = relay(
+        "--max-per-origin", "10", "--archive", str(archive), "--metrics", "127.0.0.1:%d" % metrics
+    )
     others = sorted(VALID + INVALID + NOT_FOUND)
-    held = wait_for(lambda: [p for p in frr_prefixes(frr) if p.startswith("100.64.")] if len(
-        frr_prefixes(frr)) == 13 else None, what="FRR to hold 3 routes and 10 of the flood")
+    held = wait_for(
+        lambda: [p for p in frr_prefixes(frr) if p.startswith("100.64.")] if len(frr_prefixes(frr)) == 13 else None,
+        what="FRR to hold 3 routes and 10 of the flood",
+    )
     assert len(held) == 10 and sorted(p for p in frr_prefixes(frr) if not p.startswith("100.64.")) == others
     assert "origin AS64503 over max_per_origin 10" in log.read_text()
     scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics, timeout=5).read().decode()
@@ -101,6 +116,7 @@ def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
     wait_for_log(frr.log_path, r"6/2 \(Cease/Administrative Shutdown\)", count=1, timeout=15)
     # the archive holds exactly what crossed: FRR's received counters against the archive towards it
     from peerwarden_runner.archive import read_archive
+
     records = list(read_archive(str(archive)))
     towards_frr = [r for r in records if r["direction"] == "to-router"]
     counts = {kind: sum(1 for r in towards_frr if r["type"] == kind) for kind in ("open", "update", "keepalive")}
@@ -116,17 +132,34 @@ def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
 
 def test_rpki_inline_and_revalidation_on_vrp_change(relay, tmp_path):
     vrps = tmp_path / "vrps.json"
-    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
-                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"}]}))
+    vrps.write_text(
+        json.dumps(
+            {
+                "roas": [
+                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
+                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
+                ]
+            }
+        )
+    )
     archive = tmp_path / "archive"
-    frr, bird, runner, log = relay("--rpki-file", str(vrps), "--archive", str(archive), "--metrics",
-                                   "127.0.0.1:%d" % free_port())
+    frr, bird, runner, log = relay(
+        "--rpki-file", str(vrps), "--archive", str(archive), "--metrics", "127.0.0.1:%d" % free_port()
+    )
     expected = sorted(VALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
     # the VRPs change: 198.51.100.0/24 (origin 64501) becomes valid, 203.0.113.0/24 (64500) invalid;
     # the runner withdraws one and announces the other, with no action on FRR or BIRD
-    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
-                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
+    vrps.write_text(
+        json.dumps(
+            {
+                "roas": [
+                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
+                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"},
+                ]
+            }
+        )
+    )
     expected = sorted(INVALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, what="re-validation after the VRP change")
     assert frr_peer(frr)["bgpState"] == "Established"
@@ -134,6 +167,7 @@ def test_rpki_inline_and_revalidation_on_vrp_change(relay, tmp_path):
     runner.send_signal(signal.SIGTERM)
     assert runner.wait(15) == 0
     from peerwarden_runner.archive import read_archive
+
     updates = [r for r in read_archive(str(archive)) if r["direction"] == "to-router" and r["type"] == "update"]
     assert any(VALID[0] in r["withdrawn"] for r in updates)
     assert any(INVALID[0] in r["nlri"] for r in updates)  # held back at first: this is the re-announcement
@@ -143,14 +177,29 @@ def test_ipv6_and_gtsm_on_both_legs(relay, tmp_path):
     """IPv6 routes over MP-BGP are validated like IPv4 ones, with GTSM on both legs: BIRD sends with
     TTL 255 (ttl security), FRR requires it from the runner (ttl-security hops 1), and so does the runner."""
     vrps = tmp_path / "vrps.json"
-    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
-                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
-                                         {"prefix": "2001:db8:100::/48", "maxLength": 48, "asn": "AS64500"},
-                                         {"prefix": "2001:db8:200::/48", "maxLength": 48, "asn": "AS64500"}]}))
+    vrps.write_text(
+        json.dumps(
+            {
+                "roas": [
+                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
+                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
+                    {"prefix": "2001:db8:100::/48", "maxLength": 48, "asn": "AS64500"},
+                    {"prefix": "2001:db8:200::/48", "maxLength": 48, "asn": "AS64500"},
+                ]
+            }
+        )
+    )
     frr_config = FRR_IPV6 + "router bgp 65000\n neighbor %s ttl-security hops 1\nexit\n" % FROM
-    frr, bird, runner, log = relay("--rpki-file", str(vrps), "--gtsm", "both", "--metrics",
-                                   "127.0.0.1:%d" % free_port(), frr_config=frr_config,
-                                   bird_options=BIRD_IPV6 + "  ttl security yes;\n")
+    frr, bird, runner, log = relay(
+        "--rpki-file",
+        str(vrps),
+        "--gtsm",
+        "both",
+        "--metrics",
+        "127.0.0.1:%d" % free_port(),
+        frr_config=frr_config,
+        bird_options=BIRD_IPV6 + "  ttl security yes;\n",
+    )
     assert wait_for(lambda: frr_prefixes(frr, "ipv6") == sorted(VALID6 + NOT_FOUND6), what="FRR's IPv6 routes")
     assert frr_prefixes(frr) == sorted(VALID + NOT_FOUND + FLOOD)
     assert frr_peer(frr)["bgpState"] == "Established"
@@ -171,9 +220,24 @@ def test_gtsm_refuses_a_peer_that_does_not_use_it(relay):
 def test_a_broken_vrp_file_is_a_clear_error(tmp_path):
     vrps = tmp_path / "vrps.json"
     vrps.write_text('{"roas": [{"prefix": "203.0.113.0/33", "asn": "AS1"}]}')
-    process = subprocess.run([RUNNER, "proxy", "--listen", "127.0.0.1:%d" % free_port(), "--connect",
-                              "127.0.0.1:1", "--rpki-file", str(vrps), "--metrics", "127.0.0.1:%d" % free_port()],
-                             capture_output=True, text=True, timeout=30, check=False)
+    process = subprocess.run(
+        [
+            RUNNER,
+            "proxy",
+            "--listen",
+            "127.0.0.1:%d" % free_port(),
+            "--connect",
+            "127.0.0.1:1",
+            "--rpki-file",
+            str(vrps),
+            "--metrics",
+            "127.0.0.1:%d" % free_port(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert process.returncode == 2
     assert str(vrps) in process.stderr and "roas[0]" in process.stderr
 
@@ -182,12 +246,33 @@ def test_a_broken_vrp_file_is_a_clear_error(tmp_path):
 def stayrtr(tmp_path):
     """StayRTR serving tmp_path/stayrtr.json (VALID's and INVALID's prefixes for AS64500); yields (file, port)."""
     vrps = tmp_path / "stayrtr.json"
-    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
-                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"}]}))
+    vrps.write_text(
+        json.dumps(
+            {
+                "roas": [
+                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
+                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
+                ]
+            }
+        )
+    )
     port, metrics = free_port(), free_port()
-    cache = subprocess.Popen(["stayrtr", "-bind", "127.0.0.1:%d" % port, "-cache", str(vrps), "-checktime=false",
-                              "-metrics.addr", "127.0.0.1:%d" % metrics, "-refresh", "1"],
-                             stdout=open(tmp_path / "stayrtr.log", "w"), stderr=subprocess.STDOUT)
+    cache = subprocess.Popen(
+        [
+            "stayrtr",
+            "-bind",
+            "127.0.0.1:%d" % port,
+            "-cache",
+            str(vrps),
+            "-checktime=false",
+            "-metrics.addr",
+            "127.0.0.1:%d" % metrics,
+            "-refresh",
+            "1",
+        ],
+        stdout=open(tmp_path / "stayrtr.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True, what="StayRTR")
         yield vrps, port
@@ -201,21 +286,31 @@ def test_rpki_from_stayrtr(relay, stayrtr, tmp_path):
     runner withdraws the now-invalid route and announces the now-valid one."""
     vrps, port = stayrtr
     runner_metrics, archive = free_port(), tmp_path / "archive"
-    frr, bird, runner, log = relay("--rpki", "127.0.0.1:%d" % port, "--archive", str(archive), "--metrics",
-                                   "127.0.0.1:%d" % runner_metrics)
+    frr, bird, runner, log = relay(
+        "--rpki", "127.0.0.1:%d" % port, "--archive", str(archive), "--metrics", "127.0.0.1:%d" % runner_metrics
+    )
     expected = sorted(VALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
     scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % runner_metrics, timeout=5).read().decode()
     assert 'peerwarden_rtr_connected{cache="127.0.0.1:%d"} 1.0' % port in scraped
     assert "peerwarden_rtr_expired 0.0" in scraped and "peerwarden_rtr_serial{" in scraped
-    vrps.write_text(json.dumps({"roas": [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
-                                         {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
+    vrps.write_text(
+        json.dumps(
+            {
+                "roas": [
+                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
+                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"},
+                ]
+            }
+        )
+    )
     expected = sorted(INVALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, timeout=45, what="re-validation after the RTR update")
     # the runner waited for the first sync: the invalid route never crossed before the VRPs changed
     runner.send_signal(signal.SIGTERM)
     assert runner.wait(15) == 0
     from peerwarden_runner.archive import read_archive
+
     updates = [r for r in read_archive(str(archive)) if r["direction"] == "to-router" and r["type"] == "update"]
     first_announced = min(i for i, r in enumerate(updates) if INVALID[0] in r["nlri"])
     assert first_announced > min(i for i, r in enumerate(updates) if VALID[0] in r["withdrawn"])
@@ -227,8 +322,9 @@ def test_local_vrp_file_next_to_stayrtr(relay, stayrtr, tmp_path):
     vrps, port = stayrtr
     local = tmp_path / "local.json"
     local.write_text(json.dumps({"roas": [{"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
-    frr, bird, runner, log = relay("--rpki", "127.0.0.1:%d" % port, "--rpki-file", str(local), "--metrics",
-                                   "127.0.0.1:%d" % free_port())
+    frr, bird, runner, log = relay(
+        "--rpki", "127.0.0.1:%d" % port, "--rpki-file", str(local), "--metrics", "127.0.0.1:%d" % free_port()
+    )
     everything = sorted(VALID + INVALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == everything, what="FRR to hold every route (file + cache)")
     local.write_text(json.dumps({"roas": []}))

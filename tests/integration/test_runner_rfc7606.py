@@ -1,15 +1,16 @@
 """Malformed attributes through the runner, with hand-built bytes from a fake peer, to a real FRR:
 the runner does what RFC 7606 prescribes, case by case, and stays up."""
+
 import socket
 import struct
 import subprocess
 
 import pytest
-
-from integration.test_runner_proxy import FRR, FROM, LISTEN, RUNNER, frr_peer, frr_prefixes
-from lab.daemons import free_port, wait_for
+from integration.test_runner_proxy import FROM, FRR, LISTEN, RUNNER, frr_peer, frr_prefixes
 from peerwarden_runner.codec import Capability, encode_keepalive, encode_open
 from peerwarden_runner.codec import constants as c
+
+from lab.daemons import free_port, wait_for
 
 pytestmark = pytest.mark.lab
 PEER = "127.0.0.7"
@@ -27,8 +28,9 @@ def tlv(flags, code, value):
     return struct.pack(">BBB", flags, code, len(value)) + value
 
 
-GOOD = (tlv(0x40, 1, b"\x00") + tlv(0x40, 2, b"\x02\x01" + struct.pack(">I", 64500))
-        + tlv(0x40, 3, socket.inet_aton(PEER)))
+GOOD = (
+    tlv(0x40, 1, b"\x00") + tlv(0x40, 2, b"\x02\x01" + struct.pack(">I", 64500)) + tlv(0x40, 3, socket.inet_aton(PEER))
+)
 
 
 def read_message(sock):
@@ -49,10 +51,24 @@ def read_message(sock):
 def fake_peer(make_frr_router, tmp_path):
     frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001)
     log = tmp_path / "runner.log"
-    runner = subprocess.Popen([RUNNER, "proxy", "--listen", LISTEN + ":179", "--connect", FRR + ":179",
-                               "--connect-from", FROM, "--max-length", "24/48",
-                               "--metrics", "127.0.0.1:%d" % free_port()], stdout=open(log, "w"),
-                              stderr=subprocess.STDOUT)
+    runner = subprocess.Popen(
+        [
+            RUNNER,
+            "proxy",
+            "--listen",
+            LISTEN + ":179",
+            "--connect",
+            FRR + ":179",
+            "--connect-from",
+            FROM,
+            "--max-length",
+            "24/48",
+            "--metrics",
+            "127.0.0.1:%d" % free_port(),
+        ],
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+    )
     wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
     sock = socket.socket()
     sock.bind((PEER, 0))

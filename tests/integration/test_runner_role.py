@@ -10,6 +10,7 @@ VRP file the role deploys without a restart, and its speaker peers with another 
 The wheelhouse is built once per module from this Python's installed packages (runner_wheelhouse.py):
 no index is reachable from the tests, and installing ten local wheels takes seconds.
 """
+
 import grp
 import json
 import os
@@ -35,18 +36,26 @@ PLAYBOOK = "peerwarden.bgp.deploy_runner"
 FRR, BIRD, LISTEN, FROM, METRICS = "127.0.0.71", "127.0.0.73", "127.0.0.75", "127.0.0.76", "127.0.0.74:9179"
 SPEAKER, SPEAKER_FRR, API = "127.0.0.70", "127.0.0.72", "127.0.0.70:8179"
 # the role's pip sees only the wheelhouse: no pip configuration of this machine, no index
-PIP_ENV = {"PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": None, "PIP_INDEX_URL": None, "PIP_EXTRA_INDEX_URL": None,
-           "PIP_CONSTRAINT": None, "PYTHONPATH": None}
+PIP_ENV = {
+    "PIP_CONFIG_FILE": os.devnull,
+    "PIP_FIND_LINKS": None,
+    "PIP_INDEX_URL": None,
+    "PIP_EXTRA_INDEX_URL": None,
+    "PIP_CONSTRAINT": None,
+    "PYTHONPATH": None,
+}
 SECRET = "s3cr#t: {not yaml}"
 TOKEN, NEW_TOKEN = "tok-5d1e9c#4: {a}", "tok-77b0aa-rotated"
 HANDLER = "RUNNING HANDLER [peerwarden.bgp.runner : Restart peerwarden-runner]"
 
-VALID = ["203.0.113.0/24"]                          # origin 64500, a VRP says 64500
-INVALID = ["198.51.100.0/24"]                       # origin 64501, a VRP says 64500
-FLOOD = ["100.64.%d.0/24" % i for i in range(15)]   # origin 64503, over max_per_origin 10
-FILTERED = ["192.0.2.0/24"]                         # origin 64504, dropped by the filter
-ROAS = [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
-        {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"}]
+VALID = ["203.0.113.0/24"]  # origin 64500, a VRP says 64500
+INVALID = ["198.51.100.0/24"]  # origin 64501, a VRP says 64500
+FLOOD = ["100.64.%d.0/24" % i for i in range(15)]  # origin 64503, over max_per_origin 10
+FILTERED = ["192.0.2.0/24"]  # origin 64504, dropped by the filter
+ROAS = [
+    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
+    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
+]
 
 
 class Deployment:
@@ -66,39 +75,74 @@ class Deployment:
         self.settings = {
             "runner_package": wheel,
             "runner_pip_extra_args": ["--no-index", "--find-links", wheelhouse],
-            "runner_user": account, "runner_group": account,
+            "runner_user": account,
+            "runner_group": account,
             "runner_venv": self.venv,
             "runner_config_dir": self.config_dir,
             "runner_state_dir": self.state_dir,
             "runner_unit_dir": os.path.dirname(self.unit),
             "runner_service_manager": "none",
-            "runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179", "connect": FRR + ":179",
-                                 "connect_from": FROM, "to_router": ["rpki", "limit", "filter"]}],
+            "runner_sessions": [
+                {
+                    "name": "edge1",
+                    "listen": LISTEN + ":179",
+                    "connect": FRR + ":179",
+                    "connect_from": FROM,
+                    "to_router": ["rpki", "limit", "filter"],
+                }
+            ],
             "runner_vrp_file_src": self.vrp_src,
             "runner_limit": {"max_per_origin": 10, "max_length": "24/48"},
-            "runner_filter": {"rules": [{"name": "no-doc", "match": {"prefix": ["192.0.2.0/24 or-longer"]},
-                                         "action": "drop"}]},
+            "runner_filter": {
+                "rules": [{"name": "no-doc", "match": {"prefix": ["192.0.2.0/24 or-longer"]}, "action": "drop"}]
+            },
             "runner_exec": {"program": [shutil.which("cat")], "mode": "watch"},  # checked, used by no session
             "runner_archive": {"rotate_seconds": 600, "format": "both"},
             "runner_metrics": {"listen": METRICS},
-            "runner_speakers": [{"name": "edge2", "local": SPEAKER, "peer": SPEAKER_FRR, "asn": 65020,
-                                 "peer_asn": 65021, "api": {"listen": API}, "announce": ["10.70.0.0/16"],
-                                 "healthchecks": [{"name": "always", "command": [shutil.which("true")],
-                                                   "interval": 1, "rise": 1, "fall": 1,
-                                                   "announce": [{"prefix": "10.70.1.0/24"}]}]}],
+            "runner_speakers": [
+                {
+                    "name": "edge2",
+                    "local": SPEAKER,
+                    "peer": SPEAKER_FRR,
+                    "asn": 65020,
+                    "peer_asn": 65021,
+                    "api": {"listen": API},
+                    "announce": ["10.70.0.0/16"],
+                    "healthchecks": [
+                        {
+                            "name": "always",
+                            "command": [shutil.which("true")],
+                            "interval": 1,
+                            "rise": 1,
+                            "fall": 1,
+                            "announce": [{"prefix": "10.70.1.0/24"}],
+                        }
+                    ],
+                }
+            ],
             "runner_api_token": TOKEN,
             "runner_log_format": "json",
         }
 
     def run(self, *options, extra_vars=None, leave_out=()):
         """ansible-playbook with the settings as host variables (less leave_out); return (code, output, recap)."""
-        host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                "ansible_become": False}
+        host = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "ansible_become": False,
+        }
         host.update({name: value for name, value in self.settings.items() if name not in leave_out})
         workdir = os.path.join(self.root, "work")
         os.makedirs(workdir, exist_ok=True)
-        code, output, dummy = run_playbook(PLAYBOOK, {"peerwarden_runners": {"hosts": {"localhost": host}}}, workdir,
-                                           extra_vars=extra_vars, extra_env=PIP_ENV, options=options, timeout=240)
+        code, output, dummy = run_playbook(
+            PLAYBOOK,
+            {"peerwarden_runners": {"hosts": {"localhost": host}}},
+            workdir,
+            extra_vars=extra_vars,
+            extra_env=PIP_ENV,
+            options=options,
+            timeout=240,
+        )
         recap = {}
         for line in output.splitlines():
             if line.startswith("localhost") and "changed=" in line:
@@ -110,8 +154,10 @@ class Deployment:
 
     def aside(self, name):
         """Settings that put this run's configuration and unit beside the deployed ones (which stay as they are)."""
-        return {"runner_config_file": os.path.join(self.config_dir, name + ".yml"),
-                "runner_unit_dir": os.path.join(self.root, "units-" + name)}
+        return {
+            "runner_config_file": os.path.join(self.config_dir, name + ".yml"),
+            "runner_unit_dir": os.path.join(self.root, "units-" + name),
+        }
 
     def write_vrp_src(self, roas):
         os.makedirs(os.path.dirname(self.vrp_src), exist_ok=True)
@@ -183,8 +229,14 @@ def test_installs_and_writes_files_with_tight_modes_then_a_second_run_changes_no
     assert written["speakers"] == [speaker]
     assert TOKEN not in deployment.read_config().decode() and TOKEN not in deployment.first_output
     command = os.path.join(deployment.venv, "bin", "peerwarden-runner")
-    check = subprocess.run([command, "check", "-c", deployment.config], capture_output=True, text=True, check=False,
-                           env={"PATH": os.environ["PATH"]}, timeout=60)
+    check = subprocess.run(
+        [command, "check", "-c", deployment.config],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ["PATH"]},
+        timeout=60,
+    )
     assert check.returncode == 0 and "ok (1 session(s), 1 speaker(s))" in check.stdout, check.stderr
     with open(deployment.unit, encoding="utf-8") as handle:
         unit = handle.read()
@@ -201,10 +253,13 @@ def test_installs_and_writes_files_with_tight_modes_then_a_second_run_changes_no
 def test_check_mode_shows_the_change_and_changes_nothing(deployment):
     before = deployment.read_config()
     sessions = deployment.settings["runner_sessions"] + [
-        {"name": "edge1-v6", "listen": "[2001:db8::10]:179", "connect": "[2001:db8::1]:179"}]
-    code, output, recap = deployment.run("--check", "--diff", extra_vars={
-        "runner_limit": {"max_per_origin": 20, "max_length": "24/48"},
-        "runner_sessions": sessions})
+        {"name": "edge1-v6", "listen": "[2001:db8::10]:179", "connect": "[2001:db8::1]:179"}
+    ]
+    code, output, recap = deployment.run(
+        "--check",
+        "--diff",
+        extra_vars={"runner_limit": {"max_per_origin": 20, "max_length": "24/48"}, "runner_sessions": sessions},
+    )
     assert code == 0, output
     assert "\n-  max_per_origin: 10\n" in output and "\n+  max_per_origin: 20\n" in output
     assert "+  listen: '[2001:db8::10]:179'" in output
@@ -214,9 +269,12 @@ def test_check_mode_shows_the_change_and_changes_nothing(deployment):
 
 def test_a_refused_configuration_fails_with_the_checker_message_and_keeps_the_file(deployment):
     before = deployment.read_config()
-    code, output, recap = deployment.run(extra_vars={
-        "runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179"}],
-        "runner_limit": {"max_length": "24"}})
+    code, output, recap = deployment.run(
+        extra_vars={
+            "runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179"}],
+            "runner_limit": {"max_length": "24"},
+        }
+    )
     assert code == 2, output
     assert recap["failed"] == 1 and recap["changed"] == 0, output
     assert "%s: sessions[0].connect: missing (expected ADDRESS:PORT)" % deployment.config in output
@@ -264,8 +322,14 @@ def test_the_api_token_is_written_but_never_shown(deployment):
     with open(config, encoding="utf-8") as handle:
         assert yaml.safe_load(handle)["speakers"][0]["api"] == {"listen": API}
     command = os.path.join(deployment.venv, "bin", "peerwarden-runner")
-    check = subprocess.run([command, "check", "-c", config], capture_output=True, text=True, check=False,
-                           env={"PATH": os.environ["PATH"]}, timeout=60)
+    check = subprocess.run(
+        [command, "check", "-c", config],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ["PATH"]},
+        timeout=60,
+    )
     assert check.returncode == 0, check.stderr
     assert read_bytes(deployment.token_file) == (TOKEN + "\n").encode()  # the deployed one was not touched
 
@@ -278,8 +342,10 @@ def test_a_broken_vrp_file_is_refused_and_the_deployed_one_stays(deployment):
     code, output, recap = deployment.run(extra_vars={"runner_vrp_file_src": broken})
     assert code == 2, output
     assert recap["failed"] == 1 and recap["changed"] == 0, output
-    assert ("%s was not changed: peerwarden-runner check-vrps refused %s: %s: roas[1].asn: 'AS-SET' is not an AS number"
-            % (deployment.vrps, broken, broken)) in output
+    assert (
+        "%s was not changed: peerwarden-runner check-vrps refused %s: %s: roas[1].asn: 'AS-SET' is not an AS number"
+        % (deployment.vrps, broken, broken)
+    ) in output
     assert read_bytes(deployment.vrps) == before and deployment.read_config() == config
 
 
@@ -291,7 +357,9 @@ def test_bad_role_settings_fail_before_anything_changes(deployment):
     assert "runner_log_format must be one of: text, json, got: xml" in output
     code, output, dummy = deployment.run(leave_out=("runner_sessions", "runner_speakers"))
     assert code == 2, output
-    assert "nothing to run: give runner_sessions (proxied sessions) or runner_speakers (BGP speakers), or both" in output
+    assert (
+        "nothing to run: give runner_sessions (proxied sessions) or runner_speakers (BGP speakers), or both" in output
+    )
     code, output, dummy = deployment.run(extra_vars={"runner_archive": {"dir": "/srv/archive"}})
     assert code == 2, output
     assert "runner_archive.dir is taken from runner_archive_dir" in output
@@ -303,8 +371,10 @@ def test_bad_role_settings_fail_before_anything_changes(deployment):
     assert "runner_api_token must be one line with no spaces before or after it" in output and "tok-" not in output
     code, output, dummy = deployment.run(extra_vars={"runner_state_dir": "var/lib/peerwarden"})
     assert code == 2, output
-    assert ("these paths must be absolute: var/lib/peerwarden, var/lib/peerwarden/archive, var/lib/peerwarden/vrps, "
-            "var/lib/peerwarden/vrps/vrps.json") in output
+    assert (
+        "these paths must be absolute: var/lib/peerwarden, var/lib/peerwarden/archive, var/lib/peerwarden/vrps, "
+        "var/lib/peerwarden/vrps/vrps.json"
+    ) in output
     assert deployment.read_config() == before
     assert not os.path.exists(os.path.join(deployment.root, "work", "var"))
 
@@ -314,11 +384,21 @@ def test_the_unit_passes_systemd_analyze(deployment):
     and the offline security review."""
     if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze is not installed (package systemd)")
-    verify = subprocess.run(["systemd-analyze", "verify", "--man=false", deployment.unit], capture_output=True,
-                            text=True, timeout=60, check=False)
+    verify = subprocess.run(
+        ["systemd-analyze", "verify", "--man=false", deployment.unit],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
-    review = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", deployment.unit],
-                            capture_output=True, text=True, timeout=60, check=False)
+    review = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", deployment.unit],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     exposure = float(review.stdout.split("Overall exposure level for peerwarden-runner.service:")[1].split()[0])
     assert exposure < 2.0, review.stdout
 
@@ -332,8 +412,9 @@ def static_routes():
 
 def api(method, path, body=None, token=None):
     """(status, decoded JSON) of one call to the deployed speaker's API."""
-    request = urllib.request.Request("http://%s%s" % (API, path), method=method,
-                                     data=None if body is None else json.dumps(body).encode())
+    request = urllib.request.Request(
+        "http://%s%s" % (API, path), method=method, data=None if body is None else json.dumps(body).encode()
+    )
     if token:
         request.add_header("Authorization", "Bearer " + token)
     try:
@@ -347,30 +428,44 @@ def routes_of(frr):
     return sorted(json.loads(frr.vtysh("show bgp ipv4 unicast json")).get("routes", {}))
 
 
-def test_the_installed_runner_relays_speaks_and_rereads_a_deployed_vrp_file(deployment, make_frr_router,
-                                                                            make_bird_router):
+def test_the_installed_runner_relays_speaks_and_rereads_a_deployed_vrp_file(
+    deployment, make_frr_router, make_bird_router
+):
     """The unit's command line (its own virtualenv, the deployed configuration, JSON logs), as root here:
     BIRD -> the proxy -> FRR with RPKI, limit and filter applied; the speaker peers with a second FRR and
     its API reads without the token and changes only with the deployed one; then the role deploys a VRP
     file that makes a held-back route valid: no restart is asked for and FRR gets the route from the same
     runner process."""
     clean = {"PATH": os.environ["PATH"]}  # no PYTHONPATH: the virtualenv's own copy of the runner runs
-    located = subprocess.run([os.path.join(deployment.venv, "bin", "python"), "-c",
-                              "import peerwarden_runner; print(peerwarden_runner.__file__)"],
-                             capture_output=True, text=True, env=clean, check=True, timeout=30).stdout
+    located = subprocess.run(
+        [
+            os.path.join(deployment.venv, "bin", "python"),
+            "-c",
+            "import peerwarden_runner; print(peerwarden_runner.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean,
+        check=True,
+        timeout=30,
+    ).stdout
     assert located.startswith(os.path.join(deployment.venv, "lib"))
     exec_start = next(line for line in deployment.first_unit.splitlines() if line.startswith("ExecStart="))
     frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001, hostname="r71")
     router = make_frr_router(address=SPEAKER_FRR, asn=65021, neighbor=SPEAKER, neighbor_asn=65020, hostname="r72")
     log = os.path.join(deployment.root, "runner.log")
     with open(log, "w", encoding="utf-8") as output:
-        runner = subprocess.Popen(shlex.split(exec_start[len("ExecStart="):]), stdout=output,
-                                  stderr=subprocess.STDOUT, env=clean)
+        runner = subprocess.Popen(
+            shlex.split(exec_start[len("ExecStart=") :]), stdout=output, stderr=subprocess.STDOUT, env=clean
+        )
     try:
         wait_for_log(log, "listening on", timeout=30)
         make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000, extra_config=static_routes())
-        wait_for(lambda: len(routes_of(frr)) == 11, "FRR to hold the valid route and 10 of the flood",
-                 show=lambda: routes_of(frr))
+        wait_for(
+            lambda: len(routes_of(frr)) == 11,
+            "FRR to hold the valid route and 10 of the flood",
+            show=lambda: routes_of(frr),
+        )
         routes = routes_of(frr)
         assert VALID[0] in routes and INVALID[0] not in routes and FILTERED[0] not in routes
         assert len([prefix for prefix in routes if prefix.startswith("100.64.")]) == 10

@@ -7,6 +7,7 @@ MP-BGP, IPv6); without the token nothing changes; a health check that flips anno
 withdraws; FRR killed and restarted is reconnected with back-off; SIGTERM reaches FRR as a Cease
 with the shutdown message.
 """
+
 import json
 import os
 import signal
@@ -68,8 +69,9 @@ def speaker_lab(make_frr_router, tmp_path):
     token_file.write_text(TOKEN + "\n")
 
     def start(*arguments, frr_config=FRR_CONFIG):
-        frr = make_frr_router(address=FRR, asn=65021, neighbor=SPEAKER, neighbor_asn=65020, hostname="r21",
-                              extra_config=frr_config)
+        frr = make_frr_router(
+            address=FRR, asn=65021, neighbor=SPEAKER, neighbor_asn=65020, hostname="r21", extra_config=frr_config
+        )
         log = tmp_path / "runner.log"
         out = tmp_path / "runner.out"
         runner = subprocess.Popen([RUNNER] + list(arguments), stdout=open(out, "w"), stderr=open(log, "w"))
@@ -88,18 +90,40 @@ def speaker_lab(make_frr_router, tmp_path):
 
 
 def quick(tmp_path, token_file, *extra):
-    return ["speaker", "--local", SPEAKER, "--peer", FRR, "--asn", "65020", "--peer-asn", "65021",
-            "--api", API, "--api-token-file", str(token_file), "--archive", str(tmp_path / "archive"),
-            "--print", "--hold-time", "9"] + list(extra)
+    return [
+        "speaker",
+        "--local",
+        SPEAKER,
+        "--peer",
+        FRR,
+        "--asn",
+        "65020",
+        "--peer-asn",
+        "65021",
+        "--api",
+        API,
+        "--api-token-file",
+        str(token_file),
+        "--archive",
+        str(tmp_path / "archive"),
+        "--print",
+        "--hold-time",
+        "9",
+    ] + list(extra)
 
 
 def test_collect_announce_withdraw_and_cease(speaker_lab, tmp_path):
     frr, runner, log, out = speaker_lab(*quick(tmp_path, speaker_lab.token_file, "--announce", "10.20.0.0/16"))
     # collect: FRR's routes, IPv4 and IPv6, in the received routes with their attributes
     # (FRR also sends our own 10.20.0.0/16 back, with its AS first: an Adj-RIB-In keeps what came)
-    received = wait_for(lambda: {r["prefix"]: r for r in api("GET", "/routes/received")[1]["routes"]
-                                 if "21" in r["prefix"]} if len(api("GET", "/routes/received")[1]["routes"]) == 4
-                        else None, what="FRR's three routes (and ours back) at the speaker")
+    received = wait_for(
+        lambda: (
+            {r["prefix"]: r for r in api("GET", "/routes/received")[1]["routes"] if "21" in r["prefix"]}
+            if len(api("GET", "/routes/received")[1]["routes"]) == 4
+            else None
+        ),
+        what="FRR's three routes (and ours back) at the speaker",
+    )
     assert sorted(received) == ["10.21.0.0/16", "10.21.1.0/24", "2001:db8:21::/48"]
     assert received["10.21.0.0/16"]["attributes"]["as_path"] == [["sequence", [65021]]]
     assert received["10.21.0.0/16"]["origin_as"] == 65021
@@ -113,10 +137,20 @@ def test_collect_announce_withdraw_and_cease(speaker_lab, tmp_path):
     status, body = api("POST", "/routes", [{"prefix": "10.20.10.0/24"}, {"prefix": "10.20.11.1/24"}])
     assert status == 400 and "host bits set (expected the network address: 10.20.11.0/24)" in body["error"]
     # POST IPv4 with attributes and IPv6 over MP-BGP
-    status, body = api("POST", "/routes", [
-        {"prefix": "10.20.1.0/24", "communities": ["65020:1"], "large_communities": ["65020:1:2"], "med": 7,
-         "as_path": [64999]},
-        {"prefix": "2001:db8:20::/48"}])
+    status, body = api(
+        "POST",
+        "/routes",
+        [
+            {
+                "prefix": "10.20.1.0/24",
+                "communities": ["65020:1"],
+                "large_communities": ["65020:1:2"],
+                "med": 7,
+                "as_path": [64999],
+            },
+            {"prefix": "2001:db8:20::/48"},
+        ],
+    )
     assert status == 200, body
     route = wait_for(lambda: frr_routes(frr).get("10.20.1.0/24"), what="FRR to hold 10.20.1.0/24")
     assert route[0]["path"] == "65020 64999" and route[0]["metric"] == 7
@@ -127,8 +161,10 @@ def test_collect_announce_withdraw_and_cease(speaker_lab, tmp_path):
     # DELETE withdraws
     assert api("DELETE", "/routes", {"prefix": "10.20.1.0/24"})[0] == 200
     assert api("DELETE", "/routes?prefix=2001:db8:20::/48")[0] == 200
-    wait_for(lambda: "10.20.1.0/24" not in frr_routes(frr) and "2001:db8:20::/48" not in frr_routes(frr, "ipv6"),
-             what="FRR to drop the withdrawn routes")
+    wait_for(
+        lambda: "10.20.1.0/24" not in frr_routes(frr) and "2001:db8:20::/48" not in frr_routes(frr, "ipv6"),
+        what="FRR to drop the withdrawn routes",
+    )
     assert "10.20.0.0/16" in frr_routes(frr)
     # SIGTERM: FRR receives Cease / Administrative Shutdown with our text
     runner.send_signal(signal.SIGTERM)
@@ -140,24 +176,49 @@ def test_collect_announce_withdraw_and_cease(speaker_lab, tmp_path):
     printed_nlri = {p for record in printed if record["type"] == "update" for p in record["nlri"]}
     assert {"10.21.0.0/16", "10.21.1.0/24"} <= printed_nlri
     from peerwarden_runner.archive import read_archive
+
     records = list(read_archive(str(tmp_path / "archive")))
     assert {r["type"] for r in records} >= {"open", "update", "keepalive", "notification"}
-    archived = {p for r in records if r["direction"] == "received" and r["type"] == "update"
-                for p in r["nlri"] + r["attributes"].get("mp_reach", {}).get("nlri", [])}
+    archived = {
+        p
+        for r in records
+        if r["direction"] == "received" and r["type"] == "update"
+        for p in r["nlri"] + r["attributes"].get("mp_reach", {}).get("nlri", [])
+    }
     assert {"10.21.0.0/16", "10.21.1.0/24", "2001:db8:21::/48"} <= archived
 
 
 def test_health_check_announces_and_withdraws(speaker_lab, tmp_path):
     healthy = tmp_path / "healthy"
     config = tmp_path / "runner.yml"
-    config.write_text(json.dumps({  # JSON is YAML
-        "metrics": {"listen": "127.0.0.20:9179"},
-        "speakers": [{
-            "name": "lab", "local": SPEAKER, "peer": FRR, "asn": 65020, "peer_asn": 65021,
-            "api": {"listen": API, "token_file": str(speaker_lab.token_file)},
-            "healthchecks": [{"name": "web", "command": ["test", "-e", str(healthy)], "interval": 0.2,
-                              "timeout": 2, "rise": 2, "fall": 2,
-                              "announce": [{"prefix": "10.20.80.0/24", "communities": ["65020:80"]}]}]}]}))
+    config.write_text(
+        json.dumps(
+            {  # JSON is YAML
+                "metrics": {"listen": "127.0.0.20:9179"},
+                "speakers": [
+                    {
+                        "name": "lab",
+                        "local": SPEAKER,
+                        "peer": FRR,
+                        "asn": 65020,
+                        "peer_asn": 65021,
+                        "api": {"listen": API, "token_file": str(speaker_lab.token_file)},
+                        "healthchecks": [
+                            {
+                                "name": "web",
+                                "command": ["test", "-e", str(healthy)],
+                                "interval": 0.2,
+                                "timeout": 2,
+                                "rise": 2,
+                                "fall": 2,
+                                "announce": [{"prefix": "10.20.80.0/24", "communities": ["65020:80"]}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     assert subprocess.run([RUNNER, "check", "-c", str(config)], capture_output=True, check=False).returncode == 0
     frr, runner, log, out = speaker_lab("run", "-c", str(config))
     time.sleep(1)  # five failed checks: still nothing announced
@@ -185,8 +246,9 @@ def test_reconnects_with_backoff_when_frr_restarts(speaker_lab, make_frr_router,
     delays = [float(line.split("reconnecting in ")[1].split()[0]) for line in lines]
     assert 1.0 <= delays[0] <= 1.25 and 2.0 <= delays[1] <= 2.5 and 4.0 <= delays[2] <= 5.0, lines
     assert "cannot connect to 127.0.0.21 port 179" in lines[1]
-    frr = make_frr_router(address=FRR, asn=65021, neighbor=SPEAKER, neighbor_asn=65020, hostname="r21",
-                          extra_config=FRR_CONFIG)
+    frr = make_frr_router(
+        address=FRR, asn=65021, neighbor=SPEAKER, neighbor_asn=65020, hostname="r21", extra_config=FRR_CONFIG
+    )
     wait_for(established, timeout=20, what="the speaker to reconnect")
     assert wait_for(lambda: "10.20.0.0/16" in frr_routes(frr), what="our route announced again")
     assert api("GET", "/status")[1]["counters"]["sessions_established"] == 2
@@ -196,8 +258,9 @@ def test_gtsm_session_with_frr_ttl_security(speaker_lab, tmp_path):
     # FRR with ttl-security hops 1 accepts only packets that arrive with TTL 255 (RFC 5082): loopback
     # keeps our TTL, so the session comes up only if the speaker really sends with 255
     gtsm_config = FRR_CONFIG + "router bgp 65021\n neighbor 127.0.0.20 ttl-security hops 1\nexit\n"
-    frr, runner, log, out = speaker_lab(*quick(tmp_path, speaker_lab.token_file, "--gtsm", "--announce",
-                                               "10.20.0.0/16"), frr_config=gtsm_config)
+    frr, runner, log, out = speaker_lab(
+        *quick(tmp_path, speaker_lab.token_file, "--gtsm", "--announce", "10.20.0.0/16"), frr_config=gtsm_config
+    )
     assert wait_for(lambda: "10.20.0.0/16" in frr_routes(frr), what="FRR to hold our route over GTSM")
     neighbor = json.loads(frr.vtysh("show bgp neighbors 127.0.0.20 json"))[SPEAKER]
     assert neighbor["bgpState"] == "Established" and neighbor["externalBgpNbrMaxHopsAway"] == 1

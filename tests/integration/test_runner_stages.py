@@ -6,6 +6,7 @@ An exec filter (a Python script) tags every UPDATE with 65000:42, then the filte
 with the communities. The archive is written in both formats: bgpdump reads the MRT files, and
 they hold exactly the messages of the JSON archive, which hold exactly the UPDATEs FRR counted.
 """
+
 import gzip
 import json
 import os
@@ -15,8 +16,8 @@ import subprocess
 import sys
 
 import pytest
-
 from integration.test_runner_proxy import RUNNER
+
 from lab.daemons import free_port, wait_for, wait_for_log
 
 pytestmark = pytest.mark.lab
@@ -43,13 +44,27 @@ def configuration(tmp_path, archive, metrics_port):
     tagger = tmp_path / "tagger.py"
     tagger.write_text(TAGGER)
     return {
-        "sessions": [{"name": "lab-stages", "listen": LISTEN + ":179", "connect": FRR + ":179", "connect_from": FROM,
-                      "to_router": ["exec", "filter"]}],
+        "sessions": [
+            {
+                "name": "lab-stages",
+                "listen": LISTEN + ":179",
+                "connect": FRR + ":179",
+                "connect_from": FROM,
+                "to_router": ["exec", "filter"],
+            }
+        ],
         "exec": {"program": [sys.executable, str(tagger)], "mode": "filter", "timeout": 10, "on_error": "reset"},
-        "filter": {"rules": [
-            {"name": "no-doc", "match": {"prefix": "192.0.2.0/24"}, "action": "drop"},
-            {"name": "customer", "match": {"prefix": "203.0.113.0/24", "origin": 64500}, "action": "tag",
-             "tag": {"community": ["65000:100"], "large_community": ["65000:0:100"]}}]},
+        "filter": {
+            "rules": [
+                {"name": "no-doc", "match": {"prefix": "192.0.2.0/24"}, "action": "drop"},
+                {
+                    "name": "customer",
+                    "match": {"prefix": "203.0.113.0/24", "origin": 64500},
+                    "action": "tag",
+                    "tag": {"community": ["65000:100"], "large_community": ["65000:0:100"]},
+                },
+            ]
+        },
         "archive": {"dir": str(archive), "format": "both", "compress": True},
         "metrics": {"listen": "%s:%d" % (METRICS, metrics_port)},
     }
@@ -69,13 +84,13 @@ def mrt_messages(directory):
             data = handle.read()
         position = 0
         while position < len(data):
-            kind, subtype, length = struct.unpack(">HHI", data[position + 4:position + 12])
-            body = data[position + 16:position + 12 + length]
+            kind, subtype, length = struct.unpack(">HHI", data[position + 4 : position + 12])
+            body = data[position + 16 : position + 12 + length]
             position += 12 + length
             if (kind, subtype) == (17, 4):
                 afi = struct.unpack(">H", body[10:12])[0]
                 width = 4 if afi == 1 else 16
-                messages.append((".".join(str(octet) for octet in body[12:16]), body[12 + 2 * width:]))
+                messages.append((".".join(str(octet) for octet in body[12:16]), body[12 + 2 * width :]))
     return messages
 
 
@@ -93,8 +108,10 @@ def test_filter_exec_and_mrt_archive_between_bird_and_frr(make_frr_router, make_
         wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
         make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000, extra_config=static_routes())
         expected = ["198.51.100.0/24", "203.0.113.0/24"]
-        wait_for(lambda: sorted(json.loads(frr.vtysh("show bgp ipv4 unicast json")).get("routes", {})) == expected,
-                 what="FRR to hold every route but 192.0.2.0/24")
+        wait_for(
+            lambda: sorted(json.loads(frr.vtysh("show bgp ipv4 unicast json")).get("routes", {})) == expected,
+            what="FRR to hold every route but 192.0.2.0/24",
+        )
         assert frr_route(frr, "203.0.113.0/24") == ("65000:42 65000:100", "65000:0:100")
         assert frr_route(frr, "198.51.100.0/24") == ("65000:42", None)
         assert "filter: rule no-doc: dropped 1 route(s) from AS64502: 192.0.2.0/24" in log.read_text()
@@ -107,6 +124,7 @@ def test_filter_exec_and_mrt_archive_between_bird_and_frr(make_frr_router, make_
     assert "stopping the program" in log.read_text()
 
     from peerwarden_runner.archive import read_archive
+
     records = list(read_archive(str(archive)))
     mrt = mrt_messages(str(archive))
     # the MRT archive holds exactly the messages of the JSON archive, in order, each with its sender
@@ -117,8 +135,13 @@ def test_filter_exec_and_mrt_archive_between_bird_and_frr(make_frr_router, make_
     lines = []
     for name in sorted(os.listdir(archive)):
         if name.endswith(".mrt.gz"):
-            lines += subprocess.run(["bgpdump", "-q", "-m", "-l", str(archive / name)], capture_output=True,
-                                    text=True, check=True, timeout=30).stdout.splitlines()
+            lines += subprocess.run(
+                ["bgpdump", "-q", "-m", "-l", str(archive / name)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=30,
+            ).stdout.splitlines()
     announced = {(fields[3], fields[5]): fields for fields in (line.split("|") for line in lines) if fields[2] == "A"}
     assert sorted(prefix for peer, prefix in announced if peer == BIRD) == expected
     customer = announced[(BIRD, "203.0.113.0/24")]

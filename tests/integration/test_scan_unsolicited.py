@@ -3,6 +3,7 @@ inventory (FRR over SSH/vtysh, BIRD's log file, a JunOS and an IOS router) repor
 
 Real FRR bgpd and BIRD run on loopback; JunOS and IOS are SSH test doubles that print real lines.
 """
+
 import gzip
 import json
 import os
@@ -31,12 +32,45 @@ Nov 21 07:00:00  edge1 fpc0 PFE_FW_SYSLOG_IP: FW: et-0/0/0.100  D  tcp 192.0.2.9
 Nov 21 07:00:05  edge1 fpc0 PFE_FW_SYSLOG_IP: FW: et-0/0/0.100  A  tcp 192.0.2.1 192.0.2.2  179 50300 (1 packets)
 """
 JUNOS_FIREWALL_LOG = [
-    dict(time="09:10:11", date="2026-11-21", filter="pfe", action="D", interface="et-0/0/0.100", protocol="TCP",
-         src="198.51.100.5", dst="198.51.100.1", sport=41000, dport=179, length=60),
-    dict(time="09:10:12", date="2026-11-21", filter="pfe", action="D", interface="et-0/0/0.100", protocol="TCP",
-         src="198.51.100.5", dst="198.51.100.1", sport=41001, dport=179, length=60),
-    dict(time="09:10:13", date="2026-11-21", filter="pfe", action="D", interface="et-0/0/0.100", protocol="TCP",
-         src="198.51.100.6", dst="198.51.100.1", sport=41002, dport=22, length=60),
+    dict(
+        time="09:10:11",
+        date="2026-11-21",
+        filter="pfe",
+        action="D",
+        interface="et-0/0/0.100",
+        protocol="TCP",
+        src="198.51.100.5",
+        dst="198.51.100.1",
+        sport=41000,
+        dport=179,
+        length=60,
+    ),
+    dict(
+        time="09:10:12",
+        date="2026-11-21",
+        filter="pfe",
+        action="D",
+        interface="et-0/0/0.100",
+        protocol="TCP",
+        src="198.51.100.5",
+        dst="198.51.100.1",
+        sport=41001,
+        dport=179,
+        length=60,
+    ),
+    dict(
+        time="09:10:13",
+        date="2026-11-21",
+        filter="pfe",
+        action="D",
+        interface="et-0/0/0.100",
+        protocol="TCP",
+        src="198.51.100.6",
+        dst="198.51.100.1",
+        sport=41002,
+        dport=22,
+        length=60,
+    ),
 ]
 IOS_BUFFER = """\
 022701: Nov 19 03:02:31: %LINEPROTO-5-UPDOWN: Line protocol on Interface TenGigabitEthernet0/0/0, changed state to down
@@ -65,8 +99,13 @@ EXPECTED = {
 
 
 def device(double, network_os, **more):
-    host = {"ansible_host": double.host, "ansible_port": double.port, "ansible_user": double.username,
-            "ansible_password": double.password, "ansible_network_os": network_os}
+    host = {
+        "ansible_host": double.host,
+        "ansible_port": double.port,
+        "ansible_user": double.username,
+        "ansible_password": double.password,
+        "ansible_network_os": network_os,
+    }
     host.update(more)
     return host
 
@@ -82,13 +121,21 @@ def lab(frr_router, vtysh_sshd, make_bird_router, junos_double, ios_double):
     junos = junos_double(logs={"messages": JUNOS_MESSAGES, "fw-bgp": JUNOS_FW_FILE}, firewall_log=JUNOS_FIREWALL_LOG)
     ios = ios_double(show_logging=IOS_BUFFER)
     # a normal network inventory: network_cli and netconf connections, as AWX users write them
-    return {
-        "frr1": device(vtysh_sshd, "frr.frr.frr"),  # network_cli would need the frr.frr collection
-        "bird1": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(bird.log_path)]},
-        "junos1": device(junos, "junipernetworks.junos.junos", peerwarden_log_files=["messages", "fw-bgp"],
-                         ansible_connection="ansible.netcommon.netconf"),
-        "ios1": device(ios, "cisco.ios.ios", ansible_connection="ansible.netcommon.network_cli"),
-    }, junos, ios
+    return (
+        {
+            "frr1": device(vtysh_sshd, "frr.frr.frr"),  # network_cli would need the frr.frr collection
+            "bird1": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(bird.log_path)]},
+            "junos1": device(
+                junos,
+                "junipernetworks.junos.junos",
+                peerwarden_log_files=["messages", "fw-bgp"],
+                ansible_connection="ansible.netcommon.netconf",
+            ),
+            "ios1": device(ios, "cisco.ios.ios", ansible_connection="ansible.netcommon.network_cli"),
+        },
+        junos,
+        ios,
+    )
 
 
 def inventory(hosts):
@@ -121,35 +168,103 @@ def test_scan_reports_exactly_who_knocked(lab, tmp_path):
 def write_ixp_sources(directory):
     """An IX-F export for a loopback "exchange" where the knocking addresses were handed out before,
     and a PeeringDB dump for the documentation-range exchange of the doubles."""
-    ixf = {"version": "1.0", "timestamp": "2026-11-22T00:00:00Z",
-           "ixp_list": [{"ixp_id": 1, "ixf_id": 9100, "shortname": "Loopback-IX", "vlan": [
-               {"id": 1, "name": "Loopback-IX LAN", "ipv4": {"prefix": "127.0.0.0", "mask_length": 24}}]}],
-           "member_list": [
-               {"asnum": 64510, "name": "Stale Net", "connection_list": [
-                   {"ixp_id": 1, "vlan_list": [{"vlan_id": 1, "ipv4": {"address": "127.0.0.9"}}]}]},
-               {"asnum": 64511, "name": "Old Tenant", "connection_list": [
-                   {"ixp_id": 1, "vlan_list": [{"vlan_id": 1, "ipv4": {"address": "127.0.0.10"}}]}]}]}
+    ixf = {
+        "version": "1.0",
+        "timestamp": "2026-11-22T00:00:00Z",
+        "ixp_list": [
+            {
+                "ixp_id": 1,
+                "ixf_id": 9100,
+                "shortname": "Loopback-IX",
+                "vlan": [{"id": 1, "name": "Loopback-IX LAN", "ipv4": {"prefix": "127.0.0.0", "mask_length": 24}}],
+            }
+        ],
+        "member_list": [
+            {
+                "asnum": 64510,
+                "name": "Stale Net",
+                "connection_list": [{"ixp_id": 1, "vlan_list": [{"vlan_id": 1, "ipv4": {"address": "127.0.0.9"}}]}],
+            },
+            {
+                "asnum": 64511,
+                "name": "Old Tenant",
+                "connection_list": [{"ixp_id": 1, "vlan_list": [{"vlan_id": 1, "ipv4": {"address": "127.0.0.10"}}]}],
+            },
+        ],
+    }
     peeringdb = {
         "ix": [{"id": 7, "name": "Example-IX", "status": "ok"}],
         "ixlan": [{"id": 70, "ix_id": 7, "name": "Example-IX LAN", "status": "ok"}],
-        "ixpfx": [{"id": 1, "ixlan_id": 70, "protocol": "IPv4", "prefix": "192.0.2.0/24"},
-                  {"id": 2, "ixlan_id": 70, "protocol": "IPv6", "prefix": "2001:db8:ffff::/64"}],
+        "ixpfx": [
+            {"id": 1, "ixlan_id": 70, "protocol": "IPv4", "prefix": "192.0.2.0/24"},
+            {"id": 2, "ixlan_id": 70, "protocol": "IPv6", "prefix": "2001:db8:ffff::/64"},
+        ],
         "netixlan": [
-            {"id": 1, "net_id": 1, "ix_id": 7, "ixlan_id": 70, "asn": 64500, "ipaddr4": None,
-             "ipaddr6": "2001:db8:ffff::66", "status": "ok"},
-            {"id": 2, "net_id": 2, "ix_id": 7, "ixlan_id": 70, "asn": 64501, "ipaddr4": "192.0.2.77",
-             "ipaddr6": None, "status": "ok"},
-            {"id": 3, "net_id": 3, "ix_id": 7, "ixlan_id": 70, "asn": 64510, "ipaddr4": None, "ipaddr6": None,
-             "status": "ok"}],
-        "net": [{"id": 1, "asn": 64500, "name": "Example Net", "status": "ok"},
-                {"id": 2, "asn": 64501, "name": "Password Net", "status": "ok"},
-                {"id": 3, "asn": 64510, "name": "Stale Net", "policy_general": "Open", "status": "ok"}],
-        "poc": [{"id": 1, "net_id": 1, "role": "Policy", "name": "P", "email": "peering@example.net",
-                 "visible": "Public", "status": "ok"},
-                {"id": 2, "net_id": 2, "role": "NOC", "name": "N", "email": "noc@password.example",
-                 "visible": "Public", "status": "ok"},
-                {"id": 3, "net_id": 3, "role": "Policy", "name": "S", "email": "peering@stale.example",
-                 "visible": "Public", "status": "ok"}],
+            {
+                "id": 1,
+                "net_id": 1,
+                "ix_id": 7,
+                "ixlan_id": 70,
+                "asn": 64500,
+                "ipaddr4": None,
+                "ipaddr6": "2001:db8:ffff::66",
+                "status": "ok",
+            },
+            {
+                "id": 2,
+                "net_id": 2,
+                "ix_id": 7,
+                "ixlan_id": 70,
+                "asn": 64501,
+                "ipaddr4": "192.0.2.77",
+                "ipaddr6": None,
+                "status": "ok",
+            },
+            {
+                "id": 3,
+                "net_id": 3,
+                "ix_id": 7,
+                "ixlan_id": 70,
+                "asn": 64510,
+                "ipaddr4": None,
+                "ipaddr6": None,
+                "status": "ok",
+            },
+        ],
+        "net": [
+            {"id": 1, "asn": 64500, "name": "Example Net", "status": "ok"},
+            {"id": 2, "asn": 64501, "name": "Password Net", "status": "ok"},
+            {"id": 3, "asn": 64510, "name": "Stale Net", "policy_general": "Open", "status": "ok"},
+        ],
+        "poc": [
+            {
+                "id": 1,
+                "net_id": 1,
+                "role": "Policy",
+                "name": "P",
+                "email": "peering@example.net",
+                "visible": "Public",
+                "status": "ok",
+            },
+            {
+                "id": 2,
+                "net_id": 2,
+                "role": "NOC",
+                "name": "N",
+                "email": "noc@password.example",
+                "visible": "Public",
+                "status": "ok",
+            },
+            {
+                "id": 3,
+                "net_id": 3,
+                "role": "Policy",
+                "name": "S",
+                "email": "peering@stale.example",
+                "visible": "Public",
+                "status": "ok",
+            },
+        ],
     }
     dump = directory / "peeringdb"
     dump.mkdir()
@@ -162,19 +277,21 @@ def write_ixp_sources(directory):
 def test_scan_then_resolve_names_every_network(lab, tmp_path):
     """scan -> ixp_data (offline files) -> resolve_peers: the right ASN, name and contact per address."""
     hosts, junos, ios = lab
-    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory(hosts), str(tmp_path),
-                                        extra_vars=write_ixp_sources(tmp_path))
+    code, output, report = run_playbook(
+        "peerwarden.bgp.scan_unsolicited", inventory(hosts), str(tmp_path), extra_vars=write_ixp_sources(tmp_path)
+    )
     assert code == 0, output
     peers = {group["asn"]: group for group in report["peers"]}
-    resolved = {(group["asn"], group["name"], tuple(group["contacts"])):
-                sorted(a["address"] for a in group["addresses"]) for group in report["peers"]}
+    resolved = {
+        (group["asn"], group["name"], tuple(group["contacts"])): sorted(a["address"] for a in group["addresses"])
+        for group in report["peers"]
+    }
     assert resolved == {
         (64510, "Stale Net", ("peering@stale.example",)): ["127.0.0.9"],
         (64511, "Old Tenant", ()): ["127.0.0.10"],
         (64500, "Example Net", ("peering@example.net",)): ["2001:db8:ffff::66"],
         (64501, "Password Net", ("noc@password.example",)): ["192.0.2.77"],
-        (None, "unknown", ()): sorted(["192.0.2.99", "198.51.100.5", "203.0.113.5", "203.0.113.6",
-                                       "2001:db8:eeee::6"]),
+        (None, "unknown", ()): sorted(["192.0.2.99", "198.51.100.5", "203.0.113.5", "203.0.113.6", "2001:db8:eeee::6"]),
     }
     assert peers[64510]["count"] == 6 and peers[64510]["routers"] == ["bird1", "frr1"]
     assert peers[64510]["exchanges"] == ["Loopback-IX"] and peers[64510]["contact_role"] == "Policy"
@@ -188,14 +305,16 @@ def test_bad_hosts_fail_alone_with_clear_messages(lab, tmp_path, ios_double):
     crashing = ios_double(fail_after_login=True)
     wrong_password = dict(hosts["junos1"], ansible_password="not-the-password")
     (tmp_path / "logs").mkdir()
-    hosts.update({
-        "unreachable": dict(hosts["ios1"], ansible_port=closed_port),
-        "badpass": wrong_password,
-        "eos": dict(hosts["ios1"], ansible_network_os="arista.eos.eos"),
-        "crash": device(crashing, "cisco.ios.ios"),
-        "nofile": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(tmp_path / "missing.log")]},
-        "dir": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(tmp_path / "logs")]},
-    })
+    hosts.update(
+        {
+            "unreachable": dict(hosts["ios1"], ansible_port=closed_port),
+            "badpass": wrong_password,
+            "eos": dict(hosts["ios1"], ansible_network_os="arista.eos.eos"),
+            "crash": device(crashing, "cisco.ios.ios"),
+            "nofile": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(tmp_path / "missing.log")]},
+            "dir": {"peerwarden_log_source": "file", "peerwarden_log_paths": [str(tmp_path / "logs")]},
+        }
+    )
     code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory(hosts), str(tmp_path))
     assert code == 2, output  # some hosts failed
     failed = report["routers_failed"]
@@ -250,7 +369,8 @@ def test_bird_platform_reads_its_log_over_sftp(frr_router, vtysh_sshd, make_bird
     assert code == 0, output
     assert [(e["router"], e["address"], e["count"]) for e in report["events"]] == [("rs1", "127.0.0.11", 3)]
     missing = dict(host, peerwarden_log_files=[str(frr_router.vty_dir / "nope.log")])
-    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory({"rs1": missing}),
-                                        str(tmp_path))
+    code, output, report = run_playbook("peerwarden.bgp.scan_unsolicited", inventory({"rs1": missing}), str(tmp_path))
     assert code == 2
-    assert "cannot read %s on 127.0.0.1 over SFTP" % (frr_router.vty_dir / "nope.log") in report["routers_failed"]["rs1"]
+    assert (
+        "cannot read %s on 127.0.0.1 over SFTP" % (frr_router.vty_dir / "nope.log") in report["routers_failed"]["rs1"]
+    )

@@ -17,9 +17,10 @@ import concurrent.futures
 import contextlib
 import re
 import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import asyncssh
 import pytest
@@ -60,9 +61,7 @@ def _with_final_newline(text: str) -> str:
 _FIREWALL_ACTIONS = {"A": "accept", "D": "discard", "R": "reject"}
 
 _FIREWALL_LOG_HEADER = (
-    "Log :\n"
-    "Time      Filter    Action Interface     Protocol        Src Addr"
-    "                         Dest Addr\n"
+    "Log :\nTime      Filter    Action Interface     Protocol        Src Addr                         Dest Addr\n"
 )
 
 
@@ -146,12 +145,12 @@ def _resolve(routes: Sequence[_Route], words: Sequence[_Word]) -> _Resolution:
     understood = 0
     for pattern, handler in routes:
         depth = 0
-        for expected, word in zip(pattern, words):
+        for expected, word in zip(pattern, words, strict=False):
             if not (expected.startswith("<") or expected == word.text):
                 break
             depth += 1
         if depth == len(pattern) == len(words):
-            arguments = [word.text for expected, word in zip(pattern, words) if expected.startswith("<")]
+            arguments = [word.text for expected, word in zip(pattern, words, strict=False) if expected.startswith("<")]
             return _Resolution(handler, arguments, depth)
         understood = max(understood, depth)
     return _Resolution(None, [], understood)
@@ -563,9 +562,7 @@ class _LocalUserAuth(asyncssh.SSHServer):
         )
 
 
-async def _typed_lines(
-    stdin: asyncssh.SSHReader[str], echo: Callable[[str], None]
-) -> AsyncIterator[tuple[str, str]]:
+async def _typed_lines(stdin: asyncssh.SSHReader[str], echo: Callable[[str], None]) -> AsyncIterator[tuple[str, str]]:
     """Yield each line typed into the session, with the part of its echo not shown yet.
 
     A router's CLI reads its PTY in raw mode and echoes by itself, so the double does the same
@@ -697,8 +694,7 @@ class CliDouble:
         self.password = password
         self.logs = dict({"messages": DEFAULT_JUNOS_MESSAGES} if logs is None else logs)
         self.firewall_log = [
-            entry if isinstance(entry, FirewallLogEntry) else FirewallLogEntry(**entry)
-            for entry in firewall_log
+            entry if isinstance(entry, FirewallLogEntry) else FirewallLogEntry(**entry) for entry in firewall_log
         ]
         self.show_logging = DEFAULT_IOS_BUFFER if show_logging is None else show_logging
         self.fail_after_login = fail_after_login
@@ -849,9 +845,7 @@ class CliDouble:
 
     def _new_cli(self, username: str) -> _Cli:
         if self.platform == "junos":
-            return JunosCli(
-                self.hostname, username, self.logs, self.firewall_log, **self.junos_options
-            )
+            return JunosCli(self.hostname, username, self.logs, self.firewall_log, **self.junos_options)
         from lab.ios_config import IosConfigCli
 
         return IosConfigCli(self.hostname, self.show_logging, self.device, **self.ios_options)

@@ -38,9 +38,9 @@ import struct
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -78,7 +78,7 @@ def knock(
     successive knocks stay distinct and in order. A refused connection raises, because a test that
     knocks at nothing should fail rather than wait for a log line that will never come.
     """
-    for dummy in range(times):
+    for _dummy in range(times):
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             sock.bind((source, 0))
             sock.settimeout(wait)
@@ -155,8 +155,12 @@ def free_port(address: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(predicate: Callable[[], object], what: str = "condition", timeout: float = 30.0,
-             show: Callable[[], object] | None = None) -> object:
+def wait_for(
+    predicate: Callable[[], object],
+    what: str = "condition",
+    timeout: float = 30.0,
+    show: Callable[[], object] | None = None,
+) -> object:
     """predicate()'s first true value, polled; OSError counts as not yet (a daemon or an API not listening
     yet). On timeout an AssertionError saying what was awaited (and show()'s value if given)."""
     deadline = time.monotonic() + timeout
@@ -188,9 +192,7 @@ def _is_listening(address: str, port: int) -> bool:
     listen_state = "0A"
     with open(table, encoding="ascii") as rows:
         next(rows)
-        return any(
-            fields[1] == local and fields[3] == listen_state for fields in (row.split() for row in rows)
-        )
+        return any(fields[1] == local and fields[3] == listen_state for fields in (row.split() for row in rows))
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -348,9 +350,7 @@ def make_frr_router() -> Iterator[Callable[..., FrrRouter]]:
                 waiting_for=f"listening on {_hostport(address, port)} with {run_dir}/bgpd.vty",
                 cleanup=cleanup,
             )
-            return FrrRouter(
-                address=address, port=port, asn=asn, log_path=log_path, vty_dir=run_dir, pid=process.pid
-            )
+            return FrrRouter(address=address, port=port, asn=asn, log_path=log_path, vty_dir=run_dir, pid=process.pid)
 
         yield make
 
@@ -381,9 +381,7 @@ class BirdRouter:
             [BIRDC, "-s", str(self.ctl), command], capture_output=True, text=True, timeout=30, check=False
         )
         if result.returncode != 0:
-            raise RuntimeError(
-                f"birdc {command!r} exited {result.returncode}: {result.stdout}{result.stderr}"
-            )
+            raise RuntimeError(f"birdc {command!r} exited {result.returncode}: {result.stdout}{result.stderr}")
         return result.stdout
 
 
@@ -440,9 +438,7 @@ def make_bird_router() -> Iterator[Callable[..., BirdRouter]]:
                 waiting_for=f"listening on {_hostport(address, port)} with control socket {ctl}",
                 cleanup=cleanup,
             )
-            return BirdRouter(
-                address=address, port=port, asn=asn, log_path=log_path, ctl=ctl, pid=process.pid
-            )
+            return BirdRouter(address=address, port=port, asn=asn, log_path=log_path, ctl=ctl, pid=process.pid)
 
         yield make
 
@@ -509,7 +505,7 @@ def _remove_user(username: str) -> None:
             if proc.name.isdigit() and proc.stat().st_uid == uid:
                 os.kill(int(proc.name), signal.SIGKILL)
     # the killed processes take a moment to be reaped; userdel exits 8 ("in use") until then
-    for attempt in range(20):
+    for _attempt in range(20):
         done = subprocess.run(["userdel", username], check=False, capture_output=True)
         if done.returncode != 8:
             break

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from lab.cli_doubles import IosCli, _Route, _split_words, _Word
-
 
 # --- running-config tree ---------------------------------------------------------------------
 
@@ -72,32 +72,64 @@ _SUBMODES: list[tuple[str, str, str]] = [
 #: subset: what the collection pushes plus common neighbours of it.
 _LEAVES: dict[str, list[str]] = {
     "config": [
-        r"hostname \S+", r"ip prefix-list \S+ (seq \d+ )?(permit|deny) \S+( (ge|le) \d+)*",
+        r"hostname \S+",
+        r"ip prefix-list \S+ (seq \d+ )?(permit|deny) \S+( (ge|le) \d+)*",
         r"ip prefix-list \S+ description .+",
         r"ipv6 prefix-list \S+ (seq \d+ )?(permit|deny) \S+( (ge|le) \d+)*",
-        r"ip route .+", r"ipv6 route .+", r"ip as-path access-list \d+ (permit|deny) .+",
-        r"ip community-list .+", r"access-list \d+ .+", r"logging .+", r"service .+",
-        r"ntp .+", r"snmp-server .+", r"username .+", r"enable (secret|password) .+",
-        r"ip domain[- ]name \S+", r"ip cef", r"ipv6 unicast-routing", r"ipv6 cef",
-        r"configuration mode exclusive( auto| manual)?", r"aaa .+", r"version .+",
-        r"ip ssh .+", r"boot-(start|end)-marker", r"ip bgp-community new-format",
+        r"ip route .+",
+        r"ipv6 route .+",
+        r"ip as-path access-list \d+ (permit|deny) .+",
+        r"ip community-list .+",
+        r"access-list \d+ .+",
+        r"logging .+",
+        r"service .+",
+        r"ntp .+",
+        r"snmp-server .+",
+        r"username .+",
+        r"enable (secret|password) .+",
+        r"ip domain[- ]name \S+",
+        r"ip cef",
+        r"ipv6 unicast-routing",
+        r"ipv6 cef",
+        r"configuration mode exclusive( auto| manual)?",
+        r"aaa .+",
+        r"version .+",
+        r"ip ssh .+",
+        r"boot-(start|end)-marker",
+        r"ip bgp-community new-format",
     ],
     "config-router": [
-        r"bgp .+", r"neighbor \S+ .+", r"network .+", r"redistribute .+", r"timers .+",
-        r"maximum-paths .+", r"default-information .+", r"no bgp default ipv4-unicast",
+        r"bgp .+",
+        r"neighbor \S+ .+",
+        r"network .+",
+        r"redistribute .+",
+        r"timers .+",
+        r"maximum-paths .+",
+        r"default-information .+",
+        r"no bgp default ipv4-unicast",
     ],
     "config-router-af": [
-        r"neighbor \S+ .+", r"network .+", r"redistribute .+", r"maximum-paths .+",
-        r"aggregate-address .+", r"bgp .+",
+        r"neighbor \S+ .+",
+        r"network .+",
+        r"redistribute .+",
+        r"maximum-paths .+",
+        r"aggregate-address .+",
+        r"bgp .+",
     ],
     "config-ext-nacl": [r"(\d+ )?(permit|deny) .+", r"remark .+"],
     "config-std-nacl": [r"(\d+ )?(permit|deny) .+", r"remark .+"],
     "config-ipv6-acl": [r"(sequence \d+ )?(permit|deny) .+", r"remark .+"],
     "config-route-map": [r"match .+", r"set .+", r"description .+", r"continue( \d+)?"],
     "config-if": [
-        r"description .+", r"ip (address|access-group|mtu|verify|ospf|pim|helper-address|vrf) .+",
-        r"ipv6 (address|traffic-filter|enable|nd|mtu)( .+)?", r"shutdown", r"mtu \d+", r"bandwidth \d+",
-        r"speed .+", r"duplex .+", r"negotiation .+",
+        r"description .+",
+        r"ip (address|access-group|mtu|verify|ospf|pim|helper-address|vrf) .+",
+        r"ipv6 (address|traffic-filter|enable|nd|mtu)( .+)?",
+        r"shutdown",
+        r"mtu \d+",
+        r"bandwidth \d+",
+        r"speed .+",
+        r"duplex .+",
+        r"negotiation .+",
     ],
     "config-archive": [r"path \S+", r"maximum \d+", r"write-memory", r"time-period \d+"],
     "config-archive-log-cfg": [r"logging enable", r"logging size \d+", r"notify syslog.*", r"hidekeys"],
@@ -453,21 +485,21 @@ class IosConfigCli(IosCli):
         pattern = re.compile(regex)
         lines = text.splitlines(keepends=True)
         if how == "include":
-            kept = [l for l in lines if pattern.search(l)]
+            kept = [entry for entry in lines if pattern.search(entry)]
         elif how == "exclude":
-            kept = [l for l in lines if not pattern.search(l)]
+            kept = [entry for entry in lines if not pattern.search(entry)]
         elif how == "begin":
-            start = next((i for i, l in enumerate(lines) if pattern.search(l)), len(lines))
+            start = next((i for i, entry in enumerate(lines) if pattern.search(entry)), len(lines))
             kept = lines[start:]
         else:  # section: top-level lines and their indented children, when any of them matches
             kept, block = [], []
-            for l in lines + ["\n"]:
-                if l.startswith(" ") and block:
-                    block.append(l)
+            for entry in lines + ["\n"]:
+                if entry.startswith(" ") and block:
+                    block.append(entry)
                     continue
                 if block and any(pattern.search(b) for b in block):
                     kept.extend(block)
-                block = [l] if l.strip() else []
+                block = [entry] if entry.strip() else []
         return Reply("".join(kept) + self._prompt(), is_show=True)
 
     # --- exec commands ---
@@ -486,8 +518,9 @@ class IosConfigCli(IosCli):
         return "unknown"
 
     def _exclusive_auto(self) -> bool:
-        return any(n.text in ("configuration mode exclusive", "configuration mode exclusive auto")
-                   for n in self.device.running)
+        return any(
+            n.text in ("configuration mode exclusive", "configuration mode exclusive auto") for n in self.device.running
+        )
 
     def _configure_revert(self, minutes: str) -> str:
         if not minutes.isdigit() or not 1 <= int(minutes) <= 120:
@@ -524,7 +557,6 @@ class IosConfigCli(IosCli):
         return self._do_replace(name, config)
 
     def _answer_replace(self, typed: str):
-        from lab.cli_doubles import Reply
 
         assert self._pending_replace is not None
         name, config = self._pending_replace
@@ -741,7 +773,9 @@ class IosConfigCli(IosCli):
             if body.startswith("neighbor ") and mode == "config-router":
                 for af in siblings:
                     if af.text.startswith("address-family "):
-                        af.children[:] = [c for c in af.children if not (c.text == body or c.text.startswith(body + " "))]
+                        af.children[:] = [
+                            c for c in af.children if not (c.text == body or c.text.startswith(body + " "))
+                        ]
             if body == "shutdown":
                 pass
             return ""

@@ -39,8 +39,9 @@ import concurrent.futures
 import contextlib
 import re
 import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 from xml.sax.saxutils import escape
 
 import asyncssh
@@ -72,23 +73,60 @@ CAPABILITIES = (
 #: Containers whose first word below them is a name: rendered ``group IXP {`` and
 #: ``<group><name>IXP</name>``.
 KEYED = {
-    "group", "neighbor", "policy-statement", "term", "prefix-list", "filter", "session",
-    "unit", "interface", "community", "as-path", "route-filter", "user", "class", "file", "host",
+    "group",
+    "neighbor",
+    "policy-statement",
+    "term",
+    "prefix-list",
+    "filter",
+    "session",
+    "unit",
+    "interface",
+    "community",
+    "as-path",
+    "route-filter",
+    "user",
+    "class",
+    "file",
+    "host",
 }
 #: Statements that hold one value: ``set ... peer-as 65002`` replaces ``peer-as 65001``.
 SINGLE_VALUED = {
-    "peer-as", "local-as", "hold-time", "refresh-time", "port", "preference", "local-address",
-    "record-lifetime", "maximum", "description", "type", "local-preference", "metric",
-    "host-name", "router-id", "autonomous-system", "max-sessions",
+    "peer-as",
+    "local-as",
+    "hold-time",
+    "refresh-time",
+    "port",
+    "preference",
+    "local-address",
+    "record-lifetime",
+    "maximum",
+    "description",
+    "type",
+    "local-preference",
+    "metric",
+    "host-name",
+    "router-id",
+    "autonomous-system",
+    "max-sessions",
 }
 
 
 class RpcError(Exception):
     """An rpc-error to put in the reply (``inside`` wraps it, e.g. load-configuration-results)."""
 
-    def __init__(self, message: str, *, tag: str = "operation-failed", kind: str = "protocol",
-                 path: str | None = None, bad_element: str | None = None,
-                 session_id: int | None = None, inside: str | None = None, extra: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        tag: str = "operation-failed",
+        kind: str = "protocol",
+        path: str | None = None,
+        bad_element: str | None = None,
+        session_id: int | None = None,
+        inside: str | None = None,
+        extra: str = "",
+    ) -> None:
         super().__init__(message)
         self.message, self.tag, self.kind = message, tag, kind
         self.path, self.bad_element, self.session_id = path, bad_element, session_id
@@ -133,9 +171,12 @@ def apply_set_lines(config: list[str], lines: Sequence[str]) -> list[str]:
         words = split_statement(line)
         verb, path = words[0], words[1:]
         if verb not in ("set", "delete") or not path:
-            raise RpcError("syntax error", bad_element=words[0] if verb not in ("set", "delete") else line,
-                           inside="load-configuration-results",
-                           extra="<load-error-count>1</load-error-count>\n")
+            raise RpcError(
+                "syntax error",
+                bad_element=words[0] if verb not in ("set", "delete") else line,
+                inside="load-configuration-results",
+                extra="<load-error-count>1</load-error-count>\n",
+            )
         body = " ".join(path)
         if verb == "delete":
             config = [c for c in config if not (c == body or c.startswith(body + " "))]
@@ -165,18 +206,30 @@ def curly_to_set(text: str) -> list[str]:
             current = []
         elif token == "}":
             if current:
-                raise RpcError("syntax error", bad_element="}", inside="load-configuration-results",
-                               extra="<load-error-count>1</load-error-count>\n")
+                raise RpcError(
+                    "syntax error",
+                    bad_element="}",
+                    inside="load-configuration-results",
+                    extra="<load-error-count>1</load-error-count>\n",
+                )
             if len(stack) == 1:
-                raise RpcError("syntax error", bad_element="}", inside="load-configuration-results",
-                               extra="<load-error-count>1</load-error-count>\n")
+                raise RpcError(
+                    "syntax error",
+                    bad_element="}",
+                    inside="load-configuration-results",
+                    extra="<load-error-count>1</load-error-count>\n",
+                )
             parent = stack.pop()
             del parent
         else:
             current.append(token)
     if current or len(stack) != 1:
-        raise RpcError("syntax error", bad_element=current[-1] if current else "{",
-                       inside="load-configuration-results", extra="<load-error-count>1</load-error-count>\n")
+        raise RpcError(
+            "syntax error",
+            bad_element=current[-1] if current else "{",
+            inside="load-configuration-results",
+            extra="<load-error-count>1</load-error-count>\n",
+        )
     return lines
 
 
@@ -195,8 +248,7 @@ def _xml_children(elements: Sequence[etree._Element], prefix: list[str]) -> list
         name = next((c for c in child if isinstance(c.tag, str) and etree.QName(c).localname == "name"), None)
         if name is not None:
             path.append(name.text or "")
-        rest = [c for c in child if isinstance(c.tag, str)
-                and (name is None or etree.QName(c).localname != "name")]
+        rest = [c for c in child if isinstance(c.tag, str) and (name is None or etree.QName(c).localname != "name")]
         if child.get("operation") == "delete" or child.get("delete") == "delete":
             lines.append("delete " + " ".join(path))
         elif rest:
@@ -210,7 +262,7 @@ def _xml_children(elements: Sequence[etree._Element], prefix: list[str]) -> list
 
 @dataclass
 class _Tree:
-    children: dict[str, "_Tree"]
+    children: dict[str, _Tree]
 
 
 def _tree(config: Sequence[str]) -> _Tree:
@@ -224,9 +276,28 @@ def _tree(config: Sequence[str]) -> _Tree:
 
 #: Words that always open a block (never flattened into a one-line statement).
 CONTAINERS = {
-    "system", "protocols", "policy-options", "routing-options", "firewall", "interfaces",
-    "bgp", "validation", "family", "from", "then", "prefix-limit", "accepted-prefix-limit",
-    "unicast", "inet", "inet6", "syslog", "login", "services", "netconf", "ssh", "ospf",
+    "system",
+    "protocols",
+    "policy-options",
+    "routing-options",
+    "firewall",
+    "interfaces",
+    "bgp",
+    "validation",
+    "family",
+    "from",
+    "then",
+    "prefix-limit",
+    "accepted-prefix-limit",
+    "unicast",
+    "inet",
+    "inet6",
+    "syslog",
+    "login",
+    "services",
+    "netconf",
+    "ssh",
+    "ospf",
 }
 
 
@@ -241,7 +312,7 @@ def _statements(word: str, node: _Tree) -> list[tuple[str, _Tree | None]]:
     # a chain of single children down to a leaf is one statement: "teardown 80 idle-timeout 30"
     words, cur = [word], node
     while len(cur.children) == 1:
-        (w, sub), = cur.children.items()
+        ((w, sub),) = cur.children.items()
         if w in KEYED or w in CONTAINERS:
             break
         words.append(w)
@@ -323,11 +394,11 @@ def _compare(old: _Tree, new: _Tree, path: list[str], out: list[str]) -> None:
             if word in KEYED:
                 for name in sorted(set(twin.children) - set(sub.children), key=list(twin.children).index):
                     header()
-                    out.extend(f"-   {l}" for l in _statement_lines(word, name, twin.children[name]))
+                    out.extend(f"-   {text}" for text in _statement_lines(word, name, twin.children[name]))
                 for name in sub.children:
                     if name not in twin.children:
                         header()
-                        out.extend(f"+   {l}" for l in _statement_lines(word, name, sub.children[name]))
+                        out.extend(f"+   {text}" for text in _statement_lines(word, name, sub.children[name]))
                 for name in sub.children:
                     if name in twin.children:
                         _compare(twin.children[name], sub.children[name], path + [word, name], out)
@@ -354,9 +425,15 @@ class _Lock:
 class JunosNetconfDevice:
     """Committed config, rollback history, shared candidate, lock, confirmed-commit timer."""
 
-    def __init__(self, committed: Sequence[str], minute_seconds: float, commit_error: Mapping[str, str] | None,
-                 bgp_peer_states: Mapping[str, str], rv_session_states: Mapping[str, str],
-                 rpc_replies: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        committed: Sequence[str],
+        minute_seconds: float,
+        commit_error: Mapping[str, str] | None,
+        bgp_peer_states: Mapping[str, str],
+        rv_session_states: Mapping[str, str],
+        rpc_replies: Mapping[str, str],
+    ) -> None:
         self.committed = list(committed)
         self.rollbacks: list[list[str]] = [list(committed)]  # rollback 0 first
         self.shared_candidate = list(committed)
@@ -421,7 +498,8 @@ class _Session:
         return RpcError(
             f"configuration database locked by:\n  {lock.user} terminal p0 (pid {lock.pid}) on since "
             "2024-05-02 10:28:22 UTC\n      exclusive [edit]",
-            tag="lock-denied", session_id=lock.pid,
+            tag="lock-denied",
+            session_id=lock.pid,
         )
 
     def _check_not_locked_by_other(self) -> None:
@@ -435,8 +513,7 @@ class _Session:
         lock = self.device.lock
         if lock is not None and lock.session is not self:
             raise self._lock_error()
-        if (self.device.shared_candidate != self.device.committed
-                and self.device.shared_candidate_owner is not self):
+        if self.device.shared_candidate != self.device.committed and self.device.shared_candidate_owner is not self:
             raise RpcError("configuration database modified", tag="lock-denied", session_id=self.session_id)
         self.device.lock = _Lock(self, self.username, self.session_id)
         return "<ok/>"
@@ -468,8 +545,11 @@ class _Session:
         if rpc.get("rollback") is not None:
             number = int(rpc.get("rollback"))
             if number >= len(self.device.rollbacks):
-                raise RpcError(f"rollback {number} does not exist", inside="load-configuration-results",
-                               extra="<load-error-count>1</load-error-count>\n")
+                raise RpcError(
+                    f"rollback {number} does not exist",
+                    inside="load-configuration-results",
+                    extra="<load-error-count>1</load-error-count>\n",
+                )
             self.candidate = list(self.device.rollbacks[number])
             return "<load-configuration-results>\n<load-success/>\n</load-configuration-results>\n"
         child = next((c for c in rpc if isinstance(c.tag, str)), None)
@@ -487,7 +567,7 @@ class _Session:
         base = [] if action == "override" else list(self.candidate)
         if action == "replace" and name != "configuration-set":
             # replace: the loaded stanzas replace what is there at their top level paths
-            tops = {" ".join(split_statement(l)[1:3]) for l in lines if l.startswith("set ")}
+            tops = {" ".join(split_statement(text)[1:3]) for text in lines if text.startswith("set ")}
             base = [c for c in base if " ".join(split_statement(c)[:2]) not in tops]
         self.candidate = apply_set_lines(base, lines)
         del fmt
@@ -502,14 +582,16 @@ class _Session:
             if number >= len(self.device.rollbacks):
                 raise RpcError(f"rollback {number} does not exist")
             diff = compare_text(self.device.rollbacks[number], self.candidate)
-            return ("<configuration-information>\n<configuration-output>\n"
-                    f"{escape(diff)}</configuration-output>\n</configuration-information>\n")
+            return (
+                "<configuration-information>\n<configuration-output>\n"
+                f"{escape(diff)}</configuration-output>\n</configuration-information>\n"
+            )
         config = self._source(rpc)
         filt = rpc.find("{*}configuration")
         if filt is None:
             filt = rpc.find("configuration")
         if filt is not None and len(filt):
-            prefixes = [" ".join(split_statement(l)[1:]) for l in xml_to_set(filt)]
+            prefixes = [" ".join(split_statement(text)[1:]) for text in xml_to_set(filt)]
             config = [c for c in config if any(c == p or c.startswith(p + " ") for p in prefixes)]
         fmt = rpc.get("format", "xml")
         if fmt == "set":
@@ -529,8 +611,10 @@ class _Session:
         children = {etree.QName(c).localname: c for c in rpc if isinstance(c.tag, str)}
         self._validate()
         if "check" in children:
-            return ("<commit-results>\n<routing-engine junos:style=\"normal\">\n<name>re0</name>\n"
-                    "<commit-check-success/>\n</routing-engine>\n</commit-results>\n")
+            return (
+                '<commit-results>\n<routing-engine junos:style="normal">\n<name>re0</name>\n'
+                "<commit-check-success/>\n</routing-engine>\n</commit-results>\n"
+            )
         comment = children["log"].text if "log" in children else None
         self.device.commit(self.candidate, comment)
         if self.private is None:
@@ -541,8 +625,10 @@ class _Session:
             self.device.events.append(f"confirmed {minutes}")
         elif self.device.cancel_confirm_timer():
             self.device.events.append("confirmed by commit")
-        return ("<commit-results>\n<routing-engine junos:style=\"normal\">\n<name>re0</name>\n"
-                "<commit-success/>\n</routing-engine>\n</commit-results>\n")
+        return (
+            '<commit-results>\n<routing-engine junos:style="normal">\n<name>re0</name>\n'
+            "<commit-success/>\n</routing-engine>\n</commit-results>\n"
+        )
 
     def rpc_discard_changes(self, rpc: etree._Element) -> str:
         self._check_not_locked_by_other()
@@ -558,21 +644,23 @@ class _Session:
             if m:
                 peers.append(m.groups())
         rows = []
-        for group, address, asn in peers:
+        for _group, address, asn in peers:
             state = self.device.bgp_peer_states.get(address, "Established")
             rows.append(
-                "<bgp-peer junos:style=\"terse\" heading=\"Peer                     AS      InPkt     OutPkt    OutQ   Flaps Last Up/Dwn State|#Active/Received/Accepted/Damped...\">\n"
+                '<bgp-peer junos:style="terse" heading="Peer                     AS      InPkt     OutPkt    OutQ   Flaps Last Up/Dwn State|#Active/Received/Accepted/Damped...">\n'
                 f"<peer-address>{address}</peer-address>\n<peer-as>{asn}</peer-as>\n"
                 "<input-messages>12</input-messages>\n<output-messages>10</output-messages>\n"
                 "<route-queue-count>0</route-queue-count>\n<flap-count>0</flap-count>\n"
-                "<elapsed-time junos:seconds=\"312\">5:12</elapsed-time>\n"
-                f"<peer-state junos:format=\"{state}\">{state}</peer-state>\n</bgp-peer>\n"
+                '<elapsed-time junos:seconds="312">5:12</elapsed-time>\n'
+                f'<peer-state junos:format="{state}">{state}</peer-state>\n</bgp-peer>\n'
             )
         down = sum(1 for _, a, _ in peers if self.device.bgp_peer_states.get(a, "Established") != "Established")
         groups = len({g for g, _, _ in peers})
-        return ("<bgp-information xmlns=\"http://xml.juniper.net/junos/22.4R0/junos-routing\">\n"
-                f"<group-count>{groups}</group-count>\n<peer-count>{len(peers)}</peer-count>\n"
-                f"<down-peer-count>{down}</down-peer-count>\n" + "".join(rows) + "</bgp-information>\n")
+        return (
+            '<bgp-information xmlns="http://xml.juniper.net/junos/22.4R0/junos-routing">\n'
+            f"<group-count>{groups}</group-count>\n<peer-count>{len(peers)}</peer-count>\n"
+            f"<down-peer-count>{down}</down-peer-count>\n" + "".join(rows) + "</bgp-information>\n"
+        )
 
     def rpc_get_validation_session_information(self, rpc: etree._Element) -> str:
         if "get-validation-session-information" in self.device.rpc_replies:
@@ -591,8 +679,11 @@ class _Session:
                 f"<session-flaps>0</session-flaps>\n<session-uptime>00:05:12</session-uptime>\n"
                 f"<ip-prefix-count>{count}</ip-prefix-count>\n<ip6-prefix-count>0</ip6-prefix-count>\n</rv-session>\n"
             )
-        return ("<rv-session-information xmlns=\"http://xml.juniper.net/junos/22.4R0/junos-routing\">\n"
-                + "".join(rows) + "</rv-session-information>\n")
+        return (
+            '<rv-session-information xmlns="http://xml.juniper.net/junos/22.4R0/junos-routing">\n'
+            + "".join(rows)
+            + "</rv-session-information>\n"
+        )
 
     def rpc_command(self, rpc: etree._Element) -> str:
         text = (rpc.text or "").strip()
@@ -623,18 +714,26 @@ class JunosNetconfDouble:
 
     host = LOOPBACK
 
-    def __init__(self, config: Sequence[str] = (), *, username: str = "netops", password: str = "secret",
-                 minute_seconds: float = 60.0, commit_error: Mapping[str, str] | None = None,
-                 bgp_peer_states: Mapping[str, str] | None = None,
-                 rv_session_states: Mapping[str, str] | None = None,
-                 rpc_replies: Mapping[str, str] | None = None,
-                 drop_at_rpc: int | str | None = None,
-                 capabilities: Sequence[str] = CAPABILITIES) -> None:
+    def __init__(
+        self,
+        config: Sequence[str] = (),
+        *,
+        username: str = "netops",
+        password: str = "secret",
+        minute_seconds: float = 60.0,
+        commit_error: Mapping[str, str] | None = None,
+        bgp_peer_states: Mapping[str, str] | None = None,
+        rv_session_states: Mapping[str, str] | None = None,
+        rpc_replies: Mapping[str, str] | None = None,
+        drop_at_rpc: int | str | None = None,
+        capabilities: Sequence[str] = CAPABILITIES,
+    ) -> None:
         self.username = username
         self.password = password
         committed = [line[4:] if line.startswith("set ") else line for line in config if line.strip()]
-        self.device = JunosNetconfDevice(committed, minute_seconds, commit_error, bgp_peer_states or {},
-                                         rv_session_states or {}, rpc_replies or {})
+        self.device = JunosNetconfDevice(
+            committed, minute_seconds, commit_error, bgp_peer_states or {}, rv_session_states or {}, rpc_replies or {}
+        )
         self.drop_at_rpc = drop_at_rpc
         self.dropped_at: str | None = None
         self.capabilities = tuple(capabilities)
@@ -724,8 +823,9 @@ class JunosNetconfDouble:
         if self._thread is not None:
             raise RuntimeError("this double is already running")
         listening: concurrent.futures.Future[int] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(listening),),
-                                        name="netconf-double", daemon=True)
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(self._serve(listening),), name="netconf-double", daemon=True
+        )
         self._thread.start()
         try:
             self.port = listening.result(timeout=10)
@@ -755,9 +855,12 @@ class JunosNetconfDouble:
         self._stop_requested = asyncio.Event()
         try:
             acceptor = await asyncssh.listen(
-                host=LOOPBACK, port=0, server_host_keys=[self._host_key],
+                host=LOOPBACK,
+                port=0,
+                server_host_keys=[self._host_key],
                 server_factory=lambda: _LocalUserAuth(self.username, self.password, None, self._connections),
-                process_factory=self._run_session, encoding=None,
+                process_factory=self._run_session,
+                encoding=None,
             )
         except BaseException as error:
             listening.set_exception(error)
@@ -775,8 +878,10 @@ class JunosNetconfDouble:
 
     def _hello(self, session_id: int) -> bytes:
         caps = "".join(f"    <capability>{escape(c)}</capability>\n" for c in self.capabilities)
-        return (f"<hello xmlns=\"{NC_NS}\">\n  <capabilities>\n{caps}  </capabilities>\n"
-                f"  <session-id>{session_id}</session-id>\n</hello>\n{EOM}\n").encode()
+        return (
+            f'<hello xmlns="{NC_NS}">\n  <capabilities>\n{caps}  </capabilities>\n'
+            f"  <session-id>{session_id}</session-id>\n</hello>\n{EOM}\n"
+        ).encode()
 
     def _drop_now(self, name: str) -> bool:
         trigger = self.drop_at_rpc
@@ -845,7 +950,7 @@ class JunosNetconfDouble:
     @staticmethod
     def _wrap(attrs: str, body: str) -> bytes:
         # No <?xml ...?> declaration: Junos sends none, and ncclient's junos handler chokes on it.
-        return (f"<rpc-reply xmlns=\"{NC_NS}\" xmlns:junos=\"{JUNOS_NS}\"{attrs}>\n{body}</rpc-reply>\n{EOM}\n").encode()
+        return (f'<rpc-reply xmlns="{NC_NS}" xmlns:junos="{JUNOS_NS}"{attrs}>\n{body}</rpc-reply>\n{EOM}\n').encode()
 
 
 @pytest.fixture

@@ -51,11 +51,12 @@ import json
 import socket
 import sys
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -256,9 +257,7 @@ class FakePeeringDB:
                 body = fault.body if fault.body is not None else _error_body(http.client.responses.get(status, "Error"))
                 return Answer(status, body, headers=fault.headers)
         if method != "GET":
-            return Answer(
-                HTTPStatus.METHOD_NOT_ALLOWED, _error_body("Method not allowed"), headers={"Allow": "GET"}
-            )
+            return Answer(HTTPStatus.METHOD_NOT_ALLOWED, _error_body("Method not allowed"), headers={"Allow": "GET"})
         url = urlsplit(path)
         if url.path in self.files:
             content_type = "application/json" if url.path.endswith(".json") else "application/octet-stream"
@@ -309,9 +308,7 @@ class FakePeeringDB:
             answer = [{key: record[key] for key in wanted if key in record} for record in answer]
         return {"data": answer, "meta": {}}
 
-    def _page(
-        self, object_type: str, records: list[dict[str, Any]], params: Mapping[str, str]
-    ) -> list[dict[str, Any]]:
+    def _page(self, object_type: str, records: list[dict[str, Any]], params: Mapping[str, str]) -> list[dict[str, Any]]:
         """Filter, sort by id, skip and cut to the page size."""
         known_fields = _known_fields(object_type, records)
         for name, value in params.items():
@@ -538,9 +535,7 @@ def _fac(fac_id: int, org_id: int, name: str, city: str, country: str) -> dict[s
     }  # fmt: skip
 
 
-def _ix(
-    ix_id: int, org_id: int, name: str, name_long: str, city: str, country: str, domain: str
-) -> dict[str, Any]:
+def _ix(ix_id: int, org_id: int, name: str, name_long: str, city: str, country: str, domain: str) -> dict[str, Any]:
     return {
         "id": ix_id, "org_id": org_id, "name": name, "aka": "", "name_long": name_long, "city": city,
         "country": country, "region_continent": "Europe", "media": "Ethernet", "notes": "",
@@ -684,9 +679,7 @@ def sample_objects() -> dict[str, list[dict[str, Any]]]:
             _netixlan(3, bravo, example_ix, None, "2001:db8:ffff::12", speed=1000),
             _netixlan(4, charlie, sample_ix, "198.51.100.13", "2001:db8:eeee::13", speed=100000),
             _netixlan(5, delta, example_ix, "192.0.2.14", "2001:db8:ffff::14"),
-            _netixlan(
-                6, delta, sample_ix, "198.51.100.14", "2001:db8:eeee::14", is_rs_peer=False, operational=False
-            ),
+            _netixlan(6, delta, sample_ix, "198.51.100.14", "2001:db8:eeee::14", is_rs_peer=False, operational=False),
             _netixlan(7, echo, example_ix, "192.0.2.15", "2001:db8:ffff::15"),
         ],
         "poc": [

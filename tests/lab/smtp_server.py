@@ -60,11 +60,12 @@ import tempfile
 import threading
 import weakref
 from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from typing import Any, Awaitable, Callable, Iterator, Mapping, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import pytest
 import trustme
@@ -120,7 +121,7 @@ class SmtpSession:
 
     commands: list[str] = field(default_factory=list)
     tls: bool = False
-    user: Optional[str] = None
+    user: str | None = None
 
 
 # --- Faults ----------------------------------------------------------------------------------
@@ -142,8 +143,8 @@ class _RcptRule:
 
     pattern: str
     code: int
-    text: Optional[str]
-    remaining: Optional[int]
+    text: str | None
+    remaining: int | None
 
     def reply(self, address: str) -> str:
         default = _RCPT_TEMPORARY_TEXT if self.code < 500 else _RCPT_PERMANENT_TEXT
@@ -163,7 +164,7 @@ class _FaultPlan:
         with self._lock:
             self._rcpt_rules.append(rule)
 
-    def rcpt_reply(self, address: str) -> Optional[str]:
+    def rcpt_reply(self, address: str) -> str | None:
         """The refusal for ``address`` from the first matching rule (using up one of its times),
         or None to accept it."""
         with self._lock:
@@ -228,11 +229,11 @@ class _LabSMTP(SMTP):
         super().connection_made(transport)
         self.record.tls = self.encrypted
 
-    def _logged(self, verb: str, method: Callable[[Optional[str]], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    def _logged(self, verb: str, method: Callable[[str | None], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         """``method`` (the handler of ``verb``), logging the command first and closing the connection
         after the reply when a hook asked for it."""
 
-        async def run_command(arg: Optional[str]) -> None:
+        async def run_command(arg: str | None) -> None:
             # The initial response of AUTH PLAIN/LOGIN carries credentials: keep the mechanism only.
             shown = arg.split()[0] if verb == "AUTH" and arg else arg
             self.record.commands.append(f"{verb} {shown}" if shown else verb)
@@ -355,9 +356,7 @@ class SmtpServer:
     complete once the client's call has returned.
     """
 
-    def __init__(
-        self, tls: Optional[str] = "starttls", users: Optional[Mapping[str, str]] = None, port: int = 0
-    ) -> None:
+    def __init__(self, tls: str | None = "starttls", users: Mapping[str, str] | None = None, port: int = 0) -> None:
         if tls not in TLS_MODES:
             raise ValueError(f"tls must be one of {TLS_MODES}, not {tls!r}")
         self.tls = tls
@@ -376,9 +375,9 @@ class SmtpServer:
         self._faults = _FaultPlan()
         self._hooks = _Hooks(self, self._faults)
         self._connections: weakref.WeakSet[_LabSMTP] = weakref.WeakSet()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._listener: Optional[asyncio.AbstractServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listener: asyncio.AbstractServer | None = None
+        self._thread: threading.Thread | None = None
 
     # Not aiosmtpd's Controller: it cannot listen on port 0 (its readiness probe connects to the
     # configured port) and leaves open connections behind when it stops.
@@ -452,9 +451,7 @@ class SmtpServer:
 
     # --- Fault injection ---------------------------------------------------------------------
 
-    def reject_rcpt(
-        self, pattern: str, code: int = 550, text: Optional[str] = None, times: Optional[int] = None
-    ) -> None:
+    def reject_rcpt(self, pattern: str, code: int = 550, text: str | None = None, times: int | None = None) -> None:
         """Refuse RCPT TO for addresses matching ``pattern`` (an address, or a shell-style pattern
         like "*@example.net"; case-insensitive) with ``code`` and ``text`` (by default a Postfix
         style "<address>: Recipient address rejected: ..." with an enhanced status code).
@@ -467,7 +464,7 @@ class SmtpServer:
             raise ValueError(f"times must be at least 1 or None, not {times}")
         self._faults.add_rcpt_rule(_RcptRule(pattern, _failure_code(code), text, times))
 
-    def reject_data(self, code: int = 554, text: Optional[str] = None, times: int = 1) -> None:
+    def reject_data(self, code: int = 554, text: str | None = None, times: int = 1) -> None:
         """Answer the end of DATA of the next ``times`` messages with ``code`` instead of 250; those
         messages are not stored.  A 421 also closes the connection."""
         default = _DATA_TEMPORARY_TEXT if _failure_code(code) < 500 else _DATA_PERMANENT_TEXT
@@ -520,7 +517,7 @@ def smtp_server() -> Iterator[Callable[..., SmtpServer]]:
     Every server is stopped at teardown."""
     servers: list[SmtpServer] = []
 
-    def make(tls: Optional[str] = "starttls", users: Optional[Mapping[str, str]] = None) -> SmtpServer:
+    def make(tls: str | None = "starttls", users: Mapping[str, str] | None = None) -> SmtpServer:
         server = SmtpServer(tls=tls, users=users)
         servers.append(server)
         return server.start()

@@ -29,14 +29,30 @@ FW_BGP = "Jul 14 08:00:02  juniper-vc0 last message repeated 3 times\n"
 
 FIREWALL_LOG = [
     {
-        "time": "10:28:22", "date": "2024-05-02", "filter": "pfe", "action": "D",
-        "interface": "ge-0/0/0.0", "protocol": "TCP", "src": "10.70.0.2", "dst": "10.70.0.1",
-        "sport": 51528, "dport": 179, "length": 60,
+        "time": "10:28:22",
+        "date": "2024-05-02",
+        "filter": "pfe",
+        "action": "D",
+        "interface": "ge-0/0/0.0",
+        "protocol": "TCP",
+        "src": "10.70.0.2",
+        "dst": "10.70.0.1",
+        "sport": 51528,
+        "dport": 179,
+        "length": 60,
     },
     {
-        "time": "10:28:25", "date": "2024-05-02", "filter": "bgp-guard", "action": "R",
-        "interface": "ae0.0", "protocol": "TCP", "src": "2001:db8::5", "dst": "2001:db8::1",
-        "sport": 51528, "dport": 179, "length": 80,
+        "time": "10:28:25",
+        "date": "2024-05-02",
+        "filter": "bgp-guard",
+        "action": "R",
+        "interface": "ae0.0",
+        "protocol": "TCP",
+        "src": "2001:db8::5",
+        "dst": "2001:db8::1",
+        "sport": 51528,
+        "dport": 179,
+        "length": 80,
     },
 ]
 
@@ -67,8 +83,12 @@ def raw_transcript(double: CliDouble, keystrokes: str, prompt: str) -> bytes:
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
     client.connect(
-        double.host, double.port, username=double.username, password=double.password,
-        look_for_keys=False, allow_agent=False,
+        double.host,
+        double.port,
+        username=double.username,
+        password=double.password,
+        look_for_keys=False,
+        allow_agent=False,
     )
     try:
         channel = client.invoke_shell(term="vt100", width=511, height=1000)
@@ -92,8 +112,12 @@ def transcript_until(double: CliDouble, keystrokes: str, first_prompt: str, end:
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
     client.connect(
-        double.host, double.port, username=double.username, password=double.password,
-        look_for_keys=False, allow_agent=False,
+        double.host,
+        double.port,
+        username=double.username,
+        password=double.password,
+        look_for_keys=False,
+        allow_agent=False,
     )
     try:
         channel = client.invoke_shell(term="vt100", width=511, height=1000)
@@ -133,8 +157,7 @@ def test_default_junos_messages_keep_the_real_lines_byte_exact():
         MESSAGES.splitlines()[0],
         "Jul 20 21:23:00 vmx01 /kernel: tcp_auth_ok: Packet from 192.168.140.254:61664 wrong MD5 digest",
         MESSAGES.splitlines()[1],
-        "Feb 11 15:33:41 10.0.4.10 rpd[1402]: bgp_listen_accept: accept(0.0.0.0+179): "
-        "Too many open files in system",
+        "Feb 11 15:33:41 10.0.4.10 rpd[1402]: bgp_listen_accept: accept(0.0.0.0+179): Too many open files in system",
     ]
     lines = DEFAULT_JUNOS_MESSAGES.splitlines()
     assert all(line in lines for line in real_lines)
@@ -146,9 +169,7 @@ def test_junos_show_log_prints_stored_files_byte_exact(junos_double):
     with connect(double) as conn:
         assert conn.send_command("show log messages") == MESSAGES
         assert conn.send_command("show log fw-bgp") == FW_BGP
-        assert conn.send_command("show log no-such-file") == (
-            "error: could not resolve file: no-such-file\n"
-        )
+        assert conn.send_command("show log no-such-file") == ("error: could not resolve file: no-such-file\n")
 
 
 def test_junos_show_firewall_log_brief_and_detail(junos_double):
@@ -237,25 +258,19 @@ def test_ios_show_logging_has_the_real_header_and_parses_with_ntc_templates(ios_
         ("TCP", "BADAUTH"),
         ("TCP", "BADAUTH"),
     ]
-    assert entries[1]["message"] == [
-        "Invalid MD5 digest from 172.16.13.3(15096) to 172.16.13.1(179) tableid - 0"
-    ]
+    assert entries[1]["message"] == ["Invalid MD5 digest from 172.16.13.3(15096) to 172.16.13.1(179) tableid - 0"]
 
 
 def test_ios_unknown_and_incomplete_commands_get_ios_wording(ios_double):
     with connect(ios_double()) as conn:
-        assert conn.send_command("show bogus") == (
-            " " * 8 + "^\n% Invalid input detected at '^' marker.\n"
-        )
+        assert conn.send_command("show bogus") == (" " * 8 + "^\n% Invalid input detected at '^' marker.\n")
         assert conn.send_command("show") == "% Incomplete command.\n"
         assert "r1 uptime is" in conn.send_command("show version")
 
 
 def test_ios_session_echoes_commands_and_ends_lines_with_crlf(ios_double):
     transcript = raw_transcript(ios_double(), "show bogus\n", prompt="r1#")
-    assert transcript == (
-        b"\r\nr1#show bogus\r\n        ^\r\n% Invalid input detected at '^' marker.\r\n\r\nr1#"
-    )
+    assert transcript == (b"\r\nr1#show bogus\r\n        ^\r\n% Invalid input detected at '^' marker.\r\n\r\nr1#")
 
 
 # --- Both platforms ----------------------------------------------------------------------------
@@ -270,8 +285,11 @@ def test_wrong_password_is_an_authentication_failure(platform):
     with CliDouble(platform) as double:
         with pytest.raises(NetmikoAuthenticationException):
             ConnectHandler(
-                device_type=DEVICE_TYPES[platform], host=double.host, port=double.port,
-                username=double.username, password="wrong",
+                device_type=DEVICE_TYPES[platform],
+                host=double.host,
+                port=double.port,
+                username=double.username,
+                password="wrong",
             )
         assert double.commands == []
 
@@ -283,8 +301,12 @@ def test_authorized_key_logs_in_without_password(platform, tmp_path):
     with CliDouble(platform, authorized_key=key.export_public_key().decode()) as double:
         # As the collection logs in with ansible_ssh_private_key_file.
         with ConnectHandler(
-            device_type=DEVICE_TYPES[platform], host=double.host, port=double.port,
-            username=double.username, use_keys=True, key_file=str(key_file),
+            device_type=DEVICE_TYPES[platform],
+            host=double.host,
+            port=double.port,
+            username=double.username,
+            use_keys=True,
+            key_file=str(key_file),
         ) as conn:
             assert conn.find_prompt() in ("netops@r1>", "r1#")
 
@@ -295,17 +317,19 @@ def test_fail_after_login_accepts_auth_then_drops_the_session(platform):
         # waits out its read timeout (kept short here) or fails on its next write.
         with pytest.raises((ReadTimeout, OSError)):
             ConnectHandler(
-                device_type=DEVICE_TYPES[platform], host=double.host, port=double.port,
-                username=double.username, password=double.password, read_timeout_override=1,
+                device_type=DEVICE_TYPES[platform],
+                host=double.host,
+                port=double.port,
+                username=double.username,
+                password=double.password,
+                read_timeout_override=1,
             )
         assert double.commands == []
 
 
 def test_slow_show_commands_time_out_while_setup_commands_do_not(platform):
-    with CliDouble(platform, slow_command_seconds=1) as double:
-        with connect(double) as conn:
-            with pytest.raises(ReadTimeout):
-                conn.send_command("show version", read_timeout=0.3)
+    with CliDouble(platform, slow_command_seconds=1) as double, connect(double) as conn, pytest.raises(ReadTimeout):
+        conn.send_command("show version", read_timeout=0.3)
 
 
 # --- IOS privilege levels and JunOS permissions ------------------------------------------------
@@ -317,9 +341,7 @@ def test_ios_user_exec_refuses_show_logging_like_ios(ios_double):
         assert conn.find_prompt() == "r1>"
         assert not conn.check_enable_mode()
         # The caret sits under "logging", the first word user EXEC does not know.
-        assert conn.send_command("show logging") == (
-            " " * 8 + "^\n% Invalid input detected at '^' marker.\n"
-        )
+        assert conn.send_command("show logging") == (" " * 8 + "^\n% Invalid input detected at '^' marker.\n")
         assert conn.send_command("show privilege") == "Current privilege level is 1"
     assert double.commands[:2] == ["terminal width 511", "terminal length 0"]
 
@@ -345,12 +367,8 @@ def test_ios_wrong_enable_secret_fails_and_stays_at_user_exec(ios_double):
         # until its read timeout (netmiko 4.8 raises ReadTimeout; older ones ValueError).
         with pytest.raises((ValueError, ReadTimeout)):
             conn.enable()
-    transcript = transcript_until(
-        double, "enable\nwrong\nwrong\nwrong\n", "r1>", "% Bad secrets\r\n\r\nr1>"
-    )
-    assert transcript.endswith(
-        b"r1>enable\r\nPassword: \r\nPassword: \r\nPassword: \r\n% Bad secrets\r\n\r\nr1>"
-    )
+    transcript = transcript_until(double, "enable\nwrong\nwrong\nwrong\n", "r1>", "% Bad secrets\r\n\r\nr1>")
+    assert transcript.endswith(b"r1>enable\r\nPassword: \r\nPassword: \r\nPassword: \r\n% Bad secrets\r\n\r\nr1>")
 
 
 def test_ios_aaa_enable_prints_access_denied(ios_double):
@@ -370,9 +388,7 @@ def test_ios_command_authorization_refusal(ios_double):
     with connect(double) as conn:
         assert conn.send_command("show logging") == "Command authorization failed."
         assert "uptime is" in conn.send_command("show version")
-    other = ios_double(
-        authorization_denied=[r"^show logging"], authorization_message="% Authorization failed."
-    )
+    other = ios_double(authorization_denied=[r"^show logging"], authorization_message="% Authorization failed.")
     with connect(other) as conn:
         assert conn.send_command("show logging") == "% Authorization failed."
 

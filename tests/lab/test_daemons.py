@@ -130,7 +130,7 @@ def test_knock_over_ipv6():
 
         knock("::1", "::1", listener.getsockname()[1], times=2, family=socket.AF_INET6, wait=0.1)
 
-        for dummy in range(2):
+        for _dummy in range(2):
             connection, (peer, *rest) = listener.accept()
             connection.close()
             assert peer == "::1"

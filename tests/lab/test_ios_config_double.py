@@ -107,8 +107,12 @@ end
 
 def connect(double: CliDouble, **options: object) -> ConnectHandler:
     return ConnectHandler(
-        device_type="cisco_ios", host=double.host, port=double.port,
-        username=double.username, password=double.password, **options,
+        device_type="cisco_ios",
+        host=double.host,
+        port=double.port,
+        username=double.username,
+        password=double.password,
+        **options,
     )
 
 
@@ -140,8 +144,7 @@ def test_config_push_with_netmiko_edits_the_running_config(ios_double):
     assert "r1(config-ext-nacl)#" in output
     assert double.running_config == AFTER_PUSH
     assert shown == (
-        f"Building configuration...\n\nCurrent configuration : {len(AFTER_PUSH)} bytes\n"
-        + AFTER_PUSH.rstrip("\n")
+        f"Building configuration...\n\nCurrent configuration : {len(AFTER_PUSH)} bytes\n" + AFTER_PUSH.rstrip("\n")
     )
     assert double.commands[2:4] == ["configure terminal", "router bgp 64500"]
 
@@ -173,27 +176,34 @@ def test_prompts_of_the_submodes_and_leaving_them(ios_double):
 def test_no_removes_lines_and_blocks(ios_double):
     double = ios_double(running_config=AFTER_PUSH)
     with connect(double) as conn:
-        conn.send_config_set([
-            "router bgp 64500",
-            "address-family ipv4",
-            "no neighbor 192.0.2.2 maximum-prefix 1000 80 restart 30",
-            "exit",
-            "no neighbor 192.0.2.2",
-            "no bgp rpki server tcp 192.0.2.10 port 3323 refresh 600",
-            "exit",
-            "no route-map RPKI-IN",
-            "no ip access-list extended IXP-LAN-IN",
-        ], error_pattern=r"^%")
+        conn.send_config_set(
+            [
+                "router bgp 64500",
+                "address-family ipv4",
+                "no neighbor 192.0.2.2 maximum-prefix 1000 80 restart 30",
+                "exit",
+                "no neighbor 192.0.2.2",
+                "no bgp rpki server tcp 192.0.2.10 port 3323 refresh 600",
+                "exit",
+                "no route-map RPKI-IN",
+                "no ip access-list extended IXP-LAN-IN",
+            ],
+            error_pattern=r"^%",
+        )
     assert double.running_config == BASE_RENDERED
 
 
 def test_replacing_single_valued_settings(ios_double):
     double = ios_double(running_config=BASE)
     with connect(double) as conn:
-        conn.send_config_set([
-            "router bgp 64500", "neighbor 192.0.2.1 remote-as 65009",
-            "archive", "maximum 5",
-        ])
+        conn.send_config_set(
+            [
+                "router bgp 64500",
+                "neighbor 192.0.2.1 remote-as 65009",
+                "archive",
+                "maximum 5",
+            ]
+        )
     assert " neighbor 192.0.2.1 remote-as 65009\n" in double.running_config
     assert "65001" not in double.running_config
     assert " maximum 5\n" in double.running_config
@@ -222,11 +232,8 @@ def test_reject_config_knob(ios_double):
         running_config=BASE,
         reject_config={r"maximum-prefix": "% Maximum prefix limit is not supported on this platform"},
     )
-    with connect(double) as conn:
-        with pytest.raises(ConfigInvalidException):
-            conn.send_config_set(
-                ["router bgp 64500", "neighbor 192.0.2.1 maximum-prefix 10"], error_pattern=r"^%"
-            )
+    with connect(double) as conn, pytest.raises(ConfigInvalidException):
+        conn.send_config_set(["router bgp 64500", "neighbor 192.0.2.1 maximum-prefix 10"], error_pattern=r"^%")
     assert "maximum-prefix" not in double.running_config
 
 
@@ -236,12 +243,9 @@ def test_show_running_config_section_and_include(ios_double):
         section = conn.send_command("show running-config | section ^route-map")
         include = conn.send_command("show running-config | include remote-as")
     assert section == (
-        "route-map RPKI-IN deny 10\n match rpki invalid\n"
-        "route-map RPKI-IN permit 20\n match rpki not-found"
+        "route-map RPKI-IN deny 10\n match rpki invalid\nroute-map RPKI-IN permit 20\n match rpki not-found"
     )
-    assert include == (
-        " neighbor 192.0.2.1 remote-as 65001\n neighbor 192.0.2.2 remote-as 65002"
-    )
+    assert include == (" neighbor 192.0.2.1 remote-as 65001\n neighbor 192.0.2.2 remote-as 65002")
 
 
 def test_write_memory_and_archive(ios_double):
@@ -254,9 +258,7 @@ def test_write_memory_and_archive(ios_double):
         for _ in range(4):  # one more than "maximum 3": the oldest goes
             assert conn.send_command("archive config") == ""
         archive = conn.send_command("show archive")
-        diff = conn.send_command(
-            "show archive config differences flash:archive/cfg-4 system:running-config"
-        )
+        diff = conn.send_command("show archive config differences flash:archive/cfg-4 system:running-config")
     assert archive.splitlines()[:4] == [
         "The maximum archive configurations allowed is 3.",
         "There are currently 3 archive configurations saved.",
@@ -342,8 +344,7 @@ def test_config_lock_held_by_another_session(ios_double):
     double = ios_double(running_config=BASE, config_lock=True)
     with connect(double) as conn:
         assert conn.send_command("configure terminal") == (
-            "Configuration mode locked exclusively by user 'unknown' process '88' from "
-            "terminal '0'. Please try later."
+            "Configuration mode locked exclusively by user 'unknown' process '88' from terminal '0'. Please try later."
         )
         with pytest.raises(ValueError):
             conn.config_mode()
@@ -367,14 +368,15 @@ def test_configuration_mode_exclusive_locks_out_a_second_session(ios_double):
 
 def test_connection_dropped_at_a_chosen_command(ios_double):
     double = ios_double(running_config=BASE, drop_at_command=r"^neighbor 192\.0\.2\.3 ")
-    with connect(double, read_timeout_override=2) as conn:
-        with pytest.raises(Exception):
-            conn.send_config_set([
+    with connect(double, read_timeout_override=2) as conn, pytest.raises(Exception):
+        conn.send_config_set(
+            [
                 "router bgp 64500",
                 "neighbor 192.0.2.2 remote-as 65002",
                 "neighbor 192.0.2.3 remote-as 65003",
                 "neighbor 192.0.2.4 remote-as 65004",
-            ])
+            ]
+        )
     assert double.dropped_at == "neighbor 192.0.2.3 remote-as 65003"
     assert "neighbor 192.0.2.2 " in double.running_config
     assert "192.0.2.3" not in double.running_config
@@ -385,9 +387,8 @@ def test_connection_dropped_at_a_chosen_command(ios_double):
 
 def test_connection_dropped_at_the_nth_command(ios_double):
     double = ios_double(running_config=BASE, drop_at_command=4)
-    with connect(double, read_timeout_override=2) as conn:
-        with pytest.raises(Exception):
-            conn.send_config_set(["router bgp 64500", "bgp log-neighbor-changes"])
+    with connect(double, read_timeout_override=2) as conn, pytest.raises(Exception):
+        conn.send_config_set(["router bgp 64500", "bgp log-neighbor-changes"])
     # terminal width, terminal length, configure terminal, router bgp 64500 <- dropped
     assert double.dropped_at == "router bgp 64500"
 

@@ -26,9 +26,16 @@ PUSH = [
 
 def connect(double, **options):
     return manager.connect(
-        host=double.host, port=double.port, username=double.username, password=double.password,
-        hostkey_verify=False, device_params={"name": "junos"}, look_for_keys=False,
-        allow_agent=False, timeout=10, **options,
+        host=double.host,
+        port=double.port,
+        username=double.username,
+        password=double.password,
+        hostkey_verify=False,
+        device_params={"name": "junos"},
+        look_for_keys=False,
+        allow_agent=False,
+        timeout=10,
+        **options,
     )
 
 
@@ -83,11 +90,18 @@ def test_safe_push_sequence(junos_netconf_double):
     time.sleep(1.0)  # the cancelled timer does not fire
     assert double.committed_set == BASE + PUSH
     assert double.rpc_names == [
-        "lock", "load-configuration", "get-configuration", "commit-configuration",
-        "commit-configuration", "get-bgp-summary-information",
-        "get-validation-session-information", "commit-configuration", "unlock", "close-session",
+        "lock",
+        "load-configuration",
+        "get-configuration",
+        "commit-configuration",
+        "commit-configuration",
+        "get-bgp-summary-information",
+        "get-validation-session-information",
+        "commit-configuration",
+        "unlock",
+        "close-session",
     ]
-    assert '<confirm-timeout>2</confirm-timeout>' in double.rpcs[4]
+    assert "<confirm-timeout>2</confirm-timeout>" in double.rpcs[4]
 
 
 def test_unconfirmed_commit_rolls_back_by_itself(junos_netconf_double):
@@ -109,7 +123,9 @@ def test_get_configuration_text_set_xml_and_filter(junos_netconf_double):
     with connect(double) as m:
         text = m.get_configuration(format="text").xpath("//configuration-text")[0].text
         sets = m.get_configuration(format="set").xpath("//configuration-set")[0].text
-        xml = m.get_configuration(format="xml", filter=to_ele("<configuration><protocols><bgp/></protocols></configuration>"))
+        xml = m.get_configuration(
+            format="xml", filter=to_ele("<configuration><protocols><bgp/></protocols></configuration>")
+        )
         committed = m.rpc(to_ele('<get-configuration database="committed" format="set"/>'))
     assert text == (
         "\nsystem {\n    host-name r1;\n}\nrouting-options {\n    autonomous-system 64500;\n}\n"
@@ -129,13 +145,19 @@ def test_load_text_and_xml_round_trip(junos_netconf_double):
     double = junos_netconf_double(BASE)
     with connect(double) as m:
         m.lock(target="candidate")
-        m.load_configuration(format="text", action="merge", config=(
-            "protocols { bgp { group IXP-V4 { neighbor 192.0.2.3 { peer-as 65003; } } } }"
-        ))
-        m.load_configuration(format="xml", action="merge", config=to_ele(
-            "<policy-options><prefix-list><name>IXP-PEERS-V4</name>"
-            "<prefix-list-item><name>192.0.2.1/32</name></prefix-list-item></prefix-list></policy-options>"
-        ))
+        m.load_configuration(
+            format="text",
+            action="merge",
+            config=("protocols { bgp { group IXP-V4 { neighbor 192.0.2.3 { peer-as 65003; } } } }"),
+        )
+        m.load_configuration(
+            format="xml",
+            action="merge",
+            config=to_ele(
+                "<policy-options><prefix-list><name>IXP-PEERS-V4</name>"
+                "<prefix-list-item><name>192.0.2.1/32</name></prefix-list-item></prefix-list></policy-options>"
+            ),
+        )
         m.load_configuration(action="set", config=["delete protocols bgp group IXP-V4 neighbor 192.0.2.1"])
         m.commit()
         m.unlock(target="candidate")
@@ -162,9 +184,13 @@ def test_syntax_error_is_an_rpc_error(junos_netconf_double):
 
 
 def test_commit_check_error(junos_netconf_double):
-    double = junos_netconf_double(BASE, commit_error={
-        "path": "[edit protocols bgp group IXP-V4]", "message": "Must define a peer-as for an external group",
-    })
+    double = junos_netconf_double(
+        BASE,
+        commit_error={
+            "path": "[edit protocols bgp group IXP-V4]",
+            "message": "Must define a peer-as for an external group",
+        },
+    )
     with connect(double) as m:
         m.lock(target="candidate")
         m.load_configuration(action="set", config=PUSH)
@@ -189,9 +215,8 @@ def test_lock_held_by_another_session(junos_netconf_double):
         second.lock(target="candidate")
         second.unlock(target="candidate")
     double.hold_lock(user="alice", pid=4711)
-    with connect(double) as m:
-        with pytest.raises(RPCError, match="alice"):
-            m.lock(target="candidate")
+    with connect(double) as m, pytest.raises(RPCError, match="alice"):
+        m.lock(target="candidate")
     double.release_lock()
 
 
@@ -226,6 +251,5 @@ def test_connection_dropped_at_a_chosen_rpc(junos_netconf_double):
     assert double.dropped_at == "commit-configuration"
     assert double.committed_set == BASE
     # the dropped session's lock is gone, and its candidate changes remain (shared candidate)
-    with connect(double) as again:
-        with pytest.raises(RPCError, match="configuration database modified"):
-            again.lock(target="candidate")
+    with connect(double) as again, pytest.raises(RPCError, match="configuration database modified"):
+        again.lock(target="candidate")

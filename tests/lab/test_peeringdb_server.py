@@ -166,9 +166,7 @@ def test_a_single_object_defaults_to_depth_2(peeringdb_server):
     assert ids(get_data(f"{server.url}/api/ix?depth=2")[1]["ixlan_set"]) == [2]
 
 
-@pytest.mark.parametrize(
-    "path", ["/api/net/99", "/api/net/alpha", "/api/unicorn", "/api/unicorn/1", "/api/net/1/x"]
-)
+@pytest.mark.parametrize("path", ["/api/net/99", "/api/net/alpha", "/api/unicorn", "/api/unicorn/1", "/api/net/1/x"])
 def test_unknown_objects_and_types_are_404_with_the_error_in_meta(peeringdb_server, path):
     server = peeringdb_server()
     status, dummy, body = get(server.url + path)
@@ -369,9 +367,7 @@ def test_the_sample_world_is_consistent_and_uses_documentation_numbers_only():
         assert netixlan["asn"] == by_id["net"][netixlan["net_id"]]["asn"]
         assert by_id["ixlan"][netixlan["ixlan_id"]]["ix_id"] == netixlan["ix_id"]
         for address in filter(None, (netixlan["ipaddr4"], netixlan["ipaddr6"])):
-            assert any(
-                ipaddress.ip_address(address) in net for lan, net in prefixes if lan == netixlan["ixlan_id"]
-            )
+            assert any(ipaddress.ip_address(address) in net for lan, net in prefixes if lan == netixlan["ixlan_id"])
     for poc in world["poc"]:
         assert poc["net_id"] in by_id["net"]
 

@@ -85,6 +85,5 @@ def test_a_port_in_use_is_named(postgresql_server):
 
 def test_missing_binaries_name_the_debian_package(monkeypatch, tmp_path):
     monkeypatch.setattr(postgres, "POSTGRESQL_LIB_DIR", tmp_path)
-    with pytest.raises(LabStartError, match=r"`apt-get install -y postgresql`"):
-        with postgres.start_postgresql_server():
-            pytest.fail("started without binaries")
+    with pytest.raises(LabStartError, match=r"`apt-get install -y postgresql`"), postgres.start_postgresql_server():
+        pytest.fail("started without binaries")

@@ -178,9 +178,8 @@ def test_a_plain_server_without_users_takes_mail_in_the_clear(smtp_server):
 def test_a_450_on_rcpt_refuses_the_only_recipient(smtp_server):
     server = smtp_server(users=USERS)
     server.reject_rcpt(CONTACT, code=450)
-    with submission_client(server) as client:
-        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
-            client.send_message(contact_message())
+    with submission_client(server) as client, pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        client.send_message(contact_message())
     code, text = refused.value.recipients[CONTACT]
     assert code == 450 and text.startswith(b"4.7.1 <noc@example.net>:")
     assert server.messages == []
@@ -232,9 +231,8 @@ def test_a_421_after_data_also_closes_the_connection(smtp_server):
 def test_a_drop_during_data_disconnects_the_client_and_stores_nothing(smtp_server):
     server = smtp_server(users=USERS)
     server.drop_during_data()
-    with submission_client(server) as client:
-        with pytest.raises(smtplib.SMTPServerDisconnected):
-            client.send_message(contact_message())
+    with submission_client(server) as client, pytest.raises(smtplib.SMTPServerDisconnected):
+        client.send_message(contact_message())
     assert server.messages == []
     assert server.sessions[0].commands[-1] == "DATA"
 

@@ -5,6 +5,7 @@ copy is there. This writes a stand-in for every version ansible-test may ask for
 with ensurepip (in a subprocess: in-process ensurepip would hide the machine's pip configuration),
 then installs the requested packages with that pip, from the configured package index.
 """
+
 import os
 import re
 

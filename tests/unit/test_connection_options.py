@@ -1,5 +1,6 @@
 """Where a router's connection options come from: the task, the inventory, the play context (how AWX
 passes a Machine credential) and the ANSIBLE_NET_* environment (an AWX Network credential)."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -8,8 +9,17 @@ from ansible_collections.peerwarden.bgp.plugins.plugin_utils.router_action impor
 
 
 def play_context(**fields):
-    base = dict(remote_addr=None, port=None, remote_user=None, connection_user=None, password=None,
-                private_key_file=None, become=False, become_method="sudo", become_pass=None)
+    base = dict(
+        remote_addr=None,
+        port=None,
+        remote_user=None,
+        connection_user=None,
+        password=None,
+        private_key_file=None,
+        become=False,
+        become_method="sudo",
+        become_pass=None,
+    )
     base.update(fields)
     return SimpleNamespace(**base)
 
@@ -32,37 +42,57 @@ def test_connection_user_wins_over_the_local_connections_reset_remote_user():
 
 
 def test_inventory_variables_win_over_the_play_context_and_the_environment():
-    got = options(task_vars={"ansible_user": "inv", "ansible_ssh_pass": "invpw", "ansible_host": "127.0.0.9",
-                             "ansible_port": 2222},
-                  pc=play_context(remote_user="cli", password="clipw", remote_addr="10.0.0.1"),
-                  environ={"ANSIBLE_NET_USERNAME": "env", "ANSIBLE_NET_PASSWORD": "envpw"})
+    got = options(
+        task_vars={
+            "ansible_user": "inv",
+            "ansible_ssh_pass": "invpw",
+            "ansible_host": "127.0.0.9",
+            "ansible_port": 2222,
+        },
+        pc=play_context(remote_user="cli", password="clipw", remote_addr="10.0.0.1"),
+        environ={"ANSIBLE_NET_USERNAME": "env", "ANSIBLE_NET_PASSWORD": "envpw"},
+    )
     assert (got["username"], got["password"], got["host"], got["port"]) == ("inv", "invpw", "127.0.0.9", 2222)
 
 
 def test_awx_network_credential_comes_from_the_environment():
-    got = options(environ={"ANSIBLE_NET_USERNAME": "env", "ANSIBLE_NET_PASSWORD": "envpw",
-                           "ANSIBLE_NET_SSH_KEYFILE": "/net.key", "ANSIBLE_NET_AUTHORIZE": "1",
-                           "ANSIBLE_NET_AUTH_PASS": "enablepw"})
+    got = options(
+        environ={
+            "ANSIBLE_NET_USERNAME": "env",
+            "ANSIBLE_NET_PASSWORD": "envpw",
+            "ANSIBLE_NET_SSH_KEYFILE": "/net.key",
+            "ANSIBLE_NET_AUTHORIZE": "1",
+            "ANSIBLE_NET_AUTH_PASS": "enablepw",
+        }
+    )
     assert (got["username"], got["password"], got["ssh_key_file"]) == ("env", "envpw", "/net.key")
     assert (got["enable"], got["enable_password"]) == (True, "enablepw")
 
 
 def test_task_options_win_over_everything():
-    got = options(args={"username": "task", "enable": False, "host_key_checking": True},
-                  task_vars={"ansible_user": "inv", "ansible_host_key_checking": False},
-                  environ={"ANSIBLE_NET_AUTHORIZE": "yes"})
+    got = options(
+        args={"username": "task", "enable": False, "host_key_checking": True},
+        task_vars={"ansible_user": "inv", "ansible_host_key_checking": False},
+        environ={"ANSIBLE_NET_AUTHORIZE": "yes"},
+    )
     assert (got["username"], got["enable"], got["host_key_checking"]) == ("task", False, True)
 
 
-@pytest.mark.parametrize("task_vars, pc, expected", [
-    ({"ansible_become": True, "ansible_become_method": "enable", "ansible_become_password": "s"}, {}, (True, "s")),
-    ({"ansible_become": "yes", "ansible_become_method": "enable"}, {"become_pass": "prompted"}, (True, "prompted")),
-    ({}, {"become": True, "become_method": "enable", "become_pass": "cli"}, (True, "cli")),
-    ({"ansible_become": True, "ansible_become_method": "sudo"}, {}, (False, None)),
-    ({"ansible_become": False, "ansible_become_method": "enable"}, {"become": True, "become_method": "enable"},
-     (False, None)),
-    ({}, {}, (False, None)),
-])
+@pytest.mark.parametrize(
+    "task_vars, pc, expected",
+    [
+        ({"ansible_become": True, "ansible_become_method": "enable", "ansible_become_password": "s"}, {}, (True, "s")),
+        ({"ansible_become": "yes", "ansible_become_method": "enable"}, {"become_pass": "prompted"}, (True, "prompted")),
+        ({}, {"become": True, "become_method": "enable", "become_pass": "cli"}, (True, "cli")),
+        ({"ansible_become": True, "ansible_become_method": "sudo"}, {}, (False, None)),
+        (
+            {"ansible_become": False, "ansible_become_method": "enable"},
+            {"become": True, "become_method": "enable"},
+            (False, None),
+        ),
+        ({}, {}, (False, None)),
+    ],
+)
 def test_enable_mode_as_cisco_ios_takes_it(task_vars, pc, expected):
     got = options(task_vars=task_vars, pc=play_context(**pc))
     assert (got["enable"], got["enable_password"]) == expected
@@ -70,6 +100,7 @@ def test_enable_mode_as_cisco_ios_takes_it(task_vars, pc, expected):
 
 def test_host_key_checking_is_on_unless_turned_off(monkeypatch):
     from ansible import constants
+
     monkeypatch.setattr(constants, "HOST_KEY_CHECKING", True)
     assert options()["host_key_checking"] is True
     assert options(task_vars={"ansible_host_key_checking": "false"})["host_key_checking"] is False

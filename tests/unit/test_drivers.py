@@ -1,4 +1,5 @@
 """The platform drivers: what selects them, what they can do, how their CLIs refuse."""
+
 import pytest
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
@@ -18,28 +19,38 @@ def test_capability_missing_is_refused():
         driver_for("bird", "config")
 
 
-@pytest.mark.parametrize("network_os, output, refusal", [
-    ("cisco.ios.ios", "        ^\n% Invalid input detected at '^' marker.\n", "% Invalid input detected at '^' marker."),
-    ("cisco.ios.ios", "% Authorization failed.\n", "% Authorization failed."),
-    ("cisco.ios.ios", "Command authorization failed.\n", "Command authorization failed."),
-    ("cisco.ios.ios", "% Incomplete command.\n", "% Incomplete command."),
-    ("frr", "% Unknown command: show logging\n", "% Unknown command: show logging"),
-    ("junos", "error: permission denied\n", "error: permission denied"),
-    ("junos", "error: could not resolve file: nosuch\n", "error: could not resolve file: nosuch"),
-    ("junos", "                  ^\nunknown command.\n", "unknown command."),
-    ("junos", "\nsyntax error, expecting <command>.\n", "syntax error, expecting <command>."),
-])
+@pytest.mark.parametrize(
+    "network_os, output, refusal",
+    [
+        (
+            "cisco.ios.ios",
+            "        ^\n% Invalid input detected at '^' marker.\n",
+            "% Invalid input detected at '^' marker.",
+        ),
+        ("cisco.ios.ios", "% Authorization failed.\n", "% Authorization failed."),
+        ("cisco.ios.ios", "Command authorization failed.\n", "Command authorization failed."),
+        ("cisco.ios.ios", "% Incomplete command.\n", "% Incomplete command."),
+        ("frr", "% Unknown command: show logging\n", "% Unknown command: show logging"),
+        ("junos", "error: permission denied\n", "error: permission denied"),
+        ("junos", "error: could not resolve file: nosuch\n", "error: could not resolve file: nosuch"),
+        ("junos", "                  ^\nunknown command.\n", "unknown command."),
+        ("junos", "\nsyntax error, expecting <command>.\n", "syntax error, expecting <command>."),
+    ],
+)
 def test_refusals_are_recognised(network_os, output, refusal):
     assert driver_for(network_os).refusal(output) == refusal
 
 
-@pytest.mark.parametrize("network_os, output", [
-    ("cisco.ios.ios", "Syslog logging: enabled\n\nLog Buffer (8192 bytes):\n"),
-    ("cisco.ios.ios", ""),
-    # a buffer that quotes a refusal deep inside is an answer, not a refusal
-    ("cisco.ios.ios", "Syslog logging: enabled\nA\nB\nC\n*Mar 1 00:00:01: % Invalid input detected\n"),
-    ("junos", "Nov 22 18:51:38  r1 rpd[1]: bgp_listen_accept: Connection attempt from unconfigured neighbor\n"),
-])
+@pytest.mark.parametrize(
+    "network_os, output",
+    [
+        ("cisco.ios.ios", "Syslog logging: enabled\n\nLog Buffer (8192 bytes):\n"),
+        ("cisco.ios.ios", ""),
+        # a buffer that quotes a refusal deep inside is an answer, not a refusal
+        ("cisco.ios.ios", "Syslog logging: enabled\nA\nB\nC\n*Mar 1 00:00:01: % Invalid input detected\n"),
+        ("junos", "Nov 22 18:51:38  r1 rpd[1]: bgp_listen_accept: Connection attempt from unconfigured neighbor\n"),
+    ],
+)
 def test_answers_are_not_refusals(network_os, output):
     assert driver_for(network_os).refusal(output) is None
 

@@ -1,20 +1,21 @@
 """The filters over a dataset: address -> ASN and LAN, ASN -> network and contacts, events -> networks."""
+
 import pytest
 from ansible.errors import AnsibleFilterError
+from unit.test_ixp_data import EXPORT, PEERINGDB
 
 from ansible_collections.peerwarden.bgp.plugins.filter.ixp import FilterModule
-from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.ixf_export import read_ixf
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.dataset import build_dataset
-from unit.test_ixp_data import EXPORT, PEERINGDB
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.ixf_export import read_ixf
 
 F = FilterModule().filters()
 DATASET = build_dataset([read_ixf(EXPORT, "x.json")[0]], PEERINGDB, "ixf", "2026-11-22T12:00:00Z")[0]
 
 
-def event(router, address, kind="unconfigured_neighbor", count=1, first="2026-11-20T01:00:00Z",
-          last="2026-11-20T02:00:00Z"):
-    return {"router": router, "address": address, "kind": kind, "count": count, "first_seen": first,
-            "last_seen": last}
+def event(
+    router, address, kind="unconfigured_neighbor", count=1, first="2026-11-20T01:00:00Z", last="2026-11-20T02:00:00Z"
+):
+    return {"router": router, "address": address, "kind": kind, "count": count, "first_seen": first, "last_seen": last}
 
 
 def test_ip_to_asn():
@@ -28,7 +29,11 @@ def test_in_peering_lan():
     assert F["in_peering_lan"]("192.0.2.200", DATASET) is True
     assert F["in_peering_lan"]("2001:db8:ffff::1234", DATASET) is True
     assert F["in_peering_lan"](["198.51.100.1", "2001:db8:fffe::1", "192.0.2.1", "x"], DATASET) == [
-        False, False, True, False]
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_asn_info_and_contacts():
@@ -36,30 +41,48 @@ def test_asn_info_and_contacts():
     assert F["asn_info"](64999, DATASET) is None
     assert F["peering_contacts"](64500, DATASET) == ["peering@example.net"]
     network = dict(F["asn_info"](64500, DATASET))
-    network["contacts"] = [{"role": "NOC", "email": "noc@example.net"}, {"role": "NOC", "email": "NOC@example.net"},
-                           {"role": "Technical", "email": "tech@example.net"}]
+    network["contacts"] = [
+        {"role": "NOC", "email": "noc@example.net"},
+        {"role": "NOC", "email": "NOC@example.net"},
+        {"role": "Technical", "email": "tech@example.net"},
+    ]
     assert F["peering_contacts"](network) == ["noc@example.net"]  # no Policy: the next role, de-duplicated
     assert F["peering_contacts"](network, roles=["Technical"]) == ["tech@example.net"]
     assert F["peering_contacts"](64503, DATASET) == []  # both its contacts were unsafe
 
 
 def test_resolve_peers():
-    groups = F["resolve_peers"]([
-        event("r1", "192.0.2.66", count=3), event("r2", "192.0.2.66", last="2026-11-21T00:00:00Z"),
-        event("r1", "2001:db8:ffff::66", kind="md5_unexpected"),
-        event("r1", "192.0.2.77"), event("r1", "192.0.2.250"), event("r1", "203.0.113.9"),
-    ], DATASET)
+    groups = F["resolve_peers"](
+        [
+            event("r1", "192.0.2.66", count=3),
+            event("r2", "192.0.2.66", last="2026-11-21T00:00:00Z"),
+            event("r1", "2001:db8:ffff::66", kind="md5_unexpected"),
+            event("r1", "192.0.2.77"),
+            event("r1", "192.0.2.250"),
+            event("r1", "203.0.113.9"),
+        ],
+        DATASET,
+    )
     assert [(g["asn"], g["name"], g["count"]) for g in groups] == [
-        (64500, "Example Net", 5), (64501, "Other Net", 1), (None, "unknown", 2)]
+        (64500, "Example Net", 5),
+        (64501, "Other Net", 1),
+        (None, "unknown", 2),
+    ]
     example = groups[0]
     assert example["contacts"] == ["peering@example.net"] and example["contact_role"] == "Policy"
     assert example["exchanges"] == ["Example-IX"] and example["lans"] == ["Example-IX LAN"]
     assert example["routers"] == ["r1", "r2"] and example["kinds"] == ["md5_unexpected", "unconfigured_neighbor"]
     assert example["last_seen"] == "2026-11-21T00:00:00Z"
-    assert example["addresses"][0] == {"address": "192.0.2.66", "exchange": "Example-IX", "lan": "Example-IX LAN",
-                                       "count": 4, "kinds": {"unconfigured_neighbor": 4},
-                                       "first_seen": "2026-11-20T01:00:00Z", "last_seen": "2026-11-21T00:00:00Z",
-                                       "routers": ["r1", "r2"]}
+    assert example["addresses"][0] == {
+        "address": "192.0.2.66",
+        "exchange": "Example-IX",
+        "lan": "Example-IX LAN",
+        "count": 4,
+        "kinds": {"unconfigured_neighbor": 4},
+        "first_seen": "2026-11-20T01:00:00Z",
+        "last_seen": "2026-11-21T00:00:00Z",
+        "routers": ["r1", "r2"],
+    }
     unknown = groups[-1]
     assert [a["address"] for a in unknown["addresses"]] == ["192.0.2.250", "203.0.113.9"]
     assert unknown["addresses"][0]["exchange"] == "Example-IX"  # on the LAN, but nobody claims it
@@ -68,13 +91,16 @@ def test_resolve_peers():
     assert F["resolve_peers"]([], DATASET) == []
 
 
-@pytest.mark.parametrize("name,args,message", [
-    ("ip_to_asn", ("192.0.2.1", "not a dataset"), "peerwarden.bgp.ip_to_asn: expected the dataset"),
-    ("resolve_peers", ("x", DATASET), "peerwarden.bgp.resolve_peers: expected the list of events"),
-    ("resolve_peers", ([{"router": "r1"}], DATASET), "resolve_peers: event 0 is not a log_events event"),
-    ("asn_info", ("ASxyz", DATASET), "peerwarden.bgp.asn_info: 'ASxyz' is not an AS number"),
-    ("peering_contacts", (64500,), "peering_contacts: give a network record"),
-])
+@pytest.mark.parametrize(
+    "name,args,message",
+    [
+        ("ip_to_asn", ("192.0.2.1", "not a dataset"), "peerwarden.bgp.ip_to_asn: expected the dataset"),
+        ("resolve_peers", ("x", DATASET), "peerwarden.bgp.resolve_peers: expected the list of events"),
+        ("resolve_peers", ([{"router": "r1"}], DATASET), "resolve_peers: event 0 is not a log_events event"),
+        ("asn_info", ("ASxyz", DATASET), "peerwarden.bgp.asn_info: 'ASxyz' is not an AS number"),
+        ("peering_contacts", (64500,), "peering_contacts: give a network record"),
+    ],
+)
 def test_bad_arguments_name_the_filter(name, args, message):
     with pytest.raises(AnsibleFilterError, match=message):
         F[name](*args)

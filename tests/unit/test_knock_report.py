@@ -1,4 +1,5 @@
 """The report filters: grouping across routers, CSV that survives commas and quotes, the table."""
+
 import csv
 import io
 
@@ -9,24 +10,44 @@ from ansible_collections.peerwarden.bgp.plugins.filter.knocks import FilterModul
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.knock_report import as_csv, as_table, summarize
 
 
-def event(router, address, kind="unconfigured_neighbor", count=1, first="2026-11-20T01:00:00Z",
-          last="2026-11-20T02:00:00Z", **more):
-    record = {"router": router, "address": address, "kind": kind, "count": count, "first_seen": first,
-              "last_seen": last, "interface": None, "ports": [], "sample": "line, with \"quotes\""}
+def event(
+    router,
+    address,
+    kind="unconfigured_neighbor",
+    count=1,
+    first="2026-11-20T01:00:00Z",
+    last="2026-11-20T02:00:00Z",
+    **more,
+):
+    record = {
+        "router": router,
+        "address": address,
+        "kind": kind,
+        "count": count,
+        "first_seen": first,
+        "last_seen": last,
+        "interface": None,
+        "ports": [],
+        "sample": 'line, with "quotes"',
+    }
     record.update(more)
     return record
 
 
 def test_groups_across_routers():
-    summary = summarize([
-        event("r2", "192.0.2.1", count=2, first="2026-11-19T00:00:00Z", ports=[40000], interface="et-0/0/0.100"),
-        event("r1", "192.0.2.1", count=3, last="2026-11-21T00:00:00Z", ports=[40001, 40000]),
-        event("r1", "192.0.2.1", kind="md5_mismatch"),
-        event("r1", "2001:db8::9", count=9, kind="peer_as_mismatch", peer_as=64512),
-    ])
+    summary = summarize(
+        [
+            event("r2", "192.0.2.1", count=2, first="2026-11-19T00:00:00Z", ports=[40000], interface="et-0/0/0.100"),
+            event("r1", "192.0.2.1", count=3, last="2026-11-21T00:00:00Z", ports=[40001, 40000]),
+            event("r1", "192.0.2.1", kind="md5_mismatch"),
+            event("r1", "2001:db8::9", count=9, kind="peer_as_mismatch", peer_as=64512),
+        ]
+    )
     assert [(g["address"], g["kind"], g["count"]) for g in summary] == [
-        ("2001:db8::9", "peer_as_mismatch", 9), ("192.0.2.1", "unconfigured_neighbor", 5),
-        ("192.0.2.1", "md5_mismatch", 1)]
+        ("2001:db8::9", "peer_as_mismatch", 9),
+        ("192.0.2.1", "unconfigured_neighbor", 5),
+        ("192.0.2.1", "md5_mismatch", 1),
+    ]
     grouped = summary[1]
     assert grouped["routers"] == ["r1", "r2"]
     assert grouped["first_seen"] == "2026-11-19T00:00:00Z" and grouped["last_seen"] == "2026-11-21T00:00:00Z"
@@ -37,17 +58,33 @@ def test_groups_across_routers():
 def test_csv_round_trips():
     summary = summarize([event("r1", "192.0.2.1", ports=[1, 2]), event("r2", "192.0.2.1")])
     rows = list(csv.DictReader(io.StringIO(as_csv(summary))))
-    assert rows == [{"address": "192.0.2.1", "kind": "unconfigured_neighbor", "count": "2",
-                     "first_seen": "2026-11-20T01:00:00Z", "last_seen": "2026-11-20T02:00:00Z",
-                     "routers": "r1 r2", "interfaces": "", "ports": "1 2", "peer_as": "",
-                     "sample": 'line, with "quotes"'}]
+    assert rows == [
+        {
+            "address": "192.0.2.1",
+            "kind": "unconfigured_neighbor",
+            "count": "2",
+            "first_seen": "2026-11-20T01:00:00Z",
+            "last_seen": "2026-11-20T02:00:00Z",
+            "routers": "r1 r2",
+            "interfaces": "",
+            "ports": "1 2",
+            "peer_as": "",
+            "sample": 'line, with "quotes"',
+        }
+    ]
 
 
 def test_table():
     lines = as_table(summarize([event("r1", "192.0.2.1")]))
     assert lines[0].split() == ["ADDRESS", "KIND", "COUNT", "FIRST", "SEEN", "LAST", "SEEN", "ROUTERS"]
-    assert lines[1].split() == ["192.0.2.1", "unconfigured_neighbor", "1", "2026-11-20T01:00:00Z",
-                                "2026-11-20T02:00:00Z", "r1"]
+    assert lines[1].split() == [
+        "192.0.2.1",
+        "unconfigured_neighbor",
+        "1",
+        "2026-11-20T01:00:00Z",
+        "2026-11-20T02:00:00Z",
+        "r1",
+    ]
     assert as_table([])[-1] == "(nobody knocked)"
 
 
@@ -60,16 +97,27 @@ def test_filters_name_themselves_in_errors():
 
 
 def test_notifications_csv():
-    result = {"sent": [{"asn": 64500, "name": "Example Net", "to": ["a@example.net", "b@example.net"],
-                        "message_id": "<pw.1@x>", "reason": "sent"}],
-              "failed_messages": [{"asn": 64501, "name": "Other, Inc.", "reason": "554 spam", "permanent": True}],
-              "skipped_peers": [{"asn": None, "name": "unknown", "address": "192.0.2.9", "reason": "no source"}],
-              "resolved": [{"asn": 64502, "exchange": "Example-IX", "last_seen": "2026-11-01T00:00:00Z"}]}
+    result = {
+        "sent": [
+            {
+                "asn": 64500,
+                "name": "Example Net",
+                "to": ["a@example.net", "b@example.net"],
+                "message_id": "<pw.1@x>",
+                "reason": "sent",
+            }
+        ],
+        "failed_messages": [{"asn": 64501, "name": "Other, Inc.", "reason": "554 spam", "permanent": True}],
+        "skipped_peers": [{"asn": None, "name": "unknown", "address": "192.0.2.9", "reason": "no source"}],
+        "resolved": [{"asn": 64502, "exchange": "Example-IX", "last_seen": "2026-11-01T00:00:00Z"}],
+    }
     rows = list(csv.reader(io.StringIO(FilterModule().filters()["notifications_csv"](result))))
-    assert rows == [["outcome", "asn", "name", "to", "message_id", "reason"],
-                    ["sent", "64500", "Example Net", "a@example.net b@example.net", "<pw.1@x>", "sent"],
-                    ["failed", "64501", "Other, Inc.", "", "", "554 spam"],
-                    ["skipped", "192.0.2.9", "unknown", "", "", "no source"],
-                    ["resolved", "64502", "Example-IX", "", "", ""]]
+    assert rows == [
+        ["outcome", "asn", "name", "to", "message_id", "reason"],
+        ["sent", "64500", "Example Net", "a@example.net b@example.net", "<pw.1@x>", "sent"],
+        ["failed", "64501", "Other, Inc.", "", "", "554 spam"],
+        ["skipped", "192.0.2.9", "unknown", "", "", "no source"],
+        ["resolved", "64502", "Example-IX", "", "", ""],
+    ]
     with pytest.raises(AnsibleFilterError, match="notifications_csv: expected the result"):
         FilterModule().filters()["notifications_csv"]([])

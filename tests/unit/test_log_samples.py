@@ -1,5 +1,6 @@
 """Every real sample line is classified as its group in log_samples.txt says, with the right address
 and port; the [NEG] and [FRAME] lines and the quoted format strings yield nothing."""
+
 import os
 
 import pytest
@@ -16,7 +17,7 @@ def sample_lines():
             line = line.rstrip("\n")
             if not line.strip() or line.startswith("#"):
                 continue
-            yield number, line[len("SYNTHESIZED: "):] if line.startswith("SYNTHESIZED: ") else line
+            yield number, line[len("SYNTHESIZED: ") :] if line.startswith("SYNTHESIZED: ") else line
 
 
 with open(os.path.join(HERE, "log_samples_expected.yml"), encoding="utf-8") as _handle:

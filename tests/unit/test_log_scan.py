@@ -1,15 +1,18 @@
 """The streaming scan: aggregation per (router, address, kind), selection, repeats, chunk edges, stats."""
+
 import io
 from datetime import datetime
 
 import pytest
 
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs import scan as log_scan
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import LogScanner, Selection, syslog_host
-from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC
 
 REF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-JUNOS = "Nov 2{d} 0{h}:00:00  edge1 rpd[3167]: bgp_listen_accept: Connection attempt from unconfigured neighbor: {a}+{p}"
+JUNOS = (
+    "Nov 2{d} 0{h}:00:00  edge1 rpd[3167]: bgp_listen_accept: Connection attempt from unconfigured neighbor: {a}+{p}"
+)
 BIRD = "2026-11-2{d} 0{h}:00:00.000 <WARN> BGP: Unexpected connect from unknown address {a} (port {p})"
 NOISE = "Nov 21 00:00:00  edge1 mib2d[1260]: SNMP_TRAP_LINK_DOWN: ifIndex 745 subtype 179"
 
@@ -21,15 +24,23 @@ def scan(text, selection=None, router=None, platform="auto"):
 
 
 def test_aggregates_per_router_address_kind():
-    text = "\n".join([
-        JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001), NOISE,
-        JUNOS.format(d=1, h=3, a="192.0.2.55", p=50002),
-        JUNOS.format(d=0, h=2, a="192.0.2.55", p=50003),  # earlier, later in the file
-        JUNOS.format(d=1, h=4, a="2001:db8::55", p=50004),
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001),
+                NOISE,
+                JUNOS.format(d=1, h=3, a="192.0.2.55", p=50002),
+                JUNOS.format(d=0, h=2, a="192.0.2.55", p=50003),  # earlier, later in the file
+                JUNOS.format(d=1, h=4, a="2001:db8::55", p=50004),
+            ]
+        )
+        + "\n"
+    )
     events, stats = scan(text)
     assert [(e["router"], e["address"], e["count"]) for e in events] == [
-        ("edge1", "192.0.2.55", 3), ("edge1", "2001:db8::55", 1)]
+        ("edge1", "192.0.2.55", 3),
+        ("edge1", "2001:db8::55", 1),
+    ]
     first = events[0]
     assert first["first_seen"] == "2026-11-20T02:00:00Z" and first["last_seen"] == "2026-11-21T03:00:00Z"
     assert first["ports"] == [50001, 50002, 50003]
@@ -48,14 +59,19 @@ def test_router_name_comes_from_the_option_then_the_syslog_header_then_the_fallb
 
 
 def test_bsd_and_rsyslog_repeats_are_counted():
-    text = "\n".join([
-        JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001),
-        "Nov 21 01:00:05  edge1 last message repeated 4 times",
-        NOISE,
-        "Nov 21 01:00:09  edge1 last message repeated 9 times",  # repeats the noise: not ours
-        "Nov 21 05:00:00 rs1 bird[77]: message repeated 6 times: [ BGP: Unexpected connect from unknown "
-        "address 198.51.100.4 (port 4000)]",
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001),
+                "Nov 21 01:00:05  edge1 last message repeated 4 times",
+                NOISE,
+                "Nov 21 01:00:09  edge1 last message repeated 9 times",  # repeats the noise: not ours
+                "Nov 21 05:00:00 rs1 bird[77]: message repeated 6 times: [ BGP: Unexpected connect from unknown "
+                "address 198.51.100.4 (port 4000)]",
+            ]
+        )
+        + "\n"
+    )
     events = scan(text)[0]
     counts = {e["address"]: e["count"] for e in events}
     assert counts == {"192.0.2.55": 5, "198.51.100.4": 6}
@@ -77,30 +93,47 @@ def test_chunk_boundaries_lose_nothing(monkeypatch):
 
 
 def test_selection_since_lans_exclusions_and_kinds():
-    text = "\n".join([
-        BIRD.format(d=1, h=1, a="192.0.2.1", p=1),
-        BIRD.format(d=0, h=1, a="192.0.2.2", p=1),  # before since
-        BIRD.format(d=1, h=1, a="198.51.100.3", p=1),  # outside the LAN
-        BIRD.format(d=1, h=1, a="192.0.2.4", p=1),  # excluded
-        BIRD.format(d=1, h=1, a="2001:db8:1::5", p=1),
-        "Mar  9 18:48:53  vrr2 kernel: tcp_auth_ok: Packet from 192.0.2.6:60042 wrong MD5 digest",
-    ]) + "\n"
-    selection = Selection(kinds=["unconfigured_neighbor"], since=datetime(2026, 11, 21, tzinfo=UTC),
-                          peering_lans=["192.0.2.0/24", "2001:db8:1::/64"], exclude_addresses=["192.0.2.4"])
+    text = (
+        "\n".join(
+            [
+                BIRD.format(d=1, h=1, a="192.0.2.1", p=1),
+                BIRD.format(d=0, h=1, a="192.0.2.2", p=1),  # before since
+                BIRD.format(d=1, h=1, a="198.51.100.3", p=1),  # outside the LAN
+                BIRD.format(d=1, h=1, a="192.0.2.4", p=1),  # excluded
+                BIRD.format(d=1, h=1, a="2001:db8:1::5", p=1),
+                "Mar  9 18:48:53  vrr2 kernel: tcp_auth_ok: Packet from 192.0.2.6:60042 wrong MD5 digest",
+            ]
+        )
+        + "\n"
+    )
+    selection = Selection(
+        kinds=["unconfigured_neighbor"],
+        since=datetime(2026, 11, 21, tzinfo=UTC),
+        peering_lans=["192.0.2.0/24", "2001:db8:1::/64"],
+        exclude_addresses=["192.0.2.4"],
+    )
     events, stats = scan(text, selection)
     assert [e["address"] for e in events] == ["192.0.2.1", "2001:db8:1::5"]
-    assert stats["skipped"] == {"kind_not_selected": 0, "before_since": 1, "outside_peering_lans": 1,
-                                "excluded_address": 1}
+    assert stats["skipped"] == {
+        "kind_not_selected": 0,
+        "before_since": 1,
+        "outside_peering_lans": 1,
+        "excluded_address": 1,
+    }
     # tcp_auth_ok is not searched for at all when only unconfigured_neighbor is wanted
     assert stats["matched"]["md5_mismatch"] == 0
 
 
 def test_garbage_truncated_and_binary_lines_are_counted_not_fatal():
-    blob = (b"\x00\xff\xfe garbage \x80\x81\n"
-            b"Nov 21 01:00:00  edge1 rpd[1]: bgp_listen_accept: Connection attempt from unconfigured neighbor: 19\n"
-            + b"x" * 100000 + b"BADAUTH (179)" + b"\n"
-            + b"\xc3\x28 2026-11-21 01:00:00.000 <WARN> BGP: Unexpected connect from unknown address 192.0.2.9 (port 5)\n"
-            + b"Nov 21 01:00:00  edge1 rpd[1]: bgp_listen_accept: Connection attempt from unconfigured neighbor: 2001:db8")
+    blob = (
+        b"\x00\xff\xfe garbage \x80\x81\n"
+        b"Nov 21 01:00:00  edge1 rpd[1]: bgp_listen_accept: Connection attempt from unconfigured neighbor: 19\n"
+        + b"x" * 100000
+        + b"BADAUTH (179)"
+        + b"\n"
+        + b"\xc3\x28 2026-11-21 01:00:00.000 <WARN> BGP: Unexpected connect from unknown address 192.0.2.9 (port 5)\n"
+        + b"Nov 21 01:00:00  edge1 rpd[1]: bgp_listen_accept: Connection attempt from unconfigured neighbor: 2001:db8"
+    )
     scanner = LogScanner(Selection(), UTC)
     scanner.scan_stream(io.BytesIO(blob), REF)
     events = scanner.events(REF)
@@ -112,8 +145,10 @@ def test_garbage_truncated_and_binary_lines_are_counted_not_fatal():
 
 
 def test_lines_without_time_are_kept_and_counted():
-    events, stats = scan("bird: BGP: Unexpected connect from unknown address 10.250.12.180 (port 60008)\n",
-                         Selection(since=datetime(2026, 11, 21, tzinfo=UTC)))
+    events, stats = scan(
+        "bird: BGP: Unexpected connect from unknown address 10.250.12.180 (port 60008)\n",
+        Selection(since=datetime(2026, 11, 21, tzinfo=UTC)),
+    )
     assert events[0]["first_seen"] == "2026-11-22T12:00:00Z"
     assert stats["without_timestamp"] == 1
 
@@ -130,15 +165,18 @@ def test_bad_selection_is_a_clear_error():
         Selection(peering_lans=["192.0.2.0/33"])
 
 
-@pytest.mark.parametrize("line,host", [
-    ("<28>Nov 20 16:58:04 re0-gw2.fin1 rpd[3167]: x", "re0-gw2.fin1"),
-    ("Mar  9 18:48:53  vrr2 kernel: tcp_auth_ok: x", "vrr2"),
-    ("Aug 12 03:45:20   /kernel: tcp_auth_ok: x", None),
-    ("Nov  3 21:02:34.678687 bgp_listen_accept:5610: x", None),
-    ("<28>1 2020-05-22T14:59:09.250-03:00 OX-MX204 OX-CONTEUDO:rpd 6589 - - x", "OX-MX204"),
-    ("Jul 10 16:07:14 cisco2621 636: .Jul 10 15:58:56.590 EDT: %SEC", "cisco2621"),
-    ("*Oct 19 15:12:54.764: %TCP-6-BADAUTH: x", None),
-    ("2026-11-22 18:51:38.500 <WARN> BGP: x", None),
-])
+@pytest.mark.parametrize(
+    "line,host",
+    [
+        ("<28>Nov 20 16:58:04 re0-gw2.fin1 rpd[3167]: x", "re0-gw2.fin1"),
+        ("Mar  9 18:48:53  vrr2 kernel: tcp_auth_ok: x", "vrr2"),
+        ("Aug 12 03:45:20   /kernel: tcp_auth_ok: x", None),
+        ("Nov  3 21:02:34.678687 bgp_listen_accept:5610: x", None),
+        ("<28>1 2020-05-22T14:59:09.250-03:00 OX-MX204 OX-CONTEUDO:rpd 6589 - - x", "OX-MX204"),
+        ("Jul 10 16:07:14 cisco2621 636: .Jul 10 15:58:56.590 EDT: %SEC", "cisco2621"),
+        ("*Oct 19 15:12:54.764: %TCP-6-BADAUTH: x", None),
+        ("2026-11-22 18:51:38.500 <WARN> BGP: x", None),
+    ],
+)
 def test_syslog_host(line, host):
     assert syslog_host(line) == host

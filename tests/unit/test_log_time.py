@@ -1,30 +1,40 @@
 """Timestamps: every shape in the samples, years for logs without one (across New Year), zones."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import (
-    UTC, find_timestamp, iso_utc, parse_since, parse_zone, time_of_day_before)
+    UTC,
+    find_timestamp,
+    iso_utc,
+    parse_since,
+    parse_zone,
+    time_of_day_before,
+)
 
 REF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("<28>Nov 20 16:58:04 re0-gw2.fin1 rpd[3167]: x", "2026-11-20T16:58:04Z"),
-    ("Jul  5 05:52:44  vmx01 rpd[1848]: x", "2026-07-05T05:52:44Z"),
-    ("<28>1 2020-05-22T14:59:09.250-03:00 host app - - x", "2020-05-22T17:59:09Z"),
-    ("<4>2020-03-31T08:41:59+00:00 vmx01 /kernel: x", "2020-03-31T08:41:59Z"),
-    ("2022/03/23 10:15:19 BGP: [Event] x", "2022-03-23T10:15:19Z"),
-    ("2026-11-22 18:51:38.500 <WARN> BGP: x", "2026-11-22T18:51:38Z"),
-    ("*May 12 2020 13:35:15.181 UTC: %TCP-6-BADAUTH: x", "2020-05-12T13:35:15Z"),
-    (".Jul 10 15:58:56.590 EDT: %SEC-6-IPACCESSLOGP: x", "2026-07-10T19:58:56Z"),
-    ("Jun 26 16:44:58.802 CEST: %FMANFP-6-IPACCESSLOGP: x", "2026-06-26T14:44:58Z"),
-    ("<187>883282: MAJDA702 RP/0/RP0/CPU0:2021 Feb 13 10:25:44.652 UTC: tcp[141]: x", "2021-02-13T10:25:44Z"),
-    ("Nov  3 21:02:34.678657 BGP SEND x", "2026-11-03T21:02:34Z"),
-    # the day after the reference is still this year (clock skew slack); later is last year
-    ("Nov 23 10:00:00 r1 x", "2026-11-23T10:00:00Z"),
-    ("Dec 24 10:00:00 r1 x", "2025-12-24T10:00:00Z"),
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("<28>Nov 20 16:58:04 re0-gw2.fin1 rpd[3167]: x", "2026-11-20T16:58:04Z"),
+        ("Jul  5 05:52:44  vmx01 rpd[1848]: x", "2026-07-05T05:52:44Z"),
+        ("<28>1 2020-05-22T14:59:09.250-03:00 host app - - x", "2020-05-22T17:59:09Z"),
+        ("<4>2020-03-31T08:41:59+00:00 vmx01 /kernel: x", "2020-03-31T08:41:59Z"),
+        ("2022/03/23 10:15:19 BGP: [Event] x", "2022-03-23T10:15:19Z"),
+        ("2026-11-22 18:51:38.500 <WARN> BGP: x", "2026-11-22T18:51:38Z"),
+        ("*May 12 2020 13:35:15.181 UTC: %TCP-6-BADAUTH: x", "2020-05-12T13:35:15Z"),
+        (".Jul 10 15:58:56.590 EDT: %SEC-6-IPACCESSLOGP: x", "2026-07-10T19:58:56Z"),
+        ("Jun 26 16:44:58.802 CEST: %FMANFP-6-IPACCESSLOGP: x", "2026-06-26T14:44:58Z"),
+        ("<187>883282: MAJDA702 RP/0/RP0/CPU0:2021 Feb 13 10:25:44.652 UTC: tcp[141]: x", "2021-02-13T10:25:44Z"),
+        ("Nov  3 21:02:34.678657 BGP SEND x", "2026-11-03T21:02:34Z"),
+        # the day after the reference is still this year (clock skew slack); later is last year
+        ("Nov 23 10:00:00 r1 x", "2026-11-23T10:00:00Z"),
+        ("Dec 24 10:00:00 r1 x", "2025-12-24T10:00:00Z"),
+    ],
+)
 def test_find_timestamp(line, expected):
     assert iso_utc(find_timestamp(line, UTC, REF)) == expected
 
@@ -48,8 +58,9 @@ def test_default_zone_applies_to_logs_without_one():
     assert iso_utc(find_timestamp("Jul 20 16:58:04.1 CST: %X", amsterdam, REF)) == "2026-07-20T14:58:04Z"
 
 
-@pytest.mark.parametrize("line", ["no time here", "7:04: %LINEPROTO-5-UPDOWN: x", "Feb 30 10:00:00 r1 x",
-                                  "2026-13-45 99:99:99 garbage"])
+@pytest.mark.parametrize(
+    "line", ["no time here", "7:04: %LINEPROTO-5-UPDOWN: x", "Feb 30 10:00:00 r1 x", "2026-13-45 99:99:99 garbage"]
+)
 def test_lines_without_a_usable_time(line):
     assert find_timestamp(line, UTC, REF) is None
 

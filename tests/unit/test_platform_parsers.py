@@ -1,14 +1,15 @@
 """Parsers of whole command outputs: IOS `show logging` (ntc-templates framing) and JunOS
 `show firewall log` (brief and detail), fed with the real framing lines of the samples."""
+
 from datetime import datetime
 
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.junos.firewall_log import parse_firewall_log
-from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import NOT_BGP, Finding, classify
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, iso_utc
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import NOT_BGP, Finding, classify
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.logs import frame_show_logging
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.junos.firewall_log import parse_firewall_log
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
 
 REF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -43,17 +44,22 @@ def test_show_logging_is_framed_into_scannable_lines():
     assert "Syslog logging" not in "\n".join(lines)
     findings = [classify(line)[0] for line in lines if classify(line)]
     addresses = [(f.kind, f.address) for f in findings if isinstance(f, Finding)]
-    assert addresses == [("md5_mismatch", "172.16.13.3"), ("firewall_drop_bgp", "10.0.6.56"),
-                         ("firewall_drop_bgp", "2001:db8:eeee::6")]
+    assert addresses == [
+        ("md5_mismatch", "172.16.13.3"),
+        ("firewall_drop_bgp", "10.0.6.56"),
+        ("firewall_drop_bgp", "2001:db8:eeee::6"),
+    ]
     assert "connection id=29, sequence number=219" in [line.strip() for line in lines]
     assert "rtual-PPP2, changed state to down" not in lines  # a fragment the template drops; no keyword
 
 
 def test_a_line_the_template_misreads_is_passed_on_whole():
     # a year in the timestamp: the template appends it to the previous record as a continuation
-    buffer = ("*Sep 14 06:00:45.693: %CRYPTO-4-PKT_REPLAY_ERR: decrypt: replay check failed\n"
-              "*May 12 2020 13:35:15.181 UTC: %TCP-6-BADAUTH: Invalid MD5 digest from 2406:6400:4::(37854) to "
-              "2406:6400:4::1(179) tableid - 0\n")
+    buffer = (
+        "*Sep 14 06:00:45.693: %CRYPTO-4-PKT_REPLAY_ERR: decrypt: replay check failed\n"
+        "*May 12 2020 13:35:15.181 UTC: %TCP-6-BADAUTH: Invalid MD5 digest from 2406:6400:4::(37854) to "
+        "2406:6400:4::1(179) tableid - 0\n"
+    )
     lines = frame_show_logging(IOS_HEADER + buffer)
     findings = [classify(line)[0] for line in lines if classify(line)]
     assert [f.address for f in findings if isinstance(f, Finding)] == ["2406:6400:4::"]
@@ -69,9 +75,11 @@ Time      Filter    Action Interface     Protocol        Src Addr               
 10:28:22  pfe       D      ge-0/0/0.0    TCP             10.70.0.2                         10.70.0.1
 13:10:11  pfe       D      rlsq0.902     ICMP      192.0.2.2   192.0.2.1
 """
-DETAIL_GLUED = ("Time of Log: 2004-10-13 10:37:17 PDT, Filter: f, Filter action: accept, Name of interface: "
-                "fxp0.0Name of protocol: TCP,Packet Length: 50824, Source address: 203.0.113.108:829, "
-                "Destination address: 192.168.70.66:513")
+DETAIL_GLUED = (
+    "Time of Log: 2004-10-13 10:37:17 PDT, Filter: f, Filter action: accept, Name of interface: "
+    "fxp0.0Name of protocol: TCP,Packet Length: 50824, Source address: 203.0.113.108:829, "
+    "Destination address: 192.168.70.66:513"
+)
 DETAIL_TWO_LINES = """\
 Time of Log: 2026-11-21 09:10:11 UTC, Filter: pfe, Filter action: discard, Name of interface: et-0/0/0.100
 Name of protocol: TCP, Packet Length: 60, Source address: 2001:db8:ffff::5:41000, Destination address: 2001:db8:ffff::1:179
@@ -99,10 +107,17 @@ def test_firewall_log_detail():
     assert iso_utc(entries[1][1]) == "2026-11-21T09:10:12Z"
 
 
-@pytest.mark.parametrize("network_os,platform", [
-    ("junipernetworks.junos.junos", "junos"), ("junos", "junos"), ("cisco.ios.ios", "ios"), ("IOS", "ios"),
-    ("frr.frr.frr", "frr"), ("bird", "bird"),
-])
+@pytest.mark.parametrize(
+    "network_os,platform",
+    [
+        ("junipernetworks.junos.junos", "junos"),
+        ("junos", "junos"),
+        ("cisco.ios.ios", "ios"),
+        ("IOS", "ios"),
+        ("frr.frr.frr", "frr"),
+        ("bird", "bird"),
+    ],
+)
 def test_driver_for(network_os, platform):
     assert driver_for(network_os).name == platform
 

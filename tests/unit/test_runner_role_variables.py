@@ -1,5 +1,6 @@
 """The runner role's variables are described in three places that must agree: defaults, the argument
 specification (which the role enforces) and docs/runner_role.md's table."""
+
 import os
 import re
 

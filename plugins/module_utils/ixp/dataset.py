@@ -93,8 +93,6 @@ def fingerprint(dataset):
     return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
 
 
-
-
 def _peeringdb_exchanges(peeringdb, exchanges):
     prefixes = {}
     for ixpfx in peeringdb.get("ixpfx", ()):

@@ -98,7 +98,7 @@ def parse_junos_peer_as(line):
         return None
     asn = match.group("asn")
     return finding(PEER_AS_MISMATCH, match.group("addr"), match.group("port"), match.group("ifl"),
-                    int(asn) if asn else None)
+                   int(asn) if asn else None)
 
 
 _JUNOS_FW = re.compile(r"PFE_FW_SYSLOG_\w+: FW: (?P<fields>.*?)\s*\((?P<packets>\d+) packets?\)")

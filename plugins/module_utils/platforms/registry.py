@@ -23,6 +23,6 @@ def driver_for(network_os, capability=None):
         raise ValueError("unknown platform %r: set ansible_network_os (or the platform option) to one of %s"
                          % (network_os, ", ".join(sorted(NETWORK_OS))))
     if capability is not None and capability not in driver.capabilities:
-        raise ValueError("platform %s cannot %s (it can: %s)" % (driver.name, capability,
-                                                                ", ".join(sorted(driver.capabilities)) or "nothing"))
+        can = ", ".join(sorted(driver.capabilities)) or "nothing"
+        raise ValueError("platform %s cannot %s (it can: %s)" % (driver.name, capability, can))
     return driver

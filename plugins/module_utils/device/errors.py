@@ -20,3 +20,11 @@ class CommandRefused(DeviceError):
     """The router answered a command with a refusal (privilege, authorization, unknown command).
 
     Never read as an empty answer: a refused `show logging` is not a quiet night."""
+
+
+class LockHeld(DeviceError):
+    """Someone else is changing the router's configuration; it was not touched."""
+
+
+class ConfigRefused(DeviceError):
+    """The router refused the change (syntax, commit check); it was left as it was."""

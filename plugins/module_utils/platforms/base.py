@@ -20,6 +20,9 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session impo
 LOGS = "logs"
 CONFIG = "config"
 
+#: What the config modules configure: rpki_config, prefix_limits, bgp_filter.
+FEATURES = ("rpki", "limits", "guard")
+
 
 class Capture(namedtuple("Capture", "name text stream parse")):
     """A named piece of what a router said.
@@ -57,6 +60,29 @@ class Driver:
         """Yield Captures of the router's logs."""
         raise NotImplementedError("%s reads no logs" % self.name)
 
+    def config(self, device, options):
+        """A ConfigSession on the router (a context manager), for drivers that declare CONFIG.
+
+        options: confirm_timeout, comment, lock_timeout (config/apply.py APPLY_OPTIONS), check_mode."""
+        raise NotImplementedError("%s cannot change its configuration" % self.name)
+
+    # What the config modules ask of a CONFIG driver; feature is one of FEATURES, intent a dict from
+    # config/intents.py, running the text ConfigSession.running() returned.
+
+    def plan(self, feature, intent, running, state):
+        """(lines to load, expect) that take running to intent (state present) or remove what the
+        collection configured (state absent); ([], expect) when nothing is to change. expect is what
+        post_check() looks for afterwards (e.g. {"rtr_caches": [addresses]})."""
+        raise NotImplementedError
+
+    def render(self, feature, intent):
+        """The complete configuration for intent, with no device (state rendered)."""
+        raise NotImplementedError
+
+    def gather(self, feature, running):
+        """What the router has now for feature, structured in the intent's vocabulary (state gathered)."""
+        raise NotImplementedError
+
     def refusal(self, output):
         """The router's words when output is a refusal, else None (only the first lines count:
         a log buffer may quote such words in its messages)."""
@@ -88,3 +114,54 @@ class IosLikeDriver(Driver):
             return ("Enable mode was entered: the login's privilege or AAA command authorization does not allow "
                     "it; ask for a role that may run it")
         return "The login may be at user EXEC level: %s" % ENABLE_HINT
+
+
+class ConfigSession:
+    """One change to one router's configuration, made safely; a context manager.
+
+    __enter__ opens the way in, takes the platform's lock (waiting up to options["lock_timeout"] seconds;
+    a router someone else is changing is not touched: LockHeld) and saves what is needed to go back
+    (JunOS: a private candidate; IOS: an archive checkpoint; FRR: a copy of the running config).
+    __exit__ without a confirm() leaves the router exactly as it was before: discard the candidate, let
+    the revert timer run out or replace with the checkpoint, restore the copy, and verify that.
+
+    The apply sequence (config/apply.py) calls, in order: running(), baseline(), load(), diff(),
+    commit(), post_check(), confirm(). Each may raise DeviceError; the sequence names the step.
+    """
+
+    #: the steps, in order, as the task reports them when one fails
+    STEPS = ("connect", "lock", "running", "baseline", "load", "diff", "commit", "post_check", "confirm")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def running(self):
+        """The parts of the running (committed) configuration this change can touch, as text."""
+        raise NotImplementedError
+
+    def baseline(self):
+        """What the post-check compares with: e.g. the BGP neighbours Established before the change."""
+        return {}
+
+    def load(self, lines):
+        """Put the change into the candidate (or apply it under the revert timer); syntax errors raise."""
+        raise NotImplementedError
+
+    def diff(self):
+        """The router's own diff of the change (JunOS show | compare, IOS archive differences, FRR text)."""
+        raise NotImplementedError
+
+    def commit(self, confirm_minutes, comment):
+        """Make the change active so that it reverts by itself unless confirmed within confirm_minutes."""
+        raise NotImplementedError
+
+    def post_check(self, baseline, expect):
+        """Problems seen after the commit (a list of strings; empty when all is well)."""
+        return []
+
+    def confirm(self):
+        """Keep the change (confirm the commit, stop the revert timer, write memory)."""
+        raise NotImplementedError

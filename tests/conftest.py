@@ -18,4 +18,11 @@ if not os.path.lexists(_LINK):
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 
-pytest_plugins = ["lab.cli_doubles", "lab.daemons", "lab.peeringdb_server", "lab.postgres", "lab.smtp_server"]
+pytest_plugins = [
+    "lab.cli_doubles",
+    "lab.netconf_double",
+    "lab.daemons",
+    "lab.peeringdb_server",
+    "lab.postgres",
+    "lab.smtp_server",
+]

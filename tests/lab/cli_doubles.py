@@ -927,8 +927,3 @@ def ios_double() -> Iterator[Callable[..., CliDouble]]:
     Takes ``CliDouble``'s keyword arguments; every double started is stopped at teardown.
     """
     yield from _double_factory("ios")
-
-
-# The Junos NETCONF double's fixture, registered through this module (which tests/conftest.py
-# already lists in pytest_plugins).  Imported last: netconf_double imports from this module.
-from lab.netconf_double import junos_netconf_double  # noqa: E402,F401

@@ -348,7 +348,7 @@ class IosDevice:
         return path, maximum
 
     def archive_name(self, number: int) -> str:
-        path, _ = self.archive_settings()
+        path, dummy = self.archive_settings()
         return f"{path}-{number}"
 
     def save_archive(self) -> str | None:
@@ -475,7 +475,7 @@ class IosConfigCli(IosCli):
     def _piped_show(self, line: str):
         from lab.cli_doubles import Reply
 
-        command, _, filt = line.partition("|")
+        command, dummy, filt = line.partition("|")
         inner = super().execute(command.rstrip())
         text = inner.text[: len(inner.text) - len(self._prompt())]
         match = re.fullmatch(r"\s*(section|include|begin|exclude)\s+(.+?)\s*", filt)
@@ -578,7 +578,7 @@ class IosConfigCli(IosCli):
     def _write_memory(self) -> str:
         self.device.startup = [n.copy() for n in self.device.running]
         self.device.events.append("write memory")
-        path, _ = self.device.archive_settings()
+        path, dummy = self.device.archive_settings()
         if path is not None and any(
             c.text == "write-memory" for n in self.device.running if n.text == "archive" for c in n.children
         ):
@@ -599,7 +599,7 @@ class IosConfigCli(IosCli):
         path, maximum = self.device.archive_settings()
         if path is None:
             return "Archive feature not enabled\n"
-        saved = {number: True for number, _ in self.device.archive}
+        saved = {number: True for number, dummy in self.device.archive}
         numbers = sorted(saved)
         lines = [
             f"The maximum archive configurations allowed is {maximum}.\n",
@@ -744,7 +744,7 @@ class IosConfigCli(IosCli):
             self.device.lock = None
 
     def _first_word_known(self, word: str) -> bool:
-        patterns = [p for leaves in _LEAVES.values() for p in leaves] + [p for _, p, _ in _SUBMODES]
+        patterns = [p for leaves in _LEAVES.values() for p in leaves] + [p for dummy, p, dummy2 in _SUBMODES]
         return any(re.match(re.escape(word) + r"(\b|$)", p) for p in patterns)
 
     def _children(self, node: Node | None) -> list[Node]:
@@ -822,14 +822,14 @@ class IosConfigCli(IosCli):
     def _is_known_prefix(self, mode: str, body: str) -> bool:
         first = body.split(" ", 1)[0]
         return any(p.startswith(re.escape(first)) or p.startswith(first) for p in _LEAVES.get(mode, [])) or any(
-            parent == mode and p.startswith(first) for parent, p, _ in _SUBMODES
+            parent == mode and p.startswith(first) for parent, p, dummy in _SUBMODES
         )
 
     def _neighbor_check(self, body: str, depth: int) -> str | None:
         match = re.fullmatch(r"neighbor (\S+) (\S+).*", body)
         if not match or match.group(2) in ("remote-as", "peer-group"):
             return None
-        router = next((n for _, n in self._path if n is not None and n.text.startswith("router bgp")), None)
+        router = next((n for dummy, n in self._path if n is not None and n.text.startswith("router bgp")), None)
         if router is None:
             return None
         peer = match.group(1)

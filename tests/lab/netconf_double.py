@@ -647,15 +647,18 @@ class _Session:
         for _group, address, asn in peers:
             state = self.device.bgp_peer_states.get(address, "Established")
             rows.append(
-                '<bgp-peer junos:style="terse" heading="Peer                     AS      InPkt     OutPkt    OutQ   Flaps Last Up/Dwn State|#Active/Received/Accepted/Damped...">\n'
+                '<bgp-peer junos:style="terse" heading="Peer                     AS      InPkt     OutPkt    OutQ   '
+                'Flaps Last Up/Dwn State|#Active/Received/Accepted/Damped...">\n'
                 f"<peer-address>{address}</peer-address>\n<peer-as>{asn}</peer-as>\n"
                 "<input-messages>12</input-messages>\n<output-messages>10</output-messages>\n"
                 "<route-queue-count>0</route-queue-count>\n<flap-count>0</flap-count>\n"
                 '<elapsed-time junos:seconds="312">5:12</elapsed-time>\n'
                 f'<peer-state junos:format="{state}">{state}</peer-state>\n</bgp-peer>\n'
             )
-        down = sum(1 for _, a, _ in peers if self.device.bgp_peer_states.get(a, "Established") != "Established")
-        groups = len({g for g, _, _ in peers})
+        down = sum(
+            1 for dummy, a, dummy2 in peers if self.device.bgp_peer_states.get(a, "Established") != "Established"
+        )
+        groups = len({g for g, dummy, dummy2 in peers})
         return (
             '<bgp-information xmlns="http://xml.juniper.net/junos/22.4R0/junos-routing">\n'
             f"<group-count>{groups}</group-count>\n<peer-count>{len(peers)}</peer-count>\n"

@@ -255,7 +255,7 @@ def test_write_memory_and_archive(ios_double):
         assert double.startup_config == BASE_RENDERED
         assert "[OK]" in conn.save_config()
         assert double.startup_config == double.running_config
-        for _ in range(4):  # one more than "maximum 3": the oldest goes
+        for dummy in range(4):  # one more than "maximum 3": the oldest goes
             assert conn.send_command("archive config") == ""
         archive = conn.send_command("show archive")
         diff = conn.send_command("show archive config differences flash:archive/cfg-4 system:running-config")

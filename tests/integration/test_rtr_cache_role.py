@@ -7,6 +7,7 @@ rtrdump, and FRR's bgpd with -M rpki when the module is installed), picks up a n
 and the role's health check passes against it and fails clearly when nothing listens. rpki-client's units
 are checked as files, and its command line is run offline (-n, in a network namespace of its own).
 """
+import base64
 import grp
 import json
 import os
@@ -103,6 +104,10 @@ def deployment():
             pytest.skip("%s is not installed (package %s)" % (binary, package))
     root = tempfile.mkdtemp(prefix="peerwarden-rtr-cache-role-")
     os.chmod(root, 0o755)
+    # /etc, /var/lib, /var/cache and /usr/local as on a host (the file module gives the directories it makes
+    # on the way the mode and owner of the last one)
+    for folder in ("etc", os.path.join("var", "lib"), os.path.join("var", "cache"), os.path.join("usr", "local")):
+        os.makedirs(os.path.join(root, folder), mode=0o755)
     deployed = Deployment(root)
     deployed.write_vrp_src(ROAS)
     code, output, recap = deployed.run()
@@ -241,6 +246,17 @@ def test_each_listen_address_gets_a_unit_and_a_dropped_one_is_removed(deployment
     assert not os.path.exists(second) and os.path.exists(first)
 
 
+def tal_key():
+    """A fresh RSA public key, base64 DER (openssl), for TALs that are well-formed but lead nowhere."""
+    if not shutil.which("openssl"):
+        return "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"  # the files are still written; rpki-client is not run
+    private = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                             capture_output=True, check=True, timeout=60).stdout
+    public = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=private, capture_output=True,
+                            check=True, timeout=60).stdout
+    return base64.b64encode(public).decode()
+
+
 def test_rpki_client_units_and_its_command_line(deployment):
     """rpki-client mode, as files (nothing installed, nothing fetched): the timer, the oneshot service with
     its TALs, and StayRTR serving its JSON output with -checktime; a missing TAL fails the run by name.
@@ -250,10 +266,11 @@ def test_rpki_client_units_and_its_command_line(deployment):
     units = aside["rtr_cache_unit_dir"]
     tals = os.path.join(deployment.root, "tals")
     os.makedirs(tals, exist_ok=True)
+    key = tal_key()
     for name in ("ripe", "apnic"):
         with open(os.path.join(tals, name + ".tal"), "w", encoding="utf-8") as handle:
-            # a TAL's shape (URIs, a blank line, a key); nothing is fetched
-            handle.write("rsync://rpki.invalid/ta/%s.cer\n\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n" % name)
+            # a TAL (RFC 8630: a URI, a blank line, a public key) of a trust anchor that does not exist
+            handle.write("rsync://rpki.invalid/ta/%s.cer\n\n%s\n" % (name, key))
     cache_dir, output_dir = (os.path.join(deployment.root, "var", name, "rpki-client") for name in ("cache", "lib"))
     settings = dict(aside, rtr_cache_vrp_file=None, rtr_cache_install_packages=False, rtr_cache_tal_dir=tals,
                     rtr_cache_tals=["ripe", "apnic"], rtr_cache_rpki_client_cache_dir=cache_dir,
@@ -277,11 +294,8 @@ def test_rpki_client_units_and_its_command_line(deployment):
     assert "these TAL files are missing: %s/arin-typo.tal" % tals in output
     code, output, recap = deployment.run(extra_vars=dict(settings, rtr_cache_arin_tal_accepted=True))
     assert code == 2 and "rtr_cache_arin_tal_accepted is true but rtr_cache_arin_tal_src is not set" in output
-    # back to the local file: rpki-client's units go
-    code, output, recap = deployment.run(extra_vars=aside)
-    assert code == 0 and not os.path.exists(service), output
-    if not os.path.exists(RPKI_CLIENT) or not shutil.which("unshare"):
-        pytest.skip("rpki-client (package rpki-client) or unshare is not installed: its command line was not run")
+    if not os.path.exists(RPKI_CLIENT) or not shutil.which("unshare") or not shutil.which("openssl"):
+        pytest.skip("rpki-client (package rpki-client), unshare or openssl is not installed: its command line was not run")
     offline = subprocess.run(["unshare", "--net"] + as_unit_user(service, argv[:1] + ["-n"] + argv[1:]),
                              capture_output=True, text=True, timeout=120, check=False)
     assert offline.returncode == 0, offline.stdout + offline.stderr
@@ -293,6 +307,16 @@ def test_rpki_client_units_and_its_command_line(deployment):
     assert check.returncode == 0, check.stderr
 
 
+def test_rpki_client_units_go_when_a_vrp_file_is_served(deployment):
+    aside = deployment.aside("rpki-client")
+    service = os.path.join(aside["rtr_cache_unit_dir"], "peerwarden-rpki-client.service")
+    if not os.path.exists(service):
+        pytest.skip("the rpki-client test before this one wrote no units")
+    code, output, recap = deployment.run(extra_vars=aside)
+    assert code == 0, output
+    assert not os.path.exists(service) and not os.path.exists(service.replace(".service", ".timer"))
+
+
 def test_the_units_pass_systemd_analyze(deployment):
     """systemd-analyze reads unit files without a running systemd: verify (syntax, commands that exist)
     and the offline security review."""
@@ -300,11 +324,10 @@ def test_the_units_pass_systemd_analyze(deployment):
         pytest.skip("systemd-analyze is not installed (package systemd)")
     units = [deployment.unit]
     aside = deployment.aside("analyze")
-    if os.path.exists(RPKI_CLIENT):
+    if os.path.exists(RPKI_CLIENT):  # its package made the user _rpki-client the unit runs as
         code, output, dummy = deployment.run(extra_vars=dict(
             aside, rtr_cache_vrp_file=None, rtr_cache_install_packages=False, rtr_cache_tal_dir="/",
-            rtr_cache_tals=[], rtr_cache_rpki_client_user="nobody", rtr_cache_rpki_client_group="nogroup",
-            rtr_cache_rpki_client_cache_dir=os.path.join(deployment.root, "analyze", "cache"),
+            rtr_cache_tals=[], rtr_cache_rpki_client_cache_dir=os.path.join(deployment.root, "analyze", "cache"),
             rtr_cache_rpki_client_output_dir=os.path.join(deployment.root, "analyze", "out"),
             rtr_cache_listen=["127.0.0.1:323"]))
         assert code == 0, output
@@ -325,12 +348,14 @@ def test_the_units_pass_systemd_analyze(deployment):
 
 
 def rtrdump(listen, directory):
-    """The VRPs a real RTR client (StayRTR's rtrdump, RTR version 1) receives, as a set."""
+    """The VRPs a real RTR client (StayRTR's rtrdump, RTR version 1) receives, as a set (or its error)."""
     path = os.path.join(directory, "dump.json")
     if os.path.exists(path):
         os.unlink(path)
-    subprocess.run([RTRDUMP, "-connect", listen, "-rtr.version", "1", "-file", path], capture_output=True,
-                   timeout=30, check=True)
+    dump = subprocess.run([RTRDUMP, "-connect", listen, "-rtr.version", "1", "-file", path], capture_output=True,
+                          text=True, timeout=30, check=False)
+    if dump.returncode != 0:  # not listening yet
+        return dump.stderr
     with open(path, encoding="utf-8") as handle:
         return as_set(json.load(handle)["roas"])
 
@@ -391,7 +416,9 @@ def test_stayrtr_serves_the_deployed_vrps_to_rtr_clients(deployment):
     frr = None
     try:
         wait_for(lambda: rtrdump(deployment.listen, deployment.root) == as_set(ROAS),
-                 "rtrdump to receive the deployed VRPs", show=lambda: read_text(log_path))
+                 "rtrdump to receive the deployed VRPs",
+                 show=lambda: "%s\nStayRTR's log:\n%s" % (rtrdump(deployment.listen, deployment.root),
+                                                          read_text(log_path)))
         if os.path.exists(RPKI_MODULE):
             frr, vtysh = start_frr_rpki(CACHE, deployment.port, dirs)
             wait_for(lambda: frr_prefix_table(vtysh) == as_set(ROAS), "FRR's RPKI table to hold the deployed VRPs",

@@ -66,7 +66,7 @@ def known_hosts(home, host, port, public_key):
 
 
 def double_key(double):
-    return double._host_key.export_public_key().decode()
+    return double.host_key_line.split(None, 1)[1]
 
 
 def fingerprint(public_key):
@@ -81,7 +81,20 @@ def client_key(tmp_path_factory):
     return path.read_text(), (path.with_suffix(".pub")).read_text()
 
 
-def job(tmp_path, name, hosts, trusted=(), **awx):
+def network_credential(server, **more):
+    """An AWX Network credential: ANSIBLE_NET_* in the job's environment."""
+    return {"envvars": dict({"ANSIBLE_NET_USERNAME": server.username, "ANSIBLE_NET_PASSWORD": server.password}, **more)}
+
+
+def machine_credential(server, *options):
+    """An AWX Machine credential with a password: -u USER --ask-pass, the password answered at the prompt."""
+    return {
+        "cmdline": " ".join(("-u", server.username, "--ask-pass") + options),
+        "passwords": {SSH_PASSWORD_PROMPT: server.password},
+    }
+
+
+def job(tmp_path, hosts, trusted=(), name="job", **awx):
     """One AWX job; `trusted` are (host, port, public key) written to the job's ~/.ssh/known_hosts."""
     directory = tmp_path / name
     for host, port, key in trusted:
@@ -108,16 +121,15 @@ def ios(ios_double):
     return start
 
 
+def read_ios(tmp_path, double, trusted=(), host=None, name="job", **awx):
+    """One job reading the IOS double; returns (runner, log_events' result)."""
+    runner, (result,) = job(tmp_path, {"ios1": host or ios_router(double)}, trusted, name, **awx)
+    return runner, result
+
+
 def test_ios_machine_credential_answered_at_the_password_prompt(ios, tmp_path):
     double, trusted = ios()
-    runner, (result,) = job(
-        tmp_path,
-        "job",
-        {"ios1": ios_router(double)},
-        trusted,
-        cmdline="-u %s --ask-pass" % double.username,
-        passwords={SSH_PASSWORD_PROMPT: double.password},
-    )
+    runner, result = read_ios(tmp_path, double, trusted, **machine_credential(double))
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
     assert "show logging" in double.commands
@@ -126,22 +138,14 @@ def test_ios_machine_credential_answered_at_the_password_prompt(ios, tmp_path):
 def test_ios_key_served_by_ssh_agent(ios, tmp_path, client_key):
     private, public = client_key
     double, trusted = ios(authorized_key=public, password="not-this-one")
-    runner, (result,) = job(
-        tmp_path, "job", {"ios1": ios_router(double)}, trusted, cmdline="-u %s" % double.username, ssh_key=private
-    )
+    runner, result = read_ios(tmp_path, double, trusted, cmdline="-u %s" % double.username, ssh_key=private)
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
 
 
 def test_ios_network_credential_in_the_environment(ios, tmp_path):
     double, trusted = ios()
-    runner, (result,) = job(
-        tmp_path,
-        "job",
-        {"ios1": ios_router(double)},
-        trusted,
-        envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password},
-    )
+    runner, result = read_ios(tmp_path, double, trusted, **network_credential(double))
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
 
@@ -149,17 +153,16 @@ def test_ios_network_credential_in_the_environment(ios, tmp_path):
 @pytest.mark.parametrize("how", ["become_prompt", "become_variables", "net_authorize"])
 def test_ios_enable_mode_then_the_log_is_read(ios, tmp_path, how):
     double, trusted = ios(privilege=1, enable_secret="en-s3cret")
-    awx = {"cmdline": "-u %s --ask-pass" % double.username, "passwords": {SSH_PASSWORD_PROMPT: double.password}}
     host = ios_router(double)
     if how == "become_prompt":  # a Machine credential with privilege escalation method enable
-        awx["cmdline"] += " --become --become-method enable --ask-become-pass"
+        awx = machine_credential(double, "--become", "--become-method", "enable", "--ask-become-pass")
         awx["passwords"][BECOME_PASSWORD_PROMPT] = "en-s3cret"
     elif how == "become_variables":
         host.update(ansible_become=True, ansible_become_method="enable")
-        awx["extravars"] = {"ansible_become_password": "en-s3cret"}
+        awx = dict(machine_credential(double), extravars={"ansible_become_password": "en-s3cret"})
     else:  # the Network credential's "Authorize" and "Authorize password"
-        awx["envvars"] = {"ANSIBLE_NET_AUTHORIZE": "1", "ANSIBLE_NET_AUTH_PASS": "en-s3cret"}
-    runner, (result,) = job(tmp_path, "job", {"ios1": host}, trusted, **awx)
+        awx = network_credential(double, ANSIBLE_NET_AUTHORIZE="1", ANSIBLE_NET_AUTH_PASS="en-s3cret")
+    runner, result = read_ios(tmp_path, double, trusted, host=host, **awx)
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
     assert double.commands.index("enable") < double.commands.index("show logging")
@@ -167,47 +170,24 @@ def test_ios_enable_mode_then_the_log_is_read(ios, tmp_path, how):
 
 def test_ios_refused_show_logging_fails_with_the_routers_words(ios, tmp_path):
     double, trusted = ios(privilege=1, enable_secret="en-s3cret")
-    runner, (result,) = job(
-        tmp_path,
-        "job",
-        {"ios1": ios_router(double)},
-        trusted,
-        cmdline="-u %s --ask-pass" % double.username,
-        passwords={SSH_PASSWORD_PROMPT: double.password},
-    )
+    runner, result = read_ios(tmp_path, double, trusted, **machine_credential(double))
     assert runner.rc != 0
-    assert result.get("failed") is True and "events" not in result
+    assert result["failed"] and "events" not in result
     assert "refused 'show logging': % Invalid input detected at '^' marker." in result["msg"]
     assert "ansible_become_method: enable" in result["msg"]
 
 
 def test_ios_command_authorization_refusal_fails_the_task(ios, tmp_path):
     double, trusted = ios(authorization_denied=[r"^show logging"])
-    runner, (result,) = job(
-        tmp_path,
-        "job",
-        {"ios1": ios_router(double)},
-        trusted,
-        envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password},
-    )
+    runner, result = read_ios(tmp_path, double, trusted, **network_credential(double))
     assert runner.rc != 0
-    assert "Command authorization failed." in result["msg"]
+    assert result["failed"] and "Command authorization failed." in result["msg"]
 
 
 def test_ios_wrong_enable_secret_fails_and_says_what_to_check(ios, tmp_path):
     double, trusted = ios(privilege=1, enable_secret="en-s3cret")
-    runner, (result,) = job(
-        tmp_path,
-        "job",
-        {"ios1": ios_router(double)},
-        trusted,
-        envvars={
-            "ANSIBLE_NET_USERNAME": double.username,
-            "ANSIBLE_NET_PASSWORD": double.password,
-            "ANSIBLE_NET_AUTHORIZE": "1",
-            "ANSIBLE_NET_AUTH_PASS": "wrong",
-        },
-    )
+    credential = network_credential(double, ANSIBLE_NET_AUTHORIZE="1", ANSIBLE_NET_AUTH_PASS="wrong")
+    runner, result = read_ios(tmp_path, double, trusted, **credential)
     assert runner.rc != 0
     assert "refused enable mode" in result["msg"] and "ansible_become_password" in result["msg"]
     assert "show logging" not in double.commands
@@ -218,36 +198,26 @@ def test_ios_wrong_enable_secret_fails_and_says_what_to_check(ios, tmp_path):
 
 def test_unknown_host_key_fails_with_its_fingerprint(ios, tmp_path):
     double, trusted = ios()
-    credential = {"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password}
-    runner, (result,) = job(tmp_path, "unknown", {"ios1": ios_router(double)}, envvars=credential)
+    runner, result = read_ios(tmp_path, double, name="unknown", **network_credential(double))
     assert runner.rc != 0
     assert "not known" in result["msg"] and fingerprint(double_key(double)) in result["msg"]
     assert "ssh-keyscan" in result["msg"]
     assert double.commands == []  # the password was never sent to whoever answered
     # the same job with checking turned off, or with the key in known_hosts, reads the log
-    runner, (result,) = job(
-        tmp_path, "off", {"ios1": ios_router(double)}, envvars=dict(credential, ANSIBLE_HOST_KEY_CHECKING="False")
-    )
-    assert runner.rc == 0 and IOS_FINDING in findings(result)
-    runner, (result,) = job(tmp_path, "known", {"ios1": ios_router(double)}, trusted, envvars=credential)
-    assert runner.rc == 0 and IOS_FINDING in findings(result)
-    runner, (result,) = job(
-        tmp_path, "var", {"ios1": dict(ios_router(double), ansible_host_key_checking=False)}, envvars=credential
-    )
-    assert runner.rc == 0 and IOS_FINDING in findings(result)
+    for name, trust, host, more in (
+        ("off", (), None, {"ANSIBLE_HOST_KEY_CHECKING": "False"}),
+        ("known", trusted, None, {}),
+        ("var", (), dict(ios_router(double), ansible_host_key_checking=False), {}),
+    ):
+        runner, result = read_ios(tmp_path, double, trust, host=host, name=name, **network_credential(double, **more))
+        assert runner.rc == 0 and IOS_FINDING in findings(result), name
 
 
 def test_changed_host_key_fails_and_says_so(ios, ios_double, tmp_path):
-    double, trusted = ios()
+    double, dummy = ios()
     impostor = ios_double()  # another key
     wrong = [(double.host, double.port, double_key(impostor))]
-    runner, (result,) = job(
-        tmp_path,
-        "job",
-        {"ios1": ios_router(double)},
-        wrong,
-        envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password},
-    )
+    runner, result = read_ios(tmp_path, double, wrong, **network_credential(double))
     assert runner.rc != 0
     assert "has CHANGED" in result["msg"] and fingerprint(double_key(double)) in result["msg"]
     assert fingerprint(double_key(impostor)) in result["msg"]
@@ -264,20 +234,10 @@ def test_ios_through_a_bastion_with_proxyjump(ios, frr_router, make_vtysh_sshd, 
     key_file.write_text(private)
     key_file.chmod(0o600)
     double, trusted = ios()
-    host = dict(
-        ios_router(double),
-        ansible_ssh_common_args=(
-            "-o ProxyJump=%s@%s:%d -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-            "-o IdentityFile=%s" % (bastion.username, bastion.host, bastion.port, key_file)
-        ),
-    )
-    runner, (result,) = job(
-        tmp_path,
-        "job",
-        {"ios1": host},
-        trusted,
-        envvars={"ANSIBLE_NET_USERNAME": double.username, "ANSIBLE_NET_PASSWORD": double.password},
-    )
+    jump = "%s@%s:%d" % (bastion.username, bastion.host, bastion.port)
+    options = "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentityFile=%s"
+    host = dict(ios_router(double), ansible_ssh_common_args="-o ProxyJump=%s %s" % (jump, options % key_file))
+    runner, result = read_ios(tmp_path, double, trusted, host=host, **network_credential(double))
     assert runner.rc == 0, runner.stdout.read()
     assert IOS_FINDING in findings(result)
     wait_for_log(bastion.log_path, r"Accepted publickey for %s" % bastion.username)
@@ -300,26 +260,21 @@ FRR_FINDING = ("127.0.0.9", "unconfigured_neighbor")
 @pytest.mark.parametrize("how", ["password_prompt", "ssh_agent", "network_credential", "become"])
 def test_frr_over_vtysh_with_each_credential(frr, tmp_path, client_key, how):
     sshd, trusted = frr
-    awx = {"cmdline": "-u %s --ask-pass" % sshd.username, "passwords": {SSH_PASSWORD_PROMPT: sshd.password}}
+    awx = machine_credential(sshd)
     if how == "ssh_agent":
         awx = {"cmdline": "-u %s" % sshd.username, "ssh_key": client_key[0]}
     elif how == "network_credential":
-        awx = {"envvars": {"ANSIBLE_NET_USERNAME": sshd.username, "ANSIBLE_NET_PASSWORD": sshd.password}}
+        awx = network_credential(sshd)
     elif how == "become":
-        awx["cmdline"] += " --become --become-method enable --ask-become-pass"
+        awx = machine_credential(sshd, "--become", "--become-method", "enable", "--ask-become-pass")
         awx["passwords"][BECOME_PASSWORD_PROMPT] = "unused-vtysh-enables-without-one"
-    runner, (result,) = job(tmp_path, "job", {"frr1": frr_router(sshd)}, trusted, **awx)
+    runner, (result,) = job(tmp_path, {"frr1": frr_router(sshd)}, trusted, **awx)
     assert runner.rc == 0, runner.stdout.read()
     assert FRR_FINDING in findings(result)
 
 
 def test_frr_unknown_host_key_fails(frr, tmp_path):
-    sshd, trusted = frr
-    runner, (result,) = job(
-        tmp_path,
-        "job",
-        {"frr1": frr_router(sshd)},
-        envvars={"ANSIBLE_NET_USERNAME": sshd.username, "ANSIBLE_NET_PASSWORD": sshd.password},
-    )
+    sshd, dummy = frr
+    runner, (result,) = job(tmp_path, {"frr1": frr_router(sshd)}, **network_credential(sshd))
     assert runner.rc != 0
     assert fingerprint(sshd.host_key) in result["msg"]

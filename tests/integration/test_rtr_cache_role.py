@@ -7,6 +7,7 @@ rtrdump, and FRR's bgpd with -M rpki when the module is installed), picks up a n
 and the role's health check passes against it and fails clearly when nothing listens. rpki-client's units
 are checked as files, and its command line is run offline (-n, in a network namespace of its own).
 """
+
 import base64
 import grp
 import json
@@ -28,9 +29,11 @@ pytestmark = pytest.mark.lab
 
 PLAYBOOK = "peerwarden.bgp.deploy_rtr_cache"
 CACHE = "127.0.0.91"
-ROAS = [{"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
-        {"prefix": "198.51.100.0/24", "maxLength": 25, "asn": 64501},
-        {"prefix": "2001:db8::/32", "maxLength": 48, "asn": "AS64502"}]
+ROAS = [
+    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
+    {"prefix": "198.51.100.0/24", "maxLength": 25, "asn": 64501},
+    {"prefix": "2001:db8::/32", "maxLength": 48, "asn": "AS64502"},
+]
 MORE = {"prefix": "192.0.2.0/24", "maxLength": 24, "asn": "AS64503"}
 STAYRTR, RTRDUMP, RPKI_CLIENT = "/usr/bin/stayrtr", "/usr/bin/rtrdump", "/usr/sbin/rpki-client"
 BGPD, VTYSH, RPKI_MODULE = "/usr/lib/frr/bgpd", "/usr/bin/vtysh", "/usr/lib/x86_64-linux-gnu/frr/modules/bgpd_rpki.so"
@@ -70,13 +73,22 @@ class Deployment:
 
     def run(self, *options, extra_vars=None, leave_out=()):
         """ansible-playbook with the settings as host variables (less leave_out); return (code, output, recap)."""
-        host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                "ansible_become": False}
+        host = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "ansible_become": False,
+        }
         host.update({name: value for name, value in self.settings.items() if name not in leave_out})
         workdir = os.path.join(self.root, "work")
         os.makedirs(workdir, exist_ok=True)
-        code, output, dummy = run_playbook(PLAYBOOK, {"peerwarden_rtr_caches": {"hosts": {"localhost": host}}},
-                                           workdir, extra_vars=extra_vars, options=options, timeout=240)
+        code, output, dummy = run_playbook(
+            PLAYBOOK,
+            {"peerwarden_rtr_caches": {"hosts": {"localhost": host}}},
+            workdir,
+            extra_vars=extra_vars,
+            options=options,
+            timeout=240,
+        )
         recap = {}
         for line in output.splitlines():
             if line.startswith("localhost") and "changed=" in line:
@@ -135,7 +147,7 @@ def mode_and_owner(path):
 def exec_start(unit_path):
     """The unit's ExecStart as argv."""
     line = next(line for line in read_text(unit_path).splitlines() if line.startswith("ExecStart="))
-    return shlex.split(line[len("ExecStart="):])
+    return shlex.split(line[len("ExecStart=") :])
 
 
 def unit_value(unit_path, key):
@@ -159,10 +171,23 @@ def test_writes_the_files_then_a_second_run_changes_nothing(deployment):
         assert os.readlink(os.path.join(deployment.unit_dir, name)) == "/dev/null"
     # a local VRP file: no rpki-client units
     assert sorted(os.listdir(deployment.unit_dir)) == [
-        "peerwarden-rtr-cache.service", "rpki-client.service", "rpki-client.timer", "stayrtr.service"]
+        "peerwarden-rtr-cache.service",
+        "rpki-client.service",
+        "rpki-client.timer",
+        "stayrtr.service",
+    ]
     assert exec_start(deployment.unit) == [
-        STAYRTR, "-bind", deployment.listen, "-metrics.addr", "%s:%d" % (CACHE, deployment.metrics),
-        "-cache", deployment.vrps, "-checktime=false", "-refresh", "1"]
+        STAYRTR,
+        "-bind",
+        deployment.listen,
+        "-metrics.addr",
+        "%s:%d" % (CACHE, deployment.metrics),
+        "-cache",
+        deployment.vrps,
+        "-checktime=false",
+        "-refresh",
+        "1",
+    ]
     unit = read_text(deployment.unit)
     assert "User=_stayrtr\n" in unit and "Group=_stayrtr\n" in unit
     # port 3323 and up: no capability at all, in a user namespace
@@ -177,8 +202,9 @@ def test_writes_the_files_then_a_second_run_changes_nothing(deployment):
 def test_check_mode_shows_the_change_and_changes_nothing(deployment):
     before = read_bytes(deployment.vrps)
     changed = deployment.write_vrp_src(ROAS + [MORE], os.path.join(deployment.root, "controller", "more.json"))
-    code, output, recap = deployment.run("--check", "--diff", extra_vars={"rtr_cache_vrp_file": changed,
-                                                                           "rtr_cache_refresh": 30})
+    code, output, recap = deployment.run(
+        "--check", "--diff", extra_vars={"rtr_cache_vrp_file": changed, "rtr_cache_refresh": 30}
+    )
     assert code == 0, output
     assert "-refresh 30" in output and "192.0.2.0/24" in output  # the unit's diff and the file's
     assert recap["changed"] == 2, output  # the VRP file and the unit
@@ -188,14 +214,20 @@ def test_check_mode_shows_the_change_and_changes_nothing(deployment):
 def test_a_bad_vrp_file_is_refused_and_the_served_one_stays(deployment):
     before, unit = read_bytes(deployment.vrps), read_bytes(deployment.unit)
     broken = deployment.write_vrp_src(
-        [ROAS[0], {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS-SET"},
-         {"prefix": "2001:db8::/32", "maxLength": 16, "asn": 64502}],
-        os.path.join(deployment.root, "controller", "broken.json"))
+        [
+            ROAS[0],
+            {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS-SET"},
+            {"prefix": "2001:db8::/32", "maxLength": 16, "asn": 64502},
+        ],
+        os.path.join(deployment.root, "controller", "broken.json"),
+    )
     code, output, recap = deployment.run(extra_vars={"rtr_cache_vrp_file": broken})
     assert code == 2, output
     assert recap["failed"] == 1 and recap["changed"] == 0, output
-    assert ("%s was not changed: the checker refused %s: %s: roas[1].asn: 'AS-SET' is not an AS number"
-            % (deployment.vrps, broken, broken)) in output
+    assert (
+        "%s was not changed: the checker refused %s: %s: roas[1].asn: 'AS-SET' is not an AS number"
+        % (deployment.vrps, broken, broken)
+    ) in output
     assert "%s: roas[2].maxLength: 16 is not between the prefix length 32 and 128" % broken in output
     # not JSON, an empty list
     for name, content in (("garbage.json", "<html>502 Bad Gateway</html>"), ("empty.json", '{"roas": []}')):
@@ -210,14 +242,19 @@ def test_a_bad_vrp_file_is_refused_and_the_served_one_stays(deployment):
 
 def test_the_default_listen_address_is_loopback_and_a_wildcard_is_refused(deployment):
     aside = deployment.aside("defaults")
-    code, output, dummy = deployment.run(extra_vars=aside, leave_out=("rtr_cache_listen", "rtr_cache_metrics_listen",
-                                                                      "rtr_cache_refresh"))
+    code, output, dummy = deployment.run(
+        extra_vars=aside, leave_out=("rtr_cache_listen", "rtr_cache_metrics_listen", "rtr_cache_refresh")
+    )
     assert code == 0, output
     argv = exec_start(os.path.join(aside["rtr_cache_unit_dir"], "peerwarden-rtr-cache.service"))
     assert argv[:5] == [STAYRTR, "-bind", "127.0.0.1:3323", "-metrics.addr", "127.0.0.1:9847"]
     assert argv[-2:] == ["-refresh", "60"]
-    for name, value in (("rtr_cache_listen", [":3323"]), ("rtr_cache_listen", ["localhost:3323"]),
-                        ("rtr_cache_listen", []), ("rtr_cache_listen", ["127.0.0.1:3323", "127.0.0.1:3323"])):
+    for name, value in (
+        ("rtr_cache_listen", [":3323"]),
+        ("rtr_cache_listen", ["localhost:3323"]),
+        ("rtr_cache_listen", []),
+        ("rtr_cache_listen", ["127.0.0.1:3323", "127.0.0.1:3323"]),
+    ):
         code, output, dummy = deployment.run(extra_vars=dict(aside, **{name: value}))
         assert code == 2, output
         assert "rtr_cache_listen must list one or more distinct ADDRESS:PORT" in output
@@ -233,8 +270,9 @@ def test_each_listen_address_gets_a_unit_and_a_dropped_one_is_removed(deployment
     listen = ["127.0.0.1:3323", "[::1]:323"]
     code, output, dummy = deployment.run(extra_vars=dict(aside, rtr_cache_listen=listen))
     assert code == 0, output
-    first, second = (os.path.join(units, name) for name in ("peerwarden-rtr-cache.service",
-                                                            "peerwarden-rtr-cache-2.service"))
+    first, second = (
+        os.path.join(units, name) for name in ("peerwarden-rtr-cache.service", "peerwarden-rtr-cache-2.service")
+    )
     assert exec_start(first)[1:5] == ["-bind", "127.0.0.1:3323", "-metrics.addr", "%s:%d" % (CACHE, deployment.metrics)]
     assert exec_start(second)[1:5] == ["-bind", "[::1]:323", "-metrics.addr", "%s:%d" % (CACHE, deployment.metrics + 1)]
     # port 323 (below 1024): the one capability it needs, and no user namespace
@@ -250,10 +288,15 @@ def tal_key():
     """A fresh RSA public key, base64 DER (openssl), for TALs that are well-formed but lead nowhere."""
     if not shutil.which("openssl"):
         return "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"  # the files are still written; rpki-client is not run
-    private = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-                             capture_output=True, check=True, timeout=60).stdout
-    public = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=private, capture_output=True,
-                            check=True, timeout=60).stdout
+    private = subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    public = subprocess.run(
+        ["openssl", "pkey", "-pubout", "-outform", "DER"], input=private, capture_output=True, check=True, timeout=60
+    ).stdout
     return base64.b64encode(public).decode()
 
 
@@ -272,15 +315,34 @@ def test_rpki_client_units_and_its_command_line(deployment):
             # a TAL (RFC 8630: a URI, a blank line, a public key) of a trust anchor that does not exist
             handle.write("rsync://rpki.invalid/ta/%s.cer\n\n%s\n" % (name, key))
     cache_dir, output_dir = (os.path.join(deployment.root, "var", name, "rpki-client") for name in ("cache", "lib"))
-    settings = dict(aside, rtr_cache_vrp_file=None, rtr_cache_install_packages=False, rtr_cache_tal_dir=tals,
-                    rtr_cache_tals=["ripe", "apnic"], rtr_cache_rpki_client_cache_dir=cache_dir,
-                    rtr_cache_rpki_client_output_dir=output_dir, rtr_cache_rpki_client_user="nobody",
-                    rtr_cache_rpki_client_group="nogroup", rtr_cache_rpki_client_interval=900)
+    settings = dict(
+        aside,
+        rtr_cache_vrp_file=None,
+        rtr_cache_install_packages=False,
+        rtr_cache_tal_dir=tals,
+        rtr_cache_tals=["ripe", "apnic"],
+        rtr_cache_rpki_client_cache_dir=cache_dir,
+        rtr_cache_rpki_client_output_dir=output_dir,
+        rtr_cache_rpki_client_user="nobody",
+        rtr_cache_rpki_client_group="nogroup",
+        rtr_cache_rpki_client_interval=900,
+    )
     code, output, recap = deployment.run(extra_vars=settings)
     assert code == 0, output
     service = os.path.join(units, "peerwarden-rpki-client.service")
-    assert exec_start(service) == [RPKI_CLIENT, "-j", "-s", "3600", "-d", cache_dir, "-t", tals + "/ripe.tal",
-                                   "-t", tals + "/apnic.tal", output_dir]
+    assert exec_start(service) == [
+        RPKI_CLIENT,
+        "-j",
+        "-s",
+        "3600",
+        "-d",
+        cache_dir,
+        "-t",
+        tals + "/ripe.tal",
+        "-t",
+        tals + "/apnic.tal",
+        output_dir,
+    ]
     assert unit_value(service, "Type") == ["oneshot"] and unit_value(service, "User") == ["nobody"]
     assert unit_value(service, "ReadWritePaths") == ["%s %s" % (cache_dir, output_dir)]
     assert unit_value(os.path.join(units, "peerwarden-rpki-client.timer"), "OnUnitInactiveSec") == ["900"]
@@ -295,15 +357,35 @@ def test_rpki_client_units_and_its_command_line(deployment):
     code, output, recap = deployment.run(extra_vars=dict(settings, rtr_cache_arin_tal_accepted=True))
     assert code == 2 and "rtr_cache_arin_tal_accepted is true but rtr_cache_arin_tal_src is not set" in output
     if not os.path.exists(RPKI_CLIENT) or not shutil.which("unshare") or not shutil.which("openssl"):
-        pytest.skip("rpki-client (package rpki-client), unshare or openssl is not installed: its command line was not run")
-    offline = subprocess.run(["unshare", "--net"] + as_unit_user(service, argv[:1] + ["-n"] + argv[1:]),
-                             capture_output=True, text=True, timeout=120, check=False)
+        pytest.skip(
+            "rpki-client (package rpki-client), unshare or openssl is not installed: its command line was not run"
+        )
+    offline = subprocess.run(
+        ["unshare", "--net"] + as_unit_user(service, argv[:1] + ["-n"] + argv[1:]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert offline.returncode == 0, offline.stdout + offline.stderr
     with open(os.path.join(output_dir, "json"), encoding="utf-8") as handle:
         written = json.load(handle)
     assert written["roas"] == [] and written["metadata"]["talfiles"] == [tals + "/ripe.tal", tals + "/apnic.tal"]
-    check = subprocess.run(["python3", deployment.checker, "vrps", "--min-vrps", "0", "--max-age", "86400",
-                            os.path.join(output_dir, "json")], capture_output=True, text=True, check=False)
+    check = subprocess.run(
+        [
+            "python3",
+            deployment.checker,
+            "vrps",
+            "--min-vrps",
+            "0",
+            "--max-age",
+            "86400",
+            os.path.join(output_dir, "json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert check.returncode == 0, check.stderr
 
 
@@ -325,22 +407,41 @@ def test_the_units_pass_systemd_analyze(deployment):
     units = [deployment.unit]
     aside = deployment.aside("analyze")
     if os.path.exists(RPKI_CLIENT):  # its package made the user _rpki-client the unit runs as
-        code, output, dummy = deployment.run(extra_vars=dict(
-            aside, rtr_cache_vrp_file=None, rtr_cache_install_packages=False, rtr_cache_tal_dir="/",
-            rtr_cache_tals=[], rtr_cache_rpki_client_cache_dir=os.path.join(deployment.root, "analyze", "cache"),
-            rtr_cache_rpki_client_output_dir=os.path.join(deployment.root, "analyze", "out"),
-            rtr_cache_listen=["127.0.0.1:323"]))
+        code, output, dummy = deployment.run(
+            extra_vars=dict(
+                aside,
+                rtr_cache_vrp_file=None,
+                rtr_cache_install_packages=False,
+                rtr_cache_tal_dir="/",
+                rtr_cache_tals=[],
+                rtr_cache_rpki_client_cache_dir=os.path.join(deployment.root, "analyze", "cache"),
+                rtr_cache_rpki_client_output_dir=os.path.join(deployment.root, "analyze", "out"),
+                rtr_cache_listen=["127.0.0.1:323"],
+            )
+        )
         assert code == 0, output
-        units += [os.path.join(aside["rtr_cache_unit_dir"], name) for name in (
-            "peerwarden-rtr-cache.service", "peerwarden-rpki-client.service", "peerwarden-rpki-client.timer")]
+        units += [
+            os.path.join(aside["rtr_cache_unit_dir"], name)
+            for name in (
+                "peerwarden-rtr-cache.service",
+                "peerwarden-rpki-client.service",
+                "peerwarden-rpki-client.timer",
+            )
+        ]
     for unit in units:
-        verify = subprocess.run(["systemd-analyze", "verify", "--man=false", unit], capture_output=True,
-                                text=True, timeout=60, check=False)
+        verify = subprocess.run(
+            ["systemd-analyze", "verify", "--man=false", unit], capture_output=True, text=True, timeout=60, check=False
+        )
         assert verify.returncode == 0 and verify.stdout + verify.stderr == "", unit + verify.stdout + verify.stderr
         if unit.endswith(".timer"):
             continue
-        review = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", unit],
-                                capture_output=True, text=True, timeout=60, check=False)
+        review = subprocess.run(
+            ["systemd-analyze", "security", "--offline=true", "--no-pager", unit],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         name = os.path.basename(unit)
         exposure = float(review.stdout.split("Overall exposure level for %s:" % name)[1].split()[0])
         # StayRTR on a port of 3323 and up runs with no capability in a user namespace: stricter still
@@ -352,8 +453,13 @@ def rtrdump(listen, directory):
     path = os.path.join(directory, "dump.json")
     if os.path.exists(path):
         os.unlink(path)
-    dump = subprocess.run([RTRDUMP, "-connect", listen, "-rtr.version", "1", "-file", path], capture_output=True,
-                          text=True, timeout=30, check=False)
+    dump = subprocess.run(
+        [RTRDUMP, "-connect", listen, "-rtr.version", "1", "-file", path],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     if dump.returncode != 0:  # not listening yet
         return dump.stderr
     with open(path, encoding="utf-8") as handle:
@@ -365,8 +471,10 @@ def start_frr_rpki(cache, port, cleanup_dirs):
     run_dir = tempfile.mkdtemp(prefix="peerwarden-frr-rpki-")
     cleanup_dirs.append(run_dir)
     with open(os.path.join(run_dir, "bgpd.conf"), "w", encoding="utf-8") as handle:
-        handle.write("hostname rtr-client\nlog file %s/bgpd.log informational\n!\nrpki\n rpki cache %s %d preference 1\n"
-                     "exit\n!\nrouter bgp 65000\n bgp router-id 127.0.0.92\nexit\n" % (run_dir, cache, port))
+        handle.write(
+            "hostname rtr-client\nlog file %s/bgpd.log informational\n!\nrpki\n rpki cache %s %d preference 1\n"
+            "exit\n!\nrouter bgp 65000\n bgp router-id 127.0.0.92\nexit\n" % (run_dir, cache, port)
+        )
     with open(os.path.join(run_dir, "vtysh.conf"), "w", encoding="utf-8") as handle:
         handle.write("hostname rtr-client\nno service integrated-vtysh-config\n")
     uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
@@ -375,20 +483,48 @@ def start_frr_rpki(cache, port, cleanup_dirs):
     os.chmod(run_dir, 0o750)
     with open(os.path.join(run_dir, "bgpd.out"), "wb") as out:
         process = subprocess.Popen(
-            [BGPD, "-Z", "-u", "frr", "-g", "frr", "-M", "rpki", "-f", run_dir + "/bgpd.conf",
-             "-i", run_dir + "/bgpd.pid", "-z", run_dir + "/zserv.api", "--vty_socket", run_dir,
-             "-l", "127.0.0.92", "-p", "0", "-P", "0"], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+            [
+                BGPD,
+                "-Z",
+                "-u",
+                "frr",
+                "-g",
+                "frr",
+                "-M",
+                "rpki",
+                "-f",
+                run_dir + "/bgpd.conf",
+                "-i",
+                run_dir + "/bgpd.pid",
+                "-z",
+                run_dir + "/zserv.api",
+                "--vty_socket",
+                run_dir,
+                "-l",
+                "127.0.0.92",
+                "-p",
+                "0",
+                "-P",
+                "0",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     return process, [VTYSH, "--vty_socket", run_dir, "--config_dir", run_dir]
 
 
 def frr_prefix_table(vtysh):
-    result = subprocess.run(vtysh + ["-c", "show rpki prefix-table json"], capture_output=True, text=True,
-                            timeout=30, check=False)
+    result = subprocess.run(
+        vtysh + ["-c", "show rpki prefix-table json"], capture_output=True, text=True, timeout=30, check=False
+    )
     if result.returncode != 0 or not result.stdout.strip().startswith("{"):
         return None
     table = json.loads(result.stdout)
-    return {("%s/%d" % (entry["prefix"], entry["prefixLenMin"]), entry["prefixLenMax"], entry["asn"])
-            for entry in table.get("prefixes", [])}
+    return {
+        ("%s/%d" % (entry["prefix"], entry["prefixLenMin"]), entry["prefixLenMax"], entry["asn"])
+        for entry in table.get("prefixes", [])
+    }
 
 
 def stop(process):
@@ -411,18 +547,26 @@ def test_stayrtr_serves_the_deployed_vrps_to_rtr_clients(deployment):
     log_path = os.path.join(deployment.root, "stayrtr.log")
     dirs = []
     with open(log_path, "w", encoding="utf-8") as log:
-        stayrtr = subprocess.Popen(as_unit_user(deployment.unit, exec_start(deployment.unit)), stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        stayrtr = subprocess.Popen(
+            as_unit_user(deployment.unit, exec_start(deployment.unit)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     frr = None
     try:
-        wait_for(lambda: rtrdump(deployment.listen, deployment.root) == as_set(ROAS),
-                 "rtrdump to receive the deployed VRPs",
-                 show=lambda: "%s\nStayRTR's log:\n%s" % (rtrdump(deployment.listen, deployment.root),
-                                                          read_text(log_path)))
+        wait_for(
+            lambda: rtrdump(deployment.listen, deployment.root) == as_set(ROAS),
+            "rtrdump to receive the deployed VRPs",
+            show=lambda: "%s\nStayRTR's log:\n%s" % (rtrdump(deployment.listen, deployment.root), read_text(log_path)),
+        )
         if os.path.exists(RPKI_MODULE):
             frr, vtysh = start_frr_rpki(CACHE, deployment.port, dirs)
-            wait_for(lambda: frr_prefix_table(vtysh) == as_set(ROAS), "FRR's RPKI table to hold the deployed VRPs",
-                     show=lambda: frr_prefix_table(vtysh))
+            wait_for(
+                lambda: frr_prefix_table(vtysh) == as_set(ROAS),
+                "FRR's RPKI table to hold the deployed VRPs",
+                show=lambda: frr_prefix_table(vtysh),
+            )
         # the health check, a Reset Query per listen address: passes, changes nothing
         code, output, recap = deployment.run(extra_vars={"rtr_cache_health_check": True})
         assert code == 0 and recap["changed"] == 0, output
@@ -434,15 +578,21 @@ def test_stayrtr_serves_the_deployed_vrps_to_rtr_clients(deployment):
         assert "%s: ok (4 VRPs" % deployment.listen in output
         assert rtrdump(deployment.listen, deployment.root) == as_set(ROAS + [MORE])
         if frr is not None:
-            wait_for(lambda: frr_prefix_table(vtysh) == as_set(ROAS + [MORE]), "FRR to receive the new VRP",
-                     show=lambda: frr_prefix_table(vtysh))
+            wait_for(
+                lambda: frr_prefix_table(vtysh) == as_set(ROAS + [MORE]),
+                "FRR to receive the new VRP",
+                show=lambda: frr_prefix_table(vtysh),
+            )
         assert stayrtr.poll() is None
         # the health check fails by name: too few VRPs, nothing listening
-        code, output, recap = deployment.run(extra_vars={"rtr_cache_health_check": True, "rtr_cache_min_vrps": 9,
-                                                         "rtr_cache_health_check_wait": 1})
+        code, output, recap = deployment.run(
+            extra_vars={"rtr_cache_health_check": True, "rtr_cache_min_vrps": 9, "rtr_cache_health_check_wait": 1}
+        )
         assert code == 2, output
-        assert "the RTR cache does not serve VRPs: %s: 4 VRP(s) served, fewer than the 9 required" % deployment.listen \
+        assert (
+            "the RTR cache does not serve VRPs: %s: 4 VRP(s) served, fewer than the 9 required" % deployment.listen
             in output
+        )
     finally:
         if frr is not None:
             stop(frr)
@@ -450,9 +600,16 @@ def test_stayrtr_serves_the_deployed_vrps_to_rtr_clients(deployment):
         for directory in dirs:
             shutil.rmtree(directory, ignore_errors=True)
     nothing = "%s:%d" % (CACHE, free_port(CACHE))
-    code, output, recap = deployment.run(extra_vars={
-        "rtr_cache_health_check": True, "rtr_cache_health_check_wait": 1,
-        "rtr_cache_listen": [nothing], "rtr_cache_unit_dir": os.path.join(deployment.root, "units-nothing")})
+    code, output, recap = deployment.run(
+        extra_vars={
+            "rtr_cache_health_check": True,
+            "rtr_cache_health_check_wait": 1,
+            "rtr_cache_listen": [nothing],
+            "rtr_cache_unit_dir": os.path.join(deployment.root, "units-nothing"),
+        }
+    )
     assert code == 2, output
-    assert ("the RTR cache does not serve VRPs: %s: connection refused: nothing listens there "
-            "(is the service running?)" % nothing) in output
+    assert (
+        "the RTR cache does not serve VRPs: %s: connection refused: nothing listens there "
+        "(is the service running?)" % nothing
+    ) in output

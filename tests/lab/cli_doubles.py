@@ -13,10 +13,8 @@ double with the given contents and returns it; every double is stopped at teardo
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import re
-import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,8 @@ from typing import Any, Protocol
 
 import asyncssh
 import pytest
+
+from lab.ssh_server import LOOPBACK, SshServerInThread
 
 _FIXTURES = Path(__file__).with_name("fixtures")
 
@@ -47,8 +47,6 @@ _IOS_SHOW_LOGGING_HEADER = _fixture_text("ios_show_logging_header.txt")
 #: Demo IOS running config (hostname r1, an archive, BGP with RPKI servers, an ACL and a
 #: route-map), parsed by the IOS double's config model; tests pass their own running_config.
 DEFAULT_IOS_RUNNING_CONFIG = _fixture_text("ios_running_config.txt")
-
-LOOPBACK = "127.0.0.1"
 
 
 def _with_final_newline(text: str) -> str:
@@ -519,49 +517,6 @@ class IosCli:
 # --- SSH server ------------------------------------------------------------------------------
 
 
-class _LocalUserAuth(asyncssh.SSHServer):
-    """Authenticates the router's one local user, and tracks open connections for shutdown."""
-
-    def __init__(
-        self,
-        username: str,
-        password: str,
-        authorized_key: asyncssh.SSHKey | None,
-        connections: set[asyncssh.SSHServerConnection],
-    ) -> None:
-        self._username = username
-        self._password = password
-        self._authorized_key = authorized_key
-        self._connections = connections
-        self._connection: asyncssh.SSHServerConnection | None = None
-
-    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
-        self._connection = conn
-        self._connections.add(conn)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._connections.discard(self._connection)
-
-    def password_auth_supported(self) -> bool:
-        return True
-
-    def validate_password(self, username: str, password: str) -> bool:
-        # A False answer makes asyncssh send USERAUTH_FAILURE, as a router's sshd does, so the
-        # client sees an authentication failure rather than a dropped connection.
-        return username == self._username and password == self._password
-
-    def public_key_auth_supported(self) -> bool:
-        return self._authorized_key is not None
-
-    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
-        # asyncssh itself checks the signature made with the matching private key.
-        return (
-            username == self._username
-            and self._authorized_key is not None
-            and key.public_data == self._authorized_key.public_data
-        )
-
-
 async def _typed_lines(stdin: asyncssh.SSHReader[str], echo: Callable[[str], None]) -> AsyncIterator[tuple[str, str]]:
     """Yield each line typed into the session, with the part of its echo not shown yet.
 
@@ -601,7 +556,7 @@ async def _typed_lines(stdin: asyncssh.SSHReader[str], echo: Callable[[str], Non
         unshown = ""
 
 
-class CliDouble:
+class CliDouble(SshServerInThread):
     """An SSH server on 127.0.0.1 that logs in and answers like a JunOS or IOS router.
 
     asyncssh runs in a background thread with its own event loop, so that synchronous tests
@@ -686,6 +641,7 @@ class CliDouble:
         show_outputs: Mapping[str, str] | None = None,
         drop_at_command: int | str | None = None,
     ) -> None:
+        super().__init__()
         if platform not in ("junos", "ios"):
             raise ValueError(f"platform must be 'junos' or 'ios', not {platform!r}")
         self.platform = platform
@@ -728,15 +684,8 @@ class CliDouble:
         )
         self.drop_at_command = drop_at_command
         self.dropped_at: str | None = None  # the line at which the connection was dropped
-        self.port: int | None = None
         self._authorized_key = asyncssh.import_public_key(authorized_key) if authorized_key else None
-        # Throwaway: the client trusts any host key, and nothing is written to disk.
-        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
         self._commands: list[str] = []
-        self._connections: set[asyncssh.SSHServerConnection] = set()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_requested: asyncio.Event | None = None
 
     @property
     def running_config(self) -> str:
@@ -760,88 +709,18 @@ class CliDouble:
     def unlock_config(self) -> None:
         self._call_in_loop(lambda: setattr(self.device, "lock", None))
 
-    def _call_in_loop(self, action: Callable[[], None]) -> None:
-        if self._loop is None or self._thread is None:
-            action()
-            return
-        done: concurrent.futures.Future[None] = concurrent.futures.Future()
-
-        def run() -> None:
-            action()
-            done.set_result(None)
-
-        self._loop.call_soon_threadsafe(run)
-        done.result(timeout=10)
-
     @property
     def commands(self) -> list[str]:
         """Every non-empty command line received so far, from all sessions, in order."""
         return list(self._commands)
 
-    def start(self) -> int:
-        """Listen on 127.0.0.1 at an ephemeral port and return the port."""
-        if self._thread is not None:
-            raise RuntimeError("this double is already running")
-        listening: concurrent.futures.Future[int] = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=asyncio.run,
-            args=(self._serve(listening),),
-            name=f"cli-double-{self.platform}-{self.hostname}",
-            daemon=True,  # a test that forgets stop() must not hang the interpreter at exit
-        )
-        self._thread.start()
-        try:
-            self.port = listening.result(timeout=10)
-        except BaseException:
-            # The server never listened, so _serve has returned: nothing to ask to stop.
-            self._thread.join(timeout=10)
-            self._thread = None
-            raise
-        return self.port
+    thread_name = "cli-double"
 
-    def stop(self) -> None:
-        """Close every session and the listener, and end the background thread."""
-        if self._thread is None:
-            return
-        if self._loop is not None and self._stop_requested is not None:
-            self._loop.call_soon_threadsafe(self._stop_requested.set)
-        self._thread.join(timeout=10)
-        self._thread = None
-
-    def __enter__(self) -> CliDouble:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    async def _serve(self, listening: concurrent.futures.Future[int]) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop_requested = asyncio.Event()
-        try:
-            acceptor = await asyncssh.listen(
-                host=LOOPBACK,
-                port=0,
-                server_host_keys=[self._host_key],
-                server_factory=lambda: _LocalUserAuth(
-                    self.username, self.password, self._authorized_key, self._connections
-                ),
-                process_factory=self._run_session,
-                line_editor=False,  # the CLI echoes and edits lines itself, like a router's
-            )
-        except BaseException as error:
-            listening.set_exception(error)  # raised in start(), in the test's thread
-            return
-        listening.set_result(acceptor.get_port())
-        await self._stop_requested.wait()
-        acceptor.close()
-        # Closing the listener leaves connections open; a stopped router drops them.
-        connections = list(self._connections)
-        for connection in connections:
-            connection.close()
-        await acceptor.wait_closed()
-        for connection in connections:
-            await connection.wait_closed()
+    def listen_options(self) -> dict[str, Any]:
+        return {
+            "process_factory": self._run_session,
+            "line_editor": False,  # the CLI echoes and edits lines itself, like a router's
+        }
 
     def _new_cli(self, username: str) -> _Cli:
         if self.platform == "junos":

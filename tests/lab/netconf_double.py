@@ -35,10 +35,8 @@ good for round trips and diffs of the statements the collection pushes.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import re
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +46,7 @@ import asyncssh
 import pytest
 from lxml import etree
 
-from lab.cli_doubles import LOOPBACK, _LocalUserAuth
+from lab.ssh_server import SshServerInThread
 
 EOM = "]]>]]>"
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -700,7 +698,7 @@ class _Session:
 # --- the server --------------------------------------------------------------------------------
 
 
-class JunosNetconfDouble:
+class JunosNetconfDouble(SshServerInThread):
     """A NETCONF-over-SSH server on 127.0.0.1 answering like Junos (see the module doc).
 
     config: the committed configuration as set lines (with or without the ``set `` word).
@@ -714,8 +712,6 @@ class JunosNetconfDouble:
         it is applied.  Only once.
     capabilities: the hello's capability URIs (default: Junos' plus :rollback-on-error).
     """
-
-    host = LOOPBACK
 
     def __init__(
         self,
@@ -731,6 +727,7 @@ class JunosNetconfDouble:
         drop_at_rpc: int | str | None = None,
         capabilities: Sequence[str] = CAPABILITIES,
     ) -> None:
+        super().__init__()
         self.username = username
         self.password = password
         committed = [line[4:] if line.startswith("set ") else line for line in config if line.strip()]
@@ -740,14 +737,8 @@ class JunosNetconfDouble:
         self.drop_at_rpc = drop_at_rpc
         self.dropped_at: str | None = None
         self.capabilities = tuple(capabilities)
-        self.port: int | None = None
         self._rpcs: list[str] = []
         self._next_session_id = 40001
-        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
-        self._connections: set[asyncssh.SSHServerConnection] = set()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_requested: asyncio.Event | None = None
 
     # --- what tests assert on ---
 
@@ -804,80 +795,15 @@ class JunosNetconfDouble:
     def set_commit_error(self, error: Mapping[str, str] | None) -> None:
         self._call_in_loop(lambda: setattr(self.device, "commit_error", dict(error) if error else None))
 
-    def _call_in_loop(self, action: Callable[[], None]) -> None:
-        if self._loop is None or self._thread is None:
-            action()
-            return
-        done: concurrent.futures.Future[None] = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                action()
-                done.set_result(None)
-            except BaseException as error:  # pragma: no cover - surfaced in the test thread
-                done.set_exception(error)
-
-        self._loop.call_soon_threadsafe(run)
-        done.result(timeout=10)
-
     # --- lifecycle ---
 
-    def start(self) -> int:
-        if self._thread is not None:
-            raise RuntimeError("this double is already running")
-        listening: concurrent.futures.Future[int] = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=asyncio.run, args=(self._serve(listening),), name="netconf-double", daemon=True
-        )
-        self._thread.start()
-        try:
-            self.port = listening.result(timeout=10)
-        except BaseException:
-            self._thread.join(timeout=10)
-            self._thread = None
-            raise
-        return self.port
+    thread_name = "netconf-double"
 
-    def stop(self) -> None:
-        if self._thread is None:
-            return
-        if self._loop is not None and self._stop_requested is not None:
-            self._loop.call_soon_threadsafe(self._stop_requested.set)
-        self._thread.join(timeout=10)
-        self._thread = None
+    def listen_options(self) -> dict[str, Any]:
+        return {"process_factory": self._run_session, "encoding": None}
 
-    def __enter__(self) -> JunosNetconfDouble:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    async def _serve(self, listening: concurrent.futures.Future[int]) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop_requested = asyncio.Event()
-        try:
-            acceptor = await asyncssh.listen(
-                host=LOOPBACK,
-                port=0,
-                server_host_keys=[self._host_key],
-                server_factory=lambda: _LocalUserAuth(self.username, self.password, None, self._connections),
-                process_factory=self._run_session,
-                encoding=None,
-            )
-        except BaseException as error:
-            listening.set_exception(error)
-            return
-        listening.set_result(acceptor.get_port())
-        await self._stop_requested.wait()
+    def before_close(self) -> None:
         self.device.cancel_confirm_timer()
-        acceptor.close()
-        connections = list(self._connections)
-        for connection in connections:
-            connection.close()
-        await acceptor.wait_closed()
-        for connection in connections:
-            await connection.wait_closed()
 
     def _hello(self, session_id: int) -> bytes:
         caps = "".join(f"    <capability>{escape(c)}</capability>\n" for c in self.capabilities)

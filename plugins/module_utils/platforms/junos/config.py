@@ -701,6 +701,10 @@ class JunosConfigSession(ConfigSession):
                           % RUNNING_FILTER, "get-configuration")
         return _text(reply, "configuration-set")
 
+    def _candidate(self):
+        reply = self._rpc('<get-configuration format="set">%s</get-configuration>' % RUNNING_FILTER, "get-configuration")
+        return _text(reply, "configuration-set")
+
     # --- the context ---
 
     def __enter__(self):
@@ -835,8 +839,21 @@ class JunosConfigSession(ConfigSession):
         return states
 
     def confirm(self):
+        """A plain commit; then check that it confirmed the change and not the router's own rollback
+        (a confirm after the timer ran out commits the rolled-back candidate and changes nothing)."""
         self._call("commit-configuration", self.connection.commit)
         self.pending, self.confirmed = False, True
+        try:
+            now = self._committed()
+        except netconf.NetconfFailed as error:
+            if error.lost:
+                return  # the commit was answered: the change is confirmed
+            raise
+        if self.before is not None and statements(now) == statements(self.before):
+            self.pending, self.confirmed = True, False
+            raise DeviceError("the confirm came too late on %s: JunOS had already rolled the change back (the %s-minute "
+                              "confirm timer ran out during the post-checks); nothing is changed. Raise confirm_timeout"
+                              % (netconf.where(self.device), self.confirm_minutes))
 
     def __exit__(self, *exc_info):
         try:
@@ -881,8 +898,21 @@ class JunosConfigSession(ConfigSession):
                  "when the %s-minute confirm timer runs out" % self.confirm_minutes)
         if self.lost:
             return "the commit was not confirmed and the session was lost: %s" % timer
+        already = ("the router had already rolled the unconfirmed commit back by itself (the %s-minute confirm "
+                   "timer ran out); the committed configuration is the one before the change (checked)"
+                   % self.confirm_minutes)
         try:
+            if self.before is not None and statements(self._committed()) == statements(self.before):
+                self.pending = False
+                return already
             self._call("load-configuration", self.connection.rollback, rollback=1)
+            if self.before is not None and statements(self._candidate()) != statements(self.before):
+                # the timer ran out between the two reads: rollback 1 is now the change itself
+                self._call("discard-changes", self.connection.discard_changes)
+                if statements(self._committed()) == statements(self.before):
+                    self.pending = False
+                    return already
+                raise DeviceError("rollback 1 is not the configuration from before the change")
             self._call("commit-configuration", self.connection.commit,
                        comment="peerwarden: rolled back, the change was not confirmed")
             after = self._committed()

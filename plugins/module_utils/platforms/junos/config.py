@@ -763,8 +763,8 @@ class JunosConfigSession(ConfigSession):
         except netconf.NetconfFailed as error:
             if error.lost:
                 raise
-            raise ConfigRefused("%s refused the change when it was loaded: %s" % (netconf.where(self.device),
-                                                                                   error.router_said))
+            raise ConfigRefused("%s refused the change when it was loaded: %s"
+                                % (netconf.where(self.device), error.router_said))
 
     def diff(self):
         reply = self._call("get-configuration", self.connection.compare_configuration, rollback=0)

@@ -45,6 +45,8 @@ class Device:
             raise DeviceError("no user name for %s: set ansible_user, a Machine credential (-u) or "
                               "ANSIBLE_NET_USERNAME" % self.host)
         self.port = int(params.get("port") or 22)
+        #: whether the user set the port: a NETCONF session uses 830 when not (device/netconf.py)
+        self.port_given = bool(params.get("port"))
         self.password = params.get("password")
         self.ssh_key_file = params.get("ssh_key_file")
         self.allow_agent = params.get("allow_agent", True) is not False

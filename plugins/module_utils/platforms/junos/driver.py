@@ -9,20 +9,33 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import LOGS, Driver
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.junos import logs
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import CONFIG, LOGS, Driver
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.junos import config, logs
 
 
 class JunosDriver(Driver):
     name = "junos"
     network_os = ("junipernetworks.junos.junos", "junos")
     cli_type = "juniper_junos"
-    capabilities = frozenset([LOGS])
+    capabilities = frozenset([LOGS, CONFIG])
     # "error: permission denied", "error: could not resolve file: x", "unknown command.", "syntax error, expecting ..."
     refusals = (re.compile(r"^error:"), re.compile(r"^unknown command"), re.compile(r"^syntax error"))
 
     def logs(self, device, options):
         return logs.collect(device, self, options)
+
+    def config(self, device, options):
+        """A JunosConfigSession over NETCONF (ncclient junos): exclusive lock, commit confirmed, rollback."""
+        return config.JunosConfigSession(device, options)
+
+    def plan(self, feature, intent, running, state):
+        return config.plan(feature, intent, running, state)
+
+    def render(self, feature, intent):
+        return config.render(feature, intent)
+
+    def gather(self, feature, running):
+        return config.gather(feature, running)
 
     def refusal_hint(self, device):
         return ("Check the command's arguments (log_files) and that the login class of %s may run it "

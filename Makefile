@@ -8,7 +8,7 @@ SANITY_ROOT := $(or $(TMPDIR),/tmp)/peerwarden-sanity
 SANITY_TREE := $(SANITY_ROOT)/ansible_collections/peerwarden/bgp
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 export ANSIBLE_NOCOLOR := 1
-APT_PACKAGES := frr bird2 openssh-server openssh-client postgresql stayrtr bgpdump
+APT_PACKAGES := frr frr-rpki-rtrlib bird2 openssh-server openssh-client postgresql stayrtr bgpdump
 
 .PHONY: demo test system-packages venv collection sanity units runner-tests lab-tests lint bench clean
 

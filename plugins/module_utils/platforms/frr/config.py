@@ -48,7 +48,7 @@ STRUCTURE = ("!", "end", "exit", "exit-address-family", "exit-vrf")
 RPKI_TIMERS = (("refresh", "polling_period", 3600), ("retry", "retry_interval", 600), ("expire", "expire_interval", 7200))
 DEFAULT_THRESHOLD = 75
 #: how FRR answers a configuration line it does not take (most start with %; a few do not)
-CONFIG_ERROR = r"(^|\n)\s*%|already configured|[Cc]an't |[Ii]nvalid|[Ee]rror"
+CONFIG_ERROR = r"(^|\n)\s*%|already configured|[Cc]an.t |[Nn]ot (found|allowed)|must be "
 SETTLE_SECONDS = 3.0
 RTR_WAIT_SECONDS = 60.0
 SUMMARY_FAMILIES = ("ipv4Unicast", "ipv6Unicast")
@@ -132,6 +132,11 @@ def _insert_at(paths, path):
 
 
 def negate(line):
+    """The line that removes `line`. An rpki timer is set back to its default instead: FRR 8.4's
+    `no rpki expire_interval` leaves `rpki expire_interval 60` behind (seen in the lab), not the default."""
+    for dummy, keyword, default in RPKI_TIMERS:
+        if line.startswith("rpki %s " % keyword):
+            return "rpki %s %d" % (keyword, default)
     return line[3:] if line.startswith("no ") else "no " + line
 
 
@@ -694,7 +699,12 @@ class FrrConfigSession(ConfigSession):
     def __exit__(self, exc_type, exc, traceback):
         try:
             if self.touched and not self.confirmed:
-                self.restored = self._restore()
+                try:
+                    self.restored = self._restore()
+                except DeviceError as error:
+                    if exc is not None:
+                        raise DeviceError("%s; then %s" % (exc, error))
+                    raise
         finally:
             self._close()
         return False

@@ -685,6 +685,7 @@ class FrrConfigSession(ConfigSession):
         self.confirmed = False
         self.deadline = None
         self.restored = None
+        self.was_up = set()
 
     # -- the way in
     def __enter__(self):
@@ -722,7 +723,8 @@ class FrrConfigSession(ConfigSession):
         return self.saved
 
     def baseline(self):
-        return {"established": self._established()}
+        self.was_up = self._established()
+        return {"established": self.was_up}
 
     def _established(self):
         output = self.cli.run("show bgp summary json")
@@ -839,12 +841,18 @@ class FrrConfigSession(ConfigSession):
             for family, target in _refresh_all(parse(self.saved)):
                 self.cli.run("clear bgp %s unicast %s soft in" % (family, target))
             after = self._show_running()
+            # a session the change tore down (e.g. a limit below what the neighbour sends: Idle (PfxCt)) stays down
+            # on FRR after the limit is gone, until cleared: bring back those that were up before the change
+            down = sorted(set(address for dummy, address in self.was_up - self._established()))
+            for address in down:
+                self.cli.run("clear bgp %s" % address)
         except DeviceError as error:
             raise DeviceError("the restore of the saved running config failed: %s; %s" % (error, reason))
         if after != self.saved:
             raise DeviceError("the restore of the saved running config did not compare equal; %s. Still different:\n%s"
                               % (reason, text_diff(self.saved, after)))
-        return "restored the running config saved before the change (%d lines; verified identical)" % len(ops)
+        return ("restored the running config saved before the change (%d lines; verified identical)%s"
+                % (len(ops), "; cleared the sessions it had taken down: %s" % ", ".join(down) if down else ""))
 
 
 def _refresh_all(paths):

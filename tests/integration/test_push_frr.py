@@ -22,6 +22,7 @@ import time
 
 import pytest
 import yaml
+
 from lab.daemons import free_port, wait_for, wait_for_log
 from playbook_runner import ROOT, run_playbook
 
@@ -141,7 +142,7 @@ def push(name, sshd, tmp_path, variables, options=()):
 def recap(output):
     match = re.search(r"pe1\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
     assert match, output
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()), strict=True))
 
 
 def rpki_vars(port):
@@ -213,14 +214,24 @@ def test_push_rpki_rejects_invalid_keeps_valid_and_not_found(lab, tmp_path):
 def _gather_playbook(tmp_path):
     path = tmp_path / "gather.yml"
     path.write_text(
-        yaml.safe_dump([{
-            "hosts": "routers", "gather_facts": False,
-            "tasks": [
-                {"peerwarden.bgp.rpki_config": {"state": "gathered"}, "register": "now"},
-                {"ansible.builtin.copy": {"dest": str(tmp_path / "gathered.json"), "content": "{{ now.gathered | to_json }}"},
-                 "delegate_to": "localhost"},
-            ],
-        }])  # fmt: skip
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "routers",
+                    "gather_facts": False,
+                    "tasks": [
+                        {"peerwarden.bgp.rpki_config": {"state": "gathered"}, "register": "now"},
+                        {
+                            "ansible.builtin.copy": {
+                                "dest": str(tmp_path / "gathered.json"),
+                                "content": "{{ now.gathered | to_json }}",
+                            },
+                            "delegate_to": "localhost",
+                        },
+                    ],
+                }
+            ]
+        )  # fmt: skip
     )
     return path
 

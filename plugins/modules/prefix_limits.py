@@ -115,7 +115,6 @@ options:
   floor:
     description: The lowest limit a value from PeeringDB may give, and the limit when PeeringDB's value is empty.
     type: dict
-    apply_defaults: true
     suboptions:
       ipv4:
         description: IPv4 floor.
@@ -128,7 +127,6 @@ options:
   max_length:
     description: The longest prefix accepted per family; longer ones (too specific) are rejected.
     type: dict
-    apply_defaults: true
     suboptions:
       ipv4:
         description: IPv4, 0-32.

@@ -82,8 +82,8 @@ def resolve(options):
         if values["ipv4"] is None and values["ipv6"] is None:
             raise intents.IntentError(
                 "%s.max_prefixes: %r: no value given, and %s is %s: give max_prefixes, or the dataset of ixp_data "
-                "that names its network" % (where, explicit or None, address,
-                                           "not in the dataset" if not asn else "AS%d, not in the dataset's networks" % asn))
+                "that names its network"
+                % (where, explicit or None, address, "not in the dataset" if not asn else "AS%d, not in the dataset's networks" % asn))
         neighbor = {"address": address, "max_prefixes": values}
         for key in ("threshold", "on_exceed", "restart_minutes"):
             neighbor[key] = given.get(key) if given.get(key) is not None else options.get(key)

@@ -218,8 +218,8 @@ def script(ops):
         while common < min(len(where), len(context)) and where[common] == context[common]:
             common += 1
         while len(where) > common:
-            lines.append(" " * (len(where) - 1) + ("exit-address-family" if where[-1].startswith("address-family")
-                                                  else "exit"))
+            closing = "exit-address-family" if where[-1].startswith("address-family") else "exit"
+            lines.append(" " * (len(where) - 1) + closing)
             where = where[:-1]
         for line in context[common:]:
             lines.append(" " * len(where) + line)

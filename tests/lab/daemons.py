@@ -26,6 +26,7 @@ FRR log.
 from __future__ import annotations
 
 import contextlib
+import glob
 import grp
 import os
 import pwd
@@ -289,7 +290,7 @@ class FrrRouter:
 @pytest.fixture
 def make_frr_router() -> Iterator[Callable[..., FrrRouter]]:
     """Factory: ``make_frr_router(address="127.0.0.2", port=179, asn=65000, neighbor="127.0.0.3",
-    neighbor_asn=65001, hostname="r1", extra_config="")`` starts one bgpd per call.
+    neighbor_asn=65001, hostname="r1", extra_config="", modules=())`` starts one bgpd per call.
 
     bgpd runs ``-Z`` (no zebra: it cannot touch kernel routes; it logs harmless
     ``zclient_send_message() failed``) as user frr, bound only to ``address``. The neighbour need
@@ -298,6 +299,7 @@ def make_frr_router() -> Iterator[Callable[..., FrrRouter]]:
     ``debug bgp neighbor-events`` and a log file at level debugging; millisecond timestamps
     match the samples. ``vtysh.conf`` disables the integrated config, so ``write memory`` saves
     to this bgpd's own ``bgpd.conf`` rather than /etc/frr. ``extra_config`` is appended verbatim.
+    ``modules`` are loaded with ``-M`` (e.g. ``("rpki",)``: Debian package ``frr-rpki-rtrlib``).
     """
     with contextlib.ExitStack() as cleanup:
 
@@ -309,8 +311,11 @@ def make_frr_router() -> Iterator[Callable[..., FrrRouter]]:
             neighbor_asn: int = 65001,
             hostname: str = "r1",
             extra_config: str = "",
+            modules: tuple[str, ...] = (),
         ) -> FrrRouter:
             _require_binary(BGPD, "frr")
+            if "rpki" in modules and not glob.glob("/usr/lib/*/frr/modules/bgpd_rpki.so"):
+                raise LabStartError("bgpd_rpki.so not found: install it with `apt-get install -y frr-rpki-rtrlib`")
             _require_binary(VTYSH, "frr")
             _require_root("bgpd binds a BGP port and switches to user frr")
             _check_port_free(address, port)
@@ -341,6 +346,8 @@ def make_frr_router() -> Iterator[Callable[..., FrrRouter]]:
                 "-z", str(run_dir / "zserv.api"), "--vty_socket", str(run_dir),
                 "-l", address, "-p", str(port), "-P", "0",
             ]  # fmt: skip
+            for module in modules:
+                argv += ["-M", module]
             process = _start_daemon(
                 "bgpd",
                 argv,

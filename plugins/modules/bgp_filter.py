@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: bgp_filter
+short_description: The TCP/179 guard on the peering interfaces, applied safely
+version_added: 0.2.0
+description:
+  - Lets only the configured BGP neighbours (read from the router's own configuration) reach TCP/179 on the
+    peering interfaces, logs and discards TCP/179 from every other source in the peering LANs, and accepts
+    everything else; IPv4 and IPv6. The drops it logs are the lines P(peerwarden.bgp.log_events#module) reads.
+  - The platform's driver decides how; a platform that cannot guard fails with a message that says why
+    (FRR, see docs/push.md).
+author:
+  - peerwarden contributors (@peerwarden)
+requirements:
+  - netmiko (IOS) or ncclient (JunOS) on the controller
+extends_documentation_fragment:
+  - peerwarden.bgp._connection
+attributes:
+  check_mode:
+    support: full
+    description: Loads nothing on the router; the diff is what would change. The running config stays byte-identical.
+  diff_mode:
+    support: full
+    description:
+      - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
+        of the running config).
+options:
+  state:
+    description:
+      - V(present) configures the router as the options say; V(absent) removes what this module configured.
+      - V(rendered) returns the configuration text for the options with no device and no connection (reviews, CI).
+      - V(gathered) returns what the router has now, structured; it changes nothing.
+    type: str
+    choices: [present, absent, rendered, gathered]
+    default: present
+  confirm_timeout:
+    description:
+      - Minutes the change stays unconfirmed. JunOS C(commit confirmed), IOS C(configure terminal revert timer).
+        FRR has no commit confirmed, there the timer is peerwarden's own, run on the controller (see docs/push.md).
+      - The change is kept only when the post-checks passed within this time.
+    type: int
+    default: 5
+  comment:
+    description: The commit comment (JunOS commit log, IOS archive); name the playbook run. FRR keeps no commit log.
+    type: str
+  lock_timeout:
+    description: Seconds to wait for the configuration lock; a router someone else is changing is not touched.
+    type: int
+    default: 60
+  name:
+    description: The name of the filter (firewall filter, ACL).
+    type: str
+    default: PEERWARDEN-BGP-GUARD
+  interfaces:
+    description: The peering interfaces the guard goes on.
+    type: list
+    elements: str
+    default: []
+  peering_lans:
+    description: The exchanges' peering LAN prefixes (IPv4 and IPv6).
+    type: list
+    elements: str
+    default: []
+  neighbors:
+    description: Addresses permitted in addition to the neighbours configured on the router.
+    type: list
+    elements: str
+    default: []
+  log:
+    description: Log the discarded packets.
+    type: bool
+    default: true
+notes:
+  - Every value is checked before any router is touched; an error names the option and the value.
+"""
+
+EXAMPLES = r"""
+- name: Guard the peering interfaces
+  peerwarden.bgp.bgp_filter:
+    interfaces: [et-0/0/0.100]
+    peering_lans: [192.0.2.0/24, "2001:db8:ffff::/64"]
+"""
+
+RETURN = r"""
+commands:
+  description: The lines loaded (or, with V(rendered), the configuration).
+  returned: always
+  type: list
+  elements: str
+steps:
+  description: The steps of the safe apply sequence that were done (open, running, baseline, load, diff, commit, post_check, confirm).
+  returned: with state present or absent
+  type: list
+  elements: str
+diff:
+  description: The router's own diff, as C(prepared).
+  returned: when something changed
+  type: dict
+platform:
+  description: The platform driver used.
+  returned: always
+  type: str
+  sample: frr
+rendered:
+  description: The configuration text for the options, made with no device.
+  returned: with state rendered
+  type: str
+gathered:
+  description: What the router has now, structured.
+  returned: with state gathered
+  type: dict
+step:
+  description: The step that failed.
+  returned: on failure of the apply sequence
+  type: str
+restored:
+  description: What was done to put the router back as it was.
+  returned: on failure of the apply sequence
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
+
+FEATURE, ARGUMENT_SPEC = MODULES["bgp_filter"]
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        result = run_config(FEATURE, module.params, check_mode=module.check_mode)
+    except (ValueError, DeviceError, OSError) as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

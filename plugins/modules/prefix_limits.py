@@ -1,0 +1,249 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: prefix_limits
+short_description: Per-neighbour max-prefix limits (from PeeringDB) and prefix-length limits, applied safely
+version_added: 0.2.0
+description:
+  - Sets a maximum-prefix limit per neighbour and address family (threshold percent; teardown with an
+    optional restart timer, or warning only) and prefix-length limits (too specific, optionally too short)
+    on the neighbours' import.
+  - Where a limit comes from. An explicit value wins. Else the exchange's IX-F max_prefix for the session,
+    when the dataset of P(peerwarden.bgp.ixp_data#module) carries it. Else PeeringDB's info_prefixes4 or
+    info_prefixes6 plus O(headroom) percent, never below O(floor). An empty PeeringDB value takes the floor itself.
+  - Reports every neighbour whose limit on the router disagrees with PeeringDB (no limit, below PeeringDB,
+    above PeeringDB plus headroom), as the router had it before the change.
+  - On FRR the length limits are prefix-lists C(<policy>-V4) and C(<policy>-V6) applied with C(neighbor X
+    prefix-list ... in); a neighbour that already has another inbound prefix-list is refused, not overwritten.
+author:
+  - peerwarden contributors (@peerwarden)
+requirements:
+  - netmiko (IOS, FRR) or ncclient (JunOS) on the controller
+extends_documentation_fragment:
+  - peerwarden.bgp._connection
+attributes:
+  check_mode:
+    support: full
+    description: Loads nothing on the router; the diff is what would change. The running config stays byte-identical.
+  diff_mode:
+    support: full
+    description:
+      - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
+        of the running config).
+options:
+  state:
+    description:
+      - V(present) configures the router as the options say; V(absent) removes what this module configured.
+      - V(rendered) returns the configuration text for the options with no device and no connection (reviews, CI).
+      - V(gathered) returns what the router has now, structured; it changes nothing.
+    type: str
+    choices: [present, absent, rendered, gathered]
+    default: present
+  confirm_timeout:
+    description:
+      - Minutes the change stays unconfirmed. JunOS C(commit confirmed), IOS C(configure terminal revert timer).
+        FRR has no commit confirmed, there the timer is peerwarden's own, run on the controller (see docs/push.md).
+      - The change is kept only when the post-checks passed within this time.
+    type: int
+    default: 5
+  comment:
+    description: The commit comment (JunOS commit log, IOS archive); name the playbook run. FRR keeps no commit log.
+    type: str
+  lock_timeout:
+    description: Seconds to wait for the configuration lock; a router someone else is changing is not touched.
+    type: int
+    default: 60
+  neighbors:
+    description: The neighbours to limit.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      address:
+        description: The neighbour's address.
+        type: str
+        required: true
+      asn:
+        description: The neighbour's AS, to find its network in PeeringDB. Default the dataset's AS for the address.
+        type: int
+      max_prefixes:
+        description: Explicit limits; they win over the dataset.
+        type: dict
+        suboptions:
+          ipv4:
+            description: The IPv4 unicast limit (1-10000000).
+            type: int
+          ipv6:
+            description: The IPv6 unicast limit (1-10000000).
+            type: int
+      threshold:
+        description: Percent of the limit at which a warning is logged. Default O(threshold).
+        type: int
+      on_exceed:
+        description: Tear the session down or only warn. Default O(on_exceed).
+        type: str
+        choices: [teardown, warning]
+      restart_minutes:
+        description: With teardown, restart the session after this many minutes. Default O(restart_minutes).
+        type: int
+  threshold:
+    description: Percent of the limit at which a warning is logged (1-100).
+    type: int
+    default: 90
+  on_exceed:
+    description: What happens when a neighbour sends more than its limit.
+    type: str
+    choices: [teardown, warning]
+    default: teardown
+  restart_minutes:
+    description: With teardown, restart the session after this many minutes (1-65535); without, it stays down.
+    type: int
+  dataset:
+    description: The dataset of P(peerwarden.bgp.ixp_data#module) (its C(dataset) result).
+    type: dict
+  headroom:
+    description: Percent added to PeeringDB's value (0-1000).
+    type: int
+    default: 10
+  floor:
+    description: The lowest limit a value from PeeringDB may give, and the limit when PeeringDB's value is empty.
+    type: dict
+    suboptions:
+      ipv4:
+        description: IPv4 floor.
+        type: int
+        default: 100
+      ipv6:
+        description: IPv6 floor.
+        type: int
+        default: 100
+  max_length:
+    description: The longest prefix accepted per family; longer ones (too specific) are rejected.
+    type: dict
+    suboptions:
+      ipv4:
+        description: IPv4, 0-32.
+        type: int
+        default: 24
+      ipv6:
+        description: IPv6, 0-128.
+        type: int
+        default: 48
+  min_length:
+    description: The shortest prefix accepted per family (too short ones are rejected); unset, none are.
+    type: dict
+    suboptions:
+      ipv4:
+        description: IPv4, 0-32.
+        type: int
+      ipv6:
+        description: IPv6, 0-128.
+        type: int
+  policy:
+    description: The base name of the prefix-length filter.
+    type: str
+    default: PEERWARDEN-LIMITS
+  groups:
+    description: BGP groups (peer-groups) the prefix-length filter also goes on.
+    type: list
+    elements: str
+    default: []
+notes:
+  - Every value is checked before any router is touched; an error names the option and the value.
+  - The names follow the runner's C(limit) stage where they mean the same (max_prefixes, max_length, min_length).
+"""
+
+EXAMPLES = r"""
+- name: Load PeeringDB
+  peerwarden.bgp.ixp_data:
+    peeringdb: {}
+  register: ixp
+  run_once: true
+  delegate_to: localhost
+
+- name: Limits from PeeringDB with 10 percent headroom, teardown with a 30-minute restart
+  peerwarden.bgp.prefix_limits:
+    dataset: "{{ ixp.dataset }}"
+    restart_minutes: 30
+    neighbors:
+      - address: 192.0.2.1
+      - address: 192.0.2.2
+        max_prefixes: {ipv4: 500}
+        on_exceed: warning
+"""
+
+RETURN = r"""
+commands:
+  description: The lines loaded (or, with V(rendered), the configuration).
+  returned: always
+  type: list
+  elements: str
+steps:
+  description: The steps of the safe apply sequence that were done (open, running, baseline, load, diff, commit, post_check, confirm).
+  returned: with state present or absent
+  type: list
+  elements: str
+diff:
+  description: The router's own diff, as C(prepared).
+  returned: when something changed
+  type: dict
+platform:
+  description: The platform driver used.
+  returned: always
+  type: str
+  sample: frr
+rendered:
+  description: The configuration text for the options, made with no device.
+  returned: with state rendered
+  type: str
+gathered:
+  description: What the router has now, structured.
+  returned: with state gathered
+  type: dict
+step:
+  description: The step that failed.
+  returned: on failure of the apply sequence
+  type: str
+restored:
+  description: What was done to put the router back as it was.
+  returned: on failure of the apply sequence
+  type: str
+limits:
+  description: Per neighbour, the limits and where each came from (explicit, ixf, peeringdb, floor).
+  returned: always
+  type: list
+  elements: dict
+disagreements:
+  description: Where the router's configured limit and PeeringDB disagree (kind no_limit, below_peeringdb, above_headroom).
+  returned: with state present, absent or gathered
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
+
+FEATURE, ARGUMENT_SPEC = MODULES["prefix_limits"]
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        result = run_config(FEATURE, module.params, check_mode=module.check_mode)
+    except (ValueError, DeviceError, OSError) as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

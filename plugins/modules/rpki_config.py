@@ -1,0 +1,213 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: peerwarden contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rpki_config
+short_description: RTR caches and a route-origin validation import policy, applied safely
+version_added: 0.2.0
+description:
+  - Configures RPKI-to-Router (RTR) cache sessions and an import policy that rejects RPKI-invalid routes and
+    tags valid and not-found ones (a community or a local-preference), on the chosen neighbours or groups,
+    in front of their existing import policy without breaking its chain.
+  - JunOS goes over NETCONF (private candidate, commit check, commit confirmed); IOS over SSH (archive
+    checkpoint, revert timer, configure confirm); FRR over SSH into vtysh (the running config is saved first,
+    restored and compared again if anything fails, C(write memory) only on success).
+  - On FRR the policy is a route-map (C(deny 10 match rpki invalid), C(permit 20 match rpki notfound),
+    C(permit 30 match rpki valid)). A neighbour that already had an inbound route-map OLD gets
+    C(<policy>-OLD) whose entries end in C(call OLD), so the old chain still decides. C(soft-reconfiguration
+    inbound) is set and C(clear bgp ... soft in) run so existing routes are re-evaluated.
+  - After the change the RTR session must be up and every BGP neighbour that was Established must still be;
+    otherwise the change is not kept and the router is put back as before.
+author:
+  - peerwarden contributors (@peerwarden)
+requirements:
+  - netmiko (IOS, FRR) or ncclient (JunOS) on the controller
+extends_documentation_fragment:
+  - peerwarden.bgp._connection
+attributes:
+  check_mode:
+    support: full
+    description: Loads nothing on the router; the diff is what would change. The running config stays byte-identical.
+  diff_mode:
+    support: full
+    description:
+      - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
+        of the running config).
+options:
+  state:
+    description:
+      - V(present) configures the router as the options say; V(absent) removes what this module configured.
+      - V(rendered) returns the configuration text for the options with no device and no connection (reviews, CI).
+      - V(gathered) returns what the router has now, structured; it changes nothing.
+    type: str
+    choices: [present, absent, rendered, gathered]
+    default: present
+  confirm_timeout:
+    description:
+      - Minutes the change stays unconfirmed. JunOS C(commit confirmed), IOS C(configure terminal revert timer).
+        FRR has no commit confirmed, there the timer is peerwarden's own, run on the controller (see docs/push.md).
+      - The change is kept only when the post-checks passed within this time.
+    type: int
+    default: 5
+  comment:
+    description: The commit comment (JunOS commit log, IOS archive); name the playbook run. FRR keeps no commit log.
+    type: str
+  lock_timeout:
+    description: Seconds to wait for the configuration lock; a router someone else is changing is not touched.
+    type: int
+    default: 60
+  caches:
+    description: The RTR caches. Required with O(state=present). FRR has one set of timers for all caches.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      address:
+        description: The cache's IPv4 or IPv6 address.
+        type: str
+        required: true
+      port:
+        description: The cache's RTR port.
+        type: int
+        default: 3323
+      preference:
+        description: Lower is preferred. Default the cache's place in the list (1, 2, ...).
+        type: int
+      refresh:
+        description: Seconds between polls of the cache (1-86400).
+        type: int
+      retry:
+        description: Seconds before a failed poll is retried (1-7200).
+        type: int
+      expire:
+        description: Seconds the router keeps the cache's data without a refresh (600-172800), longer than O(caches[].refresh).
+        type: int
+  policy:
+    description: The name of the validation policy (route-map or policy-statement).
+    type: str
+    default: PEERWARDEN-RPKI
+  valid:
+    description: How RPKI-valid routes are marked.
+    type: dict
+    suboptions:
+      community:
+        description: A standard community ASN:VALUE added to the route.
+        type: str
+      local_preference:
+        description: The local-preference set on the route.
+        type: int
+  not_found:
+    description: How RPKI-not-found routes are marked.
+    type: dict
+    suboptions:
+      community:
+        description: A standard community ASN:VALUE added to the route.
+        type: str
+      local_preference:
+        description: The local-preference set on the route.
+        type: int
+  groups:
+    description: BGP groups (peer-groups) the policy goes on.
+    type: list
+    elements: str
+    default: []
+  neighbors:
+    description: Neighbour addresses the policy goes on. With neither this nor O(groups), every configured neighbour.
+    type: list
+    elements: str
+    default: []
+notes:
+  - Every value is checked before any router is touched; an error names the option and the value.
+seealso:
+  - name: push_rpki playbook
+    description: Runs this module over an inventory in serial batches, made for CI.
+    link: https://github.com/peerwarden/peerwarden/blob/main/docs/push.md
+"""
+
+EXAMPLES = r"""
+- name: Validate what the exchange peers send
+  peerwarden.bgp.rpki_config:
+    caches:
+      - address: 192.0.2.10
+        refresh: 300
+        expire: 7200
+      - address: 192.0.2.11
+    valid:
+      local_preference: 110
+    not_found:
+      community: "64500:65"
+    groups: [IXP-PEERS]
+    comment: "CI pipeline 1234"
+
+- name: The configuration for review, with no router
+  peerwarden.bgp.rpki_config:
+    state: rendered
+    platform: frr
+    caches: [{address: 192.0.2.10}]
+  register: rpki_text
+"""
+
+RETURN = r"""
+commands:
+  description: The lines loaded (or, with V(rendered), the configuration).
+  returned: always
+  type: list
+  elements: str
+steps:
+  description: The steps of the safe apply sequence that were done (open, running, baseline, load, diff, commit, post_check, confirm).
+  returned: with state present or absent
+  type: list
+  elements: str
+diff:
+  description: The router's own diff, as C(prepared).
+  returned: when something changed
+  type: dict
+platform:
+  description: The platform driver used.
+  returned: always
+  type: str
+  sample: frr
+rendered:
+  description: The configuration text for the options, made with no device.
+  returned: with state rendered
+  type: str
+gathered:
+  description: What the router has now, structured.
+  returned: with state gathered
+  type: dict
+step:
+  description: The step that failed.
+  returned: on failure of the apply sequence
+  type: str
+restored:
+  description: What was done to put the router back as it was.
+  returned: on failure of the apply sequence
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
+
+FEATURE, ARGUMENT_SPEC = MODULES["rpki_config"]
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        result = run_config(FEATURE, module.params, check_mode=module.check_mode)
+    except (ValueError, DeviceError, OSError) as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

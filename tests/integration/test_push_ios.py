@@ -271,35 +271,29 @@ def test_a_failed_post_check_is_not_confirmed_and_is_undone(ios_double):
 
 def test_a_neighbour_lost_after_the_change_fails_the_post_check(ios_double):
     double = ios_double(running_config=BASE, minute_seconds=MINUTE, bgp_neighbor_states={"192.0.2.1": 12, "192.0.2.2": 7})
-    # the change tears 192.0.2.2 down: its state is read after the load
-    original = DRIVER.plan
 
-    def plan(running):
-        lines, expect = original("limits", INTENTS["limits"](LIMITS), running, "present")
-        double.device.bgp_neighbor_states["192.0.2.2"] = "Idle (PfxCt)"
-        return lines, expect
+    class TearsDown(IosDriver):
+        """The change makes 192.0.2.2 go down (the double's state is set once the lines are in)."""
 
-    options = dict(APPLY)
-    session_baseline = {}
-
-    class Spy(IosDriver):
         def config(self, dev, opts):
             session = IosDriver.config(self, dev, opts)
-            baseline = session.baseline
-            session.baseline = lambda: session_baseline.setdefault("b", baseline())
+            load = session.load
+
+            def load_and_lose(lines):
+                load(lines)
+                double.device.bgp_neighbor_states["192.0.2.2"] = "Idle (PfxCt)"
+
+            session.load = load_and_lose
             return session
 
-    double.device.bgp_neighbor_states["192.0.2.2"] = 7
+    intent = INTENTS["limits"](LIMITS)
     with pytest.raises(ApplyFailed) as failed:
-        apply_change(Spy(), device(double), plan_after_baseline(double, plan), options, False)
+        apply_change(TearsDown(), device(double), lambda running: DRIVER.plan("limits", intent, running, "present"),
+                     APPLY, False)
     assert failed.value.step == "post_check"
     assert "BGP neighbour 192.0.2.2 was Established before and is not now" in str(failed.value)
     assert "Idle (PfxCt)" in str(failed.value)
-    assert double.running_config == BASE
-
-
-def plan_after_baseline(double, plan):
-    return plan
+    assert double.running_config == BASE and double.startup_config == BASE
 
 
 def test_the_revert_timer_really_reverts_when_the_confirm_never_comes(ios_double):
@@ -376,17 +370,25 @@ def test_a_connection_killed_at_any_command_leaves_the_router_as_before(ios_doub
     seen = []
     for number, (command, step) in enumerate(zip(commands, steps), start=1):
         double = ios_double(running_config=BASE, minute_seconds=MINUTE, drop_at_command=number)
-        with pytest.raises(Exception) as failed:
+        try:
             push(double, "rpki", RPKI)
-        assert double.dropped_at == command, number
+        except Exception as error:  # noqa: BLE001 - any failure: the router must be as before
+            failed = error
+        else:  # this run sent fewer lines than the clean one (netmiko's set-up varies): nothing dropped
+            assert double.dropped_at is None, (number, command, double.commands)
+            assert double.running_config == RPKI_AFTER
+            continue
+        assert double.dropped_at == command, (number, double.commands)
         if "revert timer" in " ".join(double.device.events) and not any(
             e.startswith(("replace", "rolled back")) for e in double.device.events
         ):
             wait_until(lambda d=double: "rolled back" in d.device.events, timeout=MINUTE * 2)
         assert double.running_config == BASE, (number, command)
         assert double.startup_config == BASE, (number, command)
-        if isinstance(failed.value, ApplyFailed):
-            assert failed.value.step == step, (number, command, str(failed.value))
+        if isinstance(failed, ApplyFailed):
+            assert failed.step == step, (number, command, str(failed))
+            if number > 2:  # after netmiko's own set-up (terminal width/length): our words name the command
+                assert "closed the connection" in str(failed) and repr(command) in str(failed), str(failed)
         else:  # the connection went before the session was open
             assert step == "open" and "r1" not in double.running_config.split("hostname ")[0], number
         seen.append((number, step))

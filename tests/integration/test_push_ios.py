@@ -46,20 +46,30 @@ end
 """
 
 INTENTS = {"rpki": intents.rpki_intent, "limits": intents.limits_intent, "guard": intents.guard_intent}
-RPKI = {"caches": [{"address": "192.0.2.10", "port": 3323}], "valid": {"local_preference": 200},
-        "not_found": {"local_preference": 100}}
-LIMITS = {"neighbors": [{"address": "192.0.2.1", "max_prefixes": {"ipv4": 1000}, "threshold": 80, "restart_minutes": 30},
-                       {"address": "192.0.2.2", "max_prefixes": {"ipv4": 50}, "on_exceed": "warning"}]}
+RPKI = {
+    "caches": [{"address": "192.0.2.10", "port": 3323}],
+    "valid": {"local_preference": 200},
+    "not_found": {"local_preference": 100},
+}
+LIMITS = {
+    "neighbors": [
+        {"address": "192.0.2.1", "max_prefixes": {"ipv4": 1000}, "threshold": 80, "restart_minutes": 30},
+        {"address": "192.0.2.2", "max_prefixes": {"ipv4": 50}, "on_exceed": "warning"},
+    ]
+}
 GUARD = {"interfaces": ["GigabitEthernet0/0"], "peering_lans": ["192.0.2.0/24"]}
-RPKI_AFTER = BASE.replace(
-    " neighbor 192.0.2.2 remote-as 65002\n",
-    " neighbor 192.0.2.2 remote-as 65002\n bgp rpki server tcp 192.0.2.10 port 3323 refresh 600\n",
-).replace(
-    "  neighbor 192.0.2.2 activate\n",
-    "  neighbor 192.0.2.2 activate\n  neighbor 192.0.2.2 route-map PEERWARDEN-RPKI in\n",
-).replace(
-    "end\n",
-    """\
+RPKI_AFTER = (
+    BASE.replace(
+        " neighbor 192.0.2.2 remote-as 65002\n",
+        " neighbor 192.0.2.2 remote-as 65002\n bgp rpki server tcp 192.0.2.10 port 3323 refresh 600\n",
+    )
+    .replace(
+        "  neighbor 192.0.2.2 activate\n",
+        "  neighbor 192.0.2.2 activate\n  neighbor 192.0.2.2 route-map PEERWARDEN-RPKI in\n",
+    )
+    .replace(
+        "end\n",
+        """\
 route-map PEERWARDEN-RPKI deny 10
  description peerwarden-rpki
  match rpki invalid
@@ -92,6 +102,7 @@ route-map PEER-IN permit 9
 !
 end
 """,
+    )
 )
 LIMITS_AFTER = BASE.replace(
     "  neighbor 192.0.2.2 activate\n",
@@ -137,14 +148,28 @@ DRIVER = IosDriver()
 
 
 def device(double, **params) -> Device:
-    return Device(dict(host=double.host, port=double.port, username=double.username, password=double.password,
-                       host_key_checking=False, timeout=5, **params))
+    return Device(
+        dict(
+            host=double.host,
+            port=double.port,
+            username=double.username,
+            password=double.password,
+            host_key_checking=False,
+            timeout=5,
+            **params,
+        )
+    )
 
 
 def push(double, feature, options, state="present", check_mode=False, **apply_options):
     intent = INTENTS[feature](dict(options, state=state))
-    return apply_change(DRIVER, device(double), lambda running: DRIVER.plan(feature, intent, running, state),
-                        dict(APPLY, **apply_options), check_mode)
+    return apply_change(
+        DRIVER,
+        device(double),
+        lambda running: DRIVER.plan(feature, intent, running, state),
+        dict(APPLY, **apply_options),
+        check_mode,
+    )
 
 
 def wait_until(condition, timeout=10.0):
@@ -152,7 +177,6 @@ def wait_until(condition, timeout=10.0):
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
-
 
 
 @pytest.mark.parametrize("feature, options, after", CASES, ids=[case[0] for case in CASES])
@@ -270,7 +294,9 @@ def test_a_failed_post_check_is_not_confirmed_and_is_undone(ios_double):
 
 
 def test_a_neighbour_lost_after_the_change_fails_the_post_check(ios_double):
-    double = ios_double(running_config=BASE, minute_seconds=MINUTE, bgp_neighbor_states={"192.0.2.1": 12, "192.0.2.2": 7})
+    double = ios_double(
+        running_config=BASE, minute_seconds=MINUTE, bgp_neighbor_states={"192.0.2.1": 12, "192.0.2.2": 7}
+    )
 
     class TearsDown(IosDriver):
         """The change makes 192.0.2.2 go down (the double's state is set once the lines are in)."""
@@ -288,8 +314,9 @@ def test_a_neighbour_lost_after_the_change_fails_the_post_check(ios_double):
 
     intent = INTENTS["limits"](LIMITS)
     with pytest.raises(ApplyFailed) as failed:
-        apply_change(TearsDown(), device(double), lambda running: DRIVER.plan("limits", intent, running, "present"),
-                     APPLY, False)
+        apply_change(
+            TearsDown(), device(double), lambda running: DRIVER.plan("limits", intent, running, "present"), APPLY, False
+        )
     assert failed.value.step == "post_check"
     assert "BGP neighbour 192.0.2.2 was Established before and is not now" in str(failed.value)
     assert "Idle (PfxCt)" in str(failed.value)
@@ -368,7 +395,7 @@ def test_a_connection_killed_at_any_command_leaves_the_router_as_before(ios_doub
     steps = _steps_of(commands)
     assert len(commands) > 40 and steps[-1] == "confirm"
     seen = []
-    for number, (command, step) in enumerate(zip(commands, steps), start=1):
+    for number, (command, step) in enumerate(zip(commands, steps, strict=True), start=1):
         double = ios_double(running_config=BASE, minute_seconds=MINUTE, drop_at_command=number)
         try:
             push(double, "rpki", RPKI)

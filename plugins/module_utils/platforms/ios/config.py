@@ -399,14 +399,15 @@ def _rpki(root, intent, state):
                   % (address, cache["port"], cache["refresh"] or DEFAULT_REFRESH))
         expect["rtr_caches"].append(cache["address"])
     own, chained = [], {}
-    for name, family in bgp.targets(intent):
+    targets = bgp.targets(intent)
+    for name, family in targets:
         path = bgp.af_path(family)
         existing = bgp.setting(path, name, "route-map")
         if existing in (None, policy):
             own.append((path, name))
         else:
             chained.setdefault(existing, []).append(name)
-    if own:
+    if own or not targets:  # rendered with no neighbours: the policy alone
         entries = [(("route-map %s deny 10" % policy,), ["description %s" % MARK, "match rpki invalid"]),
                    (("route-map %s permit 20" % policy,), ["match rpki not-found"] + _sets(intent["not_found"])),
                    (("route-map %s permit 30" % policy,), ["match rpki valid"] + _sets(intent["valid"])),
@@ -675,9 +676,8 @@ def gather(feature, running):
                     entry["log"] = entry["log"] or words[-1] == "log"
                     if words[2] != "host" and "/" in words[2]:
                         lan = str(ipaddress.ip_network(words[2].lower()))
-                    elif words[2] != "host":
-                        lan = str(ipaddress.ip_network("%s/%s" % (words[2], words[3]), strict=False)) if False else \
-                            str(ipaddress.IPv4Network("%s/%s" % (words[2], words[3])))
+                    elif words[2] != "host":  # address and wildcard
+                        lan = str(ipaddress.IPv4Network("%s/%s" % (words[2], words[3])))
                     else:
                         lan = str(ipaddress.ip_network(words[3].lower()))
                     if lan not in entry["peering_lans"]:

@@ -11,11 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import socket
+import time
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device import bastion, host_keys
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import (
-    CommandRefused, DeviceError, HostKeyError)
+    CommandRefused, ConfigRefused, DeviceError, HostKeyError)
 
 try:
     import paramiko
@@ -26,6 +28,10 @@ try:
 except ImportError as error:  # pragma: no cover - depends on the controller
     HAS_NETMIKO = False
     NETMIKO_IMPORT_ERROR = error
+
+#: How an IOS-like CLI refuses a configuration line: a line of its answer starting with %
+#: (% Invalid input, % Incomplete command, % Specify remote-as ..., a platform's own refusal).
+CONFIG_REFUSED = re.compile(r"^\s*%")
 
 CREDENTIAL_HINT = ("check the user name (ansible_user, or the Machine/Network credential) and the password "
                    "(ansible_password, --ask-pass) or key (ansible_ssh_private_key_file, ssh-agent)")
@@ -190,6 +196,58 @@ class CliSession:
                                                              "" if refusal.endswith(".") else ".",
                                                              self.driver.refusal_hint(self.device)))
         return output
+
+    def exchange(self, line, timeout=None):
+        """Send one line and read up to the next prompt, in any mode (r1#, r1(config-router)#);
+        returns what the router printed between the echo and the prompt, without refusal checks.
+
+        Unlike netmiko's send_command it is not tied to one prompt, and a connection that went away
+        is a DeviceError at once (a read on a closed paramiko channel would wait out its timeout)."""
+        connection = self.connection
+        prompt = re.compile(r"^%s(?:\([\w.-]+\))?[#>]\s*$" % re.escape(connection.base_prompt), re.M)
+        try:
+            connection.write_channel(connection.normalize_cmd(line))
+        except (OSError, EOFError) as error:
+            raise DeviceError("%s closed the connection before %r: %s" % (self.device.where(), line, _first_line(error)))
+        deadline = time.monotonic() + (timeout or self.device.timeout * 4)
+        text = ""
+        while True:
+            try:
+                chunk = connection.read_channel()
+            except (OSError, EOFError) as error:
+                raise DeviceError("%s closed the connection at %r: %s" % (self.device.where(), line, _first_line(error)))
+            if chunk:
+                text += chunk.replace("\r", "")
+                ends = [match for match in prompt.finditer(text) if not text[match.end():].strip()]
+                if ends:
+                    break
+                continue
+            channel = connection.remote_conn
+            transport = channel.get_transport() if hasattr(channel, "get_transport") else None
+            if getattr(channel, "closed", False) or (transport is not None and not transport.is_active()):
+                raise DeviceError("%s closed the connection at %r" % (self.device.where(), line))
+            if time.monotonic() > deadline:
+                raise DeviceError("%s did not answer %r" % (self.device.where(), line))
+            time.sleep(0.01)
+        lines = text[:ends[-1].start()].split("\n")
+        if lines and lines[0].strip() == line.strip():
+            lines = lines[1:]
+        return "\n".join(lines).strip("\n")
+
+    def configure(self, lines, refused=CONFIG_REFUSED):
+        """Send configuration lines one at a time in the configuration mode the session is in, and
+        stop at the first one the router refuses: ConfigRefused naming the line and quoting the
+        router (its .line and .words say which). Returns what the router printed for each line."""
+        outputs = []
+        for line in lines:
+            output = self.exchange(line)
+            words = [entry.strip() for entry in output.splitlines() if refused.search(entry)]
+            if words:
+                error = ConfigRefused("%s refused %r: %s" % (self.device.where(), line, " ".join(words)))
+                error.line, error.words = line, " ".join(words)
+                raise error
+            outputs.append(output)
+        return outputs
 
 
 def _first_line(error):

@@ -7,15 +7,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import LOGS, IosLikeDriver
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios import logs
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import CONFIG, LOGS, IosLikeDriver
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios import config, logs
 
 
 class IosDriver(IosLikeDriver):
     name = "ios"
     network_os = ("cisco.ios.ios", "ios")
     cli_type = "cisco_ios"
-    capabilities = frozenset([LOGS])
+    capabilities = frozenset([LOGS, CONFIG])
 
     def logs(self, device, options):
         return logs.collect(device, self, options)
+
+    def config(self, device, options):
+        return config.IosConfigSession(self, device, options)
+
+    def plan(self, feature, intent, running, state):
+        return config.plan(feature, intent, running, state)
+
+    def render(self, feature, intent):
+        return config.render(feature, intent)
+
+    def gather(self, feature, running):
+        return config.gather(feature, running)

@@ -28,6 +28,7 @@ requirements:
   - netmiko (IOS, FRR) or ncclient (JunOS) on the controller
 extends_documentation_fragment:
   - peerwarden.bgp._connection
+  - peerwarden.bgp._config
 attributes:
   check_mode:
     support: full
@@ -38,28 +39,6 @@ attributes:
       - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
         of the running config).
 options:
-  state:
-    description:
-      - V(present) configures the router as the options say; V(absent) removes what this module configured.
-      - V(rendered) returns the configuration text for the options with no device and no connection (reviews, CI).
-      - V(gathered) returns what the router has now, structured; it changes nothing.
-    type: str
-    choices: [present, absent, rendered, gathered]
-    default: present
-  confirm_timeout:
-    description:
-      - Minutes the change stays unconfirmed. JunOS C(commit confirmed), IOS C(configure terminal revert timer).
-        FRR has no commit confirmed, there the timer is peerwarden's own, run on the controller (see docs/push.md).
-      - The change is kept only when the post-checks passed within this time.
-    type: int
-    default: 5
-  comment:
-    description: The commit comment (JunOS commit log, IOS archive); name the playbook run. FRR keeps no commit log.
-    type: str
-  lock_timeout:
-    description: Seconds to wait for the configuration lock; a router someone else is changing is not touched.
-    type: int
-    default: 60
   neighbors:
     description: The neighbours to limit.
     type: list

@@ -15,7 +15,7 @@ description:
   - Configures RPKI-to-Router (RTR) cache sessions and an import policy that rejects RPKI-invalid routes and
     tags valid and not-found ones (a community or a local-preference), on the chosen neighbours or groups,
     in front of their existing import policy without breaking its chain.
-  - JunOS goes over NETCONF (private candidate, commit check, commit confirmed); IOS over SSH (archive
+  - JunOS goes over NETCONF (exclusive lock, commit check, commit confirmed; check mode in a private candidate); IOS over SSH (archive
     checkpoint, revert timer, configure confirm); FRR over SSH into vtysh (the running config is saved first,
     restored and compared again if anything fails, C(write memory) only on success).
   - On FRR the policy is a route-map (C(deny 10 match rpki invalid), C(permit 20 match rpki notfound),
@@ -30,6 +30,7 @@ requirements:
   - netmiko (IOS, FRR) or ncclient (JunOS) on the controller
 extends_documentation_fragment:
   - peerwarden.bgp._connection
+  - peerwarden.bgp._config
 attributes:
   check_mode:
     support: full
@@ -40,28 +41,6 @@ attributes:
       - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
         of the running config).
 options:
-  state:
-    description:
-      - V(present) configures the router as the options say; V(absent) removes what this module configured.
-      - V(rendered) returns the configuration text for the options with no device and no connection (reviews, CI).
-      - V(gathered) returns what the router has now, structured; it changes nothing.
-    type: str
-    choices: [present, absent, rendered, gathered]
-    default: present
-  confirm_timeout:
-    description:
-      - Minutes the change stays unconfirmed. JunOS C(commit confirmed), IOS C(configure terminal revert timer).
-        FRR has no commit confirmed, there the timer is peerwarden's own, run on the controller (see docs/push.md).
-      - The change is kept only when the post-checks passed within this time.
-    type: int
-    default: 5
-  comment:
-    description: The commit comment (JunOS commit log, IOS archive); name the playbook run. FRR keeps no commit log.
-    type: str
-  lock_timeout:
-    description: Seconds to wait for the configuration lock; a router someone else is changing is not touched.
-    type: int
-    default: 60
   caches:
     description: The RTR caches. Required with O(state=present). FRR has one set of timers for all caches.
     type: list

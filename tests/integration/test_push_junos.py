@@ -107,7 +107,7 @@ def device_for(double, **extra):
 
 
 def push(double, feature, intent, state="present", check_mode=False, **options):
-    settings = {"confirm_timeout": 1, "comment": "peerwarden test run", "lock_timeout": 1, "post_check_timeout": 1}
+    settings = {"confirm_timeout": 1, "comment": "peerwarden test run", "lock_timeout": 1, "post_check_wait": 1}
     settings.update(options)
     return apply_change(
         DRIVER,
@@ -361,7 +361,7 @@ def test_a_modified_shared_candidate_is_not_touched(junos_netconf_double):
 def test_a_failed_post_check_rolls_back_at_once(junos_netconf_double):
     double = junos_netconf_double(BASE, minute_seconds=30, rv_session_states={"127.0.0.1": "Connect"})
     with pytest.raises(ApplyFailed) as failed:
-        push(double, "rpki", intents.rpki_intent(RPKI), post_check_timeout=0.5)
+        push(double, "rpki", intents.rpki_intent(RPKI), post_check_wait=0.5)
     assert failed.value.step == "post_check"
     assert "RTR session to 127.0.0.1 is Connect" in str(failed.value)
     assert "rolled back at once" in failed.value.restored
@@ -390,7 +390,7 @@ def test_a_neighbour_that_goes_down_fails_the_post_check(junos_netconf_double):
     DRIVER.config = config_dropping_a_peer
     try:
         with pytest.raises(ApplyFailed) as failed:
-            push(double, "rpki", intent, post_check_timeout=0.5)
+            push(double, "rpki", intent, post_check_wait=0.5)
     finally:
         del DRIVER.config
     assert "BGP neighbour 192.0.2.2 was Established before the change and is now Active" in str(failed.value)

@@ -22,6 +22,7 @@ APPLY_OPTIONS = dict(
     confirm_timeout=dict(type="int", default=5),
     comment=dict(type="str"),
     lock_timeout=dict(type="int", default=60),
+    post_check_wait=dict(type="int", default=60),
 )
 
 

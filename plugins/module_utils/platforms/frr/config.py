@@ -50,7 +50,6 @@ DEFAULT_THRESHOLD = 75
 #: how FRR answers a configuration line it does not take (most start with %; a few do not)
 CONFIG_ERROR = r"(^|\n)\s*%|already configured|[Cc]an.t |[Nn]ot (found|allowed)|must be "
 SETTLE_SECONDS = 3.0
-RTR_WAIT_SECONDS = 60.0
 SUMMARY_FAMILIES = ("ipv4Unicast", "ipv6Unicast")
 
 
@@ -677,6 +676,8 @@ class FrrConfigSession(ConfigSession):
     def __init__(self, driver, device, options):
         self.driver, self.device, self.options = driver, device, options
         self.check_mode = bool(options.get("check_mode"))
+        wait = options.get("post_check_wait")
+        self.post_check_wait = float(60 if wait is None else wait)
         self.cli = None
         self.saved = None
         self.predicted = None
@@ -804,7 +805,7 @@ class FrrConfigSession(ConfigSession):
 
     def _wait_rtr(self, caches):
         wanted = [re.compile(r"%s %d pref \d+ \(connected\)" % (re.escape(address), port)) for address, port in caches]
-        limit = time.monotonic() + RTR_WAIT_SECONDS
+        limit = time.monotonic() + self.post_check_wait
         if self.deadline:
             limit = min(limit, self.deadline)
         while True:

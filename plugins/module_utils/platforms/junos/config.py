@@ -19,7 +19,7 @@ The session (JunosConfigSession), over ncclient's junos handler (device/netconf.
 * commit: `commit check`, then `commit confirmed N` with `<log>comment</log>`.
 * post-checks: `get-validation-session-information` (every RTR cache the change configures Up)
   and `get-bgp-summary-information` (every neighbour Established before still is), polled for
-  up to post_check_timeout seconds (an RTR session needs a moment to come up).
+  up to post_check_wait seconds (an RTR session needs a moment to come up).
 * confirm: a plain `commit`.
 * leaving without confirm: before the commit, `discard-changes` and `unlock` (JunOS also discards
   a locked candidate when the session ends); after the commit confirmed, roll back at once:
@@ -669,7 +669,7 @@ class JunosConfigSession(ConfigSession):
         self.device = device
         self.check_mode = bool(options.get("check_mode"))
         self.lock_timeout = float(options.get("lock_timeout") if options.get("lock_timeout") is not None else 60)
-        self.post_check_timeout = float(options.get("post_check_timeout") if options.get("post_check_timeout")
+        self.post_check_wait = float(options.get("post_check_wait") if options.get("post_check_wait")
                                         is not None else 60)
         self.connection = None
         self.restored = None
@@ -797,7 +797,7 @@ class JunosConfigSession(ConfigSession):
         self.pending, self.confirm_minutes = True, minutes
 
     def post_check(self, baseline, expect):
-        deadline = time.monotonic() + self.post_check_timeout
+        deadline = time.monotonic() + self.post_check_wait
         while True:
             problems = self._problems(baseline, expect)
             if not problems or time.monotonic() >= deadline:

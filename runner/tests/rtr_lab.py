@@ -10,6 +10,7 @@ test file has no build time). Stopped by PID in the fixture's teardown.
         stayrtr.write_vrps([("192.0.2.0/24", 24, 65001)])
         cache = stayrtr.cache()           # an RtrCache for the client
 """
+
 import json
 import os
 import shutil
@@ -59,10 +60,14 @@ class StayRtrLab:
     def write_vrps(self, vrps: Iterable[VrpSpec]) -> None:
         """Replace the served VRPs (atomically: StayRTR never reads a half-written file)."""
         document = {
-            "metadata": {"generated": int(time.time()),
-                         "buildtime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-            "roas": [{"prefix": prefix, "maxLength": max_length, "asn": "AS%d" % asn, "ta": "test"}
-                     for prefix, max_length, asn in vrps],
+            "metadata": {
+                "generated": int(time.time()),
+                "buildtime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+            "roas": [
+                {"prefix": prefix, "maxLength": max_length, "asn": "AS%d" % asn, "ta": "test"}
+                for prefix, max_length, asn in vrps
+            ],
         }
         staging = self.vrp_file + ".new"
         with open(staging, "w", encoding="utf-8") as staged:
@@ -74,8 +79,16 @@ class StayRtrLab:
         for dummy_attempt in range(3):  # a free port can be taken between probe and bind
             self.port, self.metrics_port = free_port(), free_port()
             command = [
-                STAYRTR, "-bind", "127.0.0.1:%d" % self.port, "-cache", self.vrp_file, "-checktime=false",
-                "-metrics.addr", "127.0.0.1:%d" % self.metrics_port, "-refresh", str(self.refresh),
+                STAYRTR,
+                "-bind",
+                "127.0.0.1:%d" % self.port,
+                "-cache",
+                self.vrp_file,
+                "-checktime=false",
+                "-metrics.addr",
+                "127.0.0.1:%d" % self.metrics_port,
+                "-refresh",
+                str(self.refresh),
             ]
             with open(self.log_file, "ab") as log:
                 self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

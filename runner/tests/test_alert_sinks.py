@@ -2,6 +2,7 @@
 a program fed on its stdin (started again when it dies; one that never reads costs dropped alerts,
 counted, never a stalled pipeline), a webhook (POSTs; errors and timeouts counted), and the
 queues emptied when the runner stops."""
+
 import asyncio
 import json
 import socket
@@ -44,8 +45,10 @@ def program(tmp_path, text, *args):
 
 def section(**sinks):
     problems = []
-    checked = check_alert(dict({"prefixes": [{"prefix": "192.0.2.0/24", "origins": [64500]}]}, **sinks),
-                          lambda key, text: problems.append((key, text)))
+    checked = check_alert(
+        dict({"prefixes": [{"prefix": "192.0.2.0/24", "origins": [64500]}]}, **sinks),
+        lambda key, text: problems.append((key, text)),
+    )
     assert problems == []
     return checked
 
@@ -82,7 +85,8 @@ def test_file_sink_holds_one_json_object_per_alert(tmp_path):
     for raw in hijacks(3):
         pipeline.process(state, TO_ROUTER, c.UPDATE, raw)
     assert [(r["kind"], r["prefix"], r["origin"]) for r in lines(alerts)] == [
-        ("origin-hijack", "192.0.2.%d/32" % i, 64666) for i in range(3)]  # written as they came, not at close
+        ("origin-hijack", "192.0.2.%d/32" % i, 64666) for i in range(3)
+    ]  # written as they came, not at close
     pipeline.close()
     assert sinks.file.handle is None
 
@@ -184,8 +188,9 @@ def test_webhook_posts_each_alert_and_counts_failures():
         for sink in sinks:
             sink.acquire()
             sink.deliver(ALERTS)
-        await eventually(lambda: len(good.bodies) == 2 and len(failing.bodies) == 2 and len(silent.bodies) == 2,
-                         "the POSTs")
+        await eventually(
+            lambda: len(good.bodies) == 2 and len(failing.bodies) == 2 and len(silent.bodies) == 2, "the POSTs"
+        )
         for sink in sinks:
             sink.release()
             await sink.wait_closed()

@@ -1,5 +1,6 @@
 """How the proxy reaches the router: retries with back-off while the peer waits, Cease / Connection
 Rejected when the router stays away, and GTSM on either leg."""
+
 import asyncio
 import socket
 
@@ -38,6 +39,7 @@ async def router_server(port, received, gtsm=False):
     async def accepted(reader, writer):
         received.append(await reader.readexactly(len(OPEN)))
         writer.close()
+
     return await asyncio.start_server(accepted, sock=sock)
 
 
@@ -69,6 +71,7 @@ def test_router_coming_up_late_gets_the_peers_open():
         router.close()
         await proxy.stop()
         return received
+
     assert asyncio.run(scenario()) == [OPEN]
 
 
@@ -81,6 +84,7 @@ def test_router_that_stays_away_means_connection_rejected(caplog):
         writer.close()
         await proxy.stop()
         return answer
+
     assert asyncio.run(scenario()) == CONNECTION_REJECTED
     assert CONNECTION_REJECTED[19:21] == b"\x06\x05"
     assert "cannot be reached after 3 attempts" in caplog.text
@@ -103,11 +107,13 @@ def test_gtsm_on_both_legs():
         router.close()
         await proxy.stop()
         return ordinary_ttl_connected, received
+
     assert asyncio.run(scenario()) == (False, [OPEN])
 
 
 def test_stopping_with_a_session_up_is_clean(caplog):
     """SIGTERM's path: stop() while both directions wait for data ends the session without an error."""
+
     async def scenario():
         router_port, received = free_port(), []
         held = []
@@ -127,6 +133,7 @@ def test_stopping_with_a_session_up_is_clean(caplog):
         writer.close()
         router.close()
         return answer
+
     answer = asyncio.run(scenario())
     assert answer[18] == 3 and answer[19:21] == b"\x06\x02"  # NOTIFICATION Cease / Administrative Shutdown
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
@@ -134,6 +141,7 @@ def test_stopping_with_a_session_up_is_clean(caplog):
 
 class SlowAnswer(Stage):
     """A message stage that waits for its answer, as an exec filter does."""
+
     name, awaits = "slow", True
 
     def __init__(self):
@@ -151,6 +159,7 @@ class SlowAnswer(Stage):
 def test_a_stage_message_waits_for_the_message_being_answered():
     """While a direction awaits a stage's answer, what a stage sends on its own (a withdrawal after a
     VRP change) is written after that message's output, never before it."""
+
     async def scenario():
         router_port, received = free_port(), []
 
@@ -174,4 +183,5 @@ def test_a_stage_message_waits_for_the_message_being_answered():
         router.close()
         await proxy.stop()
         return first_two
+
     assert asyncio.run(scenario()) == [OPEN, KEEPALIVE_MESSAGE]

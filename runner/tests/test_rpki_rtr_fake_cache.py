@@ -4,6 +4,7 @@ Each FakeCache runs an asyncio server whose `script(cache, reader, writer, conne
 cache for one connection, reading the client's PDUs and answering exactly as the test wants
 (including malformed PDUs, version 0 only, Cache Reset, a changed session id, No Data).
 """
+
 import asyncio
 import struct
 
@@ -12,8 +13,18 @@ import pytest
 from peerwarden_runner.rpki import RouteValidity, make_vrp
 from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrTimers
 from peerwarden_runner.rpki.rtr_pdu import (
-    ErrorCode, ErrorReport, ResetQuery, SerialQuery, decode_pdu, encode_cache_reset, encode_cache_response,
-    encode_end_of_data, encode_error_report, encode_prefix, encode_serial_notify)
+    ErrorCode,
+    ErrorReport,
+    ResetQuery,
+    SerialQuery,
+    decode_pdu,
+    encode_cache_reset,
+    encode_cache_response,
+    encode_end_of_data,
+    encode_error_report,
+    encode_prefix,
+    encode_serial_notify,
+)
 from rtr_lab import free_port
 
 FIRST = make_vrp("192.0.2.0/24", 24, 65001)
@@ -64,8 +75,11 @@ class FakeCache:
 
 
 def full_sync(version, session_id, serial, vrps):
-    return (encode_cache_response(version, session_id) + b"".join(encode_prefix(version, vrp) for vrp in vrps)
-            + encode_end_of_data(version, session_id, serial))
+    return (
+        encode_cache_response(version, session_id)
+        + b"".join(encode_prefix(version, vrp) for vrp in vrps)
+        + encode_end_of_data(version, session_id, serial)
+    )
 
 
 async def hold(reader):
@@ -76,8 +90,13 @@ async def hold(reader):
 def client_for(*caches, **options):
     changes = asyncio.Queue()
     options.setdefault("timers", FAST)
-    client = RtrClient(caches, on_change=lambda added, removed: changes.put_nowait((added, removed)),
-                       use_cache_timers=False, min_backoff=0.05, **options)
+    client = RtrClient(
+        caches,
+        on_change=lambda added, removed: changes.put_nowait((added, removed)),
+        use_cache_timers=False,
+        min_backoff=0.05,
+        **options,
+    )
     return client, changes
 
 
@@ -170,8 +189,12 @@ def test_serial_notify_incremental_update_and_cache_reset():
         writer.write(full_sync(1, 5, 1, [FIRST, SECOND]))
         writer.write(encode_serial_notify(1, 5, 2))
         assert await cache.receive(reader, connection) == SerialQuery(1, 5, 1)
-        writer.write(encode_cache_response(1, 5) + encode_prefix(1, FIRST, announce=False) + encode_prefix(1, THIRD)
-                     + encode_end_of_data(1, 5, 2))
+        writer.write(
+            encode_cache_response(1, 5)
+            + encode_prefix(1, FIRST, announce=False)
+            + encode_prefix(1, THIRD)
+            + encode_end_of_data(1, 5, 2)
+        )
         writer.write(encode_serial_notify(1, 5, 3))
         assert await cache.receive(reader, connection) == SerialQuery(1, 5, 2)
         writer.write(encode_cache_reset(1))  # cannot answer incrementally: the client must reset
@@ -221,10 +244,14 @@ def test_changed_session_id_flushes_the_data_and_resets():
     assert seen == [({FIRST}, frozenset()), (frozenset(), {FIRST}), ({SECOND}, frozenset())]  # RFC 8210 §5.1
 
 
-@pytest.mark.parametrize("update, code", [
-    (encode_prefix(1, FIRST), ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED),
-    (encode_prefix(1, THIRD, announce=False), ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD),
-], ids=["duplicate announcement", "withdrawal of unknown record"])
+@pytest.mark.parametrize(
+    "update, code",
+    [
+        (encode_prefix(1, FIRST), ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED),
+        (encode_prefix(1, THIRD, announce=False), ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD),
+    ],
+    ids=["duplicate announcement", "withdrawal of unknown record"],
+)
 def test_inconsistent_updates_are_reported_and_never_applied(update, code):
     async def script(cache, reader, writer, connection):
         await cache.receive(reader, connection)
@@ -280,6 +307,7 @@ def test_fails_over_to_the_next_cache_and_comes_back_to_the_preferred_one():
             await cache.receive(reader, connection)
             writer.write(full_sync(1, 7, 1, vrps))
             await hold(reader)
+
         return script
 
     async def scenario():

@@ -1,5 +1,6 @@
 """The quick look at RIB keys that re-validation uses agrees with the one-prefix-at-a-time test
 (rpki affected_filter) for every family, length, path id and SAFI: it never turns a touched route away."""
+
 import ipaddress
 
 from hypothesis import given, settings
@@ -45,8 +46,9 @@ def vrps(draw):
 @st.composite
 def routes(draw):
     dummy, text = draw(prefixes())
-    return Prefix.parse(text, safi=draw(st.sampled_from((c.SAFI_UNICAST, c.SAFI_MULTICAST))),
-                        path_id=draw(st.sampled_from((None, 7))))
+    return Prefix.parse(
+        text, safi=draw(st.sampled_from((c.SAFI_UNICAST, c.SAFI_MULTICAST))), path_id=draw(st.sampled_from((None, 7)))
+    )
 
 
 def touched(keys_filter, prefix):

@@ -3,6 +3,7 @@ connection becomes a session, again after it ends; a stranger (127.0.0.88) is re
 a second connection while a session is up gets Cease / Connection Rejected; TCP-MD5 and GTSM set
 on the listener apply to the accepted connection; IPv6; --passive and a listening port on the
 command line."""
+
 import argparse
 import asyncio
 import socket
@@ -95,7 +96,7 @@ def test_passive_accepts_the_peer_again_and_refuses_others(caplog):
     assert "waiting for 127.0.0.86 to connect again" in caplog.text
     assert (goodbye.code, goodbye.subcode) == (6, 2)
     assert speaker.counters["sessions_established"] == 2 and speaker.counters["connections_refused"] == 2
-    assert speaker.counters["connect_attempts"] == 0          # passive: it never connects
+    assert speaker.counters["connect_attempts"] == 0  # passive: it never connects
     assert speaker.state == "Idle" and speaker.status()["passive"] is True
 
 
@@ -120,15 +121,17 @@ def test_passive_listener_applies_tcp_md5_and_gtsm():
         await router.establish(asn=PEER_ASN)
         await until(lambda: speaker.state == "Established")
         accepted = speaker.session.writer.get_extra_info("socket")
-        options = (accepted.getsockopt(socket.IPPROTO_IP, socket.IP_TTL),
-                   accepted.getsockopt(socket.IPPROTO_IP, IP_MINTTL))
+        options = (
+            accepted.getsockopt(socket.IPPROTO_IP, socket.IP_TTL),
+            accepted.getsockopt(socket.IPPROTO_IP, IP_MINTTL),
+        )
         await speaker.stop()
         await task
         return without_key, low_ttl, options
 
     without_key, low_ttl, options = run(scenario)
-    assert without_key and low_ttl          # the kernel drops the SYN: no key, or TTL below 255
-    assert options == (255, 255)            # the accepted connection inherited GTSM from the listener
+    assert without_key and low_ttl  # the kernel drops the SYN: no key, or TTL below 255
+    assert options == (255, 255)  # the accepted connection inherited GTSM from the listener
 
 
 def test_passive_speaker_that_cannot_listen_says_why_and_retries(caplog):
@@ -150,12 +153,39 @@ def test_passive_speaker_that_cannot_listen_says_why_and_retries(caplog):
 def test_command_line_passive_with_a_listening_port():
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))
-    arguments = parser.parse_args(["speaker", "--local", SPEAKER + ":1790", "--peer", ROUTER, "--asn", str(LOCAL_ASN),
-                                   "--peer-asn", str(PEER_ASN), "--passive", "--api", "off"])
+    arguments = parser.parse_args(
+        [
+            "speaker",
+            "--local",
+            SPEAKER + ":1790",
+            "--peer",
+            ROUTER,
+            "--asn",
+            str(LOCAL_ASN),
+            "--peer-asn",
+            str(PEER_ASN),
+            "--passive",
+            "--api",
+            "off",
+        ]
+    )
     entry = config.check(speaker_document(arguments), "command line")["speakers"][0]
     assert (entry["passive"], entry["local"], entry["local_port"], entry["peer"]) == (True, SPEAKER, 1790, ROUTER)
-    arguments = parser.parse_args(["speaker", "--local", SPEAKER + ":1790", "--peer", ROUTER, "--asn", str(LOCAL_ASN),
-                                   "--peer-asn", str(PEER_ASN), "--api", "off"])
+    arguments = parser.parse_args(
+        [
+            "speaker",
+            "--local",
+            SPEAKER + ":1790",
+            "--peer",
+            ROUTER,
+            "--asn",
+            str(LOCAL_ASN),
+            "--peer-asn",
+            str(PEER_ASN),
+            "--api",
+            "off",
+        ]
+    )
     with pytest.raises(config.ConfigError, match="a port on local is only for passive: true"):
         config.check(speaker_document(arguments), "command line")
 
@@ -181,9 +211,15 @@ def test_passive_over_ipv6():
     assert str(speaker_open.bgp_id) == SPEAKER and counters["connections_accepted"] == 1
 
 
-@pytest.mark.parametrize("connecting, configured, same", [
-    ("127.0.0.86", "127.0.0.86", True), ("::ffff:127.0.0.86", "127.0.0.86", True),
-    ("127.0.0.88", "127.0.0.86", False), ("2001:db8::1", "2001:db8:0::1", True), ("2001:db8::2", "2001:db8::1", False),
-])
+@pytest.mark.parametrize(
+    "connecting, configured, same",
+    [
+        ("127.0.0.86", "127.0.0.86", True),
+        ("::ffff:127.0.0.86", "127.0.0.86", True),
+        ("127.0.0.88", "127.0.0.86", False),
+        ("2001:db8::1", "2001:db8:0::1", True),
+        ("2001:db8::2", "2001:db8::1", False),
+    ],
+)
 def test_the_peer_is_recognised_by_its_address(connecting, configured, same):
     assert _same_address(connecting, configured) is same

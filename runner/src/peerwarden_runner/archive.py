@@ -6,6 +6,7 @@ Writes are buffered and flushed by the proxy's loop at a bounded interval; a rot
 current file first and compresses it afterwards, so a crash never leaves a half-compressed file
 in place of the data.
 """
+
 import gzip
 import json
 import os
@@ -17,8 +18,9 @@ class RotatingFile:
     """Octets appended to DIRECTORY/PREFIX-STAMP-PID-SEQUENCE.SUFFIX; a new file after max_bytes or max_seconds
     (the sequence number keeps two files opened in the same second apart)."""
 
-    def __init__(self, directory, prefix, suffix, max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
-                 clock=time.time):
+    def __init__(
+        self, directory, prefix, suffix, max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True, clock=time.time
+    ):
         self.directory, self.prefix, self.suffix = directory, prefix, suffix
         self.max_bytes, self.max_seconds, self.compress, self.clock = max_bytes, max_seconds, compress, clock
         os.makedirs(directory, exist_ok=True)
@@ -31,8 +33,9 @@ class RotatingFile:
         self.opened = self.clock()
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.opened))
         for sequence in range(10000):
-            self.path = os.path.join(self.directory, "%s-%s-%d-%04d%s" % (self.prefix, stamp, os.getpid(), sequence,
-                                                                          self.suffix))
+            self.path = os.path.join(
+                self.directory, "%s-%s-%d-%04d%s" % (self.prefix, stamp, os.getpid(), sequence, self.suffix)
+            )
             if not os.path.exists(self.path) and not os.path.exists(self.path + ".gz"):
                 break
         self.handle = open(self.path, "ab")
@@ -73,8 +76,9 @@ class RotatingFile:
 class JsonLinesArchive(RotatingFile):
     """One message's JSON form per line, in PREFIX-...jsonl files."""
 
-    def __init__(self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
-                 clock=time.time):
+    def __init__(
+        self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True, clock=time.time
+    ):
         super().__init__(directory, prefix, ".jsonl", max_bytes, max_seconds, compress, clock)
         self.count = 0
 
@@ -87,8 +91,9 @@ class JsonLinesArchive(RotatingFile):
 class MrtArchive(RotatingFile):
     """MRT records (already encoded, see mrt.py) in PREFIX-...mrt files."""
 
-    def __init__(self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
-                 clock=time.time):
+    def __init__(
+        self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True, clock=time.time
+    ):
         super().__init__(directory, prefix, ".mrt", max_bytes, max_seconds, compress, clock)
         self.count = 0
 

@@ -51,6 +51,7 @@ before every restart).
       - {name: mon1, local: 127.0.0.1, peer: 127.0.0.2, asn: 65000, peer_asn: 65000,
          stages: [rpki, alert]}     # a monitor: watch-only stages on what the router sends
 """
+
 import ipaddress
 
 import yaml
@@ -70,7 +71,7 @@ class ConfigError(ValueError):
 
 
 def address_port(text, default_port=179):
-    """"127.0.0.1:179", "[2001:db8::1]:179", "2001:db8::1" or "127.0.0.1" -> (host, port)."""
+    """ "127.0.0.1:179", "[2001:db8::1]:179", "2001:db8::1" or "127.0.0.1" -> (host, port)."""
     text = str(text).strip()
     if text.startswith("["):
         host, dummy, rest = text[1:].partition("]")
@@ -87,7 +88,7 @@ def address_port(text, default_port=179):
 
 
 def pair(text, what):
-    """"24/48" -> (24, 48): an IPv4 and an IPv6 value."""
+    """ "24/48" -> (24, 48): an IPv4 and an IPv6 value."""
     first, dummy, second = str(text).partition("/")
     if not first.isdigit() or not second.isdigit():
         raise ValueError("%s must look like 24/48 (IPv4/IPv6), not %r" % (what, text))
@@ -129,13 +130,18 @@ def check(document, path="<config>"):
         if not isinstance(session, dict):
             problem(key, "expected a mapping with listen and connect")
             continue
-        entry = {"name": str(session.get("name") or "session%d" % index), "md5": session.get("md5"),
-                 "connect_from": session.get("connect_from"), "peer": session.get("peer")}
+        entry = {
+            "name": str(session.get("name") or "session%d" % index),
+            "md5": session.get("md5"),
+            "connect_from": session.get("connect_from"),
+            "peer": session.get("peer"),
+        }
         entry["gtsm"] = _gtsm(session.get("gtsm", False), key, problem)
         entry["role"] = session.get("role")
         if entry["role"] is not None and entry["role"] not in ROLES:
-            problem(key + ".role", "expected one of %s (what the peer is to us), got %r"
-                    % (", ".join(ROLES), entry["role"]))
+            problem(
+                key + ".role", "expected one of %s (what the peer is to us), got %r" % (", ".join(ROLES), entry["role"])
+            )
             entry["role"] = None
         if entry["md5"] and not entry["peer"]:
             problem(key + ".peer", "TCP-MD5 (md5) needs the peer's address, to sign the connections it opens to us")
@@ -154,27 +160,39 @@ def check(document, path="<config>"):
         for direction in ("to_router", "to_peer"):
             stages = session.get(direction) or []
             if not isinstance(stages, list) or any(s not in STAGE_NAMES for s in stages):
-                problem("%s.%s" % (key, direction), "expected a list of stage names from %s, got %r"
-                        % (", ".join(STAGE_NAMES), stages))
+                problem(
+                    "%s.%s" % (key, direction),
+                    "expected a list of stage names from %s, got %r" % (", ".join(STAGE_NAMES), stages),
+                )
                 stages = []
             for stage in stages:
                 if stage not in document:
-                    problem("%s.%s" % (key, direction), "uses the stage %r, which has no top-level '%s:' section"
-                            % (stage, stage))
+                    problem(
+                        "%s.%s" % (key, direction),
+                        "uses the stage %r, which has no top-level '%s:' section" % (stage, stage),
+                    )
             routes = [index for index, stage in enumerate(stages) if stage in ROUTE_STAGES]
-            if routes and "exec" in stages[routes[0]:routes[-1]]:
-                problem("%s.%s" % (key, direction), "exec must come before or after the route stages (%s), "
-                        "not between them: %r" % (", ".join(ROUTE_STAGES), stages))
+            if routes and "exec" in stages[routes[0] : routes[-1]]:
+                problem(
+                    "%s.%s" % (key, direction),
+                    "exec must come before or after the route stages (%s), "
+                    "not between them: %r" % (", ".join(ROUTE_STAGES), stages),
+                )
             entry[direction] = list(stages)
         normalised.append(entry)
-    config = {"sessions": normalised, "rpki": _rpki(document.get("rpki"), problem),
-              "limit": _limit(document.get("limit"), problem), "archive": _archive(document.get("archive"), problem),
-              "filter": check_filter(document.get("filter"), problem),
-              "exec": check_exec(document.get("exec"), problem),
-              "alert": check_alert(document.get("alert"), problem),
-              "metrics": _metrics(document.get("metrics"), problem)}
+    config = {
+        "sessions": normalised,
+        "rpki": _rpki(document.get("rpki"), problem),
+        "limit": _limit(document.get("limit"), problem),
+        "archive": _archive(document.get("archive"), problem),
+        "filter": check_filter(document.get("filter"), problem),
+        "exec": check_exec(document.get("exec"), problem),
+        "alert": check_alert(document.get("alert"), problem),
+        "metrics": _metrics(document.get("metrics"), problem),
+    }
     _alert_has_work(config, problem)
     from peerwarden_runner.speaker.config import check_speakers  # see speaker/config.py for the section
+
     sections = {name: config.get(name) for name in STAGE_NAMES if name in document}
     config["speakers"] = check_speakers(document.get("speakers"), problem, address_port, sections)
     _speakers_alert_has_work(config, problem)
@@ -190,9 +208,12 @@ def _alert_has_work(config, problem):
         return
     for index, session in enumerate(config["sessions"]):
         if not session["role"] and "alert" in session["to_router"] + session["to_peer"]:
-            problem("sessions[%d]" % index, "uses the alert stage but it has nothing to watch for here: give "
-                    "alert.prefixes (our space), alert.asns (our ASes) or the session a role (peer, customer, "
-                    "provider, rs)")
+            problem(
+                "sessions[%d]" % index,
+                "uses the alert stage but it has nothing to watch for here: give "
+                "alert.prefixes (our space), alert.asns (our ASes) or the session a role (peer, customer, "
+                "provider, rs)",
+            )
 
 
 def _speakers_alert_has_work(config, problem):
@@ -202,9 +223,12 @@ def _speakers_alert_has_work(config, problem):
         return
     for speaker in config["speakers"]:
         if not speaker["role"] and "alert" in speaker["stages"]:
-            problem("speakers[%d].stages" % speaker["index"], "uses the alert stage but it has nothing to watch for "
-                    "here: give alert.prefixes (our space), alert.asns (our ASes) or the speaker a role (peer, "
-                    "customer, provider, rs)")
+            problem(
+                "speakers[%d].stages" % speaker["index"],
+                "uses the alert stage but it has nothing to watch for "
+                "here: give alert.prefixes (our space), alert.asns (our ASes) or the speaker a role (peer, "
+                "customer, provider, rs)",
+            )
 
 
 def _gtsm(value, key, problem):
@@ -225,12 +249,20 @@ def _rpki(section, problem):
     caches = []
     for index, cache in enumerate(section.get("caches") or []):
         try:
-            caches.append({"host": str(cache["host"]), "port": int(cache.get("port", 3323)),
-                           "preference": int(cache.get("preference", index + 1))})
+            caches.append(
+                {
+                    "host": str(cache["host"]),
+                    "port": int(cache.get("port", 3323)),
+                    "preference": int(cache.get("preference", index + 1)),
+                }
+            )
         except (KeyError, TypeError, ValueError):
             problem("rpki.caches[%d]" % index, "expected {host: ADDRESS, port: NUMBER, preference: NUMBER}")
-    return {"file": section.get("file"), "caches": sorted(caches, key=lambda c: c["preference"]),
-            "expire": int(section.get("expire", 7200))}
+    return {
+        "file": section.get("file"),
+        "caches": sorted(caches, key=lambda c: c["preference"]),
+        "expire": int(section.get("expire", 7200)),
+    }
 
 
 def _limit(section, problem):
@@ -254,9 +286,13 @@ def _limit(section, problem):
         if limit[field][0] > 32 or limit[field][1] > 128:
             problem("limit." + field, "%s is not a prefix length (IPv4 0-32 / IPv6 0-128)" % (section.get(field),))
     if all(isinstance(limit.get(f), tuple) for f in ("max_length", "min_length")) and any(
-            low > high for low, high in zip(limit["min_length"], limit["max_length"])):
-        problem("limit.min_length", "min_length %s is longer than max_length %s: no prefix would pass"
-                % ("%d/%d" % limit["min_length"], "%d/%d" % limit["max_length"]))
+        low > high for low, high in zip(limit["min_length"], limit["max_length"])
+    ):
+        problem(
+            "limit.min_length",
+            "min_length %s is longer than max_length %s: no prefix would pass"
+            % ("%d/%d" % limit["min_length"], "%d/%d" % limit["max_length"]),
+        )
     block = section.get("max_per_block")
     limit["max_per_block"] = None
     if block is not None:
@@ -266,8 +302,10 @@ def _limit(section, problem):
             problem("limit.max_per_block", str(error))
         else:
             if not 1 <= limit["max_per_block"][1] <= 32 or limit["max_per_block"][0] < 1:
-                problem("limit.max_per_block", "expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got %r"
-                        % (block,))
+                problem(
+                    "limit.max_per_block",
+                    "expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got %r" % (block,),
+                )
     return limit
 
 
@@ -280,9 +318,13 @@ def _archive(section, problem):
     archive_format = section.get("format", "jsonl")
     if archive_format not in ARCHIVE_FORMATS:
         problem("archive.format", "expected one of %s, got %r" % (", ".join(ARCHIVE_FORMATS), archive_format))
-    return {"dir": section["dir"], "format": archive_format,
-            "rotate_bytes": int(section.get("rotate_bytes", 256 * 1024 * 1024)),
-            "rotate_seconds": int(section.get("rotate_seconds", 3600)), "compress": bool(section.get("compress", True))}
+    return {
+        "dir": section["dir"],
+        "format": archive_format,
+        "rotate_bytes": int(section.get("rotate_bytes", 256 * 1024 * 1024)),
+        "rotate_seconds": int(section.get("rotate_seconds", 3600)),
+        "compress": bool(section.get("compress", True)),
+    }
 
 
 def _metrics(section, problem):

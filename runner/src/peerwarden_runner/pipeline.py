@@ -14,6 +14,7 @@ direction's list they come before or after the route stages. A stage that must w
 (an exec filter) makes the pipeline asynchronous: the proxy then awaits `process_async`, and a
 pipeline without one keeps the synchronous `process`.
 """
+
 import logging
 import time
 
@@ -23,7 +24,7 @@ from peerwarden_runner.routes import Rib, RouteChange
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
 TO_ROUTER, TO_PEER = "to-router", "to-peer"
-SENT, RECEIVED = "sent", "received"   # the speaker's directions (speaker/session.py)
+SENT, RECEIVED = "sent", "received"  # the speaker's directions (speaker/session.py)
 _OTHER = {TO_ROUTER: TO_PEER, TO_PEER: TO_ROUTER, SENT: RECEIVED, RECEIVED: SENT}
 
 
@@ -43,9 +44,12 @@ def plan(stages):
     if not routes:
         return tuple(stages), (), ()
     first, last = routes[0], routes[-1]
-    between = [stage for stage in stages[first:last + 1] if hasattr(stage, "message")]
-    return tuple(stages[:first]), tuple(s for s in stages[first:last + 1] if s not in between), \
-        tuple(between) + tuple(stages[last + 1:])
+    between = [stage for stage in stages[first : last + 1] if hasattr(stage, "message")]
+    return (
+        tuple(stages[:first]),
+        tuple(s for s in stages[first : last + 1] if s not in between),
+        tuple(between) + tuple(stages[last + 1 :]),
+    )
 
 
 class SessionReset(Exception):
@@ -159,8 +163,11 @@ class Pipeline:
         if len(outgoing) == 1:  # the common case: one message read, one to pass the route stages
             raw = outgoing[0]
             return self._routes(state, direction, raw, route_stages) if raw[18] == framing.UPDATE else outgoing
-        return [out for raw in outgoing for out in (
-            self._routes(state, direction, raw, route_stages) if raw[18] == framing.UPDATE else (raw,))]
+        return [
+            out
+            for raw in outgoing
+            for out in (self._routes(state, direction, raw, route_stages) if raw[18] == framing.UPDATE else (raw,))
+        ]
 
     def _watch(self, state, direction, outgoing):
         for out in outgoing:
@@ -186,6 +193,7 @@ class Pipeline:
 
     def _opened(self, state, direction, raw):
         from peerwarden_runner.codec.open_message import decode_open, negotiate  # decoded once per session
+
         state.opens[direction] = decode_open(raw)
         reverse = other(direction)
         if reverse in state.opens:
@@ -199,8 +207,9 @@ class Pipeline:
         if rib is None:
             rib = state.memory[("rib", direction)] = Rib()
             state.memory[("attribute-blocks", direction)] = AttributeBlocks()  # for this direction's context
-        change = RouteChange.from_update(raw, state.contexts[direction], rib, self.metrics,
-                                         state.memory[("attribute-blocks", direction)])
+        change = RouteChange.from_update(
+            raw, state.contexts[direction], rib, self.metrics, state.memory[("attribute-blocks", direction)]
+        )
         if change.update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
             # RFC 7606: nothing else can be trusted in this session; end it with the NOTIFICATION
             error = change.update.error

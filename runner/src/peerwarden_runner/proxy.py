@@ -6,6 +6,7 @@ message a stage changes or drops is counted and logged by the pipeline. Backpres
 a direction reads its next message only after the previous one was written and drained, so a
 slow receiver slows its sender and memory stays bounded by one message per direction.
 """
+
 import asyncio
 import logging
 
@@ -27,8 +28,18 @@ class SessionEnded(Exception):
 class Proxy:
     """One listening address, one router to connect to, one pipeline."""
 
-    def __init__(self, listen, connect, pipeline, connect_from=None, md5=None, peer=None,
-                 shutdown_text="peerwarden-runner stopping", gtsm=(), router_retries=ROUTER_RETRIES):
+    def __init__(
+        self,
+        listen,
+        connect,
+        pipeline,
+        connect_from=None,
+        md5=None,
+        peer=None,
+        shutdown_text="peerwarden-runner stopping",
+        gtsm=(),
+        router_retries=ROUTER_RETRIES,
+    ):
         """`gtsm`: the legs ("peer", "router") where GTSM (RFC 5082, one hop) is required."""
         self.listen, self.connect, self.connect_from, self.peer = listen, connect, connect_from, peer
         self.gtsm, self.router_retries = frozenset(gtsm), tuple(router_retries)
@@ -83,18 +94,30 @@ class Proxy:
                 return await self._connect_router()
             except OSError as error:
                 if pause is None:
-                    LOG.warning("peer %s connected but the router %s:%d cannot be reached after %d attempts (%s): "
-                                "telling the peer Cease / Connection Rejected", peer, *self.connect, attempt, error)
+                    LOG.warning(
+                        "peer %s connected but the router %s:%d cannot be reached after %d attempts (%s): "
+                        "telling the peer Cease / Connection Rejected",
+                        peer,
+                        *self.connect,
+                        attempt,
+                        error,
+                    )
                     return None
-                LOG.warning("peer %s connected but the router %s:%d cannot be reached (%s); retrying in %s s",
-                            peer, *self.connect, error, pause)
+                LOG.warning(
+                    "peer %s connected but the router %s:%d cannot be reached (%s); retrying in %s s",
+                    peer,
+                    *self.connect,
+                    error,
+                    pause,
+                )
             await asyncio.sleep(pause)
         return None
 
     async def _connect_router(self):
         host, port = self.connect
-        return await connect(self.connect_from, host, port, md5=self.md5, gtsm="router" in self.gtsm,
-                             timeout=CONNECT_TIMEOUT)
+        return await connect(
+            self.connect_from, host, port, md5=self.md5, gtsm="router" in self.gtsm, timeout=CONNECT_TIMEOUT
+        )
 
 
 class Session:
@@ -118,8 +141,9 @@ class Session:
             if task.cancelled():  # the session was shut down (SIGTERM) while this direction waited
                 continue
             error = task.exception()
-            if error is not None and not isinstance(error, (SessionEnded, asyncio.IncompleteReadError,
-                                                            ConnectionError)):
+            if error is not None and not isinstance(
+                error, (SessionEnded, asyncio.IncompleteReadError, ConnectionError)
+            ):
                 LOG.error("session ended by an internal error: %r", error)
         self._close()
 
@@ -130,8 +154,13 @@ class Session:
             try:
                 length, kind = framing.parse_header(header, self.state.extended(direction))
             except framing.FramingError as error:
-                LOG.warning("%s: bad message header (%s); ending the session with NOTIFICATION %d/%d",
-                            direction, error, error.code, error.subcode)
+                LOG.warning(
+                    "%s: bad message header (%s); ending the session with NOTIFICATION %d/%d",
+                    direction,
+                    error,
+                    error.code,
+                    error.subcode,
+                )
                 await self._notify_both(encode_notification(error.code, error.subcode, error.data))
                 raise SessionEnded(str(error))
             body = await reader.readexactly(length - framing.HEADER_LEN)
@@ -142,8 +171,13 @@ class Session:
                 else:
                     outgoing = self.pipeline.process(self.state, direction, kind, header + body)
             except SessionReset as reset:
-                LOG.warning("%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver", direction, reset,
-                            reset.code, reset.subcode)
+                LOG.warning(
+                    "%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver",
+                    direction,
+                    reset,
+                    reset.code,
+                    reset.subcode,
+                )
                 self._write_now(other(direction), encode_notification(reset.code, reset.subcode, reset.data))
                 self._write_now(direction, shutdown_notification("peerwarden-runner: %s" % reset))
                 await self._drain_all()

@@ -3,11 +3,17 @@
 Parsing returns segments as tuples of ints.  Whether an AS number is 2 or 4 octets is not in the
 attribute but in the session (`ctx.four_octet_as`), and AS4_PATH is always 4 octets.
 """
+
 import struct
 from typing import NamedTuple
 
 from peerwarden_runner.codec.constants import (
-    AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET, AS_TRANS, SEGMENT_NAMES,
+    AS_CONFED_SEQUENCE,
+    AS_CONFED_SET,
+    AS_SEQUENCE,
+    AS_SET,
+    AS_TRANS,
+    SEGMENT_NAMES,
 )
 
 __all__ = ["AsPathSegment", "AsPath", "AsPathError", "decode_as_path", "encode_as_path", "merge_as4_path"]
@@ -124,8 +130,9 @@ def decode_as_path(data, width):
         start = position + 2
         position = start + count * width
         if position > end:
-            raise AsPathError("segment of %d AS numbers at offset %d overruns the attribute (%d octets)"
-                              % (count, start - 2, end))
+            raise AsPathError(
+                "segment of %d AS numbers at offset %d overruns the attribute (%d octets)" % (count, start - 2, end)
+            )
         segments.append(AsPathSegment(kind, struct.unpack_from(number_format % count, data, start)))
     return AsPath(tuple(segments))
 
@@ -149,7 +156,7 @@ def encode_as_path(path, width):
         if width == 2:
             asns = [asn if asn <= 0xFFFF else AS_TRANS for asn in asns]
         for start in range(0, len(asns), 255):
-            chunk = asns[start:start + 255]
+            chunk = asns[start : start + 255]
             parts.append(bytes((kind, len(chunk))) + struct.pack(number_format % len(chunk), *chunk))
     return b"".join(parts)
 

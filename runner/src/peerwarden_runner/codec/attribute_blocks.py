@@ -6,6 +6,7 @@ Only sections in which the checks found nothing are kept, so a malformed attribu
 through every check again. MP_REACH_NLRI and MP_UNREACH_NLRI carry prefixes, different in every
 UPDATE: a section is keyed with their contents left out, and they are decoded each time.
 """
+
 import struct
 from types import MappingProxyType
 

@@ -12,6 +12,7 @@ AS4_AGGREGATOR Aggregator; COMMUNITIES tuple of ints; CLUSTER_LIST tuple of IPv4
 EXTENDED_COMMUNITIES tuple of 8-octet bytes; LARGE_COMMUNITY tuple of (global, local1, local2);
 MP_REACH_NLRI MpReach; MP_UNREACH_NLRI MpUnreach; anything else None (octets only).
 """
+
 import ipaddress
 import struct
 from typing import NamedTuple
@@ -21,8 +22,18 @@ from peerwarden_runner.codec.aspath import AsPath, decode_as4_path, decode_as_pa
 from peerwarden_runner.codec.context import DEFAULT_CONTEXT
 from peerwarden_runner.codec.mp_nlri import decode_mp_reach, decode_mp_unreach, encode_mp_reach, encode_mp_unreach
 
-__all__ = ["Attribute", "AttributeSpec", "Aggregator", "AttributeMalformed", "ATTRIBUTE_SPECS", "ATTRIBUTE_NAMES",
-           "ATTRIBUTE_CODES", "decode_value", "make_attribute", "unknown_attribute"]
+__all__ = [
+    "Attribute",
+    "AttributeSpec",
+    "Aggregator",
+    "AttributeMalformed",
+    "ATTRIBUTE_SPECS",
+    "ATTRIBUTE_NAMES",
+    "ATTRIBUTE_CODES",
+    "decode_value",
+    "make_attribute",
+    "unknown_attribute",
+]
 
 _SHORT_HEADER = struct.Struct(">BBB")
 _LONG_HEADER = struct.Struct(">BBH")
@@ -98,11 +109,15 @@ class Attribute:
         return hash((self.flags, self.code, self.data))
 
     def __repr__(self):
-        return "Attribute(%s, flags=0x%02x, %r)" % (self.name, self.flags, self.value if self.value is not None
-                                                    else self.data)
+        return "Attribute(%s, flags=0x%02x, %r)" % (
+            self.name,
+            self.flags,
+            self.value if self.value is not None else self.data,
+        )
 
 
 # ---- value decoders: (octets, ctx) -> value, or raise AttributeMalformed ----
+
 
 def _origin(data, ctx):
     if len(data) != 1:
@@ -131,6 +146,7 @@ def _ipv4(name):
         if len(data) != 4:
             raise AttributeMalformed("%s length %d != 4" % (name, len(data)))
         return ipaddress.IPv4Address(data)
+
     return decode
 
 
@@ -139,6 +155,7 @@ def _u32(name):
         if len(data) != 4:
             raise AttributeMalformed("%s length %d != 4" % (name, len(data)))
         return _U32.unpack(data)[0]
+
     return decode
 
 
@@ -166,9 +183,12 @@ def _as4_aggregator(data, ctx):
 def _multiple(name, size):
     def check(data):
         if not data or len(data) % size:
-            raise AttributeMalformed("%s length %d is not a non-zero multiple of %d" % (name, len(data), size),
-                                     c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR)
+            raise AttributeMalformed(
+                "%s length %d is not a non-zero multiple of %d" % (name, len(data), size),
+                c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR,
+            )
         return len(data) // size
+
     return check
 
 
@@ -184,12 +204,12 @@ def _communities(data, ctx):
 
 def _cluster_list(data, ctx):
     count = _check_cluster_list(data)
-    return tuple(ipaddress.IPv4Address(data[i:i + 4]) for i in range(0, count * 4, 4))
+    return tuple(ipaddress.IPv4Address(data[i : i + 4]) for i in range(0, count * 4, 4))
 
 
 def _extended_communities(data, ctx):
     count = _check_extended(data)
-    return tuple(data[i:i + 8] for i in range(0, count * 8, 8))
+    return tuple(data[i : i + 8] for i in range(0, count * 8, 8))
 
 
 def _large_communities(data, ctx):
@@ -198,7 +218,7 @@ def _large_communities(data, ctx):
 
 
 def _mp_reach(data, ctx):
-    return decode_mp_reach(data, ctx)      # MpNlriError is handled by the caller: it is not a plain malformation
+    return decode_mp_reach(data, ctx)  # MpNlriError is handled by the caller: it is not a plain malformation
 
 
 def _mp_unreach(data, ctx):
@@ -206,6 +226,7 @@ def _mp_unreach(data, ctx):
 
 
 # ---- value encoders: (value, ctx) -> octets ----
+
 
 def _encode_origin(value, ctx):
     if isinstance(value, str):
@@ -271,7 +292,7 @@ class AttributeSpec(NamedTuple):
     """What RFC 4271 and its extensions say about one attribute type."""
 
     name: str
-    flags: int           # the Optional and Transitive bits it must have (RFC 4271 §5, RFC 7606 §3)
+    flags: int  # the Optional and Transitive bits it must have (RFC 4271 §5, RFC 7606 §3)
     decode: object
     encode: object
 
@@ -289,8 +310,9 @@ ATTRIBUTE_SPECS = {
     c.CLUSTER_LIST: AttributeSpec("cluster_list", OPTIONAL_NON_TRANSITIVE, _cluster_list, _encode_cluster_list),
     c.MP_REACH_NLRI: AttributeSpec("mp_reach", OPTIONAL_NON_TRANSITIVE, _mp_reach, encode_mp_reach),
     c.MP_UNREACH_NLRI: AttributeSpec("mp_unreach", OPTIONAL_NON_TRANSITIVE, _mp_unreach, encode_mp_unreach),
-    c.EXTENDED_COMMUNITIES: AttributeSpec("ext_communities", OPTIONAL_TRANSITIVE, _extended_communities,
-                                          _encode_extended),
+    c.EXTENDED_COMMUNITIES: AttributeSpec(
+        "ext_communities", OPTIONAL_TRANSITIVE, _extended_communities, _encode_extended
+    ),
     c.AS4_PATH: AttributeSpec("as4_path", OPTIONAL_TRANSITIVE, _as4_path, _encode_as4_path),
     c.AS4_AGGREGATOR: AttributeSpec("as4_aggregator", OPTIONAL_TRANSITIVE, _as4_aggregator, _encode_as4_aggregator),
     c.LARGE_COMMUNITY: AttributeSpec("large_communities", OPTIONAL_TRANSITIVE, _large_communities, _encode_large),

@@ -5,6 +5,7 @@ it on (graceful restart, FQDN and unknown codes are never interpreted beyond dis
 properties decode the few that change how UPDATEs are parsed: multiprotocol (RFC 4760 §8), 4-octet
 AS (RFC 6793 §3), ADD-PATH (RFC 7911 §4) and extended message (RFC 8654 §3).
 """
+
 import struct
 from typing import NamedTuple
 
@@ -12,7 +13,7 @@ from peerwarden_runner.codec import constants as c
 
 __all__ = ["Capability", "CAPABILITY_NAMES", "decode_capabilities", "encode_capabilities"]
 
-_MULTIPROTOCOL = struct.Struct(">HBB")   # AFI, reserved, SAFI
+_MULTIPROTOCOL = struct.Struct(">HBB")  # AFI, reserved, SAFI
 _ADD_PATH_ENTRY = struct.Struct(">HBB")  # AFI, SAFI, send/receive
 _U32 = struct.Struct(">I")
 _GRACEFUL_RESTART_HEADER = struct.Struct(">H")
@@ -33,8 +34,9 @@ CAPABILITY_NAMES = {
 }
 CAPABILITY_CODES = {name: code for code, name in CAPABILITY_NAMES.items()}
 # capabilities whose value must be empty (RFC 2918 §2, RFC 8654 §3, RFC 7313 §3.1)
-_EMPTY_VALUE = frozenset({c.CAP_ROUTE_REFRESH, c.CAP_ROUTE_REFRESH_CISCO, c.CAP_EXTENDED_MESSAGE,
-                          c.CAP_ENHANCED_ROUTE_REFRESH})
+_EMPTY_VALUE = frozenset(
+    {c.CAP_ROUTE_REFRESH, c.CAP_ROUTE_REFRESH_CISCO, c.CAP_EXTENDED_MESSAGE, c.CAP_ENHANCED_ROUTE_REFRESH}
+)
 
 
 class Capability(NamedTuple):
@@ -82,8 +84,9 @@ class Capability(NamedTuple):
         if self.code != c.CAP_GRACEFUL_RESTART or len(value) < 2 or (len(value) - 2) % 4:
             return None
         header = _GRACEFUL_RESTART_HEADER.unpack_from(value)[0]
-        families = [(int.from_bytes(value[i:i + 2], "big"), value[i + 2], value[i + 3])
-                    for i in range(2, len(value), 4)]
+        families = [
+            (int.from_bytes(value[i : i + 2], "big"), value[i + 2], value[i + 3]) for i in range(2, len(value), 4)
+        ]
         return {"restart_flags": header >> 12, "restart_time": header & 0x0FFF, "families": families}
 
     @property
@@ -95,7 +98,7 @@ class Capability(NamedTuple):
         host_end = 1 + value[0]
         if host_end >= len(value) or host_end + 1 + value[host_end] > len(value):
             return None
-        domain = value[host_end + 1:host_end + 1 + value[host_end]]
+        domain = value[host_end + 1 : host_end + 1 + value[host_end]]
         return (value[1:host_end].decode("utf-8", "replace"), domain.decode("utf-8", "replace"))
 
     @property
@@ -137,8 +140,10 @@ class Capability(NamedTuple):
     def add_path(cls, modes):
         """From {(afi, safi): mode} (mode 1 receive, 2 send, 3 both, or those names)."""
         names = {name: code for code, name in c.ADD_PATH_MODE_NAMES.items()}
-        return cls(c.CAP_ADD_PATH, b"".join(_ADD_PATH_ENTRY.pack(afi, safi, names.get(mode, mode))
-                                            for (afi, safi), mode in modes.items()))
+        return cls(
+            c.CAP_ADD_PATH,
+            b"".join(_ADD_PATH_ENTRY.pack(afi, safi, names.get(mode, mode)) for (afi, safi), mode in modes.items()),
+        )
 
     @classmethod
     def graceful_restart(cls, value):

@@ -6,11 +6,19 @@ Every text form maps back to exactly the same octets: "64500:1" is one 32-bit co
 ("target:64500:1" is type 0x00/0x02, "target4:4200000000:1" type 0x02/0x02) or fall back to
 "raw:<16 hex digits>" for a type this module does not spell out.
 """
+
 import ipaddress
 import struct
 
-__all__ = ["WELL_KNOWN_COMMUNITIES", "community_to_text", "community_from_text", "large_to_text",
-           "large_from_text", "extended_to_text", "extended_from_text"]
+__all__ = [
+    "WELL_KNOWN_COMMUNITIES",
+    "community_to_text",
+    "community_from_text",
+    "large_to_text",
+    "large_from_text",
+    "extended_to_text",
+    "extended_from_text",
+]
 
 # RFC 1997 §3, RFC 7999 (BLACKHOLE), RFC 8326 (GRACEFUL_SHUTDOWN), RFC 8642 (no-peer is 65535:65284)
 WELL_KNOWN_COMMUNITIES = {
@@ -22,7 +30,7 @@ WELL_KNOWN_COMMUNITIES = {
     "no-peer": 0xFFFFFF04,
 }
 
-_TWO_OCTET_AS_NUMBER = struct.Struct(">BBHI")   # RFC 4360 §3.1: type, subtype, 2-octet AS, 4-octet number
+_TWO_OCTET_AS_NUMBER = struct.Struct(">BBHI")  # RFC 4360 §3.1: type, subtype, 2-octet AS, 4-octet number
 _IPV4_ADDRESS_NUMBER = struct.Struct(">BB4sH")  # RFC 4360 §3.2: type, subtype, IPv4 address, 2-octet number
 _FOUR_OCTET_AS_NUMBER = struct.Struct(">BBIH")  # RFC 5668 §2: type, subtype, 4-octet AS, 2-octet number
 # (type, subtype) -> (text tag, layout) for the route target / route origin types; others are written raw
@@ -38,7 +46,7 @@ _EXTENDED_BY_TAG = {tag: (kind, layout) for kind, (tag, layout) in _EXTENDED_KIN
 
 
 def community_to_text(value):
-    """"high:low" of a 32-bit community."""
+    """ "high:low" of a 32-bit community."""
     return "%d:%d" % (value >> 16, value & 0xFFFF)
 
 
@@ -59,7 +67,7 @@ def community_from_text(text):
 
 
 def large_to_text(value):
-    """"global:local1:local2" of a large community given as a 3-tuple."""
+    """ "global:local1:local2" of a large community given as a 3-tuple."""
     return "%d:%d:%d" % value
 
 

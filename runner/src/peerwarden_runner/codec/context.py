@@ -11,11 +11,17 @@ needs them takes one (`ctx`), whether it decodes or encodes a message of that di
 and `ctx.reversed()` for what it writes; a transparent proxy between A and B decodes A->B traffic
 with `negotiate(open_of_B, open_of_A)`.
 """
+
 import dataclasses
 from dataclasses import dataclass, field
 
 from peerwarden_runner.codec.constants import (
-    ADD_PATH_BOTH, ADD_PATH_RECEIVE, ADD_PATH_SEND, IPV4_UNICAST, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN,
+    ADD_PATH_BOTH,
+    ADD_PATH_RECEIVE,
+    ADD_PATH_SEND,
+    IPV4_UNICAST,
+    MAX_EXTENDED_MESSAGE_LEN,
+    MAX_MESSAGE_LEN,
 )
 
 __all__ = ["NegotiatedContext", "DEFAULT_CONTEXT", "negotiate"]
@@ -62,9 +68,13 @@ class NegotiatedContext:
 
     def reversed(self):
         """The context of the opposite direction of the same session."""
-        return dataclasses.replace(self, add_path_receive=self.add_path_send, add_path_send=self.add_path_receive,
-                                   extended_message=self.extended_message_send,
-                                   extended_message_send=self.extended_message)
+        return dataclasses.replace(
+            self,
+            add_path_receive=self.add_path_send,
+            add_path_send=self.add_path_receive,
+            extended_message=self.extended_message_send,
+            extended_message_send=self.extended_message,
+        )
 
 
 DEFAULT_CONTEXT = NegotiatedContext()
@@ -78,12 +88,16 @@ def negotiate(local_open, remote_open):
     local_add_path = local_open.add_path_modes
     remote_add_path = remote_open.add_path_modes
     # RFC 7911 §5: path ids flow from a Send side to a Receive side, per family
-    receive = frozenset(family for family, mode in local_add_path.items()
-                        if mode in (ADD_PATH_RECEIVE, ADD_PATH_BOTH)
-                        and remote_add_path.get(family) in (ADD_PATH_SEND, ADD_PATH_BOTH))
-    send = frozenset(family for family, mode in local_add_path.items()
-                     if mode in (ADD_PATH_SEND, ADD_PATH_BOTH)
-                     and remote_add_path.get(family) in (ADD_PATH_RECEIVE, ADD_PATH_BOTH))
+    receive = frozenset(
+        family
+        for family, mode in local_add_path.items()
+        if mode in (ADD_PATH_RECEIVE, ADD_PATH_BOTH) and remote_add_path.get(family) in (ADD_PATH_SEND, ADD_PATH_BOTH)
+    )
+    send = frozenset(
+        family
+        for family, mode in local_add_path.items()
+        if mode in (ADD_PATH_SEND, ADD_PATH_BOTH) and remote_add_path.get(family) in (ADD_PATH_RECEIVE, ADD_PATH_BOTH)
+    )
     return NegotiatedContext(
         four_octet_as=local_open.four_octet_as and remote_open.four_octet_as,
         add_path_receive=receive,

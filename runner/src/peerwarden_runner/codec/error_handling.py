@@ -75,15 +75,30 @@ Not checked here, because they need more than the message and the negotiated cap
 semantic next hop checks (RFC 4271 §6.3), first AS of an eBGP path (RFC 4271 §6.3), a missing
 LOCAL_PREF on iBGP, and AFI/SAFI not negotiated (RFC 4760 §7 leaves it to the implementation).
 """
+
 import struct
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.errors import ErrorAction, UpdateError
 
-__all__ = ["MALFORMED_ACTION", "MAY_BE_EMPTY", "strongest", "malformed", "flags_conflict", "duplicate",
-           "unrecognized_well_known", "missing_mandatory", "mp_error", "attribute_header_underrun",
-           "attribute_overrun", "length_field_error", "nlri_field_error", "header_error", "as4_between_new_speakers",
-           "external_peer_discard"]
+__all__ = [
+    "MALFORMED_ACTION",
+    "MAY_BE_EMPTY",
+    "strongest",
+    "malformed",
+    "flags_conflict",
+    "duplicate",
+    "unrecognized_well_known",
+    "missing_mandatory",
+    "mp_error",
+    "attribute_header_underrun",
+    "attribute_overrun",
+    "length_field_error",
+    "nlri_field_error",
+    "header_error",
+    "as4_between_new_speakers",
+    "external_peer_discard",
+]
 
 NONE = ErrorAction.NONE
 DISCARD = ErrorAction.ATTRIBUTE_DISCARD
@@ -141,44 +156,75 @@ def flags_conflict(flags, code, data, expected, afi_safi_disable=False):
     """Optional/Transitive bits differ from the type's definition (RFC 7606 §3; §5.3 for MP_*)."""
     reason = "%s flags 0x%02x, expected Optional/Transitive 0x%02x" % (_name(code), flags, expected)
     if code in _MP_CODES:
-        return _mp(reason, c.UPDATE_ATTRIBUTE_FLAGS_ERROR, attribute_tlv(flags, code, data), code,
-                   _family_of(data), afi_safi_disable)
-    return UpdateError(MALFORMED_ACTION[code], reason, c.ERR_UPDATE, c.UPDATE_ATTRIBUTE_FLAGS_ERROR,
-                       attribute_tlv(flags, code, data), code)
+        return _mp(
+            reason,
+            c.UPDATE_ATTRIBUTE_FLAGS_ERROR,
+            attribute_tlv(flags, code, data),
+            code,
+            _family_of(data),
+            afi_safi_disable,
+        )
+    return UpdateError(
+        MALFORMED_ACTION[code],
+        reason,
+        c.ERR_UPDATE,
+        c.UPDATE_ATTRIBUTE_FLAGS_ERROR,
+        attribute_tlv(flags, code, data),
+        code,
+    )
 
 
 def duplicate(flags, code, data):
     """A second attribute of a type already seen (RFC 7606 §3)."""
     if code in _MP_CODES:
-        return UpdateError(RESET, "%s appears more than once" % _name(code), c.ERR_UPDATE,
-                           c.UPDATE_MALFORMED_ATTRIBUTE_LIST, b"", code)
-    return UpdateError(DISCARD, "%s appears more than once; the first is kept" % _name(code), c.ERR_UPDATE,
-                       c.UPDATE_MALFORMED_ATTRIBUTE_LIST, b"", code)
+        return UpdateError(
+            RESET, "%s appears more than once" % _name(code), c.ERR_UPDATE, c.UPDATE_MALFORMED_ATTRIBUTE_LIST, b"", code
+        )
+    return UpdateError(
+        DISCARD,
+        "%s appears more than once; the first is kept" % _name(code),
+        c.ERR_UPDATE,
+        c.UPDATE_MALFORMED_ATTRIBUTE_LIST,
+        b"",
+        code,
+    )
 
 
 def unrecognized_well_known(flags, code, data):
     """An unknown type with the Optional bit clear (RFC 4271 §6.3, not relaxed by RFC 7606)."""
-    return UpdateError(RESET, "unrecognized well-known attribute type %d" % code, c.ERR_UPDATE,
-                       c.UPDATE_UNRECOGNIZED_WELL_KNOWN, attribute_tlv(flags, code, data), code)
+    return UpdateError(
+        RESET,
+        "unrecognized well-known attribute type %d" % code,
+        c.ERR_UPDATE,
+        c.UPDATE_UNRECOGNIZED_WELL_KNOWN,
+        attribute_tlv(flags, code, data),
+        code,
+    )
 
 
 def missing_mandatory(code):
     """A well-known mandatory attribute absent while routes are announced (RFC 7606 §3)."""
-    return UpdateError(WITHDRAW, "mandatory %s missing" % _name(code), c.ERR_UPDATE, c.UPDATE_MISSING_WELL_KNOWN,
-                       bytes((code,)), code)
+    return UpdateError(
+        WITHDRAW, "mandatory %s missing" % _name(code), c.ERR_UPDATE, c.UPDATE_MISSING_WELL_KNOWN, bytes((code,)), code
+    )
 
 
 def mp_error(flags, code, data, reason, family, afi_safi_disable=False):
     """A malformed MP_REACH/MP_UNREACH_NLRI: its NLRI cannot be used (RFC 7606 §7.11, §7.12, §5.3)."""
-    return _mp(reason, c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR, attribute_tlv(flags, code, data), code, family,
-               afi_safi_disable)
+    return _mp(
+        reason, c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR, attribute_tlv(flags, code, data), code, family, afi_safi_disable
+    )
 
 
 def attribute_header_underrun(remaining, flags):
     """Fewer octets left than an attribute header needs (RFC 7606 §4, second case)."""
     needed = 4 if flags is not None and flags & c.FLAG_EXTENDED_LENGTH else 3
-    return UpdateError(WITHDRAW, "%d octet(s) left in the attribute section, an attribute header needs %d"
-                       % (remaining, needed), c.ERR_UPDATE, c.UPDATE_MALFORMED_ATTRIBUTE_LIST)
+    return UpdateError(
+        WITHDRAW,
+        "%d octet(s) left in the attribute section, an attribute header needs %d" % (remaining, needed),
+        c.ERR_UPDATE,
+        c.UPDATE_MALFORMED_ATTRIBUTE_LIST,
+    )
 
 
 def attribute_overrun(flags, code, declared, available, afi_safi_disable=False):
@@ -201,8 +247,9 @@ def length_field_error(reason):
 
 def nlri_field_error(field_name, reason):
     """The Withdrawn Routes or NLRI field cannot be parsed (RFC 7606 §5.3)."""
-    return UpdateError(RESET, "%s: %s" % (field_name, reason), c.ERR_UPDATE, c.UPDATE_INVALID_NETWORK_FIELD,
-                       family=c.IPV4_UNICAST)
+    return UpdateError(
+        RESET, "%s: %s" % (field_name, reason), c.ERR_UPDATE, c.UPDATE_INVALID_NETWORK_FIELD, family=c.IPV4_UNICAST
+    )
 
 
 def header_error(reason, length_field=b""):
@@ -212,14 +259,26 @@ def header_error(reason, length_field=b""):
 
 def as4_between_new_speakers(code):
     """AS4_PATH / AS4_AGGREGATOR from a 4-octet speaker: "MUST discard" (RFC 6793 §6)."""
-    return UpdateError(DISCARD, "%s received from a 4-octet AS speaker" % _name(code), c.ERR_UPDATE,
-                       c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR, b"", code)
+    return UpdateError(
+        DISCARD,
+        "%s received from a 4-octet AS speaker" % _name(code),
+        c.ERR_UPDATE,
+        c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR,
+        b"",
+        code,
+    )
 
 
 def external_peer_discard(code):
     """LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST from an external peer (RFC 7606 §7.5, §7.9, §7.10)."""
-    return UpdateError(DISCARD, "%s received from an external peer" % _name(code), c.ERR_UPDATE,
-                       c.UPDATE_MALFORMED_ATTRIBUTE_LIST, b"", code)
+    return UpdateError(
+        DISCARD,
+        "%s received from an external peer" % _name(code),
+        c.ERR_UPDATE,
+        c.UPDATE_MALFORMED_ATTRIBUTE_LIST,
+        b"",
+        code,
+    )
 
 
 def _mp(reason, subcode, data, code, family, afi_safi_disable):

@@ -8,6 +8,7 @@ Two kinds of failure exist, and they are kept apart on purpose:
   so `decode_update` returns the Update together with an `ErrorAction` and the reasons
   (see `error_handling` for the decision table).
 """
+
 from dataclasses import dataclass
 from enum import IntEnum
 

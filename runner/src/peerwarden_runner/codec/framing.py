@@ -3,17 +3,40 @@
 The proxy reads a header, asks `parse_header` whether it is acceptable and how long the message
 is, and reads the rest; nothing else is decoded on the forwarding path.
 """
+
 import struct
 
 from peerwarden_runner.codec.constants import (
-    ERR_HEADER, HEADER_BAD_LENGTH, HEADER_BAD_TYPE, HEADER_CONNECTION_NOT_SYNCHRONIZED, HEADER_LEN,
-    KEEPALIVE, MARKER, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, MIN_MESSAGE_LEN, NOTIFICATION, OPEN,
-    ROUTE_REFRESH, UPDATE,
+    ERR_HEADER,
+    HEADER_BAD_LENGTH,
+    HEADER_BAD_TYPE,
+    HEADER_CONNECTION_NOT_SYNCHRONIZED,
+    HEADER_LEN,
+    KEEPALIVE,
+    MARKER,
+    MAX_EXTENDED_MESSAGE_LEN,
+    MAX_MESSAGE_LEN,
+    MIN_MESSAGE_LEN,
+    NOTIFICATION,
+    OPEN,
+    ROUTE_REFRESH,
+    UPDATE,
 )
 from peerwarden_runner.codec.errors import FramingError
 
-__all__ = ["HEADER_LEN", "MARKER", "OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE", "ROUTE_REFRESH",
-           "FramingError", "parse_header", "make_header", "split_messages"]
+__all__ = [
+    "HEADER_LEN",
+    "MARKER",
+    "OPEN",
+    "UPDATE",
+    "NOTIFICATION",
+    "KEEPALIVE",
+    "ROUTE_REFRESH",
+    "FramingError",
+    "parse_header",
+    "make_header",
+    "split_messages",
+]
 
 _LENGTH_AND_TYPE = struct.Struct(">HB")
 
@@ -28,8 +51,9 @@ def parse_header(header, extended=False):
     e.data)` as is.
     """
     if len(header) < HEADER_LEN:
-        raise FramingError(ERR_HEADER, HEADER_BAD_LENGTH, b"",
-                           "header truncated: %d of %d octets" % (len(header), HEADER_LEN))
+        raise FramingError(
+            ERR_HEADER, HEADER_BAD_LENGTH, b"", "header truncated: %d of %d octets" % (len(header), HEADER_LEN)
+        )
     if header[:16] != MARKER:
         # RFC 4271 §6.1: "Connection Not Synchronized", no data
         raise FramingError(ERR_HEADER, HEADER_CONNECTION_NOT_SYNCHRONIZED, b"", "marker is not all ones")
@@ -38,14 +62,18 @@ def parse_header(header, extended=False):
     if minimum is None:
         raise FramingError(ERR_HEADER, HEADER_BAD_TYPE, bytes((kind,)), "unknown message type %d" % kind)
     if kind == KEEPALIVE:
-        maximum = HEADER_LEN          # RFC 4271 §6.1: a KEEPALIVE is exactly the header
+        maximum = HEADER_LEN  # RFC 4271 §6.1: a KEEPALIVE is exactly the header
     elif extended and kind != OPEN:
         maximum = MAX_EXTENDED_MESSAGE_LEN
     else:
         maximum = MAX_MESSAGE_LEN
     if length < minimum or length > maximum:
-        raise FramingError(ERR_HEADER, HEADER_BAD_LENGTH, header[16:18],
-                           "length %d out of range %d..%d for message type %d" % (length, minimum, maximum, kind))
+        raise FramingError(
+            ERR_HEADER,
+            HEADER_BAD_LENGTH,
+            header[16:18],
+            "length %d out of range %d..%d for message type %d" % (length, minimum, maximum, kind),
+        )
     return length, kind
 
 
@@ -65,10 +93,9 @@ def split_messages(buffer, extended=False):
     end = len(buffer)
     view = memoryview(buffer)
     while end - position >= HEADER_LEN:
-        length, dummy = parse_header(view[position:position + HEADER_LEN], extended)
+        length, dummy = parse_header(view[position : position + HEADER_LEN], extended)
         if end - position < length:
             break
-        messages.append(bytes(view[position:position + length]))
+        messages.append(bytes(view[position : position + length]))
         position += length
     return messages, position
-

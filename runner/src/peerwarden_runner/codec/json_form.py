@@ -85,16 +85,27 @@ KEEPALIVE: {"type": "keepalive"}.
 ROUTE_REFRESH: {"type": "route_refresh", "afi": 1, "safi": 1, "subtype": 0, "orf": "<hex>"} ("orf"
 only when present).
 """
+
 import ipaddress
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.aspath import AsPath
 from peerwarden_runner.codec.attributes import (
-    ATTRIBUTE_CODES, ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Aggregator, make_attribute, unknown_attribute,
+    ATTRIBUTE_CODES,
+    ATTRIBUTE_NAMES,
+    ATTRIBUTE_SPECS,
+    Aggregator,
+    make_attribute,
+    unknown_attribute,
 )
 from peerwarden_runner.codec.capabilities import CAPABILITY_CODES, Capability
 from peerwarden_runner.codec.communities import (
-    community_from_text, community_to_text, extended_from_text, extended_to_text, large_from_text, large_to_text,
+    community_from_text,
+    community_to_text,
+    extended_from_text,
+    extended_to_text,
+    large_from_text,
+    large_to_text,
 )
 from peerwarden_runner.codec.context import DEFAULT_CONTEXT
 from peerwarden_runner.codec.errors import CodecError
@@ -116,6 +127,7 @@ _TYPE_CODES = {name: code for code, name in c.MESSAGE_TYPE_NAMES.items()}
 
 # ---------------------------------------------------------------- entry points
 
+
 def to_json(message, ctx=None, direction=None, peer=None, time=None):
     """The JSON object (a dict) of one message: a Message, or the octets of one."""
     raw = bytes(getattr(message, "raw", message))
@@ -132,8 +144,13 @@ def to_json(message, ctx=None, direction=None, peer=None, time=None):
         decoded = decode_message(raw, ctx)
     except CodecError as error:
         record["lossy"] = True
-        record["error"] = {"action": "session-reset", "reason": error.reason, "code": error.code,
-                           "subcode": error.subcode, "data": error.data.hex()}
+        record["error"] = {
+            "action": "session-reset",
+            "reason": error.reason,
+            "code": error.code,
+            "subcode": error.subcode,
+            "data": error.data.hex(),
+        }
     else:
         _FIELDS[kind](decoded, ctx, record)
     record["raw"] = raw.hex()
@@ -155,6 +172,7 @@ def from_json(obj, ctx=None):
 
 # ---------------------------------------------------------------- prefixes
 
+
 def _prefix_to_json(prefix):
     if prefix.path_id is None:
         return str(prefix)
@@ -175,17 +193,26 @@ def _prefix_from_json(item, safi=c.SAFI_UNICAST):
 
 # ---------------------------------------------------------------- attribute values
 
+
 def _aggregator_to_json(value, ctx):
     return {"asn": value.asn, "address": str(value.address)}
 
 
 def _mp_reach_to_json(value, ctx):
     if value.family in c.PREFIX_FAMILIES:
-        item = {"afi": value.afi, "safi": value.safi, "next_hop": [str(hop) for hop in value.next_hops],
-                "nlri": _prefixes_to_json(value.nlri)}
+        item = {
+            "afi": value.afi,
+            "safi": value.safi,
+            "next_hop": [str(hop) for hop in value.next_hops],
+            "nlri": _prefixes_to_json(value.nlri),
+        }
     else:
-        item = {"afi": value.afi, "safi": value.safi, "next_hop_raw": value.next_hop_data.hex(),
-                "nlri_raw": value.opaque_nlri.hex()}
+        item = {
+            "afi": value.afi,
+            "safi": value.safi,
+            "next_hop_raw": value.next_hop_data.hex(),
+            "nlri_raw": value.opaque_nlri.hex(),
+        }
     if value.reserved:
         item["reserved"] = value.reserved
     return item
@@ -194,11 +221,22 @@ def _mp_reach_to_json(value, ctx):
 def _mp_reach_from_json(item, ctx):
     afi, safi = item["afi"], item["safi"]
     if "next_hop_raw" in item:
-        return MpReach(afi, safi, bytes.fromhex(item["next_hop_raw"]), (), bytes.fromhex(item.get("nlri_raw", "")),
-                       item.get("reserved", 0))
-    return MpReach(afi, safi, next_hop_octets(item["next_hop"]),
-                   tuple(_prefix_from_json(prefix, safi) for prefix in item.get("nlri", ())), b"",
-                   item.get("reserved", 0))
+        return MpReach(
+            afi,
+            safi,
+            bytes.fromhex(item["next_hop_raw"]),
+            (),
+            bytes.fromhex(item.get("nlri_raw", "")),
+            item.get("reserved", 0),
+        )
+    return MpReach(
+        afi,
+        safi,
+        next_hop_octets(item["next_hop"]),
+        tuple(_prefix_from_json(prefix, safi) for prefix in item.get("nlri", ())),
+        b"",
+        item.get("reserved", 0),
+    )
 
 
 def _mp_unreach_to_json(value, ctx):
@@ -227,18 +265,24 @@ _VALUE_JSON = {
     c.LOCAL_PREF: (lambda v, ctx: v, lambda j, ctx: int(j)),
     c.ATOMIC_AGGREGATE: (lambda v, ctx: True, lambda j, ctx: True),
     c.AGGREGATOR: (_aggregator_to_json, _aggregator_from_json),
-    c.COMMUNITIES: (lambda v, ctx: [community_to_text(x) for x in v],
-                    lambda j, ctx: tuple(community_from_text(x) for x in j)),
+    c.COMMUNITIES: (
+        lambda v, ctx: [community_to_text(x) for x in v],
+        lambda j, ctx: tuple(community_from_text(x) for x in j),
+    ),
     c.ORIGINATOR_ID: (lambda v, ctx: str(v), lambda j, ctx: ipaddress.IPv4Address(j)),
     c.CLUSTER_LIST: (lambda v, ctx: [str(x) for x in v], lambda j, ctx: tuple(ipaddress.IPv4Address(x) for x in j)),
     c.MP_REACH_NLRI: (_mp_reach_to_json, _mp_reach_from_json),
     c.MP_UNREACH_NLRI: (_mp_unreach_to_json, _mp_unreach_from_json),
-    c.EXTENDED_COMMUNITIES: (lambda v, ctx: [extended_to_text(x) for x in v],
-                             lambda j, ctx: tuple(extended_from_text(x) for x in j)),
+    c.EXTENDED_COMMUNITIES: (
+        lambda v, ctx: [extended_to_text(x) for x in v],
+        lambda j, ctx: tuple(extended_from_text(x) for x in j),
+    ),
     c.AS4_PATH: (lambda v, ctx: v.to_list(), lambda j, ctx: AsPath.from_list(j)),
     c.AS4_AGGREGATOR: (_aggregator_to_json, _aggregator_from_json),
-    c.LARGE_COMMUNITY: (lambda v, ctx: [large_to_text(x) for x in v],
-                        lambda j, ctx: tuple(large_from_text(x) for x in j)),
+    c.LARGE_COMMUNITY: (
+        lambda v, ctx: [large_to_text(x) for x in v],
+        lambda j, ctx: tuple(large_from_text(x) for x in j),
+    ),
     c.ONLY_TO_CUSTOMER: (lambda v, ctx: v, lambda j, ctx: int(j)),
 }
 
@@ -261,12 +305,14 @@ def attributes_to_json(attributes, ctx):
         name = ATTRIBUTE_NAMES.get(code)
         if name is None:
             result.setdefault("unknown", []).append(
-                {"flags": attribute.flags, "type": code, "value": attribute.data.hex()})
+                {"flags": attribute.flags, "type": code, "value": attribute.data.hex()}
+            )
             continue
         if attribute.value is None or name in result:
             lossless = False
             result.setdefault("malformed", []).append(
-                {"flags": attribute.flags, "type": code, "value": attribute.data.hex()})
+                {"flags": attribute.flags, "type": code, "value": attribute.data.hex()}
+            )
             continue
         result[name] = _VALUE_JSON[code][0](attribute.value, ctx)
         if attribute.flags != _canonical_flags(code, attribute.data):
@@ -283,7 +329,7 @@ def attributes_from_json(items, ctx, flags=None, order=None):
             attributes.extend(unknown_attribute(u["flags"], u["type"], bytes.fromhex(u["value"])) for u in item)
             continue
         if name == "malformed":
-            raise ValueError("an attribute list with malformed attributes can only be rebuilt from \"raw\"")
+            raise ValueError('an attribute list with malformed attributes can only be rebuilt from "raw"')
         code = ATTRIBUTE_CODES[name]
         attributes.append(make_attribute(code, _VALUE_JSON[code][1](item, ctx), ctx, flags.get(name), decode=False))
     if order:
@@ -295,6 +341,7 @@ def attributes_from_json(items, ctx, flags=None, order=None):
 
 
 # ---------------------------------------------------------------- per message type
+
 
 def update_fields(update, ctx, record):
     """Fill `record` with the UPDATE keys (see the module docstring)."""
@@ -314,19 +361,30 @@ def update_fields(update, ctx, record):
         record["end_of_rib"] = {"afi": end_of_rib[0], "safi": end_of_rib[1]}
     if update.errors:
         decisive = update.error
-        record["error"] = {"action": decisive.action.label, "reason": update.reason, "code": decisive.code,
-                           "subcode": decisive.subcode, "data": decisive.data.hex(),
-                           "findings": [str(error) for error in update.errors]}
+        record["error"] = {
+            "action": decisive.action.label,
+            "reason": update.reason,
+            "code": decisive.code,
+            "subcode": decisive.subcode,
+            "data": decisive.data.hex(),
+            "findings": [str(error) for error in update.errors],
+        }
         lossless = False
     if not lossless:
         record["lossy"] = True
 
 
 def _update_from_json(obj, ctx):
-    attributes = attributes_from_json(obj.get("attributes", {}), ctx, obj.get("attribute_flags"),
-                                      obj.get("attribute_order"))
-    return encode_update([_prefix_from_json(p) for p in obj.get("withdrawn", ())], attributes,
-                         [_prefix_from_json(p) for p in obj.get("nlri", ())], ctx, check_size=False)
+    attributes = attributes_from_json(
+        obj.get("attributes", {}), ctx, obj.get("attribute_flags"), obj.get("attribute_order")
+    )
+    return encode_update(
+        [_prefix_from_json(p) for p in obj.get("withdrawn", ())],
+        attributes,
+        [_prefix_from_json(p) for p in obj.get("nlri", ())],
+        ctx,
+        check_size=False,
+    )
 
 
 def _capability_fields(capability):
@@ -339,8 +397,10 @@ def _capability_fields(capability):
     elif capability.asn is not None:
         item["asn"] = capability.asn
     elif capability.add_path_modes is not None:
-        item["families"] = [{"afi": afi, "safi": safi, "mode": c.ADD_PATH_MODE_NAMES.get(mode, mode)}
-                            for (afi, safi), mode in capability.add_path_modes.items()]
+        item["families"] = [
+            {"afi": afi, "safi": safi, "mode": c.ADD_PATH_MODE_NAMES.get(mode, mode)}
+            for (afi, safi), mode in capability.add_path_modes.items()
+        ]
     elif capability.graceful_restart_info is not None:
         item.update(capability.graceful_restart_info)
         item["families"] = [{"afi": afi, "safi": safi, "flags": flags} for afi, safi, flags in item["families"]]
@@ -362,20 +422,28 @@ def _capability_from_json(item):
     if "value" in item:
         return Capability(code, bytes.fromhex(item["value"]))
     if code in _INFORMATIONAL_ONLY:
-        return None       # cannot be rebuilt from the informational keys
+        return None  # cannot be rebuilt from the informational keys
     if code == c.CAP_MULTIPROTOCOL and "afi" in item:
         return Capability.multiprotocol(item["afi"], item["safi"])
     if code == c.CAP_FOUR_OCTET_AS and "asn" in item:
         return Capability.four_octet_as(item["asn"])
     if code == c.CAP_ADD_PATH and "families" in item:
-        return Capability.add_path({(f["afi"], f["safi"]): _ADD_PATH_MODES.get(f["mode"], f["mode"])
-                                    for f in item["families"]})
+        return Capability.add_path(
+            {(f["afi"], f["safi"]): _ADD_PATH_MODES.get(f["mode"], f["mode"]) for f in item["families"]}
+        )
     return Capability(code, b"")
 
 
 def _open_fields(message, ctx, record):
-    record.update({"version": message.version, "my_as": message.my_as, "asn": message.asn,
-                   "hold_time": message.hold_time, "bgp_id": str(message.bgp_id)})
+    record.update(
+        {
+            "version": message.version,
+            "my_as": message.my_as,
+            "asn": message.asn,
+            "hold_time": message.hold_time,
+            "bgp_id": str(message.bgp_id),
+        }
+    )
     record["capabilities"] = [_capability_fields(capability) for capability in message.capabilities]
     layout = []
     for parameter in message.parameters:
@@ -401,7 +469,7 @@ def _open_from_json(obj, ctx):
         if isinstance(entry, dict):
             parameters.append(OptionalParameter(entry["type"], bytes.fromhex(entry["value"])))
         else:
-            parameters.append(OptionalParameter.of_capabilities(capabilities[position:position + entry]))
+            parameters.append(OptionalParameter.of_capabilities(capabilities[position : position + entry]))
             position += entry
     extended = obj.get("extended_parameters", False)
     if not extended and sum(len(p.value) + 2 for p in parameters) > 255:
@@ -409,13 +477,13 @@ def _open_from_json(obj, ctx):
     my_as = obj.get("my_as")
     if my_as is None:
         my_as = obj["asn"] if obj["asn"] <= 0xFFFF else c.AS_TRANS
-    return encode_open_fields(obj.get("version", c.BGP_VERSION), my_as, obj["hold_time"], obj["bgp_id"],
-                              parameters, extended)
+    return encode_open_fields(
+        obj.get("version", c.BGP_VERSION), my_as, obj["hold_time"], obj["bgp_id"], parameters, extended
+    )
 
 
 def _notification_fields(message, ctx, record):
-    record.update({"code": message.code, "subcode": message.subcode, "name": message.name,
-                   "data": message.data.hex()})
+    record.update({"code": message.code, "subcode": message.subcode, "name": message.name, "data": message.data.hex()})
     text = message.shutdown_message
     if text is not None:
         record["shutdown_message"] = text
@@ -437,10 +505,11 @@ _FIELDS = {
 _BUILDERS = {
     c.OPEN: _open_from_json,
     c.UPDATE: _update_from_json,
-    c.NOTIFICATION: lambda obj, ctx: encode_notification(obj["code"], obj["subcode"],
-                                                         bytes.fromhex(obj.get("data", "")),
-                                                         max_length=c.MAX_EXTENDED_MESSAGE_LEN),
+    c.NOTIFICATION: lambda obj, ctx: encode_notification(
+        obj["code"], obj["subcode"], bytes.fromhex(obj.get("data", "")), max_length=c.MAX_EXTENDED_MESSAGE_LEN
+    ),
     c.KEEPALIVE: lambda obj, ctx: KEEPALIVE_MESSAGE,
-    c.ROUTE_REFRESH: lambda obj, ctx: encode_route_refresh(obj["afi"], obj["safi"], obj.get("subtype", 0),
-                                                           bytes.fromhex(obj.get("orf", ""))),
+    c.ROUTE_REFRESH: lambda obj, ctx: encode_route_refresh(
+        obj["afi"], obj["safi"], obj.get("subtype", 0), bytes.fromhex(obj.get("orf", ""))
+    ),
 }

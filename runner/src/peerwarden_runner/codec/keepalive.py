@@ -1,4 +1,5 @@
 """KEEPALIVE messages (RFC 4271 §4.4): the header alone, so a constant."""
+
 from dataclasses import dataclass
 
 from peerwarden_runner.codec import constants as c

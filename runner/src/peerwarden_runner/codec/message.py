@@ -5,6 +5,7 @@ Message therefore holds `raw` and `type` and nothing else until a property such 
 read; the decoded object is then cached.  An unchanged message is forwarded as `raw`, which keeps
 the bytes on the wire identical to what the sender wrote.
 """
+
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.context import DEFAULT_CONTEXT
 from peerwarden_runner.codec.errors import FramingError
@@ -42,10 +43,11 @@ def decode_message(raw, ctx=None):
     ROUTE-REFRESH; an UPDATE never raises (its problems are in Update.error_action).
     """
     raw = bytes(raw)
-    length, kind = parse_header(raw[:c.HEADER_LEN], extended=True)
+    length, kind = parse_header(raw[: c.HEADER_LEN], extended=True)
     if length != len(raw):
-        raise FramingError(c.ERR_HEADER, c.HEADER_BAD_LENGTH, raw[16:18],
-                           "length field %d but %d octets given" % (length, len(raw)))
+        raise FramingError(
+            c.ERR_HEADER, c.HEADER_BAD_LENGTH, raw[16:18], "length field %d but %d octets given" % (length, len(raw))
+        )
     return _DECODERS[kind](raw, ctx or DEFAULT_CONTEXT)
 
 
@@ -70,10 +72,14 @@ class Message:
     def parse(cls, raw, ctx=None):
         """A Message after checking its header (FramingError when bad), for octets of unknown origin."""
         raw = bytes(raw)
-        length, dummy = parse_header(raw[:c.HEADER_LEN], extended=True if ctx is None else ctx.extended_message)
+        length, dummy = parse_header(raw[: c.HEADER_LEN], extended=True if ctx is None else ctx.extended_message)
         if length != len(raw):
-            raise FramingError(c.ERR_HEADER, c.HEADER_BAD_LENGTH, raw[16:18],
-                               "length field %d but %d octets given" % (length, len(raw)))
+            raise FramingError(
+                c.ERR_HEADER,
+                c.HEADER_BAD_LENGTH,
+                raw[16:18],
+                "length field %d but %d octets given" % (length, len(raw)),
+            )
         return cls(raw, ctx)
 
     @property

@@ -4,6 +4,7 @@ Only the prefix families (IPv4/IPv6 unicast and multicast) are parsed into Prefi
 SAFIs (labelled, VPN, EVPN, flowspec...) the next hop and NLRI octets are kept as they are, which is
 enough for a proxy that forwards them and for the JSON archive.
 """
+
 import ipaddress
 import struct
 from typing import NamedTuple
@@ -11,8 +12,16 @@ from typing import NamedTuple
 from peerwarden_runner.codec.constants import AFI_IPV4, AFI_IPV6, PREFIX_FAMILIES
 from peerwarden_runner.codec.prefix import NlriError, decode_prefixes, encode_prefixes
 
-__all__ = ["MpReach", "MpUnreach", "MpNlriError", "decode_mp_reach", "decode_mp_unreach", "encode_mp_reach",
-           "encode_mp_unreach", "next_hop_octets"]
+__all__ = [
+    "MpReach",
+    "MpUnreach",
+    "MpNlriError",
+    "decode_mp_reach",
+    "decode_mp_unreach",
+    "encode_mp_reach",
+    "encode_mp_unreach",
+    "next_hop_octets",
+]
 
 _FAMILY_AND_NEXT_HOP_LENGTH = struct.Struct(">HBB")
 _FAMILY = struct.Struct(">HB")
@@ -97,9 +106,10 @@ def decode_mp_reach(data, ctx):
     family = (afi, safi)
     nlri_start = 4 + next_hop_length + 1
     if nlri_start > len(data):
-        raise MpNlriError("MP_REACH_NLRI next hop length %d overruns the attribute (%d octets)"
-                          % (next_hop_length, len(data)), family)
-    next_hop_data = data[4:4 + next_hop_length]
+        raise MpNlriError(
+            "MP_REACH_NLRI next hop length %d overruns the attribute (%d octets)" % (next_hop_length, len(data)), family
+        )
+    next_hop_data = data[4 : 4 + next_hop_length]
     reserved = data[nlri_start - 1]
     if family not in PREFIX_FAMILIES:
         return MpReach(afi, safi, next_hop_data, (), data[nlri_start:], reserved)
@@ -135,8 +145,12 @@ def encode_mp_reach(value, ctx):
         nlri = encode_prefixes(value.nlri, value.family in ctx.add_path_receive)
     else:
         nlri = value.opaque_nlri
-    return (_FAMILY_AND_NEXT_HOP_LENGTH.pack(value.afi, value.safi, len(next_hop)) + next_hop
-            + bytes((value.reserved,)) + nlri)
+    return (
+        _FAMILY_AND_NEXT_HOP_LENGTH.pack(value.afi, value.safi, len(next_hop))
+        + next_hop
+        + bytes((value.reserved,))
+        + nlri
+    )
 
 
 def encode_mp_unreach(value, ctx):

@@ -4,6 +4,7 @@ The decoded Open keeps the optional parameters exactly as they were laid out (on
 capability or all in one, normal or RFC 9072 extended lengths), so `Open.encode()` gives back the
 received octets, and a proxy can rewrite one capability without disturbing the rest.
 """
+
 import ipaddress
 import struct
 from dataclasses import dataclass, field
@@ -14,12 +15,19 @@ from peerwarden_runner.codec.context import negotiate
 from peerwarden_runner.codec.errors import MessageError
 from peerwarden_runner.codec.framing import make_header
 
-__all__ = ["Open", "OptionalParameter", "decode_open", "encode_open", "validate_open", "negotiate",
-           "capability_parameters"]
+__all__ = [
+    "Open",
+    "OptionalParameter",
+    "decode_open",
+    "encode_open",
+    "validate_open",
+    "negotiate",
+    "capability_parameters",
+]
 
-_FIXED = struct.Struct(">BHH4sB")          # version, My AS, Hold Time, BGP Identifier, Opt Parm Len
+_FIXED = struct.Struct(">BHH4sB")  # version, My AS, Hold Time, BGP Identifier, Opt Parm Len
 _EXTENDED_PARAMETERS = struct.Struct(">BH")  # RFC 9072 §2: Non-Ext OP Type (255), Extended Opt. Parm. Length
-_FIXED_END = c.HEADER_LEN + _FIXED.size      # 29
+_FIXED_END = c.HEADER_LEN + _FIXED.size  # 29
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class Open:
     hold_time: int
     bgp_id: ipaddress.IPv4Address
     parameters: tuple = ()
-    extended_parameters: bool = False      # RFC 9072 encoding used
+    extended_parameters: bool = False  # RFC 9072 encoding used
     raw: bytes = field(default=b"", compare=False, repr=False)
 
     @property
@@ -93,8 +101,9 @@ class Open:
 
     @property
     def route_refresh(self):
-        return (self.capability(c.CAP_ROUTE_REFRESH) is not None
-                or self.capability(c.CAP_ROUTE_REFRESH_CISCO) is not None)
+        return (
+            self.capability(c.CAP_ROUTE_REFRESH) is not None or self.capability(c.CAP_ROUTE_REFRESH_CISCO) is not None
+        )
 
     @property
     def enhanced_route_refresh(self):
@@ -107,8 +116,7 @@ class Open:
 
     def encode(self):
         """The message octets from the fields, keeping the parameter layout."""
-        return _encode(self.version, self.my_as, self.hold_time, self.bgp_id, self.parameters,
-                       self.extended_parameters)
+        return _encode(self.version, self.my_as, self.hold_time, self.bgp_id, self.parameters, self.extended_parameters)
 
 
 def decode_open(data):
@@ -132,8 +140,12 @@ def decode_open(data):
         extended = True
         start = _FIXED_END + _EXTENDED_PARAMETERS.size
     if start + parameters_length != len(raw):
-        raise MessageError(c.ERR_OPEN, c.OPEN_UNSPECIFIC, b"", "optional parameters length %d but %d octets follow"
-                           % (parameters_length, len(raw) - start))
+        raise MessageError(
+            c.ERR_OPEN,
+            c.OPEN_UNSPECIFIC,
+            b"",
+            "optional parameters length %d but %d octets follow" % (parameters_length, len(raw) - start),
+        )
     parameters = _decode_parameters(raw, start, extended)
     return Open(version, my_as, hold_time, ipaddress.IPv4Address(identifier), tuple(parameters), extended, raw)
 
@@ -205,16 +217,22 @@ def validate_open(open_message, expected_asn=None):
     refuse and let the router answer.
     """
     if open_message.version != c.BGP_VERSION:
-        raise MessageError(c.ERR_OPEN, c.OPEN_UNSUPPORTED_VERSION, struct.pack(">H", c.BGP_VERSION),
-                           "BGP version %d" % open_message.version)
+        raise MessageError(
+            c.ERR_OPEN,
+            c.OPEN_UNSUPPORTED_VERSION,
+            struct.pack(">H", c.BGP_VERSION),
+            "BGP version %d" % open_message.version,
+        )
     if expected_asn is not None and open_message.asn != expected_asn:
-        raise MessageError(c.ERR_OPEN, c.OPEN_BAD_PEER_AS, b"", "peer AS %d, expected %d"
-                           % (open_message.asn, expected_asn))
+        raise MessageError(
+            c.ERR_OPEN, c.OPEN_BAD_PEER_AS, b"", "peer AS %d, expected %d" % (open_message.asn, expected_asn)
+        )
     if int(open_message.bgp_id) == 0:
         raise MessageError(c.ERR_OPEN, c.OPEN_BAD_BGP_IDENTIFIER, b"", "BGP Identifier 0.0.0.0")
     if open_message.hold_time in (1, 2):
         raise MessageError(c.ERR_OPEN, c.OPEN_UNACCEPTABLE_HOLD_TIME, b"", "hold time %d" % open_message.hold_time)
     for parameter in open_message.parameters:
         if parameter.type != c.PARAM_CAPABILITIES:
-            raise MessageError(c.ERR_OPEN, c.OPEN_UNSUPPORTED_OPTIONAL_PARAMETER, b"",
-                               "optional parameter type %d" % parameter.type)
+            raise MessageError(
+                c.ERR_OPEN, c.OPEN_UNSUPPORTED_OPTIONAL_PARAMETER, b"", "optional parameter type %d" % parameter.type
+            )

@@ -5,6 +5,7 @@ they were on the wire; the `ipaddress` network is only built when someone asks f
 the wire octets (rather than a masked network) also keeps re-encoding bit-exact when a sender set
 bits past the prefix length, which RFC 4271 §4.3 tells receivers to ignore, not to reject.
 """
+
 import ipaddress
 import socket
 import struct
@@ -59,7 +60,7 @@ class Prefix(NamedTuple):
         length = int(length_text) if separator else ADDRESS_BITS[afi]
         if not 0 <= length <= ADDRESS_BITS[afi]:
             raise ValueError("prefix length %d out of range in %r" % (length, text))
-        return _new_prefix(cls, (afi, safi, length, packed[:_OCTETS[length]], path_id))
+        return _new_prefix(cls, (afi, safi, length, packed[: _OCTETS[length]], path_id))
 
     @classmethod
     def from_network(cls, network, safi=SAFI_UNICAST, path_id=None):
@@ -67,7 +68,7 @@ class Prefix(NamedTuple):
         network = ipaddress.ip_network(network, strict=False)
         afi = AFI_IPV4 if network.version == 4 else AFI_IPV6
         length = network.prefixlen
-        return cls(afi, safi, length, network.network_address.packed[:_OCTETS[length]], path_id)
+        return cls(afi, safi, length, network.network_address.packed[: _OCTETS[length]], path_id)
 
     @property
     def family(self):

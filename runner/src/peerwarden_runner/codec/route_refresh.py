@@ -1,4 +1,5 @@
 """ROUTE-REFRESH messages (RFC 2918 §3, RFC 7313 §3.2 subtypes, RFC 5291 ORF entries kept as octets)."""
+
 import struct
 from dataclasses import dataclass
 
@@ -36,15 +37,24 @@ def decode_route_refresh(data):
     """Decode a whole ROUTE-REFRESH; MessageError 7/1 (with the message as data, RFC 7313 §5) for a
     BoRR/EoRR whose length is not 23."""
     raw = bytes(getattr(data, "raw", data))
-    if (len(raw) < c.MIN_MESSAGE_LEN[c.ROUTE_REFRESH] or raw[:16] != c.MARKER or raw[18] != c.ROUTE_REFRESH
-            or struct.unpack_from(">H", raw, 16)[0] != len(raw)):
-        raise MessageError(c.ERR_ROUTE_REFRESH, c.ROUTE_REFRESH_INVALID_LENGTH, raw,
-                           "not a ROUTE-REFRESH of at least 23 octets")
+    if (
+        len(raw) < c.MIN_MESSAGE_LEN[c.ROUTE_REFRESH]
+        or raw[:16] != c.MARKER
+        or raw[18] != c.ROUTE_REFRESH
+        or struct.unpack_from(">H", raw, 16)[0] != len(raw)
+    ):
+        raise MessageError(
+            c.ERR_ROUTE_REFRESH, c.ROUTE_REFRESH_INVALID_LENGTH, raw, "not a ROUTE-REFRESH of at least 23 octets"
+        )
     afi, subtype, safi = _BODY.unpack_from(raw, c.HEADER_LEN)
     orf = raw[23:]
     if subtype in (c.REFRESH_BEGIN, c.REFRESH_END) and orf:
-        raise MessageError(c.ERR_ROUTE_REFRESH, c.ROUTE_REFRESH_INVALID_LENGTH, raw,
-                           "ROUTE-REFRESH subtype %d with %d extra octets" % (subtype, len(orf)))
+        raise MessageError(
+            c.ERR_ROUTE_REFRESH,
+            c.ROUTE_REFRESH_INVALID_LENGTH,
+            raw,
+            "ROUTE-REFRESH subtype %d with %d extra octets" % (subtype, len(orf)),
+        )
     return RouteRefresh(afi, safi, subtype, orf)
 
 

@@ -5,6 +5,7 @@ through `Update.error_action` and `Update.errors`, following RFC 7606 as tabulat
 `error_handling`.  A proxy that forwards an unchanged UPDATE sends the original octets (`raw`);
 `Update.encode()` rebuilds the same octets from the parsed fields for a well-formed message.
 """
+
 import struct
 from types import MappingProxyType
 from typing import NamedTuple
@@ -54,8 +55,17 @@ class Update:
 
     __slots__ = ("raw", "ctx", "withdrawn", "attributes", "nlri", "errors", "error_action", "effective", "section")
 
-    def __init__(self, withdrawn=(), attributes=(), nlri=(), ctx=DEFAULT_CONTEXT, raw=b"", errors=(),
-                 effective=None, section=None):
+    def __init__(
+        self,
+        withdrawn=(),
+        attributes=(),
+        nlri=(),
+        ctx=DEFAULT_CONTEXT,
+        raw=b"",
+        errors=(),
+        effective=None,
+        section=None,
+    ):
         self.raw = raw
         self.ctx = ctx
         self.withdrawn = tuple(withdrawn)
@@ -165,8 +175,13 @@ class Update:
         if self.section is not None:
             shared = self.section.shared
         else:
-            shared = MappingProxyType({code: attribute for code, attribute in self.effective.items()
-                                       if code not in _ROUTE_ATTRIBUTES_EXCLUDED})
+            shared = MappingProxyType(
+                {
+                    code: attribute
+                    for code, attribute in self.effective.items()
+                    if code not in _ROUTE_ATTRIBUTES_EXCLUDED
+                }
+            )
         runs = []
         if self.nlri:
             runs.append((self.next_hop, shared, self.nlri))
@@ -178,9 +193,12 @@ class Update:
 
     def routes(self):
         """The routes to install: [] unless the verdict is NONE or ATTRIBUTE_DISCARD."""
-        new = tuple.__new__       # a million routes: skip NamedTuple's Python-level __new__
-        return [new(Route, (prefix, next_hop, shared)) for next_hop, shared, prefixes in self.route_runs()
-                for prefix in prefixes]
+        new = tuple.__new__  # a million routes: skip NamedTuple's Python-level __new__
+        return [
+            new(Route, (prefix, next_hop, shared))
+            for next_hop, shared, prefixes in self.route_runs()
+            for prefix in prefixes
+        ]
 
     def withdrawals(self):
         """Prefixes to remove: the withdrawn field and MP_UNREACH_NLRI, plus every announced prefix
@@ -213,7 +231,11 @@ class Update:
 
     def __repr__(self):
         return "Update(withdrawn=%d, attributes=[%s], nlri=%d, action=%s)" % (
-            len(self.withdrawn), ", ".join(a.name for a in self.attributes), len(self.nlri), self.error_action.label)
+            len(self.withdrawn),
+            ", ".join(a.name for a in self.attributes),
+            len(self.nlri),
+            self.error_action.label,
+        )
 
 
 def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
@@ -231,21 +253,30 @@ def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
         return Update(ctx=ctx, raw=raw, errors=[rules.header_error("not an UPDATE of at least 23 octets", raw[16:18])])
     declared = _U16.unpack_from(raw, 16)[0]
     if declared != size:
-        return Update(ctx=ctx, raw=raw, errors=[
-            rules.header_error("length field %d but %d octets given" % (declared, size), raw[16:18])])
+        return Update(
+            ctx=ctx,
+            raw=raw,
+            errors=[rules.header_error("length field %d but %d octets given" % (declared, size), raw[16:18])],
+        )
     errors = []
     withdrawn_start = c.HEADER_LEN + 2
     withdrawn_end = withdrawn_start + _U16.unpack_from(raw, c.HEADER_LEN)[0]
     if withdrawn_end + 2 > size:
-        errors.append(rules.length_field_error("Withdrawn Routes Length %d overruns the message"
-                                               % (withdrawn_end - withdrawn_start)))
+        errors.append(
+            rules.length_field_error(
+                "Withdrawn Routes Length %d overruns the message" % (withdrawn_end - withdrawn_start)
+            )
+        )
         return Update(ctx=ctx, raw=raw, errors=errors)
     attributes_start = withdrawn_end + 2
     attributes_end = attributes_start + _U16.unpack_from(raw, withdrawn_end)[0]
     if attributes_end > size:
-        errors.append(rules.length_field_error("Total Path Attribute Length %d overruns the message"
-                                               % (attributes_end - attributes_start)))
-        attributes_end = attributes_start    # nothing after can be located
+        errors.append(
+            rules.length_field_error(
+                "Total Path Attribute Length %d overruns the message" % (attributes_end - attributes_start)
+            )
+        )
+        attributes_end = attributes_start  # nothing after can be located
         nlri_data = b""
     else:
         nlri_data = raw[attributes_end:]
@@ -253,12 +284,14 @@ def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
     withdrawn = _prefixes(raw[withdrawn_start:withdrawn_end], add_path, "Withdrawn Routes", errors)
     nlri = _prefixes(nlri_data, add_path, "NLRI", errors)
     if blocks is None or blocks.resting():
-        attributes, effective = _checked_attributes(raw, attributes_start, attributes_end, ctx, afi_safi_disable,
-                                                    errors)
+        attributes, effective = _checked_attributes(
+            raw, attributes_start, attributes_end, ctx, afi_safi_disable, errors
+        )
         section = None
     else:
-        attributes, effective, section = _cached_attributes(raw, attributes_start, attributes_end, ctx,
-                                                            afi_safi_disable, errors, blocks, bool(nlri))
+        attributes, effective, section = _cached_attributes(
+            raw, attributes_start, attributes_end, ctx, afi_safi_disable, errors, blocks, bool(nlri)
+        )
     if nlri or c.MP_REACH_NLRI in effective:
         # RFC 7606 §3: well-known mandatory attributes; NEXT_HOP only for the NLRI field (RFC 4760 §3)
         mandatory = (c.ORIGIN, c.AS_PATH, c.NEXT_HOP) if nlri else (c.ORIGIN, c.AS_PATH)
@@ -362,8 +395,15 @@ def _attributes(raw, position, end, ctx, afi_safi_disable, errors):
             errors.append(rules.flags_conflict(flags, code, data, spec.flags, afi_safi_disable))
             continue
         if not length and code not in rules.MAY_BE_EMPTY and code not in _ROUTE_ATTRIBUTES_EXCLUDED:
-            errors.append(rules.malformed(flags, code, data, "%s has length zero" % c.ATTRIBUTE_RFC_NAMES[code],
-                                          c.UPDATE_ATTRIBUTE_LENGTH_ERROR))
+            errors.append(
+                rules.malformed(
+                    flags,
+                    code,
+                    data,
+                    "%s has length zero" % c.ATTRIBUTE_RFC_NAMES[code],
+                    c.UPDATE_ATTRIBUTE_LENGTH_ERROR,
+                )
+            )
             continue
         try:
             attribute.value = spec.decode(data, ctx)
@@ -389,4 +429,3 @@ def _session_rules(effective, ctx, errors):
             if code in effective:
                 del effective[code]
                 errors.append(rules.external_peer_discard(code))
-

@@ -4,6 +4,7 @@ The encoders write exactly what they are given (attribute order, flags), so a de
 back to the same octets; sizes are checked against the receiver's limit (RFC 4271 §4.1: 4096, or
 65535 with RFC 8654 Extended Messages) because an oversized UPDATE ends the session.
 """
+
 import struct
 from collections import defaultdict
 
@@ -14,8 +15,15 @@ from peerwarden_runner.codec.framing import make_header
 from peerwarden_runner.codec.mp_nlri import MpReach, MpUnreach, next_hop_octets
 from peerwarden_runner.codec.prefix import Prefix, as_prefix, encode_prefixes
 
-__all__ = ["MessageTooLong", "encode_update", "encode_withdraw", "mp_reach_attribute", "mp_unreach_attribute",
-           "END_OF_RIB_IPV4", "encode_end_of_rib"]
+__all__ = [
+    "MessageTooLong",
+    "encode_update",
+    "encode_withdraw",
+    "mp_reach_attribute",
+    "mp_unreach_attribute",
+    "END_OF_RIB_IPV4",
+    "encode_end_of_rib",
+]
 
 _U16 = struct.Struct(">H")
 # header, Withdrawn Routes Length, Total Path Attribute Length (RFC 4271 §4.3)
@@ -45,8 +53,16 @@ def encode_update(withdrawn=(), attributes=(), nlri=(), ctx=None, check_size=Tru
     limit = ctx.max_message_length if check_size else c.MAX_EXTENDED_MESSAGE_LEN
     if length > limit:
         raise MessageTooLong("UPDATE of %d octets exceeds %d" % (length, limit))
-    return b"".join((make_header(length, c.UPDATE), _U16.pack(len(withdrawn_octets)), withdrawn_octets,
-                     _U16.pack(len(attribute_octets)), attribute_octets, nlri_octets))
+    return b"".join(
+        (
+            make_header(length, c.UPDATE),
+            _U16.pack(len(withdrawn_octets)),
+            withdrawn_octets,
+            _U16.pack(len(attribute_octets)),
+            attribute_octets,
+            nlri_octets,
+        )
+    )
 
 
 def encode_withdraw(prefixes, ctx=None):
@@ -69,8 +85,9 @@ def encode_withdraw(prefixes, ctx=None):
                 messages.append(encode_update(withdrawn=chunk, ctx=ctx))
         else:
             for chunk in _chunks(by_family[family], add_path, limit - _UPDATE_OVERHEAD - _MP_UNREACH_OVERHEAD):
-                messages.append(encode_update(attributes=[mp_unreach_attribute(family[0], family[1], chunk, ctx)],
-                                              ctx=ctx))
+                messages.append(
+                    encode_update(attributes=[mp_unreach_attribute(family[0], family[1], chunk, ctx)], ctx=ctx)
+                )
     return messages
 
 
@@ -91,8 +108,9 @@ def mp_reach_attribute(afi, safi, next_hops, prefixes=(), ctx=None, opaque_nlri=
     raw next hop octets for families not parsed here (then pass `opaque_nlri` too).
     """
     ctx = ctx or DEFAULT_CONTEXT
-    value = MpReach(afi, safi, next_hop_octets(next_hops), tuple(as_prefix(p, safi) for p in prefixes),
-                    bytes(opaque_nlri), reserved)
+    value = MpReach(
+        afi, safi, next_hop_octets(next_hops), tuple(as_prefix(p, safi) for p in prefixes), bytes(opaque_nlri), reserved
+    )
     return make_attribute(c.MP_REACH_NLRI, value, ctx)
 
 
@@ -109,8 +127,9 @@ def _ipv4_unicast(prefixes, field_name):
         if type(prefix) is not Prefix:
             prefix = as_prefix(prefix)
         if prefix.afi != c.AFI_IPV4 or prefix.safi != c.SAFI_UNICAST:
-            raise ValueError("the %s field carries IPv4 unicast only, not %s (use MP_(UN)REACH_NLRI)"
-                             % (field_name, prefix))
+            raise ValueError(
+                "the %s field carries IPv4 unicast only, not %s (use MP_(UN)REACH_NLRI)" % (field_name, prefix)
+            )
         result.append(prefix)
     return result
 

@@ -20,6 +20,7 @@ Submodules, one concern each:
   rtr_session      -- one RTR transport session with one cache
   rtr_client       -- caches by preference, timers, expiry, reconnects
 """
+
 from peerwarden_runner.rpki.prefix import Prefix, as_prefix, covered_by, parse_prefix, prefix_covers
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrClientState, RtrTimers
@@ -30,7 +31,25 @@ from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher, watch_vrp_fi
 from peerwarden_runner.rpki.vrp_table import VrpTable
 
 __all__ = [
-    "Prefix", "RouteValidity", "RtrCache", "RtrClient", "RtrClientState", "RtrTimers", "Vrp", "VrpDiff",
-    "VrpFileContents", "VrpFileError", "VrpFileWatcher", "VrpTable", "affected_filter", "as_prefix", "covered_by",
-    "load_vrp_file", "make_vrp", "parse_prefix", "parse_vrp_json", "prefix_covers", "watch_vrp_file",
+    "Prefix",
+    "RouteValidity",
+    "RtrCache",
+    "RtrClient",
+    "RtrClientState",
+    "RtrTimers",
+    "Vrp",
+    "VrpDiff",
+    "VrpFileContents",
+    "VrpFileError",
+    "VrpFileWatcher",
+    "VrpTable",
+    "affected_filter",
+    "as_prefix",
+    "covered_by",
+    "load_vrp_file",
+    "make_vrp",
+    "parse_prefix",
+    "parse_vrp_json",
+    "prefix_covers",
+    "watch_vrp_file",
 ]

@@ -4,6 +4,7 @@ A change first updates the prefix map (the truth), then rebuilds the summary cel
 changed prefix. A large change (a full reload) rebuilds every level from scratch instead, which
 is cheaper than thousands of overlapping range rebuilds.
 """
+
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from peerwarden_runner.rpki.route_validity import RouteValidity
@@ -16,7 +17,7 @@ INVALID = RouteValidity.INVALID
 NOT_FOUND = RouteValidity.NOT_FOUND
 
 REBUILD_ALL_MINIMUM = 4096  # changes up to this many VRPs are applied range by range
-REBUILD_ALL_SHARE = 8       # ... and so are changes up to 1/8 of the table
+REBUILD_ALL_SHARE = 8  # ... and so are changes up to 1/8 of the table
 
 
 def validate_by_walk(prefix_map: VrpPrefixMap, network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:

@@ -10,6 +10,7 @@ collected at step boundaries (cheap: they hold what the last step allocated).
 Pausing is re-entrant across components: whoever disabled the collector enables it again;
 one that found it disabled leaves it so.
 """
+
 import gc
 from contextlib import contextmanager
 from typing import Iterator

@@ -6,6 +6,7 @@ plus a few integer operations, whatever the number of VRPs and however they nest
 than /24 (rare: most networks filter them) take the slow path over the exact store, because
 VRPs longer than /24 are not in the /24 cells.
 """
+
 from typing import Callable, Optional, Tuple
 
 from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
@@ -37,8 +38,9 @@ class Ipv4Lookup(FamilyLookup):
         self._retarget(other.cells)
 
 
-def _make_validator(cells: ArraySummaryCells, layout: SummaryLayout,
-                    slow_path: Validator) -> Tuple[Validator, Callable[[ArraySummaryCells], None]]:
+def _make_validator(
+    cells: ArraySummaryCells, layout: SummaryLayout, slow_path: Validator
+) -> Tuple[Validator, Callable[[ArraySummaryCells], None]]:
     """A closure, so that the hot path reads only fast locals and cell variables, and a function
     that points it at other cells (for take_over) without changing the closure callers hold."""
     values = cells.values
@@ -65,8 +67,11 @@ def _make_validator(cells: ArraySummaryCells, layout: SummaryLayout,
             return INVALID if summary and summary >> length_shift & length_field <= length else NOT_FOUND
         if not summary or summary >> length_shift & length_field > length:
             return NOT_FOUND  # no VRP as short as the route covers its first /24
-        if summary >> multi_shift and origin_asn and mask_by_group_and_asn.get(
-                summary >> asn_shift << 32 | origin_asn, 0) >> length & 1:
+        if (
+            summary >> multi_shift
+            and origin_asn
+            and mask_by_group_and_asn.get(summary >> asn_shift << 32 | origin_asn, 0) >> length & 1
+        ):
             return VALID
         return INVALID
 

@@ -8,6 +8,7 @@ skipped (real tables have no VRP shorter than /19), so a /48 route covered by a 
 probe, and a NotFound one at most four. Routes longer than the deepest level (/48 by default: not
 globally routable) take the slow path over the exact store.
 """
+
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
@@ -30,10 +31,15 @@ class Ipv6Lookup(FamilyLookup):
     def __init__(self, level_lengths: Sequence[int] = IPV6_LEVEL_LENGTHS):
         super().__init__(IPV6_BITS)
         lengths = list(level_lengths)
-        if lengths != sorted(set(lengths)) or not 0 < lengths[0] <= MAX_LEVEL_STRIDE or lengths[-1] > IPV6_BITS or any(
-                longer - shorter > MAX_LEVEL_STRIDE for shorter, longer in zip(lengths, lengths[1:])):
-            raise ValueError("IPv6 levels %r: increasing cell lengths, steps of at most %d" % (
-                level_lengths, MAX_LEVEL_STRIDE))
+        if (
+            lengths != sorted(set(lengths))
+            or not 0 < lengths[0] <= MAX_LEVEL_STRIDE
+            or lengths[-1] > IPV6_BITS
+            or any(longer - shorter > MAX_LEVEL_STRIDE for shorter, longer in zip(lengths, lengths[1:]))
+        ):
+            raise ValueError(
+                "IPv6 levels %r: increasing cell lengths, steps of at most %d" % (level_lengths, MAX_LEVEL_STRIDE)
+            )
         self.layout = SummaryLayout(longest_route=lengths[-1], length_bits=lengths[-1].bit_length())
         lowest = 0
         for cell_length in lengths:
@@ -51,9 +57,13 @@ class Ipv6Lookup(FamilyLookup):
         """Per route length, the non-empty levels to probe, deepest first."""
         plans = []
         for route_length in range(self.layout.longest_route + 1):
-            plans.append(tuple(
-                (IPV6_BITS - level.cell_length, level.cells.values.get, level.cells.groups.mask_by_key_and_asn.get)
-                for level in reversed(self.levels) if level.lowest <= route_length and level.cells.values))
+            plans.append(
+                tuple(
+                    (IPV6_BITS - level.cell_length, level.cells.values.get, level.cells.groups.mask_by_key_and_asn.get)
+                    for level in reversed(self.levels)
+                    if level.lowest <= route_length and level.cells.values
+                )
+            )
         self._plans[:] = plans
 
 
@@ -77,8 +87,11 @@ def _make_validator(plans: List[Tuple[Probe, ...]], layout: SummaryLayout, slow_
                 return NOT_FOUND
             if summary >> asn_shift == origin_asn:
                 return VALID if summary >> length & 1 else INVALID
-            if summary >> multi_shift and origin_asn and group_mask_of(
-                    summary >> asn_shift << 32 | origin_asn, 0) >> length & 1:
+            if (
+                summary >> multi_shift
+                and origin_asn
+                and group_mask_of(summary >> asn_shift << 32 | origin_asn, 0) >> length & 1
+            ):
                 return VALID
             return INVALID
         return NOT_FOUND

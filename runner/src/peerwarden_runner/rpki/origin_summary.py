@@ -18,6 +18,7 @@ Validation then costs a handful of shifts on one int that comes from one memory 
 is what makes a million validations per second possible in CPython. A VRP for AS0 (RFC 6483 §4)
 and a route without a single origin (None) never validate: AS0 contributes coverage, no mask.
 """
+
 from typing import Dict, Optional, Tuple
 
 from peerwarden_runner.rpki.vrp import Vrp

@@ -5,6 +5,7 @@ The RPKI code compares and hashes hundreds of thousands of prefixes, so it keeps
 times the memory and their parsing and properties dominate a validation. `ipaddress` networks are
 still accepted wherever a prefix is, for convenience.
 """
+
 import ipaddress
 import socket
 from typing import Callable, NamedTuple, Union
@@ -122,7 +123,6 @@ def covered_by(vrp_prefix: PrefixLike) -> Callable[[PrefixLike], bool]:
 
     def is_covered(route: PrefixLike) -> bool:
         inner = as_prefix(route)
-        return inner.version == outer.version and inner.length >= outer.length and (
-            inner.network >> shift) == wanted
+        return inner.version == outer.version and inner.length >= outer.length and (inner.network >> shift) == wanted
 
     return is_covered

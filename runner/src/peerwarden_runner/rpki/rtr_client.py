@@ -13,6 +13,7 @@ What this adds to a single session (rtr_session):
 The table changes only at End of Data, in one synchronous step, and `on_change(added, removed)`
 is called after each change (also when data expires or a cache switch replaced it).
 """
+
 import asyncio
 import dataclasses
 import inspect
@@ -94,14 +95,24 @@ class RtrClient:
     a (host, port) or (host, port, preference) tuple.
     """
 
-    def __init__(self, caches: Iterable[Union[RtrCache, Tuple[Any, ...]]], table: Optional[VrpTable] = None, *,
-                 on_change: Optional[ChangeCallback] = None, on_expire: Optional[ExpireCallback] = None,
-                 timers: Optional[RtrTimers] = None, use_cache_timers: bool = True,
-                 highest_version: int = HIGHEST_VERSION, connect_timeout: float = 10.0,
-                 response_timeout: float = 60.0, min_backoff: float = 1.0):
+    def __init__(
+        self,
+        caches: Iterable[Union[RtrCache, Tuple[Any, ...]]],
+        table: Optional[VrpTable] = None,
+        *,
+        on_change: Optional[ChangeCallback] = None,
+        on_expire: Optional[ExpireCallback] = None,
+        timers: Optional[RtrTimers] = None,
+        use_cache_timers: bool = True,
+        highest_version: int = HIGHEST_VERSION,
+        connect_timeout: float = 10.0,
+        response_timeout: float = 60.0,
+        min_backoff: float = 1.0,
+    ):
         self.caches: List[RtrCache] = sorted(
             (cache if isinstance(cache, RtrCache) else RtrCache(*cache) for cache in caches),
-            key=lambda cache: cache.preference)
+            key=lambda cache: cache.preference,
+        )
         if not self.caches:
             raise ValueError("an RTR client needs at least one cache")
         self.table = table if table is not None else VrpTable()
@@ -199,15 +210,23 @@ class RtrClient:
         known = self._session_ids.get(cache) if self._data_cache == cache else None
         syncs_before = self._state.syncs
         session = RtrSession(
-            reader, writer, table=self.table, version=self._versions.get(cache, self.highest_version),
-            session_id=known[0] if known else None, serial=known[1] if known else None,
+            reader,
+            writer,
+            table=self.table,
+            version=self._versions.get(cache, self.highest_version),
+            session_id=known[0] if known else None,
+            serial=known[1] if known else None,
             on_end_of_data=lambda diff, end: self._end_of_data(cache, session, diff, end),
-            refresh_interval=lambda: self.timers.refresh, retry_interval=lambda: self.timers.retry,
-            response_timeout=self.response_timeout, label=cache.label)
+            refresh_interval=lambda: self.timers.refresh,
+            retry_interval=lambda: self.timers.retry,
+            response_timeout=self.response_timeout,
+            label=cache.label,
+        )
         self._state.connected, self._state.cache = True, cache.label
         self._state.protocol_version = session.version
-        LOG.info("%s: connected (version %d, %s)", cache.label, session.version,
-                 "serial %d" % known[1] if known else "reset")
+        LOG.info(
+            "%s: connected (version %d, %s)", cache.label, session.version, "serial %d" % known[1] if known else "reset"
+        )
         session_task = self._session_task = asyncio.create_task(session.run(), name="rtr-session %s" % cache.label)
         waiting = {session_task}
         if any(other.preference < cache.preference for other in self.caches):
@@ -247,7 +266,8 @@ class RtrClient:
             for cache in preferred:
                 try:
                     dummy_reader, writer = await asyncio.wait_for(
-                        asyncio.open_connection(cache.host, cache.port), self.connect_timeout)
+                        asyncio.open_connection(cache.host, cache.port), self.connect_timeout
+                    )
                 except (OSError, asyncio.TimeoutError):
                     continue
                 writer.close()
@@ -255,8 +275,9 @@ class RtrClient:
 
     def _end_of_data(self, cache: RtrCache, session: RtrSession, diff: VrpDiff, end: EndOfData) -> Awaitable[None]:
         if self.use_cache_timers and end.refresh is not None:
-            self.timers = RtrTimers(_clamp(end.refresh, REFRESH_RANGE), _clamp(end.retry, RETRY_RANGE),
-                                    _clamp(end.expire, EXPIRE_RANGE))
+            self.timers = RtrTimers(
+                _clamp(end.refresh, REFRESH_RANGE), _clamp(end.retry, RETRY_RANGE), _clamp(end.expire, EXPIRE_RANGE)
+            )
         self._data_cache = cache
         self._session_ids[cache] = (session.session_id, session.serial)
         self._last_sync_monotonic = asyncio.get_running_loop().time()
@@ -289,8 +310,11 @@ class RtrClient:
             await self._expire()
 
     async def _expire(self) -> None:
-        LOG.warning("no successful RTR sync for %.0f s: dropping %d VRPs (RFC 8210 §6 Expire Interval)",
-                    self.timers.expire, len(self.table))
+        LOG.warning(
+            "no successful RTR sync for %.0f s: dropping %d VRPs (RFC 8210 §6 Expire Interval)",
+            self.timers.expire,
+            len(self.table),
+        )
         self._state.expired = True
         if self._session_task is not None:
             self._session_task.cancel()  # its data is gone: the next session must reset

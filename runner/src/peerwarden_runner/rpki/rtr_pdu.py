@@ -9,6 +9,7 @@ RFC 8210 §12 error code the router must send back in its Error Report; a router
 garbage would validate routes against it. Both directions are encoded here, so that tests (and
 any future cache) speak the same codec.
 """
+
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -144,8 +145,9 @@ class ErrorReport:
         return "%s%s" % (error_name(self.code), (": " + self.text) if self.text else "")
 
 
-Pdu = Union[SerialNotify, SerialQuery, ResetQuery, CacheResponse, PrefixPdu, EndOfData, CacheReset, RouterKey,
-            ErrorReport]
+Pdu = Union[
+    SerialNotify, SerialQuery, ResetQuery, CacheResponse, PrefixPdu, EndOfData, CacheReset, RouterKey, ErrorReport
+]
 
 # -- encoding -----------------------------------------------------------------------------------------
 
@@ -174,13 +176,19 @@ def encode_prefix(version: int, vrp: Vrp, announce: bool = True) -> bytes:
     flags = 1 if announce else 0
     if vrp.version == 4:
         return _header(version, PduType.IPV4_PREFIX, 0, 20) + struct.pack(
-            "!BBBBII", flags, vrp.length, vrp.max_length, 0, vrp.network, vrp.asn)
-    return _header(version, PduType.IPV6_PREFIX, 0, 32) + struct.pack(
-        "!BBBB", flags, vrp.length, vrp.max_length, 0) + vrp.network.to_bytes(16, "big") + struct.pack("!I", vrp.asn)
+            "!BBBBII", flags, vrp.length, vrp.max_length, 0, vrp.network, vrp.asn
+        )
+    return (
+        _header(version, PduType.IPV6_PREFIX, 0, 32)
+        + struct.pack("!BBBB", flags, vrp.length, vrp.max_length, 0)
+        + vrp.network.to_bytes(16, "big")
+        + struct.pack("!I", vrp.asn)
+    )
 
 
-def encode_end_of_data(version: int, session_id: int, serial: int, refresh: int = 3600, retry: int = 600,
-                       expire: int = 7200) -> bytes:
+def encode_end_of_data(
+    version: int, session_id: int, serial: int, refresh: int = 3600, retry: int = 600, expire: int = 7200
+) -> bytes:
     if version == 0:
         return _header(version, PduType.END_OF_DATA, session_id, 12) + struct.pack("!I", serial)
     return _header(version, PduType.END_OF_DATA, session_id, 24) + struct.pack("!IIII", serial, refresh, retry, expire)
@@ -192,11 +200,16 @@ def encode_cache_reset(version: int) -> bytes:
 
 def encode_error_report(version: int, code: int, erroneous_pdu: bytes = b"", text: str = "") -> bytes:
     """RFC 8210 §5.11: the offending PDU (truncated to what fits) and a UTF-8 diagnostic."""
-    encapsulated = bytes(erroneous_pdu[:MAX_PDU_LENGTH // 2])
-    message = text.encode("utf-8")[:MAX_PDU_LENGTH // 4]
+    encapsulated = bytes(erroneous_pdu[: MAX_PDU_LENGTH // 2])
+    message = text.encode("utf-8")[: MAX_PDU_LENGTH // 4]
     length = HEADER_LENGTH + 4 + len(encapsulated) + 4 + len(message)
-    return (_header(version, PduType.ERROR_REPORT, code, length) + struct.pack("!I", len(encapsulated))
-            + encapsulated + struct.pack("!I", len(message)) + message)
+    return (
+        _header(version, PduType.ERROR_REPORT, code, length)
+        + struct.pack("!I", len(encapsulated))
+        + encapsulated
+        + struct.pack("!I", len(message))
+        + message
+    )
 
 
 # -- framing -------------------------------------------------------------------------------------------
@@ -218,8 +231,11 @@ def split_pdus(buffer: bytearray) -> List[bytearray]:
     while available - offset >= HEADER_LENGTH:
         length = _LENGTH_FIELD.unpack_from(buffer, offset + 4)[0]
         if length < HEADER_LENGTH or length > MAX_PDU_LENGTH:
-            raise RtrPduError(ErrorCode.CORRUPT_DATA, "PDU length %d is impossible" % length,
-                              bytes(buffer[offset:offset + HEADER_LENGTH]))
+            raise RtrPduError(
+                ErrorCode.CORRUPT_DATA,
+                "PDU length %d is impossible" % length,
+                bytes(buffer[offset : offset + HEADER_LENGTH]),
+            )
         end = offset + length
         if end > available:
             break
@@ -232,8 +248,13 @@ def split_pdus(buffer: bytearray) -> List[bytearray]:
 # -- decoding ------------------------------------------------------------------------------------------
 
 _EXACT_LENGTHS = {
-    PduType.SERIAL_NOTIFY: 12, PduType.SERIAL_QUERY: 12, PduType.RESET_QUERY: 8, PduType.CACHE_RESPONSE: 8,
-    PduType.IPV4_PREFIX: 20, PduType.IPV6_PREFIX: 32, PduType.CACHE_RESET: 8,
+    PduType.SERIAL_NOTIFY: 12,
+    PduType.SERIAL_QUERY: 12,
+    PduType.RESET_QUERY: 8,
+    PduType.CACHE_RESPONSE: 8,
+    PduType.IPV4_PREFIX: 20,
+    PduType.IPV6_PREFIX: 32,
+    PduType.CACHE_RESET: 8,
 }
 _IPV4_PDU = struct.Struct("!BBHIBBBBII")
 _IPV6_PDU = struct.Struct("!BBHIBBBBQQI")
@@ -250,12 +271,12 @@ def decode_pdu(pdu: bytes) -> Pdu:
     if length != len(pdu):
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "PDU length field %d but %d bytes" % (length, len(pdu)), pdu)
     if version not in SUPPORTED_VERSIONS:
-        raise RtrPduError(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, "protocol version %d is not supported" % version,
-                          pdu)
+        raise RtrPduError(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, "protocol version %d is not supported" % version, pdu)
     expected = _EXACT_LENGTHS.get(pdu_type)
     if expected is not None and length != expected:
-        raise RtrPduError(ErrorCode.CORRUPT_DATA, "%s PDU of length %d, not %d" % (
-            PduType(pdu_type).name, length, expected), pdu)
+        raise RtrPduError(
+            ErrorCode.CORRUPT_DATA, "%s PDU of length %d, not %d" % (PduType(pdu_type).name, length, expected), pdu
+        )
     if pdu_type == PduType.IPV4_PREFIX or pdu_type == PduType.IPV6_PREFIX:
         return _decode_prefix(pdu, version, pdu_type)
     if pdu_type == PduType.SERIAL_NOTIFY:
@@ -274,8 +295,9 @@ def decode_pdu(pdu: bytes) -> Pdu:
         return ResetQuery(version)
     if pdu_type == PduType.ROUTER_KEY and version >= 1:
         return _decode_router_key(pdu, version, field, length)
-    raise RtrPduError(ErrorCode.UNSUPPORTED_PDU_TYPE, "PDU type %d is not known in version %d" % (pdu_type, version),
-                      pdu)
+    raise RtrPduError(
+        ErrorCode.UNSUPPORTED_PDU_TYPE, "PDU type %d is not known in version %d" % (pdu_type, version), pdu
+    )
 
 
 def _decode_prefix(pdu: bytes, version: int, pdu_type: int) -> PrefixPdu:
@@ -293,13 +315,15 @@ def decode_prefix(pdu: bytes) -> Tuple[bool, Vrp]:
         if len(pdu) != 20:
             raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPV4_PREFIX PDU of length %d, not 20" % len(pdu), pdu)
         dummy_version, dummy_type, dummy_zero, length_field, flags, length, max_length, dummy_pad, network, asn = (
-            _IPV4_PDU.unpack(pdu))
+            _IPV4_PDU.unpack(pdu)
+        )
         ip_version, max_bits = 4, 32
     else:
         if len(pdu) != 32:
             raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPV6_PREFIX PDU of length %d, not 32" % len(pdu), pdu)
-        (dummy_version, dummy_type, dummy_zero, length_field, flags, length, max_length, dummy_pad, high, low,
-         asn) = _IPV6_PDU.unpack(pdu)
+        (dummy_version, dummy_type, dummy_zero, length_field, flags, length, max_length, dummy_pad, high, low, asn) = (
+            _IPV6_PDU.unpack(pdu)
+        )
         network = high << 64 | low
         ip_version, max_bits = 6, 128
     if length_field != len(pdu):
@@ -307,8 +331,11 @@ def decode_prefix(pdu: bytes) -> Tuple[bool, Vrp]:
     if not length <= max_length <= max_bits:
         if length > max_bits:
             raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d prefix length %d" % (ip_version, length), pdu)
-        raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d max length %d outside %d..%d" % (
-            ip_version, max_length, length, max_bits), pdu)
+        raise RtrPduError(
+            ErrorCode.CORRUPT_DATA,
+            "IPv%d max length %d outside %d..%d" % (ip_version, max_length, length, max_bits),
+            pdu,
+        )
     if network & ((1 << (max_bits - length)) - 1):
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d prefix has bits set beyond /%d" % (ip_version, length), pdu)
     return bool(flags & 1), Vrp(ip_version, network, length, max_length, asn)
@@ -317,8 +344,9 @@ def decode_prefix(pdu: bytes) -> Tuple[bool, Vrp]:
 def _decode_end_of_data(pdu: bytes, version: int, session_id: int, length: int) -> EndOfData:
     expected = 12 if version == 0 else 24
     if length != expected:
-        raise RtrPduError(ErrorCode.CORRUPT_DATA, "version %d End of Data of length %d, not %d" % (
-            version, length, expected), pdu)
+        raise RtrPduError(
+            ErrorCode.CORRUPT_DATA, "version %d End of Data of length %d, not %d" % (version, length, expected), pdu
+        )
     if version == 0:
         return EndOfData(version, session_id, int.from_bytes(pdu[8:12], "big"))
     serial, refresh, retry, expire = _END_OF_DATA_V1.unpack_from(pdu, HEADER_LENGTH)
@@ -339,9 +367,8 @@ def _decode_error_report(pdu: bytes, version: int, code: int, length: int) -> Er
     text_offset = 12 + encapsulated_length
     if text_offset + 4 > length:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Error Report encapsulated PDU overruns it", pdu)
-    text_length = int.from_bytes(pdu[text_offset:text_offset + 4], "big")
+    text_length = int.from_bytes(pdu[text_offset : text_offset + 4], "big")
     if text_offset + 4 + text_length != length:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Error Report lengths do not add up", pdu)
-    text = pdu[text_offset + 4:].decode("utf-8", errors="replace")
+    text = pdu[text_offset + 4 :].decode("utf-8", errors="replace")
     return ErrorReport(version, code, bytes(pdu[12:text_offset]), text)
-

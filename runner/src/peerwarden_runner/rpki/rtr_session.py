@@ -9,15 +9,31 @@ Updates are collected aside and applied to the VrpTable in one step at End of Da
 the table never shows half a sync; a withdrawal of an unknown record or a duplicate
 announcement (§5.6, §12) is an error that drops the session instead of being guessed around.
 """
+
 import asyncio
 import logging
 from typing import Awaitable, Callable, List, NoReturn, Optional, Set, Union
 
 from peerwarden_runner.rpki.gc_pause import GcPause, collect_young
 from peerwarden_runner.rpki.rtr_pdu import (
-    CacheReset, CacheResponse, EndOfData, ErrorCode, ErrorReport, PduType, PrefixPdu, RouterKey, RtrPduError,
-    SerialNotify, decode_pdu, decode_prefix, encode_error_report, encode_reset_query, encode_serial_query, error_name,
-    split_pdus)
+    CacheReset,
+    CacheResponse,
+    EndOfData,
+    ErrorCode,
+    ErrorReport,
+    PduType,
+    PrefixPdu,
+    RouterKey,
+    RtrPduError,
+    SerialNotify,
+    decode_pdu,
+    decode_prefix,
+    encode_error_report,
+    encode_reset_query,
+    encode_serial_query,
+    error_name,
+    split_pdus,
+)
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
 from peerwarden_runner.rpki.vrp_table import VrpTable
@@ -65,10 +81,21 @@ class RtrSession:
     and `retry_interval` are read from callables because End of Data may change them.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, table: VrpTable,
-                 version: int, session_id: Optional[int], serial: Optional[int],
-                 on_end_of_data: EndOfDataHandler, refresh_interval: Callable[[], float],
-                 retry_interval: Callable[[], float], response_timeout: float = 60.0, label: str = "cache"):
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        table: VrpTable,
+        version: int,
+        session_id: Optional[int],
+        serial: Optional[int],
+        on_end_of_data: EndOfDataHandler,
+        refresh_interval: Callable[[], float],
+        retry_interval: Callable[[], float],
+        response_timeout: float = 60.0,
+        label: str = "cache",
+    ):
         self._reader = reader
         self._writer = writer
         self.table = table
@@ -168,8 +195,9 @@ class RtrSession:
                 await self._send(encode_error_report(self.version, code, pdu, message))
             except (OSError, asyncio.TimeoutError):
                 pass  # the session ends anyway
-        raise RtrSessionEnded("%s: sent Error Report (%s): %s" % (self.label, error_name(code), message),
-                              reset=True, flush=flush)
+        raise RtrSessionEnded(
+            "%s: sent Error Report (%s): %s" % (self.label, error_name(code), message), reset=True, flush=flush
+        )
 
     # -- receiving ------------------------------------------------------------------------------------
 
@@ -201,8 +229,11 @@ class RtrSession:
             return
         if pdu.version != self.version:
             if self.negotiated or pdu.version > self.version:
-                await self._fail(ErrorCode.UNEXPECTED_PROTOCOL_VERSION, raw, "version %d PDU in a version %d session"
-                                 % (pdu.version, self.version))
+                await self._fail(
+                    ErrorCode.UNEXPECTED_PROTOCOL_VERSION,
+                    raw,
+                    "version %d PDU in a version %d session" % (pdu.version, self.version),
+                )
             LOG.info("%s: the cache answers in version %d, downgrading (RFC 8210 §7)", self.label, pdu.version)
             self.version = pdu.version
         if isinstance(pdu, PrefixPdu):
@@ -234,8 +265,9 @@ class RtrSession:
             self._deadline = asyncio.get_running_loop().time() + self._retry_interval()
             return
         if report.code == ErrorCode.UNSUPPORTED_PROTOCOL_VERSION and not self.negotiated and self.version > 0:
-            raise RtrVersionFallback("%s: cache refuses version %d (%s)" % (
-                self.label, self.version, report.describe()), self.version - 1)
+            raise RtrVersionFallback(
+                "%s: cache refuses version %d (%s)" % (self.label, self.version, report.describe()), self.version - 1
+            )
         raise RtrSessionEnded("%s: cache sent Error Report: %s" % (self.label, report.describe()), reset=True)
 
     async def _serial_notify(self, notify: SerialNotify, raw: bytes) -> None:
@@ -304,8 +336,15 @@ class RtrSession:
         self.serial = end.serial
         self._resetting = False
         self.state = IDLE
-        LOG.info("%s: synced, session %d serial %d, %d VRPs (+%d -%d)", self.label, self.session_id, self.serial,
-                 len(self.table), len(diff.added), len(diff.removed))
+        LOG.info(
+            "%s: synced, session %d serial %d, %d VRPs (+%d -%d)",
+            self.label,
+            self.session_id,
+            self.serial,
+            len(self.table),
+            len(diff.added),
+            len(diff.removed),
+        )
         result = self._on_end_of_data(diff, end)
         if result is not None:
             await result
@@ -322,5 +361,6 @@ class RtrSession:
 
     async def _session_mismatch(self, session_id: int, raw: bytes) -> NoReturn:
         """§5.1: a changed session id means the data may be inconsistent: report, drop, flush."""
-        await self._fail(ErrorCode.CORRUPT_DATA, raw, "session id %d, expected %s" % (session_id, self.session_id),
-                         flush=True)
+        await self._fail(
+            ErrorCode.CORRUPT_DATA, raw, "session id %d, expected %s" % (session_id, self.session_id), flush=True
+        )

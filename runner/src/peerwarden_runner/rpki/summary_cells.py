@@ -10,6 +10,7 @@ A multi summary (several origins) refers to its per-ASN masks by a group id kept
 summary's ASN field; a run of cells shares one group, and groups are reference counted by cells,
 so memory follows the number of distinct groups, not the millions of cells under a /8.
 """
+
 import mmap
 from array import array
 from collections import Counter
@@ -113,7 +114,7 @@ class ArraySummaryCells:
         if count == 1:
             self.values[first] = value
         else:
-            self.values[first:first + count] = array("Q", (value,)) * count
+            self.values[first : first + count] = array("Q", (value,)) * count
 
     def clear(self, first: int, count: int) -> None:
         if count == self.size:
@@ -123,7 +124,7 @@ class ArraySummaryCells:
         if count == 1:
             self.values[first] = 0
         else:
-            self.values[first:first + count] = array("Q", bytes(count * CELL_BYTES))
+            self.values[first : first + count] = array("Q", bytes(count * CELL_BYTES))
 
     def clear_all(self) -> None:
         if hasattr(mmap, "MADV_DONTNEED"):
@@ -138,7 +139,7 @@ class ArraySummaryCells:
         if previous is not None:
             self.groups.release(((previous, count),))
         else:
-            self.groups.release(Counter(self.values[first:first + count]).items())
+            self.groups.release(Counter(self.values[first : first + count]).items())
 
 
 class DictSummaryCells:

@@ -11,6 +11,7 @@ Rebuilding relies on prefixes nesting: VRPs placed shortest first find the cells
 either empty or all holding the same summary (written by VRPs containing the whole range), so
 each VRP costs one merge and one run fill, however many cells it covers.
 """
+
 from typing import Iterable, Iterator, Optional, Tuple, Union
 
 from peerwarden_runner.rpki.origin_summary import AsnMasks, SummaryLayout
@@ -22,8 +23,14 @@ from peerwarden_runner.rpki.vrp_prefix_map import VrpPrefixMap
 class SummaryLevel:
     """Complete summaries of the cells covered by VRPs with lengths `lowest`..`cell_length`."""
 
-    def __init__(self, prefix_map: VrpPrefixMap, layout: SummaryLayout,
-                 cells: Union[ArraySummaryCells, DictSummaryCells], lowest: int, cell_length: int):
+    def __init__(
+        self,
+        prefix_map: VrpPrefixMap,
+        layout: SummaryLayout,
+        cells: Union[ArraySummaryCells, DictSummaryCells],
+        lowest: int,
+        cell_length: int,
+    ):
         self.prefix_map = prefix_map
         self.layout = layout
         self.cells = cells

@@ -3,6 +3,7 @@
 A flat, hashable tuple of ints, so that sets of 800,000 of them stay affordable and the
 validation loop can read fields by position.
 """
+
 from typing import NamedTuple, Optional
 
 from peerwarden_runner.rpki.prefix import Prefix, PrefixLike, as_prefix

@@ -5,6 +5,7 @@ a consumer needs to re-validate only the routes covered by an added or removed V
 thousands of routes per session and a handful of VRP changes per sync, that is the difference
 between re-validating everything every few minutes and almost nothing.
 """
+
 from typing import Callable, Dict, FrozenSet, Iterable, NamedTuple, Set, Tuple
 
 from peerwarden_runner.rpki.prefix import PrefixLike, as_prefix
@@ -47,8 +48,7 @@ def affected_filter(changed: Iterable[Vrp]) -> Callable[[PrefixLike], bool]:
     sorted_lengths: Dict[int, Tuple[Tuple[int, int, Set[int]], ...]] = {}
     for version, by_length in by_family.items():
         max_bits = 32 if version == 4 else 128
-        sorted_lengths[version] = tuple(
-            (length, max_bits - length, by_length[length]) for length in sorted(by_length))
+        sorted_lengths[version] = tuple((length, max_bits - length, by_length[length]) for length in sorted(by_length))
 
     def is_affected(route: PrefixLike) -> bool:
         version, network, route_length = as_prefix(route)

@@ -9,6 +9,7 @@ the past is skipped (its ROA is no longer valid: rpki-client keeps it in the fil
 run). Other keys are ignored. Errors name the file, the entry index and the field, because an
 operator has to find one bad line among 800,000.
 """
+
 import json
 import os
 import time
@@ -50,16 +51,16 @@ class VrpFileContents:
 def parse_asn(value: object) -> int:
     """65001, "AS65001", "as65001" or "65001" -> 65001; ValueError otherwise."""
     if isinstance(value, bool):
-        raise ValueError("must be a number or \"AS<number>\", not %r" % (value,))
+        raise ValueError('must be a number or "AS<number>", not %r' % (value,))
     if isinstance(value, int):
         asn = value
     elif isinstance(value, str):
         digits = value[2:] if value[:2].upper() == "AS" else value
         if not (digits.isascii() and digits.isdigit()):
-            raise ValueError("%r is not an AS number (like 65001 or \"AS65001\")" % (value,))
+            raise ValueError('%r is not an AS number (like 65001 or "AS65001")' % (value,))
         asn = int(digits)
     else:
-        raise ValueError("must be a number or \"AS<number>\", not %s" % type(value).__name__)
+        raise ValueError('must be a number or "AS<number>", not %s' % type(value).__name__)
     if not 0 <= asn <= MAX_ASN:
         raise ValueError("%d is outside 0..%d" % (asn, MAX_ASN))
     return asn
@@ -68,13 +69,14 @@ def parse_asn(value: object) -> int:
 def parse_vrp_document(document: object, source: str = "<vrps>", now: Optional[float] = None) -> VrpFileContents:
     """Check and convert an already decoded JSON document (see the module doc for the format)."""
     if not isinstance(document, dict):
-        raise VrpFileError(source, "the top level must be a JSON object with a \"roas\" list, not %s" % (
-            type(document).__name__))
+        raise VrpFileError(
+            source, 'the top level must be a JSON object with a "roas" list, not %s' % (type(document).__name__)
+        )
     roas = document.get("roas")
     if roas is None:
-        raise VrpFileError(source, "no \"roas\" list (keys found: %s)" % (", ".join(sorted(document)) or "none"))
+        raise VrpFileError(source, 'no "roas" list (keys found: %s)' % (", ".join(sorted(document)) or "none"))
     if not isinstance(roas, list):
-        raise VrpFileError(source, "\"roas\" must be a list, not %s" % type(roas).__name__)
+        raise VrpFileError(source, '"roas" must be a list, not %s' % type(roas).__name__)
     current_time = time.time() if now is None else now
     vrps = set()
     expired = 0
@@ -108,13 +110,19 @@ def _parse_entry(entry: object, source: str, index: int, now: float) -> Optional
     if isinstance(max_length, bool) or not isinstance(max_length, int):
         raise VrpFileError(source, "must be an integer, not %r" % (max_length,), index, "maxLength")
     if not prefix.length <= max_length <= prefix.max_bits:
-        raise VrpFileError(source, "%d is outside %d..%d (the prefix length .. %d)" % (
-            max_length, prefix.length, prefix.max_bits, prefix.max_bits), index, "maxLength")
+        raise VrpFileError(
+            source,
+            "%d is outside %d..%d (the prefix length .. %d)"
+            % (max_length, prefix.length, prefix.max_bits, prefix.max_bits),
+            index,
+            "maxLength",
+        )
     expires = entry.get("expires")
     if expires is not None:
         if isinstance(expires, bool) or not isinstance(expires, (int, float)):
-            raise VrpFileError(source, "must be a number (seconds since the epoch), not %r" % (expires,),
-                               index, "expires")
+            raise VrpFileError(
+                source, "must be a number (seconds since the epoch), not %r" % (expires,), index, "expires"
+            )
         if expires < now:
             return None
     return Vrp(prefix.version, prefix.network, prefix.length, max_length, asn)
@@ -125,8 +133,9 @@ def parse_vrp_json(text: Union[str, bytes], source: str = "<vrps>", now: Optiona
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise VrpFileError(source, "not valid JSON: %s at line %d column %d" % (
-            error.msg, error.lineno, error.colno)) from None
+        raise VrpFileError(
+            source, "not valid JSON: %s at line %d column %d" % (error.msg, error.lineno, error.colno)
+        ) from None
     except UnicodeDecodeError as error:
         raise VrpFileError(source, "not UTF-8 text: %s" % error) from None
     return parse_vrp_document(document, source, now)

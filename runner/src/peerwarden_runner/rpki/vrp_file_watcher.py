@@ -7,6 +7,7 @@ table is then changed in the event loop, in one synchronous step, by the differe
 file held before. A file that cannot be read or parsed leaves the table as it was (stale data
 beats none), is reported, and is retried when it changes again.
 """
+
 import asyncio
 import inspect
 import logging
@@ -45,8 +46,15 @@ class VrpFileWatcher:
     `await run()` (or `start()`/`stop()`) to keep polling.
     """
 
-    def __init__(self, path: PathLike, table: VrpTable, on_change: Optional[ChangeCallback] = None, *,
-                 poll_interval: float = 5.0, on_error: Optional[ErrorCallback] = None):
+    def __init__(
+        self,
+        path: PathLike,
+        table: VrpTable,
+        on_change: Optional[ChangeCallback] = None,
+        *,
+        poll_interval: float = 5.0,
+        on_error: Optional[ErrorCallback] = None,
+    ):
         self.path = os.fspath(path)
         self.table = table
         self.on_change = on_change
@@ -77,8 +85,16 @@ class VrpFileWatcher:
         self.loads += 1
         self.last_load = time.time()
         self.last_error = None
-        LOG.info("%s: %d VRPs (%d entries, %d expired, %d duplicates): +%d -%d", self.path, len(contents.vrps),
-                 contents.entries, contents.expired, contents.duplicates, len(diff.added), len(diff.removed))
+        LOG.info(
+            "%s: %d VRPs (%d entries, %d expired, %d duplicates): +%d -%d",
+            self.path,
+            len(contents.vrps),
+            contents.entries,
+            contents.expired,
+            contents.duplicates,
+            len(diff.added),
+            len(diff.removed),
+        )
         if diff and self.on_change is not None:
             await _maybe_await(self.on_change(diff.added, diff.removed))
         return diff
@@ -118,8 +134,9 @@ class VrpFileWatcher:
             self._task = None
 
 
-def _load_and_compare(path: str, previous: Optional[FrozenSet[Vrp]]) -> Tuple[
-        VrpFileContents, FrozenSet[Vrp], FrozenSet[Vrp]]:
+def _load_and_compare(
+    path: str, previous: Optional[FrozenSet[Vrp]]
+) -> Tuple[VrpFileContents, FrozenSet[Vrp], FrozenSet[Vrp]]:
     """In a worker thread: the file's contents, and what was added and removed since `previous`
     (frozensets, so comparing them off the event loop is safe)."""
     contents = load_vrp_file(path)
@@ -128,8 +145,13 @@ def _load_and_compare(path: str, previous: Optional[FrozenSet[Vrp]]) -> Tuple[
     return contents, contents.vrps - previous, previous - contents.vrps
 
 
-async def watch_vrp_file(path: PathLike, table: VrpTable, on_change: Optional[ChangeCallback] = None,
-                         poll_interval: float = 5.0, on_error: Optional[ErrorCallback] = None) -> None:
+async def watch_vrp_file(
+    path: PathLike,
+    table: VrpTable,
+    on_change: Optional[ChangeCallback] = None,
+    poll_interval: float = 5.0,
+    on_error: Optional[ErrorCallback] = None,
+) -> None:
     """Coroutine: keep `table` equal to the VRP file at `path`, forever (cancel to stop)."""
     await VrpFileWatcher(path, table, on_change, poll_interval=poll_interval, on_error=on_error).run()
 

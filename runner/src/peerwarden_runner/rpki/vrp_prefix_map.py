@@ -5,6 +5,7 @@ each) and "which VRPs lie inside this prefix". It is too slow for the per-route 
 ~25 probes) but exact and cheap to update, so the summary structures are rebuilt from it when
 VRPs change, and the rare routes they do not serve (IPv4 longer than /24) are validated with it.
 """
+
 from bisect import insort
 from typing import Dict, Iterator, List, Tuple
 

@@ -8,6 +8,7 @@ Every change becomes visible at once: `apply` and `replace_all` are single synch
 and `replace_all_async` builds a large new content aside (letting the event loop run) before
 swapping it in. So in an asyncio program no reader ever sees a half-applied update.
 """
+
 import asyncio
 import time
 from collections import deque
@@ -57,8 +58,14 @@ class VrpTable:
     since then while it is still in the bounded history.
     """
 
-    def __init__(self, vrps: Iterable[Vrp] = (), *, ipv6_levels: Sequence[int] = IPV6_LEVEL_LENGTHS,
-                 history_changes: int = DEFAULT_HISTORY_CHANGES, history_vrps: int = DEFAULT_HISTORY_VRPS):
+    def __init__(
+        self,
+        vrps: Iterable[Vrp] = (),
+        *,
+        ipv6_levels: Sequence[int] = IPV6_LEVEL_LENGTHS,
+        history_changes: int = DEFAULT_HISTORY_CHANGES,
+        history_vrps: int = DEFAULT_HISTORY_VRPS,
+    ):
         self._vrps: Set[Vrp] = set()
         self._ipv4 = Ipv4Lookup()
         self._ipv6_levels = ipv6_levels
@@ -116,8 +123,11 @@ class VrpTable:
     def stats(self) -> Dict[str, int]:
         """Sizes for metrics and benchmarks (cells: where memory goes besides the VRPs)."""
         return {
-            "vrps": len(self._vrps), "ipv4": len(self._ipv4), "ipv6": len(self._ipv6),
-            "ipv4_multi_origin_groups": len(self._ipv4.cells.groups), "ipv6_cells": self._ipv6.cell_count(),
+            "vrps": len(self._vrps),
+            "ipv4": len(self._ipv4),
+            "ipv6": len(self._ipv6),
+            "ipv4_multi_origin_groups": len(self._ipv4.cells.groups),
+            "ipv6_cells": self._ipv6.cell_count(),
         }
 
     # -- changing ---------------------------------------------------------------------------------
@@ -226,8 +236,7 @@ class VrpTable:
         size = len(diff.added) + len(diff.removed)
         self._history.append((self._serial, diff))
         self._history_size += size
-        while self._history and (len(self._history) > self._history_changes
-                                 or self._history_size > self._history_vrps):
+        while self._history and (len(self._history) > self._history_changes or self._history_size > self._history_vrps):
             oldest_serial, oldest = self._history.popleft()
             self._history_size -= len(oldest.added) + len(oldest.removed)
             self._oldest_serial_known = oldest_serial

@@ -2,6 +2,7 @@
 source keeps its own set, the table holds their union, and only what the union gains or loses
 reaches the table and the rpki stage. A VRP two sources share stays until both drop it (an RTR
 cache expiring leaves the file's VRPs in place)."""
+
 from typing import Callable, Iterable, Iterator, List, Optional
 
 from peerwarden_runner.rpki.vrp import Vrp

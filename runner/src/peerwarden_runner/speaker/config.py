@@ -30,6 +30,7 @@ problem is reported as "file: key: what is wrong (expected ...)".
             fall: 3
             announce: [{prefix: 203.0.113.10/32}]
 """
+
 import ipaddress
 import os
 
@@ -40,14 +41,32 @@ from peerwarden_runner.stages.alert_detectors import ROLES
 
 TOKEN_ENVIRONMENT = "PEERWARDEN_API_TOKEN"
 DEFAULT_API = "127.0.0.1:8179"
-KEYS = ("name", "local", "peer", "passive", "asn", "peer_asn", "router_id", "hold_time", "md5_file", "gtsm", "print",
-        "shutdown_message", "reconnect", "api", "announce", "stages", "role", "healthchecks")
+KEYS = (
+    "name",
+    "local",
+    "peer",
+    "passive",
+    "asn",
+    "peer_asn",
+    "router_id",
+    "hold_time",
+    "md5_file",
+    "gtsm",
+    "print",
+    "shutdown_message",
+    "reconnect",
+    "api",
+    "announce",
+    "stages",
+    "role",
+    "healthchecks",
+)
 # why each stage that changes what is passed on cannot run on a monitor, which passes nothing on
 NOT_WATCH_SAFE = {
     "limit": "limit holds routes back from a receiver and can end the session with a Cease; a monitor has no "
-             "receiver and must never write to its router",
+    "receiver and must never write to its router",
     "exec": "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
-            "stream use print: true and a pipe, or the archive)",
+    "stream use print: true and a pipe, or the archive)",
 }
 HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "announce")
 
@@ -78,8 +97,10 @@ def _unique(speakers, field, problem, value):
     seen = {}
     for speaker in speakers:
         if value(speaker) in seen:
-            problem("speakers[%d].%s" % (speaker["index"], field), "%s is already used by speakers[%d]"
-                    % (value(speaker), seen[value(speaker)]))
+            problem(
+                "speakers[%d].%s" % (speaker["index"], field),
+                "%s is already used by speakers[%d]" % (value(speaker), seen[value(speaker)]),
+            )
         seen.setdefault(value(speaker), speaker["index"])
 
 
@@ -92,12 +113,17 @@ def _speaker(item, key, problem, address_port, sections):
 
     for name in sorted(set(item) - set(KEYS)):
         report("%s.%s" % (key, name), "unknown key (expected one of %s)" % ", ".join(KEYS))
-    entry = {"index": int(key[9:-1]), "name": str(item.get("name") or "speaker%s" % key[9:-1]),
-             "gtsm": _flag(item, "gtsm", key, report), "print": _flag(item, "print", key, report),
-             "passive": _flag(item, "passive", key, report),
-             "shutdown_message": str(item.get("shutdown_message") or "peerwarden-runner speaker stopping")}
-    entry["local"], entry["local_port"] = _local(item.get("local"), entry["passive"], key + ".local", report,
-                                                 address_port)
+    entry = {
+        "index": int(key[9:-1]),
+        "name": str(item.get("name") or "speaker%s" % key[9:-1]),
+        "gtsm": _flag(item, "gtsm", key, report),
+        "print": _flag(item, "print", key, report),
+        "passive": _flag(item, "passive", key, report),
+        "shutdown_message": str(item.get("shutdown_message") or "peerwarden-runner speaker stopping"),
+    }
+    entry["local"], entry["local_port"] = _local(
+        item.get("local"), entry["passive"], key + ".local", report, address_port
+    )
     try:
         entry["peer"], entry["port"] = address_port(item["peer"])
     except KeyError:
@@ -105,8 +131,11 @@ def _speaker(item, key, problem, address_port, sections):
     except ValueError as error:
         report(key + ".peer", "%r is not ADDRESS[:PORT] (%s)" % (item["peer"], error))
     if entry["local"] and entry.get("peer") and (":" in entry["local"]) != (":" in entry["peer"]):
-        report(key + ".local", "%s and the peer %s are of different families (expected both IPv4 or both IPv6)"
-               % (entry["local"], entry["peer"]))
+        report(
+            key + ".local",
+            "%s and the peer %s are of different families (expected both IPv4 or both IPv6)"
+            % (entry["local"], entry["peer"]),
+        )
     for field in ("asn", "peer_asn"):
         entry[field] = _integer(item.get(field), "%s.%s" % (key, field), 1, 0xFFFFFFFF, report, required=True)
     entry["hold_time"] = _integer(item.get("hold_time", 90), key + ".hold_time", 0, 65535, report)
@@ -121,10 +150,12 @@ def _speaker(item, key, problem, address_port, sections):
     entry["stages"] = _stages(item.get("stages", []), key + ".stages", sections, report)
     entry["role"] = item.get("role")
     if entry["role"] is not None and entry["role"] not in ROLES:
-        report(key + ".role", "expected one of %s (what the router is to us), got %r"
-               % (", ".join(ROLES), entry["role"]))
-    entry["healthchecks"] = _healthchecks(item.get("healthchecks", []), key + ".healthchecks", entry["local"],
-                                          ebgp, report)
+        report(
+            key + ".role", "expected one of %s (what the router is to us), got %r" % (", ".join(ROLES), entry["role"])
+        )
+    entry["healthchecks"] = _healthchecks(
+        item.get("healthchecks", []), key + ".healthchecks", entry["local"], ebgp, report
+    )
     return None if found else entry
 
 
@@ -157,8 +188,11 @@ def _local(value, passive, field, report, address_port):
             except ValueError:
                 pass
             else:
-                report(field, "%r has a port: a port on local is only for passive: true (where the speaker "
-                       "listens; an active speaker's port is chosen by the kernel)" % (value,))
+                report(
+                    field,
+                    "%r has a port: a port on local is only for passive: true (where the speaker "
+                    "listens; an active speaker's port is chosen by the kernel)" % (value,),
+                )
                 return None, 179
         return _address(value, field, report), 179
     try:
@@ -175,8 +209,10 @@ def _stages(names, field, sections, report):
         return []
     for name in names:
         if name in NOT_WATCH_SAFE:
-            report(field, "%r cannot run on a speaker: %s (expected %s)" % (name, NOT_WATCH_SAFE[name],
-                                                                             ", ".join(WATCH_STAGES)))
+            report(
+                field,
+                "%r cannot run on a speaker: %s (expected %s)" % (name, NOT_WATCH_SAFE[name], ", ".join(WATCH_STAGES)),
+            )
         elif name not in WATCH_STAGES:
             report(field, "unknown stage %r (expected %s)" % (name, ", ".join(WATCH_STAGES)))
         elif name not in sections:
@@ -184,9 +220,12 @@ def _stages(names, field, sections, report):
         elif name == "filter" and sections["filter"]:
             tagging = [rule["name"] for rule in sections["filter"]["rules"] if rule["action"] == "tag"]
             if tagging:
-                report(field, "the filter has tag rules (%s): a speaker's stages only watch, nothing is passed on "
-                       "to tag (expected a filter whose rules drop or accept; a drop is shown as held)"
-                       % ", ".join(tagging))
+                report(
+                    field,
+                    "the filter has tag rules (%s): a speaker's stages only watch, nothing is passed on "
+                    "to tag (expected a filter whose rules drop or accept; a drop is shown as held)"
+                    % ", ".join(tagging),
+                )
     for name in sorted({name for name in names if names.count(name) > 1}):
         report(field, "%r is listed more than once" % name)
     return list(names)
@@ -303,8 +342,15 @@ def _healthchecks(items, field, local, ebgp, report):
         if not routes and isinstance(item.get("announce"), list):
             report(key + ".announce", "empty (expected the routes to announce while the check passes)")
         counts = [_integer(item.get(name, 3), "%s.%s" % (key, name), 1, 1000, report) or 1 for name in ("rise", "fall")]
-        checks.append(HealthCheckSettings(
-            name=str(item.get("name") or "check%d" % index), command=tuple(command), routes=tuple(routes),
-            interval=_number(item.get("interval"), key + ".interval", 5.0, report),
-            timeout=_number(item.get("timeout"), key + ".timeout", 2.0, report), rise=counts[0], fall=counts[1]))
+        checks.append(
+            HealthCheckSettings(
+                name=str(item.get("name") or "check%d" % index),
+                command=tuple(command),
+                routes=tuple(routes),
+                interval=_number(item.get("interval"), key + ".interval", 5.0, report),
+                timeout=_number(item.get("timeout"), key + ".timeout", 2.0, report),
+                rise=counts[0],
+                fall=counts[1],
+            )
+        )
     return checks

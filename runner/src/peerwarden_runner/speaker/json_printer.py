@@ -1,5 +1,6 @@
 """--print: every message the router sends us (keepalives aside) as one JSON line on stdout, the
 exabgp-logger case; a watcher like the archive, so it sees exactly what crossed."""
+
 import json
 import sys
 import time
@@ -21,7 +22,8 @@ class JsonPrinter(Stage):
     def crossed(self, state, direction, raw):
         if direction != RECEIVED or raw[18] == KEEPALIVE:
             return
-        record = to_json(raw, state.contexts.get(direction), direction=direction, peer=self.session_name,
-                         time=time.time())
+        record = to_json(
+            raw, state.contexts.get(direction), direction=direction, peer=self.session_name, time=time.time()
+        )
         self.stream.write(json.dumps(record, separators=(",", ":")) + "\n")
         self.stream.flush()

@@ -2,6 +2,7 @@
 UPDATE the router sends, in the pipeline's WATCH mode, and their verdicts are kept per received
 route (RPKI state, "held by" reason) for GET /routes/received and the metrics. Nothing is ever
 written to the router: a VRP change only updates what is recorded."""
+
 import logging
 from collections import Counter
 
@@ -29,7 +30,7 @@ class Monitor:
         self.pipeline = Pipeline({RECEIVED: list(stages)})
         self.pipeline.metrics = metrics
         self.state = None
-        self.validity = {}      # route key -> RouteValidity, for the received routes RPKI covers
+        self.validity = {}  # route key -> RouteValidity, for the received routes RPKI covers
         self.counts = Counter()  # RouteValidity -> routes received now
 
     def started(self, our_open, peer_open, ctx_in, ctx_out):
@@ -100,5 +101,8 @@ class Monitor:
         return fields
 
     def status(self):
-        return {"stages": self.names, "rpki": {str(state): count for state, count in self.counts.items() if count},
-                "held": len(self.holds)}
+        return {
+            "stages": self.names,
+            "rpki": {str(state): count for state, count in self.counts.items() if count},
+            "held": len(self.holds),
+        }

@@ -8,6 +8,7 @@ unchanged (a flap, a refresh) is not reported again until it is withdrawn, annou
 problem, or from another origin. A detector that fails is logged and counted, never raised into
 the pipeline.
 """
+
 import json
 import logging
 import time
@@ -19,8 +20,19 @@ from peerwarden_runner.stages.alert_sinks import REPORT_EVERY
 from peerwarden_runner.stages.alert_space import OwnSpace
 
 LOG = logging.getLogger("peerwarden_runner.alert")
-_LOG_FIELDS = ("kind", "prefix", "origin", "path", "session", "direction", "owned", "relation", "via", "first_as",
-               "held")
+_LOG_FIELDS = (
+    "kind",
+    "prefix",
+    "origin",
+    "path",
+    "session",
+    "direction",
+    "owned",
+    "relation",
+    "via",
+    "first_as",
+    "held",
+)
 
 
 class AlertStage(Stage):
@@ -48,8 +60,9 @@ class AlertStage(Stage):
             now = time.monotonic()
             if now - self.last_failure >= REPORT_EVERY:
                 self.last_failure = now
-                LOG.exception("alert %s: a detector failed on an UPDATE (%s); the UPDATE passes on",
-                              self.session_name, direction)
+                LOG.exception(
+                    "alert %s: a detector failed on an UPDATE (%s); the UPDATE passes on", self.session_name, direction
+                )
             return
         if alerts:
             self._report(alerts)
@@ -67,8 +80,16 @@ class AlertStage(Stage):
         shared = []
         if self.path_checks:
             sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
-            shared = path_findings(path, origin, direction, self.role, sender and sender.asn, receiver and receiver.asn,
-                                   self.transit_free, self.own_asns)
+            shared = path_findings(
+                path,
+                origin,
+                direction,
+                self.role,
+                sender and sender.asn,
+                receiver and receiver.asn,
+                self.transit_free,
+                self.own_asns,
+            )
         match = self.space.match if self.space else None
         less_specifics = self.less_specifics
         keys = change.keys if active is not None else None
@@ -94,9 +115,16 @@ class AlertStage(Stage):
         return alerts
 
     def _record(self, finding, prefix, origin, path, direction, change):
-        record = {"time": round(time.time(), 3), "kind": finding.kind, "session": self.session_name,
-                  "direction": direction, "prefix": str(prefix), "origin": origin,
-                  "path": str(path) if path is not None else None, "detail": finding.detail}
+        record = {
+            "time": round(time.time(), 3),
+            "kind": finding.kind,
+            "session": self.session_name,
+            "direction": direction,
+            "prefix": str(prefix),
+            "origin": origin,
+            "path": str(path) if path is not None else None,
+            "detail": finding.detail,
+        }
         record.update(finding.fields)
         held = change.refused.get(prefix)
         if held is not None:
@@ -105,8 +133,12 @@ class AlertStage(Stage):
 
     def _report(self, alerts):
         for record in alerts:
-            LOG.warning("alert %s", " ".join("%s=%s" % (field, _value(record[field])) for field in _LOG_FIELDS
-                                             if record.get(field) is not None))
+            LOG.warning(
+                "alert %s",
+                " ".join(
+                    "%s=%s" % (field, _value(record[field])) for field in _LOG_FIELDS if record.get(field) is not None
+                ),
+            )
             if self.metrics is not None:
                 self.metrics.alerted(record["kind"], self.session_name)
         if self.sinks is not None:

@@ -6,6 +6,7 @@ webhook are fed from bounded queues by their own tasks, and what overflows is dr
 (peerwarden_alerts_dropped) and logged. A failing sink is counted (peerwarden_alert_errors) and
 logged, never raised.
 """
+
 import asyncio
 import json
 import logging
@@ -90,8 +91,10 @@ class QueueSink:
             try:
                 self.queue.put_nowait(record)
             except asyncio.QueueFull:
-                self.reporter.dropped("the queue of %d is full (the %s is slower than the alerts)"
-                                      % (self.queue.maxsize, self.name), len(records) - position)
+                self.reporter.dropped(
+                    "the queue of %d is full (the %s is slower than the alerts)" % (self.queue.maxsize, self.name),
+                    len(records) - position,
+                )
                 break
         if self.worker is None or self.worker.done():
             try:
@@ -181,6 +184,7 @@ class WebhookSink(QueueSink):
 
     async def send(self, record):
         import aiohttp  # only when a webhook is configured
+
         if self.client is None:
             self.client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         try:
@@ -207,8 +211,9 @@ class AlertSinks:
         if section.get("exec"):
             self.queued.append(ProgramSink(section["exec"], section.get("queue", 1000), metrics))
         if section.get("webhook"):
-            self.queued.append(WebhookSink(section["webhook"], section.get("timeout", 5.0), section.get("queue", 1000),
-                                           metrics))
+            self.queued.append(
+                WebhookSink(section["webhook"], section.get("timeout", 5.0), section.get("queue", 1000), metrics)
+            )
         self.users = 0
         self.closing = None
 

@@ -1,5 +1,6 @@
 """The archive watcher: every message as it was written on, in the JSON form, to rotating files
 (written by a child process, archive_process, so that the JSON work stays off the proxy's loop)."""
+
 import time
 
 from peerwarden_runner.archive_process import ArchiveProcess
@@ -9,8 +10,9 @@ from peerwarden_runner.stages import Stage
 class ArchiveStage(Stage):
     name = "archive"
 
-    def __init__(self, directory, rotate_bytes=256 * 1024 * 1024, rotate_seconds=3600, compress=True,
-                 session_name="session"):
+    def __init__(
+        self, directory, rotate_bytes=256 * 1024 * 1024, rotate_seconds=3600, compress=True, session_name="session"
+    ):
         self.archive = ArchiveProcess(directory, session_name, rotate_bytes, rotate_seconds, compress, session_name)
         self.session_name = session_name
 

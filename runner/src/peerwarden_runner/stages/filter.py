@@ -20,6 +20,7 @@ configuration section, so that `check` rejects what the stage could not run.
           action: tag
           tag: {community: [65000:100], large_community: [65000:0:100]}
 """
+
 import ipaddress
 import logging
 import re
@@ -44,7 +45,7 @@ def as_path_regex(text):
 
 
 def parse_prefix_match(text):
-    """"10.0.0.0/8", "10.0.0.0/8 le 24", "... ge 16 le 24", "... or-longer" -> (network, low, high)."""
+    """ "10.0.0.0/8", "10.0.0.0/8 le 24", "... ge 16 le 24", "... or-longer" -> (network, low, high)."""
     words = str(text).replace("or longer", "or-longer").split()
     if not words:
         raise ValueError("empty prefix")
@@ -56,8 +57,12 @@ def parse_prefix_match(text):
     rest = words[1:]
     if rest == ["or-longer"]:
         return network, low, network.max_prefixlen
-    if len(rest) not in (0, 2, 4) or any(word not in ("ge", "le") for word in rest[0::2]) or \
-            len(set(rest[0::2])) != len(rest[0::2]) or not all(word.isdigit() for word in rest[1::2]):
+    if (
+        len(rest) not in (0, 2, 4)
+        or any(word not in ("ge", "le") for word in rest[0::2])
+        or len(set(rest[0::2])) != len(rest[0::2])
+        or not all(word.isdigit() for word in rest[1::2])
+    ):
         raise ValueError("%r: expected PREFIX, PREFIX ge N, PREFIX le N, PREFIX ge N le N or PREFIX or-longer" % text)
     bounds = dict(zip(rest[0::2], (int(word) for word in rest[1::2])))
     if "ge" in bounds:
@@ -111,8 +116,13 @@ def _check_rule(rule, index, key, problem):
         match = {}
     for extra in sorted(set(match) - set(MATCH_KEYS)):
         problem("%s.match.%s" % (key, extra), "unknown key (expected one of %s)" % ", ".join(MATCH_KEYS))
-    parsers = {"prefix": parse_prefix_match, "origin": _asn, "as_path": as_path_regex,
-               "community": community_from_text, "large_community": large_from_text}
+    parsers = {
+        "prefix": parse_prefix_match,
+        "origin": _asn,
+        "as_path": as_path_regex,
+        "community": community_from_text,
+        "large_community": large_from_text,
+    }
     for field in MATCH_KEYS:
         if field in match:
             checked[field] = _parsed(match[field], parsers[field], "%s.match.%s" % (key, field), problem)
@@ -121,8 +131,11 @@ def _check_rule(rule, index, key, problem):
         if not isinstance(tag, dict) or not tag or set(tag) - set(TAG_KEYS):
             problem(key + ".tag", "action tag needs 'tag: {community: [...], large_community: [...]}'")
             tag = {}
-        checked["tag"] = {field: _parsed(tag[field], parsers[field], "%s.tag.%s" % (key, field), problem)
-                          for field in TAG_KEYS if field in tag}
+        checked["tag"] = {
+            field: _parsed(tag[field], parsers[field], "%s.tag.%s" % (key, field), problem)
+            for field in TAG_KEYS
+            if field in tag
+        }
     elif rule.get("tag"):
         problem(key + ".tag", "only a rule with action tag adds communities")
     return checked
@@ -229,8 +242,9 @@ class FilterStage(Stage):
                 key = (id(route.attributes), index)
                 verdict = attribute_verdicts.get(key)
                 if verdict is None:
-                    verdict = attribute_verdicts[key] = rule.matches_attributes(route.attributes, change.origin,
-                                                                                path_text)
+                    verdict = attribute_verdicts[key] = rule.matches_attributes(
+                        route.attributes, change.origin, path_text
+                    )
                 if verdict:
                     chosen = rule
                     break
@@ -261,8 +275,7 @@ class FilterStage(Stage):
                 present = _values(route.attributes, c.LARGE_COMMUNITY)
                 added = [value for value in rule.add_large if value not in present]
                 if added:
-                    attributes[c.LARGE_COMMUNITY] = make_attribute(c.LARGE_COMMUNITY, list(present) + added,
-                                                                   change.ctx)
+                    attributes[c.LARGE_COMMUNITY] = make_attribute(c.LARGE_COMMUNITY, list(present) + added, change.ctx)
             # the original mapping is kept in the entry so that its id() stays unique during this UPDATE
             entry = tagged[key] = [route.attributes, MappingProxyType(attributes), rule, []]
             change.changed = True
@@ -273,15 +286,26 @@ class FilterStage(Stage):
         for rule_name, prefixes in dropped.items():
             if self.metrics is not None:
                 self.metrics.rule_matched(rule_name, "drop", len(prefixes))
-            LOG.info("filter: rule %s: dropped %d route(s) from AS%s: %s", rule_name, len(prefixes), change.origin,
-                     _some(prefixes))
+            LOG.info(
+                "filter: rule %s: dropped %d route(s) from AS%s: %s",
+                rule_name,
+                len(prefixes),
+                change.origin,
+                _some(prefixes),
+            )
         for dummy, dummy_attributes, rule, prefixes in tagged.values():
             if self.metrics is not None:
                 self.metrics.rule_matched(rule.name, "tag", len(prefixes))
-            added = [community_to_text(value) for value in rule.add_communities] + \
-                ["%d:%d:%d" % value for value in rule.add_large]
-            LOG.info("filter: rule %s: tagged %d route(s) with %s: %s", rule.name, len(prefixes), " ".join(added),
-                     _some(prefixes))
+            added = [community_to_text(value) for value in rule.add_communities] + [
+                "%d:%d:%d" % value for value in rule.add_large
+            ]
+            LOG.info(
+                "filter: rule %s: tagged %d route(s) with %s: %s",
+                rule.name,
+                len(prefixes),
+                " ".join(added),
+                _some(prefixes),
+            )
         if self.metrics is not None:
             for rule_name, count in accepted.items():
                 self.metrics.rule_matched(rule_name, "accept", count)

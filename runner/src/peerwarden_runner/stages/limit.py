@@ -1,6 +1,7 @@
 """Prefix limits that a Kirin-style flood cannot slip under: per session, per origin AS, per
 address block, and prefix length bounds. The excess is refused (and withdrawn if the receiver had
 an older version), never dropped in silence; optionally the session ends with Cease 6/1."""
+
 import logging
 from collections import Counter
 
@@ -25,8 +26,15 @@ class LimitMemory:
 class LimitStage(Stage):
     name = "limit"
 
-    def __init__(self, max_prefixes=None, max_per_origin=None, max_per_block=None, max_length=(24, 48),
-                 min_length=(8, 16), cease=False):
+    def __init__(
+        self,
+        max_prefixes=None,
+        max_per_origin=None,
+        max_per_block=None,
+        max_length=(24, 48),
+        min_length=(8, 16),
+        cease=False,
+    ):
         self.max_prefixes, self.max_per_origin, self.max_per_block = max_prefixes, max_per_origin, max_per_block
         self.max_length, self.min_length, self.cease = max_length, min_length, cease
 

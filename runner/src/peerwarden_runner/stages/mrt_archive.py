@@ -2,6 +2,7 @@
 rotating files, with a state change record when a direction reaches Established and when the
 session ends. The peer of a record is the message's sender (its AS from its OPEN, its address
 from its socket), the local side its receiver; the AS of a side whose OPEN has not crossed yet is 0."""
+
 import time
 
 from peerwarden_runner.archive import MrtArchive
@@ -14,10 +15,18 @@ from peerwarden_runner.stages import Stage
 class MrtArchiveStage(Stage):
     name = "archive-mrt"
 
-    def __init__(self, directory, rotate_bytes=256 * 1024 * 1024, rotate_seconds=3600, compress=True,
-                 session_name="session", clock=time.time):
-        self.archive = MrtArchive(directory, prefix=session_name, max_bytes=rotate_bytes,
-                                  max_seconds=rotate_seconds, compress=compress)
+    def __init__(
+        self,
+        directory,
+        rotate_bytes=256 * 1024 * 1024,
+        rotate_seconds=3600,
+        compress=True,
+        session_name="session",
+        clock=time.time,
+    ):
+        self.archive = MrtArchive(
+            directory, prefix=session_name, max_bytes=rotate_bytes, max_seconds=rotate_seconds, compress=compress
+        )
         self.clock = clock
 
     @staticmethod

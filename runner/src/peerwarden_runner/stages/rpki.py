@@ -13,6 +13,7 @@ runs in the background (`schedule`), a slice of routes at a time, so BGP message
 slice reads a route's current state and the current VRPs, and sends what follows at once, so an
 UPDATE that arrives meanwhile (validated on arrival against the same VRPs) is never undone.
 """
+
 import asyncio
 import logging
 from collections import Counter
@@ -135,10 +136,10 @@ class RpkiStage(Stage):
         keys = list(rib.paths)  # routes that come later are validated on arrival, against the same VRPs
         step = max(1, self.slice_size // 8)
         for start in range(0, len(keys), self.slice_size):
-            candidates = touched.candidates(keys[start:start + self.slice_size])
+            candidates = touched.candidates(keys[start : start + self.slice_size])
             yield candidates[:step]
             for first in range(step, len(candidates), step):
-                yield candidates[first:first + step]
+                yield candidates[first : first + step]
 
     async def _work(self):
         while self._pending:

@@ -4,6 +4,7 @@ million keys, so most are turned away by their first address octets without bein
 A route's state depends only on the VRPs covering it (RFC 6811 §2); rpki/vrp_diff.py's affected_filter
 says the same for one prefix at a time, this works on RIB keys in bulk.
 """
+
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.route_keys import key_prefix
 
@@ -34,9 +35,13 @@ class TouchedKeys:
         for vrp in changed:
             bits = 32 if vrp.version == 4 else 128
             by_length[vrp.version].setdefault(vrp.length, set()).add(vrp.network >> bits - vrp.length)
-        self.lengths = {version: tuple((length, (32 if version == 4 else 128) - length, networks)
-                                       for length, networks in sorted(lengths.items()))
-                        for version, lengths in by_length.items()}
+        self.lengths = {
+            version: tuple(
+                (length, (32 if version == 4 else 128) - length, networks)
+                for length, networks in sorted(lengths.items())
+            )
+            for version, lengths in by_length.items()
+        }
         # the quick test compares a key's first address octets with the changes': as many as the shortest
         # change has (IPv4 1 to 3, IPv6 2 to 4); a change shorter than that stands for every value it covers
         self.ipv4_octets, self.ipv4_heads = _heads(changed, 4, 32, 1, 3)
@@ -49,9 +54,18 @@ class TouchedKeys:
         ipv4, ipv4_end, ipv4_length = self.ipv4_heads, 1 + self.ipv4_octets, 8 * self.ipv4_octets
         ipv6, ipv6_end, ipv6_length = self.ipv6_heads, 5 + self.ipv6_octets, 8 * self.ipv6_octets
         tag = _IPV6_UNICAST_TAG
-        return [key for key in keys if (
-            key[1:ipv4_end] in ipv4 if ipv4_length <= key[0] < 0x80 else
-            key[5:ipv6_end] in ipv6 if key[:4] == tag and key[4] >= ipv6_length else True)]
+        return [
+            key
+            for key in keys
+            if (
+                key[1:ipv4_end] in ipv4
+                if ipv4_length <= key[0] < 0x80
+                else key[5:ipv6_end] in ipv6
+                if key[:4] == tag and key[4] >= ipv6_length
+                else True
+            )
+        ]
+
     def route(self, key):
         """(Prefix, (version, network, length)) of a key a change covers, else None."""
         prefix = key_prefix(key)

@@ -32,7 +32,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
 from codec_fixtures import decoded_facts  # noqa: E402
-
 from peerwarden_runner.codec import (  # noqa: E402  (path set up above for a checkout without install)
     AsPath,
     AsPathSegment,

@@ -17,7 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
-from typing import Iterable, List, Optional, Tuple
+from collections.abc import Iterable
 
 import pytest
 
@@ -26,7 +26,7 @@ from peerwarden_runner.rpki.rtr_client import RtrCache
 STAYRTR = "stayrtr"
 START_TIMEOUT = 10.0
 
-VrpSpec = Tuple[str, int, int]  # (prefix, maxLength, asn)
+VrpSpec = tuple[str, int, int]  # (prefix, maxLength, asn)
 
 
 def free_port() -> int:
@@ -55,7 +55,7 @@ class StayRtrLab:
         self.refresh = refresh
         self.port = 0
         self.metrics_port = 0
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
 
     def write_vrps(self, vrps: Iterable[VrpSpec]) -> None:
         """Replace the served VRPs (atomically: StayRTR never reads a half-written file)."""
@@ -124,7 +124,7 @@ class StayRtrLab:
             return ""
 
 
-INITIAL_VRPS: List[VrpSpec] = [
+INITIAL_VRPS: list[VrpSpec] = [
     ("192.0.2.0/24", 24, 65001),
     ("198.51.100.0/22", 24, 65002),
     ("2001:db8::/32", 48, 65003),

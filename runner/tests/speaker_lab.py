@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import (
     Capability,
     decode_notification,
@@ -15,7 +16,6 @@ from peerwarden_runner.codec import (
     read_message,
 )
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.tcp_md5 import set_md5
 

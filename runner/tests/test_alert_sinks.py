@@ -124,7 +124,7 @@ def test_a_program_that_dies_is_started_again(tmp_path, caplog):
         sink = ProgramSink(program(tmp_path, DIES_AFTER_ONE, received), 100, backoff=(0.05, 0.1))
         for number in range(3):
             sink.deliver([{"alert": number}])
-            await eventually(lambda: len(lines(received)) == number + 1, "alert %d" % number)
+            await eventually(lambda number=number: len(lines(received)) == number + 1, "alert %d" % number)
         sink.stop()
         await sink.wait_stopped()
 

@@ -133,6 +133,6 @@ def test_looking_up_rests_while_every_section_is_new():
     for index in range(AttributeBlocks.MISSES_TO_REST):
         decode_update(ipv4("203.0.113.0/24", med=index), FOUR, blocks=blocks)
     assert blocks.rest == AttributeBlocks.REST
-    for index in range(AttributeBlocks.REST + 2):
+    for _index in range(AttributeBlocks.REST + 2):
         decode_update(ipv4("203.0.113.0/24", med=7), FOUR, blocks=blocks)
     assert blocks.rest == 0 and len(blocks) == 1  # looking again after the rest, and found

@@ -5,8 +5,7 @@ import asyncio
 import pytest
 
 import codec_fixtures as fx
-from peerwarden_runner.codec import framing
-from peerwarden_runner.codec import FramingError, Message, NegotiatedContext, decode_message, read_message
+from peerwarden_runner.codec import FramingError, Message, NegotiatedContext, decode_message, framing, read_message
 from peerwarden_runner.codec.framing import HEADER_LEN, make_header, parse_header, split_messages
 
 MARKER = b"\xff" * 16

@@ -9,6 +9,7 @@ from peerwarden_runner.archive import read_archive
 from peerwarden_runner.codec import (
     Capability,
     Prefix,
+    decode_open,
     decode_update,
     encode_open,
     encode_update,
@@ -18,7 +19,6 @@ from peerwarden_runner.codec import (
     mp_reach_attribute,
     mp_unreach_attribute,
     negotiate,
-    decode_open,
 )
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline, SessionReset

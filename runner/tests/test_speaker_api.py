@@ -184,8 +184,15 @@ def test_not_json_too_big_and_unknown_paths():
 
 def received_update(prefixes):
     """A decoded UPDATE from the router announcing `prefixes` (IPv4 as NLRI, IPv6 in MP_REACH)."""
-    from peerwarden_runner.codec import AsPath, DEFAULT_CONTEXT, Prefix, decode_update, encode_update, make_attribute
-    from peerwarden_runner.codec import mp_reach_attribute
+    from peerwarden_runner.codec import (
+        DEFAULT_CONTEXT,
+        AsPath,
+        Prefix,
+        decode_update,
+        encode_update,
+        make_attribute,
+        mp_reach_attribute,
+    )
     from peerwarden_runner.codec import constants as c
 
     parsed = [Prefix.parse(p) for p in prefixes]

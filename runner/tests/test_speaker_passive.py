@@ -11,10 +11,10 @@ import socket
 import pytest
 
 from peerwarden_runner import config
-from peerwarden_runner.codec import decode_notification
-from peerwarden_runner.codec import constants as c
-from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.backoff import Backoff
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import decode_notification
+from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.cli import add_parser, speaker_document
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings, _same_address
 from peerwarden_runner.tcp_md5 import set_md5
@@ -106,7 +106,7 @@ def test_passive_listener_applies_tcp_md5_and_gtsm():
     async def refused(**options):
         try:
             connection = await dial(port, timeout=1, **options)
-        except (asyncio.TimeoutError, OSError):
+        except (TimeoutError, OSError):
             return True
         connection.writer.close()
         return False

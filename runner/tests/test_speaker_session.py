@@ -10,8 +10,8 @@ import socket
 
 import pytest
 
-from peerwarden_runner.codec import decode_update, encode_update, make_attribute, unknown_attribute
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import decode_update, encode_update, make_attribute, unknown_attribute
 from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.route_spec import parse_route
@@ -270,7 +270,7 @@ def test_gtsm_sends_ttl_255_and_refuses_less():
         server = await asyncio.start_server(lambda r, w: w.close(), sock=listener)
         try:
             reader, writer = await connect(LOCAL, PEER, listener.getsockname()[1], gtsm=True, timeout=1)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         finally:
             server.close()

@@ -24,7 +24,7 @@ def connects(server, key):
     try:
         client.connect(server.getsockname())
         return True
-    except (socket.timeout, OSError):
+    except (TimeoutError, OSError):
         return False
     finally:
         client.close()

@@ -38,7 +38,7 @@ class RotatingFile:
             )
             if not os.path.exists(self.path) and not os.path.exists(self.path + ".gz"):
                 break
-        self.handle = open(self.path, "ab")
+        self.handle = open(self.path, "ab")  # noqa: SIM115  (open across writes; rotate() and close() close it)
         self.written = 0
 
     def write(self, data):

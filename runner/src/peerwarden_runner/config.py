@@ -100,11 +100,11 @@ def load(path):
         with open(path, encoding="utf-8") as handle:
             document = yaml.safe_load(handle)
     except OSError as error:
-        raise ConfigError("%s: cannot read: %s" % (path, error.strerror))
+        raise ConfigError("%s: cannot read: %s" % (path, error.strerror)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = " line %d column %d" % (mark.line + 1, mark.column + 1) if mark else ""
-        raise ConfigError("%s:%s: not YAML: %s" % (path, where, getattr(error, "problem", error)))
+        raise ConfigError("%s:%s: not YAML: %s" % (path, where, getattr(error, "problem", error))) from None
     return check(document, path)
 
 

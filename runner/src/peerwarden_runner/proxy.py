@@ -162,7 +162,7 @@ class Session:
                     error.subcode,
                 )
                 await self._notify_both(encode_notification(error.code, error.subcode, error.data))
-                raise SessionEnded(str(error))
+                raise SessionEnded(str(error)) from error
             body = await reader.readexactly(length - framing.HEADER_LEN)
             try:
                 if self.pipeline.asynchronous:  # a stage (exec filter) waits for an answer
@@ -181,7 +181,7 @@ class Session:
                 self._write_now(other(direction), encode_notification(reset.code, reset.subcode, reset.data))
                 self._write_now(direction, shutdown_notification("peerwarden-runner: %s" % reset))
                 await self._drain_all()
-                raise SessionEnded(str(reset))
+                raise SessionEnded(str(reset)) from reset
             for raw in outgoing:
                 writer.write(raw)
             held, self.deferred[direction] = self.deferred[direction], None
@@ -215,7 +215,7 @@ class Session:
             if not writer.is_closing():
                 try:
                     await asyncio.wait_for(writer.drain(), 2)
-                except (ConnectionError, asyncio.TimeoutError):
+                except (TimeoutError, ConnectionError):
                     pass
 
     async def _notify_both(self, raw):

@@ -16,7 +16,6 @@ from collections import defaultdict
 from itertools import repeat
 from typing import NamedTuple
 
-from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import (
     ErrorAction,
     Route,
@@ -25,6 +24,7 @@ from peerwarden_runner.codec import (
     encode_withdraw,
     mp_reach_attribute,
 )
+from peerwarden_runner.codec import constants as c
 from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
 LOG = logging.getLogger("peerwarden_runner.routes")

@@ -1,6 +1,5 @@
 """From a checked configuration to running proxies: one pipeline per session, shared VRPs."""
 
-import asyncio
 import gc
 import logging
 
@@ -170,7 +169,7 @@ async def _rpki(section, metrics):
         tasks.append(client.start())
         try:  # sessions start with VRPs, or invalid routes would pass as not-found until the first sync
             await client.wait_synced(FIRST_SYNC_WAIT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             LOG.warning(
                 "no RTR cache synced within %d s; relaying anyway: routes are not-found until one does, "
                 "then validated again",

@@ -282,10 +282,7 @@ def external_peer_discard(code):
 
 
 def _mp(reason, subcode, data, code, family, afi_safi_disable):
-    if afi_safi_disable and family is not None:
-        action = ErrorAction.AFI_SAFI_DISABLE
-    else:
-        action = RESET
+    action = ErrorAction.AFI_SAFI_DISABLE if afi_safi_disable and family is not None else RESET
     return UpdateError(action, reason, c.ERR_UPDATE, subcode, data, code, family)
 
 

@@ -113,7 +113,8 @@ from peerwarden_runner.codec.keepalive import KEEPALIVE_MESSAGE
 from peerwarden_runner.codec.message import decode_message
 from peerwarden_runner.codec.mp_nlri import MpReach, MpUnreach, next_hop_octets
 from peerwarden_runner.codec.notification import encode_notification
-from peerwarden_runner.codec.open_message import OptionalParameter, _encode as encode_open_fields
+from peerwarden_runner.codec.open_message import OptionalParameter
+from peerwarden_runner.codec.open_message import _encode as encode_open_fields
 from peerwarden_runner.codec.prefix import Prefix, prefix_texts
 from peerwarden_runner.codec.route_refresh import encode_route_refresh
 from peerwarden_runner.codec.update_encode import encode_update

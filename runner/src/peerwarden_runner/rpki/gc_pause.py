@@ -12,8 +12,8 @@ one that found it disabled leaves it so.
 """
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

@@ -7,7 +7,7 @@ than /24 (rare: most networks filter them) take the slow path over the exact sto
 VRPs longer than /24 are not in the /24 cells.
 """
 
-from typing import Callable, Optional, Tuple
+from collections.abc import Callable
 
 from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
 from peerwarden_runner.rpki.origin_summary import SummaryLayout
@@ -19,7 +19,7 @@ IPV4_BITS = 32
 CELL_LENGTH = 24
 SHORTEST_LENGTH_BITS = 5  # 0..24 fits; the packed summary then fits in 64 bits
 
-Validator = Callable[[int, int, Optional[int]], RouteValidity]
+Validator = Callable[[int, int, int | None], RouteValidity]
 
 
 class Ipv4Lookup(FamilyLookup):
@@ -40,7 +40,7 @@ class Ipv4Lookup(FamilyLookup):
 
 def _make_validator(
     cells: ArraySummaryCells, layout: SummaryLayout, slow_path: Validator
-) -> Tuple[Validator, Callable[[ArraySummaryCells], None]]:
+) -> tuple[Validator, Callable[[ArraySummaryCells], None]]:
     """A closure, so that the hot path reads only fast locals and cell variables, and a function
     that points it at other cells (for take_over) without changing the closure callers hold."""
     values = cells.values
@@ -52,7 +52,7 @@ def _make_validator(
     asn_shift = layout.asn_shift
     multi_shift = layout.multi_shift
 
-    def validate_ipv4(network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:
+    def validate_ipv4(network: int, length: int, origin_asn: int | None) -> RouteValidity:
         """RFC 6811 §2 state of IPv4 route network/length (an int, host bits zero).
 
         `origin_asn` None (AS_SET or empty AS_PATH) and 0 are never valid.

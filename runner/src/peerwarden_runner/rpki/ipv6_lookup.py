@@ -9,7 +9,7 @@ probe, and a NotFound one at most four. Routes longer than the deepest level (/4
 globally routable) take the slow path over the exact store.
 """
 
-from typing import Callable, List, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
 
 from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
 from peerwarden_runner.rpki.origin_summary import SummaryLayout
@@ -21,8 +21,8 @@ IPV6_BITS = 128
 IPV6_LEVEL_LENGTHS = (8, 16, 24, 32, 40, 48)
 MAX_LEVEL_STRIDE = 8  # a VRP is stored in up to 2**stride cells
 
-Validator = Callable[[int, int, Optional[int]], RouteValidity]
-Probe = Tuple[int, Callable[[int], Optional[int]], Callable[[int, int], int]]
+Validator = Callable[[int, int, int | None], RouteValidity]
+Probe = tuple[int, Callable[[int], int | None], Callable[[int, int], int]]
 
 
 class Ipv6Lookup(FamilyLookup):
@@ -46,7 +46,7 @@ class Ipv6Lookup(FamilyLookup):
             cells = DictSummaryCells(self.layout)
             self.levels.append(SummaryLevel(self.prefix_map, self.layout, cells, lowest, cell_length))
             lowest = cell_length + 1
-        self._plans: List[Tuple[Probe, ...]] = []
+        self._plans: list[tuple[Probe, ...]] = []
         self._levels_changed()
         self.validate: Validator = _make_validator(self._plans, self.layout, self.validate_by_walk)
 
@@ -67,14 +67,14 @@ class Ipv6Lookup(FamilyLookup):
         self._plans[:] = plans
 
 
-def _make_validator(plans: List[Tuple[Probe, ...]], layout: SummaryLayout, slow_path: Validator) -> Validator:
+def _make_validator(plans: list[tuple[Probe, ...]], layout: SummaryLayout, slow_path: Validator) -> Validator:
     longest_route = layout.longest_route
     length_shift = layout.length_shift
     length_field = layout.length_field
     asn_shift = layout.asn_shift
     multi_shift = layout.multi_shift
 
-    def validate_ipv6(network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:
+    def validate_ipv6(network: int, length: int, origin_asn: int | None) -> RouteValidity:
         """RFC 6811 §2 state of IPv6 route network/length (an int, host bits zero)."""
         if length > longest_route:
             return slow_path(network, length, origin_asn)

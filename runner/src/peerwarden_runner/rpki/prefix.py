@@ -8,7 +8,8 @@ still accepted wherever a prefix is, for convenience.
 
 import ipaddress
 import socket
-from typing import Callable, NamedTuple, Union
+from collections.abc import Callable
+from typing import NamedTuple
 
 IPV4_BITS = 32
 IPV6_BITS = 128
@@ -33,7 +34,7 @@ class Prefix(NamedTuple):
         return "%s/%d" % (address, self.length)
 
 
-PrefixLike = Union[Prefix, str, ipaddress.IPv4Network, ipaddress.IPv6Network, tuple]
+PrefixLike = Prefix | str | ipaddress.IPv4Network | ipaddress.IPv6Network | tuple
 
 
 def max_bits_for(version: int) -> int:

@@ -20,8 +20,9 @@ import inspect
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
+from typing import Any
 
 from peerwarden_runner.rpki.rtr_pdu import EndOfData
 from peerwarden_runner.rpki.rtr_session import RtrSession, RtrSessionEnded, RtrVersionFallback
@@ -37,7 +38,7 @@ REFRESH_RANGE = (1, 86400)
 RETRY_RANGE = (1, 7200)
 EXPIRE_RANGE = (600, 172800)
 
-ChangeCallback = Callable[[FrozenSet[Vrp], FrozenSet[Vrp]], Any]
+ChangeCallback = Callable[[frozenset[Vrp], frozenset[Vrp]], Any]
 ExpireCallback = Callable[[], Any]
 
 
@@ -69,17 +70,17 @@ class RtrClientState:
     `data_cache`: whose VRPs the table holds; `last_sync`: epoch seconds of the last End of Data."""
 
     connected: bool = False
-    cache: Optional[str] = None
-    data_cache: Optional[str] = None
-    protocol_version: Optional[int] = None
-    session_id: Optional[int] = None
-    serial: Optional[int] = None
-    last_sync: Optional[float] = None
+    cache: str | None = None
+    data_cache: str | None = None
+    protocol_version: int | None = None
+    session_id: int | None = None
+    serial: int | None = None
+    last_sync: float | None = None
     vrps: int = 0
     syncs: int = 0
     connections: int = 0
     errors: int = 0
-    last_error: Optional[str] = None
+    last_error: str | None = None
     expired: bool = False
     refresh: float = 0.0
     retry: float = 0.0
@@ -97,19 +98,19 @@ class RtrClient:
 
     def __init__(
         self,
-        caches: Iterable[Union[RtrCache, Tuple[Any, ...]]],
-        table: Optional[VrpTable] = None,
+        caches: Iterable[RtrCache | tuple[Any, ...]],
+        table: VrpTable | None = None,
         *,
-        on_change: Optional[ChangeCallback] = None,
-        on_expire: Optional[ExpireCallback] = None,
-        timers: Optional[RtrTimers] = None,
+        on_change: ChangeCallback | None = None,
+        on_expire: ExpireCallback | None = None,
+        timers: RtrTimers | None = None,
         use_cache_timers: bool = True,
         highest_version: int = HIGHEST_VERSION,
         connect_timeout: float = 10.0,
         response_timeout: float = 60.0,
         min_backoff: float = 1.0,
     ):
-        self.caches: List[RtrCache] = sorted(
+        self.caches: list[RtrCache] = sorted(
             (cache if isinstance(cache, RtrCache) else RtrCache(*cache) for cache in caches),
             key=lambda cache: cache.preference,
         )
@@ -124,15 +125,15 @@ class RtrClient:
         self.connect_timeout = connect_timeout
         self.response_timeout = response_timeout
         self.min_backoff = min_backoff
-        self._versions: Dict[RtrCache, int] = {}
-        self._data_cache: Optional[RtrCache] = None  # whose data the table holds
-        self._session_ids: Dict[RtrCache, Tuple[int, int]] = {}  # cache -> (session id, serial)
+        self._versions: dict[RtrCache, int] = {}
+        self._data_cache: RtrCache | None = None  # whose data the table holds
+        self._session_ids: dict[RtrCache, tuple[int, int]] = {}  # cache -> (session id, serial)
         self._state = RtrClientState()
-        self._last_sync_monotonic: Optional[float] = None
+        self._last_sync_monotonic: float | None = None
         self._synced = asyncio.Event()
         self._sync_happened = asyncio.Event()
-        self._session_task: Optional[asyncio.Task] = None
-        self._task: Optional[asyncio.Task] = None
+        self._session_task: asyncio.Task | None = None
+        self._task: asyncio.Task | None = None
 
     # -- public ---------------------------------------------------------------------------------------
 
@@ -158,7 +159,7 @@ class RtrClient:
                 pass
             self._task = None
 
-    async def wait_synced(self, timeout: Optional[float] = None) -> None:
+    async def wait_synced(self, timeout: float | None = None) -> None:
         """Return once a first sync has completed (TimeoutError after `timeout` seconds)."""
         await asyncio.wait_for(self._synced.wait(), timeout)
 
@@ -193,7 +194,7 @@ class RtrClient:
                     LOG.info("%s; retrying with version %d", fallback, fallback.version)
                     self._versions[cache] = fallback.version
                     continue  # same cache, lower version, at once
-                except (OSError, asyncio.TimeoutError, RtrSessionEnded) as error:
+                except (TimeoutError, OSError, RtrSessionEnded) as error:
                     self._note_error(cache, error)
                     break  # next cache
                 except Exception as error:  # noqa: BLE001 - a bug must not stop RPKI for good
@@ -268,7 +269,7 @@ class RtrClient:
                     dummy_reader, writer = await asyncio.wait_for(
                         asyncio.open_connection(cache.host, cache.port), self.connect_timeout
                     )
-                except (OSError, asyncio.TimeoutError):
+                except (TimeoutError, OSError):
                     continue
                 writer.close()
                 return
@@ -304,7 +305,7 @@ class RtrClient:
             if remaining > 0:
                 try:
                     await asyncio.wait_for(self._sync_happened.wait(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             await self._expire()
@@ -363,5 +364,5 @@ async def _call(callback: Callable[..., Any], *args: Any) -> None:
         LOG.exception("RTR consumer callback %r failed", callback)
 
 
-def _clamp(value: float, allowed: Tuple[int, int]) -> float:
+def _clamp(value: float, allowed: tuple[int, int]) -> float:
     return float(min(max(value, allowed[0]), allowed[1]))

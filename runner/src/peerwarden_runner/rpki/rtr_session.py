@@ -12,7 +12,8 @@ announcement (§5.6, §12) is an error that drops the session instead of being g
 
 import asyncio
 import logging
-from typing import Awaitable, Callable, List, NoReturn, Optional, Set, Union
+from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 from peerwarden_runner.rpki.gc_pause import GcPause, collect_young
 from peerwarden_runner.rpki.rtr_pdu import (
@@ -50,8 +51,8 @@ RECEIVING = "receiving"
 IDLE = "idle"
 WAITING_FOR_DATA = "waiting for data"
 
-EndOfDataHandler = Callable[[VrpDiff, EndOfData], Optional[Awaitable[None]]]
-ReaderItem = Union[List[bytes], BaseException]
+EndOfDataHandler = Callable[[VrpDiff, EndOfData], Awaitable[None] | None]
+ReaderItem = list[bytes, BaseException]
 
 
 class RtrSessionEnded(Exception):
@@ -88,8 +89,8 @@ class RtrSession:
         *,
         table: VrpTable,
         version: int,
-        session_id: Optional[int],
-        serial: Optional[int],
+        session_id: int | None,
+        serial: int | None,
         on_end_of_data: EndOfDataHandler,
         refresh_interval: Callable[[], float],
         retry_interval: Callable[[], float],
@@ -110,12 +111,12 @@ class RtrSession:
         self.negotiated = False  # a response arrived: the version is settled (§7)
         self.state = AWAITING_RESPONSE
         self._resetting = session_id is None or serial is None
-        self._fresh: Set[Vrp] = set()
-        self._announced: Set[Vrp] = set()
-        self._withdrawn: Set[Vrp] = set()
-        self._notified_serial: Optional[int] = None
+        self._fresh: set[Vrp] = set()
+        self._announced: set[Vrp] = set()
+        self._withdrawn: set[Vrp] = set()
+        self._notified_serial: int | None = None
         self._deadline = 0.0
-        self._chunks: "asyncio.Queue[ReaderItem]" = asyncio.Queue(QUEUED_CHUNKS)
+        self._chunks: asyncio.Queue[ReaderItem] = asyncio.Queue(QUEUED_CHUNKS)
         self._gc_pause = GcPause()  # during a full (reset) response: see gc_pause
 
     # -- the loop -------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ class RtrSession:
             while True:
                 try:
                     item = await asyncio.wait_for(self._chunks.get(), max(0.0, self._deadline - loop.time()))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await self._deadline_passed()
                     continue
                 if isinstance(item, BaseException):
@@ -161,9 +162,7 @@ class RtrSession:
             await self._chunks.put(error)
 
     async def _deadline_passed(self) -> None:
-        if self.state == IDLE:  # Refresh Interval (§6): poll
-            await self._send_query()
-        elif self.state == WAITING_FOR_DATA:  # Retry Interval after No Data Available (§6, §12)
+        if self.state == IDLE or self.state == WAITING_FOR_DATA:  # Refresh Interval (§6): poll
             await self._send_query()
         else:
             raise RtrSessionEnded("%s: no answer for %.0f s (%s)" % (self.label, self._response_timeout, self.state))
@@ -193,7 +192,7 @@ class RtrSession:
         if not (len(pdu) >= 2 and pdu[1] == PduType.ERROR_REPORT):
             try:
                 await self._send(encode_error_report(self.version, code, pdu, message))
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 pass  # the session ends anyway
         raise RtrSessionEnded(
             "%s: sent Error Report (%s): %s" % (self.label, error_name(code), message), reset=True, flush=flush
@@ -201,7 +200,7 @@ class RtrSession:
 
     # -- receiving ------------------------------------------------------------------------------------
 
-    async def _handle_batch(self, pdus: List[bytearray]) -> None:
+    async def _handle_batch(self, pdus: list[bytearray]) -> None:
         """Handle PDUs in order; Prefix PDUs inside a response (nearly all of a sync) take a
         synchronous fast path, everything else the general one."""
         for raw in pdus:

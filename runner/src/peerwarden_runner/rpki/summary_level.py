@@ -12,7 +12,7 @@ either empty or all holding the same summary (written by VRPs containing the who
 each VRP costs one merge and one run fill, however many cells it covers.
 """
 
-from typing import Iterable, Iterator, Optional, Tuple, Union
+from collections.abc import Iterable, Iterator
 
 from peerwarden_runner.rpki.origin_summary import AsnMasks, SummaryLayout
 from peerwarden_runner.rpki.summary_cells import ArraySummaryCells, DictSummaryCells
@@ -27,7 +27,7 @@ class SummaryLevel:
         self,
         prefix_map: VrpPrefixMap,
         layout: SummaryLayout,
-        cells: Union[ArraySummaryCells, DictSummaryCells],
+        cells: ArraySummaryCells | DictSummaryCells,
         lowest: int,
         cell_length: int,
     ):
@@ -91,7 +91,7 @@ class SummaryLevel:
             value, masks = self.layout.merge(value, masks, vrp)
         self.cells.fill(first, count, value, masks, previous=old)
 
-    def _merged(self, vrps: Iterable[Vrp]) -> Tuple[int, Optional[AsnMasks]]:
+    def _merged(self, vrps: Iterable[Vrp]) -> tuple[int, AsnMasks | None]:
         value, masks = 0, None
         for vrp in vrps:
             value, masks = self.layout.merge(value, masks, vrp)

@@ -4,7 +4,7 @@ A flat, hashable tuple of ints, so that sets of 800,000 of them stay affordable 
 validation loop can read fields by position.
 """
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from peerwarden_runner.rpki.prefix import Prefix, PrefixLike, as_prefix
 
@@ -28,7 +28,7 @@ class Vrp(NamedTuple):
         return "%s-%d AS%d" % (self.prefix, self.max_length, self.asn)
 
 
-def make_vrp(prefix: PrefixLike, max_length: Optional[int], asn: int) -> Vrp:
+def make_vrp(prefix: PrefixLike, max_length: int | None, asn: int) -> Vrp:
     """Build a checked VRP; `max_length` None means the prefix length (RFC 6482 §3.3).
 
     Raises ValueError saying what is wrong: maxLength must lie between the prefix length and

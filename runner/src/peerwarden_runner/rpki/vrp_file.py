@@ -14,7 +14,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import FrozenSet, Optional, Union
+from typing import Union
 
 from peerwarden_runner.rpki.prefix import parse_prefix
 from peerwarden_runner.rpki.vrp import MAX_ASN, Vrp
@@ -25,7 +25,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 class VrpFileError(ValueError):
     """A VRP file that cannot be used: says where (file, entry index, field) and what is wrong."""
 
-    def __init__(self, source: str, message: str, index: Optional[int] = None, field: Optional[str] = None):
+    def __init__(self, source: str, message: str, index: int | None = None, field: str | None = None):
         self.source = source
         self.index = index
         self.field = field
@@ -42,7 +42,7 @@ class VrpFileError(ValueError):
 class VrpFileContents:
     """The VRPs of one file, and what was left out (for logs and metrics)."""
 
-    vrps: FrozenSet[Vrp]
+    vrps: frozenset[Vrp]
     entries: int
     expired: int
     duplicates: int
@@ -66,7 +66,7 @@ def parse_asn(value: object) -> int:
     return asn
 
 
-def parse_vrp_document(document: object, source: str = "<vrps>", now: Optional[float] = None) -> VrpFileContents:
+def parse_vrp_document(document: object, source: str = "<vrps>", now: float | None = None) -> VrpFileContents:
     """Check and convert an already decoded JSON document (see the module doc for the format)."""
     if not isinstance(document, dict):
         raise VrpFileError(
@@ -89,7 +89,7 @@ def parse_vrp_document(document: object, source: str = "<vrps>", now: Optional[f
     return VrpFileContents(frozenset(vrps), len(roas), expired, len(roas) - expired - len(vrps))
 
 
-def _parse_entry(entry: object, source: str, index: int, now: float) -> Optional[Vrp]:
+def _parse_entry(entry: object, source: str, index: int, now: float) -> Vrp | None:
     """One "roas" entry -> Vrp, or None when it has expired."""
     if not isinstance(entry, dict):
         raise VrpFileError(source, "must be an object, not %s" % type(entry).__name__, index)
@@ -128,7 +128,7 @@ def _parse_entry(entry: object, source: str, index: int, now: float) -> Optional
     return Vrp(prefix.version, prefix.network, prefix.length, max_length, asn)
 
 
-def parse_vrp_json(text: Union[str, bytes], source: str = "<vrps>", now: Optional[float] = None) -> VrpFileContents:
+def parse_vrp_json(text: str | bytes, source: str = "<vrps>", now: float | None = None) -> VrpFileContents:
     """Parse VRP JSON text; JSON syntax errors say line and column."""
     try:
         document = json.loads(text)
@@ -141,7 +141,7 @@ def parse_vrp_json(text: Union[str, bytes], source: str = "<vrps>", now: Optiona
     return parse_vrp_document(document, source, now)
 
 
-def load_vrp_file(path: PathLike, now: Optional[float] = None) -> VrpFileContents:
+def load_vrp_file(path: PathLike, now: float | None = None) -> VrpFileContents:
     """Read and parse a VRP JSON file (blocking: from asyncio, run it in a thread)."""
     source = os.fspath(path)
     try:

@@ -13,7 +13,8 @@ import inspect
 import logging
 import os
 import time
-from typing import Any, Callable, FrozenSet, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
@@ -24,12 +25,12 @@ LOG = logging.getLogger("peerwarden_runner.rpki.vrp_file")
 
 SMALL_CHANGE = 4096  # VRPs; larger changes are built aside (VrpTable.replace_all_async)
 
-ChangeCallback = Callable[[FrozenSet[Vrp], FrozenSet[Vrp]], Any]
+ChangeCallback = Callable[[frozenset[Vrp], frozenset[Vrp]], Any]
 ErrorCallback = Callable[[VrpFileError], Any]
-FileSignature = Tuple[int, int, int]
+FileSignature = tuple[int, int, int]
 
 
-def file_signature(path: str) -> Optional[FileSignature]:
+def file_signature(path: str) -> FileSignature | None:
     """(mtime in ns, size, inode), or None when the file is missing."""
     try:
         status = os.stat(path)
@@ -50,10 +51,10 @@ class VrpFileWatcher:
         self,
         path: PathLike,
         table: VrpTable,
-        on_change: Optional[ChangeCallback] = None,
+        on_change: ChangeCallback | None = None,
         *,
         poll_interval: float = 5.0,
-        on_error: Optional[ErrorCallback] = None,
+        on_error: ErrorCallback | None = None,
     ):
         self.path = os.fspath(path)
         self.table = table
@@ -62,12 +63,12 @@ class VrpFileWatcher:
         self.poll_interval = poll_interval
         self.loads = 0
         self.errors = 0
-        self.last_load: Optional[float] = None
-        self.last_error: Optional[VrpFileError] = None
-        self.last_contents: Optional[VrpFileContents] = None
-        self._loaded: Optional[FrozenSet[Vrp]] = None
-        self._signature: Optional[FileSignature] = None
-        self._task: Optional[asyncio.Task] = None
+        self.last_load: float | None = None
+        self.last_error: VrpFileError | None = None
+        self.last_contents: VrpFileContents | None = None
+        self._loaded: frozenset[Vrp] | None = None
+        self._signature: FileSignature | None = None
+        self._task: asyncio.Task | None = None
 
     async def load(self) -> VrpDiff:
         """Read the file now and apply it; raises VrpFileError (the table is then unchanged)."""
@@ -99,7 +100,7 @@ class VrpFileWatcher:
             await _maybe_await(self.on_change(diff.added, diff.removed))
         return diff
 
-    async def poll_once(self) -> Optional[VrpDiff]:
+    async def poll_once(self) -> VrpDiff | None:
         """Reload if the file changed since the last attempt; the diff, or None (unchanged or bad)."""
         if file_signature(self.path) == self._signature:
             return None
@@ -135,8 +136,8 @@ class VrpFileWatcher:
 
 
 def _load_and_compare(
-    path: str, previous: Optional[FrozenSet[Vrp]]
-) -> Tuple[VrpFileContents, FrozenSet[Vrp], FrozenSet[Vrp]]:
+    path: str, previous: frozenset[Vrp] | None
+) -> tuple[VrpFileContents, frozenset[Vrp], frozenset[Vrp]]:
     """In a worker thread: the file's contents, and what was added and removed since `previous`
     (frozensets, so comparing them off the event loop is safe)."""
     contents = load_vrp_file(path)
@@ -148,9 +149,9 @@ def _load_and_compare(
 async def watch_vrp_file(
     path: PathLike,
     table: VrpTable,
-    on_change: Optional[ChangeCallback] = None,
+    on_change: ChangeCallback | None = None,
     poll_interval: float = 5.0,
-    on_error: Optional[ErrorCallback] = None,
+    on_error: ErrorCallback | None = None,
 ) -> None:
     """Coroutine: keep `table` equal to the VRP file at `path`, forever (cancel to stop)."""
     await VrpFileWatcher(path, table, on_change, poll_interval=poll_interval, on_error=on_error).run()

@@ -12,7 +12,7 @@ swapping it in. So in an asyncio program no reader ever sees a half-applied upda
 import asyncio
 import time
 from collections import deque
-from typing import Deque, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from collections.abc import Iterable, Iterator, Sequence
 
 from peerwarden_runner.rpki.family_lookup import REBUILD_ALL_MINIMUM, REBUILD_ALL_SHARE
 from peerwarden_runner.rpki.gc_pause import collect_young, cyclic_gc_paused
@@ -66,7 +66,7 @@ class VrpTable:
         history_changes: int = DEFAULT_HISTORY_CHANGES,
         history_vrps: int = DEFAULT_HISTORY_VRPS,
     ):
-        self._vrps: Set[Vrp] = set()
+        self._vrps: set[Vrp] = set()
         self._ipv4 = Ipv4Lookup()
         self._ipv6_levels = ipv6_levels
         self._ipv6 = Ipv6Lookup(ipv6_levels)
@@ -74,7 +74,7 @@ class VrpTable:
         self.validate_ipv4 = self._ipv4.validate
         self.validate_ipv6 = self._ipv6.validate
         self._serial = 0
-        self._history: Deque[Tuple[int, VrpDiff]] = deque()
+        self._history: deque[tuple[int, VrpDiff]] = deque()
         self._history_changes = history_changes
         self._history_vrps = history_vrps
         self._history_size = 0
@@ -95,7 +95,7 @@ class VrpTable:
     def __iter__(self) -> Iterator[Vrp]:
         return iter(self._vrps)
 
-    def snapshot(self) -> FrozenSet[Vrp]:
+    def snapshot(self) -> frozenset[Vrp]:
         return frozenset(self._vrps)
 
     @property
@@ -103,12 +103,12 @@ class VrpTable:
         """Bumped by every change; lets consumers notice (and ask for) changes cheaply."""
         return self._serial
 
-    def validate(self, prefix: PrefixLike, origin_asn: Optional[int]) -> RouteValidity:
+    def validate(self, prefix: PrefixLike, origin_asn: int | None) -> RouteValidity:
         """RFC 6811 §2 state of route `prefix` originated by `origin_asn` (None: AS_SET or empty path)."""
         route = as_prefix(prefix)
         return self._by_version[route.version].validate(route.network, route.length, origin_asn)
 
-    def covering(self, prefix: PrefixLike) -> List[Vrp]:
+    def covering(self, prefix: PrefixLike) -> list[Vrp]:
         """The VRPs covering `prefix` (to explain a validation result)."""
         route = as_prefix(prefix)
         return self._by_version[route.version].covering(route.network, route.length)
@@ -120,7 +120,7 @@ class VrpTable:
         """Number of VRPs of IP `version` (4 or 6)."""
         return len(self._by_version[version])
 
-    def stats(self) -> Dict[str, int]:
+    def stats(self) -> dict[str, int]:
         """Sizes for metrics and benchmarks (cells: where memory goes besides the VRPs)."""
         return {
             "vrps": len(self._vrps),
@@ -176,7 +176,7 @@ class VrpTable:
         serial = self._serial
         pacer = _Pacer()
         with cyclic_gc_paused(True):
-            by_version: Dict[int, List[Vrp]] = {4: [], 6: []}
+            by_version: dict[int, list[Vrp]] = {4: [], 6: []}
             for index, vrp in enumerate(wanted):
                 by_version[vrp.version].append(vrp)
                 if index % BUILD_STEP == 0:
@@ -198,7 +198,7 @@ class VrpTable:
         self._remember(diff)
         return diff
 
-    def changes_since(self, serial: int) -> Optional[VrpDiff]:
+    def changes_since(self, serial: int) -> VrpDiff | None:
         """Net change between table serial `serial` and now; None when the history no longer
         reaches back that far (the consumer must then re-validate everything)."""
         if serial == self._serial:
@@ -207,7 +207,7 @@ class VrpTable:
             return None
         return compose_diffs(diff for diff_serial, diff in self._history if diff_serial > serial)
 
-    def _commit(self, added: FrozenSet[Vrp] | Set[Vrp], removed: FrozenSet[Vrp] | Set[Vrp]) -> VrpDiff:
+    def _commit(self, added: frozenset[Vrp] | set[Vrp], removed: frozenset[Vrp] | set[Vrp]) -> VrpDiff:
         if not added and not removed:
             return EMPTY_DIFF
         with cyclic_gc_paused(len(added) + len(removed) >= BULK_CHANGE):
@@ -219,8 +219,8 @@ class VrpTable:
 
     def _apply_unrecorded(self, added: Iterable[Vrp], removed: Iterable[Vrp]) -> None:
         """Apply a change known to be exact: every `removed` VRP present, every `added` absent."""
-        added_by_version: Dict[int, List[Vrp]] = {4: [], 6: []}
-        removed_by_version: Dict[int, List[Vrp]] = {4: [], 6: []}
+        added_by_version: dict[int, list[Vrp]] = {4: [], 6: []}
+        removed_by_version: dict[int, list[Vrp]] = {4: [], 6: []}
         for vrp in removed:
             removed_by_version[vrp.version].append(vrp)
         for vrp in added:

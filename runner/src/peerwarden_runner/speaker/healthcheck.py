@@ -51,7 +51,7 @@ class HealthCheck:
             return False
         try:
             status = await asyncio.wait_for(process.wait(), settings.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
             self.last_result = "timed out after %g s" % settings.timeout

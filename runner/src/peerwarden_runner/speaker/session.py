@@ -143,19 +143,21 @@ class Session:
     async def drain(self):
         try:
             await asyncio.wait_for(self.writer.drain(), DRAIN_TIMEOUT)
-        except (ConnectionError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError):
             pass
 
     async def _read(self, timeout):
         """The next message (the hold timer is `timeout`: any message restarts it)."""
         try:
             message = await asyncio.wait_for(read_message(self.reader, self.ctx_in), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._notify(c.ERR_HOLD_TIMER, 0, "hold timer expired: nothing from the peer in %d s" % timeout)
         except FramingError as error:
             await self._notify(error.code, error.subcode, "bad message header: %s" % error.reason, error.data)
         except (asyncio.IncompleteReadError, ConnectionError) as error:
-            raise SessionClosed("the peer closed the connection in %s (%s)" % (self.state, type(error).__name__))
+            raise SessionClosed(
+                "the peer closed the connection in %s (%s)" % (self.state, type(error).__name__)
+            ) from error
         self.handler.crossed(RECEIVED, message.raw)
         if message.type == c.NOTIFICATION:
             notification = decode_notification(message.raw)

@@ -14,12 +14,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import ErrorAction, Prefix, encode_end_of_rib, encode_notification, encode_withdraw
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionState
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
-from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.speaker.session import RECEIVED, SENT, Session, SessionClosed, SessionSettings
 from peerwarden_runner.transport import connect, listen
 
@@ -85,7 +85,7 @@ class Speaker:
             LOG.warning("%s: %s; reconnecting in %.1f s", self.settings.name, reason, delay)
             try:
                 await asyncio.wait_for(self.stopping.wait(), delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         self.state = "Idle"
 
@@ -98,7 +98,7 @@ class Speaker:
         )
         try:
             reader, writer = await self.connecting
-        except (OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, OSError) as error:
             return "cannot connect to %s port %d: %s" % (settings.peer, settings.port, error or "timed out")
         except asyncio.CancelledError:
             if not self.stopping.is_set():
@@ -143,7 +143,7 @@ class Speaker:
                 LOG.warning("%s: %s; trying again in %.1f s", settings.name, self.last_error, delay)
                 try:
                     await asyncio.wait_for(self.stopping.wait(), delay)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         if server is not None:
             self.state = "Active"

@@ -122,7 +122,7 @@ class QueueSink:
         if self.worker is not None and not self.worker.done():
             try:
                 await asyncio.wait_for(self.queue.join(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.reporter.dropped("still busy when the runner stopped", self.queue.qsize())
 
     def stop(self):
@@ -165,7 +165,7 @@ class ProgramSink(QueueSink):
             try:
                 process.stdin.close()
                 await asyncio.wait_for(process.wait(), DRAIN_AT_CLOSE)
-            except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            except (TimeoutError, ConnectionError, RuntimeError):
                 pass
         self.program.stop()
         await self.program.wait_stopped()
@@ -191,7 +191,7 @@ class WebhookSink(QueueSink):
             async with self.client.post(self.url, json=record) as response:
                 if response.status >= 300:
                     self.reporter.failed("%s answered HTTP %d" % (self.url, response.status))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.reporter.failed("%s did not answer within %g s" % (self.url, self.timeout))
         except aiohttp.ClientError as error:
             self.reporter.failed("%s: %s" % (self.url, error))

@@ -259,7 +259,7 @@ class ExecStage(Stage):
                 )
             try:
                 answer = await asyncio.wait_for(self._exchange(process, line), self.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.program.failed("did not answer within %g s" % self.timeout)
                 return self._failed(raw, record, "no answer within %g s" % self.timeout)
             except (ProgramDied, ConnectionError, RuntimeError) as error:

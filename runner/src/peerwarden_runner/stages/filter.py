@@ -193,9 +193,7 @@ class Rule:
             return False
         if self.communities is not None and not self.communities.intersection(_values(attributes, c.COMMUNITIES)):
             return False
-        if self.large is not None and not self.large.intersection(_values(attributes, c.LARGE_COMMUNITY)):
-            return False
-        return True
+        return self.large is None or bool(self.large.intersection(_values(attributes, c.LARGE_COMMUNITY)))
 
 
 def _values(attributes, code):

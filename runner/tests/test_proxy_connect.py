@@ -9,7 +9,7 @@ from peerwarden_runner.codec.open_message import encode_open
 from peerwarden_runner.gtsm import set_gtsm
 from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.proxy import CONNECTION_REJECTED, Proxy
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages import Kind, Stage
 
 OPEN = encode_open(65001, 90, "127.0.0.3")
 
@@ -142,7 +142,7 @@ def test_stopping_with_a_session_up_is_clean(caplog):
 class SlowAnswer(Stage):
     """A message stage that waits for its answer, as an exec filter does."""
 
-    name, awaits = "slow", True
+    name, kind, awaits = "slow", Kind.MESSAGE, True
 
     def __init__(self):
         self.waiting = asyncio.Event()

@@ -264,10 +264,10 @@ def problems_of(speaker_changes, document_changes=None, drop=()):
             {"stages": ["archive"]},
             None,
             (),
-            "speakers[0].stages: unknown stage 'archive' (expected rpki, alert, filter)",
+            "speakers[0].stages: unknown stage 'archive' (expected rpki, filter, alert)",
         ),
         ({"stages": ["rpki"]}, None, ("rpki",), "uses the stage 'rpki', which has no top-level 'rpki:' section"),
-        ({"stages": "rpki"}, None, (), "speakers[0].stages: expected a list of stage names from rpki, alert, filter"),
+        ({"stages": "rpki"}, None, (), "speakers[0].stages: expected a list of stage names from rpki, filter, alert"),
         ({"stages": ["rpki", "rpki"]}, None, (), "speakers[0].stages: 'rpki' is listed more than once"),
         (
             {"stages": ["alert"]},

@@ -11,12 +11,13 @@ import socket
 import pytest
 
 from peerwarden_runner import config
+from peerwarden_runner.addresses import same_address
 from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import decode_notification
 from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.cli import add_parser, speaker_document
-from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings, _same_address
+from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.tcp_md5 import set_md5
 from speaker_lab import LOCAL_ASN, PEER_ASN, Connection, make_speaker, run
 
@@ -222,4 +223,4 @@ def test_passive_over_ipv6():
     ],
 )
 def test_the_peer_is_recognised_by_its_address(connecting, configured, same):
-    assert _same_address(connecting, configured) is same
+    assert same_address(connecting, configured) is same

@@ -20,17 +20,12 @@ import time
 
 from peerwarden_runner.codec import ErrorAction, framing
 from peerwarden_runner.codec.attribute_blocks import AttributeBlocks
+from peerwarden_runner.directions import RECEIVED, SENT, TO_PEER, TO_ROUTER, other
 from peerwarden_runner.routes import Rib, RouteChange
+from peerwarden_runner.stages.base import Kind
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
-TO_ROUTER, TO_PEER = "to-router", "to-peer"
-SENT, RECEIVED = "sent", "received"  # the speaker's directions (speaker/session.py)
-_OTHER = {TO_ROUTER: TO_PEER, TO_PEER: TO_ROUTER, SENT: RECEIVED, RECEIVED: SENT}
-
-
-def other(direction):
-    """The opposite direction of the same session (a proxy's or a speaker's)."""
-    return _OTHER[direction]
+__all__ = ["RECEIVED", "SENT", "TO_PEER", "TO_ROUTER", "Pipeline", "SessionReset", "SessionState", "other", "plan"]
 
 
 NO_PLAN = ((), (), ())
@@ -40,11 +35,11 @@ def plan(stages):
     """A direction's stages as (message stages before, route stages, message stages after): the
     route stages run together on one decoded UPDATE (config checking keeps message stages from
     sitting between them)."""
-    routes = [index for index, stage in enumerate(stages) if not hasattr(stage, "message")]
+    routes = [index for index, stage in enumerate(stages) if stage.kind is not Kind.MESSAGE]
     if not routes:
         return tuple(stages), (), ()
     first, last = routes[0], routes[-1]
-    between = [stage for stage in stages[first : last + 1] if hasattr(stage, "message")]
+    between = [stage for stage in stages[first : last + 1] if stage.kind is Kind.MESSAGE]
     return (
         tuple(stages[:first]),
         tuple(s for s in stages[first : last + 1] if s not in between),
@@ -86,7 +81,7 @@ class Pipeline:
         self.metrics = metrics
         self.sessions = set()
         self.plans = {direction: plan(stages) for direction, stages in self.stages.items()}
-        self.asynchronous = any(getattr(stage, "awaits", False) for stage in self._all_stages())
+        self.asynchronous = any(stage.awaits for stage in self._all_stages())
 
     def new_session(self, session, endpoints=None):
         state = SessionState(session, endpoints)
@@ -109,7 +104,7 @@ class Pipeline:
         """close(), then wait for the stages that stop something outside (an exec program)."""
         self.close()
         for stage in self._all_stages():
-            if hasattr(stage, "wait_closed"):
+            if stage.needs_wait_closed:
                 await stage.wait_closed()
 
     def _all_stages(self):
@@ -152,7 +147,7 @@ class Pipeline:
         for stage in stages:
             answered = []
             for message in outgoing:
-                if getattr(stage, "awaits", False):
+                if stage.awaits:
                     answered.extend(await stage.message_async(state, direction, message))
                 else:
                     answered.extend(stage.message(state, direction, message))

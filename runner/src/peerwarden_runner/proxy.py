@@ -12,7 +12,8 @@ import logging
 
 from peerwarden_runner.codec import framing
 from peerwarden_runner.codec.notification import encode_notification, shutdown_notification
-from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, SessionReset, other
+from peerwarden_runner.directions import TO_PEER, TO_ROUTER, other
+from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.transport import connect, listen
 
 LOG = logging.getLogger("peerwarden_runner.proxy")

@@ -34,10 +34,11 @@ problem is reported as "file: key: what is wrong (expected ...)".
 import ipaddress
 import os
 
+from peerwarden_runner.addresses import canonical_address
 from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
-from peerwarden_runner.speaker.monitor import WATCH_STAGES
 from peerwarden_runner.speaker.route_spec import RouteError, parse_route
 from peerwarden_runner.stages.alert_detectors import ROLES
+from peerwarden_runner.stages.registry import PIPELINE_STAGES, SECTIONS, WATCH_STAGES
 
 TOKEN_ENVIRONMENT = "PEERWARDEN_API_TOKEN"
 DEFAULT_API = "127.0.0.1:8179"
@@ -61,13 +62,6 @@ KEYS = (
     "role",
     "healthchecks",
 )
-# why each stage that changes what is passed on cannot run on a monitor, which passes nothing on
-NOT_WATCH_SAFE = {
-    "limit": "limit holds routes back from a receiver and can end the session with a Cease; a monitor has no "
-    "receiver and must never write to its router",
-    "exec": "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
-    "stream use print: true and a pipe, or the archive)",
-}
 HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "announce")
 
 
@@ -171,7 +165,7 @@ def _address(value, field, report):
         report(field, "missing (expected an IP address)")
         return None
     try:
-        return str(ipaddress.ip_address(str(value)))
+        return canonical_address(value)
     except ValueError:
         report(field, "%r is not an IP address" % (value,))
         return None
@@ -181,7 +175,7 @@ def _local(value, passive, field, report, address_port):
     """(address, port to listen on): a port is only for a passive speaker, which listens there."""
     if value is None or not passive:
         try:
-            ipaddress.ip_address(str(value))
+            canonical_address(value)
         except ValueError:
             try:
                 address_port(value)
@@ -208,24 +202,18 @@ def _stages(names, field, sections, report):
         report(field, "expected a list of stage names from %s, got %r" % (", ".join(WATCH_STAGES), names))
         return []
     for name in names:
-        if name in NOT_WATCH_SAFE:
+        stage = SECTIONS[name] if name in PIPELINE_STAGES else None
+        if stage is not None and not stage.watch_ok:
             report(
                 field,
-                "%r cannot run on a speaker: %s (expected %s)" % (name, NOT_WATCH_SAFE[name], ", ".join(WATCH_STAGES)),
+                "%r cannot run on a speaker: %s (expected %s)" % (name, stage.watch_refusal, ", ".join(WATCH_STAGES)),
             )
-        elif name not in WATCH_STAGES:
+        elif stage is None:
             report(field, "unknown stage %r (expected %s)" % (name, ", ".join(WATCH_STAGES)))
         elif name not in sections:
             report(field, "uses the stage %r, which has no top-level '%s:' section" % (name, name))
-        elif name == "filter" and sections["filter"]:
-            tagging = [rule["name"] for rule in sections["filter"]["rules"] if rule["action"] == "tag"]
-            if tagging:
-                report(
-                    field,
-                    "the filter has tag rules (%s): a speaker's stages only watch, nothing is passed on "
-                    "to tag (expected a filter whose rules drop or accept; a drop is shown as held)"
-                    % ", ".join(tagging),
-                )
+        else:
+            stage.check_watch(sections[name], field, report)
     for name in sorted({name for name in names if names.count(name) > 1}):
         report(field, "%r is listed more than once" % name)
     return list(names)

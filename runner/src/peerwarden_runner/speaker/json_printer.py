@@ -7,9 +7,8 @@ import time
 
 from peerwarden_runner.codec import KEEPALIVE
 from peerwarden_runner.codec.json_form import to_json
+from peerwarden_runner.directions import RECEIVED
 from peerwarden_runner.stages import Stage
-
-RECEIVED = "received"
 
 
 class JsonPrinter(Stage):

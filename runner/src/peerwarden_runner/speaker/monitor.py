@@ -6,14 +6,12 @@ written to the router: a VRP change only updates what is recorded."""
 import logging
 from collections import Counter
 
-from peerwarden_runner.pipeline import RECEIVED, SENT, Pipeline
+from peerwarden_runner.directions import RECEIVED, SENT
+from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.route_keys import route_key
 from peerwarden_runner.rpki.route_validity import RouteValidity
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
-# stages that only judge routes: held back means "recorded as held", so nothing can reach a router
-# (limit's Cease and exec's answers would, hence not here; filter without tag rules, see config)
-WATCH_STAGES = ("rpki", "alert", "filter")
 RPKI_STATES = tuple(state.value for state in RouteValidity)
 
 

@@ -23,9 +23,9 @@ from peerwarden_runner.codec import (
     validate_open,
 )
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.directions import RECEIVED, SENT
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
-SENT, RECEIVED = "sent", "received"
 # RFC 4271 §8.2.2: in OpenSent the hold timer is set to "a large value" (4 minutes suggested)
 OPEN_WAIT = 240
 DRAIN_TIMEOUT = 2

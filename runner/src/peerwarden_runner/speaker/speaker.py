@@ -8,19 +8,20 @@ configured peer alone. Being one or the other, it never has two connections to s
 collision detection (RFC 4271 §6.8) is needed."""
 
 import asyncio
-import ipaddress
 import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
 
+from peerwarden_runner.addresses import same_address
 from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import ErrorAction, Prefix, encode_end_of_rib, encode_notification, encode_withdraw
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.directions import RECEIVED, SENT
 from peerwarden_runner.pipeline import SessionState
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
-from peerwarden_runner.speaker.session import RECEIVED, SENT, Session, SessionClosed, SessionSettings
+from peerwarden_runner.speaker.session import Session, SessionClosed, SessionSettings
 from peerwarden_runner.transport import connect, listen
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
@@ -164,7 +165,7 @@ class Speaker:
     async def _accepted(self, reader, writer):
         settings = self.settings
         address = writer.get_extra_info("peername")[0].split("%")[0]
-        if not _same_address(address, settings.peer):
+        if not same_address(address, settings.peer):
             self.counters["connections_refused"] += 1
             LOG.warning(
                 "%s: connection from %s refused: only the peer %s may connect", settings.name, address, settings.peer
@@ -342,11 +343,3 @@ class Speaker:
             "counters": dict(self.counters),
             "last_error": self.last_error,
         }
-
-
-def _same_address(text, configured):
-    """Is the connecting address the configured peer's (an IPv4-mapped IPv6 address counts as IPv4)?"""
-    address = ipaddress.ip_address(text)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address == ipaddress.ip_address(configured)

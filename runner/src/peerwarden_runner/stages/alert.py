@@ -13,11 +13,12 @@ import json
 import logging
 import time
 
-from peerwarden_runner.pipeline import other
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.directions import other
+from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.alert_detectors import path_findings, space_findings
 from peerwarden_runner.stages.alert_sinks import REPORT_EVERY
 from peerwarden_runner.stages.alert_space import OwnSpace
+from peerwarden_runner.stages.base import Scope, Stage
 
 LOG = logging.getLogger("peerwarden_runner.alert")
 _LOG_FIELDS = (
@@ -36,7 +37,37 @@ _LOG_FIELDS = (
 
 
 class AlertStage(Stage):
+    """Route stage that only watches, one per session for both directions; the sinks are the runner's."""
+
     name = "alert"
+    scope = Scope.SESSION
+    watch_ok = True
+    needs_wait_closed = True
+    check = staticmethod(check_alert)
+
+    @classmethod
+    def check_users(cls, section, users, problem):
+        """A session or speaker using the alert stage needs something to watch for: our prefixes, our
+        ASes or its role."""
+        if section is None or section["prefixes"] or section["asns"]:
+            return
+        for key, entry, names in users:
+            if not entry["role"] and "alert" in names:
+                what = "speaker" if key.startswith("speakers") else "session"
+                problem(
+                    key,
+                    "uses the alert stage but it has nothing to watch for here: give alert.prefixes (our "
+                    "space), alert.asns (our ASes) or the %s a role (peer, customer, provider, rs)" % what,
+                )
+
+    @classmethod
+    def build(cls, section, context):
+        sinks = context.shared.get("alert_sinks")
+        if sinks is None:  # one set of sinks for the runner, made when the first session uses alerts
+            from peerwarden_runner.stages.alert_sinks import AlertSinks
+
+            sinks = context.shared["alert_sinks"] = AlertSinks(section, context.metrics)
+        return cls(section, sinks, context.session_name, context.role, context.metrics)
 
     def __init__(self, section, sinks=None, session_name="session", role=None, metrics=None):
         """`section`: the checked alert section (check_alert); `sinks`: the shared AlertSinks;

@@ -28,7 +28,7 @@ from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import ErrorAction, decode_update, from_json, to_json
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionReset
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import MessageStage, Scope
 
 LOG = logging.getLogger("peerwarden_runner.exec")
 MODES = ("watch", "filter")
@@ -161,8 +161,21 @@ class Program:
             await self.stopped.wait()
 
 
-class ExecStage(Stage):
+class ExecStage(MessageStage):
+    """Message stage, one per session for both directions; a filter `awaits` the program's answers."""
+
     name = "exec"
+    scope = Scope.SESSION
+    needs_wait_closed = True
+    watch_refusal = (
+        "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
+        "stream use print: true and a pipe, or the archive)"
+    )
+    check = staticmethod(check_exec)
+
+    @classmethod
+    def build(cls, section, context):
+        return cls(session_name=context.session_name, metrics=context.metrics, **section)
 
     def __init__(
         self,

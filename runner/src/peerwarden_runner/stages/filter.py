@@ -29,7 +29,7 @@ from types import MappingProxyType
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import make_attribute
 from peerwarden_runner.codec.communities import community_from_text, community_to_text, large_from_text
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import Scope, Stage
 
 LOG = logging.getLogger("peerwarden_runner.filter")
 ACTIONS = ("drop", "tag", "accept")
@@ -207,7 +207,26 @@ def _number(prefix):
 
 
 class FilterStage(Stage):
+    """Route stage, one per session for both directions; on a speaker's monitor only without tag rules."""
+
     name = "filter"
+    scope = Scope.SESSION
+    watch_ok = True
+    check = staticmethod(check_filter)
+
+    @classmethod
+    def check_watch(cls, section, field, problem):
+        tagging = [rule["name"] for rule in section["rules"] if rule["action"] == "tag"] if section else []
+        if tagging:
+            problem(
+                field,
+                "the filter has tag rules (%s): a speaker's stages only watch, nothing is passed on "
+                "to tag (expected a filter whose rules drop or accept; a drop is shown as held)" % ", ".join(tagging),
+            )
+
+    @classmethod
+    def build(cls, section, context):
+        return cls(section, context.metrics)
 
     def __init__(self, section, metrics=None):
         """`section`: the checked filter section (check_filter)."""

@@ -4,8 +4,9 @@ VRPs loaded, alerts raised (and alert deliveries that failed or were dropped).""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from peerwarden_runner.addresses import address_port
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import Scope, Watcher
 
 TYPE_NAMES = {
     c.OPEN: "open",
@@ -16,8 +17,29 @@ TYPE_NAMES = {
 }
 
 
-class Metrics(Stage):
+class Metrics(Watcher):
+    """The `metrics:` section's stage: one for the runner, a watcher of every session, and what the
+    other stages count with."""
+
     name = "metrics"
+    scope = Scope.RUNNER
+
+    @classmethod
+    def check(cls, section, problem):
+        if section is None:
+            return {"listen": ("127.0.0.1", 9179)}
+        try:
+            return {"listen": address_port(section.get("listen", "127.0.0.1:9179"), 9179)}
+        except ValueError as error:
+            problem("metrics.listen", str(error))
+            return None
+
+    @classmethod
+    def build(cls, section, context):
+        metrics = cls()
+        if section:
+            metrics.serve(*section["listen"])
+        return metrics
 
     def __init__(self, registry=None):
         self.registry = registry or CollectorRegistry()

@@ -7,12 +7,12 @@ import time
 
 from peerwarden_runner.archive import MrtArchive
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.directions import other
 from peerwarden_runner.mrt import ESTABLISHED, IDLE, OPEN_CONFIRM, message_record, state_change_record
-from peerwarden_runner.pipeline import other
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import Watcher
 
 
-class MrtArchiveStage(Stage):
+class MrtArchiveStage(Watcher):
     name = "archive-mrt"
 
     def __init__(

@@ -5,7 +5,7 @@ changed prefix. A large change (a full reload) rebuilds every level from scratch
 is cheaper than thousands of overlapping range rebuilds.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.summary_level import SummaryLevel
@@ -18,6 +18,9 @@ NOT_FOUND = RouteValidity.NOT_FOUND
 
 REBUILD_ALL_MINIMUM = 4096  # changes up to this many VRPs are applied range by range
 REBUILD_ALL_SHARE = 8  # ... and so are changes up to 1/8 of the table
+
+# validate(network as int with host bits zero, length, origin AS or None) -> the route's RFC 6811 state
+Validator = Callable[[int, int, int | None], RouteValidity]
 
 
 def validate_by_walk(prefix_map: VrpPrefixMap, network: int, length: int, origin_asn: int | None) -> RouteValidity:
@@ -35,6 +38,8 @@ def validate_by_walk(prefix_map: VrpPrefixMap, network: int, length: int, origin
 
 class FamilyLookup:
     """Prefix map plus summary levels of one address family. Subclasses set `validate`."""
+
+    validate: Validator
 
     def __init__(self, max_bits: int):
         self.max_bits = max_bits

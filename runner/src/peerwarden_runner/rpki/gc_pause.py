@@ -31,7 +31,7 @@ def cyclic_gc_paused(paused: bool = True) -> Iterator[None]:
 class GcPause:
     """A pause that spans several steps of an asyncio task (pause ... resume)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._disabled_here = False
 
     @property

@@ -9,7 +9,7 @@ VRPs longer than /24 are not in the /24 cells.
 
 from collections.abc import Callable
 
-from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
+from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup, Validator
 from peerwarden_runner.rpki.origin_summary import SummaryLayout
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.summary_cells import ArraySummaryCells
@@ -19,13 +19,11 @@ IPV4_BITS = 32
 CELL_LENGTH = 24
 SHORTEST_LENGTH_BITS = 5  # 0..24 fits; the packed summary then fits in 64 bits
 
-Validator = Callable[[int, int, int | None], RouteValidity]
-
 
 class Ipv4Lookup(FamilyLookup):
     """IPv4 VRPs: exact store plus the /24 summary array. `validate(network, length, origin)`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(IPV4_BITS)
         self.layout = SummaryLayout(longest_route=CELL_LENGTH, length_bits=SHORTEST_LENGTH_BITS)
         self.cells = ArraySummaryCells(1 << CELL_LENGTH, self.layout)
@@ -33,6 +31,7 @@ class Ipv4Lookup(FamilyLookup):
         self.validate, self._retarget = _make_validator(self.cells, self.layout, self.validate_by_walk)
 
     def take_over(self, other: FamilyLookup) -> None:
+        assert isinstance(other, Ipv4Lookup)
         super().take_over(other)
         self.cells = other.cells
         self._retarget(other.cells)

@@ -10,8 +10,9 @@ globally routable) take the slow path over the exact store.
 """
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
-from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
+from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup, Validator
 from peerwarden_runner.rpki.origin_summary import SummaryLayout
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.summary_cells import DictSummaryCells
@@ -21,7 +22,6 @@ IPV6_BITS = 128
 IPV6_LEVEL_LENGTHS = (8, 16, 24, 32, 40, 48)
 MAX_LEVEL_STRIDE = 8  # a VRP is stored in up to 2**stride cells
 
-Validator = Callable[[int, int, int | None], RouteValidity]
 Probe = tuple[int, Callable[[int], int | None], Callable[[int, int], int]]
 
 
@@ -48,10 +48,10 @@ class Ipv6Lookup(FamilyLookup):
             lowest = cell_length + 1
         self._plans: list[tuple[Probe, ...]] = []
         self._levels_changed()
-        self.validate: Validator = _make_validator(self._plans, self.layout, self.validate_by_walk)
+        self.validate = _make_validator(self._plans, self.layout, self.validate_by_walk)
 
     def cell_count(self) -> int:
-        return sum(len(level.cells) for level in self.levels)
+        return sum(len(cast(DictSummaryCells, level.cells)) for level in self.levels)
 
     def _levels_changed(self) -> None:
         """Per route length, the non-empty levels to probe, deepest first."""
@@ -59,7 +59,11 @@ class Ipv6Lookup(FamilyLookup):
         for route_length in range(self.layout.longest_route + 1):
             plans.append(
                 tuple(
-                    (IPV6_BITS - level.cell_length, level.cells.values.get, level.cells.groups.mask_by_key_and_asn.get)
+                    (
+                        IPV6_BITS - level.cell_length,
+                        cast(DictSummaryCells, level.cells).values.get,
+                        level.cells.groups.mask_by_key_and_asn.get,
+                    )
                     for level in reversed(self.levels)
                     if level.lowest <= route_length and level.cells.values
                 )

@@ -34,7 +34,7 @@ class Prefix(NamedTuple):
         return "%s/%d" % (address, self.length)
 
 
-PrefixLike = Prefix | str | ipaddress.IPv4Network | ipaddress.IPv6Network | tuple
+PrefixLike = Prefix | str | ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[int, int, int]
 
 
 def max_bits_for(version: int) -> int:

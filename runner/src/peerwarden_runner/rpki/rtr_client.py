@@ -132,8 +132,8 @@ class RtrClient:
         self._last_sync_monotonic: float | None = None
         self._synced = asyncio.Event()
         self._sync_happened = asyncio.Event()
-        self._session_task: asyncio.Task | None = None
-        self._task: asyncio.Task | None = None
+        self._session_task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
 
     # -- public ---------------------------------------------------------------------------------------
 
@@ -145,7 +145,7 @@ class RtrClient:
         state.data_cache = self._data_cache.label if self._data_cache else None
         return state
 
-    def start(self) -> asyncio.Task:
+    def start(self) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self.run(), name="rtr-client")
         return self._task
@@ -275,11 +275,12 @@ class RtrClient:
                 return
 
     def _end_of_data(self, cache: RtrCache, session: RtrSession, diff: VrpDiff, end: EndOfData) -> Awaitable[None]:
-        if self.use_cache_timers and end.refresh is not None:
+        if self.use_cache_timers and end.refresh is not None and end.retry is not None and end.expire is not None:
             self.timers = RtrTimers(
                 _clamp(end.refresh, REFRESH_RANGE), _clamp(end.retry, RETRY_RANGE), _clamp(end.expire, EXPIRE_RANGE)
             )
         self._data_cache = cache
+        assert session.session_id is not None and session.serial is not None  # an End of Data set them
         self._session_ids[cache] = (session.session_id, session.serial)
         self._last_sync_monotonic = asyncio.get_running_loop().time()
         state = self._state
@@ -342,7 +343,7 @@ class RtrClient:
         LOG.warning("RTR %s", self._state.last_error)
 
 
-async def _cancel_all(tasks: Iterable[asyncio.Task]) -> None:
+async def _cancel_all(tasks: Iterable[asyncio.Task[None]]) -> None:
     """Cancel and reap tasks (their own outcome no longer matters)."""
     for task in tasks:
         task.cancel()

@@ -22,6 +22,7 @@ from peerwarden_runner.rpki.rtr_pdu import (
     EndOfData,
     ErrorCode,
     ErrorReport,
+    Octets,
     PduType,
     PrefixPdu,
     RouterKey,
@@ -52,7 +53,7 @@ IDLE = "idle"
 WAITING_FOR_DATA = "waiting for data"
 
 EndOfDataHandler = Callable[[VrpDiff, EndOfData], Awaitable[None] | None]
-ReaderItem = list[bytes, BaseException]
+ReaderItem = list[bytearray] | BaseException
 
 
 class RtrSessionEnded(Exception):
@@ -175,6 +176,7 @@ class RtrSession:
             await self._send(encode_reset_query(self.version))
         else:
             LOG.debug("%s: Serial Query session %d serial %d", self.label, self.session_id, self.serial)
+            assert self.session_id is not None and self.serial is not None  # not resetting: a session was synced
             await self._send(encode_serial_query(self.version, self.session_id, self.serial))
         self.state = AWAITING_RESPONSE
         self._notified_serial = None
@@ -187,7 +189,7 @@ class RtrSession:
     def _expect_answer(self) -> None:
         self._deadline = asyncio.get_running_loop().time() + self._response_timeout
 
-    async def _fail(self, code: ErrorCode, pdu: bytes, message: str, *, flush: bool = False) -> NoReturn:
+    async def _fail(self, code: ErrorCode, pdu: Octets, message: str, *, flush: bool = False) -> NoReturn:
         """Send an Error Report (never in answer to an Error Report, §5.11) and end the session."""
         if not (len(pdu) >= 2 and pdu[1] == PduType.ERROR_REPORT):
             try:
@@ -216,7 +218,7 @@ class RtrSession:
         if self._gc_pause.active:
             collect_young()
 
-    async def _handle(self, raw: bytes) -> None:
+    async def _handle(self, raw: Octets) -> None:
         if not self.negotiated and raw[1] == PduType.SERIAL_NOTIFY:
             return  # §7: ignored, whatever its version, until the cache has answered a query
         try:
@@ -269,7 +271,7 @@ class RtrSession:
             )
         raise RtrSessionEnded("%s: cache sent Error Report: %s" % (self.label, report.describe()), reset=True)
 
-    async def _serial_notify(self, notify: SerialNotify, raw: bytes) -> None:
+    async def _serial_notify(self, notify: SerialNotify, raw: Octets) -> None:
         if notify.session_id != self.session_id:
             await self._session_mismatch(notify.session_id, raw)
         if self.state == IDLE:
@@ -278,7 +280,7 @@ class RtrSession:
         else:
             self._notified_serial = notify.serial  # query again after this response
 
-    async def _cache_response(self, response: CacheResponse, raw: bytes) -> None:
+    async def _cache_response(self, response: CacheResponse, raw: Octets) -> None:
         if self.state != AWAITING_RESPONSE:
             await self._fail(ErrorCode.CORRUPT_DATA, raw, "Cache Response while %s" % self.state)
         if self._resetting:
@@ -294,7 +296,7 @@ class RtrSession:
         self._withdrawn.clear()
         self._expect_answer()
 
-    def _record(self, raw: bytes) -> None:
+    def _record(self, raw: Octets) -> None:
         """Note one Prefix PDU of the current response; RtrPduError when it cannot be right."""
         announce, vrp = decode_prefix(raw)
         if self._resetting:
@@ -319,7 +321,7 @@ class RtrSession:
         else:
             raise RtrPduError(ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, "withdrawal of unknown %s" % (vrp,), raw)
 
-    async def _end_of_data(self, end: EndOfData, raw: bytes) -> None:
+    async def _end_of_data(self, end: EndOfData, raw: Octets) -> None:
         if self.state != RECEIVING:
             await self._fail(ErrorCode.CORRUPT_DATA, raw, "End of Data outside a response")
         if end.session_id != self.session_id:
@@ -351,14 +353,14 @@ class RtrSession:
         if self._notified_serial is not None and self._notified_serial != self.serial:
             await self._send_query()
 
-    async def _cache_reset(self, raw: bytes) -> None:
+    async def _cache_reset(self, raw: Octets) -> None:
         if self.state != AWAITING_RESPONSE or self._resetting:
             await self._fail(ErrorCode.CORRUPT_DATA, raw, "Cache Reset while %s" % self.state)
         LOG.info("%s: cache cannot answer serial %s incrementally; resetting (RFC 8210 §5.9)", self.label, self.serial)
         self._resetting = True
         await self._send_query()
 
-    async def _session_mismatch(self, session_id: int, raw: bytes) -> NoReturn:
+    async def _session_mismatch(self, session_id: int, raw: Octets) -> NoReturn:
         """§5.1: a changed session id means the data may be inconsistent: report, drop, flush."""
         await self._fail(
             ErrorCode.CORRUPT_DATA, raw, "session id %d, expected %s" % (session_id, self.session_id), flush=True

@@ -68,7 +68,7 @@ class VrpFileWatcher:
         self.last_contents: VrpFileContents | None = None
         self._loaded: frozenset[Vrp] | None = None
         self._signature: FileSignature | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def load(self) -> VrpDiff:
         """Read the file now and apply it; raises VrpFileError (the table is then unchanged)."""
@@ -120,7 +120,7 @@ class VrpFileWatcher:
             await self.poll_once()
             await asyncio.sleep(self.poll_interval)
 
-    def start(self) -> asyncio.Task:
+    def start(self) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self.run(), name="vrp-file %s" % self.path)
         return self._task

@@ -34,7 +34,7 @@ class _Pacer:
     """Decides when a long build lets the event loop run: every BUILD_SLICE seconds of work,
     whatever the cost of a step (IPv6 VRPs cost several times IPv4 ones)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._since = time.monotonic()
 
     async def maybe_pause(self) -> None:

@@ -58,7 +58,7 @@ class SourceVrps:
 
     def __init__(self, name: str, union: VrpUnion):
         self.name, self.union = name, union
-        self.vrps: set = set()
+        self.vrps: set[Vrp] = set()
 
     def __len__(self) -> int:
         return len(self.vrps)

@@ -10,6 +10,8 @@ Every text form maps back to exactly the same octets: "64500:1" is one 32-bit co
 import ipaddress
 import struct
 
+from peerwarden_runner.codec.constants import Octets
+
 __all__ = [
     "WELL_KNOWN_COMMUNITIES",
     "community_to_text",
@@ -45,40 +47,40 @@ _EXTENDED_KINDS = {
 _EXTENDED_BY_TAG = {tag: (kind, layout) for kind, (tag, layout) in _EXTENDED_KINDS.items()}
 
 
-def community_to_text(value):
+def community_to_text(value: int) -> str:
     """ "high:low" of a 32-bit community."""
     return "%d:%d" % (value >> 16, value & 0xFFFF)
 
 
-def community_from_text(text):
+def community_from_text(text: str | int) -> int:
     """A 32-bit community from "high:low", a well-known name, or a plain integer."""
     if isinstance(text, int):
         return text
     name = text.strip().lower()
     if name in WELL_KNOWN_COMMUNITIES:
         return WELL_KNOWN_COMMUNITIES[name]
-    high, separator, low = name.partition(":")
+    high_text, separator, low_text = name.partition(":")
     if not separator:
         return int(name)
-    high, low = int(high), int(low)
+    high, low = int(high_text), int(low_text)
     if not (0 <= high <= 0xFFFF and 0 <= low <= 0xFFFF):
         raise ValueError("community %r out of range" % text)
     return (high << 16) | low
 
 
-def large_to_text(value):
+def large_to_text(value: tuple[int, int, int]) -> str:
     """ "global:local1:local2" of a large community given as a 3-tuple."""
     return "%d:%d:%d" % value
 
 
-def large_from_text(text):
+def large_from_text(text: object) -> tuple[int, int, int]:
     parts = tuple(int(part) for part in str(text).split(":"))
     if len(parts) != 3 or not all(0 <= part <= 0xFFFFFFFF for part in parts):
         raise ValueError("large community %r is not global:local1:local2" % text)
     return parts
 
 
-def extended_to_text(octets):
+def extended_to_text(octets: Octets) -> str:
     """Text of one 8-octet extended community (see the module docstring)."""
     kind = (octets[0], octets[1])
     known = _EXTENDED_KINDS.get(kind)
@@ -91,7 +93,7 @@ def extended_to_text(octets):
     return "%s:%s:%d" % (tag, first, second)
 
 
-def extended_from_text(text):
+def extended_from_text(text: str) -> bytes:
     """The 8 octets of an extended community from its text form."""
     tag, dummy, rest = text.partition(":")
     if tag == "raw":

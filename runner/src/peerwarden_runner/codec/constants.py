@@ -5,6 +5,8 @@ Parameters" registries. Nothing here does any work; keeping the numbers apart le
 read like the RFC text ("if code == ORIGIN") instead of like a hex dump.
 """
 
+from typing import Protocol
+
 # RFC 4271 §4.1: message header
 MARKER = b"\xff" * 16
 HEADER_LEN = 19
@@ -45,6 +47,17 @@ AFI_IPV4 = 1
 AFI_IPV6 = 2
 SAFI_UNICAST = 1
 SAFI_MULTICAST = 2
+# the types the codec's signatures name
+Octets = bytes | bytearray | memoryview  # what a decoder reads: a message, or a slice of a read buffer
+Family = tuple[int, int]  # (AFI, SAFI)
+
+
+class Framed(Protocol):
+    """A decoded message that keeps its octets (message.Message): decoders take it or the octets."""
+
+    raw: bytes
+
+
 IPV4_UNICAST = (AFI_IPV4, SAFI_UNICAST)
 IPV6_UNICAST = (AFI_IPV6, SAFI_UNICAST)
 # the families whose NLRI are plain prefixes (RFC 4760 §5); other SAFIs (labels, VPN, EVPN,

@@ -5,6 +5,7 @@ is, and reads the rest; nothing else is decoded on the forwarding path.
 """
 
 import struct
+from typing import cast
 
 from peerwarden_runner.codec.constants import (
     ERR_HEADER,
@@ -21,6 +22,8 @@ from peerwarden_runner.codec.constants import (
     OPEN,
     ROUTE_REFRESH,
     UPDATE,
+    Framed,
+    Octets,
 )
 from peerwarden_runner.codec.errors import FramingError
 
@@ -41,7 +44,7 @@ __all__ = [
 _LENGTH_AND_TYPE = struct.Struct(">HB")
 
 
-def parse_header(header, extended=False):
+def parse_header(header: Octets, extended: bool = False) -> tuple[int, int]:
     """(length, type) of a message from its first 19 octets; raise FramingError as RFC 4271 §6.1 says.
 
     `extended` is true once the receiver of this direction announced the Extended Message
@@ -77,18 +80,23 @@ def parse_header(header, extended=False):
     return length, kind
 
 
-def make_header(length, kind):
+def message_octets(data: Octets | Framed) -> bytes:
+    """The octets of a message given as octets or as a decoded message that keeps them (`raw`)."""
+    return bytes(cast(Octets, getattr(data, "raw", data)))
+
+
+def make_header(length: int, kind: int) -> bytes:
     """The 19-octet header of a message of `length` octets (header included)."""
     return MARKER + _LENGTH_AND_TYPE.pack(length, kind)
 
 
-def split_messages(buffer, extended=False):
+def split_messages(buffer: Octets, extended: bool = False) -> tuple[list[bytes], int]:
     """Cut the complete messages off the front of `buffer`: ([message bytes, ...], octets consumed).
 
     For protocol-style readers (asyncio.Protocol.data_received) that get arbitrary chunks; a
     trailing partial message is left for the next call.  Raises FramingError on a bad header.
     """
-    messages = []
+    messages: list[bytes] = []
     position = 0
     end = len(buffer)
     view = memoryview(buffer)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.errors import MessageError
-from peerwarden_runner.codec.framing import make_header
+from peerwarden_runner.codec.framing import make_header, message_octets
 
 __all__ = [
     "Notification",
@@ -79,7 +79,7 @@ _SUBCODE_NAMES = {
 _SHUTDOWN_SUBCODES = (c.CEASE_ADMINISTRATIVE_SHUTDOWN, c.CEASE_ADMINISTRATIVE_RESET)
 
 
-def error_name(code, subcode):
+def error_name(code: int, subcode: int) -> str:
     """ "Cease / Administrative Shutdown" for (6, 2); numbers for what the registries do not name."""
     code_name = _CODE_NAMES.get(code, "Error %d" % code)
     subcode_name = _SUBCODE_NAMES.get(code, {}).get(subcode)
@@ -97,11 +97,11 @@ class Notification:
     data: bytes = b""
 
     @property
-    def name(self):
+    def name(self) -> str:
         return error_name(self.code, self.subcode)
 
     @property
-    def shutdown_message(self):
+    def shutdown_message(self) -> str | None:
         """The RFC 8203/9003 text of a 6/2 or 6/4, or None when absent or malformed.
 
         RFC 9003 §2: a length running past the data or invalid UTF-8 must not break anything; the
@@ -117,13 +117,13 @@ class Notification:
         except UnicodeDecodeError:
             return None
 
-    def encode(self):
+    def encode(self) -> bytes:
         return encode_notification(self.code, self.subcode, self.data)
 
 
-def decode_notification(data):
+def decode_notification(data: c.Octets | c.Framed) -> Notification:
     """Decode a whole NOTIFICATION (header included); raise MessageError only if it is not one."""
-    raw = bytes(getattr(data, "raw", data))
+    raw = message_octets(data)
     if (
         len(raw) < c.MIN_MESSAGE_LEN[c.NOTIFICATION]
         or raw[:16] != c.MARKER
@@ -134,14 +134,14 @@ def decode_notification(data):
     return Notification(raw[19], raw[20], raw[21:])
 
 
-def encode_notification(code, subcode, data=b"", max_length=c.MAX_MESSAGE_LEN):
+def encode_notification(code: int, subcode: int, data: c.Octets = b"", max_length: int = c.MAX_MESSAGE_LEN) -> bytes:
     """A NOTIFICATION message; data that would make it longer than `max_length` is cut, since a peer
     that did not announce Extended Messages (RFC 8654) accepts no more than 4096 octets."""
-    data = bytes(data)[: max_length - 21]
-    return make_header(21 + len(data), c.NOTIFICATION) + bytes((code, subcode)) + data
+    octets = bytes(data)[: max_length - 21]
+    return make_header(21 + len(octets), c.NOTIFICATION) + bytes((code, subcode)) + octets
 
 
-def shutdown_notification(text="", reset=False):
+def shutdown_notification(text: str | None = "", reset: bool = False) -> bytes:
     """Cease / Administrative Shutdown (6/2), or Administrative Reset (6/4) with `reset`, carrying
     `text` as the RFC 9003 shutdown communication: one length octet and at most 255 octets of UTF-8.
     Longer text is cut at a character boundary rather than refused: a session is being closed

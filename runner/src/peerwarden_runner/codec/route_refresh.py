@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.errors import MessageError
-from peerwarden_runner.codec.framing import make_header
+from peerwarden_runner.codec.framing import make_header, message_octets
 
 __all__ = ["RouteRefresh", "decode_route_refresh", "encode_route_refresh"]
 
@@ -26,17 +26,17 @@ class RouteRefresh:
     orf: bytes = b""
 
     @property
-    def subtype_name(self):
+    def subtype_name(self) -> str:
         return _SUBTYPE_NAMES.get(self.subtype, "subtype_%d" % self.subtype)
 
-    def encode(self):
+    def encode(self) -> bytes:
         return encode_route_refresh(self.afi, self.safi, self.subtype, self.orf)
 
 
-def decode_route_refresh(data):
+def decode_route_refresh(data: c.Octets | c.Framed) -> RouteRefresh:
     """Decode a whole ROUTE-REFRESH; MessageError 7/1 (with the message as data, RFC 7313 §5) for a
     BoRR/EoRR whose length is not 23."""
-    raw = bytes(getattr(data, "raw", data))
+    raw = message_octets(data)
     if (
         len(raw) < c.MIN_MESSAGE_LEN[c.ROUTE_REFRESH]
         or raw[:16] != c.MARKER
@@ -58,7 +58,7 @@ def decode_route_refresh(data):
     return RouteRefresh(afi, safi, subtype, orf)
 
 
-def encode_route_refresh(afi, safi, subtype=c.REFRESH_NORMAL, orf=b""):
+def encode_route_refresh(afi: int, safi: int, subtype: int = c.REFRESH_NORMAL, orf: bytes = b"") -> bytes:
     """A ROUTE-REFRESH message; subtype 1/2 are RFC 7313's Begin/End of RIB refresh."""
     body = _BODY.pack(afi, subtype, safi) + bytes(orf)
     return make_header(c.HEADER_LEN + len(body), c.ROUTE_REFRESH) + body

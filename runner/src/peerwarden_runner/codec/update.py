@@ -17,6 +17,7 @@ from peerwarden_runner.codec.attribute_blocks import MP_CODES, NOT_YET, section_
 from peerwarden_runner.codec.attributes import ATTRIBUTE_SPECS, Attribute, AttributeMalformed
 from peerwarden_runner.codec.context import DEFAULT_CONTEXT
 from peerwarden_runner.codec.errors import ErrorAction
+from peerwarden_runner.codec.framing import message_octets
 from peerwarden_runner.codec.mp_nlri import MpNlriError
 from peerwarden_runner.codec.prefix import NlriError, decode_prefixes
 from peerwarden_runner.codec.update_encode import encode_update
@@ -247,7 +248,7 @@ def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
     before without any finding is taken from it instead of being decoded and checked again.
     """
     ctx = ctx or DEFAULT_CONTEXT
-    raw = bytes(getattr(data, "raw", data))
+    raw = message_octets(data)
     size = len(raw)
     if size < c.MIN_MESSAGE_LEN[c.UPDATE] or raw[:16] != c.MARKER or raw[18] != c.UPDATE:
         return Update(ctx=ctx, raw=raw, errors=[rules.header_error("not an UPDATE of at least 23 octets", raw[16:18])])

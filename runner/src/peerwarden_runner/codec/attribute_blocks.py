@@ -10,7 +10,7 @@ UPDATE: a section is keyed with their contents left out, and they are decoded ea
 import struct
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from peerwarden_runner.codec import constants as c
 
@@ -35,7 +35,7 @@ class DecodedSection:
 
     def __init__(self, attributes: Sequence["Attribute"], effective: dict[int, "Attribute"]) -> None:
         if MP_CODES.isdisjoint(effective):
-            self.attributes: Sequence[Attribute | None] = attributes
+            self.attributes: Sequence[Attribute] = attributes
             self.mp: tuple[int, ...] = ()
             self.effective = effective
         else:
@@ -47,7 +47,9 @@ class DecodedSection:
                     template[index] = None
                     mp.append(index)
                     del kept[attribute.code]
-            self.attributes, self.mp, self.effective = tuple(template), tuple(mp), kept
+            # the MP attributes' places are None, filled from each UPDATE (update._with_mp_attributes)
+            self.attributes = cast("tuple[Attribute, ...]", tuple(template))
+            self.mp, self.effective = tuple(mp), kept
         self.shared: Mapping[int, Attribute] = MappingProxyType(self.effective)
         self.origin: object = NOT_YET
 
@@ -66,7 +68,7 @@ class AttributeBlocks:
 
     def __init__(self) -> None:
         self.sections: dict[bytes, DecodedSection] = {}
-        self.last: tuple[bytes, Sequence[Attribute], dict[int, Attribute]] | None = None
+        self.last: tuple[bytes | None, Sequence[Attribute], dict[int, Attribute]] | None = None
         self.misses = self.rest = 0
 
     def __len__(self) -> int:
@@ -90,7 +92,9 @@ class AttributeBlocks:
             self.sections[key] = section
         return section
 
-    def missed(self, key: bytes, attributes: Sequence["Attribute"] | None, effective: dict[int, "Attribute"]) -> None:
+    def missed(
+        self, key: bytes | None, attributes: Sequence["Attribute"] | None, effective: dict[int, "Attribute"]
+    ) -> None:
         """The section of `key` was decoded; `attributes` None when it had a finding (never kept)."""
         self.last = None if attributes is None else (key, attributes, effective)
         self.misses += 1

@@ -108,6 +108,9 @@ class Prefix(NamedTuple):
         return prefix_texts((self,))[0]
 
 
+PrefixLike = Prefix | Network | str  # what the encoders accept for a prefix (as_prefix)
+
+
 def decode_prefixes(data: Octets, afi: int, safi: int = SAFI_UNICAST, add_path: bool = False) -> list[Prefix]:
     """Parse a run of NLRI (the withdrawn or NLRI field, or the tail of MP_(UN)REACH) into Prefixes.
 
@@ -178,7 +181,7 @@ def prefix_texts(prefixes: Iterable[Prefix]) -> list[str]:
     return texts
 
 
-def as_prefix(value: "Prefix | Network | str", safi: int = SAFI_UNICAST) -> Prefix:
+def as_prefix(value: "PrefixLike", safi: int = SAFI_UNICAST) -> Prefix:
     """Accept a Prefix, "addr/len" text or an ipaddress network; used by the encoders' arguments."""
     if isinstance(value, Prefix):
         return value

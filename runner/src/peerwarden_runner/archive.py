@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import time
+from typing import BinaryIO
 
 
 class RotatingFile:
@@ -24,12 +25,12 @@ class RotatingFile:
         self.directory, self.prefix, self.suffix = directory, prefix, suffix
         self.max_bytes, self.max_seconds, self.compress, self.clock = max_bytes, max_seconds, compress, clock
         os.makedirs(directory, exist_ok=True)
-        self.handle = None
-        self.path = None
+        self.handle: BinaryIO | None = None
+        self.path = ""
         self.opened = 0.0
         self.written = 0
 
-    def _open(self):
+    def _open(self) -> BinaryIO:
         self.opened = self.clock()
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.opened))
         for sequence in range(10000):
@@ -40,11 +41,11 @@ class RotatingFile:
                 break
         self.handle = open(self.path, "ab")  # noqa: SIM115  (open across writes; rotate() and close() close it)
         self.written = 0
+        return self.handle
 
     def write(self, data):
-        if self.handle is None:
-            self._open()
-        self.handle.write(data)
+        handle = self.handle if self.handle is not None else self._open()
+        handle.write(data)
         self.written += len(data)
         if self.written >= self.max_bytes or self.clock() - self.opened >= self.max_seconds:
             self.rotate()

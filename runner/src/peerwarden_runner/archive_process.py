@@ -18,6 +18,7 @@ import pickle
 import struct
 import subprocess
 import sys
+from typing import Any
 
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER
 
@@ -35,7 +36,7 @@ class ArchiveProcess:
     def __init__(self, directory, prefix, max_bytes, max_seconds, compress, peer):
         os.makedirs(directory, exist_ok=True)  # an unusable directory is an error at start, not at the first message
         self.arguments = [directory, prefix, str(max_bytes), str(max_seconds), "1" if compress else "0", peer]
-        self.child = None
+        self.child: Any = None  # the writer: a subprocess.Popen with stdin and stdout pipes
         self.contexts = {}  # direction -> the context the child holds for it
 
     def _start(self):
@@ -119,7 +120,7 @@ def _read_exactly(stream, size):
 
 def serve(stream, answer, archive, peer):
     """The child's loop: records from `stream` into the JsonLinesArchive `archive`, until end of file."""
-    contexts = {}
+    contexts: dict[int, Any] = {}
     while True:
         kind = stream.read(1)
         if not kind:

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import Any
 
 from peerwarden_runner import config as configuration
 from peerwarden_runner import log_format
@@ -88,8 +89,8 @@ def check_vrps(path):
 
 
 def _quick(arguments):
-    stages = []
-    document = {
+    stages: list[str] = []
+    document: dict[str, Any] = {
         "sessions": [
             {
                 "name": "proxy",

@@ -52,6 +52,8 @@ before every restart).
          stages: [rpki, alert]}     # a monitor: watch-only stages on what the router sends
 """
 
+from typing import Any
+
 import yaml
 
 from peerwarden_runner.addresses import address_port, canonical_address
@@ -101,7 +103,7 @@ def check(document, path="<config>"):
         if not isinstance(session, dict):
             problem(key, "expected a mapping with listen and connect")
             continue
-        entry = {
+        entry: dict[str, Any] = {
             "name": str(session.get("name") or "session%d" % index),
             "md5": session.get("md5"),
             "connect_from": session.get("connect_from"),

@@ -22,7 +22,7 @@ from peerwarden_runner.codec import ErrorAction, framing
 from peerwarden_runner.codec.attribute_blocks import AttributeBlocks
 from peerwarden_runner.directions import RECEIVED, SENT, TO_PEER, TO_ROUTER, other
 from peerwarden_runner.routes import Rib, RouteChange
-from peerwarden_runner.stages.base import Kind
+from peerwarden_runner.stages.base import Kind, Stage
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
 __all__ = ["RECEIVED", "SENT", "TO_PEER", "TO_ROUTER", "Pipeline", "SessionReset", "SessionState", "other", "plan"]
@@ -108,7 +108,7 @@ class Pipeline:
                 await stage.wait_closed()
 
     def _all_stages(self):
-        seen = []
+        seen: list[Stage] = []
         for stages in self.stages.values():
             seen.extend(s for s in stages if s not in seen)
         seen.extend(s for s in self.watchers if s not in seen)

@@ -128,7 +128,8 @@ class Session:
         self.ends = {TO_ROUTER: (peer_reader, router_writer), TO_PEER: (router_reader, peer_writer)}
         self.writers = (peer_writer, router_writer)
         self.pipeline = pipeline
-        self.deferred = {TO_ROUTER: None, TO_PEER: None}  # direction -> stage messages held back, while it awaits
+        # direction -> the messages a stage made on its own, held back while the direction awaits an answer
+        self.deferred: dict[str, list[bytes] | None] = {TO_ROUTER: None, TO_PEER: None}
         self.tasks = []
         peer, router = (writer.get_extra_info("peername") or (None,) for writer in self.writers)
         self.state = pipeline.new_session(self, {TO_ROUTER: (peer[0], router[0]), TO_PEER: (router[0], peer[0])})
@@ -196,8 +197,9 @@ class Session:
         """Messages a stage makes on its own (withdrawals after a VRP change). While the direction awaits
         a stage's answer (an exec filter), they wait until that message's own output is written: a
         withdrawal must not overtake an older announcement of the same route still in the pipeline."""
-        if self.deferred[direction] is not None:
-            self.deferred[direction].append(raw)
+        deferred = self.deferred[direction]
+        if deferred is not None:
+            deferred.append(raw)
         else:
             self._write_now(direction, raw)
 

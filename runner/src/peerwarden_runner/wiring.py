@@ -5,6 +5,7 @@ the stage's `scope`: one for the runner (rpki), one per session for both directi
 alert), or one per place it is listed (limit)."""
 
 import logging
+from typing import Any
 
 from peerwarden_runner.directions import TO_PEER, TO_ROUTER
 from peerwarden_runner.pipeline import Pipeline
@@ -72,7 +73,7 @@ async def build_sessions(settings):
     metrics.registry.register(routes)
     stages = Stages(settings, metrics)
     background = await stages.start()
-    proxies = []
+    proxies: list[Any] = []  # the proxies, and the speakers' service: what the runner starts and stops
     for session in settings["sessions"]:
         stage = stages.session(session)  # one filter, one exec program and one alert stage per session
         directions = {

@@ -28,7 +28,7 @@ from peerwarden_runner.rpki.rtr_pdu import EndOfData
 from peerwarden_runner.rpki.rtr_session import RtrSession, RtrSessionEnded, RtrVersionFallback
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
-from peerwarden_runner.rpki.vrp_table import VrpTable
+from peerwarden_runner.rpki.vrp_table import VrpStore, VrpTable
 
 LOG = logging.getLogger("peerwarden_runner.rpki.rtr")
 
@@ -99,7 +99,7 @@ class RtrClient:
     def __init__(
         self,
         caches: Iterable[RtrCache | tuple[Any, ...]],
-        table: VrpTable | None = None,
+        table: VrpStore | None = None,
         *,
         on_change: ChangeCallback | None = None,
         on_expire: ExpireCallback | None = None,
@@ -116,7 +116,7 @@ class RtrClient:
         )
         if not self.caches:
             raise ValueError("an RTR client needs at least one cache")
-        self.table = table if table is not None else VrpTable()
+        self.table: VrpStore = table if table is not None else VrpTable()
         self.on_change = on_change
         self.on_expire = on_expire
         self.timers = dataclasses.replace(timers) if timers is not None else RtrTimers()

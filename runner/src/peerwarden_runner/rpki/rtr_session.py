@@ -38,7 +38,7 @@ from peerwarden_runner.rpki.rtr_pdu import (
 )
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
-from peerwarden_runner.rpki.vrp_table import VrpTable
+from peerwarden_runner.rpki.vrp_table import VrpStore
 
 LOG = logging.getLogger("peerwarden_runner.rpki.rtr")
 
@@ -88,7 +88,7 @@ class RtrSession:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         *,
-        table: VrpTable,
+        table: VrpStore,
         version: int,
         session_id: int | None,
         serial: int | None,

@@ -19,7 +19,7 @@ from typing import Any
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
 from peerwarden_runner.rpki.vrp_file import PathLike, VrpFileContents, VrpFileError, load_vrp_file
-from peerwarden_runner.rpki.vrp_table import VrpTable
+from peerwarden_runner.rpki.vrp_table import VrpStore
 
 LOG = logging.getLogger("peerwarden_runner.rpki.vrp_file")
 
@@ -50,7 +50,7 @@ class VrpFileWatcher:
     def __init__(
         self,
         path: PathLike,
-        table: VrpTable,
+        table: VrpStore,
         on_change: ChangeCallback | None = None,
         *,
         poll_interval: float = 5.0,
@@ -148,7 +148,7 @@ def _load_and_compare(
 
 async def watch_vrp_file(
     path: PathLike,
-    table: VrpTable,
+    table: VrpStore,
     on_change: ChangeCallback | None = None,
     poll_interval: float = 5.0,
     on_error: ErrorCallback | None = None,

@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 from peerwarden_runner.rpki.family_lookup import REBUILD_ALL_MINIMUM, REBUILD_ALL_SHARE
 from peerwarden_runner.rpki.gc_pause import collect_young, cyclic_gc_paused
@@ -45,6 +46,23 @@ class _Pacer:
         collect_young()  # what the paused collector would have done by now (see gc_pause)
         await asyncio.sleep(0)
         self._since = time.monotonic()
+
+
+class VrpStore(Protocol):
+    """What loading VRPs needs of where they go (the file watcher, the RTR client): a VrpTable, or
+    one source of a VrpUnion (vrp_union.SourceVrps)."""
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, vrp: object) -> bool: ...
+
+    def apply(self, added: Iterable[Vrp] = (), removed: Iterable[Vrp] = ()) -> VrpDiff: ...
+
+    def replace_all(self, vrps: Iterable[Vrp]) -> VrpDiff: ...
+
+    async def replace_all_async(self, vrps: Iterable[Vrp], *, adopt: bool = False) -> VrpDiff: ...
+
+    def clear(self) -> VrpDiff: ...
 
 
 class VrpTable:

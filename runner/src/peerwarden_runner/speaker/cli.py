@@ -2,6 +2,7 @@
 need the configuration file. The arguments become a `speakers:` document, checked like a file."""
 
 import os
+from typing import Any
 
 TOKEN_HELP = "file holding the API token (else the environment PEERWARDEN_API_TOKEN; never on the command line)"
 
@@ -59,7 +60,7 @@ def speaker_document(arguments):
         speaker["api"] = {"listen": arguments.api}
         if arguments.api_token_file:
             speaker["api"]["token_file"] = os.path.abspath(arguments.api_token_file)
-    document = {"speakers": [speaker]}
+    document: dict[str, Any] = {"speakers": [speaker]}
     if arguments.archive:
         document["archive"] = {"dir": arguments.archive}
     if arguments.metrics:

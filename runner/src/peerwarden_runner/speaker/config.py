@@ -88,7 +88,7 @@ def check_speakers(section, problem, address_port, sections=None):
 
 
 def _unique(speakers, field, problem, value):
-    seen = {}
+    seen: dict[object, int] = {}
     for speaker in speakers:
         if value(speaker) in seen:
             problem(

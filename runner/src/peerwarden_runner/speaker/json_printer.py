@@ -8,10 +8,10 @@ import time
 from peerwarden_runner.codec import KEEPALIVE
 from peerwarden_runner.codec.json_form import to_json
 from peerwarden_runner.directions import RECEIVED
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import Watcher
 
 
-class JsonPrinter(Stage):
+class JsonPrinter(Watcher):
     name = "print"
 
     def __init__(self, session_name, stream=None):

@@ -29,7 +29,7 @@ class Monitor:
         self.pipeline.metrics = metrics
         self.state = None
         self.validity = {}  # route key -> RouteValidity, for the received routes RPKI covers
-        self.counts = Counter()  # RouteValidity -> routes received now
+        self.counts: Counter[RouteValidity] = Counter()  # RouteValidity -> routes received now
 
     def started(self, our_open, peer_open, ctx_in, ctx_out):
         """The session reached Established: a new watch session with both OPENs (alert reads them)."""

@@ -6,6 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from peerwarden_runner.codec import Prefix, Route
 from peerwarden_runner.codec.communities import WELL_KNOWN_COMMUNITIES
@@ -65,7 +66,7 @@ class RouteSpec:
         """The codec Route to encode for a session: our AS first on eBGP (RFC 4271 §5.1.2), LOCAL_PREF
         on iBGP only (§5.1.5, 100 unless given)."""
         path = ([local_asn] if ebgp else []) + list(self.as_path)
-        attributes = {"origin": self.origin, "as_path": [["sequence", path]] if path else []}
+        attributes: dict[str, Any] = {"origin": self.origin, "as_path": [["sequence", path]] if path else []}
         if self.version == 4:
             attributes["next_hop"] = self.next_hop
         if self.med is not None:

@@ -12,6 +12,7 @@ from peerwarden_runner.speaker.metrics import SpeakerCollector
 from peerwarden_runner.speaker.monitor import Monitor
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.stages.archive import ArchiveStage
+from peerwarden_runner.stages.base import Stage
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
 
@@ -19,7 +20,7 @@ LOG = logging.getLogger("peerwarden_runner.speaker")
 def build_speaker(entry, archive=None, metrics=None, make_stages=None):
     """A Speaker for one checked `speakers:` entry; `make_stages(entry)` gives the stage objects of
     its `stages:` list (wiring builds them, sharing the rpki stage and the alert sinks)."""
-    watchers = []
+    watchers: list[Stage] = []
     if archive:
         watchers.append(
             ArchiveStage(

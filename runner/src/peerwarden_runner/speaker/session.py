@@ -121,6 +121,7 @@ class Session:
                 if update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
                     # RFC 7606 §3 (j)/§5.3: nothing after this error can be trusted; simplest safe answer
                     error = update.error
+                    assert error is not None  # the action is an error's
                     await self._notify(
                         error.code,
                         error.subcode,

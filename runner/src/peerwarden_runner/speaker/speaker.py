@@ -61,8 +61,8 @@ class Speaker:
         self.state = "Idle"
         self.established_at = None
         self.last_error = None
-        self.counters = Counter()
-        self.watch_state = None
+        self.counters: Counter[str] = Counter()
+        self.watch_state: SessionState | None = None
         self.stopping = asyncio.Event()
         self.session_settings = SessionSettings(settings.asn, settings.peer_asn, settings.router_id, settings.hold_time)
 
@@ -241,6 +241,7 @@ class Speaker:
         self.state = "Established"
         self.established_at = time.monotonic()
         self.counters["sessions_established"] += 1
+        assert self.watch_state is not None  # made when the session connected
         self.watch_state.contexts = {RECEIVED: session.ctx_in, SENT: session.ctx_out}
         for watcher in self.watchers:
             watcher.session_started(self.watch_state)
@@ -256,7 +257,7 @@ class Speaker:
         )
         self._send_routes([spec for spec, source in self.desired.values()], [])
         for family in sorted(session.ctx_out.families):
-            session.send(encode_end_of_rib(*family, ctx=session.ctx_out))  # RFC 4724 §2
+            session.send(encode_end_of_rib(family[0], family[1], ctx=session.ctx_out))  # RFC 4724 §2
 
     def received_update(self, update):
         if update.error_action != ErrorAction.NONE:
@@ -336,7 +337,7 @@ class Speaker:
             "router_id": settings.router_id,
             "hold_time": session.hold_time if session is not None and uptime is not None else None,
             "uptime": None if uptime is None else round(uptime, 3),
-            "peer_router_id": str(session.peer_open.bgp_id) if uptime is not None else None,
+            "peer_router_id": str(session.peer_open.bgp_id) if session is not None and uptime is not None else None,
             "routes": {"announced": len(self.desired), "received": len(self.received)},
             "passive": settings.passive,
             "monitor": self.monitor.status() if self.monitor is not None else None,

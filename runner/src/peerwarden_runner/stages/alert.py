@@ -12,6 +12,7 @@ the pipeline.
 import json
 import logging
 import time
+from typing import Any
 
 from peerwarden_runner.directions import other
 from peerwarden_runner.stages.alert_config import check_alert
@@ -123,7 +124,7 @@ class AlertStage(Stage):
             )
         match = self.space.match if self.space else None
         less_specifics = self.less_specifics
-        keys = change.keys if active is not None else None
+        keys: Any = change.keys if active is not None else None  # route keys, made only once a route needs them
         alerts = []
         for position, route in enumerate(routes):
             prefix = route[0]

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+from typing import Any
 
 from peerwarden_runner.stages.exec import Program
 
@@ -82,7 +83,7 @@ class QueueSink:
     name = "queue"
 
     def __init__(self, size, metrics=None):
-        self.queue = asyncio.Queue(size)
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(size)
         self.reporter = Reporter(self.name, metrics)
         self.worker = None
 
@@ -207,7 +208,7 @@ class AlertSinks:
 
     def __init__(self, section, metrics=None):
         self.file = FileSink(section["file"], metrics) if section.get("file") else None
-        self.queued = []
+        self.queued: list[QueueSink] = []
         if section.get("exec"):
             self.queued.append(ProgramSink(section["exec"], section.get("queue", 1000), metrics))
         if section.get("webhook"):

@@ -56,8 +56,9 @@ class OwnSpace:
 
     def __init__(self, owned):
         self.owned = list(owned)
-        by_length = {}  # afi -> {length: {top: [OwnedPrefix]}}
-        self.ancestors = {}  # afi -> {(length, top): [OwnedPrefix]}, every strict ancestor but /0
+        by_length: dict[int, dict[int, dict[int, list[OwnedPrefix]]]] = {}  # afi -> {length: {top: [OwnedPrefix]}}
+        # afi -> {(length, top): [OwnedPrefix]}, every strict ancestor but /0
+        self.ancestors: dict[int, dict[tuple[int, int], list[OwnedPrefix]]] = {}
         for entry in self.owned:
             by_length.setdefault(entry.afi, {}).setdefault(entry.length, {}).setdefault(entry.top, []).append(entry)
             ancestors = self.ancestors.setdefault(entry.afi, {})

@@ -36,7 +36,7 @@ class ArchiveStage(Watcher):
     def build_all(cls, section, context):
         """The archive watchers of the configured format: JSON lines, MRT, or both."""
         settings = (section["dir"], section["rotate_bytes"], section["rotate_seconds"], section["compress"])
-        watchers = []
+        watchers: list[Watcher] = []
         if section.get("format", "jsonl") in ("jsonl", "both"):
             watchers.append(cls(*settings, session_name=context.session_name))
         if section.get("format") in ("mrt", "both"):

@@ -23,6 +23,7 @@ import json
 import logging
 import shutil
 import time
+from typing import Any
 
 from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import ErrorAction, decode_update, from_json, to_json
@@ -79,7 +80,7 @@ class Program:
 
     def __init__(self, argv, label, backoff=(0.5, 30.0), log_stdout=False):
         self.argv, self.label, self.log_stdout = argv, label, log_stdout
-        self.backoff = Backoff(*backoff, jitter=0)
+        self.backoff = Backoff(backoff[0], backoff[1], jitter=0)
         self.process = None
         self.retry_at = 0.0
         self.readers = []
@@ -193,7 +194,7 @@ class ExecStage(MessageStage):
         self.label = "%s[%s]" % (session_name, mode)
         self.program = Program(list(program), self.label, backoff, log_stdout=mode == "watch")
         self.awaits = mode == "filter"
-        self.queue = asyncio.Queue(queue)
+        self.queue: asyncio.Queue[tuple[bytes, Any, str, float]] = asyncio.Queue(queue)
         self.feeder = None
         self.lock = asyncio.Lock()
         self.dropped_copies, self.reported_copies, self.last_report = 0, 0, 0.0
@@ -296,7 +297,7 @@ class ExecStage(MessageStage):
         """Write one JSON line; read the answer: lines up to an empty one."""
         process.stdin.write(line)
         await process.stdin.drain()
-        answer = []
+        answer: list[bytes] = []
         while True:
             text = await process.stdout.readline()
             if not text:

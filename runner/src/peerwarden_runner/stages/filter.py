@@ -24,7 +24,9 @@ configuration section, so that `check` rejects what the stage could not run.
 import ipaddress
 import logging
 import re
+from collections.abc import Callable
 from types import MappingProxyType
+from typing import Any
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import make_attribute
@@ -116,7 +118,7 @@ def _check_rule(rule, index, key, problem):
         match = {}
     for extra in sorted(set(match) - set(MATCH_KEYS)):
         problem("%s.match.%s" % (key, extra), "unknown key (expected one of %s)" % ", ".join(MATCH_KEYS))
-    parsers = {
+    parsers: dict[str, Callable[[Any], Any]] = {
         "prefix": parse_prefix_match,
         "origin": _asn,
         "as_path": as_path_regex,
@@ -164,7 +166,9 @@ class Rule:
 
     def __init__(self, checked):
         self.name, self.action = checked["name"], checked["action"]
-        self.prefixes = [self._prefix(*entry) for entry in checked.get("prefix", ())] or None
+        self.prefixes: list[tuple[int, int, int, int, int]] | None = [
+            self._prefix(*entry) for entry in checked.get("prefix", ())
+        ] or None
         self.origins = frozenset(checked["origin"]) if "origin" in checked else None
         self.as_paths = checked.get("as_path")
         self.communities = frozenset(checked["community"]) if "community" in checked else None
@@ -181,7 +185,7 @@ class Rule:
 
     def matches_prefix(self, prefix, number):
         """`number`: the prefix's address as an integer (host bits as sent)."""
-        for afi, shift, network, low, high in self.prefixes:
+        for afi, shift, network, low, high in self.prefixes or ():
             if prefix.afi == afi and low <= prefix.length <= high and number >> shift == network:
                 return True
         return False
@@ -238,7 +242,7 @@ class FilterStage(Stage):
     def update(self, state, direction, change):
         if not change.routes:
             return
-        path = []
+        path: list[str] = []
 
         def path_text():  # the AS path as text, made once per UPDATE and only if a rule asks
             if not path:
@@ -246,7 +250,10 @@ class FilterStage(Stage):
                 path.append(str(full) if full is not None else "")
             return path[0]
 
-        attribute_verdicts, tagged, dropped, accepted = {}, {}, {}, {}
+        attribute_verdicts: dict[Any, Any] = {}
+        tagged: dict[Any, Any] = {}
+        dropped: dict[Any, Any] = {}
+        accepted: dict[Any, Any] = {}
         for position, route in enumerate(change.routes):
             prefix = route.prefix
             if prefix in change.refused or prefix.afi not in _WIDTH:

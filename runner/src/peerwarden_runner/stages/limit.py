@@ -4,6 +4,7 @@ an older version), never dropped in silence; optionally the session ends with Ce
 
 import logging
 from collections import Counter
+from typing import Any
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionReset
@@ -19,8 +20,11 @@ class LimitMemory:
 
     __slots__ = ("counted", "total", "origin", "block")
 
-    def __init__(self):
-        self.counted, self.total, self.origin, self.block = {}, Counter(), Counter(), Counter()
+    def __init__(self) -> None:
+        self.counted: dict[bytes, object] = {}
+        self.total: Counter[int] = Counter()
+        self.origin: Counter[object] = Counter()
+        self.block: Counter[int] = Counter()
 
 
 def pair(text, what):
@@ -48,7 +52,7 @@ class LimitStage(Stage):
         if not isinstance(section, dict):
             problem("limit", "expected a mapping")
             return None
-        limit = {"cease": bool(section.get("cease", False))}
+        limit: dict[str, Any] = {"cease": bool(section.get("cease", False))}
         for field in ("max_prefixes", "max_per_origin"):
             value = section.get(field)
             if value is not None and (not isinstance(value, int) or value < 1):

@@ -30,7 +30,7 @@ class MrtArchiveStage(Watcher):
         self.clock = clock
 
     @staticmethod
-    def _sides(state, direction):
+    def _sides(state, direction) -> tuple[int, int, str | None, str | None]:
         """(sender AS, receiver AS, sender address, receiver address) of a direction."""
         sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
         sender_ip, receiver_ip = state.endpoints.get(direction, (None, None))

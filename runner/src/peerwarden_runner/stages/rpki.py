@@ -141,7 +141,7 @@ class RpkiStage(Stage):
         origin = change.origin
         validate_ipv4, validate_ipv6 = self.table.validate_ipv4, self.table.validate_ipv6
         from_bytes, drop = int.from_bytes, DROP
-        states = []
+        states: list[RouteValidity | None] = []
         for route in change.routes:
             afi, dummy, length, packed, dummy = route[0]
             if afi == c.AFI_IPV4:

@@ -31,7 +31,7 @@ class TouchedKeys:
 
     def __init__(self, changed):
         changed = list(changed)
-        by_length = {4: {}, 6: {}}
+        by_length: dict[int, dict[int, set[int]]] = {4: {}, 6: {}}
         for vrp in changed:
             bits = 32 if vrp.version == 4 else 128
             by_length[vrp.version].setdefault(vrp.length, set()).add(vrp.network >> bits - vrp.length)
@@ -86,7 +86,7 @@ def _heads(changed, version, bits, fewest, most):
     lengths = [vrp.length for vrp in changed if vrp.version == version]
     octets = min(max(min(lengths, default=0) // 8, fewest), most)
     shift = bits - 8 * octets
-    heads = set()
+    heads: set[bytes] = set()
     for vrp in changed:
         if vrp.version == version:
             first = vrp.network >> shift

@@ -6,15 +6,16 @@ from collections import Counter
 
 import pytest
 
+from peerwarden_runner.codec import Prefix
 from peerwarden_runner.rpki import (
-    Prefix,
+    IntPrefix,
     RouteValidity,
     Vrp,
     VrpDiff,
     VrpTable,
     affected_filter,
-    as_prefix,
     covered_by,
+    int_prefix,
     make_vrp,
     parse_prefix,
     prefix_covers,
@@ -214,8 +215,20 @@ def test_prefix_parsing_errors():
     ):
         with pytest.raises(ValueError, match=message):
             parse_prefix(text)
-    assert str(as_prefix("2001:db8::/32")) == "2001:db8::/32"
-    assert as_prefix("192.0.2.5/24") == Prefix(4, parse_prefix("192.0.2.0/24").network, 24)
+    assert str(int_prefix("2001:db8::/32")) == "2001:db8::/32"
+    assert int_prefix("192.0.2.5/24") == IntPrefix(4, parse_prefix("192.0.2.0/24").network, 24)
+
+
+def test_int_prefix_is_the_one_conversion_from_the_codecs_prefix():
+    """The codec's Prefix (an NLRI as sent) converts like its text: host bits cleared, refused when strict."""
+    for text in ("192.0.2.0/24", "2001:db8::/32", "0.0.0.0/0", "10.1.2.3/32", "2001:db8::1/128"):
+        assert int_prefix(Prefix.parse(text)) == int_prefix(text)
+    assert int_prefix(Prefix.parse("192.0.3.0/23")) == int_prefix("192.0.2.0/23")  # a host bit as sent
+    with pytest.raises(ValueError):
+        int_prefix(Prefix.parse("192.0.3.0/23"), strict=True)
+    assert int_prefix(Prefix.parse("192.0.2.0/24"), strict=True) == parse_prefix("192.0.2.0/24")
+    with pytest.raises(ValueError):
+        int_prefix(Prefix(25, 70, 8, b"\x01"))  # L2VPN EVPN: not a family RPKI covers
 
 
 def test_make_vrp_checks():
@@ -267,7 +280,7 @@ def random_routes(rng, count):
                 >> (32 - length)
                 << (32 - length)
             )
-            routes.append(Prefix(4, network, length))
+            routes.append(IntPrefix(4, network, length))
         else:
             length = rng.randint(16, 72)
             network = (
@@ -275,7 +288,7 @@ def random_routes(rng, count):
                 >> (128 - length)
                 << (128 - length)
             )
-            routes.append(Prefix(6, network, length))
+            routes.append(IntPrefix(6, network, length))
     return [(route, rng.choice((None, 0, 65001, 65002, 65003, 65004, 65005))) for route in routes]
 
 
@@ -287,7 +300,7 @@ def assert_agrees_with_definition(table, routes):
         candidates = []
         for length in range(route.length + 1):
             shift = route.max_bits - length
-            candidates += by_prefix.get(Prefix(route.version, route.network >> shift << shift, length), [])
+            candidates += by_prefix.get(IntPrefix(route.version, route.network >> shift << shift, length), [])
         assert table.validate(route, origin) == reference_validity(candidates, route, origin), (str(route), origin)
 
 

@@ -9,7 +9,7 @@ between re-validating everything every few minutes and almost nothing.
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from peerwarden_runner.rpki.prefix import PrefixLike, as_prefix
+from peerwarden_runner.rpki.prefix import PrefixLike, int_prefix
 from peerwarden_runner.rpki.vrp import Vrp
 
 
@@ -52,7 +52,7 @@ def affected_filter(changed: Iterable[Vrp]) -> Callable[[PrefixLike], bool]:
         sorted_lengths[version] = tuple((length, max_bits - length, by_length[length]) for length in sorted(by_length))
 
     def is_affected(route: PrefixLike) -> bool:
-        version, network, route_length = as_prefix(route)
+        version, network, route_length = int_prefix(route)
         for length, shift, networks in sorted_lengths[version]:
             if length > route_length:
                 return False

@@ -19,7 +19,7 @@ from peerwarden_runner.rpki.family_lookup import REBUILD_ALL_MINIMUM, REBUILD_AL
 from peerwarden_runner.rpki.gc_pause import collect_young, cyclic_gc_paused
 from peerwarden_runner.rpki.ipv4_lookup import Ipv4Lookup
 from peerwarden_runner.rpki.ipv6_lookup import IPV6_LEVEL_LENGTHS, Ipv6Lookup
-from peerwarden_runner.rpki.prefix import PrefixLike, as_prefix
+from peerwarden_runner.rpki.prefix import PrefixLike, int_prefix
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import EMPTY_DIFF, VrpDiff, compose_diffs
@@ -123,12 +123,12 @@ class VrpTable:
 
     def validate(self, prefix: PrefixLike, origin_asn: int | None) -> RouteValidity:
         """RFC 6811 §2 state of route `prefix` originated by `origin_asn` (None: AS_SET or empty path)."""
-        route = as_prefix(prefix)
+        route = int_prefix(prefix)
         return self._by_version[route.version].validate(route.network, route.length, origin_asn)
 
     def covering(self, prefix: PrefixLike) -> list[Vrp]:
         """The VRPs covering `prefix` (to explain a validation result)."""
-        route = as_prefix(prefix)
+        route = int_prefix(prefix)
         return self._by_version[route.version].covering(route.network, route.length)
 
     def is_covered(self, prefix: PrefixLike) -> bool:

@@ -22,8 +22,9 @@ from collections import Counter
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.rpki import RouteValidity, VrpDiff, VrpTable
+from peerwarden_runner.rpki.prefix import DROP
 from peerwarden_runner.stages.base import Scope, Stage
-from peerwarden_runner.stages.rpki_touched import DROP, TouchedKeys, rpki_prefix
+from peerwarden_runner.stages.rpki_touched import TouchedKeys
 
 LOG = logging.getLogger("peerwarden_runner.rpki")
 
@@ -32,7 +33,7 @@ INVALID = RouteValidity.INVALID
 # not touch them), of which at most SLICE // 8 validated again (a few milliseconds)
 SLICE = 4096
 FIRST_SYNC_WAIT = 30  # seconds the runner waits for a first RTR sync before relaying
-__all__ = ["RpkiStage", "rpki_prefix"]
+__all__ = ["RpkiStage"]
 
 
 class RpkiStage(Stage):

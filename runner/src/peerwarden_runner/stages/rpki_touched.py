@@ -7,23 +7,10 @@ says the same for one prefix at a time, this works on RIB keys in bulk.
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.route_keys import key_prefix
+from peerwarden_runner.rpki.prefix import nlri_int_prefix
 
-_VERSIONS = {c.AFI_IPV4: (4, 32), c.AFI_IPV6: (6, 128)}
-# a prefix's packed octets as an int, host bits zero: `int.from_bytes(packed) >> DROP[length] << lift`, where
-# DROP drops the bits past the length in the last octet and lift = address bits - length
-DROP = tuple(((length + 7) // 8) * 8 - length for length in range(129))
 # the key of an IPv6 unicast route without a path id: this tag, the length octet, the address octets
 _IPV6_UNICAST_TAG = bytes((0x80, 0, c.AFI_IPV6, c.SAFI_UNICAST))
-
-
-def rpki_prefix(prefix):
-    """The codec's Prefix as the (version, network int with host bits zero, length) the VRP table
-    takes, or None for a family RPKI does not cover."""
-    version = _VERSIONS.get(prefix.afi)
-    if version is None:
-        return None
-    length = prefix.length
-    return version[0], int.from_bytes(prefix.packed, "big") >> DROP[length] << version[1] - length, length
 
 
 class TouchedKeys:
@@ -69,7 +56,7 @@ class TouchedKeys:
     def route(self, key):
         """(Prefix, (version, network, length)) of a key a change covers, else None."""
         prefix = key_prefix(key)
-        route = rpki_prefix(prefix)
+        route = nlri_int_prefix(prefix)
         if route is None:
             return None
         version, network, route_length = route

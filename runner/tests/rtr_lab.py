@@ -22,18 +22,12 @@ from collections.abc import Iterable
 import pytest
 
 from peerwarden_runner.rpki.rtr_client import RtrCache
+from polling import free_port
 
 STAYRTR = "stayrtr"
 START_TIMEOUT = 10.0
 
 VrpSpec = tuple[str, int, int]  # (prefix, maxLength, asn)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def port_accepts(port: int) -> bool:

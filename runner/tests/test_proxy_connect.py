@@ -10,22 +10,9 @@ from peerwarden_runner.gtsm import set_gtsm
 from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.proxy import CONNECTION_REJECTED, Proxy
 from peerwarden_runner.stages import Kind, Stage
+from polling import free_port, until
 
 OPEN = encode_open(65001, 90, "127.0.0.3")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def until(condition, timeout=4.0):
-    """Poll `condition` until it holds or `timeout` seconds pass (the test's assertion then says what failed)."""
-    for dummy in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
 
 
 async def router_server(port, received, gtsm=False):

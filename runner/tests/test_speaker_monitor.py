@@ -23,6 +23,7 @@ from peerwarden_runner.stages.alert_sinks import AlertSinks
 from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.metrics import Metrics
 from peerwarden_runner.stages.rpki import RpkiStage
+from polling import until
 from speaker_lab import LOCAL_ASN, PEER_ASN, ScriptedPeer, make_speaker, run
 from stage_helpers import announce
 
@@ -44,14 +45,6 @@ async def establish(connection):
     connection.send(encode_open(PEER_ASN, 30, ROUTER, capabilities + [Capability.four_octet_as(PEER_ASN)]))
     connection.send(c.MARKER + b"\x00\x13\x04")
     assert (await connection.read()).type == c.KEEPALIVE
-
-
-async def until(predicate, timeout=5):
-    for dummy in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in %s s" % timeout)
 
 
 class Lab:

@@ -19,23 +19,10 @@ from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.cli import add_parser, speaker_document
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.tcp_md5 import set_md5
+from polling import free_port, until
 from speaker_lab import LOCAL_ASN, PEER_ASN, Connection, make_speaker, run
 
 ROUTER, SPEAKER, STRANGER = "127.0.0.86", "127.0.0.87", "127.0.0.88"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind((SPEAKER, 0))
-        return probe.getsockname()[1]
-
-
-async def until(predicate, timeout=5):
-    for dummy in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in %s s" % timeout)
 
 
 async def dial(port, source=ROUTER, md5=None, ttl=None, timeout=5):
@@ -60,7 +47,7 @@ def passive_speaker(port, **settings):
 
 
 def test_passive_accepts_the_peer_again_and_refuses_others(caplog):
-    port = free_port()
+    port = free_port(SPEAKER)
 
     async def scenario():
         speaker = passive_speaker(port)
@@ -102,7 +89,7 @@ def test_passive_accepts_the_peer_again_and_refuses_others(caplog):
 
 
 def test_passive_listener_applies_tcp_md5_and_gtsm():
-    port = free_port()
+    port = free_port(SPEAKER)
 
     async def refused(**options):
         try:

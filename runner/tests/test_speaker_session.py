@@ -16,6 +16,7 @@ from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.route_spec import parse_route
 from peerwarden_runner.transport import connect
+from polling import until
 from speaker_lab import LOCAL, LOCAL_ASN, PEER, PEER_ASN, ScriptedPeer, make_speaker, peer_open, run
 
 ROUTE_ATTRIBUTES = [
@@ -23,14 +24,6 @@ ROUTE_ATTRIBUTES = [
     make_attribute("as_path", [["sequence", [PEER_ASN, 64510]]]),
     make_attribute("next_hop", PEER),
 ]
-
-
-async def until(predicate, timeout=5):
-    for dummy in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in %s s" % timeout)
 
 
 def test_open_capabilities_and_routes_sent_on_established():

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import sys
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline, SessionRese
 from peerwarden_runner.stages.exec import ExecStage
 from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.metrics import Metrics
+from polling import until
 from stage_helpers import announce, announced, open_session
 
 FILTER_PROGRAM = r"""
@@ -58,14 +58,6 @@ def program(tmp_path, text, *args):
     return [sys.executable, str(path), *args]
 
 
-async def eventually(predicate, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        await asyncio.sleep(0.05)
-
-
 def exec_pipeline(argv, metrics=None, **options):
     stage = ExecStage(argv, metrics=metrics, backoff=(0.05, 0.2), **options)
     pipeline = Pipeline({TO_ROUTER: [stage], TO_PEER: [stage]}, metrics=metrics)
@@ -85,7 +77,7 @@ def test_watch_copies_every_message_in_its_json_form(tmp_path):
         update = announce(["203.0.113.0/24"])
         assert pipeline.process(state, TO_ROUTER, c.UPDATE, update) == [update]
         assert pipeline.process(state, TO_PEER, c.KEEPALIVE, KEEPALIVE_MESSAGE) == [KEEPALIVE_MESSAGE]
-        await eventually(lambda: seen.exists() and len(seen.read_text().splitlines()) == 4, "4 copies")
+        await until(lambda: seen.exists() and len(seen.read_text().splitlines()) == 4, 20, "4 copies", interval=0.05)
         await pipeline.aclose()
 
     asyncio.run(story())
@@ -133,7 +125,7 @@ def test_watch_restarts_a_program_that_dies(tmp_path, caplog):
     async def story():
         pipeline, stage = exec_pipeline(program(tmp_path, dies_after_one, str(seen)), mode="watch")
         state = open_session(pipeline)
-        await eventually(lambda: seen.exists() and seen.read_text().count("\n") >= 1, "the first copy")
+        await until(lambda: seen.exists() and seen.read_text().count("\n") >= 1, 20, "the first copy", interval=0.05)
         for dummy in range(100):  # the program is started again after the back-off and takes one more
             pipeline.process(state, TO_ROUTER, c.KEEPALIVE, KEEPALIVE_MESSAGE)
             await asyncio.sleep(0.05)

@@ -74,33 +74,39 @@ class RotatingFile:
         return self.rotate()
 
 
-class JsonLinesArchive(RotatingFile):
+class RecordArchive(RotatingFile):
+    """Records, one after the other, in PREFIX-...SUFFIX files; `count` of them written."""
+
+    SUFFIX = ""
+
+    def __init__(
+        self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True, clock=time.time
+    ):
+        super().__init__(directory, prefix, self.SUFFIX, max_bytes, max_seconds, compress, clock)
+        self.count = 0
+
+    def write(self, record):
+        """Append one record."""
+        self.count += 1
+        super().write(self.encode(record))
+
+    def encode(self, record):
+        return record
+
+
+class JsonLinesArchive(RecordArchive):
     """One message's JSON form per line, in PREFIX-...jsonl files."""
 
-    def __init__(
-        self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True, clock=time.time
-    ):
-        super().__init__(directory, prefix, ".jsonl", max_bytes, max_seconds, compress, clock)
-        self.count = 0
+    SUFFIX = ".jsonl"
 
-    def write(self, record):
-        """Append one message's JSON form."""
-        self.count += 1
-        super().write((json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8"))
+    def encode(self, record):
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-class MrtArchive(RotatingFile):
+class MrtArchive(RecordArchive):
     """MRT records (already encoded, see mrt.py) in PREFIX-...mrt files."""
 
-    def __init__(
-        self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True, clock=time.time
-    ):
-        super().__init__(directory, prefix, ".mrt", max_bytes, max_seconds, compress, clock)
-        self.count = 0
-
-    def write(self, record):
-        self.count += 1
-        super().write(record)
+    SUFFIX = ".mrt"
 
 
 def read_archive(directory):

@@ -264,26 +264,16 @@ def header_error(reason: str, length_field: bytes = b"") -> UpdateError:
 
 def as4_between_new_speakers(code: int) -> UpdateError:
     """AS4_PATH / AS4_AGGREGATOR from a 4-octet speaker: "MUST discard" (RFC 6793 §6)."""
-    return UpdateError(
-        DISCARD,
-        "%s received from a 4-octet AS speaker" % _name(code),
-        c.ERR_UPDATE,
-        c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR,
-        b"",
-        code,
-    )
+    return _discarded(code, "received from a 4-octet AS speaker", c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR)
 
 
 def external_peer_discard(code: int) -> UpdateError:
     """LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST from an external peer (RFC 7606 §7.5, §7.9, §7.10)."""
-    return UpdateError(
-        DISCARD,
-        "%s received from an external peer" % _name(code),
-        c.ERR_UPDATE,
-        c.UPDATE_MALFORMED_ATTRIBUTE_LIST,
-        b"",
-        code,
-    )
+    return _discarded(code, "received from an external peer", c.UPDATE_MALFORMED_ATTRIBUTE_LIST)
+
+
+def _discarded(code: int, why: str, subcode: int) -> UpdateError:
+    return UpdateError(DISCARD, "%s %s" % (_name(code), why), c.ERR_UPDATE, subcode, b"", code)
 
 
 def _mp(

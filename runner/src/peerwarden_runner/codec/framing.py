@@ -85,6 +85,17 @@ def message_octets(data: Octets | Framed) -> bytes:
     return bytes(cast(Octets, getattr(data, "raw", data)))
 
 
+def is_whole_message(raw: bytes, kind: int) -> bool:
+    """Is `raw` one whole message of type `kind`: the marker, the type, at least the type's minimum length,
+    and a length field that counts the octets given?"""
+    return (
+        len(raw) >= MIN_MESSAGE_LEN[kind]
+        and raw[:16] == MARKER
+        and raw[18] == kind
+        and _LENGTH_AND_TYPE.unpack_from(raw, 16)[0] == len(raw)
+    )
+
+
 def make_header(length: int, kind: int) -> bytes:
     """The 19-octet header of a message of `length` octets (header included)."""
     return MARKER + _LENGTH_AND_TYPE.pack(length, kind)

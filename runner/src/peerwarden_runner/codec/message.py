@@ -47,8 +47,15 @@ def decode_message(raw: c.Octets, ctx: NegotiatedContext | None = None) -> Decod
     Raises FramingError for a bad header, MessageError for an unusable OPEN, NOTIFICATION or
     ROUTE-REFRESH; an UPDATE never raises (its problems are in Update.error_action).
     """
+    octets, kind = _whole(raw, True)
+    return _DECODERS[kind](octets, ctx or DEFAULT_CONTEXT)
+
+
+def _whole(raw: c.Octets, extended: bool) -> tuple[bytes, int]:
+    """(octets, type) of one whole message; FramingError for a bad header or a length field that is not
+    the number of octets given."""
     octets = bytes(raw)
-    length, kind = parse_header(octets[: c.HEADER_LEN], extended=True)
+    length, kind = parse_header(octets[: c.HEADER_LEN], extended)
     if length != len(octets):
         raise FramingError(
             c.ERR_HEADER,
@@ -56,7 +63,7 @@ def decode_message(raw: c.Octets, ctx: NegotiatedContext | None = None) -> Decod
             octets[16:18],
             "length field %d but %d octets given" % (length, len(octets)),
         )
-    return _DECODERS[kind](octets, ctx or DEFAULT_CONTEXT)
+    return octets, kind
 
 
 class Message:
@@ -79,15 +86,7 @@ class Message:
     @classmethod
     def parse(cls, raw: c.Octets, ctx: NegotiatedContext | None = None) -> "Message":
         """A Message after checking its header (FramingError when bad), for octets of unknown origin."""
-        octets = bytes(raw)
-        length, dummy = parse_header(octets[: c.HEADER_LEN], extended=True if ctx is None else ctx.extended_message)
-        if length != len(octets):
-            raise FramingError(
-                c.ERR_HEADER,
-                c.HEADER_BAD_LENGTH,
-                octets[16:18],
-                "length field %d but %d octets given" % (length, len(octets)),
-            )
+        octets, dummy = _whole(raw, True if ctx is None else ctx.extended_message)
         return cls(octets, ctx)
 
     @property

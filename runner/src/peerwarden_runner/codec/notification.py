@@ -5,12 +5,11 @@ A proxy sends a NOTIFICATION to both ends when it ends a session; an operator-su
 Administrative Reset (6/4) as a length-prefixed UTF-8 string that routers show in their logs.
 """
 
-import struct
 from dataclasses import dataclass
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.errors import MessageError
-from peerwarden_runner.codec.framing import make_header, message_octets
+from peerwarden_runner.codec.framing import is_whole_message, make_header, message_octets
 
 __all__ = [
     "Notification",
@@ -124,12 +123,7 @@ class Notification:
 def decode_notification(data: c.Octets | c.Framed) -> Notification:
     """Decode a whole NOTIFICATION (header included); raise MessageError only if it is not one."""
     raw = message_octets(data)
-    if (
-        len(raw) < c.MIN_MESSAGE_LEN[c.NOTIFICATION]
-        or raw[:16] != c.MARKER
-        or raw[18] != c.NOTIFICATION
-        or struct.unpack_from(">H", raw, 16)[0] != len(raw)
-    ):
+    if not is_whole_message(raw, c.NOTIFICATION):
         raise MessageError(c.ERR_HEADER, c.HEADER_BAD_LENGTH, raw[16:18], "not a NOTIFICATION of at least 21 octets")
     return Notification(raw[19], raw[20], raw[21:])
 

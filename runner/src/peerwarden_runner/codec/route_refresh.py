@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.errors import MessageError
-from peerwarden_runner.codec.framing import make_header, message_octets
+from peerwarden_runner.codec.framing import is_whole_message, make_header, message_octets
 
 __all__ = ["RouteRefresh", "decode_route_refresh", "encode_route_refresh"]
 
@@ -37,12 +37,7 @@ def decode_route_refresh(data: c.Octets | c.Framed) -> RouteRefresh:
     """Decode a whole ROUTE-REFRESH; MessageError 7/1 (with the message as data, RFC 7313 §5) for a
     BoRR/EoRR whose length is not 23."""
     raw = message_octets(data)
-    if (
-        len(raw) < c.MIN_MESSAGE_LEN[c.ROUTE_REFRESH]
-        or raw[:16] != c.MARKER
-        or raw[18] != c.ROUTE_REFRESH
-        or struct.unpack_from(">H", raw, 16)[0] != len(raw)
-    ):
+    if not is_whole_message(raw, c.ROUTE_REFRESH):
         raise MessageError(
             c.ERR_ROUTE_REFRESH, c.ROUTE_REFRESH_INVALID_LENGTH, raw, "not a ROUTE-REFRESH of at least 23 octets"
         )

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from peerwarden_runner.rpki.background import Background
 from peerwarden_runner.rpki.rtr_pdu import EndOfData
 from peerwarden_runner.rpki.rtr_session import RtrSession, RtrSessionEnded, RtrVersionFallback
 from peerwarden_runner.rpki.vrp import Vrp
@@ -87,7 +88,7 @@ class RtrClientState:
     expire: float = 0.0
 
 
-class RtrClient:
+class RtrClient(Background):
     """Keeps `table` equal to the VRPs of the best reachable cache among `caches`.
 
     `timers`: initial intervals; with `use_cache_timers` the ones a version 1 cache sends in End
@@ -133,7 +134,6 @@ class RtrClient:
         self._synced = asyncio.Event()
         self._sync_happened = asyncio.Event()
         self._session_task: asyncio.Task[None] | None = None
-        self._task: asyncio.Task[None] | None = None
 
     # -- public ---------------------------------------------------------------------------------------
 
@@ -145,19 +145,8 @@ class RtrClient:
         state.data_cache = self._data_cache.label if self._data_cache else None
         return state
 
-    def start(self) -> asyncio.Task[None]:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(), name="rtr-client")
-        return self._task
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+    def task_name(self) -> str:
+        return "rtr-client"
 
     async def wait_synced(self, timeout: float | None = None) -> None:
         """Return once a first sync has completed (TimeoutError after `timeout` seconds)."""

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from peerwarden_runner.rpki.background import Background
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
 from peerwarden_runner.rpki.vrp_file import PathLike, VrpFileContents, VrpFileError, load_vrp_file
@@ -39,7 +40,7 @@ def file_signature(path: str) -> FileSignature | None:
     return status.st_mtime_ns, status.st_size, status.st_ino
 
 
-class VrpFileWatcher:
+class VrpFileWatcher(Background):
     """Loads `path` into `table` and reloads it whenever the file changes.
 
     `on_change(added, removed)` is called after each change to the table (sync or async);
@@ -68,7 +69,6 @@ class VrpFileWatcher:
         self.last_contents: VrpFileContents | None = None
         self._loaded: frozenset[Vrp] | None = None
         self._signature: FileSignature | None = None
-        self._task: asyncio.Task[None] | None = None
 
     async def load(self) -> VrpDiff:
         """Read the file now and apply it; raises VrpFileError (the table is then unchanged)."""
@@ -120,19 +120,8 @@ class VrpFileWatcher:
             await self.poll_once()
             await asyncio.sleep(self.poll_interval)
 
-    def start(self) -> asyncio.Task[None]:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(), name="vrp-file %s" % self.path)
-        return self._task
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+    def task_name(self) -> str:
+        return "vrp-file %s" % self.path
 
 
 def _load_and_compare(

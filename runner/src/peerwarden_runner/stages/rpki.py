@@ -166,10 +166,9 @@ class RpkiStage(Stage):
         """Validate again the routes the change touches, in every session, all at once; send what follows.
         The number of routes announced again or withdrawn. (Outside an event loop: tests, fuzzers; the
         runner uses `schedule`.)"""
-        self._count_vrps()
-        if not diff:
+        touched = self._touched(diff)
+        if touched is None:
             return 0
-        touched = TouchedKeys(diff.changed())
         affected = 0
         for state, direction, rib in self._ribs():
             counts = self._revalidate(state, direction, rib, touched, touched.candidates(list(rib.paths)))
@@ -198,10 +197,9 @@ class RpkiStage(Stage):
 
     async def revalidate(self, diff):
         """`vrps_changed`, a slice of SLICE routes at a time, letting the event loop run between slices."""
-        self._count_vrps()
-        if not diff:
+        touched = self._touched(diff)
+        if touched is None:
             return 0
-        touched = TouchedKeys(diff.changed())
         affected = 0
         for state, direction, rib in self._ribs():
             counts = [0, 0]
@@ -236,6 +234,11 @@ class RpkiStage(Stage):
     def close(self):
         if self._worker is not None:
             self._worker.cancel()
+
+    def _touched(self, diff):
+        """What a VRP change touches (None when nothing changed); the VRP count is updated either way."""
+        self._count_vrps()
+        return TouchedKeys(diff.changed()) if diff else None
 
     def _count_vrps(self):
         if self.metrics:

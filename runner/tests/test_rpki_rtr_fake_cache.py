@@ -108,6 +108,22 @@ def run(scenario, timeout=20):
     return asyncio.run(asyncio.wait_for(scenario(), timeout))
 
 
+def synced(script, changes_wanted=1):
+    """A client of one FakeCache running `script`, until it has seen `changes_wanted` VRP changes:
+    (the cache, the changes, the client's state and its table, both as they were then)."""
+
+    async def scenario():
+        async with FakeCache(script) as cache:
+            client, changes = client_for(cache.cache())
+            client.start()
+            seen = [await next_change(changes) for dummy in range(changes_wanted)]
+            state, table = client.state, client.table
+            await client.stop()
+            return cache, seen, state, table
+
+    return run(scenario)
+
+
 def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
     broken = bytearray(encode_prefix(1, THIRD))
     broken[10] = 20  # maxLength 20 < prefix length 24
@@ -122,16 +138,7 @@ def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
             writer.write(full_sync(1, 9, 1, [FIRST, SECOND]))
             await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            added, removed = await next_change(changes)
-            state = client.state
-            await client.stop()
-            return cache, added, removed, state
-
-    cache, added, removed, state = run(scenario)
+    cache, [(added, removed)], state, dummy = synced(script)
     report = cache.pdus[1][1]
     assert isinstance(report, ErrorReport) and report.code == ErrorCode.CORRUPT_DATA
     assert report.erroneous_pdu == bytes(broken) and "max length 20" in report.text
@@ -149,16 +156,7 @@ def test_version_0_fallback_when_the_cache_refuses_version_1():
         writer.write(full_sync(0, 4, 17, [FIRST]))
         await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            added, dummy_removed = await next_change(changes)
-            state = client.state
-            await client.stop()
-            return cache, added, state
-
-    cache, added, state = run(scenario)
+    cache, [(added, dummy_removed)], state, dummy = synced(script)
     assert [cache.pdus[number][0] for number in (1, 2)] == [ResetQuery(1), ResetQuery(0)]
     assert added == {FIRST} and state.protocol_version == 0 and (state.session_id, state.serial) == (4, 17)
     assert state.refresh == FAST.refresh  # a version 0 End of Data has no timers
@@ -170,16 +168,7 @@ def test_a_cache_answering_version_0_is_followed_on_the_same_connection():
         writer.write(full_sync(0, 4, 1, [FIRST]))
         await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            await next_change(changes)
-            state = client.state
-            await client.stop()
-            return cache, state
-
-    cache, state = run(scenario)
+    cache, dummy_seen, state, dummy = synced(script)
     assert cache.connections == 1 and state.protocol_version == 0
 
 
@@ -202,17 +191,7 @@ def test_serial_notify_incremental_update_and_cache_reset():
         writer.write(full_sync(1, 5, 3, [FIRST]))
         await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            seen = [await next_change(changes) for dummy in range(3)]
-            state = client.state
-            table = client.table
-            await client.stop()
-            return seen, state, table
-
-    seen, state, table = run(scenario)
+    dummy, seen, state, table = synced(script, 3)
     assert seen == [({FIRST, SECOND}, frozenset()), ({THIRD}, {FIRST}), ({FIRST}, {SECOND, THIRD})]
     assert state.serial == 3 and state.syncs == 3 and table.snapshot() == {FIRST}
     assert table.validate("192.0.2.0/24", 65001) == RouteValidity.VALID
@@ -230,15 +209,7 @@ def test_changed_session_id_flushes_the_data_and_resets():
             writer.write(full_sync(1, 6, 2, [SECOND]))
             await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            seen = [await next_change(changes) for dummy in range(3)]
-            await client.stop()
-            return cache, seen
-
-    cache, seen = run(scenario)
+    cache, seen, dummy_state, dummy = synced(script, 3)
     report = cache.pdus[1][1]
     assert isinstance(report, ErrorReport) and report.code == ErrorCode.CORRUPT_DATA
     assert seen == [({FIRST}, frozenset()), (frozenset(), {FIRST}), ({SECOND}, frozenset())]  # RFC 8210 §5.1
@@ -266,15 +237,7 @@ def test_inconsistent_updates_are_reported_and_never_applied(update, code):
             writer.write(full_sync(1, 5, 2, [FIRST, SECOND]))
             await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            seen = [await next_change(changes) for dummy in range(2)]
-            await client.stop()
-            return cache, seen
-
-    cache, seen = run(scenario)
+    cache, seen, dummy_state, dummy = synced(script, 2)
     assert cache.pdus[1][-1].code == code and isinstance(cache.pdus[2][0], ResetQuery)
     assert seen == [({FIRST}, frozenset()), ({SECOND}, frozenset())]  # SECOND only arrives with the reset
 
@@ -287,15 +250,7 @@ def test_no_data_available_is_retried_on_the_same_connection():
         writer.write(full_sync(1, 5, 1, [FIRST]))
         await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            added, dummy_removed = await next_change(changes)
-            await client.stop()
-            return cache, added
-
-    cache, added = run(scenario)
+    cache, [(added, dummy_removed)], dummy_state, dummy = synced(script)
     assert cache.connections == 1 and added == {FIRST}
 
 

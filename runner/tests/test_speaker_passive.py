@@ -141,41 +141,15 @@ def test_passive_speaker_that_cannot_listen_says_why_and_retries(caplog):
 def test_command_line_passive_with_a_listening_port():
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))
-    arguments = parser.parse_args(
-        [
-            "speaker",
-            "--local",
-            SPEAKER + ":1790",
-            "--peer",
-            ROUTER,
-            "--asn",
-            str(LOCAL_ASN),
-            "--peer-asn",
-            str(PEER_ASN),
-            "--passive",
-            "--api",
-            "off",
-        ]
-    )
-    entry = config.check(speaker_document(arguments), "command line")["speakers"][0]
+
+    def document(*extra):
+        command = ["speaker", "--local", SPEAKER + ":1790", "--peer", ROUTER, "--asn", str(LOCAL_ASN)]
+        return speaker_document(parser.parse_args(command + ["--peer-asn", str(PEER_ASN), *extra, "--api", "off"]))
+
+    entry = config.check(document("--passive"), "command line")["speakers"][0]
     assert (entry["passive"], entry["local"], entry["local_port"], entry["peer"]) == (True, SPEAKER, 1790, ROUTER)
-    arguments = parser.parse_args(
-        [
-            "speaker",
-            "--local",
-            SPEAKER + ":1790",
-            "--peer",
-            ROUTER,
-            "--asn",
-            str(LOCAL_ASN),
-            "--peer-asn",
-            str(PEER_ASN),
-            "--api",
-            "off",
-        ]
-    )
     with pytest.raises(config.ConfigError, match="a port on local is only for passive: true"):
-        config.check(speaker_document(arguments), "command line")
+        config.check(document(), "command line")
 
 
 def test_passive_over_ipv6():

@@ -99,12 +99,8 @@ def test_received_updates_fill_the_adj_rib_in_and_the_printout(caplog):
     assert lines[4]["error"]["action"] == "treat-as-withdraw"
 
 
-def test_session_reset_update_is_answered_with_its_notification():
-    async def script(connection):
-        await connection.establish()
-        # Total Path Attribute Length 200 with nothing after it: the UPDATE cannot be parsed (RFC 7606 §4)
-        connection.send(c.MARKER + b"\x00\x17\x02\x00\x00\x00\xc8")
-        return await connection.notification()
+def notified(script):
+    """(the NOTIFICATION the speaker sent to a peer running `script`, the speaker's last error)."""
 
     async def scenario():
         async with ScriptedPeer(script) as peer:
@@ -116,7 +112,17 @@ def test_session_reset_update_is_answered_with_its_notification():
             await task
             return notification, speaker.last_error
 
-    notification, reason = run(scenario)
+    return run(scenario)
+
+
+def test_session_reset_update_is_answered_with_its_notification():
+    async def script(connection):
+        await connection.establish()
+        # Total Path Attribute Length 200 with nothing after it: the UPDATE cannot be parsed (RFC 7606 §4)
+        connection.send(c.MARKER + b"\x00\x17\x02\x00\x00\x00\xc8")
+        return await connection.notification()
+
+    notification, reason = notified(script)
     assert (notification.code, notification.subcode) == (3, 1)
     assert "Total Path Attribute Length 200 overruns the message" in reason
 
@@ -163,17 +169,7 @@ def test_bad_open_gets_its_notification(open_fields, code, expected):
         connection.send(peer_open(**open_fields))
         return await connection.notification()
 
-    async def scenario():
-        async with ScriptedPeer(script) as peer:
-            speaker = make_speaker(peer.port)
-            task = asyncio.create_task(speaker.run())
-            notification = await peer.result()
-            await until(lambda: speaker.last_error is not None)
-            await speaker.stop()
-            await task
-            return notification, speaker.last_error
-
-    notification, reason = run(scenario)
+    notification, reason = notified(script)
     assert (notification.code, notification.subcode) == code
     assert expected in reason
 

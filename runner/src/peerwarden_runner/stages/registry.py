@@ -5,7 +5,7 @@ The order is the order sections are checked in (and problems reported), and stag
 
 from peerwarden_runner.stages.alert import AlertStage
 from peerwarden_runner.stages.archive import ArchiveStage
-from peerwarden_runner.stages.base import Kind, Stage
+from peerwarden_runner.stages.base import Kind, Scope, Stage
 from peerwarden_runner.stages.exec import ExecStage
 from peerwarden_runner.stages.filter import FilterStage
 from peerwarden_runner.stages.limit import LimitStage
@@ -26,5 +26,7 @@ SECTIONS: dict[str, type[Stage]] = {
 PIPELINE_STAGES = tuple(name for name, stage in SECTIONS.items() if stage.kind is not Kind.WATCHER)
 ROUTE_STAGES = tuple(name for name in PIPELINE_STAGES if SECTIONS[name].kind is Kind.ROUTE)
 WATCH_STAGES = tuple(name for name in PIPELINE_STAGES if SECTIONS[name].watch_ok)
-# the watchers a configured section adds to every session (metrics is the runner's own, see wiring)
-SESSION_WATCHERS = tuple(name for name, stage in SECTIONS.items() if stage.kind is Kind.WATCHER and name != "metrics")
+# the watchers a configured section adds to each session (the runner's own, metrics, is made first: see wiring)
+SESSION_WATCHERS = tuple(
+    name for name, stage in SECTIONS.items() if stage.kind is Kind.WATCHER and stage.scope is not Scope.RUNNER
+)

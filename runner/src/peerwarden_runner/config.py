@@ -147,7 +147,7 @@ def check(document, path="<config>"):
     from peerwarden_runner.speaker.config import check_speakers  # see speaker/config.py for the section
 
     sections = {name: config.get(name) for name in PIPELINE_STAGES if name in document}
-    config["speakers"] = check_speakers(document.get("speakers"), problem, address_port, sections)
+    config["speakers"] = check_speakers(document.get("speakers"), problem, sections)
     _check_users(
         config,
         [("speakers[%d].stages" % speaker["index"], speaker, speaker["stages"]) for speaker in config["speakers"]],

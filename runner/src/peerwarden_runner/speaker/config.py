@@ -34,7 +34,7 @@ problem is reported as "file: key: what is wrong (expected ...)".
 import ipaddress
 import os
 
-from peerwarden_runner.addresses import canonical_address
+from peerwarden_runner.addresses import address_port, canonical_address
 from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
 from peerwarden_runner.speaker.route_spec import RouteError, parse_route
 from peerwarden_runner.stages.alert_detectors import ROLES
@@ -65,7 +65,7 @@ KEYS = (
 HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "announce")
 
 
-def check_speakers(section, problem, address_port, sections=None):
+def check_speakers(section, problem, sections=None):
     """The normalised speakers (dicts), problems reported through `problem(key, text)`; `sections`:
     the checked top-level stage sections present in the document (name -> section or None)."""
     if section is None:
@@ -79,7 +79,7 @@ def check_speakers(section, problem, address_port, sections=None):
         if not isinstance(item, dict):
             problem(key, "expected a mapping with local, peer, asn and peer_asn")
             continue
-        speaker = _speaker(item, key, problem, address_port, sections or {})
+        speaker = _speaker(item, key, problem, sections or {})
         if speaker is not None:
             speakers.append(speaker)
     _unique(speakers, "name", problem, lambda s: s["name"])
@@ -98,7 +98,7 @@ def _unique(speakers, field, problem, value):
         seen.setdefault(value(speaker), speaker["index"])
 
 
-def _speaker(item, key, problem, address_port, sections):
+def _speaker(item, key, problem, sections):
     found = []
 
     def report(field, text):
@@ -115,9 +115,7 @@ def _speaker(item, key, problem, address_port, sections):
         "passive": _flag(item, "passive", key, report),
         "shutdown_message": str(item.get("shutdown_message") or "peerwarden-runner speaker stopping"),
     }
-    entry["local"], entry["local_port"] = _local(
-        item.get("local"), entry["passive"], key + ".local", report, address_port
-    )
+    entry["local"], entry["local_port"] = _local(item.get("local"), entry["passive"], key + ".local", report)
     try:
         entry["peer"], entry["port"] = address_port(item["peer"])
     except KeyError:
@@ -138,7 +136,7 @@ def _speaker(item, key, problem, address_port, sections):
     entry["router_id"] = _router_id(item.get("router_id"), entry["local"], key + ".router_id", report)
     entry["md5"] = _secret(item.get("md5_file"), key + ".md5_file", report, limit=80)
     entry["reconnect"] = _reconnect(item.get("reconnect"), key + ".reconnect", report)
-    entry["api"] = _api(item.get("api", {}), key + ".api", report, address_port)
+    entry["api"] = _api(item.get("api", {}), key + ".api", report)
     ebgp = entry["asn"] != entry["peer_asn"]
     entry["announce"] = _routes(item.get("announce", []), key + ".announce", entry["local"], ebgp, report)
     entry["stages"] = _stages(item.get("stages", []), key + ".stages", sections, report)
@@ -171,7 +169,7 @@ def _address(value, field, report):
         return None
 
 
-def _local(value, passive, field, report, address_port):
+def _local(value, passive, field, report):
     """(address, port to listen on): a port is only for a passive speaker, which listens there."""
     if value is None or not passive:
         try:
@@ -281,7 +279,7 @@ def _reconnect(value, field, report):
     return (low, high)
 
 
-def _api(value, field, report, address_port):
+def _api(value, field, report):
     if value is False or value is None:
         return None
     if not isinstance(value, dict) or set(value) - {"listen", "token_file"}:

@@ -10,7 +10,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 export ANSIBLE_NOCOLOR := 1
 APT_PACKAGES := frr frr-rpki-rtrlib bird2 openssh-server openssh-client postgresql stayrtr rpki-client bgpdump openssl util-linux
 
-.PHONY: demo test system-packages venv collection sanity units runner-tests lab-tests lint bench clean
+.PHONY: demo test system-packages venv collection sanity units runner-tests runner-lint lab-tests lint bench clean
 
 # The main job on bundled data: scan, name the networks, write each one email (as .eml files).
 # Run it twice: the second run sends nothing and says why.
@@ -19,7 +19,7 @@ demo: venv collection
 	  -e peerwarden_report_dir=$(CURDIR)/demo-output -e peerwarden_outbox=$(CURDIR)/demo-output/outbox \
 	  -e peerwarden_store=$(CURDIR)/demo-output/notify.sqlite
 
-test: system-packages venv collection sanity units runner-tests lab-tests lint
+test: system-packages venv collection sanity units runner-tests runner-lint lab-tests lint
 
 # Real daemons for the lab tests (Debian package names); installs only what is missing.
 system-packages:
@@ -60,6 +60,10 @@ units: venv collection
 # the runner's own tests (codec, RPKI, stages); its lab tests with BIRD and FRR are in lab-tests
 runner-tests: venv
 	$(BIN)/python -m pytest runner/tests -q -p no:cacheprovider
+
+# the runner's lint gate: ruff (lint and format) and mypy, configured in runner/pyproject.toml
+runner-lint: venv
+	cd runner && $(abspath $(BIN))/ruff check . && $(abspath $(BIN))/ruff format --check . && $(abspath $(BIN))/mypy
 
 lab-tests: venv collection
 	$(BIN)/python -m pytest tests/lab tests/integration -q

@@ -18,6 +18,7 @@ mutated (bit flips, byte changes, truncation, insertion, deletion, length fields
 chunks); "attribute soup" UPDATEs made of random attribute TLVs; random NLRI runs; and random
 octets behind a valid marker.  The run is deterministic for a given seed and worker count.
 """
+
 import argparse
 import ipaddress
 import multiprocessing
@@ -31,12 +32,30 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
 from codec_fixtures import decoded_facts  # noqa: E402
-
 from peerwarden_runner.codec import (  # noqa: E402  (path set up above for a checkout without install)
-    AsPath, AsPathSegment, Capability, CodecError, ErrorAction, FramingError, NegotiatedContext, Prefix,
-    decode_message, decode_update, encode_keepalive, encode_notification, encode_open, encode_route_refresh,
-    encode_update, from_json, make_attribute, mp_reach_attribute, mp_unreach_attribute, parse_header,
-    shutdown_notification, to_json, unknown_attribute,
+    AsPath,
+    AsPathSegment,
+    Capability,
+    CodecError,
+    ErrorAction,
+    FramingError,
+    NegotiatedContext,
+    Prefix,
+    decode_message,
+    decode_update,
+    encode_keepalive,
+    encode_notification,
+    encode_open,
+    encode_route_refresh,
+    encode_update,
+    from_json,
+    make_attribute,
+    mp_reach_attribute,
+    mp_unreach_attribute,
+    parse_header,
+    shutdown_notification,
+    to_json,
+    unknown_attribute,
 )
 from peerwarden_runner.codec import constants as c  # noqa: E402
 from peerwarden_runner.codec.attribute_blocks import AttributeBlocks  # noqa: E402
@@ -55,6 +74,7 @@ BLOCKS = {}  # (context, afi_safi_disable) -> the AttributeBlocks this worker ke
 
 # ------------------------------------------------------------------ valid messages
 
+
 def random_prefix(rng, afi, ctx, safi=1):
     bits = 32 if afi == 1 else 128
     length = rng.randint(0, bits) if rng.random() < 0.3 else rng.choice((8, 16, 22, 24, 32, 48, 64, 128))
@@ -65,12 +85,15 @@ def random_prefix(rng, afi, ctx, safi=1):
 
 
 def random_as_path(rng, ctx, four_octet=False):
-    top = 2 ** 32 - 1 if (four_octet or ctx.four_octet_as) else 65535
+    top = 2**32 - 1 if (four_octet or ctx.four_octet_as) else 65535
     kinds = (1, 2) if four_octet else (1, 2, 2, 2, 3, 4)
     count = rng.randint(1 if four_octet else 0, 4)
-    return AsPath(tuple(AsPathSegment(rng.choice(kinds), tuple(rng.randint(0, top) for dummy in
-                                                                range(rng.randint(1, 12))))
-                        for dummy in range(count)))
+    return AsPath(
+        tuple(
+            AsPathSegment(rng.choice(kinds), tuple(rng.randint(0, top) for dummy in range(rng.randint(1, 12))))
+            for dummy in range(count)
+        )
+    )
 
 
 def random_address(rng):
@@ -87,15 +110,16 @@ def valid_update(rng, ctx):
         attributes.append(make_attribute(c.AS_PATH, random_as_path(rng, ctx), ctx))
     if nlri:
         attributes.append(make_attribute(c.NEXT_HOP, random_address(rng), ctx))
-    top = 2 ** 32 - 1 if ctx.four_octet_as else 65535
+    top = 2**32 - 1 if ctx.four_octet_as else 65535
     choices = {
         c.MULTI_EXIT_DISC: lambda: rng.getrandbits(32),
         c.ATOMIC_AGGREGATE: lambda: True,
         c.AGGREGATOR: lambda: (rng.randint(0, top), random_address(rng)),
         c.COMMUNITIES: lambda: tuple(rng.getrandbits(32) for dummy in range(rng.randint(1, 80))),
         c.EXTENDED_COMMUNITIES: lambda: tuple(rng.randbytes(8) for dummy in range(rng.randint(1, 6))),
-        c.LARGE_COMMUNITY: lambda: tuple((rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(32))
-                                         for dummy in range(rng.randint(1, 6))),
+        c.LARGE_COMMUNITY: lambda: tuple(
+            (rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(32)) for dummy in range(rng.randint(1, 6))
+        ),
         c.ONLY_TO_CUSTOMER: lambda: rng.getrandbits(32),
     }
     if not ctx.ebgp:
@@ -114,8 +138,9 @@ def valid_update(rng, ctx):
         attributes.append(mp_reach_attribute(afi, 1, hops, prefixes, ctx))
     if rng.random() < 0.3:
         afi = rng.choice((1, 2))
-        attributes.append(mp_unreach_attribute(afi, 1, [random_prefix(rng, afi, ctx) for dummy in
-                                                        range(rng.randint(0, 30))], ctx))
+        attributes.append(
+            mp_unreach_attribute(afi, 1, [random_prefix(rng, afi, ctx) for dummy in range(rng.randint(0, 30))], ctx)
+        )
     if rng.random() < 0.1:
         attributes.append(mp_reach_attribute(1, 128, rng.randbytes(12), (), ctx, opaque_nlri=rng.randbytes(30)))
         attributes = [a for a in attributes if not (a.code == c.MP_REACH_NLRI and a.value.safi != 128)]
@@ -146,8 +171,13 @@ def valid_open(rng):
             capabilities.append(Capability.extended_message())
         else:
             capabilities.append(Capability(rng.randint(0, 255), rng.randbytes(rng.randint(0, 40))))
-    return encode_open(rng.randint(1, 2 ** 32 - 1), rng.choice((0, 3, 90, 180, 65535)), random_address(rng),
-                       capabilities, add_four_octet_as=rng.random() < 0.8)
+    return encode_open(
+        rng.randint(1, 2**32 - 1),
+        rng.choice((0, 3, 90, 180, 65535)),
+        random_address(rng),
+        capabilities,
+        add_four_octet_as=rng.random() < 0.8,
+    )
 
 
 def valid_message(rng, ctx):
@@ -158,16 +188,22 @@ def valid_message(rng, ctx):
         return valid_open(rng)
     if pick < 0.88:
         if rng.random() < 0.5:
-            return shutdown_notification("".join(chr(rng.randint(32, 0x2FFF)) for dummy in range(rng.randint(0, 90))),
-                                         reset=rng.random() < 0.3)
+            return shutdown_notification(
+                "".join(chr(rng.randint(32, 0x2FFF)) for dummy in range(rng.randint(0, 90))), reset=rng.random() < 0.3
+            )
         return encode_notification(rng.randint(0, 8), rng.randint(0, 12), rng.randbytes(rng.randint(0, 30)))
     if pick < 0.93:
         return encode_keepalive()
-    return encode_route_refresh(rng.choice((1, 2)), rng.choice((1, 2, 128)), rng.choice((0, 0, 1, 2, 7)),
-                                rng.randbytes(rng.choice((0, 0, 0, 9))))
+    return encode_route_refresh(
+        rng.choice((1, 2)),
+        rng.choice((1, 2, 128)),
+        rng.choice((0, 0, 1, 2, 7)),
+        rng.randbytes(rng.choice((0, 0, 0, 9))),
+    )
 
 
 # ------------------------------------------------------------------ malformed messages
+
 
 def mutate(rng, raw):
     data = bytearray(raw)
@@ -185,20 +221,20 @@ def mutate(rng, raw):
         elif how == 3:
             data[position:position] = rng.randbytes(rng.randint(1, 16))
         elif how == 4:
-            del data[position:position + rng.randint(1, 16)]
+            del data[position : position + rng.randint(1, 16)]
         elif how == 5 and len(data) > 23:
             # a length field that lies: header, withdrawn routes, total path attributes, or any octet pair
             field = rng.choice((16, 19, 21, rng.randrange(19, len(data) - 1)))
             value = rng.choice((0, 1, 2, 3, 255, 256, 4096, 65535, rng.randrange(65536)))
-            data[field:field + 2] = value.to_bytes(2, "big")
+            data[field : field + 2] = value.to_bytes(2, "big")
         elif how == 6:
             start = rng.randrange(len(data))
-            chunk = data[start:start + rng.randint(1, 24)]
+            chunk = data[start : start + rng.randint(1, 24)]
             data[position:position] = chunk
         else:
             data[position] = rng.choice((0x00, 0x10, 0x40, 0x50, 0x80, 0x90, 0xC0, 0xD0, 0xE0, 0xF0, 0xFF))
     if len(data) >= 19 and rng.random() < 0.6:
-        data[16:18] = (len(data) % 65536).to_bytes(2, "big")      # consistent framing, lies inside
+        data[16:18] = (len(data) % 65536).to_bytes(2, "big")  # consistent framing, lies inside
     return bytes(data)
 
 
@@ -240,6 +276,7 @@ def random_octets(rng):
 
 # ------------------------------------------------------------------ checks
 
+
 class Failure(Exception):
     """A check that did not hold (as opposed to the codec raising)."""
 
@@ -278,7 +315,7 @@ def check(raw, ctx, stats):
             raise Failure("lossy record not rebuilt from raw")
         return
     stats["round_trips"] += 1
-    del record["raw"]          # a lossless record is rebuilt from its fields; prove they suffice
+    del record["raw"]  # a lossless record is rebuilt from its fields; prove they suffice
     if from_json(record, ctx) != raw:
         raise Failure("from_json(to_json(m)) != m")
     if kind == c.UPDATE and update.error_action == ErrorAction.NONE and update.encode() != raw:
@@ -289,9 +326,25 @@ def run_chunk(arguments):
     """One worker's share: (seed, count) -> (stats, failures)."""
     seed, count = arguments
     rng = random.Random(seed)
-    stats = {key: 0 for key in ("messages", "valid", "mutated", "soup", "random", "framing_errors", "message_errors",
-                                "lossy", "round_trips", "update_none", "update_attribute_discard",
-                                "update_treat_as_withdraw", "update_afi_safi_disable", "update_session_reset")}
+    stats = {
+        key: 0
+        for key in (
+            "messages",
+            "valid",
+            "mutated",
+            "soup",
+            "random",
+            "framing_errors",
+            "message_errors",
+            "lossy",
+            "round_trips",
+            "update_none",
+            "update_attribute_discard",
+            "update_treat_as_withdraw",
+            "update_afi_safi_disable",
+            "update_session_reset",
+        )
+    }
     failures = []
     pool = []
     for dummy in range(count):
@@ -320,8 +373,15 @@ def run_chunk(arguments):
             check(raw, ctx, stats)
         except Exception as error:  # noqa: BLE001 - the point is to catch anything undocumented
             if len(failures) < MAX_FAILURES_KEPT:
-                failures.append({"source": source, "error": repr(error), "raw": raw.hex(), "ctx": repr(ctx),
-                                 "where": traceback.format_exc().strip().splitlines()[-3:]})
+                failures.append(
+                    {
+                        "source": source,
+                        "error": repr(error),
+                        "raw": raw.hex(),
+                        "ctx": repr(ctx),
+                        "where": traceback.format_exc().strip().splitlines()[-3:],
+                    }
+                )
     return stats, failures
 
 
@@ -356,20 +416,29 @@ def main():
             print("  %9d messages  %7.0f/s  failures %d" % (done, done / elapsed, len(failures)), file=sys.stderr)
     elapsed = time.perf_counter() - started
 
-    print("messages:   %d in %.1f s (%.0f messages/s, %d workers)" % (totals["messages"], elapsed,
-                                                                       totals["messages"] / elapsed, options.workers))
+    print(
+        "messages:   %d in %.1f s (%.0f messages/s, %d workers)"
+        % (totals["messages"], elapsed, totals["messages"] / elapsed, options.workers)
+    )
     print("sources:    valid %(valid)d, mutated %(mutated)d, attribute soup %(soup)d, random %(random)d" % totals)
-    print("outcomes:   FramingError %(framing_errors)d, MessageError %(message_errors)d, "
-          "lossless round trips %(round_trips)d, lossy (raw kept) %(lossy)d" % totals)
-    print("UPDATEs:    none %(update_none)d, attribute-discard %(update_attribute_discard)d, "
-          "treat-as-withdraw %(update_treat_as_withdraw)d, afi/safi-disable %(update_afi_safi_disable)d, "
-          "session-reset %(update_session_reset)d" % totals)
+    print(
+        "outcomes:   FramingError %(framing_errors)d, MessageError %(message_errors)d, "
+        "lossless round trips %(round_trips)d, lossy (raw kept) %(lossy)d" % totals
+    )
+    print(
+        "UPDATEs:    none %(update_none)d, attribute-discard %(update_attribute_discard)d, "
+        "treat-as-withdraw %(update_treat_as_withdraw)d, afi/safi-disable %(update_afi_safi_disable)d, "
+        "session-reset %(update_session_reset)d" % totals
+    )
     print("failures:   %d" % len(failures))
     for failure in failures[:10]:
-        print("  [%s] %s ctx=%s\n    %s\n    raw=%s" % (failure["source"], failure["error"], failure["ctx"],
-                                                      " | ".join(failure["where"]), failure["raw"][:400]))
+        print(
+            "  [%s] %s ctx=%s\n    %s\n    raw=%s"
+            % (failure["source"], failure["error"], failure["ctx"], " | ".join(failure["where"]), failure["raw"][:400])
+        )
     if options.save_failures and failures:
         import json
+
         with open(options.save_failures, "w") as handle:
             for failure in failures:
                 handle.write(json.dumps(failure) + "\n")

@@ -4,6 +4,7 @@ which the proxy answers with a NOTIFICATION. Every other exception is a failure.
 
 Usage: fuzz_pipeline.py [--count 1000000] [--seed 1]
 """
+
 import argparse
 import logging
 import os
@@ -39,15 +40,29 @@ class Sink:
 
 
 def build(archive_dir):
-    table = VrpTable([make_vrp("0.0.0.0/1", 24, 64500), make_vrp("128.0.0.0/1", 24, 64501),
-                      make_vrp("2000::/3", 48, 64500)])
+    table = VrpTable(
+        [make_vrp("0.0.0.0/1", 24, 64500), make_vrp("128.0.0.0/1", 24, 64501), make_vrp("2000::/3", 48, 64500)]
+    )
     rpki = RpkiStage(table)
     limit = LimitStage(max_prefixes=5000, max_per_origin=500, max_per_block=(64, 16), max_length=(24, 48))
-    rules = check_filter({"rules": [
-        {"name": "drop", "match": {"prefix": ["10.0.0.0/8 ge 20", "2000::/3 ge 40"], "as_path": "_6450[0-9]$"},
-         "action": "drop"},
-        {"name": "tag", "match": {"community": ["65535:666", "no-export"]}, "action": "tag",
-         "tag": {"community": ["65000:1"], "large_community": ["65000:0:1"]}}]}, print)
+    rules = check_filter(
+        {
+            "rules": [
+                {
+                    "name": "drop",
+                    "match": {"prefix": ["10.0.0.0/8 ge 20", "2000::/3 ge 40"], "as_path": "_6450[0-9]$"},
+                    "action": "drop",
+                },
+                {
+                    "name": "tag",
+                    "match": {"community": ["65535:666", "no-export"]},
+                    "action": "tag",
+                    "tag": {"community": ["65000:1"], "large_community": ["65000:0:1"]},
+                },
+            ]
+        },
+        print,
+    )
     filters = FilterStage(rules)
     pipeline = Pipeline({TO_ROUTER: [rpki, limit, filters]}, [ArchiveStage(archive_dir, rotate_bytes=8 * 1024 * 1024)])
     return pipeline, rpki, table
@@ -98,8 +113,10 @@ def run(count, seed):
                 rpki.vrps_changed(diff)  # re-validation on a VRP change, mid-stream
         pipeline.close()
     seconds = time.perf_counter() - started
-    print("messages: %d in %.1f s (%.0f/s); written on: %d; session resets: %d; failures: %d"
-          % (count, seconds, count / seconds, messages_out, resets, len(failures)))
+    print(
+        "messages: %d in %.1f s (%.0f/s); written on: %d; session resets: %d; failures: %d"
+        % (count, seconds, count / seconds, messages_out, resets, len(failures))
+    )
     for number, hexed, trace in failures[:5]:
         print("failure at %d: %s\n%s" % (number, hexed[:200], trace))
     return 1 if failures else 0

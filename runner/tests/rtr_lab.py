@@ -10,29 +10,24 @@ test file has no build time). Stopped by PID in the fixture's teardown.
         stayrtr.write_vrps([("192.0.2.0/24", 24, 65001)])
         cache = stayrtr.cache()           # an RtrCache for the client
 """
+
 import json
 import os
 import shutil
 import socket
 import subprocess
 import time
-from typing import Iterable, List, Optional, Tuple
+from collections.abc import Iterable
 
 import pytest
 
 from peerwarden_runner.rpki.rtr_client import RtrCache
+from polling import free_port
 
 STAYRTR = "stayrtr"
 START_TIMEOUT = 10.0
 
-VrpSpec = Tuple[str, int, int]  # (prefix, maxLength, asn)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+VrpSpec = tuple[str, int, int]  # (prefix, maxLength, asn)
 
 
 def port_accepts(port: int) -> bool:
@@ -54,15 +49,19 @@ class StayRtrLab:
         self.refresh = refresh
         self.port = 0
         self.metrics_port = 0
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
 
     def write_vrps(self, vrps: Iterable[VrpSpec]) -> None:
         """Replace the served VRPs (atomically: StayRTR never reads a half-written file)."""
         document = {
-            "metadata": {"generated": int(time.time()),
-                         "buildtime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-            "roas": [{"prefix": prefix, "maxLength": max_length, "asn": "AS%d" % asn, "ta": "test"}
-                     for prefix, max_length, asn in vrps],
+            "metadata": {
+                "generated": int(time.time()),
+                "buildtime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+            "roas": [
+                {"prefix": prefix, "maxLength": max_length, "asn": "AS%d" % asn, "ta": "test"}
+                for prefix, max_length, asn in vrps
+            ],
         }
         staging = self.vrp_file + ".new"
         with open(staging, "w", encoding="utf-8") as staged:
@@ -74,8 +73,16 @@ class StayRtrLab:
         for dummy_attempt in range(3):  # a free port can be taken between probe and bind
             self.port, self.metrics_port = free_port(), free_port()
             command = [
-                STAYRTR, "-bind", "127.0.0.1:%d" % self.port, "-cache", self.vrp_file, "-checktime=false",
-                "-metrics.addr", "127.0.0.1:%d" % self.metrics_port, "-refresh", str(self.refresh),
+                STAYRTR,
+                "-bind",
+                "127.0.0.1:%d" % self.port,
+                "-cache",
+                self.vrp_file,
+                "-checktime=false",
+                "-metrics.addr",
+                "127.0.0.1:%d" % self.metrics_port,
+                "-refresh",
+                str(self.refresh),
             ]
             with open(self.log_file, "ab") as log:
                 self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -111,7 +118,7 @@ class StayRtrLab:
             return ""
 
 
-INITIAL_VRPS: List[VrpSpec] = [
+INITIAL_VRPS: list[VrpSpec] = [
     ("192.0.2.0/24", 24, 65001),
     ("198.51.100.0/22", 24, 65002),
     ("2001:db8::/32", 48, 65003),

@@ -1,15 +1,21 @@
 """A scripted BGP peer on 127.0.0.22 (or another address) for the speaker's tests: an asyncio server
 whose script plays the router for each connection, so a test can send exactly the OPEN, UPDATE or
 silence it wants; `Connection` also plays a router that connects to a passive speaker."""
+
 import asyncio
 import logging
 import socket
 
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import (
-    Capability, decode_notification, decode_open, decode_update, encode_open, read_message,
+    Capability,
+    decode_notification,
+    decode_open,
+    decode_update,
+    encode_open,
+    read_message,
 )
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.tcp_md5 import set_md5
 
@@ -17,8 +23,9 @@ PEER, LOCAL = "127.0.0.22", "127.0.0.23"
 LOCAL_ASN, PEER_ASN = 65020, 65022
 
 
-def peer_open(asn=PEER_ASN, hold_time=30, bgp_id="127.0.0.22", families=(c.IPV4_UNICAST, c.IPV6_UNICAST),
-              version=c.BGP_VERSION):
+def peer_open(
+    asn=PEER_ASN, hold_time=30, bgp_id="127.0.0.22", families=(c.IPV4_UNICAST, c.IPV6_UNICAST), version=c.BGP_VERSION
+):
     capabilities = [Capability.multiprotocol(*family) for family in families] + [Capability.route_refresh()]
     return encode_open(asn, hold_time, bgp_id, capabilities, version=version)
 
@@ -107,10 +114,34 @@ class ScriptedPeer:
         return result
 
 
-def make_speaker(port, watchers=(), hold_time=90, peer_asn=PEER_ASN, md5=None, gtsm=False, local=LOCAL, peer=PEER,
-                 passive=False, local_port=179, **kwargs):
-    settings = SpeakerSettings("test", local, peer, port, LOCAL_ASN, peer_asn, local, hold_time, md5, gtsm,
-                               "maintenance, back at 14:00", passive, local_port)
+def make_speaker(
+    port,
+    watchers=(),
+    hold_time=90,
+    peer_asn=PEER_ASN,
+    md5=None,
+    gtsm=False,
+    local=LOCAL,
+    peer=PEER,
+    passive=False,
+    local_port=179,
+    **kwargs,
+):
+    settings = SpeakerSettings(
+        "test",
+        local,
+        peer,
+        port,
+        LOCAL_ASN,
+        peer_asn,
+        local,
+        hold_time,
+        md5,
+        gtsm,
+        "maintenance, back at 14:00",
+        passive,
+        local_port,
+    )
     return Speaker(settings, watchers, Backoff(0.05, 0.2), **kwargs)
 
 

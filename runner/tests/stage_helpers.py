@@ -1,7 +1,16 @@
 """A pipeline session with both OPENs crossed, and UPDATEs built from prefixes, for the stage tests."""
+
 from peerwarden_runner.codec import (
-    DEFAULT_CONTEXT, AsPath, Capability, Prefix, decode_update, encode_open, encode_update, make_attribute,
-    mp_reach_attribute)
+    DEFAULT_CONTEXT,
+    AsPath,
+    Capability,
+    Prefix,
+    decode_update,
+    encode_open,
+    encode_update,
+    make_attribute,
+    mp_reach_attribute,
+)
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER
 
@@ -28,8 +37,10 @@ def open_session(pipeline, peer_as=65001, router_as=65000, endpoints=None, capab
 
 def announce(prefixes, path=(65001, 64500), communities=(), large=(), ctx=None):
     """One UPDATE announcing IPv4 prefixes (NLRI) or IPv6 ones (MP_REACH_NLRI) with shared attributes."""
-    attributes = [make_attribute(c.ORIGIN, "igp"),
-                  make_attribute(c.AS_PATH, AsPath.sequence(*path), ctx or DEFAULT_CONTEXT)]
+    attributes = [
+        make_attribute(c.ORIGIN, "igp"),
+        make_attribute(c.AS_PATH, AsPath.sequence(*path), ctx or DEFAULT_CONTEXT),
+    ]
     prefixes = [Prefix.parse(p) for p in prefixes]
     ipv6 = [p for p in prefixes if p.afi == c.AFI_IPV6]
     if ipv6:

@@ -1,5 +1,6 @@
 """The archive's writer process: what is sent is in the files after flush() and close(), with the
 context of its direction, and a writer that died is replaced without losing what comes next."""
+
 import os
 import signal
 
@@ -16,8 +17,11 @@ PLAIN = NegotiatedContext()
 
 def update(ctx, path_id=None):
     nlri = [Prefix.parse("203.0.113.0/24", path_id=path_id), Prefix.parse("198.51.100.0/24", path_id=path_id)]
-    attributes = [make_attribute(c.ORIGIN, 0), make_attribute(c.AS_PATH, [["sequence", [64500]]]),
-                  make_attribute(c.NEXT_HOP, "192.0.2.1")]
+    attributes = [
+        make_attribute(c.ORIGIN, 0),
+        make_attribute(c.AS_PATH, [["sequence", [64500]]]),
+        make_attribute(c.NEXT_HOP, "192.0.2.1"),
+    ]
     return encode_update(attributes=attributes, nlri=nlri, ctx=ctx)
 
 
@@ -33,12 +37,19 @@ def test_flush_makes_every_message_readable_with_its_direction_context(tmp_path)
     archive.flush()
     records = list(read_archive(str(tmp_path)))
     assert [r["direction"] for r in records] == [TO_ROUTER, TO_PEER, TO_PEER]
-    assert records[0]["nlri"] == [{"prefix": "203.0.113.0/24", "path_id": 3}, {"prefix": "198.51.100.0/24",
-                                                                              "path_id": 3}]
+    assert records[0]["nlri"] == [
+        {"prefix": "203.0.113.0/24", "path_id": 3},
+        {"prefix": "198.51.100.0/24", "path_id": 3},
+    ]
     assert records[1]["nlri"] == ["203.0.113.0/24", "198.51.100.0/24"] and records[1]["time"] == 1700000001.0
     assert from_json(records[0], ADD_PATH) == update(ADD_PATH, path_id=3)
-    assert records[2] == {"type": "keepalive", "time": 1700000002.0, "direction": TO_PEER, "peer": "edge",
-                          "raw": KEEPALIVE_MESSAGE.hex()}
+    assert records[2] == {
+        "type": "keepalive",
+        "time": 1700000002.0,
+        "direction": TO_PEER,
+        "peer": "edge",
+        "raw": KEEPALIVE_MESSAGE.hex(),
+    }
     archive.close()
 
 

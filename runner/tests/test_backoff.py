@@ -1,4 +1,5 @@
 """Reconnect delays: doubling from the initial delay to the maximum, stretched by at most the jitter."""
+
 import random
 
 import pytest
@@ -11,7 +12,7 @@ def test_doubles_to_the_maximum_with_bounded_jitter_and_resets():
     delays = [backoff.next_delay() for dummy in range(9)]
     bases = [1, 2, 4, 8, 16, 32, 60, 60, 60]
     assert all(base <= delay <= base * 1.25 for base, delay in zip(bases, delays)), delays
-    assert len(set(round(delay / base, 6) for base, delay in zip(bases, delays))) > 1     # jitter varies
+    assert len(set(round(delay / base, 6) for base, delay in zip(bases, delays))) > 1  # jitter varies
     backoff.reset()
     assert 1 <= backoff.next_delay() <= 1.25
 

@@ -1,4 +1,5 @@
 """`peerwarden-runner check-vrps FILE`: what the role runs before it replaces a deployed VRP file."""
+
 import json
 
 from peerwarden_runner import cli
@@ -6,10 +7,18 @@ from peerwarden_runner import cli
 
 def test_a_good_file_is_summarised(tmp_path, capsys):
     path = tmp_path / "vrps.json"
-    path.write_text(json.dumps({"roas": [{"prefix": "192.0.2.0/24", "maxLength": 24, "asn": "AS64500"},
-                                         {"prefix": "2001:db8::/32", "maxLength": 48, "asn": 64500},
-                                         {"prefix": "192.0.2.0/24", "maxLength": 24, "asn": 64500},
-                                         {"prefix": "198.51.100.0/24", "asn": 1, "expires": 1}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "roas": [
+                    {"prefix": "192.0.2.0/24", "maxLength": 24, "asn": "AS64500"},
+                    {"prefix": "2001:db8::/32", "maxLength": 48, "asn": 64500},
+                    {"prefix": "192.0.2.0/24", "maxLength": 24, "asn": 64500},
+                    {"prefix": "198.51.100.0/24", "asn": 1, "expires": 1},
+                ]
+            }
+        )
+    )
     assert cli.main(["check-vrps", str(path)]) == 0
     assert capsys.readouterr().out == "%s: ok (2 VRPs; 4 entries, 1 expired, 1 duplicates)\n" % path
 
@@ -36,6 +45,6 @@ def test_not_json_and_missing_files_are_refused(tmp_path, capsys):
     assert "%s: not valid JSON: " % path in capsys.readouterr().err
     assert cli.main(["check-vrps", str(tmp_path / "missing.json")]) == 2
     assert "missing.json: cannot read: No such file or directory" in capsys.readouterr().err
-    path.write_text('[]')
+    path.write_text("[]")
     assert cli.main(["check-vrps", str(path)]) == 2
     assert "the top level must be a JSON object" in capsys.readouterr().err

@@ -1,8 +1,16 @@
 """Attribute sections decoded once: UPDATEs that repeat one share its decoding (IPv4 and IPv6, whose
 MP_REACH_NLRI differs every time), and nothing a cached decoding says differs from a fresh one."""
+
 import codec_fixtures as fx
 from peerwarden_runner.codec import (
-    NegotiatedContext, Prefix, decode_update, encode_update, make_attribute, mp_reach_attribute, mp_unreach_attribute)
+    NegotiatedContext,
+    Prefix,
+    decode_update,
+    encode_update,
+    make_attribute,
+    mp_reach_attribute,
+    mp_unreach_attribute,
+)
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.attribute_blocks import AttributeBlocks, section_key
 
@@ -11,14 +19,19 @@ TWO = NegotiatedContext(four_octet_as=False)
 
 
 def attributes(path=(65001, 64500), med=10, communities=(0xFDE80001,)):
-    return [make_attribute(c.ORIGIN, 0), make_attribute(c.AS_PATH, [["sequence", list(path)]]),
-            make_attribute(c.MULTI_EXIT_DISC, med), make_attribute(c.COMMUNITIES, list(communities))]
+    return [
+        make_attribute(c.ORIGIN, 0),
+        make_attribute(c.AS_PATH, [["sequence", list(path)]]),
+        make_attribute(c.MULTI_EXIT_DISC, med),
+        make_attribute(c.COMMUNITIES, list(communities)),
+    ]
 
 
 def ipv4(prefix, **options):
     listed = attributes(**options)
-    return encode_update(attributes=listed[:2] + [make_attribute(c.NEXT_HOP, "192.0.2.1")] + listed[2:],
-                         nlri=[Prefix.parse(prefix)])
+    return encode_update(
+        attributes=listed[:2] + [make_attribute(c.NEXT_HOP, "192.0.2.1")] + listed[2:], nlri=[Prefix.parse(prefix)]
+    )
 
 
 def ipv6(prefix, next_hop="2001:db8::1", **options):
@@ -75,8 +88,9 @@ NEXT_HOP6 = "20010db8000000000000000000000001"
 def test_a_malformed_mp_reach_after_a_kept_section_gets_every_check():
     blocks = AttributeBlocks()
     for network in ("20010db8", "20010db9"):
-        update = decode_update(fx.update("", BASE6 + "80 0e 1a 0002 01 10 %s 00 20 %s" % (NEXT_HOP6, network)), FOUR,
-                               blocks=blocks)
+        update = decode_update(
+            fx.update("", BASE6 + "80 0e 1a 0002 01 10 %s 00 20 %s" % (NEXT_HOP6, network)), FOUR, blocks=blocks
+        )
     assert update.section is not None and str(update.routes()[0].prefix) == "2001:db9::/32"
     bad = fx.update("", BASE6 + "80 0e 19 0002 01 0f %s 00 20 20010dba" % NEXT_HOP6[:30])  # a 15-octet next hop
     cached = decode_update(bad, FOUR, blocks=blocks)
@@ -107,8 +121,10 @@ def test_a_section_key_leaves_the_mp_attributes_out_and_refuses_broken_headers()
     assert [index for index, dummy, dummy in spans] == [4]
     assert key == section_key(ipv6("2001:db8:ffff::/48", next_hop="2001:db8::9"), start, end)[0]
     assert section_key(raw, start, end - 1) == (None, None)  # the last attribute overruns
-    twice = encode_update(attributes=attributes() + [mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::1", [
-        Prefix.parse("2001:db8::/48")])] * 2)
+    twice = encode_update(
+        attributes=attributes()
+        + [mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::1", [Prefix.parse("2001:db8::/48")])] * 2
+    )
     assert section_key(twice, 23, len(twice)) == (None, None)
 
 
@@ -117,6 +133,6 @@ def test_looking_up_rests_while_every_section_is_new():
     for index in range(AttributeBlocks.MISSES_TO_REST):
         decode_update(ipv4("203.0.113.0/24", med=index), FOUR, blocks=blocks)
     assert blocks.rest == AttributeBlocks.REST
-    for index in range(AttributeBlocks.REST + 2):
+    for _index in range(AttributeBlocks.REST + 2):
         decode_update(ipv4("203.0.113.0/24", med=7), FOUR, blocks=blocks)
     assert blocks.rest == 0 and len(blocks) == 1  # looking again after the rest, and found

@@ -1,9 +1,18 @@
 """Encoders: withdrawals split to the size limit (RFC 4271 §4.1, RFC 8654), End-of-RIB, size checks."""
+
 import pytest
 
 from peerwarden_runner.codec import (
-    ErrorAction, MessageTooLong, NegotiatedContext, Prefix, decode_update, encode_end_of_rib, encode_update,
-    encode_withdraw, make_attribute, split_messages,
+    ErrorAction,
+    MessageTooLong,
+    NegotiatedContext,
+    Prefix,
+    decode_update,
+    encode_end_of_rib,
+    encode_update,
+    encode_withdraw,
+    make_attribute,
+    split_messages,
 )
 
 FOUR = NegotiatedContext()
@@ -32,15 +41,15 @@ def test_small_withdrawal_is_one_message():
 
 
 def test_big_ipv4_withdrawal_is_split_at_4096():
-    prefixes = ipv4_prefixes(5000)          # 4 octets each: 20000 octets
+    prefixes = ipv4_prefixes(5000)  # 4 octets each: 20000 octets
     messages = encode_withdraw(prefixes)
     assert len(messages) == 5 and all(len(raw) <= 4096 for raw in messages)
-    assert len(messages[0]) >= 4096 - 3     # filled, not just under the limit
+    assert len(messages[0]) >= 4096 - 3  # filled, not just under the limit
     assert withdrawn_by(messages) == prefixes
 
 
 def test_big_ipv6_withdrawal_goes_in_mp_unreach():
-    prefixes = ipv6_prefixes(3000)          # 7 octets each
+    prefixes = ipv6_prefixes(3000)  # 7 octets each
     messages = encode_withdraw(prefixes)
     assert all(len(raw) <= 4096 for raw in messages) and len(messages) == 6
     assert withdrawn_by(messages) == prefixes

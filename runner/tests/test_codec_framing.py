@@ -1,11 +1,11 @@
 """Framing (RFC 4271 §4.1, §6.1; RFC 8654 §4) and the lazy Message."""
+
 import asyncio
 
 import pytest
 
 import codec_fixtures as fx
-from peerwarden_runner.codec import framing
-from peerwarden_runner.codec import FramingError, Message, NegotiatedContext, decode_message, read_message
+from peerwarden_runner.codec import FramingError, Message, NegotiatedContext, decode_message, framing, read_message
 from peerwarden_runner.codec.framing import HEADER_LEN, make_header, parse_header, split_messages
 
 MARKER = b"\xff" * 16
@@ -18,7 +18,12 @@ def header(length, kind, marker=MARKER):
 def test_constants():
     assert HEADER_LEN == 19
     assert (framing.OPEN, framing.UPDATE, framing.NOTIFICATION, framing.KEEPALIVE, framing.ROUTE_REFRESH) == (
-        1, 2, 3, 4, 5)
+        1,
+        2,
+        3,
+        4,
+        5,
+    )
 
 
 @pytest.mark.parametrize("kind, length", [(1, 29), (2, 23), (3, 21), (4, 19), (5, 23), (2, 4096), (1, 4096)])
@@ -32,11 +37,20 @@ def test_bad_marker_is_1_1_without_data():
     assert (caught.value.code, caught.value.subcode, caught.value.data) == (1, 1, b"")
 
 
-@pytest.mark.parametrize("kind, length", [
-    (4, 18), (4, 20),          # KEEPALIVE is exactly 19
-    (2, 22), (1, 28), (3, 20), (5, 22),   # too short for the type
-    (2, 4097), (2, 0), (2, 65535),
-])
+@pytest.mark.parametrize(
+    "kind, length",
+    [
+        (4, 18),
+        (4, 20),  # KEEPALIVE is exactly 19
+        (2, 22),
+        (1, 28),
+        (3, 20),
+        (5, 22),  # too short for the type
+        (2, 4097),
+        (2, 0),
+        (2, 65535),
+    ],
+)
 def test_bad_length_is_1_2_with_the_length_field(kind, length):
     with pytest.raises(FramingError) as caught:
         parse_header(header(length, kind))
@@ -80,10 +94,10 @@ def test_split_messages_leaves_a_partial_message():
 def test_message_is_lazy_and_forwards_raw():
     message = Message(fx.UPDATE_IPV4_ALL)
     assert message.type == 2 and message.raw == fx.UPDATE_IPV4_ALL
-    assert message._decoded is None                 # nothing decoded just by holding it
+    assert message._decoded is None  # nothing decoded just by holding it
     assert message.open is None
     update = message.update
-    assert update is message.update                # cached
+    assert update is message.update  # cached
     assert len(update.nlri) == 3
     assert message.raw is message.raw and message.raw == fx.UPDATE_IPV4_ALL
 
@@ -110,5 +124,6 @@ def test_read_message_from_a_stream():
         first = await read_message(reader)
         second = await read_message(reader, NegotiatedContext(extended_message=True))
         return first, second
+
     first, second = asyncio.run(scenario())
     assert first.raw == fx.OPEN_4OCTET and second.raw == fx.KEEPALIVE

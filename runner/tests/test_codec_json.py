@@ -1,4 +1,5 @@
 """The JSON form (codec.json_form): fields, and from_json(to_json(m)) == m.raw with and without "raw"."""
+
 import json
 
 import pytest
@@ -13,10 +14,19 @@ TWO = NegotiatedContext(four_octet_as=False)
 ADD_PATH = NegotiatedContext(add_path_receive=frozenset({(1, 1), (2, 1)}))
 
 ALL = [
-    (fx.OPEN_4OCTET, FOUR), (fx.OPEN_2OCTET_SPLIT, FOUR), (fx.UPDATE_IPV4_ALL, FOUR), (fx.UPDATE_IPV6, FOUR),
-    (fx.UPDATE_ADD_PATH, ADD_PATH), (fx.UPDATE_AS4, TWO), (fx.UPDATE_VPNV4, FOUR),
-    (fx.UPDATE_IPV4_V6_NEXT_HOP, FOUR), (fx.END_OF_RIB_IPV4, FOUR), (fx.END_OF_RIB_IPV6, FOUR),
-    (fx.KEEPALIVE, FOUR), (fx.NOTIFICATION_SHUTDOWN, FOUR), (fx.ROUTE_REFRESH_IPV6, FOUR),
+    (fx.OPEN_4OCTET, FOUR),
+    (fx.OPEN_2OCTET_SPLIT, FOUR),
+    (fx.UPDATE_IPV4_ALL, FOUR),
+    (fx.UPDATE_IPV6, FOUR),
+    (fx.UPDATE_ADD_PATH, ADD_PATH),
+    (fx.UPDATE_AS4, TWO),
+    (fx.UPDATE_VPNV4, FOUR),
+    (fx.UPDATE_IPV4_V6_NEXT_HOP, FOUR),
+    (fx.END_OF_RIB_IPV4, FOUR),
+    (fx.END_OF_RIB_IPV6, FOUR),
+    (fx.KEEPALIVE, FOUR),
+    (fx.NOTIFICATION_SHUTDOWN, FOUR),
+    (fx.ROUTE_REFRESH_IPV6, FOUR),
     (fx.ROUTE_REFRESH_BEGIN, FOUR),
 ]
 
@@ -27,7 +37,7 @@ def test_round_trip_through_text(raw, ctx):
     assert "lossy" not in record
     assert from_json(record, ctx) == raw
     del record["raw"]
-    assert from_json(record, ctx) == raw           # the fields alone are enough
+    assert from_json(record, ctx) == raw  # the fields alone are enough
 
 
 def test_update_fields():
@@ -37,11 +47,18 @@ def test_update_fields():
     assert record["withdrawn"] == ["198.51.100.0/24"]
     assert record["nlri"] == ["203.0.113.0/24", "10.1.0.0/16", "192.0.2.128/32"]
     assert record["attributes"] == {
-        "origin": "igp", "as_path": [["sequence", [64500, 64501, 4200000001]]], "next_hop": "192.0.2.1",
-        "med": 10, "local_pref": 100, "atomic_aggregate": True,
-        "aggregator": {"asn": 64500, "address": "192.0.2.1"}, "communities": ["64500:1", "65535:65281"],
-        "originator_id": "192.0.2.2", "cluster_list": ["192.0.2.3", "192.0.2.4"],
-        "ext_communities": ["target:64500:1"], "large_communities": ["64500:1:2"],
+        "origin": "igp",
+        "as_path": [["sequence", [64500, 64501, 4200000001]]],
+        "next_hop": "192.0.2.1",
+        "med": 10,
+        "local_pref": 100,
+        "atomic_aggregate": True,
+        "aggregator": {"asn": 64500, "address": "192.0.2.1"},
+        "communities": ["64500:1", "65535:65281"],
+        "originator_id": "192.0.2.2",
+        "cluster_list": ["192.0.2.3", "192.0.2.4"],
+        "ext_communities": ["target:64500:1"],
+        "large_communities": ["64500:1:2"],
         "unknown": [{"flags": 224, "type": 99, "value": "010203"}],
     }
     assert record["origin_as"] == 4200000001
@@ -50,10 +67,14 @@ def test_update_fields():
 
 def test_mp_fields_and_non_canonical_flags():
     record = to_json(fx.UPDATE_IPV6, FOUR)
-    assert record["attributes"]["mp_reach"] == {"afi": 2, "safi": 1, "next_hop": ["2001:db8::1", "fe80::1"],
-                                                "nlri": ["2001:db8:1::/48", "2001:db8:2::/64"]}
+    assert record["attributes"]["mp_reach"] == {
+        "afi": 2,
+        "safi": 1,
+        "next_hop": ["2001:db8::1", "fe80::1"],
+        "nlri": ["2001:db8:1::/48", "2001:db8:2::/64"],
+    }
     assert record["attributes"]["mp_unreach"] == {"afi": 2, "safi": 1, "withdrawn": ["2001:db8::/32"]}
-    assert record["attribute_flags"] == {"mp_reach": 0x90}     # Extended Length on a short value
+    assert record["attribute_flags"] == {"mp_reach": 0x90}  # Extended Length on a short value
     assert record["attribute_order"] == [14, 15, 1, 2]
     assert to_json(fx.END_OF_RIB_IPV6, FOUR)["end_of_rib"] == {"afi": 2, "safi": 1}
 
@@ -65,19 +86,30 @@ def test_add_path_prefixes():
 
 def test_opaque_family():
     reach = to_json(fx.UPDATE_VPNV4, FOUR)["attributes"]["mp_reach"]
-    assert reach == {"afi": 1, "safi": 128, "next_hop_raw": "0000000000000000c0000201",
-                     "nlri_raw": "700006410000fbf4000000010a0000"}
+    assert reach == {
+        "afi": 1,
+        "safi": 128,
+        "next_hop_raw": "0000000000000000c0000201",
+        "nlri_raw": "700006410000fbf4000000010a0000",
+    }
 
 
 def test_open_fields():
     record = to_json(fx.OPEN_4OCTET)
-    assert (record["my_as"], record["asn"], record["hold_time"], record["bgp_id"]) == (23456, 4200000001, 180,
-                                                                                       "192.0.2.1")
+    assert (record["my_as"], record["asn"], record["hold_time"], record["bgp_id"]) == (
+        23456,
+        4200000001,
+        180,
+        "192.0.2.1",
+    )
     capabilities = record["capabilities"]
     assert capabilities[0] == {"code": 1, "name": "multiprotocol", "afi": 1, "safi": 1}
     assert capabilities[5] == {"code": 65, "name": "four_octet_as", "asn": 4200000001}
-    assert capabilities[6] == {"code": 69, "name": "add_path", "families": [
-        {"afi": 1, "safi": 1, "mode": "both"}, {"afi": 2, "safi": 1, "mode": "both"}]}
+    assert capabilities[6] == {
+        "code": 69,
+        "name": "add_path",
+        "families": [{"afi": 1, "safi": 1, "mode": "both"}, {"afi": 2, "safi": 1, "mode": "both"}],
+    }
     assert capabilities[7]["value"] == "407800010180" and capabilities[7]["restart_time"] == 120
     assert capabilities[9]["hostname"] == "router" and "value" in capabilities[9]
     assert "parameter_layout" not in record
@@ -86,13 +118,17 @@ def test_open_fields():
 
 def test_open_odd_layouts_round_trip():
     odd_multiprotocol = Capability(1, b"\x00\x01\x07\x01")
-    parameters = (OptionalParameter(1, b"\x01\x02"), OptionalParameter.of_capabilities([odd_multiprotocol]),
-                  OptionalParameter.of_capabilities([]))
+    parameters = (
+        OptionalParameter(1, b"\x01\x02"),
+        OptionalParameter.of_capabilities([odd_multiprotocol]),
+        OptionalParameter.of_capabilities([]),
+    )
     import ipaddress
+
     raw = Open(4, 64500, 90, ipaddress.IPv4Address("10.0.0.1"), parameters).encode()
     record = to_json(raw)
     assert record["parameter_layout"] == [{"type": 1, "value": "0102"}, 1, 0]
-    assert record["capabilities"][0]["value"] == "00010701"        # reserved octet not 0: rebuilt from octets
+    assert record["capabilities"][0]["value"] == "00010701"  # reserved octet not 0: rebuilt from octets
     del record["raw"]
     assert from_json(record) == raw
     big = encode_open(64500, 90, "10.0.0.1", [Capability(200, bytes(250)), Capability(201, bytes(10))])
@@ -132,9 +168,17 @@ def test_undecodable_message_is_lossy():
 
 
 def test_hand_written_update_without_raw():
-    record = {"type": "update", "withdrawn": [], "nlri": ["192.0.2.0/24"],
-              "attributes": {"next_hop": "192.0.2.1", "origin": "igp", "as_path": [["sequence", [64500]]],
-                             "communities": ["no-export", "64500:7"]}}
+    record = {
+        "type": "update",
+        "withdrawn": [],
+        "nlri": ["192.0.2.0/24"],
+        "attributes": {
+            "next_hop": "192.0.2.1",
+            "origin": "igp",
+            "as_path": [["sequence", [64500]]],
+            "communities": ["no-export", "64500:7"],
+        },
+    }
     update = Message(from_json(record, FOUR), FOUR).update
     assert update.error_action == 0 and update.communities == (0xFFFFFF01, 0xFBF40007)
-    assert [a.code for a in update.attributes] == [1, 2, 3, 8]      # canonical order: by type code
+    assert [a.code for a in update.attributes] == [1, 2, 3, 8]  # canonical order: by type code

@@ -1,10 +1,16 @@
 """NOTIFICATION (RFC 4271 §4.5, RFC 8203/9003 shutdown communication), KEEPALIVE, ROUTE-REFRESH (RFC 2918, 7313)."""
+
 import pytest
 
 import codec_fixtures as fx
 from peerwarden_runner.codec import (
-    MessageError, decode_notification, decode_route_refresh, encode_keepalive, encode_notification,
-    encode_route_refresh, shutdown_notification,
+    MessageError,
+    decode_notification,
+    decode_route_refresh,
+    encode_keepalive,
+    encode_notification,
+    encode_route_refresh,
+    shutdown_notification,
 )
 from peerwarden_runner.codec.keepalive import Keepalive
 from peerwarden_runner.codec.notification import Notification, error_name
@@ -25,7 +31,7 @@ def test_administrative_reset():
 
 
 def test_shutdown_text_is_cut_to_255_octets_at_a_character_boundary():
-    raw = shutdown_notification("é" * 200)            # 400 octets of UTF-8
+    raw = shutdown_notification("é" * 200)  # 400 octets of UTF-8
     notification = decode_notification(raw)
     assert notification.data[0] == 254 and notification.shutdown_message == "é" * 127
     assert len(decode_notification(shutdown_notification("x" * 300)).shutdown_message) == 255
@@ -78,4 +84,4 @@ def test_enhanced_route_refresh_length_error():
     with pytest.raises(MessageError) as caught:
         decode_route_refresh(encode_route_refresh(1, 1, 2, b"\x00"))
     assert (caught.value.code, caught.value.subcode) == (7, 1)
-    assert caught.value.data == encode_route_refresh(1, 1, 2, b"\x00")     # the whole message (RFC 7313 §5)
+    assert caught.value.data == encode_route_refresh(1, 1, 2, b"\x00")  # the whole message (RFC 7313 §5)

@@ -1,11 +1,18 @@
 """OPEN (RFC 4271 §4.2), capabilities (RFC 5492 and friends), RFC 9072 parameters, negotiation."""
+
 import ipaddress
 
 import pytest
 
 import codec_fixtures as fx
 from peerwarden_runner.codec import (
-    Capability, MessageError, NegotiatedContext, decode_open, encode_open, negotiate, validate_open,
+    Capability,
+    MessageError,
+    NegotiatedContext,
+    decode_open,
+    encode_open,
+    negotiate,
+    validate_open,
 )
 from peerwarden_runner.codec.open_message import Open, OptionalParameter
 
@@ -58,7 +65,7 @@ def test_encode_open_uses_as_trans_and_adds_the_capability():
 def test_rfc9072_extended_optional_parameters():
     many = [Capability(200, bytes(range(100))), Capability(201, bytes(range(100))), Capability(202, bytes(80))]
     raw = encode_open(64500, 90, "192.0.2.1", many)
-    assert raw[28] == 255 and raw[29] == 255        # Non-Ext OP Len and Non-Ext OP Type (RFC 9072 §2)
+    assert raw[28] == 255 and raw[29] == 255  # Non-Ext OP Len and Non-Ext OP Type (RFC 9072 §2)
     message = decode_open(raw)
     assert message.extended_parameters
     assert [cap.code for cap in message.capabilities] == [200, 201, 202, 65]
@@ -85,11 +92,14 @@ def test_unknown_capability_and_parameter_kept_raw():
     assert (caught.value.code, caught.value.subcode) == (2, 4)
 
 
-@pytest.mark.parametrize("mutate, subcode", [
-    (lambda raw: raw[:28] + b"\x05" + raw[29:], 0),          # optional parameters length lies
-    (lambda raw: raw[:30] + b"\x7f" + raw[31:], 0),          # parameter length overruns
-    (lambda raw: raw[:32] + b"\x40" + raw[33:], 0),          # capability length overruns the parameter
-])
+@pytest.mark.parametrize(
+    "mutate, subcode",
+    [
+        (lambda raw: raw[:28] + b"\x05" + raw[29:], 0),  # optional parameters length lies
+        (lambda raw: raw[:30] + b"\x7f" + raw[31:], 0),  # parameter length overruns
+        (lambda raw: raw[:32] + b"\x40" + raw[33:], 0),  # capability length overruns the parameter
+    ],
+)
 def test_malformed_open_raises_message_error(mutate, subcode):
     with pytest.raises(MessageError) as caught:
         decode_open(mutate(fx.OPEN_4OCTET))
@@ -101,11 +111,17 @@ def test_truncated_open_raises_message_error():
         decode_open(fx.OPEN_4OCTET[:28])
 
 
-@pytest.mark.parametrize("field, value, subcode", [
-    ("version", 3, 1), ("hold_time", 2, 6), ("bgp_id", ipaddress.IPv4Address(0), 3),
-])
+@pytest.mark.parametrize(
+    "field, value, subcode",
+    [
+        ("version", 3, 1),
+        ("hold_time", 2, 6),
+        ("bgp_id", ipaddress.IPv4Address(0), 3),
+    ],
+)
 def test_validate_open(field, value, subcode):
     import dataclasses
+
     message = dataclasses.replace(decode_open(fx.OPEN_4OCTET), **{field: value})
     with pytest.raises(MessageError) as caught:
         validate_open(message)
@@ -117,26 +133,37 @@ def test_validate_open(field, value, subcode):
 
 
 def test_malformed_capability_values_are_kept_but_not_used():
-    message = decode_open(encode_open(64500, 90, "10.0.0.1", [Capability(1, b"\x00\x01\x00"), Capability(65, b"\x01")],
-                                      add_four_octet_as=False))
-    assert message.families == {(1, 1)}            # the 3-octet multiprotocol is not a family
+    message = decode_open(
+        encode_open(
+            64500, 90, "10.0.0.1", [Capability(1, b"\x00\x01\x00"), Capability(65, b"\x01")], add_four_octet_as=False
+        )
+    )
+    assert message.families == {(1, 1)}  # the 3-octet multiprotocol is not a family
     assert not message.four_octet_as and message.asn == 64500
     assert not message.capabilities[0].well_formed
 
 
 def test_negotiate_one_direction():
     router = decode_open(fx.OPEN_4OCTET)
-    peer = decode_open(encode_open(64500, 90, "192.0.2.2", [
-        Capability.multiprotocol(1, 1), Capability.add_path({(1, 1): "send", (2, 1): "receive"}),
-    ]))
+    peer = decode_open(
+        encode_open(
+            64500,
+            90,
+            "192.0.2.2",
+            [
+                Capability.multiprotocol(1, 1),
+                Capability.add_path({(1, 1): "send", (2, 1): "receive"}),
+            ],
+        )
+    )
     # what the peer receives from the router
     to_peer = negotiate(peer, router)
     assert to_peer.four_octet_as
-    assert to_peer.add_path_receive == {(2, 1)}     # peer receives IPv6 paths, router sends them
-    assert to_peer.add_path_send == {(1, 1)}        # the other way round for IPv4
+    assert to_peer.add_path_receive == {(2, 1)}  # peer receives IPv6 paths, router sends them
+    assert to_peer.add_path_send == {(1, 1)}  # the other way round for IPv4
     assert to_peer.families == {(1, 1)}
-    assert not to_peer.extended_message             # the peer did not announce it
-    assert to_peer.extended_message_send            # the router did
+    assert not to_peer.extended_message  # the peer did not announce it
+    assert to_peer.extended_message_send  # the router did
     assert to_peer.max_message_length == 4096
     to_router = negotiate(router, peer)
     assert to_router == to_peer.reversed()

@@ -1,52 +1,75 @@
 """Property tests (hypothesis): valid UPDATE/OPEN round trips, and no crash on arbitrary or mutated octets."""
+
 import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peerwarden_runner.codec import (
-    AsPath, AsPathSegment, Capability, CodecError, ErrorAction, FramingError, NegotiatedContext, Prefix,
-    decode_message, decode_open, decode_update, encode_open, encode_update, from_json, make_attribute,
-    mp_reach_attribute, mp_unreach_attribute, parse_header, to_json, unknown_attribute,
+    AsPath,
+    AsPathSegment,
+    Capability,
+    CodecError,
+    ErrorAction,
+    FramingError,
+    NegotiatedContext,
+    Prefix,
+    decode_message,
+    decode_open,
+    decode_update,
+    encode_open,
+    encode_update,
+    from_json,
+    make_attribute,
+    mp_reach_attribute,
+    mp_unreach_attribute,
+    parse_header,
+    to_json,
+    unknown_attribute,
 )
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.attributes import Attribute
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FAMILIES = [(1, 1), (2, 1)]
-KNOWN = set(range(0, 41)) | {128}          # codes left out of the random unknown attributes
+KNOWN = set(range(0, 41)) | {128}  # codes left out of the random unknown attributes
 
 
 @st.composite
 def contexts(draw):
-    return NegotiatedContext(four_octet_as=draw(st.booleans()),
-                             add_path_receive=frozenset(draw(st.sets(st.sampled_from(FAMILIES)))),
-                             extended_message=draw(st.booleans()))
+    return NegotiatedContext(
+        four_octet_as=draw(st.booleans()),
+        add_path_receive=frozenset(draw(st.sets(st.sampled_from(FAMILIES)))),
+        extended_message=draw(st.booleans()),
+    )
 
 
 @st.composite
 def prefixes(draw, afi, ctx, safi=1):
     bits = 32 if afi == 1 else 128
     length = draw(st.integers(0, bits))
-    packed = draw(st.binary(min_size=(length + 7) // 8, max_size=(length + 7) // 8))   # host bits included
-    path_id = draw(st.integers(0, 2 ** 32 - 1)) if (afi, safi) in ctx.add_path_receive else None
+    packed = draw(st.binary(min_size=(length + 7) // 8, max_size=(length + 7) // 8))  # host bits included
+    path_id = draw(st.integers(0, 2**32 - 1)) if (afi, safi) in ctx.add_path_receive else None
     return Prefix(afi, safi, length, packed, path_id)
 
 
 def asns(ctx):
-    return st.integers(0, 2 ** 32 - 1 if ctx.four_octet_as else 2 ** 16 - 1)
+    return st.integers(0, 2**32 - 1 if ctx.four_octet_as else 2**16 - 1)
 
 
 @st.composite
 def as_paths(draw, ctx, four_octet=None):
-    numbers = st.integers(0, 2 ** 32 - 1) if four_octet else asns(ctx)
+    numbers = st.integers(0, 2**32 - 1) if four_octet else asns(ctx)
     kinds = st.sampled_from([1, 2]) if four_octet else st.sampled_from([1, 2, 3, 4])
-    segments = draw(st.lists(st.tuples(kinds, st.lists(numbers, min_size=1, max_size=8)), max_size=4,
-                             min_size=1 if four_octet else 0))
+    segments = draw(
+        st.lists(
+            st.tuples(kinds, st.lists(numbers, min_size=1, max_size=8)), max_size=4, min_size=1 if four_octet else 0
+        )
+    )
     return AsPath(tuple(AsPathSegment(kind, tuple(values)) for kind, values in segments))
 
 
-ipv4 = st.integers(0, 2 ** 32 - 1).map(lambda n: n.to_bytes(4, "big"))
+ipv4 = st.integers(0, 2**32 - 1).map(lambda n: n.to_bytes(4, "big"))
 ipv6 = st.binary(min_size=16, max_size=16)
 
 
@@ -65,24 +88,25 @@ def updates(draw):
     if nlri or draw(st.booleans()):
         attributes.append(make_attribute(c.NEXT_HOP, draw(ipv4), ctx))
     optional = {
-        c.MULTI_EXIT_DISC: st.integers(0, 2 ** 32 - 1),
-        c.LOCAL_PREF: st.integers(0, 2 ** 32 - 1),
+        c.MULTI_EXIT_DISC: st.integers(0, 2**32 - 1),
+        c.LOCAL_PREF: st.integers(0, 2**32 - 1),
         c.ATOMIC_AGGREGATE: st.just(True),
         c.AGGREGATOR: st.tuples(asns(ctx), ipv4),
-        c.COMMUNITIES: st.lists(st.integers(0, 2 ** 32 - 1), min_size=1, max_size=10).map(tuple),
+        c.COMMUNITIES: st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=10).map(tuple),
         c.ORIGINATOR_ID: ipv4,
         c.CLUSTER_LIST: st.lists(ipv4, min_size=1, max_size=4).map(tuple),
         c.EXTENDED_COMMUNITIES: st.lists(st.binary(min_size=8, max_size=8), min_size=1, max_size=5).map(tuple),
-        c.LARGE_COMMUNITY: st.lists(st.tuples(*[st.integers(0, 2 ** 32 - 1)] * 3), min_size=1, max_size=5).map(tuple),
-        c.ONLY_TO_CUSTOMER: st.integers(0, 2 ** 32 - 1),
+        c.LARGE_COMMUNITY: st.lists(st.tuples(*[st.integers(0, 2**32 - 1)] * 3), min_size=1, max_size=5).map(tuple),
+        c.ONLY_TO_CUSTOMER: st.integers(0, 2**32 - 1),
     }
     if not ctx.four_octet_as:
         optional[c.AS4_PATH] = as_paths(ctx, four_octet=True)
-        optional[c.AS4_AGGREGATOR] = st.tuples(st.integers(0, 2 ** 32 - 1), ipv4)
+        optional[c.AS4_AGGREGATOR] = st.tuples(st.integers(0, 2**32 - 1), ipv4)
     for code in draw(st.sets(st.sampled_from(sorted(optional)))):
         value = draw(optional[code])
         if code in (c.AGGREGATOR, c.AS4_AGGREGATOR):
             import ipaddress
+
             value = (value[0], ipaddress.IPv4Address(value[1]))
         attributes.append(make_attribute(code, value, ctx))
     if mp_family is not None:
@@ -99,7 +123,7 @@ def updates(draw):
         attributes.append(unknown_attribute(flags, code, draw(st.binary(max_size=40))))
     for attribute in attributes:
         if draw(st.integers(0, 9)) == 0:
-            attribute.flags |= c.FLAG_EXTENDED_LENGTH        # a sender's non-canonical choice
+            attribute.flags |= c.FLAG_EXTENDED_LENGTH  # a sender's non-canonical choice
     attributes = draw(st.permutations(attributes))
     return ctx, encode_update(withdrawn, attributes, nlri, ctx)
 
@@ -125,15 +149,21 @@ def test_valid_updates_round_trip(case):
 def opens(draw):
     builders = [
         st.tuples(st.integers(0, 65535), st.integers(0, 255)).map(lambda f: Capability.multiprotocol(*f)),
-        st.just(Capability.route_refresh()), st.just(Capability.extended_message()),
+        st.just(Capability.route_refresh()),
+        st.just(Capability.extended_message()),
         st.just(Capability.enhanced_route_refresh()),
         st.dictionaries(st.sampled_from(FAMILIES), st.integers(1, 3), min_size=1).map(Capability.add_path),
         st.binary(max_size=30).map(Capability.graceful_restart),
         st.tuples(st.integers(128, 255), st.binary(max_size=40)).map(lambda t: Capability(*t)),
     ]
     capabilities = draw(st.lists(st.one_of(builders), max_size=12))
-    return encode_open(draw(st.integers(1, 2 ** 32 - 1)), draw(st.integers(0, 65535)), draw(ipv4),
-                       capabilities, add_four_octet_as=draw(st.booleans()))
+    return encode_open(
+        draw(st.integers(1, 2**32 - 1)),
+        draw(st.integers(0, 65535)),
+        draw(ipv4),
+        capabilities,
+        add_four_octet_as=draw(st.booleans()),
+    )
 
 
 @SETTINGS
@@ -188,9 +218,9 @@ def mutated_updates(draw):
             data[position] = draw(st.integers(0, 255))
         elif len(data) > 22:
             field = draw(st.sampled_from([16, 19, 21]))
-            data[field:field + 2] = draw(st.integers(0, 65535)).to_bytes(2, "big")
+            data[field : field + 2] = draw(st.integers(0, 65535)).to_bytes(2, "big")
     if draw(st.booleans()) and len(data) >= 19:
-        data[16:18] = len(data).to_bytes(2, "big")          # keep framing consistent, lie inside
+        data[16:18] = len(data).to_bytes(2, "big")  # keep framing consistent, lie inside
     return ctx, bytes(data)
 
 

@@ -1,4 +1,5 @@
 """RFC 7606 error handling: each case of the table in codec.error_handling, with the expected action."""
+
 import dataclasses
 
 import pytest
@@ -49,19 +50,23 @@ def test_valid_base():
 
 # ---- RFC 7606 §7: per attribute ----
 
+
 @pytest.mark.parametrize("origin, subcode", [("40 01 02 0000", 5), ("40 01 01 03", 6), ("40 01 00", 5)])
 def test_origin_malformed_is_treat_as_withdraw(origin, subcode):
     update = check(decode(" ".join((origin, AS_PATH, NEXT_HOP))), WITHDRAW, subcode)
     assert update.withdrawals() == [Prefix.parse("203.0.113.0/24")]
 
 
-@pytest.mark.parametrize("as_path", [
-    "40 02 06 05 01 0000fbf4",          # unknown segment type
-    "40 02 02 02 00",                   # segment of length zero
-    "40 02 06 02 02 0000fbf4",          # segment overruns the attribute
-    "40 02 07 02 01 0000fbf4 02",       # one octet left after the last segment
-    "40 02 05 02 01 0000fb",            # 4-octet AS cut short
-])
+@pytest.mark.parametrize(
+    "as_path",
+    [
+        "40 02 06 05 01 0000fbf4",  # unknown segment type
+        "40 02 02 02 00",  # segment of length zero
+        "40 02 06 02 02 0000fbf4",  # segment overruns the attribute
+        "40 02 07 02 01 0000fbf4 02",  # one octet left after the last segment
+        "40 02 05 02 01 0000fb",  # 4-octet AS cut short
+    ],
+)
 def test_as_path_malformed_is_treat_as_withdraw(as_path):
     check(decode(" ".join((ORIGIN, as_path, NEXT_HOP))), WITHDRAW, 11)
 
@@ -75,25 +80,33 @@ def test_as_path_width_follows_the_session():
     check(decode(" ".join((ORIGIN, AS_PATH_2, NEXT_HOP)), ctx=FOUR), WITHDRAW, 11)
 
 
-@pytest.mark.parametrize("attribute", [
-    "40 03 05 c000020100",      # NEXT_HOP length 5
-    "40 03 00",                 # NEXT_HOP length 0
-    "80 04 03 000001",          # MED length 3
-    "40 05 02 0001",            # LOCAL_PREF length 2
-    "80 09 03 c00002",          # ORIGINATOR_ID length 3
-])
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        "40 03 05 c000020100",  # NEXT_HOP length 5
+        "40 03 00",  # NEXT_HOP length 0
+        "80 04 03 000001",  # MED length 3
+        "40 05 02 0001",  # LOCAL_PREF length 2
+        "80 09 03 c00002",  # ORIGINATOR_ID length 3
+    ],
+)
 def test_fixed_length_attributes_are_treat_as_withdraw(attribute):
     next_hop = "" if attribute.startswith("40 03") else NEXT_HOP
     check(decode(" ".join((ORIGIN, AS_PATH, next_hop, attribute))), WITHDRAW, 5)
 
 
-@pytest.mark.parametrize("attribute, name", [
-    ("c0 08 06 fbf40001 0000", "COMMUNITIES"), ("c0 08 00", "COMMUNITIES"),
-    ("80 0a 05 c000020300", "CLUSTER_LIST"), ("80 0a 00", "CLUSTER_LIST"),
-    ("c0 10 04 0002fbf4", "EXTENDED_COMMUNITIES"),
-    ("c0 20 08 0000fbf400000001", "LARGE_COMMUNITY"),
-    ("c0 23 03 00fbf4", "ONLY_TO_CUSTOMER"),
-])
+@pytest.mark.parametrize(
+    "attribute, name",
+    [
+        ("c0 08 06 fbf40001 0000", "COMMUNITIES"),
+        ("c0 08 00", "COMMUNITIES"),
+        ("80 0a 05 c000020300", "CLUSTER_LIST"),
+        ("80 0a 00", "CLUSTER_LIST"),
+        ("c0 10 04 0002fbf4", "EXTENDED_COMMUNITIES"),
+        ("c0 20 08 0000fbf400000001", "LARGE_COMMUNITY"),
+        ("c0 23 03 00fbf4", "ONLY_TO_CUSTOMER"),
+    ],
+)
 def test_list_attributes_of_a_wrong_length_are_treat_as_withdraw(attribute, name):
     update = check(decode(BASE + " " + attribute), WITHDRAW)
     assert name in update.reason
@@ -106,9 +119,14 @@ def test_atomic_aggregate_with_a_value_is_discarded():
     assert len(routes) == 1 and c.ATOMIC_AGGREGATE not in routes[0].attributes
 
 
-@pytest.mark.parametrize("aggregator, ctx", [
-    ("c0 07 07 0000fbf4 c00002", FOUR), ("c0 07 08 0000fbf4 c0000201", TWO), ("c0 07 06 fbf4 c0000201", FOUR),
-])
+@pytest.mark.parametrize(
+    "aggregator, ctx",
+    [
+        ("c0 07 07 0000fbf4 c00002", FOUR),
+        ("c0 07 08 0000fbf4 c0000201", TWO),
+        ("c0 07 06 fbf4 c0000201", FOUR),
+    ],
+)
 def test_aggregator_of_a_wrong_length_is_discarded(aggregator, ctx):
     as_path = AS_PATH_2 if ctx is TWO else AS_PATH
     update = check(decode(" ".join((ORIGIN, as_path, NEXT_HOP, aggregator)), ctx=ctx), DISCARD, 5)
@@ -119,8 +137,8 @@ def test_as4_path_malformed_is_discarded():
     base = " ".join((ORIGIN, AS_PATH_2, NEXT_HOP))
     update = check(decode(base + " c0 11 05 02 01 fa56ea", ctx=TWO), DISCARD)
     assert update.as4_path is None and update.origin_as() == 64500
-    check(decode(base + " c0 11 06 02 00 fa56ea01", ctx=TWO), DISCARD)     # segment length zero
-    check(decode(base + " c0 12 06 fa56 c0000201", ctx=TWO), DISCARD)     # AS4_AGGREGATOR length 6
+    check(decode(base + " c0 11 06 02 00 fa56ea01", ctx=TWO), DISCARD)  # segment length zero
+    check(decode(base + " c0 12 06 fa56 c0000201", ctx=TWO), DISCARD)  # AS4_AGGREGATOR length 6
 
 
 def test_as4_attributes_between_four_octet_speakers_are_discarded():
@@ -130,21 +148,28 @@ def test_as4_attributes_between_four_octet_speakers_are_discarded():
 
 # ---- RFC 7606 §3: flags, duplicates, unknown, missing ----
 
-@pytest.mark.parametrize("attribute, action", [
-    ("c0 01 01 00", WITHDRAW),          # ORIGIN (well-known) marked optional
-    ("00 01 01 00", WITHDRAW),          # ORIGIN without the Transitive bit
-])
+
+@pytest.mark.parametrize(
+    "attribute, action",
+    [
+        ("c0 01 01 00", WITHDRAW),  # ORIGIN (well-known) marked optional
+        ("00 01 01 00", WITHDRAW),  # ORIGIN without the Transitive bit
+    ],
+)
 def test_flags_conflict_on_well_known(attribute, action):
     check(decode(" ".join((attribute, AS_PATH, NEXT_HOP))), action, 4)
 
 
-@pytest.mark.parametrize("attribute, action", [
-    ("40 04 04 0000000a", WITHDRAW),    # MED (optional non-transitive) marked well-known
-    ("c0 04 04 0000000a", WITHDRAW),    # MED marked transitive
-    ("80 08 04 fbf40001", WITHDRAW),    # COMMUNITIES without Transitive
-    ("80 07 08 0000fbf4 c0000201", DISCARD),   # AGGREGATOR: the attribute-discard type (RFC 7606 §7.7)
-    ("40 0e 1a 0002 01 10 20010db8000000000000000000000001 00 20 20010db8", RESET),   # MP_REACH (§5.3)
-])
+@pytest.mark.parametrize(
+    "attribute, action",
+    [
+        ("40 04 04 0000000a", WITHDRAW),  # MED (optional non-transitive) marked well-known
+        ("c0 04 04 0000000a", WITHDRAW),  # MED marked transitive
+        ("80 08 04 fbf40001", WITHDRAW),  # COMMUNITIES without Transitive
+        ("80 07 08 0000fbf4 c0000201", DISCARD),  # AGGREGATOR: the attribute-discard type (RFC 7606 §7.7)
+        ("40 0e 1a 0002 01 10 20010db8000000000000000000000001 00 20 20010db8", RESET),  # MP_REACH (§5.3)
+    ],
+)
 def test_flags_conflict_on_optional(attribute, action):
     update = check(decode(BASE + " " + attribute), action)
     assert update.error.subcode == 4
@@ -157,7 +182,7 @@ def test_partial_and_extended_length_bits_are_not_conflicts():
 def test_duplicate_attribute_keeps_the_first():
     update = check(decode(BASE + " 80 04 04 0000000a 80 04 04 00000014"), DISCARD, 1)
     assert update.med == 10 and len(update.routes()) == 1
-    assert len(update.attributes) == 5              # both kept for a bit-exact re-encoding
+    assert len(update.attributes) == 5  # both kept for a bit-exact re-encoding
     assert update.encode() == fx.update("", BASE + " 80 04 04 0000000a 80 04 04 00000014", NLRI)
 
 
@@ -181,10 +206,15 @@ def test_unrecognized_optional_is_fine():
     assert update.attribute(99) is not None
 
 
-@pytest.mark.parametrize("attributes, missing", [
-    (" ".join((AS_PATH, NEXT_HOP)), c.ORIGIN), (" ".join((ORIGIN, NEXT_HOP)), c.AS_PATH),
-    (" ".join((ORIGIN, AS_PATH)), c.NEXT_HOP), ("", c.ORIGIN),
-])
+@pytest.mark.parametrize(
+    "attributes, missing",
+    [
+        (" ".join((AS_PATH, NEXT_HOP)), c.ORIGIN),
+        (" ".join((ORIGIN, NEXT_HOP)), c.AS_PATH),
+        (" ".join((ORIGIN, AS_PATH)), c.NEXT_HOP),
+        ("", c.ORIGIN),
+    ],
+)
 def test_missing_mandatory_attribute_is_treat_as_withdraw(attributes, missing):
     update = check(decode(attributes), WITHDRAW, 3)
     assert update.error.data == bytes((missing,))
@@ -193,7 +223,7 @@ def test_missing_mandatory_attribute_is_treat_as_withdraw(attributes, missing):
 
 def test_next_hop_not_needed_for_mp_only():
     check(decode(" ".join((ORIGIN, AS_PATH, MP_REACH_V6)), nlri=""), NONE)
-    check(decode(MP_REACH_V6, nlri=""), WITHDRAW, 3)     # but ORIGIN and AS_PATH are
+    check(decode(MP_REACH_V6, nlri=""), WITHDRAW, 3)  # but ORIGIN and AS_PATH are
 
 
 def test_withdraw_only_needs_no_attribute():
@@ -203,37 +233,42 @@ def test_withdraw_only_needs_no_attribute():
 
 def test_no_nlri_after_errors_has_nothing_to_withdraw():
     update = check(decode("40 01 01 07 " + AS_PATH, nlri="", withdrawn="18 c63364"), WITHDRAW, 6)
-    assert update.withdrawals() == [Prefix.parse("198.51.100.0/24")]     # only the real withdrawals
+    assert update.withdrawals() == [Prefix.parse("198.51.100.0/24")]  # only the real withdrawals
     assert "nothing to withdraw" in update.reason
 
 
 # ---- MP_REACH / MP_UNREACH (RFC 7606 §7.11, §7.12, §5.3) ----
 
-@pytest.mark.parametrize("attribute, family", [
-    ("80 0e 04 0002 01 00", None),                                          # length < 5
-    ("80 0e 0b 0002 01 05 20010db800 00 20 20010db8", (2, 1)),              # next hop length 5 for IPv6
-    ("80 0e 09 0002 01 10 20010db800", (2, 1)),                             # next hop overruns
-    ("80 0e 1a 0002 01 10 20010db8000000000000000000000001 00 81 20010db8", (2, 1)),   # prefix length 129
-    ("80 0e 1a 0002 01 10 20010db8000000000000000000000001 00 40 20010db8", (2, 1)),   # prefix runs past the end
-    ("80 0f 02 0002", None),                                                # MP_UNREACH length < 3
-    ("80 0f 05 0002 01 21 20", (2, 1)),                                     # MP_UNREACH prefix runs past the end
-    ("80 0f 04 0001 01 21", (1, 1)),                                        # MP_UNREACH IPv4 /33
-])
+
+@pytest.mark.parametrize(
+    "attribute, family",
+    [
+        ("80 0e 04 0002 01 00", None),  # length < 5
+        ("80 0e 0b 0002 01 05 20010db800 00 20 20010db8", (2, 1)),  # next hop length 5 for IPv6
+        ("80 0e 09 0002 01 10 20010db800", (2, 1)),  # next hop overruns
+        ("80 0e 1a 0002 01 10 20010db8000000000000000000000001 00 81 20010db8", (2, 1)),  # prefix length 129
+        ("80 0e 1a 0002 01 10 20010db8000000000000000000000001 00 40 20010db8", (2, 1)),  # prefix runs past the end
+        ("80 0f 02 0002", None),  # MP_UNREACH length < 3
+        ("80 0f 05 0002 01 21 20", (2, 1)),  # MP_UNREACH prefix runs past the end
+        ("80 0f 04 0001 01 21", (1, 1)),  # MP_UNREACH IPv4 /33
+    ],
+)
 def test_malformed_mp_attributes(attribute, family):
     update = check(decode(" ".join((ORIGIN, AS_PATH, attribute)), nlri=""), RESET, 9)
     assert update.withdrawals() == [] and update.routes() == []
     disabled = decode(" ".join((ORIGIN, AS_PATH, attribute)), nlri="", afi_safi_disable=True)
     if family is None:
-        assert disabled.error_action == RESET       # no family to disable
+        assert disabled.error_action == RESET  # no family to disable
     else:
         assert disabled.error_action == DISABLE and disabled.error.family == family
 
 
 # ---- RFC 7606 §4: attribute lengths against the attribute section ----
 
+
 def test_attribute_overrunning_the_section_is_treat_as_withdraw():
     update = check(decode(BASE + " c0 08 20 fbf40001"), WITHDRAW, 5)
-    assert update.nlri == (Prefix.parse("203.0.113.0/24"),)        # NLRI located by the total length
+    assert update.nlri == (Prefix.parse("203.0.113.0/24"),)  # NLRI located by the total length
     assert update.withdrawals() == [Prefix.parse("203.0.113.0/24")]
 
 
@@ -252,6 +287,7 @@ def test_zero_length_known_attribute_is_malformed():
 
 
 # ---- fields and lengths (RFC 4271 §6.3, RFC 7606 §5.3) ----
+
 
 def test_total_attribute_length_overrun_resets():
     raw = bytearray(fx.update("", BASE, NLRI))
@@ -278,10 +314,11 @@ def test_not_an_update_never_raises(raw):
 
 # ---- several errors, session facts ----
 
+
 def test_strongest_action_wins():
-    update = decode(BASE + " 40 06 01 00 80 04 03 000001")         # discard + withdraw
+    update = decode(BASE + " 40 06 01 00 80 04 03 000001")  # discard + withdraw
     assert update.error_action == WITHDRAW and len(update.errors) == 2
-    update = decode(BASE + " 40 06 01 00 40 63 01 00")             # discard + reset
+    update = decode(BASE + " 40 06 01 00 40 63 01 00")  # discard + reset
     assert update.error_action == RESET
 
 
@@ -290,9 +327,14 @@ def test_external_peer_discards():
     update = check(decode(BASE + " 40 05 04 00000064 80 09 04 c0000202 80 0a 04 c0000203", ctx=ctx), DISCARD)
     assert update.local_pref is None and update.originator_id is None and update.cluster_list == ()
     assert len(update.errors) == 3 and len(update.routes()) == 1
-    check(decode(BASE + " 40 05 04 00000064"), NONE)                # the same from an internal peer
+    check(decode(BASE + " 40 05 04 00000064"), NONE)  # the same from an internal peer
 
 
 def test_error_action_labels():
     assert [action.label for action in ErrorAction] == [
-        "none", "attribute-discard", "treat-as-withdraw", "afi/safi-disable", "session-reset"]
+        "none",
+        "attribute-discard",
+        "treat-as-withdraw",
+        "afi/safi-disable",
+        "session-reset",
+    ]

@@ -1,4 +1,5 @@
 """UPDATE decoding and encoding (RFC 4271 §4.3, RFC 4760, RFC 6793, RFC 7911, RFC 8950) on hand-built octets."""
+
 import ipaddress
 from ipaddress import IPv4Address, IPv6Address
 
@@ -6,8 +7,16 @@ import pytest
 
 import codec_fixtures as fx
 from peerwarden_runner.codec import (
-    AsPath, ErrorAction, NegotiatedContext, Prefix, decode_update, encode_update, make_attribute,
-    mp_reach_attribute, mp_unreach_attribute, unknown_attribute,
+    AsPath,
+    ErrorAction,
+    NegotiatedContext,
+    Prefix,
+    decode_update,
+    encode_update,
+    make_attribute,
+    mp_reach_attribute,
+    mp_unreach_attribute,
+    unknown_attribute,
 )
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.aspath import AsPathSegment, decode_as_path, encode_as_path, merge_as4_path
@@ -42,9 +51,16 @@ def test_every_ipv4_attribute():
 
 
 def test_round_trip_bit_exact():
-    for raw, ctx in ((fx.UPDATE_IPV4_ALL, FOUR), (fx.UPDATE_IPV6, FOUR), (fx.UPDATE_ADD_PATH, ADD_PATH),
-                     (fx.UPDATE_AS4, TWO), (fx.UPDATE_VPNV4, FOUR), (fx.UPDATE_IPV4_V6_NEXT_HOP, FOUR),
-                     (fx.END_OF_RIB_IPV4, FOUR), (fx.END_OF_RIB_IPV6, FOUR)):
+    for raw, ctx in (
+        (fx.UPDATE_IPV4_ALL, FOUR),
+        (fx.UPDATE_IPV6, FOUR),
+        (fx.UPDATE_ADD_PATH, ADD_PATH),
+        (fx.UPDATE_AS4, TWO),
+        (fx.UPDATE_VPNV4, FOUR),
+        (fx.UPDATE_IPV4_V6_NEXT_HOP, FOUR),
+        (fx.END_OF_RIB_IPV4, FOUR),
+        (fx.END_OF_RIB_IPV6, FOUR),
+    ):
         update = decode_update(raw, ctx)
         assert update.error_action == ErrorAction.NONE, update.errors
         assert update.encode() == raw
@@ -86,9 +102,10 @@ def test_add_path_ids():
 def test_add_path_mp():
     ctx = ADD_PATH
     attribute = mp_reach_attribute(2, 1, "2001:db8::1", [p("2001:db8:1::/48", 7)], ctx)
-    raw = encode_update(attributes=[make_attribute("origin", 0), make_attribute("as_path", AsPath.sequence(64500)),
-                                    attribute], ctx=ctx)
-    assert attribute.data[4 + 16 + 1:4 + 16 + 5] == b"\x00\x00\x00\x07"       # path id before the length
+    raw = encode_update(
+        attributes=[make_attribute("origin", 0), make_attribute("as_path", AsPath.sequence(64500)), attribute], ctx=ctx
+    )
+    assert attribute.data[4 + 16 + 1 : 4 + 16 + 5] == b"\x00\x00\x00\x07"  # path id before the length
     update = decode_update(raw, ctx)
     assert update.mp_reach.nlri == (p("2001:db8:1::/48", 7),)
     assert update.encode() == raw
@@ -113,8 +130,9 @@ def test_as4_merge_keeps_leading_confederation_and_set():
     as_path = AsPath((AsPathSegment(3, (65001,)), AsPathSegment(2, (64500, 23456)), AsPathSegment(1, (23456, 7))))
     as4 = AsPath((AsPathSegment(2, (4200000001,)), AsPathSegment(1, (4200000002, 7))))
     merged = merge_as4_path(as_path, as4)
-    assert merged == AsPath((AsPathSegment(3, (65001,)), AsPathSegment(2, (64500, 4200000001)),
-                             AsPathSegment(1, (4200000002, 7))))
+    assert merged == AsPath(
+        (AsPathSegment(3, (65001,)), AsPathSegment(2, (64500, 4200000001)), AsPathSegment(1, (4200000002, 7)))
+    )
 
 
 def test_as4_path_between_four_octet_speakers_is_discarded():
@@ -123,13 +141,16 @@ def test_as4_path_between_four_octet_speakers_is_discarded():
     assert update.error_action == ErrorAction.TREAT_AS_WITHDRAW
 
 
-@pytest.mark.parametrize("segments, expected", [
-    ((), "local"),
-    (((2, (64500, 64501)),), 64501),
-    (((2, (64500,)), (1, (64501, 64502))), None),          # ends in an AS_SET: NONE (RFC 6811 §2)
-    (((3, (65001,)),), "local"),                            # confederation only: our own AS
-    (((2, (64500,)), (2, (64510,))), 64510),
-])
+@pytest.mark.parametrize(
+    "segments, expected",
+    [
+        ((), "local"),
+        (((2, (64500, 64501)),), 64501),
+        (((2, (64500,)), (1, (64501, 64502))), None),  # ends in an AS_SET: NONE (RFC 6811 §2)
+        (((3, (65001,)),), "local"),  # confederation only: our own AS
+        (((2, (64500,)), (2, (64510,))), 64510),
+    ],
+)
 def test_origin_as(segments, expected):
     path = AsPath(tuple(AsPathSegment(kind, asns) for kind, asns in segments))
     assert path.origin_as(local_as="local") == expected
@@ -171,7 +192,7 @@ def test_end_of_rib():
 
 
 def test_host_bits_survive():
-    raw = fx.update(attributes="40 01 01 00  40 02 00  40 03 04 c0000201", nlri="09 0aff")   # 10.255.0.0/9 on the wire
+    raw = fx.update(attributes="40 01 01 00  40 02 00  40 03 04 c0000201", nlri="09 0aff")  # 10.255.0.0/9 on the wire
     update = decode_update(raw, FOUR)
     prefix = update.nlri[0]
     assert str(prefix) == "10.255.0.0/9" and str(prefix.network) == "10.128.0.0/9"
@@ -181,13 +202,19 @@ def test_host_bits_survive():
 
 def test_encode_update_builds_what_the_fixture_says():
     attributes = [
-        make_attribute("origin", "igp"), make_attribute("as_path", AsPath.sequence(64500, 64501, 4200000001)),
-        make_attribute("next_hop", "192.0.2.1"), make_attribute("med", 10), make_attribute("local_pref", 100),
-        make_attribute("atomic_aggregate", True), make_attribute("aggregator", (64500, "192.0.2.1")),
-        make_attribute("communities", (0xFBF40001, 0xFFFFFF01)), make_attribute("originator_id", "192.0.2.2"),
+        make_attribute("origin", "igp"),
+        make_attribute("as_path", AsPath.sequence(64500, 64501, 4200000001)),
+        make_attribute("next_hop", "192.0.2.1"),
+        make_attribute("med", 10),
+        make_attribute("local_pref", 100),
+        make_attribute("atomic_aggregate", True),
+        make_attribute("aggregator", (64500, "192.0.2.1")),
+        make_attribute("communities", (0xFBF40001, 0xFFFFFF01)),
+        make_attribute("originator_id", "192.0.2.2"),
         make_attribute("cluster_list", ("192.0.2.3", "192.0.2.4")),
         make_attribute("ext_communities", (bytes.fromhex("0002fbf400000001"),)),
-        make_attribute("large_communities", ((64500, 1, 2),)), unknown_attribute(0xE0, 99, b"\x01\x02\x03"),
+        make_attribute("large_communities", ((64500, 1, 2),)),
+        unknown_attribute(0xE0, 99, b"\x01\x02\x03"),
     ]
     raw = encode_update(["198.51.100.0/24"], attributes, ["203.0.113.0/24", "10.1.0.0/16", "192.0.2.128/32"], FOUR)
     assert raw == fx.UPDATE_IPV4_ALL
@@ -196,9 +223,13 @@ def test_encode_update_builds_what_the_fixture_says():
 def test_encode_ipv6_from_parts():
     reach = mp_reach_attribute(2, 1, ["2001:db8::1", "fe80::1"], ["2001:db8:1::/48", "2001:db8:2::/64"])
     assert reach.flags == c.FLAG_OPTIONAL
-    reach.flags |= c.FLAG_EXTENDED_LENGTH        # the fixture's sender used Extended Length on 53 octets
-    attributes = [reach, mp_unreach_attribute(2, 1, ["2001:db8::/32"]),
-                  make_attribute("origin", 2), make_attribute("as_path", AsPath.sequence(64500))]
+    reach.flags |= c.FLAG_EXTENDED_LENGTH  # the fixture's sender used Extended Length on 53 octets
+    attributes = [
+        reach,
+        mp_unreach_attribute(2, 1, ["2001:db8::/32"]),
+        make_attribute("origin", 2),
+        make_attribute("as_path", AsPath.sequence(64500)),
+    ]
     assert encode_update(attributes=attributes, ctx=FOUR) == fx.UPDATE_IPV6
 
 

@@ -1,5 +1,6 @@
 """`peerwarden-runner check`: a good configuration is normalised; every problem in a bad one is
 reported with the file, the key and what was expected, all at once."""
+
 import pytest
 
 from peerwarden_runner import cli, config
@@ -45,38 +46,62 @@ def test_good_config_is_normalised(tmp_path):
     assert settings["metrics"] == {"listen": ("127.0.0.1", 9179)}
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("sessions: []", "sessions: expected a non-empty list"),
-    ("sessions: [{listen: 127.0.0.5}]", "sessions[0].connect: missing (expected ADDRESS:PORT)"),
-    ("sessions: [{listen: 'not-an-ip', connect: 127.0.0.2}]", "sessions[0].listen: 'not-an-ip' is not ADDRESS[:PORT]"),
-    ("sessions: [{listen: 127.0.0.5:70000, connect: 127.0.0.2}]", "port 70000 out of range"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, md5: x}]", "sessions[0].peer: TCP-MD5 (md5) needs"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: sometimes}]",
-     "sessions[0].gtsm: expected true, false, peer, router or both, got 'sometimes'"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: 1}]", "sessions[0].gtsm: expected true"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [rpki]}]",
-     "uses the stage 'rpki', which has no top-level 'rpki:' section"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [magic]}]", "expected a list of stage names"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 24}",
-     "limit.max_length: max_length must look like 24/48"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 33/48}",
-     "limit.max_length: 33/48 is not a prefix length (IPv4 0-32 / IPv6 0-128)"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 24/129}", "is not a prefix length"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {min_length: 25/16}",
-     "limit.min_length: min_length 25/16 is longer than max_length 24/48: no prefix would pass"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_block: 64/40}",
-     "limit.max_per_block: expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got '64/40'"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_origin: -3}",
-     "limit.max_per_origin: expected a positive number, got -3"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {}",
-     "rpki: expected 'file: PATH' (a VRP JSON file) or 'caches: [{host, port, preference}]'"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {caches: [{port: 3323}]}",
-     "rpki.caches[0]: expected {host: ADDRESS"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nmetrics: {listen: 'localhost:9179'}", "metrics.listen:"),
-    ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nsesions: []", "sesions: unknown key"),
-    ("- just\n- a list\n", "the top level must be a mapping"),
-    ("sessions: [\n  {listen: 127.0.0.5\n", "not YAML"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("sessions: []", "sessions: expected a non-empty list"),
+        ("sessions: [{listen: 127.0.0.5}]", "sessions[0].connect: missing (expected ADDRESS:PORT)"),
+        (
+            "sessions: [{listen: 'not-an-ip', connect: 127.0.0.2}]",
+            "sessions[0].listen: 'not-an-ip' is not ADDRESS[:PORT]",
+        ),
+        ("sessions: [{listen: 127.0.0.5:70000, connect: 127.0.0.2}]", "port 70000 out of range"),
+        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, md5: x}]", "sessions[0].peer: TCP-MD5 (md5) needs"),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: sometimes}]",
+            "sessions[0].gtsm: expected true, false, peer, router or both, got 'sometimes'",
+        ),
+        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: 1}]", "sessions[0].gtsm: expected true"),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [rpki]}]",
+            "uses the stage 'rpki', which has no top-level 'rpki:' section",
+        ),
+        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [magic]}]", "expected a list of stage names"),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 24}",
+            "limit.max_length: max_length must look like 24/48",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 33/48}",
+            "limit.max_length: 33/48 is not a prefix length (IPv4 0-32 / IPv6 0-128)",
+        ),
+        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 24/129}", "is not a prefix length"),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {min_length: 25/16}",
+            "limit.min_length: min_length 25/16 is longer than max_length 24/48: no prefix would pass",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_block: 64/40}",
+            "limit.max_per_block: expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got '64/40'",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_origin: -3}",
+            "limit.max_per_origin: expected a positive number, got -3",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {}",
+            "rpki: expected 'file: PATH' (a VRP JSON file) or 'caches: [{host, port, preference}]'",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {caches: [{port: 3323}]}",
+            "rpki.caches[0]: expected {host: ADDRESS",
+        ),
+        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nmetrics: {listen: 'localhost:9179'}", "metrics.listen:"),
+        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nsesions: []", "sesions: unknown key"),
+        ("- just\n- a list\n", "the top level must be a mapping"),
+        ("sessions: [\n  {listen: 127.0.0.5\n", "not YAML"),
+    ],
+)
 def test_problems_name_file_key_and_expectation(tmp_path, text, expected):
     path = write(tmp_path, text)
     with pytest.raises(config.ConfigError) as raised:

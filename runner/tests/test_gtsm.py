@@ -1,5 +1,6 @@
 """GTSM on loopback: a listener that requires it refuses segments sent with an ordinary TTL and
 accepts a sender that uses GTSM itself, for IPv4 and IPv6."""
+
 import socket
 
 import pytest
@@ -28,8 +29,10 @@ def connects(family, host, server_gtsm, client_gtsm):
 
 
 @pytest.mark.parametrize("family,host", [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
-@pytest.mark.parametrize("server_gtsm,client_gtsm,expected", [
-    (True, True, True), (True, False, False), (False, True, False), (False, False, True)])
+@pytest.mark.parametrize(
+    "server_gtsm,client_gtsm,expected",
+    [(True, True, True), (True, False, False), (False, True, False), (False, False, True)],
+)
 def test_gtsm(family, host, server_gtsm, client_gtsm, expected):
     assert connects(family, host, server_gtsm, client_gtsm) is expected
 

@@ -1,4 +1,5 @@
 """--log-format json: one JSON object per line with time, level, logger and message."""
+
 import json
 import logging
 
@@ -6,8 +7,9 @@ from peerwarden_runner.log_format import JsonFormatter
 
 
 def test_json_lines():
-    record = logging.LogRecord("peerwarden_runner.limit", logging.WARNING, __file__, 1, "limit: %s over %d",
-                               ("origin AS64503", 10), None)
+    record = logging.LogRecord(
+        "peerwarden_runner.limit", logging.WARNING, __file__, 1, "limit: %s over %d", ("origin AS64503", 10), None
+    )
     entry = json.loads(JsonFormatter().format(record))
     assert entry["level"] == "warning" and entry["logger"] == "peerwarden_runner.limit"
     assert entry["message"] == "limit: origin AS64503 over 10"
@@ -19,6 +21,7 @@ def test_exception_and_newlines_stay_on_one_line():
         raise ValueError("bad\nthing")
     except ValueError:
         import sys
+
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed:\n%s", ("two lines",), sys.exc_info())
     line = JsonFormatter().format(record)
     assert "\n" not in line

@@ -1,5 +1,6 @@
 """MRT BGP4MP_ET records (RFC 6396 §4.4) checked field by field, and the MRT archive read back by
 bgpdump (plain and gzip-rotated files, IPv4 and IPv6 sessions)."""
+
 import gzip
 import ipaddress
 import os
@@ -56,8 +57,9 @@ def test_two_octet_session_and_add_path_subtypes():
 
 
 def test_state_change_as4():
-    seconds, kind, subtype, micro, body = fields(mrt.state_change_record(5.5, 5, 6, 65001, 65000, "10.0.0.1",
-                                                                          "10.0.0.2"))
+    seconds, kind, subtype, micro, body = fields(
+        mrt.state_change_record(5.5, 5, 6, 65001, 65000, "10.0.0.1", "10.0.0.2")
+    )
     assert (kind, subtype, micro) == (17, 5, 500000)
     assert struct.unpack(">IIHH", body[:12]) == (65001, 65000, 0, 1)
     assert body[12:20] == bytes([10, 0, 0, 1, 10, 0, 0, 2]) and struct.unpack(">HH", body[20:]) == (5, 6)
@@ -71,8 +73,12 @@ def run_session(directory, endpoints, compress=False, rotate_bytes=1 << 30, capa
     state = open_session(pipeline, peer_as=4200000001, router_as=65000, endpoints=endpoints, **extra)
     pipeline.process(state, TO_ROUTER, c.KEEPALIVE, KEEPALIVE_MESSAGE)
     pipeline.process(state, TO_PEER, c.KEEPALIVE, KEEPALIVE_MESSAGE)
-    pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.0.0.0/8", "10.1.0.0/16"], path=(4200000001, 64500),
-                                                          communities=[(65000 << 16) | 1]))
+    pipeline.process(
+        state,
+        TO_ROUTER,
+        c.UPDATE,
+        announce(["10.0.0.0/8", "10.1.0.0/16"], path=(4200000001, 64500), communities=[(65000 << 16) | 1]),
+    )
     pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["2001:db8::/32"], path=(4200000001, 64501)))
     pipeline.process(state, TO_PEER, c.UPDATE, encode_withdraw(["198.51.100.0/24"])[0])
     pipeline.end_session(state)
@@ -82,8 +88,13 @@ def run_session(directory, endpoints, compress=False, rotate_bytes=1 << 30, capa
 def bgpdump(directory):
     lines = []
     for name in sorted(os.listdir(directory)):
-        output = subprocess.run(["bgpdump", "-q", "-m", os.path.join(directory, name)], capture_output=True,
-                                text=True, timeout=30, check=True).stdout
+        output = subprocess.run(
+            ["bgpdump", "-q", "-m", os.path.join(directory, name)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
         lines += [line.split("|", 2)[2] for line in output.splitlines()]  # without type and timestamp
     return lines
 
@@ -104,22 +115,35 @@ EXPECTED_V4 = [
 def test_bgpdump_reads_the_archive_of_an_ipv4_session(tmp_path):
     run_session(tmp_path, {TO_ROUTER: ("127.0.0.33", "127.0.0.32"), TO_PEER: ("127.0.0.32", "127.0.0.33")})
     assert sorted(bgpdump(tmp_path)) == sorted(EXPECTED_V4)
-    assert [line.split("|")[0] for line in bgpdump(tmp_path)] == ["STATE", "STATE", "A", "A", "A", "W", "STATE",
-                                                                  "STATE"]
+    assert [line.split("|")[0] for line in bgpdump(tmp_path)] == [
+        "STATE",
+        "STATE",
+        "A",
+        "A",
+        "A",
+        "W",
+        "STATE",
+        "STATE",
+    ]
 
 
 @needs_bgpdump
 def test_bgpdump_reads_gzip_rotated_files_of_an_ipv6_session(tmp_path):
-    run_session(tmp_path, {TO_ROUTER: ("2001:db8::33", "2001:db8::32"), TO_PEER: ("2001:db8::32", "2001:db8::33")},
-                compress=True, rotate_bytes=150)
+    run_session(
+        tmp_path,
+        {TO_ROUTER: ("2001:db8::33", "2001:db8::32"), TO_PEER: ("2001:db8::32", "2001:db8::33")},
+        compress=True,
+        rotate_bytes=150,
+    )
     names = sorted(os.listdir(tmp_path))
     assert len(names) > 3 and all(name.endswith(".mrt.gz") for name in names)
     with gzip.open(tmp_path / names[0]) as handle:
         data = handle.read()
-    first = data[:12 + struct.unpack(">I", data[8:12])[0]]
+    first = data[: 12 + struct.unpack(">I", data[8:12])[0]]
     assert fields(first)[1:3] == (17, 4) and first[16 + 44 + 18] == c.OPEN  # an AS4 message, IPv6: the first OPEN
-    expected = [line.replace("127.0.0.33", "2001:db8::33").replace("127.0.0.32", "2001:db8::32")
-                for line in EXPECTED_V4]
+    expected = [
+        line.replace("127.0.0.33", "2001:db8::33").replace("127.0.0.32", "2001:db8::32") for line in EXPECTED_V4
+    ]
     assert sorted(bgpdump(tmp_path)) == sorted(expected)
 
 

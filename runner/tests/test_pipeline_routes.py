@@ -1,13 +1,24 @@
 """The pipeline between two speakers, in process: what the receiver gets, what the RIB remembers, what
 the archive holds, with the rpki, limit and archive stages wired as the proxy wires them."""
+
 import json
 
 import pytest
 
 from peerwarden_runner.archive import read_archive
 from peerwarden_runner.codec import (
-    Capability, Prefix, decode_update, encode_open, encode_update, encode_withdraw, from_json, make_attribute,
-    mp_reach_attribute, mp_unreach_attribute, negotiate, decode_open,
+    Capability,
+    Prefix,
+    decode_open,
+    decode_update,
+    encode_open,
+    encode_update,
+    encode_withdraw,
+    from_json,
+    make_attribute,
+    mp_reach_attribute,
+    mp_unreach_attribute,
+    negotiate,
 )
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline, SessionReset
@@ -34,8 +45,10 @@ def opens(add_path=False):
     capabilities = [Capability.multiprotocol(1, 1), Capability.multiprotocol(2, 1)]
     if add_path:
         capabilities.append(Capability.add_path({(1, 1): c.ADD_PATH_BOTH, (2, 1): c.ADD_PATH_BOTH}))
-    return (encode_open(PEER_AS, 90, "192.0.2.1", capabilities + [Capability.four_octet_as(PEER_AS)]),
-            encode_open(ROUTER_AS, 90, "192.0.2.2", capabilities + [Capability.four_octet_as(ROUTER_AS)]))
+    return (
+        encode_open(PEER_AS, 90, "192.0.2.1", capabilities + [Capability.four_octet_as(PEER_AS)]),
+        encode_open(ROUTER_AS, 90, "192.0.2.2", capabilities + [Capability.four_octet_as(ROUTER_AS)]),
+    )
 
 
 def start(pipeline, add_path=False):
@@ -133,8 +146,13 @@ def test_a_vrp_change_withdraws_passed_routes_and_announces_held_ones():
     state = start(pipeline)
     pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["198.51.100.0/24", "203.0.113.0/24"]))
     pipeline.process(state, TO_ROUTER, c.UPDATE, announce6(["2001:db8:1::/48"]))
-    diff = table.apply(added=[make_vrp("198.51.100.0/24", None, PEER_AS), make_vrp("203.0.113.0/24", None, 64999),
-                              make_vrp("2001:db8::/32", 48, 64999)])
+    diff = table.apply(
+        added=[
+            make_vrp("198.51.100.0/24", None, PEER_AS),
+            make_vrp("203.0.113.0/24", None, 64999),
+            make_vrp("2001:db8::/32", 48, 64999),
+        ]
+    )
     assert stage.vrps_changed(diff) == 3
     sent = [raw for direction, raw in state.session.sent if direction == TO_ROUTER]
     announced, withdrawn = received(sent)
@@ -155,8 +173,9 @@ def test_withdrawals_and_re_announcements_keep_the_rib_exact():
     assert pipeline.process(state, TO_ROUTER, c.UPDATE, withdraw) == [withdraw]
     assert (rib.sent(), rib.held()) == (1, 0)
     # one UPDATE withdrawing and announcing the same prefix: the announcement counts (RFC 4271 §9)
-    both = encode_update(withdrawn=[Prefix.parse("203.0.113.0/24")], attributes=attributes(),
-                         nlri=[Prefix.parse("203.0.113.0/24")])
+    both = encode_update(
+        withdrawn=[Prefix.parse("203.0.113.0/24")], attributes=attributes(), nlri=[Prefix.parse("203.0.113.0/24")]
+    )
     assert pipeline.process(state, TO_ROUTER, c.UPDATE, both) == [both]
     assert (rib.sent(), rib.held()) == (1, 0)
 
@@ -165,8 +184,11 @@ def test_add_path_routes_are_told_apart_by_their_path_id():
     pipeline, dummy, dummy, dummy = rpki_pipeline([("198.51.100.0/24", 64999)])
     state = start(pipeline, add_path=True)
     ctx = ctx_of(add_path=True)
-    nlri = [Prefix.parse("198.51.100.0/24", path_id=1), Prefix.parse("203.0.113.0/24", path_id=1),
-            Prefix.parse("203.0.113.0/24", path_id=2)]
+    nlri = [
+        Prefix.parse("198.51.100.0/24", path_id=1),
+        Prefix.parse("203.0.113.0/24", path_id=1),
+        Prefix.parse("203.0.113.0/24", path_id=2),
+    ]
     out = pipeline.process(state, TO_ROUTER, c.UPDATE, encode_update(attributes=attributes(), nlri=nlri, ctx=ctx))
     routes = [route.prefix for raw in out for route in decode_update(raw, ctx).routes()]
     assert routes == nlri[1:]
@@ -205,8 +227,12 @@ def test_limit_refuses_prefixes_out_of_length_bounds_in_both_families():
 def test_limit_per_block_and_the_session_total():
     pipeline = Pipeline({TO_ROUTER: [LimitStage(max_prefixes=3, max_per_block=(2, 16))]})
     state = start(pipeline)
-    out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24",
-                                                                   "10.2.0.0/24", "10.3.0.0/24"]))
+    out = pipeline.process(
+        state,
+        TO_ROUTER,
+        c.UPDATE,
+        announce(["10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24", "10.2.0.0/24", "10.3.0.0/24"]),
+    )
     assert received(out) == (["10.1.0.0/24", "10.1.1.0/24", "10.2.0.0/24"], [])
     withdraw = encode_withdraw([Prefix.parse("10.1.0.0/24")])[0]
     pipeline.process(state, TO_ROUTER, c.UPDATE, withdraw)
@@ -249,8 +275,11 @@ def test_the_archive_holds_exactly_what_crossed(tmp_path):
     pipeline = Pipeline({TO_ROUTER: [RpkiStage(table)]}, [archive])
     state = start(pipeline)
     written = []
-    for raw in (announce(["198.51.100.0/24", "203.0.113.0/24"]), announce6(["2001:db8:1::/48", "::ffff:0:0/96"]),
-                encode_withdraw([Prefix.parse("203.0.113.0/24")])[0]):
+    for raw in (
+        announce(["198.51.100.0/24", "203.0.113.0/24"]),
+        announce6(["2001:db8:1::/48", "::ffff:0:0/96"]),
+        encode_withdraw([Prefix.parse("203.0.113.0/24")])[0],
+    ):
         written += pipeline.process(state, TO_ROUTER, c.UPDATE, raw)
     pipeline.close()
     records = list(read_archive(str(tmp_path)))

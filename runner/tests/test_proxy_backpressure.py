@@ -1,5 +1,6 @@
 """Backpressure: a router that stops reading makes the proxy stop reading from the peer, so the
 peer's writes block and the proxy's memory stays bounded (TCP's windows do the rest)."""
+
 import asyncio
 import socket
 
@@ -33,12 +34,16 @@ def test_a_router_that_does_not_read_blocks_the_peer():
             except BlockingIOError:
                 await asyncio.sleep(0.05)
                 idle += 0.05
-        buffered = [session.ends[direction][1].transport.get_write_buffer_size()
-                    for session in proxy.sessions for direction in session.ends]
+        buffered = [
+            session.ends[direction][1].transport.get_write_buffer_size()
+            for session in proxy.sessions
+            for direction in session.ends
+        ]
         peer.close()
         await proxy.stop()
         router.close()
         return sent, buffered
+
     sent, buffered = asyncio.run(scenario())
     # kernel socket buffers on loopback hold a few MiB per socket; the rest was never read
     assert sent < 40 * 1024 * 1024, "the proxy kept reading %d MiB from the peer" % (sent >> 20)

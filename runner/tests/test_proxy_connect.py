@@ -1,5 +1,6 @@
 """How the proxy reaches the router: retries with back-off while the peer waits, Cease / Connection
 Rejected when the router stays away, and GTSM on either leg."""
+
 import asyncio
 import socket
 
@@ -8,23 +9,10 @@ from peerwarden_runner.codec.open_message import encode_open
 from peerwarden_runner.gtsm import set_gtsm
 from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.proxy import CONNECTION_REJECTED, Proxy
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages import Kind, Stage
+from polling import free_port, until
 
 OPEN = encode_open(65001, 90, "127.0.0.3")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def until(condition, timeout=4.0):
-    """Poll `condition` until it holds or `timeout` seconds pass (the test's assertion then says what failed)."""
-    for dummy in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
 
 
 async def router_server(port, received, gtsm=False):
@@ -38,6 +26,7 @@ async def router_server(port, received, gtsm=False):
     async def accepted(reader, writer):
         received.append(await reader.readexactly(len(OPEN)))
         writer.close()
+
     return await asyncio.start_server(accepted, sock=sock)
 
 
@@ -69,6 +58,7 @@ def test_router_coming_up_late_gets_the_peers_open():
         router.close()
         await proxy.stop()
         return received
+
     assert asyncio.run(scenario()) == [OPEN]
 
 
@@ -81,6 +71,7 @@ def test_router_that_stays_away_means_connection_rejected(caplog):
         writer.close()
         await proxy.stop()
         return answer
+
     assert asyncio.run(scenario()) == CONNECTION_REJECTED
     assert CONNECTION_REJECTED[19:21] == b"\x06\x05"
     assert "cannot be reached after 3 attempts" in caplog.text
@@ -103,11 +94,13 @@ def test_gtsm_on_both_legs():
         router.close()
         await proxy.stop()
         return ordinary_ttl_connected, received
+
     assert asyncio.run(scenario()) == (False, [OPEN])
 
 
 def test_stopping_with_a_session_up_is_clean(caplog):
     """SIGTERM's path: stop() while both directions wait for data ends the session without an error."""
+
     async def scenario():
         router_port, received = free_port(), []
         held = []
@@ -127,6 +120,7 @@ def test_stopping_with_a_session_up_is_clean(caplog):
         writer.close()
         router.close()
         return answer
+
     answer = asyncio.run(scenario())
     assert answer[18] == 3 and answer[19:21] == b"\x06\x02"  # NOTIFICATION Cease / Administrative Shutdown
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
@@ -134,7 +128,8 @@ def test_stopping_with_a_session_up_is_clean(caplog):
 
 class SlowAnswer(Stage):
     """A message stage that waits for its answer, as an exec filter does."""
-    name, awaits = "slow", True
+
+    name, kind, awaits = "slow", Kind.MESSAGE, True
 
     def __init__(self):
         self.waiting = asyncio.Event()
@@ -151,6 +146,7 @@ class SlowAnswer(Stage):
 def test_a_stage_message_waits_for_the_message_being_answered():
     """While a direction awaits a stage's answer, what a stage sends on its own (a withdrawal after a
     VRP change) is written after that message's output, never before it."""
+
     async def scenario():
         router_port, received = free_port(), []
 
@@ -174,4 +170,5 @@ def test_a_stage_message_waits_for_the_message_being_answered():
         router.close()
         await proxy.stop()
         return first_two
+
     assert asyncio.run(scenario()) == [OPEN, KEEPALIVE_MESSAGE]

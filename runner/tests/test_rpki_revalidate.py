@@ -1,5 +1,6 @@
 """Re-validation after a VRP change runs in slices while UPDATEs keep coming: whatever interleaves, the
 receiver ends up holding exactly the routes the current VRPs let through, with their latest attributes."""
+
 import asyncio
 import random
 
@@ -67,8 +68,9 @@ def feed(pipeline, state, wire, raw):
 
 def expected(table, routes):
     """What the receiver must hold: every route the peer has announced and not withdrawn, unless invalid."""
-    return {prefix: origin for prefix, origin in routes.items()
-            if table.validate(prefix, origin) != RouteValidity.INVALID}
+    return {
+        prefix: origin for prefix, origin in routes.items() if table.validate(prefix, origin) != RouteValidity.INVALID
+    }
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -96,8 +98,12 @@ def test_updates_during_a_re_validation_end_as_the_current_vrps_say(family):
             else:
                 origin = rng.choice((PEER_AS, OTHER_AS))
                 routes[prefix] = origin
-                feed(pipeline, state, wire, announce([prefix], path=(PEER_AS, origin) if origin != PEER_AS
-                                                     else (PEER_AS,)))
+                feed(
+                    pipeline,
+                    state,
+                    wire,
+                    announce([prefix], path=(PEER_AS, origin) if origin != PEER_AS else (PEER_AS,)),
+                )
             during += stage.revalidating()
             await asyncio.sleep(0)
         assert during > 100  # the UPDATEs did come while re-validation ran

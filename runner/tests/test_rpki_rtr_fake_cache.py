@@ -4,6 +4,7 @@ Each FakeCache runs an asyncio server whose `script(cache, reader, writer, conne
 cache for one connection, reading the client's PDUs and answering exactly as the test wants
 (including malformed PDUs, version 0 only, Cache Reset, a changed session id, No Data).
 """
+
 import asyncio
 import struct
 
@@ -12,8 +13,18 @@ import pytest
 from peerwarden_runner.rpki import RouteValidity, make_vrp
 from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrTimers
 from peerwarden_runner.rpki.rtr_pdu import (
-    ErrorCode, ErrorReport, ResetQuery, SerialQuery, decode_pdu, encode_cache_reset, encode_cache_response,
-    encode_end_of_data, encode_error_report, encode_prefix, encode_serial_notify)
+    ErrorCode,
+    ErrorReport,
+    ResetQuery,
+    SerialQuery,
+    decode_pdu,
+    encode_cache_reset,
+    encode_cache_response,
+    encode_end_of_data,
+    encode_error_report,
+    encode_prefix,
+    encode_serial_notify,
+)
 from rtr_lab import free_port
 
 FIRST = make_vrp("192.0.2.0/24", 24, 65001)
@@ -64,8 +75,11 @@ class FakeCache:
 
 
 def full_sync(version, session_id, serial, vrps):
-    return (encode_cache_response(version, session_id) + b"".join(encode_prefix(version, vrp) for vrp in vrps)
-            + encode_end_of_data(version, session_id, serial))
+    return (
+        encode_cache_response(version, session_id)
+        + b"".join(encode_prefix(version, vrp) for vrp in vrps)
+        + encode_end_of_data(version, session_id, serial)
+    )
 
 
 async def hold(reader):
@@ -76,8 +90,13 @@ async def hold(reader):
 def client_for(*caches, **options):
     changes = asyncio.Queue()
     options.setdefault("timers", FAST)
-    client = RtrClient(caches, on_change=lambda added, removed: changes.put_nowait((added, removed)),
-                       use_cache_timers=False, min_backoff=0.05, **options)
+    client = RtrClient(
+        caches,
+        on_change=lambda added, removed: changes.put_nowait((added, removed)),
+        use_cache_timers=False,
+        min_backoff=0.05,
+        **options,
+    )
     return client, changes
 
 
@@ -87,6 +106,22 @@ async def next_change(changes, timeout=5):
 
 def run(scenario, timeout=20):
     return asyncio.run(asyncio.wait_for(scenario(), timeout))
+
+
+def synced(script, changes_wanted=1):
+    """A client of one FakeCache running `script`, until it has seen `changes_wanted` VRP changes:
+    (the cache, the changes, the client's state and its table, both as they were then)."""
+
+    async def scenario():
+        async with FakeCache(script) as cache:
+            client, changes = client_for(cache.cache())
+            client.start()
+            seen = [await next_change(changes) for dummy in range(changes_wanted)]
+            state, table = client.state, client.table
+            await client.stop()
+            return cache, seen, state, table
+
+    return run(scenario)
 
 
 def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
@@ -103,16 +138,7 @@ def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
             writer.write(full_sync(1, 9, 1, [FIRST, SECOND]))
             await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            added, removed = await next_change(changes)
-            state = client.state
-            await client.stop()
-            return cache, added, removed, state
-
-    cache, added, removed, state = run(scenario)
+    cache, [(added, removed)], state, dummy = synced(script)
     report = cache.pdus[1][1]
     assert isinstance(report, ErrorReport) and report.code == ErrorCode.CORRUPT_DATA
     assert report.erroneous_pdu == bytes(broken) and "max length 20" in report.text
@@ -130,16 +156,7 @@ def test_version_0_fallback_when_the_cache_refuses_version_1():
         writer.write(full_sync(0, 4, 17, [FIRST]))
         await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            added, dummy_removed = await next_change(changes)
-            state = client.state
-            await client.stop()
-            return cache, added, state
-
-    cache, added, state = run(scenario)
+    cache, [(added, dummy_removed)], state, dummy = synced(script)
     assert [cache.pdus[number][0] for number in (1, 2)] == [ResetQuery(1), ResetQuery(0)]
     assert added == {FIRST} and state.protocol_version == 0 and (state.session_id, state.serial) == (4, 17)
     assert state.refresh == FAST.refresh  # a version 0 End of Data has no timers
@@ -151,16 +168,7 @@ def test_a_cache_answering_version_0_is_followed_on_the_same_connection():
         writer.write(full_sync(0, 4, 1, [FIRST]))
         await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            await next_change(changes)
-            state = client.state
-            await client.stop()
-            return cache, state
-
-    cache, state = run(scenario)
+    cache, dummy_seen, state, dummy = synced(script)
     assert cache.connections == 1 and state.protocol_version == 0
 
 
@@ -170,8 +178,12 @@ def test_serial_notify_incremental_update_and_cache_reset():
         writer.write(full_sync(1, 5, 1, [FIRST, SECOND]))
         writer.write(encode_serial_notify(1, 5, 2))
         assert await cache.receive(reader, connection) == SerialQuery(1, 5, 1)
-        writer.write(encode_cache_response(1, 5) + encode_prefix(1, FIRST, announce=False) + encode_prefix(1, THIRD)
-                     + encode_end_of_data(1, 5, 2))
+        writer.write(
+            encode_cache_response(1, 5)
+            + encode_prefix(1, FIRST, announce=False)
+            + encode_prefix(1, THIRD)
+            + encode_end_of_data(1, 5, 2)
+        )
         writer.write(encode_serial_notify(1, 5, 3))
         assert await cache.receive(reader, connection) == SerialQuery(1, 5, 2)
         writer.write(encode_cache_reset(1))  # cannot answer incrementally: the client must reset
@@ -179,17 +191,7 @@ def test_serial_notify_incremental_update_and_cache_reset():
         writer.write(full_sync(1, 5, 3, [FIRST]))
         await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            seen = [await next_change(changes) for dummy in range(3)]
-            state = client.state
-            table = client.table
-            await client.stop()
-            return seen, state, table
-
-    seen, state, table = run(scenario)
+    dummy, seen, state, table = synced(script, 3)
     assert seen == [({FIRST, SECOND}, frozenset()), ({THIRD}, {FIRST}), ({FIRST}, {SECOND, THIRD})]
     assert state.serial == 3 and state.syncs == 3 and table.snapshot() == {FIRST}
     assert table.validate("192.0.2.0/24", 65001) == RouteValidity.VALID
@@ -207,24 +209,20 @@ def test_changed_session_id_flushes_the_data_and_resets():
             writer.write(full_sync(1, 6, 2, [SECOND]))
             await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            seen = [await next_change(changes) for dummy in range(3)]
-            await client.stop()
-            return cache, seen
-
-    cache, seen = run(scenario)
+    cache, seen, dummy_state, dummy = synced(script, 3)
     report = cache.pdus[1][1]
     assert isinstance(report, ErrorReport) and report.code == ErrorCode.CORRUPT_DATA
     assert seen == [({FIRST}, frozenset()), (frozenset(), {FIRST}), ({SECOND}, frozenset())]  # RFC 8210 §5.1
 
 
-@pytest.mark.parametrize("update, code", [
-    (encode_prefix(1, FIRST), ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED),
-    (encode_prefix(1, THIRD, announce=False), ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD),
-], ids=["duplicate announcement", "withdrawal of unknown record"])
+@pytest.mark.parametrize(
+    "update, code",
+    [
+        (encode_prefix(1, FIRST), ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED),
+        (encode_prefix(1, THIRD, announce=False), ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD),
+    ],
+    ids=["duplicate announcement", "withdrawal of unknown record"],
+)
 def test_inconsistent_updates_are_reported_and_never_applied(update, code):
     async def script(cache, reader, writer, connection):
         await cache.receive(reader, connection)
@@ -239,15 +237,7 @@ def test_inconsistent_updates_are_reported_and_never_applied(update, code):
             writer.write(full_sync(1, 5, 2, [FIRST, SECOND]))
             await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            seen = [await next_change(changes) for dummy in range(2)]
-            await client.stop()
-            return cache, seen
-
-    cache, seen = run(scenario)
+    cache, seen, dummy_state, dummy = synced(script, 2)
     assert cache.pdus[1][-1].code == code and isinstance(cache.pdus[2][0], ResetQuery)
     assert seen == [({FIRST}, frozenset()), ({SECOND}, frozenset())]  # SECOND only arrives with the reset
 
@@ -260,15 +250,7 @@ def test_no_data_available_is_retried_on_the_same_connection():
         writer.write(full_sync(1, 5, 1, [FIRST]))
         await hold(reader)
 
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            added, dummy_removed = await next_change(changes)
-            await client.stop()
-            return cache, added
-
-    cache, added = run(scenario)
+    cache, [(added, dummy_removed)], dummy_state, dummy = synced(script)
     assert cache.connections == 1 and added == {FIRST}
 
 
@@ -280,6 +262,7 @@ def test_fails_over_to_the_next_cache_and_comes_back_to_the_preferred_one():
             await cache.receive(reader, connection)
             writer.write(full_sync(1, 7, 1, vrps))
             await hold(reader)
+
         return script
 
     async def scenario():

@@ -1,13 +1,33 @@
 """RTR PDU codec: round trips, framing, and the Error Report code for each kind of malformed PDU."""
+
 import struct
 
 import pytest
 
 from peerwarden_runner.rpki import make_vrp
 from peerwarden_runner.rpki.rtr_pdu import (
-    CacheReset, CacheResponse, EndOfData, ErrorCode, ErrorReport, PrefixPdu, ResetQuery, RouterKey, RtrPduError,
-    SerialNotify, SerialQuery, decode_pdu, encode_cache_reset, encode_cache_response, encode_end_of_data,
-    encode_error_report, encode_prefix, encode_reset_query, encode_serial_notify, encode_serial_query, split_pdus)
+    CacheReset,
+    CacheResponse,
+    EndOfData,
+    ErrorCode,
+    ErrorReport,
+    PrefixPdu,
+    ResetQuery,
+    RouterKey,
+    RtrPduError,
+    SerialNotify,
+    SerialQuery,
+    decode_pdu,
+    encode_cache_reset,
+    encode_cache_response,
+    encode_end_of_data,
+    encode_error_report,
+    encode_prefix,
+    encode_reset_query,
+    encode_serial_notify,
+    encode_serial_query,
+    split_pdus,
+)
 
 
 @pytest.mark.parametrize("version", [0, 1])
@@ -51,18 +71,25 @@ def malformed(pdu, offset, value):
     return bytes(data)
 
 
-@pytest.mark.parametrize("pdu, code, message", [
-    (encode_reset_query(3), ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, "version 3"),
-    (struct.pack("!BBHI", 1, 42, 0, 8), ErrorCode.UNSUPPORTED_PDU_TYPE, "type 42"),
-    (struct.pack("!BBHI", 1, 3, 0, 12) + bytes(4), ErrorCode.CORRUPT_DATA, "CACHE_RESPONSE PDU of length 12"),
-    (malformed(encode_prefix(1, make_vrp("192.0.2.0/24", 24, 1)), 9, 33), ErrorCode.CORRUPT_DATA, "length 33"),
-    (malformed(encode_prefix(1, make_vrp("192.0.2.0/24", 24, 1)), 10, 23), ErrorCode.CORRUPT_DATA, "max length 23"),
-    (malformed(encode_prefix(1, make_vrp("192.0.2.0/24", 24, 1)), 15, 1), ErrorCode.CORRUPT_DATA, "beyond /24"),
-    (encode_end_of_data(0, 1, 1)[:1] + b"\x07" + encode_end_of_data(1, 1, 1)[2:], ErrorCode.CORRUPT_DATA, "24, not 12"),
-    (encode_error_report(1, 0, b"abc", "x")[:-1] + b"xy", ErrorCode.CORRUPT_DATA, "PDU length field"),
-    (struct.pack("!BBHIII", 1, 10, 0, 16, 100, 0), ErrorCode.CORRUPT_DATA, "encapsulated PDU overruns"),
-    (struct.pack("!BBHIII", 1, 10, 0, 16, 0, 1), ErrorCode.CORRUPT_DATA, "lengths do not add up"),
-])
+@pytest.mark.parametrize(
+    "pdu, code, message",
+    [
+        (encode_reset_query(3), ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, "version 3"),
+        (struct.pack("!BBHI", 1, 42, 0, 8), ErrorCode.UNSUPPORTED_PDU_TYPE, "type 42"),
+        (struct.pack("!BBHI", 1, 3, 0, 12) + bytes(4), ErrorCode.CORRUPT_DATA, "CACHE_RESPONSE PDU of length 12"),
+        (malformed(encode_prefix(1, make_vrp("192.0.2.0/24", 24, 1)), 9, 33), ErrorCode.CORRUPT_DATA, "length 33"),
+        (malformed(encode_prefix(1, make_vrp("192.0.2.0/24", 24, 1)), 10, 23), ErrorCode.CORRUPT_DATA, "max length 23"),
+        (malformed(encode_prefix(1, make_vrp("192.0.2.0/24", 24, 1)), 15, 1), ErrorCode.CORRUPT_DATA, "beyond /24"),
+        (
+            encode_end_of_data(0, 1, 1)[:1] + b"\x07" + encode_end_of_data(1, 1, 1)[2:],
+            ErrorCode.CORRUPT_DATA,
+            "24, not 12",
+        ),
+        (encode_error_report(1, 0, b"abc", "x")[:-1] + b"xy", ErrorCode.CORRUPT_DATA, "PDU length field"),
+        (struct.pack("!BBHIII", 1, 10, 0, 16, 100, 0), ErrorCode.CORRUPT_DATA, "encapsulated PDU overruns"),
+        (struct.pack("!BBHIII", 1, 10, 0, 16, 0, 1), ErrorCode.CORRUPT_DATA, "lengths do not add up"),
+    ],
+)
 def test_malformed_pdus_carry_their_error_code(pdu, code, message):
     with pytest.raises(RtrPduError, match=message) as caught:
         decode_pdu(pdu)

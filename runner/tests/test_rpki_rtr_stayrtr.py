@@ -1,4 +1,5 @@
 """RTR client against a real StayRTR on 127.0.0.1 (see rtr_lab): sync, Serial Notify, expiry."""
+
 import asyncio
 
 from peerwarden_runner.rpki import RouteValidity, make_vrp
@@ -11,9 +12,14 @@ EXPECTED = frozenset(make_vrp(prefix, max_length, asn) for prefix, max_length, a
 def client_for(lab, timers):
     changes = asyncio.Queue()
     expiries = []
-    client = RtrClient([lab.cache()], on_change=lambda added, removed: changes.put_nowait((added, removed)),
-                       on_expire=lambda: expiries.append(True), timers=timers, use_cache_timers=False,
-                       min_backoff=0.1)
+    client = RtrClient(
+        [lab.cache()],
+        on_change=lambda added, removed: changes.put_nowait((added, removed)),
+        on_expire=lambda: expiries.append(True),
+        timers=timers,
+        use_cache_timers=False,
+        min_backoff=0.1,
+    )
     return client, changes, expiries
 
 
@@ -36,8 +42,10 @@ def test_initial_sync_then_serial_notify_follows_file_edits(stayrtr):  # noqa: F
     assert initial == (EXPECTED, frozenset())
     assert state.connected and state.protocol_version == 1 and state.vrps == 3 and state.last_sync is not None
     assert state.session_id is not None and state.serial is not None and state.cache == stayrtr.cache().label
-    assert edit == ({make_vrp("203.0.113.0/24", 24, 65004), make_vrp("2001:db8:1::/48", 48, 65005)},
-                    {make_vrp("192.0.2.0/24", 24, 65001)})
+    assert edit == (
+        {make_vrp("203.0.113.0/24", 24, 65004), make_vrp("2001:db8:1::/48", 48, 65005)},
+        {make_vrp("192.0.2.0/24", 24, 65001)},
+    )
     assert after.session_id == state.session_id and after.serial != state.serial and after.syncs >= 2
     assert snapshot == (EXPECTED - {make_vrp("192.0.2.0/24", 24, 65001)}) | edit[0]
 

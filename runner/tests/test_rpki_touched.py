@@ -1,5 +1,6 @@
 """The quick look at RIB keys that re-validation uses agrees with the one-prefix-at-a-time test
 (rpki affected_filter) for every family, length, path id and SAFI: it never turns a touched route away."""
+
 import ipaddress
 
 from hypothesis import given, settings
@@ -8,8 +9,8 @@ from hypothesis import strategies as st
 from peerwarden_runner.codec import Prefix
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.route_keys import route_key
-from peerwarden_runner.rpki import affected_filter, make_vrp
-from peerwarden_runner.stages.rpki_touched import TouchedKeys, rpki_prefix
+from peerwarden_runner.rpki import affected_filter, make_vrp, nlri_int_prefix
+from peerwarden_runner.stages.rpki_touched import TouchedKeys
 
 # addresses near each other, so that changes and routes often share their first octets
 IPV4_BASES = (0x0A000000, 0x0A010000, 0x0A0100F0, 0xC0000200, 0x00000000)
@@ -45,8 +46,9 @@ def vrps(draw):
 @st.composite
 def routes(draw):
     dummy, text = draw(prefixes())
-    return Prefix.parse(text, safi=draw(st.sampled_from((c.SAFI_UNICAST, c.SAFI_MULTICAST))),
-                        path_id=draw(st.sampled_from((None, 7))))
+    return Prefix.parse(
+        text, safi=draw(st.sampled_from((c.SAFI_UNICAST, c.SAFI_MULTICAST))), path_id=draw(st.sampled_from((None, 7)))
+    )
 
 
 def touched(keys_filter, prefix):
@@ -59,7 +61,7 @@ def touched(keys_filter, prefix):
 def test_the_keys_touched_are_the_routes_a_changed_vrp_covers(changed, route_list):
     keys_filter, reference = TouchedKeys(changed), affected_filter(changed)
     for prefix in route_list:
-        assert touched(keys_filter, prefix) == reference(rpki_prefix(prefix)), (changed, prefix)
+        assert touched(keys_filter, prefix) == reference(nlri_int_prefix(prefix)), (changed, prefix)
 
 
 def test_a_short_vrp_covers_every_first_octet_below_it():

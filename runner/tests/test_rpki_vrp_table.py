@@ -1,13 +1,25 @@
 """VrpTable: RFC 6811 route origin validation, change tracking, and the fast paths against the
 definition (a brute-force reference over random, heavily nested VRP sets)."""
+
 import random
 from collections import Counter
 
 import pytest
 
+from peerwarden_runner.codec import Prefix
 from peerwarden_runner.rpki import (
-    Prefix, RouteValidity, Vrp, VrpDiff, VrpTable, affected_filter, as_prefix, covered_by, make_vrp, parse_prefix,
-    prefix_covers)
+    IntPrefix,
+    RouteValidity,
+    Vrp,
+    VrpDiff,
+    VrpTable,
+    affected_filter,
+    covered_by,
+    int_prefix,
+    make_vrp,
+    parse_prefix,
+    prefix_covers,
+)
 
 VALID, INVALID, NOT_FOUND = RouteValidity.VALID, RouteValidity.INVALID, RouteValidity.NOT_FOUND
 
@@ -21,8 +33,9 @@ def reference_validity(vrps, route, origin):
     covering = [vrp for vrp in vrps if prefix_covers(vrp.prefix, route)]
     if not covering:
         return NOT_FOUND
-    if origin is not None and any(vrp.asn == origin and vrp.asn != 0 and route.length <= vrp.max_length
-                                  for vrp in covering):
+    if origin is not None and any(
+        vrp.asn == origin and vrp.asn != 0 and route.length <= vrp.max_length for vrp in covering
+    ):
         return VALID
     return INVALID
 
@@ -113,6 +126,7 @@ def test_short_vrps_including_the_default_route():
 
 def test_validate_accepts_every_prefix_form_and_the_int_fast_paths_agree():
     import ipaddress
+
     table = table_of(("192.0.2.0/24", 24, 65001))
     route = parse_prefix("192.0.2.0/24")
     assert table.validate(ipaddress.ip_network("192.0.2.0/24"), 65001) == VALID
@@ -192,13 +206,29 @@ def test_covered_by_predicate():
 
 
 def test_prefix_parsing_errors():
-    for text, message in (("192.0.2.0", "no /length"), ("192.0.2.0/33", "longer than 32"),
-                          ("192.0.2/24", "not an IPv4"), ("192.0.2.0/x", "not a number"),
-                          ("2001:db8::1/32", "host bits")):
+    for text, message in (
+        ("192.0.2.0", "no /length"),
+        ("192.0.2.0/33", "longer than 32"),
+        ("192.0.2/24", "not an IPv4"),
+        ("192.0.2.0/x", "not a number"),
+        ("2001:db8::1/32", "host bits"),
+    ):
         with pytest.raises(ValueError, match=message):
             parse_prefix(text)
-    assert str(as_prefix("2001:db8::/32")) == "2001:db8::/32"
-    assert as_prefix("192.0.2.5/24") == Prefix(4, parse_prefix("192.0.2.0/24").network, 24)
+    assert str(int_prefix("2001:db8::/32")) == "2001:db8::/32"
+    assert int_prefix("192.0.2.5/24") == IntPrefix(4, parse_prefix("192.0.2.0/24").network, 24)
+
+
+def test_int_prefix_is_the_one_conversion_from_the_codecs_prefix():
+    """The codec's Prefix (an NLRI as sent) converts like its text: host bits cleared, refused when strict."""
+    for text in ("192.0.2.0/24", "2001:db8::/32", "0.0.0.0/0", "10.1.2.3/32", "2001:db8::1/128"):
+        assert int_prefix(Prefix.parse(text)) == int_prefix(text)
+    assert int_prefix(Prefix.parse("192.0.3.0/23")) == int_prefix("192.0.2.0/23")  # a host bit as sent
+    with pytest.raises(ValueError):
+        int_prefix(Prefix.parse("192.0.3.0/23"), strict=True)
+    assert int_prefix(Prefix.parse("192.0.2.0/24"), strict=True) == parse_prefix("192.0.2.0/24")
+    with pytest.raises(ValueError):
+        int_prefix(Prefix(25, 70, 8, b"\x01"))  # L2VPN EVPN: not a family RPKI covers
 
 
 def test_make_vrp_checks():
@@ -220,14 +250,20 @@ def random_vrps(rng, count):
     while len(vrps) < count:
         if rng.random() < 0.6:
             length = rng.choice((8, 9, 12, 15, 16, 17, 20, 22, 23, 24, 24, 24, 25, 28, 32))
-            network = (10 << 24 | rng.getrandbits(24) & rng.choice((0xFF0000, 0xFFFF00, 0xFFFFFF))) >> (
-                32 - length) << (32 - length)
+            network = (
+                (10 << 24 | rng.getrandbits(24) & rng.choice((0xFF0000, 0xFFFF00, 0xFFFFFF)))
+                >> (32 - length)
+                << (32 - length)
+            )
             max_length = rng.choice((length, min(32, length + 1), min(32, length + 4), min(32, length + 8), 32))
             version = 4
         else:
             length = rng.choice((20, 29, 32, 33, 36, 40, 44, 47, 48, 48, 56, 64))
-            network = (0x20010DB8 << 96 | rng.getrandbits(96) & rng.choice((0, (1 << 96) - (1 << 80)))) >> (
-                128 - length) << (128 - length)
+            network = (
+                (0x20010DB8 << 96 | rng.getrandbits(96) & rng.choice((0, (1 << 96) - (1 << 80))))
+                >> (128 - length)
+                << (128 - length)
+            )
             max_length = rng.choice((length, min(128, length + 4), min(128, length + 16)))
             version = 6
         vrps.add(Vrp(version, network, length, max_length, rng.choice((0, 65001, 65002, 65003, 65004))))
@@ -239,14 +275,20 @@ def random_routes(rng, count):
     for dummy in range(count):
         if rng.random() < 0.6:
             length = rng.randint(6, 32)
-            network = (10 << 24 | rng.getrandbits(24) & rng.choice((0xFF0000, 0xFFFF00, 0xFFFFFF))) >> (
-                32 - length) << (32 - length)
-            routes.append(Prefix(4, network, length))
+            network = (
+                (10 << 24 | rng.getrandbits(24) & rng.choice((0xFF0000, 0xFFFF00, 0xFFFFFF)))
+                >> (32 - length)
+                << (32 - length)
+            )
+            routes.append(IntPrefix(4, network, length))
         else:
             length = rng.randint(16, 72)
-            network = (0x20010DB8 << 96 | rng.getrandbits(96) & rng.choice((0, (1 << 96) - (1 << 80)))) >> (
-                128 - length) << (128 - length)
-            routes.append(Prefix(6, network, length))
+            network = (
+                (0x20010DB8 << 96 | rng.getrandbits(96) & rng.choice((0, (1 << 96) - (1 << 80))))
+                >> (128 - length)
+                << (128 - length)
+            )
+            routes.append(IntPrefix(6, network, length))
     return [(route, rng.choice((None, 0, 65001, 65002, 65003, 65004, 65005))) for route in routes]
 
 
@@ -258,15 +300,18 @@ def assert_agrees_with_definition(table, routes):
         candidates = []
         for length in range(route.length + 1):
             shift = route.max_bits - length
-            candidates += by_prefix.get(Prefix(route.version, route.network >> shift << shift, length), [])
+            candidates += by_prefix.get(IntPrefix(route.version, route.network >> shift << shift, length), [])
         assert table.validate(route, origin) == reference_validity(candidates, route, origin), (str(route), origin)
 
 
 def assert_groups_consistent(table):
     """Every multi-origin group is held by exactly the cells that refer to it (no leak)."""
     cells = table._ipv4.cells  # noqa: SLF001 - white-box check of the reference counting
-    held = Counter(value >> cells.groups.layout.asn_shift for value in cells.values[10 << 16:11 << 16]
-                   if value >> cells.groups.layout.multi_shift)
+    held = Counter(
+        value >> cells.groups.layout.asn_shift
+        for value in cells.values[10 << 16 : 11 << 16]
+        if value >> cells.groups.layout.multi_shift
+    )
     assert held == Counter(cells.groups._cells_by_key)  # noqa: SLF001
     assert {key >> 32 for key in cells.groups.mask_by_key_and_asn} <= set(cells.groups.masks_by_key)
 
@@ -298,6 +343,7 @@ def test_replace_all_async_builds_aside_lets_other_tasks_run_and_swaps_at_once(m
     import asyncio
 
     from peerwarden_runner.rpki import vrp_table
+
     monkeypatch.setattr(vrp_table, "BUILD_SLICE", 0.0)  # let others run after every step
     rng = random.Random(8210)
     old = random_vrps(rng, 300)

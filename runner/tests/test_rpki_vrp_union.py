@@ -1,5 +1,6 @@
 """A VRP file and RTR caches together: the table validates against their union, a VRP both hold
 stays until both drop it, and the rpki stage hears only what the union gained or lost."""
+
 import asyncio
 import json
 

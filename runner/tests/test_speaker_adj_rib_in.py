@@ -1,5 +1,6 @@
 """The speaker's Adj-RIB-In: routes in and out by key, IPv4 and IPv6, the routes of one UPDATE share one
 record (a full table costs a dict entry per route), and the JSON the API shows."""
+
 from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
 from test_speaker_api import received_update
 
@@ -19,10 +20,12 @@ def test_routes_in_and_out_and_shared_records():
 
 def test_withdrawals_remove_by_prefix():
     from peerwarden_runner.codec import DEFAULT_CONTEXT, Prefix, decode_update, encode_update
+
     rib = AdjRibIn()
     rib.apply(received_update(["10.1.0.0/16", "10.2.0.0/16"]))
-    withdraw = decode_update(encode_update(withdrawn=[Prefix.parse("10.1.0.0/16"), Prefix.parse("10.9.0.0/16")]),
-                             DEFAULT_CONTEXT)
+    withdraw = decode_update(
+        encode_update(withdrawn=[Prefix.parse("10.1.0.0/16"), Prefix.parse("10.9.0.0/16")]), DEFAULT_CONTEXT
+    )
     assert rib.apply(withdraw) == (0, 2)
     assert [r["prefix"] for r in rib.to_json()] == ["10.2.0.0/16"]
     rib.clear()

@@ -1,5 +1,6 @@
 """Health checks: rise successes in a row announce, fall failures in a row withdraw; a timeout, a
 non-zero exit and a program that does not exist are failures."""
+
 import asyncio
 import logging
 import sys
@@ -12,8 +13,9 @@ ROUTE = parse_route("203.0.113.10/32", local="127.0.0.23")
 
 def check(command, rise=2, fall=3, timeout=2.0):
     changes = []
-    settings = HealthCheckSettings("web", tuple(command), (ROUTE,), interval=0.01, timeout=timeout, rise=rise,
-                                   fall=fall)
+    settings = HealthCheckSettings(
+        "web", tuple(command), (ROUTE,), interval=0.01, timeout=timeout, rise=rise, fall=fall
+    )
     return HealthCheck(settings, lambda check, state: changes.append(state)), changes
 
 

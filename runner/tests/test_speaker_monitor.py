@@ -2,6 +2,7 @@
 validated, the invalid ones listed by the API and counted in the metrics, a filter's drop shown as
 held, a VRP change validating them again without one message to the router, a hijack received
 raising an alert in the alert file; `check` refusing the stages that could write to the router."""
+
 import asyncio
 import json
 
@@ -22,11 +23,12 @@ from peerwarden_runner.stages.alert_sinks import AlertSinks
 from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.metrics import Metrics
 from peerwarden_runner.stages.rpki import RpkiStage
+from polling import until
 from speaker_lab import LOCAL_ASN, PEER_ASN, ScriptedPeer, make_speaker, run
 from stage_helpers import announce
 
 ROUTER, SPEAKER = "127.0.0.86", "127.0.0.87"
-OURS = "10.88.0.0/16"   # our space (origin LOCAL_ASN): the router's route for it from PEER_ASN is a hijack
+OURS = "10.88.0.0/16"  # our space (origin LOCAL_ASN): the router's route for it from PEER_ASN is a hijack
 
 
 def checked(checker, section):
@@ -45,29 +47,32 @@ async def establish(connection):
     assert (await connection.read()).type == c.KEEPALIVE
 
 
-async def until(predicate, timeout=5):
-    for dummy in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in %s s" % timeout)
-
-
 class Lab:
     """A monitoring speaker (rpki, filter, alert) and its VRPs, metrics and alert file."""
 
     def __init__(self, tmp_path):
-        self.table = VrpTable([make_vrp("10.86.0.0/16", 24, PEER_ASN), make_vrp("10.87.0.0/16", None, 64999),
-                               make_vrp("2001:db8:86::/48", None, PEER_ASN)])
+        self.table = VrpTable(
+            [
+                make_vrp("10.86.0.0/16", 24, PEER_ASN),
+                make_vrp("10.87.0.0/16", None, 64999),
+                make_vrp("2001:db8:86::/48", None, PEER_ASN),
+            ]
+        )
         self.metrics = Metrics()
         self.rpki = RpkiStage(self.table, self.metrics)
-        alert = checked(check_alert, {"prefixes": [{"prefix": OURS, "origins": [LOCAL_ASN]}],
-                                      "file": str(tmp_path / "alerts.jsonl")})
+        alert = checked(
+            check_alert,
+            {"prefixes": [{"prefix": OURS, "origins": [LOCAL_ASN]}], "file": str(tmp_path / "alerts.jsonl")},
+        )
         self.alert_file = tmp_path / "alerts.jsonl"
-        drop = checked(check_filter, {"rules": [{"name": "no-doc", "match": {"prefix": ["192.0.2.0/24 le 32"]},
-                                                 "action": "drop"}]})
-        stages = [self.rpki, FilterStage(drop, self.metrics),
-                  AlertStage(alert, AlertSinks(alert, self.metrics), "mon", None, self.metrics)]
+        drop = checked(
+            check_filter, {"rules": [{"name": "no-doc", "match": {"prefix": ["192.0.2.0/24 le 32"]}, "action": "drop"}]}
+        )
+        stages = [
+            self.rpki,
+            FilterStage(drop, self.metrics),
+            AlertStage(alert, AlertSinks(alert, self.metrics), "mon", None, self.metrics),
+        ]
         self.monitor = Monitor(stages, self.metrics)
 
     def speaker(self, port):
@@ -89,7 +94,7 @@ def test_received_routes_are_validated_listed_and_validated_again_without_a_word
 
     async def script(connection):
         await establish(connection)
-        assert await connection.updates_until_end_of_rib() == []      # the speaker announces nothing
+        assert await connection.updates_until_end_of_rib() == []  # the speaker announces nothing
         connection.send(announce(["10.86.1.0/24", "10.87.0.0/16", "192.0.2.0/24"], path=(PEER_ASN,)))
         connection.send(announce(["2001:db8:86::/48", "2001:db8:87::/48"], path=(PEER_ASN, 64999)))
         connection.send(announce([OURS], path=(PEER_ASN,)))
@@ -109,17 +114,22 @@ def test_received_routes_are_validated_listed_and_validated_again_without_a_word
             speaker = lab.speaker(peer.port)
             task = asyncio.create_task(speaker.run())
             await until(lambda: speaker.counters["updates_received"] == 3)
-            seen = {"first": by_prefix((await api_get(speaker, "/routes/received"))[1]["routes"]),
-                    "invalid": (await api_get(speaker, "/routes/received?rpki=invalid"))[1]["routes"],
-                    "bad query": await api_get(speaker, "/routes/received?rpki=bogus"),
-                    "metrics": {state: lab.sample("peerwarden_speaker_routes_rpki", speaker="test", state=state)
-                                for state in ("valid", "invalid", "notfound")},
-                    "validations": lab.sample("peerwarden_rpki_validations_total", state="invalid"),
-                    "held": lab.sample("peerwarden_speaker_routes_held", speaker="test")}
+            seen = {
+                "first": by_prefix((await api_get(speaker, "/routes/received"))[1]["routes"]),
+                "invalid": (await api_get(speaker, "/routes/received?rpki=invalid"))[1]["routes"],
+                "bad query": await api_get(speaker, "/routes/received?rpki=bogus"),
+                "metrics": {
+                    state: lab.sample("peerwarden_speaker_routes_rpki", speaker="test", state=state)
+                    for state in ("valid", "invalid", "notfound")
+                },
+                "validations": lab.sample("peerwarden_rpki_validations_total", state="invalid"),
+                "held": lab.sample("peerwarden_speaker_routes_held", speaker="test"),
+            }
             # the VRPs change: 10.87.0.0/16 becomes valid, 10.86.1.0/24 invalid (its VRP now names AS64999)
             diff = lab.table.apply(
                 added=[make_vrp("10.87.0.0/16", None, PEER_ASN), make_vrp("10.86.0.0/16", 24, 64999)],
-                removed=[make_vrp("10.87.0.0/16", None, 64999), make_vrp("10.86.0.0/16", 24, PEER_ASN)])
+                removed=[make_vrp("10.87.0.0/16", None, 64999), make_vrp("10.86.0.0/16", 24, PEER_ASN)],
+            )
             lab.rpki.vrps_changed(diff)
             seen["after"] = by_prefix(speaker.received.to_json(lab.monitor.notes))
             seen["status"] = speaker.status()["monitor"]
@@ -135,8 +145,13 @@ def test_received_routes_are_validated_listed_and_validated_again_without_a_word
     seen = run(scenario)
     first = seen["first"]
     assert {prefix: route.get("rpki") for prefix, route in first.items()} == {
-        "10.86.1.0/24": "valid", "10.87.0.0/16": "invalid", "192.0.2.0/24": "notfound", OURS: "notfound",
-        "2001:db8:86::/48": "invalid", "2001:db8:87::/48": "notfound"}   # 2001:db8:86::/48 has origin 64999
+        "10.86.1.0/24": "valid",
+        "10.87.0.0/16": "invalid",
+        "192.0.2.0/24": "notfound",
+        OURS: "notfound",
+        "2001:db8:86::/48": "invalid",
+        "2001:db8:87::/48": "notfound",
+    }  # 2001:db8:86::/48 has origin 64999
     assert first["10.87.0.0/16"]["held"] == "rpki: invalid (origin AS%d)" % PEER_ASN
     assert first["192.0.2.0/24"]["held"] == "filter: rule no-doc"
     assert "held" not in first["10.86.1.0/24"] and first["10.86.1.0/24"]["origin_as"] == PEER_ASN
@@ -148,15 +163,19 @@ def test_received_routes_are_validated_listed_and_validated_again_without_a_word
     assert after["10.87.0.0/16"]["rpki"] == "valid" and "held" not in after["10.87.0.0/16"]
     assert after["10.86.1.0/24"]["rpki"] == "invalid"
     assert after["10.86.1.0/24"]["held"] == "rpki: invalid after a VRP change"
-    assert seen["status"] == {"stages": ["rpki", "filter", "alert"], "held": 3,
-                              "rpki": {"valid": 1, "invalid": 2, "notfound": 3}}
+    assert seen["status"] == {
+        "stages": ["rpki", "filter", "alert"],
+        "held": 3,
+        "rpki": {"valid": 1, "invalid": 2, "notfound": 3},
+    }
     assert seen["withdrawn"] == {"valid": 1, "invalid": 1, "notfound": 3}
     update = seen["at the router"]
     assert [str(route.prefix) for route in update.routes()] == ["10.20.0.0/24"] and update.withdrawals() == []
     # the hijack of our space, received by the speaker, is in the alert file once
     alerts = [json.loads(line) for line in lab.alert_file.read_text().splitlines()]
     assert [(a["kind"], a["prefix"], a["origin"], a["session"], a["direction"]) for a in alerts] == [
-        ("origin-hijack", OURS, PEER_ASN, "mon", "received")]
+        ("origin-hijack", OURS, PEER_ASN, "mon", "received")
+    ]
     assert lab.sample("peerwarden_alerts_total", kind="origin-hijack", session="mon") == 1.0
 
 
@@ -167,7 +186,7 @@ def test_a_new_session_starts_with_empty_records(tmp_path):
         await establish(connection)
         connection.send(announce(["10.87.0.0/16"], path=(PEER_ASN,)))
         await connection.updates_until_end_of_rib()
-        return "sent"   # the connection closes: the session ends
+        return "sent"  # the connection closes: the session ends
 
     async def scenario():
         async with ScriptedPeer(script, address=ROUTER, speaker=SPEAKER) as peer:
@@ -183,12 +202,16 @@ def test_a_new_session_starts_with_empty_records(tmp_path):
 
     status, held, sessions = run(scenario)
     assert status == {"stages": ["rpki", "filter", "alert"], "rpki": {}, "held": 0} and held == 0.0
-    assert sessions == {}    # the rpki stage forgot the ended watch session
+    assert sessions == {}  # the rpki stage forgot the ended watch session
 
 
-BASE = {"rpki": {"file": "/nonexistent/vrps.json"}, "limit": {}, "exec": {"program": ["cat"]},
-        "alert": {"prefixes": [{"prefix": OURS, "origins": [LOCAL_ASN]}]},
-        "filter": {"rules": [{"name": "no-doc", "match": {"prefix": ["192.0.2.0/24"]}, "action": "drop"}]}}
+BASE = {
+    "rpki": {"file": "/nonexistent/vrps.json"},
+    "limit": {},
+    "exec": {"program": ["cat"]},
+    "alert": {"prefixes": [{"prefix": OURS, "origins": [LOCAL_ASN]}]},
+    "filter": {"rules": [{"name": "no-doc", "match": {"prefix": ["192.0.2.0/24"]}, "action": "drop"}]},
+}
 SPEAKER_ENTRY = {"local": SPEAKER, "peer": ROUTER, "asn": LOCAL_ASN, "peer_asn": PEER_ASN, "api": False}
 
 
@@ -202,35 +225,80 @@ def problems_of(speaker_changes, document_changes=None, drop=()):
         return str(error)
 
 
-@pytest.mark.parametrize("changes, document_changes, drop, expected", [
-    ({"stages": ["limit"]}, None, (), "runner.yml: speakers[0].stages: 'limit' cannot run on a speaker: limit holds "
-                                      "routes back from a receiver and can end the session with a Cease"),
-    ({"stages": ["rpki", "exec"]}, None, (), "'exec' cannot run on a speaker: exec rewrites messages on their way"),
-    ({"stages": ["filter"]}, {"filter": {"rules": [{"name": "customers", "match": {"origin": 64500}, "action": "tag",
-                                                    "tag": {"community": ["65000:100"]}}]}}, (),
-     "speakers[0].stages: the filter has tag rules (customers): a speaker's stages only watch"),
-    ({"stages": ["archive"]}, None, (), "speakers[0].stages: unknown stage 'archive' (expected rpki, alert, filter)"),
-    ({"stages": ["rpki"]}, None, ("rpki",), "uses the stage 'rpki', which has no top-level 'rpki:' section"),
-    ({"stages": "rpki"}, None, (), "speakers[0].stages: expected a list of stage names from rpki, alert, filter"),
-    ({"stages": ["rpki", "rpki"]}, None, (), "speakers[0].stages: 'rpki' is listed more than once"),
-    ({"stages": ["alert"]}, {"alert": {"prefixes": []}}, (), "speakers[0].stages: uses the alert stage but it has "
-                                                            "nothing to watch for here"),
-    ({"role": "upstream"}, None, (), "speakers[0].role: expected one of"),
-    ({"local": SPEAKER + ":1790"}, None, (), "speakers[0].local: '127.0.0.87:1790' has a port: a port on local is "
-                                             "only for passive: true"),
-    ({"local": "127.0.0.87:99999", "passive": True}, None, (), "speakers[0].local: '127.0.0.87:99999' is not "
-                                                                "ADDRESS[:PORT] (port 99999 out of range)"),
-    ({"passive": "yes"}, None, (), "speakers[0].passive: expected true or false, got 'yes'"),
-])
+@pytest.mark.parametrize(
+    "changes, document_changes, drop, expected",
+    [
+        (
+            {"stages": ["limit"]},
+            None,
+            (),
+            "runner.yml: speakers[0].stages: 'limit' cannot run on a speaker: limit holds "
+            "routes back from a receiver and can end the session with a Cease",
+        ),
+        ({"stages": ["rpki", "exec"]}, None, (), "'exec' cannot run on a speaker: exec rewrites messages on their way"),
+        (
+            {"stages": ["filter"]},
+            {
+                "filter": {
+                    "rules": [
+                        {
+                            "name": "customers",
+                            "match": {"origin": 64500},
+                            "action": "tag",
+                            "tag": {"community": ["65000:100"]},
+                        }
+                    ]
+                }
+            },
+            (),
+            "speakers[0].stages: the filter has tag rules (customers): a speaker's stages only watch",
+        ),
+        (
+            {"stages": ["archive"]},
+            None,
+            (),
+            "speakers[0].stages: unknown stage 'archive' (expected rpki, filter, alert)",
+        ),
+        ({"stages": ["rpki"]}, None, ("rpki",), "uses the stage 'rpki', which has no top-level 'rpki:' section"),
+        ({"stages": "rpki"}, None, (), "speakers[0].stages: expected a list of stage names from rpki, filter, alert"),
+        ({"stages": ["rpki", "rpki"]}, None, (), "speakers[0].stages: 'rpki' is listed more than once"),
+        (
+            {"stages": ["alert"]},
+            {"alert": {"prefixes": []}},
+            (),
+            "speakers[0].stages: uses the alert stage but it has nothing to watch for here",
+        ),
+        ({"role": "upstream"}, None, (), "speakers[0].role: expected one of"),
+        (
+            {"local": SPEAKER + ":1790"},
+            None,
+            (),
+            "speakers[0].local: '127.0.0.87:1790' has a port: a port on local is only for passive: true",
+        ),
+        (
+            {"local": "127.0.0.87:99999", "passive": True},
+            None,
+            (),
+            "speakers[0].local: '127.0.0.87:99999' is not ADDRESS[:PORT] (port 99999 out of range)",
+        ),
+        ({"passive": "yes"}, None, (), "speakers[0].passive: expected true or false, got 'yes'"),
+    ],
+)
 def test_check_refuses_stages_a_monitor_cannot_run(changes, document_changes, drop, expected):
     assert expected in problems_of(changes, document_changes, drop)
 
 
 def test_check_accepts_a_passive_monitor():
-    settings = problems_of({"stages": ["rpki", "filter", "alert"], "role": "peer", "passive": True,
-                            "local": SPEAKER + ":1790"})
+    settings = problems_of(
+        {"stages": ["rpki", "filter", "alert"], "role": "peer", "passive": True, "local": SPEAKER + ":1790"}
+    )
     assert isinstance(settings, dict), settings
     entry = settings["speakers"][0]
     assert (entry["stages"], entry["role"], entry["passive"], entry["local"], entry["local_port"]) == (
-        ["rpki", "filter", "alert"], "peer", True, SPEAKER, 1790)
+        ["rpki", "filter", "alert"],
+        "peer",
+        True,
+        SPEAKER,
+        1790,
+    )
     assert problems_of({"passive": True})["speakers"][0]["local_port"] == 179

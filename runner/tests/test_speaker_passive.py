@@ -3,6 +3,7 @@ connection becomes a session, again after it ends; a stranger (127.0.0.88) is re
 a second connection while a session is up gets Cease / Connection Rejected; TCP-MD5 and GTSM set
 on the listener apply to the accepted connection; IPv6; --passive and a listening port on the
 command line."""
+
 import argparse
 import asyncio
 import socket
@@ -10,30 +11,18 @@ import socket
 import pytest
 
 from peerwarden_runner import config
-from peerwarden_runner.codec import decode_notification
-from peerwarden_runner.codec import constants as c
-from peerwarden_runner.gtsm import IP_MINTTL
+from peerwarden_runner.addresses import same_address
 from peerwarden_runner.backoff import Backoff
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import decode_notification
+from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.cli import add_parser, speaker_document
-from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings, _same_address
+from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.tcp_md5 import set_md5
+from polling import free_port, until
 from speaker_lab import LOCAL_ASN, PEER_ASN, Connection, make_speaker, run
 
 ROUTER, SPEAKER, STRANGER = "127.0.0.86", "127.0.0.87", "127.0.0.88"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind((SPEAKER, 0))
-        return probe.getsockname()[1]
-
-
-async def until(predicate, timeout=5):
-    for dummy in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in %s s" % timeout)
 
 
 async def dial(port, source=ROUTER, md5=None, ttl=None, timeout=5):
@@ -58,7 +47,7 @@ def passive_speaker(port, **settings):
 
 
 def test_passive_accepts_the_peer_again_and_refuses_others(caplog):
-    port = free_port()
+    port = free_port(SPEAKER)
 
     async def scenario():
         speaker = passive_speaker(port)
@@ -95,17 +84,17 @@ def test_passive_accepts_the_peer_again_and_refuses_others(caplog):
     assert "waiting for 127.0.0.86 to connect again" in caplog.text
     assert (goodbye.code, goodbye.subcode) == (6, 2)
     assert speaker.counters["sessions_established"] == 2 and speaker.counters["connections_refused"] == 2
-    assert speaker.counters["connect_attempts"] == 0          # passive: it never connects
+    assert speaker.counters["connect_attempts"] == 0  # passive: it never connects
     assert speaker.state == "Idle" and speaker.status()["passive"] is True
 
 
 def test_passive_listener_applies_tcp_md5_and_gtsm():
-    port = free_port()
+    port = free_port(SPEAKER)
 
     async def refused(**options):
         try:
             connection = await dial(port, timeout=1, **options)
-        except (asyncio.TimeoutError, OSError):
+        except (TimeoutError, OSError):
             return True
         connection.writer.close()
         return False
@@ -120,15 +109,17 @@ def test_passive_listener_applies_tcp_md5_and_gtsm():
         await router.establish(asn=PEER_ASN)
         await until(lambda: speaker.state == "Established")
         accepted = speaker.session.writer.get_extra_info("socket")
-        options = (accepted.getsockopt(socket.IPPROTO_IP, socket.IP_TTL),
-                   accepted.getsockopt(socket.IPPROTO_IP, IP_MINTTL))
+        options = (
+            accepted.getsockopt(socket.IPPROTO_IP, socket.IP_TTL),
+            accepted.getsockopt(socket.IPPROTO_IP, IP_MINTTL),
+        )
         await speaker.stop()
         await task
         return without_key, low_ttl, options
 
     without_key, low_ttl, options = run(scenario)
-    assert without_key and low_ttl          # the kernel drops the SYN: no key, or TTL below 255
-    assert options == (255, 255)            # the accepted connection inherited GTSM from the listener
+    assert without_key and low_ttl  # the kernel drops the SYN: no key, or TTL below 255
+    assert options == (255, 255)  # the accepted connection inherited GTSM from the listener
 
 
 def test_passive_speaker_that_cannot_listen_says_why_and_retries(caplog):
@@ -150,14 +141,15 @@ def test_passive_speaker_that_cannot_listen_says_why_and_retries(caplog):
 def test_command_line_passive_with_a_listening_port():
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))
-    arguments = parser.parse_args(["speaker", "--local", SPEAKER + ":1790", "--peer", ROUTER, "--asn", str(LOCAL_ASN),
-                                   "--peer-asn", str(PEER_ASN), "--passive", "--api", "off"])
-    entry = config.check(speaker_document(arguments), "command line")["speakers"][0]
+
+    def document(*extra):
+        command = ["speaker", "--local", SPEAKER + ":1790", "--peer", ROUTER, "--asn", str(LOCAL_ASN)]
+        return speaker_document(parser.parse_args(command + ["--peer-asn", str(PEER_ASN), *extra, "--api", "off"]))
+
+    entry = config.check(document("--passive"), "command line")["speakers"][0]
     assert (entry["passive"], entry["local"], entry["local_port"], entry["peer"]) == (True, SPEAKER, 1790, ROUTER)
-    arguments = parser.parse_args(["speaker", "--local", SPEAKER + ":1790", "--peer", ROUTER, "--asn", str(LOCAL_ASN),
-                                   "--peer-asn", str(PEER_ASN), "--api", "off"])
     with pytest.raises(config.ConfigError, match="a port on local is only for passive: true"):
-        config.check(speaker_document(arguments), "command line")
+        config.check(document(), "command line")
 
 
 def test_passive_over_ipv6():
@@ -181,9 +173,15 @@ def test_passive_over_ipv6():
     assert str(speaker_open.bgp_id) == SPEAKER and counters["connections_accepted"] == 1
 
 
-@pytest.mark.parametrize("connecting, configured, same", [
-    ("127.0.0.86", "127.0.0.86", True), ("::ffff:127.0.0.86", "127.0.0.86", True),
-    ("127.0.0.88", "127.0.0.86", False), ("2001:db8::1", "2001:db8:0::1", True), ("2001:db8::2", "2001:db8::1", False),
-])
+@pytest.mark.parametrize(
+    "connecting, configured, same",
+    [
+        ("127.0.0.86", "127.0.0.86", True),
+        ("::ffff:127.0.0.86", "127.0.0.86", True),
+        ("127.0.0.88", "127.0.0.86", False),
+        ("2001:db8::1", "2001:db8:0::1", True),
+        ("2001:db8::2", "2001:db8::1", False),
+    ],
+)
 def test_the_peer_is_recognised_by_its_address(connecting, configured, same):
-    assert _same_address(connecting, configured) is same
+    assert same_address(connecting, configured) is same

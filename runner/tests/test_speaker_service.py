@@ -1,5 +1,6 @@
 """The runner process with a proxy session and a speaker in one configuration: one SIGTERM ends both,
 the speaker's router gets its Cease with the shutdown message, and the process exits 0."""
+
 import asyncio
 import json
 import signal
@@ -21,17 +22,37 @@ def test_sigterm_stops_proxies_and_speakers_together(tmp_path):
 
         async with ScriptedPeer(script) as peer:
             config = tmp_path / "runner.yml"
-            config.write_text(json.dumps({
-                "sessions": [{"name": "relay", "listen": PROXY_LISTEN + ":%d" % (peer.port + 1),
-                              "connect": "127.0.0.26:179"}],
-                "metrics": {"listen": PROXY_LISTEN + ":%d" % (peer.port + 2)},
-                "speakers": [{"name": "edge", "local": LOCAL, "peer": "%s:%d" % (PEER, peer.port), "asn": LOCAL_ASN,
-                              "peer_asn": PEER_ASN, "api": False, "shutdown_message": "bye from the test"}]}))
-            process = await asyncio.create_subprocess_exec(sys.executable, "-m", "peerwarden_runner.cli", "run", "-c",
-                                                           str(config), stderr=asyncio.subprocess.PIPE)
+            config.write_text(
+                json.dumps(
+                    {
+                        "sessions": [
+                            {
+                                "name": "relay",
+                                "listen": PROXY_LISTEN + ":%d" % (peer.port + 1),
+                                "connect": "127.0.0.26:179",
+                            }
+                        ],
+                        "metrics": {"listen": PROXY_LISTEN + ":%d" % (peer.port + 2)},
+                        "speakers": [
+                            {
+                                "name": "edge",
+                                "local": LOCAL,
+                                "peer": "%s:%d" % (PEER, peer.port),
+                                "asn": LOCAL_ASN,
+                                "peer_asn": PEER_ASN,
+                                "api": False,
+                                "shutdown_message": "bye from the test",
+                            }
+                        ],
+                    }
+                )
+            )
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "peerwarden_runner.cli", "run", "-c", str(config), stderr=asyncio.subprocess.PIPE
+            )
             try:
                 await asyncio.wait_for(ready.wait(), 15)
-                await asyncio.sleep(0.3)     # the proxy's listener is up by now as well
+                await asyncio.sleep(0.3)  # the proxy's listener is up by now as well
                 process.send_signal(signal.SIGTERM)
                 notification = await peer.result()
                 status = await asyncio.wait_for(process.wait(), 15)

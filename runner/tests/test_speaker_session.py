@@ -1,6 +1,7 @@
 """The speaker's BGP session against a scripted peer: OPEN and capabilities, Established and the
 routes sent, UPDATEs received (RFC 7606 included), the hold timer, bad OPENs, Cease on stop,
 reconnects, TCP-MD5 and GTSM."""
+
 import asyncio
 import io
 import ipaddress
@@ -9,24 +10,20 @@ import socket
 
 import pytest
 
-from peerwarden_runner.codec import decode_update, encode_update, make_attribute, unknown_attribute
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import decode_update, encode_update, make_attribute, unknown_attribute
 from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.route_spec import parse_route
 from peerwarden_runner.transport import connect
+from polling import until
 from speaker_lab import LOCAL, LOCAL_ASN, PEER, PEER_ASN, ScriptedPeer, make_speaker, peer_open, run
 
-ROUTE_ATTRIBUTES = [make_attribute("origin", "igp"), make_attribute("as_path", [["sequence", [PEER_ASN, 64510]]]),
-                    make_attribute("next_hop", PEER)]
-
-
-async def until(predicate, timeout=5):
-    for dummy in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in %s s" % timeout)
+ROUTE_ATTRIBUTES = [
+    make_attribute("origin", "igp"),
+    make_attribute("as_path", [["sequence", [PEER_ASN, 64510]]]),
+    make_attribute("next_hop", PEER),
+]
 
 
 def test_open_capabilities_and_routes_sent_on_established():
@@ -37,8 +34,13 @@ def test_open_capabilities_and_routes_sent_on_established():
     async def scenario():
         async with ScriptedPeer(script) as peer:
             speaker = make_speaker(peer.port, hold_time=60)
-            speaker.announce([parse_route("192.0.2.0/24", local=LOCAL),
-                              parse_route({"prefix": "2001:db8:20::/48", "med": 5}, local=LOCAL)], "config")
+            speaker.announce(
+                [
+                    parse_route("192.0.2.0/24", local=LOCAL),
+                    parse_route({"prefix": "2001:db8:20::/48", "med": 5}, local=LOCAL),
+                ],
+                "config",
+            )
             task = asyncio.create_task(speaker.run())
             speaker_open, updates = await peer.result()
             await until(lambda: speaker.state == "Established")
@@ -54,10 +56,10 @@ def test_open_capabilities_and_routes_sent_on_established():
     routes = {str(route.prefix): route for update in updates for route in update.routes()}
     assert sorted(routes) == ["192.0.2.0/24", "2001:db8:20::/48"]
     assert str(routes["192.0.2.0/24"].next_hop) == LOCAL
-    assert routes["2001:db8:20::/48"].next_hop.ipv4_mapped == ipaddress.IPv4Address(LOCAL)   # on an IPv4 session
+    assert routes["2001:db8:20::/48"].next_hop.ipv4_mapped == ipaddress.IPv4Address(LOCAL)  # on an IPv4 session
     v6 = [update for update in updates if update.mp_reach][0]
-    assert v6.as_path.asns() == [LOCAL_ASN] and v6.med == 5 and v6.local_pref is None   # eBGP: our AS, no LOCAL_PREF
-    assert status["state"] == "Established" and status["hold_time"] == 30    # the smaller of 60 and 30
+    assert v6.as_path.asns() == [LOCAL_ASN] and v6.med == 5 and v6.local_pref is None  # eBGP: our AS, no LOCAL_PREF
+    assert status["state"] == "Established" and status["hold_time"] == 30  # the smaller of 60 and 30
 
 
 def test_received_updates_fill_the_adj_rib_in_and_the_printout(caplog):
@@ -97,12 +99,8 @@ def test_received_updates_fill_the_adj_rib_in_and_the_printout(caplog):
     assert lines[4]["error"]["action"] == "treat-as-withdraw"
 
 
-def test_session_reset_update_is_answered_with_its_notification():
-    async def script(connection):
-        await connection.establish()
-        # Total Path Attribute Length 200 with nothing after it: the UPDATE cannot be parsed (RFC 7606 §4)
-        connection.send(c.MARKER + b"\x00\x17\x02\x00\x00\x00\xc8")
-        return await connection.notification()
+def notified(script):
+    """(the NOTIFICATION the speaker sent to a peer running `script`, the speaker's last error)."""
 
     async def scenario():
         async with ScriptedPeer(script) as peer:
@@ -114,7 +112,17 @@ def test_session_reset_update_is_answered_with_its_notification():
             await task
             return notification, speaker.last_error
 
-    notification, reason = run(scenario)
+    return run(scenario)
+
+
+def test_session_reset_update_is_answered_with_its_notification():
+    async def script(connection):
+        await connection.establish()
+        # Total Path Attribute Length 200 with nothing after it: the UPDATE cannot be parsed (RFC 7606 §4)
+        connection.send(c.MARKER + b"\x00\x17\x02\x00\x00\x00\xc8")
+        return await connection.notification()
+
+    notification, reason = notified(script)
     assert (notification.code, notification.subcode) == (3, 1)
     assert "Total Path Attribute Length 200 overruns the message" in reason
 
@@ -123,7 +131,7 @@ def test_hold_timer_expiry_sends_4_0_and_reconnects():
     async def script(connection):
         await connection.establish(hold_time=3)
         keepalives = 0
-        while True:   # silent: never send anything again
+        while True:  # silent: never send anything again
             message = await connection.read(timeout=10)
             if message.type == c.KEEPALIVE:
                 keepalives += 1
@@ -135,7 +143,7 @@ def test_hold_timer_expiry_sends_4_0_and_reconnects():
             speaker = make_speaker(peer.port, hold_time=90)
             task = asyncio.create_task(speaker.run())
             keepalives, error = await peer.result()
-            await until(lambda: peer.connections == 2)      # and it came back
+            await until(lambda: peer.connections == 2)  # and it came back
             reason = speaker.status()["last_error"]
             await speaker.stop()
             await task
@@ -143,32 +151,25 @@ def test_hold_timer_expiry_sends_4_0_and_reconnects():
 
     keepalives, error, reason = run(scenario)
     assert error == b"\x04\x00"
-    assert keepalives >= 2            # one every hold/3 = 1 s while waiting 3 s
+    assert keepalives >= 2  # one every hold/3 = 1 s while waiting 3 s
     assert "hold timer expired: nothing from the peer in 3 s" in reason
 
 
-@pytest.mark.parametrize("open_fields, code, expected", [
-    ({"asn": 64999}, (2, 2), "peer AS 64999, expected 65022"),
-    ({"hold_time": 2}, (2, 6), "hold time 2"),
-    ({"version": 3}, (2, 1), "BGP version 3"),
-])
+@pytest.mark.parametrize(
+    "open_fields, code, expected",
+    [
+        ({"asn": 64999}, (2, 2), "peer AS 64999, expected 65022"),
+        ({"hold_time": 2}, (2, 6), "hold time 2"),
+        ({"version": 3}, (2, 1), "BGP version 3"),
+    ],
+)
 def test_bad_open_gets_its_notification(open_fields, code, expected):
     async def script(connection):
         await connection.read()
         connection.send(peer_open(**open_fields))
         return await connection.notification()
 
-    async def scenario():
-        async with ScriptedPeer(script) as peer:
-            speaker = make_speaker(peer.port)
-            task = asyncio.create_task(speaker.run())
-            notification = await peer.result()
-            await until(lambda: speaker.last_error is not None)
-            await speaker.stop()
-            await task
-            return notification, speaker.last_error
-
-    notification, reason = run(scenario)
+    notification, reason = notified(script)
     assert (notification.code, notification.subcode) == code
     assert expected in reason
 
@@ -198,7 +199,7 @@ def test_changes_are_sent_at_once_and_route_refresh_sends_all_again():
         await connection.updates_until_end_of_rib(families=1)
         announced = decode(await connection.read_until(c.UPDATE))
         withdrawn = decode(await connection.read_until(c.UPDATE))
-        connection.send(c.MARKER + b"\x00\x17\x05\x00\x01\x00\x01")   # ROUTE-REFRESH IPv4 unicast
+        connection.send(c.MARKER + b"\x00\x17\x05\x00\x01\x00\x01")  # ROUTE-REFRESH IPv4 unicast
         again = decode(await connection.read_until(c.UPDATE))
         return announced, withdrawn, again
 
@@ -207,12 +208,12 @@ def test_changes_are_sent_at_once_and_route_refresh_sends_all_again():
 
     async def scenario():
         async with ScriptedPeer(script) as peer:
-            speaker = make_speaker(peer.port, peer_asn=LOCAL_ASN)        # iBGP this time
+            speaker = make_speaker(peer.port, peer_asn=LOCAL_ASN)  # iBGP this time
             speaker.announce([parse_route("10.0.0.0/8", local=LOCAL)], "config")
             task = asyncio.create_task(speaker.run())
             await until(lambda: speaker.state == "Established")
             speaker.announce([parse_route({"prefix": "10.1.0.0/16", "local_pref": 200}, local=LOCAL)], "api")
-            speaker.announce([parse_route("2001:db8::/32", local=LOCAL)], "api")   # IPv6 not negotiated: kept
+            speaker.announce([parse_route("2001:db8::/32", local=LOCAL)], "api")  # IPv6 not negotiated: kept
             assert speaker.withdraw(["10.1.0.0/16"]) == ["10.1.0.0/16"]
             result = await peer.result()
             await speaker.stop()
@@ -221,7 +222,7 @@ def test_changes_are_sent_at_once_and_route_refresh_sends_all_again():
 
     announced, withdrawn, again = run(scenario)
     assert [str(p) for p in announced.nlri] == ["10.1.0.0/16"] and announced.local_pref == 200
-    assert announced.as_path.asns() == []                                  # iBGP: no AS added
+    assert announced.as_path.asns() == []  # iBGP: no AS added
     assert [str(p) for p in withdrawn.withdrawn] == ["10.1.0.0/16"]
     assert [str(p) for p in again.nlri] == ["10.0.0.0/8"] and again.local_pref == 100
 
@@ -258,7 +259,7 @@ def test_gtsm_sends_ttl_255_and_refuses_less():
         server = await asyncio.start_server(lambda r, w: w.close(), sock=listener)
         try:
             reader, writer = await connect(LOCAL, PEER, listener.getsockname()[1], gtsm=True, timeout=1)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         finally:
             server.close()
@@ -279,7 +280,7 @@ def test_connection_refused_is_retried_with_backoff(caplog):
         probe = socket.socket()
         probe.bind((PEER, 0))
         port = probe.getsockname()[1]
-        probe.close()                                         # nothing listens there
+        probe.close()  # nothing listens there
         speaker = make_speaker(port)
         task = asyncio.create_task(speaker.run())
         await until(lambda: speaker.counters["connect_attempts"] >= 3)

@@ -2,11 +2,11 @@
 slow program never holds BGP up (the overflow is counted and logged); filter mode replaces each
 UPDATE by the program's answer: a dropped prefix, an added community, garbage, a dead or silent
 program (on_error pass / drop / reset, restart after a back-off). Plus the config checks."""
+
 import asyncio
 import json
 import logging
 import sys
-import time
 
 import pytest
 
@@ -17,6 +17,7 @@ from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline, SessionRese
 from peerwarden_runner.stages.exec import ExecStage
 from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.metrics import Metrics
+from polling import until
 from stage_helpers import announce, announced, open_session
 
 FILTER_PROGRAM = r"""
@@ -57,14 +58,6 @@ def program(tmp_path, text, *args):
     return [sys.executable, str(path), *args]
 
 
-async def eventually(predicate, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        await asyncio.sleep(0.05)
-
-
 def exec_pipeline(argv, metrics=None, **options):
     stage = ExecStage(argv, metrics=metrics, backoff=(0.05, 0.2), **options)
     pipeline = Pipeline({TO_ROUTER: [stage], TO_PEER: [stage]}, metrics=metrics)
@@ -72,6 +65,7 @@ def exec_pipeline(argv, metrics=None, **options):
 
 
 # ---- watch ----
+
 
 def test_watch_copies_every_message_in_its_json_form(tmp_path):
     seen = tmp_path / "seen.jsonl"
@@ -83,13 +77,17 @@ def test_watch_copies_every_message_in_its_json_form(tmp_path):
         update = announce(["203.0.113.0/24"])
         assert pipeline.process(state, TO_ROUTER, c.UPDATE, update) == [update]
         assert pipeline.process(state, TO_PEER, c.KEEPALIVE, KEEPALIVE_MESSAGE) == [KEEPALIVE_MESSAGE]
-        await eventually(lambda: seen.exists() and len(seen.read_text().splitlines()) == 4, "4 copies")
+        await until(lambda: seen.exists() and len(seen.read_text().splitlines()) == 4, 20, "4 copies", interval=0.05)
         await pipeline.aclose()
 
     asyncio.run(story())
     records = [json.loads(line) for line in seen.read_text().splitlines()]
     assert [(r["type"], r["direction"]) for r in records] == [
-        ("open", TO_ROUTER), ("open", TO_PEER), ("update", TO_ROUTER), ("keepalive", TO_PEER)]
+        ("open", TO_ROUTER),
+        ("open", TO_PEER),
+        ("update", TO_ROUTER),
+        ("keepalive", TO_PEER),
+    ]
     assert records[2]["nlri"] == ["203.0.113.0/24"] and records[2]["peer"] == "session"
 
 
@@ -111,8 +109,9 @@ def test_watch_with_a_program_that_never_reads_drops_copies_not_bgp(tmp_path, ca
 
     with caplog.at_level(logging.WARNING, logger="peerwarden_runner.exec"):
         stage = asyncio.run(story())
-    dropped = metrics.registry.get_sample_value("peerwarden_exec_messages_total",
-                                                {"stage": "session[watch]", "outcome": "copy-dropped"})
+    dropped = metrics.registry.get_sample_value(
+        "peerwarden_exec_messages_total", {"stage": "session[watch]", "outcome": "copy-dropped"}
+    )
     assert dropped == stage.dropped_copies and dropped >= 3000 + 200 + 2 - 5 - 1000
     assert "copie(s) dropped from its copy of the stream" in caplog.text
     assert "BGP messages are not affected" in caplog.text
@@ -121,12 +120,12 @@ def test_watch_with_a_program_that_never_reads_drops_copies_not_bgp(tmp_path, ca
 
 def test_watch_restarts_a_program_that_dies(tmp_path, caplog):
     seen = tmp_path / "seen.jsonl"
-    dies_after_one = ("import sys\nline = sys.stdin.readline()\nopen(sys.argv[1], 'a').write(line)\nsys.exit(1)\n")
+    dies_after_one = "import sys\nline = sys.stdin.readline()\nopen(sys.argv[1], 'a').write(line)\nsys.exit(1)\n"
 
     async def story():
         pipeline, stage = exec_pipeline(program(tmp_path, dies_after_one, str(seen)), mode="watch")
         state = open_session(pipeline)
-        await eventually(lambda: seen.exists() and seen.read_text().count("\n") >= 1, "the first copy")
+        await until(lambda: seen.exists() and seen.read_text().count("\n") >= 1, 20, "the first copy", interval=0.05)
         for dummy in range(100):  # the program is started again after the back-off and takes one more
             pipeline.process(state, TO_ROUTER, c.KEEPALIVE, KEEPALIVE_MESSAGE)
             await asyncio.sleep(0.05)
@@ -142,8 +141,10 @@ def test_watch_restarts_a_program_that_dies(tmp_path, caplog):
 
 # ---- filter ----
 
+
 def run_filter(tmp_path, updates, metrics=None, pause=0.0, **options):
     """[(messages out, or the SessionReset)] for each UPDATE sent through an exec filter."""
+
     async def story():
         pipeline, stage = exec_pipeline(program(tmp_path, FILTER_PROGRAM), metrics, mode="filter", **options)
         assert pipeline.asynchronous
@@ -167,8 +168,11 @@ COMMUNITY = (65000 << 16) | 42
 def test_filter_answers_replace_the_update(tmp_path, caplog):
     metrics = Metrics()
     with caplog.at_level(logging.INFO, logger="peerwarden_runner.exec"):
-        tagged, dropped, partly = run_filter(tmp_path, [announce(["203.0.113.0/24"]), announce(["10.66.0.0/16"]),
-                                                        announce(["10.66.0.0/16", "10.1.0.0/16"])], metrics)
+        tagged, dropped, partly = run_filter(
+            tmp_path,
+            [announce(["203.0.113.0/24"]), announce(["10.66.0.0/16"]), announce(["10.66.0.0/16", "10.1.0.0/16"])],
+            metrics,
+        )
     assert announced(tagged) == {"203.0.113.0/24": ((COMMUNITY,), ())}
     assert dropped == []
     assert announced(partly) == {"10.1.0.0/16": ((COMMUNITY,), ())}
@@ -179,7 +183,7 @@ def test_filter_answers_replace_the_update(tmp_path, caplog):
 
 
 def test_filter_ipv6_update(tmp_path):
-    out, = run_filter(tmp_path, [announce(["2001:db8:1::/48"])])
+    (out,) = run_filter(tmp_path, [announce(["2001:db8:1::/48"])])
     # the script only adds the community; the answer's MP_REACH_NLRI is encoded back as it came
     assert announced(out) == {"2001:db8:1::/48": ((COMMUNITY,), ())}
 
@@ -222,8 +226,9 @@ def test_filter_program_that_does_not_answer_in_time(tmp_path, caplog):
 
 
 def test_exec_filter_before_a_filter_stage_feeds_it(tmp_path):
-    section = check_filter({"rules": [{"name": "no-42", "match": {"community": "65000:42"}, "action": "drop"}]},
-                           lambda key, text: None)
+    section = check_filter(
+        {"rules": [{"name": "no-42", "match": {"community": "65000:42"}, "action": "drop"}]}, lambda key, text: None
+    )
 
     async def story():
         stage = ExecStage(program(tmp_path, FILTER_PROGRAM), mode="filter")
@@ -240,29 +245,49 @@ def test_exec_filter_before_a_filter_stage_feeds_it(tmp_path):
 
 # ---- configuration ----
 
-@pytest.mark.parametrize("section, stages, expected", [
-    ({"program": ["/nonexistent/filter"]}, ["exec"], "exec.program: '/nonexistent/filter' is not an executable"),
-    ({"program": "no-such-command-here"}, ["exec"], "exec.program: 'no-such-command-here' is not an executable"),
-    ({"mode": "watch"}, ["exec"], "exec.program: expected the command as a list"),
-    ({"program": [sys.executable], "mode": "tee"}, ["exec"], "exec.mode: expected watch or filter, got 'tee'"),
-    ({"program": [sys.executable], "on_error": "ignore"}, ["exec"], "exec.on_error: expected pass, drop or reset"),
-    ({"program": [sys.executable], "timeout": 0}, ["exec"], "exec.timeout: expected a positive number"),
-    ({"program": [sys.executable], "shell": True}, ["exec"], "exec.shell: unknown key"),
-    ({"program": [sys.executable]}, ["limit", "exec", "filter"], "exec must come before or after the route stages"),
-])
+
+@pytest.mark.parametrize(
+    "section, stages, expected",
+    [
+        ({"program": ["/nonexistent/filter"]}, ["exec"], "exec.program: '/nonexistent/filter' is not an executable"),
+        ({"program": "no-such-command-here"}, ["exec"], "exec.program: 'no-such-command-here' is not an executable"),
+        ({"mode": "watch"}, ["exec"], "exec.program: expected the command as a list"),
+        ({"program": [sys.executable], "mode": "tee"}, ["exec"], "exec.mode: expected watch or filter, got 'tee'"),
+        ({"program": [sys.executable], "on_error": "ignore"}, ["exec"], "exec.on_error: expected pass, drop or reset"),
+        ({"program": [sys.executable], "timeout": 0}, ["exec"], "exec.timeout: expected a positive number"),
+        ({"program": [sys.executable], "shell": True}, ["exec"], "exec.shell: unknown key"),
+        ({"program": [sys.executable]}, ["limit", "exec", "filter"], "exec must come before or after the route stages"),
+    ],
+)
 def test_check_exec(section, stages, expected):
-    document = {"sessions": [{"listen": "127.0.0.1:1179", "connect": "127.0.0.2", "to_router": stages}],
-                "exec": section, "limit": {}, "filter": {"rules": []}}
+    document = {
+        "sessions": [{"listen": "127.0.0.1:1179", "connect": "127.0.0.2", "to_router": stages}],
+        "exec": section,
+        "limit": {},
+        "filter": {"rules": []},
+    }
     with pytest.raises(config.ConfigError) as error:
         config.check(document, "runner.yml")
     assert "runner.yml: " in str(error.value) and expected in str(error.value)
 
 
 def test_check_exec_accepts_a_program_before_or_after_route_stages():
-    document = {"sessions": [{"listen": "127.0.0.1:1179", "connect": "127.0.0.2", "to_router": ["exec", "filter"],
-                              "to_peer": ["filter", "exec"]}],
-                "exec": {"program": [sys.executable, "-c", "pass"], "mode": "filter", "timeout": 2,
-                         "on_error": "reset"},
-                "filter": {"rules": []}}
-    assert config.check(document)["exec"] == {"program": [sys.executable, "-c", "pass"], "mode": "filter",
-                                              "on_error": "reset", "queue": 10000, "timeout": 2.0}
+    document = {
+        "sessions": [
+            {
+                "listen": "127.0.0.1:1179",
+                "connect": "127.0.0.2",
+                "to_router": ["exec", "filter"],
+                "to_peer": ["filter", "exec"],
+            }
+        ],
+        "exec": {"program": [sys.executable, "-c", "pass"], "mode": "filter", "timeout": 2, "on_error": "reset"},
+        "filter": {"rules": []},
+    }
+    assert config.check(document)["exec"] == {
+        "program": [sys.executable, "-c", "pass"],
+        "mode": "filter",
+        "on_error": "reset",
+        "queue": 10000,
+        "timeout": 2.0,
+    }

@@ -1,6 +1,7 @@
 """The filter stage: matching (prefix ranges, origin, AS-path regex, communities; IPv4 and IPv6),
 first match wins, drop (held back, withdrawn if the receiver had it) and tag (communities added,
 routes that shared attributes still go out in one UPDATE), metrics and logs; and its config checks."""
+
 import logging
 
 import pytest
@@ -28,15 +29,18 @@ def send(pipeline, state, *args, **kwargs):
     return pipeline.process(state, TO_ROUTER, c.UPDATE, announce(*args, **kwargs))
 
 
-@pytest.mark.parametrize("entry, inside, outside", [
-    ("10.0.0.0/8", ["10.0.0.0/8"], ["10.0.0.0/9", "10.0.0.0/7", "11.0.0.0/8"]),
-    ("10.0.0.0/8 le 16", ["10.0.0.0/8", "10.1.0.0/16", "10.255.0.0/16"], ["10.1.1.0/24", "11.0.0.0/16"]),
-    ("10.0.0.0/8 ge 16 le 24", ["10.1.0.0/16", "10.1.1.0/24"], ["10.0.0.0/8", "10.1.1.128/25"]),
-    ("10.0.0.0/8 ge 24", ["10.1.1.0/24", "10.1.1.1/32"], ["10.1.0.0/16"]),
-    ("10.0.0.0/8 or-longer", ["10.0.0.0/8", "10.9.9.9/32"], ["11.0.0.0/8", "0.0.0.0/0"]),
-    ("2001:db8::/32 or-longer", ["2001:db8::/32", "2001:db8:ffff::/48"], ["2001:db9::/32", "2001::/16"]),
-    ("2001:db8::/32 le 48", ["2001:db8:1::/48"], ["2001:db8:1:1::/64"]),
-])
+@pytest.mark.parametrize(
+    "entry, inside, outside",
+    [
+        ("10.0.0.0/8", ["10.0.0.0/8"], ["10.0.0.0/9", "10.0.0.0/7", "11.0.0.0/8"]),
+        ("10.0.0.0/8 le 16", ["10.0.0.0/8", "10.1.0.0/16", "10.255.0.0/16"], ["10.1.1.0/24", "11.0.0.0/16"]),
+        ("10.0.0.0/8 ge 16 le 24", ["10.1.0.0/16", "10.1.1.0/24"], ["10.0.0.0/8", "10.1.1.128/25"]),
+        ("10.0.0.0/8 ge 24", ["10.1.1.0/24", "10.1.1.1/32"], ["10.1.0.0/16"]),
+        ("10.0.0.0/8 or-longer", ["10.0.0.0/8", "10.9.9.9/32"], ["11.0.0.0/8", "0.0.0.0/0"]),
+        ("2001:db8::/32 or-longer", ["2001:db8::/32", "2001:db8:ffff::/48"], ["2001:db9::/32", "2001::/16"]),
+        ("2001:db8::/32 le 48", ["2001:db8:1::/48"], ["2001:db8:1:1::/64"]),
+    ],
+)
 def test_prefix_ranges_drop_exactly_what_they_cover(entry, inside, outside):
     pipeline, state = pipeline_with([{"name": "bogon", "match": {"prefix": entry}, "action": "drop"}])
     out = send(pipeline, state, inside + outside)
@@ -54,9 +58,16 @@ def test_drop_withdraws_a_route_the_receiver_had():
 
 
 def test_tag_adds_communities_and_keeps_one_update_for_routes_that_shared_attributes():
-    pipeline, state = pipeline_with([
-        {"name": "customers", "match": {"origin": 64500}, "action": "tag",
-         "tag": {"community": ["65000:100", "65000:1"], "large_community": ["65000:0:100"]}}])
+    pipeline, state = pipeline_with(
+        [
+            {
+                "name": "customers",
+                "match": {"origin": 64500},
+                "action": "tag",
+                "tag": {"community": ["65000:100", "65000:1"], "large_community": ["65000:0:100"]},
+            }
+        ]
+    )
     prefixes = ["10.%d.0.0/16" % i for i in range(50)]
     out = send(pipeline, state, prefixes, communities=[(65000 << 16) | 1])
     assert len(out) == 1, "routes that shared attributes must still go out together"
@@ -67,27 +78,43 @@ def test_tag_adds_communities_and_keeps_one_update_for_routes_that_shared_attrib
 
 
 def test_tag_ipv6_and_untouched_routes_pass_as_the_original_octets():
-    pipeline, state = pipeline_with([{"name": "v6", "match": {"prefix": "2001:db8::/32 or-longer"}, "action": "tag",
-                                      "tag": {"community": ["65000:6"]}}])
+    pipeline, state = pipeline_with(
+        [
+            {
+                "name": "v6",
+                "match": {"prefix": "2001:db8::/32 or-longer"},
+                "action": "tag",
+                "tag": {"community": ["65000:6"]},
+            }
+        ]
+    )
     raw = announce(["203.0.113.0/24"])
     assert pipeline.process(state, TO_ROUTER, c.UPDATE, raw) == [raw]
     out = send(pipeline, state, ["2001:db8:1::/48", "2001:db8:2::/48"])
-    assert len(out) == 1 and announced(out) == {p: (((65000 << 16) | 6,), ()) for p in
-                                                ("2001:db8:1::/48", "2001:db8:2::/48")}
+    assert len(out) == 1 and announced(out) == {
+        p: (((65000 << 16) | 6,), ()) for p in ("2001:db8:1::/48", "2001:db8:2::/48")
+    }
 
 
 def test_tag_and_drop_in_one_update_split_the_routes():
-    pipeline, state = pipeline_with([
-        {"name": "drop-doc", "match": {"prefix": "192.0.2.0/24 or-longer"}, "action": "drop"},
-        {"name": "tag-rest", "action": "tag", "tag": {"community": ["65000:7"]}}])
+    pipeline, state = pipeline_with(
+        [
+            {"name": "drop-doc", "match": {"prefix": "192.0.2.0/24 or-longer"}, "action": "drop"},
+            {"name": "tag-rest", "action": "tag", "tag": {"community": ["65000:7"]}},
+        ]
+    )
     out = send(pipeline, state, ["192.0.2.0/25", "198.51.100.0/24", "203.0.113.0/24"])
     assert len(out) == 1 and sorted(announced(out)) == ["198.51.100.0/24", "203.0.113.0/24"]
 
 
 def test_as_path_regex_first_match_wins_and_default_drop():
-    pipeline, state = pipeline_with([
-        {"name": "trusted", "match": {"as_path": "^65001_"}, "action": "accept"},
-        {"name": "via-64666", "match": {"as_path": "_64666_"}, "action": "drop"}], default="drop")
+    pipeline, state = pipeline_with(
+        [
+            {"name": "trusted", "match": {"as_path": "^65001_"}, "action": "accept"},
+            {"name": "via-64666", "match": {"as_path": "_64666_"}, "action": "drop"},
+        ],
+        default="drop",
+    )
     assert list(announced(send(pipeline, state, ["10.0.0.0/8"], path=(65001, 64666)))) == ["10.0.0.0/8"]
     # "_64666_" matches 64666 as a whole AS, not inside 646661
     assert announced(send(pipeline, state, ["10.1.0.0/16"], path=(65002, 64666, 64500))) == {}
@@ -98,8 +125,9 @@ def test_as_path_regex_first_match_wins_and_default_drop():
 
 
 def test_large_community_and_origin_lists():
-    pipeline, state = pipeline_with([{"name": "l", "match": {"large_community": ["64500:0:666"],
-                                                              "origin": [64500, 64501]}, "action": "drop"}])
+    pipeline, state = pipeline_with(
+        [{"name": "l", "match": {"large_community": ["64500:0:666"], "origin": [64500, 64501]}, "action": "drop"}]
+    )
     assert announced(send(pipeline, state, ["10.0.0.0/8"], large=[(64500, 0, 666)])) == {}
     # every key must match: another origin with the same large community passes
     assert list(announced(send(pipeline, state, ["10.1.0.0/16"], path=(65001, 64502), large=[(64500, 0, 666)])))
@@ -107,8 +135,13 @@ def test_large_community_and_origin_lists():
 
 def test_matches_are_counted_per_rule_and_logged_with_the_reason(caplog):
     metrics = Metrics()
-    pipeline, state = pipeline_with([{"name": "doc", "match": {"prefix": "192.0.2.0/24 le 32"}, "action": "drop"},
-                                     {"name": "ok", "match": {"origin": 64500}, "action": "accept"}], metrics=metrics)
+    pipeline, state = pipeline_with(
+        [
+            {"name": "doc", "match": {"prefix": "192.0.2.0/24 le 32"}, "action": "drop"},
+            {"name": "ok", "match": {"origin": 64500}, "action": "accept"},
+        ],
+        metrics=metrics,
+    )
     with caplog.at_level(logging.INFO, logger="peerwarden_runner.filter"):
         send(pipeline, state, ["192.0.2.0/24", "192.0.2.128/25", "10.0.0.0/8"])
     value = metrics.registry.get_sample_value
@@ -124,40 +157,64 @@ def test_empty_rules_accept_everything():
     assert pipeline.process(state, TO_ROUTER, c.UPDATE, raw) == [raw]
 
 
-@pytest.mark.parametrize("section, expected", [
-    ({"rules": [{"match": {"as_path": "_(64500_"}, "action": "drop"}]}, "filter.rules[0].match.as_path: '_(64500_'"),
-    ({"rules": [{"match": {}, "action": "reject"}]}, "filter.rules[0].action: expected one of drop, tag, accept"),
-    ({"rules": [{"match": {"prefix": "10.0.0.1/8"}, "action": "drop"}]}, "has host bits set"),
-    ({"rules": [{"match": {"prefix": "10.0.0.0/33"}, "action": "drop"}]},
-     "filter.rules[0].match.prefix: '10.0.0.0/33'"),
-    ({"rules": [{"match": {"prefix": "10.0.0.0/16 le 8"}, "action": "drop"}]}, "needs 16 <= ge <= le <= 32"),
-    ({"rules": [{"match": {"prefix": "10.0.0.0/16 upto 24"}, "action": "drop"}]}, "expected PREFIX, PREFIX ge N"),
-    ({"rules": [{"match": {"origin": "AS-FOO"}, "action": "drop"}]}, "filter.rules[0].match.origin: 'AS-FOO'"),
-    ({"rules": [{"match": {"community": "65536:1"}, "action": "drop"}]}, "community '65536:1' out of range"),
-    ({"rules": [{"match": {"large_community": "1:2"}, "action": "drop"}]}, "is not global:local1:local2"),
-    ({"rules": [{"match": {"peer": "x"}, "action": "drop"}]}, "filter.rules[0].match.peer: unknown key"),
-    ({"rules": [{"action": "tag"}]}, "filter.rules[0].tag: action tag needs"),
-    ({"rules": [{"action": "drop", "tag": {"community": ["1:1"]}}]}, "only a rule with action tag"),
-    ({"rules": [{"name": "a", "action": "drop"}, {"name": "a", "action": "accept"}]}, "rules[1].name: 'a' is used"),
-    ({"rules": [], "default": "reject"}, "filter.default: expected accept or drop"),
-    ({"rules": "drop all"}, "filter: expected a mapping with 'rules: [...]'"),
-])
+@pytest.mark.parametrize(
+    "section, expected",
+    [
+        (
+            {"rules": [{"match": {"as_path": "_(64500_"}, "action": "drop"}]},
+            "filter.rules[0].match.as_path: '_(64500_'",
+        ),
+        ({"rules": [{"match": {}, "action": "reject"}]}, "filter.rules[0].action: expected one of drop, tag, accept"),
+        ({"rules": [{"match": {"prefix": "10.0.0.1/8"}, "action": "drop"}]}, "has host bits set"),
+        (
+            {"rules": [{"match": {"prefix": "10.0.0.0/33"}, "action": "drop"}]},
+            "filter.rules[0].match.prefix: '10.0.0.0/33'",
+        ),
+        ({"rules": [{"match": {"prefix": "10.0.0.0/16 le 8"}, "action": "drop"}]}, "needs 16 <= ge <= le <= 32"),
+        ({"rules": [{"match": {"prefix": "10.0.0.0/16 upto 24"}, "action": "drop"}]}, "expected PREFIX, PREFIX ge N"),
+        ({"rules": [{"match": {"origin": "AS-FOO"}, "action": "drop"}]}, "filter.rules[0].match.origin: 'AS-FOO'"),
+        ({"rules": [{"match": {"community": "65536:1"}, "action": "drop"}]}, "community '65536:1' out of range"),
+        ({"rules": [{"match": {"large_community": "1:2"}, "action": "drop"}]}, "is not global:local1:local2"),
+        ({"rules": [{"match": {"peer": "x"}, "action": "drop"}]}, "filter.rules[0].match.peer: unknown key"),
+        ({"rules": [{"action": "tag"}]}, "filter.rules[0].tag: action tag needs"),
+        ({"rules": [{"action": "drop", "tag": {"community": ["1:1"]}}]}, "only a rule with action tag"),
+        ({"rules": [{"name": "a", "action": "drop"}, {"name": "a", "action": "accept"}]}, "rules[1].name: 'a' is used"),
+        ({"rules": [], "default": "reject"}, "filter.default: expected accept or drop"),
+        ({"rules": "drop all"}, "filter: expected a mapping with 'rules: [...]'"),
+    ],
+)
 def test_check_names_the_key_and_what_is_wrong(section, expected):
-    document = {"sessions": [{"listen": "127.0.0.1:1179", "connect": "127.0.0.2", "to_router": ["filter"]}],
-                "filter": section}
+    document = {
+        "sessions": [{"listen": "127.0.0.1:1179", "connect": "127.0.0.2", "to_router": ["filter"]}],
+        "filter": section,
+    }
     with pytest.raises(config.ConfigError) as error:
         config.check(document, "runner.yml")
     assert "runner.yml: " in str(error.value) and expected in str(error.value)
 
 
 def test_check_accepts_a_full_filter_section_usable_in_both_directions():
-    document = {"sessions": [{"listen": "127.0.0.1:1179", "connect": "127.0.0.2", "to_router": ["filter"],
-                              "to_peer": ["filter"]}],
-                "filter": {"default": "accept", "rules": [
-                    {"name": "doc", "match": {"prefix": ["192.0.2.0/24 or-longer", "2001:db8::/32 ge 48 le 64"],
-                                              "as_path": ["_64511$", "^64496 "], "origin": "AS64496",
-                                              "community": ["no-export", "65535:666"]}, "action": "drop"},
-                    {"match": {"origin": 64500}, "action": "tag", "tag": {"large_community": "65000:0:1"}}]}}
+    document = {
+        "sessions": [
+            {"listen": "127.0.0.1:1179", "connect": "127.0.0.2", "to_router": ["filter"], "to_peer": ["filter"]}
+        ],
+        "filter": {
+            "default": "accept",
+            "rules": [
+                {
+                    "name": "doc",
+                    "match": {
+                        "prefix": ["192.0.2.0/24 or-longer", "2001:db8::/32 ge 48 le 64"],
+                        "as_path": ["_64511$", "^64496 "],
+                        "origin": "AS64496",
+                        "community": ["no-export", "65535:666"],
+                    },
+                    "action": "drop",
+                },
+                {"match": {"origin": 64500}, "action": "tag", "tag": {"large_community": "65000:0:1"}},
+            ],
+        },
+    }
     checked = config.check(document)
     assert checked["sessions"][0]["to_peer"] == ["filter"]
     assert [rule["name"] for rule in checked["filter"]["rules"]] == ["doc", "rule 2"]

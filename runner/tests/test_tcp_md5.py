@@ -1,4 +1,5 @@
 """TCP-MD5 on loopback: same key connects, a missing or different key never does."""
+
 import socket
 
 import pytest
@@ -23,15 +24,21 @@ def connects(server, key):
     try:
         client.connect(server.getsockname())
         return True
-    except (socket.timeout, OSError):
+    except (TimeoutError, OSError):
         return False
     finally:
         client.close()
 
 
-@pytest.mark.parametrize("server_key,client_key,expected", [
-    ("s3cret", "s3cret", True), ("s3cret", "other", False), ("s3cret", None, False), (None, "s3cret", False),
-])
+@pytest.mark.parametrize(
+    "server_key,client_key,expected",
+    [
+        ("s3cret", "s3cret", True),
+        ("s3cret", "other", False),
+        ("s3cret", None, False),
+        (None, "s3cret", False),
+    ],
+)
 def test_md5(server_key, client_key, expected):
     server = listener(server_key)
     try:

@@ -6,42 +6,46 @@ Writes are buffered and flushed by the proxy's loop at a bounded interval; a rot
 current file first and compresses it afterwards, so a crash never leaves a half-compressed file
 in place of the data.
 """
+
 import gzip
 import json
 import os
 import shutil
 import time
+from typing import BinaryIO
 
 
 class RotatingFile:
     """Octets appended to DIRECTORY/PREFIX-STAMP-PID-SEQUENCE.SUFFIX; a new file after max_bytes or max_seconds
     (the sequence number keeps two files opened in the same second apart)."""
 
-    def __init__(self, directory, prefix, suffix, max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
-                 clock=time.time):
+    def __init__(
+        self, directory, prefix, suffix, max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True, clock=time.time
+    ):
         self.directory, self.prefix, self.suffix = directory, prefix, suffix
         self.max_bytes, self.max_seconds, self.compress, self.clock = max_bytes, max_seconds, compress, clock
         os.makedirs(directory, exist_ok=True)
-        self.handle = None
-        self.path = None
+        self.handle: BinaryIO | None = None
+        self.path = ""
         self.opened = 0.0
         self.written = 0
 
-    def _open(self):
+    def _open(self) -> BinaryIO:
         self.opened = self.clock()
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.opened))
         for sequence in range(10000):
-            self.path = os.path.join(self.directory, "%s-%s-%d-%04d%s" % (self.prefix, stamp, os.getpid(), sequence,
-                                                                          self.suffix))
+            self.path = os.path.join(
+                self.directory, "%s-%s-%d-%04d%s" % (self.prefix, stamp, os.getpid(), sequence, self.suffix)
+            )
             if not os.path.exists(self.path) and not os.path.exists(self.path + ".gz"):
                 break
-        self.handle = open(self.path, "ab")
+        self.handle = open(self.path, "ab")  # noqa: SIM115  (open across writes; rotate() and close() close it)
         self.written = 0
+        return self.handle
 
     def write(self, data):
-        if self.handle is None:
-            self._open()
-        self.handle.write(data)
+        handle = self.handle if self.handle is not None else self._open()
+        handle.write(data)
         self.written += len(data)
         if self.written >= self.max_bytes or self.clock() - self.opened >= self.max_seconds:
             self.rotate()
@@ -70,31 +74,39 @@ class RotatingFile:
         return self.rotate()
 
 
-class JsonLinesArchive(RotatingFile):
+class RecordArchive(RotatingFile):
+    """Records, one after the other, in PREFIX-...SUFFIX files; `count` of them written."""
+
+    SUFFIX = ""
+
+    def __init__(
+        self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True, clock=time.time
+    ):
+        super().__init__(directory, prefix, self.SUFFIX, max_bytes, max_seconds, compress, clock)
+        self.count = 0
+
+    def write(self, record):
+        """Append one record."""
+        self.count += 1
+        super().write(self.encode(record))
+
+    def encode(self, record):
+        return record
+
+
+class JsonLinesArchive(RecordArchive):
     """One message's JSON form per line, in PREFIX-...jsonl files."""
 
-    def __init__(self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
-                 clock=time.time):
-        super().__init__(directory, prefix, ".jsonl", max_bytes, max_seconds, compress, clock)
-        self.count = 0
+    SUFFIX = ".jsonl"
 
-    def write(self, record):
-        """Append one message's JSON form."""
-        self.count += 1
-        super().write((json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8"))
+    def encode(self, record):
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-class MrtArchive(RotatingFile):
+class MrtArchive(RecordArchive):
     """MRT records (already encoded, see mrt.py) in PREFIX-...mrt files."""
 
-    def __init__(self, directory, prefix="bgp", max_bytes=256 * 1024 * 1024, max_seconds=3600, compress=True,
-                 clock=time.time):
-        super().__init__(directory, prefix, ".mrt", max_bytes, max_seconds, compress, clock)
-        self.count = 0
-
-    def write(self, record):
-        self.count += 1
-        super().write(record)
+    SUFFIX = ".mrt"
 
 
 def read_archive(directory):

@@ -10,6 +10,7 @@ Records on the pipe: b"C" + length + pickled NegotiatedContext (the context of t
 follows), b"M" + time + direction + length + message octets, b"F" (flush, answered with one octet),
 and end of file (close).
 """
+
 import fcntl
 import logging
 import os
@@ -17,6 +18,7 @@ import pickle
 import struct
 import subprocess
 import sys
+from typing import Any
 
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER
 
@@ -34,15 +36,24 @@ class ArchiveProcess:
     def __init__(self, directory, prefix, max_bytes, max_seconds, compress, peer):
         os.makedirs(directory, exist_ok=True)  # an unusable directory is an error at start, not at the first message
         self.arguments = [directory, prefix, str(max_bytes), str(max_seconds), "1" if compress else "0", peer]
-        self.child = None
+        self.child: Any = None  # the writer: a subprocess.Popen with stdin and stdout pipes
         self.contexts = {}  # direction -> the context the child holds for it
 
     def _start(self):
         package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [package_parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-        self.child = subprocess.Popen([sys.executable, "-m", "peerwarden_runner.archive_process"] + self.arguments,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, bufsize=0)
+        environment = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(
+                [package_parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+            ),
+        )
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "peerwarden_runner.archive_process"] + self.arguments,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=environment,
+            bufsize=0,
+        )
         try:
             fcntl.fcntl(self.child.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
         except OSError:
@@ -109,7 +120,7 @@ def _read_exactly(stream, size):
 
 def serve(stream, answer, archive, peer):
     """The child's loop: records from `stream` into the JsonLinesArchive `archive`, until end of file."""
-    contexts = {}
+    contexts: dict[int, Any] = {}
     while True:
         kind = stream.read(1)
         if not kind:
@@ -131,19 +142,29 @@ def serve(stream, answer, archive, peer):
 
 def _record(raw, ctx, direction, peer, time):
     from peerwarden_runner.codec.json_form import to_json
+
     try:
         return to_json(raw, ctx, direction=direction, peer=peer, time=time)
     except Exception as error:  # noqa: BLE001  (a message the JSON form cannot describe is still archived)
         LOG.error("archive writer: %r; the message is archived as octets only", error)
-        return {"type": raw[18] if len(raw) > 18 else 0, "time": time, "direction": direction, "peer": peer,
-                "lossy": True, "error": {"reason": repr(error)}, "raw": raw.hex()}
+        return {
+            "type": raw[18] if len(raw) > 18 else 0,
+            "time": time,
+            "direction": direction,
+            "peer": peer,
+            "lossy": True,
+            "error": {"reason": repr(error)},
+            "raw": raw.hex(),
+        }
 
 
 def main(arguments):
     from peerwarden_runner.archive import JsonLinesArchive
+
     directory, prefix, max_bytes, max_seconds, compress, peer = arguments
-    archive = JsonLinesArchive(directory, prefix=prefix, max_bytes=int(max_bytes), max_seconds=float(max_seconds),
-                               compress=compress == "1")
+    archive = JsonLinesArchive(
+        directory, prefix=prefix, max_bytes=int(max_bytes), max_seconds=float(max_seconds), compress=compress == "1"
+    )
     try:
         serve(sys.stdin.buffer, sys.stdout.buffer, archive, peer)
     except EOFError:

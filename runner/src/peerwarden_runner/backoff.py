@@ -1,6 +1,7 @@
 """Retry delays (a speaker reconnecting, an exec program restarting): exponential back-off with jitter,
 so a router that is down is not hammered and many speakers restarted together do not reconnect in
 lock-step."""
+
 import random
 
 

@@ -1,9 +1,11 @@
 """peerwarden-runner: proxy (the quick case), run -c config.yml, check -c config.yml, check-vrps FILE."""
+
 import argparse
 import asyncio
 import logging
 import signal
 import sys
+from typing import Any
 
 from peerwarden_runner import config as configuration
 from peerwarden_runner import log_format
@@ -16,8 +18,9 @@ LOG = logging.getLogger("peerwarden_runner")
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="peerwarden-runner", description=__doc__)
-    parser.add_argument("--log-format", choices=("text", "json"), default="text",
-                        help="text (default) or JSON lines for log collectors")
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="text (default) or JSON lines for log collectors"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     proxy = commands.add_parser("proxy", help="relay one BGP session through the stages")
     proxy.add_argument("--listen", required=True, help="ADDR[:PORT] where the peer connects")
@@ -57,8 +60,10 @@ def main(argv=None):
         print(error, file=sys.stderr)
         return 2
     if arguments.command == "check":
-        print("%s: ok (%d session(s), %d speaker(s))" % (arguments.config, len(settings["sessions"]),
-                                                         len(settings["speakers"])))
+        print(
+            "%s: ok (%d session(s), %d speaker(s))"
+            % (arguments.config, len(settings["sessions"]), len(settings["speakers"]))
+        )
         return 0
     try:
         return asyncio.run(serve(settings))
@@ -70,29 +75,49 @@ def main(argv=None):
 def check_vrps(path):
     """Exit status 0 and a summary when the rpki stage could load the file, else 2 and where it is wrong."""
     from peerwarden_runner.rpki.vrp_file import VrpFileError, load_vrp_file
+
     try:
         contents = load_vrp_file(path)
     except VrpFileError as error:
         print(error, file=sys.stderr)
         return 2
-    print("%s: ok (%d VRPs; %d entries, %d expired, %d duplicates)" % (path, len(contents.vrps), contents.entries,
-                                                                      contents.expired, contents.duplicates))
+    print(
+        "%s: ok (%d VRPs; %d entries, %d expired, %d duplicates)"
+        % (path, len(contents.vrps), contents.entries, contents.expired, contents.duplicates)
+    )
     return 0
 
 
 def _quick(arguments):
-    stages = []
-    document = {"sessions": [{"name": "proxy", "listen": arguments.listen, "connect": arguments.connect,
-                              "connect_from": arguments.connect_from, "md5": arguments.md5, "peer": arguments.peer,
-                              "gtsm": arguments.gtsm or False, "to_router": stages}]}
+    stages: list[str] = []
+    document: dict[str, Any] = {
+        "sessions": [
+            {
+                "name": "proxy",
+                "listen": arguments.listen,
+                "connect": arguments.connect,
+                "connect_from": arguments.connect_from,
+                "md5": arguments.md5,
+                "peer": arguments.peer,
+                "gtsm": arguments.gtsm or False,
+                "to_router": stages,
+            }
+        ]
+    }
     if arguments.rpki_file or arguments.rpki:
         host, dummy, port = (arguments.rpki or "").rpartition(":")
-        document["rpki"] = {"file": arguments.rpki_file,
-                            "caches": [{"host": host.strip("[]"), "port": int(port or 323)}] if arguments.rpki else []}
+        document["rpki"] = {
+            "file": arguments.rpki_file,
+            "caches": [{"host": host.strip("[]"), "port": int(port or 323)}] if arguments.rpki else [],
+        }
         stages.append("rpki")
     if arguments.max_prefixes or arguments.max_per_origin or arguments.max_per_block or arguments.max_length:
-        document["limit"] = {"max_prefixes": arguments.max_prefixes, "max_per_origin": arguments.max_per_origin,
-                             "max_per_block": arguments.max_per_block, "max_length": arguments.max_length}
+        document["limit"] = {
+            "max_prefixes": arguments.max_prefixes,
+            "max_per_origin": arguments.max_per_origin,
+            "max_per_block": arguments.max_per_block,
+            "max_length": arguments.max_length,
+        }
         stages.append("limit")
     if arguments.archive:
         document["archive"] = {"dir": arguments.archive, "format": arguments.archive_format}
@@ -102,9 +127,10 @@ def _quick(arguments):
 
 async def serve(settings):
     from peerwarden_runner.wiring import build_sessions  # imports the stages only when serving
+
     proxies, background = await build_sessions(settings)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):   # one handler for all: a loop keeps one per signal
+    for sig in (signal.SIGTERM, signal.SIGINT):  # one handler for all: a loop keeps one per signal
         loop.add_signal_handler(sig, lambda: [server.stopping.set() for server in proxies])
     try:
         await asyncio.gather(*(proxy.serve_until_stopped() for proxy in proxies))

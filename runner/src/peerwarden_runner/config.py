@@ -51,47 +51,21 @@ before every restart).
       - {name: mon1, local: 127.0.0.1, peer: 127.0.0.2, asn: 65000, peer_asn: 65000,
          stages: [rpki, alert]}     # a monitor: watch-only stages on what the router sends
 """
-import ipaddress
+
+from typing import Any
 
 import yaml
 
-from peerwarden_runner.stages.alert_config import check_alert
+from peerwarden_runner.addresses import address_port, canonical_address
 from peerwarden_runner.stages.alert_detectors import ROLES
-from peerwarden_runner.stages.exec import check_exec
-from peerwarden_runner.stages.filter import check_filter
+from peerwarden_runner.stages.base import Kind
+from peerwarden_runner.stages.registry import PIPELINE_STAGES, ROUTE_STAGES, SECTIONS
 
-STAGE_NAMES = ("rpki", "limit", "filter", "alert", "exec")
-ROUTE_STAGES = ("rpki", "limit", "filter", "alert")
-ARCHIVE_FORMATS = ("jsonl", "mrt", "both")
+__all__ = ["ConfigError", "address_port", "check", "load"]
 
 
 class ConfigError(ValueError):
     """Every problem found, one per line: "file: key: what is wrong (expected ...)"."""
-
-
-def address_port(text, default_port=179):
-    """"127.0.0.1:179", "[2001:db8::1]:179", "2001:db8::1" or "127.0.0.1" -> (host, port)."""
-    text = str(text).strip()
-    if text.startswith("["):
-        host, dummy, rest = text[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") == 1:
-        host, port = text.split(":")
-    else:
-        host, port = text, ""
-    ipaddress.ip_address(host)
-    number = int(port) if port else default_port
-    if not 0 < number < 65536:
-        raise ValueError("port %d out of range" % number)
-    return host, number
-
-
-def pair(text, what):
-    """"24/48" -> (24, 48): an IPv4 and an IPv6 value."""
-    first, dummy, second = str(text).partition("/")
-    if not first.isdigit() or not second.isdigit():
-        raise ValueError("%s must look like 24/48 (IPv4/IPv6), not %r" % (what, text))
-    return int(first), int(second)
 
 
 def load(path):
@@ -99,11 +73,11 @@ def load(path):
         with open(path, encoding="utf-8") as handle:
             document = yaml.safe_load(handle)
     except OSError as error:
-        raise ConfigError("%s: cannot read: %s" % (path, error.strerror))
+        raise ConfigError("%s: cannot read: %s" % (path, error.strerror)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = " line %d column %d" % (mark.line + 1, mark.column + 1) if mark else ""
-        raise ConfigError("%s:%s: not YAML: %s" % (path, where, getattr(error, "problem", error)))
+        raise ConfigError("%s:%s: not YAML: %s" % (path, where, getattr(error, "problem", error))) from None
     return check(document, path)
 
 
@@ -116,7 +90,7 @@ def check(document, path="<config>"):
 
     if not isinstance(document, dict):
         raise ConfigError("%s: the top level must be a mapping with a 'sessions' list" % path)
-    known = {"sessions", "rpki", "limit", "filter", "alert", "exec", "archive", "metrics", "speakers"}
+    known = {"sessions", "speakers", *SECTIONS}
     for key in sorted(set(document) - known):
         problem(key, "unknown key (expected one of %s)" % ", ".join(sorted(known)))
     sessions = document.get("sessions", [] if document.get("speakers") else None)
@@ -129,13 +103,18 @@ def check(document, path="<config>"):
         if not isinstance(session, dict):
             problem(key, "expected a mapping with listen and connect")
             continue
-        entry = {"name": str(session.get("name") or "session%d" % index), "md5": session.get("md5"),
-                 "connect_from": session.get("connect_from"), "peer": session.get("peer")}
+        entry: dict[str, Any] = {
+            "name": str(session.get("name") or "session%d" % index),
+            "md5": session.get("md5"),
+            "connect_from": session.get("connect_from"),
+            "peer": session.get("peer"),
+        }
         entry["gtsm"] = _gtsm(session.get("gtsm", False), key, problem)
         entry["role"] = session.get("role")
         if entry["role"] is not None and entry["role"] not in ROLES:
-            problem(key + ".role", "expected one of %s (what the peer is to us), got %r"
-                    % (", ".join(ROLES), entry["role"]))
+            problem(
+                key + ".role", "expected one of %s (what the peer is to us), got %r" % (", ".join(ROLES), entry["role"])
+            )
             entry["role"] = None
         if entry["md5"] and not entry["peer"]:
             problem(key + ".peer", "TCP-MD5 (md5) needs the peer's address, to sign the connections it opens to us")
@@ -148,63 +127,61 @@ def check(document, path="<config>"):
                 problem("%s.%s" % (key, field), "%r is not ADDRESS[:PORT] (%s)" % (session[field], error))
         if entry["connect_from"] is not None:
             try:
-                ipaddress.ip_address(str(entry["connect_from"]))
+                canonical_address(entry["connect_from"])
             except ValueError:
                 problem(key + ".connect_from", "%r is not an IP address" % entry["connect_from"])
         for direction in ("to_router", "to_peer"):
-            stages = session.get(direction) or []
-            if not isinstance(stages, list) or any(s not in STAGE_NAMES for s in stages):
-                problem("%s.%s" % (key, direction), "expected a list of stage names from %s, got %r"
-                        % (", ".join(STAGE_NAMES), stages))
-                stages = []
-            for stage in stages:
-                if stage not in document:
-                    problem("%s.%s" % (key, direction), "uses the stage %r, which has no top-level '%s:' section"
-                            % (stage, stage))
-            routes = [index for index, stage in enumerate(stages) if stage in ROUTE_STAGES]
-            if routes and "exec" in stages[routes[0]:routes[-1]]:
-                problem("%s.%s" % (key, direction), "exec must come before or after the route stages (%s), "
-                        "not between them: %r" % (", ".join(ROUTE_STAGES), stages))
-            entry[direction] = list(stages)
+            entry[direction] = _stage_list(session.get(direction) or [], "%s.%s" % (key, direction), document, problem)
         normalised.append(entry)
-    config = {"sessions": normalised, "rpki": _rpki(document.get("rpki"), problem),
-              "limit": _limit(document.get("limit"), problem), "archive": _archive(document.get("archive"), problem),
-              "filter": check_filter(document.get("filter"), problem),
-              "exec": check_exec(document.get("exec"), problem),
-              "alert": check_alert(document.get("alert"), problem),
-              "metrics": _metrics(document.get("metrics"), problem)}
-    _alert_has_work(config, problem)
+    config = {"sessions": normalised}
+    for name, stage in SECTIONS.items():  # each stage checks its own section
+        config[name] = stage.check(document.get(name), problem)
+    _check_users(
+        config,
+        [
+            ("sessions[%d]" % index, entry, entry["to_router"] + entry["to_peer"])
+            for index, entry in enumerate(normalised)
+        ],
+        problem,
+    )
     from peerwarden_runner.speaker.config import check_speakers  # see speaker/config.py for the section
-    sections = {name: config.get(name) for name in STAGE_NAMES if name in document}
-    config["speakers"] = check_speakers(document.get("speakers"), problem, address_port, sections)
-    _speakers_alert_has_work(config, problem)
+
+    sections = {name: config.get(name) for name in PIPELINE_STAGES if name in document}
+    config["speakers"] = check_speakers(document.get("speakers"), problem, sections)
+    _check_users(
+        config,
+        [("speakers[%d].stages" % speaker["index"], speaker, speaker["stages"]) for speaker in config["speakers"]],
+        problem,
+    )
     if problems:
         raise ConfigError("\n".join(problems))
     return config
 
 
-def _alert_has_work(config, problem):
-    """A session using the alert stage needs something to watch for: our prefixes, our ASes or its role."""
-    alert = config["alert"]
-    if alert is None or alert["prefixes"] or alert["asns"]:
-        return
-    for index, session in enumerate(config["sessions"]):
-        if not session["role"] and "alert" in session["to_router"] + session["to_peer"]:
-            problem("sessions[%d]" % index, "uses the alert stage but it has nothing to watch for here: give "
-                    "alert.prefixes (our space), alert.asns (our ASes) or the session a role (peer, customer, "
-                    "provider, rs)")
+def _stage_list(stages, key, document, problem):
+    """A session's stages of one direction: known names of configured stages, message stages (exec)
+    before or after the route stages, not between them."""
+    if not isinstance(stages, list) or any(s not in PIPELINE_STAGES for s in stages):
+        problem(key, "expected a list of stage names from %s, got %r" % (", ".join(PIPELINE_STAGES), stages))
+        return []
+    for stage in stages:
+        if stage not in document:
+            problem(key, "uses the stage %r, which has no top-level '%s:' section" % (stage, stage))
+    routes = [index for index, stage in enumerate(stages) if stage in ROUTE_STAGES]
+    between = stages[routes[0] : routes[-1]] if routes else []
+    for name in sorted({stage for stage in between if SECTIONS[stage].kind is Kind.MESSAGE}):
+        problem(
+            key,
+            "%s must come before or after the route stages (%s), not between them: %r"
+            % (name, ", ".join(ROUTE_STAGES), stages),
+        )
+    return list(stages)
 
 
-def _speakers_alert_has_work(config, problem):
-    """The same for a speaker watching with the alert stage."""
-    alert = config["alert"]
-    if alert is None or alert["prefixes"] or alert["asns"]:
-        return
-    for speaker in config["speakers"]:
-        if not speaker["role"] and "alert" in speaker["stages"]:
-            problem("speakers[%d].stages" % speaker["index"], "uses the alert stage but it has nothing to watch for "
-                    "here: give alert.prefixes (our space), alert.asns (our ASes) or the speaker a role (peer, "
-                    "customer, provider, rs)")
+def _check_users(config, users, problem):
+    """Each stage's checks of the sessions or speakers that use it: (key, entry, stage names) of each."""
+    for name, stage in SECTIONS.items():
+        stage.check_users(config[name], users, problem)
 
 
 def _gtsm(value, key, problem):
@@ -214,82 +191,3 @@ def _gtsm(value, key, problem):
         return legs[value]
     problem(key + ".gtsm", "expected true, false, peer, router or both, got %r" % (value,))
     return ()
-
-
-def _rpki(section, problem):
-    if section is None:
-        return None
-    if not isinstance(section, dict) or not (section.get("file") or section.get("caches")):
-        problem("rpki", "expected 'file: PATH' (a VRP JSON file) or 'caches: [{host, port, preference}]'")
-        return None
-    caches = []
-    for index, cache in enumerate(section.get("caches") or []):
-        try:
-            caches.append({"host": str(cache["host"]), "port": int(cache.get("port", 3323)),
-                           "preference": int(cache.get("preference", index + 1))})
-        except (KeyError, TypeError, ValueError):
-            problem("rpki.caches[%d]" % index, "expected {host: ADDRESS, port: NUMBER, preference: NUMBER}")
-    return {"file": section.get("file"), "caches": sorted(caches, key=lambda c: c["preference"]),
-            "expire": int(section.get("expire", 7200))}
-
-
-def _limit(section, problem):
-    if section is None:
-        return None
-    if not isinstance(section, dict):
-        problem("limit", "expected a mapping")
-        return None
-    limit = {"cease": bool(section.get("cease", False))}
-    for field in ("max_prefixes", "max_per_origin"):
-        value = section.get(field)
-        if value is not None and (not isinstance(value, int) or value < 1):
-            problem("limit." + field, "expected a positive number, got %r" % (value,))
-        limit[field] = value
-    for field, default in (("max_length", "24/48"), ("min_length", "8/16")):
-        try:
-            limit[field] = pair(section.get(field, default), field)
-        except ValueError as error:
-            problem("limit." + field, str(error))
-            continue
-        if limit[field][0] > 32 or limit[field][1] > 128:
-            problem("limit." + field, "%s is not a prefix length (IPv4 0-32 / IPv6 0-128)" % (section.get(field),))
-    if all(isinstance(limit.get(f), tuple) for f in ("max_length", "min_length")) and any(
-            low > high for low, high in zip(limit["min_length"], limit["max_length"])):
-        problem("limit.min_length", "min_length %s is longer than max_length %s: no prefix would pass"
-                % ("%d/%d" % limit["min_length"], "%d/%d" % limit["max_length"]))
-    block = section.get("max_per_block")
-    limit["max_per_block"] = None
-    if block is not None:
-        try:
-            limit["max_per_block"] = pair(block, "max_per_block (COUNT/LENGTH)")
-        except ValueError as error:
-            problem("limit.max_per_block", str(error))
-        else:
-            if not 1 <= limit["max_per_block"][1] <= 32 or limit["max_per_block"][0] < 1:
-                problem("limit.max_per_block", "expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got %r"
-                        % (block,))
-    return limit
-
-
-def _archive(section, problem):
-    if section is None:
-        return None
-    if not isinstance(section, dict) or not section.get("dir"):
-        problem("archive", "expected 'dir: PATH'")
-        return None
-    archive_format = section.get("format", "jsonl")
-    if archive_format not in ARCHIVE_FORMATS:
-        problem("archive.format", "expected one of %s, got %r" % (", ".join(ARCHIVE_FORMATS), archive_format))
-    return {"dir": section["dir"], "format": archive_format,
-            "rotate_bytes": int(section.get("rotate_bytes", 256 * 1024 * 1024)),
-            "rotate_seconds": int(section.get("rotate_seconds", 3600)), "compress": bool(section.get("compress", True))}
-
-
-def _metrics(section, problem):
-    if section is None:
-        return {"listen": ("127.0.0.1", 9179)}
-    try:
-        return {"listen": address_port(section.get("listen", "127.0.0.1:9179"), 9179)}
-    except ValueError as error:
-        problem("metrics.listen", str(error))
-        return None

@@ -1,6 +1,7 @@
 """GTSM (RFC 5082) on Linux sockets: send with TTL 255 and have the kernel drop segments that arrive
 with a lower TTL than a peer `hops` away could send. Python's socket module lacks IP_MINTTL and
 IPV6_MINHOPCOUNT, hence the numbers from linux/in.h and linux/in6.h here."""
+
 import socket
 
 IP_MINTTL = 21

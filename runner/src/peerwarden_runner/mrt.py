@@ -12,6 +12,7 @@ MESSAGE (1) with 2-octet AS fields when they did not (the UPDATEs then carry 2-o
 readers pick the AS_PATH width from the subtype), and the ADD-PATH variants (RFC 8050: 9 and 8)
 when the direction carries path identifiers.
 """
+
 import ipaddress
 import struct
 
@@ -70,5 +71,6 @@ def message_record(when, message, peer_as, local_as, peer_ip, local_ip, four_oct
 
 def state_change_record(when, old_state, new_state, peer_as, local_as, peer_ip, local_ip):
     """The local side's BGP state for the peer went from old_state to new_state (RFC 4271 §8.2.2 numbers)."""
-    return _record(when, STATE_CHANGE_AS4, _peers(True, peer_as, local_as, peer_ip, local_ip)
-                   + _STATES.pack(old_state, new_state))
+    return _record(
+        when, STATE_CHANGE_AS4, _peers(True, peer_as, local_as, peer_ip, local_ip) + _STATES.pack(old_state, new_state)
+    )

@@ -14,22 +14,18 @@ direction's list they come before or after the route stages. A stage that must w
 (an exec filter) makes the pipeline asynchronous: the proxy then awaits `process_async`, and a
 pipeline without one keeps the synchronous `process`.
 """
+
 import logging
 import time
 
 from peerwarden_runner.codec import ErrorAction, framing
 from peerwarden_runner.codec.attribute_blocks import AttributeBlocks
+from peerwarden_runner.directions import RECEIVED, SENT, TO_PEER, TO_ROUTER, other
 from peerwarden_runner.routes import Rib, RouteChange
+from peerwarden_runner.stages.base import Kind, Stage
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
-TO_ROUTER, TO_PEER = "to-router", "to-peer"
-SENT, RECEIVED = "sent", "received"   # the speaker's directions (speaker/session.py)
-_OTHER = {TO_ROUTER: TO_PEER, TO_PEER: TO_ROUTER, SENT: RECEIVED, RECEIVED: SENT}
-
-
-def other(direction):
-    """The opposite direction of the same session (a proxy's or a speaker's)."""
-    return _OTHER[direction]
+__all__ = ["RECEIVED", "SENT", "TO_PEER", "TO_ROUTER", "Pipeline", "SessionReset", "SessionState", "other", "plan"]
 
 
 NO_PLAN = ((), (), ())
@@ -39,13 +35,16 @@ def plan(stages):
     """A direction's stages as (message stages before, route stages, message stages after): the
     route stages run together on one decoded UPDATE (config checking keeps message stages from
     sitting between them)."""
-    routes = [index for index, stage in enumerate(stages) if not hasattr(stage, "message")]
+    routes = [index for index, stage in enumerate(stages) if stage.kind is not Kind.MESSAGE]
     if not routes:
         return tuple(stages), (), ()
     first, last = routes[0], routes[-1]
-    between = [stage for stage in stages[first:last + 1] if hasattr(stage, "message")]
-    return tuple(stages[:first]), tuple(s for s in stages[first:last + 1] if s not in between), \
-        tuple(between) + tuple(stages[last + 1:])
+    between = [stage for stage in stages[first : last + 1] if stage.kind is Kind.MESSAGE]
+    return (
+        tuple(stages[:first]),
+        tuple(s for s in stages[first : last + 1] if s not in between),
+        tuple(between) + tuple(stages[last + 1 :]),
+    )
 
 
 class SessionReset(Exception):
@@ -82,7 +81,7 @@ class Pipeline:
         self.metrics = metrics
         self.sessions = set()
         self.plans = {direction: plan(stages) for direction, stages in self.stages.items()}
-        self.asynchronous = any(getattr(stage, "awaits", False) for stage in self._all_stages())
+        self.asynchronous = any(stage.awaits for stage in self._all_stages())
 
     def new_session(self, session, endpoints=None):
         state = SessionState(session, endpoints)
@@ -105,11 +104,11 @@ class Pipeline:
         """close(), then wait for the stages that stop something outside (an exec program)."""
         self.close()
         for stage in self._all_stages():
-            if hasattr(stage, "wait_closed"):
+            if stage.needs_wait_closed:
                 await stage.wait_closed()
 
     def _all_stages(self):
-        seen = []
+        seen: list[Stage] = []
         for stages in self.stages.values():
             seen.extend(s for s in stages if s not in seen)
         seen.extend(s for s in self.watchers if s not in seen)
@@ -148,7 +147,7 @@ class Pipeline:
         for stage in stages:
             answered = []
             for message in outgoing:
-                if getattr(stage, "awaits", False):
+                if stage.awaits:
                     answered.extend(await stage.message_async(state, direction, message))
                 else:
                     answered.extend(stage.message(state, direction, message))
@@ -159,8 +158,11 @@ class Pipeline:
         if len(outgoing) == 1:  # the common case: one message read, one to pass the route stages
             raw = outgoing[0]
             return self._routes(state, direction, raw, route_stages) if raw[18] == framing.UPDATE else outgoing
-        return [out for raw in outgoing for out in (
-            self._routes(state, direction, raw, route_stages) if raw[18] == framing.UPDATE else (raw,))]
+        return [
+            out
+            for raw in outgoing
+            for out in (self._routes(state, direction, raw, route_stages) if raw[18] == framing.UPDATE else (raw,))
+        ]
 
     def _watch(self, state, direction, outgoing):
         for out in outgoing:
@@ -186,6 +188,7 @@ class Pipeline:
 
     def _opened(self, state, direction, raw):
         from peerwarden_runner.codec.open_message import decode_open, negotiate  # decoded once per session
+
         state.opens[direction] = decode_open(raw)
         reverse = other(direction)
         if reverse in state.opens:
@@ -199,8 +202,9 @@ class Pipeline:
         if rib is None:
             rib = state.memory[("rib", direction)] = Rib()
             state.memory[("attribute-blocks", direction)] = AttributeBlocks()  # for this direction's context
-        change = RouteChange.from_update(raw, state.contexts[direction], rib, self.metrics,
-                                         state.memory[("attribute-blocks", direction)])
+        change = RouteChange.from_update(
+            raw, state.contexts[direction], rib, self.metrics, state.memory[("attribute-blocks", direction)]
+        )
         if change.update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
             # RFC 7606: nothing else can be trusted in this session; end it with the NOTIFICATION
             error = change.update.error

@@ -6,12 +6,14 @@ message a stage changes or drops is counted and logged by the pipeline. Backpres
 a direction reads its next message only after the previous one was written and drained, so a
 slow receiver slows its sender and memory stays bounded by one message per direction.
 """
+
 import asyncio
 import logging
 
 from peerwarden_runner.codec import framing
 from peerwarden_runner.codec.notification import encode_notification, shutdown_notification
-from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, SessionReset, other
+from peerwarden_runner.directions import TO_PEER, TO_ROUTER, other
+from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.transport import connect, listen
 
 LOG = logging.getLogger("peerwarden_runner.proxy")
@@ -27,8 +29,18 @@ class SessionEnded(Exception):
 class Proxy:
     """One listening address, one router to connect to, one pipeline."""
 
-    def __init__(self, listen, connect, pipeline, connect_from=None, md5=None, peer=None,
-                 shutdown_text="peerwarden-runner stopping", gtsm=(), router_retries=ROUTER_RETRIES):
+    def __init__(
+        self,
+        listen,
+        connect,
+        pipeline,
+        connect_from=None,
+        md5=None,
+        peer=None,
+        shutdown_text="peerwarden-runner stopping",
+        gtsm=(),
+        router_retries=ROUTER_RETRIES,
+    ):
         """`gtsm`: the legs ("peer", "router") where GTSM (RFC 5082, one hop) is required."""
         self.listen, self.connect, self.connect_from, self.peer = listen, connect, connect_from, peer
         self.gtsm, self.router_retries = frozenset(gtsm), tuple(router_retries)
@@ -83,18 +95,30 @@ class Proxy:
                 return await self._connect_router()
             except OSError as error:
                 if pause is None:
-                    LOG.warning("peer %s connected but the router %s:%d cannot be reached after %d attempts (%s): "
-                                "telling the peer Cease / Connection Rejected", peer, *self.connect, attempt, error)
+                    LOG.warning(
+                        "peer %s connected but the router %s:%d cannot be reached after %d attempts (%s): "
+                        "telling the peer Cease / Connection Rejected",
+                        peer,
+                        *self.connect,
+                        attempt,
+                        error,
+                    )
                     return None
-                LOG.warning("peer %s connected but the router %s:%d cannot be reached (%s); retrying in %s s",
-                            peer, *self.connect, error, pause)
+                LOG.warning(
+                    "peer %s connected but the router %s:%d cannot be reached (%s); retrying in %s s",
+                    peer,
+                    *self.connect,
+                    error,
+                    pause,
+                )
             await asyncio.sleep(pause)
         return None
 
     async def _connect_router(self):
         host, port = self.connect
-        return await connect(self.connect_from, host, port, md5=self.md5, gtsm="router" in self.gtsm,
-                             timeout=CONNECT_TIMEOUT)
+        return await connect(
+            self.connect_from, host, port, md5=self.md5, gtsm="router" in self.gtsm, timeout=CONNECT_TIMEOUT
+        )
 
 
 class Session:
@@ -104,7 +128,8 @@ class Session:
         self.ends = {TO_ROUTER: (peer_reader, router_writer), TO_PEER: (router_reader, peer_writer)}
         self.writers = (peer_writer, router_writer)
         self.pipeline = pipeline
-        self.deferred = {TO_ROUTER: None, TO_PEER: None}  # direction -> stage messages held back, while it awaits
+        # direction -> the messages a stage made on its own, held back while the direction awaits an answer
+        self.deferred: dict[str, list[bytes] | None] = {TO_ROUTER: None, TO_PEER: None}
         self.tasks = []
         peer, router = (writer.get_extra_info("peername") or (None,) for writer in self.writers)
         self.state = pipeline.new_session(self, {TO_ROUTER: (peer[0], router[0]), TO_PEER: (router[0], peer[0])})
@@ -118,8 +143,9 @@ class Session:
             if task.cancelled():  # the session was shut down (SIGTERM) while this direction waited
                 continue
             error = task.exception()
-            if error is not None and not isinstance(error, (SessionEnded, asyncio.IncompleteReadError,
-                                                            ConnectionError)):
+            if error is not None and not isinstance(
+                error, (SessionEnded, asyncio.IncompleteReadError, ConnectionError)
+            ):
                 LOG.error("session ended by an internal error: %r", error)
         self._close()
 
@@ -130,10 +156,15 @@ class Session:
             try:
                 length, kind = framing.parse_header(header, self.state.extended(direction))
             except framing.FramingError as error:
-                LOG.warning("%s: bad message header (%s); ending the session with NOTIFICATION %d/%d",
-                            direction, error, error.code, error.subcode)
+                LOG.warning(
+                    "%s: bad message header (%s); ending the session with NOTIFICATION %d/%d",
+                    direction,
+                    error,
+                    error.code,
+                    error.subcode,
+                )
                 await self._notify_both(encode_notification(error.code, error.subcode, error.data))
-                raise SessionEnded(str(error))
+                raise SessionEnded(str(error)) from error
             body = await reader.readexactly(length - framing.HEADER_LEN)
             try:
                 if self.pipeline.asynchronous:  # a stage (exec filter) waits for an answer
@@ -142,12 +173,17 @@ class Session:
                 else:
                     outgoing = self.pipeline.process(self.state, direction, kind, header + body)
             except SessionReset as reset:
-                LOG.warning("%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver", direction, reset,
-                            reset.code, reset.subcode)
+                LOG.warning(
+                    "%s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver",
+                    direction,
+                    reset,
+                    reset.code,
+                    reset.subcode,
+                )
                 self._write_now(other(direction), encode_notification(reset.code, reset.subcode, reset.data))
                 self._write_now(direction, shutdown_notification("peerwarden-runner: %s" % reset))
                 await self._drain_all()
-                raise SessionEnded(str(reset))
+                raise SessionEnded(str(reset)) from reset
             for raw in outgoing:
                 writer.write(raw)
             held, self.deferred[direction] = self.deferred[direction], None
@@ -161,8 +197,9 @@ class Session:
         """Messages a stage makes on its own (withdrawals after a VRP change). While the direction awaits
         a stage's answer (an exec filter), they wait until that message's own output is written: a
         withdrawal must not overtake an older announcement of the same route still in the pipeline."""
-        if self.deferred[direction] is not None:
-            self.deferred[direction].append(raw)
+        deferred = self.deferred[direction]
+        if deferred is not None:
+            deferred.append(raw)
         else:
             self._write_now(direction, raw)
 
@@ -181,7 +218,7 @@ class Session:
             if not writer.is_closing():
                 try:
                     await asyncio.wait_for(writer.drain(), 2)
-                except (ConnectionError, asyncio.TimeoutError):
+                except (TimeoutError, ConnectionError):
                     pass
 
     async def _notify_both(self, raw):

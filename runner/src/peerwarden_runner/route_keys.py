@@ -5,6 +5,7 @@ IPv4 unicast without a path id, the bulk of any table, is keyed by its wire form
 address octets); every other key starts with a tag octet >= 0x80 (an IPv4 length is <= 32), the
 AFI and SAFI, and the path id when there is one.
 """
+
 import struct
 
 from peerwarden_runner.codec import constants as c
@@ -53,4 +54,4 @@ def key_prefix(key):
     if tag & _WITH_PATH_ID:
         path_id = _PATH_ID.unpack_from(key, position)[0]
         position += _PATH_ID.size
-    return _new_prefix(Prefix, (afi, safi, key[position], key[position + 1:], path_id))
+    return _new_prefix(Prefix, (afi, safi, key[position], key[position + 1 :], path_id))

@@ -10,14 +10,21 @@ A full table is a million routes: the RIB keeps one dict entry per route (a byte
 route_keys, and the attributes shared by the routes of the UPDATE), and an UPDATE no stage
 refused is recorded by one C-level dict update per run of routes.
 """
+
 import logging
 from collections import defaultdict
 from itertools import repeat
 from typing import NamedTuple
 
-from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import (
-    ErrorAction, Route, decode_update, encode_update, encode_withdraw, mp_reach_attribute)
+    ErrorAction,
+    Route,
+    decode_update,
+    encode_update,
+    encode_withdraw,
+    mp_reach_attribute,
+)
+from peerwarden_runner.codec import constants as c
 from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
 LOG = logging.getLogger("peerwarden_runner.routes")
@@ -66,8 +73,9 @@ class RouteChange:
         self.raw, self.ctx, self.update, self.rib, self.metrics = raw, ctx, update, rib, metrics
         self.runs = update.route_runs()
         new = tuple.__new__  # skip NamedTuple's Python-level __new__: a full table is a million routes
-        self.routes = [new(Route, (prefix, next_hop, shared)) for next_hop, shared, prefixes in self.runs
-                       for prefix in prefixes]
+        self.routes = [
+            new(Route, (prefix, next_hop, shared)) for next_hop, shared, prefixes in self.runs for prefix in prefixes
+        ]
         self.withdrawn = update.withdrawals()
         self.origin = update.origin_as() if self.routes else None
         self.changed = update.error_action != ErrorAction.NONE
@@ -112,7 +120,7 @@ class RouteChange:
         self._forget_withdrawn(paths, holds)
         keys, start = self.keys, 0
         for next_hop, shared, prefixes in self.runs:
-            run = keys[start:start + len(prefixes)]
+            run = keys[start : start + len(prefixes)]
             start += len(prefixes)
             paths.update(zip(run, repeat(RouteAttributes(shared, next_hop, self.origin))))
             if refused or holds:
@@ -132,7 +140,7 @@ class RouteChange:
             return self._encode_refusals(paths, holds)
         keys, start = self.keys, 0
         for next_hop, shared, prefixes in self.runs:
-            run = keys[start:start + len(prefixes)]
+            run = keys[start : start + len(prefixes)]
             start += len(prefixes)
             paths.update(zip(run, repeat(_new(RouteAttributes, (shared, next_hop, self.origin)))))  # a C loop
             if holds:
@@ -192,4 +200,4 @@ def _with(attributes, reach):
 
 def _chunks(items, size):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

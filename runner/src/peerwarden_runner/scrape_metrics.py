@@ -1,5 +1,6 @@
 """Metrics read at scrape time rather than counted per message: the RTR client's state, and the
 routes each session's receivers hold or have held back. Nothing is paid on the forwarding path."""
+
 import time
 
 from prometheus_client.core import GaugeMetricFamily
@@ -38,8 +39,11 @@ class RoutesCollector:
         self.pipelines.append((name, pipeline))
 
     def collect(self):
-        routes = GaugeMetricFamily("peerwarden_routes", "Routes per session and direction: sent to the receiver or "
-                                   "held back by a stage", labels=["session", "direction", "state"])
+        routes = GaugeMetricFamily(
+            "peerwarden_routes",
+            "Routes per session and direction: sent to the receiver or held back by a stage",
+            labels=["session", "direction", "state"],
+        )
         for name, pipeline in self.pipelines:
             for state in list(pipeline.sessions):
                 for key, rib in list(state.memory.items()):

@@ -1,6 +1,7 @@
 """TCP-MD5 (RFC 2385) on Linux sockets: the kernel signs and checks every segment with the key set
 for the peer's address (TCP_MD5SIG). Python's socket module has no helper for it, hence the
 struct here (linux/tcp.h: struct tcp_md5sig)."""
+
 import socket
 import struct
 

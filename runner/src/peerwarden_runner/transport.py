@@ -1,6 +1,7 @@
 """BGP's TCP connections, for the proxy and the speaker alike: source address, TCP-MD5 (RFC 2385) and
 GTSM (RFC 5082) are socket options that must be set before connect() (or before listen()), hence
 sockets built by hand."""
+
 import asyncio
 import socket
 

@@ -23,11 +23,17 @@ One concern per module:
 
 The names below are the public API; import them from here or from their module.
 """
+
 from peerwarden_runner.codec.aspath import AsPath, AsPathSegment
 from peerwarden_runner.codec.attributes import Aggregator, Attribute, make_attribute, unknown_attribute
 from peerwarden_runner.codec.capabilities import Capability
 from peerwarden_runner.codec.constants import (
-    HEADER_LEN, KEEPALIVE, NOTIFICATION, OPEN, ROUTE_REFRESH, UPDATE,
+    HEADER_LEN,
+    KEEPALIVE,
+    NOTIFICATION,
+    OPEN,
+    ROUTE_REFRESH,
+    UPDATE,
 )
 from peerwarden_runner.codec.context import DEFAULT_CONTEXT, NegotiatedContext, negotiate
 from peerwarden_runner.codec.errors import CodecError, ErrorAction, FramingError, MessageError, UpdateError
@@ -37,30 +43,78 @@ from peerwarden_runner.codec.keepalive import KEEPALIVE_MESSAGE, Keepalive, enco
 from peerwarden_runner.codec.message import Message, decode_message, read_message
 from peerwarden_runner.codec.mp_nlri import MpReach, MpUnreach
 from peerwarden_runner.codec.notification import (
-    Notification, decode_notification, encode_notification, shutdown_notification,
+    Notification,
+    decode_notification,
+    encode_notification,
+    shutdown_notification,
 )
 from peerwarden_runner.codec.open_message import Open, decode_open, encode_open, validate_open
 from peerwarden_runner.codec.prefix import Prefix
 from peerwarden_runner.codec.route_refresh import RouteRefresh, decode_route_refresh, encode_route_refresh
 from peerwarden_runner.codec.update import Route, Update, decode_update
 from peerwarden_runner.codec.update_encode import (
-    MessageTooLong, encode_end_of_rib, encode_update, encode_withdraw, mp_reach_attribute, mp_unreach_attribute,
+    MessageTooLong,
+    encode_end_of_rib,
+    encode_update,
+    encode_withdraw,
+    mp_reach_attribute,
+    mp_unreach_attribute,
 )
 
 __all__ = [
-    "HEADER_LEN", "OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE", "ROUTE_REFRESH",
-    "CodecError", "FramingError", "MessageError", "ErrorAction", "UpdateError",
-    "parse_header", "make_header", "split_messages",
-    "NegotiatedContext", "DEFAULT_CONTEXT", "negotiate",
-    "Prefix", "AsPath", "AsPathSegment", "Attribute", "Aggregator", "make_attribute", "unknown_attribute",
-    "MpReach", "MpUnreach", "Capability",
-    "Message", "decode_message", "read_message",
-    "Open", "decode_open", "encode_open", "validate_open",
-    "Update", "Route", "decode_update",
-    "encode_update", "encode_withdraw", "encode_end_of_rib", "mp_reach_attribute", "mp_unreach_attribute",
+    "HEADER_LEN",
+    "OPEN",
+    "UPDATE",
+    "NOTIFICATION",
+    "KEEPALIVE",
+    "ROUTE_REFRESH",
+    "CodecError",
+    "FramingError",
+    "MessageError",
+    "ErrorAction",
+    "UpdateError",
+    "parse_header",
+    "make_header",
+    "split_messages",
+    "NegotiatedContext",
+    "DEFAULT_CONTEXT",
+    "negotiate",
+    "Prefix",
+    "AsPath",
+    "AsPathSegment",
+    "Attribute",
+    "Aggregator",
+    "make_attribute",
+    "unknown_attribute",
+    "MpReach",
+    "MpUnreach",
+    "Capability",
+    "Message",
+    "decode_message",
+    "read_message",
+    "Open",
+    "decode_open",
+    "encode_open",
+    "validate_open",
+    "Update",
+    "Route",
+    "decode_update",
+    "encode_update",
+    "encode_withdraw",
+    "encode_end_of_rib",
+    "mp_reach_attribute",
+    "mp_unreach_attribute",
     "MessageTooLong",
-    "Notification", "decode_notification", "encode_notification", "shutdown_notification",
-    "Keepalive", "KEEPALIVE_MESSAGE", "encode_keepalive",
-    "RouteRefresh", "decode_route_refresh", "encode_route_refresh",
-    "to_json", "from_json",
+    "Notification",
+    "decode_notification",
+    "encode_notification",
+    "shutdown_notification",
+    "Keepalive",
+    "KEEPALIVE_MESSAGE",
+    "encode_keepalive",
+    "RouteRefresh",
+    "decode_route_refresh",
+    "encode_route_refresh",
+    "to_json",
+    "from_json",
 ]

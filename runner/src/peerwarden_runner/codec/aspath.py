@@ -3,11 +3,19 @@
 Parsing returns segments as tuples of ints.  Whether an AS number is 2 or 4 octets is not in the
 attribute but in the session (`ctx.four_octet_as`), and AS4_PATH is always 4 octets.
 """
+
 import struct
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from peerwarden_runner.codec.constants import (
-    AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET, AS_TRANS, SEGMENT_NAMES,
+    AS_CONFED_SEQUENCE,
+    AS_CONFED_SET,
+    AS_SEQUENCE,
+    AS_SET,
+    AS_TRANS,
+    SEGMENT_NAMES,
+    Octets,
 )
 
 __all__ = ["AsPathSegment", "AsPath", "AsPathError", "decode_as_path", "encode_as_path", "merge_as4_path"]
@@ -26,25 +34,25 @@ class AsPathSegment(NamedTuple):
     """One path segment: its type (AS_SET=1, AS_SEQUENCE=2, AS_CONFED_SEQUENCE=3, AS_CONFED_SET=4)."""
 
     kind: int
-    asns: tuple
+    asns: tuple[int, ...]
 
     @property
-    def name(self):
+    def name(self) -> str:
         return SEGMENT_NAMES.get(self.kind, str(self.kind))
 
 
 class AsPath(NamedTuple):
     """A parsed AS path: a tuple of segments, in wire order (the neighbor's AS first)."""
 
-    segments: tuple = ()
+    segments: tuple[AsPathSegment, ...] = ()
 
     @classmethod
-    def sequence(cls, *asns):
+    def sequence(cls, *asns: int) -> "AsPath":
         """The common case: one AS_SEQUENCE."""
         return cls((AsPathSegment(AS_SEQUENCE, tuple(asns)),)) if asns else cls(())
 
     @classmethod
-    def from_list(cls, items):
+    def from_list(cls, items: Iterable[tuple[str | int, Iterable[int | str]]]) -> "AsPath":
         """From the JSON form: [["sequence", [64500, 64501]], ["set", [1, 2]], ...]."""
         segments = []
         for name, asns in items:
@@ -52,11 +60,11 @@ class AsPath(NamedTuple):
             segments.append(AsPathSegment(kind, tuple(int(asn) for asn in asns)))
         return cls(tuple(segments))
 
-    def to_list(self):
+    def to_list(self) -> list[list[object]]:
         return [[segment.name, list(segment.asns)] for segment in self.segments]
 
     @property
-    def length(self):
+    def length(self) -> int:
         """Path length for route selection: a set counts 1, confederation segments 0 (RFC 4271 §9.1.2.2,
         RFC 5065 §5.3)."""
         total = 0
@@ -67,11 +75,11 @@ class AsPath(NamedTuple):
                 total += 1
         return total
 
-    def asns(self):
+    def asns(self) -> list[int]:
         """Every AS number in order, segments flattened (for loop checks and filters)."""
         return [asn for dummy, asns in self.segments for asn in asns]
 
-    def origin_as(self, local_as=None):
+    def origin_as(self, local_as: int | None = None) -> int | None:
         """The route's origin AS as RFC 6811 §2 defines it, for route origin validation.
 
         The rightmost AS of a final AS_SEQUENCE; None ("NONE") when the path ends with an AS_SET;
@@ -87,7 +95,7 @@ class AsPath(NamedTuple):
             return None
         return local_as
 
-    def __str__(self):
+    def __str__(self) -> str:
         parts = []
         for kind, asns in self.segments:
             text = " ".join(str(asn) for asn in asns)
@@ -102,13 +110,13 @@ class AsPath(NamedTuple):
         return " ".join(parts)
 
 
-def decode_as_path(data, width):
+def decode_as_path(data: Octets, width: int) -> AsPath:
     """Parse AS_PATH (width 2 or 4 octets per AS) into an AsPath, or raise AsPathError.
 
     RFC 7606 §7.2: malformed on an unknown segment type, a segment overrunning the attribute, a
     single trailing octet, or a segment with length zero.
     """
-    segments = []
+    segments: list[AsPathSegment] = []
     position = 0
     end = len(data)
     number_format = _FORMAT[width]
@@ -124,20 +132,21 @@ def decode_as_path(data, width):
         start = position + 2
         position = start + count * width
         if position > end:
-            raise AsPathError("segment of %d AS numbers at offset %d overruns the attribute (%d octets)"
-                              % (count, start - 2, end))
+            raise AsPathError(
+                "segment of %d AS numbers at offset %d overruns the attribute (%d octets)" % (count, start - 2, end)
+            )
         segments.append(AsPathSegment(kind, struct.unpack_from(number_format % count, data, start)))
     return AsPath(tuple(segments))
 
 
-def decode_as4_path(data):
+def decode_as4_path(data: Octets) -> AsPath:
     """Parse AS4_PATH; RFC 6793 §6 adds "length not a multiple of two or less than 6" to the AS_PATH rules."""
     if len(data) < 6 or len(data) % 2:
         raise AsPathError("AS4_PATH length %d is not an even number of at least 6" % len(data))
     return decode_as_path(data, 4)
 
 
-def encode_as_path(path, width):
+def encode_as_path(path: AsPath, width: int) -> bytes:
     """Wire form of an AsPath; a segment longer than 255 AS numbers is split (RFC 4271 §4.3 limit).
 
     With width 2, AS numbers above 65535 become AS_TRANS (RFC 6793 §4.2.2); the caller adds
@@ -145,16 +154,15 @@ def encode_as_path(path, width):
     """
     parts = []
     number_format = _FORMAT[width]
-    for kind, asns in path.segments:
-        if width == 2:
-            asns = [asn if asn <= 0xFFFF else AS_TRANS for asn in asns]
+    for kind, segment_asns in path.segments:
+        asns = segment_asns if width != 2 else tuple([asn if asn <= 0xFFFF else AS_TRANS for asn in segment_asns])
         for start in range(0, len(asns), 255):
-            chunk = asns[start:start + 255]
+            chunk = asns[start : start + 255]
             parts.append(bytes((kind, len(chunk))) + struct.pack(number_format % len(chunk), *chunk))
     return b"".join(parts)
 
 
-def merge_as4_path(as_path, as4_path):
+def merge_as4_path(as_path: AsPath, as4_path: AsPath) -> AsPath:
     """The AS path of a route learned from a 2-octet speaker, per RFC 6793 §4.2.3.
 
     If AS_PATH has fewer AS numbers than AS4_PATH, AS4_PATH is ignored.  Otherwise the leading

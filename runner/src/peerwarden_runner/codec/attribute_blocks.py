@@ -6,14 +6,22 @@ Only sections in which the checks found nothing are kept, so a malformed attribu
 through every check again. MP_REACH_NLRI and MP_UNREACH_NLRI carry prefixes, different in every
 UPDATE: a section is keyed with their contents left out, and they are decoded each time.
 """
+
 import struct
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+from typing import TYPE_CHECKING, cast
 
 from peerwarden_runner.codec import constants as c
 
 _U16 = struct.Struct(">H")
 MP_CODES = frozenset((c.MP_REACH_NLRI, c.MP_UNREACH_NLRI))
 NOT_YET = object()
+
+if TYPE_CHECKING:
+    from peerwarden_runner.codec.attributes import Attribute
+
+Span = tuple[int, int, int]  # (index of an MP attribute in the section, its start, its end)
 
 
 class DecodedSection:
@@ -25,19 +33,25 @@ class DecodedSection:
 
     __slots__ = ("attributes", "mp", "effective", "shared", "origin")
 
-    def __init__(self, attributes, effective):
+    def __init__(self, attributes: Sequence["Attribute"], effective: dict[int, "Attribute"]) -> None:
         if MP_CODES.isdisjoint(effective):
-            self.attributes, self.mp, self.effective = attributes, (), effective
+            self.attributes: Sequence[Attribute] = attributes
+            self.mp: tuple[int, ...] = ()
+            self.effective = effective
         else:
-            template, mp, kept = list(attributes), [], dict(effective)
+            template: list[Attribute | None] = list(attributes)
+            mp: list[int] = []
+            kept = dict(effective)
             for index, attribute in enumerate(attributes):
                 if attribute.code in MP_CODES:
                     template[index] = None
                     mp.append(index)
                     del kept[attribute.code]
-            self.attributes, self.mp, self.effective = tuple(template), tuple(mp), kept
-        self.shared = MappingProxyType(self.effective)
-        self.origin = NOT_YET
+            # the MP attributes' places are None, filled from each UPDATE (update._with_mp_attributes)
+            self.attributes = cast("tuple[Attribute, ...]", tuple(template))
+            self.mp, self.effective = tuple(mp), kept
+        self.shared: Mapping[int, Attribute] = MappingProxyType(self.effective)
+        self.origin: object = NOT_YET
 
 
 class AttributeBlocks:
@@ -52,21 +66,21 @@ class AttributeBlocks:
     LIMIT = 1024
     MISSES_TO_REST, REST = 8, 56
 
-    def __init__(self):
-        self.sections = {}
-        self.last = None
+    def __init__(self) -> None:
+        self.sections: dict[bytes, DecodedSection] = {}
+        self.last: tuple[bytes | None, Sequence[Attribute], dict[int, Attribute]] | None = None
         self.misses = self.rest = 0
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.sections)
 
-    def resting(self):
+    def resting(self) -> bool:
         if self.rest:
             self.rest -= 1
             return True
         return False
 
-    def get(self, key):
+    def get(self, key: bytes) -> DecodedSection | None:
         """The DecodedSection of a key, or None."""
         section = self.sections.get(key)
         if section is None and self.last is not None and self.last[0] == key:
@@ -78,7 +92,9 @@ class AttributeBlocks:
             self.sections[key] = section
         return section
 
-    def missed(self, key, attributes, effective):
+    def missed(
+        self, key: bytes | None, attributes: Sequence["Attribute"] | None, effective: dict[int, "Attribute"]
+    ) -> None:
         """The section of `key` was decoded; `attributes` None when it had a finding (never kept)."""
         self.last = None if attributes is None else (key, attributes, effective)
         self.misses += 1
@@ -86,12 +102,14 @@ class AttributeBlocks:
             self.misses, self.rest = 0, self.REST
 
 
-def section_key(raw, position, end):
+def section_key(raw: bytes, position: int, end: int) -> tuple[bytes, list[Span]] | tuple[None, None]:
     """(key, [(index, start, end) of each MP attribute]) of an attribute section: its octets with each
     MP attribute's reduced to its flags and code (the key stays unambiguous: other attributes keep
     their length field). (None, None) when the headers do not add up or an MP attribute comes twice:
     such a section is never kept."""
-    pieces, spans, index, piece_start = [], [], 0, position
+    pieces: list[bytes] = []
+    spans: list[Span] = []
+    index, piece_start = 0, position
     while position < end:
         if end - position < 3:
             return None, None

@@ -6,11 +6,21 @@ Every text form maps back to exactly the same octets: "64500:1" is one 32-bit co
 ("target:64500:1" is type 0x00/0x02, "target4:4200000000:1" type 0x02/0x02) or fall back to
 "raw:<16 hex digits>" for a type this module does not spell out.
 """
+
 import ipaddress
 import struct
 
-__all__ = ["WELL_KNOWN_COMMUNITIES", "community_to_text", "community_from_text", "large_to_text",
-           "large_from_text", "extended_to_text", "extended_from_text"]
+from peerwarden_runner.codec.constants import Octets
+
+__all__ = [
+    "WELL_KNOWN_COMMUNITIES",
+    "community_to_text",
+    "community_from_text",
+    "large_to_text",
+    "large_from_text",
+    "extended_to_text",
+    "extended_from_text",
+]
 
 # RFC 1997 §3, RFC 7999 (BLACKHOLE), RFC 8326 (GRACEFUL_SHUTDOWN), RFC 8642 (no-peer is 65535:65284)
 WELL_KNOWN_COMMUNITIES = {
@@ -22,7 +32,7 @@ WELL_KNOWN_COMMUNITIES = {
     "no-peer": 0xFFFFFF04,
 }
 
-_TWO_OCTET_AS_NUMBER = struct.Struct(">BBHI")   # RFC 4360 §3.1: type, subtype, 2-octet AS, 4-octet number
+_TWO_OCTET_AS_NUMBER = struct.Struct(">BBHI")  # RFC 4360 §3.1: type, subtype, 2-octet AS, 4-octet number
 _IPV4_ADDRESS_NUMBER = struct.Struct(">BB4sH")  # RFC 4360 §3.2: type, subtype, IPv4 address, 2-octet number
 _FOUR_OCTET_AS_NUMBER = struct.Struct(">BBIH")  # RFC 5668 §2: type, subtype, 4-octet AS, 2-octet number
 # (type, subtype) -> (text tag, layout) for the route target / route origin types; others are written raw
@@ -37,40 +47,40 @@ _EXTENDED_KINDS = {
 _EXTENDED_BY_TAG = {tag: (kind, layout) for kind, (tag, layout) in _EXTENDED_KINDS.items()}
 
 
-def community_to_text(value):
-    """"high:low" of a 32-bit community."""
+def community_to_text(value: int) -> str:
+    """ "high:low" of a 32-bit community."""
     return "%d:%d" % (value >> 16, value & 0xFFFF)
 
 
-def community_from_text(text):
+def community_from_text(text: str | int) -> int:
     """A 32-bit community from "high:low", a well-known name, or a plain integer."""
     if isinstance(text, int):
         return text
     name = text.strip().lower()
     if name in WELL_KNOWN_COMMUNITIES:
         return WELL_KNOWN_COMMUNITIES[name]
-    high, separator, low = name.partition(":")
+    high_text, separator, low_text = name.partition(":")
     if not separator:
         return int(name)
-    high, low = int(high), int(low)
+    high, low = int(high_text), int(low_text)
     if not (0 <= high <= 0xFFFF and 0 <= low <= 0xFFFF):
         raise ValueError("community %r out of range" % text)
     return (high << 16) | low
 
 
-def large_to_text(value):
-    """"global:local1:local2" of a large community given as a 3-tuple."""
+def large_to_text(value: tuple[int, int, int]) -> str:
+    """ "global:local1:local2" of a large community given as a 3-tuple."""
     return "%d:%d:%d" % value
 
 
-def large_from_text(text):
+def large_from_text(text: object) -> tuple[int, int, int]:
     parts = tuple(int(part) for part in str(text).split(":"))
     if len(parts) != 3 or not all(0 <= part <= 0xFFFFFFFF for part in parts):
         raise ValueError("large community %r is not global:local1:local2" % text)
     return parts
 
 
-def extended_to_text(octets):
+def extended_to_text(octets: Octets) -> str:
     """Text of one 8-octet extended community (see the module docstring)."""
     kind = (octets[0], octets[1])
     known = _EXTENDED_KINDS.get(kind)
@@ -83,7 +93,7 @@ def extended_to_text(octets):
     return "%s:%s:%d" % (tag, first, second)
 
 
-def extended_from_text(text):
+def extended_from_text(text: str) -> bytes:
     """The 8 octets of an extended community from its text form."""
     tag, dummy, rest = text.partition(":")
     if tag == "raw":

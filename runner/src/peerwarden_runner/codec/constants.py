@@ -5,6 +5,8 @@ Parameters" registries. Nothing here does any work; keeping the numbers apart le
 read like the RFC text ("if code == ORIGIN") instead of like a hex dump.
 """
 
+from typing import Protocol
+
 # RFC 4271 §4.1: message header
 MARKER = b"\xff" * 16
 HEADER_LEN = 19
@@ -45,6 +47,17 @@ AFI_IPV4 = 1
 AFI_IPV6 = 2
 SAFI_UNICAST = 1
 SAFI_MULTICAST = 2
+# the types the codec's signatures name
+Octets = bytes | bytearray | memoryview  # what a decoder reads: a message, or a slice of a read buffer
+Family = tuple[int, int]  # (AFI, SAFI)
+
+
+class Framed(Protocol):
+    """A decoded message that keeps its octets (message.Message): decoders take it or the octets."""
+
+    raw: bytes
+
+
 IPV4_UNICAST = (AFI_IPV4, SAFI_UNICAST)
 IPV6_UNICAST = (AFI_IPV6, SAFI_UNICAST)
 # the families whose NLRI are plain prefixes (RFC 4760 §5); other SAFIs (labels, VPN, EVPN,
@@ -60,29 +73,40 @@ FLAG_PARTIAL = 0x20
 FLAG_EXTENDED_LENGTH = 0x10
 
 # Path attribute type codes
-ORIGIN = 1                  # RFC 4271 §5.1.1
-AS_PATH = 2                 # RFC 4271 §5.1.2
-NEXT_HOP = 3                # RFC 4271 §5.1.3
-MULTI_EXIT_DISC = 4         # RFC 4271 §5.1.4
-LOCAL_PREF = 5              # RFC 4271 §5.1.5
-ATOMIC_AGGREGATE = 6        # RFC 4271 §5.1.6
-AGGREGATOR = 7              # RFC 4271 §5.1.7
-COMMUNITIES = 8             # RFC 1997
-ORIGINATOR_ID = 9           # RFC 4456 §8
-CLUSTER_LIST = 10           # RFC 4456 §8
-MP_REACH_NLRI = 14          # RFC 4760 §3
-MP_UNREACH_NLRI = 15        # RFC 4760 §4
-EXTENDED_COMMUNITIES = 16   # RFC 4360
-AS4_PATH = 17               # RFC 6793 §3
-AS4_AGGREGATOR = 18         # RFC 6793 §3
-LARGE_COMMUNITY = 32        # RFC 8092
-ONLY_TO_CUSTOMER = 35       # RFC 9234 §5
+ORIGIN = 1  # RFC 4271 §5.1.1
+AS_PATH = 2  # RFC 4271 §5.1.2
+NEXT_HOP = 3  # RFC 4271 §5.1.3
+MULTI_EXIT_DISC = 4  # RFC 4271 §5.1.4
+LOCAL_PREF = 5  # RFC 4271 §5.1.5
+ATOMIC_AGGREGATE = 6  # RFC 4271 §5.1.6
+AGGREGATOR = 7  # RFC 4271 §5.1.7
+COMMUNITIES = 8  # RFC 1997
+ORIGINATOR_ID = 9  # RFC 4456 §8
+CLUSTER_LIST = 10  # RFC 4456 §8
+MP_REACH_NLRI = 14  # RFC 4760 §3
+MP_UNREACH_NLRI = 15  # RFC 4760 §4
+EXTENDED_COMMUNITIES = 16  # RFC 4360
+AS4_PATH = 17  # RFC 6793 §3
+AS4_AGGREGATOR = 18  # RFC 6793 §3
+LARGE_COMMUNITY = 32  # RFC 8092
+ONLY_TO_CUSTOMER = 35  # RFC 9234 §5
 ATTRIBUTE_RFC_NAMES = {
-    ORIGIN: "ORIGIN", AS_PATH: "AS_PATH", NEXT_HOP: "NEXT_HOP", MULTI_EXIT_DISC: "MULTI_EXIT_DISC",
-    LOCAL_PREF: "LOCAL_PREF", ATOMIC_AGGREGATE: "ATOMIC_AGGREGATE", AGGREGATOR: "AGGREGATOR",
-    COMMUNITIES: "COMMUNITIES", ORIGINATOR_ID: "ORIGINATOR_ID", CLUSTER_LIST: "CLUSTER_LIST",
-    MP_REACH_NLRI: "MP_REACH_NLRI", MP_UNREACH_NLRI: "MP_UNREACH_NLRI", EXTENDED_COMMUNITIES: "EXTENDED_COMMUNITIES",
-    AS4_PATH: "AS4_PATH", AS4_AGGREGATOR: "AS4_AGGREGATOR", LARGE_COMMUNITY: "LARGE_COMMUNITY",
+    ORIGIN: "ORIGIN",
+    AS_PATH: "AS_PATH",
+    NEXT_HOP: "NEXT_HOP",
+    MULTI_EXIT_DISC: "MULTI_EXIT_DISC",
+    LOCAL_PREF: "LOCAL_PREF",
+    ATOMIC_AGGREGATE: "ATOMIC_AGGREGATE",
+    AGGREGATOR: "AGGREGATOR",
+    COMMUNITIES: "COMMUNITIES",
+    ORIGINATOR_ID: "ORIGINATOR_ID",
+    CLUSTER_LIST: "CLUSTER_LIST",
+    MP_REACH_NLRI: "MP_REACH_NLRI",
+    MP_UNREACH_NLRI: "MP_UNREACH_NLRI",
+    EXTENDED_COMMUNITIES: "EXTENDED_COMMUNITIES",
+    AS4_PATH: "AS4_PATH",
+    AS4_AGGREGATOR: "AS4_AGGREGATOR",
+    LARGE_COMMUNITY: "LARGE_COMMUNITY",
     ONLY_TO_CUSTOMER: "ONLY_TO_CUSTOMER",
 }
 
@@ -97,26 +121,30 @@ AS_SET = 1
 AS_SEQUENCE = 2
 AS_CONFED_SEQUENCE = 3
 AS_CONFED_SET = 4
-SEGMENT_NAMES = {AS_SET: "set", AS_SEQUENCE: "sequence", AS_CONFED_SEQUENCE: "confed_sequence",
-                 AS_CONFED_SET: "confed_set"}
+SEGMENT_NAMES = {
+    AS_SET: "set",
+    AS_SEQUENCE: "sequence",
+    AS_CONFED_SEQUENCE: "confed_sequence",
+    AS_CONFED_SET: "confed_set",
+}
 
 # OPEN optional parameter types: RFC 5492 §4 (2), RFC 9072 §2 (255 marks the extended form)
 PARAM_CAPABILITIES = 2
 PARAM_EXTENDED_LENGTH = 255
 
 # Capability codes (IANA "Capability Codes")
-CAP_MULTIPROTOCOL = 1             # RFC 4760 §8
-CAP_ROUTE_REFRESH = 2             # RFC 2918 §2
+CAP_MULTIPROTOCOL = 1  # RFC 4760 §8
+CAP_ROUTE_REFRESH = 2  # RFC 2918 §2
 CAP_OUTBOUND_ROUTE_FILTERING = 3  # RFC 5291
-CAP_EXTENDED_MESSAGE = 6          # RFC 8654 §3
-CAP_BGP_ROLE = 9                  # RFC 9234 §4.1
-CAP_GRACEFUL_RESTART = 64         # RFC 4724 §3
-CAP_FOUR_OCTET_AS = 65            # RFC 6793 §3
-CAP_ADD_PATH = 69                 # RFC 7911 §4
-CAP_ENHANCED_ROUTE_REFRESH = 70   # RFC 7313 §3.1
+CAP_EXTENDED_MESSAGE = 6  # RFC 8654 §3
+CAP_BGP_ROLE = 9  # RFC 9234 §4.1
+CAP_GRACEFUL_RESTART = 64  # RFC 4724 §3
+CAP_FOUR_OCTET_AS = 65  # RFC 6793 §3
+CAP_ADD_PATH = 69  # RFC 7911 §4
+CAP_ENHANCED_ROUTE_REFRESH = 70  # RFC 7313 §3.1
 CAP_LONG_LIVED_GRACEFUL_RESTART = 71
-CAP_FQDN = 73                     # draft-walton-bgp-hostname-capability
-CAP_ROUTE_REFRESH_CISCO = 128     # pre-standard route refresh code still sent by some routers
+CAP_FQDN = 73  # draft-walton-bgp-hostname-capability
+CAP_ROUTE_REFRESH_CISCO = 128  # pre-standard route refresh code still sent by some routers
 
 # RFC 7911 §4: Send/Receive field of the ADD-PATH capability
 ADD_PATH_RECEIVE = 1
@@ -173,8 +201,8 @@ CEASE_CONNECTION_REJECTED = 5
 CEASE_OTHER_CONFIGURATION_CHANGE = 6
 CEASE_CONNECTION_COLLISION = 7
 CEASE_OUT_OF_RESOURCES = 8
-CEASE_HARD_RESET = 9              # RFC 8538 §3
-CEASE_BFD_DOWN = 10               # RFC 9384
+CEASE_HARD_RESET = 9  # RFC 8538 §3
+CEASE_BFD_DOWN = 10  # RFC 9384
 
 # RFC 7313 §5
 ROUTE_REFRESH_INVALID_LENGTH = 1

@@ -11,12 +11,23 @@ needs them takes one (`ctx`), whether it decodes or encodes a message of that di
 and `ctx.reversed()` for what it writes; a transparent proxy between A and B decodes A->B traffic
 with `negotiate(open_of_B, open_of_A)`.
 """
+
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from peerwarden_runner.codec.constants import (
-    ADD_PATH_BOTH, ADD_PATH_RECEIVE, ADD_PATH_SEND, IPV4_UNICAST, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN,
+    ADD_PATH_BOTH,
+    ADD_PATH_RECEIVE,
+    ADD_PATH_SEND,
+    IPV4_UNICAST,
+    MAX_EXTENDED_MESSAGE_LEN,
+    MAX_MESSAGE_LEN,
+    Family,
 )
+
+if TYPE_CHECKING:
+    from peerwarden_runner.codec.open_message import Open
 
 __all__ = ["NegotiatedContext", "DEFAULT_CONTEXT", "negotiate"]
 
@@ -44,33 +55,37 @@ class NegotiatedContext:
     """
 
     four_octet_as: bool = True
-    add_path_receive: frozenset = frozenset()
-    add_path_send: frozenset = frozenset()
+    add_path_receive: frozenset[Family] = frozenset()
+    add_path_send: frozenset[Family] = frozenset()
     extended_message: bool = False
     extended_message_send: bool = False
-    families: frozenset = field(default_factory=lambda: frozenset({IPV4_UNICAST}))
+    families: frozenset[Family] = field(default_factory=lambda: frozenset({IPV4_UNICAST}))
     ebgp: bool = False
 
     @property
-    def max_message_length(self):
+    def max_message_length(self) -> int:
         """The longest message the receiver of this direction accepts (RFC 4271 §4.1, RFC 8654 §4)."""
         return MAX_EXTENDED_MESSAGE_LEN if self.extended_message else MAX_MESSAGE_LEN
 
-    def add_path(self, afi, safi):
+    def add_path(self, afi: int, safi: int) -> bool:
         """True when NLRI of this family carry a Path Identifier in this direction."""
         return (afi, safi) in self.add_path_receive
 
-    def reversed(self):
+    def reversed(self) -> "NegotiatedContext":
         """The context of the opposite direction of the same session."""
-        return dataclasses.replace(self, add_path_receive=self.add_path_send, add_path_send=self.add_path_receive,
-                                   extended_message=self.extended_message_send,
-                                   extended_message_send=self.extended_message)
+        return dataclasses.replace(
+            self,
+            add_path_receive=self.add_path_send,
+            add_path_send=self.add_path_receive,
+            extended_message=self.extended_message_send,
+            extended_message_send=self.extended_message,
+        )
 
 
 DEFAULT_CONTEXT = NegotiatedContext()
 
 
-def negotiate(local_open, remote_open):
+def negotiate(local_open: "Open", remote_open: "Open") -> NegotiatedContext:
     """The context of UPDATEs the sender of `local_open` receives from the sender of `remote_open`.
 
     Both arguments are decoded OPENs (`open_message.Open`).
@@ -78,12 +93,16 @@ def negotiate(local_open, remote_open):
     local_add_path = local_open.add_path_modes
     remote_add_path = remote_open.add_path_modes
     # RFC 7911 §5: path ids flow from a Send side to a Receive side, per family
-    receive = frozenset(family for family, mode in local_add_path.items()
-                        if mode in (ADD_PATH_RECEIVE, ADD_PATH_BOTH)
-                        and remote_add_path.get(family) in (ADD_PATH_SEND, ADD_PATH_BOTH))
-    send = frozenset(family for family, mode in local_add_path.items()
-                     if mode in (ADD_PATH_SEND, ADD_PATH_BOTH)
-                     and remote_add_path.get(family) in (ADD_PATH_RECEIVE, ADD_PATH_BOTH))
+    receive = frozenset(
+        family
+        for family, mode in local_add_path.items()
+        if mode in (ADD_PATH_RECEIVE, ADD_PATH_BOTH) and remote_add_path.get(family) in (ADD_PATH_SEND, ADD_PATH_BOTH)
+    )
+    send = frozenset(
+        family
+        for family, mode in local_add_path.items()
+        if mode in (ADD_PATH_SEND, ADD_PATH_BOTH) and remote_add_path.get(family) in (ADD_PATH_RECEIVE, ADD_PATH_BOTH)
+    )
     return NegotiatedContext(
         four_octet_as=local_open.four_octet_as and remote_open.four_octet_as,
         add_path_receive=receive,

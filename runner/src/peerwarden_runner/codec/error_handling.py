@@ -75,15 +75,31 @@ Not checked here, because they need more than the message and the negotiated cap
 semantic next hop checks (RFC 4271 §6.3), first AS of an eBGP path (RFC 4271 §6.3), a missing
 LOCAL_PREF on iBGP, and AFI/SAFI not negotiated (RFC 4760 §7 leaves it to the implementation).
 """
+
 import struct
+from collections.abc import Iterable
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.errors import ErrorAction, UpdateError
 
-__all__ = ["MALFORMED_ACTION", "MAY_BE_EMPTY", "strongest", "malformed", "flags_conflict", "duplicate",
-           "unrecognized_well_known", "missing_mandatory", "mp_error", "attribute_header_underrun",
-           "attribute_overrun", "length_field_error", "nlri_field_error", "header_error", "as4_between_new_speakers",
-           "external_peer_discard"]
+__all__ = [
+    "MALFORMED_ACTION",
+    "MAY_BE_EMPTY",
+    "strongest",
+    "malformed",
+    "flags_conflict",
+    "duplicate",
+    "unrecognized_well_known",
+    "missing_mandatory",
+    "mp_error",
+    "attribute_header_underrun",
+    "attribute_overrun",
+    "length_field_error",
+    "nlri_field_error",
+    "header_error",
+    "as4_between_new_speakers",
+    "external_peer_discard",
+]
 
 NONE = ErrorAction.NONE
 DISCARD = ErrorAction.ATTRIBUTE_DISCARD
@@ -116,14 +132,14 @@ MAY_BE_EMPTY = frozenset({c.AS_PATH, c.ATOMIC_AGGREGATE})
 _MP_CODES = (c.MP_REACH_NLRI, c.MP_UNREACH_NLRI)
 
 
-def attribute_tlv(flags, code, data):
+def attribute_tlv(flags: int, code: int, data: bytes) -> bytes:
     """The erroneous attribute as RFC 4271 §6.3 puts it in the NOTIFICATION data (type, length, value)."""
     if flags & c.FLAG_EXTENDED_LENGTH or len(data) > 255:
         return struct.pack(">BBH", flags, code, len(data)) + data
     return struct.pack(">BBB", flags, code, len(data)) + data
 
 
-def strongest(errors):
+def strongest(errors: Iterable[UpdateError]) -> UpdateError | None:
     """The decisive finding (strongest action, first of equals), or None (RFC 7606 §3)."""
     best = None
     for error in errors:
@@ -132,56 +148,91 @@ def strongest(errors):
     return best
 
 
-def malformed(flags, code, data, reason, subcode):
+def malformed(flags: int, code: int, data: bytes, reason: str, subcode: int) -> UpdateError:
     """A known attribute whose value is malformed: the type's action from MALFORMED_ACTION."""
     return UpdateError(MALFORMED_ACTION[code], reason, c.ERR_UPDATE, subcode, attribute_tlv(flags, code, data), code)
 
 
-def flags_conflict(flags, code, data, expected, afi_safi_disable=False):
+def flags_conflict(flags: int, code: int, data: bytes, expected: int, afi_safi_disable: bool = False) -> UpdateError:
     """Optional/Transitive bits differ from the type's definition (RFC 7606 §3; §5.3 for MP_*)."""
     reason = "%s flags 0x%02x, expected Optional/Transitive 0x%02x" % (_name(code), flags, expected)
     if code in _MP_CODES:
-        return _mp(reason, c.UPDATE_ATTRIBUTE_FLAGS_ERROR, attribute_tlv(flags, code, data), code,
-                   _family_of(data), afi_safi_disable)
-    return UpdateError(MALFORMED_ACTION[code], reason, c.ERR_UPDATE, c.UPDATE_ATTRIBUTE_FLAGS_ERROR,
-                       attribute_tlv(flags, code, data), code)
+        return _mp(
+            reason,
+            c.UPDATE_ATTRIBUTE_FLAGS_ERROR,
+            attribute_tlv(flags, code, data),
+            code,
+            _family_of(data),
+            afi_safi_disable,
+        )
+    return UpdateError(
+        MALFORMED_ACTION[code],
+        reason,
+        c.ERR_UPDATE,
+        c.UPDATE_ATTRIBUTE_FLAGS_ERROR,
+        attribute_tlv(flags, code, data),
+        code,
+    )
 
 
-def duplicate(flags, code, data):
+def duplicate(flags: int, code: int, data: bytes) -> UpdateError:
     """A second attribute of a type already seen (RFC 7606 §3)."""
     if code in _MP_CODES:
-        return UpdateError(RESET, "%s appears more than once" % _name(code), c.ERR_UPDATE,
-                           c.UPDATE_MALFORMED_ATTRIBUTE_LIST, b"", code)
-    return UpdateError(DISCARD, "%s appears more than once; the first is kept" % _name(code), c.ERR_UPDATE,
-                       c.UPDATE_MALFORMED_ATTRIBUTE_LIST, b"", code)
+        return UpdateError(
+            RESET, "%s appears more than once" % _name(code), c.ERR_UPDATE, c.UPDATE_MALFORMED_ATTRIBUTE_LIST, b"", code
+        )
+    return UpdateError(
+        DISCARD,
+        "%s appears more than once; the first is kept" % _name(code),
+        c.ERR_UPDATE,
+        c.UPDATE_MALFORMED_ATTRIBUTE_LIST,
+        b"",
+        code,
+    )
 
 
-def unrecognized_well_known(flags, code, data):
+def unrecognized_well_known(flags: int, code: int, data: bytes) -> UpdateError:
     """An unknown type with the Optional bit clear (RFC 4271 §6.3, not relaxed by RFC 7606)."""
-    return UpdateError(RESET, "unrecognized well-known attribute type %d" % code, c.ERR_UPDATE,
-                       c.UPDATE_UNRECOGNIZED_WELL_KNOWN, attribute_tlv(flags, code, data), code)
+    return UpdateError(
+        RESET,
+        "unrecognized well-known attribute type %d" % code,
+        c.ERR_UPDATE,
+        c.UPDATE_UNRECOGNIZED_WELL_KNOWN,
+        attribute_tlv(flags, code, data),
+        code,
+    )
 
 
-def missing_mandatory(code):
+def missing_mandatory(code: int) -> UpdateError:
     """A well-known mandatory attribute absent while routes are announced (RFC 7606 §3)."""
-    return UpdateError(WITHDRAW, "mandatory %s missing" % _name(code), c.ERR_UPDATE, c.UPDATE_MISSING_WELL_KNOWN,
-                       bytes((code,)), code)
+    return UpdateError(
+        WITHDRAW, "mandatory %s missing" % _name(code), c.ERR_UPDATE, c.UPDATE_MISSING_WELL_KNOWN, bytes((code,)), code
+    )
 
 
-def mp_error(flags, code, data, reason, family, afi_safi_disable=False):
+def mp_error(
+    flags: int, code: int, data: bytes, reason: str, family: c.Family | None, afi_safi_disable: bool = False
+) -> UpdateError:
     """A malformed MP_REACH/MP_UNREACH_NLRI: its NLRI cannot be used (RFC 7606 §7.11, §7.12, §5.3)."""
-    return _mp(reason, c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR, attribute_tlv(flags, code, data), code, family,
-               afi_safi_disable)
+    return _mp(
+        reason, c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR, attribute_tlv(flags, code, data), code, family, afi_safi_disable
+    )
 
 
-def attribute_header_underrun(remaining, flags):
+def attribute_header_underrun(remaining: int, flags: int | None) -> UpdateError:
     """Fewer octets left than an attribute header needs (RFC 7606 §4, second case)."""
     needed = 4 if flags is not None and flags & c.FLAG_EXTENDED_LENGTH else 3
-    return UpdateError(WITHDRAW, "%d octet(s) left in the attribute section, an attribute header needs %d"
-                       % (remaining, needed), c.ERR_UPDATE, c.UPDATE_MALFORMED_ATTRIBUTE_LIST)
+    return UpdateError(
+        WITHDRAW,
+        "%d octet(s) left in the attribute section, an attribute header needs %d" % (remaining, needed),
+        c.ERR_UPDATE,
+        c.UPDATE_MALFORMED_ATTRIBUTE_LIST,
+    )
 
 
-def attribute_overrun(flags, code, declared, available, afi_safi_disable=False):
+def attribute_overrun(
+    flags: int, code: int, declared: int, available: int, afi_safi_disable: bool = False
+) -> UpdateError:
     """An attribute length running past the attribute section (RFC 7606 §4, first case).
 
     The NLRI field is still found from the Total Path Attribute Length, so treat-as-withdraw
@@ -194,47 +245,49 @@ def attribute_overrun(flags, code, declared, available, afi_safi_disable=False):
     return UpdateError(WITHDRAW, reason, c.ERR_UPDATE, c.UPDATE_ATTRIBUTE_LENGTH_ERROR, b"", code)
 
 
-def length_field_error(reason):
+def length_field_error(reason: str) -> UpdateError:
     """Withdrawn Routes Length or Total Path Attribute Length inconsistent with the message (RFC 4271 §6.3)."""
     return UpdateError(RESET, reason, c.ERR_UPDATE, c.UPDATE_MALFORMED_ATTRIBUTE_LIST)
 
 
-def nlri_field_error(field_name, reason):
+def nlri_field_error(field_name: str, reason: object) -> UpdateError:
     """The Withdrawn Routes or NLRI field cannot be parsed (RFC 7606 §5.3)."""
-    return UpdateError(RESET, "%s: %s" % (field_name, reason), c.ERR_UPDATE, c.UPDATE_INVALID_NETWORK_FIELD,
-                       family=c.IPV4_UNICAST)
+    return UpdateError(
+        RESET, "%s: %s" % (field_name, reason), c.ERR_UPDATE, c.UPDATE_INVALID_NETWORK_FIELD, family=c.IPV4_UNICAST
+    )
 
 
-def header_error(reason, length_field=b""):
+def header_error(reason: str, length_field: bytes = b"") -> UpdateError:
     """Not an UPDATE the codec can even frame (RFC 4271 §6.1)."""
     return UpdateError(RESET, reason, c.ERR_HEADER, c.HEADER_BAD_LENGTH, length_field)
 
 
-def as4_between_new_speakers(code):
+def as4_between_new_speakers(code: int) -> UpdateError:
     """AS4_PATH / AS4_AGGREGATOR from a 4-octet speaker: "MUST discard" (RFC 6793 §6)."""
-    return UpdateError(DISCARD, "%s received from a 4-octet AS speaker" % _name(code), c.ERR_UPDATE,
-                       c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR, b"", code)
+    return _discarded(code, "received from a 4-octet AS speaker", c.UPDATE_OPTIONAL_ATTRIBUTE_ERROR)
 
 
-def external_peer_discard(code):
+def external_peer_discard(code: int) -> UpdateError:
     """LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST from an external peer (RFC 7606 §7.5, §7.9, §7.10)."""
-    return UpdateError(DISCARD, "%s received from an external peer" % _name(code), c.ERR_UPDATE,
-                       c.UPDATE_MALFORMED_ATTRIBUTE_LIST, b"", code)
+    return _discarded(code, "received from an external peer", c.UPDATE_MALFORMED_ATTRIBUTE_LIST)
 
 
-def _mp(reason, subcode, data, code, family, afi_safi_disable):
-    if afi_safi_disable and family is not None:
-        action = ErrorAction.AFI_SAFI_DISABLE
-    else:
-        action = RESET
+def _discarded(code: int, why: str, subcode: int) -> UpdateError:
+    return UpdateError(DISCARD, "%s %s" % (_name(code), why), c.ERR_UPDATE, subcode, b"", code)
+
+
+def _mp(
+    reason: str, subcode: int, data: bytes, code: int, family: c.Family | None, afi_safi_disable: bool
+) -> UpdateError:
+    action = ErrorAction.AFI_SAFI_DISABLE if afi_safi_disable and family is not None else RESET
     return UpdateError(action, reason, c.ERR_UPDATE, subcode, data, code, family)
 
 
-def _family_of(data):
+def _family_of(data: bytes) -> c.Family | None:
     if len(data) >= 3:
         return (int.from_bytes(data[:2], "big"), data[2])
     return None
 
 
-def _name(code):
+def _name(code: int) -> str:
     return c.ATTRIBUTE_RFC_NAMES.get(code, "attribute type %d" % code)

@@ -8,6 +8,7 @@ Two kinds of failure exist, and they are kept apart on purpose:
   so `decode_update` returns the Update together with an `ErrorAction` and the reasons
   (see `error_handling` for the decision table).
 """
+
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -15,7 +16,7 @@ from enum import IntEnum
 class CodecError(Exception):
     """A message the codec cannot accept, with the NOTIFICATION that reports it to the peer."""
 
-    def __init__(self, code, subcode, data=b"", reason=""):
+    def __init__(self, code: int, subcode: int, data: bytes | bytearray | memoryview = b"", reason: str = "") -> None:
         self.code = code
         self.subcode = subcode
         self.data = bytes(data)
@@ -41,7 +42,7 @@ class ErrorAction(IntEnum):
     SESSION_RESET = 4
 
     @property
-    def label(self):
+    def label(self) -> str:
         """The RFC's own spelling ("treat-as-withdraw"), used in logs and in the JSON form."""
         return self.name.lower().replace("_", "-").replace("afi-safi", "afi/safi")
 
@@ -63,5 +64,5 @@ class UpdateError:
     attribute: int | None = None
     family: tuple[int, int] | None = None
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%s: %s" % (self.action.label, self.reason)

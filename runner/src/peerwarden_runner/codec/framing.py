@@ -3,22 +3,48 @@
 The proxy reads a header, asks `parse_header` whether it is acceptable and how long the message
 is, and reads the rest; nothing else is decoded on the forwarding path.
 """
+
 import struct
+from typing import cast
 
 from peerwarden_runner.codec.constants import (
-    ERR_HEADER, HEADER_BAD_LENGTH, HEADER_BAD_TYPE, HEADER_CONNECTION_NOT_SYNCHRONIZED, HEADER_LEN,
-    KEEPALIVE, MARKER, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, MIN_MESSAGE_LEN, NOTIFICATION, OPEN,
-    ROUTE_REFRESH, UPDATE,
+    ERR_HEADER,
+    HEADER_BAD_LENGTH,
+    HEADER_BAD_TYPE,
+    HEADER_CONNECTION_NOT_SYNCHRONIZED,
+    HEADER_LEN,
+    KEEPALIVE,
+    MARKER,
+    MAX_EXTENDED_MESSAGE_LEN,
+    MAX_MESSAGE_LEN,
+    MIN_MESSAGE_LEN,
+    NOTIFICATION,
+    OPEN,
+    ROUTE_REFRESH,
+    UPDATE,
+    Framed,
+    Octets,
 )
 from peerwarden_runner.codec.errors import FramingError
 
-__all__ = ["HEADER_LEN", "MARKER", "OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE", "ROUTE_REFRESH",
-           "FramingError", "parse_header", "make_header", "split_messages"]
+__all__ = [
+    "HEADER_LEN",
+    "MARKER",
+    "OPEN",
+    "UPDATE",
+    "NOTIFICATION",
+    "KEEPALIVE",
+    "ROUTE_REFRESH",
+    "FramingError",
+    "parse_header",
+    "make_header",
+    "split_messages",
+]
 
 _LENGTH_AND_TYPE = struct.Struct(">HB")
 
 
-def parse_header(header, extended=False):
+def parse_header(header: Octets, extended: bool = False) -> tuple[int, int]:
     """(length, type) of a message from its first 19 octets; raise FramingError as RFC 4271 §6.1 says.
 
     `extended` is true once the receiver of this direction announced the Extended Message
@@ -28,8 +54,9 @@ def parse_header(header, extended=False):
     e.data)` as is.
     """
     if len(header) < HEADER_LEN:
-        raise FramingError(ERR_HEADER, HEADER_BAD_LENGTH, b"",
-                           "header truncated: %d of %d octets" % (len(header), HEADER_LEN))
+        raise FramingError(
+            ERR_HEADER, HEADER_BAD_LENGTH, b"", "header truncated: %d of %d octets" % (len(header), HEADER_LEN)
+        )
     if header[:16] != MARKER:
         # RFC 4271 §6.1: "Connection Not Synchronized", no data
         raise FramingError(ERR_HEADER, HEADER_CONNECTION_NOT_SYNCHRONIZED, b"", "marker is not all ones")
@@ -38,37 +65,56 @@ def parse_header(header, extended=False):
     if minimum is None:
         raise FramingError(ERR_HEADER, HEADER_BAD_TYPE, bytes((kind,)), "unknown message type %d" % kind)
     if kind == KEEPALIVE:
-        maximum = HEADER_LEN          # RFC 4271 §6.1: a KEEPALIVE is exactly the header
+        maximum = HEADER_LEN  # RFC 4271 §6.1: a KEEPALIVE is exactly the header
     elif extended and kind != OPEN:
         maximum = MAX_EXTENDED_MESSAGE_LEN
     else:
         maximum = MAX_MESSAGE_LEN
     if length < minimum or length > maximum:
-        raise FramingError(ERR_HEADER, HEADER_BAD_LENGTH, header[16:18],
-                           "length %d out of range %d..%d for message type %d" % (length, minimum, maximum, kind))
+        raise FramingError(
+            ERR_HEADER,
+            HEADER_BAD_LENGTH,
+            header[16:18],
+            "length %d out of range %d..%d for message type %d" % (length, minimum, maximum, kind),
+        )
     return length, kind
 
 
-def make_header(length, kind):
+def message_octets(data: Octets | Framed) -> bytes:
+    """The octets of a message given as octets or as a decoded message that keeps them (`raw`)."""
+    return bytes(cast(Octets, getattr(data, "raw", data)))
+
+
+def is_whole_message(raw: bytes, kind: int) -> bool:
+    """Is `raw` one whole message of type `kind`: the marker, the type, at least the type's minimum length,
+    and a length field that counts the octets given?"""
+    return (
+        len(raw) >= MIN_MESSAGE_LEN[kind]
+        and raw[:16] == MARKER
+        and raw[18] == kind
+        and _LENGTH_AND_TYPE.unpack_from(raw, 16)[0] == len(raw)
+    )
+
+
+def make_header(length: int, kind: int) -> bytes:
     """The 19-octet header of a message of `length` octets (header included)."""
     return MARKER + _LENGTH_AND_TYPE.pack(length, kind)
 
 
-def split_messages(buffer, extended=False):
+def split_messages(buffer: Octets, extended: bool = False) -> tuple[list[bytes], int]:
     """Cut the complete messages off the front of `buffer`: ([message bytes, ...], octets consumed).
 
     For protocol-style readers (asyncio.Protocol.data_received) that get arbitrary chunks; a
     trailing partial message is left for the next call.  Raises FramingError on a bad header.
     """
-    messages = []
+    messages: list[bytes] = []
     position = 0
     end = len(buffer)
     view = memoryview(buffer)
     while end - position >= HEADER_LEN:
-        length, dummy = parse_header(view[position:position + HEADER_LEN], extended)
+        length, dummy = parse_header(view[position : position + HEADER_LEN], extended)
         if end - position < length:
             break
-        messages.append(bytes(view[position:position + length]))
+        messages.append(bytes(view[position : position + length]))
         position += length
     return messages, position
-

@@ -85,43 +85,69 @@ KEEPALIVE: {"type": "keepalive"}.
 ROUTE_REFRESH: {"type": "route_refresh", "afi": 1, "safi": 1, "subtype": 0, "orf": "<hex>"} ("orf"
 only when present).
 """
+
 import ipaddress
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.aspath import AsPath
 from peerwarden_runner.codec.attributes import (
-    ATTRIBUTE_CODES, ATTRIBUTE_NAMES, ATTRIBUTE_SPECS, Aggregator, make_attribute, unknown_attribute,
+    ATTRIBUTE_CODES,
+    ATTRIBUTE_NAMES,
+    ATTRIBUTE_SPECS,
+    Aggregator,
+    Attribute,
+    make_attribute,
+    unknown_attribute,
 )
 from peerwarden_runner.codec.capabilities import CAPABILITY_CODES, Capability
 from peerwarden_runner.codec.communities import (
-    community_from_text, community_to_text, extended_from_text, extended_to_text, large_from_text, large_to_text,
+    community_from_text,
+    community_to_text,
+    extended_from_text,
+    extended_to_text,
+    large_from_text,
+    large_to_text,
 )
-from peerwarden_runner.codec.context import DEFAULT_CONTEXT
+from peerwarden_runner.codec.context import DEFAULT_CONTEXT, NegotiatedContext
 from peerwarden_runner.codec.errors import CodecError
+from peerwarden_runner.codec.framing import message_octets
 from peerwarden_runner.codec.keepalive import KEEPALIVE_MESSAGE
 from peerwarden_runner.codec.message import decode_message
 from peerwarden_runner.codec.mp_nlri import MpReach, MpUnreach, next_hop_octets
-from peerwarden_runner.codec.notification import encode_notification
-from peerwarden_runner.codec.open_message import OptionalParameter, _encode as encode_open_fields
+from peerwarden_runner.codec.notification import Notification, encode_notification
+from peerwarden_runner.codec.open_message import Open, OptionalParameter
+from peerwarden_runner.codec.open_message import _encode as encode_open_fields
 from peerwarden_runner.codec.prefix import Prefix, prefix_texts
-from peerwarden_runner.codec.route_refresh import encode_route_refresh
+from peerwarden_runner.codec.route_refresh import RouteRefresh, encode_route_refresh
+from peerwarden_runner.codec.update import Update
 from peerwarden_runner.codec.update_encode import encode_update
 
 __all__ = ["to_json", "from_json", "update_fields", "attributes_to_json", "attributes_from_json"]
 
 _ORIGIN_CODES = {name: code for code, name in c.ORIGIN_NAMES.items()}
 _ADD_PATH_MODES = {name: code for code, name in c.ADD_PATH_MODE_NAMES.items()}
-_TYPE_CODES = {name: code for code, name in c.MESSAGE_TYPE_NAMES.items()}
+_TYPE_CODES: dict[Any, int] = {name: code for code, name in c.MESSAGE_TYPE_NAMES.items()}
+Record = dict[str, Any]  # a message's JSON object
+ValueCodec = Callable[[Any, NegotiatedContext], Any]  # an attribute value to JSON, or back
 
 
 # ---------------------------------------------------------------- entry points
 
-def to_json(message, ctx=None, direction=None, peer=None, time=None):
+
+def to_json(
+    message: c.Octets | c.Framed,
+    ctx: NegotiatedContext | None = None,
+    direction: str | None = None,
+    peer: str | None = None,
+    time: float | None = None,
+) -> Record:
     """The JSON object (a dict) of one message: a Message, or the octets of one."""
-    raw = bytes(getattr(message, "raw", message))
+    raw = message_octets(message)
     ctx = ctx or getattr(message, "ctx", None) or DEFAULT_CONTEXT
     kind = raw[18] if len(raw) > 18 else 0
-    record = {"type": c.MESSAGE_TYPE_NAMES.get(kind, kind)}
+    record: Record = {"type": c.MESSAGE_TYPE_NAMES.get(kind, kind)}
     if time is not None:
         record["time"] = time
     if direction is not None:
@@ -132,21 +158,26 @@ def to_json(message, ctx=None, direction=None, peer=None, time=None):
         decoded = decode_message(raw, ctx)
     except CodecError as error:
         record["lossy"] = True
-        record["error"] = {"action": "session-reset", "reason": error.reason, "code": error.code,
-                           "subcode": error.subcode, "data": error.data.hex()}
+        record["error"] = {
+            "action": "session-reset",
+            "reason": error.reason,
+            "code": error.code,
+            "subcode": error.subcode,
+            "data": error.data.hex(),
+        }
     else:
         _FIELDS[kind](decoded, ctx, record)
     record["raw"] = raw.hex()
     return record
 
 
-def from_json(obj, ctx=None):
+def from_json(obj: Mapping[str, Any], ctx: NegotiatedContext | None = None) -> bytes:
     """The message octets of a JSON object made by to_json (or written by hand without "raw")."""
     if obj.get("lossy"):
         return bytes.fromhex(obj["raw"])
     ctx = ctx or DEFAULT_CONTEXT
-    kind = obj.get("type")
-    kind = _TYPE_CODES.get(kind, kind)
+    name = obj.get("type")
+    kind = _TYPE_CODES.get(name, name)
     builder = _BUILDERS.get(kind)
     if builder is None:
         return bytes.fromhex(obj["raw"])
@@ -155,19 +186,20 @@ def from_json(obj, ctx=None):
 
 # ---------------------------------------------------------------- prefixes
 
-def _prefix_to_json(prefix):
+
+def _prefix_to_json(prefix: Prefix) -> str | dict[str, Any]:
     if prefix.path_id is None:
         return str(prefix)
     return {"prefix": str(prefix), "path_id": prefix.path_id}
 
 
-def _prefixes_to_json(prefixes):
+def _prefixes_to_json(prefixes: Sequence[Prefix]) -> list[Any]:
     if any(prefix.path_id is not None for prefix in prefixes):
         return [_prefix_to_json(prefix) for prefix in prefixes]
     return prefix_texts(prefixes)  # the bulk of an archive: one C call per prefix
 
 
-def _prefix_from_json(item, safi=c.SAFI_UNICAST):
+def _prefix_from_json(item: str | Mapping[str, Any], safi: int = c.SAFI_UNICAST) -> Prefix:
     if isinstance(item, dict):
         return Prefix.parse(item["prefix"], safi, item.get("path_id"))
     return Prefix.parse(item, safi)
@@ -175,51 +207,72 @@ def _prefix_from_json(item, safi=c.SAFI_UNICAST):
 
 # ---------------------------------------------------------------- attribute values
 
-def _aggregator_to_json(value, ctx):
+
+def _aggregator_to_json(value: Aggregator, ctx: NegotiatedContext) -> dict[str, Any]:
     return {"asn": value.asn, "address": str(value.address)}
 
 
-def _mp_reach_to_json(value, ctx):
+def _mp_reach_to_json(value: MpReach, ctx: NegotiatedContext) -> dict[str, Any]:
+    item: dict[str, Any]
     if value.family in c.PREFIX_FAMILIES:
-        item = {"afi": value.afi, "safi": value.safi, "next_hop": [str(hop) for hop in value.next_hops],
-                "nlri": _prefixes_to_json(value.nlri)}
+        item = {
+            "afi": value.afi,
+            "safi": value.safi,
+            "next_hop": [str(hop) for hop in value.next_hops],
+            "nlri": _prefixes_to_json(value.nlri),
+        }
     else:
-        item = {"afi": value.afi, "safi": value.safi, "next_hop_raw": value.next_hop_data.hex(),
-                "nlri_raw": value.opaque_nlri.hex()}
+        item = {
+            "afi": value.afi,
+            "safi": value.safi,
+            "next_hop_raw": value.next_hop_data.hex(),
+            "nlri_raw": value.opaque_nlri.hex(),
+        }
     if value.reserved:
         item["reserved"] = value.reserved
     return item
 
 
-def _mp_reach_from_json(item, ctx):
+def _mp_reach_from_json(item: Mapping[str, Any], ctx: NegotiatedContext) -> MpReach:
     afi, safi = item["afi"], item["safi"]
     if "next_hop_raw" in item:
-        return MpReach(afi, safi, bytes.fromhex(item["next_hop_raw"]), (), bytes.fromhex(item.get("nlri_raw", "")),
-                       item.get("reserved", 0))
-    return MpReach(afi, safi, next_hop_octets(item["next_hop"]),
-                   tuple(_prefix_from_json(prefix, safi) for prefix in item.get("nlri", ())), b"",
-                   item.get("reserved", 0))
+        return MpReach(
+            afi,
+            safi,
+            bytes.fromhex(item["next_hop_raw"]),
+            (),
+            bytes.fromhex(item.get("nlri_raw", "")),
+            item.get("reserved", 0),
+        )
+    return MpReach(
+        afi,
+        safi,
+        next_hop_octets(item["next_hop"]),
+        tuple(_prefix_from_json(prefix, safi) for prefix in item.get("nlri", ())),
+        b"",
+        item.get("reserved", 0),
+    )
 
 
-def _mp_unreach_to_json(value, ctx):
+def _mp_unreach_to_json(value: MpUnreach, ctx: NegotiatedContext) -> dict[str, Any]:
     if value.family in c.PREFIX_FAMILIES:
         return {"afi": value.afi, "safi": value.safi, "withdrawn": _prefixes_to_json(value.withdrawn)}
     return {"afi": value.afi, "safi": value.safi, "withdrawn_raw": value.opaque_nlri.hex()}
 
 
-def _mp_unreach_from_json(item, ctx):
+def _mp_unreach_from_json(item: Mapping[str, Any], ctx: NegotiatedContext) -> MpUnreach:
     afi, safi = item["afi"], item["safi"]
     if "withdrawn_raw" in item:
         return MpUnreach(afi, safi, (), bytes.fromhex(item["withdrawn_raw"]))
     return MpUnreach(afi, safi, tuple(_prefix_from_json(prefix, safi) for prefix in item.get("withdrawn", ())))
 
 
-def _aggregator_from_json(item, ctx):
+def _aggregator_from_json(item: Mapping[str, Any], ctx: NegotiatedContext) -> Aggregator:
     return Aggregator(int(item["asn"]), ipaddress.IPv4Address(item["address"]))
 
 
 # type code -> (value -> JSON, JSON -> value for make_attribute)
-_VALUE_JSON = {
+_VALUE_JSON: dict[int, tuple[ValueCodec, ValueCodec]] = {
     c.ORIGIN: (lambda v, ctx: c.ORIGIN_NAMES[v], lambda j, ctx: _ORIGIN_CODES[j] if isinstance(j, str) else int(j)),
     c.AS_PATH: (lambda v, ctx: v.to_list(), lambda j, ctx: AsPath.from_list(j)),
     c.NEXT_HOP: (lambda v, ctx: str(v), lambda j, ctx: ipaddress.IPv4Address(j)),
@@ -227,46 +280,56 @@ _VALUE_JSON = {
     c.LOCAL_PREF: (lambda v, ctx: v, lambda j, ctx: int(j)),
     c.ATOMIC_AGGREGATE: (lambda v, ctx: True, lambda j, ctx: True),
     c.AGGREGATOR: (_aggregator_to_json, _aggregator_from_json),
-    c.COMMUNITIES: (lambda v, ctx: [community_to_text(x) for x in v],
-                    lambda j, ctx: tuple(community_from_text(x) for x in j)),
+    c.COMMUNITIES: (
+        lambda v, ctx: [community_to_text(x) for x in v],
+        lambda j, ctx: tuple(community_from_text(x) for x in j),
+    ),
     c.ORIGINATOR_ID: (lambda v, ctx: str(v), lambda j, ctx: ipaddress.IPv4Address(j)),
     c.CLUSTER_LIST: (lambda v, ctx: [str(x) for x in v], lambda j, ctx: tuple(ipaddress.IPv4Address(x) for x in j)),
     c.MP_REACH_NLRI: (_mp_reach_to_json, _mp_reach_from_json),
     c.MP_UNREACH_NLRI: (_mp_unreach_to_json, _mp_unreach_from_json),
-    c.EXTENDED_COMMUNITIES: (lambda v, ctx: [extended_to_text(x) for x in v],
-                             lambda j, ctx: tuple(extended_from_text(x) for x in j)),
+    c.EXTENDED_COMMUNITIES: (
+        lambda v, ctx: [extended_to_text(x) for x in v],
+        lambda j, ctx: tuple(extended_from_text(x) for x in j),
+    ),
     c.AS4_PATH: (lambda v, ctx: v.to_list(), lambda j, ctx: AsPath.from_list(j)),
     c.AS4_AGGREGATOR: (_aggregator_to_json, _aggregator_from_json),
-    c.LARGE_COMMUNITY: (lambda v, ctx: [large_to_text(x) for x in v],
-                        lambda j, ctx: tuple(large_from_text(x) for x in j)),
+    c.LARGE_COMMUNITY: (
+        lambda v, ctx: [large_to_text(x) for x in v],
+        lambda j, ctx: tuple(large_from_text(x) for x in j),
+    ),
     c.ONLY_TO_CUSTOMER: (lambda v, ctx: v, lambda j, ctx: int(j)),
 }
 
 
-def _canonical_flags(code, data):
+def _canonical_flags(code: int, data: bytes) -> int:
     return ATTRIBUTE_SPECS[code].flags | (c.FLAG_EXTENDED_LENGTH if len(data) > 255 else 0)
 
 
-def attributes_to_json(attributes, ctx):
+def attributes_to_json(
+    attributes: Iterable[Attribute], ctx: NegotiatedContext
+) -> tuple[dict[str, Any], dict[str, int], bool]:
     """(attributes dict, attribute_flags dict, lossless) for a sequence of Attributes.
 
     Not lossless when an attribute is malformed (no decoded value) or a type appears twice: the
     dict cannot hold those, and such attributes are listed under "malformed" for inspection.
     """
-    result = {}
-    flags = {}
+    result: dict[str, Any] = {}
+    flags: dict[str, int] = {}
     lossless = True
     for attribute in attributes:
         code = attribute.code
         name = ATTRIBUTE_NAMES.get(code)
         if name is None:
             result.setdefault("unknown", []).append(
-                {"flags": attribute.flags, "type": code, "value": attribute.data.hex()})
+                {"flags": attribute.flags, "type": code, "value": attribute.data.hex()}
+            )
             continue
         if attribute.value is None or name in result:
             lossless = False
             result.setdefault("malformed", []).append(
-                {"flags": attribute.flags, "type": code, "value": attribute.data.hex()})
+                {"flags": attribute.flags, "type": code, "value": attribute.data.hex()}
+            )
             continue
         result[name] = _VALUE_JSON[code][0](attribute.value, ctx)
         if attribute.flags != _canonical_flags(code, attribute.data):
@@ -274,16 +337,21 @@ def attributes_to_json(attributes, ctx):
     return result, flags, lossless
 
 
-def attributes_from_json(items, ctx, flags=None, order=None):
+def attributes_from_json(
+    items: Mapping[str, Any],
+    ctx: NegotiatedContext,
+    flags: Mapping[str, int] | None = None,
+    order: Sequence[int] | None = None,
+) -> list[Attribute]:
     """Attributes from the JSON dict (with its attribute_flags and attribute_order companions)."""
     flags = flags or {}
-    attributes = []
+    attributes: list[Attribute] = []
     for name, item in items.items():
         if name == "unknown":
             attributes.extend(unknown_attribute(u["flags"], u["type"], bytes.fromhex(u["value"])) for u in item)
             continue
         if name == "malformed":
-            raise ValueError("an attribute list with malformed attributes can only be rebuilt from \"raw\"")
+            raise ValueError('an attribute list with malformed attributes can only be rebuilt from "raw"')
         code = ATTRIBUTE_CODES[name]
         attributes.append(make_attribute(code, _VALUE_JSON[code][1](item, ctx), ctx, flags.get(name), decode=False))
     if order:
@@ -296,7 +364,8 @@ def attributes_from_json(items, ctx, flags=None, order=None):
 
 # ---------------------------------------------------------------- per message type
 
-def update_fields(update, ctx, record):
+
+def update_fields(update: Update, ctx: NegotiatedContext, record: Record) -> None:
     """Fill `record` with the UPDATE keys (see the module docstring)."""
     record["withdrawn"] = _prefixes_to_json(update.withdrawn)
     attributes, flags, lossless = attributes_to_json(update.attributes, ctx)
@@ -314,23 +383,35 @@ def update_fields(update, ctx, record):
         record["end_of_rib"] = {"afi": end_of_rib[0], "safi": end_of_rib[1]}
     if update.errors:
         decisive = update.error
-        record["error"] = {"action": decisive.action.label, "reason": update.reason, "code": decisive.code,
-                           "subcode": decisive.subcode, "data": decisive.data.hex(),
-                           "findings": [str(error) for error in update.errors]}
+        assert decisive is not None  # there are errors
+        record["error"] = {
+            "action": decisive.action.label,
+            "reason": update.reason,
+            "code": decisive.code,
+            "subcode": decisive.subcode,
+            "data": decisive.data.hex(),
+            "findings": [str(error) for error in update.errors],
+        }
         lossless = False
     if not lossless:
         record["lossy"] = True
 
 
-def _update_from_json(obj, ctx):
-    attributes = attributes_from_json(obj.get("attributes", {}), ctx, obj.get("attribute_flags"),
-                                      obj.get("attribute_order"))
-    return encode_update([_prefix_from_json(p) for p in obj.get("withdrawn", ())], attributes,
-                         [_prefix_from_json(p) for p in obj.get("nlri", ())], ctx, check_size=False)
+def _update_from_json(obj: Mapping[str, Any], ctx: NegotiatedContext) -> bytes:
+    attributes = attributes_from_json(
+        obj.get("attributes", {}), ctx, obj.get("attribute_flags"), obj.get("attribute_order")
+    )
+    return encode_update(
+        [_prefix_from_json(p) for p in obj.get("withdrawn", ())],
+        attributes,
+        [_prefix_from_json(p) for p in obj.get("nlri", ())],
+        ctx,
+        check_size=False,
+    )
 
 
-def _capability_fields(capability):
-    item = {"code": capability.code}
+def _capability_fields(capability: Capability) -> dict[str, Any]:
+    item: dict[str, Any] = {"code": capability.code}
     if capability.code in _CAPABILITY_NAME_KEYS:
         item["name"] = capability.name
     family = capability.family
@@ -339,8 +420,10 @@ def _capability_fields(capability):
     elif capability.asn is not None:
         item["asn"] = capability.asn
     elif capability.add_path_modes is not None:
-        item["families"] = [{"afi": afi, "safi": safi, "mode": c.ADD_PATH_MODE_NAMES.get(mode, mode)}
-                            for (afi, safi), mode in capability.add_path_modes.items()]
+        item["families"] = [
+            {"afi": afi, "safi": safi, "mode": c.ADD_PATH_MODE_NAMES.get(mode, mode)}
+            for (afi, safi), mode in capability.add_path_modes.items()
+        ]
     elif capability.graceful_restart_info is not None:
         item.update(capability.graceful_restart_info)
         item["families"] = [{"afi": afi, "safi": safi, "flags": flags} for afi, safi, flags in item["families"]]
@@ -355,29 +438,37 @@ _CAPABILITY_NAME_KEYS = frozenset(CAPABILITY_CODES.values())
 _INFORMATIONAL_ONLY = frozenset({c.CAP_GRACEFUL_RESTART, c.CAP_FQDN})
 
 
-def _capability_from_json(item):
+def _capability_from_json(item: Mapping[str, Any]) -> Capability | None:
     code = item.get("code")
     if code is None:
         code = CAPABILITY_CODES[item["name"]]
     if "value" in item:
         return Capability(code, bytes.fromhex(item["value"]))
     if code in _INFORMATIONAL_ONLY:
-        return None       # cannot be rebuilt from the informational keys
+        return None  # cannot be rebuilt from the informational keys
     if code == c.CAP_MULTIPROTOCOL and "afi" in item:
         return Capability.multiprotocol(item["afi"], item["safi"])
     if code == c.CAP_FOUR_OCTET_AS and "asn" in item:
         return Capability.four_octet_as(item["asn"])
     if code == c.CAP_ADD_PATH and "families" in item:
-        return Capability.add_path({(f["afi"], f["safi"]): _ADD_PATH_MODES.get(f["mode"], f["mode"])
-                                    for f in item["families"]})
+        return Capability.add_path(
+            {(f["afi"], f["safi"]): _ADD_PATH_MODES.get(f["mode"], f["mode"]) for f in item["families"]}
+        )
     return Capability(code, b"")
 
 
-def _open_fields(message, ctx, record):
-    record.update({"version": message.version, "my_as": message.my_as, "asn": message.asn,
-                   "hold_time": message.hold_time, "bgp_id": str(message.bgp_id)})
+def _open_fields(message: Open, ctx: NegotiatedContext, record: Record) -> None:
+    record.update(
+        {
+            "version": message.version,
+            "my_as": message.my_as,
+            "asn": message.asn,
+            "hold_time": message.hold_time,
+            "bgp_id": str(message.bgp_id),
+        }
+    )
     record["capabilities"] = [_capability_fields(capability) for capability in message.capabilities]
-    layout = []
+    layout: list[Any] = []
     for parameter in message.parameters:
         if parameter.type == c.PARAM_CAPABILITIES:
             layout.append(len(parameter.capabilities))
@@ -390,18 +481,19 @@ def _open_fields(message, ctx, record):
         record["extended_parameters"] = True
 
 
-def _open_from_json(obj, ctx):
-    capabilities = [_capability_from_json(item) for item in obj.get("capabilities", ())]
+def _open_from_json(obj: Mapping[str, Any], ctx: NegotiatedContext) -> bytes:
+    # None for a capability its informational keys cannot rebuild (to_json then wrote its "value")
+    capabilities: list[Any] = [_capability_from_json(item) for item in obj.get("capabilities", ())]
     layout = obj.get("parameter_layout")
     if layout is None:
         layout = [len(capabilities)] if capabilities else []
-    parameters = []
+    parameters: list[OptionalParameter] = []
     position = 0
     for entry in layout:
         if isinstance(entry, dict):
             parameters.append(OptionalParameter(entry["type"], bytes.fromhex(entry["value"])))
         else:
-            parameters.append(OptionalParameter.of_capabilities(capabilities[position:position + entry]))
+            parameters.append(OptionalParameter.of_capabilities(capabilities[position : position + entry]))
             position += entry
     extended = obj.get("extended_parameters", False)
     if not extended and sum(len(p.value) + 2 for p in parameters) > 255:
@@ -409,38 +501,39 @@ def _open_from_json(obj, ctx):
     my_as = obj.get("my_as")
     if my_as is None:
         my_as = obj["asn"] if obj["asn"] <= 0xFFFF else c.AS_TRANS
-    return encode_open_fields(obj.get("version", c.BGP_VERSION), my_as, obj["hold_time"], obj["bgp_id"],
-                              parameters, extended)
+    return encode_open_fields(
+        obj.get("version", c.BGP_VERSION), my_as, obj["hold_time"], obj["bgp_id"], parameters, extended
+    )
 
 
-def _notification_fields(message, ctx, record):
-    record.update({"code": message.code, "subcode": message.subcode, "name": message.name,
-                   "data": message.data.hex()})
+def _notification_fields(message: Notification, ctx: NegotiatedContext, record: Record) -> None:
+    record.update({"code": message.code, "subcode": message.subcode, "name": message.name, "data": message.data.hex()})
     text = message.shutdown_message
     if text is not None:
         record["shutdown_message"] = text
 
 
-def _route_refresh_fields(message, ctx, record):
+def _route_refresh_fields(message: RouteRefresh, ctx: NegotiatedContext, record: Record) -> None:
     record.update({"afi": message.afi, "safi": message.safi, "subtype": message.subtype})
     if message.orf:
         record["orf"] = message.orf.hex()
 
 
-_FIELDS = {
+_FIELDS: dict[int, Callable[[Any, NegotiatedContext, Record], None]] = {
     c.OPEN: _open_fields,
     c.UPDATE: update_fields,
     c.NOTIFICATION: _notification_fields,
     c.KEEPALIVE: lambda message, ctx, record: None,
     c.ROUTE_REFRESH: _route_refresh_fields,
 }
-_BUILDERS = {
+_BUILDERS: dict[Any, Callable[[Mapping[str, Any], NegotiatedContext], bytes]] = {
     c.OPEN: _open_from_json,
     c.UPDATE: _update_from_json,
-    c.NOTIFICATION: lambda obj, ctx: encode_notification(obj["code"], obj["subcode"],
-                                                         bytes.fromhex(obj.get("data", "")),
-                                                         max_length=c.MAX_EXTENDED_MESSAGE_LEN),
+    c.NOTIFICATION: lambda obj, ctx: encode_notification(
+        obj["code"], obj["subcode"], bytes.fromhex(obj.get("data", "")), max_length=c.MAX_EXTENDED_MESSAGE_LEN
+    ),
     c.KEEPALIVE: lambda obj, ctx: KEEPALIVE_MESSAGE,
-    c.ROUTE_REFRESH: lambda obj, ctx: encode_route_refresh(obj["afi"], obj["safi"], obj.get("subtype", 0),
-                                                           bytes.fromhex(obj.get("orf", ""))),
+    c.ROUTE_REFRESH: lambda obj, ctx: encode_route_refresh(
+        obj["afi"], obj["safi"], obj.get("subtype", 0), bytes.fromhex(obj.get("orf", ""))
+    ),
 }

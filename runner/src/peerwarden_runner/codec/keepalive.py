@@ -1,4 +1,5 @@
 """KEEPALIVE messages (RFC 4271 §4.4): the header alone, so a constant."""
+
 from dataclasses import dataclass
 
 from peerwarden_runner.codec import constants as c
@@ -13,14 +14,14 @@ KEEPALIVE_MESSAGE = make_header(c.HEADER_LEN, c.KEEPALIVE)
 class Keepalive:
     """A KEEPALIVE carries nothing; the class exists so every message type decodes to an object."""
 
-    def encode(self):
+    def encode(self) -> bytes:
         return KEEPALIVE_MESSAGE
 
 
-def encode_keepalive():
+def encode_keepalive() -> bytes:
     return KEEPALIVE_MESSAGE
 
 
-def decode_keepalive(data):
+def decode_keepalive(data: c.Octets | c.Framed) -> Keepalive:
     """A Keepalive; framing (`parse_header`) has already checked that the length is exactly 19."""
     return Keepalive()

@@ -4,27 +4,40 @@ Only the prefix families (IPv4/IPv6 unicast and multicast) are parsed into Prefi
 SAFIs (labelled, VPN, EVPN, flowspec...) the next hop and NLRI octets are kept as they are, which is
 enough for a proxy that forwards them and for the JSON archive.
 """
+
 import ipaddress
 import struct
+from collections.abc import Iterable
 from typing import NamedTuple
 
-from peerwarden_runner.codec.constants import AFI_IPV4, AFI_IPV6, PREFIX_FAMILIES
-from peerwarden_runner.codec.prefix import NlriError, decode_prefixes, encode_prefixes
+from peerwarden_runner.codec.constants import AFI_IPV4, AFI_IPV6, PREFIX_FAMILIES, Family
+from peerwarden_runner.codec.context import NegotiatedContext
+from peerwarden_runner.codec.prefix import NlriError, Prefix, decode_prefixes, encode_prefixes
 
-__all__ = ["MpReach", "MpUnreach", "MpNlriError", "decode_mp_reach", "decode_mp_unreach", "encode_mp_reach",
-           "encode_mp_unreach", "next_hop_octets"]
+__all__ = [
+    "MpReach",
+    "MpUnreach",
+    "MpNlriError",
+    "decode_mp_reach",
+    "decode_mp_unreach",
+    "encode_mp_reach",
+    "encode_mp_unreach",
+    "next_hop_octets",
+]
 
 _FAMILY_AND_NEXT_HOP_LENGTH = struct.Struct(">HBB")
 _FAMILY = struct.Struct(">HB")
 # Next hop lengths a receiver can make sense of: RFC 4760 §3 / RFC 2545 §3 (IPv6: global, or global +
 # link-local) and RFC 8950 §3 (IPv4 NLRI with an IPv6 next hop)
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+NextHops = tuple[Address, ...]
 _VALID_NEXT_HOP_LENGTHS = {AFI_IPV4: (4, 16, 32), AFI_IPV6: (16, 32)}
 
 
 class MpNlriError(ValueError):
     """A malformed MP_(UN)REACH_NLRI (RFC 7606 §5.3, §7.11); `family` is set when AFI/SAFI were readable."""
 
-    def __init__(self, reason, family=None):
+    def __init__(self, reason: str, family: Family | None = None) -> None:
         super().__init__(reason)
         self.family = family
 
@@ -41,16 +54,16 @@ class MpReach(NamedTuple):
     afi: int
     safi: int
     next_hop_data: bytes
-    nlri: tuple = ()
+    nlri: tuple[Prefix, ...] = ()
     opaque_nlri: bytes = b""
     reserved: int = 0
 
     @property
-    def family(self):
+    def family(self) -> Family:
         return (self.afi, self.safi)
 
     @property
-    def next_hops(self):
+    def next_hops(self) -> NextHops:
         return decode_next_hop(self.afi, self.safi, self.next_hop_data)
 
 
@@ -59,15 +72,15 @@ class MpUnreach(NamedTuple):
 
     afi: int
     safi: int
-    withdrawn: tuple = ()
+    withdrawn: tuple[Prefix, ...] = ()
     opaque_nlri: bytes = b""
 
     @property
-    def family(self):
+    def family(self) -> Family:
         return (self.afi, self.safi)
 
 
-def decode_next_hop(afi, safi, data):
+def decode_next_hop(afi: int, safi: int, data: bytes) -> NextHops:
     """The next hop addresses of a prefix family (() for other families)."""
     if (afi, safi) not in PREFIX_FAMILIES:
         return ()
@@ -80,7 +93,7 @@ def decode_next_hop(afi, safi, data):
     return ()
 
 
-def next_hop_octets(next_hops):
+def next_hop_octets(next_hops: bytes | bytearray | Address | str | Iterable[Address | str]) -> bytes:
     """Wire form of a next hop list: addresses (objects or text) concatenated (RFC 2545 §3 order)."""
     if isinstance(next_hops, (bytes, bytearray)):
         return bytes(next_hops)
@@ -89,7 +102,7 @@ def next_hop_octets(next_hops):
     return b"".join(ipaddress.ip_address(hop).packed for hop in next_hops)
 
 
-def decode_mp_reach(data, ctx):
+def decode_mp_reach(data: bytes, ctx: NegotiatedContext) -> MpReach:
     """Parse the value of MP_REACH_NLRI or raise MpNlriError."""
     if len(data) < 5:
         raise MpNlriError("MP_REACH_NLRI length %d < 5" % len(data))
@@ -97,9 +110,10 @@ def decode_mp_reach(data, ctx):
     family = (afi, safi)
     nlri_start = 4 + next_hop_length + 1
     if nlri_start > len(data):
-        raise MpNlriError("MP_REACH_NLRI next hop length %d overruns the attribute (%d octets)"
-                          % (next_hop_length, len(data)), family)
-    next_hop_data = data[4:4 + next_hop_length]
+        raise MpNlriError(
+            "MP_REACH_NLRI next hop length %d overruns the attribute (%d octets)" % (next_hop_length, len(data)), family
+        )
+    next_hop_data = data[4 : 4 + next_hop_length]
     reserved = data[nlri_start - 1]
     if family not in PREFIX_FAMILIES:
         return MpReach(afi, safi, next_hop_data, (), data[nlri_start:], reserved)
@@ -113,7 +127,7 @@ def decode_mp_reach(data, ctx):
     return MpReach(afi, safi, next_hop_data, tuple(nlri), b"", reserved)
 
 
-def decode_mp_unreach(data, ctx):
+def decode_mp_unreach(data: bytes, ctx: NegotiatedContext) -> MpUnreach:
     """Parse the value of MP_UNREACH_NLRI or raise MpNlriError."""
     if len(data) < 3:
         raise MpNlriError("MP_UNREACH_NLRI length %d < 3" % len(data))
@@ -128,18 +142,22 @@ def decode_mp_unreach(data, ctx):
     return MpUnreach(afi, safi, tuple(withdrawn), b"")
 
 
-def encode_mp_reach(value, ctx):
+def encode_mp_reach(value: MpReach, ctx: NegotiatedContext) -> bytes:
     """Value octets of MP_REACH_NLRI from an MpReach."""
     next_hop = value.next_hop_data
     if value.family in PREFIX_FAMILIES:
         nlri = encode_prefixes(value.nlri, value.family in ctx.add_path_receive)
     else:
         nlri = value.opaque_nlri
-    return (_FAMILY_AND_NEXT_HOP_LENGTH.pack(value.afi, value.safi, len(next_hop)) + next_hop
-            + bytes((value.reserved,)) + nlri)
+    return (
+        _FAMILY_AND_NEXT_HOP_LENGTH.pack(value.afi, value.safi, len(next_hop))
+        + next_hop
+        + bytes((value.reserved,))
+        + nlri
+    )
 
 
-def encode_mp_unreach(value, ctx):
+def encode_mp_unreach(value: MpUnreach, ctx: NegotiatedContext) -> bytes:
     """Value octets of MP_UNREACH_NLRI from an MpUnreach."""
     if value.family in PREFIX_FAMILIES:
         nlri = encode_prefixes(value.withdrawn, value.family in ctx.add_path_receive)

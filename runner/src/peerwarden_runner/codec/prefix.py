@@ -5,12 +5,14 @@ they were on the wire; the `ipaddress` network is only built when someone asks f
 the wire octets (rather than a masked network) also keeps re-encoding bit-exact when a sender set
 bits past the prefix length, which RFC 4271 §4.3 tells receivers to ignore, not to reject.
 """
+
 import ipaddress
 import socket
 import struct
+from collections.abc import Iterable
 from typing import NamedTuple
 
-from peerwarden_runner.codec.constants import ADDRESS_BITS, AFI_IPV4, AFI_IPV6, SAFI_UNICAST
+from peerwarden_runner.codec.constants import ADDRESS_BITS, AFI_IPV4, AFI_IPV6, SAFI_UNICAST, Family, Octets
 
 __all__ = ["Prefix", "NlriError", "decode_prefixes", "encode_prefixes", "as_prefix", "prefix_texts"]
 
@@ -21,11 +23,18 @@ _OCTETS = tuple((length + 7) >> 3 for length in range(256))
 _LENGTH_OCTET = tuple(bytes((length,)) for length in range(256))
 _IPV4_ZEROS = tuple(b"\x00" * (4 - n) for n in range(5))
 _IPV6_ZEROS = tuple(b"\x00" * (16 - n) for n in range(17))
-_NETWORK_CLASS = {AFI_IPV4: ipaddress.IPv4Network, AFI_IPV6: ipaddress.IPv6Network}
-_ADDRESS_CLASS = {AFI_IPV4: ipaddress.IPv4Address, AFI_IPV6: ipaddress.IPv6Address}
+_NETWORK_CLASS: dict[int, type[ipaddress.IPv4Network] | type[ipaddress.IPv6Network]] = {
+    AFI_IPV4: ipaddress.IPv4Network,
+    AFI_IPV6: ipaddress.IPv6Network,
+}
+_ADDRESS_CLASS: dict[int, type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address]] = {
+    AFI_IPV4: ipaddress.IPv4Address,
+    AFI_IPV6: ipaddress.IPv6Address,
+}
 _SOCKET_FAMILY = {AFI_IPV4: socket.AF_INET, AFI_IPV6: socket.AF_INET6}
 _SLASH_LENGTH = tuple("/%d" % length for length in range(256))
 _new_prefix = tuple.__new__
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class NlriError(ValueError):
@@ -47,7 +56,7 @@ class Prefix(NamedTuple):
     path_id: int | None = None
 
     @classmethod
-    def parse(cls, text, safi=SAFI_UNICAST, path_id=None):
+    def parse(cls, text: object, safi: int = SAFI_UNICAST, path_id: int | None = None) -> "Prefix":
         """A Prefix from "address/length" (IPv4 or IPv6); host bits are kept, not rejected."""
         address_text, separator, length_text = str(text).partition("/")
         afi = AFI_IPV6 if ":" in address_text else AFI_IPV4
@@ -59,47 +68,50 @@ class Prefix(NamedTuple):
         length = int(length_text) if separator else ADDRESS_BITS[afi]
         if not 0 <= length <= ADDRESS_BITS[afi]:
             raise ValueError("prefix length %d out of range in %r" % (length, text))
-        return _new_prefix(cls, (afi, safi, length, packed[:_OCTETS[length]], path_id))
+        return _new_prefix(cls, (afi, safi, length, packed[: _OCTETS[length]], path_id))
 
     @classmethod
-    def from_network(cls, network, safi=SAFI_UNICAST, path_id=None):
+    def from_network(cls, network: Network | str, safi: int = SAFI_UNICAST, path_id: int | None = None) -> "Prefix":
         """A Prefix from an ipaddress network (or anything ip_network() accepts)."""
         network = ipaddress.ip_network(network, strict=False)
         afi = AFI_IPV4 if network.version == 4 else AFI_IPV6
         length = network.prefixlen
-        return cls(afi, safi, length, network.network_address.packed[:_OCTETS[length]], path_id)
+        return cls(afi, safi, length, network.network_address.packed[: _OCTETS[length]], path_id)
 
     @property
-    def family(self):
+    def family(self) -> Family:
         return (self.afi, self.safi)
 
     @property
-    def address(self):
+    def address(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         """The address as sent (host bits included), an ipaddress address object."""
         zeros = _IPV4_ZEROS if self.afi == AFI_IPV4 else _IPV6_ZEROS
         return _ADDRESS_CLASS[self.afi](self.packed + zeros[len(self.packed)])
 
     @property
-    def network(self):
+    def network(self) -> Network:
         """The ipaddress network (host bits masked), for lookups and comparisons."""
         zeros = _IPV4_ZEROS if self.afi == AFI_IPV4 else _IPV6_ZEROS
         whole = int.from_bytes(self.packed + zeros[len(self.packed)], "big")
         return _NETWORK_CLASS[self.afi]((whole, self.length), strict=False)
 
-    def with_path_id(self, path_id):
+    def with_path_id(self, path_id: int | None) -> "Prefix":
         return self._replace(path_id=path_id)
 
-    def encode(self, add_path=False):
+    def encode(self, add_path: bool = False) -> bytes:
         """Wire form: [path id (4)] length (1) octets (RFC 7911 §3, RFC 4271 §4.3)."""
         if add_path:
             return _PATH_ID_AND_LENGTH.pack(self.path_id or 0, self.length) + self.packed
         return bytes((self.length,)) + self.packed
 
-    def __str__(self):
+    def __str__(self) -> str:
         return prefix_texts((self,))[0]
 
 
-def decode_prefixes(data, afi, safi=SAFI_UNICAST, add_path=False):
+PrefixLike = Prefix | Network | str  # what the encoders accept for a prefix (as_prefix)
+
+
+def decode_prefixes(data: Octets, afi: int, safi: int = SAFI_UNICAST, add_path: bool = False) -> list[Prefix]:
     """Parse a run of NLRI (the withdrawn or NLRI field, or the tail of MP_(UN)REACH) into Prefixes.
 
     Raises NlriError for a prefix length beyond the family's address size or a prefix running
@@ -111,7 +123,7 @@ def decode_prefixes(data, afi, safi=SAFI_UNICAST, add_path=False):
     octets = _OCTETS
     end = len(data)
     position = 0
-    prefixes = []
+    prefixes: list[Prefix] = []
     append = prefixes.append
     if not add_path:
         while position < end:
@@ -140,7 +152,7 @@ def decode_prefixes(data, afi, safi=SAFI_UNICAST, add_path=False):
     return prefixes
 
 
-def encode_prefixes(prefixes, add_path=False):
+def encode_prefixes(prefixes: Iterable[Prefix], add_path: bool = False) -> bytes:
     """The wire form of a run of prefixes (path ids written when `add_path`, 0 for a missing one)."""
     if add_path:
         pack = _PATH_ID_AND_LENGTH.pack
@@ -149,16 +161,16 @@ def encode_prefixes(prefixes, add_path=False):
     return b"".join([length_octet[p.length] + p.packed for p in prefixes])
 
 
-def prefix_texts(prefixes):
+def prefix_texts(prefixes: Iterable[Prefix]) -> list[str]:
     """The text forms ("192.0.2.0/24") of prefixes, without path ids; the C formatter of the
     socket module makes a million of them affordable (the archive writes every prefix it sees)."""
     ntop = socket.inet_ntop
     inet, inet6 = socket.AF_INET, socket.AF_INET6
     ipv4_zeros, ipv6_zeros, slash = _IPV4_ZEROS, _IPV6_ZEROS, _SLASH_LENGTH
-    texts = []
+    texts: list[str] = []
     append = texts.append
     for prefix in prefixes:
-        afi, dummy, length, packed, dummy = prefix
+        afi, dummy, length, packed, dummy_path_id = prefix
         if afi == AFI_IPV4:
             append(ntop(inet, packed + ipv4_zeros[len(packed)]) + slash[length])
             continue
@@ -169,7 +181,7 @@ def prefix_texts(prefixes):
     return texts
 
 
-def as_prefix(value, safi=SAFI_UNICAST):
+def as_prefix(value: "PrefixLike", safi: int = SAFI_UNICAST) -> Prefix:
     """Accept a Prefix, "addr/len" text or an ipaddress network; used by the encoders' arguments."""
     if isinstance(value, Prefix):
         return value

@@ -5,25 +5,35 @@ through `Update.error_action` and `Update.errors`, following RFC 7606 as tabulat
 `error_handling`.  A proxy that forwards an unchanged UPDATE sends the original octets (`raw`);
 `Update.encode()` rebuilds the same octets from the parsed fields for a well-formed message.
 """
+
 import struct
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import error_handling as rules
-from peerwarden_runner.codec.aspath import merge_as4_path
-from peerwarden_runner.codec.attribute_blocks import MP_CODES, NOT_YET, section_key
+from peerwarden_runner.codec.aspath import AsPath, merge_as4_path
+from peerwarden_runner.codec.attribute_blocks import (
+    MP_CODES,
+    NOT_YET,
+    AttributeBlocks,
+    DecodedSection,
+    Span,
+    section_key,
+)
 from peerwarden_runner.codec.attributes import ATTRIBUTE_SPECS, Attribute, AttributeMalformed
-from peerwarden_runner.codec.context import DEFAULT_CONTEXT
-from peerwarden_runner.codec.errors import ErrorAction
-from peerwarden_runner.codec.mp_nlri import MpNlriError
-from peerwarden_runner.codec.prefix import NlriError, decode_prefixes
+from peerwarden_runner.codec.context import DEFAULT_CONTEXT, NegotiatedContext
+from peerwarden_runner.codec.errors import ErrorAction, UpdateError
+from peerwarden_runner.codec.framing import message_octets
+from peerwarden_runner.codec.mp_nlri import Address, MpNlriError, MpUnreach
+from peerwarden_runner.codec.prefix import NlriError, Prefix, decode_prefixes
 from peerwarden_runner.codec.update_encode import encode_update
 
 __all__ = ["Update", "Route", "decode_update"]
 
 _U16 = struct.Struct(">H")
-_EMPTY_MAPPING = MappingProxyType({})
+_EMPTY_MAPPING: Mapping[int, Attribute] = MappingProxyType({})
 _ROUTE_ATTRIBUTES_EXCLUDED = (c.MP_REACH_NLRI, c.MP_UNREACH_NLRI)
 _TYPE_MASK = c.FLAG_OPTIONAL | c.FLAG_TRANSITIVE
 
@@ -35,9 +45,13 @@ class Route(NamedTuple):
     prefix and next hop); it is shared by all routes of an UPDATE, read-only.
     """
 
-    prefix: object
-    next_hop: object
-    attributes: MappingProxyType
+    prefix: Prefix
+    next_hop: Address | None
+    attributes: Mapping[int, Attribute]
+
+
+# routes that share a next hop and attributes: (next hop, attributes, prefixes); see Update.route_runs
+RouteRun = tuple[Address | None, Mapping[int, Attribute], Sequence[Prefix]]
 
 
 class Update:
@@ -54,8 +68,17 @@ class Update:
 
     __slots__ = ("raw", "ctx", "withdrawn", "attributes", "nlri", "errors", "error_action", "effective", "section")
 
-    def __init__(self, withdrawn=(), attributes=(), nlri=(), ctx=DEFAULT_CONTEXT, raw=b"", errors=(),
-                 effective=None, section=None):
+    def __init__(
+        self,
+        withdrawn: Iterable[Prefix] = (),
+        attributes: Iterable[Attribute] = (),
+        nlri: Iterable[Prefix] = (),
+        ctx: NegotiatedContext = DEFAULT_CONTEXT,
+        raw: bytes = b"",
+        errors: Iterable[UpdateError] = (),
+        effective: dict[int, Attribute] | None = None,
+        section: DecodedSection | None = None,
+    ) -> None:
         self.raw = raw
         self.ctx = ctx
         self.withdrawn = tuple(withdrawn)
@@ -74,12 +97,12 @@ class Update:
     # ---- the verdict ----
 
     @property
-    def error(self):
+    def error(self) -> UpdateError | None:
         """The decisive UpdateError (strongest action, first of equals), or None."""
         return rules.strongest(self.errors)
 
     @property
-    def reason(self):
+    def reason(self) -> str:
         """The decisive finding's reason ("" when the UPDATE is fine)."""
         decisive = self.error
         if decisive is None:
@@ -91,11 +114,11 @@ class Update:
 
     # ---- attribute access ----
 
-    def attribute(self, code):
+    def attribute(self, code: int) -> Attribute | None:
         """The effective Attribute of a type, or None."""
         return self.effective.get(code)
 
-    def get(self, code, default=None):
+    def get(self, code: int, default: Any = None) -> Any:
         """The decoded value of the effective attribute of a type, or `default`."""
         attribute = self.effective.get(code)
         return default if attribute is None or attribute.value is None else attribute.value
@@ -118,11 +141,11 @@ class Update:
     large_communities = property(lambda self: self.get(c.LARGE_COMMUNITY, ()))
     otc = property(lambda self: self.get(c.ONLY_TO_CUSTOMER))
 
-    def full_as_path(self):
+    def full_as_path(self) -> AsPath | None:
         """The AS path to reason about: AS_PATH, merged with AS4_PATH when the sender is a 2-octet
         speaker (RFC 6793 §4.2.3), unless AGGREGATOR shows a 2-octet aggregator after the 4-octet
         one, in which case AS4_PATH is stale and ignored."""
-        as_path = self.as_path
+        as_path: AsPath | None = self.as_path
         if as_path is None:
             return None
         as4_path = self.as4_path
@@ -133,7 +156,7 @@ class Update:
             return as_path
         return merge_as4_path(as_path, as4_path)
 
-    def origin_as(self, local_as=None):
+    def origin_as(self, local_as: int | None = None) -> int | None:
         """The origin AS for route origin validation (RFC 6811 §2): last AS of a final AS_SEQUENCE,
         None for a final AS_SET or a missing path, `local_as` for an empty path."""
         section = self.section
@@ -141,7 +164,7 @@ class Update:
             if section.origin is NOT_YET:
                 path = self.full_as_path()
                 section.origin = None if path is None else path.origin_as()
-            return section.origin
+            return section.origin  # type: ignore[return-value]  # NOT_YET replaced just above
         path = self.full_as_path()
         if path is None:
             return None
@@ -149,14 +172,14 @@ class Update:
 
     # ---- routes ----
 
-    def announced(self):
+    def announced(self) -> list[Prefix]:
         """Every prefix the message announces (NLRI field and MP_REACH_NLRI), whatever the verdict."""
         mp_reach = self.mp_reach
         if mp_reach is None:
             return list(self.nlri)
         return list(self.nlri) + list(mp_reach.nlri)
 
-    def route_runs(self):
+    def route_runs(self) -> list[RouteRun]:
         """The routes to install as runs that share a next hop: [(next_hop, attributes, prefixes)], one run for
         the NLRI field and one for MP_REACH_NLRI; [] unless the verdict is NONE or ATTRIBUTE_DISCARD.  The
         prefixes of a run are of one family, all with or all without a path id."""
@@ -165,9 +188,14 @@ class Update:
         if self.section is not None:
             shared = self.section.shared
         else:
-            shared = MappingProxyType({code: attribute for code, attribute in self.effective.items()
-                                       if code not in _ROUTE_ATTRIBUTES_EXCLUDED})
-        runs = []
+            shared = MappingProxyType(
+                {
+                    code: attribute
+                    for code, attribute in self.effective.items()
+                    if code not in _ROUTE_ATTRIBUTES_EXCLUDED
+                }
+            )
+        runs: list[RouteRun] = []
         if self.nlri:
             runs.append((self.next_hop, shared, self.nlri))
         mp_reach = self.mp_reach
@@ -176,13 +204,16 @@ class Update:
             runs.append((hops[0] if hops else None, shared, mp_reach.nlri))
         return runs
 
-    def routes(self):
+    def routes(self) -> list[Route]:
         """The routes to install: [] unless the verdict is NONE or ATTRIBUTE_DISCARD."""
-        new = tuple.__new__       # a million routes: skip NamedTuple's Python-level __new__
-        return [new(Route, (prefix, next_hop, shared)) for next_hop, shared, prefixes in self.route_runs()
-                for prefix in prefixes]
+        new = tuple.__new__  # a million routes: skip NamedTuple's Python-level __new__
+        return [
+            new(Route, (prefix, next_hop, shared))
+            for next_hop, shared, prefixes in self.route_runs()
+            for prefix in prefixes
+        ]
 
-    def withdrawals(self):
+    def withdrawals(self) -> list[Prefix]:
         """Prefixes to remove: the withdrawn field and MP_UNREACH_NLRI, plus every announced prefix
         under treat-as-withdraw (RFC 7606 §2).  [] on a session reset, which drops them all anyway."""
         if self.error_action >= ErrorAction.AFI_SAFI_DISABLE:
@@ -195,28 +226,38 @@ class Update:
             prefixes.extend(self.announced())
         return prefixes
 
-    def end_of_rib(self):
+    def end_of_rib(self) -> c.Family | None:
         """The family this UPDATE marks End-of-RIB for (RFC 4724 §2), or None."""
         if self.withdrawn or self.nlri or self.errors:
             return None
         if not self.attributes:
             return c.IPV4_UNICAST
         if len(self.attributes) == 1:
-            mp_unreach = self.mp_unreach
+            mp_unreach: MpUnreach | None = self.mp_unreach
             if mp_unreach is not None and not mp_unreach.withdrawn and not mp_unreach.opaque_nlri:
                 return mp_unreach.family
         return None
 
-    def encode(self, ctx=None):
+    def encode(self, ctx: NegotiatedContext | None = None) -> bytes:
         """The message octets rebuilt from the fields (equal to `raw` for a well-formed message)."""
         return encode_update(self.withdrawn, self.attributes, self.nlri, ctx or self.ctx, check_size=False)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Update(withdrawn=%d, attributes=[%s], nlri=%d, action=%s)" % (
-            len(self.withdrawn), ", ".join(a.name for a in self.attributes), len(self.nlri), self.error_action.label)
+            len(self.withdrawn),
+            ", ".join(a.name for a in self.attributes),
+            len(self.nlri),
+            self.error_action.label,
+        )
 
 
-def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
+def decode_update(
+    data: c.Octets | c.Framed,
+    ctx: NegotiatedContext | None = None,
+    *,
+    afi_safi_disable: bool = False,
+    blocks: AttributeBlocks | None = None,
+) -> Update:
     """Decode a whole UPDATE message (header included) for a direction's context; never raises.
 
     `afi_safi_disable`: answer a malformed MP_REACH/MP_UNREACH_NLRI with AFI_SAFI_DISABLE instead of
@@ -225,27 +266,36 @@ def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
     before without any finding is taken from it instead of being decoded and checked again.
     """
     ctx = ctx or DEFAULT_CONTEXT
-    raw = bytes(getattr(data, "raw", data))
+    raw = message_octets(data)
     size = len(raw)
     if size < c.MIN_MESSAGE_LEN[c.UPDATE] or raw[:16] != c.MARKER or raw[18] != c.UPDATE:
         return Update(ctx=ctx, raw=raw, errors=[rules.header_error("not an UPDATE of at least 23 octets", raw[16:18])])
     declared = _U16.unpack_from(raw, 16)[0]
     if declared != size:
-        return Update(ctx=ctx, raw=raw, errors=[
-            rules.header_error("length field %d but %d octets given" % (declared, size), raw[16:18])])
-    errors = []
+        return Update(
+            ctx=ctx,
+            raw=raw,
+            errors=[rules.header_error("length field %d but %d octets given" % (declared, size), raw[16:18])],
+        )
+    errors: list[UpdateError] = []
     withdrawn_start = c.HEADER_LEN + 2
     withdrawn_end = withdrawn_start + _U16.unpack_from(raw, c.HEADER_LEN)[0]
     if withdrawn_end + 2 > size:
-        errors.append(rules.length_field_error("Withdrawn Routes Length %d overruns the message"
-                                               % (withdrawn_end - withdrawn_start)))
+        errors.append(
+            rules.length_field_error(
+                "Withdrawn Routes Length %d overruns the message" % (withdrawn_end - withdrawn_start)
+            )
+        )
         return Update(ctx=ctx, raw=raw, errors=errors)
     attributes_start = withdrawn_end + 2
     attributes_end = attributes_start + _U16.unpack_from(raw, withdrawn_end)[0]
     if attributes_end > size:
-        errors.append(rules.length_field_error("Total Path Attribute Length %d overruns the message"
-                                               % (attributes_end - attributes_start)))
-        attributes_end = attributes_start    # nothing after can be located
+        errors.append(
+            rules.length_field_error(
+                "Total Path Attribute Length %d overruns the message" % (attributes_end - attributes_start)
+            )
+        )
+        attributes_end = attributes_start  # nothing after can be located
         nlri_data = b""
     else:
         nlri_data = raw[attributes_end:]
@@ -253,12 +303,14 @@ def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
     withdrawn = _prefixes(raw[withdrawn_start:withdrawn_end], add_path, "Withdrawn Routes", errors)
     nlri = _prefixes(nlri_data, add_path, "NLRI", errors)
     if blocks is None or blocks.resting():
-        attributes, effective = _checked_attributes(raw, attributes_start, attributes_end, ctx, afi_safi_disable,
-                                                    errors)
+        attributes, effective = _checked_attributes(
+            raw, attributes_start, attributes_end, ctx, afi_safi_disable, errors
+        )
         section = None
     else:
-        attributes, effective, section = _cached_attributes(raw, attributes_start, attributes_end, ctx,
-                                                            afi_safi_disable, errors, blocks, bool(nlri))
+        attributes, effective, section = _cached_attributes(
+            raw, attributes_start, attributes_end, ctx, afi_safi_disable, errors, blocks, bool(nlri)
+        )
     if nlri or c.MP_REACH_NLRI in effective:
         # RFC 7606 §3: well-known mandatory attributes; NEXT_HOP only for the NLRI field (RFC 4760 §3)
         mandatory = (c.ORIGIN, c.AS_PATH, c.NEXT_HOP) if nlri else (c.ORIGIN, c.AS_PATH)
@@ -267,7 +319,7 @@ def decode_update(data, ctx=None, *, afi_safi_disable=False, blocks=None):
     return Update(withdrawn, attributes, nlri, ctx, raw, errors, effective, section)
 
 
-def _prefixes(data, add_path, field_name, errors):
+def _prefixes(data: bytes, add_path: bool, field_name: str, errors: list[UpdateError]) -> Sequence[Prefix]:
     if not data:
         return ()
     try:
@@ -277,16 +329,28 @@ def _prefixes(data, add_path, field_name, errors):
         return ()
 
 
-def _checked_attributes(raw, start, end, ctx, afi_safi_disable, errors):
+def _checked_attributes(
+    raw: bytes, start: int, end: int, ctx: NegotiatedContext, afi_safi_disable: bool, errors: list[UpdateError]
+) -> tuple[Sequence[Attribute], dict[int, Attribute]]:
     """The attribute section decoded and checked: (all attributes in order, effective ones by code)."""
     attributes, effective = _attributes(raw, start, end, ctx, afi_safi_disable, errors)
     _session_rules(effective, ctx, errors)
     return attributes, effective
 
 
-def _cached_attributes(raw, start, end, ctx, afi_safi_disable, errors, blocks, has_nlri):
+def _cached_attributes(
+    raw: bytes,
+    start: int,
+    end: int,
+    ctx: NegotiatedContext,
+    afi_safi_disable: bool,
+    errors: list[UpdateError],
+    blocks: AttributeBlocks,
+    has_nlri: bool,
+) -> tuple[Sequence[Attribute], dict[int, Attribute], DecodedSection | None]:
     """_checked_attributes through `blocks`: (attributes, effective, DecodedSection or None)."""
-    key, spans = raw[start:end], ()
+    key: bytes | None = raw[start:end]
+    spans: list[Span] | None = []
     if not has_nlri:  # routes in MP_REACH_NLRI: the section differs in the MP attributes only
         key, spans = section_key(raw, start, end)
     if key is not None:
@@ -307,11 +371,13 @@ def _cached_attributes(raw, start, end, ctx, afi_safi_disable, errors, blocks, h
     return attributes, effective, None
 
 
-def _with_mp_attributes(raw, section, spans, ctx, afi_safi_disable):
+def _with_mp_attributes(
+    raw: bytes, section: DecodedSection, spans: list[Span], ctx: NegotiatedContext, afi_safi_disable: bool
+) -> tuple[tuple[Attribute, ...], dict[int, Attribute]] | None:
     """A known section's attributes with its MP attributes decoded from this UPDATE: (attributes,
     effective), or None when one of them has a finding (the whole section is then checked again)."""
     attributes = list(section.attributes)
-    errors = []
+    errors: list[UpdateError] = []
     for index, start, end in spans:
         decoded, dummy = _attributes(raw, start, end, ctx, afi_safi_disable, errors)
         if errors:
@@ -320,11 +386,13 @@ def _with_mp_attributes(raw, section, spans, ctx, afi_safi_disable):
     return tuple(attributes), {attribute.code: attribute for attribute in attributes}
 
 
-def _attributes(raw, position, end, ctx, afi_safi_disable, errors):
+def _attributes(
+    raw: bytes, position: int, end: int, ctx: NegotiatedContext, afi_safi_disable: bool, errors: list[UpdateError]
+) -> tuple[tuple[Attribute, ...], dict[int, Attribute]]:
     """Parse the path attribute section: (all attributes in order, effective ones by code)."""
-    attributes = []
-    effective = {}
-    seen = set()
+    attributes: list[Attribute] = []
+    effective: dict[int, Attribute] = {}
+    seen: set[int] = set()
     specs = ATTRIBUTE_SPECS
     while position < end:
         remaining = end - position
@@ -362,8 +430,15 @@ def _attributes(raw, position, end, ctx, afi_safi_disable, errors):
             errors.append(rules.flags_conflict(flags, code, data, spec.flags, afi_safi_disable))
             continue
         if not length and code not in rules.MAY_BE_EMPTY and code not in _ROUTE_ATTRIBUTES_EXCLUDED:
-            errors.append(rules.malformed(flags, code, data, "%s has length zero" % c.ATTRIBUTE_RFC_NAMES[code],
-                                          c.UPDATE_ATTRIBUTE_LENGTH_ERROR))
+            errors.append(
+                rules.malformed(
+                    flags,
+                    code,
+                    data,
+                    "%s has length zero" % c.ATTRIBUTE_RFC_NAMES[code],
+                    c.UPDATE_ATTRIBUTE_LENGTH_ERROR,
+                )
+            )
             continue
         try:
             attribute.value = spec.decode(data, ctx)
@@ -377,7 +452,7 @@ def _attributes(raw, position, end, ctx, afi_safi_disable, errors):
     return tuple(attributes), effective
 
 
-def _session_rules(effective, ctx, errors):
+def _session_rules(effective: dict[int, Attribute], ctx: NegotiatedContext, errors: list[UpdateError]) -> None:
     """Discards that depend on the session rather than on the octets (RFC 6793 §6, RFC 7606 §7.5/7.9/7.10)."""
     if ctx.four_octet_as:
         for code in (c.AS4_PATH, c.AS4_AGGREGATOR):
@@ -389,4 +464,3 @@ def _session_rules(effective, ctx, errors):
             if code in effective:
                 del effective[code]
                 errors.append(rules.external_peer_discard(code))
-

@@ -1,7 +1,7 @@
 """RPKI route origin validation: VRP table (RFC 6811), VRP JSON files, RTR client (RFC 8210/6810).
 
 Submodules, one concern each:
-  prefix           -- prefixes as (version, int, length) tuples; parsing; covers / covered_by
+  prefix           -- IntPrefix, a prefix as (version, int, length); int_prefix; covers / covered_by
   vrp              -- the Vrp tuple and its checks
   route_validity   -- valid / invalid / notfound
   vrp_table        -- VrpTable: the VRP set, validation, serial and change history
@@ -20,7 +20,15 @@ Submodules, one concern each:
   rtr_session      -- one RTR transport session with one cache
   rtr_client       -- caches by preference, timers, expiry, reconnects
 """
-from peerwarden_runner.rpki.prefix import Prefix, as_prefix, covered_by, parse_prefix, prefix_covers
+
+from peerwarden_runner.rpki.prefix import (
+    IntPrefix,
+    covered_by,
+    int_prefix,
+    nlri_int_prefix,
+    parse_prefix,
+    prefix_covers,
+)
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrClientState, RtrTimers
 from peerwarden_runner.rpki.vrp import Vrp, make_vrp
@@ -29,8 +37,30 @@ from peerwarden_runner.rpki.vrp_file import VrpFileContents, VrpFileError, load_
 from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher, watch_vrp_file
 from peerwarden_runner.rpki.vrp_table import VrpTable
 
+# bench/rpki_validate.py (outside runner/) still names the integer form by its old name
+Prefix = IntPrefix
+
 __all__ = [
-    "Prefix", "RouteValidity", "RtrCache", "RtrClient", "RtrClientState", "RtrTimers", "Vrp", "VrpDiff",
-    "VrpFileContents", "VrpFileError", "VrpFileWatcher", "VrpTable", "affected_filter", "as_prefix", "covered_by",
-    "load_vrp_file", "make_vrp", "parse_prefix", "parse_vrp_json", "prefix_covers", "watch_vrp_file",
+    "IntPrefix",
+    "RouteValidity",
+    "RtrCache",
+    "RtrClient",
+    "RtrClientState",
+    "RtrTimers",
+    "Vrp",
+    "VrpDiff",
+    "VrpFileContents",
+    "VrpFileError",
+    "VrpFileWatcher",
+    "VrpTable",
+    "affected_filter",
+    "int_prefix",
+    "nlri_int_prefix",
+    "covered_by",
+    "load_vrp_file",
+    "make_vrp",
+    "parse_prefix",
+    "parse_vrp_json",
+    "prefix_covers",
+    "watch_vrp_file",
 ]

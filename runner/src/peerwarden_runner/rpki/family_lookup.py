@@ -4,7 +4,8 @@ A change first updates the prefix map (the truth), then rebuilds the summary cel
 changed prefix. A large change (a full reload) rebuilds every level from scratch instead, which
 is cheaper than thousands of overlapping range rebuilds.
 """
-from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
+
+from collections.abc import Callable, Iterable, Iterator
 
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.summary_level import SummaryLevel
@@ -16,10 +17,13 @@ INVALID = RouteValidity.INVALID
 NOT_FOUND = RouteValidity.NOT_FOUND
 
 REBUILD_ALL_MINIMUM = 4096  # changes up to this many VRPs are applied range by range
-REBUILD_ALL_SHARE = 8       # ... and so are changes up to 1/8 of the table
+REBUILD_ALL_SHARE = 8  # ... and so are changes up to 1/8 of the table
+
+# validate(network as int with host bits zero, length, origin AS or None) -> the route's RFC 6811 state
+Validator = Callable[[int, int, int | None], RouteValidity]
 
 
-def validate_by_walk(prefix_map: VrpPrefixMap, network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:
+def validate_by_walk(prefix_map: VrpPrefixMap, network: int, length: int, origin_asn: int | None) -> RouteValidity:
     """RFC 6811 §2 straight from the definition, over the covering VRPs of the exact store.
 
     The reference the fast paths must agree with, and the path for routes they do not serve.
@@ -35,10 +39,12 @@ def validate_by_walk(prefix_map: VrpPrefixMap, network: int, length: int, origin
 class FamilyLookup:
     """Prefix map plus summary levels of one address family. Subclasses set `validate`."""
 
+    validate: Validator
+
     def __init__(self, max_bits: int):
         self.max_bits = max_bits
         self.prefix_map = VrpPrefixMap(max_bits)
-        self.levels: List[SummaryLevel] = []
+        self.levels: list[SummaryLevel] = []
         self._count = 0
 
     def __len__(self) -> int:
@@ -46,7 +52,7 @@ class FamilyLookup:
 
     def apply(self, added: Iterable[Vrp], removed: Iterable[Vrp]) -> None:
         """Record the change (the caller guarantees `removed` are present, `added` absent)."""
-        changed_prefixes: Set[Tuple[int, int]] = set()
+        changed_prefixes: set[tuple[int, int]] = set()
         removals = additions = 0
         for vrp in removed:
             self.prefix_map.remove(vrp)
@@ -64,13 +70,13 @@ class FamilyLookup:
             self._rebuild_ranges(changed_prefixes)
         self._levels_changed()
 
-    def _rebuild_ranges(self, changed_prefixes: Set[Tuple[int, int]]) -> None:
+    def _rebuild_ranges(self, changed_prefixes: set[tuple[int, int]]) -> None:
         """Rebuild under each changed prefix in every level that has cells under it (its own and
         the deeper ones, whose complete summaries include it), skipping prefixes inside one
         already rebuilt in that level."""
         ordered = sorted(changed_prefixes)
         for level in self.levels:
-            rebuilt: Dict[int, Set[int]] = {}
+            rebuilt: dict[int, set[int]] = {}
             for length, network in ordered:
                 if length > level.cell_length:
                     break
@@ -79,7 +85,7 @@ class FamilyLookup:
                 level.rebuild(network, length)
                 rebuilt.setdefault(length, set()).add(network >> (self.max_bits - length))
 
-    def _inside_rebuilt(self, rebuilt: Dict[int, Set[int]], network: int, length: int) -> bool:
+    def _inside_rebuilt(self, rebuilt: dict[int, set[int]], network: int, length: int) -> bool:
         for rebuilt_length, keys in rebuilt.items():
             if rebuilt_length <= length and (network >> (self.max_bits - rebuilt_length)) in keys:
                 return True
@@ -116,8 +122,8 @@ class FamilyLookup:
     def _levels_changed(self) -> None:
         """Hook: a level may have become empty or non-empty."""
 
-    def covering(self, network: int, length: int) -> List[Vrp]:
+    def covering(self, network: int, length: int) -> list[Vrp]:
         return self.prefix_map.covering(network, length)
 
-    def validate_by_walk(self, network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:
+    def validate_by_walk(self, network: int, length: int, origin_asn: int | None) -> RouteValidity:
         return validate_by_walk(self.prefix_map, network, length, origin_asn)

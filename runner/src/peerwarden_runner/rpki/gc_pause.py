@@ -10,9 +10,10 @@ collected at step boundaries (cheap: they hold what the last step allocated).
 Pausing is re-entrant across components: whoever disabled the collector enables it again;
 one that found it disabled leaves it so.
 """
+
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager
@@ -30,7 +31,7 @@ def cyclic_gc_paused(paused: bool = True) -> Iterator[None]:
 class GcPause:
     """A pause that spans several steps of an asyncio task (pause ... resume)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._disabled_here = False
 
     @property

@@ -8,9 +8,11 @@ skipped (real tables have no VRP shorter than /19), so a /48 route covered by a 
 probe, and a NotFound one at most four. Routes longer than the deepest level (/48 by default: not
 globally routable) take the slow path over the exact store.
 """
-from typing import Callable, List, Optional, Sequence, Tuple
 
-from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from peerwarden_runner.rpki.family_lookup import INVALID, NOT_FOUND, VALID, FamilyLookup, Validator
 from peerwarden_runner.rpki.origin_summary import SummaryLayout
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.summary_cells import DictSummaryCells
@@ -20,8 +22,7 @@ IPV6_BITS = 128
 IPV6_LEVEL_LENGTHS = (8, 16, 24, 32, 40, 48)
 MAX_LEVEL_STRIDE = 8  # a VRP is stored in up to 2**stride cells
 
-Validator = Callable[[int, int, Optional[int]], RouteValidity]
-Probe = Tuple[int, Callable[[int], Optional[int]], Callable[[int, int], int]]
+Probe = tuple[int, Callable[[int], int | None], Callable[[int, int], int]]
 
 
 class Ipv6Lookup(FamilyLookup):
@@ -30,41 +31,54 @@ class Ipv6Lookup(FamilyLookup):
     def __init__(self, level_lengths: Sequence[int] = IPV6_LEVEL_LENGTHS):
         super().__init__(IPV6_BITS)
         lengths = list(level_lengths)
-        if lengths != sorted(set(lengths)) or not 0 < lengths[0] <= MAX_LEVEL_STRIDE or lengths[-1] > IPV6_BITS or any(
-                longer - shorter > MAX_LEVEL_STRIDE for shorter, longer in zip(lengths, lengths[1:])):
-            raise ValueError("IPv6 levels %r: increasing cell lengths, steps of at most %d" % (
-                level_lengths, MAX_LEVEL_STRIDE))
+        if (
+            lengths != sorted(set(lengths))
+            or not 0 < lengths[0] <= MAX_LEVEL_STRIDE
+            or lengths[-1] > IPV6_BITS
+            or any(longer - shorter > MAX_LEVEL_STRIDE for shorter, longer in zip(lengths, lengths[1:]))
+        ):
+            raise ValueError(
+                "IPv6 levels %r: increasing cell lengths, steps of at most %d" % (level_lengths, MAX_LEVEL_STRIDE)
+            )
         self.layout = SummaryLayout(longest_route=lengths[-1], length_bits=lengths[-1].bit_length())
         lowest = 0
         for cell_length in lengths:
             cells = DictSummaryCells(self.layout)
             self.levels.append(SummaryLevel(self.prefix_map, self.layout, cells, lowest, cell_length))
             lowest = cell_length + 1
-        self._plans: List[Tuple[Probe, ...]] = []
+        self._plans: list[tuple[Probe, ...]] = []
         self._levels_changed()
-        self.validate: Validator = _make_validator(self._plans, self.layout, self.validate_by_walk)
+        self.validate = _make_validator(self._plans, self.layout, self.validate_by_walk)
 
     def cell_count(self) -> int:
-        return sum(len(level.cells) for level in self.levels)
+        return sum(len(cast(DictSummaryCells, level.cells)) for level in self.levels)
 
     def _levels_changed(self) -> None:
         """Per route length, the non-empty levels to probe, deepest first."""
         plans = []
         for route_length in range(self.layout.longest_route + 1):
-            plans.append(tuple(
-                (IPV6_BITS - level.cell_length, level.cells.values.get, level.cells.groups.mask_by_key_and_asn.get)
-                for level in reversed(self.levels) if level.lowest <= route_length and level.cells.values))
+            plans.append(
+                tuple(
+                    (
+                        IPV6_BITS - level.cell_length,
+                        cast(DictSummaryCells, level.cells).values.get,
+                        level.cells.groups.mask_by_key_and_asn.get,
+                    )
+                    for level in reversed(self.levels)
+                    if level.lowest <= route_length and level.cells.values
+                )
+            )
         self._plans[:] = plans
 
 
-def _make_validator(plans: List[Tuple[Probe, ...]], layout: SummaryLayout, slow_path: Validator) -> Validator:
+def _make_validator(plans: list[tuple[Probe, ...]], layout: SummaryLayout, slow_path: Validator) -> Validator:
     longest_route = layout.longest_route
     length_shift = layout.length_shift
     length_field = layout.length_field
     asn_shift = layout.asn_shift
     multi_shift = layout.multi_shift
 
-    def validate_ipv6(network: int, length: int, origin_asn: Optional[int]) -> RouteValidity:
+    def validate_ipv6(network: int, length: int, origin_asn: int | None) -> RouteValidity:
         """RFC 6811 §2 state of IPv6 route network/length (an int, host bits zero)."""
         if length > longest_route:
             return slow_path(network, length, origin_asn)
@@ -77,8 +91,11 @@ def _make_validator(plans: List[Tuple[Probe, ...]], layout: SummaryLayout, slow_
                 return NOT_FOUND
             if summary >> asn_shift == origin_asn:
                 return VALID if summary >> length & 1 else INVALID
-            if summary >> multi_shift and origin_asn and group_mask_of(
-                    summary >> asn_shift << 32 | origin_asn, 0) >> length & 1:
+            if (
+                summary >> multi_shift
+                and origin_asn
+                and group_mask_of(summary >> asn_shift << 32 | origin_asn, 0) >> length & 1
+            ):
                 return VALID
             return INVALID
         return NOT_FOUND

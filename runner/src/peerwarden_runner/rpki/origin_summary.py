@@ -18,11 +18,10 @@ Validation then costs a handful of shifts on one int that comes from one memory 
 is what makes a million validations per second possible in CPython. A VRP for AS0 (RFC 6483 §4)
 and a route without a single origin (None) never validate: AS0 contributes coverage, no mask.
 """
-from typing import Dict, Optional, Tuple
 
 from peerwarden_runner.rpki.vrp import Vrp
 
-AsnMasks = Dict[int, int]
+AsnMasks = dict[int, int]
 
 
 class SummaryLayout:
@@ -57,7 +56,7 @@ class SummaryLayout:
         """The summary of a cell covered by `vrp` alone."""
         return self.single(vrp.asn, vrp.length, self.valid_lengths(vrp))
 
-    def merge(self, value: int, masks: Optional[AsnMasks], vrp: Vrp) -> Tuple[int, Optional[AsnMasks]]:
+    def merge(self, value: int, masks: AsnMasks | None, vrp: Vrp) -> tuple[int, AsnMasks | None]:
         """The summary `value` (with its per-ASN `masks` when multi) plus `vrp`.
 
         Never mutates `masks`: the same dict may be shared by many cells.

@@ -1,20 +1,27 @@
-"""IP prefixes as plain integers: (version, network, length).
+"""The RPKI code's form of a prefix: plain integers, (version, network, length).
 
-The RPKI code compares and hashes hundreds of thousands of prefixes, so it keeps them as
-`(4 | 6, network as int, length)` tuples instead of `ipaddress` objects: those cost about ten
-times the memory and their parsing and properties dominate a validation. `ipaddress` networks are
-still accepted wherever a prefix is, for convenience.
+The runner has one Prefix, the codec's (codec/prefix.py: an NLRI as it was on the wire). The RPKI
+code compares and hashes hundreds of thousands of prefixes by value, host bits cleared, so it keeps
+them as `IntPrefix` tuples `(4 | 6, network as int, length)` instead: `ipaddress` objects cost
+about ten times the memory and their parsing and properties dominate a validation. `int_prefix`
+is the one conversion to it, from a Prefix, text, an `ipaddress` network or a tuple.
 """
+
 import ipaddress
 import socket
-from typing import Callable, NamedTuple, Union
+from collections.abc import Callable
+from typing import NamedTuple
+
+from peerwarden_runner.codec.constants import AFI_IPV4, AFI_IPV6
+from peerwarden_runner.codec.prefix import Prefix
 
 IPV4_BITS = 32
 IPV6_BITS = 128
+_new_int_prefix = tuple.__new__
 
 
-class Prefix(NamedTuple):
-    """An IP prefix: address family version (4 or 6), network address as an int, prefix length."""
+class IntPrefix(NamedTuple):
+    """An IP prefix as integers: address family version (4 or 6), network address (host bits zero), length."""
 
     version: int
     network: int
@@ -32,7 +39,12 @@ class Prefix(NamedTuple):
         return "%s/%d" % (address, self.length)
 
 
-PrefixLike = Union[Prefix, str, ipaddress.IPv4Network, ipaddress.IPv6Network, tuple]
+PrefixLike = IntPrefix | Prefix | str | ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[int, int, int]
+
+_VERSIONS = {AFI_IPV4: (4, IPV4_BITS), AFI_IPV6: (6, IPV6_BITS)}
+# a Prefix's packed octets as an int, host bits zero: `int.from_bytes(packed) >> DROP[length] << lift`, where
+# DROP drops the bits past the length in the last octet and lift = address bits - length
+DROP = tuple(((length + 7) // 8) * 8 - length for length in range(129))
 
 
 def max_bits_for(version: int) -> int:
@@ -49,7 +61,7 @@ def host_mask(length: int, max_bits: int) -> int:
     return (1 << (max_bits - length)) - 1
 
 
-def parse_prefix(text: str, *, strict: bool = True) -> Prefix:
+def parse_prefix(text: str, *, strict: bool = True) -> IntPrefix:
     """Parse "192.0.2.0/24" or "2001:db8::/32".
 
     `strict`: host bits set (192.0.2.1/24) are an error, as they are in a VRP; otherwise they are
@@ -79,17 +91,35 @@ def parse_prefix(text: str, *, strict: bool = True) -> Prefix:
         if strict:
             raise ValueError("prefix %r has host bits set beyond /%d" % (text, length))
         network ^= stray_bits
-    return Prefix(version, network, length)
+    return IntPrefix(version, network, length)
 
 
-def as_prefix(value: PrefixLike, *, strict: bool = False) -> Prefix:
-    """Any accepted prefix form -> Prefix (host bits cleared unless `strict`)."""
-    if isinstance(value, Prefix):
+def nlri_int_prefix(prefix: Prefix) -> IntPrefix | None:
+    """The codec's Prefix as an IntPrefix (host bits cleared), or None for a family RPKI does not cover."""
+    version = _VERSIONS.get(prefix.afi)
+    if version is None:
+        return None
+    length = prefix.length
+    return _new_int_prefix(
+        IntPrefix, (version[0], int.from_bytes(prefix.packed, "big") >> DROP[length] << version[1] - length, length)
+    )
+
+
+def int_prefix(value: PrefixLike, *, strict: bool = False) -> IntPrefix:
+    """Any accepted prefix form -> IntPrefix (host bits cleared unless `strict`)."""
+    if isinstance(value, IntPrefix):
         return value
+    if isinstance(value, Prefix):
+        converted = nlri_int_prefix(value)
+        if converted is None:
+            raise ValueError("not an IPv4 or IPv6 prefix: %s (AFI %d)" % (value, value.afi))
+        if strict and int.from_bytes(value.packed, "big") & (1 << DROP[value.length]) - 1:
+            raise ValueError("prefix %s has host bits set" % (value,))
+        return converted
     if isinstance(value, str):
         return parse_prefix(value, strict=strict)
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
-        return Prefix(value.version, int(value.network_address), value.prefixlen)
+        return IntPrefix(value.version, int(value.network_address), value.prefixlen)
     if isinstance(value, tuple) and len(value) == 3:
         version, network, length = value
         max_bits = max_bits_for(version)
@@ -98,11 +128,11 @@ def as_prefix(value: PrefixLike, *, strict: bool = False) -> Prefix:
         stray_bits = network & host_mask(length, max_bits)
         if stray_bits and strict:
             raise ValueError("prefix %r has host bits set" % (value,))
-        return Prefix(version, network ^ stray_bits, length)
+        return IntPrefix(version, network ^ stray_bits, length)
     raise ValueError("not a prefix: %r" % (value,))
 
 
-def prefix_covers(outer: Prefix, inner: Prefix) -> bool:
+def prefix_covers(outer: IntPrefix, inner: IntPrefix) -> bool:
     """True when `inner` equals `outer` or is more specific than it (RFC 6811 §2, "Covered")."""
     if outer.version != inner.version or outer.length > inner.length:
         return False
@@ -116,13 +146,12 @@ def covered_by(vrp_prefix: PrefixLike) -> Callable[[PrefixLike], bool]:
     Built once, used on many routes: when a VRP changes, only the routes it covers can change
     validation state, so a consumer filters its routes with this instead of re-validating all.
     """
-    outer = as_prefix(vrp_prefix, strict=True)
+    outer = int_prefix(vrp_prefix, strict=True)
     shift = outer.max_bits - outer.length
     wanted = outer.network >> shift
 
     def is_covered(route: PrefixLike) -> bool:
-        inner = as_prefix(route)
-        return inner.version == outer.version and inner.length >= outer.length and (
-            inner.network >> shift) == wanted
+        inner = int_prefix(route)
+        return inner.version == outer.version and inner.length >= outer.length and (inner.network >> shift) == wanted
 
     return is_covered

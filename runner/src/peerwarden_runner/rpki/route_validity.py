@@ -1,4 +1,5 @@
 """The three route origin validation states of RFC 6811 §2."""
+
 from enum import StrEnum
 
 

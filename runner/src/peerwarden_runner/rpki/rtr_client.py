@@ -13,20 +13,23 @@ What this adds to a single session (rtr_session):
 The table changes only at End of Data, in one synchronous step, and `on_change(added, removed)`
 is called after each change (also when data expires or a cache switch replaced it).
 """
+
 import asyncio
 import dataclasses
 import inspect
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
+from typing import Any
 
+from peerwarden_runner.rpki.background import Background
 from peerwarden_runner.rpki.rtr_pdu import EndOfData
 from peerwarden_runner.rpki.rtr_session import RtrSession, RtrSessionEnded, RtrVersionFallback
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
-from peerwarden_runner.rpki.vrp_table import VrpTable
+from peerwarden_runner.rpki.vrp_table import VrpStore, VrpTable
 
 LOG = logging.getLogger("peerwarden_runner.rpki.rtr")
 
@@ -36,7 +39,7 @@ REFRESH_RANGE = (1, 86400)
 RETRY_RANGE = (1, 7200)
 EXPIRE_RANGE = (600, 172800)
 
-ChangeCallback = Callable[[FrozenSet[Vrp], FrozenSet[Vrp]], Any]
+ChangeCallback = Callable[[frozenset[Vrp], frozenset[Vrp]], Any]
 ExpireCallback = Callable[[], Any]
 
 
@@ -68,24 +71,24 @@ class RtrClientState:
     `data_cache`: whose VRPs the table holds; `last_sync`: epoch seconds of the last End of Data."""
 
     connected: bool = False
-    cache: Optional[str] = None
-    data_cache: Optional[str] = None
-    protocol_version: Optional[int] = None
-    session_id: Optional[int] = None
-    serial: Optional[int] = None
-    last_sync: Optional[float] = None
+    cache: str | None = None
+    data_cache: str | None = None
+    protocol_version: int | None = None
+    session_id: int | None = None
+    serial: int | None = None
+    last_sync: float | None = None
     vrps: int = 0
     syncs: int = 0
     connections: int = 0
     errors: int = 0
-    last_error: Optional[str] = None
+    last_error: str | None = None
     expired: bool = False
     refresh: float = 0.0
     retry: float = 0.0
     expire: float = 0.0
 
 
-class RtrClient:
+class RtrClient(Background):
     """Keeps `table` equal to the VRPs of the best reachable cache among `caches`.
 
     `timers`: initial intervals; with `use_cache_timers` the ones a version 1 cache sends in End
@@ -94,17 +97,27 @@ class RtrClient:
     a (host, port) or (host, port, preference) tuple.
     """
 
-    def __init__(self, caches: Iterable[Union[RtrCache, Tuple[Any, ...]]], table: Optional[VrpTable] = None, *,
-                 on_change: Optional[ChangeCallback] = None, on_expire: Optional[ExpireCallback] = None,
-                 timers: Optional[RtrTimers] = None, use_cache_timers: bool = True,
-                 highest_version: int = HIGHEST_VERSION, connect_timeout: float = 10.0,
-                 response_timeout: float = 60.0, min_backoff: float = 1.0):
-        self.caches: List[RtrCache] = sorted(
+    def __init__(
+        self,
+        caches: Iterable[RtrCache | tuple[Any, ...]],
+        table: VrpStore | None = None,
+        *,
+        on_change: ChangeCallback | None = None,
+        on_expire: ExpireCallback | None = None,
+        timers: RtrTimers | None = None,
+        use_cache_timers: bool = True,
+        highest_version: int = HIGHEST_VERSION,
+        connect_timeout: float = 10.0,
+        response_timeout: float = 60.0,
+        min_backoff: float = 1.0,
+    ):
+        self.caches: list[RtrCache] = sorted(
             (cache if isinstance(cache, RtrCache) else RtrCache(*cache) for cache in caches),
-            key=lambda cache: cache.preference)
+            key=lambda cache: cache.preference,
+        )
         if not self.caches:
             raise ValueError("an RTR client needs at least one cache")
-        self.table = table if table is not None else VrpTable()
+        self.table: VrpStore = table if table is not None else VrpTable()
         self.on_change = on_change
         self.on_expire = on_expire
         self.timers = dataclasses.replace(timers) if timers is not None else RtrTimers()
@@ -113,15 +126,14 @@ class RtrClient:
         self.connect_timeout = connect_timeout
         self.response_timeout = response_timeout
         self.min_backoff = min_backoff
-        self._versions: Dict[RtrCache, int] = {}
-        self._data_cache: Optional[RtrCache] = None  # whose data the table holds
-        self._session_ids: Dict[RtrCache, Tuple[int, int]] = {}  # cache -> (session id, serial)
+        self._versions: dict[RtrCache, int] = {}
+        self._data_cache: RtrCache | None = None  # whose data the table holds
+        self._session_ids: dict[RtrCache, tuple[int, int]] = {}  # cache -> (session id, serial)
         self._state = RtrClientState()
-        self._last_sync_monotonic: Optional[float] = None
+        self._last_sync_monotonic: float | None = None
         self._synced = asyncio.Event()
         self._sync_happened = asyncio.Event()
-        self._session_task: Optional[asyncio.Task] = None
-        self._task: Optional[asyncio.Task] = None
+        self._session_task: asyncio.Task[None] | None = None
 
     # -- public ---------------------------------------------------------------------------------------
 
@@ -133,21 +145,10 @@ class RtrClient:
         state.data_cache = self._data_cache.label if self._data_cache else None
         return state
 
-    def start(self) -> asyncio.Task:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(), name="rtr-client")
-        return self._task
+    def task_name(self) -> str:
+        return "rtr-client"
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def wait_synced(self, timeout: Optional[float] = None) -> None:
+    async def wait_synced(self, timeout: float | None = None) -> None:
         """Return once a first sync has completed (TimeoutError after `timeout` seconds)."""
         await asyncio.wait_for(self._synced.wait(), timeout)
 
@@ -182,7 +183,7 @@ class RtrClient:
                     LOG.info("%s; retrying with version %d", fallback, fallback.version)
                     self._versions[cache] = fallback.version
                     continue  # same cache, lower version, at once
-                except (OSError, asyncio.TimeoutError, RtrSessionEnded) as error:
+                except (TimeoutError, OSError, RtrSessionEnded) as error:
                     self._note_error(cache, error)
                     break  # next cache
                 except Exception as error:  # noqa: BLE001 - a bug must not stop RPKI for good
@@ -199,15 +200,23 @@ class RtrClient:
         known = self._session_ids.get(cache) if self._data_cache == cache else None
         syncs_before = self._state.syncs
         session = RtrSession(
-            reader, writer, table=self.table, version=self._versions.get(cache, self.highest_version),
-            session_id=known[0] if known else None, serial=known[1] if known else None,
+            reader,
+            writer,
+            table=self.table,
+            version=self._versions.get(cache, self.highest_version),
+            session_id=known[0] if known else None,
+            serial=known[1] if known else None,
             on_end_of_data=lambda diff, end: self._end_of_data(cache, session, diff, end),
-            refresh_interval=lambda: self.timers.refresh, retry_interval=lambda: self.timers.retry,
-            response_timeout=self.response_timeout, label=cache.label)
+            refresh_interval=lambda: self.timers.refresh,
+            retry_interval=lambda: self.timers.retry,
+            response_timeout=self.response_timeout,
+            label=cache.label,
+        )
         self._state.connected, self._state.cache = True, cache.label
         self._state.protocol_version = session.version
-        LOG.info("%s: connected (version %d, %s)", cache.label, session.version,
-                 "serial %d" % known[1] if known else "reset")
+        LOG.info(
+            "%s: connected (version %d, %s)", cache.label, session.version, "serial %d" % known[1] if known else "reset"
+        )
         session_task = self._session_task = asyncio.create_task(session.run(), name="rtr-session %s" % cache.label)
         waiting = {session_task}
         if any(other.preference < cache.preference for other in self.caches):
@@ -247,17 +256,20 @@ class RtrClient:
             for cache in preferred:
                 try:
                     dummy_reader, writer = await asyncio.wait_for(
-                        asyncio.open_connection(cache.host, cache.port), self.connect_timeout)
-                except (OSError, asyncio.TimeoutError):
+                        asyncio.open_connection(cache.host, cache.port), self.connect_timeout
+                    )
+                except (TimeoutError, OSError):
                     continue
                 writer.close()
                 return
 
     def _end_of_data(self, cache: RtrCache, session: RtrSession, diff: VrpDiff, end: EndOfData) -> Awaitable[None]:
-        if self.use_cache_timers and end.refresh is not None:
-            self.timers = RtrTimers(_clamp(end.refresh, REFRESH_RANGE), _clamp(end.retry, RETRY_RANGE),
-                                    _clamp(end.expire, EXPIRE_RANGE))
+        if self.use_cache_timers and end.refresh is not None and end.retry is not None and end.expire is not None:
+            self.timers = RtrTimers(
+                _clamp(end.refresh, REFRESH_RANGE), _clamp(end.retry, RETRY_RANGE), _clamp(end.expire, EXPIRE_RANGE)
+            )
         self._data_cache = cache
+        assert session.session_id is not None and session.serial is not None  # an End of Data set them
         self._session_ids[cache] = (session.session_id, session.serial)
         self._last_sync_monotonic = asyncio.get_running_loop().time()
         state = self._state
@@ -283,14 +295,17 @@ class RtrClient:
             if remaining > 0:
                 try:
                     await asyncio.wait_for(self._sync_happened.wait(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             await self._expire()
 
     async def _expire(self) -> None:
-        LOG.warning("no successful RTR sync for %.0f s: dropping %d VRPs (RFC 8210 §6 Expire Interval)",
-                    self.timers.expire, len(self.table))
+        LOG.warning(
+            "no successful RTR sync for %.0f s: dropping %d VRPs (RFC 8210 §6 Expire Interval)",
+            self.timers.expire,
+            len(self.table),
+        )
         self._state.expired = True
         if self._session_task is not None:
             self._session_task.cancel()  # its data is gone: the next session must reset
@@ -317,7 +332,7 @@ class RtrClient:
         LOG.warning("RTR %s", self._state.last_error)
 
 
-async def _cancel_all(tasks: Iterable[asyncio.Task]) -> None:
+async def _cancel_all(tasks: Iterable[asyncio.Task[None]]) -> None:
     """Cancel and reap tasks (their own outcome no longer matters)."""
     for task in tasks:
         task.cancel()
@@ -339,5 +354,5 @@ async def _call(callback: Callable[..., Any], *args: Any) -> None:
         LOG.exception("RTR consumer callback %r failed", callback)
 
 
-def _clamp(value: float, allowed: Tuple[int, int]) -> float:
+def _clamp(value: float, allowed: tuple[int, int]) -> float:
     return float(min(max(value, allowed[0]), allowed[1]))

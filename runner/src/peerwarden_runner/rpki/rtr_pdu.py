@@ -9,10 +9,10 @@ RFC 8210 §12 error code the router must send back in its Error Report; a router
 garbage would validate routes against it. Both directions are encoded here, so that tests (and
 any future cache) speak the same codec.
 """
+
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import List, Optional, Tuple, Union
 
 from peerwarden_runner.rpki.vrp import Vrp
 
@@ -20,6 +20,8 @@ SUPPORTED_VERSIONS = (0, 1)
 HEADER = struct.Struct("!BBHI")
 HEADER_LENGTH = HEADER.size
 MAX_PDU_LENGTH = 64 * 1024  # far above any valid PDU; protects against absurd lengths
+
+Octets = bytes | bytearray  # a PDU: bytes, or a bytearray slice of what was read
 
 
 class PduType(IntEnum):
@@ -61,13 +63,13 @@ def error_name(code: int) -> str:
 class RtrPduError(Exception):
     """A PDU that must be answered with an Error Report of `code` (and the session dropped)."""
 
-    def __init__(self, code: ErrorCode, message: str, pdu: bytes = b""):
+    def __init__(self, code: ErrorCode, message: str, pdu: Octets = b""):
         super().__init__(message)
         self.code = code
         self.pdu = pdu
 
     @property
-    def pdu_type(self) -> Optional[int]:
+    def pdu_type(self) -> int | None:
         return self.pdu[1] if len(self.pdu) >= 2 else None
 
 
@@ -112,9 +114,9 @@ class EndOfData:
     version: int
     session_id: int
     serial: int
-    refresh: Optional[int] = None
-    retry: Optional[int] = None
-    expire: Optional[int] = None
+    refresh: int | None = None
+    retry: int | None = None
+    expire: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,17 @@ class ErrorReport:
         return "%s%s" % (error_name(self.code), (": " + self.text) if self.text else "")
 
 
-Pdu = Union[SerialNotify, SerialQuery, ResetQuery, CacheResponse, PrefixPdu, EndOfData, CacheReset, RouterKey,
-            ErrorReport]
+Pdu = (
+    SerialNotify
+    | SerialQuery
+    | ResetQuery
+    | CacheResponse
+    | PrefixPdu
+    | EndOfData
+    | CacheReset
+    | RouterKey
+    | ErrorReport
+)
 
 # -- encoding -----------------------------------------------------------------------------------------
 
@@ -174,13 +185,19 @@ def encode_prefix(version: int, vrp: Vrp, announce: bool = True) -> bytes:
     flags = 1 if announce else 0
     if vrp.version == 4:
         return _header(version, PduType.IPV4_PREFIX, 0, 20) + struct.pack(
-            "!BBBBII", flags, vrp.length, vrp.max_length, 0, vrp.network, vrp.asn)
-    return _header(version, PduType.IPV6_PREFIX, 0, 32) + struct.pack(
-        "!BBBB", flags, vrp.length, vrp.max_length, 0) + vrp.network.to_bytes(16, "big") + struct.pack("!I", vrp.asn)
+            "!BBBBII", flags, vrp.length, vrp.max_length, 0, vrp.network, vrp.asn
+        )
+    return (
+        _header(version, PduType.IPV6_PREFIX, 0, 32)
+        + struct.pack("!BBBB", flags, vrp.length, vrp.max_length, 0)
+        + vrp.network.to_bytes(16, "big")
+        + struct.pack("!I", vrp.asn)
+    )
 
 
-def encode_end_of_data(version: int, session_id: int, serial: int, refresh: int = 3600, retry: int = 600,
-                       expire: int = 7200) -> bytes:
+def encode_end_of_data(
+    version: int, session_id: int, serial: int, refresh: int = 3600, retry: int = 600, expire: int = 7200
+) -> bytes:
     if version == 0:
         return _header(version, PduType.END_OF_DATA, session_id, 12) + struct.pack("!I", serial)
     return _header(version, PduType.END_OF_DATA, session_id, 24) + struct.pack("!IIII", serial, refresh, retry, expire)
@@ -190,13 +207,18 @@ def encode_cache_reset(version: int) -> bytes:
     return _header(version, PduType.CACHE_RESET, 0, 8)
 
 
-def encode_error_report(version: int, code: int, erroneous_pdu: bytes = b"", text: str = "") -> bytes:
+def encode_error_report(version: int, code: int, erroneous_pdu: Octets = b"", text: str = "") -> bytes:
     """RFC 8210 §5.11: the offending PDU (truncated to what fits) and a UTF-8 diagnostic."""
-    encapsulated = bytes(erroneous_pdu[:MAX_PDU_LENGTH // 2])
-    message = text.encode("utf-8")[:MAX_PDU_LENGTH // 4]
+    encapsulated = bytes(erroneous_pdu[: MAX_PDU_LENGTH // 2])
+    message = text.encode("utf-8")[: MAX_PDU_LENGTH // 4]
     length = HEADER_LENGTH + 4 + len(encapsulated) + 4 + len(message)
-    return (_header(version, PduType.ERROR_REPORT, code, length) + struct.pack("!I", len(encapsulated))
-            + encapsulated + struct.pack("!I", len(message)) + message)
+    return (
+        _header(version, PduType.ERROR_REPORT, code, length)
+        + struct.pack("!I", len(encapsulated))
+        + encapsulated
+        + struct.pack("!I", len(message))
+        + message
+    )
 
 
 # -- framing -------------------------------------------------------------------------------------------
@@ -205,7 +227,7 @@ def encode_error_report(version: int, code: int, erroneous_pdu: bytes = b"", tex
 _LENGTH_FIELD = struct.Struct("!I")
 
 
-def split_pdus(buffer: bytearray) -> List[bytearray]:
+def split_pdus(buffer: bytearray) -> list[bytearray]:
     """Remove and return the complete PDUs at the start of `buffer` (which keeps the rest).
 
     Raises RtrPduError (Corrupt Data) for a length that cannot be right, since the stream can no
@@ -218,8 +240,11 @@ def split_pdus(buffer: bytearray) -> List[bytearray]:
     while available - offset >= HEADER_LENGTH:
         length = _LENGTH_FIELD.unpack_from(buffer, offset + 4)[0]
         if length < HEADER_LENGTH or length > MAX_PDU_LENGTH:
-            raise RtrPduError(ErrorCode.CORRUPT_DATA, "PDU length %d is impossible" % length,
-                              bytes(buffer[offset:offset + HEADER_LENGTH]))
+            raise RtrPduError(
+                ErrorCode.CORRUPT_DATA,
+                "PDU length %d is impossible" % length,
+                bytes(buffer[offset : offset + HEADER_LENGTH]),
+            )
         end = offset + length
         if end > available:
             break
@@ -232,8 +257,13 @@ def split_pdus(buffer: bytearray) -> List[bytearray]:
 # -- decoding ------------------------------------------------------------------------------------------
 
 _EXACT_LENGTHS = {
-    PduType.SERIAL_NOTIFY: 12, PduType.SERIAL_QUERY: 12, PduType.RESET_QUERY: 8, PduType.CACHE_RESPONSE: 8,
-    PduType.IPV4_PREFIX: 20, PduType.IPV6_PREFIX: 32, PduType.CACHE_RESET: 8,
+    PduType.SERIAL_NOTIFY: 12,
+    PduType.SERIAL_QUERY: 12,
+    PduType.RESET_QUERY: 8,
+    PduType.CACHE_RESPONSE: 8,
+    PduType.IPV4_PREFIX: 20,
+    PduType.IPV6_PREFIX: 32,
+    PduType.CACHE_RESET: 8,
 }
 _IPV4_PDU = struct.Struct("!BBHIBBBBII")
 _IPV6_PDU = struct.Struct("!BBHIBBBBQQI")
@@ -242,7 +272,7 @@ _ROUTER_KEY_MINIMUM = HEADER_LENGTH + 20 + 4
 _ERROR_REPORT_MINIMUM = HEADER_LENGTH + 4 + 4
 
 
-def decode_pdu(pdu: bytes) -> Pdu:
+def decode_pdu(pdu: Octets) -> Pdu:
     """One complete PDU (header included) -> its dataclass; RtrPduError when malformed."""
     if len(pdu) < HEADER_LENGTH:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "PDU shorter than its header", pdu)
@@ -250,12 +280,12 @@ def decode_pdu(pdu: bytes) -> Pdu:
     if length != len(pdu):
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "PDU length field %d but %d bytes" % (length, len(pdu)), pdu)
     if version not in SUPPORTED_VERSIONS:
-        raise RtrPduError(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, "protocol version %d is not supported" % version,
-                          pdu)
+        raise RtrPduError(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, "protocol version %d is not supported" % version, pdu)
     expected = _EXACT_LENGTHS.get(pdu_type)
     if expected is not None and length != expected:
-        raise RtrPduError(ErrorCode.CORRUPT_DATA, "%s PDU of length %d, not %d" % (
-            PduType(pdu_type).name, length, expected), pdu)
+        raise RtrPduError(
+            ErrorCode.CORRUPT_DATA, "%s PDU of length %d, not %d" % (PduType(pdu_type).name, length, expected), pdu
+        )
     if pdu_type == PduType.IPV4_PREFIX or pdu_type == PduType.IPV6_PREFIX:
         return _decode_prefix(pdu, version, pdu_type)
     if pdu_type == PduType.SERIAL_NOTIFY:
@@ -274,16 +304,17 @@ def decode_pdu(pdu: bytes) -> Pdu:
         return ResetQuery(version)
     if pdu_type == PduType.ROUTER_KEY and version >= 1:
         return _decode_router_key(pdu, version, field, length)
-    raise RtrPduError(ErrorCode.UNSUPPORTED_PDU_TYPE, "PDU type %d is not known in version %d" % (pdu_type, version),
-                      pdu)
+    raise RtrPduError(
+        ErrorCode.UNSUPPORTED_PDU_TYPE, "PDU type %d is not known in version %d" % (pdu_type, version), pdu
+    )
 
 
-def _decode_prefix(pdu: bytes, version: int, pdu_type: int) -> PrefixPdu:
+def _decode_prefix(pdu: Octets, version: int, pdu_type: int) -> PrefixPdu:
     announce, vrp = decode_prefix(pdu)
     return PrefixPdu(version, announce, vrp)
 
 
-def decode_prefix(pdu: bytes) -> Tuple[bool, Vrp]:
+def decode_prefix(pdu: Octets) -> tuple[bool, Vrp]:
     """(announce, VRP) of an IPv4 or IPv6 Prefix PDU (RFC 8210 §5.6, §5.7), checked.
 
     The hot path of a full sync (800,000 of these): one struct call, no intermediate objects.
@@ -293,13 +324,15 @@ def decode_prefix(pdu: bytes) -> Tuple[bool, Vrp]:
         if len(pdu) != 20:
             raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPV4_PREFIX PDU of length %d, not 20" % len(pdu), pdu)
         dummy_version, dummy_type, dummy_zero, length_field, flags, length, max_length, dummy_pad, network, asn = (
-            _IPV4_PDU.unpack(pdu))
+            _IPV4_PDU.unpack(pdu)
+        )
         ip_version, max_bits = 4, 32
     else:
         if len(pdu) != 32:
             raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPV6_PREFIX PDU of length %d, not 32" % len(pdu), pdu)
-        (dummy_version, dummy_type, dummy_zero, length_field, flags, length, max_length, dummy_pad, high, low,
-         asn) = _IPV6_PDU.unpack(pdu)
+        (dummy_version, dummy_type, dummy_zero, length_field, flags, length, max_length, dummy_pad, high, low, asn) = (
+            _IPV6_PDU.unpack(pdu)
+        )
         network = high << 64 | low
         ip_version, max_bits = 6, 128
     if length_field != len(pdu):
@@ -307,41 +340,44 @@ def decode_prefix(pdu: bytes) -> Tuple[bool, Vrp]:
     if not length <= max_length <= max_bits:
         if length > max_bits:
             raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d prefix length %d" % (ip_version, length), pdu)
-        raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d max length %d outside %d..%d" % (
-            ip_version, max_length, length, max_bits), pdu)
+        raise RtrPduError(
+            ErrorCode.CORRUPT_DATA,
+            "IPv%d max length %d outside %d..%d" % (ip_version, max_length, length, max_bits),
+            pdu,
+        )
     if network & ((1 << (max_bits - length)) - 1):
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "IPv%d prefix has bits set beyond /%d" % (ip_version, length), pdu)
     return bool(flags & 1), Vrp(ip_version, network, length, max_length, asn)
 
 
-def _decode_end_of_data(pdu: bytes, version: int, session_id: int, length: int) -> EndOfData:
+def _decode_end_of_data(pdu: Octets, version: int, session_id: int, length: int) -> EndOfData:
     expected = 12 if version == 0 else 24
     if length != expected:
-        raise RtrPduError(ErrorCode.CORRUPT_DATA, "version %d End of Data of length %d, not %d" % (
-            version, length, expected), pdu)
+        raise RtrPduError(
+            ErrorCode.CORRUPT_DATA, "version %d End of Data of length %d, not %d" % (version, length, expected), pdu
+        )
     if version == 0:
         return EndOfData(version, session_id, int.from_bytes(pdu[8:12], "big"))
     serial, refresh, retry, expire = _END_OF_DATA_V1.unpack_from(pdu, HEADER_LENGTH)
     return EndOfData(version, session_id, serial, refresh, retry, expire)
 
 
-def _decode_router_key(pdu: bytes, version: int, field: int, length: int) -> RouterKey:
+def _decode_router_key(pdu: Octets, version: int, field: int, length: int) -> RouterKey:
     if length < _ROUTER_KEY_MINIMUM:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Router Key PDU of length %d" % length, pdu)
     flags = field >> 8
     return RouterKey(version, bool(flags & 1), bytes(pdu[8:28]), int.from_bytes(pdu[28:32], "big"), bytes(pdu[32:]))
 
 
-def _decode_error_report(pdu: bytes, version: int, code: int, length: int) -> ErrorReport:
+def _decode_error_report(pdu: Octets, version: int, code: int, length: int) -> ErrorReport:
     if length < _ERROR_REPORT_MINIMUM:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Error Report of length %d" % length, pdu)
     encapsulated_length = int.from_bytes(pdu[8:12], "big")
     text_offset = 12 + encapsulated_length
     if text_offset + 4 > length:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Error Report encapsulated PDU overruns it", pdu)
-    text_length = int.from_bytes(pdu[text_offset:text_offset + 4], "big")
+    text_length = int.from_bytes(pdu[text_offset : text_offset + 4], "big")
     if text_offset + 4 + text_length != length:
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Error Report lengths do not add up", pdu)
-    text = pdu[text_offset + 4:].decode("utf-8", errors="replace")
+    text = pdu[text_offset + 4 :].decode("utf-8", errors="replace")
     return ErrorReport(version, code, bytes(pdu[12:text_offset]), text)
-

@@ -9,18 +9,36 @@ Updates are collected aside and applied to the VrpTable in one step at End of Da
 the table never shows half a sync; a withdrawal of an unknown record or a duplicate
 announcement (§5.6, §12) is an error that drops the session instead of being guessed around.
 """
+
 import asyncio
 import logging
-from typing import Awaitable, Callable, List, NoReturn, Optional, Set, Union
+from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 from peerwarden_runner.rpki.gc_pause import GcPause, collect_young
 from peerwarden_runner.rpki.rtr_pdu import (
-    CacheReset, CacheResponse, EndOfData, ErrorCode, ErrorReport, PduType, PrefixPdu, RouterKey, RtrPduError,
-    SerialNotify, decode_pdu, decode_prefix, encode_error_report, encode_reset_query, encode_serial_query, error_name,
-    split_pdus)
+    CacheReset,
+    CacheResponse,
+    EndOfData,
+    ErrorCode,
+    ErrorReport,
+    Octets,
+    PduType,
+    PrefixPdu,
+    RouterKey,
+    RtrPduError,
+    SerialNotify,
+    decode_pdu,
+    decode_prefix,
+    encode_error_report,
+    encode_reset_query,
+    encode_serial_query,
+    error_name,
+    split_pdus,
+)
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
-from peerwarden_runner.rpki.vrp_table import VrpTable
+from peerwarden_runner.rpki.vrp_table import VrpStore
 
 LOG = logging.getLogger("peerwarden_runner.rpki.rtr")
 
@@ -34,8 +52,8 @@ RECEIVING = "receiving"
 IDLE = "idle"
 WAITING_FOR_DATA = "waiting for data"
 
-EndOfDataHandler = Callable[[VrpDiff, EndOfData], Optional[Awaitable[None]]]
-ReaderItem = Union[List[bytes], BaseException]
+EndOfDataHandler = Callable[[VrpDiff, EndOfData], Awaitable[None] | None]
+ReaderItem = list[bytearray] | BaseException
 
 
 class RtrSessionEnded(Exception):
@@ -65,10 +83,21 @@ class RtrSession:
     and `retry_interval` are read from callables because End of Data may change them.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, table: VrpTable,
-                 version: int, session_id: Optional[int], serial: Optional[int],
-                 on_end_of_data: EndOfDataHandler, refresh_interval: Callable[[], float],
-                 retry_interval: Callable[[], float], response_timeout: float = 60.0, label: str = "cache"):
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        table: VrpStore,
+        version: int,
+        session_id: int | None,
+        serial: int | None,
+        on_end_of_data: EndOfDataHandler,
+        refresh_interval: Callable[[], float],
+        retry_interval: Callable[[], float],
+        response_timeout: float = 60.0,
+        label: str = "cache",
+    ):
         self._reader = reader
         self._writer = writer
         self.table = table
@@ -83,12 +112,12 @@ class RtrSession:
         self.negotiated = False  # a response arrived: the version is settled (§7)
         self.state = AWAITING_RESPONSE
         self._resetting = session_id is None or serial is None
-        self._fresh: Set[Vrp] = set()
-        self._announced: Set[Vrp] = set()
-        self._withdrawn: Set[Vrp] = set()
-        self._notified_serial: Optional[int] = None
+        self._fresh: set[Vrp] = set()
+        self._announced: set[Vrp] = set()
+        self._withdrawn: set[Vrp] = set()
+        self._notified_serial: int | None = None
         self._deadline = 0.0
-        self._chunks: "asyncio.Queue[ReaderItem]" = asyncio.Queue(QUEUED_CHUNKS)
+        self._chunks: asyncio.Queue[ReaderItem] = asyncio.Queue(QUEUED_CHUNKS)
         self._gc_pause = GcPause()  # during a full (reset) response: see gc_pause
 
     # -- the loop -------------------------------------------------------------------------------------
@@ -102,7 +131,7 @@ class RtrSession:
             while True:
                 try:
                     item = await asyncio.wait_for(self._chunks.get(), max(0.0, self._deadline - loop.time()))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await self._deadline_passed()
                     continue
                 if isinstance(item, BaseException):
@@ -134,9 +163,7 @@ class RtrSession:
             await self._chunks.put(error)
 
     async def _deadline_passed(self) -> None:
-        if self.state == IDLE:  # Refresh Interval (§6): poll
-            await self._send_query()
-        elif self.state == WAITING_FOR_DATA:  # Retry Interval after No Data Available (§6, §12)
+        if self.state == IDLE or self.state == WAITING_FOR_DATA:  # Refresh Interval (§6): poll
             await self._send_query()
         else:
             raise RtrSessionEnded("%s: no answer for %.0f s (%s)" % (self.label, self._response_timeout, self.state))
@@ -149,6 +176,7 @@ class RtrSession:
             await self._send(encode_reset_query(self.version))
         else:
             LOG.debug("%s: Serial Query session %d serial %d", self.label, self.session_id, self.serial)
+            assert self.session_id is not None and self.serial is not None  # not resetting: a session was synced
             await self._send(encode_serial_query(self.version, self.session_id, self.serial))
         self.state = AWAITING_RESPONSE
         self._notified_serial = None
@@ -161,19 +189,20 @@ class RtrSession:
     def _expect_answer(self) -> None:
         self._deadline = asyncio.get_running_loop().time() + self._response_timeout
 
-    async def _fail(self, code: ErrorCode, pdu: bytes, message: str, *, flush: bool = False) -> NoReturn:
+    async def _fail(self, code: ErrorCode, pdu: Octets, message: str, *, flush: bool = False) -> NoReturn:
         """Send an Error Report (never in answer to an Error Report, §5.11) and end the session."""
         if not (len(pdu) >= 2 and pdu[1] == PduType.ERROR_REPORT):
             try:
                 await self._send(encode_error_report(self.version, code, pdu, message))
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 pass  # the session ends anyway
-        raise RtrSessionEnded("%s: sent Error Report (%s): %s" % (self.label, error_name(code), message),
-                              reset=True, flush=flush)
+        raise RtrSessionEnded(
+            "%s: sent Error Report (%s): %s" % (self.label, error_name(code), message), reset=True, flush=flush
+        )
 
     # -- receiving ------------------------------------------------------------------------------------
 
-    async def _handle_batch(self, pdus: List[bytearray]) -> None:
+    async def _handle_batch(self, pdus: list[bytearray]) -> None:
         """Handle PDUs in order; Prefix PDUs inside a response (nearly all of a sync) take a
         synchronous fast path, everything else the general one."""
         for raw in pdus:
@@ -189,7 +218,7 @@ class RtrSession:
         if self._gc_pause.active:
             collect_young()
 
-    async def _handle(self, raw: bytes) -> None:
+    async def _handle(self, raw: Octets) -> None:
         if not self.negotiated and raw[1] == PduType.SERIAL_NOTIFY:
             return  # §7: ignored, whatever its version, until the cache has answered a query
         try:
@@ -201,8 +230,11 @@ class RtrSession:
             return
         if pdu.version != self.version:
             if self.negotiated or pdu.version > self.version:
-                await self._fail(ErrorCode.UNEXPECTED_PROTOCOL_VERSION, raw, "version %d PDU in a version %d session"
-                                 % (pdu.version, self.version))
+                await self._fail(
+                    ErrorCode.UNEXPECTED_PROTOCOL_VERSION,
+                    raw,
+                    "version %d PDU in a version %d session" % (pdu.version, self.version),
+                )
             LOG.info("%s: the cache answers in version %d, downgrading (RFC 8210 §7)", self.label, pdu.version)
             self.version = pdu.version
         if isinstance(pdu, PrefixPdu):
@@ -234,11 +266,12 @@ class RtrSession:
             self._deadline = asyncio.get_running_loop().time() + self._retry_interval()
             return
         if report.code == ErrorCode.UNSUPPORTED_PROTOCOL_VERSION and not self.negotiated and self.version > 0:
-            raise RtrVersionFallback("%s: cache refuses version %d (%s)" % (
-                self.label, self.version, report.describe()), self.version - 1)
+            raise RtrVersionFallback(
+                "%s: cache refuses version %d (%s)" % (self.label, self.version, report.describe()), self.version - 1
+            )
         raise RtrSessionEnded("%s: cache sent Error Report: %s" % (self.label, report.describe()), reset=True)
 
-    async def _serial_notify(self, notify: SerialNotify, raw: bytes) -> None:
+    async def _serial_notify(self, notify: SerialNotify, raw: Octets) -> None:
         if notify.session_id != self.session_id:
             await self._session_mismatch(notify.session_id, raw)
         if self.state == IDLE:
@@ -247,7 +280,7 @@ class RtrSession:
         else:
             self._notified_serial = notify.serial  # query again after this response
 
-    async def _cache_response(self, response: CacheResponse, raw: bytes) -> None:
+    async def _cache_response(self, response: CacheResponse, raw: Octets) -> None:
         if self.state != AWAITING_RESPONSE:
             await self._fail(ErrorCode.CORRUPT_DATA, raw, "Cache Response while %s" % self.state)
         if self._resetting:
@@ -263,7 +296,7 @@ class RtrSession:
         self._withdrawn.clear()
         self._expect_answer()
 
-    def _record(self, raw: bytes) -> None:
+    def _record(self, raw: Octets) -> None:
         """Note one Prefix PDU of the current response; RtrPduError when it cannot be right."""
         announce, vrp = decode_prefix(raw)
         if self._resetting:
@@ -288,7 +321,7 @@ class RtrSession:
         else:
             raise RtrPduError(ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, "withdrawal of unknown %s" % (vrp,), raw)
 
-    async def _end_of_data(self, end: EndOfData, raw: bytes) -> None:
+    async def _end_of_data(self, end: EndOfData, raw: Octets) -> None:
         if self.state != RECEIVING:
             await self._fail(ErrorCode.CORRUPT_DATA, raw, "End of Data outside a response")
         if end.session_id != self.session_id:
@@ -304,8 +337,15 @@ class RtrSession:
         self.serial = end.serial
         self._resetting = False
         self.state = IDLE
-        LOG.info("%s: synced, session %d serial %d, %d VRPs (+%d -%d)", self.label, self.session_id, self.serial,
-                 len(self.table), len(diff.added), len(diff.removed))
+        LOG.info(
+            "%s: synced, session %d serial %d, %d VRPs (+%d -%d)",
+            self.label,
+            self.session_id,
+            self.serial,
+            len(self.table),
+            len(diff.added),
+            len(diff.removed),
+        )
         result = self._on_end_of_data(diff, end)
         if result is not None:
             await result
@@ -313,14 +353,15 @@ class RtrSession:
         if self._notified_serial is not None and self._notified_serial != self.serial:
             await self._send_query()
 
-    async def _cache_reset(self, raw: bytes) -> None:
+    async def _cache_reset(self, raw: Octets) -> None:
         if self.state != AWAITING_RESPONSE or self._resetting:
             await self._fail(ErrorCode.CORRUPT_DATA, raw, "Cache Reset while %s" % self.state)
         LOG.info("%s: cache cannot answer serial %s incrementally; resetting (RFC 8210 §5.9)", self.label, self.serial)
         self._resetting = True
         await self._send_query()
 
-    async def _session_mismatch(self, session_id: int, raw: bytes) -> NoReturn:
+    async def _session_mismatch(self, session_id: int, raw: Octets) -> NoReturn:
         """§5.1: a changed session id means the data may be inconsistent: report, drop, flush."""
-        await self._fail(ErrorCode.CORRUPT_DATA, raw, "session id %d, expected %s" % (session_id, self.session_id),
-                         flush=True)
+        await self._fail(
+            ErrorCode.CORRUPT_DATA, raw, "session id %d, expected %s" % (session_id, self.session_id), flush=True
+        )

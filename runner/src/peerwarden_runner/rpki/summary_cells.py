@@ -10,10 +10,11 @@ A multi summary (several origins) refers to its per-ASN masks by a group id kept
 summary's ASN field; a run of cells shares one group, and groups are reference counted by cells,
 so memory follows the number of distinct groups, not the millions of cells under a /8.
 """
+
 import mmap
 from array import array
 from collections import Counter
-from typing import Dict, Iterable, List, Optional, Tuple
+from collections.abc import Iterable
 
 from peerwarden_runner.rpki.origin_summary import AsnMasks, SummaryLayout
 
@@ -29,19 +30,19 @@ class MultiOriginGroups:
 
     def __init__(self, layout: SummaryLayout):
         self.layout = layout
-        self.masks_by_key: Dict[int, AsnMasks] = {}
-        self.mask_by_key_and_asn: Dict[int, int] = {}
-        self._cells_by_key: Dict[int, int] = {}
-        self._free_ids: List[int] = []
+        self.masks_by_key: dict[int, AsnMasks] = {}
+        self.mask_by_key_and_asn: dict[int, int] = {}
+        self._cells_by_key: dict[int, int] = {}
+        self._free_ids: list[int] = []
         self._next_id = 0
 
     def __len__(self) -> int:
         return len(self.masks_by_key)
 
-    def masks(self, value: int) -> Optional[AsnMasks]:
+    def masks(self, value: int) -> AsnMasks | None:
         return self.masks_by_key.get(value >> self.layout.asn_shift) if value >> self.layout.multi_shift else None
 
-    def attach(self, value: int, masks: Optional[AsnMasks], cells: int) -> int:
+    def attach(self, value: int, masks: AsnMasks | None, cells: int) -> int:
         """The summary to store in `cells` cells: `value` with a new group id if it is multi."""
         if masks is None:
             return value
@@ -56,7 +57,7 @@ class MultiOriginGroups:
                 self.mask_by_key_and_asn[key << 32 | asn] = mask
         return value | group_id << self.layout.asn_shift
 
-    def release(self, values: Iterable[Tuple[int, int]]) -> None:
+    def release(self, values: Iterable[tuple[int, int]]) -> None:
         """Forget cells: (summary, how many cells held it) pairs; frees groups no cell holds."""
         multi_shift = self.layout.multi_shift
         asn_shift = self.layout.asn_shift
@@ -103,7 +104,7 @@ class ArraySummaryCells:
     def get(self, key: int) -> int:
         return self.values[key]
 
-    def fill(self, first: int, count: int, value: int, masks: Optional[AsnMasks], previous: Optional[int]) -> None:
+    def fill(self, first: int, count: int, value: int, masks: AsnMasks | None, previous: int | None) -> None:
         """Store `value` (+ `masks` if multi) in cells first..first+count-1; `previous`: what they
         all held before, when known (saves scanning the run)."""
         if previous is None or previous >> self.groups.layout.multi_shift:
@@ -113,7 +114,7 @@ class ArraySummaryCells:
         if count == 1:
             self.values[first] = value
         else:
-            self.values[first:first + count] = array("Q", (value,)) * count
+            self.values[first : first + count] = array("Q", (value,)) * count
 
     def clear(self, first: int, count: int) -> None:
         if count == self.size:
@@ -123,7 +124,7 @@ class ArraySummaryCells:
         if count == 1:
             self.values[first] = 0
         else:
-            self.values[first:first + count] = array("Q", bytes(count * CELL_BYTES))
+            self.values[first : first + count] = array("Q", bytes(count * CELL_BYTES))
 
     def clear_all(self) -> None:
         if hasattr(mmap, "MADV_DONTNEED"):
@@ -132,20 +133,20 @@ class ArraySummaryCells:
             self.values[:] = array("Q", bytes(self.size * CELL_BYTES))
         self.groups.clear()
 
-    def _release(self, first: int, count: int, previous: Optional[int]) -> None:
+    def _release(self, first: int, count: int, previous: int | None) -> None:
         if not len(self.groups):
             return
         if previous is not None:
             self.groups.release(((previous, count),))
         else:
-            self.groups.release(Counter(self.values[first:first + count]).items())
+            self.groups.release(Counter(self.values[first : first + count]).items())
 
 
 class DictSummaryCells:
     """Sparse cells in a dict, for address spaces too large for an array (IPv6)."""
 
     def __init__(self, layout: SummaryLayout):
-        self.values: Dict[int, int] = {}
+        self.values: dict[int, int] = {}
         self.groups = MultiOriginGroups(layout)
 
     def __len__(self) -> int:
@@ -154,7 +155,7 @@ class DictSummaryCells:
     def get(self, key: int) -> int:
         return self.values.get(key, 0)
 
-    def fill(self, first: int, count: int, value: int, masks: Optional[AsnMasks], previous: Optional[int]) -> None:
+    def fill(self, first: int, count: int, value: int, masks: AsnMasks | None, previous: int | None) -> None:
         if previous is not None:
             self.groups.release(((previous, count),))
         else:

@@ -11,7 +11,8 @@ Rebuilding relies on prefixes nesting: VRPs placed shortest first find the cells
 either empty or all holding the same summary (written by VRPs containing the whole range), so
 each VRP costs one merge and one run fill, however many cells it covers.
 """
-from typing import Iterable, Iterator, Optional, Tuple, Union
+
+from collections.abc import Iterable, Iterator
 
 from peerwarden_runner.rpki.origin_summary import AsnMasks, SummaryLayout
 from peerwarden_runner.rpki.summary_cells import ArraySummaryCells, DictSummaryCells
@@ -22,8 +23,14 @@ from peerwarden_runner.rpki.vrp_prefix_map import VrpPrefixMap
 class SummaryLevel:
     """Complete summaries of the cells covered by VRPs with lengths `lowest`..`cell_length`."""
 
-    def __init__(self, prefix_map: VrpPrefixMap, layout: SummaryLayout,
-                 cells: Union[ArraySummaryCells, DictSummaryCells], lowest: int, cell_length: int):
+    def __init__(
+        self,
+        prefix_map: VrpPrefixMap,
+        layout: SummaryLayout,
+        cells: ArraySummaryCells | DictSummaryCells,
+        lowest: int,
+        cell_length: int,
+    ):
         self.prefix_map = prefix_map
         self.layout = layout
         self.cells = cells
@@ -84,7 +91,7 @@ class SummaryLevel:
             value, masks = self.layout.merge(value, masks, vrp)
         self.cells.fill(first, count, value, masks, previous=old)
 
-    def _merged(self, vrps: Iterable[Vrp]) -> Tuple[int, Optional[AsnMasks]]:
+    def _merged(self, vrps: Iterable[Vrp]) -> tuple[int, AsnMasks | None]:
         value, masks = 0, None
         for vrp in vrps:
             value, masks = self.layout.merge(value, masks, vrp)

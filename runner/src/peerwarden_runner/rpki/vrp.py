@@ -3,9 +3,10 @@
 A flat, hashable tuple of ints, so that sets of 800,000 of them stay affordable and the
 validation loop can read fields by position.
 """
-from typing import NamedTuple, Optional
 
-from peerwarden_runner.rpki.prefix import Prefix, PrefixLike, as_prefix
+from typing import NamedTuple
+
+from peerwarden_runner.rpki.prefix import IntPrefix, PrefixLike, int_prefix
 
 MAX_ASN = 0xFFFFFFFF
 
@@ -20,20 +21,20 @@ class Vrp(NamedTuple):
     asn: int
 
     @property
-    def prefix(self) -> Prefix:
-        return Prefix(self.version, self.network, self.length)
+    def prefix(self) -> IntPrefix:
+        return IntPrefix(self.version, self.network, self.length)
 
     def __str__(self) -> str:
         return "%s-%d AS%d" % (self.prefix, self.max_length, self.asn)
 
 
-def make_vrp(prefix: PrefixLike, max_length: Optional[int], asn: int) -> Vrp:
+def make_vrp(prefix: PrefixLike, max_length: int | None, asn: int) -> Vrp:
     """Build a checked VRP; `max_length` None means the prefix length (RFC 6482 §3.3).
 
     Raises ValueError saying what is wrong: maxLength must lie between the prefix length and
     the address width, and the ASN must fit in 32 bits (RFC 6793).
     """
-    route = as_prefix(prefix, strict=True)
+    route = int_prefix(prefix, strict=True)
     if max_length is None:
         max_length = route.length
     if isinstance(max_length, bool) or not isinstance(max_length, int):

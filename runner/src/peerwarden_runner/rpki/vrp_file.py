@@ -9,11 +9,12 @@ the past is skipped (its ROA is no longer valid: rpki-client keeps it in the fil
 run). Other keys are ignored. Errors name the file, the entry index and the field, because an
 operator has to find one bad line among 800,000.
 """
+
 import json
 import os
 import time
 from dataclasses import dataclass
-from typing import FrozenSet, Optional, Union
+from typing import Union
 
 from peerwarden_runner.rpki.prefix import parse_prefix
 from peerwarden_runner.rpki.vrp import MAX_ASN, Vrp
@@ -24,7 +25,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 class VrpFileError(ValueError):
     """A VRP file that cannot be used: says where (file, entry index, field) and what is wrong."""
 
-    def __init__(self, source: str, message: str, index: Optional[int] = None, field: Optional[str] = None):
+    def __init__(self, source: str, message: str, index: int | None = None, field: str | None = None):
         self.source = source
         self.index = index
         self.field = field
@@ -41,7 +42,7 @@ class VrpFileError(ValueError):
 class VrpFileContents:
     """The VRPs of one file, and what was left out (for logs and metrics)."""
 
-    vrps: FrozenSet[Vrp]
+    vrps: frozenset[Vrp]
     entries: int
     expired: int
     duplicates: int
@@ -50,31 +51,32 @@ class VrpFileContents:
 def parse_asn(value: object) -> int:
     """65001, "AS65001", "as65001" or "65001" -> 65001; ValueError otherwise."""
     if isinstance(value, bool):
-        raise ValueError("must be a number or \"AS<number>\", not %r" % (value,))
+        raise ValueError('must be a number or "AS<number>", not %r' % (value,))
     if isinstance(value, int):
         asn = value
     elif isinstance(value, str):
         digits = value[2:] if value[:2].upper() == "AS" else value
         if not (digits.isascii() and digits.isdigit()):
-            raise ValueError("%r is not an AS number (like 65001 or \"AS65001\")" % (value,))
+            raise ValueError('%r is not an AS number (like 65001 or "AS65001")' % (value,))
         asn = int(digits)
     else:
-        raise ValueError("must be a number or \"AS<number>\", not %s" % type(value).__name__)
+        raise ValueError('must be a number or "AS<number>", not %s' % type(value).__name__)
     if not 0 <= asn <= MAX_ASN:
         raise ValueError("%d is outside 0..%d" % (asn, MAX_ASN))
     return asn
 
 
-def parse_vrp_document(document: object, source: str = "<vrps>", now: Optional[float] = None) -> VrpFileContents:
+def parse_vrp_document(document: object, source: str = "<vrps>", now: float | None = None) -> VrpFileContents:
     """Check and convert an already decoded JSON document (see the module doc for the format)."""
     if not isinstance(document, dict):
-        raise VrpFileError(source, "the top level must be a JSON object with a \"roas\" list, not %s" % (
-            type(document).__name__))
+        raise VrpFileError(
+            source, 'the top level must be a JSON object with a "roas" list, not %s' % (type(document).__name__)
+        )
     roas = document.get("roas")
     if roas is None:
-        raise VrpFileError(source, "no \"roas\" list (keys found: %s)" % (", ".join(sorted(document)) or "none"))
+        raise VrpFileError(source, 'no "roas" list (keys found: %s)' % (", ".join(sorted(document)) or "none"))
     if not isinstance(roas, list):
-        raise VrpFileError(source, "\"roas\" must be a list, not %s" % type(roas).__name__)
+        raise VrpFileError(source, '"roas" must be a list, not %s' % type(roas).__name__)
     current_time = time.time() if now is None else now
     vrps = set()
     expired = 0
@@ -87,7 +89,7 @@ def parse_vrp_document(document: object, source: str = "<vrps>", now: Optional[f
     return VrpFileContents(frozenset(vrps), len(roas), expired, len(roas) - expired - len(vrps))
 
 
-def _parse_entry(entry: object, source: str, index: int, now: float) -> Optional[Vrp]:
+def _parse_entry(entry: object, source: str, index: int, now: float) -> Vrp | None:
     """One "roas" entry -> Vrp, or None when it has expired."""
     if not isinstance(entry, dict):
         raise VrpFileError(source, "must be an object, not %s" % type(entry).__name__, index)
@@ -108,31 +110,38 @@ def _parse_entry(entry: object, source: str, index: int, now: float) -> Optional
     if isinstance(max_length, bool) or not isinstance(max_length, int):
         raise VrpFileError(source, "must be an integer, not %r" % (max_length,), index, "maxLength")
     if not prefix.length <= max_length <= prefix.max_bits:
-        raise VrpFileError(source, "%d is outside %d..%d (the prefix length .. %d)" % (
-            max_length, prefix.length, prefix.max_bits, prefix.max_bits), index, "maxLength")
+        raise VrpFileError(
+            source,
+            "%d is outside %d..%d (the prefix length .. %d)"
+            % (max_length, prefix.length, prefix.max_bits, prefix.max_bits),
+            index,
+            "maxLength",
+        )
     expires = entry.get("expires")
     if expires is not None:
         if isinstance(expires, bool) or not isinstance(expires, (int, float)):
-            raise VrpFileError(source, "must be a number (seconds since the epoch), not %r" % (expires,),
-                               index, "expires")
+            raise VrpFileError(
+                source, "must be a number (seconds since the epoch), not %r" % (expires,), index, "expires"
+            )
         if expires < now:
             return None
     return Vrp(prefix.version, prefix.network, prefix.length, max_length, asn)
 
 
-def parse_vrp_json(text: Union[str, bytes], source: str = "<vrps>", now: Optional[float] = None) -> VrpFileContents:
+def parse_vrp_json(text: str | bytes, source: str = "<vrps>", now: float | None = None) -> VrpFileContents:
     """Parse VRP JSON text; JSON syntax errors say line and column."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise VrpFileError(source, "not valid JSON: %s at line %d column %d" % (
-            error.msg, error.lineno, error.colno)) from None
+        raise VrpFileError(
+            source, "not valid JSON: %s at line %d column %d" % (error.msg, error.lineno, error.colno)
+        ) from None
     except UnicodeDecodeError as error:
         raise VrpFileError(source, "not UTF-8 text: %s" % error) from None
     return parse_vrp_document(document, source, now)
 
 
-def load_vrp_file(path: PathLike, now: Optional[float] = None) -> VrpFileContents:
+def load_vrp_file(path: PathLike, now: float | None = None) -> VrpFileContents:
     """Read and parse a VRP JSON file (blocking: from asyncio, run it in a thread)."""
     source = os.fspath(path)
     try:

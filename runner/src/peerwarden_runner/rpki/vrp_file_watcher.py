@@ -7,28 +7,31 @@ table is then changed in the event loop, in one synchronous step, by the differe
 file held before. A file that cannot be read or parsed leaves the table as it was (stale data
 beats none), is reported, and is retried when it changes again.
 """
+
 import asyncio
 import inspect
 import logging
 import os
 import time
-from typing import Any, Callable, FrozenSet, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
+from peerwarden_runner.rpki.background import Background
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
 from peerwarden_runner.rpki.vrp_file import PathLike, VrpFileContents, VrpFileError, load_vrp_file
-from peerwarden_runner.rpki.vrp_table import VrpTable
+from peerwarden_runner.rpki.vrp_table import VrpStore
 
 LOG = logging.getLogger("peerwarden_runner.rpki.vrp_file")
 
 SMALL_CHANGE = 4096  # VRPs; larger changes are built aside (VrpTable.replace_all_async)
 
-ChangeCallback = Callable[[FrozenSet[Vrp], FrozenSet[Vrp]], Any]
+ChangeCallback = Callable[[frozenset[Vrp], frozenset[Vrp]], Any]
 ErrorCallback = Callable[[VrpFileError], Any]
-FileSignature = Tuple[int, int, int]
+FileSignature = tuple[int, int, int]
 
 
-def file_signature(path: str) -> Optional[FileSignature]:
+def file_signature(path: str) -> FileSignature | None:
     """(mtime in ns, size, inode), or None when the file is missing."""
     try:
         status = os.stat(path)
@@ -37,7 +40,7 @@ def file_signature(path: str) -> Optional[FileSignature]:
     return status.st_mtime_ns, status.st_size, status.st_ino
 
 
-class VrpFileWatcher:
+class VrpFileWatcher(Background):
     """Loads `path` into `table` and reloads it whenever the file changes.
 
     `on_change(added, removed)` is called after each change to the table (sync or async);
@@ -45,8 +48,15 @@ class VrpFileWatcher:
     `await run()` (or `start()`/`stop()`) to keep polling.
     """
 
-    def __init__(self, path: PathLike, table: VrpTable, on_change: Optional[ChangeCallback] = None, *,
-                 poll_interval: float = 5.0, on_error: Optional[ErrorCallback] = None):
+    def __init__(
+        self,
+        path: PathLike,
+        table: VrpStore,
+        on_change: ChangeCallback | None = None,
+        *,
+        poll_interval: float = 5.0,
+        on_error: ErrorCallback | None = None,
+    ):
         self.path = os.fspath(path)
         self.table = table
         self.on_change = on_change
@@ -54,12 +64,11 @@ class VrpFileWatcher:
         self.poll_interval = poll_interval
         self.loads = 0
         self.errors = 0
-        self.last_load: Optional[float] = None
-        self.last_error: Optional[VrpFileError] = None
-        self.last_contents: Optional[VrpFileContents] = None
-        self._loaded: Optional[FrozenSet[Vrp]] = None
-        self._signature: Optional[FileSignature] = None
-        self._task: Optional[asyncio.Task] = None
+        self.last_load: float | None = None
+        self.last_error: VrpFileError | None = None
+        self.last_contents: VrpFileContents | None = None
+        self._loaded: frozenset[Vrp] | None = None
+        self._signature: FileSignature | None = None
 
     async def load(self) -> VrpDiff:
         """Read the file now and apply it; raises VrpFileError (the table is then unchanged)."""
@@ -77,13 +86,21 @@ class VrpFileWatcher:
         self.loads += 1
         self.last_load = time.time()
         self.last_error = None
-        LOG.info("%s: %d VRPs (%d entries, %d expired, %d duplicates): +%d -%d", self.path, len(contents.vrps),
-                 contents.entries, contents.expired, contents.duplicates, len(diff.added), len(diff.removed))
+        LOG.info(
+            "%s: %d VRPs (%d entries, %d expired, %d duplicates): +%d -%d",
+            self.path,
+            len(contents.vrps),
+            contents.entries,
+            contents.expired,
+            contents.duplicates,
+            len(diff.added),
+            len(diff.removed),
+        )
         if diff and self.on_change is not None:
             await _maybe_await(self.on_change(diff.added, diff.removed))
         return diff
 
-    async def poll_once(self) -> Optional[VrpDiff]:
+    async def poll_once(self) -> VrpDiff | None:
         """Reload if the file changed since the last attempt; the diff, or None (unchanged or bad)."""
         if file_signature(self.path) == self._signature:
             return None
@@ -103,23 +120,13 @@ class VrpFileWatcher:
             await self.poll_once()
             await asyncio.sleep(self.poll_interval)
 
-    def start(self) -> asyncio.Task:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(), name="vrp-file %s" % self.path)
-        return self._task
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+    def task_name(self) -> str:
+        return "vrp-file %s" % self.path
 
 
-def _load_and_compare(path: str, previous: Optional[FrozenSet[Vrp]]) -> Tuple[
-        VrpFileContents, FrozenSet[Vrp], FrozenSet[Vrp]]:
+def _load_and_compare(
+    path: str, previous: frozenset[Vrp] | None
+) -> tuple[VrpFileContents, frozenset[Vrp], frozenset[Vrp]]:
     """In a worker thread: the file's contents, and what was added and removed since `previous`
     (frozensets, so comparing them off the event loop is safe)."""
     contents = load_vrp_file(path)
@@ -128,8 +135,13 @@ def _load_and_compare(path: str, previous: Optional[FrozenSet[Vrp]]) -> Tuple[
     return contents, contents.vrps - previous, previous - contents.vrps
 
 
-async def watch_vrp_file(path: PathLike, table: VrpTable, on_change: Optional[ChangeCallback] = None,
-                         poll_interval: float = 5.0, on_error: Optional[ErrorCallback] = None) -> None:
+async def watch_vrp_file(
+    path: PathLike,
+    table: VrpStore,
+    on_change: ChangeCallback | None = None,
+    poll_interval: float = 5.0,
+    on_error: ErrorCallback | None = None,
+) -> None:
     """Coroutine: keep `table` equal to the VRP file at `path`, forever (cancel to stop)."""
     await VrpFileWatcher(path, table, on_change, poll_interval=poll_interval, on_error=on_error).run()
 

@@ -5,8 +5,9 @@ each) and "which VRPs lie inside this prefix". It is too slow for the per-route 
 ~25 probes) but exact and cheap to update, so the summary structures are rebuilt from it when
 VRPs change, and the rare routes they do not serve (IPv4 longer than /24) are validated with it.
 """
+
 from bisect import insort
-from typing import Dict, Iterator, List, Tuple
+from collections.abc import Iterator
 
 from peerwarden_runner.rpki.vrp import Vrp
 
@@ -16,8 +17,8 @@ class VrpPrefixMap:
 
     def __init__(self, max_bits: int):
         self.max_bits = max_bits
-        self._by_length: List[Dict[int, Tuple[Vrp, ...]]] = [{} for dummy in range(max_bits + 1)]
-        self._lengths_in_use: List[int] = []
+        self._by_length: list[dict[int, tuple[Vrp, ...]]] = [{} for dummy in range(max_bits + 1)]
+        self._lengths_in_use: list[int] = []
 
     def __len__(self) -> int:
         return sum(len(vrps) for by_network in self._by_length for vrps in by_network.values())
@@ -45,9 +46,9 @@ class VrpPrefixMap:
             by_network.clear()
         self._lengths_in_use.clear()
 
-    def covering(self, network: int, length: int, min_length: int = 0) -> List[Vrp]:
+    def covering(self, network: int, length: int, min_length: int = 0) -> list[Vrp]:
         """VRPs with a length in min_length..length that cover network/length (RFC 6811 §2)."""
-        found: List[Vrp] = []
+        found: list[Vrp] = []
         for vrp_length in self._lengths_in_use:
             if vrp_length > length:
                 break

@@ -8,16 +8,18 @@ Every change becomes visible at once: `apply` and `replace_all` are single synch
 and `replace_all_async` builds a large new content aside (letting the event loop run) before
 swapping it in. So in an asyncio program no reader ever sees a half-applied update.
 """
+
 import asyncio
 import time
 from collections import deque
-from typing import Deque, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 from peerwarden_runner.rpki.family_lookup import REBUILD_ALL_MINIMUM, REBUILD_ALL_SHARE
 from peerwarden_runner.rpki.gc_pause import collect_young, cyclic_gc_paused
 from peerwarden_runner.rpki.ipv4_lookup import Ipv4Lookup
 from peerwarden_runner.rpki.ipv6_lookup import IPV6_LEVEL_LENGTHS, Ipv6Lookup
-from peerwarden_runner.rpki.prefix import PrefixLike, as_prefix
+from peerwarden_runner.rpki.prefix import PrefixLike, int_prefix
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import EMPTY_DIFF, VrpDiff, compose_diffs
@@ -33,7 +35,7 @@ class _Pacer:
     """Decides when a long build lets the event loop run: every BUILD_SLICE seconds of work,
     whatever the cost of a step (IPv6 VRPs cost several times IPv4 ones)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._since = time.monotonic()
 
     async def maybe_pause(self) -> None:
@@ -44,6 +46,23 @@ class _Pacer:
         collect_young()  # what the paused collector would have done by now (see gc_pause)
         await asyncio.sleep(0)
         self._since = time.monotonic()
+
+
+class VrpStore(Protocol):
+    """What loading VRPs needs of where they go (the file watcher, the RTR client): a VrpTable, or
+    one source of a VrpUnion (vrp_union.SourceVrps)."""
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, vrp: object) -> bool: ...
+
+    def apply(self, added: Iterable[Vrp] = (), removed: Iterable[Vrp] = ()) -> VrpDiff: ...
+
+    def replace_all(self, vrps: Iterable[Vrp]) -> VrpDiff: ...
+
+    async def replace_all_async(self, vrps: Iterable[Vrp], *, adopt: bool = False) -> VrpDiff: ...
+
+    def clear(self) -> VrpDiff: ...
 
 
 class VrpTable:
@@ -57,9 +76,15 @@ class VrpTable:
     since then while it is still in the bounded history.
     """
 
-    def __init__(self, vrps: Iterable[Vrp] = (), *, ipv6_levels: Sequence[int] = IPV6_LEVEL_LENGTHS,
-                 history_changes: int = DEFAULT_HISTORY_CHANGES, history_vrps: int = DEFAULT_HISTORY_VRPS):
-        self._vrps: Set[Vrp] = set()
+    def __init__(
+        self,
+        vrps: Iterable[Vrp] = (),
+        *,
+        ipv6_levels: Sequence[int] = IPV6_LEVEL_LENGTHS,
+        history_changes: int = DEFAULT_HISTORY_CHANGES,
+        history_vrps: int = DEFAULT_HISTORY_VRPS,
+    ):
+        self._vrps: set[Vrp] = set()
         self._ipv4 = Ipv4Lookup()
         self._ipv6_levels = ipv6_levels
         self._ipv6 = Ipv6Lookup(ipv6_levels)
@@ -67,7 +92,7 @@ class VrpTable:
         self.validate_ipv4 = self._ipv4.validate
         self.validate_ipv6 = self._ipv6.validate
         self._serial = 0
-        self._history: Deque[Tuple[int, VrpDiff]] = deque()
+        self._history: deque[tuple[int, VrpDiff]] = deque()
         self._history_changes = history_changes
         self._history_vrps = history_vrps
         self._history_size = 0
@@ -88,7 +113,7 @@ class VrpTable:
     def __iter__(self) -> Iterator[Vrp]:
         return iter(self._vrps)
 
-    def snapshot(self) -> FrozenSet[Vrp]:
+    def snapshot(self) -> frozenset[Vrp]:
         return frozenset(self._vrps)
 
     @property
@@ -96,14 +121,14 @@ class VrpTable:
         """Bumped by every change; lets consumers notice (and ask for) changes cheaply."""
         return self._serial
 
-    def validate(self, prefix: PrefixLike, origin_asn: Optional[int]) -> RouteValidity:
+    def validate(self, prefix: PrefixLike, origin_asn: int | None) -> RouteValidity:
         """RFC 6811 §2 state of route `prefix` originated by `origin_asn` (None: AS_SET or empty path)."""
-        route = as_prefix(prefix)
+        route = int_prefix(prefix)
         return self._by_version[route.version].validate(route.network, route.length, origin_asn)
 
-    def covering(self, prefix: PrefixLike) -> List[Vrp]:
+    def covering(self, prefix: PrefixLike) -> list[Vrp]:
         """The VRPs covering `prefix` (to explain a validation result)."""
-        route = as_prefix(prefix)
+        route = int_prefix(prefix)
         return self._by_version[route.version].covering(route.network, route.length)
 
     def is_covered(self, prefix: PrefixLike) -> bool:
@@ -113,11 +138,14 @@ class VrpTable:
         """Number of VRPs of IP `version` (4 or 6)."""
         return len(self._by_version[version])
 
-    def stats(self) -> Dict[str, int]:
+    def stats(self) -> dict[str, int]:
         """Sizes for metrics and benchmarks (cells: where memory goes besides the VRPs)."""
         return {
-            "vrps": len(self._vrps), "ipv4": len(self._ipv4), "ipv6": len(self._ipv6),
-            "ipv4_multi_origin_groups": len(self._ipv4.cells.groups), "ipv6_cells": self._ipv6.cell_count(),
+            "vrps": len(self._vrps),
+            "ipv4": len(self._ipv4),
+            "ipv6": len(self._ipv6),
+            "ipv4_multi_origin_groups": len(self._ipv4.cells.groups),
+            "ipv6_cells": self._ipv6.cell_count(),
         }
 
     # -- changing ---------------------------------------------------------------------------------
@@ -166,7 +194,7 @@ class VrpTable:
         serial = self._serial
         pacer = _Pacer()
         with cyclic_gc_paused(True):
-            by_version: Dict[int, List[Vrp]] = {4: [], 6: []}
+            by_version: dict[int, list[Vrp]] = {4: [], 6: []}
             for index, vrp in enumerate(wanted):
                 by_version[vrp.version].append(vrp)
                 if index % BUILD_STEP == 0:
@@ -188,7 +216,7 @@ class VrpTable:
         self._remember(diff)
         return diff
 
-    def changes_since(self, serial: int) -> Optional[VrpDiff]:
+    def changes_since(self, serial: int) -> VrpDiff | None:
         """Net change between table serial `serial` and now; None when the history no longer
         reaches back that far (the consumer must then re-validate everything)."""
         if serial == self._serial:
@@ -197,7 +225,7 @@ class VrpTable:
             return None
         return compose_diffs(diff for diff_serial, diff in self._history if diff_serial > serial)
 
-    def _commit(self, added: FrozenSet[Vrp] | Set[Vrp], removed: FrozenSet[Vrp] | Set[Vrp]) -> VrpDiff:
+    def _commit(self, added: frozenset[Vrp] | set[Vrp], removed: frozenset[Vrp] | set[Vrp]) -> VrpDiff:
         if not added and not removed:
             return EMPTY_DIFF
         with cyclic_gc_paused(len(added) + len(removed) >= BULK_CHANGE):
@@ -209,8 +237,8 @@ class VrpTable:
 
     def _apply_unrecorded(self, added: Iterable[Vrp], removed: Iterable[Vrp]) -> None:
         """Apply a change known to be exact: every `removed` VRP present, every `added` absent."""
-        added_by_version: Dict[int, List[Vrp]] = {4: [], 6: []}
-        removed_by_version: Dict[int, List[Vrp]] = {4: [], 6: []}
+        added_by_version: dict[int, list[Vrp]] = {4: [], 6: []}
+        removed_by_version: dict[int, list[Vrp]] = {4: [], 6: []}
         for vrp in removed:
             removed_by_version[vrp.version].append(vrp)
         for vrp in added:
@@ -226,8 +254,7 @@ class VrpTable:
         size = len(diff.added) + len(diff.removed)
         self._history.append((self._serial, diff))
         self._history_size += size
-        while self._history and (len(self._history) > self._history_changes
-                                 or self._history_size > self._history_vrps):
+        while self._history and (len(self._history) > self._history_changes or self._history_size > self._history_vrps):
             oldest_serial, oldest = self._history.popleft()
             self._history_size -= len(oldest.added) + len(oldest.removed)
             self._oldest_serial_known = oldest_serial

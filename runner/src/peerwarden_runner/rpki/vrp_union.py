@@ -2,7 +2,8 @@
 source keeps its own set, the table holds their union, and only what the union gains or loses
 reaches the table and the rpki stage. A VRP two sources share stays until both drop it (an RTR
 cache expiring leaves the file's VRPs in place)."""
-from typing import Callable, Iterable, Iterator, List, Optional
+
+from collections.abc import Callable, Iterable, Iterator
 
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
@@ -13,9 +14,9 @@ LARGE_CHANGE = 10000  # above this many VRPs, the table is rebuilt aside (replac
 
 
 class VrpUnion:
-    def __init__(self, table: VrpTable, on_change: Optional[Callable[[VrpDiff], object]] = None):
+    def __init__(self, table: VrpTable, on_change: Callable[[VrpDiff], object] | None = None):
         self.table, self.on_change = table, on_change
-        self.sources: List["SourceVrps"] = []
+        self.sources: list[SourceVrps] = []
 
     def source(self, name: str) -> "SourceVrps":
         """A new source's table, to give to a VrpFileWatcher or an RtrClient."""
@@ -57,7 +58,7 @@ class SourceVrps:
 
     def __init__(self, name: str, union: VrpUnion):
         self.name, self.union = name, union
-        self.vrps: set = set()
+        self.vrps: set[Vrp] = set()
 
     def __len__(self) -> int:
         return len(self.vrps)

@@ -1,5 +1,6 @@
 """What the router sent us (RFC 4271 §3.2 Adj-RIB-In): each route with its attributes and when it came,
 emptied when the session ends; shown in the JSON form by GET /routes/received."""
+
 import time
 
 from peerwarden_runner.codec.json_form import attributes_to_json
@@ -47,8 +48,13 @@ class AdjRibIn:
             next_hop, attributes, origin, received, ctx = shared
             if id(shared) not in attributes_json:
                 attributes_json[id(shared)] = attributes_to_json(attributes.values(), ctx)[0]
-            record = {"prefix": str(prefix), "next_hop": str(next_hop) if next_hop is not None else None,
-                      "attributes": attributes_json[id(shared)], "origin_as": origin, "received": received}
+            record = {
+                "prefix": str(prefix),
+                "next_hop": str(next_hop) if next_hop is not None else None,
+                "attributes": attributes_json[id(shared)],
+                "origin_as": origin,
+                "received": received,
+            }
             if prefix.path_id is not None:
                 record["path_id"] = prefix.path_id
             if notes is not None:

@@ -4,6 +4,7 @@ Anything that changes state needs `Authorization: Bearer <token>` (compared in c
 every route of a request is checked before any is applied, so a request is all or nothing; a body
 over 64 KiB is refused. Every error is a JSON object {"error": "what is wrong (expected ...)"}.
 """
+
 import hmac
 import ipaddress
 import json
@@ -59,11 +60,11 @@ async def _json_errors(request, handler):
         return _error(error.status, str(error), **error.extra)
     except RouteError as error:
         return _error(400, str(error), field=error.field)
-    except web.HTTPException as error:      # unknown path, wrong method: JSON too
+    except web.HTTPException as error:  # unknown path, wrong method: JSON too
         if error.status < 400:
             raise
         return _error(error.status, "%s %s: %s" % (request.method, request.path, error.reason))
-    except Exception:                       # noqa: BLE001 - a request never crashes the runner
+    except Exception:  # noqa: BLE001 - a request never crashes the runner
         LOG.exception("API: %s %s failed", request.method, request.path)
         return _error(500, "internal error (see the runner's log)")
 
@@ -71,12 +72,14 @@ async def _json_errors(request, handler):
 def _require_token(request):
     token = request.app[TOKEN]
     if not token:
-        raise ApiError(403, "the API is read-only: no token configured (expected --api-token-file, api.token_file "
-                            "or PEERWARDEN_API_TOKEN)")
+        raise ApiError(
+            403,
+            "the API is read-only: no token configured (expected --api-token-file, api.token_file "
+            "or PEERWARDEN_API_TOKEN)",
+        )
     scheme, dummy, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        LOG.warning("API: %s %s from %s refused: missing or wrong token", request.method, request.path,
-                    request.remote)
+        LOG.warning("API: %s %s from %s refused: missing or wrong token", request.method, request.path, request.remote)
         raise ApiError(401, "missing or wrong token (expected the header Authorization: Bearer <token>)")
 
 
@@ -110,9 +113,14 @@ async def status(request):
 
 async def announced(request):
     speaker = request.app[SPEAKER]
-    return web.json_response({"routes": [dict(spec.to_json(), source=source)
-                                         for spec, source in sorted(speaker.desired.values(),
-                                                                    key=lambda item: item[0].prefix)]})
+    return web.json_response(
+        {
+            "routes": [
+                dict(spec.to_json(), source=source)
+                for spec, source in sorted(speaker.desired.values(), key=lambda item: item[0].prefix)
+            ]
+        }
+    )
 
 
 def _covered_by(text):
@@ -120,10 +128,12 @@ def _covered_by(text):
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as error:
-        raise ApiError(400, "?prefix=%s: %s (expected a network such as 192.0.2.0/24 or 2001:db8::/32)"
-                       % (text, error)) from None
-    return lambda prefix: network.version == (6 if ":" in str(prefix) else 4) and ipaddress.ip_network(
-        str(prefix)).subnet_of(network)
+        raise ApiError(
+            400, "?prefix=%s: %s (expected a network such as 192.0.2.0/24 or 2001:db8::/32)" % (text, error)
+        ) from None
+    return lambda prefix: (
+        network.version == (6 if ":" in str(prefix) else 4) and ipaddress.ip_network(str(prefix)).subnet_of(network)  # type: ignore[arg-type]  # same version
+    )
 
 
 async def received(request):
@@ -137,8 +147,11 @@ async def received(request):
     wanted = request.query.get("rpki")
     if wanted is not None:
         if monitor is None or "rpki" not in monitor.names:
-            raise ApiError(400, "?rpki= needs the rpki stage in this speaker's stages (it has %s)"
-                           % (", ".join(monitor.names) if monitor is not None else "none"))
+            raise ApiError(
+                400,
+                "?rpki= needs the rpki stage in this speaker's stages (it has %s)"
+                % (", ".join(monitor.names) if monitor is not None else "none"),
+            )
         if wanted not in RPKI_STATES:
             raise ApiError(400, "?rpki=%s: expected one of %s" % (wanted, ", ".join(RPKI_STATES)))
         routes = [route for route in routes if route.get("rpki") == wanted]
@@ -153,9 +166,8 @@ async def announce(request):
     specs = []
     for number, item in enumerate(items):
         where = "route" + (index % number if index else "")
-        if not isinstance(item, dict):   # the configuration's bare "PREFIX" shorthand is not for the API
-            raise RouteError(where, "expected an object like {\"prefix\": \"192.0.2.0/24\"}, got %s"
-                             % type(item).__name__)
+        if not isinstance(item, dict):  # the configuration's bare "PREFIX" shorthand is not for the API
+            raise RouteError(where, 'expected an object like {"prefix": "192.0.2.0/24"}, got %s' % type(item).__name__)
         specs.append(parse_route(item, where, local=speaker.settings.local, ebgp=speaker.ebgp))
     speaker.announce(specs, "api")
     return web.json_response({"announced": [spec.to_json() for spec in specs], "state": speaker.state})
@@ -175,13 +187,18 @@ async def withdraw(request):
         if isinstance(item, dict):
             unknown = sorted(set(item) - {"prefix"})
             if unknown or "prefix" not in item:
-                raise RouteError(where, "expected {\"prefix\": \"192.0.2.0/24\"}, got the keys %s"
-                                 % ", ".join(sorted(item)) if item else "expected {\"prefix\": \"192.0.2.0/24\"}")
+                raise RouteError(
+                    where,
+                    'expected {"prefix": "192.0.2.0/24"}, got the keys %s' % ", ".join(sorted(item))
+                    if item
+                    else 'expected {"prefix": "192.0.2.0/24"}',
+                )
             item = item["prefix"]
         prefixes.append(parse_prefix(item, where + ".prefix"))
     removed = speaker.withdraw(prefixes)
     missing = [prefix for prefix in prefixes if prefix not in removed]
     if not removed:
-        raise ApiError(404, "not announced: %s (GET /routes/announced lists what is)" % ", ".join(missing),
-                       not_announced=missing)
+        raise ApiError(
+            404, "not announced: %s (GET /routes/announced lists what is)" % ", ".join(missing), not_announced=missing
+        )
     return web.json_response({"withdrawn": removed, "not_announced": missing, "state": speaker.state})

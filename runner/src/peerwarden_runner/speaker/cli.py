@@ -1,17 +1,26 @@
 """`peerwarden-runner speaker ...`: one speaker from the command line (the quick case); health checks
 need the configuration file. The arguments become a `speakers:` document, checked like a file."""
+
 import os
+from typing import Any
 
 TOKEN_HELP = "file holding the API token (else the environment PEERWARDEN_API_TOKEN; never on the command line)"
 
 
 def add_parser(commands):
     parser = commands.add_parser("speaker", help="peer with a router: collect its routes, announce ours (HTTP API)")
-    parser.add_argument("--local", required=True, help="our address: the session's source and the default next hop "
-                        "(ADDR[:PORT] with --passive: where to listen, port 179 by default)")
+    parser.add_argument(
+        "--local",
+        required=True,
+        help="our address: the session's source and the default next hop "
+        "(ADDR[:PORT] with --passive: where to listen, port 179 by default)",
+    )
     parser.add_argument("--peer", required=True, help="ADDR[:PORT] of the router")
-    parser.add_argument("--passive", action="store_true", help="wait for the router to connect (only from --peer's "
-                        "address) instead of connecting")
+    parser.add_argument(
+        "--passive",
+        action="store_true",
+        help="wait for the router to connect (only from --peer's address) instead of connecting",
+    )
     parser.add_argument("--asn", required=True, type=int, help="our AS number")
     parser.add_argument("--peer-asn", required=True, type=int, help="the router's AS number")
     parser.add_argument("--router-id", help="BGP identifier (default: --local when it is IPv4)")
@@ -30,9 +39,18 @@ def add_parser(commands):
 
 def speaker_document(arguments):
     """The configuration document the arguments stand for."""
-    speaker = {"name": arguments.name, "local": arguments.local, "peer": arguments.peer, "asn": arguments.asn,
-               "peer_asn": arguments.peer_asn, "hold_time": arguments.hold_time, "gtsm": arguments.gtsm,
-               "print": arguments.print, "announce": list(arguments.announce), "passive": arguments.passive}
+    speaker = {
+        "name": arguments.name,
+        "local": arguments.local,
+        "peer": arguments.peer,
+        "asn": arguments.asn,
+        "peer_asn": arguments.peer_asn,
+        "hold_time": arguments.hold_time,
+        "gtsm": arguments.gtsm,
+        "print": arguments.print,
+        "announce": list(arguments.announce),
+        "passive": arguments.passive,
+    }
     for key, value in (("router_id", arguments.router_id), ("md5_file", arguments.md5_file)):
         if value is not None:
             speaker[key] = value
@@ -42,7 +60,7 @@ def speaker_document(arguments):
         speaker["api"] = {"listen": arguments.api}
         if arguments.api_token_file:
             speaker["api"]["token_file"] = os.path.abspath(arguments.api_token_file)
-    document = {"speakers": [speaker]}
+    document: dict[str, Any] = {"speakers": [speaker]}
     if arguments.archive:
         document["archive"] = {"dir": arguments.archive}
     if arguments.metrics:

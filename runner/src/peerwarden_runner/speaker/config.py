@@ -30,29 +30,42 @@ problem is reported as "file: key: what is wrong (expected ...)".
             fall: 3
             announce: [{prefix: 203.0.113.10/32}]
 """
+
 import ipaddress
 import os
 
+from peerwarden_runner.addresses import address_port, canonical_address
 from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
-from peerwarden_runner.speaker.monitor import WATCH_STAGES
 from peerwarden_runner.speaker.route_spec import RouteError, parse_route
 from peerwarden_runner.stages.alert_detectors import ROLES
+from peerwarden_runner.stages.registry import PIPELINE_STAGES, SECTIONS, WATCH_STAGES
 
 TOKEN_ENVIRONMENT = "PEERWARDEN_API_TOKEN"
 DEFAULT_API = "127.0.0.1:8179"
-KEYS = ("name", "local", "peer", "passive", "asn", "peer_asn", "router_id", "hold_time", "md5_file", "gtsm", "print",
-        "shutdown_message", "reconnect", "api", "announce", "stages", "role", "healthchecks")
-# why each stage that changes what is passed on cannot run on a monitor, which passes nothing on
-NOT_WATCH_SAFE = {
-    "limit": "limit holds routes back from a receiver and can end the session with a Cease; a monitor has no "
-             "receiver and must never write to its router",
-    "exec": "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
-            "stream use print: true and a pipe, or the archive)",
-}
+KEYS = (
+    "name",
+    "local",
+    "peer",
+    "passive",
+    "asn",
+    "peer_asn",
+    "router_id",
+    "hold_time",
+    "md5_file",
+    "gtsm",
+    "print",
+    "shutdown_message",
+    "reconnect",
+    "api",
+    "announce",
+    "stages",
+    "role",
+    "healthchecks",
+)
 HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "announce")
 
 
-def check_speakers(section, problem, address_port, sections=None):
+def check_speakers(section, problem, sections=None):
     """The normalised speakers (dicts), problems reported through `problem(key, text)`; `sections`:
     the checked top-level stage sections present in the document (name -> section or None)."""
     if section is None:
@@ -66,7 +79,7 @@ def check_speakers(section, problem, address_port, sections=None):
         if not isinstance(item, dict):
             problem(key, "expected a mapping with local, peer, asn and peer_asn")
             continue
-        speaker = _speaker(item, key, problem, address_port, sections or {})
+        speaker = _speaker(item, key, problem, sections or {})
         if speaker is not None:
             speakers.append(speaker)
     _unique(speakers, "name", problem, lambda s: s["name"])
@@ -75,15 +88,17 @@ def check_speakers(section, problem, address_port, sections=None):
 
 
 def _unique(speakers, field, problem, value):
-    seen = {}
+    seen: dict[object, int] = {}
     for speaker in speakers:
         if value(speaker) in seen:
-            problem("speakers[%d].%s" % (speaker["index"], field), "%s is already used by speakers[%d]"
-                    % (value(speaker), seen[value(speaker)]))
+            problem(
+                "speakers[%d].%s" % (speaker["index"], field),
+                "%s is already used by speakers[%d]" % (value(speaker), seen[value(speaker)]),
+            )
         seen.setdefault(value(speaker), speaker["index"])
 
 
-def _speaker(item, key, problem, address_port, sections):
+def _speaker(item, key, problem, sections):
     found = []
 
     def report(field, text):
@@ -92,12 +107,15 @@ def _speaker(item, key, problem, address_port, sections):
 
     for name in sorted(set(item) - set(KEYS)):
         report("%s.%s" % (key, name), "unknown key (expected one of %s)" % ", ".join(KEYS))
-    entry = {"index": int(key[9:-1]), "name": str(item.get("name") or "speaker%s" % key[9:-1]),
-             "gtsm": _flag(item, "gtsm", key, report), "print": _flag(item, "print", key, report),
-             "passive": _flag(item, "passive", key, report),
-             "shutdown_message": str(item.get("shutdown_message") or "peerwarden-runner speaker stopping")}
-    entry["local"], entry["local_port"] = _local(item.get("local"), entry["passive"], key + ".local", report,
-                                                 address_port)
+    entry = {
+        "index": int(key[9:-1]),
+        "name": str(item.get("name") or "speaker%s" % key[9:-1]),
+        "gtsm": _flag(item, "gtsm", key, report),
+        "print": _flag(item, "print", key, report),
+        "passive": _flag(item, "passive", key, report),
+        "shutdown_message": str(item.get("shutdown_message") or "peerwarden-runner speaker stopping"),
+    }
+    entry["local"], entry["local_port"] = _local(item.get("local"), entry["passive"], key + ".local", report)
     try:
         entry["peer"], entry["port"] = address_port(item["peer"])
     except KeyError:
@@ -105,8 +123,11 @@ def _speaker(item, key, problem, address_port, sections):
     except ValueError as error:
         report(key + ".peer", "%r is not ADDRESS[:PORT] (%s)" % (item["peer"], error))
     if entry["local"] and entry.get("peer") and (":" in entry["local"]) != (":" in entry["peer"]):
-        report(key + ".local", "%s and the peer %s are of different families (expected both IPv4 or both IPv6)"
-               % (entry["local"], entry["peer"]))
+        report(
+            key + ".local",
+            "%s and the peer %s are of different families (expected both IPv4 or both IPv6)"
+            % (entry["local"], entry["peer"]),
+        )
     for field in ("asn", "peer_asn"):
         entry[field] = _integer(item.get(field), "%s.%s" % (key, field), 1, 0xFFFFFFFF, report, required=True)
     entry["hold_time"] = _integer(item.get("hold_time", 90), key + ".hold_time", 0, 65535, report)
@@ -115,16 +136,18 @@ def _speaker(item, key, problem, address_port, sections):
     entry["router_id"] = _router_id(item.get("router_id"), entry["local"], key + ".router_id", report)
     entry["md5"] = _secret(item.get("md5_file"), key + ".md5_file", report, limit=80)
     entry["reconnect"] = _reconnect(item.get("reconnect"), key + ".reconnect", report)
-    entry["api"] = _api(item.get("api", {}), key + ".api", report, address_port)
+    entry["api"] = _api(item.get("api", {}), key + ".api", report)
     ebgp = entry["asn"] != entry["peer_asn"]
     entry["announce"] = _routes(item.get("announce", []), key + ".announce", entry["local"], ebgp, report)
     entry["stages"] = _stages(item.get("stages", []), key + ".stages", sections, report)
     entry["role"] = item.get("role")
     if entry["role"] is not None and entry["role"] not in ROLES:
-        report(key + ".role", "expected one of %s (what the router is to us), got %r"
-               % (", ".join(ROLES), entry["role"]))
-    entry["healthchecks"] = _healthchecks(item.get("healthchecks", []), key + ".healthchecks", entry["local"],
-                                          ebgp, report)
+        report(
+            key + ".role", "expected one of %s (what the router is to us), got %r" % (", ".join(ROLES), entry["role"])
+        )
+    entry["healthchecks"] = _healthchecks(
+        item.get("healthchecks", []), key + ".healthchecks", entry["local"], ebgp, report
+    )
     return None if found else entry
 
 
@@ -140,25 +163,28 @@ def _address(value, field, report):
         report(field, "missing (expected an IP address)")
         return None
     try:
-        return str(ipaddress.ip_address(str(value)))
+        return canonical_address(value)
     except ValueError:
         report(field, "%r is not an IP address" % (value,))
         return None
 
 
-def _local(value, passive, field, report, address_port):
+def _local(value, passive, field, report):
     """(address, port to listen on): a port is only for a passive speaker, which listens there."""
     if value is None or not passive:
         try:
-            ipaddress.ip_address(str(value))
+            canonical_address(value)
         except ValueError:
             try:
                 address_port(value)
             except ValueError:
                 pass
             else:
-                report(field, "%r has a port: a port on local is only for passive: true (where the speaker "
-                       "listens; an active speaker's port is chosen by the kernel)" % (value,))
+                report(
+                    field,
+                    "%r has a port: a port on local is only for passive: true (where the speaker "
+                    "listens; an active speaker's port is chosen by the kernel)" % (value,),
+                )
                 return None, 179
         return _address(value, field, report), 179
     try:
@@ -174,19 +200,18 @@ def _stages(names, field, sections, report):
         report(field, "expected a list of stage names from %s, got %r" % (", ".join(WATCH_STAGES), names))
         return []
     for name in names:
-        if name in NOT_WATCH_SAFE:
-            report(field, "%r cannot run on a speaker: %s (expected %s)" % (name, NOT_WATCH_SAFE[name],
-                                                                             ", ".join(WATCH_STAGES)))
-        elif name not in WATCH_STAGES:
+        stage = SECTIONS[name] if name in PIPELINE_STAGES else None
+        if stage is not None and not stage.watch_ok:
+            report(
+                field,
+                "%r cannot run on a speaker: %s (expected %s)" % (name, stage.watch_refusal, ", ".join(WATCH_STAGES)),
+            )
+        elif stage is None:
             report(field, "unknown stage %r (expected %s)" % (name, ", ".join(WATCH_STAGES)))
         elif name not in sections:
             report(field, "uses the stage %r, which has no top-level '%s:' section" % (name, name))
-        elif name == "filter" and sections["filter"]:
-            tagging = [rule["name"] for rule in sections["filter"]["rules"] if rule["action"] == "tag"]
-            if tagging:
-                report(field, "the filter has tag rules (%s): a speaker's stages only watch, nothing is passed on "
-                       "to tag (expected a filter whose rules drop or accept; a drop is shown as held)"
-                       % ", ".join(tagging))
+        else:
+            stage.check_watch(sections[name], field, report)
     for name in sorted({name for name in names if names.count(name) > 1}):
         report(field, "%r is listed more than once" % name)
     return list(names)
@@ -254,7 +279,7 @@ def _reconnect(value, field, report):
     return (low, high)
 
 
-def _api(value, field, report, address_port):
+def _api(value, field, report):
     if value is False or value is None:
         return None
     if not isinstance(value, dict) or set(value) - {"listen", "token_file"}:
@@ -303,8 +328,15 @@ def _healthchecks(items, field, local, ebgp, report):
         if not routes and isinstance(item.get("announce"), list):
             report(key + ".announce", "empty (expected the routes to announce while the check passes)")
         counts = [_integer(item.get(name, 3), "%s.%s" % (key, name), 1, 1000, report) or 1 for name in ("rise", "fall")]
-        checks.append(HealthCheckSettings(
-            name=str(item.get("name") or "check%d" % index), command=tuple(command), routes=tuple(routes),
-            interval=_number(item.get("interval"), key + ".interval", 5.0, report),
-            timeout=_number(item.get("timeout"), key + ".timeout", 2.0, report), rise=counts[0], fall=counts[1]))
+        checks.append(
+            HealthCheckSettings(
+                name=str(item.get("name") or "check%d" % index),
+                command=tuple(command),
+                routes=tuple(routes),
+                interval=_number(item.get("interval"), key + ".interval", 5.0, report),
+                timeout=_number(item.get("timeout"), key + ".timeout", 2.0, report),
+                rise=counts[0],
+                fall=counts[1],
+            )
+        )
     return checks

@@ -2,6 +2,7 @@
 `interval` seconds; after `rise` successes in a row its routes are announced, after `fall`
 failures in a row they are withdrawn. Exit status 0 is success; anything else, a command that
 cannot start, or one still running after `timeout` seconds (it is killed) is a failure."""
+
 import asyncio
 import logging
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ UP, DOWN = "up", "down"
 class HealthCheckSettings:
     name: str
     command: tuple
-    routes: tuple            # RouteSpecs
+    routes: tuple  # RouteSpecs
     interval: float = 5.0
     timeout: float = 2.0
     rise: int = 3
@@ -26,7 +27,7 @@ class HealthCheck:
 
     def __init__(self, settings, on_change):
         self.settings, self.on_change = settings, on_change
-        self.state = None                 # not known until rise or fall results in a row
+        self.state = None  # not known until rise or fall results in a row
         self.successes = self.failures = 0
         self.last_result = None
 
@@ -39,15 +40,18 @@ class HealthCheck:
         """One run of the command: True for exit status 0 within the timeout."""
         settings = self.settings
         try:
-            process = await asyncio.create_subprocess_exec(*settings.command, stdin=asyncio.subprocess.DEVNULL,
-                                                           stdout=asyncio.subprocess.DEVNULL,
-                                                           stderr=asyncio.subprocess.DEVNULL)
+            process = await asyncio.create_subprocess_exec(
+                *settings.command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
         except OSError as error:
             self.last_result = "cannot run %s: %s" % (settings.command[0], error.strerror or error)
             return False
         try:
             status = await asyncio.wait_for(process.wait(), settings.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
             self.last_result = "timed out after %g s" % settings.timeout
@@ -67,13 +71,24 @@ class HealthCheck:
                 self._change(DOWN)
 
     def _change(self, state):
-        LOG.info("healthcheck %s: %s -> %s (%s); %s %s", self.settings.name, self.state or "unknown", state,
-                 self.last_result, "announcing" if state == UP else "withdrawing",
-                 ", ".join(spec.prefix for spec in self.settings.routes))
+        LOG.info(
+            "healthcheck %s: %s -> %s (%s); %s %s",
+            self.settings.name,
+            self.state or "unknown",
+            state,
+            self.last_result,
+            "announcing" if state == UP else "withdrawing",
+            ", ".join(spec.prefix for spec in self.settings.routes),
+        )
         self.state = state
         self.on_change(self, state)
 
     def status(self):
-        return {"name": self.settings.name, "state": self.state or "unknown", "last_result": self.last_result,
-                "successes": self.successes, "failures": self.failures,
-                "routes": [spec.prefix for spec in self.settings.routes]}
+        return {
+            "name": self.settings.name,
+            "state": self.state or "unknown",
+            "last_result": self.last_result,
+            "successes": self.successes,
+            "failures": self.failures,
+            "routes": [spec.prefix for spec in self.settings.routes],
+        }

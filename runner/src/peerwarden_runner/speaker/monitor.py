@@ -2,17 +2,16 @@
 UPDATE the router sends, in the pipeline's WATCH mode, and their verdicts are kept per received
 route (RPKI state, "held by" reason) for GET /routes/received and the metrics. Nothing is ever
 written to the router: a VRP change only updates what is recorded."""
+
 import logging
 from collections import Counter
 
-from peerwarden_runner.pipeline import RECEIVED, SENT, Pipeline
+from peerwarden_runner.directions import RECEIVED, SENT
+from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.route_keys import route_key
 from peerwarden_runner.rpki.route_validity import RouteValidity
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
-# stages that only judge routes: held back means "recorded as held", so nothing can reach a router
-# (limit's Cease and exec's answers would, hence not here; filter without tag rules, see config)
-WATCH_STAGES = ("rpki", "alert", "filter")
 RPKI_STATES = tuple(state.value for state in RouteValidity)
 
 
@@ -29,8 +28,8 @@ class Monitor:
         self.pipeline = Pipeline({RECEIVED: list(stages)})
         self.pipeline.metrics = metrics
         self.state = None
-        self.validity = {}      # route key -> RouteValidity, for the received routes RPKI covers
-        self.counts = Counter()  # RouteValidity -> routes received now
+        self.validity = {}  # route key -> RouteValidity, for the received routes RPKI covers
+        self.counts: Counter[RouteValidity] = Counter()  # RouteValidity -> routes received now
 
     def started(self, our_open, peer_open, ctx_in, ctx_out):
         """The session reached Established: a new watch session with both OPENs (alert reads them)."""
@@ -100,5 +99,8 @@ class Monitor:
         return fields
 
     def status(self):
-        return {"stages": self.names, "rpki": {str(state): count for state, count in self.counts.items() if count},
-                "held": len(self.holds)}
+        return {
+            "stages": self.names,
+            "rpki": {str(state): count for state, count in self.counts.items() if count},
+            "held": len(self.holds),
+        }

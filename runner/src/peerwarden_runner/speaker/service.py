@@ -1,6 +1,7 @@
 """Everything the `speakers:` of one configuration run: each speaker with its watchers (archive,
 --print, metrics), its monitor (watch-only stages), its API and its health checks; one SIGTERM
 ends them all with a Cease."""
+
 import asyncio
 import logging
 
@@ -11,6 +12,7 @@ from peerwarden_runner.speaker.metrics import SpeakerCollector
 from peerwarden_runner.speaker.monitor import Monitor
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.stages.archive import ArchiveStage
+from peerwarden_runner.stages.base import Stage
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
 
@@ -18,17 +20,36 @@ LOG = logging.getLogger("peerwarden_runner.speaker")
 def build_speaker(entry, archive=None, metrics=None, make_stages=None):
     """A Speaker for one checked `speakers:` entry; `make_stages(entry)` gives the stage objects of
     its `stages:` list (wiring builds them, sharing the rpki stage and the alert sinks)."""
-    watchers = []
+    watchers: list[Stage] = []
     if archive:
-        watchers.append(ArchiveStage(archive["dir"], archive["rotate_bytes"], archive["rotate_seconds"],
-                                     archive["compress"], session_name=entry["name"]))
+        watchers.append(
+            ArchiveStage(
+                archive["dir"],
+                archive["rotate_bytes"],
+                archive["rotate_seconds"],
+                archive["compress"],
+                session_name=entry["name"],
+            )
+        )
     if entry["print"]:
         watchers.append(JsonPrinter(entry["name"]))
     if metrics is not None:
         watchers.append(metrics)
-    settings = SpeakerSettings(entry["name"], entry["local"], entry["peer"], entry["port"], entry["asn"],
-                               entry["peer_asn"], entry["router_id"], entry["hold_time"], entry["md5"], entry["gtsm"],
-                               entry["shutdown_message"], entry.get("passive", False), entry.get("local_port", 179))
+    settings = SpeakerSettings(
+        entry["name"],
+        entry["local"],
+        entry["peer"],
+        entry["port"],
+        entry["asn"],
+        entry["peer_asn"],
+        entry["router_id"],
+        entry["hold_time"],
+        entry["md5"],
+        entry["gtsm"],
+        entry["shutdown_message"],
+        entry.get("passive", False),
+        entry.get("local_port", 179),
+    )
     monitor = None
     if entry.get("stages"):
         monitor = Monitor(make_stages(entry), metrics)
@@ -51,14 +72,16 @@ class SpeakerService:
         self.stopping = asyncio.Event()
 
     async def start(self):
-        from peerwarden_runner.speaker.api import make_app, start_api   # aiohttp only when speakers run
+        from peerwarden_runner.speaker.api import make_app, start_api  # aiohttp only when speakers run
+
         for entry, speaker in zip(self.entries, self.speakers):
             checks = [HealthCheck(settings, self._on_health(speaker)) for settings in entry["healthchecks"]]
             self.checks[speaker.settings.name] = checks
             if entry["api"]:
                 if not entry["api"]["token"]:
-                    LOG.warning("%s: no API token (api.token_file or PEERWARDEN_API_TOKEN): the API is read-only",
-                                entry["name"])
+                    LOG.warning(
+                        "%s: no API token (api.token_file or PEERWARDEN_API_TOKEN): the API is read-only", entry["name"]
+                    )
                 app = make_app(speaker, entry["api"]["token"], checks)
                 self.api_runners.append(await start_api(app, *entry["api"]["listen"]))
             self.speaker_tasks.append(asyncio.create_task(speaker.run()))
@@ -72,6 +95,7 @@ class SpeakerService:
                 speaker.announce(check.settings.routes, source)
             else:
                 speaker.withdraw([spec.prefix for spec in check.settings.routes], source)
+
         return changed
 
     async def serve_until_stopped(self):

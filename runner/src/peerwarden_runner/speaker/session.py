@@ -1,18 +1,31 @@
 """One BGP session over one TCP connection, as the speaker lives it (RFC 4271 §8), whichever side opened it:
 OpenSent -> OpenConfirm -> Established, the hold and keepalive timers, and the NOTIFICATION that
 each way of ending needs. What to do with routes is the speaker's business (the `handler`)."""
+
 import asyncio
 import dataclasses
 import logging
 
 from peerwarden_runner.codec import (
-    KEEPALIVE_MESSAGE, Capability, ErrorAction, FramingError, MessageError, decode_notification, decode_open,
-    decode_update, encode_notification, encode_open, negotiate, read_message, shutdown_notification, validate_open,
+    KEEPALIVE_MESSAGE,
+    Capability,
+    ErrorAction,
+    FramingError,
+    MessageError,
+    decode_notification,
+    decode_open,
+    decode_update,
+    encode_notification,
+    encode_open,
+    negotiate,
+    read_message,
+    shutdown_notification,
+    validate_open,
 )
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.directions import RECEIVED, SENT
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
-SENT, RECEIVED = "sent", "received"
 # RFC 4271 §8.2.2: in OpenSent the hold timer is set to "a large value" (4 minutes suggested)
 OPEN_WAIT = 240
 DRAIN_TIMEOUT = 2
@@ -46,13 +59,16 @@ class Session:
 
     def capabilities(self):
         """Multiprotocol per family (RFC 4760), route refresh (RFC 2918), 4-octet AS (RFC 6793)."""
-        return ([Capability.multiprotocol(afi, safi) for afi, safi in self.settings.families]
-                + [Capability.route_refresh(), Capability.four_octet_as(self.settings.asn)])
+        return [Capability.multiprotocol(afi, safi) for afi, safi in self.settings.families] + [
+            Capability.route_refresh(),
+            Capability.four_octet_as(self.settings.asn),
+        ]
 
     async def run(self):
         try:
-            our_open = encode_open(self.settings.asn, self.settings.hold_time, self.settings.router_id,
-                                   self.capabilities())
+            our_open = encode_open(
+                self.settings.asn, self.settings.hold_time, self.settings.router_id, self.capabilities()
+            )
             self.send(our_open)
             self.our_open = decode_open(our_open)
             await self._open_sent(self.our_open)
@@ -76,10 +92,13 @@ class Session:
             await self._notify(error.code, error.subcode, "bad OPEN: %s" % error.reason, error.data)
         if not self.ebgp and str(peer_open.bgp_id) == self.settings.router_id:
             # RFC 6286 §2.2: the same identifier on both ends of an internal session
-            await self._notify(c.ERR_OPEN, c.OPEN_BAD_BGP_IDENTIFIER,
-                               "bad OPEN: the peer uses our BGP identifier %s" % peer_open.bgp_id)
+            await self._notify(
+                c.ERR_OPEN,
+                c.OPEN_BAD_BGP_IDENTIFIER,
+                "bad OPEN: the peer uses our BGP identifier %s" % peer_open.bgp_id,
+            )
         self.peer_open = peer_open
-        self.hold_time = min(self.settings.hold_time, peer_open.hold_time)   # RFC 4271 §4.2
+        self.hold_time = min(self.settings.hold_time, peer_open.hold_time)  # RFC 4271 §4.2
         self.ctx_in = dataclasses.replace(negotiate(our_open, peer_open), ebgp=self.ebgp)
         self.ctx_out = negotiate(peer_open, our_open)
         self.send(KEEPALIVE_MESSAGE)
@@ -102,8 +121,13 @@ class Session:
                 if update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
                     # RFC 7606 §3 (j)/§5.3: nothing after this error can be trusted; simplest safe answer
                     error = update.error
-                    await self._notify(error.code, error.subcode, "UPDATE: RFC 7606 %s: %s"
-                                       % (update.error_action.label, update.reason), error.data)
+                    assert error is not None  # the action is an error's
+                    await self._notify(
+                        error.code,
+                        error.subcode,
+                        "UPDATE: RFC 7606 %s: %s" % (update.error_action.label, update.reason),
+                        error.data,
+                    )
                 self.handler.received_update(update)
             elif message.type == c.ROUTE_REFRESH:
                 self.handler.refresh_requested()
@@ -120,26 +144,35 @@ class Session:
     async def drain(self):
         try:
             await asyncio.wait_for(self.writer.drain(), DRAIN_TIMEOUT)
-        except (ConnectionError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError):
             pass
 
     async def _read(self, timeout):
         """The next message (the hold timer is `timeout`: any message restarts it)."""
         try:
             message = await asyncio.wait_for(read_message(self.reader, self.ctx_in), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._notify(c.ERR_HOLD_TIMER, 0, "hold timer expired: nothing from the peer in %d s" % timeout)
         except FramingError as error:
             await self._notify(error.code, error.subcode, "bad message header: %s" % error.reason, error.data)
         except (asyncio.IncompleteReadError, ConnectionError) as error:
-            raise SessionClosed("the peer closed the connection in %s (%s)" % (self.state, type(error).__name__))
+            raise SessionClosed(
+                "the peer closed the connection in %s (%s)" % (self.state, type(error).__name__)
+            ) from error
         self.handler.crossed(RECEIVED, message.raw)
         if message.type == c.NOTIFICATION:
             notification = decode_notification(message.raw)
             text = notification.shutdown_message
-            raise SessionClosed("NOTIFICATION %d/%d (%s) from the peer in %s%s" % (
-                notification.code, notification.subcode, notification.name, self.state,
-                ": %r" % text if text else ""))
+            raise SessionClosed(
+                "NOTIFICATION %d/%d (%s) from the peer in %s%s"
+                % (
+                    notification.code,
+                    notification.subcode,
+                    notification.name,
+                    self.state,
+                    ": %r" % text if text else "",
+                )
+            )
         return message
 
     async def _notify(self, code, subcode, reason, data=b""):

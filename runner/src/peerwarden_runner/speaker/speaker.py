@@ -6,20 +6,22 @@ With a monitor (speaker/monitor.py) the received UPDATEs also pass its watch-onl
 Active (the default) it only connects; passive it only listens on local:port and accepts the
 configured peer alone. Being one or the other, it never has two connections to settle: no
 collision detection (RFC 4271 §6.8) is needed."""
+
 import asyncio
-import ipaddress
 import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
 
+from peerwarden_runner.addresses import same_address
+from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import ErrorAction, Prefix, encode_end_of_rib, encode_notification, encode_withdraw
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.directions import RECEIVED, SENT
 from peerwarden_runner.pipeline import SessionState
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
-from peerwarden_runner.backoff import Backoff
-from peerwarden_runner.speaker.session import RECEIVED, SENT, Session, SessionClosed, SessionSettings
+from peerwarden_runner.speaker.session import Session, SessionClosed, SessionSettings
 from peerwarden_runner.transport import connect, listen
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
@@ -41,29 +43,28 @@ class SpeakerSettings:
     gtsm: bool = False
     shutdown_message: str = "peerwarden-runner speaker stopping"
     passive: bool = False
-    local_port: int = 179                # where a passive speaker listens
+    local_port: int = 179  # where a passive speaker listens
 
 
 class Speaker:
     def __init__(self, settings, watchers=(), backoff=None, stable_after=30.0, monitor=None):
         self.settings = settings
         self.watchers = list(watchers)
-        self.monitor = monitor               # the watch-only stages on received UPDATEs, or None
+        self.monitor = monitor  # the watch-only stages on received UPDATEs, or None
         self.backoff = backoff or Backoff()
-        self.stable_after = stable_after     # seconds Established before the back-off starts again at 1 s
-        self.desired = {}                    # prefix text -> (RouteSpec, source)
+        self.stable_after = stable_after  # seconds Established before the back-off starts again at 1 s
+        self.desired = {}  # prefix text -> (RouteSpec, source)
         self.received = AdjRibIn()
         self.session = None
-        self.connecting = None               # the connect() in progress, cancelled by stop()
-        self.serving = None                  # passive: the task running the accepted connection's session
+        self.connecting = None  # the connect() in progress, cancelled by stop()
+        self.serving = None  # passive: the task running the accepted connection's session
         self.state = "Idle"
         self.established_at = None
         self.last_error = None
-        self.counters = Counter()
-        self.watch_state = None
+        self.counters: Counter[str] = Counter()
+        self.watch_state: SessionState | None = None
         self.stopping = asyncio.Event()
-        self.session_settings = SessionSettings(settings.asn, settings.peer_asn, settings.router_id,
-                                                settings.hold_time)
+        self.session_settings = SessionSettings(settings.asn, settings.peer_asn, settings.router_id, settings.hold_time)
 
     @property
     def ebgp(self):
@@ -85,7 +86,7 @@ class Speaker:
             LOG.warning("%s: %s; reconnecting in %.1f s", self.settings.name, reason, delay)
             try:
                 await asyncio.wait_for(self.stopping.wait(), delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         self.state = "Idle"
 
@@ -93,11 +94,12 @@ class Speaker:
         settings = self.settings
         self.state = "Connect"
         self.counters["connect_attempts"] += 1
-        self.connecting = asyncio.ensure_future(connect(settings.local, settings.peer, settings.port, settings.md5,
-                                                        settings.gtsm))
+        self.connecting = asyncio.ensure_future(
+            connect(settings.local, settings.peer, settings.port, settings.md5, settings.gtsm)
+        )
         try:
             reader, writer = await self.connecting
-        except (OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, OSError) as error:
             return "cannot connect to %s port %d: %s" % (settings.peer, settings.port, error or "timed out")
         except asyncio.CancelledError:
             if not self.stopping.is_set():
@@ -118,7 +120,7 @@ class Speaker:
             await session.run()
         except SessionClosed as closed:
             reason = str(closed)
-        except Exception as error:   # noqa: BLE001 - no message may crash the runner: log it, reconnect
+        except Exception as error:  # noqa: BLE001 - no message may crash the runner: log it, reconnect
             LOG.exception("%s: session ended by an internal error", settings.name)
             reason = "internal error: %r" % error
         finally:
@@ -133,20 +135,26 @@ class Speaker:
         server = None
         while server is None and not self.stopping.is_set():
             try:
-                server = await listen(settings.local, settings.local_port, settings.peer, self._accepted,
-                                      settings.md5, settings.gtsm)
+                server = await listen(
+                    settings.local, settings.local_port, settings.peer, self._accepted, settings.md5, settings.gtsm
+                )
             except OSError as error:
                 self.last_error = "cannot listen on %s port %d: %s" % (settings.local, settings.local_port, error)
                 delay = self.backoff.next_delay()
                 LOG.warning("%s: %s; trying again in %.1f s", settings.name, self.last_error, delay)
                 try:
                     await asyncio.wait_for(self.stopping.wait(), delay)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         if server is not None:
             self.state = "Active"
-            LOG.info("%s: passive: listening on %s port %d for %s", settings.name, settings.local,
-                     settings.local_port, settings.peer)
+            LOG.info(
+                "%s: passive: listening on %s port %d for %s",
+                settings.name,
+                settings.local,
+                settings.local_port,
+                settings.peer,
+            )
             await self.stopping.wait()
             server.close()
             await server.wait_closed()
@@ -157,17 +165,22 @@ class Speaker:
     async def _accepted(self, reader, writer):
         settings = self.settings
         address = writer.get_extra_info("peername")[0].split("%")[0]
-        if not _same_address(address, settings.peer):
+        if not same_address(address, settings.peer):
             self.counters["connections_refused"] += 1
-            LOG.warning("%s: connection from %s refused: only the peer %s may connect", settings.name, address,
-                        settings.peer)
+            LOG.warning(
+                "%s: connection from %s refused: only the peer %s may connect", settings.name, address, settings.peer
+            )
             writer.close()
             return
         if self.serving is not None or self.stopping.is_set():
             self.counters["connections_refused"] += 1
-            LOG.warning("%s: another connection from %s refused: %s", settings.name, address,
-                        "stopping" if self.stopping.is_set() else "a session is already " + self.state)
-            writer.write(encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_REJECTED))   # RFC 4486
+            LOG.warning(
+                "%s: another connection from %s refused: %s",
+                settings.name,
+                address,
+                "stopping" if self.stopping.is_set() else "a session is already " + self.state,
+            )
+            writer.write(encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_REJECTED))  # RFC 4486
             writer.close()
             return
         self.serving = asyncio.current_task()
@@ -189,8 +202,12 @@ class Speaker:
                 watcher.session_ended(self.watch_state)
             if self.monitor is not None:
                 self.monitor.ended()
-            LOG.info("%s: session down after %.0f s; %d received route(s) dropped", self.settings.name,
-                     time.monotonic() - self.established_at, len(self.received))
+            LOG.info(
+                "%s: session down after %.0f s; %d received route(s) dropped",
+                self.settings.name,
+                time.monotonic() - self.established_at,
+                len(self.received),
+            )
         self.received.clear()
         self.session = None
         self.established_at = None
@@ -202,8 +219,9 @@ class Speaker:
         if self.connecting is not None:
             self.connecting.cancel()
         if self.session is not None:
-            LOG.info("%s: sending Cease / Administrative Shutdown: %r", self.settings.name,
-                     self.settings.shutdown_message)
+            LOG.info(
+                "%s: sending Cease / Administrative Shutdown: %r", self.settings.name, self.settings.shutdown_message
+            )
             await self.session.shutdown(self.settings.shutdown_message)
         for watcher in self.watchers:
             watcher.close()
@@ -223,29 +241,38 @@ class Speaker:
         self.state = "Established"
         self.established_at = time.monotonic()
         self.counters["sessions_established"] += 1
+        assert self.watch_state is not None  # made when the session connected
         self.watch_state.contexts = {RECEIVED: session.ctx_in, SENT: session.ctx_out}
         for watcher in self.watchers:
             watcher.session_started(self.watch_state)
         if self.monitor is not None:
             self.monitor.started(session.our_open, session.peer_open, session.ctx_in, session.ctx_out)
-        LOG.info("%s: session established with AS%d (%s), hold time %d s; announcing %d route(s)",
-                 self.settings.name, self.settings.peer_asn, session.peer_open.bgp_id, session.hold_time,
-                 len(self.desired))
+        LOG.info(
+            "%s: session established with AS%d (%s), hold time %d s; announcing %d route(s)",
+            self.settings.name,
+            self.settings.peer_asn,
+            session.peer_open.bgp_id,
+            session.hold_time,
+            len(self.desired),
+        )
         self._send_routes([spec for spec, source in self.desired.values()], [])
         for family in sorted(session.ctx_out.families):
-            session.send(encode_end_of_rib(*family, ctx=session.ctx_out))   # RFC 4724 §2
+            session.send(encode_end_of_rib(family[0], family[1], ctx=session.ctx_out))  # RFC 4724 §2
 
     def received_update(self, update):
         if update.error_action != ErrorAction.NONE:
-            LOG.warning("%s: UPDATE from the peer: RFC 7606 %s: %s", self.settings.name, update.error_action.label,
-                        update.reason)
+            LOG.warning(
+                "%s: UPDATE from the peer: RFC 7606 %s: %s",
+                self.settings.name,
+                update.error_action.label,
+                update.reason,
+            )
         self.received.apply(update)
         if self.monitor is not None:
             self.monitor.received(update)
 
     def refresh_requested(self):
-        LOG.info("%s: ROUTE-REFRESH from the peer: announcing %d route(s) again", self.settings.name,
-                 len(self.desired))
+        LOG.info("%s: ROUTE-REFRESH from the peer: announcing %d route(s) again", self.settings.name, len(self.desired))
         self._send_routes([spec for spec, source in self.desired.values()], [])
 
     # ---- the desired routes ----
@@ -259,8 +286,11 @@ class Speaker:
 
     def withdraw(self, prefixes, source=None):
         """Remove routes (only those `source` added, when given); the prefixes removed."""
-        removed = [prefix for prefix in prefixes
-                   if prefix in self.desired and (source is None or self.desired[prefix][1] == source)]
+        removed = [
+            prefix
+            for prefix in prefixes
+            if prefix in self.desired and (source is None or self.desired[prefix][1] == source)
+        ]
         for prefix in removed:
             del self.desired[prefix]
             LOG.info("%s: withdraw %s (%s)", self.settings.name, prefix, source or "api")
@@ -276,8 +306,12 @@ class Speaker:
         for spec in specs:
             family = FAMILY_OF_VERSION[spec.version]
             if family not in families:
-                LOG.warning("%s: %s not sent: the peer did not negotiate %s", self.settings.name, spec.prefix,
-                            FAMILY_NAMES[family])
+                LOG.warning(
+                    "%s: %s not sent: the peer did not negotiate %s",
+                    self.settings.name,
+                    spec.prefix,
+                    FAMILY_NAMES[family],
+                )
                 continue
             routes.append(spec.route(session.ctx_out, self.settings.asn, self.ebgp))
         withdrawn = [prefix for prefix in withdrawn if prefix.family in families]
@@ -292,20 +326,21 @@ class Speaker:
         settings = self.settings
         uptime = time.monotonic() - self.established_at if self.established_at is not None else None
         session = self.session
-        return {"name": settings.name, "state": self.state, "local": settings.local,
-                "peer": settings.peer, "port": settings.port, "asn": settings.asn, "peer_asn": settings.peer_asn,
-                "router_id": settings.router_id,
-                "hold_time": session.hold_time if session is not None and uptime is not None else None,
-                "uptime": None if uptime is None else round(uptime, 3),
-                "peer_router_id": str(session.peer_open.bgp_id) if uptime is not None else None,
-                "routes": {"announced": len(self.desired), "received": len(self.received)},
-                "passive": settings.passive, "monitor": self.monitor.status() if self.monitor is not None else None,
-                "counters": dict(self.counters), "last_error": self.last_error}
-
-
-def _same_address(text, configured):
-    """Is the connecting address the configured peer's (an IPv4-mapped IPv6 address counts as IPv4)?"""
-    address = ipaddress.ip_address(text)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address == ipaddress.ip_address(configured)
+        return {
+            "name": settings.name,
+            "state": self.state,
+            "local": settings.local,
+            "peer": settings.peer,
+            "port": settings.port,
+            "asn": settings.asn,
+            "peer_asn": settings.peer_asn,
+            "router_id": settings.router_id,
+            "hold_time": session.hold_time if session is not None and uptime is not None else None,
+            "uptime": None if uptime is None else round(uptime, 3),
+            "peer_router_id": str(session.peer_open.bgp_id) if session is not None and uptime is not None else None,
+            "routes": {"announced": len(self.desired), "received": len(self.received)},
+            "passive": settings.passive,
+            "monitor": self.monitor.status() if self.monitor is not None else None,
+            "counters": dict(self.counters),
+            "last_error": self.last_error,
+        }

@@ -1,18 +1,6 @@
-"""Stages of the pipeline. A route stage (rpki, limit) has update(state, direction, change); a
-watcher (archive, metrics) has crossed(state, direction, raw). All have session_started,
-session_ended and close."""
+"""Stages of the pipeline; stages/base.py says what a stage declares, stages/registry.py which
+configuration section makes which stage."""
 
+from peerwarden_runner.stages.base import BuildContext, Kind, MessageStage, Scope, Stage, Watcher
 
-class Stage:
-    """Defaults for the hooks a stage does not need."""
-
-    name = "stage"
-
-    def session_started(self, state):
-        pass
-
-    def session_ended(self, state):
-        pass
-
-    def close(self):
-        pass
+__all__ = ["BuildContext", "Kind", "MessageStage", "Scope", "Stage", "Watcher"]

@@ -8,23 +8,67 @@ unchanged (a flap, a refresh) is not reported again until it is withdrawn, annou
 problem, or from another origin. A detector that fails is logged and counted, never raised into
 the pipeline.
 """
+
 import json
 import logging
 import time
+from typing import Any
 
-from peerwarden_runner.pipeline import other
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.directions import other
+from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.alert_detectors import path_findings, space_findings
 from peerwarden_runner.stages.alert_sinks import REPORT_EVERY
 from peerwarden_runner.stages.alert_space import OwnSpace
+from peerwarden_runner.stages.base import Scope, Stage
 
 LOG = logging.getLogger("peerwarden_runner.alert")
-_LOG_FIELDS = ("kind", "prefix", "origin", "path", "session", "direction", "owned", "relation", "via", "first_as",
-               "held")
+_LOG_FIELDS = (
+    "kind",
+    "prefix",
+    "origin",
+    "path",
+    "session",
+    "direction",
+    "owned",
+    "relation",
+    "via",
+    "first_as",
+    "held",
+)
 
 
 class AlertStage(Stage):
+    """Route stage that only watches, one per session for both directions; the sinks are the runner's."""
+
     name = "alert"
+    scope = Scope.SESSION
+    watch_ok = True
+    needs_wait_closed = True
+    check = staticmethod(check_alert)
+
+    @classmethod
+    def check_users(cls, section, users, problem):
+        """A session or speaker using the alert stage needs something to watch for: our prefixes, our
+        ASes or its role."""
+        if section is None or section["prefixes"] or section["asns"]:
+            return
+        for key, entry, names in users:
+            if not entry["role"] and "alert" in names:
+                what = "speaker" if key.startswith("speakers") else "session"
+                problem(
+                    key,
+                    "uses the alert stage but it has nothing to watch for here: give alert.prefixes (our "
+                    "space), alert.asns (our ASes) or the %s a role (peer, customer, provider, rs)" % what,
+                )
+
+    @classmethod
+    def build(cls, section, context):
+        sinks = context.shared.get("alert_sinks")
+        if sinks is None:  # one set of sinks for the runner, made when the first session uses alerts
+            from peerwarden_runner.stages.alert_sinks import AlertSinks
+
+            sinks = context.shared["alert_sinks"] = AlertSinks(section, context.metrics)
+        return cls(section, sinks, context.session_name, context.role, context.metrics)
 
     def __init__(self, section, sinks=None, session_name="session", role=None, metrics=None):
         """`section`: the checked alert section (check_alert); `sinks`: the shared AlertSinks;
@@ -48,8 +92,9 @@ class AlertStage(Stage):
             now = time.monotonic()
             if now - self.last_failure >= REPORT_EVERY:
                 self.last_failure = now
-                LOG.exception("alert %s: a detector failed on an UPDATE (%s); the UPDATE passes on",
-                              self.session_name, direction)
+                LOG.exception(
+                    "alert %s: a detector failed on an UPDATE (%s); the UPDATE passes on", self.session_name, direction
+                )
             return
         if alerts:
             self._report(alerts)
@@ -67,11 +112,19 @@ class AlertStage(Stage):
         shared = []
         if self.path_checks:
             sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
-            shared = path_findings(path, origin, direction, self.role, sender and sender.asn, receiver and receiver.asn,
-                                   self.transit_free, self.own_asns)
+            shared = path_findings(
+                path,
+                origin,
+                direction,
+                self.role,
+                sender and sender.asn,
+                receiver and receiver.asn,
+                self.transit_free,
+                self.own_asns,
+            )
         match = self.space.match if self.space else None
         less_specifics = self.less_specifics
-        keys = change.keys if active is not None else None
+        keys: Any = change.keys if active is not None else None  # route keys, made only once a route needs them
         alerts = []
         for position, route in enumerate(routes):
             prefix = route[0]
@@ -94,9 +147,16 @@ class AlertStage(Stage):
         return alerts
 
     def _record(self, finding, prefix, origin, path, direction, change):
-        record = {"time": round(time.time(), 3), "kind": finding.kind, "session": self.session_name,
-                  "direction": direction, "prefix": str(prefix), "origin": origin,
-                  "path": str(path) if path is not None else None, "detail": finding.detail}
+        record = {
+            "time": round(time.time(), 3),
+            "kind": finding.kind,
+            "session": self.session_name,
+            "direction": direction,
+            "prefix": str(prefix),
+            "origin": origin,
+            "path": str(path) if path is not None else None,
+            "detail": finding.detail,
+        }
         record.update(finding.fields)
         held = change.refused.get(prefix)
         if held is not None:
@@ -105,8 +165,12 @@ class AlertStage(Stage):
 
     def _report(self, alerts):
         for record in alerts:
-            LOG.warning("alert %s", " ".join("%s=%s" % (field, _value(record[field])) for field in _LOG_FIELDS
-                                             if record.get(field) is not None))
+            LOG.warning(
+                "alert %s",
+                " ".join(
+                    "%s=%s" % (field, _value(record[field])) for field in _LOG_FIELDS if record.get(field) is not None
+                ),
+            )
             if self.metrics is not None:
                 self.metrics.alerted(record["kind"], self.session_name)
         if self.sinks is not None:

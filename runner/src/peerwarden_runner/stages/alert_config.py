@@ -1,18 +1,19 @@
 """The `alert:` section checked, so that `check` rejects what the alert stage could not run.
 
-    alert:
-      prefixes:                     # our own space
-        - {prefix: 192.0.2.0/24, origins: [64500], max_length: 24}
-        - {prefix: 2001:db8::/32, origins: [64500, 64501], max_length: 48}
-      asns: [64500]                 # our ASes: alert when one is in a path but not its origin
-      transit_free: [174, 3356]     # replaces the default list (TRANSIT_FREE)
-      less_specifics: true          # alert on a foreign less-specific covering our prefix
-      file: /var/log/peerwarden/alerts.jsonl
-      exec: [/usr/local/bin/page-oncall, --bgp]
-      webhook: http://127.0.0.1:8080/alerts
-      timeout: 5                    # webhook: seconds per POST
-      queue: 1000                   # alerts waiting for exec / webhook; beyond that dropped and counted
+alert:
+  prefixes:                     # our own space
+    - {prefix: 192.0.2.0/24, origins: [64500], max_length: 24}
+    - {prefix: 2001:db8::/32, origins: [64500, 64501], max_length: 48}
+  asns: [64500]                 # our ASes: alert when one is in a path but not its origin
+  transit_free: [174, 3356]     # replaces the default list (TRANSIT_FREE)
+  less_specifics: true          # alert on a foreign less-specific covering our prefix
+  file: /var/log/peerwarden/alerts.jsonl
+  exec: [/usr/local/bin/page-oncall, --bgp]
+  webhook: http://127.0.0.1:8080/alerts
+  timeout: 5                    # webhook: seconds per POST
+  queue: 1000                   # alerts waiting for exec / webhook; beyond that dropped and counted
 """
+
 import os
 import shutil
 from urllib.parse import urlsplit
@@ -40,15 +41,19 @@ def check_alert(section, problem):
     if section is None:
         return None
     if not isinstance(section, dict):
-        problem("alert", "expected a mapping with 'prefixes: [{prefix, origins, max_length}]' and sinks "
-                "(file, exec, webhook)")
+        problem(
+            "alert",
+            "expected a mapping with 'prefixes: [{prefix, origins, max_length}]' and sinks (file, exec, webhook)",
+        )
         return None
     for key in sorted(set(section) - set(KEYS)):
         problem("alert." + key, "unknown key (expected one of %s)" % ", ".join(KEYS))
-    checked = {"prefixes": _prefixes(section.get("prefixes"), problem),
-               "asns": _asns(section.get("asns", []), "alert.asns", problem),
-               "transit_free": _asns(section.get("transit_free", list(TRANSIT_FREE)), "alert.transit_free", problem),
-               "less_specifics": section.get("less_specifics", True)}
+    checked = {
+        "prefixes": _prefixes(section.get("prefixes"), problem),
+        "asns": _asns(section.get("asns", []), "alert.asns", problem),
+        "transit_free": _asns(section.get("transit_free", list(TRANSIT_FREE)), "alert.transit_free", problem),
+        "less_specifics": section.get("less_specifics", True),
+    }
     if not isinstance(checked["less_specifics"], bool):
         problem("alert.less_specifics", "expected true or false, got %r" % (checked["less_specifics"],))
     checked["file"] = _file(section.get("file"), problem)
@@ -79,8 +84,11 @@ def _prefixes(entries, problem):
             problem("%s.%s" % (key, extra), "unknown key (expected prefix, origins, max_length)")
         origins = entry.get("origins")
         if not isinstance(origins, list) or not origins:
-            problem(key + ".origins", "expected a non-empty list of the AS numbers that may originate %s, got %r"
-                    % (entry["prefix"], origins))
+            problem(
+                key + ".origins",
+                "expected a non-empty list of the AS numbers that may originate %s, got %r"
+                % (entry["prefix"], origins),
+            )
             continue
         origins = _asns(origins, key + ".origins", problem)
         max_length = entry.get("max_length")

@@ -3,6 +3,7 @@ mismatches and our AS inside a path (per UPDATE: the routes of an UPDATE share t
 
 Each detector answers Findings; the stage turns them into alerts (one per route and kind).
 """
+
 from typing import NamedTuple
 
 from peerwarden_runner.codec.constants import AS_SEQUENCE, AS_SET
@@ -35,20 +36,43 @@ def space_findings(found, prefix, origin, less_specifics=True):
             return ()
         entry = (allowed or entries)[-1]  # the most specific that says something about this route
         relation = "exact" if entry.length == prefix.length else "more-specific"
-        fields = {"owned": entry.text, "relation": relation, "expected": sorted(entry.origins),
-                  "max_length": entry.max_length}
+        fields = {
+            "owned": entry.text,
+            "relation": relation,
+            "expected": sorted(entry.origins),
+            "max_length": entry.max_length,
+        }
         if allowed:
-            return (Finding("more-specific", "%s is longer than /%d, the max_length of our %s"
-                            % (prefix, entry.max_length, entry.text), fields),)
-        return (Finding("origin-hijack", "%s (%s of our %s) from AS%s, expected %s"
-                        % (prefix, relation, entry.text, origin, _as_list(entry.origins)), fields),)
+            return (
+                Finding(
+                    "more-specific",
+                    "%s is longer than /%d, the max_length of our %s" % (prefix, entry.max_length, entry.text),
+                    fields,
+                ),
+            )
+        return (
+            Finding(
+                "origin-hijack",
+                "%s (%s of our %s) from AS%s, expected %s"
+                % (prefix, relation, entry.text, origin, _as_list(entry.origins)),
+                fields,
+            ),
+        )
     if not less_specifics or any(origin in entry.origins for entry in entries):
         return ()
     entry = entries[0]
-    return (Finding("origin-hijack", "%s covers our %s and comes from AS%s, expected %s"
-                    % (prefix, entry.text, origin, _as_list(entry.origins)),
-                    {"owned": entry.text, "relation": "less-specific", "expected": sorted(entry.origins),
-                     "max_length": entry.max_length}),)
+    return (
+        Finding(
+            "origin-hijack",
+            "%s covers our %s and comes from AS%s, expected %s" % (prefix, entry.text, origin, _as_list(entry.origins)),
+            {
+                "owned": entry.text,
+                "relation": "less-specific",
+                "expected": sorted(entry.origins),
+                "max_length": entry.max_length,
+            },
+        ),
+    )
 
 
 def path_findings(path, origin, direction, role, sender_as, receiver_as, transit_free, own_asns):
@@ -66,14 +90,24 @@ def path_findings(path, origin, direction, role, sender_as, receiver_as, transit
         kind, asns = segments[0] if segments else (None, ())
         first = asns[0] if kind == AS_SEQUENCE and asns else None
         if first != sender_as:
-            findings.append(Finding("first-as", "the path starts with AS%s, not with the sender's AS%s"
-                                    % (first, sender_as), {"first_as": first, "expected": [sender_as]}))
+            findings.append(
+                Finding(
+                    "first-as",
+                    "the path starts with AS%s, not with the sender's AS%s" % (first, sender_as),
+                    {"first_as": first, "expected": [sender_as]},
+                )
+            )
     if role in LEAK_ROLES.get(direction, ()) and flat and transit_free:
         via = next((asn for asn in _after_first_hop(flat) if asn in transit_free), None)
         if via is not None:
             towards = "from a %s" % role if direction == TO_ROUTER else "to a %s" % role
-            findings.append(Finding("leak", "the path crosses transit-free AS%d after the first hop, %s"
-                                    % (via, towards), {"via": via, "role": role}))
+            findings.append(
+                Finding(
+                    "leak",
+                    "the path crosses transit-free AS%d after the first hop, %s" % (via, towards),
+                    {"via": via, "role": role},
+                )
+            )
     if own_asns and flat:
         inner = flat
         if sender_as in own_asns:  # our router's own routes start with our AS
@@ -83,8 +117,13 @@ def path_findings(path, origin, direction, role, sender_as, receiver_as, transit
             end -= 1
         ours = next((asn for asn in inner[:end] if asn in own_asns), None)
         if ours is not None:
-            findings.append(Finding("path-manipulation", "our AS%d is in the path, not as its origin (AS%s)"
-                                    % (ours, origin), {"our_as": ours}))
+            findings.append(
+                Finding(
+                    "path-manipulation",
+                    "our AS%d is in the path, not as its origin (AS%s)" % (ours, origin),
+                    {"our_as": ours},
+                )
+            )
     return findings
 
 

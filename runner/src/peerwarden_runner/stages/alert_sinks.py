@@ -6,10 +6,12 @@ webhook are fed from bounded queues by their own tasks, and what overflows is dr
 (peerwarden_alerts_dropped) and logged. A failing sink is counted (peerwarden_alert_errors) and
 logged, never raised.
 """
+
 import asyncio
 import json
 import logging
 import time
+from typing import Any
 
 from peerwarden_runner.stages.exec import Program
 
@@ -81,7 +83,7 @@ class QueueSink:
     name = "queue"
 
     def __init__(self, size, metrics=None):
-        self.queue = asyncio.Queue(size)
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(size)
         self.reporter = Reporter(self.name, metrics)
         self.worker = None
 
@@ -90,8 +92,10 @@ class QueueSink:
             try:
                 self.queue.put_nowait(record)
             except asyncio.QueueFull:
-                self.reporter.dropped("the queue of %d is full (the %s is slower than the alerts)"
-                                      % (self.queue.maxsize, self.name), len(records) - position)
+                self.reporter.dropped(
+                    "the queue of %d is full (the %s is slower than the alerts)" % (self.queue.maxsize, self.name),
+                    len(records) - position,
+                )
                 break
         if self.worker is None or self.worker.done():
             try:
@@ -119,7 +123,7 @@ class QueueSink:
         if self.worker is not None and not self.worker.done():
             try:
                 await asyncio.wait_for(self.queue.join(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.reporter.dropped("still busy when the runner stopped", self.queue.qsize())
 
     def stop(self):
@@ -162,7 +166,7 @@ class ProgramSink(QueueSink):
             try:
                 process.stdin.close()
                 await asyncio.wait_for(process.wait(), DRAIN_AT_CLOSE)
-            except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            except (TimeoutError, ConnectionError, RuntimeError):
                 pass
         self.program.stop()
         await self.program.wait_stopped()
@@ -181,13 +185,14 @@ class WebhookSink(QueueSink):
 
     async def send(self, record):
         import aiohttp  # only when a webhook is configured
+
         if self.client is None:
             self.client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         try:
             async with self.client.post(self.url, json=record) as response:
                 if response.status >= 300:
                     self.reporter.failed("%s answered HTTP %d" % (self.url, response.status))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.reporter.failed("%s did not answer within %g s" % (self.url, self.timeout))
         except aiohttp.ClientError as error:
             self.reporter.failed("%s: %s" % (self.url, error))
@@ -203,12 +208,13 @@ class AlertSinks:
 
     def __init__(self, section, metrics=None):
         self.file = FileSink(section["file"], metrics) if section.get("file") else None
-        self.queued = []
+        self.queued: list[QueueSink] = []
         if section.get("exec"):
             self.queued.append(ProgramSink(section["exec"], section.get("queue", 1000), metrics))
         if section.get("webhook"):
-            self.queued.append(WebhookSink(section["webhook"], section.get("timeout", 5.0), section.get("queue", 1000),
-                                           metrics))
+            self.queued.append(
+                WebhookSink(section["webhook"], section.get("timeout", 5.0), section.get("queue", 1000), metrics)
+            )
         self.users = 0
         self.closing = None
 

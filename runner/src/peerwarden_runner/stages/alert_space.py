@@ -9,6 +9,7 @@ set lookup (the ancestors of every configured prefix at the shortest configured 
 them away before those. A route covering configured prefixes (a less-specific) is found in one
 more dict holding every strict ancestor (length, top) of every configured prefix.
 """
+
 import socket
 from typing import NamedTuple
 
@@ -55,8 +56,9 @@ class OwnSpace:
 
     def __init__(self, owned):
         self.owned = list(owned)
-        by_length = {}      # afi -> {length: {top: [OwnedPrefix]}}
-        self.ancestors = {}  # afi -> {(length, top): [OwnedPrefix]}, every strict ancestor but /0
+        by_length: dict[int, dict[int, dict[int, list[OwnedPrefix]]]] = {}  # afi -> {length: {top: [OwnedPrefix]}}
+        # afi -> {(length, top): [OwnedPrefix]}, every strict ancestor but /0
+        self.ancestors: dict[int, dict[tuple[int, int], list[OwnedPrefix]]] = {}
         for entry in self.owned:
             by_length.setdefault(entry.afi, {}).setdefault(entry.length, {}).setdefault(entry.top, []).append(entry)
             ancestors = self.ancestors.setdefault(entry.afi, {})
@@ -69,8 +71,10 @@ class OwnSpace:
         self.gate = {}
         for afi, pairs in self.lengths.items():
             shortest = pairs[0][0]
-            self.gate[afi] = (shortest, frozenset(entry.top >> entry.length - shortest
-                                                  for entry in self.owned if entry.afi == afi))
+            self.gate[afi] = (
+                shortest,
+                frozenset(entry.top >> entry.length - shortest for entry in self.owned if entry.afi == afi),
+            )
 
     def __bool__(self):
         return bool(self.owned)

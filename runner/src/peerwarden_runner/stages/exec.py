@@ -17,23 +17,25 @@ and logged. A filter program is waited for (the pipeline turns asynchronous). A 
 or in filter mode misses the timeout, is stopped and started again after a back-off (0.5 s doubling
 to 30 s); its stderr is logged.
 """
+
 import asyncio
 import json
 import logging
 import shutil
 import time
+from typing import Any
 
 from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import ErrorAction, decode_update, from_json, to_json
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionReset
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import MessageStage, Scope
 
 LOG = logging.getLogger("peerwarden_runner.exec")
 MODES = ("watch", "filter")
 ON_ERROR = ("pass", "drop", "reset")
 LINE_LIMIT = 16 * 1024 * 1024  # a JSON UPDATE of an extended (65535-octet) message fits many times over
-REPORT_EVERY = 10.0            # seconds between two reports of dropped copies
+REPORT_EVERY = 10.0  # seconds between two reports of dropped copies
 
 
 def check_exec(section, problem):
@@ -78,7 +80,7 @@ class Program:
 
     def __init__(self, argv, label, backoff=(0.5, 30.0), log_stdout=False):
         self.argv, self.label, self.log_stdout = argv, label, log_stdout
-        self.backoff = Backoff(*backoff, jitter=0)
+        self.backoff = Backoff(backoff[0], backoff[1], jitter=0)
         self.process = None
         self.retry_at = 0.0
         self.readers = []
@@ -97,8 +99,12 @@ class Program:
             return None
         try:
             self.process = await asyncio.create_subprocess_exec(
-                *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, limit=LINE_LIMIT)
+                *self.argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                limit=LINE_LIMIT,
+            )
         except OSError as error:
             self.failed("cannot start %s: %s" % (self.argv[0], error.strerror or error))
             return None
@@ -156,17 +162,39 @@ class Program:
             await self.stopped.wait()
 
 
-class ExecStage(Stage):
-    name = "exec"
+class ExecStage(MessageStage):
+    """Message stage, one per session for both directions; a filter `awaits` the program's answers."""
 
-    def __init__(self, program, mode="watch", queue=10000, timeout=5.0, on_error="pass", session_name="session",
-                 metrics=None, backoff=(0.5, 30.0)):
+    name = "exec"
+    scope = Scope.SESSION
+    needs_wait_closed = True
+    watch_refusal = (
+        "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
+        "stream use print: true and a pipe, or the archive)"
+    )
+    check = staticmethod(check_exec)
+
+    @classmethod
+    def build(cls, section, context):
+        return cls(session_name=context.session_name, metrics=context.metrics, **section)
+
+    def __init__(
+        self,
+        program,
+        mode="watch",
+        queue=10000,
+        timeout=5.0,
+        on_error="pass",
+        session_name="session",
+        metrics=None,
+        backoff=(0.5, 30.0),
+    ):
         self.mode, self.timeout, self.on_error, self.session_name = mode, timeout, on_error, session_name
         self.metrics = metrics
         self.label = "%s[%s]" % (session_name, mode)
         self.program = Program(list(program), self.label, backoff, log_stdout=mode == "watch")
         self.awaits = mode == "filter"
-        self.queue = asyncio.Queue(queue)
+        self.queue: asyncio.Queue[tuple[bytes, Any, str, float]] = asyncio.Queue(queue)
         self.feeder = None
         self.lock = asyncio.Lock()
         self.dropped_copies, self.reported_copies, self.last_report = 0, 0, 0.0
@@ -202,9 +230,14 @@ class ExecStage(Stage):
             self.last_report = now
 
     def _report(self, why):
-        LOG.warning("exec %s: the program %s; %d copie(s) dropped from its copy of the stream (%d in all); "
-                    "BGP messages are not affected", self.label, why, self.dropped_copies - self.reported_copies,
-                    self.dropped_copies)
+        LOG.warning(
+            "exec %s: the program %s; %d copie(s) dropped from its copy of the stream (%d in all); "
+            "BGP messages are not affected",
+            self.label,
+            why,
+            self.dropped_copies - self.reported_copies,
+            self.dropped_copies,
+        )
         self.reported_copies = self.dropped_copies
 
     async def _feed(self):
@@ -235,11 +268,12 @@ class ExecStage(Stage):
         async with self.lock:
             process = await self.program.running()
             if process is None:
-                return self._failed(raw, record, "the program is not running (next start in %.1f s)"
-                                    % self.program.retry_in())
+                return self._failed(
+                    raw, record, "the program is not running (next start in %.1f s)" % self.program.retry_in()
+                )
             try:
                 answer = await asyncio.wait_for(self._exchange(process, line), self.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.program.failed("did not answer within %g s" % self.timeout)
                 return self._failed(raw, record, "no answer within %g s" % self.timeout)
             except (ProgramDied, ConnectionError, RuntimeError) as error:
@@ -263,7 +297,7 @@ class ExecStage(Stage):
         """Write one JSON line; read the answer: lines up to an empty one."""
         process.stdin.write(line)
         await process.stdin.drain()
-        answer = []
+        answer: list[bytes] = []
         while True:
             text = await process.stdout.readline()
             if not text:
@@ -280,14 +314,15 @@ class ExecStage(Stage):
         except ValueError as error:
             raise ValueError("not JSON (%s): %r" % (error, text[:200])) from None
         if not isinstance(obj, dict) or obj.get("type") != "update":
-            raise ValueError("expected a JSON UPDATE object ({\"type\": \"update\", ...}), got %r" % text[:200])
+            raise ValueError('expected a JSON UPDATE object ({"type": "update", ...}), got %r' % text[:200])
         try:
             raw = from_json(obj, ctx)
         except Exception as error:  # noqa: BLE001  (any field the encoder cannot use)
             raise ValueError("cannot encode %r: %s" % (text[:200], error or type(error).__name__)) from None
         if len(raw) > ctx.max_message_length:
-            raise ValueError("the UPDATE is %d octets, longer than the session allows (%d)"
-                             % (len(raw), ctx.max_message_length))
+            raise ValueError(
+                "the UPDATE is %d octets, longer than the session allows (%d)" % (len(raw), ctx.max_message_length)
+            )
         update = decode_update(raw, ctx)
         if update.error_action != ErrorAction.NONE:
             raise ValueError("the UPDATE is malformed (%s)" % update.reason)
@@ -301,8 +336,12 @@ class ExecStage(Stage):
             LOG.info("exec %s: the program dropped an UPDATE (it answered nothing): %s", self.label, _summary(record))
         else:
             self._count("changed")
-            LOG.info("exec %s: the program replaced an UPDATE (%s) with %d message(s)", self.label, _summary(record),
-                     len(messages))
+            LOG.info(
+                "exec %s: the program replaced an UPDATE (%s) with %d message(s)",
+                self.label,
+                _summary(record),
+                len(messages),
+            )
         return messages
 
     def _failed(self, raw, record, why):
@@ -335,6 +374,7 @@ def _summary(record, shown=5):
     parts = []
     for verb, prefixes in (("announces", announced), ("withdraws", withdrawn)):
         if prefixes:
-            parts.append("%s %s%s" % (verb, " ".join(str(p) for p in prefixes[:shown]),
-                                      " ..." if len(prefixes) > shown else ""))
+            parts.append(
+                "%s %s%s" % (verb, " ".join(str(p) for p in prefixes[:shown]), " ..." if len(prefixes) > shown else "")
+            )
     return ", ".join(parts) or "no prefixes"

@@ -20,15 +20,18 @@ configuration section, so that `check` rejects what the stage could not run.
           action: tag
           tag: {community: [65000:100], large_community: [65000:0:100]}
 """
+
 import ipaddress
 import logging
 import re
+from collections.abc import Callable
 from types import MappingProxyType
+from typing import Any
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import make_attribute
 from peerwarden_runner.codec.communities import community_from_text, community_to_text, large_from_text
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import Scope, Stage
 
 LOG = logging.getLogger("peerwarden_runner.filter")
 ACTIONS = ("drop", "tag", "accept")
@@ -44,7 +47,7 @@ def as_path_regex(text):
 
 
 def parse_prefix_match(text):
-    """"10.0.0.0/8", "10.0.0.0/8 le 24", "... ge 16 le 24", "... or-longer" -> (network, low, high)."""
+    """ "10.0.0.0/8", "10.0.0.0/8 le 24", "... ge 16 le 24", "... or-longer" -> (network, low, high)."""
     words = str(text).replace("or longer", "or-longer").split()
     if not words:
         raise ValueError("empty prefix")
@@ -56,8 +59,12 @@ def parse_prefix_match(text):
     rest = words[1:]
     if rest == ["or-longer"]:
         return network, low, network.max_prefixlen
-    if len(rest) not in (0, 2, 4) or any(word not in ("ge", "le") for word in rest[0::2]) or \
-            len(set(rest[0::2])) != len(rest[0::2]) or not all(word.isdigit() for word in rest[1::2]):
+    if (
+        len(rest) not in (0, 2, 4)
+        or any(word not in ("ge", "le") for word in rest[0::2])
+        or len(set(rest[0::2])) != len(rest[0::2])
+        or not all(word.isdigit() for word in rest[1::2])
+    ):
         raise ValueError("%r: expected PREFIX, PREFIX ge N, PREFIX le N, PREFIX ge N le N or PREFIX or-longer" % text)
     bounds = dict(zip(rest[0::2], (int(word) for word in rest[1::2])))
     if "ge" in bounds:
@@ -111,8 +118,13 @@ def _check_rule(rule, index, key, problem):
         match = {}
     for extra in sorted(set(match) - set(MATCH_KEYS)):
         problem("%s.match.%s" % (key, extra), "unknown key (expected one of %s)" % ", ".join(MATCH_KEYS))
-    parsers = {"prefix": parse_prefix_match, "origin": _asn, "as_path": as_path_regex,
-               "community": community_from_text, "large_community": large_from_text}
+    parsers: dict[str, Callable[[Any], Any]] = {
+        "prefix": parse_prefix_match,
+        "origin": _asn,
+        "as_path": as_path_regex,
+        "community": community_from_text,
+        "large_community": large_from_text,
+    }
     for field in MATCH_KEYS:
         if field in match:
             checked[field] = _parsed(match[field], parsers[field], "%s.match.%s" % (key, field), problem)
@@ -121,8 +133,11 @@ def _check_rule(rule, index, key, problem):
         if not isinstance(tag, dict) or not tag or set(tag) - set(TAG_KEYS):
             problem(key + ".tag", "action tag needs 'tag: {community: [...], large_community: [...]}'")
             tag = {}
-        checked["tag"] = {field: _parsed(tag[field], parsers[field], "%s.tag.%s" % (key, field), problem)
-                          for field in TAG_KEYS if field in tag}
+        checked["tag"] = {
+            field: _parsed(tag[field], parsers[field], "%s.tag.%s" % (key, field), problem)
+            for field in TAG_KEYS
+            if field in tag
+        }
     elif rule.get("tag"):
         problem(key + ".tag", "only a rule with action tag adds communities")
     return checked
@@ -151,7 +166,9 @@ class Rule:
 
     def __init__(self, checked):
         self.name, self.action = checked["name"], checked["action"]
-        self.prefixes = [self._prefix(*entry) for entry in checked.get("prefix", ())] or None
+        self.prefixes: list[tuple[int, int, int, int, int]] | None = [
+            self._prefix(*entry) for entry in checked.get("prefix", ())
+        ] or None
         self.origins = frozenset(checked["origin"]) if "origin" in checked else None
         self.as_paths = checked.get("as_path")
         self.communities = frozenset(checked["community"]) if "community" in checked else None
@@ -168,7 +185,7 @@ class Rule:
 
     def matches_prefix(self, prefix, number):
         """`number`: the prefix's address as an integer (host bits as sent)."""
-        for afi, shift, network, low, high in self.prefixes:
+        for afi, shift, network, low, high in self.prefixes or ():
             if prefix.afi == afi and low <= prefix.length <= high and number >> shift == network:
                 return True
         return False
@@ -180,9 +197,7 @@ class Rule:
             return False
         if self.communities is not None and not self.communities.intersection(_values(attributes, c.COMMUNITIES)):
             return False
-        if self.large is not None and not self.large.intersection(_values(attributes, c.LARGE_COMMUNITY)):
-            return False
-        return True
+        return self.large is None or bool(self.large.intersection(_values(attributes, c.LARGE_COMMUNITY)))
 
 
 def _values(attributes, code):
@@ -196,7 +211,26 @@ def _number(prefix):
 
 
 class FilterStage(Stage):
+    """Route stage, one per session for both directions; on a speaker's monitor only without tag rules."""
+
     name = "filter"
+    scope = Scope.SESSION
+    watch_ok = True
+    check = staticmethod(check_filter)
+
+    @classmethod
+    def check_watch(cls, section, field, problem):
+        tagging = [rule["name"] for rule in section["rules"] if rule["action"] == "tag"] if section else []
+        if tagging:
+            problem(
+                field,
+                "the filter has tag rules (%s): a speaker's stages only watch, nothing is passed on "
+                "to tag (expected a filter whose rules drop or accept; a drop is shown as held)" % ", ".join(tagging),
+            )
+
+    @classmethod
+    def build(cls, section, context):
+        return cls(section, context.metrics)
 
     def __init__(self, section, metrics=None):
         """`section`: the checked filter section (check_filter)."""
@@ -208,7 +242,7 @@ class FilterStage(Stage):
     def update(self, state, direction, change):
         if not change.routes:
             return
-        path = []
+        path: list[str] = []
 
         def path_text():  # the AS path as text, made once per UPDATE and only if a rule asks
             if not path:
@@ -216,7 +250,10 @@ class FilterStage(Stage):
                 path.append(str(full) if full is not None else "")
             return path[0]
 
-        attribute_verdicts, tagged, dropped, accepted = {}, {}, {}, {}
+        attribute_verdicts: dict[Any, Any] = {}
+        tagged: dict[Any, Any] = {}
+        dropped: dict[Any, Any] = {}
+        accepted: dict[Any, Any] = {}
         for position, route in enumerate(change.routes):
             prefix = route.prefix
             if prefix in change.refused or prefix.afi not in _WIDTH:
@@ -229,8 +266,9 @@ class FilterStage(Stage):
                 key = (id(route.attributes), index)
                 verdict = attribute_verdicts.get(key)
                 if verdict is None:
-                    verdict = attribute_verdicts[key] = rule.matches_attributes(route.attributes, change.origin,
-                                                                                path_text)
+                    verdict = attribute_verdicts[key] = rule.matches_attributes(
+                        route.attributes, change.origin, path_text
+                    )
                 if verdict:
                     chosen = rule
                     break
@@ -261,8 +299,7 @@ class FilterStage(Stage):
                 present = _values(route.attributes, c.LARGE_COMMUNITY)
                 added = [value for value in rule.add_large if value not in present]
                 if added:
-                    attributes[c.LARGE_COMMUNITY] = make_attribute(c.LARGE_COMMUNITY, list(present) + added,
-                                                                   change.ctx)
+                    attributes[c.LARGE_COMMUNITY] = make_attribute(c.LARGE_COMMUNITY, list(present) + added, change.ctx)
             # the original mapping is kept in the entry so that its id() stays unique during this UPDATE
             entry = tagged[key] = [route.attributes, MappingProxyType(attributes), rule, []]
             change.changed = True
@@ -273,15 +310,26 @@ class FilterStage(Stage):
         for rule_name, prefixes in dropped.items():
             if self.metrics is not None:
                 self.metrics.rule_matched(rule_name, "drop", len(prefixes))
-            LOG.info("filter: rule %s: dropped %d route(s) from AS%s: %s", rule_name, len(prefixes), change.origin,
-                     _some(prefixes))
+            LOG.info(
+                "filter: rule %s: dropped %d route(s) from AS%s: %s",
+                rule_name,
+                len(prefixes),
+                change.origin,
+                _some(prefixes),
+            )
         for dummy, dummy_attributes, rule, prefixes in tagged.values():
             if self.metrics is not None:
                 self.metrics.rule_matched(rule.name, "tag", len(prefixes))
-            added = [community_to_text(value) for value in rule.add_communities] + \
-                ["%d:%d:%d" % value for value in rule.add_large]
-            LOG.info("filter: rule %s: tagged %d route(s) with %s: %s", rule.name, len(prefixes), " ".join(added),
-                     _some(prefixes))
+            added = [community_to_text(value) for value in rule.add_communities] + [
+                "%d:%d:%d" % value for value in rule.add_large
+            ]
+            LOG.info(
+                "filter: rule %s: tagged %d route(s) with %s: %s",
+                rule.name,
+                len(prefixes),
+                " ".join(added),
+                _some(prefixes),
+            )
         if self.metrics is not None:
             for rule_name, count in accepted.items():
                 self.metrics.rule_matched(rule_name, "accept", count)

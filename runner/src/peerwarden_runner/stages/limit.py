@@ -1,12 +1,14 @@
 """Prefix limits that a Kirin-style flood cannot slip under: per session, per origin AS, per
 address block, and prefix length bounds. The excess is refused (and withdrawn if the receiver had
 an older version), never dropped in silence; optionally the session ends with Cease 6/1."""
+
 import logging
 from collections import Counter
+from typing import Any
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionReset
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import Stage
 
 LOG = logging.getLogger("peerwarden_runner.limit")
 _ABSENT = object()
@@ -18,15 +20,88 @@ class LimitMemory:
 
     __slots__ = ("counted", "total", "origin", "block")
 
-    def __init__(self):
-        self.counted, self.total, self.origin, self.block = {}, Counter(), Counter(), Counter()
+    def __init__(self) -> None:
+        self.counted: dict[bytes, object] = {}
+        self.total: Counter[int] = Counter()
+        self.origin: Counter[object] = Counter()
+        self.block: Counter[int] = Counter()
+
+
+def pair(text, what):
+    """ "24/48" -> (24, 48): an IPv4 and an IPv6 value."""
+    first, _, second = str(text).partition("/")
+    if not first.isdigit() or not second.isdigit():
+        raise ValueError("%s must look like 24/48 (IPv4/IPv6), not %r" % (what, text))
+    return int(first), int(second)
 
 
 class LimitStage(Stage):
-    name = "limit"
+    """Route stage, one per direction that lists it; holds routes back and may end the session, so
+    never on a speaker's monitor."""
 
-    def __init__(self, max_prefixes=None, max_per_origin=None, max_per_block=None, max_length=(24, 48),
-                 min_length=(8, 16), cease=False):
+    name = "limit"
+    watch_refusal = (
+        "limit holds routes back from a receiver and can end the session with a Cease; a monitor has no "
+        "receiver and must never write to its router"
+    )
+
+    @classmethod
+    def check(cls, section, problem):
+        if section is None:
+            return None
+        if not isinstance(section, dict):
+            problem("limit", "expected a mapping")
+            return None
+        limit: dict[str, Any] = {"cease": bool(section.get("cease", False))}
+        for field in ("max_prefixes", "max_per_origin"):
+            value = section.get(field)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                problem("limit." + field, "expected a positive number, got %r" % (value,))
+            limit[field] = value
+        for field, default in (("max_length", "24/48"), ("min_length", "8/16")):
+            try:
+                limit[field] = pair(section.get(field, default), field)
+            except ValueError as error:
+                problem("limit." + field, str(error))
+                continue
+            if limit[field][0] > 32 or limit[field][1] > 128:
+                problem("limit." + field, "%s is not a prefix length (IPv4 0-32 / IPv6 0-128)" % (section.get(field),))
+        if all(isinstance(limit.get(f), tuple) for f in ("max_length", "min_length")) and any(
+            low > high for low, high in zip(limit["min_length"], limit["max_length"])
+        ):
+            problem(
+                "limit.min_length",
+                "min_length %s is longer than max_length %s: no prefix would pass"
+                % ("%d/%d" % limit["min_length"], "%d/%d" % limit["max_length"]),
+            )
+        block = section.get("max_per_block")
+        limit["max_per_block"] = None
+        if block is not None:
+            try:
+                limit["max_per_block"] = pair(block, "max_per_block (COUNT/LENGTH)")
+            except ValueError as error:
+                problem("limit.max_per_block", str(error))
+            else:
+                if not 1 <= limit["max_per_block"][1] <= 32 or limit["max_per_block"][0] < 1:
+                    problem(
+                        "limit.max_per_block",
+                        "expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got %r" % (block,),
+                    )
+        return limit
+
+    @classmethod
+    def build(cls, section, context):
+        return cls(**section)
+
+    def __init__(
+        self,
+        max_prefixes=None,
+        max_per_origin=None,
+        max_per_block=None,
+        max_length=(24, 48),
+        min_length=(8, 16),
+        cease=False,
+    ):
         self.max_prefixes, self.max_per_origin, self.max_per_block = max_prefixes, max_per_origin, max_per_block
         self.max_length, self.min_length, self.cease = max_length, min_length, cease
 

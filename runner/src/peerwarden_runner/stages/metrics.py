@@ -1,36 +1,74 @@
 """Prometheus metrics (on 127.0.0.1 by default): sessions, messages per direction and type, routes
 held back per stage, filter rule matches, what exec stages did to messages, RPKI validation states,
 VRPs loaded, alerts raised (and alert deliveries that failed or were dropped)."""
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from peerwarden_runner.addresses import address_port
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import Scope, Watcher
 
-TYPE_NAMES = {c.OPEN: "open", c.UPDATE: "update", c.NOTIFICATION: "notification", c.KEEPALIVE: "keepalive",
-              c.ROUTE_REFRESH: "route_refresh"}
+TYPE_NAMES = {
+    c.OPEN: "open",
+    c.UPDATE: "update",
+    c.NOTIFICATION: "notification",
+    c.KEEPALIVE: "keepalive",
+    c.ROUTE_REFRESH: "route_refresh",
+}
 
 
-class Metrics(Stage):
+class Metrics(Watcher):
+    """The `metrics:` section's stage: one for the runner, a watcher of every session, and what the
+    other stages count with."""
+
     name = "metrics"
+    scope = Scope.RUNNER
+
+    @classmethod
+    def check(cls, section, problem):
+        if section is None:
+            return {"listen": ("127.0.0.1", 9179)}
+        try:
+            return {"listen": address_port(section.get("listen", "127.0.0.1:9179"), 9179)}
+        except ValueError as error:
+            problem("metrics.listen", str(error))
+            return None
+
+    @classmethod
+    def build(cls, section, context):
+        metrics = cls()
+        if section:
+            metrics.serve(*section["listen"])
+        return metrics
 
     def __init__(self, registry=None):
         self.registry = registry or CollectorRegistry()
         self.sessions = Gauge("peerwarden_sessions", "BGP sessions relayed now", registry=self.registry)
-        self.messages = Counter("peerwarden_messages", "Messages written on", ["direction", "type"],
-                                registry=self.registry)
+        self.messages = Counter(
+            "peerwarden_messages", "Messages written on", ["direction", "type"], registry=self.registry
+        )
         self.held = Counter("peerwarden_routes_held", "Routes a stage held back", ["stage"], registry=self.registry)
-        self.validations = Counter("peerwarden_rpki_validations", "Route origin validations", ["state"],
-                                   registry=self.registry)
-        self.rules = Counter("peerwarden_filter_matches", "Routes a filter rule matched", ["rule", "action"],
-                             registry=self.registry)
-        self.exec_outcomes = Counter("peerwarden_exec_messages", "Messages an exec stage dropped, changed, or "
-                                     "failed on, and copies it dropped", ["stage", "outcome"], registry=self.registry)
-        self.alerts = Counter("peerwarden_alerts", "Alerts raised (hijacks, leaks, ...)", ["kind", "session"],
-                              registry=self.registry)
-        self.alert_errors = Counter("peerwarden_alert_errors", "Alert detectors or sinks that failed", ["where"],
-                                    registry=self.registry)
-        self.alerts_dropped = Counter("peerwarden_alerts_dropped", "Alerts a sink could not take (queue full)",
-                                      ["sink"], registry=self.registry)
+        self.validations = Counter(
+            "peerwarden_rpki_validations", "Route origin validations", ["state"], registry=self.registry
+        )
+        self.rules = Counter(
+            "peerwarden_filter_matches", "Routes a filter rule matched", ["rule", "action"], registry=self.registry
+        )
+        self.exec_outcomes = Counter(
+            "peerwarden_exec_messages",
+            "Messages an exec stage dropped, changed, or failed on, and copies it dropped",
+            ["stage", "outcome"],
+            registry=self.registry,
+        )
+        self.alerts = Counter(
+            "peerwarden_alerts", "Alerts raised (hijacks, leaks, ...)", ["kind", "session"], registry=self.registry
+        )
+        self.alert_errors = Counter(
+            "peerwarden_alert_errors", "Alert detectors or sinks that failed", ["where"], registry=self.registry
+        )
+        self.alerts_dropped = Counter(
+            "peerwarden_alerts_dropped", "Alerts a sink could not take (queue full)", ["sink"], registry=self.registry
+        )
         self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
 
     def serve(self, address, port):

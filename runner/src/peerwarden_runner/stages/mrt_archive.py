@@ -2,26 +2,35 @@
 rotating files, with a state change record when a direction reaches Established and when the
 session ends. The peer of a record is the message's sender (its AS from its OPEN, its address
 from its socket), the local side its receiver; the AS of a side whose OPEN has not crossed yet is 0."""
+
 import time
 
 from peerwarden_runner.archive import MrtArchive
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.directions import other
 from peerwarden_runner.mrt import ESTABLISHED, IDLE, OPEN_CONFIRM, message_record, state_change_record
-from peerwarden_runner.pipeline import other
-from peerwarden_runner.stages import Stage
+from peerwarden_runner.stages.base import Watcher
 
 
-class MrtArchiveStage(Stage):
+class MrtArchiveStage(Watcher):
     name = "archive-mrt"
 
-    def __init__(self, directory, rotate_bytes=256 * 1024 * 1024, rotate_seconds=3600, compress=True,
-                 session_name="session", clock=time.time):
-        self.archive = MrtArchive(directory, prefix=session_name, max_bytes=rotate_bytes,
-                                  max_seconds=rotate_seconds, compress=compress)
+    def __init__(
+        self,
+        directory,
+        rotate_bytes=256 * 1024 * 1024,
+        rotate_seconds=3600,
+        compress=True,
+        session_name="session",
+        clock=time.time,
+    ):
+        self.archive = MrtArchive(
+            directory, prefix=session_name, max_bytes=rotate_bytes, max_seconds=rotate_seconds, compress=compress
+        )
         self.clock = clock
 
     @staticmethod
-    def _sides(state, direction):
+    def _sides(state, direction) -> tuple[int, int, str | None, str | None]:
         """(sender AS, receiver AS, sender address, receiver address) of a direction."""
         sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
         sender_ip, receiver_ip = state.endpoints.get(direction, (None, None))

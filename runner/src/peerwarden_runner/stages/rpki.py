@@ -13,15 +13,18 @@ runs in the background (`schedule`), a slice of routes at a time, so BGP message
 slice reads a route's current state and the current VRPs, and sends what follows at once, so an
 UPDATE that arrives meanwhile (validated on arrival against the same VRPs) is never undone.
 """
+
 import asyncio
+import gc
 import logging
 from collections import Counter
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.routes import encode_routes
-from peerwarden_runner.rpki import RouteValidity, VrpDiff
-from peerwarden_runner.stages import Stage
-from peerwarden_runner.stages.rpki_touched import DROP, TouchedKeys, rpki_prefix
+from peerwarden_runner.rpki import RouteValidity, VrpDiff, VrpTable
+from peerwarden_runner.rpki.prefix import DROP
+from peerwarden_runner.stages.base import Scope, Stage
+from peerwarden_runner.stages.rpki_touched import TouchedKeys
 
 LOG = logging.getLogger("peerwarden_runner.rpki")
 
@@ -29,19 +32,101 @@ INVALID = RouteValidity.INVALID
 # between two turns of the event loop: SLICE routes looked at (well under a millisecond when the change does
 # not touch them), of which at most SLICE // 8 validated again (a few milliseconds)
 SLICE = 4096
-__all__ = ["RpkiStage", "rpki_prefix"]
+FIRST_SYNC_WAIT = 30  # seconds the runner waits for a first RTR sync before relaying
+__all__ = ["RpkiStage"]
 
 
 class RpkiStage(Stage):
-    name = "rpki"
+    """Route stage, one for the runner (the VRPs are shared by every session); watches on a monitor."""
 
-    def __init__(self, table, metrics=None):
-        self.table, self.metrics = table, metrics
+    name = "rpki"
+    scope = Scope.RUNNER
+    watch_ok = True
+
+    @classmethod
+    def check(cls, section, problem):
+        if section is None:
+            return None
+        if not isinstance(section, dict) or not (section.get("file") or section.get("caches")):
+            problem("rpki", "expected 'file: PATH' (a VRP JSON file) or 'caches: [{host, port, preference}]'")
+            return None
+        caches = []
+        for index, cache in enumerate(section.get("caches") or []):
+            try:
+                caches.append(
+                    {
+                        "host": str(cache["host"]),
+                        "port": int(cache.get("port", 3323)),
+                        "preference": int(cache.get("preference", index + 1)),
+                    }
+                )
+            except (KeyError, TypeError, ValueError):
+                problem("rpki.caches[%d]" % index, "expected {host: ADDRESS, port: NUMBER, preference: NUMBER}")
+        return {
+            "file": section.get("file"),
+            "caches": sorted(caches, key=lambda c: c["preference"]),
+            "expire": int(section.get("expire", 7200)),
+        }
+
+    @classmethod
+    def build(cls, section, context):
+        return cls(VrpTable(), context.metrics, sources=section)
+
+    def __init__(self, table, metrics=None, sources=None):
+        """`sources`: the checked rpki section (a file, RTR caches or both), for `start`."""
+        self.table, self.metrics, self.sources = table, metrics, sources
         # the table's integer fast paths: a full table is a million routes (bench/proxy_fulltable.py)
         self.validators = {4: table.validate_ipv4, 6: table.validate_ipv6}
         self.sessions = {}
         self.slice_size = SLICE
         self._pending, self._worker = set(), None
+
+    async def start(self):
+        """Load the VRPs (a file, RTR caches, or both: their union); the tasks that keep them current."""
+        section = self.sources
+        if not section:
+            return []
+        tasks = []
+        if section.get("file") and section.get("caches"):
+            from peerwarden_runner.rpki.vrp_union import VrpUnion
+
+            union = VrpUnion(self.table, on_change=self.schedule)
+            file_table, rtr_table, on_change = union.source("file"), union.source("rtr"), None
+        else:
+            file_table = rtr_table = self.table
+
+            # re-validation runs in the background, in slices: a full table takes a second to look through
+            def on_change(added, removed):
+                self.schedule(VrpDiff(added, removed))
+
+        if section.get("file"):
+            from peerwarden_runner.rpki.vrp_file_watcher import VrpFileWatcher
+
+            watcher = VrpFileWatcher(section["file"], file_table, poll_interval=1.0, on_change=on_change)
+            await watcher.load()  # a missing or broken file at start is an error, not an empty table
+            tasks.append(watcher.start())
+        if section.get("caches"):
+            from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrTimers
+            from peerwarden_runner.scrape_metrics import RtrStateCollector
+
+            caches = [RtrCache(cache["host"], cache["port"], cache["preference"]) for cache in section["caches"]]
+            client = RtrClient(caches, rtr_table, on_change=on_change, timers=RtrTimers(expire=section["expire"]))
+            if self.metrics is not None:
+                self.metrics.registry.register(RtrStateCollector(client))
+            tasks.append(client.start())
+            try:  # sessions start with VRPs, or invalid routes would pass as not-found until the first sync
+                await client.wait_synced(FIRST_SYNC_WAIT)
+            except TimeoutError:
+                LOG.warning(
+                    "no RTR cache synced within %d s; relaying anyway: routes are not-found until one does, "
+                    "then validated again",
+                    FIRST_SYNC_WAIT,
+                )
+        # the VRP tables are a million and a half long-lived objects: a full collection would walk them
+        # for a second, again and again while a full table of routes comes in
+        gc.collect()
+        gc.freeze()
+        return tasks
 
     def _validity(self, key, origin):
         return self.validators[key[0]](key[1], key[2], origin)
@@ -57,7 +142,7 @@ class RpkiStage(Stage):
         origin = change.origin
         validate_ipv4, validate_ipv6 = self.table.validate_ipv4, self.table.validate_ipv6
         from_bytes, drop = int.from_bytes, DROP
-        states = []
+        states: list[RouteValidity | None] = []
         for route in change.routes:
             afi, dummy, length, packed, dummy = route[0]
             if afi == c.AFI_IPV4:
@@ -81,10 +166,9 @@ class RpkiStage(Stage):
         """Validate again the routes the change touches, in every session, all at once; send what follows.
         The number of routes announced again or withdrawn. (Outside an event loop: tests, fuzzers; the
         runner uses `schedule`.)"""
-        self._count_vrps()
-        if not diff:
+        touched = self._touched(diff)
+        if touched is None:
             return 0
-        touched = TouchedKeys(diff.changed())
         affected = 0
         for state, direction, rib in self._ribs():
             counts = self._revalidate(state, direction, rib, touched, touched.candidates(list(rib.paths)))
@@ -113,10 +197,9 @@ class RpkiStage(Stage):
 
     async def revalidate(self, diff):
         """`vrps_changed`, a slice of SLICE routes at a time, letting the event loop run between slices."""
-        self._count_vrps()
-        if not diff:
+        touched = self._touched(diff)
+        if touched is None:
             return 0
-        touched = TouchedKeys(diff.changed())
         affected = 0
         for state, direction, rib in self._ribs():
             counts = [0, 0]
@@ -135,10 +218,10 @@ class RpkiStage(Stage):
         keys = list(rib.paths)  # routes that come later are validated on arrival, against the same VRPs
         step = max(1, self.slice_size // 8)
         for start in range(0, len(keys), self.slice_size):
-            candidates = touched.candidates(keys[start:start + self.slice_size])
+            candidates = touched.candidates(keys[start : start + self.slice_size])
             yield candidates[:step]
             for first in range(step, len(candidates), step):
-                yield candidates[first:first + step]
+                yield candidates[first : first + step]
 
     async def _work(self):
         while self._pending:
@@ -151,6 +234,11 @@ class RpkiStage(Stage):
     def close(self):
         if self._worker is not None:
             self._worker.cancel()
+
+    def _touched(self, diff):
+        """What a VRP change touches (None when nothing changed); the VRP count is updated either way."""
+        self._count_vrps()
+        return TouchedKeys(diff.changed()) if diff else None
 
     def _count_vrps(self):
         if self.metrics:

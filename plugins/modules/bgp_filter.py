@@ -112,7 +112,8 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options impo
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
 
-FEATURE, ARGUMENT_SPEC = MODULES["bgp_filter"]
+FEATURE = MODULES["bgp_filter"][0]
+ARGUMENT_SPEC = MODULES["bgp_filter"][1]
 
 
 def main():

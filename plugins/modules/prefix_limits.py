@@ -212,7 +212,8 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options impo
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
 
-FEATURE, ARGUMENT_SPEC = MODULES["prefix_limits"]
+FEATURE = MODULES["prefix_limits"][0]
+ARGUMENT_SPEC = MODULES["prefix_limits"][1]
 
 
 def main():

@@ -176,7 +176,8 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options impo
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
 
-FEATURE, ARGUMENT_SPEC = MODULES["rpki_config"]
+FEATURE = MODULES["rpki_config"][0]
+ARGUMENT_SPEC = MODULES["rpki_config"][1]
 
 
 def main():

@@ -301,8 +301,8 @@ def test_a_neighbour_lost_after_the_change_fails_the_post_check(ios_double):
     class TearsDown(IosDriver):
         """The change makes 192.0.2.2 go down (the double's state is set once the lines are in)."""
 
-        def config(self, dev, opts):
-            session = IosDriver.config(self, dev, opts)
+        def config(self, device, options):
+            session = IosDriver.config(self, device, options)
             load = session.load
 
             def load_and_lose(lines):
@@ -419,4 +419,4 @@ def test_a_connection_killed_at_any_command_leaves_the_router_as_before(ios_doub
         else:  # the connection went before the session was open
             assert step == "open" and "r1" not in double.running_config.split("hostname ")[0], number
         seen.append((number, step))
-    assert {step for _, step in seen} == {"open", "running", "baseline", "load", "diff", "post_check", "confirm"}
+    assert {step for dummy, step in seen} == {"open", "running", "baseline", "load", "diff", "post_check", "confirm"}

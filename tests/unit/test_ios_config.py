@@ -81,7 +81,7 @@ def test_no_room_in_front_of_a_route_map_is_an_error_not_a_broken_chain():
     with pytest.raises(ConfigRefused, match=r"route-map PEER-IN \(inbound for 192.0.2.1\) starts at sequence 2"):
         config.plan("rpki", intent, RUNNING, "present")
     # with only the deny entry to insert there is room: sequence 1, in front of the chain
-    lines, _ = config.plan(
+    lines, dummy = config.plan(
         "rpki", dict(intent, valid={"community": None, "local_preference": None}), RUNNING, "present"
     )
     assert lines[-4:] == ["route-map PEER-IN deny 1", "description peerwarden-rpki", "match rpki invalid", "exit"]
@@ -97,7 +97,7 @@ def test_length_limits_go_in_front_of_an_existing_prefix_list_and_v6_in_its_fami
             "min_length": {"ipv4": 8},
         }
     )
-    lines, _ = config.plan("limits", intent, RUNNING, "present")
+    lines, dummy = config.plan("limits", intent, RUNNING, "present")
     assert "neighbor 192.0.2.1 maximum-prefix 10" in lines  # IOS hides the default threshold 75
     assert "neighbor 2001:DB8::1 maximum-prefix 5 90 restart 5" in lines
     assert "ip prefix-list PEER-V4 seq 8 deny 0.0.0.0/0 ge 25" in lines
@@ -107,7 +107,7 @@ def test_length_limits_go_in_front_of_an_existing_prefix_list_and_v6_in_its_fami
     v6 = lines.index("neighbor 2001:DB8::1 prefix-list PEERWARDEN-LIMITS-V6 in")
     assert lines[v6 - 1] == "address-family ipv6"
     candidate = config.apply_lines(config.parse(RUNNING), lines)
-    again, _ = config.plan("limits", intent, "\n".join(_render(candidate)), "present")
+    again, dummy = config.plan("limits", intent, "\n".join(_render(candidate)), "present")
     assert again == []
 
 
@@ -129,7 +129,7 @@ def test_guard_permits_every_configured_neighbour_read_from_the_router():
     intent = intents.guard_intent(
         {"interfaces": ["GigabitEthernet0/0"], "peering_lans": ["192.0.2.0/24", "2001:db8::/64"]}
     )
-    lines, _ = config.plan("guard", intent, RUNNING, "present")
+    lines, dummy = config.plan("guard", intent, RUNNING, "present")
     assert "permit tcp host 192.0.2.1 any eq bgp" in lines
     assert "permit tcp host 2001:DB8::1 eq bgp any" in lines
     assert "deny   tcp 192.0.2.0 0.0.0.255 any eq bgp log" in lines
@@ -154,7 +154,7 @@ def test_guard_permits_every_configured_neighbour_read_from_the_router():
     ],
 )
 def test_the_guards_drops_are_lines_log_events_reads(line):
-    found, _ = classify(line, "ios")
+    found, dummy = classify(line, "ios")
     assert found.kind == FIREWALL_DROP
     assert str(found.address).lower() in ("192.0.2.77", "2001:db8::77")
 

@@ -82,7 +82,7 @@ def test_rpki_goes_in_front_of_the_chain_and_a_second_plan_is_empty():
     assert DRIVER.plan("rpki", intent, after, "present") == ([], expect)
     gathered = DRIVER.gather("rpki", after)
     assert gathered["groups"] == ["IXP-V4"] and gathered["neighbors"] == ["192.0.2.2", "198.51.100.1"]
-    removed, _ = DRIVER.plan("rpki", intent, after, "absent")
+    removed, dummy = DRIVER.plan("rpki", intent, after, "absent")
     back = apply(after, removed)
     assert "PEERWARDEN" not in back
     assert "set protocols bgp group IXP-V4 import [ BOGONS PEER-IN ]" in back
@@ -93,7 +93,7 @@ def test_changing_a_mark_replaces_the_policy_and_drops_the_unused_community():
     first = rpki(valid={"community": "64500:1"})
     after = apply(RUNNING, DRIVER.plan("rpki", first, RUNNING, "present")[0])
     assert "set policy-options community PEERWARDEN-RPKI-VALID members 64500:1" in after
-    lines, _ = DRIVER.plan("rpki", rpki(valid={"local_preference": 120}), after, "present")
+    lines, dummy = DRIVER.plan("rpki", rpki(valid={"local_preference": 120}), after, "present")
     assert "delete policy-options community PEERWARDEN-RPKI-VALID" in lines
     assert "delete policy-options policy-statement PEERWARDEN-RPKI" in lines
     assert not [line for line in lines if "import" in line]  # the chain already has it in front
@@ -134,7 +134,7 @@ def test_prefix_limit_lines_follow_vendor():
 
 
 def test_first_family_at_the_neighbour_keeps_the_groups_families():
-    lines, _ = DRIVER.plan("limits", limits(), RUNNING, "present")
+    lines, dummy = DRIVER.plan("limits", limits(), RUNNING, "present")
     base = "set protocols bgp group IXP-V4 neighbor 192.0.2.1 family"
     assert lines == [
         f"{base} inet unicast",
@@ -162,7 +162,7 @@ def test_warning_only_is_maximum_alone_and_a_family_not_carried_is_left_out():
     intent = intents.limits_intent(
         {"neighbors": [{"address": "198.51.100.1", "max_prefixes": {"ipv4": 10, "ipv6": 5}, "on_exceed": "warning"}]}
     )
-    lines, _ = DRIVER.plan("limits", intent, RUNNING, "present")
+    lines, dummy = DRIVER.plan("limits", intent, RUNNING, "present")
     assert lines == [
         "set protocols bgp group TRANSIT neighbor 198.51.100.1 family inet unicast prefix-limit maximum 10"
     ]
@@ -180,7 +180,7 @@ def test_idle_timeout_beyond_junos_range_is_refused():
 
 def test_length_policy_follows_vendor_and_both_features_share_the_front():
     intent = limits(groups=["IXP-V4"], min_length={"ipv4": 8})
-    _, policy = config.length_policy(intent)
+    dummy, policy = config.length_policy(intent)
     for line in policy:
         if "too-specific" in line:
             assert line.replace("PEERWARDEN-LIMITS", "TOO-SPECIFIC").replace("too-specific-", "") in VENDOR
@@ -202,7 +202,7 @@ def guard(**extra):
 
 
 def test_guard_permits_only_configured_neighbours_in_the_lan():
-    lines, _ = DRIVER.plan("guard", guard(), RUNNING, "present")
+    lines, dummy = DRIVER.plan("guard", guard(), RUNNING, "present")
     peers = [line.split()[-1] for line in lines if "bgp-peers from source-address" in line]
     assert peers == ["192.0.2.1/32", "192.0.2.2/32"]  # 198.51.100.1 is not on the LAN
     for line in lines:

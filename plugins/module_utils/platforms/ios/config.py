@@ -118,8 +118,7 @@ def _is_block(text):
 def _walk(nodes, path=()):
     for node in nodes:
         yield path, node
-        for item in _walk(node.children, path + (node.text,)):
-            yield item
+        yield from _walk(node.children, path + (node.text,))
 
 
 def _same(text):
@@ -256,7 +255,7 @@ class Bgp:
             name, kind, value = match.groups()
             if kind == "peer-group" and value is None:
                 self.groups.append(name)
-            elif _family(name) and name not in [text for text, _ in self.neighbors]:
+            elif _family(name) and name not in [text for text, dummy in self.neighbors]:
                 self.neighbors.append((name, _norm(name)))
 
     def require(self):
@@ -299,7 +298,7 @@ class Bgp:
                 raise ConfigRefused("groups: %r is not a peer-group under %s" % (group, self.header))
             chosen.append((group, "ipv4"))
         if not chosen:
-            chosen = [(text, _family(text)) for text, _ in self.neighbors]
+            chosen = [(text, _family(text)) for text, dummy in self.neighbors]
         return chosen
 
 
@@ -425,7 +424,7 @@ def _rpki(root, intent, state):
                 wanted.append(("permit", ["description %s" % MARK, "match rpki %s" % state_name] + _sets(mark) + ["continue"]))
         first = theirs[0][1] if theirs else 10
         if ours:
-            seqs = [s for _, s, _ in ours][:len(wanted)]
+            seqs = [s for dummy, s, dummy2 in ours][:len(wanted)]
             seqs += list(range(seqs[-1] + 1, seqs[-1] + 1 + len(wanted) - len(seqs)))
         else:
             seqs = list(range(first - len(wanted), first))
@@ -471,7 +470,7 @@ def _limits(root, intent, state):
                     r"neighbor \S+ prefix-list (%s) in" % "|".join(map(re.escape, names.values())), node.text):
                 edits.add(path, "no " + node.text)
         for family in ("ipv4", "ipv6"):
-            ours = [line for _, line in _length_lines(intent, family)[0]]
+            ours = [line for dummy, line in _length_lines(intent, family)[0]]
             for node in root.children:
                 match = re.fullmatch(r"%s prefix-list (\S+) seq \d+ (.+)" % prefix[family], node.text)
                 if match and match.group(1) != names[family] and match.group(2) in ours:
@@ -510,10 +509,10 @@ def _limits(root, intent, state):
             entries = [(int(m.group(1)), m.group(2)) for m in (
                 re.fullmatch(r"%s prefix-list %s seq (\d+) (.+)" % (prefix[family], re.escape(existing)), n.text)
                 for n in root.children) if m]
-            theirs = sorted(seq for seq, line in entries if line not in [d for _, d in denies])
+            theirs = sorted(seq for seq, line in entries if line not in [d for dummy, d in denies])
             first = theirs[0] if theirs else 10
-            for offset, (_, line) in enumerate(denies):
-                if any(line == text for _, text in entries):
+            for offset, (dummy, line) in enumerate(denies):
+                if any(line == text for dummy, text in entries):
                     continue
                 seq = first - len(denies) + offset
                 if seq < 1:
@@ -564,7 +563,7 @@ def _guard(root, intent, state):
                 edits.add((), "no " + headers[family])
         return edits.lines(), {}
     bgp = Bgp(root)
-    configured = [canonical for _, canonical in bgp.neighbors] if bgp.node else []
+    configured = [canonical for dummy, canonical in bgp.neighbors] if bgp.node else []
     neighbors = list(configured) + [a for a in intent.get("neighbors") or [] if _norm(a) not in configured]
     families = {}
     for family in ("ipv4", "ipv6"):
@@ -618,8 +617,8 @@ def render(feature, intent):
     running = "\n".join(lines) + "\n"
     if feature == "guard":
         intent = dict(intent, neighbors=[])
-        running = "\n".join(["router bgp %d" % RENDER_AS] + [" neighbor %s remote-as 65535" % a for a in
-                                                              (intent.get("neighbors") or [])]
+        neighbors = [" neighbor %s remote-as 65535" % a for a in (intent.get("neighbors") or [])]
+        running = "\n".join(["router bgp %d" % RENDER_AS] + neighbors
                             + ["interface %s" % i for i in intent["interfaces"]]) + "\n"
     return [line.replace(str(RENDER_AS), "<local-as>") for line in plan(feature, intent, running, "present")[0]]
 
@@ -634,7 +633,7 @@ def gather(feature, running):
             if match:
                 caches.append({"address": _norm(match.group(1)), "port": int(match.group(2)),
                                "refresh": int(match.group(3))})
-        bindings = dict((_norm(m.group(1)), m.group(2)) for _, node in _walk(bgp.node.children if bgp.node else [])
+        bindings = dict((_norm(m.group(1)), m.group(2)) for dummy, node in _walk(bgp.node.children if bgp.node else [])
                         for m in [re.fullmatch(r"neighbor (\S+) route-map (\S+) in", node.text)] if m)
         maps = {}
         for node in root.children:
@@ -653,21 +652,21 @@ def gather(feature, running):
             if not match:
                 continue
             family = "ipv6" if path and "ipv6" in path[-1] else "ipv4"
-            entry = neighbors.setdefault(_norm(match.group(1)), {"address": _norm(match.group(1)),
-                                                                   "max_prefixes": {"ipv4": None, "ipv6": None}})
+            entry = neighbors.setdefault(_norm(match.group(1)), {
+                "address": _norm(match.group(1)), "max_prefixes": {"ipv4": None, "ipv6": None}})
             entry["max_prefixes"][family] = int(match.group(2))
             entry.update(threshold=int(match.group(3)) if match.group(3) else 75,
                          on_exceed="warning" if match.group(4) == " warning-only" else "teardown",
                          restart_minutes=int(match.group(5)) if match.group(5) else None)
-        lists = dict((_norm(m.group(1)), m.group(2)) for _, node in _walk(bgp.node.children if bgp.node else [])
+        lists = dict((_norm(m.group(1)), m.group(2)) for dummy, node in _walk(bgp.node.children if bgp.node else [])
                      for m in [re.fullmatch(r"neighbor (\S+) prefix-list (\S+) in", node.text)] if m)
         return {"neighbors": list(neighbors.values()), "prefix_lists": lists}
     filters = {}
     for node in root.children:
         match = re.fullmatch(r"(?:ip access-list extended|ipv6 access-list) (\S+)", node.text)
         if match and any(" eq bgp" in c.text for c in node.children):
-            entry = filters.setdefault(match.group(1), {"name": match.group(1), "interfaces": [], "neighbors": [],
-                                                          "peering_lans": [], "log": False})
+            entry = filters.setdefault(match.group(1), {
+                "name": match.group(1), "interfaces": [], "neighbors": [], "peering_lans": [], "log": False})
             for child in node.children:
                 words = child.text.split()
                 if words[:3] == ["permit", "tcp", "host"] and words[4:] == ["any", "eq", "bgp"]:
@@ -764,8 +763,8 @@ class IosConfigSession(ConfigSession):
             time.sleep(min(2.0, max(0.1, self.lock_timeout / 10)))
         refusal = [line for line in out.splitlines() if line.strip().startswith("%")]
         if refusal:
-            raise ConfigRefused("%s refused %r: %s%s" % (self.device.where(), command, " ".join(refusal),
-                                                          (". " + ARCHIVE_HINT) if "rchive" in out else ""))
+            hint = (". " + ARCHIVE_HINT) if "rchive" in out else ""
+            raise ConfigRefused("%s refused %r: %s%s" % (self.device.where(), command, " ".join(refusal), hint))
         return out
 
     # the steps --------------------------------------------------------------------------------
@@ -882,8 +881,8 @@ class IosConfigSession(ConfigSession):
             except DeviceError as error:
                 errors.append("%s: %s" % (attempt, error))
         self.restored = ("the router could not be reached to put back %s (%s); its revert timer puts that configuration "
-                         "back by itself within %d minutes of the change" % (self.checkpoint, "; ".join(errors),
-                                                                            self.confirm_minutes))
+                         "back by itself within %d minutes of the change"
+                         % (self.checkpoint, "; ".join(errors), self.confirm_minutes))
         raise DeviceError("%s may be left changed until its revert timer runs out (%d minutes): %s"
                           % (self.device.where(), self.confirm_minutes, self.restored))
 

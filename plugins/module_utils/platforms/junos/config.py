@@ -669,8 +669,8 @@ class JunosConfigSession(ConfigSession):
         self.device = device
         self.check_mode = bool(options.get("check_mode"))
         self.lock_timeout = float(options.get("lock_timeout") if options.get("lock_timeout") is not None else 60)
-        self.post_check_wait = float(options.get("post_check_wait") if options.get("post_check_wait")
-                                        is not None else 60)
+        wait = options.get("post_check_wait")
+        self.post_check_wait = float(60 if wait is None else wait)
         self.connection = None
         self.restored = None
         self.before = None          # the committed configuration (set text) read by running()

@@ -1,4 +1,4 @@
-"""Secrets never show: every module run with -vvv through ansible-runner (as AWX runs jobs), a secret in
+"""Secrets never show: every module (log_events, the three config modules, ixp_data, notify_peers) run with -vvv through ansible-runner (as AWX runs jobs), a secret in
 every secret-bearing option, and none of them in the output, the job events or the artifacts — on the
 way that works and on the ways that fail."""
 
@@ -37,13 +37,20 @@ PEER = {
 
 
 def playbook(double, pdb_url, smtp, dsn, cache_dir, enable_password):
-    router_task = {
-        "name": "Read the router",
-        "peerwarden.bgp.log_events": {
-            "username": double.username, "password": SECRETS["router"], "enable": True,
-            "enable_password": enable_password, "host_key_checking": False,
-        },
+    login = {
+        "username": double.username, "password": SECRETS["router"], "enable": True,
+        "enable_password": enable_password, "host_key_checking": False,
+        "timeout": 5,  # a wrong enable secret is noticed when the prompt does not come: keep that short
     }  # fmt: skip
+    router_tasks = [
+        {"name": "Read the router", "peerwarden.bgp.log_events": login},
+        {"name": "What limits it has", "peerwarden.bgp.prefix_limits": dict(login, state="gathered")},
+        {"name": "What guard it has", "peerwarden.bgp.bgp_filter": dict(login, state="gathered")},
+        {
+            "name": "The RPKI config for review",
+            "peerwarden.bgp.rpki_config": dict(login, state="rendered", caches=[{"address": "192.0.2.10"}]),
+        },
+    ]
     local_tasks = [
         {
             "name": "Load PeeringDB with a key",
@@ -65,7 +72,7 @@ def playbook(double, pdb_url, smtp, dsn, cache_dir, enable_password):
         },
     ]  # fmt: skip
     return json.dumps([
-        {"name": "Routers", "hosts": "routers", "gather_facts": False, "tasks": [router_task], "ignore_errors": True},
+        {"name": "Routers", "hosts": "routers", "gather_facts": False, "tasks": router_tasks, "ignore_errors": True},
         {"name": "Data and mail", "hosts": "localhost", "connection": "local", "gather_facts": False,
          "tasks": local_tasks},
     ])  # fmt: skip
@@ -104,6 +111,9 @@ def test_no_secret_in_output_events_or_artifacts_when_all_works(parts, tmp_path)
     (scan,) = task_results(runner, "peerwarden.bgp.log_events")
     assert not scan["failed"] and scan["events"], everything[-3000:]
     assert "enable" in double.commands
+    for module in ("prefix_limits", "bgp_filter", "rpki_config"):  # the config modules, with the same login
+        (result,) = task_results(runner, "peerwarden.bgp." + module)
+        assert not result["failed"], result
     (data,) = task_results(runner, "peerwarden.bgp.ixp_data")
     assert not data["failed"], data
     assert peeringdb.requests[-1].headers.get("Authorization") == "Api-Key " + SECRETS["peeringdb"]
@@ -121,6 +131,8 @@ def test_no_secret_shows_when_things_fail(parts, tmp_path):
     runner, everything = run(tmp_path, "failing", double, peeringdb, smtp, broken_dsn, "not-the-enable-secret")
     (scan,) = task_results(runner, "peerwarden.bgp.log_events")
     assert scan["failed"] and "refused enable mode" in scan["msg"]
+    (limits,) = task_results(runner, "peerwarden.bgp.prefix_limits")
+    assert limits["failed"] and "enable" in limits["msg"]
     (notified,) = task_results(runner, "peerwarden.bgp.notify_peers")
     assert notified["failed"]
     for name, secret in SECRETS.items():

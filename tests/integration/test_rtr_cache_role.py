@@ -25,7 +25,8 @@ import pytest
 from lab.daemons import free_port, wait_for
 from playbook_runner import run_playbook
 
-pytestmark = pytest.mark.lab
+# each test deploys the role with ansible-playbook once or more: minutes on a loaded 2-core machine
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
 
 PLAYBOOK = "peerwarden.bgp.deploy_rtr_cache"
 CACHE = "127.0.0.91"

@@ -1,6 +1,6 @@
-"""Secrets never show: every module (log_events, the three config modules, ixp_data, notify_peers) run with -vvv through ansible-runner (as AWX runs jobs), a secret in
-every secret-bearing option, and none of them in the output, the job events or the artifacts — on the
-way that works and on the ways that fail."""
+"""Secrets never show: every module (log_events, the three config modules, ixp_data, notify_peers) run
+with -vvv through ansible-runner (as AWX runs jobs), a secret in every secret-bearing option, and none
+of them in the output, the job events or the artifacts — on the way that works and on the ways that fail."""
 
 import json
 

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import time
 from collections import namedtuple
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import ENABLE_HINT
@@ -56,15 +57,21 @@ class Driver:
     capabilities = frozenset()   # LOGS, CONFIG
     refusals = ()                # compiled patterns: how the CLI says no, on one of the first lines
 
+    #: the platform's logs.py: collect(device, driver, options) yields Captures (for LOGS)
+    log_reader = None
+    #: the platform's config.py (for CONFIG): session(driver, device, options) -> ConfigSession, and
+    #: plan(feature, intent, running, state), render(feature, intent), gather(feature, running)
+    config_module = None
+
     def logs(self, device, options):
         """Yield Captures of the router's logs."""
-        raise NotImplementedError("%s reads no logs" % self.name)
+        return self.log_reader.collect(device, self, options)
 
     def config(self, device, options):
         """A ConfigSession on the router (a context manager), for drivers that declare CONFIG.
 
-        options: confirm_timeout, comment, lock_timeout (config/apply.py APPLY_OPTIONS), check_mode."""
-        raise NotImplementedError("%s cannot change its configuration" % self.name)
+        options: confirm_timeout, comment, lock_timeout, post_check_wait (config/apply.py APPLY_OPTIONS), check_mode."""
+        return self.config_module.session(self, device, options)
 
     # What the config modules ask of a CONFIG driver; feature is one of FEATURES, intent a dict from
     # config/intents.py, running the text ConfigSession.running() returned.
@@ -73,15 +80,15 @@ class Driver:
         """(lines to load, expect) that take running to intent (state present) or remove what the
         collection configured (state absent); ([], expect) when nothing is to change. expect is what
         post_check() looks for afterwards (e.g. {"rtr_caches": [addresses]})."""
-        raise NotImplementedError
+        return self.config_module.plan(feature, intent, running, state)
 
     def render(self, feature, intent):
         """The complete configuration for intent, with no device (state rendered)."""
-        raise NotImplementedError
+        return self.config_module.render(feature, intent)
 
     def gather(self, feature, running):
         """What the router has now for feature, structured in the intent's vocabulary (state gathered)."""
-        raise NotImplementedError
+        return self.config_module.gather(feature, running)
 
     def refusal(self, output):
         """The router's words when output is a refusal, else None (only the first lines count:
@@ -158,8 +165,21 @@ class ConfigSession:
         """Make the change active so that it reverts by itself unless confirmed within confirm_minutes."""
         raise NotImplementedError
 
+    #: seconds post_check() waits for the router to settle (options["post_check_wait"])
+    post_check_wait = 60.0
+
     def post_check(self, baseline, expect):
-        """Problems seen after the commit (a list of strings; empty when all is well)."""
+        """Problems seen after the commit (a list of strings; empty when all is well), asked again until
+        there are none or post_check_wait seconds have passed: an RTR session needs a moment to come up."""
+        deadline = time.monotonic() + self.post_check_wait
+        while True:
+            problems = self.problems(baseline, expect)
+            if not problems or time.monotonic() >= deadline:
+                return problems
+            time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
+
+    def problems(self, baseline, expect):
+        """What is wrong now (the RTR session down, a neighbour no longer Established ...)."""
         return []
 
     def confirm(self):

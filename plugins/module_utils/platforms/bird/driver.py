@@ -15,6 +15,4 @@ class BirdDriver(Driver):
     name = "bird"
     network_os = ("bird",)
     capabilities = frozenset([LOGS])
-
-    def logs(self, device, options):
-        return logs.collect(device, options)
+    log_reader = logs

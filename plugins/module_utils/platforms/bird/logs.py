@@ -12,6 +12,6 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base impo
 DEFAULT_LOG_FILES = ["/var/log/bird.log"]
 
 
-def collect(device, options):
+def collect(device, driver, options):
     for path, stream in device.read_files(options.get("log_files") or DEFAULT_LOG_FILES):
         yield Capture.log_stream(path, stream)

@@ -876,3 +876,43 @@ class Script(list):
     def __init__(self, ops):
         list.__init__(self, script(ops))
         self.ops = list(ops)
+
+
+#: why bgp_filter has no FRR implementation (docs/push.md says more)
+NO_GUARD = ("platform frr cannot guard: the TCP/179 guard on Linux is an nftables table, which needs root on the "
+            "router's host, and the login peerwarden uses lands in vtysh, which cannot run nft; a guard that "
+            "could be loaded but not checked or restored the same safe way would be half-working. Use the "
+            "host's own firewall management for now (docs/push.md, 'FRR and the TCP/179 guard')")
+
+
+def session(driver, device, options):
+    return FrrConfigSession(driver, device, options)
+
+
+def plan(feature, intent, running, state):
+    paths = parse(running)
+    if feature == "rpki":
+        check_rpki(intent)
+        ops, expect = rpki_ops(paths, intent, state)
+    elif feature == "limits":
+        ops, expect = limits_ops(paths, intent, state)
+    else:
+        raise ValueError(NO_GUARD)
+    return (Script(ops) if ops else []), expect
+
+
+def render(feature, intent):
+    if feature == "rpki":
+        return rpki_render(intent)
+    if feature == "limits":
+        return limits_render(intent)
+    raise ValueError(NO_GUARD)
+
+
+def gather(feature, running):
+    paths = parse(running)
+    if feature == "rpki":
+        return rpki_gather(paths)
+    if feature == "limits":
+        return limits_gather(paths)
+    raise ValueError(NO_GUARD)

@@ -806,15 +806,7 @@ class IosConfigSession(ConfigSession):
         (self.archived) holds this run's configuration."""
         self.comment = comment
 
-    def post_check(self, baseline, expect):
-        deadline = time.monotonic() + self.post_check_wait
-        while True:
-            problems = self._problems(baseline, expect)
-            if not problems or time.monotonic() >= deadline:
-                return problems
-            time.sleep(min(5.0, max(0.2, self.post_check_wait / 10)))
-
-    def _problems(self, baseline, expect):
+    def problems(self, baseline, expect):
         problems = []
         caches = expect.get("rtr_caches") or []
         if caches:
@@ -943,3 +935,7 @@ def rtr_sessions(text):
             words += " (connection failures: %s)" % failures.group(1)
         sessions[_norm(match.group(1))] = (up, words)
     return sessions
+
+
+def session(driver, device, options):
+    return IosConfigSession(driver, device, options)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: peerwarden contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Cisco IOS and IOS-XE."""
+"""Cisco IOS and IOS-XE over the SSH CLI."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,18 +16,5 @@ class IosDriver(IosLikeDriver):
     network_os = ("cisco.ios.ios", "ios")
     cli_type = "cisco_ios"
     capabilities = frozenset([LOGS, CONFIG])
-
-    def logs(self, device, options):
-        return logs.collect(device, self, options)
-
-    def config(self, device, options):
-        return config.IosConfigSession(self, device, options)
-
-    def plan(self, feature, intent, running, state):
-        return config.plan(feature, intent, running, state)
-
-    def render(self, feature, intent):
-        return config.render(feature, intent)
-
-    def gather(self, feature, running):
-        return config.gather(feature, running)
+    log_reader = logs
+    config_module = config

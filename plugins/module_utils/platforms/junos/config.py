@@ -84,7 +84,6 @@ RUNNING_FILTER = ("<configuration><protocols><bgp/></protocols><routing-options>
                   "<policy-options/><firewall/><interfaces/><system><syslog/></system></configuration>")
 
 LOCK_RETRY_SECONDS = 2.0
-POST_CHECK_POLL_SECONDS = 2.0
 
 
 # --- reading set lines ---------------------------------------------------------------------------
@@ -796,15 +795,7 @@ class JunosConfigSession(ConfigSession):
             raise ConfigRefused("%s refused the commit confirmed: %s" % (netconf.where(self.device), error.router_said))
         self.pending, self.confirm_minutes = True, minutes
 
-    def post_check(self, baseline, expect):
-        deadline = time.monotonic() + self.post_check_wait
-        while True:
-            problems = self._problems(baseline, expect)
-            if not problems or time.monotonic() >= deadline:
-                return problems
-            time.sleep(min(POST_CHECK_POLL_SECONDS, max(0.1, deadline - time.monotonic())))
-
-    def _problems(self, baseline, expect):
+    def problems(self, baseline, expect):
         problems = []
         caches = expect.get("rtr_caches") or []
         if caches:
@@ -928,3 +919,7 @@ class JunosConfigSession(ConfigSession):
                               "compare with 'show system commit' and 'show configuration | compare rollback 2'" % where)
         return ("rolled back at once: loaded rollback 1 and committed it; the committed configuration is the one "
                 "before the change (checked)")
+
+
+def session(driver, device, options):
+    return JunosConfigSession(device, options)

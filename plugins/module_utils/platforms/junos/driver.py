@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: peerwarden contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Juniper JunOS."""
+"""Juniper JunOS: logs over the SSH CLI, configuration over NETCONF."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,22 +20,8 @@ class JunosDriver(Driver):
     capabilities = frozenset([LOGS, CONFIG])
     # "error: permission denied", "error: could not resolve file: x", "unknown command.", "syntax error, expecting ..."
     refusals = (re.compile(r"^error:"), re.compile(r"^unknown command"), re.compile(r"^syntax error"))
-
-    def logs(self, device, options):
-        return logs.collect(device, self, options)
-
-    def config(self, device, options):
-        """A JunosConfigSession over NETCONF (ncclient junos): exclusive lock, commit confirmed, rollback."""
-        return config.JunosConfigSession(device, options)
-
-    def plan(self, feature, intent, running, state):
-        return config.plan(feature, intent, running, state)
-
-    def render(self, feature, intent):
-        return config.render(feature, intent)
-
-    def gather(self, feature, running):
-        return config.gather(feature, running)
+    log_reader = logs
+    config_module = config
 
     def refusal_hint(self, device):
         return ("Check the command's arguments (log_files) and that the login class of %s may run it "

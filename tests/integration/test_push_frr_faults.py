@@ -56,7 +56,7 @@ KILLER = textwrap.dedent(
         os.execv(VTYSH, ARGV)
     fcntl.ioctl(master, termios.TIOCSWINSZ, size)
     saved = termios.tcgetattr(0)
-    tty.setraw(0)
+    tty.setraw(0, termios.TCSANOW)  # not TCSAFLUSH (the default): that would drop what the client sent already
     log = open(os.path.join(CONTROL, "commands.log"), "a")
     count, pending = 0, b""
     try:
@@ -213,6 +213,7 @@ def test_the_session_killed_at_every_command_leaves_the_router_as_saved(lab):  #
             assert "PEERWARDEN-RPKI" in running(frr) and "PEERWARDEN-RPKI" in startup(frr)
             break
         commands = sessions[fired["session"]]
+        assert commands[fired["count"] - 1] == fired["line"] and len(commands) == fired["count"], (fired, commands)
         step = steps_of(commands)[fired["count"] - 1]
         seen.append((number, step, fired["line"]))
         where = f"killed at command {number} {fired['line']!r} (step {step}); commands: {commands}"
@@ -233,7 +234,7 @@ def test_the_session_killed_at_every_command_leaves_the_router_as_saved(lab):  #
             )
     else:
         raise AssertionError("the relay fired at every one of 199 commands")
-    print("killed at %d commands: %s" % (len(seen), seen))
+    print("killed at %d commands: %s; the last run sent: %s" % (len(seen), seen, sessions))
     assert len(seen) > 20, seen
     assert {step for _number, step, _line in seen} >= {"open", "baseline", "load", "post_check", "confirm"}, seen
     assert any(line.startswith("route-map PEERWARDEN-RPKI") for _n, step, line in seen if step == "load"), seen

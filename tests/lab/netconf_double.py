@@ -17,7 +17,10 @@ with Junos-shaped replies (sources and how sure each is: fixtures/junos_netconf.
   with a subtree filter, and ``compare="rollback" rollback="N"`` (``show | compare``);
 * ``<commit-configuration>`` plain / ``<check/>`` / ``<confirmed/><confirm-timeout>N``
   ``<log>``: a confirmed commit rolls back by itself after N "minutes" unless a plain commit
-  confirms it; ``<discard-changes/>``;
+  confirms it, and at once when the session that made it ends; ``<discard-changes/>``;
+* the lock holder's uncommitted candidate changes are discarded at ``<unlock>`` or when its
+  session ends; a private copy cannot ``commit confirmed``, nor commit while another session
+  holds the lock;
 * ``<get-bgp-summary-information/>``, ``<get-validation-session-information/>`` (from the
   committed config) and ``<command>`` (text ``<output>``).
 
@@ -401,7 +404,15 @@ def _compare(old: _Tree, new: _Tree, path: list[str], out: list[str]) -> None:
                     if name in twin.children:
                         _compare(twin.children[name], sub.children[name], path + [word, name], out)
             else:
-                _compare(twin, sub, path + [word], out)
+                old_form, new_form = _statements(word, twin), _statements(word, sub)
+                if word not in CONTAINERS and any(inner is None for _head, inner in old_form + new_form):
+                    # a statement with a value (import [ A B ], peer-as 65001) changed: Junos shows the old and
+                    # the new statement under its parent's [edit] header, not an [edit ... import] of its own
+                    if old_form != new_form:
+                        emit("-", word, twin)
+                        emit("+", word, sub)
+                else:
+                    _compare(twin, sub, path + [word], out)
 
 
 def _statement_lines(word: str, name: str, node: _Tree) -> list[str]:
@@ -443,7 +454,32 @@ class JunosNetconfDevice:
         self.rpc_replies = dict(rpc_replies)
         self.lock: _Lock | None = None
         self.confirm_handle: asyncio.TimerHandle | None = None
+        self.confirm_session: object | None = None  # the session whose confirmed commit is pending
         self.events: list[str] = []
+
+    def release_lock(self, session: object) -> None:
+        """The lock holder unlocks or its session ends: "If the NETCONF session ends or the application emits
+        the <unlock> tag element before the candidate configuration is committed, all changes made to the
+        candidate are discarded" (Juniper, <lock-configuration>; the CLI's configure exclusive: "uncommitted
+        changes will be discarded on exit")."""
+        if self.lock is None or self.lock.session is not session:
+            return
+        self.lock = None
+        if self.shared_candidate != self.committed:
+            self.shared_candidate = list(self.committed)
+            self.events.append("uncommitted changes discarded")
+        self.shared_candidate_owner = None
+
+    def end_session(self, session: object) -> None:
+        """A session ends (close-session, or the connection drops). Juniper "Terminate a NETCONF Session": the
+        server "rolls back all uncommitted changes that had been made during the session. If a confirmed commit
+        is pending (changes have been committed but not yet confirmed), the NETCONF server restores the
+        configuration to its state before the confirmed commit instruction was issued" (RFC 6241 8.4.1 too).
+        Without the session ending, the confirm timer still rolls back when it runs out."""
+        self.release_lock(session)
+        if self.confirm_session is session and self.cancel_confirm_timer():
+            self.events.append("session ended with a confirmed commit pending")
+            self._roll_back()
 
     def commit(self, candidate: list[str], comment: str | None) -> None:
         self.committed = list(candidate)
@@ -460,11 +496,13 @@ class JunosNetconfDevice:
             return False
         self.confirm_handle.cancel()
         self.confirm_handle = None
+        self.confirm_session = None
         return True
 
     def _roll_back(self) -> None:
         # Junos loads rollback 1 and commits it: a new commit with the old contents.
         self.confirm_handle = None
+        self.confirm_session = None
         previous = self.rollbacks[1] if len(self.rollbacks) > 1 else []
         self.commit(previous, None)
         self.shared_candidate = list(previous)
@@ -519,8 +557,7 @@ class _Session:
     rpc_lock_configuration = rpc_lock
 
     def rpc_unlock(self, rpc: etree._Element) -> str:
-        if self.device.lock is not None and self.device.lock.session is self:
-            self.device.lock = None
+        self.device.release_lock(self)
         return "<ok/>"
 
     rpc_unlock_configuration = rpc_unlock
@@ -613,6 +650,15 @@ class _Session:
                 '<commit-results>\n<routing-engine junos:style="normal">\n<name>re0</name>\n'
                 "<commit-check-success/>\n</routing-engine>\n</commit-results>\n"
             )
+        if self.private is not None:
+            if "confirmed" in children:
+                # Junos XML Management Protocol Guide, <commit-configuration>; CLI guide, configure private
+                raise RpcError("You cannot perform this commit operation on a private copy of the configuration")
+            lock = self.device.lock
+            if lock is not None and lock.session is not self:
+                # "the commit fails if the regular candidate configuration is locked by another user or
+                # application" (Juniper, Commit a Private Copy of the Configuration Using the Junos XML Protocol)
+                raise self._lock_error()
         comment = children["log"].text if "log" in children else None
         self.device.commit(self.candidate, comment)
         if self.private is None:
@@ -620,6 +666,7 @@ class _Session:
         if "confirmed" in children:
             minutes = int(children["confirm-timeout"].text) if "confirm-timeout" in children else 10
             self.device.start_confirm_timer(minutes)
+            self.device.confirm_session = self
             self.device.events.append(f"confirmed {minutes}")
         elif self.device.cancel_confirm_timer():
             self.device.events.append("confirmed by commit")
@@ -843,8 +890,7 @@ class JunosNetconfDouble(SshServerInThread):
                         return
                     process.stdout.write(reply)
         finally:
-            if self.device.lock is not None and self.device.lock.session is session:
-                self.device.lock = None  # Junos releases a dropped session's lock
+            self.device.end_session(session)
         process.exit(0)
 
     def _handle(self, session: _Session, message: bytes, process: asyncssh.SSHServerProcess[bytes]) -> bytes | None:

@@ -250,6 +250,74 @@ def test_connection_dropped_at_a_chosen_rpc(junos_netconf_double):
         m.commit()
     assert double.dropped_at == "commit-configuration"
     assert double.committed_set == BASE
-    # the dropped session's lock is gone, and its candidate changes remain (shared candidate)
+    # the dropped session's lock is gone and, as Junos does for a lock holder, its uncommitted changes with it
+    wait_until(lambda: "uncommitted changes discarded" in double.events, timeout=5)
+    assert double.candidate_set == BASE
+    with connect(double) as again:
+        again.lock(target="candidate")
+        again.unlock(target="candidate")
+
+
+def test_changes_made_under_the_lock_are_discarded_at_unlock(junos_netconf_double):
+    double = junos_netconf_double(BASE)
+    with connect(double) as m:
+        m.lock(target="candidate")
+        m.load_configuration(action="set", config=PUSH)
+        m.unlock(target="candidate")
+    assert double.candidate_set == BASE and double.committed_set == BASE
+
+
+def test_uncommitted_changes_without_the_lock_stay_in_the_shared_candidate(junos_netconf_double):
+    double = junos_netconf_double(BASE)
+    with connect(double) as m:
+        m.load_configuration(action="set", config=PUSH)  # plain `configure`: no lock, nothing discarded
     with connect(double) as again, pytest.raises(RPCError, match="configuration database modified"):
         again.lock(target="candidate")
+
+
+def test_a_session_that_ends_with_a_confirmed_commit_pending_rolls_back_at_once(junos_netconf_double):
+    double = junos_netconf_double(BASE, minute_seconds=60)
+    with connect(double) as m:
+        m.lock(target="candidate")
+        m.load_configuration(action="set", config=PUSH)
+        m.commit(confirmed=True, timeout="600")
+        assert double.committed_set == BASE + PUSH
+    wait_until(lambda: "rolled back" in double.events, timeout=5)  # not after 10 "minutes": at the session's end
+    assert double.committed_set == BASE
+    assert double.events[-3:] == ["session ended with a confirmed commit pending", "commit", "rolled back"]
+
+
+def test_a_private_copy_cannot_commit_confirmed_nor_commit_past_a_lock(junos_netconf_double):
+    double = junos_netconf_double(BASE)
+    with connect(double) as m:
+        m.rpc(to_ele("<open-configuration><private/></open-configuration>"))
+        m.load_configuration(action="set", config=PUSH)
+        with pytest.raises(RPCError, match="cannot perform this commit operation on a private copy"):
+            m.commit(confirmed=True, timeout="60")
+        double.hold_lock(user="alice")
+        with pytest.raises(RPCError, match="configuration database locked by"):
+            m.commit()
+        m.commit(check=True)  # a check commits nothing
+        double.release_lock()
+        m.commit()
+        m.rpc(new_ele("close-configuration"))
+    assert double.committed_set == BASE + PUSH
+
+
+def test_compare_shows_a_changed_value_under_its_parent(junos_netconf_double):
+    base = ["set protocols bgp group IXP-V4 import [ BOGONS PEER-IN ]"]
+    double = junos_netconf_double(base)
+    with connect(double) as m:
+        m.lock(target="candidate")
+        m.load_configuration(
+            action="set",
+            config=[
+                "delete protocols bgp group IXP-V4 import",
+                "set protocols bgp group IXP-V4 import [ RPKI BOGONS PEER-IN ]",
+            ],
+        )
+        diff = m.compare_configuration(rollback=0).xpath("//configuration-output")[0].text
+        m.unlock(target="candidate")
+    assert diff == (
+        "\n[edit protocols bgp group IXP-V4]\n-   import [ BOGONS PEER-IN ];\n+   import [ RPKI BOGONS PEER-IN ];\n"
+    )

@@ -39,7 +39,7 @@ import re
 import time
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import (
-    ConfigRefused, DeviceError, LockHeld)
+    CommandRefused, ConfigRefused, DeviceError, LockHeld)
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import ConfigSession
 
 HEADER_END = "Current configuration:"
@@ -49,6 +49,7 @@ RPKI_TIMERS = (("refresh", "polling_period", 3600), ("retry", "retry_interval", 
 DEFAULT_THRESHOLD = 75
 #: how FRR answers a configuration line it does not take (most start with %; a few do not)
 CONFIG_ERROR = r"(^|\n)\s*%|already configured|[Cc]an.t |[Nn]ot (found|allowed)|must be "
+CONFIG_REFUSED = re.compile(CONFIG_ERROR)
 SETTLE_SECONDS = 3.0
 SUMMARY_FAMILIES = ("ipv4Unicast", "ipv6Unicast")
 
@@ -716,8 +717,18 @@ class FrrConfigSession(ConfigSession):
             self.cli.__exit__(None, None, None)
             self.cli = None
 
+    def _run(self, command):
+        """One command at the enable prompt. Through CliSession.exchange, not netmiko's send_command: a
+        session that went away is a DeviceError at once, where send_command would wait out its read timeout
+        (4 x timeout) on the closed channel, before the restore could even start."""
+        output = self.cli.exchange(command)
+        refusal = self.driver.refusal(output)
+        if refusal:
+            raise CommandRefused("%s refused %r: %s" % (self.device.where(), command, refusal))
+        return output
+
     def _show_running(self):
-        return config_text(self.cli.run("show running-config"))
+        return config_text(self._run("show running-config"))
 
     # -- the steps
     def running(self):
@@ -728,7 +739,7 @@ class FrrConfigSession(ConfigSession):
         return {"established": self.was_up}
 
     def _established(self):
-        output = self.cli.run("show bgp summary json")
+        output = self._run("show bgp summary json")
         try:
             summary = json.loads(output or "{}")
         except ValueError:
@@ -755,24 +766,17 @@ class FrrConfigSession(ConfigSession):
         self.after = self._show_running()
 
     def _configure(self, lines):
-        connection = self.cli.connection
+        """The lines in configuration mode, stopping at the first one FRR refuses (ConfigRefused quoting it)."""
+        self.cli.exchange("configure terminal")
         try:
-            from netmiko.exceptions import ConfigInvalidException
-        except ImportError:  # pragma: no cover - netmiko is there when a session is open
-            ConfigInvalidException = ValueError
-        try:
-            connection.send_config_set([line.strip() for line in lines], error_pattern=CONFIG_ERROR,
-                                       read_timeout=self.device.timeout * 4)
-        except ConfigInvalidException as error:
+            self.cli.configure([line.strip() for line in lines], refused=CONFIG_REFUSED)
+        except ConfigRefused as error:
+            raise ConfigRefused("%s refused the change at %r: %s" % (self.device.where(), error.line, error.words))
+        finally:
             try:
-                connection.exit_config_mode()
-            except Exception:  # the restore opens a new session if this one is gone
+                self.cli.exchange("end")
+            except DeviceError:  # gone: the restore opens a new session
                 pass
-            raise ConfigRefused("%s refused the change: %s" % (self.device.where(), _refusal(str(error))))
-        except (OSError, EOFError, Exception) as error:
-            if isinstance(error, DeviceError):
-                raise
-            raise DeviceError("%s: the session broke while loading: %s" % (self.device.where(), error))
 
     def diff(self):
         if self.check_mode:
@@ -795,7 +799,7 @@ class FrrConfigSession(ConfigSession):
                 problems.append("no RTR cache session came up (%s); `show rpki cache-connection` said: %s"
                                 % (", ".join("%s port %d" % cache for cache in caches), seen.strip() or "nothing"))
         for family, target in expect.get("refresh") or []:
-            self.cli.run("clear bgp %s unicast %s soft in" % (family, target))
+            self._run("clear bgp %s unicast %s soft in" % (family, target))
         time.sleep(SETTLE_SECONDS)
         down = sorted(baseline.get("established", set()) - self._established())
         if down:
@@ -809,7 +813,7 @@ class FrrConfigSession(ConfigSession):
         if self.deadline:
             limit = min(limit, self.deadline)
         while True:
-            output = self.cli.run("show rpki cache-connection")
+            output = self._run("show rpki cache-connection")
             if any(pattern.search(output) for pattern in wanted):
                 return True
             if time.monotonic() >= limit:
@@ -819,7 +823,7 @@ class FrrConfigSession(ConfigSession):
     def confirm(self):
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise DeviceError("the confirm timer ran out before the post-check finished: the change is not kept")
-        output = self.cli.run("write memory")
+        output = self._run("write memory")
         if "saved" not in output.lower() and "[ok]" not in output.lower():
             raise DeviceError("%s: `write memory` did not say it saved: %s" % (self.device.where(), output.strip()))
         self.confirmed = True
@@ -840,13 +844,13 @@ class FrrConfigSession(ConfigSession):
             ops = inverse_ops(parse(current), parse(self.saved))
             self._configure(script(ops))
             for family, target in _refresh_all(parse(self.saved)):
-                self.cli.run("clear bgp %s unicast %s soft in" % (family, target))
+                self._run("clear bgp %s unicast %s soft in" % (family, target))
             after = self._show_running()
             # a session the change tore down (e.g. a limit below what the neighbour sends: Idle (PfxCt)) stays down
             # on FRR after the limit is gone, until cleared: bring back those that were up before the change
             down = sorted(set(address for dummy, address in self.was_up - self._established()))
             for address in down:
-                self.cli.run("clear bgp %s" % address)
+                self._run("clear bgp %s" % address)
         except DeviceError as error:
             raise DeviceError("the restore of the saved running config failed: %s; %s" % (error, reason))
         if after != self.saved:
@@ -862,12 +866,6 @@ def _refresh_all(paths):
         if not entry["is_group"] and _family_of(target):
             result.append((_family_of(target), target))
     return result
-
-
-def _refusal(text):
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    refusals = [line for line in lines if re.search(CONFIG_ERROR, line)]
-    return "; ".join(refusals[-3:] or lines[-3:])
 
 
 class Script(list):

@@ -180,3 +180,23 @@ def test_bad_selection_is_a_clear_error():
 )
 def test_syslog_host(line, host):
     assert syslog_host(line) == host
+
+
+def test_last_message_repeated_moves_last_seen_not_only_the_count():
+    text = (
+        JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001)
+        + "\nNov 21 06:30:00  edge1 last message repeated 4 times\n"
+        + BIRD.format(d=1, h=2, a="192.0.2.56", p=1)
+        + "\n"
+    )
+    events = {e["address"]: e for e in scan(text)[0]}
+    junos = events["192.0.2.55"]
+    assert junos["count"] == 5
+    assert (junos["first_seen"], junos["last_seen"]) == ("2026-11-21T01:00:00Z", "2026-11-21T06:30:00Z")
+
+
+def test_last_message_repeated_at_a_chunk_edge_moves_last_seen(monkeypatch):
+    line = JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001) + "\n"
+    monkeypatch.setattr(log_scan, "CHUNK_SIZE", len(line))  # the repeat line comes in the next chunk
+    events = scan(line + "Nov 21 06:30:00  edge1 last message repeated 2 times\n")[0]
+    assert events[0]["count"] == 3 and events[0]["last_seen"] == "2026-11-21T06:30:00Z"

@@ -14,31 +14,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import re
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import (
     KINDS, NOT_BGP, REPEATED_AFTER, REPEATED_INSIDE, messages_for)
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import find_timestamp, iso_utc
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.header import syslog_host
 
 CHUNK_SIZE = 1 << 22
 MAX_PORTS = 16
 MAX_SAMPLES = 5
 
-# BSD syslog header: "<PRI>Mon DD HH:MM:SS host " or RFC 5424 "<PRI>1 TIMESTAMP host ".
-_BSD_HOST = re.compile(
-    r"^(?:<\d{1,3}>)?(?:\d+: )?[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)? +(?P<host>[^\s:\[]+)(?= )")
-_RFC5424_HOST = re.compile(r"^(?:<\d{1,3}>)?1 \S+ (?P<host>[^\s:\[]+) ")
-_NOT_HOSTS = ("kernel", "/kernel", "last")
-
-
-def syslog_host(line):
-    """The sending host named in a syslog header, or None (FRR/BIRD file logs and CLI output have none)."""
-    match = _BSD_HOST.match(line) or _RFC5424_HOST.match(line)
-    if match is None:
-        return None
-    host = match.group("host")
-    return None if host in _NOT_HOSTS or host[0] in "%*." else host
-
+__all__ = ["LogScanner", "Selection", "syslog_host"]
 
 class Selection:
     """What the user asked to keep: kinds, a start time, peering LANs, exclusions."""

@@ -21,14 +21,15 @@ description:
     not configured but signs with a password. V(md5_mismatch) is JunOS C(wrong)/C(missing) and Cisco
     C(BADAUTH) on port 179, a configured neighbour with the wrong key, which is a different problem.
     V(firewall_drop_bgp) is a JunOS C(PFE_FW_SYSLOG_*) line or C(show firewall log detail) entry, or a
-    Cisco C(IPACCESSLOGP)/C(IPV6_ACL ... ACCESSLOGP)/C(FMANFP) line, dropping TCP with port 179 on either side.
-    V(peer_as_mismatch) is JunOS C(bgp_pp_recv ... bad peer AS number).
+    Cisco C(IPACCESSLOGP)/C(IPV6_ACL ... ACCESSLOGP)/C(FMANFP) line (plain or C(log-input)), dropping TCP
+    with port 179 on either side. V(peer_as_mismatch) is JunOS C(bgp_pp_recv ... bad peer AS number) or
+    Cisco C(BGP-3-NOTIFICATION: sent to neighbor ... 2/2 (peer in wrong AS)).
   - With O(source=device) the router is read from the controller with netmiko (SSH CLI) and paramiko
     (SFTP); the connection options come from the inventory and from AWX credentials as described in
     docs/connecting.md. For O(source=file), O(platform) defaults to V(auto), which recognises each line's
     platform by itself; naming one makes the scan look only for that platform's messages.
   - JunOS runs C(show log <file>) for each of O(log_files) and C(show firewall log detail). IOS runs
-    C(show logging), framed with ntc-templates. FRR reads the log files that C(show logging) names (or
+    C(show logging) and splits its buffer into one record per message. FRR reads the log files that C(show logging) names (or
     O(log_files)) over SFTP. BIRD reads O(log_files) over SFTP.
   - With O(source=file) the module runs on the host of the play (a log host, or the controller with
     a local connection) and streams each file of O(path), plain or gzip, of any size.
@@ -36,7 +37,7 @@ description:
 author:
   - peerwarden contributors (@peerwarden)
 requirements:
-  - netmiko, paramiko and ntc-templates on the controller for O(source=device)
+  - netmiko and paramiko on the controller for O(source=device)
 extends_documentation_fragment:
   - peerwarden.bgp._connection
 attributes:

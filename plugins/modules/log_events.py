@@ -32,7 +32,7 @@ description:
     C(show logging) and splits its buffer into one record per message. FRR reads the log files that C(show logging) names (or
     O(log_files)) over SFTP. BIRD reads O(log_files) over SFTP.
   - With O(source=file) the module runs on the host of the play (a log host, or the controller with
-    a local connection) and streams each file of O(path), plain or gzip, of any size.
+    a local connection) and streams each file of O(path), plain or compressed, of any size.
   - Read-only; it never changes anything on a router or a host.
 author:
   - peerwarden contributors (@peerwarden)
@@ -55,8 +55,10 @@ options:
     default: device
   path:
     description:
-      - Syslog files to read with O(source=file), plain or gzip-compressed (detected by content);
-        shell globs are expanded. Lines of any platform may be mixed in one file.
+      - Syslog files to read with O(source=file), plain or compressed with gzip, xz, bzip2 or zstd (told
+        by their first bytes, not their names; zstd needs the Python package zstandard where the module
+        runs). A binary file, or a zstd file without zstandard, is a warning naming the file and is not
+        read. Shell globs are expanded. Lines of any platform may be mixed in one file.
     type: list
     elements: path
   log_files:
@@ -221,7 +223,10 @@ stats:
       description: Findings whose line had no usable time; they are kept and dated at the time of reading.
       type: int
 sources:
-  description: What was read, each with its name (file path or command) and the lines read.
+  description:
+    - What was read, each with its C(name) (file path or command), C(lines_read), C(not_understood) (the
+      count in this source) and C(not_understood_samples) (up to five); files also with C(last_modified),
+      C(compression) when compressed, and C(error) when the file could not be read whole.
   returned: always
   type: list
   elements: dict

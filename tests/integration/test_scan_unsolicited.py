@@ -346,7 +346,7 @@ def test_gzip_and_truncated_files_on_a_log_host(tmp_path):
     assert ("192.0.2.1", 2) in found and ("192.0.2.2", 1) in found
     partial = [count for address, count in found if address == "192.0.2.3"]
     assert partial and 0 < partial[0] < 2000  # what came before the cut was read
-    assert "bird.log.2.gz: compressed data is damaged or cut short" in output
+    assert "bird.log.2.gz: compressed data (gzip) is damaged or cut short" in output
 
 
 def _closed_port():

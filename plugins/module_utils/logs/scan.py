@@ -124,6 +124,21 @@ class LogScanner:
                         "excluded_address": 0},
             "without_timestamp": 0,
         }
+        self._source_samples = []
+
+    # -- sources -----------------------------------------------------------------------------------
+
+    def begin_source(self):
+        """Start counting for one source (a file, a command's output); pass the result to end_source()."""
+        self._source_samples = []
+        return self.stats["lines_read"], self.stats["not_understood"]
+
+    def end_source(self, source, before):
+        """The source's dict with its lines read and what was not understood in it (count, samples)."""
+        source["lines_read"] = self.stats["lines_read"] - before[0]
+        source["not_understood"] = self.stats["not_understood"] - before[1]
+        source["not_understood_samples"] = self._source_samples
+        return source
 
     # -- input -------------------------------------------------------------------------------------
 
@@ -269,6 +284,8 @@ class LogScanner:
         self.stats["not_understood"] += 1
         if len(self.stats["not_understood_samples"]) < MAX_SAMPLES:
             self.stats["not_understood_samples"].append(line[:500])
+        if len(self._source_samples) < MAX_SAMPLES:
+            self._source_samples.append(line[:500])
 
     # -- output ------------------------------------------------------------------------------------
 

@@ -199,8 +199,6 @@ class LogScanner:
         hits = {}
         for message in self.messages:
             self._find(buffer, end, message.anchor, message, hits)
-            if message.anchor is not message.keyword:
-                self.stats["not_bgp"] += buffer.count(message.keyword, 0, end)  # corrected in _line for BGP ones
         if pending is not None and 0 not in hits:
             self._repeat_after(buffer, 0, pending, reference)
         pending = None
@@ -240,7 +238,6 @@ class LogScanner:
         if message.anchor is not message.keyword:
             if message.keyword not in raw:  # the port mark in some other line
                 return None
-            self.stats["not_bgp"] -= raw.count(message.keyword)  # counted in bulk with the keyword's lines
         elif message.port_mark is not None and message.port_mark not in raw:
             self.stats["not_bgp"] += 1
             return None

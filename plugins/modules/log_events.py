@@ -23,7 +23,7 @@ description:
     V(firewall_drop_bgp) is a JunOS C(PFE_FW_SYSLOG_*) line or C(show firewall log detail) entry, or a
     Cisco C(IPACCESSLOGP)/C(IPV6_ACL ... ACCESSLOGP)/C(FMANFP) line (plain or C(log-input)), dropping TCP
     with port 179 on either side. V(peer_as_mismatch) is JunOS C(bgp_pp_recv ... bad peer AS number) or
-    Cisco C(BGP-3-NOTIFICATION: sent to neighbor ... 2/2 (peer in wrong AS)).
+    Cisco C(%BGP-3-NOTIFICATION) C(sent to neighbor ... 2/2 (peer in wrong AS)).
   - With O(source=device) the router is read from the controller with netmiko (SSH CLI) and paramiko
     (SFTP); the connection options come from the inventory and from AWX credentials as described in
     docs/connecting.md. For O(source=file), O(platform) defaults to V(auto), which recognises each line's

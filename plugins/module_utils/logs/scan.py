@@ -26,6 +26,7 @@ MAX_SAMPLES = 5
 
 __all__ = ["LogScanner", "Selection", "syslog_host"]
 
+
 class Selection:
     """What the user asked to keep: kinds, a start time, peering LANs, exclusions."""
 

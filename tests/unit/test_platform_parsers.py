@@ -45,6 +45,8 @@ MIXED_BUFFER = (
     "(GigabitEthernet0/0/1 0011.2233.4455) -> 2001:db8:eeee::1(179), 1 packet\n"
     "Nov 20 10:06:00: %BGP-3-NOTIFICATION: sent to neighbor 192.0.2.12 passive 2/2 (peer in wrong AS) 2 bytes FDE8\n"
     "2y10w: %SYS-5-CONFIG_I: Configured from console by admin on vty0 (192.0.2.200)\n"
+    "RP/0/RP0/CPU0:2026 Nov 20 10:25:44.652 UTC: tcp[141]: %IP-TCP-3-BADAUTH : Invalid  digest from "
+    "192.0.2.4:20923 to 192.0.2.5:179 for vrf:default (0x60000000)\n"
 )
 MIXED_FINDINGS = [
     ("md5_mismatch", "172.16.12.2"),
@@ -53,13 +55,14 @@ MIXED_FINDINGS = [
     ("md5_mismatch", "2406:6400:4::"),
     ("firewall_drop_bgp", "2001:db8:eeee::6"),
     ("peer_as_mismatch", "192.0.2.12"),
+    ("md5_mismatch", "192.0.2.4"),
 ]
 
 
 def test_show_logging_is_split_into_one_record_per_message():
     records = split_show_logging(IOS_HEADER + MIXED_BUFFER)
     assert "Syslog logging" not in "\n".join(records)
-    assert len(records) == 11
+    assert len(records) == 12
     findings = [classify(record)[0] for record in records if classify(record)]
     assert [(f.kind, f.address) for f in findings if isinstance(f, Finding)] == MIXED_FINDINGS
     assert (

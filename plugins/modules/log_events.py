@@ -21,22 +21,23 @@ description:
     not configured but signs with a password. V(md5_mismatch) is JunOS C(wrong)/C(missing) and Cisco
     C(BADAUTH) on port 179, a configured neighbour with the wrong key, which is a different problem.
     V(firewall_drop_bgp) is a JunOS C(PFE_FW_SYSLOG_*) line or C(show firewall log detail) entry, or a
-    Cisco C(IPACCESSLOGP)/C(IPV6_ACL ... ACCESSLOGP)/C(FMANFP) line, dropping TCP with port 179 on either side.
-    V(peer_as_mismatch) is JunOS C(bgp_pp_recv ... bad peer AS number).
+    Cisco C(IPACCESSLOGP)/C(IPV6_ACL ... ACCESSLOGP)/C(FMANFP) line (plain or C(log-input)), dropping TCP
+    with port 179 on either side. V(peer_as_mismatch) is JunOS C(bgp_pp_recv ... bad peer AS number) or
+    Cisco C(%BGP-3-NOTIFICATION) C(sent to neighbor ... 2/2 (peer in wrong AS)).
   - With O(source=device) the router is read from the controller with netmiko (SSH CLI) and paramiko
     (SFTP); the connection options come from the inventory and from AWX credentials as described in
     docs/connecting.md. For O(source=file), O(platform) defaults to V(auto), which recognises each line's
     platform by itself; naming one makes the scan look only for that platform's messages.
   - JunOS runs C(show log <file>) for each of O(log_files) and C(show firewall log detail). IOS runs
-    C(show logging), framed with ntc-templates. FRR reads the log files that C(show logging) names (or
+    C(show logging) and splits its buffer into one record per message. FRR reads the log files that C(show logging) names (or
     O(log_files)) over SFTP. BIRD reads O(log_files) over SFTP.
   - With O(source=file) the module runs on the host of the play (a log host, or the controller with
-    a local connection) and streams each file of O(path), plain or gzip, of any size.
+    a local connection) and streams each file of O(path), plain or compressed, of any size.
   - Read-only; it never changes anything on a router or a host.
 author:
   - peerwarden contributors (@peerwarden)
 requirements:
-  - netmiko, paramiko and ntc-templates on the controller for O(source=device)
+  - netmiko and paramiko on the controller for O(source=device)
 extends_documentation_fragment:
   - peerwarden.bgp._connection
 attributes:
@@ -54,8 +55,10 @@ options:
     default: device
   path:
     description:
-      - Syslog files to read with O(source=file), plain or gzip-compressed (detected by content);
-        shell globs are expanded. Lines of any platform may be mixed in one file.
+      - Syslog files to read with O(source=file), plain or compressed with gzip, xz, bzip2 or zstd (told
+        by their first bytes, not their names; zstd needs the Python package zstandard where the module
+        runs). A binary file, or a zstd file without zstandard, is a warning naming the file and is not
+        read. Shell globs are expanded. Lines of any platform may be mixed in one file.
     type: list
     elements: path
   log_files:
@@ -220,7 +223,10 @@ stats:
       description: Findings whose line had no usable time; they are kept and dated at the time of reading.
       type: int
 sources:
-  description: What was read, each with its name (file path or command) and the lines read.
+  description:
+    - What was read, each with its C(name) (file path or command), C(lines_read), C(not_understood) (the
+      count in this source) and C(not_understood_samples) (up to five); files also with C(last_modified),
+      C(compression) when compressed, and C(error) when the file could not be read whole.
   returned: always
   type: list
   elements: dict

@@ -87,3 +87,63 @@ def peers_table(peers):
             where = record.get("exchange") or "-"
             lines.append("  %s  %s  %s  %s" % (record["address"], kinds, where, ",".join(record["routers"])))
     return lines or ["(nobody knocked)"]
+
+
+NOT_UNDERSTOOD_COLUMNS = ("router", "source", "count", "sample")
+_SAMPLE_WIDTH = 160
+
+
+def not_understood(scans):
+    """What the scans saw but could not read, per router and source, most first.
+
+    `scans`: {router: its log_events result} (routers that could not be read left out). Each entry:
+    router, source (file or command), count, samples (up to five lines as they were).
+    """
+    if not isinstance(scans, dict):
+        raise TypeError("expected {router: log_events result}, got %s" % type(scans).__name__)
+    entries = []
+    for router, result in scans.items():
+        if not isinstance(result, dict) or "stats" not in result:
+            raise TypeError("the scan of %s is not a log_events result: %r" % (router, result))
+        per_source = [source for source in result.get("sources") or () if source.get("not_understood")]
+        for source in per_source:
+            entries.append({"router": router, "source": source.get("name"), "count": int(source["not_understood"]),
+                            "samples": list(source.get("not_understood_samples") or ())})
+        stats = result["stats"]
+        if not per_source and stats.get("not_understood"):  # a result without counts per source
+            entries.append({"router": router, "source": None, "count": int(stats["not_understood"]),
+                            "samples": list(stats.get("not_understood_samples") or ())})
+    return sorted(entries, key=lambda e: (-e["count"], e["router"], e["source"] or ""))
+
+
+def not_understood_csv(entries):
+    """CSV text with a header: one line per sample (router, source, count of the source, sample)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(NOT_UNDERSTOOD_COLUMNS)
+    for entry in _entries(entries):
+        for sample in entry["samples"] or [""]:
+            writer.writerow([entry["router"], entry["source"] or "", entry["count"], sample])
+    return out.getvalue()
+
+
+def not_understood_table(entries):
+    """Lines for a terminal: the total, then each router and source with its count and samples."""
+    entries = _entries(entries)
+    total = sum(entry["count"] for entry in entries)
+    if not total:
+        return ["Not understood: none (every line with a watched message was read)"]
+    lines = ["NOT UNDERSTOOD: %d line%s with a watched message could not be read (docs/log_events.md says what "
+             "to do):" % (total, "" if total == 1 else "s")]
+    for entry in entries:
+        lines.append("  %s  %s  %d" % (entry["router"], entry["source"] or "-", entry["count"]))
+        for sample in entry["samples"]:
+            lines.append("    " + (sample if len(sample) <= _SAMPLE_WIDTH else sample[:_SAMPLE_WIDTH - 3] + "..."))
+    return lines
+
+
+def _entries(entries):
+    if not isinstance(entries, (list, tuple)) or any(
+            not isinstance(entry, dict) or not {"router", "count", "samples"} <= set(entry) for entry in entries):
+        raise TypeError("expected the list that peerwarden.bgp.not_understood returns, got %r" % (entries,))
+    return entries

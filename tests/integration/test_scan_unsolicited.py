@@ -4,6 +4,7 @@ inventory (FRR over SSH/vtysh, BIRD's log file, a JunOS and an IOS router) repor
 Real FRR bgpd and BIRD run on loopback; JunOS and IOS are SSH test doubles that print real lines.
 """
 
+import csv
 import gzip
 import json
 import os
@@ -80,7 +81,11 @@ IOS_BUFFER = """\
 022705: Nov 20 10:12:00.200 UTC: %SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 2001:db8:eeee::6(51001) -> 2001:db8:eeee::1(179), 1 packet
 022706: Nov 20 10:17:00.200 UTC: %SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 203.0.113.6(51002) -> 203.0.113.1(179), 1 packet
 022707: Nov 20 10:18:00.200 UTC: %SEC-6-IPACCESSLOGP: list IXP-IN denied udp 203.0.113.7(137) -> 203.0.113.1(137), 3 packets
+*Nov 20 10:19:00.200: %SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 203.0.113.6(51003) (GigabitEthernet0/0/1 \
+0011.2233.4455) -> 203.0.113.1(179), 1 packet
+022708: Nov 20 10:20:00.200 CEST: %SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 203.0.113.8(51004) -> 203.0.113.1(179), 1 pa
 """
+IOS_CUT_SHORT = IOS_BUFFER.splitlines()[-1]
 
 # (router, address, kind) -> count: what the knocks and the doubles' lines above add up to.
 EXPECTED = {
@@ -93,7 +98,7 @@ EXPECTED = {
     ("junos1", "192.0.2.99", "firewall_drop_bgp"): 1,
     ("junos1", "198.51.100.5", "firewall_drop_bgp"): 2,
     ("ios1", "203.0.113.5", "md5_mismatch"): 1,
-    ("ios1", "203.0.113.6", "firewall_drop_bgp"): 2,
+    ("ios1", "203.0.113.6", "firewall_drop_bgp"): 3,
     ("ios1", "2001:db8:eeee::6", "firewall_drop_bgp"): 1,
 }
 
@@ -160,6 +165,17 @@ def test_scan_reports_exactly_who_knocked(lab, tmp_path):
     with open(tmp_path / "report" / "knocks.csv", encoding="utf-8") as handle:
         rows = handle.read().splitlines()
     assert rows[0].startswith("address,kind,count") and len(rows) == 1 + len(knocks)
+    # what could not be read is in the JSON, its own CSV and the printed summary, not hidden
+    assert report["not_understood"] == [
+        {"router": "ios1", "source": "show logging", "count": 1, "samples": [IOS_CUT_SHORT]}
+    ]
+    assert "NOT UNDERSTOOD: 1 line with a watched message could not be read" in output
+    assert "ios1  show logging  1" in output
+    with open(tmp_path / "report" / "not_understood.csv", encoding="utf-8") as handle:
+        assert list(csv.reader(handle)) == [
+            ["router", "source", "count", "sample"],
+            ["ios1", "show logging", "1", IOS_CUT_SHORT],
+        ]
     # the doubles were driven with the commands the drivers are meant to use
     assert {"show log messages", "show log fw-bgp", "show firewall log detail"} <= set(junos.commands)
     assert "show logging" in ios.commands
@@ -346,7 +362,7 @@ def test_gzip_and_truncated_files_on_a_log_host(tmp_path):
     assert ("192.0.2.1", 2) in found and ("192.0.2.2", 1) in found
     partial = [count for address, count in found if address == "192.0.2.3"]
     assert partial and 0 < partial[0] < 2000  # what came before the cut was read
-    assert "bird.log.2.gz: compressed data is damaged or cut short" in output
+    assert "bird.log.2.gz: compressed data (gzip) is damaged or cut short" in output
 
 
 def _closed_port():

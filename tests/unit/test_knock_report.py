@@ -7,7 +7,14 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.peerwarden.bgp.plugins.filter.knocks import FilterModule
-from ansible_collections.peerwarden.bgp.plugins.plugin_utils.knock_report import as_csv, as_table, summarize
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils.knock_report import (
+    as_csv,
+    as_table,
+    not_understood,
+    not_understood_csv,
+    not_understood_table,
+    summarize,
+)
 
 
 def event(
@@ -121,3 +128,63 @@ def test_notifications_csv():
     ]
     with pytest.raises(AnsibleFilterError, match="notifications_csv: expected the result"):
         FilterModule().filters()["notifications_csv"]([])
+
+
+# --- what was not understood -------------------------------------------------------------------
+
+
+def scan_result(*sources, stats_count=None):
+    total = sum(source.get("not_understood", 0) for source in sources)
+    return {
+        "events": [],
+        "sources": list(sources),
+        "stats": {"not_understood": total if stats_count is None else stats_count, "not_understood_samples": []},
+    }
+
+
+def test_not_understood_per_router_and_source_most_first():
+    scans = {
+        "r1": scan_result(
+            {"name": "/var/log/a.log", "not_understood": 2, "not_understood_samples": ["x, 1", 'y "q"']},
+            {"name": "/var/log/b.log", "not_understood": 0, "not_understood_samples": []},
+        ),
+        "r2": scan_result({"name": "show logging", "not_understood": 7, "not_understood_samples": ["z" * 300]}),
+        "r3": scan_result({"name": "show log messages", "not_understood": 0, "not_understood_samples": []}),
+    }
+    entries = not_understood(scans)
+    assert [(e["router"], e["source"], e["count"]) for e in entries] == [
+        ("r2", "show logging", 7),
+        ("r1", "/var/log/a.log", 2),
+    ]
+    rows = list(csv.reader(io.StringIO(not_understood_csv(entries))))
+    assert rows == [
+        ["router", "source", "count", "sample"],
+        ["r2", "show logging", "7", "z" * 300],
+        ["r1", "/var/log/a.log", "2", "x, 1"],
+        ["r1", "/var/log/a.log", "2", 'y "q"'],
+    ]
+    table = not_understood_table(entries)
+    assert table[0].startswith("NOT UNDERSTOOD: 9 lines with a watched message could not be read")
+    assert "  r2  show logging  7" in table and "    " + "z" * 157 + "..." in table
+
+
+def test_not_understood_from_a_result_without_counts_per_source():
+    result = scan_result({"name": "/var/log/a.log", "lines_read": 3}, stats_count=1)
+    result["stats"]["not_understood_samples"] = ["cut"]
+    assert not_understood({"r1": result}) == [{"router": "r1", "source": None, "count": 1, "samples": ["cut"]}]
+
+
+def test_nothing_not_understood_is_said_too():
+    assert not_understood({}) == []
+    assert not_understood_table([]) == ["Not understood: none (every line with a watched message was read)"]
+    assert not_understood_csv([]) == "router,source,count,sample\n"
+
+
+def test_not_understood_filters_name_themselves_on_bad_input():
+    filters = FilterModule().filters()
+    with pytest.raises(AnsibleFilterError, match="peerwarden.bgp.not_understood: expected"):
+        filters["not_understood"](["not", "a", "dict"])
+    with pytest.raises(AnsibleFilterError, match="peerwarden.bgp.not_understood: the scan of r1"):
+        filters["not_understood"]({"r1": "failed"})
+    with pytest.raises(AnsibleFilterError, match="peerwarden.bgp.not_understood_table: expected"):
+        filters["not_understood_table"]([{"router": "r1"}])

@@ -164,4 +164,7 @@ def test_platform_restricts_the_catalogue():
     assert classify(line, "junos") is None
     assert classify(line, "bird")[0].address == "127.0.0.9"
     assert {m.platform for m in messages_for("ios", ["md5_mismatch"])} == {"ios"}
-    assert [m.keyword for m in messages_for("auto", ["peer_as_mismatch"])] == [b"bad peer AS number"]
+    assert [m.keyword for m in messages_for("auto", ["peer_as_mismatch"])] == [
+        b"(Open Message Error) subcode 2 (bad peer AS number)",
+        b"2/2 (peer in wrong AS)",
+    ]

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs import scan as log_scan
-from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import LogScanner, Selection, syslog_host
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import LogScanner, Selection
 
 REF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 JUNOS = (
@@ -165,18 +165,21 @@ def test_bad_selection_is_a_clear_error():
         Selection(peering_lans=["192.0.2.0/33"])
 
 
-@pytest.mark.parametrize(
-    "line,host",
-    [
-        ("<28>Nov 20 16:58:04 re0-gw2.fin1 rpd[3167]: x", "re0-gw2.fin1"),
-        ("Mar  9 18:48:53  vrr2 kernel: tcp_auth_ok: x", "vrr2"),
-        ("Aug 12 03:45:20   /kernel: tcp_auth_ok: x", None),
-        ("Nov  3 21:02:34.678687 bgp_listen_accept:5610: x", None),
-        ("<28>1 2020-05-22T14:59:09.250-03:00 OX-MX204 OX-CONTEUDO:rpd 6589 - - x", "OX-MX204"),
-        ("Jul 10 16:07:14 cisco2621 636: .Jul 10 15:58:56.590 EDT: %SEC", "cisco2621"),
-        ("*Oct 19 15:12:54.764: %TCP-6-BADAUTH: x", None),
-        ("2026-11-22 18:51:38.500 <WARN> BGP: x", None),
-    ],
-)
-def test_syslog_host(line, host):
-    assert syslog_host(line) == host
+def test_last_message_repeated_moves_last_seen_not_only_the_count():
+    text = (
+        JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001)
+        + "\nNov 21 06:30:00  edge1 last message repeated 4 times\n"
+        + BIRD.format(d=1, h=2, a="192.0.2.56", p=1)
+        + "\n"
+    )
+    events = {e["address"]: e for e in scan(text)[0]}
+    junos = events["192.0.2.55"]
+    assert junos["count"] == 5
+    assert (junos["first_seen"], junos["last_seen"]) == ("2026-11-21T01:00:00Z", "2026-11-21T06:30:00Z")
+
+
+def test_last_message_repeated_at_a_chunk_edge_moves_last_seen(monkeypatch):
+    line = JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001) + "\n"
+    monkeypatch.setattr(log_scan, "CHUNK_SIZE", len(line))  # the repeat line comes in the next chunk
+    events = scan(line + "Nov 21 06:30:00  edge1 last message repeated 2 times\n")[0]
+    assert events[0]["count"] == 3 and events[0]["last_seen"] == "2026-11-21T06:30:00Z"

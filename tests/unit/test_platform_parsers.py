@@ -1,4 +1,4 @@
-"""Parsers of whole command outputs: IOS `show logging` (ntc-templates framing) and JunOS
+"""Parsers of whole command outputs: IOS `show logging` (split into records) and JunOS
 `show firewall log` (brief and detail), fed with the real framing lines of the samples."""
 
 from datetime import datetime
@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, iso_utc
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import NOT_BGP, Finding, classify
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.logs import frame_show_logging
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.logs import split_show_logging
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.junos.firewall_log import parse_firewall_log
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
 
@@ -27,46 +27,70 @@ Log Buffer (16384 bytes):
 """
 
 
-def test_show_logging_is_framed_into_scannable_lines():
-    buffer = (
-        "rtual-PPP2, changed state to down\n"  # the buffer starts mid-line
-        "7:04: %LINEPROTO-5-UPDOWN: Line protocol on Interface GigabitEthernet2/0/3, changed state to up\n"
-        "022701: Jun 19 03:02:31: %LINEPROTO-5-UPDOWN: Line protocol on Interface Gi2/0/3, changed state to down\n"
-        "*Oct 19 15:12:54.764: %TCP-6-BADAUTH: Invalid MD5 digest from 172.16.13.3(15096) to 172.16.13.1(179) tableid - 0\n"
-        "*Sep 14 06:00:45.693: %CRYPTO-4-PKT_REPLAY_ERR: decrypt: replay check failed\n"
-        "        connection id=29, sequence number=219\n"
-        # a "." clock marker: ntc-templates does not know it, the line must survive anyway
-        ".Jul 10 15:58:56.590 EDT: %SEC-6-IPACCESSLOGP: list 102 denied tcp 10.0.6.56(3067) -> 172.36.4.7(179), 1 packet\n"
-        "022702: Nov 20 10:05:00.200 UTC: %SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 2001:db8:eeee::6(51001) -> "
-        "2001:db8:eeee::1(179), 1 packet\n"
+# A buffer as routers print it: every header form IOS and IOS-XE produce, side by side.
+MIXED_BUFFER = (
+    "rtual-PPP2, changed state to down\n"  # the buffer starts mid-line
+    "7:04: %LINEPROTO-5-UPDOWN: Line protocol on Interface GigabitEthernet2/0/3, changed state to up\n"
+    "022701: Jun 19 03:02:31: %LINEPROTO-5-UPDOWN: Line protocol on Interface Gi2/0/3, changed state to down\n"
+    "*Oct 22 17:37:43.987: %TCP-6-BADAUTH: Invalid MD5 digest from 172.16.12.2(39656) to 172.16.12.1(179) tableid - 0\n"
+    "*Sep 14 06:00:45.693: %CRYPTO-4-PKT_REPLAY_ERR: decrypt: replay check failed\n"
+    "        connection id=29, sequence number=219\n"
+    "\n"
+    ".Jul 10 15:58:56.590 EDT: %SEC-6-IPACCESSLOGP: list 102 denied tcp 10.0.6.56(3067) -> 172.36.4.7(179), 1 packet\n"
+    "065478: Dec  4 11:01:38.694 CEST: %SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 192.0.2.1(51000) "
+    "(GigabitEthernet0/0/1 0011.2233.4455) -> 192.0.2.2(179), 1 packet\n"
+    "*May 12 2020 13:35:15.181 UTC: %TCP-6-BADAUTH: Invalid MD5 digest from 2406:6400:4::(37854) to "
+    "2406:6400:4::1(179) tableid - 0\n"
+    "022702: Nov 20 10:05:00.200 UTC: %IPV6_ACL-6-ACCESSLOGP: list IXP6-IN/20 denied tcp 2001:db8:eeee::6(51001) "
+    "(GigabitEthernet0/0/1 0011.2233.4455) -> 2001:db8:eeee::1(179), 1 packet\n"
+    "Nov 20 10:06:00: %BGP-3-NOTIFICATION: sent to neighbor 192.0.2.12 passive 2/2 (peer in wrong AS) 2 bytes FDE8\n"
+    "2y10w: %SYS-5-CONFIG_I: Configured from console by admin on vty0 (192.0.2.200)\n"
+    "RP/0/RP0/CPU0:2026 Nov 20 10:25:44.652 UTC: tcp[141]: %IP-TCP-3-BADAUTH : Invalid  digest from "
+    "192.0.2.4:20923 to 192.0.2.5:179 for vrf:default (0x60000000)\n"
+)
+MIXED_FINDINGS = [
+    ("md5_mismatch", "172.16.12.2"),
+    ("firewall_drop_bgp", "10.0.6.56"),
+    ("firewall_drop_bgp", "192.0.2.1"),
+    ("md5_mismatch", "2406:6400:4::"),
+    ("firewall_drop_bgp", "2001:db8:eeee::6"),
+    ("peer_as_mismatch", "192.0.2.12"),
+    ("md5_mismatch", "192.0.2.4"),
+]
+
+
+def test_show_logging_is_split_into_one_record_per_message():
+    records = split_show_logging(IOS_HEADER + MIXED_BUFFER)
+    assert "Syslog logging" not in "\n".join(records)
+    assert len(records) == 12
+    findings = [classify(record)[0] for record in records if classify(record)]
+    assert [(f.kind, f.address) for f in findings if isinstance(f, Finding)] == MIXED_FINDINGS
+    assert (
+        "*Sep 14 06:00:45.693: %CRYPTO-4-PKT_REPLAY_ERR: decrypt: replay check failed "
+        "connection id=29, sequence number=219" in records
     )
-    lines = frame_show_logging(IOS_HEADER + buffer)
-    assert "Syslog logging" not in "\n".join(lines)
-    findings = [classify(line)[0] for line in lines if classify(line)]
-    addresses = [(f.kind, f.address) for f in findings if isinstance(f, Finding)]
-    assert addresses == [
-        ("md5_mismatch", "172.16.13.3"),
-        ("firewall_drop_bgp", "10.0.6.56"),
-        ("firewall_drop_bgp", "2001:db8:eeee::6"),
+    # every record starts where its message starts: no header glued to another line's text
+    assert all(record.count("%") <= 1 for record in records)
+
+
+def test_each_message_line_is_its_own_record_whatever_its_neighbours():
+    lines = [line for line in MIXED_BUFFER.splitlines() if line and not line.startswith(" ")]
+    for before in lines:
+        for line in lines:
+            assert split_show_logging(IOS_HEADER + before + "\n" + line + "\n") == [before, line]
+
+
+def test_show_logging_without_the_header_and_with_crlf():
+    assert split_show_logging(
+        "*Oct 22 17:37:43.987: %TCP-6-BADAUTH: x\r\n022701: Jun 19 03:02:31: %LINK-3-UPDOWN: y\r\n"
+    ) == [
+        "*Oct 22 17:37:43.987: %TCP-6-BADAUTH: x",
+        "022701: Jun 19 03:02:31: %LINK-3-UPDOWN: y",
     ]
-    assert "connection id=29, sequence number=219" in [line.strip() for line in lines]
-    assert "rtual-PPP2, changed state to down" not in lines  # a fragment the template drops; no keyword
-
-
-def test_a_line_the_template_misreads_is_passed_on_whole():
-    # a year in the timestamp: the template appends it to the previous record as a continuation
-    buffer = (
-        "*Sep 14 06:00:45.693: %CRYPTO-4-PKT_REPLAY_ERR: decrypt: replay check failed\n"
-        "*May 12 2020 13:35:15.181 UTC: %TCP-6-BADAUTH: Invalid MD5 digest from 2406:6400:4::(37854) to "
-        "2406:6400:4::1(179) tableid - 0\n"
-    )
-    lines = frame_show_logging(IOS_HEADER + buffer)
-    findings = [classify(line)[0] for line in lines if classify(line)]
-    assert [f.address for f in findings if isinstance(f, Finding)] == ["2406:6400:4::"]
 
 
 def test_show_logging_with_an_empty_buffer():
-    assert frame_show_logging(IOS_HEADER) == []
+    assert split_show_logging(IOS_HEADER) == []
 
 
 BRIEF = """\

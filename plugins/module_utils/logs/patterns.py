@@ -156,11 +156,15 @@ def parse_ios_badauth(line):
     return finding(MD5_MISMATCH, match.group("src"), remote_port)
 
 
+# Plain: "A(p) -> B(q)"; log-input: "A(p) (GigabitEthernet0/0/1 0011.2233.4455) -> B(q)" (interface and
+# source MAC; serial links give no MAC); IOS-XE FMANFP log-input: "MAC A(p) TenGigabitEthernet0/1/1-> B(q)".
 _IOS_ACL = re.compile(
     r"ACCESSLOGP\s?:\s+(?:\S+: fman_fp_image:\s+)?(?:list|access-list) (?P<acl>\S+) "
     r"(?P<action>denied|deny|permitted|permit) (?P<proto>\S+) "
-    r"(?:[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5} )?"  # log-input: source MAC
-    r"(?P<src>" + _ADDR + r")\((?P<sp>\d+)\)\s?(?P<iface>[A-Za-z][\w/.:-]*)?\s?-> "
+    r"(?:[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5} )?"  # FMANFP log-input: source MAC first
+    r"(?P<src>" + _ADDR + r")\((?P<sp>\d+)\)\s?"
+    r"(?:\((?P<input>[A-Za-z][\w/.:-]*)(?: [0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})?\s?\)\s?"
+    r"|(?P<iface>[A-Za-z][\w/.:-]*)\s?)?-> "
     r"(?P<dst>" + _ADDR + r")\((?P<dp>\d+)\), (?P<packets>\d+) packets?")
 
 
@@ -173,7 +177,28 @@ def parse_ios_acl(line):
     remote_port = _remote_port(int(match.group("sp")), int(match.group("dp")))
     if remote_port is None:
         return NOT_BGP
-    return finding(FIREWALL_DROP, match.group("src"), remote_port, match.group("iface"))
+    return finding(FIREWALL_DROP, match.group("src"), remote_port, match.group("input") or match.group("iface"))
+
+
+# "%BGP-3-NOTIFICATION: sent to neighbor 192.0.2.1 [active|passive ]2/2 (peer in wrong AS) 2 bytes FDE8":
+# the data is the "My Autonomous System" field of the peer's OPEN, the AS it said it is. A 4-byte AS
+# travels as AS_TRANS (23456) there, so that value names no AS. "received from" is the other side
+# refusing *our* OPEN: about our configuration, not a peer knocking.
+_IOS_PEER_AS = re.compile(
+    r"NOTIFICATION\s?: (?P<direction>sent to|received from) neighbor (?P<addr>[0-9A-Fa-f:.]+(?:%\S+)?)"
+    r"(?: \S+)*? 2/2 \(peer in wrong AS\)(?: (?P<length>\d+) bytes?(?: (?P<data>[0-9A-Fa-f]+))?)?")
+AS_TRANS = 23456
+
+
+def parse_ios_peer_as(line):
+    match = _IOS_PEER_AS.search(line)
+    if not match:
+        return None
+    if match.group("direction") != "sent to":
+        return NOT_BGP
+    data, length = match.group("data"), match.group("length")
+    asn = int(data, 16) if data and length in ("2", "4") and len(data) == 2 * int(length) else None
+    return finding(PEER_AS_MISMATCH, match.group("addr"), None, peer_as=None if asn in (None, AS_TRANS) else asn)
 
 
 # --- FRRouting and BIRD -------------------------------------------------------------------------
@@ -188,9 +213,11 @@ def parse_frr_unconfigured(line):
     return match and finding(UNCONFIGURED, match.group("addr"), None)
 
 
-# "%I%J": the address, then "%iface" for link-local peers.
+# "%I%J (port %d)": the address, "%iface" for link-local peers, the remote port; lines without the port
+# are seen in the wild too (quoted by users, cut by log shippers), and the address is what counts.
 _BIRD_UNCONFIGURED = re.compile(
-    r"BGP: Unexpected connect from unknown address (?P<addr>\S+) \(port (?P<port>\d+)\)")
+    r"BGP: Unexpected connect from unknown address (?P<addr>[0-9A-Fa-f:.]+(?:%[\w.-]+)?)"
+    r"(?: \(port (?P<port>\d+)\)|(?=\s*$|\\n|\"))")  # no port: the message ends there (a JSON wrapper may follow)
 
 
 def parse_bird_unconfigured(line):
@@ -202,7 +229,8 @@ def parse_bird_unconfigured(line):
 # port_mark: bytes a line of this type about TCP/179 must contain; lines without it are not BGP.
 # anchor: what the scan searches in the raw log, the keyword or, when the keyword is common and
 #   the port mark rare (ACL logging fills logs with lines about other ports), the port mark: the
-#   keyword's other lines are then counted as not BGP in bulk, without looking at them one by one.
+#   keyword's other lines are then never looked at, nor counted (a count would cost a pass over
+#   every byte of the log for a statistic).
 # platform, parser, and the kinds it can yield.
 Message = namedtuple("Message", "keyword port_mark anchor platform parse kinds")
 
@@ -211,15 +239,21 @@ def _message(keyword, port_mark, platform, parse, kinds, anchor_on_port=False):
     return Message(keyword, port_mark, port_mark if anchor_on_port else keyword, platform, parse, kinds)
 
 
+# Keywords are as long as every line of the type allows: a longer needle is skipped over faster
+# (bytes.find moves by up to its length), which is most of the scan's time.
 CATALOGUE = (
-    _message(b"unconfigured neighbor", None, "junos", parse_junos_unconfigured, (UNCONFIGURED,)),
-    _message(b"tcp_auth_ok", None, "junos", parse_junos_tcp_auth, (MD5_UNEXPECTED, MD5_MISMATCH)),
-    _message(b"bad peer AS number", None, "junos", parse_junos_peer_as, (PEER_AS_MISMATCH,)),
+    _message(b"Connection attempt from unconfigured neighbor", None, "junos", parse_junos_unconfigured,
+             (UNCONFIGURED,)),
+    _message(b"tcp_auth_ok: Packet from ", None, "junos", parse_junos_tcp_auth, (MD5_UNEXPECTED, MD5_MISMATCH)),
+    _message(b"(Open Message Error) subcode 2 (bad peer AS number)", None, "junos", parse_junos_peer_as,
+             (PEER_AS_MISMATCH,)),
     _message(b"PFE_FW_SYSLOG_", b"179", "junos", parse_junos_firewall_syslog, (FIREWALL_DROP,)),
     _message(b"BADAUTH", b"179", "ios", parse_ios_badauth, (MD5_MISMATCH,)),
     _message(b"ACCESSLOGP", b"(179)", "ios", parse_ios_acl, (FIREWALL_DROP,), anchor_on_port=True),
+    _message(b"2/2 (peer in wrong AS)", None, "ios", parse_ios_peer_as, (PEER_AS_MISMATCH,)),
     _message(b"not configured and not valid for dynamic", None, "frr", parse_frr_unconfigured, (UNCONFIGURED,)),
-    _message(b"Unexpected connect from unknown address", None, "bird", parse_bird_unconfigured, (UNCONFIGURED,)),
+    _message(b"BGP: Unexpected connect from unknown address ", None, "bird", parse_bird_unconfigured,
+             (UNCONFIGURED,)),
 )
 
 

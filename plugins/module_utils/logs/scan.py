@@ -14,30 +14,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import re
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import (
     KINDS, NOT_BGP, REPEATED_AFTER, REPEATED_INSIDE, messages_for)
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import find_timestamp, iso_utc
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.header import syslog_host
 
 CHUNK_SIZE = 1 << 22
 MAX_PORTS = 16
 MAX_SAMPLES = 5
 
-# BSD syslog header: "<PRI>Mon DD HH:MM:SS host " or RFC 5424 "<PRI>1 TIMESTAMP host ".
-_BSD_HOST = re.compile(
-    r"^(?:<\d{1,3}>)?(?:\d+: )?[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)? +(?P<host>[^\s:\[]+)(?= )")
-_RFC5424_HOST = re.compile(r"^(?:<\d{1,3}>)?1 \S+ (?P<host>[^\s:\[]+) ")
-_NOT_HOSTS = ("kernel", "/kernel", "last")
-
-
-def syslog_host(line):
-    """The sending host named in a syslog header, or None (FRR/BIRD file logs and CLI output have none)."""
-    match = _BSD_HOST.match(line) or _RFC5424_HOST.match(line)
-    if match is None:
-        return None
-    host = match.group("host")
-    return None if host in _NOT_HOSTS or host[0] in "%*." else host
+__all__ = ["LogScanner", "Selection", "syslog_host"]
 
 
 class Selection:
@@ -102,6 +89,11 @@ class Event:
         if finding.peer_as is not None:
             self.peer_as = finding.peer_as
 
+    def repeated(self, times, stamp):
+        self.count += times
+        if stamp is not None:
+            self.last = stamp if self.last is None else max(self.last, stamp)
+
     def as_dict(self, fallback_time):
         record = {
             "router": self.router, "address": self.address, "kind": self.kind, "platform": self.platform,
@@ -133,6 +125,21 @@ class LogScanner:
                         "excluded_address": 0},
             "without_timestamp": 0,
         }
+        self._source_samples = []
+
+    # -- sources -----------------------------------------------------------------------------------
+
+    def begin_source(self):
+        """Start counting for one source (a file, a command's output); pass the result to end_source()."""
+        self._source_samples = []
+        return self.stats["lines_read"], self.stats["not_understood"]
+
+    def end_source(self, source, before):
+        """The source's dict with its lines read and what was not understood in it (count, samples)."""
+        source["lines_read"] = self.stats["lines_read"] - before[0]
+        source["not_understood"] = self.stats["not_understood"] - before[1]
+        source["not_understood_samples"] = self._source_samples
+        return source
 
     # -- input -------------------------------------------------------------------------------------
 
@@ -142,78 +149,96 @@ class LogScanner:
         `reference`: no line is later than this (file mtime, fetch time); it completes years.
         `router`: the name for every finding (a device's inventory name); without it, each line's
         syslog host is used, else `fallback_router` (a log host's file mixing many routers).
-        `chunk_size`: bytes per read; smaller for gzip, whose read() loses its whole chunk when the
-        compressed file turns out to be cut short.
+        `chunk_size`: bytes per read; smaller for compressed files, whose read() loses its whole
+        chunk when the file turns out to be cut short.
+
+        One buffer is reused for the whole stream and searched in place (start/end offsets rather
+        than slices): fresh multi-megabyte buffers cost more in page faults and copies than the
+        keyword search itself.
         """
         source = (router, fallback_router)
-        carry = b""
+        size = chunk_size or CHUNK_SIZE
+        buffer = bytearray(size)
+        readinto = getattr(stream, "readinto", None)
+        kept = 0  # bytes of an unfinished line at the start of the buffer
         pending = None
         while True:
-            chunk = stream.read(chunk_size or CHUNK_SIZE)
-            if not chunk:
+            if kept == len(buffer):  # one very long line: make room and keep reading until it ends
+                buffer.extend(bytes(size))
+            if readinto is not None:
+                with memoryview(buffer) as view:
+                    count = readinto(view[kept:])
+            else:
+                data = stream.read(len(buffer) - kept)
+                count = len(data)
+                buffer[kept:kept + count] = data
+            if not count:
                 break
-            buffer = carry + chunk
-            cut = buffer.rfind(b"\n") + 1
-            if cut == 0:  # one very long line: keep reading until it ends
-                carry = buffer
+            end = kept + count
+            cut = buffer.rfind(b"\n", 0, end) + 1
+            if cut == 0:
+                kept = end
                 continue
-            carry = buffer[cut:]
-            pending = self._scan_buffer(buffer[:cut], source, reference, pending)
-        if carry:
-            self._scan_buffer(carry + b"\n", source, reference, pending)
+            pending = self._scan_buffer(buffer, cut, source, reference, pending)
+            kept = end - cut
+            buffer[:kept] = buffer[cut:end]
+        if kept:
+            self._scan_buffer(bytes(buffer[:kept]) + b"\n", kept + 1, source, reference, pending)
 
     def scan_text(self, text, reference, router=None, fallback_router="unknown"):
         """Scan text already in memory (CLI output)."""
-        self._scan_buffer(text.encode("utf-8", "surrogateescape") + b"\n", (router, fallback_router), reference, None)
+        data = text.encode("utf-8", "surrogateescape") + b"\n"
+        self._scan_buffer(data, len(data), (router, fallback_router), reference, None)
 
     # -- engine ------------------------------------------------------------------------------------
 
-    def _scan_buffer(self, buffer, source, reference, pending):
-        """Scan whole lines. `pending` is the event the previous buffer's last line counted for, so a
-        "last message repeated" at the start of this buffer can add to it. Returns the same for the next."""
-        self.stats["lines_read"] += buffer.count(b"\n")
+    def _scan_buffer(self, buffer, end, source, reference, pending):
+        """Scan the whole lines in buffer[:end]. `pending` is the event the previous buffer's last
+        line counted for, so a "last message repeated" at the start of this buffer can add to it.
+        Returns the same for the next."""
+        self.stats["lines_read"] += buffer.count(b"\n", 0, end)
         hits = {}
         for message in self.messages:
-            self._find(buffer, message.anchor, message, hits)
-            if message.anchor is not message.keyword:
-                self.stats["not_bgp"] += buffer.count(message.keyword)  # corrected in _line for BGP ones
+            self._find(buffer, end, message.anchor, message, hits)
         if pending is not None and 0 not in hits:
-            self._repeat_after(buffer, 0, pending)
+            self._repeat_after(buffer, 0, pending, reference)
         pending = None
         for start in sorted(hits):
-            end, message = hits[start]
-            event = self._line(buffer[start:end], message, source, reference)
+            line_end, message = hits[start]
+            event = self._line(bytes(buffer[start:line_end]), message, source, reference)
             pending = None
             if event is not None:
-                if end + 1 < len(buffer):
-                    self._repeat_after(buffer, end + 1, event)
+                if line_end + 1 < end:
+                    self._repeat_after(buffer, line_end + 1, event, reference)
                 else:
                     pending = event
         return pending
 
     @staticmethod
-    def _find(buffer, needle, message, hits):
+    def _find(buffer, end, needle, message, hits):
         """Record every line holding `needle` as a candidate for `message` (first message wins)."""
-        position = buffer.find(needle)
+        position = buffer.find(needle, 0, end)
         while position != -1:
             start = buffer.rfind(b"\n", 0, position) + 1
-            end = buffer.find(b"\n", position)
-            hits.setdefault(start, (end, message))
-            position = buffer.find(needle, end)
+            line_end = buffer.find(b"\n", position, end)
+            hits.setdefault(start, (line_end, message))
+            position = buffer.find(needle, line_end, end)
 
-    def _repeat_after(self, buffer, start, event):
+    def _repeat_after(self, buffer, start, event, reference):
+        """A BSD "last message repeated N times" right after a finding: N more sightings, the last
+        of them at the repeat line's time (syslogd writes it when the run of repeats ends)."""
         end = buffer.find(b"\n", start)
         line = buffer[start:end]
         if b"last message repeated" in line:
-            match = REPEATED_AFTER.search(line.decode("utf-8", "replace"))
+            text = line.decode("utf-8", "replace")
+            match = REPEATED_AFTER.search(text)
             if match:
-                event.count += int(match.group(1))
+                event.repeated(int(match.group(1)), find_timestamp(text, self.zone, reference))
 
     def _line(self, raw, message, source, reference):
         if message.anchor is not message.keyword:
             if message.keyword not in raw:  # the port mark in some other line
                 return None
-            self.stats["not_bgp"] -= raw.count(message.keyword)  # counted in bulk with the keyword's lines
         elif message.port_mark is not None and message.port_mark not in raw:
             self.stats["not_bgp"] += 1
             return None
@@ -257,6 +282,8 @@ class LogScanner:
         self.stats["not_understood"] += 1
         if len(self.stats["not_understood_samples"]) < MAX_SAMPLES:
             self.stats["not_understood_samples"].append(line[:500])
+        if len(self._source_samples) < MAX_SAMPLES:
+            self._source_samples.append(line[:500])
 
     # -- output ------------------------------------------------------------------------------------
 

@@ -1,60 +1,46 @@
 # -*- coding: utf-8 -*-
 # Copyright: peerwarden contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Cisco IOS / IOS-XE over the SSH CLI: `show logging`, framed with ntc-templates."""
+"""Cisco IOS / IOS-XE over the SSH CLI: `show logging`, split into one record per message."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import CATALOGUE
+import re
+
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import Capture
 
-try:
-    from ntc_templates.parse import parse_output
-    HAS_NTC = True
-except ImportError:  # pragma: no cover - depends on the controller
-    HAS_NTC = False
+_BUFFER_START = re.compile(r"^Log Buffer \(\d+ bytes\):\s*$")
 
 
 def collect(device, driver, options):
     with device.cli(driver) as session:
         output = session.run("show logging")
-    yield Capture.log_text("show logging", "\n".join(frame_show_logging(output)))
+    yield Capture.log_text("show logging", "\n".join(split_show_logging(output)))
 
 
-def frame_show_logging(output):
+def split_show_logging(output):
     """The log buffer of `show logging` as one line per message.
 
-    ntc-templates' cisco_ios_show_logging skips the header and gathers continuation lines into
-    each record; each record is rebuilt as a line the scanner knows, and its extra lines follow.
-    Two guards keep its gaps from losing a finding: the "." clock marker (time not authoritative),
-    which the template mistakes for a month, is read as the "*" it knows; and a buffer line with a
-    watched keyword whose message did not come out whole is passed on as it was.
+    Our own splitter, not ntc-templates: its template knows one header shape per state (no "."
+    clock marker, no year, three-letter zones only) and glues a line it does not know to the
+    previous record, so a real message got lost in another one's text.
+
+    The buffer holds one message per line, whatever its header ("022701: ", "*", ".", a year, a
+    zone, an uptime such as "7:04:"); only the indented lines that continue a message belong to
+    the one before. The header above "Log Buffer (N bytes):" is left out; without that line (a
+    filtered `show logging | include ...`) every line is taken.
     """
-    if not HAS_NTC:
-        raise ValueError("ntc-templates is needed on the controller to read IOS 'show logging' "
-                         "(pip install ntc-templates)")
     lines = output.splitlines()
-    start = next((i + 1 for i, line in enumerate(lines) if line.startswith("Log Buffer")), 0)
-    buffer = ["*" + line[1:] if line.startswith(".") else line for line in lines[start:] if line.strip()]
-    records = parse_output(platform="cisco_ios", command="show logging", data="\n".join(lines[:start] + buffer))
-    framed = []
-    for record in records:
-        stamp = " ".join(x for x in (record["month"], record["day"], record["time"]) if x)
-        zone = " " + record["timezone"] if record["timezone"] else ""
-        tag = "%" + "-".join(x for x in (record["facility"], record["severity"], record["mnemonic"]) if x)
-        message = record["message"] or [""]
-        framed.append("%s%s: %s: %s" % (stamp, zone, tag, message[0]))
-        framed.extend(message[1:])
-    return [line for line in buffer if _lost(line, framed)] + framed
-
-
-def _lost(line, framed):
-    """True if the line carries a watched keyword and no framed line holds its message whole."""
-    for message in CATALOGUE:
-        keyword = message.keyword.decode()
-        if keyword in line:
-            tail = line[line.index(keyword):]
-            return not any(tail in candidate for candidate in framed)
-    return False
+    start = next((i + 1 for i, line in enumerate(lines) if _BUFFER_START.match(line)), 0)
+    records = []
+    for line in lines[start:]:
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        if line[0] in " \t" and records:
+            records[-1] += " " + line.strip()
+        else:
+            records.append(line.strip())
+    return records

@@ -10,7 +10,8 @@ __metaclass__ = type
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.config_action import ConfigAction
 
-FEATURE, SPEC = MODULES["rpki_config"]
+FEATURE = MODULES["rpki_config"][0]
+SPEC = MODULES["rpki_config"][1]
 
 
 class ActionModule(ConfigAction):

@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 import pytest
+from integration.test_runner_speaker import stop_runners
 
 from lab.daemons import free_port, wait_for, wait_for_log
 
@@ -85,10 +86,7 @@ def relay(make_frr_router, make_bird_router, tmp_path):
         return frr, bird, runner, log
 
     yield start
-    for runner in started:
-        if runner.poll() is None:
-            runner.terminate()
-            runner.wait(10)
+    stop_runners(started)
 
 
 def frr_peer(frr):

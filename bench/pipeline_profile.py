@@ -29,14 +29,12 @@ import sys
 import tempfile
 import time
 
-try:
-    from peerwarden_runner.codec import Capability, encode_open, encode_update, make_attribute, mp_reach_attribute
-except ImportError:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runner", "src"))
-    from peerwarden_runner.codec import Capability, encode_open, encode_update, make_attribute, mp_reach_attribute
+from bench_session import Sink
+from bench_session import open_session as open_session_of
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import encode_update, make_attribute, mp_reach_attribute
 from peerwarden_runner.codec.prefix import Prefix
-from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline
+from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.rpki import VrpTable, make_vrp
 from peerwarden_runner.stages import Stage
 from peerwarden_runner.stages.alert import AlertStage
@@ -48,16 +46,6 @@ from peerwarden_runner.stages.rpki import RpkiStage
 
 BIRD_AS, FRR_AS = 65001, 65000
 MAX_MESSAGE = 4096
-
-
-class Sink:
-    """Stands in for the proxy's session: what stages send on their own is counted, not written."""
-
-    def __init__(self):
-        self.sent = 0
-
-    def send(self, direction, raw):
-        self.sent += 1
 
 
 class DecodeOnly(Stage):
@@ -176,20 +164,7 @@ def build(name, table, archive_dir):
 
 
 def open_session(pipeline):
-    state = pipeline.new_session(Sink())
-    capabilities = [
-        Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST),
-        Capability.multiprotocol(c.AFI_IPV6, 1),
-        Capability.four_octet_as(BIRD_AS),
-    ]
-    pipeline.process(state, TO_ROUTER, c.OPEN, encode_open(BIRD_AS, 90, "127.0.0.51", capabilities))
-    pipeline.process(
-        state,
-        TO_PEER,
-        c.OPEN,
-        encode_open(FRR_AS, 90, "127.0.0.50", capabilities[:2] + [Capability.four_octet_as(FRR_AS)]),
-    )
-    return state
+    return open_session_of(pipeline, Sink(), (BIRD_AS, "127.0.0.51"), (FRR_AS, "127.0.0.50"))
 
 
 def measure(name, table, messages):

@@ -15,33 +15,19 @@ Each change is undone (not measured) before the next run, so each mode does the 
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 
-try:
-    from peerwarden_runner.codec import Capability, encode_open, encode_update, make_attribute, mp_reach_attribute
-except ImportError:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runner", "src"))
-    from peerwarden_runner.codec import Capability, encode_open, encode_update, make_attribute, mp_reach_attribute
+from bench_session import Sink, open_session
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import encode_update, make_attribute, mp_reach_attribute
 from peerwarden_runner.codec.prefix import Prefix
-from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline
+from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.rpki import VrpTable, make_vrp
 from peerwarden_runner.stages.rpki import RpkiStage
 
 PEER_AS, ROUTER_AS, OTHER_AS = 65001, 65000, 64999
 MAX_MESSAGE = 4096
-
-
-class Sink:
-    """Stands in for the proxy's session: what the stage sends on its own is counted, not written."""
-
-    def __init__(self):
-        self.sent = 0
-
-    def send(self, direction, raw):
-        self.sent += 1
 
 
 def packed_updates(ipv4, ipv6):
@@ -62,19 +48,7 @@ def full_table(ipv4, ipv6):
     stage = RpkiStage(table)
     pipeline = Pipeline({TO_ROUTER: [stage]})
     sink = Sink()
-    state = pipeline.new_session(sink)
-    capabilities = [
-        Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST),
-        Capability.multiprotocol(c.AFI_IPV6, 1),
-        Capability.four_octet_as(PEER_AS),
-    ]
-    pipeline.process(state, TO_ROUTER, c.OPEN, encode_open(PEER_AS, 90, "192.0.2.1", capabilities))
-    pipeline.process(
-        state,
-        TO_PEER,
-        c.OPEN,
-        encode_open(ROUTER_AS, 90, "192.0.2.2", capabilities[:2] + [Capability.four_octet_as(ROUTER_AS)]),
-    )
+    state = open_session(pipeline, sink, (PEER_AS, "192.0.2.1"), (ROUTER_AS, "192.0.2.2"))
     for raw in packed_updates(ipv4, ipv6):
         pipeline.process(state, TO_ROUTER, c.UPDATE, raw)
     return table, stage, sink, len(state.memory[("rib", TO_ROUTER)].paths)

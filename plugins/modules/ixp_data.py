@@ -166,6 +166,7 @@ sources:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.report import exit_with_report
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.run import run_ixp_data
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.peeringdb import DEFAULT_URL, FetchError
 
@@ -194,13 +195,11 @@ def main():
     def fetch(url, headers):
         return open_url(url, headers=headers, timeout=timeout, http_agent="peerwarden").read()
 
-    try:
-        result = run_ixp_data(module.params, fetch, check_mode=module.check_mode)
-    except (FetchError, ValueError, OSError) as error:
-        module.fail_json(msg=str(error))
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(changed=False, **result)
+    exit_with_report(
+        module,
+        lambda: run_ixp_data(module.params, fetch, check_mode=module.check_mode),
+        (FetchError, ValueError, OSError),
+    )
 
 
 if __name__ == "__main__":

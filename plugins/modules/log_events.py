@@ -234,6 +234,7 @@ sources:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.report import exit_with_report
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.options import ARGUMENT_SPEC
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.run import run_log_events
@@ -241,13 +242,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.run import run
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = run_log_events(module.params)
-    except (ValueError, DeviceError, OSError) as error:
-        module.fail_json(msg=str(error))
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(changed=False, **result)
+    exit_with_report(module, lambda: run_log_events(module.params), (ValueError, DeviceError, OSError))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.config.apply import
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import ConfigRefused, LockHeld
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.driver import IosDriver
+from lab.clients import wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -170,13 +171,6 @@ def push(double, feature, options, state="present", check_mode=False, **apply_op
         dict(APPLY, **apply_options),
         check_mode,
     )
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("feature, options, after", CASES, ids=[case[0] for case in CASES])

@@ -21,6 +21,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors impor
 )
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
+from lab.clients import wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -120,14 +121,6 @@ def push(double, feature, intent, state="present", check_mode=False, **options):
 
 def without(lines, *removed):
     return [line for line in lines if line not in removed]
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def assert_untouched(double):

@@ -15,7 +15,7 @@ import subprocess
 import urllib.request
 
 import pytest
-from integration.test_runner_speaker import RUNNER
+from integration.test_runner_speaker import RUNNER, stop_runners
 
 from lab.daemons import wait_for
 
@@ -111,12 +111,7 @@ def runner(tmp_path):
         return process
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(10)
-    if started:
-        print("runner log:\n" + (tmp_path / "runner.log").read_text())  # shown when the test fails
+    stop_runners(started, tmp_path / "runner.log")
 
 
 def test_monitor_validates_lists_alerts_and_revalidates(make_frr_router, runner, tmp_path):

@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 import pytest
+from integration.test_runner_speaker import stop_runners
 
 from lab.daemons import free_port, wait_for, wait_for_log
 
@@ -29,6 +30,11 @@ FLOOD = ["100.64.%d.0/24" % i for i in range(30)]  # origin 64503: more-specific
 VALID6 = ["2001:db8:100::/48"]  # origin 64500, VRP says 64500
 INVALID6 = ["2001:db8:200::/48"]  # origin 64501, VRP says 64500
 NOT_FOUND6 = ["2001:db8:300::/48"]  # origin 64502, no VRP
+
+
+def write_roas(path, *roas):
+    """Write a VRP file as StayRTR and the runner read it; each ROA is (prefix, maxLength, "AS<n>")."""
+    path.write_text(json.dumps({"roas": [{"prefix": p, "maxLength": m, "asn": a} for p, m, a in roas]}))
 
 
 def static_routes():
@@ -80,10 +86,7 @@ def relay(make_frr_router, make_bird_router, tmp_path):
         return frr, bird, runner, log
 
     yield start
-    for runner in started:
-        if runner.poll() is None:
-            runner.terminate()
-            runner.wait(10)
+    stop_runners(started)
 
 
 def frr_peer(frr):
@@ -132,16 +135,7 @@ def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
 
 def test_rpki_inline_and_revalidation_on_vrp_change(relay, tmp_path):
     vrps = tmp_path / "vrps.json"
-    vrps.write_text(
-        json.dumps(
-            {
-                "roas": [
-                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
-                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
-                ]
-            }
-        )
-    )
+    write_roas(vrps, ("203.0.113.0/24", 24, "AS64500"), ("198.51.100.0/24", 24, "AS64500"))
     archive = tmp_path / "archive"
     frr, bird, runner, log = relay(
         "--rpki-file", str(vrps), "--archive", str(archive), "--metrics", "127.0.0.1:%d" % free_port()
@@ -150,16 +144,7 @@ def test_rpki_inline_and_revalidation_on_vrp_change(relay, tmp_path):
     assert wait_for(lambda: frr_prefixes(frr) == expected, what="FRR to hold all but the invalid route")
     # the VRPs change: 198.51.100.0/24 (origin 64501) becomes valid, 203.0.113.0/24 (64500) invalid;
     # the runner withdraws one and announces the other, with no action on FRR or BIRD
-    vrps.write_text(
-        json.dumps(
-            {
-                "roas": [
-                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
-                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"},
-                ]
-            }
-        )
-    )
+    write_roas(vrps, ("203.0.113.0/24", 24, "AS64999"), ("198.51.100.0/24", 24, "AS64501"))
     expected = sorted(INVALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, what="re-validation after the VRP change")
     assert frr_peer(frr)["bgpState"] == "Established"
@@ -177,17 +162,12 @@ def test_ipv6_and_gtsm_on_both_legs(relay, tmp_path):
     """IPv6 routes over MP-BGP are validated like IPv4 ones, with GTSM on both legs: BIRD sends with
     TTL 255 (ttl security), FRR requires it from the runner (ttl-security hops 1), and so does the runner."""
     vrps = tmp_path / "vrps.json"
-    vrps.write_text(
-        json.dumps(
-            {
-                "roas": [
-                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
-                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
-                    {"prefix": "2001:db8:100::/48", "maxLength": 48, "asn": "AS64500"},
-                    {"prefix": "2001:db8:200::/48", "maxLength": 48, "asn": "AS64500"},
-                ]
-            }
-        )
+    write_roas(
+        vrps,
+        ("203.0.113.0/24", 24, "AS64500"),
+        ("198.51.100.0/24", 24, "AS64500"),
+        ("2001:db8:100::/48", 48, "AS64500"),
+        ("2001:db8:200::/48", 48, "AS64500"),
     )
     frr_config = FRR_IPV6 + "router bgp 65000\n neighbor %s ttl-security hops 1\nexit\n" % FROM
     frr, bird, runner, log = relay(
@@ -246,16 +226,7 @@ def test_a_broken_vrp_file_is_a_clear_error(tmp_path):
 def stayrtr(tmp_path):
     """StayRTR serving tmp_path/stayrtr.json (VALID's and INVALID's prefixes for AS64500); yields (file, port)."""
     vrps = tmp_path / "stayrtr.json"
-    vrps.write_text(
-        json.dumps(
-            {
-                "roas": [
-                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64500"},
-                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64500"},
-                ]
-            }
-        )
-    )
+    write_roas(vrps, ("203.0.113.0/24", 24, "AS64500"), ("198.51.100.0/24", 24, "AS64500"))
     port, metrics = free_port(), free_port()
     cache = subprocess.Popen(
         [
@@ -294,16 +265,7 @@ def test_rpki_from_stayrtr(relay, stayrtr, tmp_path):
     scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % runner_metrics, timeout=5).read().decode()
     assert 'peerwarden_rtr_connected{cache="127.0.0.1:%d"} 1.0' % port in scraped
     assert "peerwarden_rtr_expired 0.0" in scraped and "peerwarden_rtr_serial{" in scraped
-    vrps.write_text(
-        json.dumps(
-            {
-                "roas": [
-                    {"prefix": "203.0.113.0/24", "maxLength": 24, "asn": "AS64999"},
-                    {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"},
-                ]
-            }
-        )
-    )
+    write_roas(vrps, ("203.0.113.0/24", 24, "AS64999"), ("198.51.100.0/24", 24, "AS64501"))
     expected = sorted(INVALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == expected, timeout=45, what="re-validation after the RTR update")
     # the runner waited for the first sync: the invalid route never crossed before the VRPs changed
@@ -321,11 +283,11 @@ def test_local_vrp_file_next_to_stayrtr(relay, stayrtr, tmp_path):
     AS64501 valid (the cache alone says AS64500); removing that line from the file withdraws it again."""
     vrps, port = stayrtr
     local = tmp_path / "local.json"
-    local.write_text(json.dumps({"roas": [{"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS64501"}]}))
+    write_roas(local, ("198.51.100.0/24", 24, "AS64501"))
     frr, bird, runner, log = relay(
         "--rpki", "127.0.0.1:%d" % port, "--rpki-file", str(local), "--metrics", "127.0.0.1:%d" % free_port()
     )
     everything = sorted(VALID + INVALID + NOT_FOUND + FLOOD)
     assert wait_for(lambda: frr_prefixes(frr) == everything, what="FRR to hold every route (file + cache)")
-    local.write_text(json.dumps({"roas": []}))
+    write_roas(local)
     assert wait_for(lambda: frr_prefixes(frr) == sorted(VALID + NOT_FOUND + FLOOD), what="the file's VRP removed")

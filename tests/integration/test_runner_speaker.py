@@ -61,6 +61,16 @@ def established():
     return api("GET", "/status", token=None)[1]["state"] == "Established"
 
 
+def stop_runners(started, log=None):
+    """Terminate the runners still running; then print log, if any runner started (shown when the test fails)."""
+    for runner in started:
+        if runner.poll() is None:
+            runner.terminate()
+            runner.wait(10)
+    if log is not None and started:
+        print("runner log:\n" + log.read_text())
+
+
 @pytest.fixture
 def speaker_lab(make_frr_router, tmp_path):
     """start(*arguments) starts FRR and the runner (its output in tmp_path/runner.log); stopped at the end."""
@@ -81,12 +91,7 @@ def speaker_lab(make_frr_router, tmp_path):
 
     start.token_file = token_file
     yield start
-    for runner in started:
-        if runner.poll() is None:
-            runner.terminate()
-            runner.wait(10)
-    if started:
-        print("runner log:\n" + (tmp_path / "runner.log").read_text())  # shown when the test fails
+    stop_runners(started, tmp_path / "runner.log")
 
 
 def quick(tmp_path, token_file, *extra):

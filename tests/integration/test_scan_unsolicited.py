@@ -32,46 +32,29 @@ JUNOS_FW_FILE = """\
 Nov 21 07:00:00  edge1 fpc0 PFE_FW_SYSLOG_IP: FW: et-0/0/0.100  D  tcp 192.0.2.99 192.0.2.1  50200 179 (1 packets)
 Nov 21 07:00:05  edge1 fpc0 PFE_FW_SYSLOG_IP: FW: et-0/0/0.100  A  tcp 192.0.2.1 192.0.2.2  179 50300 (1 packets)
 """
+
+
+def junos_drop(time, src, sport, dport):
+    """One entry of the Junos double's firewall log: a TCP packet the pfe filter dropped on et-0/0/0.100."""
+    return dict(
+        time=time,
+        date="2026-11-21",
+        filter="pfe",
+        action="D",
+        interface="et-0/0/0.100",
+        protocol="TCP",
+        src=src,
+        dst="198.51.100.1",
+        sport=sport,
+        dport=dport,
+        length=60,
+    )
+
+
 JUNOS_FIREWALL_LOG = [
-    dict(
-        time="09:10:11",
-        date="2026-11-21",
-        filter="pfe",
-        action="D",
-        interface="et-0/0/0.100",
-        protocol="TCP",
-        src="198.51.100.5",
-        dst="198.51.100.1",
-        sport=41000,
-        dport=179,
-        length=60,
-    ),
-    dict(
-        time="09:10:12",
-        date="2026-11-21",
-        filter="pfe",
-        action="D",
-        interface="et-0/0/0.100",
-        protocol="TCP",
-        src="198.51.100.5",
-        dst="198.51.100.1",
-        sport=41001,
-        dport=179,
-        length=60,
-    ),
-    dict(
-        time="09:10:13",
-        date="2026-11-21",
-        filter="pfe",
-        action="D",
-        interface="et-0/0/0.100",
-        protocol="TCP",
-        src="198.51.100.6",
-        dst="198.51.100.1",
-        sport=41002,
-        dport=22,
-        length=60,
-    ),
+    junos_drop("09:10:11", "198.51.100.5", 41000, 179),
+    junos_drop("09:10:12", "198.51.100.5", 41001, 179),
+    junos_drop("09:10:13", "198.51.100.6", 41002, 22),
 ]
 IOS_BUFFER = """\
 022701: Nov 19 03:02:31: %LINEPROTO-5-UPDOWN: Line protocol on Interface TenGigabitEthernet0/0/0, changed state to down

@@ -7,16 +7,15 @@ from __future__ import annotations
 import time
 
 import asyncssh
-import paramiko
 import pytest
 from netmiko import ConnectHandler, NetmikoAuthenticationException, ReadTimeout
 from ntc_templates.parse import parse_output
 
 from lab.cli_doubles import DEFAULT_IOS_BUFFER, DEFAULT_JUNOS_MESSAGES, CliDouble
+from lab.clients import DEVICE_TYPES, raw_shell
+from lab.clients import netmiko_connect as connect
 
 pytestmark = pytest.mark.lab
-
-DEVICE_TYPES = {"junos": "juniper_junos", "ios": "cisco_ios"}
 
 MESSAGES = (
     "Nov 20 16:58:04  re0-gw2.fin1 rpd[3167]: bgp_listen_accept:4984: NOTIFICATION sent to "
@@ -66,33 +65,10 @@ IOS_BUFFER = (
 )
 
 
-def connect(double: CliDouble, **options: object) -> ConnectHandler:
-    return ConnectHandler(
-        device_type=DEVICE_TYPES[double.platform],
-        host=double.host,
-        port=double.port,
-        username=double.username,
-        password=double.password,
-        **options,
-    )
-
-
 def raw_transcript(double: CliDouble, keystrokes: str, prompt: str) -> bytes:
     """Everything the device sends, unprocessed: the greeting, then the answer to keystrokes,
     read until the prompt appears a second time (netmiko would hide the echo and the CRs)."""
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(
-        double.host,
-        double.port,
-        username=double.username,
-        password=double.password,
-        look_for_keys=False,
-        allow_agent=False,
-    )
-    try:
-        channel = client.invoke_shell(term="vt100", width=511, height=1000)
-        channel.settimeout(5)
+    with raw_shell(double) as channel:
         received = b""
         sent = False
         deadline = time.monotonic() + 5
@@ -102,26 +78,12 @@ def raw_transcript(double: CliDouble, keystrokes: str, prompt: str) -> bytes:
                 channel.send(keystrokes)
                 sent = True
         return received
-    finally:
-        client.close()
 
 
 def transcript_until(double: CliDouble, keystrokes: str, first_prompt: str, end: str) -> bytes:
     """Like raw_transcript, but types once the greeting ends with first_prompt and reads
     until everything received ends with end."""
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(
-        double.host,
-        double.port,
-        username=double.username,
-        password=double.password,
-        look_for_keys=False,
-        allow_agent=False,
-    )
-    try:
-        channel = client.invoke_shell(term="vt100", width=511, height=1000)
-        channel.settimeout(5)
+    with raw_shell(double) as channel:
         received = b""
         sent = False
         while not (sent and received.endswith(end.encode())):
@@ -130,8 +92,6 @@ def transcript_until(double: CliDouble, keystrokes: str, first_prompt: str, end:
                 channel.send(keystrokes)
                 sent = True
         return received
-    finally:
-        client.close()
 
 
 # --- JunOS -------------------------------------------------------------------------------------

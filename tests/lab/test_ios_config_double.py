@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from netmiko import ConfigInvalidException, ConnectHandler
+from netmiko import ConfigInvalidException
 from ntc_templates.parse import parse_output
 
-from lab.cli_doubles import DEFAULT_IOS_RUNNING_CONFIG, CliDouble
+from lab.cli_doubles import DEFAULT_IOS_RUNNING_CONFIG
+from lab.clients import netmiko_connect as connect
+from lab.clients import wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -85,43 +87,7 @@ ip access-list extended IXP-LAN-IN
 end
 """
 
-BASE_RENDERED = """\
-!
-hostname r1
-!
-archive
- path flash:archive/cfg
- maximum 3
-!
-router bgp 64500
- bgp router-id 192.0.2.254
- neighbor 192.0.2.1 remote-as 65001
- !
- address-family ipv4
-  neighbor 192.0.2.1 activate
- exit-address-family
-!
-end
-"""
-
-
-def connect(double: CliDouble, **options: object) -> ConnectHandler:
-    return ConnectHandler(
-        device_type="cisco_ios",
-        host=double.host,
-        port=double.port,
-        username=double.username,
-        password=double.password,
-        **options,
-    )
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
+BASE_RENDERED = "!\n" + BASE
 
 
 def test_running_config_round_trips_and_default_parses(ios_double):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from ncclient import manager
 from ncclient.operations.rpc import RPCError
 from ncclient.xml_ import new_ele, to_ele
+
+from lab.clients import netconf_connect as connect
+from lab.clients import wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -22,29 +24,6 @@ PUSH = [
     "set routing-options validation group RPKI session 192.0.2.10 port 3323",
     "set protocols bgp group IXP-V4 neighbor 192.0.2.2 peer-as 65002",
 ]
-
-
-def connect(double, **options):
-    return manager.connect(
-        host=double.host,
-        port=double.port,
-        username=double.username,
-        password=double.password,
-        hostkey_verify=False,
-        device_params={"name": "junos"},
-        look_for_keys=False,
-        allow_agent=False,
-        timeout=10,
-        **options,
-    )
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_hello_capabilities(junos_netconf_double):

@@ -5,6 +5,7 @@ import logging
 import signal
 import sys
 
+from peerwarden_runner import __version__
 from peerwarden_runner import config as configuration
 from peerwarden_runner import log_format
 from peerwarden_runner.pipeline import Pipeline
@@ -16,6 +17,7 @@ LOG = logging.getLogger("peerwarden_runner")
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="peerwarden-runner", description=__doc__)
+    parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="text (default) or JSON lines for log collectors")
     commands = parser.add_subparsers(dest="command", required=True)

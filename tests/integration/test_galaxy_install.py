@@ -53,6 +53,7 @@ DEVELOPER_FILES = {
     ".ci",
     "bench",
     "tests/conftest.py",
+    "docs/docsite/build_rst.py",
 }
 # playbooks and roles find nothing of the checkout: only the installed collection, no site-packages ones
 ISOLATED = {"ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False", "PYTHONPATH": None}

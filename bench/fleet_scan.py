@@ -278,7 +278,7 @@ def run(options, fleet, forks, workdir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--routers", type=int, default=200)
     parser.add_argument("--forks", default="1,10,50,100", help="comma-separated fork counts (default 1,10,50,100)")
     parser.add_argument("--playbook", default="peerwarden.bgp.scan_unsolicited")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Pack the runner's source shipped with the collection into an sdist, on the controller.
 
     runner_sdist.py SOURCE_DIR OUTPUT_DIR

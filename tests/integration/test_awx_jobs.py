@@ -104,6 +104,7 @@ def assert_successful(runner):
     return artifacts
 
 
+@pytest.mark.timeout(900)  # several playbook runs, each tens of seconds on a loaded 2-core machine
 def test_nightly_jobs_in_fresh_containers_share_only_postgresql(tmp_path, postgresql_dsn):
     first, directory = nightly(tmp_path, "job-1", postgresql_dsn)
     assert_successful(first)
@@ -123,6 +124,7 @@ def test_nightly_jobs_in_fresh_containers_share_only_postgresql(tmp_path, postgr
     assert "Email each network once" in artifacts["stdout"]
 
 
+@pytest.mark.timeout(900)  # several playbook runs, each tens of seconds on a loaded 2-core machine
 def test_check_mode_job_from_a_survey_sends_and_records_nothing(tmp_path, postgresql_dsn):
     # job type Check (AWX adds --check) and the survey's answers as extra vars
     checked, directory = nightly(
@@ -148,6 +150,7 @@ def account():
     subprocess.run(["groupdel", name], capture_output=True, check=False)
 
 
+@pytest.mark.timeout(900)  # several playbook runs, each tens of seconds on a loaded 2-core machine
 def test_deploy_runner_job_installs_the_shipped_runner(tmp_path, account):
     root = tmp_path / "host"
     for folder in ("etc", "opt", "var/lib"):

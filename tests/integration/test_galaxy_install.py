@@ -132,6 +132,10 @@ def test_tarball_ships_the_runner_and_no_litter(built):
         "meta/execution-environment.yml",
         "meta/runtime.yml",
         "tests/config.yml",
+        "docs/ee/execution-environment.yml",
+        "docs/docsite/extra-docs.yml",
+        "docs/docsite/rst/guide_awx.rst",
+        "docs/awx.md",
     ):
         if needed == "galaxy.yml":  # replaced by MANIFEST.json in a built collection
             assert needed not in names
@@ -201,6 +205,7 @@ def account():
     subprocess.run(["groupdel", name], capture_output=True, check=False)
 
 
+@pytest.mark.timeout(900)  # several playbook runs, each tens of seconds on a loaded 2-core machine
 def test_deploy_runner_installs_the_shipped_runner(installed, tmp_path, account):
     root = tmp_path / "host"
     for folder in ("etc", "opt", "var/lib"):
@@ -230,14 +235,25 @@ def test_deploy_runner_installs_the_shipped_runner(installed, tmp_path, account)
     workdir = tmp_path / "work"
     workdir.mkdir()
 
-    def deploy():
+    def deploy(*options):
         code, output, dummy = run_installed(
-            "peerwarden.bgp.deploy_runner", inventory, str(workdir), installed, extra_env=PIP_ENV, timeout=400
+            "peerwarden.bgp.deploy_runner",
+            inventory,
+            str(workdir),
+            installed,
+            extra_env=PIP_ENV,
+            timeout=400,
+            options=options,
         )
         assert code == 0, output
         assert ROOT not in output
         recap = next(line for line in output.splitlines() if line.startswith("localhost") and "changed=" in line)
         return output, {key: int(value) for key, value in (word.split("=") for word in recap.split()[2:])}
+
+    # check mode on a host with nothing yet: says what would change, installs nothing
+    output, recap = deploy("--check")
+    assert recap["changed"] > 0 and recap["failed"] == 0
+    assert not venv.exists()
 
     output, recap = deploy()
     assert recap["changed"] > 0 and recap["failed"] == 0
@@ -269,3 +285,11 @@ def test_deploy_runner_installs_the_shipped_runner(installed, tmp_path, account)
     # the same collection again: nothing to do (the sdist is the same bytes, pip does not run)
     output, recap = deploy()
     assert recap["changed"] == 0, output
+    output, recap = deploy("--check")
+    assert recap["changed"] == 0, output
+
+    # a changed sdist on the host is replaced by the controller's and installed again
+    sdist.write_bytes(b"not the runner")
+    output, recap = deploy()
+    assert recap["changed"] > 0, output
+    assert hashlib.sha256(sdist.read_bytes()).hexdigest() == digest

@@ -46,7 +46,8 @@ $(COLLECTION_LINK):
 # ansible-test needs a real tree at .../ansible_collections/peerwarden/bgp (a link is resolved away),
 # outside this git checkout (inside it, ansible-test would list files with git and find none there).
 # The copy holds the files git tracks or would track, without runner/: the daemon is its own Python
-# package (not collection content, left out of the Galaxy build too), tested by runner-tests.
+# package (shipped in the Galaxy build as source for the runner role, not Ansible content), tested by
+# runner-tests.
 sanity: venv
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
 	git ls-files -z --cached --others --exclude-standard -- . ':!runner' \

@@ -47,6 +47,22 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is changed, so there is nothing to diff.
+  action_group:
+    support: full
+    membership:
+      - peerwarden.bgp.bgp
+    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
+      other modules of the collection's C(bgp) action group.
+  action:
+    support: full
+    description: An action plugin runs the module; with O(source=device) it reads the router from the controller.
+  platform:
+    support: full
+    platforms: [junos, ios, frr, bird, posix]
+    description:
+      - With O(source=device), routers running Juniper JunOS, Cisco IOS and IOS-XE (C(cisco.ios.ios)), FRR (vtysh)
+        and BIRD (log file over SFTP), read over SSH from the controller.
+      - With O(source=file), syslog files on the POSIX host of the play (a log host or the controller).
 options:
   source:
     description: Read the router (V(device)) or syslog files on the host (V(file)).

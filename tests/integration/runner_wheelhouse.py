@@ -99,3 +99,15 @@ def write_wheel(path, dist_info, members):
             writer.writerow([member, "sha256=" + digest, len(data)])
         writer.writerow([dist_info + "/RECORD", "", ""])
         wheel.writestr(dist_info + "/RECORD", record.getvalue())
+
+
+def dependency_wheelhouse(directory, build_backend=True):
+    """Fill directory with a wheel per dependency of the runner and, with build_backend, of the build
+    backend pip needs to build the runner's sdist on the host (setuptools>=64, and wheel, which setuptools
+    before 70.1 asks for); not the runner's own wheel: the role builds the runner from its source."""
+    with open(os.path.join(RUNNER, "pyproject.toml"), "rb") as handle:
+        pyproject = tomllib.load(handle)
+    requirements = list(pyproject["project"]["dependencies"])
+    if build_backend:
+        requirements += pyproject["build-system"]["requires"] + ["wheel"]
+    return [repack(distribution, directory) for distribution in dependency_closure(requirements)]

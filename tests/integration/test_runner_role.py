@@ -73,6 +73,7 @@ class Deployment:
         self.token_file = os.path.join(self.config_dir, "api.token")
         self.unit = os.path.join(root, "etc", "systemd", "system", "peerwarden-runner.service")
         self.settings = {
+            "runner_install_from": "package",
             "runner_package": wheel,
             "runner_pip_extra_args": ["--no-index", "--find-links", wheelhouse],
             "runner_user": account,

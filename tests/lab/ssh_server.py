@@ -1,5 +1,8 @@
 """The SSH server under every router test double: asyncssh on 127.0.0.1 in a thread of its own.
 
+``host`` is 127.0.0.1 unless set (as an attribute, before ``start()``) to another loopback address,
+for benchmarks with many routers each on its own 127.0.x.y.
+
 The doubles (the JunOS and IOS CLIs in cli_doubles.py, the Junos NETCONF server in netconf_double.py)
 subclass ``SshServerInThread`` and say what to serve in ``listen_options()``; starting, stopping,
 dropping every connection at stop and running a change inside the server's loop are done here once.
@@ -97,7 +100,7 @@ class SshServerInThread:
         """Called in the server's loop when stop() begins, before the connections are dropped."""
 
     def start(self) -> int:
-        """Listen on 127.0.0.1 at an ephemeral port and return the port."""
+        """Listen on ``host`` (127.0.0.1 unless set) at an ephemeral port and return the port."""
         if self._thread is not None:
             raise RuntimeError("this double is already running")
         listening: concurrent.futures.Future[int] = concurrent.futures.Future()
@@ -155,7 +158,7 @@ class SshServerInThread:
         self._stop_requested = asyncio.Event()
         try:
             acceptor = await asyncssh.listen(
-                host=LOOPBACK,
+                host=self.host,
                 port=0,
                 server_host_keys=[self._host_key],
                 server_factory=lambda: LocalUserAuth(

@@ -7,8 +7,8 @@ import signal
 import sys
 from typing import Any
 
+from peerwarden_runner import __version__, log_format
 from peerwarden_runner import config as configuration
-from peerwarden_runner import log_format
 from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
 from peerwarden_runner.speaker import cli as speaker_cli
@@ -18,6 +18,7 @@ LOG = logging.getLogger("peerwarden_runner")
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="peerwarden-runner", description=__doc__)
+    parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
     parser.add_argument(
         "--log-format", choices=("text", "json"), default="text", help="text (default) or JSON lines for log collectors"
     )

@@ -33,6 +33,20 @@ attributes:
     description:
       - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
         of the running config).
+  action_group:
+    support: full
+    membership:
+      - peerwarden.bgp.bgp
+    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
+      other modules of the collection's C(bgp) action group.
+  action:
+    support: full
+    description: An action plugin runs the module; the router is reached from the controller.
+  platform:
+    support: full
+    platforms: [junos, ios]
+    description:
+      - Juniper JunOS over NETCONF, Cisco IOS and IOS-XE over SSH (C(cisco.ios.ios)), FRR over SSH into vtysh; FRR is refused with a reason (docs/push.md).
 options:
   name:
     description: The name of the filter (firewall filter, ACL).

@@ -19,6 +19,7 @@ GUIDES = {
     "guide_awx": "awx.md",
     "guide_fleet": "fleet.md",
     "guide_connecting": "connecting.md",
+    "guide_push": "push.md",
     "guide_ee": "ee/README.md",
     "guide_scan_unsolicited": "scan_unsolicited.md",
     "guide_notify_unsolicited": "notify_unsolicited.md",

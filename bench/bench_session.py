@@ -7,7 +7,7 @@ import os
 import sys
 
 try:
-    import peerwarden_runner  # noqa: F401
+    import peerwarden_runner  # noqa: F401  # pylint: disable=unused-import
 except ImportError:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runner", "src"))
 from peerwarden_runner.codec import Capability, encode_open

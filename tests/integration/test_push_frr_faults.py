@@ -19,7 +19,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_push_frr import lab, peer, running, stayrtr  # noqa: F401  # pylint: disable=unused-import  (fixtures)
+from test_push_frr import lab, peer, running, stayrtr  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config import intents
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.apply import ApplyFailed, apply_change

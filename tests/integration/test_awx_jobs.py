@@ -9,8 +9,9 @@ directory laid out as AWX lays it out, a fresh one per job as in a new job conta
   hash-checked and installed (pip offline from a wheelhouse), seen in the job's events; the installed runner
   answers --version; a second job changes nothing.
 
-A push_* playbook in check mode joins these when the push playbooks land (one more job here: the routers'
-config doubles as inventory, cmdline --check, no change on the doubles, the diff in the events).
+- push_limits in check mode, as a CI or AWX "Check" job on a merge request runs it: a Machine credential
+  answered at the password prompt, --check --diff; the IOS router is not changed, the router's diff is in the
+  job's events.
 """
 
 import os
@@ -20,7 +21,9 @@ import pytest
 
 pytest.importorskip("ansible_runner")
 
-from awx import artifacts_text, awx_job, events_of, job_artifacts, task_results  # noqa: E402
+from integration.test_push_ios import BASE as IOS_BASE  # noqa: E402
+
+from awx import SSH_PASSWORD_PROMPT, artifacts_text, awx_job, events_of, job_artifacts, task_results  # noqa: E402
 from playbook_runner import ROOT  # noqa: E402
 from runner_wheelhouse import dependency_wheelhouse  # noqa: E402
 
@@ -209,3 +212,30 @@ def test_deploy_runner_job_installs_the_shipped_runner(tmp_path, account):
     (stats,) = events_of(second, "playbook_on_stats")
     assert not stats["event_data"]["changed"], job_artifacts(second)["stdout"][-3000:]
     assert events_of(second, "runner_on_skipped", "Install the runner from the sdist into the virtualenv")
+
+
+PUSH = "- name: Limits on every router\n  ansible.builtin.import_playbook: peerwarden.bgp.push_limits\n"
+
+
+def test_push_limits_check_job_changes_nothing_and_shows_the_diff(ios_double, tmp_path):
+    double = ios_double(running_config=IOS_BASE)
+    before = double.running_config
+    router = {
+        "ansible_host": double.host, "ansible_port": double.port, "ansible_network_os": "cisco.ios.ios",
+        "ansible_connection": "ansible.netcommon.network_cli", "ansible_host_key_checking": False,
+    }  # fmt: skip
+    inventory = {"all": {"children": {"routers": {"hosts": {"asr1": router}}}}}
+    runner = awx_job(
+        tmp_path / "job",
+        PUSH,
+        inventory,
+        extravars={"peerwarden_limits_neighbors": [{"address": "192.0.2.1", "max_prefixes": {"ipv4": 150}}]},
+        cmdline="-u %s --ask-pass --check --diff" % double.username,
+        passwords={SSH_PASSWORD_PROMPT: double.password},
+    )
+    assert (runner.status, runner.rc) == ("successful", 0), runner.stdout.read()
+    (result,) = task_results(runner, "peerwarden.bgp.prefix_limits")
+    assert result["changed"] and "maximum-prefix 150" in result["diff"]["prepared"]
+    assert double.running_config == before and double.device.events == []  # nothing configured, no timer
+    assert not any(command.startswith(("configure", "archive", "write")) for command in double.commands)
+    assert double.password not in artifacts_text(tmp_path / "job")

@@ -98,6 +98,11 @@ def test_good_config_is_normalised(tmp_path):
         ),
         ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nmetrics: {listen: 'localhost:9179'}", "metrics.listen:"),
         ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nsesions: []", "sesions: unknown key"),
+        (
+            "sessions: [{listen: 192.0.2.5, connect: 127.0.0.2}]",
+            "sessions[0].peer: required when listening on 192.0.2.5 (not loopback)",
+        ),
+        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, peer: bird}]", "sessions[0].peer: 'bird' is not an IP"),
         ("- just\n- a list\n", "the top level must be a mapping"),
         ("sessions: [\n  {listen: 127.0.0.5\n", "not YAML"),
     ],

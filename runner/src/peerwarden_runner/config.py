@@ -52,6 +52,7 @@ before every restart).
          stages: [rpki, alert]}     # a monitor: watch-only stages on what the router sends
 """
 
+import ipaddress
 from typing import Any
 
 import yaml
@@ -116,6 +117,11 @@ def check(document, path="<config>"):
                 key + ".role", "expected one of %s (what the peer is to us), got %r" % (", ".join(ROLES), entry["role"])
             )
             entry["role"] = None
+        if entry["peer"] is not None:
+            try:
+                canonical_address(entry["peer"])
+            except ValueError:
+                problem(key + ".peer", "%r is not an IP address" % entry["peer"])
         if entry["md5"] and not entry["peer"]:
             problem(key + ".peer", "TCP-MD5 (md5) needs the peer's address, to sign the connections it opens to us")
         for field in ("listen", "connect"):
@@ -125,6 +131,12 @@ def check(document, path="<config>"):
                 problem("%s.%s" % (key, field), "missing (expected ADDRESS:PORT)")
             except ValueError as error:
                 problem("%s.%s" % (key, field), "%r is not ADDRESS[:PORT] (%s)" % (session[field], error))
+        if "listen" in entry and not entry["peer"] and not ipaddress.ip_address(entry["listen"][0]).is_loopback:
+            problem(
+                key + ".peer",
+                "required when listening on %s (not loopback): only the peer's address may connect"
+                % entry["listen"][0],
+            )
         if entry["connect_from"] is not None:
             try:
                 canonical_address(entry["connect_from"])

@@ -69,6 +69,12 @@ class Metrics(Watcher):
         self.alerts_dropped = Counter(
             "peerwarden_alerts_dropped", "Alerts a sink could not take (queue full)", ["sink"], registry=self.registry
         )
+        self.connections = Counter(
+            "peerwarden_connections",
+            "Connections to a session's listener: accepted, or refused and why",
+            ["session", "outcome"],
+            registry=self.registry,
+        )
         self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
 
     def serve(self, address, port):
@@ -82,6 +88,9 @@ class Metrics(Watcher):
 
     def crossed(self, state, direction, raw):
         self.messages.labels(direction, TYPE_NAMES.get(raw[18], "unknown")).inc()
+
+    def connection(self, session, outcome):
+        self.connections.labels(session, outcome).inc()
 
     def route_held(self, stage):
         self.held.labels(stage).inc()

@@ -166,6 +166,7 @@ class Proxy:
 
     async def _accepted(self, peer_reader, peer_writer):
         task = asyncio.current_task()
+        assert task is not None  # asyncio runs every connection's callback as a task
         self.handlers.add(task)
         try:
             await self._check(peer_reader, peer_writer)

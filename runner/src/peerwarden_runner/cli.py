@@ -36,6 +36,9 @@ def main(argv=None):
     proxy.add_argument("--archive-format", default="jsonl", help="jsonl (default), mrt (RFC 6396) or both")
     proxy.add_argument("--md5", help="TCP-MD5 secret for both legs")
     proxy.add_argument("--peer", help="the peer's address (needed with --md5)")
+    proxy.add_argument(
+        "--open-timeout", type=float, default=30.0, help="seconds the peer has to send its OPEN (default 30)"
+    )
     proxy.add_argument("--gtsm", choices=("both", "peer", "router"), help="require GTSM (RFC 5082) on these legs")
     proxy.add_argument("--metrics", default="127.0.0.1:9179", help="ADDR:PORT for Prometheus (default 127.0.0.1:9179)")
     speaker_cli.add_parser(commands)
@@ -100,6 +103,7 @@ def _quick(arguments):
                 "md5": arguments.md5,
                 "peer": arguments.peer,
                 "gtsm": arguments.gtsm or False,
+                "open_timeout": arguments.open_timeout,
                 "to_router": stages,
             }
         ]

@@ -91,7 +91,7 @@ def check(document, path="<config>"):
 
     if not isinstance(document, dict):
         raise ConfigError("%s: the top level must be a mapping with a 'sessions' list" % path)
-    known = {"sessions", "speakers", *SECTIONS}
+    known = {"sessions", "speakers", "max_pending", *SECTIONS}
     for key in sorted(set(document) - known):
         problem(key, "unknown key (expected one of %s)" % ", ".join(sorted(known)))
     sessions = document.get("sessions", [] if document.get("speakers") else None)
@@ -111,6 +111,13 @@ def check(document, path="<config>"):
             "peer": session.get("peer"),
         }
         entry["gtsm"] = _gtsm(session.get("gtsm", False), key, problem)
+        entry["open_timeout"] = session.get("open_timeout", 30)
+        if (
+            isinstance(entry["open_timeout"], bool)
+            or not isinstance(entry["open_timeout"], (int, float))
+            or entry["open_timeout"] <= 0
+        ):
+            problem(key + ".open_timeout", "expected a number of seconds > 0, got %r" % (entry["open_timeout"],))
         entry["role"] = session.get("role")
         if entry["role"] is not None and entry["role"] not in ROLES:
             problem(
@@ -145,7 +152,13 @@ def check(document, path="<config>"):
         for direction in ("to_router", "to_peer"):
             entry[direction] = _stage_list(session.get(direction) or [], "%s.%s" % (key, direction), document, problem)
         normalised.append(entry)
-    config = {"sessions": normalised}
+    config: dict[str, Any] = {"sessions": normalised, "max_pending": document.get("max_pending", 64)}
+    if (
+        isinstance(config["max_pending"], bool)
+        or not isinstance(config["max_pending"], int)
+        or config["max_pending"] < 1
+    ):
+        problem("max_pending", "expected a number of connections >= 1, got %r" % (config["max_pending"],))
     for name, stage in SECTIONS.items():  # each stage checks its own section
         config[name] = stage.check(document.get(name), problem)
     _check_users(

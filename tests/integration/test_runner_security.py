@@ -14,8 +14,8 @@ import time
 import urllib.request
 
 import pytest
-
 from integration.test_runner_proxy import RUNNER
+
 from lab.daemons import free_port, wait_for
 
 pytestmark = pytest.mark.lab

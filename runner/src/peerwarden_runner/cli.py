@@ -1,7 +1,8 @@
-"""peerwarden-runner: proxy (the quick case), run -c config.yml, check -c config.yml, check-vrps FILE."""
+"""peerwarden-runner: proxy (the quick case), run -c config.yml, check -c config.yml, schema, check-vrps FILE."""
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -45,12 +46,16 @@ def main(argv=None):
     for name in ("run", "check"):
         sub = commands.add_parser(name, help="%s a configuration file" % name)
         sub.add_argument("-c", "--config", required=True)
+    commands.add_parser("schema", help="print the configuration's JSON Schema (what check validates against)")
     vrps = commands.add_parser("check-vrps", help="check a VRP JSON file as the rpki stage would read it")
     vrps.add_argument("file")
     arguments = parser.parse_args(argv)
     log_format.configure(arguments.log_format)
     if arguments.command == "check-vrps":
         return check_vrps(arguments.file)
+    if arguments.command == "schema":
+        print(json.dumps(configuration.schema(), indent=2, sort_keys=True))
+        return 0
     try:
         if arguments.command in ("run", "check"):
             settings = configuration.load(arguments.config)

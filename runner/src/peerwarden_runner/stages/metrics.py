@@ -4,6 +4,7 @@ VRPs loaded, alerts raised (and alert deliveries that failed or were dropped).""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from peerwarden_runner import schema as s
 from peerwarden_runner.addresses import address_port
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.stages.base import Scope, Watcher
@@ -23,6 +24,10 @@ class Metrics(Watcher):
 
     name = "metrics"
     scope = Scope.RUNNER
+
+    @classmethod
+    def schema(cls):
+        return s.obj({"listen": s.address_port()})
 
     @classmethod
     def check(cls, section, problem):

@@ -23,6 +23,7 @@ from peerwarden_runner.codec import constants as c
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.rpki import RouteValidity, VrpDiff, VrpTable
 from peerwarden_runner.rpki.prefix import DROP
+from peerwarden_runner.schema import address, duration, duration_value, integer, list_of, obj, port, string
 from peerwarden_runner.stages.base import Scope, Stage
 from peerwarden_runner.stages.rpki_touched import TouchedKeys
 
@@ -42,6 +43,18 @@ class RpkiStage(Stage):
     name = "rpki"
     scope = Scope.RUNNER
     watch_ok = True
+
+    @classmethod
+    def schema(cls):
+        cache = obj({"host": address(), "port": port(), "preference": integer(1)}, required=["host"])
+        return obj(
+            {
+                "file": string(expected="a VRP JSON file"),
+                "caches": list_of(cache, expected="a list of {host, port, preference}"),
+                "expire": duration_value(),
+            },
+            expected="'file: PATH' (a VRP JSON file) and/or 'caches: [{host, port, preference}]'",
+        )
 
     @classmethod
     def check(cls, section, problem):
@@ -65,7 +78,7 @@ class RpkiStage(Stage):
         return {
             "file": section.get("file"),
             "caches": sorted(caches, key=lambda c: c["preference"]),
-            "expire": int(section.get("expire", 7200)),
+            "expire": int(duration(section.get("expire", 7200))),
         }
 
     @classmethod

@@ -162,3 +162,10 @@ def test_fuzz_load_never_raises_anything_but_config_error(tmp_path_factory, text
         config.load(str(path))
     except config.ConfigError as error:
         assert "internal error" not in str(error)
+
+
+def test_listeners_reachable_from_other_hosts_are_warned(tmp_path, capsys):
+    path = tmp_path / "runner.yml"
+    path.write_text(SESSION + "metrics:\n  listen: 0.0.0.0:9179\n")
+    assert cli.main(["check", "-c", str(path)]) == 0
+    assert "warning: metrics.listen: 0.0.0.0:9179 is reachable from other hosts" in capsys.readouterr().err

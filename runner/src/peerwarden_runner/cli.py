@@ -67,6 +67,8 @@ def main(argv=None):
     except configuration.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    for warning in settings.get("warnings", ()):
+        LOG.warning("%s", warning) if arguments.command != "check" else print("warning: %s" % warning, file=sys.stderr)
     if arguments.command == "check":
         print(
             "%s: ok (%d session(s), %d speaker(s))"

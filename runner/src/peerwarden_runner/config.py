@@ -237,7 +237,26 @@ def _check(document, problem, broken=frozenset()):
         problem,
     )
     del config["broken"]
+    config["warnings"] = _exposed(config)
     return config
+
+
+def _exposed(config):
+    """Warnings for listeners reachable from other hosts: the metrics have no authentication, the API
+    a bearer token over plain HTTP."""
+    found = []
+    listeners = [("metrics.listen", (config.get("metrics") or {}).get("listen"), "the metrics have no authentication")]
+    listeners += [
+        ("speakers[%d].api.listen" % speaker["index"], (speaker.get("api") or {}).get("listen"), "plain HTTP")
+        for speaker in config["speakers"]
+    ]
+    for key, listen, why in listeners:
+        if listen and not ipaddress.ip_address(listen[0]).is_loopback:
+            found.append(
+                "%s: %s:%d is reachable from other hosts (%s); prefer 127.0.0.1 behind a proxy"
+                % (key, listen[0], listen[1], why)
+            )
+    return found
 
 
 def _stage_list(stages, key, document, problem):

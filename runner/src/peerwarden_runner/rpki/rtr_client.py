@@ -5,7 +5,8 @@ What this adds to a single session (rtr_session):
     connect to the most preferred that answers, fail over to the next, and come back to a more
     preferred one when it is reachable again;
   - the timers of §6: Refresh (poll), Retry (after a failure; with exponential back-off from
-    `min_backoff` up to it, and never beyond `max_backoff`, 60 s by default) and Expire: when no sync has succeeded for that long, the cache's
+    `min_backoff` up to it, and never beyond `max_backoff`, 60 s by default) and Expire: when no
+    sync has succeeded for that long, the cache's
     data is dropped and the consumer told, because stale VRPs can make valid routes invalid;
   - protocol version memory per cache: a cache that refused version 1 is asked in version 0;
   - state for metrics: connected, cache, version, session id, serial, last sync, VRP count.

@@ -22,6 +22,12 @@ def main(argv=None):
     parser.add_argument(
         "--log-format", choices=("text", "json"), default="text", help="text (default) or JSON lines for log collectors"
     )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="info",
+        help="info (default): one line per event (connections, OPENs, Established, NOTIFICATIONs, sessions down)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     proxy = commands.add_parser("proxy", help="relay one BGP session through the stages")
     proxy.add_argument("--listen", required=True, help="ADDR[:PORT] where the peer connects")
@@ -50,7 +56,7 @@ def main(argv=None):
     vrps = commands.add_parser("check-vrps", help="check a VRP JSON file as the rpki stage would read it")
     vrps.add_argument("file")
     arguments = parser.parse_args(argv)
-    log_format.configure(arguments.log_format)
+    log_format.configure(arguments.log_format, getattr(logging, arguments.log_level.upper()))
     if arguments.command == "check-vrps":
         return check_vrps(arguments.file)
     if arguments.command == "schema":

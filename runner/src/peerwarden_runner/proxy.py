@@ -421,6 +421,15 @@ class Session:
                 LOG.warning("%s: NOTIFICATION %s relayed: %s", self.name, direction, text)
                 await self._drain_all()
                 raise SessionEnded("NOTIFICATION %s: %s" % (direction, text))
+            if kind == framing.OPEN and direction == TO_PEER and TO_PEER in self.state.opens:
+                theirs = self.state.opens[TO_PEER]
+                LOG.info(
+                    "%s: OPEN from the router: AS%d, router ID %s, hold time %d",
+                    self.name,
+                    theirs.asn,
+                    theirs.bgp_id,
+                    theirs.hold_time,
+                )
             if kind == framing.KEEPALIVE and self.established is None:
                 self.keepalives.add(direction)
                 if len(self.keepalives) == 2:

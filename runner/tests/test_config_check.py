@@ -50,26 +50,32 @@ def test_good_config_is_normalised(tmp_path):
     "text,expected",
     [
         ("sessions: []", "sessions: expected a non-empty list"),
-        ("sessions: [{listen: 127.0.0.5}]", "sessions[0].connect: missing (expected ADDRESS:PORT)"),
+        ("sessions: [{listen: 127.0.0.5}]", "sessions[0].connect: missing (expected ADDRESS[:PORT]"),
         (
             "sessions: [{listen: 'not-an-ip', connect: 127.0.0.2}]",
-            "sessions[0].listen: 'not-an-ip' is not ADDRESS[:PORT]",
+            "sessions[0].listen: expected ADDRESS[:PORT] (an IP address), got 'not-an-ip'",
         ),
         ("sessions: [{listen: 127.0.0.5:70000, connect: 127.0.0.2}]", "port 70000 out of range"),
         ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, md5: x}]", "sessions[0].peer: TCP-MD5 (md5) needs"),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: sometimes}]",
-            "sessions[0].gtsm: expected true, false, peer, router or both, got 'sometimes'",
+            "sessions[0].gtsm: expected one of true, false, peer, router, both, got 'sometimes'",
         ),
-        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: 1}]", "sessions[0].gtsm: expected true"),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, gtsm: 1}]",
+            "sessions[0].gtsm: expected one of true, false",
+        ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [rpki]}]",
             "uses the stage 'rpki', which has no top-level 'rpki:' section",
         ),
-        ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [magic]}]", "expected a list of stage names"),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [magic]}]",
+            "sessions[0].to_router[0]: expected one of rpki, limit",
+        ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 24}",
-            "limit.max_length: max_length must look like 24/48",
+            "limit.max_length: expected IPv4/IPv6 prefix lengths, like 24/48, got 24",
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 33/48}",
@@ -86,7 +92,7 @@ def test_good_config_is_normalised(tmp_path):
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_origin: -3}",
-            "limit.max_per_origin: expected a positive number, got -3",
+            "limit.max_per_origin: expected a whole number >= 1, got -3",
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {}",
@@ -94,10 +100,18 @@ def test_good_config_is_normalised(tmp_path):
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nrpki: {caches: [{port: 3323}]}",
-            "rpki.caches[0]: expected {host: ADDRESS",
+            "rpki.caches[0].host: missing (expected an IP address)",
         ),
         ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nmetrics: {listen: 'localhost:9179'}", "metrics.listen:"),
         ("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nsesions: []", "sesions: unknown key"),
+        (
+            "sessions: [{listen: 192.0.2.5, connect: 127.0.0.2}]",
+            "sessions[0].peer: required when listening on 192.0.2.5 (not loopback)",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, peer: bird}]",
+            "sessions[0].peer: expected an IP address, got 'bird'",
+        ),
         ("- just\n- a list\n", "the top level must be a mapping"),
         ("sessions: [\n  {listen: 127.0.0.5\n", "not YAML"),
     ],
@@ -115,12 +129,12 @@ def test_every_problem_is_reported_at_once(tmp_path):
     with pytest.raises(config.ConfigError) as raised:
         config.load(path)
     lines = str(raised.value).splitlines()
-    assert len(lines) == 3 and all(line.startswith(path + ": ") for line in lines)
+    assert len(lines) == 3 and all(line.startswith(path + ":") for line in lines)
 
 
 def test_yaml_error_says_where(tmp_path):
     path = write(tmp_path, "sessions:\n  - listen: 127.0.0.5\n    connect: [\n")
-    with pytest.raises(config.ConfigError, match=r"line \d+ column \d+"):
+    with pytest.raises(config.ConfigError, match=r"runner.yml:4: column \d+: not YAML"):
         config.load(path)
 
 

@@ -26,3 +26,16 @@ def test_exception_and_newlines_stay_on_one_line():
     line = JsonFormatter().format(record)
     assert "\n" not in line
     assert "ValueError" in json.loads(line)["exception"]
+
+
+def test_log_level_option(tmp_path, capsys):
+    import logging
+
+    from peerwarden_runner import cli
+
+    path = tmp_path / "runner.yml"
+    path.write_text("sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\n")
+    assert cli.main(["--log-level", "warning", "check", "-c", str(path)]) == 0
+    assert logging.getLogger().level == logging.WARNING
+    cli.main(["--log-level", "info", "check", "-c", str(path)])
+    assert logging.getLogger().level == logging.INFO

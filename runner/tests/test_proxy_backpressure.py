@@ -5,6 +5,7 @@ import asyncio
 import socket
 
 from peerwarden_runner.codec import framing
+from peerwarden_runner.codec.open_message import encode_open
 from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import Proxy
 
@@ -24,6 +25,7 @@ def test_a_router_that_does_not_read_blocks_the_peer():
         proxy = Proxy(("127.0.0.1", 0), router.sockets[0].getsockname()[:2], Pipeline())
         server = await proxy.start()
         peer = socket.create_connection(server.sockets[0].getsockname()[:2])
+        peer.sendall(encode_open(65001, 90, "127.0.0.3"))  # the router leg opens once the OPEN is in
         peer.setblocking(False)
         chunk, sent, idle = FRAME * 64, 0, 0.0
         while sent < OFFERED and idle < 2.0:

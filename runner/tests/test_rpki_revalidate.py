@@ -180,3 +180,24 @@ def test_a_vrp_union_schedules_re_validation_in_the_background():
         return wire
 
     assert asyncio.run(scenario()).holds() == {}
+
+
+def test_re_validation_withdrawals_are_counted():
+    """A route withdrawn after a VRP change counts in routes_held_total{stage="rpki"}, and every route
+    validated again in rpki_validations_total."""
+    from peerwarden_runner.stages.metrics import Metrics
+
+    metrics = Metrics()
+    table = VrpTable()
+    stage = RpkiStage(table, metrics)
+    pipeline = Pipeline({TO_ROUTER: [stage]}, metrics=metrics)
+    state = open_session(pipeline)
+    wire = Wire()
+    state.session = wire
+    for prefix in FAMILIES["ipv4"][0][:10]:
+        feed(pipeline, state, wire, announce([prefix]))
+    sample = metrics.registry.get_sample_value
+    before = sample("peerwarden_rpki_validations_total", {"state": "notfound"}) or 0
+    stage.vrps_changed(table.apply(added=[make_vrp("10.0.0.0/8", 24, OTHER_AS)]))
+    assert sample("peerwarden_routes_held_total", {"stage": "rpki"}) == 10
+    assert before == 10 and sample("peerwarden_rpki_validations_total", {"state": "invalid"}) == 10

@@ -281,3 +281,28 @@ def test_fails_over_to_the_next_cache_and_comes_back_to_the_preferred_one():
     first, first_cache, second, second_cache = run(scenario)
     assert first == ({SECOND}, frozenset()) and first_cache.endswith(":%d" % preferred_port) is False
     assert second == ({FIRST}, {SECOND}) and second_cache == "127.0.0.1:%d" % preferred_port
+
+
+def test_backoff_is_capped_by_max_backoff(caplog):
+    """A cache that stays away is retried at most every `max_backoff` seconds, whatever Retry says
+    (RFC 8210's default is 600 s: a cache back from a restart would wait ten minutes)."""
+    import logging
+    import re
+
+    async def scenario():
+        client = RtrClient(
+            [RtrCache("127.0.0.1", free_port())],
+            timers=RtrTimers(retry=600),
+            min_backoff=0.01,
+            max_backoff=0.08,
+            connect_timeout=0.5,
+        )
+        task = asyncio.create_task(client.run())
+        await asyncio.sleep(1.5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    with caplog.at_level(logging.INFO, logger="peerwarden_runner"):
+        asyncio.run(scenario())
+    delays = [float(d) for d in re.findall(r"retrying in ([0-9.]+) s", caplog.text)]
+    assert len(delays) >= 6 and max(delays) <= 0.1, delays

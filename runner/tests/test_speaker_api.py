@@ -151,6 +151,8 @@ def test_without_a_configured_token_the_api_is_read_only():
         ([{"prefix": "10.0.0.0/8"}, {"prefix": "10.1.0.1/16"}], "route[1].prefix: 10.1.0.1/16 has host bits set"),
         ([], "an empty list (expected at least one route)"),
         ("10.0.0.0/8", "route: expected an object like"),
+        ({"prefix": "0.0.0.0/0"}, "route.prefix: 0.0.0.0/0 is a default route: the API does not announce one"),
+        ({"prefix": "::/0"}, "is a default route"),
     ],
 )
 def test_bad_routes_get_400_and_change_nothing(body, expected):
@@ -168,15 +170,17 @@ def test_not_json_too_big_and_unknown_paths():
     async def requests(client):
         return (
             await answer(await client.post("/routes", data=b"{prefix:", headers=GOOD)),
-            await answer(await client.post("/routes", data=b"[" + b" " * 70000 + b"]", headers=GOOD)),
+            await answer(await client.post("/routes", data=b"[" + b" " * 1100000 + b"]", headers=GOOD)),
+            await answer(await client.post("/routes", data=b"[" * 30000 + b"]" * 30000, headers=GOOD)),
             await answer(await client.delete("/routes", json={"prefix": "10.0.0.0/8", "x": 1}, headers=GOOD)),
             await answer(await client.get("/nowhere")),
             await answer(await client.put("/routes", json={}, headers=GOOD)),
         )
 
-    not_json, too_big, extra_key, unknown, method = call(requests)
+    not_json, too_big, too_deep, extra_key, unknown, method = call(requests)
     assert not_json[0] == 400 and "the body is not JSON" in not_json[1]["error"]
-    assert too_big[0] == 413 and "at most 65536" in too_big[1]["error"]
+    assert too_big[0] == 413 and "at most 1048576" in too_big[1]["error"]
+    assert too_deep[0] == 400 and "nests 33 levels deep (expected at most 32)" in too_deep[1]["error"]
     assert extra_key[0] == 400 and 'expected {"prefix": "192.0.2.0/24"}' in extra_key[1]["error"]
     assert unknown[0] == 404 and "GET /nowhere" in unknown[1]["error"]
     assert method[0] == 405

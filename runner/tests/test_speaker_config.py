@@ -48,16 +48,22 @@ def test_secrets_come_from_files(tmp_path):
 @pytest.mark.parametrize(
     "changes, expected",
     [
-        ({"asn": 0}, "runner.yml: speakers[0].asn: 0 is not a number from 1 to 4294967295"),
-        ({"peer_asn": None}, "runner.yml: speakers[0].peer_asn: missing (expected a number from 1 to 4294967295)"),
-        ({"asn": "65020"}, "speakers[0].asn: '65020' is not a number"),
+        ({"asn": 0}, "runner.yml: speakers[0].asn: expected a whole number from 1 to 4294967295, got 0"),
+        (
+            {"peer_asn": None},
+            "runner.yml: speakers[0].peer_asn: missing (expected a whole number from 1 to 4294967295)",
+        ),
+        ({"asn": "65020"}, "speakers[0].asn: expected a whole number from 1 to 4294967295, got '65020' (a string)"),
         ({"local": "127.0.0.300"}, "speakers[0].local: '127.0.0.300' is not an IP address"),
-        ({"peer": "host:x"}, "speakers[0].peer: 'host:x' is not ADDRESS[:PORT]"),
+        ({"peer": "host:x"}, "speakers[0].peer: expected ADDRESS[:PORT] (an IP address), got 'host:x'"),
         ({"local": "::1"}, "speakers[0].local: ::1 and the peer 127.0.0.22 are of different families"),
         ({"hold_time": 2}, "speakers[0].hold_time: 2 is not allowed (expected 0 or 3-65535"),
         ({"router_id": "::1"}, "speakers[0].router_id: '::1' is not an IPv4 address"),
-        ({"gtsm": "yes"}, "speakers[0].gtsm: expected true or false, got 'yes'"),
-        ({"colour": 1}, "speakers[0].colour: unknown key (expected one of name, local"),
+        (
+            {"gtsm": "yes"},
+            "speakers[0].gtsm: expected true or false (YAML 1.1 yes/no/on/off are not booleans here), got 'yes'",
+        ),
+        ({"colour": 1}, "speakers[0].colour: unknown key (expected one of announce, api, asn"),
         ({"md5_file": "/nonexistent/md5"}, "speakers[0].md5_file: cannot read /nonexistent/md5: No such file"),
         ({"api": {"listen": "127.0.0.1:99999"}}, "speakers[0].api.listen: '127.0.0.1:99999' is not ADDRESS:PORT"),
         ({"api": {"token": "inline"}}, "speakers[0].api: expected {listen: ADDRESS:PORT, token_file: PATH} or false"),
@@ -74,11 +80,11 @@ def test_secrets_come_from_files(tmp_path):
         ),
         (
             {"healthchecks": [{"command": ["true"], "announce": ["192.0.2.0/24"], "rise": 0}]},
-            "speakers[0].healthchecks[0].rise: 0 is not a number from 1 to 1000",
+            "speakers[0].healthchecks[0].rise: expected a whole number from 1 to 1000, got 0",
         ),
         (
             {"healthchecks": [{"command": ["true"], "announce": ["192.0.2.0/24"], "interval": -1}]},
-            "speakers[0].healthchecks[0].interval: -1 is not a positive number of seconds",
+            "speakers[0].healthchecks[0].interval: expected a duration: seconds, or 500ms, 90s, 10m, 2h, 1d, got -1",
         ),
     ],
 )
@@ -115,7 +121,9 @@ def test_check_command_on_a_file(tmp_path, capsys):
     bad = tmp_path / "bad.yml"
     bad.write_text(json.dumps({"speakers": [dict(BASE, asn=-1)]}))
     assert main(["check", "-c", str(bad)]) == 2
-    assert "%s: speakers[0].asn: -1 is not a number from 1 to 4294967295" % bad in capsys.readouterr().err
+    assert (
+        "%s:1: speakers[0].asn: expected a whole number from 1 to 4294967295, got -1" % bad in capsys.readouterr().err
+    )
 
 
 def test_speaker_command_line_errors_name_the_problem():

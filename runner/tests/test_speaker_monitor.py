@@ -260,7 +260,7 @@ def problems_of(speaker_changes, document_changes=None, drop=()):
             "speakers[0].stages: unknown stage 'archive' (expected rpki, filter, alert)",
         ),
         ({"stages": ["rpki"]}, None, ("rpki",), "uses the stage 'rpki', which has no top-level 'rpki:' section"),
-        ({"stages": "rpki"}, None, (), "speakers[0].stages: expected a list of stage names from rpki, filter, alert"),
+        ({"stages": "rpki"}, None, (), "speakers[0].stages: expected a list of stage names, got 'rpki'"),
         ({"stages": ["rpki", "rpki"]}, None, (), "speakers[0].stages: 'rpki' is listed more than once"),
         (
             {"stages": ["alert"]},
@@ -281,7 +281,12 @@ def problems_of(speaker_changes, document_changes=None, drop=()):
             (),
             "speakers[0].local: '127.0.0.87:99999' is not ADDRESS[:PORT] (port 99999 out of range)",
         ),
-        ({"passive": "yes"}, None, (), "speakers[0].passive: expected true or false, got 'yes'"),
+        (
+            {"passive": "yes"},
+            None,
+            (),
+            "speakers[0].passive: expected true or false (YAML 1.1 yes/no/on/off are not booleans here), got 'yes'",
+        ),
     ],
 )
 def test_check_refuses_stages_a_monitor_cannot_run(changes, document_changes, drop, expected):

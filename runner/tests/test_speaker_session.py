@@ -291,3 +291,39 @@ def test_connection_refused_is_retried_with_backoff(caplog):
     speaker = run(scenario)
     assert "cannot connect to 127.0.0.22 port" in caplog.text and "reconnecting in" in caplog.text
     assert speaker.state == "Idle"
+
+
+def test_extended_messages_only_when_both_sides_advertised_them():
+    """RFC 8654: the peer advertises extended messages, the speaker does not; a withdrawal of 2,000
+    routes in one call goes out in messages of at most 4,096 octets (FRR answers longer ones with 1/2)."""
+    from peerwarden_runner.codec import Capability, encode_open
+
+    prefixes = ["10.%d.%d.0/24" % (i // 256, i % 256) for i in range(2000)]  # 8,000 octets withdrawn
+
+    async def script(connection):
+        await connection.read()  # the speaker's OPEN
+        capabilities = [Capability.multiprotocol(*c.IPV4_UNICAST), Capability.extended_message()]
+        connection.send(encode_open(PEER_ASN, 30, PEER, capabilities))
+        connection.send(c.MARKER + b"\x00\x13\x04")
+        lengths, withdrawn = [], 0
+        while withdrawn < len(prefixes):
+            message = await connection.read_until(c.UPDATE)
+            lengths.append(len(message.raw))
+            withdrawn += len(decode_update(message.raw).withdrawn)
+        return lengths
+
+    async def scenario():
+        async with ScriptedPeer(script) as peer:
+            speaker = make_speaker(peer.port)
+            speaker.announce([parse_route(prefix, local=LOCAL) for prefix in prefixes], "config")
+            task = asyncio.create_task(speaker.run())
+            await until(lambda: speaker.state == "Established")
+            limit = speaker.session.ctx_out.max_message_length
+            speaker.withdraw(prefixes)
+            lengths = await peer.result()
+            await speaker.stop()
+            await task
+            return lengths, limit
+
+    lengths, limit = run(scenario)
+    assert limit == 4096 and lengths and max(lengths) <= 4096

@@ -326,7 +326,7 @@ def test_the_log_line_holds_the_alert(caplog):
         ({"prefixes": [{"prefix": "192.0.2.0/24"}]}, "alert.prefixes[0].origins: expected a non-empty list"),
         (
             {"prefixes": [{"prefix": "192.0.2.0/24", "origins": ["ASX"]}]},
-            "alert.prefixes[0].origins: 'ASX' is not an AS",
+            "alert.prefixes[0].origins[0]: expected an AS number (64500 or AS64500), got 'ASX'",
         ),
         (
             {"prefixes": [{"prefix": "192.0.2.0/24", "origins": [1], "maxlen": 24}]},
@@ -334,14 +334,14 @@ def test_the_log_line_holds_the_alert(caplog):
         ),
         ({"prefixes": "192.0.2.0/24"}, "alert.prefixes: expected a list"),
         ({"transit_free": 3356}, "alert.transit_free: expected a list of AS numbers"),
-        ({"asns": [4294967296]}, "alert.asns: 4294967296 is not an AS number"),
+        ({"asns": [4294967296]}, "alert.asns[0]: expected an AS number (64500 or AS64500), got 4294967296"),
         ({"less_specifics": "no"}, "alert.less_specifics: expected true or false"),
         ({"file": "/nonexistent/dir/alerts.jsonl"}, "alert.file: the directory /nonexistent/dir does not exist"),
         ({"exec": ["/nonexistent/notify"]}, "alert.exec: '/nonexistent/notify' is not an executable"),
         ({"exec": "echo hi"}, "alert.exec: 'echo hi' is not an executable"),
         ({"webhook": "ftp://127.0.0.1/x"}, "alert.webhook: expected an http:// or https:// URL"),
         ({"webhook": "http://127.0.0.1:port/x"}, "alert.webhook: expected an http:// or https:// URL"),
-        ({"queue": 0}, "alert.queue: expected a positive number"),
+        ({"queue": 0}, "alert.queue: expected a whole number >= 1, got 0"),
         ({"sinks": {}}, "alert.sinks: unknown key"),
     ],
 )

@@ -26,16 +26,20 @@ def test_check_lists_every_problem(tmp_path, capsys):
     assert cli.main(["check", "-c", str(path)]) == 2
     lines = capsys.readouterr().err.splitlines()
     expected = [
-        "sessions[0].to_router: expected a list of stage names from rpki, limit, filter, alert, exec",
-        "filter.rules[0].match.as_path: '_(64500_'",
-        "filter.rules[1].action: expected one of drop, tag",
-        "filter.rules[2].match.prefix: '10.0.0.0/33'",
+        "sessions[0].to_router[2]: expected one of rpki, limit, filter, alert, exec, got 'nosuch'",
+        "filter.rules[1].action: expected one of drop, tag, accept, got 'reject'",
         "exec.program: '/nonexistent/tagger' is not an executable",
         "archive.format: expected one of jsonl, mrt, both, got 'pcap'",
     ]
     for text in expected:
-        assert any(line.startswith(str(path) + ": ") and text in line for line in lines), text
+        assert any(line.startswith(str(path) + ":") and text in line for line in lines), (text, lines)
     assert len(lines) == len(expected)
+    # the filter section's meaning is checked once its structure is right (the schema refused 'reject')
+    path.write_text(BROKEN.replace("reject", "accept"))
+    assert cli.main(["check", "-c", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    for text in ("filter.rules[0].match.as_path: '_(64500_'", "filter.rules[2].match.prefix: '10.0.0.0/33'"):
+        assert any(line.startswith(str(path) + ":") and text in line for line in lines), (text, lines)
 
 
 def test_check_accepts_the_new_stages(tmp_path, capsys):

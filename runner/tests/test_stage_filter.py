@@ -179,8 +179,8 @@ def test_empty_rules_accept_everything():
         ({"rules": [{"action": "tag"}]}, "filter.rules[0].tag: action tag needs"),
         ({"rules": [{"action": "drop", "tag": {"community": ["1:1"]}}]}, "only a rule with action tag"),
         ({"rules": [{"name": "a", "action": "drop"}, {"name": "a", "action": "accept"}]}, "rules[1].name: 'a' is used"),
-        ({"rules": [], "default": "reject"}, "filter.default: expected accept or drop"),
-        ({"rules": "drop all"}, "filter: expected a mapping with 'rules: [...]'"),
+        ({"rules": [], "default": "reject"}, "filter.default: expected one of accept, drop"),
+        ({"rules": "drop all"}, "filter.rules: expected a list, got 'drop all'"),
     ],
 )
 def test_check_names_the_key_and_what_is_wrong(section, expected):

@@ -39,7 +39,7 @@ exit
 """
 
 
-def api(method, path, body=None, token=TOKEN):
+def api(method, path, body=None, token=TOKEN, timeout=5):
     """(status, decoded JSON) of one API call."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request("http://%s%s" % (API, path), data=data, method=method)
@@ -47,7 +47,7 @@ def api(method, path, body=None, token=TOKEN):
     if token:
         request.add_header("Authorization", "Bearer " + token)
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -269,3 +269,30 @@ def test_gtsm_session_with_frr_ttl_security(speaker_lab, tmp_path):
     assert wait_for(lambda: "10.20.0.0/16" in frr_routes(frr), what="FRR to hold our route over GTSM")
     neighbor = json.loads(frr.vtysh("show bgp neighbors 127.0.0.20 json"))[SPEAKER]
     assert neighbor["bgpState"] == "Established" and neighbor["externalBgpNbrMaxHopsAway"] == 1
+
+
+def test_ten_thousand_routes_withdrawn_in_one_call_keep_the_session(speaker_lab, tmp_path):
+    """FRR advertises extended messages (RFC 8654), the speaker does not: every UPDATE stays within
+    4,096 octets, so withdrawing 10,000 routes in one API call does not make FRR reset the session
+    with 1/2 Bad Message Length."""
+    frr, runner, log, out = speaker_lab(*quick(tmp_path, speaker_lab.token_file))
+    prefixes = ["10.%d.%d.0/24" % (64 + i // 256, i % 256) for i in range(10_000)]
+    started = time.monotonic()
+    assert api("POST", "/routes", [{"prefix": p} for p in prefixes], timeout=60)[0] == 200
+    print("POST of 10,000 routes: %.1f s" % (time.monotonic() - started))
+    wait_for(lambda: len(frr_routes(frr)) >= 10_000, timeout=60, what="FRR to hold the 10,000 routes")
+    peer = json.loads(frr.vtysh("show bgp neighbors %s json" % SPEAKER))[SPEAKER]
+    assert peer["neighborCapabilities"].get("extendedMessage") in ("advertised", "advertisedAndReceived", None)
+    started = time.monotonic()
+    status, body = api("DELETE", "/routes", [{"prefix": p} for p in prefixes], timeout=60)
+    print("DELETE of 10,000 routes: %.1f s" % (time.monotonic() - started))
+    assert status == 200, body
+    wait_for(
+        lambda: not any(p.startswith("10.") and int(p.split(".")[1]) >= 64 for p in frr_routes(frr)),
+        timeout=60,
+        what="FRR to drop the 10,000 withdrawn routes",
+    )
+    peer = json.loads(frr.vtysh("show bgp neighbors %s json" % SPEAKER))[SPEAKER]
+    assert peer["bgpState"] == "Established" and peer["connectionsEstablished"] == 1
+    assert peer["connectionsDropped"] == 0 and "Bad Message Length" not in log.read_text()
+    assert "withdraw 10000 route(s)" in log.read_text()

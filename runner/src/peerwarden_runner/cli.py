@@ -1,7 +1,8 @@
-"""peerwarden-runner: proxy (the quick case), run -c config.yml, check -c config.yml, check-vrps FILE."""
+"""peerwarden-runner: proxy (the quick case), run -c config.yml, check -c config.yml, schema, check-vrps FILE."""
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -22,6 +23,12 @@ def main(argv=None):
     parser.add_argument(
         "--log-format", choices=("text", "json"), default="text", help="text (default) or JSON lines for log collectors"
     )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="info",
+        help="info (default): one line per event (connections, OPENs, Established, NOTIFICATIONs, sessions down)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     proxy = commands.add_parser("proxy", help="relay one BGP session through the stages")
     proxy.add_argument("--listen", required=True, help="ADDR[:PORT] where the peer connects")
@@ -37,18 +44,25 @@ def main(argv=None):
     proxy.add_argument("--archive-format", default="jsonl", help="jsonl (default), mrt (RFC 6396) or both")
     proxy.add_argument("--md5", help="TCP-MD5 secret for both legs")
     proxy.add_argument("--peer", help="the peer's address (needed with --md5)")
+    proxy.add_argument(
+        "--open-timeout", type=float, default=30.0, help="seconds the peer has to send its OPEN (default 30)"
+    )
     proxy.add_argument("--gtsm", choices=("both", "peer", "router"), help="require GTSM (RFC 5082) on these legs")
     proxy.add_argument("--metrics", default="127.0.0.1:9179", help="ADDR:PORT for Prometheus (default 127.0.0.1:9179)")
     speaker_cli.add_parser(commands)
     for name in ("run", "check"):
         sub = commands.add_parser(name, help="%s a configuration file" % name)
         sub.add_argument("-c", "--config", required=True)
+    commands.add_parser("schema", help="print the configuration's JSON Schema (what check validates against)")
     vrps = commands.add_parser("check-vrps", help="check a VRP JSON file as the rpki stage would read it")
     vrps.add_argument("file")
     arguments = parser.parse_args(argv)
-    log_format.configure(arguments.log_format)
+    log_format.configure(arguments.log_format, getattr(logging, arguments.log_level.upper()))
     if arguments.command == "check-vrps":
         return check_vrps(arguments.file)
+    if arguments.command == "schema":
+        print(json.dumps(configuration.schema(), indent=2, sort_keys=True))
+        return 0
     try:
         if arguments.command in ("run", "check"):
             settings = configuration.load(arguments.config)
@@ -60,6 +74,8 @@ def main(argv=None):
     except configuration.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    for warning in settings.get("warnings", ()):
+        LOG.warning("%s", warning) if arguments.command != "check" else print("warning: %s" % warning, file=sys.stderr)
     if arguments.command == "check":
         print(
             "%s: ok (%d session(s), %d speaker(s))"
@@ -101,6 +117,7 @@ def _quick(arguments):
                 "md5": arguments.md5,
                 "peer": arguments.peer,
                 "gtsm": arguments.gtsm or False,
+                "open_timeout": arguments.open_timeout,
                 "to_router": stages,
             }
         ]

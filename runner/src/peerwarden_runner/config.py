@@ -52,90 +52,171 @@ before every restart).
          stages: [rpki, alert]}     # a monitor: watch-only stages on what the router sends
 """
 
+import ipaddress
+import logging
+import re
 from typing import Any
 
 import yaml
 
+from peerwarden_runner import schema as s
 from peerwarden_runner.addresses import address_port, canonical_address
 from peerwarden_runner.stages.alert_detectors import ROLES
 from peerwarden_runner.stages.base import Kind
 from peerwarden_runner.stages.registry import PIPELINE_STAGES, ROUTE_STAGES, SECTIONS
 
-__all__ = ["ConfigError", "address_port", "check", "load"]
+__all__ = ["ConfigError", "address_port", "check", "load", "schema"]
+LOG = logging.getLogger("peerwarden_runner.config")
 
 
 class ConfigError(ValueError):
     """Every problem found, one per line: "file: key: what is wrong (expected ...)"."""
 
 
+def schema():
+    """The JSON Schema of the whole configuration: the sessions, the speakers and the runner's own
+    keys here, each stage's section from the stage itself (Stage.schema, stages/registry.py)."""
+    from peerwarden_runner.speaker.config import speaker_schema
+
+    session = s.obj(
+        {
+            "name": s.string(r"^[A-Za-z0-9_.:-]+$", "a name (letters, digits, _ . : -)"),
+            "listen": s.address_port(),
+            "connect": s.address_port(),
+            "connect_from": s.address(),
+            "peer": s.address(),
+            "md5": s.string(expected="the TCP-MD5 secret"),
+            "gtsm": s.enum(True, False, "peer", "router", "both"),
+            "to_router": s.list_of(s.enum(*PIPELINE_STAGES), expected="a list of stage names"),
+            "to_peer": s.list_of(s.enum(*PIPELINE_STAGES), expected="a list of stage names"),
+            "role": {**s.enum(*ROLES), s.EXPECTED: "one of %s (what the peer is to us)" % ", ".join(ROLES)},
+            "open_timeout": s.duration_value(),
+        },
+        required=["listen", "connect"],
+        expected="a mapping with listen and connect",
+    )
+    properties: dict[str, Any] = {
+        "sessions": s.list_of(session, expected="a list of sessions"),
+        "speakers": s.list_of(speaker_schema(), expected="a list of speakers"),
+        "max_pending": s.integer(1),
+    }
+    for name, stage in SECTIONS.items():
+        properties[name] = stage.schema() or {}
+    document = s.obj(properties, expected="a mapping with a 'sessions' list")
+    document["$schema"] = s.SCHEMA_URI
+    document["title"] = "peerwarden-runner configuration"
+    return document
+
+
 def load(path):
     try:
         with open(path, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
+            document = s.load_yaml(handle)
     except OSError as error:
         raise ConfigError("%s: cannot read: %s" % (path, error.strerror)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = " line %d column %d" % (mark.line + 1, mark.column + 1) if mark else ""
-        raise ConfigError("%s:%s: not YAML: %s" % (path, where, getattr(error, "problem", error))) from None
+        where = "%d: column %d:" % (mark.line + 1, mark.column + 1) if mark else ""
+        raise ConfigError("%s:%s not YAML: %s" % (path, where, getattr(error, "problem", error))) from None
+    except (ValueError, RecursionError) as error:  # a timestamp out of range, a document nested too deep
+        raise ConfigError("%s: not a configuration: %s" % (path, error)) from None
     return check(document, path)
 
 
+def _without_none(value):
+    """A document made in code (the command line's) leaves out what was not given as None."""
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
+
+
 def check(document, path="<config>"):
-    """The configuration, normalised; ConfigError listing every problem."""
-    problems = []
+    """The configuration, normalised; ConfigError listing every problem, each "FILE:LINE: key: text"
+    (the line when the document came from a file). The schema first; the meaning (the stages' own
+    checks) only for a document whose structure is right."""
+    if not isinstance(document, s.Mapping):
+        document = _without_none(document)
+    found = []
 
     def problem(key, text):
-        problems.append("%s: %s: %s" % (path, key, text))
+        line = s.line_of(document, key)
+        found.append((line, "%s:%d: %s: %s" % (path, line, key, text) if line else "%s: %s: %s" % (path, key, text)))
 
     if not isinstance(document, dict):
         raise ConfigError("%s: the top level must be a mapping with a 'sessions' list" % path)
-    known = {"sessions", "speakers", *SECTIONS}
-    for key in sorted(set(document) - known):
-        problem(key, "unknown key (expected one of %s)" % ", ".join(sorted(known)))
+    broken = set()  # the top-level keys the schema refused: their meaning is not checked
+    for line, key, text in s.problems(document, schema()):
+        found.append((line, "%s:%d: %s: %s" % (path, line, key, text) if line else "%s: %s: %s" % (path, key, text)))
+        broken.add(re.split(r"[.\[]", key)[0])
+    if "(top level)" not in broken:
+        try:
+            config = _check(document, problem, broken)
+        except RecursionError:
+            raise ConfigError("%s: nested too deep" % path) from None
+        except Exception as error:  # a check that did not expect what it got: a problem, not a traceback
+            LOG.exception("checking %s", path)
+            raise ConfigError("%s: cannot check this configuration (internal error: %r)" % (path, error)) from None
+    if found:
+        raise ConfigError("\n".join(text for line, text in sorted(found, key=lambda entry: entry[0])))
+    return config
+
+
+def _check(document, problem, broken=frozenset()):
     sessions = document.get("sessions", [] if document.get("speakers") else None)
-    if not isinstance(sessions, list) or not (sessions or document.get("speakers")):
+    if "sessions" in broken:
+        sessions = []
+    elif not isinstance(sessions, list) or not (sessions or document.get("speakers")):
         problem("sessions", "expected a non-empty list of sessions (or of speakers)")
         sessions = []
     normalised = []
+    names: dict[str, int] = {}
+    listening: dict[tuple[str, int], int] = {}
     for index, session in enumerate(sessions):
         key = "sessions[%d]" % index
-        if not isinstance(session, dict):
-            problem(key, "expected a mapping with listen and connect")
-            continue
         entry: dict[str, Any] = {
             "name": str(session.get("name") or "session%d" % index),
             "md5": session.get("md5"),
             "connect_from": session.get("connect_from"),
             "peer": session.get("peer"),
         }
+        if entry["name"] in names:
+            problem(key + ".name", "%r is already the name of sessions[%d]" % (entry["name"], names[entry["name"]]))
+        names.setdefault(entry["name"], index)
         entry["gtsm"] = _gtsm(session.get("gtsm", False), key, problem)
+        entry["open_timeout"] = s.duration(session.get("open_timeout", 30))
         entry["role"] = session.get("role")
-        if entry["role"] is not None and entry["role"] not in ROLES:
-            problem(
-                key + ".role", "expected one of %s (what the peer is to us), got %r" % (", ".join(ROLES), entry["role"])
-            )
-            entry["role"] = None
+        for field in ("peer", "connect_from"):
+            if entry[field] is not None:
+                try:
+                    canonical_address(entry[field])
+                except ValueError:
+                    problem("%s.%s" % (key, field), "%r is not an IP address" % entry[field])
         if entry["md5"] and not entry["peer"]:
             problem(key + ".peer", "TCP-MD5 (md5) needs the peer's address, to sign the connections it opens to us")
         for field in ("listen", "connect"):
             try:
                 entry[field] = address_port(session[field])
-            except KeyError:
-                problem("%s.%s" % (key, field), "missing (expected ADDRESS:PORT)")
             except ValueError as error:
                 problem("%s.%s" % (key, field), "%r is not ADDRESS[:PORT] (%s)" % (session[field], error))
-        if entry["connect_from"] is not None:
-            try:
-                canonical_address(entry["connect_from"])
-            except ValueError:
-                problem(key + ".connect_from", "%r is not an IP address" % entry["connect_from"])
+        if "listen" in entry:
+            listen = (canonical_address(entry["listen"][0]), entry["listen"][1])
+            if listen in listening:
+                problem(key + ".listen", "%s:%d is already where sessions[%d] listens" % (*listen, listening[listen]))
+            listening.setdefault(listen, index)
+            if not entry["peer"] and not ipaddress.ip_address(listen[0]).is_loopback:
+                problem(
+                    key + ".peer",
+                    "required when listening on %s (not loopback): only the peer's address may connect" % listen[0],
+                )
         for direction in ("to_router", "to_peer"):
             entry[direction] = _stage_list(session.get(direction) or [], "%s.%s" % (key, direction), document, problem)
         normalised.append(entry)
-    config = {"sessions": normalised}
+    config: dict[str, Any] = {"sessions": normalised, "max_pending": document.get("max_pending", 64)}
+    config["broken"] = broken
     for name, stage in SECTIONS.items():  # each stage checks its own section
-        config[name] = stage.check(document.get(name), problem)
+        config[name] = stage.check(document.get(name), problem) if name not in broken else None
     _check_users(
         config,
         [
@@ -147,15 +228,35 @@ def check(document, path="<config>"):
     from peerwarden_runner.speaker.config import check_speakers  # see speaker/config.py for the section
 
     sections = {name: config.get(name) for name in PIPELINE_STAGES if name in document}
-    config["speakers"] = check_speakers(document.get("speakers"), problem, sections)
+    config["speakers"] = check_speakers(
+        document.get("speakers") if "speakers" not in broken else None, problem, sections
+    )
     _check_users(
         config,
         [("speakers[%d].stages" % speaker["index"], speaker, speaker["stages"]) for speaker in config["speakers"]],
         problem,
     )
-    if problems:
-        raise ConfigError("\n".join(problems))
+    del config["broken"]
+    config["warnings"] = _exposed(config)
     return config
+
+
+def _exposed(config):
+    """Warnings for listeners reachable from other hosts: the metrics have no authentication, the API
+    a bearer token over plain HTTP."""
+    found = []
+    listeners = [("metrics.listen", (config.get("metrics") or {}).get("listen"), "the metrics have no authentication")]
+    listeners += [
+        ("speakers[%d].api.listen" % speaker["index"], (speaker.get("api") or {}).get("listen"), "plain HTTP")
+        for speaker in config["speakers"]
+    ]
+    for key, listen, why in listeners:
+        if listen and not ipaddress.ip_address(listen[0]).is_loopback:
+            found.append(
+                "%s: %s:%d is reachable from other hosts (%s); prefer 127.0.0.1 behind a proxy"
+                % (key, listen[0], listen[1], why)
+            )
+    return found
 
 
 def _stage_list(stages, key, document, problem):
@@ -181,7 +282,8 @@ def _stage_list(stages, key, document, problem):
 def _check_users(config, users, problem):
     """Each stage's checks of the sessions or speakers that use it: (key, entry, stage names) of each."""
     for name, stage in SECTIONS.items():
-        stage.check_users(config[name], users, problem)
+        if config[name] is not None or name not in config.get("broken", ()):
+            stage.check_users(config[name], users, problem)
 
 
 def _gtsm(value, key, problem):

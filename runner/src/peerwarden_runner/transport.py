@@ -6,7 +6,7 @@ import asyncio
 import socket
 
 from peerwarden_runner.gtsm import set_gtsm
-from peerwarden_runner.tcp_md5 import set_md5
+from peerwarden_runner.tcp_md5 import refuse_unsigned, set_md5
 
 
 def family_of(address):
@@ -36,13 +36,16 @@ async def connect(local, peer, port, md5=None, gtsm=False, timeout=10.0):
 async def listen(local, port, peer, on_connection, md5=None, gtsm=False):
     """An asyncio server on local:port; the connection from `peer` is signed with the TCP-MD5 key set
     for it, and with GTSM accepted only at TTL 255 (accepted sockets inherit both from here).
-    Who may connect is `on_connection`'s check: the kernel lets any address connect without a key."""
+    With a key, the kernel completes no handshake from any other address (tcp_md5.refuse_unsigned);
+    without one, who may connect is `on_connection`'s check."""
     family = family_of(local)
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if md5:
             set_md5(sock, peer, md5)
+            if family_of(peer) == family:
+                refuse_unsigned(sock, peer)
         if gtsm:
             set_gtsm(sock)
         sock.bind((local, port))

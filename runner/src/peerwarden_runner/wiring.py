@@ -9,7 +9,7 @@ from typing import Any
 
 from peerwarden_runner.directions import TO_PEER, TO_ROUTER
 from peerwarden_runner.pipeline import Pipeline
-from peerwarden_runner.proxy import Proxy
+from peerwarden_runner.proxy import MAX_PENDING, OPEN_TIMEOUT, Pending, Proxy
 from peerwarden_runner.scrape_metrics import RoutesCollector
 from peerwarden_runner.stages.base import BuildContext, Scope
 from peerwarden_runner.stages.metrics import Metrics
@@ -73,6 +73,7 @@ async def build_sessions(settings):
     metrics.registry.register(routes)
     stages = Stages(settings, metrics)
     background = await stages.start()
+    pending = Pending(settings.get("max_pending") or MAX_PENDING)  # shared by every listener
     proxies: list[Any] = []  # the proxies, and the speakers' service: what the runner starts and stops
     for session in settings["sessions"]:
         stage = stages.session(session)  # one filter, one exec program and one alert stage per session
@@ -90,6 +91,10 @@ async def build_sessions(settings):
             md5=session["md5"],
             peer=session["peer"],
             gtsm=session["gtsm"],
+            name=session["name"],
+            open_timeout=session.get("open_timeout") or OPEN_TIMEOUT,
+            pending=pending,
+            metrics=metrics,
         )
         proxies.append(proxy)
     if settings.get("speakers"):

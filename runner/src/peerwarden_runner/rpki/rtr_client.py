@@ -5,7 +5,8 @@ What this adds to a single session (rtr_session):
     connect to the most preferred that answers, fail over to the next, and come back to a more
     preferred one when it is reachable again;
   - the timers of §6: Refresh (poll), Retry (after a failure; with exponential back-off from
-    `min_backoff` up to it) and Expire: when no sync has succeeded for that long, the cache's
+    `min_backoff` up to it, and never beyond `max_backoff`, 60 s by default) and Expire: when no
+    sync has succeeded for that long, the cache's
     data is dropped and the consumer told, because stale VRPs can make valid routes invalid;
   - protocol version memory per cache: a cache that refused version 1 is asked in version 0;
   - state for metrics: connected, cache, version, session id, serial, last sync, VRP count.
@@ -110,6 +111,7 @@ class RtrClient(Background):
         connect_timeout: float = 10.0,
         response_timeout: float = 60.0,
         min_backoff: float = 1.0,
+        max_backoff: float = 60.0,
     ):
         self.caches: list[RtrCache] = sorted(
             (cache if isinstance(cache, RtrCache) else RtrCache(*cache) for cache in caches),
@@ -126,6 +128,7 @@ class RtrClient(Background):
         self.connect_timeout = connect_timeout
         self.response_timeout = response_timeout
         self.min_backoff = min_backoff
+        self.max_backoff = max(max_backoff, min_backoff)
         self._versions: dict[RtrCache, int] = {}
         self._data_cache: RtrCache | None = None  # whose data the table holds
         self._session_ids: dict[RtrCache, tuple[int, int]] = {}  # cache -> (session id, serial)
@@ -163,7 +166,9 @@ class RtrClient(Background):
                     await asyncio.sleep(self.min_backoff * random.uniform(0.5, 1.0))  # no tight loop
                     continue
                 failed_rounds += 1
-                delay = min(self.timers.retry, self.min_backoff * 2 ** (failed_rounds - 1))
+                # the cache's Retry, but never more than max_backoff: a cache back after a restart is
+                # tried within a minute, not the ten minutes RFC 8210's default Retry would allow
+                delay = min(self.timers.retry, self.max_backoff, self.min_backoff * 2 ** min(failed_rounds - 1, 30))
                 delay *= random.uniform(0.9, 1.1)  # caches restarted together are not hit together
                 LOG.info("no RTR cache reachable; retrying in %.1f s", delay)
                 await asyncio.sleep(delay)

@@ -16,7 +16,8 @@ from peerwarden_runner.speaker.monitor import RPKI_STATES
 from peerwarden_runner.speaker.route_spec import RouteError, parse_prefix, parse_route
 
 LOG = logging.getLogger("peerwarden_runner.api")
-MAX_BODY = 64 * 1024
+MAX_BODY = 1024 * 1024  # 10,000 routes in one call fit; json.loads' depth is bounded below
+MAX_DEPTH = 32  # no route object nests deeper
 SPEAKER = web.AppKey("speaker", object)
 TOKEN = web.AppKey("token", object)
 HEALTHCHECKS = web.AppKey("healthchecks", list)
@@ -90,10 +91,38 @@ async def _json_body(request):
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, "body over %d octets" % MAX_BODY) from None
+    depth = deepest(raw)
+    if depth > MAX_DEPTH:
+        raise ApiError(400, "the body nests %d levels deep (expected at most %d)" % (depth, MAX_DEPTH))
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ApiError(400, "the body is not JSON (%s); expected a JSON object or list" % error) from None
+
+
+def deepest(raw):
+    """How deep the brackets of a JSON text nest (strings skipped), counted before parsing: a body
+    30,000 levels deep is refused with 400 instead of exhausting the parser's recursion."""
+    depth = deepest_seen = 0
+    in_string = escaped = False
+    for octet in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif octet == 0x5C:  # backslash
+                escaped = True
+            elif octet == 0x22:
+                in_string = False
+        elif octet == 0x22:
+            in_string = True
+        elif octet in (0x5B, 0x7B):
+            depth += 1
+            deepest_seen = max(deepest_seen, depth)
+            if depth > MAX_DEPTH:
+                return depth
+        elif octet in (0x5D, 0x7D):
+            depth -= 1
+    return deepest_seen
 
 
 def _items(body, what):
@@ -168,7 +197,10 @@ async def announce(request):
         where = "route" + (index % number if index else "")
         if not isinstance(item, dict):  # the configuration's bare "PREFIX" shorthand is not for the API
             raise RouteError(where, 'expected an object like {"prefix": "192.0.2.0/24"}, got %s' % type(item).__name__)
-        specs.append(parse_route(item, where, local=speaker.settings.local, ebgp=speaker.ebgp))
+        spec = parse_route(item, where, local=speaker.settings.local, ebgp=speaker.ebgp)
+        if spec.prefix.endswith("/0"):
+            raise RouteError(where + ".prefix", "%s is a default route: the API does not announce one" % spec.prefix)
+        specs.append(spec)
     speaker.announce(specs, "api")
     return web.json_response({"announced": [spec.to_json() for spec in specs], "state": speaker.state})
 

@@ -33,6 +33,7 @@ problem is reported as "file: key: what is wrong (expected ...)".
 
 import ipaddress
 import os
+from typing import Any
 
 from peerwarden_runner.addresses import address_port, canonical_address
 from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
@@ -63,6 +64,71 @@ KEYS = (
     "healthchecks",
 )
 HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "announce")
+
+
+def speaker_schema():
+    """A speaker's part of the runner's JSON Schema (config.schema)."""
+    from peerwarden_runner import schema as s
+    from peerwarden_runner.speaker.route_spec import FIELDS, ORIGINS
+
+    one_or_more = {"anyOf": [s.string(), s.list_of(s.string())], s.EXPECTED: "a value or a list of values"}
+    fields: dict[str, Any] = {name: {} for name in FIELDS}
+    fields.update(
+        {
+            "prefix": s.string(expected="ADDRESS/LENGTH"),
+            "next_hop": s.address(),
+            "origin": s.enum(*ORIGINS),
+            "med": s.integer(0, 0xFFFFFFFF),
+            "local_pref": s.integer(0, 0xFFFFFFFF),
+            "communities": one_or_more,
+            "large_communities": one_or_more,
+        }
+    )
+    route = {
+        "anyOf": [s.string(expected="ADDRESS/LENGTH"), s.obj(fields, required=["prefix"])],
+        s.EXPECTED: "a prefix, or {prefix, next_hop, as_path, origin, med, local_pref, communities, large_communities}",
+    }
+    routes = s.list_of(route, expected="a list of routes")
+    healthcheck = s.obj(
+        {
+            "name": s.string(),
+            "command": s.program(),
+            "interval": s.duration_value(),
+            "timeout": s.duration_value(),
+            "rise": s.integer(1, 1000),
+            "fall": s.integer(1, 1000),
+            "announce": routes,
+        },
+        required=["command"],
+    )
+    api = {
+        "anyOf": [{"const": False}, s.obj({"listen": s.address_port(), "token_file": s.string()})],
+        s.EXPECTED: "{listen: ADDRESS:PORT, token_file: PATH} or false",
+    }
+    return s.obj(
+        {
+            "name": s.string(r"^[A-Za-z0-9_.:-]+$", "a name (letters, digits, _ . : -)"),
+            "local": s.address_port(),
+            "peer": s.address_port(),
+            "passive": s.boolean(),
+            "asn": s.integer(1, 0xFFFFFFFF),
+            "peer_asn": s.integer(1, 0xFFFFFFFF),
+            "router_id": s.address(),
+            "hold_time": s.integer(0, 65535),
+            "md5_file": s.string(),
+            "gtsm": s.boolean(),
+            "print": s.boolean(),
+            "shutdown_message": s.string(min_length=0),
+            "reconnect": s.obj({"min": s.duration_value(), "max": s.duration_value()}),
+            "api": api,
+            "announce": routes,
+            "stages": s.list_of(s.string(), expected="a list of stage names"),  # check_speakers says more
+            "role": s.enum(*ROLES),
+            "healthchecks": s.list_of(healthcheck, expected="a list of health checks"),
+        },
+        required=["peer", "asn", "peer_asn"],
+        expected="a mapping with local, peer, asn and peer_asn",
+    )
 
 
 def check_speakers(section, problem, sections=None):

@@ -281,7 +281,15 @@ class Speaker:
         """Add or replace routes; sent at once when Established."""
         for spec in specs:
             self.desired[spec.prefix] = (spec, source)
-            LOG.info("%s: announce %s next hop %s (%s)", self.settings.name, spec.prefix, spec.next_hop, source)
+            LOG.debug("%s: announce %s next hop %s (%s)", self.settings.name, spec.prefix, spec.next_hop, source)
+        if specs:  # one line per call: an API call with 10,000 routes is one event
+            LOG.info(
+                "%s: announce %d route(s) (%s)%s",
+                self.settings.name,
+                len(specs),
+                source,
+                ": %s next hop %s" % (specs[0].prefix, specs[0].next_hop) if len(specs) == 1 else "",
+            )
         self._send_routes(specs, [])
 
     def withdraw(self, prefixes, source=None):
@@ -293,7 +301,15 @@ class Speaker:
         ]
         for prefix in removed:
             del self.desired[prefix]
-            LOG.info("%s: withdraw %s (%s)", self.settings.name, prefix, source or "api")
+            LOG.debug("%s: withdraw %s (%s)", self.settings.name, prefix, source or "api")
+        if removed:
+            LOG.info(
+                "%s: withdraw %d route(s) (%s)%s",
+                self.settings.name,
+                len(removed),
+                source or "api",
+                ": %s" % removed[0] if len(removed) == 1 else "",
+            )
         self._send_routes([], [Prefix.parse(prefix) for prefix in removed])
         return removed
 

@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+from peerwarden_runner import schema as s
 from peerwarden_runner.directions import other
 from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.alert_detectors import path_findings, space_findings
@@ -45,6 +46,32 @@ class AlertStage(Stage):
     watch_ok = True
     needs_wait_closed = True
     check = staticmethod(check_alert)
+
+    @classmethod
+    def schema(cls):
+        entry = s.obj(
+            {
+                "prefix": s.string(expected="ADDRESS/LENGTH"),
+                "origins": s.list_of(s.asn(), expected="a list of AS numbers"),
+                "max_length": s.integer(0, 128),
+            },
+            required=["prefix"],
+        )
+        return s.obj(
+            {
+                "prefixes": s.list_of(
+                    entry, expected="a list of {prefix: ADDRESS/LENGTH, origins: [ASN, ...], max_length: N}"
+                ),
+                "asns": s.list_of(s.asn(), expected="a list of AS numbers"),
+                "transit_free": s.list_of(s.asn(), expected="a list of AS numbers"),
+                "less_specifics": s.boolean(),
+                "file": s.string(expected="a file"),
+                "exec": s.program(),
+                "webhook": s.string(r"^https?://", "an http:// or https:// URL"),
+                "timeout": s.duration_value(),
+                "queue": s.integer(1),
+            }
+        )
 
     @classmethod
     def check_users(cls, section, users, problem):

@@ -18,6 +18,7 @@ import os
 import shutil
 from urllib.parse import urlsplit
 
+from peerwarden_runner.schema import duration
 from peerwarden_runner.stages.alert_space import owned_prefix
 
 # Transit-free ("tier-1") networks: none of them buys transit, so a path that crosses one after its
@@ -61,6 +62,11 @@ def check_alert(section, problem):
     checked["webhook"] = _webhook(section.get("webhook"), problem)
     for field, default in (("timeout", 5.0), ("queue", 1000)):
         value = section.get(field, default)
+        if field == "timeout" and isinstance(value, str):
+            try:
+                value = duration(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             problem("alert." + field, "expected a positive number, got %r" % (value,))
             value = default

@@ -4,6 +4,7 @@
 import time
 
 from peerwarden_runner.archive_process import ArchiveProcess
+from peerwarden_runner.schema import boolean, duration, duration_value, enum, obj, size, size_value, string
 from peerwarden_runner.stages.base import Watcher
 
 FORMATS = ("jsonl", "mrt", "both")
@@ -13,6 +14,19 @@ class ArchiveStage(Watcher):
     """The `archive:` section's stage: a watcher of every session (JSON lines, MRT or both)."""
 
     name = "archive"
+
+    @classmethod
+    def schema(cls):
+        return obj(
+            {
+                "dir": string(expected="a directory"),
+                "format": enum(*FORMATS),
+                "rotate_bytes": size_value(),
+                "rotate_seconds": duration_value(),
+                "compress": boolean(),
+            },
+            required=["dir"],
+        )
 
     @classmethod
     def check(cls, section, problem):
@@ -27,8 +41,8 @@ class ArchiveStage(Watcher):
         return {
             "dir": section["dir"],
             "format": archive_format,
-            "rotate_bytes": int(section.get("rotate_bytes", 256 * 1024 * 1024)),
-            "rotate_seconds": int(section.get("rotate_seconds", 3600)),
+            "rotate_bytes": size(section.get("rotate_bytes", 256 * 1024 * 1024)),
+            "rotate_seconds": int(duration(section.get("rotate_seconds", 3600))),
             "compress": bool(section.get("compress", True)),
         }
 

@@ -14,8 +14,9 @@ Every stage of the pipeline is a `Stage` subclass whose class attributes say wha
 - `scope`: how many the runner makes: one for the whole runner (RUNNER: rpki's VRPs), one per
   session shared by its directions (SESSION), or one per place it is listed (USE).
 
-A stage with a configuration section also owns it: `check(section, problem)` checks and normalises
-its top-level section (problems name the key path), and `build(section, context)` makes the stage
+A stage with a configuration section also owns it: `schema()` is its section's part of the runner's
+JSON Schema (structure and types, checked first, schema.py), `check(section, problem)` checks the
+meaning and normalises its top-level section (problems name the key path), and `build(section, context)` makes the stage
 from the checked section. stages/registry.py maps section names to these classes.
 """
 
@@ -62,6 +63,11 @@ class Stage:
     scope: ClassVar[Scope] = Scope.USE
 
     # ---- configuration: a stage with a section overrides these ----
+
+    @classmethod
+    def schema(cls) -> dict[str, Any] | None:
+        """The JSON Schema of the stage's top-level section (schema.py has the builders); None: no section."""
+        return None
 
     @classmethod
     def check(cls, section: Any, problem: Problem) -> Any:

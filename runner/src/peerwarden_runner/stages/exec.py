@@ -25,6 +25,7 @@ import shutil
 import time
 from typing import Any
 
+from peerwarden_runner import schema as s
 from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import ErrorAction, decode_update, from_json, to_json
 from peerwarden_runner.codec import constants as c
@@ -64,6 +65,8 @@ def check_exec(section, problem):
         problem("exec.on_error", "expected pass, drop or reset, got %r" % (checked["on_error"],))
     for field, default, kind in (("queue", 10000, int), ("timeout", 5.0, float)):
         value = section.get(field, default)
+        if field == "timeout" and isinstance(value, str):
+            value = s.duration(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             problem("exec." + field, "expected a positive number, got %r" % (value,))
             value = default
@@ -173,6 +176,19 @@ class ExecStage(MessageStage):
         "stream use print: true and a pipe, or the archive)"
     )
     check = staticmethod(check_exec)
+
+    @classmethod
+    def schema(cls):
+        return s.obj(
+            {
+                "program": s.program(),
+                "mode": s.enum(*MODES),
+                "on_error": s.enum(*ON_ERROR),
+                "queue": s.integer(1),
+                "timeout": s.duration_value(),
+            },
+            required=["program"],
+        )
 
     @classmethod
     def build(cls, section, context):

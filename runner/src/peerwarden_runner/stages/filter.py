@@ -28,6 +28,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
+from peerwarden_runner import schema as s
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import make_attribute
 from peerwarden_runner.codec.communities import community_from_text, community_to_text, large_from_text
@@ -217,6 +218,20 @@ class FilterStage(Stage):
     scope = Scope.SESSION
     watch_ok = True
     check = staticmethod(check_filter)
+
+    @classmethod
+    def schema(cls):
+        one_or_more: dict[str, Any] = {
+            "anyOf": [{"type": ["string", "integer"]}, s.list_of({"type": ["string", "integer"]})]
+        }
+        one_or_more[s.EXPECTED] = "a value or a list of values"
+        match = s.obj({key: one_or_more for key in MATCH_KEYS})
+        tag = s.obj({"community": one_or_more, "large_community": one_or_more})
+        rule = s.obj(
+            {"name": {"type": ["string", "integer"]}, "match": match, "action": s.enum(*ACTIONS), "tag": tag},
+            required=["action"],
+        )
+        return s.obj({"default": s.enum("accept", "drop"), "rules": s.list_of(rule)})
 
     @classmethod
     def check_watch(cls, section, field, problem):

@@ -8,6 +8,7 @@ from typing import Any
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.pipeline import SessionReset
+from peerwarden_runner.schema import boolean, integer, obj, string
 from peerwarden_runner.stages.base import Stage
 
 LOG = logging.getLogger("peerwarden_runner.limit")
@@ -44,6 +45,20 @@ class LimitStage(Stage):
         "limit holds routes back from a receiver and can end the session with a Cease; a monitor has no "
         "receiver and must never write to its router"
     )
+
+    @classmethod
+    def schema(cls):
+        lengths = string(r"^[0-9]+/[0-9]+$", "IPv4/IPv6 prefix lengths, like 24/48")
+        return obj(
+            {
+                "max_prefixes": integer(1),
+                "max_per_origin": integer(1),
+                "max_per_block": string(r"^[0-9]+/[0-9]+$", "COUNT/LENGTH, like 64/16"),
+                "max_length": lengths,
+                "min_length": lengths,
+                "cease": boolean(),
+            }
+        )
 
     @classmethod
     def check(cls, section, problem):

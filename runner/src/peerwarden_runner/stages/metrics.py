@@ -4,6 +4,7 @@ VRPs loaded, alerts raised (and alert deliveries that failed or were dropped).""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from peerwarden_runner import schema as s
 from peerwarden_runner.addresses import address_port
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.stages.base import Scope, Watcher
@@ -23,6 +24,10 @@ class Metrics(Watcher):
 
     name = "metrics"
     scope = Scope.RUNNER
+
+    @classmethod
+    def schema(cls):
+        return s.obj({"listen": s.address_port()})
 
     @classmethod
     def check(cls, section, problem):
@@ -69,6 +74,12 @@ class Metrics(Watcher):
         self.alerts_dropped = Counter(
             "peerwarden_alerts_dropped", "Alerts a sink could not take (queue full)", ["sink"], registry=self.registry
         )
+        self.connections = Counter(
+            "peerwarden_connections",
+            "Connections to a session's listener: accepted, or refused and why",
+            ["session", "outcome"],
+            registry=self.registry,
+        )
         self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
 
     def serve(self, address, port):
@@ -82,6 +93,9 @@ class Metrics(Watcher):
 
     def crossed(self, state, direction, raw):
         self.messages.labels(direction, TYPE_NAMES.get(raw[18], "unknown")).inc()
+
+    def connection(self, session, outcome):
+        self.connections.labels(session, outcome).inc()
 
     def route_held(self, stage):
         self.held.labels(stage).inc()

@@ -23,6 +23,7 @@ from peerwarden_runner.codec import constants as c
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.rpki import RouteValidity, VrpDiff, VrpTable
 from peerwarden_runner.rpki.prefix import DROP
+from peerwarden_runner.schema import address, duration, duration_value, integer, list_of, obj, port, string
 from peerwarden_runner.stages.base import Scope, Stage
 from peerwarden_runner.stages.rpki_touched import TouchedKeys
 
@@ -42,6 +43,19 @@ class RpkiStage(Stage):
     name = "rpki"
     scope = Scope.RUNNER
     watch_ok = True
+
+    @classmethod
+    def schema(cls):
+        cache = obj({"host": address(), "port": port(), "preference": integer(1)}, required=["host"])
+        return obj(
+            {
+                "file": string(expected="a VRP JSON file"),
+                "caches": list_of(cache, expected="a list of {host, port, preference}"),
+                "expire": duration_value(),
+                "max_backoff": duration_value(),
+            },
+            expected="'file: PATH' (a VRP JSON file) and/or 'caches: [{host, port, preference}]'",
+        )
 
     @classmethod
     def check(cls, section, problem):
@@ -65,7 +79,8 @@ class RpkiStage(Stage):
         return {
             "file": section.get("file"),
             "caches": sorted(caches, key=lambda c: c["preference"]),
-            "expire": int(section.get("expire", 7200)),
+            "expire": int(duration(section.get("expire", 7200))),
+            "max_backoff": duration(section.get("max_backoff", 60)),
         }
 
     @classmethod
@@ -110,7 +125,13 @@ class RpkiStage(Stage):
             from peerwarden_runner.scrape_metrics import RtrStateCollector
 
             caches = [RtrCache(cache["host"], cache["port"], cache["preference"]) for cache in section["caches"]]
-            client = RtrClient(caches, rtr_table, on_change=on_change, timers=RtrTimers(expire=section["expire"]))
+            client = RtrClient(
+                caches,
+                rtr_table,
+                on_change=on_change,
+                timers=RtrTimers(expire=section["expire"]),
+                max_backoff=section.get("max_backoff", 60),
+            )
             if self.metrics is not None:
                 self.metrics.registry.register(RtrStateCollector(client))
             tasks.append(client.start())
@@ -256,6 +277,7 @@ class RpkiStage(Stage):
         """Validate again the routes of `keys` the change touches, as they are now; send what follows.
         (announced again, withdrawn)."""
         announce, withdraw, states = [], [], {}
+        validities: Counter[RouteValidity] = Counter()
         paths, holds, route_of = rib.paths, rib.holds, touched.route
         watch_only = getattr(state.session, "watch_only", False)
         for key in keys:
@@ -267,6 +289,7 @@ class RpkiStage(Stage):
                 continue
             prefix, route = found
             validity = self._validity(route, entry.origin)
+            validities[validity] += 1
             if watch_only:
                 states[key] = validity
             invalid = validity == INVALID
@@ -277,6 +300,11 @@ class RpkiStage(Stage):
             elif held is not None and held.startswith("rpki:") and not invalid:
                 del holds[key]
                 announce.append(rib.route(key))
+        if self.metrics:  # a re-validation is a validation, a withdrawal a route held back
+            for validity, count in validities.items():
+                self.metrics.validated(validity, count)
+            for _prefix in withdraw:
+                self.metrics.route_held(self.name)
         if watch_only:  # a monitor records the new states; nothing goes to its router
             if states:
                 state.session.revalidated(direction, states)

@@ -19,12 +19,14 @@ from typing import NamedTuple
 from peerwarden_runner.codec import (
     ErrorAction,
     Route,
+    Update,
     decode_update,
     encode_update,
     encode_withdraw,
     mp_reach_attribute,
 )
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec.fast_update import ScannedUpdate
 from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
 LOG = logging.getLogger("peerwarden_runner.routes")
@@ -172,6 +174,39 @@ class RouteChange:
                     if sent_before:
                         withdraw.append(prefix)  # the receiver has an older version: take it back
         return encode_routes(announce, withdraw, self.ctx)
+
+
+class ScannedChange(RouteChange):
+    """The RouteChange of an UPDATE that codec.fast_update scanned (a common shape, found clean): the
+    routes share the lazy SectionAttributes, and `update`, the full decode, is made only when a
+    stage asks for it (a filter or alert stage reading the AS path)."""
+
+    def __init__(self, raw, ctx, scanned: ScannedUpdate, rib, metrics=None):
+        self.raw, self.ctx, self.rib, self.metrics = raw, ctx, rib, metrics
+        self._update: Update | None = None
+        nlri = scanned.nlri
+        if nlri:
+            next_hop, shared = scanned.next_hop, scanned.attributes
+            self.runs = [(next_hop, shared, nlri)]
+            self.routes = [_new(Route, (prefix, next_hop, shared)) for prefix in nlri]
+            self.origin = scanned.origin
+        else:
+            self.runs, self.routes, self.origin = [], [], None
+        self.withdrawn = scanned.withdrawn
+        self.changed = False
+        self.refused = {}
+        self.validity = None
+        self._keys = self._withdrawn_keys = None
+
+    @property
+    def update(self):
+        if self._update is None:
+            self._update = decode_update(self.raw, self.ctx)
+        return self._update
+
+    @update.setter
+    def update(self, value):
+        self._update = value
 
 
 def encode_routes(announce, withdraw, ctx):

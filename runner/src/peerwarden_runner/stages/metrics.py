@@ -70,6 +70,10 @@ class Metrics(Watcher):
             "peerwarden_alerts_dropped", "Alerts a sink could not take (queue full)", ["sink"], registry=self.registry
         )
         self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
+        # label children bound once (labels() costs microseconds, and it would be paid per message)
+        self._message_children = {}
+        self._held_children = {}
+        self._validation_children = {}
 
     def serve(self, address, port):
         start_http_server(port, addr=address, registry=self.registry)
@@ -81,10 +85,17 @@ class Metrics(Watcher):
         self.sessions.dec()
 
     def crossed(self, state, direction, raw):
-        self.messages.labels(direction, TYPE_NAMES.get(raw[18], "unknown")).inc()
+        key = (direction, raw[18])
+        child = self._message_children.get(key)
+        if child is None:
+            child = self._message_children[key] = self.messages.labels(direction, TYPE_NAMES.get(raw[18], "unknown"))
+        child.inc()
 
     def route_held(self, stage):
-        self.held.labels(stage).inc()
+        child = self._held_children.get(stage)
+        if child is None:
+            child = self._held_children[stage] = self.held.labels(stage)
+        child.inc()
 
     def rule_matched(self, rule, action, count=1):
         self.rules.labels(rule, action).inc(count)
@@ -93,7 +104,10 @@ class Metrics(Watcher):
         self.exec_outcomes.labels(stage, outcome).inc(count)
 
     def validated(self, state, count=1):
-        self.validations.labels(str(state)).inc(count)
+        child = self._validation_children.get(state)
+        if child is None:
+            child = self._validation_children[state] = self.validations.labels(str(state))
+        child.inc(count)
 
     def alerted(self, kind, session):
         self.alerts.labels(kind, session).inc()

@@ -99,7 +99,7 @@ def run(pipeline, messages):
     rib = state.memory.get(("rib", TO_ROUTER))
     if rib is None:  # the last message reset the session
         return outcomes, {}, {}, state.session.sent
-    paths = {key: (dict(entry.attributes), entry.next_hop, entry.origin) for key, entry in rib.paths.items()}
+    paths = {key: (dict(rib.route(key).attributes), entry.next_hop, entry.origin) for key, entry in rib.paths.items()}
     return outcomes, paths, dict(rib.holds), state.session.sent
 
 

@@ -203,7 +203,7 @@ class Pipeline:
     def _routes(self, state, direction, raw, route_stages):
         rib = state.memory.get(("rib", direction))
         if rib is None:
-            rib = state.memory[("rib", direction)] = Rib()
+            rib = state.memory[("rib", direction)] = Rib(state.contexts[direction])
             state.memory[("attribute-blocks", direction)] = AttributeBlocks()  # for this direction's context
         ctx = state.contexts[direction]
         scanned = scan_update(raw, ctx) if self.fast else None

@@ -26,7 +26,7 @@ from peerwarden_runner.codec import (
     mp_reach_attribute,
 )
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.codec.fast_update import ScannedUpdate
+from peerwarden_runner.codec.fast_update import ScannedUpdate, SectionAttributes
 from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
 LOG = logging.getLogger("peerwarden_runner.routes")
@@ -47,9 +47,11 @@ class Rib:
     reason". Keys are bytes and the attributes are shared, so a route costs one dict entry and
     its key, and the garbage collector has nothing per route to walk."""
 
-    def __init__(self):
+    def __init__(self, ctx=None):
+        """`ctx`: the direction's context, to decode the attributes kept as octets (ScannedChange)."""
         self.paths = {}
         self.holds = {}
+        self.ctx = ctx
 
     def sent(self):
         return len(self.paths) - len(self.holds)
@@ -60,6 +62,8 @@ class Rib:
     def route(self, key):
         """The Route of a key (to announce it again)."""
         attributes, next_hop, dummy = self.paths[key]
+        if isinstance(attributes, bytes):  # an attribute section kept as its octets (ScannedChange)
+            attributes = SectionAttributes(attributes, self.ctx)
         return Route(key_prefix(key), next_hop, attributes)
 
 
@@ -105,6 +109,15 @@ class RouteChange:
             self._withdrawn_keys = [route_key(prefix) for prefix in self.withdrawn]
         return self._withdrawn_keys
 
+    @staticmethod
+    def _kept(shared):
+        """What the RIB keeps of a run's shared attributes."""
+        return shared
+
+    def full_as_path(self):
+        """The AS path to reason about (Update.full_as_path)."""
+        return self.update.full_as_path()
+
     def hold(self, route, stage, reason):
         self.refused[route.prefix] = "%s: %s" % (stage, reason)
         self.changed = True
@@ -124,7 +137,7 @@ class RouteChange:
         for next_hop, shared, prefixes in self.runs:
             run = keys[start : start + len(prefixes)]
             start += len(prefixes)
-            paths.update(zip(run, repeat(RouteAttributes(shared, next_hop, self.origin))))
+            paths.update(zip(run, repeat(RouteAttributes(self._kept(shared), next_hop, self.origin))))
             if refused or holds:
                 for key, prefix in zip(run, prefixes):
                     reason = refused.get(prefix)
@@ -144,7 +157,8 @@ class RouteChange:
         for next_hop, shared, prefixes in self.runs:
             run = keys[start : start + len(prefixes)]
             start += len(prefixes)
-            paths.update(zip(run, repeat(_new(RouteAttributes, (shared, next_hop, self.origin)))))  # a C loop
+            kept = _new(RouteAttributes, (self._kept(shared), next_hop, self.origin))
+            paths.update(zip(run, repeat(kept)))  # a C loop
             if holds:
                 for key in run:
                     holds.pop(key, None)
@@ -158,7 +172,7 @@ class RouteChange:
         announce, withdraw = [], list(self.withdrawn)
         keys, position = self.keys, 0
         for next_hop, shared, prefixes in self.runs:
-            attributes = RouteAttributes(shared, next_hop, self.origin)
+            attributes = RouteAttributes(self._kept(shared), next_hop, self.origin)
             for prefix in prefixes:
                 key = keys[position]
                 route = self.routes[position]
@@ -207,6 +221,21 @@ class ScannedChange(RouteChange):
     @update.setter
     def update(self, value):
         self._update = value
+
+    @staticmethod
+    def _kept(shared):
+        """The RIB keeps the section's octets (decoded again if a route is announced again): a full
+        table of routes with attributes of their own is a million of them."""
+        return shared.raw
+
+    def full_as_path(self):
+        """AS_PATH alone: fast_update takes only 4-octet sessions without AS4_PATH, where it is the full path."""
+        if self._update is not None:
+            return self._update.full_as_path()
+        attribute = self.runs[0][1].get(c.AS_PATH) if self.runs else None
+        if attribute is None:
+            return self.update.full_as_path()
+        return attribute.value
 
 
 def encode_routes(announce, withdraw, ctx):

@@ -221,7 +221,7 @@ def updates_relayed(metrics):
 
 def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900, per_set=0):
     """(seconds from BIRD's start until FRR holds every prefix, the runner's peak RSS, its CPU seconds
-    (with its children), UPDATEs it relayed towards FRR)."""
+    from BIRD's start (with its children), UPDATEs it relayed towards FRR)."""
     workdir = os.path.join(base, label)
     neighbor_of_frr = FROM if runner_options is not None else BIRD_ADDRESS
     neighbor_of_bird = LISTEN if runner_options is not None else FRR_ADDRESS
@@ -253,6 +253,7 @@ def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900, per_set=
                 if runner.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("the runner did not start: %s" % open(log.name).read()[-2000:])
                 time.sleep(0.5)
+        cpu_at_start = cpu_seconds(runner.pid) if runner is not None else 0.0  # loading the VRPs is not relaying
         started = time.perf_counter()
         bird = start_bird(os.path.join(workdir, "bird"), neighbor_of_bird, ipv4, ipv6, per_set)
         processes.append(bird)
@@ -266,7 +267,7 @@ def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900, per_set=
             time.sleep(0.25)
         seconds = time.perf_counter() - started
         rss = peak_rss_mib(runner.pid) if runner is not None else 0.0
-        cpu = cpu_seconds(runner.pid) if runner is not None else 0.0
+        cpu = cpu_seconds(runner.pid) - cpu_at_start if runner is not None else 0.0
         updates = updates_relayed(METRICS) if runner is not None else 0
         return seconds, rss, cpu, updates
     finally:

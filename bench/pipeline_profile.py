@@ -2,8 +2,8 @@
 
 Feeds Pipeline.process the UPDATEs BIRD sends in bench/proxy_fulltable.py (IPv4 /24s and IPv6 /48s
 sharing one attribute set, packed into 4096-octet messages), or with --small the UPDATEs many real
-peers send (one prefix each, an AS_PATH of 3 to 6 ASNs, communities, a MED; --share N consecutive
-UPDATEs share one attribute set), with the stages wired as the proxy
+peers send (one prefix each, an AS_PATH of 3 to 6 ASNs, communities, a MED; --per-set K consecutive
+prefixes share one attribute set), with the stages wired as the proxy
 wires them (rpki with VRPs for every prefix, limit, archive, metrics, alert watching 1000 prefixes of its own
 and the paths of a session with role peer). Each configuration runs in a
 child process of its own, so its memory growth (what the RIB and the stages keep per prefix) is its own.
@@ -13,7 +13,11 @@ forwards the original bytes), bytes kept per prefix, and the CPU of child proces
 writer) per prefix.
 
     python bench/pipeline_profile.py [--ipv4 200000] [--ipv6 50000] [--vrps 250000] [--only NAME] [--profile [NAME]]
-    python bench/pipeline_profile.py --small [--share 1] --ipv4 40000 --ipv6 10000 --vrps 50000
+    python bench/pipeline_profile.py --small [--per-set K] --ipv4 40000 --ipv6 10000 --vrps 50000
+
+--per-set K: K prefixes per attribute set (1: each its own, the shape of a real table; 0: all share
+one). Without --small the prefixes of a set are packed into 4096-octet UPDATEs, as BIRD sends them.
+"total" columns add the archive writer's CPU (a child process) to the proxy's.
 
 --profile [NAME] runs one configuration ("all" by default) under cProfile and prints the functions that cost most.
 """
@@ -42,6 +46,7 @@ from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.archive import ArchiveStage
 from peerwarden_runner.stages.limit import LimitStage
 from peerwarden_runner.stages.metrics import Metrics
+from peerwarden_runner.stages.mrt_archive import MrtArchiveStage
 from peerwarden_runner.stages.rpki import RpkiStage
 
 BIRD_AS, FRR_AS = 65001, 65000
@@ -68,56 +73,65 @@ def ipv6_prefixes(count):
 
 def bird_updates(ipv4, ipv6):
     """UPDATEs as BIRD packs them: one attribute set, as many prefixes as fit in 4096 octets."""
-    common = [make_attribute(c.ORIGIN, 0), make_attribute(c.AS_PATH, [["sequence", [BIRD_AS]]])]
-    messages = []
-    ipv4_attributes = common + [make_attribute(c.NEXT_HOP, "127.0.0.51")]
-    per_message = (MAX_MESSAGE - 23 - sum(len(a.encode()) for a in ipv4_attributes)) // 4
-    for start in range(0, len(ipv4), per_message):
-        messages.append(
-            encode_update(attributes=ipv4_attributes, nlri=[Prefix.parse(p) for p in ipv4[start : start + per_message]])
-        )
-    per_message = (MAX_MESSAGE - 23 - sum(len(a.encode()) for a in common) - 25) // 7
-    for start in range(0, len(ipv6), per_message):
-        reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", ipv6[start : start + per_message])
-        messages.append(encode_update(attributes=common + [reach]))
-    return messages
+    return shaped_updates(ipv4, ipv6, 0, packed=True)
 
 
-def origin_of(index):
-    """The origin AS of the index-th prefix of --small (the VRPs say it is valid)."""
-    return 150000 + index % 5000
+def origin_of(index, per_set=1):
+    """The origin AS of the index-th prefix (the VRPs say it is valid): the same for the prefixes of
+    one attribute set."""
+    if per_set == 0:
+        return BIRD_AS
+    return 150000 + (index - index % per_set) % 5000
 
 
-def small_updates(ipv4, ipv6, share):
-    """UPDATEs of one prefix each, as many peers send them: an AS_PATH of 3 to 6 ASNs, 0 to 4 communities,
-    a MED; `share` consecutive UPDATEs carry the same attribute set (and origin AS)."""
+def attribute_set(rng, index, per_set):
+    """One attribute set as many peers send them: an AS_PATH of 3 to 6 ASNs, 0 to 4 communities, a MED."""
+    if per_set == 0:
+        return [make_attribute(c.ORIGIN, 0), make_attribute(c.AS_PATH, [["sequence", [BIRD_AS]]])]
+    path = (
+        [BIRD_AS] + [rng.randrange(135000, 145000) for dummy in range(rng.randint(1, 4))] + [origin_of(index, per_set)]
+    )
+    attributes = [
+        make_attribute(c.ORIGIN, rng.choice((0, 2))),
+        make_attribute(c.AS_PATH, [["sequence", path]]),
+        make_attribute(c.MULTI_EXIT_DISC, rng.randrange(0, 1000)),
+    ]
+    communities = [(BIRD_AS << 16) + rng.randrange(0, 65536) for dummy in range(rng.randint(0, 4))]
+    if communities:
+        attributes.append(make_attribute(c.COMMUNITIES, communities))
+    return attributes
+
+
+def shaped_updates(ipv4, ipv6, per_set, packed):
+    """UPDATEs for `per_set` prefixes per attribute set (1: each prefix its own; 0: all share one).
+    `packed`: the prefixes of one set go into as few UPDATEs as 4096 octets allow, as BIRD sends
+    them; else one prefix per UPDATE (what many peers send)."""
     rng = random.Random(1)
     messages = []
-    attributes = None
-    for index, prefix in enumerate(ipv4 + ipv6):
-        if index % share == 0:
-            path = (
-                [BIRD_AS] + [rng.randrange(135000, 145000) for dummy in range(rng.randint(1, 4))] + [origin_of(index)]
-            )
-            attributes = [
-                make_attribute(c.ORIGIN, rng.choice((0, 2))),
-                make_attribute(c.AS_PATH, [["sequence", path]]),
-                make_attribute(c.MULTI_EXIT_DISC, rng.randrange(0, 1000)),
-            ]
-            communities = [(BIRD_AS << 16) + rng.randrange(0, 65536) for dummy in range(rng.randint(0, 4))]
-            if communities:
-                attributes.append(make_attribute(c.COMMUNITIES, communities))
-        parsed = Prefix.parse(prefix)
-        if parsed.afi == c.AFI_IPV4:
-            messages.append(
-                encode_update(
-                    attributes=attributes[:2] + [make_attribute(c.NEXT_HOP, "127.0.0.51")] + attributes[2:],
-                    nlri=[parsed],
-                )
-            )
+    families = [(ipv4, 0), (ipv6, len(ipv4))]
+    for prefixes, offset in families:
+        groups = []
+        if per_set == 0:
+            groups = [(0, prefixes)]
         else:
-            reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", [parsed])
-            messages.append(encode_update(attributes=attributes + [reach]))
+            groups = [(start, prefixes[start : start + per_set]) for start in range(0, len(prefixes), per_set)]
+        for start, group in groups:
+            attributes = attribute_set(rng, offset + start, per_set)
+            parsed = [Prefix.parse(p) for p in group]
+            ipv4_family = parsed[0].afi == c.AFI_IPV4
+            if ipv4_family:
+                attributes = attributes[:2] + [make_attribute(c.NEXT_HOP, "127.0.0.51")] + attributes[2:]
+                room = (MAX_MESSAGE - 23 - sum(len(a.encode()) for a in attributes)) // 4
+            else:
+                room = (MAX_MESSAGE - 23 - sum(len(a.encode()) for a in attributes) - 25) // 7
+            step = room if packed else 1
+            for first in range(0, len(parsed), step):
+                chunk = parsed[first : first + step]
+                if ipv4_family:
+                    messages.append(encode_update(attributes=attributes, nlri=chunk))
+                else:
+                    reach = mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::3", chunk)
+                    messages.append(encode_update(attributes=attributes + [reach]))
     return messages
 
 
@@ -158,6 +172,7 @@ def build(name, table, archive_dir):
         "archive": ([], [archive], False),
         "metrics": ([], [], True),
         "all": ([rpki, limit], [archive], True),
+        "all-mrt": ([rpki, limit], [MrtArchiveStage(archive_dir, session_name="bench")], True),
         "alert": ([AlertStage(alert_section(), None, "bench", "peer")] if name == "alert" else [], [], False),
     }[name]
     return Pipeline({TO_ROUTER: stages}, watchers, metrics if with_metrics else None)
@@ -206,29 +221,41 @@ def main():
     parser.add_argument("--ipv4", type=int, default=200000)
     parser.add_argument("--ipv6", type=int, default=50000)
     parser.add_argument("--vrps", type=int, default=250000)
-    parser.add_argument("--small", action="store_true", help="one prefix per UPDATE, varied attributes")
-    parser.add_argument("--share", type=int, default=1, help="with --small: consecutive UPDATEs per attribute set")
+    parser.add_argument("--small", action="store_true", help="one prefix per UPDATE (else packed as BIRD does)")
+    parser.add_argument(
+        "--per-set",
+        "--share",
+        dest="per_set",
+        type=int,
+        help="K prefixes per attribute set: 1 each its own, 0 all share one (default: 1 with --small, else 0)",
+    )
     parser.add_argument("--only", action="append", help="run only these configurations (forward always runs)")
     parser.add_argument("--profile", nargs="?", const="all", help="cProfile one configuration (default: all)")
     arguments = parser.parse_args()
     ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
+    per_set = arguments.per_set if arguments.per_set is not None else (1 if arguments.small else 0)
     table = VrpTable(
-        [
-            make_vrp(p, None, origin_of(index - index % arguments.share) if arguments.small else BIRD_AS)
-            for index, p in enumerate((ipv4 + ipv6)[: arguments.vrps])
-        ]
+        [make_vrp(p, None, origin_of(index, per_set)) for index, p in enumerate((ipv4 + ipv6)[: arguments.vrps])]
     )
-    messages = small_updates(ipv4, ipv6, arguments.share) if arguments.small else bird_updates(ipv4, ipv6)
+    messages = shaped_updates(ipv4, ipv6, per_set, packed=not arguments.small)
     prefixes = len(ipv4) + len(ipv6)
     print(
-        "%d UPDATEs, %d prefixes (%d IPv4, %d IPv6), %d VRPs"
-        % (len(messages), prefixes, len(ipv4), len(ipv6), len(table))
+        "%d UPDATEs, %d prefixes (%d IPv4, %d IPv6), %s, %d VRPs; load average %s"
+        % (
+            len(messages),
+            prefixes,
+            len(ipv4),
+            len(ipv6),
+            "per set %d" % per_set if per_set else "one shared attribute set",
+            len(table),
+            " ".join(open("/proc/loadavg").read().split()[:3]),
+        )
     )
     if arguments.profile:
         with tempfile.TemporaryDirectory() as archive_dir:
             pipeline = build(arguments.profile, table, archive_dir)
             state = open_session(pipeline)
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
             profiler.enable()
             for raw in messages:
                 pipeline.process(state, TO_ROUTER, c.UPDATE, raw)
@@ -236,7 +263,7 @@ def main():
             pipeline.close()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return 0
-    names = ["forward", "decode", "rpki", "rpki+metrics", "limit", "archive", "metrics", "all", "alert"]
+    names = ["forward", "decode", "rpki", "rpki+metrics", "limit", "archive", "metrics", "all", "all-mrt", "alert"]
     if arguments.only:
         names = ["forward"] + [name for name in names if name in arguments.only and name != "forward"]
     baselines = {
@@ -248,12 +275,23 @@ def main():
         "archive": "forward",
         "metrics": "forward",
         "all": "forward",
+        "all-mrt": "forward",
         "alert": "decode",
     }
     results = {}
     print(
-        "%-14s %10s %12s %12s %16s %14s %18s"
-        % ("configuration", "CPU s", "us/message", "us/prefix", "above", "bytes/prefix", "writer us/prefix")
+        "%-14s %8s %11s %10s %16s %13s %17s %16s %15s"
+        % (
+            "configuration",
+            "CPU s",
+            "us/message",
+            "us/prefix",
+            "above",
+            "bytes/prefix",
+            "writer us/prefix",
+            "total us/UPDATE",
+            "total us/prefix",
+        )
     )
     for name in names:
         seconds, grown, written, children = in_child(measure, name, table, messages)
@@ -261,7 +299,7 @@ def main():
         base = baselines[name] if baselines[name] in results else None
         above = "%.2f (%s)" % ((seconds - results[base]) * 1e6 / prefixes, base) if base else "baseline"
         print(
-            "%-14s %10.2f %12.2f %12.2f %16s %14.0f %18.2f   (%d messages written on)"
+            "%-14s %8.2f %11.2f %10.2f %16s %13.0f %17.2f %16.2f %15.2f   (%d messages written on)"
             % (
                 name,
                 seconds,
@@ -270,6 +308,8 @@ def main():
                 above,
                 grown * 1024 / prefixes,
                 children * 1e6 / prefixes,
+                (seconds + children) * 1e6 / len(messages),
+                (seconds + children) * 1e6 / prefixes,
                 written,
             )
         )

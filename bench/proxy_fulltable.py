@@ -3,10 +3,15 @@
 BIRD originates N IPv4 and M IPv6 prefixes (default 1,000,000 and 200,000); the time is measured
 from BIRD's start until FRR holds them all (show bgp summary json, pfxRcd). The runner runs as a
 proxy with the rpki stage (a generated set of 800,000 VRPs in a file), the limit stage and the
-archive. Prints both times, their ratio and the runner's peak RSS. Goals (issue 5): ratio <= 1.5,
-RSS <= 1 GiB.
+archive. Prints both times, their ratio, the runner's CPU (its process and its children, the
+archive writer, from /proc) per UPDATE and per prefix, and its peak RSS. Goals (issue 5): ratio
+<= 1.5, RSS <= 1 GiB; (issue 16) at --per-set 1, <= 30 us CPU per UPDATE.
 
-    python bench/proxy_fulltable.py [--ipv4 N] [--ipv6 M] [--vrps K]
+    python bench/proxy_fulltable.py [--ipv4 N] [--ipv6 M] [--vrps K] [--per-set K]
+
+--per-set K: K prefixes per attribute set (1: every prefix its own MED, prepended origin AS and
+community, so BIRD sends one prefix per UPDATE, the shape of a real table; 0, the default: all
+share one set and BIRD packs them into full UPDATEs).
 
 Runs as root on loopback only (FRR with -Z: no kernel routes; BIRD without a kernel protocol).
 """
@@ -14,11 +19,13 @@ Runs as root on loopback only (FRR with -Z: no kernel routes; BIRD without a ker
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 BGPD, BIRD, VTYSH = "/usr/lib/frr/bgpd", "bird", "vtysh"
 RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
@@ -36,12 +43,32 @@ def ipv6_prefixes(count):
     return ["2001:%x:%x::/48" % (0x1000 + i // 65536, i % 65536) for i in range(count)]
 
 
-def write_vrps(path, ipv4, ipv6, count):
-    """VRPs for the announced prefixes, all with BIRD's AS as origin: every route is valid, so FRR
+def origin_of(index, per_set):
+    """The origin AS of the index-th prefix (ipv4 + ipv6): BIRD's own with one shared set, else one
+    prepended AS per attribute set."""
+    if per_set == 0:
+        return 65001
+    return 150000 + (index // per_set) % 5000
+
+
+def route_attributes(index, per_set):
+    """BIRD filter commands giving the index-th prefix the attribute set of its group ("" for one shared set)."""
+    if per_set == 0:
+        return ""
+    group = index // per_set
+    return " { bgp_med = %d; bgp_path.prepend(%d); bgp_community.add((65001, %d)); }" % (
+        group % 100000,
+        origin_of(index, per_set),
+        group % 65536,
+    )
+
+
+def write_vrps(path, ipv4, ipv6, count, per_set=0):
+    """VRPs for the announced prefixes, each with its route's origin AS: every route is valid, so FRR
     must end up with all of them (the rpki stage still validates each one)."""
     roas = [
-        {"prefix": prefix, "maxLength": int(prefix.rsplit("/", 1)[1]), "asn": "AS65001"}
-        for prefix in (ipv4 + ipv6)[:count]
+        {"prefix": prefix, "maxLength": int(prefix.rsplit("/", 1)[1]), "asn": "AS%d" % origin_of(index, per_set)}
+        for index, prefix in enumerate((ipv4 + ipv6)[:count])
     ]
     with open(path, "w") as handle:
         json.dump({"roas": roas}, handle)
@@ -105,13 +132,21 @@ def frr_counts(directory, neighbor):
     return tuple(counts)
 
 
-def start_bird(directory, neighbor, ipv4, ipv6):
+def start_bird(directory, neighbor, ipv4, ipv6, per_set=0):
     os.makedirs(directory)
     config = os.path.join(directory, "bird.conf")
     with open(config, "w") as handle:
         handle.write("router id %s;\nprotocol device {}\n" % BIRD_ADDRESS)
-        handle.write("protocol static v4 { ipv4;\n%s}\n" % "".join("route %s blackhole;\n" % p for p in ipv4))
-        handle.write("protocol static v6 { ipv6;\n%s}\n" % "".join("route %s blackhole;\n" % p for p in ipv6))
+        handle.write(
+            "protocol static v4 { ipv4;\n%s}\n"
+            % "".join("route %s blackhole%s;\n" % (p, route_attributes(i, per_set)) for i, p in enumerate(ipv4))
+        )
+        handle.write(
+            "protocol static v6 { ipv6;\n%s}\n"
+            % "".join(
+                "route %s blackhole%s;\n" % (p, route_attributes(len(ipv4) + i, per_set)) for i, p in enumerate(ipv6)
+            )
+        )
         handle.write(
             "protocol bgp frr {\n local %s as 65001;\n neighbor %s as 65000;\n strict bind yes;\n"
             " multihop 2;\n ipv4 { import none; export all; next hop self; };\n"
@@ -153,8 +188,40 @@ def peak_rss_mib(pid):
     return 0.0
 
 
-def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900):
-    """Seconds from BIRD's start until FRR holds every prefix (and the runner's peak RSS)."""
+def cpu_seconds(pid):
+    """CPU seconds of a process and of its children, live (the archive writer) or ended, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [(pid, True)]
+    while pending:
+        current, with_ended = pending.pop()
+        try:
+            with open("/proc/%d/stat" % current) as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open("/proc/%d/task/%d/children" % (current, current)) as children:
+                pending.extend((int(child), True) for child in children.read().split())
+        except OSError:
+            continue
+        # fields[0] is the state (field 3): utime, stime, cutime, cstime are fields 14-17
+        total += sum(int(value) for value in fields[11:13]) / tick
+        if with_ended:
+            total += sum(int(value) for value in fields[13:15]) / tick
+    return total
+
+
+def updates_relayed(metrics):
+    """UPDATEs the runner wrote on towards the router (its metrics)."""
+    try:
+        text = urllib.request.urlopen("http://%s/metrics" % metrics, timeout=5).read().decode()
+    except OSError:
+        return 0
+    found = re.search(r'peerwarden_messages_total\{direction="to-router",type="update"\} ([0-9.e+]+)', text)
+    return int(float(found.group(1))) if found else 0
+
+
+def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900, per_set=0):
+    """(seconds from BIRD's start until FRR holds every prefix, the runner's peak RSS, its CPU seconds
+    from BIRD's start (with its children), UPDATEs it relayed towards FRR)."""
     workdir = os.path.join(base, label)
     neighbor_of_frr = FROM if runner_options is not None else BIRD_ADDRESS
     neighbor_of_bird = LISTEN if runner_options is not None else FRR_ADDRESS
@@ -186,8 +253,9 @@ def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900):
                 if runner.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("the runner did not start: %s" % open(log.name).read()[-2000:])
                 time.sleep(0.5)
+        cpu_at_start = cpu_seconds(runner.pid) if runner is not None else 0.0  # loading the VRPs is not relaying
         started = time.perf_counter()
-        bird = start_bird(os.path.join(workdir, "bird"), neighbor_of_bird, ipv4, ipv6)
+        bird = start_bird(os.path.join(workdir, "bird"), neighbor_of_bird, ipv4, ipv6, per_set)
         processes.append(bird)
         expected = (len(ipv4), len(ipv6))
         while True:
@@ -199,7 +267,9 @@ def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900):
             time.sleep(0.25)
         seconds = time.perf_counter() - started
         rss = peak_rss_mib(runner.pid) if runner is not None else 0.0
-        return seconds, rss
+        cpu = cpu_seconds(runner.pid) - cpu_at_start if runner is not None else 0.0
+        updates = updates_relayed(METRICS) if runner is not None else 0
+        return seconds, rss, cpu, updates
     finally:
         for process in reversed(processes):
             stop(process)
@@ -210,14 +280,16 @@ def main():
     parser.add_argument("--ipv4", type=int, default=1000000)
     parser.add_argument("--ipv6", type=int, default=200000)
     parser.add_argument("--vrps", type=int, default=800000)
+    parser.add_argument("--per-set", type=int, default=0, help="prefixes per attribute set (1: each its own; 0: one)")
     arguments = parser.parse_args()
     ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
     base = tempfile.mkdtemp(prefix="peerwarden-bench-")
     os.chmod(base, 0o755)
     try:
         vrps = os.path.join(base, "vrps.json")
-        write_vrps(vrps, ipv4, ipv6, arguments.vrps)
-        direct, dummy = run_once(base, "direct", ipv4, ipv6)
+        write_vrps(vrps, ipv4, ipv6, arguments.vrps, arguments.per_set)
+        print("load average %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
+        direct = run_once(base, "direct", ipv4, ipv6, per_set=arguments.per_set)[0]
         print("direct BIRD -> FRR: %d IPv4 + %d IPv6 in %.1f s" % (len(ipv4), len(ipv6), direct))
         options = [
             "--rpki-file",
@@ -231,10 +303,15 @@ def main():
             "--metrics",
             METRICS,
         ]
-        through, rss = run_once(base, "runner", ipv4, ipv6, options)
+        through, rss, cpu, updates = run_once(base, "runner", ipv4, ipv6, options, per_set=arguments.per_set)
+        prefixes = len(ipv4) + len(ipv6)
         print("through the runner (rpki %d VRPs, limit, archive): %.1f s" % (arguments.vrps, through))
-        print("ratio runner/direct: %.2f (goal <= 1.5)" % (through / direct))
-        print("runner peak RSS: %.0f MiB (goal <= 1024)" % rss)
+        print("ratio runner/direct: %.2f (goal <= 1.5), per set %d" % (through / direct, arguments.per_set))
+        print(
+            "runner CPU (process and archive writer): %.1f s, %.1f us per UPDATE (%d UPDATEs), %.1f us per prefix"
+            % (cpu, cpu * 1e6 / max(updates, 1), updates, cpu * 1e6 / prefixes)
+        )
+        print("runner peak RSS: %.0f MiB (goal <= 1024), %.0f bytes per prefix" % (rss, rss * 1048576 / prefixes))
         return 0
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -114,8 +114,8 @@ def test_an_invalid_route_is_held_and_the_rest_announced():
     rib = state.memory[("rib", TO_ROUTER)]
     assert (rib.sent(), rib.held()) == (1, 1)
     assert metrics.held.labels("rpki")._value.get() == 1
-    assert metrics.validations.labels("invalid")._value.get() == 1
-    assert metrics.validations.labels("notfound")._value.get() == 1
+    assert metrics.registry.get_sample_value("peerwarden_rpki_validations_total", {"state": "invalid"}) == 1
+    assert metrics.registry.get_sample_value("peerwarden_rpki_validations_total", {"state": "notfound"}) == 1
 
 
 def test_a_route_that_turns_invalid_is_withdrawn_from_the_receiver():

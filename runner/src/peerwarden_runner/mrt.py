@@ -62,11 +62,32 @@ def _two_octet(asn):
 
 def message_record(when, message, peer_as, local_as, peer_ip, local_ip, four_octet=True, add_path=False):
     """One BGP message (header included) as sent by the peer to the local side, at `when` (epoch seconds)."""
+    return message_prefix(peer_as, local_as, peer_ip, local_ip, four_octet, add_path).record(when, message)
+
+
+class MessagePrefix:
+    """What the message records of one direction share (subtype, peers and addresses), made once:
+    `record(when, message)` is then two struct packs and a concatenation per message."""
+
+    __slots__ = ("subtype", "peers")
+
+    def __init__(self, subtype, peers):
+        self.subtype, self.peers = subtype, peers
+
+    def record(self, when, message):
+        seconds = int(when)
+        micro = min(int(round((when - seconds) * 1000000)), 999999)
+        body_length = len(self.peers) + len(message)
+        return _HEADER.pack(seconds, BGP4MP_ET, self.subtype, body_length + 4, micro) + self.peers + bytes(message)
+
+
+def message_prefix(peer_as, local_as, peer_ip, local_ip, four_octet=True, add_path=False):
+    """The MessagePrefix of a direction."""
     if four_octet:
         subtype = MESSAGE_AS4_ADDPATH if add_path else MESSAGE_AS4
     else:
         subtype = MESSAGE_ADDPATH if add_path else MESSAGE
-    return _record(when, subtype, _peers(four_octet, peer_as, local_as, peer_ip, local_ip) + bytes(message))
+    return MessagePrefix(subtype, _peers(four_octet, peer_as, local_as, peer_ip, local_ip))
 
 
 def state_change_record(when, old_state, new_state, peer_as, local_as, peer_ip, local_ip):

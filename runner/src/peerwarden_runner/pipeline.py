@@ -20,8 +20,9 @@ import time
 
 from peerwarden_runner.codec import ErrorAction, framing
 from peerwarden_runner.codec.attribute_blocks import AttributeBlocks
+from peerwarden_runner.codec.fast_update import scan_update
 from peerwarden_runner.directions import RECEIVED, SENT, TO_PEER, TO_ROUTER, other
-from peerwarden_runner.routes import Rib, RouteChange
+from peerwarden_runner.routes import Rib, RouteChange, ScannedChange
 from peerwarden_runner.stages.base import Kind, Stage
 
 LOG = logging.getLogger("peerwarden_runner.pipeline")
@@ -82,6 +83,8 @@ class Pipeline:
         self.sessions = set()
         self.plans = {direction: plan(stages) for direction, stages in self.stages.items()}
         self.asynchronous = any(stage.awaits for stage in self._all_stages())
+        # codec.fast_update for the UPDATEs of common shapes (False: always the full decoder, for tests)
+        self.fast = True
 
     def new_session(self, session, endpoints=None):
         state = SessionState(session, endpoints)
@@ -200,11 +203,16 @@ class Pipeline:
     def _routes(self, state, direction, raw, route_stages):
         rib = state.memory.get(("rib", direction))
         if rib is None:
-            rib = state.memory[("rib", direction)] = Rib()
+            rib = state.memory[("rib", direction)] = Rib(state.contexts[direction])
             state.memory[("attribute-blocks", direction)] = AttributeBlocks()  # for this direction's context
-        change = RouteChange.from_update(
-            raw, state.contexts[direction], rib, self.metrics, state.memory[("attribute-blocks", direction)]
-        )
+        ctx = state.contexts[direction]
+        scanned = scan_update(raw, ctx) if self.fast else None
+        if scanned is not None:  # a common shape, clean: nothing else to check
+            change = ScannedChange(raw, ctx, scanned, rib, self.metrics)
+            for stage in route_stages:
+                stage.update(state, direction, change)
+            return change.encode()
+        change = RouteChange.from_update(raw, ctx, rib, self.metrics, state.memory[("attribute-blocks", direction)])
         if change.update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
             # RFC 7606: nothing else can be trusted in this session; end it with the NOTIFICATION
             error = change.update.error

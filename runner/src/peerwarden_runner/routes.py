@@ -19,12 +19,14 @@ from typing import NamedTuple
 from peerwarden_runner.codec import (
     ErrorAction,
     Route,
+    Update,
     decode_update,
     encode_update,
     encode_withdraw,
     mp_reach_attribute,
 )
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec.fast_update import ScannedUpdate, SectionAttributes
 from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
 LOG = logging.getLogger("peerwarden_runner.routes")
@@ -45,9 +47,11 @@ class Rib:
     reason". Keys are bytes and the attributes are shared, so a route costs one dict entry and
     its key, and the garbage collector has nothing per route to walk."""
 
-    def __init__(self):
+    def __init__(self, ctx=None):
+        """`ctx`: the direction's context, to decode the attributes kept as octets (ScannedChange)."""
         self.paths = {}
         self.holds = {}
+        self.ctx = ctx
 
     def sent(self):
         return len(self.paths) - len(self.holds)
@@ -58,6 +62,8 @@ class Rib:
     def route(self, key):
         """The Route of a key (to announce it again)."""
         attributes, next_hop, dummy = self.paths[key]
+        if isinstance(attributes, bytes):  # an attribute section kept as its octets (ScannedChange)
+            attributes = SectionAttributes(attributes, self.ctx)
         return Route(key_prefix(key), next_hop, attributes)
 
 
@@ -103,6 +109,15 @@ class RouteChange:
             self._withdrawn_keys = [route_key(prefix) for prefix in self.withdrawn]
         return self._withdrawn_keys
 
+    @staticmethod
+    def _kept(shared):
+        """What the RIB keeps of a run's shared attributes."""
+        return shared
+
+    def full_as_path(self):
+        """The AS path to reason about (Update.full_as_path)."""
+        return self.update.full_as_path()
+
     def hold(self, route, stage, reason):
         self.refused[route.prefix] = "%s: %s" % (stage, reason)
         self.changed = True
@@ -122,7 +137,7 @@ class RouteChange:
         for next_hop, shared, prefixes in self.runs:
             run = keys[start : start + len(prefixes)]
             start += len(prefixes)
-            paths.update(zip(run, repeat(RouteAttributes(shared, next_hop, self.origin))))
+            paths.update(zip(run, repeat(RouteAttributes(self._kept(shared), next_hop, self.origin))))
             if refused or holds:
                 for key, prefix in zip(run, prefixes):
                     reason = refused.get(prefix)
@@ -142,7 +157,8 @@ class RouteChange:
         for next_hop, shared, prefixes in self.runs:
             run = keys[start : start + len(prefixes)]
             start += len(prefixes)
-            paths.update(zip(run, repeat(_new(RouteAttributes, (shared, next_hop, self.origin)))))  # a C loop
+            kept = _new(RouteAttributes, (self._kept(shared), next_hop, self.origin))
+            paths.update(zip(run, repeat(kept)))  # a C loop
             if holds:
                 for key in run:
                     holds.pop(key, None)
@@ -156,7 +172,7 @@ class RouteChange:
         announce, withdraw = [], list(self.withdrawn)
         keys, position = self.keys, 0
         for next_hop, shared, prefixes in self.runs:
-            attributes = RouteAttributes(shared, next_hop, self.origin)
+            attributes = RouteAttributes(self._kept(shared), next_hop, self.origin)
             for prefix in prefixes:
                 key = keys[position]
                 route = self.routes[position]
@@ -172,6 +188,54 @@ class RouteChange:
                     if sent_before:
                         withdraw.append(prefix)  # the receiver has an older version: take it back
         return encode_routes(announce, withdraw, self.ctx)
+
+
+class ScannedChange(RouteChange):
+    """The RouteChange of an UPDATE that codec.fast_update scanned (a common shape, found clean): the
+    routes share the lazy SectionAttributes, and `update`, the full decode, is made only when a
+    stage asks for it (a filter or alert stage reading the AS path)."""
+
+    def __init__(self, raw, ctx, scanned: ScannedUpdate, rib, metrics=None):
+        self.raw, self.ctx, self.rib, self.metrics = raw, ctx, rib, metrics
+        self._update: Update | None = None
+        nlri = scanned.nlri
+        if nlri:
+            next_hop, shared = scanned.next_hop, scanned.attributes
+            self.runs = [(next_hop, shared, nlri)]
+            self.routes = [_new(Route, (prefix, next_hop, shared)) for prefix in nlri]
+            self.origin = scanned.origin
+        else:
+            self.runs, self.routes, self.origin = [], [], None
+        self.withdrawn = scanned.withdrawn
+        self.changed = False
+        self.refused = {}
+        self.validity = None
+        self._keys = self._withdrawn_keys = None
+
+    @property
+    def update(self):
+        if self._update is None:
+            self._update = decode_update(self.raw, self.ctx)
+        return self._update
+
+    @update.setter
+    def update(self, value):
+        self._update = value
+
+    @staticmethod
+    def _kept(shared):
+        """The RIB keeps the section's octets (decoded again if a route is announced again): a full
+        table of routes with attributes of their own is a million of them."""
+        return shared.raw
+
+    def full_as_path(self):
+        """AS_PATH alone: fast_update takes only 4-octet sessions without AS4_PATH, where it is the full path."""
+        if self._update is not None:
+            return self._update.full_as_path()
+        attribute = self.runs[0][1].get(c.AS_PATH) if self.runs else None
+        if attribute is None:
+            return self.update.full_as_path()
+        return attribute.value
 
 
 def encode_routes(announce, withdraw, ctx):

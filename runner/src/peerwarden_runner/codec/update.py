@@ -452,6 +452,14 @@ def _attributes(
     return tuple(attributes), effective
 
 
+def decode_section(section: bytes, ctx: NegotiatedContext) -> dict[int, Attribute]:
+    """The effective attributes (type code -> Attribute) of an attribute section on its own, as
+    decode_update finds them (for fast_update.SectionAttributes: a section it found clean)."""
+    errors: list[UpdateError] = []
+    dummy, effective = _checked_attributes(section, 0, len(section), ctx, False, errors)
+    return effective
+
+
 def _session_rules(effective: dict[int, Attribute], ctx: NegotiatedContext, errors: list[UpdateError]) -> None:
     """Discards that depend on the session rather than on the octets (RFC 6793 §6, RFC 7606 §7.5/7.9/7.10)."""
     if ctx.four_octet_as:

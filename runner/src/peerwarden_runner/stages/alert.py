@@ -135,7 +135,7 @@ class AlertStage(Stage):
         if not routes:
             return ()
         origin = change.origin
-        path = change.update.full_as_path() if self.path_checks or self.space else None
+        path = change.full_as_path() if self.path_checks or self.space else None
         shared = []
         if self.path_checks:
             sender, receiver = state.opens.get(direction), state.opens.get(other(direction))

@@ -261,7 +261,7 @@ class FilterStage(Stage):
 
         def path_text():  # the AS path as text, made once per UPDATE and only if a rule asks
             if not path:
-                full = change.update.full_as_path()
+                full = change.full_as_path()
                 path.append(str(full) if full is not None else "")
             return path[0]
 

@@ -3,6 +3,7 @@ held back per stage, filter rule matches, what exec stages did to messages, RPKI
 VRPs loaded, alerts raised (and alert deliveries that failed or were dropped)."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client.core import CounterMetricFamily
 
 from peerwarden_runner import schema as s
 from peerwarden_runner.addresses import address_port
@@ -16,6 +17,41 @@ TYPE_NAMES = {
     c.KEEPALIVE: "keepalive",
     c.ROUTE_REFRESH: "route_refresh",
 }
+
+
+class _PlainChild:
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+    def inc(self, amount=1):
+        self.value += amount
+
+
+class PlainCounter:
+    """A labelled counter for what is counted per message: `labels(...).inc()` is one addition to a
+    Python int (prometheus_client's takes a lock and costs microseconds), read when scraped."""
+
+    def __init__(self, name, documentation, labelnames, registry):
+        self.name, self.documentation, self.labelnames = name, documentation, tuple(labelnames)
+        self.children = {}
+        registry.register(self)
+
+    def labels(self, *values):
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = _PlainChild()
+        return child
+
+    def describe(self):
+        return [CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)]
+
+    def collect(self):
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for values, child in list(self.children.items()):
+            family.add_metric(values, child.value)
+        return [family]
 
 
 class Metrics(Watcher):
@@ -49,11 +85,11 @@ class Metrics(Watcher):
     def __init__(self, registry=None):
         self.registry = registry or CollectorRegistry()
         self.sessions = Gauge("peerwarden_sessions", "BGP sessions relayed now", registry=self.registry)
-        self.messages = Counter(
+        self.messages = PlainCounter(
             "peerwarden_messages", "Messages written on", ["direction", "type"], registry=self.registry
         )
         self.held = Counter("peerwarden_routes_held", "Routes a stage held back", ["stage"], registry=self.registry)
-        self.validations = Counter(
+        self.validations = PlainCounter(
             "peerwarden_rpki_validations", "Route origin validations", ["state"], registry=self.registry
         )
         self.rules = Counter(
@@ -81,6 +117,10 @@ class Metrics(Watcher):
             registry=self.registry,
         )
         self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
+        # label children bound once (labels() costs microseconds, and it would be paid per message)
+        self._message_children = {}
+        self._held_children = {}
+        self._validation_children = {}
 
     def serve(self, address, port):
         start_http_server(port, addr=address, registry=self.registry)
@@ -92,13 +132,20 @@ class Metrics(Watcher):
         self.sessions.dec()
 
     def crossed(self, state, direction, raw):
-        self.messages.labels(direction, TYPE_NAMES.get(raw[18], "unknown")).inc()
+        key = (direction, raw[18])
+        child = self._message_children.get(key)
+        if child is None:
+            child = self._message_children[key] = self.messages.labels(direction, TYPE_NAMES.get(raw[18], "unknown"))
+        child.inc()
 
     def connection(self, session, outcome):
         self.connections.labels(session, outcome).inc()
 
     def route_held(self, stage):
-        self.held.labels(stage).inc()
+        child = self._held_children.get(stage)
+        if child is None:
+            child = self._held_children[stage] = self.held.labels(stage)
+        child.inc()
 
     def rule_matched(self, rule, action, count=1):
         self.rules.labels(rule, action).inc(count)
@@ -107,7 +154,10 @@ class Metrics(Watcher):
         self.exec_outcomes.labels(stage, outcome).inc(count)
 
     def validated(self, state, count=1):
-        self.validations.labels(str(state)).inc(count)
+        child = self._validation_children.get(state)
+        if child is None:
+            child = self._validation_children[state] = self.validations.labels(str(state))
+        child.inc(count)
 
     def alerted(self, kind, session):
         self.alerts.labels(kind, session).inc()

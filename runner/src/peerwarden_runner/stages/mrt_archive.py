@@ -8,7 +8,7 @@ import time
 from peerwarden_runner.archive import MrtArchive
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.directions import other
-from peerwarden_runner.mrt import ESTABLISHED, IDLE, OPEN_CONFIRM, message_record, state_change_record
+from peerwarden_runner.mrt import ESTABLISHED, IDLE, OPEN_CONFIRM, message_prefix, state_change_record
 from peerwarden_runner.stages.base import Watcher
 
 
@@ -39,10 +39,17 @@ class MrtArchiveStage(Watcher):
     def crossed(self, state, direction, raw):
         now = self.clock()
         ctx = state.contexts.get(direction)
-        four_octet = ctx.four_octet_as if ctx is not None else True
-        add_path = bool(ctx is not None and ctx.add_path_receive)
-        sides = self._sides(state, direction)
-        self.archive.write(message_record(now, raw, *sides, four_octet=four_octet, add_path=add_path))
+        sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
+        cached = state.memory.get(("mrt-prefix", direction))
+        if cached is None or cached[0] is not ctx or cached[1] is not sender or cached[2] is not receiver:
+            # what every record of the direction shares, made again only when an OPEN or the context changed
+            four_octet = ctx.four_octet_as if ctx is not None else True
+            add_path = bool(ctx is not None and ctx.add_path_receive)
+            sides = self._sides(state, direction)
+            cached = (ctx, sender, receiver, sides, message_prefix(*sides, four_octet=four_octet, add_path=add_path))
+            state.memory[("mrt-prefix", direction)] = cached
+        sides = cached[3]
+        self.archive.write(cached[4].record(now, raw))
         if raw[18] == c.KEEPALIVE and ctx is not None:
             established = state.memory.setdefault(("mrt-established",), set())
             if direction not in established:

@@ -17,6 +17,7 @@ UPDATE that arrives meanwhile (validated on arrival against the same VRPs) is ne
 import asyncio
 import gc
 import logging
+import time
 from collections import Counter
 
 from peerwarden_runner.codec import constants as c
@@ -34,6 +35,7 @@ INVALID = RouteValidity.INVALID
 # not touch them), of which at most SLICE // 8 validated again (a few milliseconds)
 SLICE = 4096
 FIRST_SYNC_WAIT = 30  # seconds the runner waits for a first RTR sync before relaying
+HELD_SUMMARY_SECONDS = 1.0  # invalid routes held back on arrival: one INFO line per this many seconds, with a count
 __all__ = ["RpkiStage"]
 
 
@@ -95,6 +97,8 @@ class RpkiStage(Stage):
         self.sessions = {}
         self.slice_size = SLICE
         self._pending, self._worker = set(), None
+        # invalid routes held back on arrival and not logged yet: count, first example, since when; the last INFO line
+        self._held, self._held_example, self._held_since, self._held_logged = 0, "", 0.0, -HELD_SUMMARY_SECONDS
 
     async def start(self):
         """Load the VRPs (a file, RTR caches, or both: their union); the tasks that keep them current."""
@@ -157,6 +161,20 @@ class RpkiStage(Stage):
 
     def session_ended(self, state):
         self.sessions.pop(id(state), None)
+        self._summarise_held()
+
+    def _summarise_held(self):
+        """The INFO line for the invalid routes held back and not logged yet (one line per second at
+        most: a full table with a mismatched VRP set is a million of them; each one is at DEBUG)."""
+        if self._held:
+            now = time.monotonic()
+            LOG.info(
+                "rpki: %d invalid route(s) held back in %.1f s (e.g. %s)",
+                self._held,
+                now - self._held_since,
+                self._held_example,
+            )
+            self._held, self._held_logged = 0, now
 
     def update(self, state, direction, change):
         state.memory.setdefault(("rpki-directions",), set()).add(direction)
@@ -176,12 +194,30 @@ class RpkiStage(Stage):
             states.append(validity)
             if validity is INVALID:
                 change.hold(route, self.name, "invalid (origin AS%s)" % origin)
-                LOG.info("rpki: %s from AS%s is invalid: held back", route[0], origin)
+                self._held_back(route[0], origin)
         change.validity = states
         if self.metrics and states:
-            for validity, count in Counter(states).items():
-                if validity is not None:
-                    self.metrics.validated(validity, count)
+            if len(states) == 1:  # one prefix per UPDATE: most of a real table
+                if states[0] is not None:
+                    self.metrics.validated(states[0], 1)
+            else:
+                for validity, count in Counter(states).items():
+                    if validity is not None:
+                        self.metrics.validated(validity, count)
+
+    def _held_back(self, prefix, origin):
+        if LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug("rpki: %s from AS%s is invalid: held back", prefix, origin)
+        now = time.monotonic()
+        if not self._held:
+            if now - self._held_logged >= HELD_SUMMARY_SECONDS:  # the first in a while: logged at once
+                self._held_logged = now
+                LOG.info("rpki: %s from AS%s is invalid: held back", prefix, origin)
+                return
+            self._held_since, self._held_example = now, "%s from AS%s" % (prefix, origin)
+        self._held += 1
+        if now - self._held_logged >= HELD_SUMMARY_SECONDS:
+            self._summarise_held()
 
     def vrps_changed(self, diff):
         """Validate again the routes the change touches, in every session, all at once; send what follows.
@@ -253,6 +289,7 @@ class RpkiStage(Stage):
                 LOG.exception("rpki: re-validation failed")
 
     def close(self):
+        self._summarise_held()
         if self._worker is not None:
             self._worker.cancel()
 

@@ -14,7 +14,17 @@ seconds and those of the processes serving the doubles (to tell whether the doub
 
 --double-processes spreads the doubles over that many processes (each double is a thread with its own
 asyncio loop; in one process they share one GIL). --playbook runs another playbook over the same fleet,
-e.g. push_limits with --check once it lands. Network: loopback only. Results: docs/fleet.md.
+e.g. peerwarden.bgp.push_limits with --check. A push_* playbook gets a fleet it can push to: JunOS
+routers as the NETCONF double of tests/lab/netconf_double.py (ansible.netcommon.netconf) with protocols bgp
+groups and neighbours, IOS routers as the IOS SSH double with an archive and a router bgp (the BASE configs
+of tests/integration/test_push_junos.py and test_push_ios.py); both have neighbour 192.0.2.1. -e values are
+JSON when they parse as JSON (lists, numbers), else strings:
+
+    python bench/fleet_scan.py --routers 100 --forks 1,10,50 --playbook peerwarden.bgp.push_limits --check \
+        -e 'peerwarden_limits_neighbors=[{"address": "192.0.2.1", "max_prefixes": {"ipv4": 150}}]' \
+        -e peerwarden_confirm_timeout=2 -e peerwarden_serial=100%
+
+Network: loopback only. Results: docs/fleet.md.
 """
 
 import argparse
@@ -68,6 +78,60 @@ IOS_FINDINGS = [
 ]
 
 
+# the push fleet's configs: tests/integration/test_push_junos.py's and test_push_ios.py's BASE, per hostname
+JUNOS_PUSH_CONFIG = [
+    "set system host-name {host}",
+    "set routing-options autonomous-system 64500",
+    "set interfaces et-0/0/0 unit 100 family inet address 192.0.2.254/24",
+    "set interfaces et-0/0/0 unit 100 family inet6 address 2001:db8:100::254/64",
+    "set policy-options policy-statement BOGONS term martians then reject",
+    "set policy-options policy-statement PEER-IN term ok then accept",
+    "set protocols bgp group IXP-V4 type external",
+    "set protocols bgp group IXP-V4 import [ BOGONS PEER-IN ]",
+    "set protocols bgp group IXP-V4 neighbor 192.0.2.1 peer-as 65001",
+    "set protocols bgp group IXP-V4 neighbor 192.0.2.2 peer-as 65002",
+    "set protocols bgp group IXP-V6 type external",
+    "set protocols bgp group IXP-V6 family inet6 unicast",
+    "set protocols bgp group IXP-V6 neighbor 2001:db8:100::1 peer-as 65001",
+]
+IOS_PUSH_CONFIG = """\
+!
+hostname {host}
+!
+archive
+ path flash:archive/cfg
+ maximum 14
+!
+interface GigabitEthernet0/0
+ description IXP peering LAN
+ ip address 192.0.2.254 255.255.255.0
+!
+router bgp 64500
+ bgp router-id 192.0.2.254
+ neighbor 192.0.2.1 remote-as 65001
+ neighbor 192.0.2.2 remote-as 65002
+ !
+ address-family ipv4
+  neighbor 192.0.2.1 activate
+  neighbor 192.0.2.1 route-map PEER-IN in
+  neighbor 192.0.2.2 activate
+ exit-address-family
+!
+route-map PEER-IN permit 10
+ set community 64500:100
+!
+end
+"""
+
+
+def is_push(playbook):
+    """A push_* playbook (peerwarden.bgp.push_limits, playbooks/push_rpki.yml): it gets the push fleet."""
+    name = os.path.basename(playbook)
+    if name.endswith((".yml", ".yaml")):
+        name = name.rsplit(".", 1)[0]
+    return name.rsplit(".", 1)[-1].startswith("push_")
+
+
 def junos_log(host, lines, rng):
     out = []
     for i in range(lines):
@@ -99,13 +163,21 @@ def serve_doubles(indexes, options, ready, stop):
     """Start the doubles of these indexes in this process; put their (name, platform, host, port) on ready."""
     from lab.cli_doubles import CliDouble
 
+    push = is_push(options.playbook)
+    if push:
+        from lab.netconf_double import JunosNetconfDouble
+
     doubles, served = [], []
     try:
         for index in indexes:
             rng = random.Random(index)
             platform = "junos" if index % 2 == 0 else "ios"
             name = "%s%03d" % ("mx" if platform == "junos" else "asr", index)
-            if platform == "junos":
+            if push and platform == "junos":
+                double = JunosNetconfDouble([line.format(host=name) for line in JUNOS_PUSH_CONFIG])
+            elif push:
+                double = CliDouble("ios", hostname=name, running_config=IOS_PUSH_CONFIG.format(host=name))
+            elif platform == "junos":
                 double = CliDouble("junos", hostname=name, logs={"messages": junos_log(name, options.junos_lines, rng)})
             else:
                 double = CliDouble("ios", hostname=name, show_logging=ios_buffer(options.ios_lines, rng))
@@ -214,7 +286,10 @@ def run(options, fleet, forks, workdir):
     variables = {"peerwarden_report_dir": report_dir}
     for item in options.extra_vars:
         name, value = item.split("=", 1)
-        variables[name] = value
+        try:
+            variables[name] = json.loads(value)
+        except ValueError:
+            variables[name] = value
     command = [
         os.path.join(BIN, "ansible-playbook"),
         "-i",
@@ -268,6 +343,10 @@ def run(options, fleet, forks, workdir):
         "doubles_cpu": fleet.cpu_seconds() - doubles_before,
         "load_before": load_before,
     }
+    with open(os.path.join(workdir, "output-%d.txt" % forks)) as handle:
+        recap = [line.split() for line in handle if " : ok=" in line and not line.startswith("localhost ")]
+    # routers whose recap counts a change (push --check: "would change"), of the routers in the recap
+    result["changed"] = "%d/%d" % (sum(1 for line in recap if line[3] != "changed=0"), len(recap))
     knocks = os.path.join(report_dir, "knocks.json")
     if os.path.exists(knocks):
         with open(knocks) as handle:
@@ -288,12 +367,15 @@ def main():
     parser.add_argument("--ios-lines", type=int, default=1000, help="lines of each IOS logging buffer")
     parser.add_argument("--double-processes", type=int, default=1, help="processes that serve the doubles")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--keep-output", action="store_true", help="print the end of every run's output")
     options = parser.parse_args()
     if options.routers > 250 * 254:
         sys.exit("at most %d routers (127.0.1.1 - 127.0.254.250)" % (250 * 254))
     fork_counts = [int(value) for value in options.forks.split(",")]
     started = time.monotonic()
     fleet = Fleet(options)
+    if is_push(options.playbook):  # the push fleet's doubles have no logs
+        options.junos_lines = options.ios_lines = 0
     print(
         "%d routers (%d JunOS with %d log lines, %d IOS with %d), served by %d process(es) in %.1f s; "
         "%d cores, load average %.2f; playbook %s%s"
@@ -307,7 +389,8 @@ def main():
             time.monotonic() - started,
             os.cpu_count(),
             os.getloadavg()[0],
-            options.playbook,
+            options.playbook
+            + (" (push fleet: JunOS over NETCONF, IOS with archive)" if is_push(options.playbook) else ""),
             " --check" if options.check else "",
         ),
         flush=True,
@@ -318,7 +401,7 @@ def main():
             with open(os.path.join(workdir, "inventory.json"), "w") as handle:
                 json.dump(inventory(fleet.routers), handle)
             print(
-                "%6s %4s %9s %11s %9s %12s %13s %15s %12s %8s %7s"
+                "%6s %4s %9s %11s %9s %12s %13s %15s %12s %8s %8s %7s"
                 % (
                     "forks",
                     "rc",
@@ -330,6 +413,7 @@ def main():
                     "controller CPU s",
                     "doubles CPU s",
                     "events",
+                    "changed",
                     "load",
                 ),
                 flush=True,
@@ -339,7 +423,7 @@ def main():
                 result["speedup"] = results[0]["seconds"] / result["seconds"] if results else 1.0
                 results.append(result)
                 print(
-                    "%6d %4d %9.1f %11.3f %9.2f %12.0f %13.0f %15.1f %12.1f %8s %7.2f"
+                    "%6d %4d %9.1f %11.3f %9.2f %12.0f %13.0f %15.1f %12.1f %8s %8s %7.2f"
                     % (
                         forks,
                         result["rc"],
@@ -351,11 +435,12 @@ def main():
                         result["controller_cpu"],
                         result["doubles_cpu"],
                         result.get("events", "-"),
+                        result["changed"],
                         result["load_before"],
                     ),
                     flush=True,
                 )
-                if result["rc"] != 0:
+                if result["rc"] != 0 or options.keep_output:
                     with open(os.path.join(workdir, "output-%d.txt" % forks)) as handle:
                         print(handle.read()[-3000:])
     finally:

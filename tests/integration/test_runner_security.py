@@ -143,7 +143,7 @@ def assert_real_session_unaffected(frr):
 
 def test_a_stranger_gets_nothing_and_its_routes_never_reach_frr(guarded):
     frr, bird, runner, log, metrics = guarded()
-    answers = [stranger_tries(STRANGERS[0]) for _ in range(3)]
+    answers = [stranger_tries(STRANGERS[0]) for dummy in range(3)]
     assert answers == [b"", b"", b""]  # not the router's OPEN, not a NOTIFICATION: a reset
     time.sleep(2)
     assert_real_session_unaffected(frr)

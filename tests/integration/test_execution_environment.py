@@ -104,6 +104,7 @@ def test_introspect_finds_the_collections_packages(tarball_dir):
         "collection",
         "install",
         "--offline",
+        "--force",  # a copy elsewhere on the default paths (~/.ansible/collections) must not satisfy it
         "-p",
         str(installed),
         str(tarball_dir / "ee" / "collections" / tarball),

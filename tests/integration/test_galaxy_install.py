@@ -101,7 +101,7 @@ def built(tmp_path_factory):
 def installed(built, tmp_path_factory):
     """The tarball installed into an empty path; (that path, the collection's directory in it)."""
     path = tmp_path_factory.mktemp("installed")
-    galaxy("install", "--offline", "-p", str(path), str(built[0]), cwd=str(path))
+    galaxy("install", "--offline", "--force", "-p", str(path), str(built[0]), cwd=str(path))
     return str(path), os.path.join(str(path), NAMESPACE_PATH)
 
 

@@ -35,6 +35,9 @@ CONFIG_REFUSED = re.compile(r"^\s*%")
 
 CREDENTIAL_HINT = ("check the user name (ansible_user, or the Machine/Network credential) and the password "
                    "(ansible_password, --ask-pass) or key (ansible_ssh_private_key_file, ssh-agent)")
+#: What IOS answers to enable and to the secret: a password prompt, or a prompt (> still user level, # enabled).
+ENABLE_ANSWER = r"[Pp]assword:\s*$|[>#]\s*$"
+ENABLE_ASKS = re.compile(r"(?i)ssword:\s*$")
 ENABLE_HINT = ("set ansible_become: true, ansible_become_method: enable and ansible_become_password "
                "(or ANSIBLE_NET_AUTHORIZE=1 and ANSIBLE_NET_AUTH_PASS)")
 
@@ -165,16 +168,39 @@ class CliSession:
             if device.enable:
                 self._enable()
         except BaseException:
-            self.__exit__(None, None, None)
+            self._abort()  # the CLI may sit at "Password:": no goodbye, which would wait out the read timeout
             raise
         return self
 
-    def _enable(self):
+    def _abort(self):
         try:
-            self.connection.enable()
-        except (ValueError, ReadTimeout) as error:
-            raise DeviceError("%s refused enable mode: %s. Check ansible_become_password (or ANSIBLE_NET_AUTH_PASS)"
-                              % (self.device.where(), _first_line(error)))
+            self.connection.paramiko_cleanup()
+        except Exception:  # closing what may already be closed
+            pass
+        self.connection = None
+
+    def _enable(self):
+        """Enter enable mode, or fail at once with the router's words. netmiko's enable() waits for the
+        prompt after the secret, so a wrong one (IOS asks "Password:" again) costs its read timeout twice."""
+        connection = self.connection
+        if connection.check_enable_mode():
+            return
+        override, connection.read_timeout_override = connection.read_timeout_override, None
+        try:
+            connection.write_channel(connection.normalize_cmd("enable"))
+            answer = connection.read_until_pattern(pattern=ENABLE_ANSWER, read_timeout=self.device.timeout)
+            if ENABLE_ASKS.search(answer):
+                connection.write_channel(connection.normalize_cmd(self.device.enable_password or ""))
+                answer = connection.read_until_pattern(pattern=ENABLE_ANSWER, read_timeout=self.device.timeout)
+        except ReadTimeout as error:
+            raise DeviceError("%s did not answer enable: %s. %s" % (self.device.where(), _first_line(error), ENABLE_HINT))
+        finally:
+            connection.read_timeout_override = override
+        said = [line.strip() for line in answer.splitlines() if line.strip()]
+        if ENABLE_ASKS.search(answer) or not said or not said[-1].endswith("#"):
+            words = "; ".join(line for line in said if line.startswith("%")) or "it asked for the secret again"
+            raise DeviceError("%s refused enable mode (%s). Check ansible_become_password (or ANSIBLE_NET_AUTH_PASS)"
+                              % (self.device.where(), words))
 
     def __exit__(self, *exc_info):
         if self.connection is not None:

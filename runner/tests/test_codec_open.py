@@ -162,14 +162,23 @@ def test_negotiate_one_direction():
     assert to_peer.add_path_receive == {(2, 1)}  # peer receives IPv6 paths, router sends them
     assert to_peer.add_path_send == {(1, 1)}  # the other way round for IPv4
     assert to_peer.families == {(1, 1)}
-    assert not to_peer.extended_message  # the peer did not announce it
-    assert to_peer.extended_message_send  # the router did
+    # RFC 8654 §3: the router announced extended messages, the peer did not: neither way may carry them
+    assert not to_peer.extended_message and not to_peer.extended_message_send
     assert to_peer.max_message_length == 4096
     to_router = negotiate(router, peer)
     assert to_router == to_peer.reversed()
-    assert to_router.max_message_length == 65535
+    assert to_router.max_message_length == 4096
 
 
 def test_negotiate_with_an_old_speaker():
     ctx = negotiate(decode_open(fx.OPEN_4OCTET), decode_open(fx.OPEN_2OCTET_SPLIT))
-    assert ctx == NegotiatedContext(four_octet_as=False, extended_message=True, families=frozenset({(1, 1)}))
+    # the old speaker announces no extended messages: 4,096 octets both ways (RFC 8654 §3)
+    assert ctx == NegotiatedContext(four_octet_as=False, extended_message=False, families=frozenset({(1, 1)}))
+
+
+def test_negotiate_extended_messages_when_both_announce_them():
+    router = decode_open(fx.OPEN_4OCTET)
+    peer = decode_open(encode_open(64500, 90, "192.0.2.2", [Capability.extended_message()]))
+    assert router.extended_message and peer.extended_message
+    for ctx in (negotiate(router, peer), negotiate(peer, router)):
+        assert ctx.extended_message and ctx.extended_message_send and ctx.max_message_length == 65535

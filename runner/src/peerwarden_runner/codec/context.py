@@ -42,9 +42,12 @@ class NegotiatedContext:
     * `add_path_receive`: families whose NLRI in this direction carry a Path Identifier: the
       receiver announced Receive and the sender Send (RFC 7911 §5).
     * `add_path_send`: the same for the opposite direction; kept so `reversed()` is exact.
-    * `extended_message`: the receiver announced capability 6, so the sender may send messages up
-      to 65535 octets (RFC 8654 §4: "MAY send ... only if the capability was received").
-    * `extended_message_send`: the same for the opposite direction.
+    * `extended_message`: messages in this direction may be up to 65535 octets. RFC 8654 §3: "A peer
+      which does not advertise this capability MUST NOT send BGP Extended Messages, and BGP Extended
+      Messages MUST NOT be sent to it", so `negotiate` sets it only when both sides announced capability 6
+      (FRR answers a longer UPDATE from a side that did not with 1/2 Bad Message Length).
+    * `extended_message_send`: the same for the opposite direction (equal after `negotiate`; kept apart
+      so a context built by hand can describe one direction).
     * `families`: (afi, safi) pairs both sides announced with the Multiprotocol capability, or
       IPv4 unicast when a side announced none (RFC 4760 §8).  Informational: the decoder still
       parses NLRI of other families.
@@ -103,11 +106,12 @@ def negotiate(local_open: "Open", remote_open: "Open") -> NegotiatedContext:
         for family, mode in local_add_path.items()
         if mode in (ADD_PATH_SEND, ADD_PATH_BOTH) and remote_add_path.get(family) in (ADD_PATH_RECEIVE, ADD_PATH_BOTH)
     )
+    both_extended = local_open.extended_message and remote_open.extended_message  # RFC 8654 §3
     return NegotiatedContext(
         four_octet_as=local_open.four_octet_as and remote_open.four_octet_as,
         add_path_receive=receive,
         add_path_send=send,
-        extended_message=local_open.extended_message,
-        extended_message_send=remote_open.extended_message,
+        extended_message=both_extended,
+        extended_message_send=both_extended,
         families=frozenset(local_open.families & remote_open.families),
     )

@@ -99,15 +99,8 @@ class Session:
             )
         self.peer_open = peer_open
         self.hold_time = min(self.settings.hold_time, peer_open.hold_time)  # RFC 4271 §4.2
-        # RFC 8654 §3: extended messages only when both sides advertised the capability (negotiate
-        # looks at the receiver's alone; FRR answers a long UPDATE it did not agree to with 1/2)
-        both = our_open.extended_message and peer_open.extended_message
-        self.ctx_in = dataclasses.replace(
-            negotiate(our_open, peer_open), ebgp=self.ebgp, extended_message=both, extended_message_send=both
-        )
-        self.ctx_out = dataclasses.replace(
-            negotiate(peer_open, our_open), extended_message=both, extended_message_send=both
-        )
+        self.ctx_in = dataclasses.replace(negotiate(our_open, peer_open), ebgp=self.ebgp)
+        self.ctx_out = negotiate(peer_open, our_open)
         self.send(KEEPALIVE_MESSAGE)
         self.state = "OpenConfirm"
         if self.hold_time:

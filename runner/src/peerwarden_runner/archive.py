@@ -2,17 +2,45 @@
 (gzip), so that a year of sessions fits on a disk. Two formats share the rotation: JSON lines (one
 message per line, reproducible bit-exact from its "raw" field) and MRT (RFC 6396, see mrt.py).
 
-Writes are buffered and flushed by the proxy's loop at a bounded interval; a rotation renames the
-current file first and compresses it afterwards, so a crash never leaves a half-compressed file
-in place of the data.
+Writes are buffered and flushed within FLUSH_SECONDS of the first unflushed one (FlushSoon, on the
+proxy's loop), so a crash loses at most that; a rotation renames the current file first and
+compresses it afterwards, so a crash never leaves a half-compressed file in place of the data.
 """
 
+import asyncio
 import gzip
 import json
 import os
 import shutil
 import time
 from typing import BinaryIO
+
+FLUSH_SECONDS = 1.0
+
+
+class FlushSoon:
+    """Calls `flush` once, FLUSH_SECONDS after the first `wrote()` since the last flush: a bounded loss on a
+    crash for one check per message. Without a running loop (tools, tests) the owner flushes at its end."""
+
+    def __init__(self, flush, seconds=FLUSH_SECONDS):
+        self.flush, self.seconds = flush, seconds
+        self.timer: asyncio.TimerHandle | None = None
+
+    def wrote(self):
+        if self.timer is None:
+            try:
+                self.timer = asyncio.get_running_loop().call_later(self.seconds, self._fire)
+            except RuntimeError:
+                return
+
+    def _fire(self):
+        self.timer = None
+        self.flush()
+
+    def cancel(self):
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 class RotatingFile:

@@ -8,7 +8,8 @@ waits for the child to rotate and compress its last file. A child that died is s
 
 Records on the pipe: b"C" + length + pickled NegotiatedContext (the context of the direction that
 follows), b"M" + time + direction + length + message octets, b"F" (flush, answered with one octet),
-and end of file (close).
+b"f" (flush, unanswered: sent within a second of a message, so a crash of either side loses at most
+that), and end of file (close).
 """
 
 import fcntl
@@ -20,6 +21,7 @@ import subprocess
 import sys
 from typing import Any
 
+from peerwarden_runner.archive import FlushSoon
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER
 
 LOG = logging.getLogger("peerwarden_runner.archive")
@@ -38,6 +40,7 @@ class ArchiveProcess:
         self.arguments = [directory, prefix, str(max_bytes), str(max_seconds), "1" if compress else "0", peer]
         self.child: Any = None  # the writer: a subprocess.Popen with stdin and stdout pipes
         self.contexts = {}  # direction -> the context the child holds for it
+        self.soon = FlushSoon(self._flush_unanswered)
 
     def _start(self):
         package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -80,10 +83,18 @@ class ArchiveProcess:
                     self._write(b"C" + _LENGTH.pack(len(context)) + context)
                     self.contexts[index] = ctx
                 self._write(b"M" + _MESSAGE.pack(time, index, len(raw)) + raw)
+                self.soon.wrote()
                 return
             except (BrokenPipeError, ValueError):
                 if attempt == 2:
                     LOG.error("archive: a message could not be archived")
+
+    def _flush_unanswered(self):
+        if self.child is not None:
+            try:
+                self._write(b"f")
+            except (BrokenPipeError, ValueError):
+                pass
 
     def flush(self):
         """Return once the child has written every message sent so far."""
@@ -97,6 +108,7 @@ class ArchiveProcess:
 
     def close(self):
         """Let the child write, rotate and compress what it has, and end."""
+        self.soon.cancel()
         if self.child is None:
             return
         child, self.child = self.child, None
@@ -136,6 +148,8 @@ def serve(stream, answer, archive, peer):
             archive.flush()
             answer.write(b"F")
             answer.flush()
+        elif kind == b"f":
+            archive.flush()
         else:
             raise ValueError("archive writer: unknown record %r" % kind)
 

@@ -5,7 +5,7 @@ from its socket), the local side its receiver; the AS of a side whose OPEN has n
 
 import time
 
-from peerwarden_runner.archive import MrtArchive
+from peerwarden_runner.archive import FlushSoon, MrtArchive
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.directions import other
 from peerwarden_runner.mrt import ESTABLISHED, IDLE, OPEN_CONFIRM, message_prefix, state_change_record
@@ -28,6 +28,7 @@ class MrtArchiveStage(Watcher):
             directory, prefix=session_name, max_bytes=rotate_bytes, max_seconds=rotate_seconds, compress=compress
         )
         self.clock = clock
+        self.soon = FlushSoon(self.archive.flush)
 
     @staticmethod
     def _sides(state, direction) -> tuple[int, int, str | None, str | None]:
@@ -50,6 +51,7 @@ class MrtArchiveStage(Watcher):
             state.memory[("mrt-prefix", direction)] = cached
         sides = cached[3]
         self.archive.write(cached[4].record(now, raw))
+        self.soon.wrote()
         if raw[18] == c.KEEPALIVE and ctx is not None:
             established = state.memory.setdefault(("mrt-established",), set())
             if direction not in established:
@@ -64,4 +66,5 @@ class MrtArchiveStage(Watcher):
         self.archive.flush()
 
     def close(self):
+        self.soon.cancel()
         self.archive.close()

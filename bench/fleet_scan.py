@@ -14,7 +14,8 @@ seconds and those of the processes serving the doubles (to tell whether the doub
 
 --double-processes spreads the doubles over that many processes (each double is a thread with its own
 asyncio loop; in one process they share one GIL). --playbook runs another playbook over the same fleet,
-e.g. peerwarden.bgp.push_limits with --check. A push_* playbook gets a fleet it can push to: JunOS
+e.g. peerwarden.bgp.push_limits (with --check, or for real: then every fork count gets a fresh fleet, so
+each run makes the change on every router). A push_* playbook gets a fleet it can push to: JunOS
 routers as the NETCONF double of tests/lab/netconf_double.py (ansible.netcommon.netconf) with protocols bgp
 groups and neighbours, IOS routers as the IOS SSH double with an archive and a router bgp (the BASE configs
 of tests/integration/test_push_junos.py and test_push_ios.py); both have neighbour 192.0.2.1. -e values are
@@ -398,8 +399,6 @@ def main():
     results = []
     try:
         with tempfile.TemporaryDirectory(prefix="fleet-scan-") as workdir:
-            with open(os.path.join(workdir, "inventory.json"), "w") as handle:
-                json.dump(inventory(fleet.routers), handle)
             print(
                 "%6s %4s %9s %11s %9s %12s %13s %15s %12s %8s %8s %7s"
                 % (
@@ -418,7 +417,12 @@ def main():
                 ),
                 flush=True,
             )
-            for forks in fork_counts:
+            for number, forks in enumerate(fork_counts):
+                if number and is_push(options.playbook) and not options.check:
+                    fleet.close()  # a real push changed the routers: each fork count gets fresh ones to change
+                    fleet = Fleet(options)
+                with open(os.path.join(workdir, "inventory.json"), "w") as handle:
+                    json.dump(inventory(fleet.routers), handle)  # the doubles' ports change with a new fleet
                 result = run(options, fleet, forks, workdir)
                 result["speedup"] = results[0]["seconds"] / result["seconds"] if results else 1.0
                 results.append(result)

@@ -287,13 +287,28 @@ def test_a_failed_post_check_is_not_confirmed_and_is_undone(ios_double):
     assert double.device.events[-1] == "replace flash:archive/cfg-1"
 
 
-def test_a_neighbour_lost_after_the_change_fails_the_post_check(ios_double):
-    double = ios_double(
-        running_config=BASE, minute_seconds=MINUTE, bgp_neighbor_states={"192.0.2.1": 12, "192.0.2.2": 7}
-    )
+# BASE with an IPv6 session whose address is longer than IOS's Neighbor column (its summary row wraps)
+BASE_V6 = BASE.replace(
+    " neighbor 192.0.2.2 remote-as 65002\n",
+    " neighbor 192.0.2.2 remote-as 65002\n neighbor 2001:DB8:FFFF::AB:CD remote-as 65008\n",
+).replace(
+    " exit-address-family\n!\nroute-map",
+    " exit-address-family\n !\n address-family ipv6\n  neighbor 2001:DB8:FFFF::AB:CD activate\n"
+    " exit-address-family\n!\nroute-map",
+)
+
+
+@pytest.mark.parametrize(
+    ("base", "lost", "shown_by"),
+    [(BASE, "192.0.2.2", "show ip bgp summary"), (BASE_V6, "2001:DB8:FFFF::AB:CD", "show bgp ipv6 unicast summary")],
+    ids=["ipv4", "ipv6"],
+)
+def test_a_neighbour_lost_after_the_change_fails_the_post_check(ios_double, base, lost, shown_by):
+    states = {"192.0.2.1": 12, "192.0.2.2": 7, "2001:DB8:FFFF::AB:CD": 4}
+    double = ios_double(running_config=base, minute_seconds=MINUTE, bgp_neighbor_states=states)
 
     class TearsDown(IosDriver):
-        """The change makes 192.0.2.2 go down (the double's state is set once the lines are in)."""
+        """The change makes one neighbour go down (the double's state is set once the lines are in)."""
 
         def config(self, device, options):
             session = IosDriver.config(self, device, options)
@@ -301,7 +316,7 @@ def test_a_neighbour_lost_after_the_change_fails_the_post_check(ios_double):
 
             def load_and_lose(lines):
                 load(lines)
-                double.device.bgp_neighbor_states["192.0.2.2"] = "Idle (PfxCt)"
+                double.device.bgp_neighbor_states[lost] = "Idle (PfxCt)"
 
             session.load = load_and_lose
             return session
@@ -312,9 +327,9 @@ def test_a_neighbour_lost_after_the_change_fails_the_post_check(ios_double):
             TearsDown(), device(double), lambda running: DRIVER.plan("limits", intent, running, "present"), APPLY, False
         )
     assert failed.value.step == "post_check"
-    assert "BGP neighbour 192.0.2.2 was Established before and is not now" in str(failed.value)
+    assert f"BGP neighbour {lost.lower()} was Established before and is not now (`{shown_by}`" in str(failed.value)
     assert "Idle (PfxCt)" in str(failed.value)
-    assert double.running_config == BASE and double.startup_config == BASE
+    assert double.running_config == base and double.startup_config == base
 
 
 def test_the_revert_timer_really_reverts_when_the_confirm_never_comes(ios_double):

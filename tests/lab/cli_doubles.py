@@ -596,8 +596,9 @@ class CliDouble(SshServerInThread):
         message.  ``lock_config()`` / ``unlock_config()`` change it while running.
     reject_config: {regex: message}: a config line matching regex is refused with message
         (not applied), as a router rejects a command it cannot take.
-    bgp_neighbor_states: {IPv4 neighbour: prefix count (Established) or state name such as
-        "Idle" or "Active"} for ``show ip bgp summary`` (default: Established, 0 prefixes).
+    bgp_neighbor_states: {neighbour as the config spells it: prefix count (Established) or state
+        name such as "Idle" or "Active"} for ``show ip bgp summary`` and ``show bgp ipv6 unicast
+        summary`` (default: Established, 0 prefixes).
     rpki_server_states: {address: "connected" | "down"} for ``show ip bgp rpki servers``.
     show_outputs: {command: text} overriding the generated output of those show commands.
     drop_at_command: drop the SSH connection when a command line arrives: an int N (the

@@ -18,8 +18,9 @@ on a real IOS / IOS-XE router (sources and how sure each fact is: fixtures/ios_c
 * ``show running-config [| section RE | include RE]``, ``write memory``, ``archive config``,
   ``show archive``, ``show archive config differences [A [B]]`` (contextual diff),
   ``configure terminal revert timer N`` + ``configure confirm`` (rolls back by itself when
-  the timer runs out), ``configure replace FILE [force]``, ``show ip bgp summary`` and
-  ``show ip bgp rpki servers`` (from the BGP lines of the running config).
+  the timer runs out), ``configure replace FILE [force]``, ``show ip bgp summary``,
+  ``show bgp ipv6 unicast summary`` and ``show ip bgp rpki servers`` (from the BGP lines of the
+  running config).
 
 What is *not* modelled: IOS's own ordering of sections (new top-level blocks are appended at
 the end, and ``!`` separators are normalised: one after each block), abbreviations
@@ -30,6 +31,7 @@ would print on a console.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -423,7 +425,8 @@ class IosConfigCli(IosCli):
             (("show", "archive", "config", "differences"), lambda: self._differences(None, None)),
             (("show", "archive", "config", "differences", "<a>"), lambda a: self._differences(a, None)),
             (("show", "archive", "config", "differences", "<a>", "<b>"), self._differences),
-            (("show", "ip", "bgp", "summary"), self._show_bgp_summary),
+            (("show", "ip", "bgp", "summary"), lambda: self._show_bgp_summary(4)),
+            (("show", "bgp", "ipv6", "unicast", "summary"), lambda: self._show_bgp_summary(6)),
             (("show", "ip", "bgp", "rpki", "servers"), self._show_rpki_servers),
             (("show", "bgp", "ipv4", "unicast", "rpki", "servers"), self._show_rpki_servers),
         ]
@@ -634,9 +637,15 @@ class IosConfigCli(IosCli):
     def _bgp(self) -> Node | None:
         return next((n for n in self.device.running if n.text.startswith("router bgp ")), None)
 
-    def _show_bgp_summary(self) -> str:
-        if "show ip bgp summary" in self.device.show_outputs:
-            return self.device.show_outputs["show ip bgp summary"]
+    def _show_bgp_summary(self, version: int) -> str:
+        """`show ip bgp summary` (4) or `show bgp ipv6 unicast summary` (6) of the neighbours the running
+        config has, in the state ``bgp_neighbor_states`` gives.  An address longer than the 15-character
+        Neighbor column stands alone on its line and the row goes on, indented, on the next, as IOS prints
+        it (the form genieparser's iosxe show_bgp parser documents: ``2001:DB8:20:4:6::6`` then
+        ``4 400 67 73 66 0 0 01:03:11 5`` under the columns)."""
+        command = "show ip bgp summary" if version == 4 else "show bgp ipv6 unicast summary"
+        if command in self.device.show_outputs:
+            return self.device.show_outputs[command]
         bgp = self._bgp()
         if bgp is None:
             return "% BGP not active\n\n"
@@ -644,11 +653,13 @@ class IosConfigCli(IosCli):
         router_id = "192.0.2.254"
         neighbors: list[tuple[str, str]] = []
         for child in bgp.children:
-            match = re.fullmatch(r"neighbor (\d+\.\d+\.\d+\.\d+) remote-as (\S+)", child.text)
-            if match:
+            match = re.fullmatch(r"neighbor ([0-9A-Fa-f.:]+) remote-as (\S+)", child.text)
+            if match and ipaddress.ip_address(match.group(1)).version == version:
                 neighbors.append(match.groups())
             elif child.text.startswith("bgp router-id "):
                 router_id = child.text.split()[2]
+        if not neighbors and version == 6:
+            return ""  # IOS prints nothing for a family without neighbours
         lines = [
             f"BGP router identifier {router_id}, local AS number {asn}\n",
             "BGP table version is 1, main routing table version 1\n",
@@ -661,7 +672,11 @@ class IosConfigCli(IosCli):
                 counts, updown, last = "      12      10        1    0    0", "00:05:12", f"{state:>8}"
             else:
                 counts, updown, last = "       0       0        1    0    0", "never   ", f" {state}"
-            lines.append(f"{address:<15} 4 {remote_as:>10} {counts} {updown}{last}\n")
+            shown = address.upper() if version == 6 else address
+            if len(shown) > 15:
+                lines.append(f"{shown}\n")
+                shown = ""
+            lines.append(f"{shown:<15} 4 {remote_as:>10} {counts} {updown}{last}\n")
         return "".join(lines)
 
     def _show_rpki_servers(self) -> str:

@@ -203,3 +203,37 @@ def test_rtr_session_state():
     assert config.rtr_sessions(down)["192.0.2.10"][0] is False
     assert "connection failures: 3" in config.rtr_sessions(down)["192.0.2.10"][1]
     assert config.rtr_sessions(up)["192.0.2.10"][0] is True
+
+
+# `show ip bgp summary` and `show bgp ipv6 unicast summary` as IOS prints them: an address longer than the
+# 15-character Neighbor column alone on its line, the row indented on the next (the form genieparser's
+# iosxe show_bgp parser documents with 2001:DB8:20:4:6::6 and a dynamic *2001::100:1:2:1); a short IPv6
+# address on one line; states with a reason in parentheses.
+SUMMARIES = """\
+BGP router identifier 192.0.2.254, local AS number 64500
+Neighbor        V           AS MsgRcvd MsgSent   TblVer  InQ OutQ Up/Down  State/PfxRcd
+192.0.2.1       4        65001      12      10        1    0    0 00:05:12       12
+192.0.2.2       4        65002       0       0        1    0    0 never    Idle (Admin)
+
+BGP router identifier 192.0.2.254, local AS number 64500
+Neighbor        V           AS MsgRcvd MsgSent   TblVer  InQ OutQ Up/Down  State/PfxRcd
+2001:DB8:20:4:6::6
+                4          400      67      73       66    0    0 01:03:11        5
+*2001::100:1:2:1
+                4        65001       7       7      198    0    0 00:00:02        1
+2001:DB8::7     4        65007      12      10        1    0    0 00:05:12        3
+2001:DB8:FFFF::AB:CD
+                4        65008       0       0        1    0    0 never    Active
+"""
+
+
+def test_summaries_of_both_families_with_wrapped_ipv6_rows():
+    assert config.established(SUMMARIES) == {
+        "192.0.2.1": 12,
+        "2001:db8:20:4:6::6": 5,
+        "2001::100:1:2:1": 1,
+        "2001:db8::7": 3,
+    }
+    assert config.summary_row(SUMMARIES, "2001:DB8:FFFF::AB:CD").endswith("never Active")
+    assert config.summary_row(SUMMARIES, "192.0.2.2").endswith("Idle (Admin)")
+    assert config.summary_row(SUMMARIES, "192.0.2.99") is None

@@ -775,7 +775,16 @@ class IosConfigSession(ConfigSession):
         return text
 
     def baseline(self):
-        return {"established": established(self._run("show ip bgp summary"))}
+        return {"established": established(self._summaries())}
+
+    def _summaries(self):
+        """`show ip bgp summary` and `show bgp ipv6 unicast summary`, one text: the neighbours of both
+        families (an IXP's IPv6 sessions are half of them)."""
+        text = self._run("show ip bgp summary")
+        try:
+            return text + "\n" + self._run("show bgp ipv6 unicast summary")
+        except CommandRefused:
+            return text  # an IOS that does not know the command has no IPv6 neighbour to lose
 
     def load(self, lines):
         if self.check_mode:
@@ -821,11 +830,13 @@ class IosConfigSession(ConfigSession):
                     problems.append("RTR cache %s is not in `show ip bgp rpki servers`" % address)
                 elif not state[0]:
                     problems.append("RTR session to %s is not up: %s" % (address, state[1]))
-        now = established(self._run("show ip bgp summary"))
-        for address, row in sorted((baseline.get("established") or {}).items()):
+        text = self._summaries()
+        now = established(text)
+        for address in sorted(baseline.get("established") or {}):
             if address not in now:
-                problems.append("BGP neighbour %s was Established before and is not now (`show ip bgp summary`: %s)"
-                                % (address, summary_row(self._run("show ip bgp summary"), address) or "not listed"))
+                problems.append("BGP neighbour %s was Established before and is not now (`show %s`: %s)"
+                                % (address, "ip bgp summary" if _family(address) == "ipv4" else "bgp ipv6 unicast summary",
+                                   summary_row(text, address) or "not listed"))
         return problems
 
     def confirm(self):
@@ -903,18 +914,30 @@ def _most_recent(show_archive):
     return None
 
 
-def established(summary):
-    """{neighbour: prefixes received} for the Established rows of `show ip bgp summary`."""
-    rows = {}
+def summary_rows(summary):
+    """{neighbour: the row's other columns} from `show ip bgp summary` / `show bgp ipv6 unicast summary`.
+    IOS prints a neighbour address longer than its 15-character column alone on its line (with a * for
+    a dynamic neighbour) and the other columns on the next, indented (genieparser's iosxe show_bgp
+    parser documents the same form)."""
+    rows, alone = {}, None
     for line in summary.splitlines():
         words = line.split()
-        if len(words) >= 10 and _family(words[0]) and words[1] == "4" and words[-1].isdigit():
-            rows[_norm(words[0])] = int(words[-1])
+        if alone and line[:1].isspace() and words[:1] == ["4"]:
+            rows[_norm(alone)] = words
+        elif len(words) >= 10 and _family(words[0].lstrip("*")) and words[1] == "4":
+            rows[_norm(words[0].lstrip("*"))] = words[1:]
+        alone = words[0].lstrip("*") if len(words) == 1 and _family(words[0].lstrip("*")) else None
     return rows
 
 
+def established(summary):
+    """{neighbour: prefixes received} for the Established rows (a number in State/PfxRcd)."""
+    return dict((address, int(words[-1])) for address, words in summary_rows(summary).items() if words[-1].isdigit())
+
+
 def summary_row(summary, address):
-    return next((line.strip() for line in summary.splitlines() if line.split()[:1] == [address]), None)
+    words = summary_rows(summary).get(_norm(address))
+    return " ".join([address] + words) if words else None
 
 
 def rtr_sessions(text):

@@ -72,7 +72,7 @@ def page(data, **options):
 def rows(document, section):
     """The cell texts of each row of the table after the heading with this id."""
     table = document.xpath('//h2[@id="%s"]/following-sibling::table[1]' % section)[0]
-    return [[" ".join(cell.text_content().split()) for cell in row.xpath("td|th")] for row in table.xpath("tr")]
+    return [[" ".join(cell.text_content().split()) for cell in row.xpath("td|th")] for row in table.xpath(".//tr")]
 
 
 def text(document):

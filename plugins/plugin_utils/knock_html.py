@@ -131,10 +131,10 @@ def _chart(line):
     """Bar geometry for the inline SVG (the template only draws)."""
     bars, width, height = line["bars"], CHART["width"], CHART["height"]
     slot = width / len(bars) if bars else 0
-    for index, bar in enumerate(bars):
-        bar["height"] = round(height * bar["count"] / line["peak"], 1) if line["peak"] else 0
-        bar["x"], bar["y"] = round(index * slot, 1), round(height - bar["height"], 1)
-        bar["width"] = round(max(slot - 1, 1), 1)
+    for index, column in enumerate(bars):
+        column["height"] = round(height * column["count"] / line["peak"], 1) if line["peak"] else 0
+        column["x"], column["y"] = round(index * slot, 1), round(height - column["height"], 1)
+        column["width"] = round(max(slot - 1, 1), 1)
     return dict(line, width=width, height=height)
 
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Knocks over time: log_events' per-hour (or per-day) sightings summed into a bounded row of bars.
 
-The bar width is the smallest of 1, 3, 6 hours, 1 day, 1 week, 2, 4, 8 ... weeks that keeps the
+The column width is the smallest of 1, 3, 6 hours, 1 day, 1 week, 2, 4, 8 ... weeks that keeps the
 chart at MAX_BARS bars or fewer; buckets count from midnight UTC of the first sighting's day, and
 empty buckets are kept (a gap in the knocks is information). Sightings without a time (in `count`
 but in no hour) are counted apart so the page can say they are not in the chart.
@@ -22,7 +22,7 @@ _DAY_KEY = "%Y-%m-%d"
 
 def timeline(events):
     """{"bars": [{"start", "label", "count"}], "unit": text, "untimed": sightings without a time,
-    "peak": the largest bar}; no bars when no event has a time."""
+    "peak": the largest column}; no bars when no event has a time."""
     sightings = {}  # datetime (naive UTC) -> count
     untimed = 0
     daily = False
@@ -44,9 +44,9 @@ def timeline(events):
     for stamp, count in sightings.items():
         counts[int((stamp - origin).total_seconds() // 3600) // step] += count
     bars = [{"start": origin + timedelta(hours=index * step), "count": count} for index, count in enumerate(counts)]
-    for bar in bars:
-        bar["label"] = _label(bar["start"], step)
-        bar["start"] = bar["start"].strftime(_HOUR_KEY)
+    for column in bars:
+        column["label"] = _label(column["start"], step)
+        column["start"] = column["start"].strftime(_HOUR_KEY)
     return {"bars": bars, "unit": _unit(step), "untimed": untimed, "peak": max(counts)}
 
 

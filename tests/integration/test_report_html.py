@@ -86,7 +86,7 @@ def test_report_html_renders_in_chromium_with_the_demo_knocks(tmp_path):
     assert addresses == {(k["address"], k["kind"]): str(k["count"]) for k in report["knocks"]}
 
     bars = [title.text_content() for title in document.xpath("//svg/rect/title")]
-    assert sum(int(re.search(r": (\d+)$", bar).group(1)) for bar in bars) == total  # every demo line has a time
+    assert sum(int(re.search(r": (\d+)$", column).group(1)) for column in bars) == total  # every demo line has a time
     assert bars[0].startswith("2026-11-20 ") and "Knocks per hour (UTC)" in text
 
     not_understood = cells(document, "not-understood")

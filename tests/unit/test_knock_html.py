@@ -123,11 +123,11 @@ def test_the_page_has_the_knocks_per_network_router_and_address():
 def test_the_chart_has_a_bar_per_hour_with_heights_to_scale():
     document = page(report(EVENTS))
     bars = document.xpath("//svg/rect")
-    assert [bar.xpath("string(title)") for bar in bars] == [
+    assert [column.xpath("string(title)") for column in bars] == [
         "2026-11-20 %02d:00 UTC: %d" % (hour, count)
         for hour, count in [(h, 0) for h in range(8)] + [(8, 7), (9, 3), (10, 3)]
     ]
-    heights = [float(bar.get("height")) for bar in bars]
+    heights = [float(column.get("height")) for column in bars]
     assert heights[8] == 140 and heights[9] == heights[10] == 60 and set(heights[:8]) == {0}
     assert "Knocks per hour (UTC), 11 bars; the highest is 7." in text(document)
 
@@ -149,7 +149,7 @@ def test_the_chart_stays_bounded_over_long_spans(span_hours, unit, bars):
     line = knock_timeline.timeline([event("r1", "192.0.2.1", 2, {first: 1, last: 1})])
     assert (line["unit"], len(line["bars"])) == (unit, bars)
     assert len(line["bars"]) <= knock_timeline.MAX_BARS
-    assert sum(bar["count"] for bar in line["bars"]) == 2 and line["bars"][-1]["count"] == 1
+    assert sum(column["count"] for column in line["bars"]) == 2 and line["bars"][-1]["count"] == 1
 
 
 def test_per_day_sightings_and_sightings_without_a_time():
@@ -158,7 +158,7 @@ def test_per_day_sightings_and_sightings_without_a_time():
         dict(event("r1", "192.0.2.2", 4, {}), per_hour=None, per_day={"2026-11-21": 4}),
     ]
     line = knock_timeline.timeline(events)
-    assert [(bar["label"], bar["count"]) for bar in line["bars"]] == [("2026-11-20", 2), ("2026-11-21", 4)]
+    assert [(column["label"], column["count"]) for column in line["bars"]] == [("2026-11-20", 2), ("2026-11-21", 4)]
     assert line["untimed"] == 3
     assert "3 knock(s) came from lines without a time and are not in the chart" in text(page(report(events)))
 

@@ -43,6 +43,8 @@ def report_html(report, top=25):
         raise ValueError("the report needs %s (and may have %s); %s" % (
             ", ".join(REQUIRED_KEYS), ", ".join(OPTIONAL_KEYS),
             "missing: " + ", ".join(missing) if missing else "not known: " + ", ".join(unknown)))
+    if isinstance(top, str) and top.strip().isdigit():  # -e peerwarden_report_top=50 gives text
+        top = int(top)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ValueError("top must be a whole number of rows, 1 or more, got %r" % (top,))
     knocks, events = _list(report, "knocks"), _list(report, "events")

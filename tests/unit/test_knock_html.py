@@ -225,14 +225,16 @@ def test_many_knocks_are_bounded_with_and_k_more():
 
 
 def test_bad_input_is_refused_by_name():
-    bad = FilterModule().filters()["knocks_html"]
+    knocks_html = FilterModule().filters()["knocks_html"]
     with pytest.raises(AnsibleFilterError, match="knocks_html: .*not known: knock"):
-        bad(dict(report(EVENTS), knock=[]))
+        knocks_html(dict(report(EVENTS), knock=[]))
     with pytest.raises(AnsibleFilterError, match="knocks_html: .*missing: events"):
-        bad({"knocks": [], "not_understood": []})
-    with pytest.raises(AnsibleFilterError, match="top must be a whole number"):
-        bad(report(EVENTS), top=0)
+        knocks_html({"knocks": [], "not_understood": []})
+    for top in (0, "ten", 2.5, True):
+        with pytest.raises(AnsibleFilterError, match="top must be a whole number"):
+            knocks_html(report(EVENTS), top=top)
+    assert len(rows(lxml.html.document_fromstring(knocks_html(report(EVENTS), top="1")), "addresses")) == 1 + 1 + 1
     with pytest.raises(AnsibleFilterError, match="knocks_html: expected the report dict"):
-        bad([])
+        knocks_html([])
     with pytest.raises(AnsibleFilterError, match="event 0: 'yesterday' is not a time"):
-        bad(report([event("r1", "192.0.2.1", 1, {"yesterday": 1})]))
+        knocks_html(report([event("r1", "192.0.2.1", 1, {"yesterday": 1})]))

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.filter_errors import named_filter
+from ansible_collections.peerwarden.bgp.plugins.plugin_utils.knock_html import report_html
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.knock_report import (
     as_csv, as_table, not_understood, not_understood_csv, not_understood_table, peers_table, summarize)
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.notification_report import notifications_csv
@@ -19,6 +20,7 @@ class FilterModule(object):
             "summarize_knocks": named_filter("summarize_knocks", summarize),
             "knocks_csv": named_filter("knocks_csv", as_csv),
             "knocks_table": named_filter("knocks_table", as_table),
+            "knocks_html": named_filter("knocks_html", report_html),
             "peers_table": named_filter("peers_table", peers_table),
             "not_understood": named_filter("not_understood", not_understood),
             "not_understood_csv": named_filter("not_understood_csv", not_understood_csv),

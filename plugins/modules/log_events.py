@@ -211,6 +211,19 @@ events:
     sample:
       description: One original log line.
       type: str
+    per_hour:
+      description:
+        - Sightings per hour, keyed by the hour's start (ISO 8601 UTC); hours without sightings are left
+          out. A C(last message repeated N times) line counts its N at its own time.
+        - Sightings whose line has no time are in C(count) but in no hour.
+      type: dict
+      returned: when the event was seen in at most 744 (31 x 24) distinct hours
+      sample: {"2026-11-20T16:00:00Z": 3, "2026-11-22T08:00:00Z": 9}
+    per_day:
+      description: Sightings per UTC day (V(2026-11-20)), instead of C(per_hour) for an event seen in more hours.
+      type: dict
+      returned: when the event was seen in more than 744 distinct hours
+      sample: {"2026-11-20": 40, "2026-11-21": 48}
 stats:
   description: What was read and what became of it.
   returned: always

@@ -183,3 +183,30 @@ def test_last_message_repeated_at_a_chunk_edge_moves_last_seen(monkeypatch):
     monkeypatch.setattr(log_scan, "CHUNK_SIZE", len(line))  # the repeat line comes in the next chunk
     events = scan(line + "Nov 21 06:30:00  edge1 last message repeated 2 times\n")[0]
     assert events[0]["count"] == 3 and events[0]["last_seen"] == "2026-11-21T06:30:00Z"
+
+
+def test_sightings_per_hour_for_the_report_chart():
+    text = (
+        "\n".join(
+            [
+                JUNOS.format(d=1, h=1, a="192.0.2.55", p=50001),
+                "Nov 21 01:59:59  edge1 rpd[3167]: bgp_listen_accept: Connection attempt from unconfigured "
+                "neighbor: 192.0.2.55+50002",
+                JUNOS.format(d=1, h=3, a="192.0.2.55", p=50003),
+                "Nov 21 06:30:00  edge1 last message repeated 4 times",  # counted at its own hour
+                "rpd[3167]: bgp_listen_accept: Connection attempt from unconfigured neighbor: 192.0.2.55+50004",
+            ]
+        )
+        + "\n"
+    )
+    event = scan(text, router="edge1")[0][0]
+    assert event["count"] == 8
+    assert event["per_hour"] == {"2026-11-21T01:00:00Z": 2, "2026-11-21T03:00:00Z": 1, "2026-11-21T06:00:00Z": 4}
+    assert "per_day" not in event  # the line without a time is in the count only
+
+
+def test_sightings_per_day_when_an_event_spans_too_many_hours(monkeypatch):
+    monkeypatch.setattr(log_scan, "MAX_HOURS", 2)
+    text = "".join(JUNOS.format(d=d, h=h, a="192.0.2.55", p=1) + "\n" for d, h in ((0, 1), (0, 2), (1, 1)))
+    event = scan(text)[0][0]
+    assert event["per_day"] == {"2026-11-20": 2, "2026-11-21": 1} and "per_hour" not in event

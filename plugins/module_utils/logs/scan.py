@@ -17,12 +17,13 @@ import ipaddress
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns import (
     KINDS, NOT_BGP, REPEATED_AFTER, REPEATED_INSIDE, messages_for)
-from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import find_timestamp, iso_utc
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, find_timestamp, iso_utc
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.header import syslog_host
 
 CHUNK_SIZE = 1 << 22
 MAX_PORTS = 16
 MAX_SAMPLES = 5
+MAX_HOURS = 24 * 31  # an event seen in more distinct hours than this reports its sightings per day
 
 __all__ = ["LogScanner", "Selection", "syslog_host"]
 
@@ -65,7 +66,7 @@ class Event:
     """All sightings of one (router, address, kind)."""
 
     __slots__ = ("router", "address", "kind", "platform", "count", "first", "last", "interface", "ports",
-                 "peer_as", "sample")
+                 "peer_as", "sample", "hours")
 
     def __init__(self, router, finding, platform, stamp, line):
         self.router, self.address, self.kind = router, finding.address, finding.kind
@@ -76,10 +77,16 @@ class Event:
         self.ports = set()
         self.peer_as = None
         self.sample = line
+        self.hours = {}  # hour (a UTC datetime on the hour) -> sightings: the report's chart over time
+
+    def _at(self, stamp, times):
+        hour = stamp.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        self.hours[hour] = self.hours.get(hour, 0) + times
 
     def add(self, finding, stamp, times):
         self.count += times
         if stamp is not None:
+            self._at(stamp, times)
             self.first = stamp if self.first is None else min(self.first, stamp)
             self.last = stamp if self.last is None else max(self.last, stamp)
         if finding.interface:
@@ -90,7 +97,10 @@ class Event:
             self.peer_as = finding.peer_as
 
     def repeated(self, times, stamp):
+        """`times` more sightings, counted at the repeat line's time (or the last sighting's)."""
         self.count += times
+        if stamp is not None or self.last is not None:
+            self._at(stamp or self.last, times)
         if stamp is not None:
             self.last = stamp if self.last is None else max(self.last, stamp)
 
@@ -103,6 +113,14 @@ class Event:
         }
         if self.peer_as is not None:
             record["peer_as"] = self.peer_as
+        if len(self.hours) <= MAX_HOURS:
+            record["per_hour"] = {hour.strftime("%Y-%m-%dT%H:00:00Z"): n for hour, n in sorted(self.hours.items())}
+        else:
+            days = {}
+            for hour, n in self.hours.items():
+                day = hour.strftime("%Y-%m-%d")
+                days[day] = days.get(day, 0) + n
+            record["per_day"] = dict(sorted(days.items()))
         return record
 
 

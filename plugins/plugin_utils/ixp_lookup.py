@@ -17,7 +17,9 @@ import socket
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import canonical_address as canonical
 
-DEFAULT_ROLES = ("Policy", "NOC", "Technical")
+# PeeringDB's peering contact first, then its NOC and Technical, then the exchange's own contact_email
+# from its IX-F export (role "IX-F"): a network known only to the exchange is still reachable.
+DEFAULT_ROLES = ("Policy", "NOC", "Technical", "IX-F")
 _INDEXES = {}
 _MAX_INDEXES = 4
 
@@ -52,12 +54,11 @@ class Index:
 
     def lan(self, address):
         """(exchange key, LAN name) of the peering LAN holding the address, or None."""
-        text = str(address).strip()
-        version, family = (6, socket.AF_INET6) if ":" in text else (4, socket.AF_INET)
-        try:
-            number = int.from_bytes(socket.inet_pton(family, text), "big")
-        except (OSError, ValueError):
+        text = canonical(address)
+        if text is None:
             return None
+        version, family = (6, socket.AF_INET6) if ":" in text else (4, socket.AF_INET)
+        number = int.from_bytes(socket.inet_pton(family, text), "big")
         for (bucket_version, bits), bucket in self.buckets.items():
             if bucket_version == version:
                 hit = bucket.get(number >> bits)
@@ -136,13 +137,14 @@ def resolve_peers(events, dataset, roles=DEFAULT_ROLES):
     for number, event in enumerate(events):
         if not isinstance(event, dict) or "address" not in event or "kind" not in event:
             raise TypeError("event %d is not a log_events event (it needs address and kind): %r" % (number, event))
-        entry = index.entry(event["address"])
+        address = canonical(event["address"]) or event["address"]
+        entry = index.entry(address)
         asn = entry["asn"] if entry else None
         group = groups.get(asn)
         if group is None:
             group = groups[asn] = _new_group(asn, index, roles)
-        where = (entry["exchange"], entry.get("lan")) if entry else index.lan(event["address"])
-        _add_event(group, event, where, index)
+        where = (entry["exchange"], entry.get("lan")) if entry else index.lan(address)
+        _add_event(group, dict(event, address=address), where, index)
     ordered = sorted((g for a, g in groups.items() if a is not None), key=lambda g: (-g["count"], g["asn"]))
     if None in groups:
         ordered.append(groups[None])

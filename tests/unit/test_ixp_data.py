@@ -148,8 +148,8 @@ PEERINGDB = {
 def test_the_nested_vlan_list_sample_parses_with_warnings():
     export, warnings = read_ixf(load("inex_ixf_0.5_excerpt_nested_vlan_list.json"), "inex.json")
     assert sorted(export.addresses)[:2] == [
-        ("185.6.36.6", 112, "ixf:inex.json:1", None),
-        ("194.88.240.6", 112, "ixf:inex.json:1", None),
+        ("185.6.36.6", 112, "ixf:inex.json:1", None, {"max_prefix": 20, "as_macro": "AS112"}),
+        ("194.88.240.6", 112, "ixf:inex.json:1", None, {"max_prefix": 20, "as_macro": "AS112"}),
     ]
     assert len(export.addresses) == 4
     assert export.members[112]["name"] == "AS112 Reverse DNS"
@@ -232,6 +232,13 @@ def test_merge_disagreement_and_prefer():
         "irr_as_set": None,
         "sources": ["ixf"],
         "contacts": [],
+        "ixf": {
+            "peering_policy": None,
+            "peering_policy_url": None,
+            "as_macro": None,
+            "max_prefix4": None,
+            "max_prefix6": None,
+        },
     }
 
 

@@ -166,7 +166,7 @@ def _ixf_network(network, member, rejected):
         if said[field] is None:
             said[field] = member[field]
     for field, ixf_field in IXF_FILLS:
-        if not network[field]:
+        if not network[field] and said[ixf_field]:
             network[field] = said[ixf_field]
     known = set((c["role"], c["email"].lower()) for c in network["contacts"])
     for email in member["contact_email"]:

@@ -100,8 +100,13 @@ def test_a_network_only_the_exchange_knows_is_reached_through_its_contact_email(
 def test_export_contacts_are_untrusted_like_peeringdb_ones():
     document = load(EXPORT_FILE)
     member = document["member_list"][0]
-    member["contact_email"] = ["peering@pch.example\r\nBcc: victim@example.org", "not-an-email", "a@pch.example",
-                               "A@pch.example", " "]
+    member["contact_email"] = [
+        "peering@pch.example\r\nBcc: victim@example.org",
+        "not-an-email",
+        "a@pch.example",
+        "A@pch.example",
+        " ",
+    ]
     dataset, dummy, rejected = dataset_of(document)
     assert [c["email"] for c in dataset["networks"]["42"]["contacts"]] == ["a@pch.example"]
     reasons = sorted((r["asn"], r["role"], r["reason"]) for r in rejected)

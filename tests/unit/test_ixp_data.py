@@ -158,10 +158,15 @@ def test_the_nested_vlan_list_sample_parses_with_warnings():
     assert any("schema version '0.5'" in w for w in warnings)
 
 
+def without_titles(node):
+    if isinstance(node, dict):
+        return {k: without_titles(v) for k, v in node.items() if k not in ("title", "description")}
+    return [without_titles(v) for v in node] if isinstance(node, list) else node
+
+
 def test_the_schema_sample_is_the_schema_we_validate_with():
-    schema = load("ixp-member-list-1.0.schema.json")
-    assert schema["required"] == SCHEMA["required"]
-    assert set(schema["properties"]) == set(SCHEMA["properties"])
+    """Whole, to the last field: the IPv4 and IPv6 halves ixf_schema makes from one template included."""
+    assert without_titles(load("ixp-member-list-1.0.schema.json")) == SCHEMA
 
 
 def test_the_peeringdb_sample_resolves():

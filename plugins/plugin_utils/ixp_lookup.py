@@ -98,15 +98,14 @@ def asn_info(asn, dataset):
     return index_of(dataset).network(_asn(asn))
 
 
-def peering_contacts(network, dataset=None, roles=DEFAULT_ROLES):
-    """Emails of the first role in `roles` that has any, de-duplicated (case-insensitively)."""
+def peering_contacts(network, dataset=None, roles=None):
+    """Emails of the first role in `roles` (None: DEFAULT_ROLES) that has any, de-duplicated
+    (case-insensitively)."""
     if not isinstance(network, dict):
         if dataset is None:
             raise TypeError("give a network record (from asn_info) or an ASN and the dataset")
         network = index_of(dataset).network(_asn(network)) or {}
-    if isinstance(roles, str):
-        roles = [roles]
-    for role in roles:
+    for role in _roles(roles):
         emails, seen = [], set()
         for contact in network.get("contacts") or ():
             email = contact.get("email")
@@ -118,6 +117,18 @@ def peering_contacts(network, dataset=None, roles=DEFAULT_ROLES):
     return []
 
 
+def _roles(roles):
+    """The contact order: DEFAULT_ROLES when none is given, a lone role as a list of one."""
+    if roles is None:
+        return DEFAULT_ROLES
+    if isinstance(roles, str):
+        return [roles]
+    if not isinstance(roles, (list, tuple)) or not all(isinstance(role, str) for role in roles):
+        raise TypeError("roles: expected a list of contact roles (e.g. ['Policy', 'NOC', 'Technical', 'IX-F']), "
+                        "got %r" % (roles,))
+    return roles
+
+
 def _asn(value):
     text = str(value).strip().upper()
     if text.startswith("AS"):
@@ -127,12 +138,13 @@ def _asn(value):
     return int(text)
 
 
-def resolve_peers(events, dataset, roles=DEFAULT_ROLES):
+def resolve_peers(events, dataset, roles=None):
     """log_events' events (of any number of routers) as one group per ASN, biggest first; the
     addresses no source knows stay in a last group with asn None, named "unknown"."""
     if not isinstance(events, (list, tuple)):
         raise TypeError("expected the list of events that log_events returns, got %s" % type(events).__name__)
     index = index_of(dataset)
+    roles = _roles(roles)
     groups = {}
     for number, event in enumerate(events):
         if not isinstance(event, dict) or "address" not in event or "kind" not in event:

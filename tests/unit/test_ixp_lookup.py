@@ -141,3 +141,13 @@ def test_the_dataset_keys_mapped_source_addresses_by_their_ipv4_form():
     assert dataset["addresses"]["192.0.2.77"]["sources"] == {"ixf": 64501, "peeringdb": 64503}
     assert dataset["addresses"]["192.0.2.66"]["sources"] == {"peeringdb": 64500, "ixf": 64500}
     assert not [a for a in dataset["addresses"] if a.startswith("::ffff")]
+
+
+def test_the_contact_order_defaults_and_is_checked():
+    assert F["peering_contacts"](64500, DATASET, roles=None) == ["peering@example.net"]
+    (group,) = F["resolve_peers"]([event("r1", "192.0.2.66")], DATASET, roles=None)
+    assert group["contact_role"] == "Policy"
+    (group,) = F["resolve_peers"]([event("r1", "192.0.2.66")], DATASET, roles="Technical")
+    assert (group["contacts"], group["contact_role"]) == ([], None)
+    with pytest.raises(AnsibleFilterError, match=r"resolve_peers: roles: expected a list of contact roles"):
+        F["resolve_peers"]([event("r1", "192.0.2.66")], DATASET, roles=[{"role": "NOC"}])

@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import socket
 
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import address_number
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import canonical_address as canonical
 
 # PeeringDB's peering contact first, then its NOC and Technical, then the exchange's own contact_email
@@ -54,11 +54,10 @@ class Index:
 
     def lan(self, address):
         """(exchange key, LAN name) of the peering LAN holding the address, or None."""
-        text = canonical(address)
-        if text is None:
+        parsed = address_number(address)
+        if parsed is None:
             return None
-        version, family = (6, socket.AF_INET6) if ":" in text else (4, socket.AF_INET)
-        number = int.from_bytes(socket.inet_pton(family, text), "big")
+        version, number = parsed
         for (bucket_version, bits), bucket in self.buckets.items():
             if bucket_version == version:
                 hit = bucket.get(number >> bits)

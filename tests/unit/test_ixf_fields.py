@@ -179,3 +179,16 @@ def test_without_the_exchanges_figure_peeringdb_then_the_floor_still_apply():
     assert (sources[0]["max_prefixes"]["ipv4"], sources[0]["source"]["ipv4"]) == (100, "floor")
     with pytest.raises(IntentError, match="10.1.0.99 is not in the dataset"):
         resolve([{"address": "10.1.0.99"}], dataset_of(copy.deepcopy(document))[0])
+
+
+def test_two_exports_listing_one_member_add_up():
+    """The same network at two exchanges: each export's contact kept once, the first export's facts first."""
+    first = load(EXPORT_FILE)
+    second = copy.deepcopy(first)
+    for member in second["member_list"]:
+        member["contact_email"] = ["noc@other-ix.example", "PEERING@example.com"]
+        member["peering_policy"] = "selective"
+    exports = [read_ixf(first, "a.json")[0], read_ixf(second, "b.json")[0]]
+    network = build_dataset(exports, None, "ixf", NOW)[0]["networks"]["1213"]
+    assert [c["email"] for c in network["contacts"]] == ["peering@example.com", "noc@other-ix.example"]
+    assert network["ixf"]["peering_policy"] == "open" and network["sources"] == ["ixf"]

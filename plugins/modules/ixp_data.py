@@ -29,8 +29,16 @@ description:
     neither an answer nor a cached copy.
   - When IX-F and PeeringDB disagree about an address, both are recorded in the entry's C(sources),
     O(prefer) decides the C(asn), and a warning names the address.
-  - Contacts are untrusted. A contact whose email is not a plain email address, or whose name or email
-    holds control characters (CR/LF header injection), is left out and listed in RV(rejected_contacts).
+  - What an IX-F export says of a member is used. Its C(contact_email) addresses become contacts of role
+    V(IX-F), after PeeringDB's roles in the filters' default order (V(Policy), V(NOC), V(Technical), V(IX-F)),
+    so a network on the exchange's list but not in PeeringDB still has a contact. Its C(peering_policy),
+    C(peering_policy_url) and C(as_macro) (AS-SET) fill C(policy_general), C(policy_url) and C(irr_as_set)
+    where PeeringDB has no value, and are kept as said under the network's C(ixf). Each session's
+    C(max_prefix) is kept on its address, where P(peerwarden.bgp.prefix_limits#module) takes it.
+  - IPv4-mapped IPv6 addresses (V(::ffff:192.0.2.1)) in any source are keyed by their IPv4 form.
+  - Contacts are untrusted, from PeeringDB and IX-F alike. A contact whose email is not a plain email
+    address, or whose name or email holds control characters (CR/LF header injection), is left out and
+    listed in RV(rejected_contacts).
 author:
   - peerwarden contributors (@peerwarden)
 attributes:
@@ -71,17 +79,26 @@ options:
             visible, and requests are rate-limited harder."
         type: str
       ix_ids:
-        description: PeeringDB ids of the exchanges to read (with their LANs, members, networks and contacts).
+        description:
+          - PeeringDB ids of the exchanges to read (with their LANs, members, networks and contacts).
+          - An id PeeringDB (or the dump in O(peeringdb.dump_dir)) does not have fails the task, naming it
+            (and, with a dump, the exchanges it has).
+          - Mutually exclusive with O(peeringdb.ix_names).
         type: list
         elements: int
       ix_names:
-        description: Exact PeeringDB names of the exchanges to read, when O(peeringdb.ix_ids) is not given.
+        description:
+          - Exact PeeringDB names of the exchanges to read.
+          - A name PeeringDB (or the dump in O(peeringdb.dump_dir)) does not have fails the task, naming it;
+            with a dump, the closest names are suggested (did you mean) and the known ones listed.
+          - Mutually exclusive with O(peeringdb.ix_ids).
         type: list
         elements: str
       dump_dir:
         description:
           - Read PeeringDB offline from a directory with C(ix.json), C(ixlan.json), C(ixpfx.json),
             C(netixlan.json), C(net.json) and C(poc.json), each a list response as the API returns it.
+          - O(peeringdb.ix_ids) or O(peeringdb.ix_names) select the exchanges from the dump, as they do from the API.
         type: path
       page_size:
         description: Records per API request.
@@ -145,7 +162,7 @@ dataset:
   type: dict
   contains:
     version:
-      description: Format version of the dataset.
+      description: Format version of the dataset (V(2) since IX-F contacts, policy, AS-SET and max-prefix are kept).
       type: int
     generated:
       description: When it was built, ISO 8601 UTC.
@@ -157,10 +174,20 @@ dataset:
       description: Per exchange key (V(ix:<peeringdb id>) or V(ixf:<source>:<ixp_id>)), its name, ids, sources and LANs with prefixes.
       type: dict
     addresses:
-      description: Per address, its C(asn), C(exchange) key, C(lan) name and C(sources) (the ASN each source gave).
+      description:
+        - Per address (canonical text, IPv4-mapped IPv6 as IPv4), its C(asn), C(exchange) key, C(lan) name and
+          C(sources) (the ASN each source gave).
+        - Where the IX-F export gives them for the session (and names the same AS as the entry), C(max_prefix)
+          (an int) and C(as_macro) (the AS-SET).
       type: dict
     networks:
-      description: Per ASN (as a string), name, C(policy_general), C(policy_url), C(info_prefixes4), C(info_prefixes6), C(irr_as_set), sources and contacts.
+      description:
+        - Per ASN (as a string), name, C(policy_general), C(policy_url), C(info_prefixes4), C(info_prefixes6),
+          C(irr_as_set), C(sources) and C(contacts) (each with C(role), C(name), C(email), C(visible); role V(IX-F)
+          for an export's C(contact_email)).
+        - C(ixf) is what the IX-F exports say of the member (V(null) when none lists it) - C(peering_policy),
+          C(peering_policy_url), C(as_macro) and C(max_prefix4) / C(max_prefix6), the largest of its sessions
+          per family.
       type: dict
 rejected_contacts:
   description: Contacts left out, with the ASN, role, the offending email (quoted) and why.
@@ -191,7 +218,7 @@ ARGUMENT_SPEC = dict(
         dump_dir=dict(type="path"),
         page_size=dict(type="int", default=250),
         timeout=dict(type="int", default=30),
-    )),
+    ), mutually_exclusive=[["ix_ids", "ix_names"]]),
     cache_dir=dict(type="path", default="~/.cache/peerwarden"),
     cache_ttl=dict(type="int", default=86400),
     offline=dict(type="bool", default=False),

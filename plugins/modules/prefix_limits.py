@@ -16,7 +16,8 @@ description:
     optional restart timer, or warning only) and prefix-length limits (too specific, optionally too short)
     on the neighbours' import.
   - Where a limit comes from. An explicit value wins. Else the exchange's IX-F max_prefix for the session,
-    when the dataset of P(peerwarden.bgp.ixp_data#module) carries it. Else PeeringDB's info_prefixes4 or
+    which the dataset of P(peerwarden.bgp.ixp_data#module) keeps on the address (C(addresses[ADDRESS].max_prefix))
+    when the export gives it. Else PeeringDB's info_prefixes4 or
     info_prefixes6 plus O(headroom) percent, never below O(floor). An empty PeeringDB value takes the floor itself.
   - Reports every neighbour whose limit on the router disagrees with PeeringDB (no limit, below PeeringDB,
     above PeeringDB plus headroom), as the router had it before the change.

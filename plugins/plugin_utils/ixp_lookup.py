@@ -13,11 +13,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import socket
 
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import address_number
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import canonical_address as canonical
 
-DEFAULT_ROLES = ("Policy", "NOC", "Technical")
+# PeeringDB's peering contact first, then its NOC and Technical, then the exchange's own contact_email
+# from its IX-F export (role "IX-F"): a network known only to the exchange is still reachable.
+DEFAULT_ROLES = ("Policy", "NOC", "Technical", "IX-F")
 _INDEXES = {}
 _MAX_INDEXES = 4
 
@@ -52,12 +54,10 @@ class Index:
 
     def lan(self, address):
         """(exchange key, LAN name) of the peering LAN holding the address, or None."""
-        text = str(address).strip()
-        version, family = (6, socket.AF_INET6) if ":" in text else (4, socket.AF_INET)
-        try:
-            number = int.from_bytes(socket.inet_pton(family, text), "big")
-        except (OSError, ValueError):
+        parsed = address_number(address)
+        if parsed is None:
             return None
+        version, number = parsed
         for (bucket_version, bits), bucket in self.buckets.items():
             if bucket_version == version:
                 hit = bucket.get(number >> bits)
@@ -97,15 +97,14 @@ def asn_info(asn, dataset):
     return index_of(dataset).network(_asn(asn))
 
 
-def peering_contacts(network, dataset=None, roles=DEFAULT_ROLES):
-    """Emails of the first role in `roles` that has any, de-duplicated (case-insensitively)."""
+def peering_contacts(network, dataset=None, roles=None):
+    """Emails of the first role in `roles` (None: DEFAULT_ROLES) that has any, de-duplicated
+    (case-insensitively)."""
     if not isinstance(network, dict):
         if dataset is None:
             raise TypeError("give a network record (from asn_info) or an ASN and the dataset")
         network = index_of(dataset).network(_asn(network)) or {}
-    if isinstance(roles, str):
-        roles = [roles]
-    for role in roles:
+    for role in _roles(roles):
         emails, seen = [], set()
         for contact in network.get("contacts") or ():
             email = contact.get("email")
@@ -117,6 +116,18 @@ def peering_contacts(network, dataset=None, roles=DEFAULT_ROLES):
     return []
 
 
+def _roles(roles):
+    """The contact order: DEFAULT_ROLES when none is given, a lone role as a list of one."""
+    if roles is None:
+        return DEFAULT_ROLES
+    if isinstance(roles, str):
+        return [roles]
+    if not isinstance(roles, (list, tuple)) or not all(isinstance(role, str) for role in roles):
+        raise TypeError("roles: expected a list of contact roles (e.g. ['Policy', 'NOC', 'Technical', 'IX-F']), "
+                        "got %r" % (roles,))
+    return roles
+
+
 def _asn(value):
     text = str(value).strip().upper()
     if text.startswith("AS"):
@@ -126,23 +137,25 @@ def _asn(value):
     return int(text)
 
 
-def resolve_peers(events, dataset, roles=DEFAULT_ROLES):
+def resolve_peers(events, dataset, roles=None):
     """log_events' events (of any number of routers) as one group per ASN, biggest first; the
     addresses no source knows stay in a last group with asn None, named "unknown"."""
     if not isinstance(events, (list, tuple)):
         raise TypeError("expected the list of events that log_events returns, got %s" % type(events).__name__)
     index = index_of(dataset)
+    roles = _roles(roles)
     groups = {}
     for number, event in enumerate(events):
         if not isinstance(event, dict) or "address" not in event or "kind" not in event:
             raise TypeError("event %d is not a log_events event (it needs address and kind): %r" % (number, event))
-        entry = index.entry(event["address"])
+        address = canonical(event["address"]) or event["address"]
+        entry = index.entry(address)
         asn = entry["asn"] if entry else None
         group = groups.get(asn)
         if group is None:
             group = groups[asn] = _new_group(asn, index, roles)
-        where = (entry["exchange"], entry.get("lan")) if entry else index.lan(event["address"])
-        _add_event(group, event, where, index)
+        where = (entry["exchange"], entry.get("lan")) if entry else index.lan(address)
+        _add_event(group, dict(event, address=address), where, index)
     ordered = sorted((g for a, g in groups.items() if a is not None), key=lambda g: (-g["count"], g["asn"]))
     if None in groups:
         ordered.append(groups[None])

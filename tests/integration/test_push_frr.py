@@ -253,6 +253,62 @@ def announce(bird, prefixes):
     bird.birdc("configure")
 
 
+def lab_ix_export(tmp_path):
+    """The lab's LAN as an exchange: the fields and shapes of fixtures/ixp/ixpmanager_ixf_1.0_auth.json."""
+    document = {
+        "version": "1.0",
+        "timestamp": "2026-11-22T00:00:00Z",
+        "ixp_list": [
+            {
+                "ixp_id": 1,
+                "ixf_id": 9200,
+                "shortname": "Lab-IX",
+                "vlan": [{"id": 1, "name": "Lab-IX LAN", "ipv4": {"prefix": "127.0.0.0", "mask_length": 24}}],
+            }
+        ],
+        "member_list": [
+            {
+                "asnum": 65001,
+                "name": "Lab BIRD",
+                "peering_policy": "open",
+                "contact_email": ["noc@bird.example"],
+                "connection_list": [
+                    {
+                        "ixp_id": 1,
+                        "state": "active",
+                        "vlan_list": [
+                            {
+                                "vlan_id": 1,
+                                "ipv4": {"address": BIRD_ADDRESS, "as_macro": "AS-LABBIRD", "max_prefix": 7},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "lab-ix.json"
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def test_push_limits_takes_the_exchanges_max_prefix(lab, tmp_path):
+    """Source step 2 (docs/push.md): the IX-F export's max_prefix for the session, through ixp_data's
+    dataset, with no explicit value and no PeeringDB; check mode leaves the router as it was."""
+    frr, bird, sshd, dummy = lab
+    before = running(frr)
+    variables = {
+        "peerwarden_ixf": [lab_ix_export(tmp_path)],
+        "peerwarden_ixp_cache_dir": str(tmp_path / "cache"),
+        "peerwarden_limits_neighbors": [{"address": BIRD_ADDRESS}],
+        "peerwarden_limits_threshold": 80,
+    }
+    code, output = push("push_limits", sshd, tmp_path, variables, options=("--check", "--diff"))
+    assert code == 0, output
+    assert f"+  neighbor {BIRD_ADDRESS} maximum-prefix 7 80" in output, output
+    assert running(frr) == before
+
+
 def test_push_limits_teardown_then_warning(lab, tmp_path):
     frr, bird, sshd, _port = lab
     before = running(frr)

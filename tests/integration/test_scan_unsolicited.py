@@ -185,9 +185,24 @@ def write_ixp_sources(directory):
                 "connection_list": [{"ixp_id": 1, "vlan_list": [{"vlan_id": 1, "ipv4": {"address": "127.0.0.9"}}]}],
             },
             {
+                # on the exchange's list only (not in PeeringDB): its contact, policy and AS-SET come from
+                # the export, in the fields IXP Manager fills (fixtures/ixp/ixpmanager_ixf_1.0_auth.json)
                 "asnum": 64511,
                 "name": "Old Tenant",
-                "connection_list": [{"ixp_id": 1, "vlan_list": [{"vlan_id": 1, "ipv4": {"address": "127.0.0.10"}}]}],
+                "peering_policy": "selective",
+                "peering_policy_url": "https://old-tenant.example/peering",
+                "contact_email": ["noc@old-tenant.example"],
+                "connection_list": [
+                    {
+                        "ixp_id": 1,
+                        "vlan_list": [
+                            {
+                                "vlan_id": 1,
+                                "ipv4": {"address": "127.0.0.10", "as_macro": "AS-OLDTENANT", "max_prefix": 50},
+                            }
+                        ],
+                    }
+                ],
             },
         ],
     }
@@ -287,7 +302,7 @@ def test_scan_then_resolve_names_every_network(lab, tmp_path):
     }
     assert resolved == {
         (64510, "Stale Net", ("peering@stale.example",)): ["127.0.0.9"],
-        (64511, "Old Tenant", ()): ["127.0.0.10"],
+        (64511, "Old Tenant", ("noc@old-tenant.example",)): ["127.0.0.10"],
         (64500, "Example Net", ("peering@example.net",)): ["2001:db8:ffff::66"],
         (64501, "Password Net", ("noc@password.example",)): ["192.0.2.77"],
         (None, "unknown", ()): sorted(["192.0.2.99", "198.51.100.5", "203.0.113.5", "203.0.113.6", "2001:db8:eeee::6"]),
@@ -296,6 +311,15 @@ def test_scan_then_resolve_names_every_network(lab, tmp_path):
     assert peers[64510]["exchanges"] == ["Loopback-IX"] and peers[64510]["contact_role"] == "Policy"
     assert report["peers"][-1]["asn"] is None  # the unknown group comes last
     assert "AS64510 Stale Net (Policy: peering@stale.example)" in output
+    # the network only the exchange knows is reached through the export's contact_email (role IX-F, last in order)
+    tenant = peers[64511]
+    assert (tenant["contact_role"], tenant["policy_general"], tenant["irr_as_set"]) == (
+        "IX-F",
+        "selective",
+        "AS-OLDTENANT",
+    )
+    assert tenant["policy_url"] == "https://old-tenant.example/peering"
+    assert "AS64511 Old Tenant (IX-F: noc@old-tenant.example)" in output
 
 
 def test_bad_hosts_fail_alone_with_clear_messages(lab, tmp_path, ios_double):

@@ -5,7 +5,11 @@ import random
 
 import pytest
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import address_and_zone, canonical_address
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import (
+    address_and_zone,
+    address_number,
+    canonical_address,
+)
 
 
 def test_agrees_with_ipaddress_except_for_ipv4_mapped():
@@ -65,3 +69,16 @@ def test_zone_is_split_off():
 def test_not_an_address(bad):
     assert canonical_address(bad) is None
     assert address_and_zone(bad) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "text", ["192.0.2.1", "::ffff:192.0.2.1", "::FFFF:c000:201", "2001:db8::1", "fe80::1%eth0", "x", "", None]
+)
+def test_address_number_reads_as_canonical_address_does(text):
+    """The integer form (for prefix arithmetic) and the text form agree, IPv4-mapped included."""
+    canonical = canonical_address(text)
+    if canonical is None:
+        assert address_number(text) is None
+    else:
+        address = ipaddress.ip_address(canonical)
+        assert address_number(text) == (address.version, int(address))

@@ -1,5 +1,7 @@
 """The filters over a dataset: address -> ASN and LAN, ASN -> network and contacts, events -> networks."""
 
+import copy
+
 import pytest
 from ansible.errors import AnsibleFilterError
 from unit.test_ixp_data import EXPORT, PEERINGDB
@@ -104,3 +106,48 @@ def test_resolve_peers():
 def test_bad_arguments_name_the_filter(name, args, message):
     with pytest.raises(AnsibleFilterError, match=message):
         F[name](*args)
+
+
+# ---------------------------------------------------- IPv4-mapped IPv6, as dual-stack sockets log IPv4 peers
+
+MAPPED = ["::ffff:192.0.2.66", "::FFFF:192.0.2.66", "::ffff:c000:242", "0:0:0:0:0:ffff:c000:0242"]
+
+
+@pytest.mark.parametrize("mapped", MAPPED)
+def test_every_filter_takes_an_ipv4_mapped_address(mapped):
+    assert F["ip_to_asn"](mapped, DATASET) == 64500
+    assert F["in_peering_lan"](mapped, DATASET) is True
+    assert F["in_peering_lan"]([mapped, "::ffff:198.51.100.1"], DATASET) == [True, False]
+    assert F["asn_info"](F["ip_to_asn"](mapped, DATASET), DATASET)["name"] == "Example Net"
+    assert F["peering_contacts"](F["ip_to_asn"](mapped, DATASET), DATASET) == ["peering@example.net"]
+    # the mapped and the plain form are one address of one network, not two
+    groups = F["resolve_peers"]([event("r1", mapped, count=2), event("r2", "192.0.2.66")], DATASET)
+    assert [(g["asn"], g["count"]) for g in groups] == [(64500, 3)]
+    assert [(a["address"], a["count"], a["routers"]) for a in groups[0]["addresses"]] == [
+        ("192.0.2.66", 3, ["r1", "r2"])
+    ]
+    # on the LAN, claimed by nobody: still placed on its LAN, under its IPv4 form
+    (unknown,) = F["resolve_peers"]([event("r1", mapped.replace("66", "250").replace("242", "2fa"))], DATASET)
+    assert unknown["addresses"][0]["address"] == "192.0.2.250"
+    assert unknown["addresses"][0]["exchange"] == "Example-IX"
+
+
+def test_the_dataset_keys_mapped_source_addresses_by_their_ipv4_form():
+    export = copy.deepcopy(EXPORT)
+    export["member_list"][1]["connection_list"][0]["vlan_list"][0]["ipv4"]["address"] = "::ffff:192.0.2.77"
+    peeringdb = copy.deepcopy(PEERINGDB)
+    peeringdb["netixlan"][0]["ipaddr4"] = "::ffff:192.0.2.66"
+    dataset = build_dataset([read_ixf(export, "x.json")[0]], peeringdb, "ixf", "2026-11-22T12:00:00Z")[0]
+    assert dataset["addresses"]["192.0.2.77"]["sources"] == {"ixf": 64501, "peeringdb": 64503}
+    assert dataset["addresses"]["192.0.2.66"]["sources"] == {"peeringdb": 64500, "ixf": 64500}
+    assert not [a for a in dataset["addresses"] if a.startswith("::ffff")]
+
+
+def test_the_contact_order_defaults_and_is_checked():
+    assert F["peering_contacts"](64500, DATASET, roles=None) == ["peering@example.net"]
+    (group,) = F["resolve_peers"]([event("r1", "192.0.2.66")], DATASET, roles=None)
+    assert group["contact_role"] == "Policy"
+    (group,) = F["resolve_peers"]([event("r1", "192.0.2.66")], DATASET, roles="Technical")
+    assert (group["contacts"], group["contact_role"]) == ([], None)
+    with pytest.raises(AnsibleFilterError, match=r"resolve_peers: roles: expected a list of contact roles"):
+        F["resolve_peers"]([event("r1", "192.0.2.66")], DATASET, roles=[{"role": "NOC"}])

@@ -19,23 +19,40 @@ _V4_MAPPED = b"\0" * 10 + b"\xff\xff"
 _V4_COMPATIBLE = b"\0" * 12
 
 
-def address_and_zone(text):
-    """(canonical address, zone or None); (None, None) when the text is not an address."""
+def _parse(text):
+    """(family, packed bytes with an IPv4-mapped address unwrapped to IPv4, zone or None), or None."""
     if not text:
-        return None, None
+        return None
     address, dummy, zone = str(text).strip().partition("%")
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     try:
         packed = socket.inet_pton(family, address)
     except (OSError, ValueError):
+        return None
+    if family == socket.AF_INET6 and packed[:12] == _V4_MAPPED:
+        return socket.AF_INET, packed[12:], zone or None
+    return family, packed, zone or None
+
+
+def address_and_zone(text):
+    """(canonical address, zone or None); (None, None) when the text is not an address."""
+    parsed = _parse(text)
+    if parsed is None:
         return None, None
-    if family == socket.AF_INET6:
-        if packed[:12] == _V4_MAPPED:
-            return socket.inet_ntop(socket.AF_INET, packed[12:]), zone or None
-        if packed[:12] == _V4_COMPATIBLE:
-            # ::1, :: and the deprecated ::a.b.c.d, which inet_ntop prints in dotted forms
-            return str(ipaddress.IPv6Address(packed)), zone or None
-    return socket.inet_ntop(family, packed), zone or None
+    family, packed, zone = parsed
+    if family == socket.AF_INET6 and packed[:12] == _V4_COMPATIBLE:
+        # ::1, :: and the deprecated ::a.b.c.d, which inet_ntop prints in dotted forms
+        return str(ipaddress.IPv6Address(packed)), zone
+    return socket.inet_ntop(family, packed), zone
+
+
+def address_number(text):
+    """(IP version, the address as an integer) for prefix arithmetic, with the same reading as
+    canonical_address (an IPv4-mapped IPv6 address is IPv4); None when the text is not an address."""
+    parsed = _parse(text)
+    if parsed is None:
+        return None
+    return 6 if parsed[0] == socket.AF_INET6 else 4, int.from_bytes(parsed[1], "big")
 
 
 def canonical_address(text):

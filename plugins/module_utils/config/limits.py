@@ -5,9 +5,9 @@
 
 Per neighbour and address family, the first that applies:
 1. an explicit value (neighbors[].max_prefixes.ipv4/ipv6);
-2. the exchange's own max_prefix for that session, from its IX-F member list, when ixp_data's dataset
-   carries it (addresses[ADDRESS].max_prefix, an int or {"ipv4", "ipv6"}; the dataset of version 1 does
-   not yet, and then this step is skipped);
+2. the exchange's own max_prefix for that session, from its IX-F member list, which ixp_data's dataset
+   (version 2) keeps as addresses[ADDRESS].max_prefix (an int; {"ipv4", "ipv6"} is read too) when the
+   export gives it;
 3. PeeringDB's info_prefixes4 / info_prefixes6 of the neighbour's network (its ASN from neighbors[].asn,
    else from the dataset's addresses), plus `headroom` percent, and never below `floor`;
    an EMPTY PeeringDB value (missing, null or 0) takes the floor itself, not headroom on top of a fallback.

@@ -3,12 +3,19 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Merge IX-F exports and PeeringDB objects into one compact, JSON-serialisable dataset.
 
-    {"version": 1, "generated": ISO, "fingerprint": sha256,
+    {"version": 2, "generated": ISO, "fingerprint": sha256,
      "exchanges": {key: {"name", "peeringdb_id", "ixf_id", "sources", "lans": [{"name", "prefixes"}]}},
-     "addresses": {address: {"asn", "exchange", "lan", "sources": {"ixf": asn, "peeringdb": asn}}},
+     "addresses": {address: {"asn", "exchange", "lan", "sources": {"ixf": asn, "peeringdb": asn},
+                             + "max_prefix", "as_macro" where the IX-F export gives them for the session}},
      "networks": {"<asn>": {"asn", "name", "policy_general", "policy_url", "info_prefixes4",
                             "info_prefixes6", "irr_as_set", "sources", "contacts": [{"role", "name",
-                            "email", "visible"}]}}}
+                            "email", "visible"}], "ixf": None or {"peering_policy", "peering_policy_url",
+                            "as_macro", "max_prefix4", "max_prefix6"}}}}
+
+Version 2 added what the IX-F export tells of each member: its `contact_email` as contacts of role
+"IX-F", its `peering_policy`, `peering_policy_url` and `as_macro` (filling policy_general, policy_url
+and irr_as_set where PeeringDB has no value, and kept as said under "ixf"), and each session's
+`max_prefix` on its address (prefix_limits' step 2).
 
 Contacts are untrusted input: an address that is not a plain email address, or a name or email
 with control characters (CR/LF header injection), is left out and listed in `rejected`.
@@ -24,7 +31,11 @@ import re
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import canonical_address
 
-DATASET_VERSION = 1
+DATASET_VERSION = 2
+IXF_ROLE = "IX-F"
+# network field <- the IX-F member field that fills it where PeeringDB has no value
+IXF_FILLS = (("policy_general", "peering_policy"), ("policy_url", "peering_policy_url"), ("irr_as_set", "as_macro"))
+IXF_FIELDS = ("peering_policy", "peering_policy_url", "as_macro", "max_prefix4", "max_prefix6")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -56,8 +67,8 @@ def build_dataset(ixf_exports, peeringdb, prefer, generated):
                 if address:
                     claims.setdefault(address, {})["peeringdb"] = (netixlan["asn"],) + where
     for export in ixf_exports:
-        for address, asn, key, lan in export.addresses:
-            claims.setdefault(address, {})["ixf"] = (asn, aliases[key], lan)
+        for address, asn, key, lan, session in export.addresses:
+            claims.setdefault(address, {})["ixf"] = (asn, aliases[key], lan, session)
     other = "peeringdb" if prefer == "ixf" else "ixf"
     for address, said in claims.items():
         chosen = said.get(prefer) or said[other]
@@ -66,14 +77,15 @@ def build_dataset(ixf_exports, peeringdb, prefer, generated):
             warnings.append("%s: IX-F says AS%d, PeeringDB says AS%d; using %s (prefer: %s)"
                             % (address, sources["ixf"], sources["peeringdb"],
                                "IX-F" if prefer == "ixf" else "PeeringDB", prefer))
-        addresses[address] = {"asn": chosen[0], "exchange": chosen[1], "lan": chosen[2], "sources": sources}
+        entry = addresses[address] = {"asn": chosen[0], "exchange": chosen[1], "lan": chosen[2], "sources": sources}
+        if "ixf" in said and said["ixf"][0] == chosen[0]:  # the exchange's session facts, for the AS it names
+            entry.update((field, value) for field, value in said["ixf"][3].items() if value is not None)
     if peeringdb:
         _peeringdb_networks(peeringdb, networks, rejected)
     for export in ixf_exports:
         for asn, member in export.members.items():
-            network = networks.setdefault(str(asn), _network(asn, {"name": member.get("name")}, "ixf"))
-            if "ixf" not in network["sources"]:
-                network["sources"].append("ixf")
+            _ixf_network(networks.setdefault(str(asn), _network(asn, {"name": member["name"]}, "ixf")), member,
+                         rejected)
     for network in networks.values():
         for contact in network["contacts"]:
             contact.pop("net_id", None)
@@ -140,7 +152,28 @@ def _network(asn, record, source):
         network[field] = record.get(field)
     network["sources"] = [source]
     network["contacts"] = []
+    network["ixf"] = None
     return network
+
+
+def _ixf_network(network, member, rejected):
+    """What an export says of a member: kept under "ixf" (the first export to say a field wins),
+    filling PeeringDB's gaps, and its contact_email as contacts of role IX-F."""
+    if "ixf" not in network["sources"]:
+        network["sources"].append("ixf")
+    said = network["ixf"] = network["ixf"] or dict((field, None) for field in IXF_FIELDS)
+    for field in IXF_FIELDS:
+        if said[field] is None:
+            said[field] = member[field]
+    for field, ixf_field in IXF_FILLS:
+        if not network[field] and said[ixf_field]:
+            network[field] = said[ixf_field]
+    known = set((c["role"], c["email"].lower()) for c in network["contacts"])
+    for email in member["contact_email"]:
+        contact = {"role": IXF_ROLE, "name": "", "email": email, "visible": None}
+        if (IXF_ROLE, email.lower()) not in known:
+            known.add((IXF_ROLE, email.lower()))
+            _add_contact(network, contact, rejected)
 
 
 def _peeringdb_networks(peeringdb, networks, rejected):
@@ -155,11 +188,16 @@ def _peeringdb_networks(peeringdb, networks, rejected):
             continue
         contact = {"role": poc.get("role"), "name": poc.get("name") or "", "email": (poc.get("email") or "").strip(),
                    "visible": poc.get("visible")}
-        problem = _contact_problem(contact)
-        if problem:
-            rejected.append({"asn": network["asn"], "role": contact["role"], "email": repr(contact["email"]),
-                             "reason": problem})
-            continue
+        _add_contact(network, contact, rejected)
+
+
+def _add_contact(network, contact, rejected):
+    """Contacts are untrusted input: one that is unsafe or not an address is listed, not kept."""
+    problem = _contact_problem(contact)
+    if problem:
+        rejected.append({"asn": network["asn"], "role": contact["role"], "email": repr(contact["email"]),
+                         "reason": problem})
+    else:
         network["contacts"].append(contact)
 
 

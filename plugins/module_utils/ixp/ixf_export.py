@@ -16,6 +16,7 @@ __metaclass__ = type
 import copy
 import ipaddress
 
+from ansible_collections.peerwarden.bgp.plugins.module_utils.common.addresses import canonical_address
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.ixf_schema import SCHEMA
 
 try:
@@ -25,6 +26,8 @@ except ImportError:  # pragma: no cover - depends on the controller
     HAS_JSONSCHEMA = False
 
 KNOWN_VERSIONS = ("0.6", "0.7", "1.0")
+MEMBER_FIELDS = ("name", "url", "peering_policy", "peering_policy_url")
+FAMILIES = (("ipv4", "max_prefix4"), ("ipv6", "max_prefix6"))
 MAX_SCHEMA_WARNINGS = 10
 
 
@@ -34,8 +37,8 @@ class IxfData:
     def __init__(self, name):
         self.name = name
         self.exchanges = {}   # key -> {"name", "ixf_id", "peeringdb_id", "lans": {vlan_id: {"name", "prefixes"}}}
-        self.addresses = []   # (address, asn, exchange key, lan name)
-        self.members = {}     # asn -> {"name", "url", "peering_policy"}
+        self.addresses = []   # (address, asn, exchange key, lan name, {"max_prefix", "as_macro"})
+        self.members = {}     # asn -> MEMBER_FIELDS, "contact_email" (list), "as_macro", "max_prefix4"/"6"
 
 
 def read_ixf(document, name):
@@ -124,8 +127,9 @@ def _extract(document, name, warnings):
         if not isinstance(asn, int) or asn <= 0:
             warnings.append("%s: a member without a valid asnum was skipped: %r" % (name, member)[:300])
             continue
-        data.members[asn] = {"name": member.get("name"), "url": member.get("url"),
-                             "peering_policy": member.get("peering_policy")}
+        record = data.members[asn] = dict((field, _text(member.get(field))) for field in MEMBER_FIELDS)
+        record.update(contact_email=_emails(member.get("contact_email")), as_macro=None,
+                      max_prefix4=None, max_prefix6=None)
         connections = _list(member, "connection_list")
         if not connections:
             empty += 1
@@ -138,16 +142,19 @@ def _extract(document, name, warnings):
             lans = data.exchanges[key]["lans"]
             for vlan in _list(connection, "vlan_list"):
                 lan = lans.get(vlan.get("vlan_id")) if isinstance(vlan, dict) else None
-                for family in ("ipv4", "ipv6"):
+                for family, network_field in FAMILIES:
                     entry = vlan.get(family) if isinstance(vlan, dict) else None
-                    address = _address(entry.get("address")) if isinstance(entry, dict) else None
+                    address = canonical_address(entry.get("address")) if isinstance(entry, dict) else None
                     if address is None:
                         continue
-                    if lan and lan["prefixes"] and not any(ipaddress.ip_address(address) in ipaddress.ip_network(p)
-                                                           for p in lan["prefixes"]
-                                                           if ipaddress.ip_network(p).version == ipaddress.ip_address(address).version):
+                    if lan and lan["prefixes"] and not _inside(address, lan["prefixes"]):
                         outside += 1
-                    data.addresses.append((address, asn, key, lan["name"] if lan else None))
+                    session = {"max_prefix": _count(entry.get("max_prefix")), "as_macro": _text(entry.get("as_macro"))}
+                    # the member's own figure per family: the largest of its sessions (they rarely differ)
+                    if session["max_prefix"] and session["max_prefix"] > (record[network_field] or 0):
+                        record[network_field] = session["max_prefix"]
+                    record["as_macro"] = record["as_macro"] or session["as_macro"]
+                    data.addresses.append((address, asn, key, lan["name"] if lan else None, session))
     if empty:
         warnings.append("%s: %d member(s) with an empty connection_list" % (name, empty))
     if outside:
@@ -164,8 +171,23 @@ def _prefix(family):
         return None
 
 
-def _address(text):
-    try:
-        return str(ipaddress.ip_address(str(text).strip()))
-    except ValueError:
-        return None
+def _inside(address, prefixes):
+    ip = ipaddress.ip_address(address)
+    return any(ip in network for network in (ipaddress.ip_network(p) for p in prefixes) if network.version == ip.version)
+
+
+def _text(value):
+    """A non-empty string as given (trimmed), else None: the schema warnings already name a wrong type."""
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _count(value):
+    """A max_prefix: a positive integer (bool is not one), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _emails(value):
+    """contact_email as a list of strings; a lone string (a common slip) is taken as a list of one."""
+    if isinstance(value, str):
+        value = [value]
+    return [item.strip() for item in value if isinstance(item, str) and item.strip()] if isinstance(value, list) else []

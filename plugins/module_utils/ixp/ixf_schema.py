@@ -3,14 +3,96 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The IX-F Member Export JSON Schema 1.0 (euro-ix/json-schemas, ixp-member-list.schema.json,
 commit 254afedef1c17413110ad655fce1e1947ab5af54) without its titles and descriptions, kept as
-Python so that it travels with the module (module_utils cannot ship data files)."""
+Python so that it travels with the module (module_utils cannot ship data files).
+
+The schema spells out its IPv4 and IPv6 halves twice over (a LAN's prefix, a session's address),
+identical but for the address format: here each is written once and made per family."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import json
 
+
+def _family(version, properties):
+    """One family's object: `properties`, with the address field (`prefix` or `address`) of its format."""
+    properties = copy.deepcopy(properties)
+    for field in ("prefix", "address"):
+        if field in properties:
+            properties[field]["format"] = version
+    return {"type": "object", "properties": properties}
+
+
+LAN_FAMILY = json.loads(r"""
+{
+ "prefix": {
+  "type": "string",
+  "format": null
+ },
+ "mask_length": {
+  "type": "integer"
+ },
+ "looking_glass_urls": {
+  "type": "array",
+  "items": {
+   "type": "string",
+   "format": "uri"
+  }
+ }
+}
+""")
+SESSION_FAMILY = json.loads(r"""
+{
+ "address": {
+  "type": "string",
+  "format": null
+ },
+ "as_macro": {
+  "type": "string"
+ },
+ "max_prefix": {
+  "type": "integer"
+ },
+ "routeserver": {
+  "type": "boolean"
+ },
+ "mac_addresses": {
+  "type": "array",
+  "items": {
+   "type": "string"
+  }
+ },
+ "services": {
+  "type": "array",
+  "items": {
+   "type": "object",
+   "properties": {
+    "type": {
+     "type": "string",
+     "enum": [
+      "ixroutecollector",
+      "ixrouteserver"
+     ]
+    },
+    "os": {
+     "type": "string"
+    },
+    "os_version": {
+     "type": "string"
+    },
+    "daemon": {
+     "type": "string"
+    },
+    "daemon_version": {
+     "type": "string"
+    }
+   }
+  }
+ }
+}
+""")
 SCHEMA = json.loads(r"""
 {
  "$schema": "http://json-schema.org/draft-04/schema#",
@@ -147,44 +229,8 @@ SCHEMA = json.loads(r"""
         "name": {
          "type": "string"
         },
-        "ipv4": {
-         "type": "object",
-         "properties": {
-          "prefix": {
-           "type": "string",
-           "format": "ipv4"
-          },
-          "mask_length": {
-           "type": "integer"
-          },
-          "looking_glass_urls": {
-           "type": "array",
-           "items": {
-            "type": "string",
-            "format": "uri"
-           }
-          }
-         }
-        },
-        "ipv6": {
-         "type": "object",
-         "properties": {
-          "prefix": {
-           "type": "string",
-           "format": "ipv6"
-          },
-          "mask_length": {
-           "type": "integer"
-          },
-          "looking_glass_urls": {
-           "type": "array",
-           "items": {
-            "type": "string",
-            "format": "uri"
-           }
-          }
-         }
-        }
+        "ipv4": {},
+        "ipv6": {}
        }
       }
      }
@@ -288,108 +334,8 @@ SCHEMA = json.loads(r"""
            "vlan_id": {
             "type": "integer"
            },
-           "ipv4": {
-            "type": "object",
-            "properties": {
-             "address": {
-              "type": "string",
-              "format": "ipv4"
-             },
-             "as_macro": {
-              "type": "string"
-             },
-             "max_prefix": {
-              "type": "integer"
-             },
-             "routeserver": {
-              "type": "boolean"
-             },
-             "mac_addresses": {
-              "type": "array",
-              "items": {
-               "type": "string"
-              }
-             },
-             "services": {
-              "type": "array",
-              "items": {
-               "type": "object",
-               "properties": {
-                "type": {
-                 "type": "string",
-                 "enum": [
-                  "ixroutecollector",
-                  "ixrouteserver"
-                 ]
-                },
-                "os": {
-                 "type": "string"
-                },
-                "os_version": {
-                 "type": "string"
-                },
-                "daemon": {
-                 "type": "string"
-                },
-                "daemon_version": {
-                 "type": "string"
-                }
-               }
-              }
-             }
-            }
-           },
-           "ipv6": {
-            "type": "object",
-            "properties": {
-             "address": {
-              "type": "string",
-              "format": "ipv6"
-             },
-             "as_macro": {
-              "type": "string"
-             },
-             "max_prefix": {
-              "type": "integer"
-             },
-             "routeserver": {
-              "type": "boolean"
-             },
-             "mac_addresses": {
-              "type": "array",
-              "items": {
-               "type": "string"
-              }
-             },
-             "services": {
-              "type": "array",
-              "items": {
-               "type": "object",
-               "properties": {
-                "type": {
-                 "type": "string",
-                 "enum": [
-                  "ixroutecollector",
-                  "ixrouteserver"
-                 ]
-                },
-                "os": {
-                 "type": "string"
-                },
-                "os_version": {
-                 "type": "string"
-                },
-                "daemon": {
-                 "type": "string"
-                },
-                "daemon_version": {
-                 "type": "string"
-                }
-               }
-              }
-             }
-            }
-           }
+           "ipv4": {},
+           "ipv6": {}
           }
          }
         }
@@ -402,3 +348,10 @@ SCHEMA = json.loads(r"""
  }
 }
 """)
+_PROPERTIES = SCHEMA["properties"]
+for _family_properties, _template in (
+        (_PROPERTIES["ixp_list"]["items"]["properties"]["vlan"]["items"]["properties"], LAN_FAMILY),
+        (_PROPERTIES["member_list"]["items"]["properties"]["connection_list"]["items"]["properties"]["vlan_list"]
+         ["items"]["properties"], SESSION_FAMILY)):
+    for _version in ("ipv4", "ipv6"):
+        _family_properties[_version] = _family(_version, _template)

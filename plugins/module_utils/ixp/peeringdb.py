@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import json
 import os
 import socket
@@ -23,6 +24,7 @@ OBJECT_TYPES = ("ix", "ixlan", "ixpfx", "netixlan", "net", "poc")
 DEFAULT_URL = "https://www.peeringdb.com/api"
 BATCH = 100          # ids per __in filter, to keep URLs short
 MAX_RETRY_AFTER = 60  # seconds; a longer Retry-After is not waited for in a play
+KNOWN_SHOWN = 20     # exchanges named in the error for an unknown ix_ids / ix_names entry
 
 
 def _pause(seconds):
@@ -130,12 +132,9 @@ def fetch_objects(client, ix_ids=None, ix_names=None):
         exchanges = client.list_in("ix", "id", ix_ids)
     elif ix_names:
         exchanges = client.list_in("ix", "name", ix_names)
-        missing = sorted(set(ix_names) - {ix.get("name") for ix in exchanges})
-        if missing:
-            raise FetchError("PeeringDB has no exchange named %s: check ix_names (names are exact, as on "
-                             "the exchange's PeeringDB page)" % ", ".join(repr(m) for m in missing))
     else:
         return {object_type: client.list(object_type) for object_type in OBJECT_TYPES}
+    check_named(exchanges, ix_ids, ix_names, "PeeringDB")
     ixlans = client.list_in("ixlan", "ix_id", [ix["id"] for ix in exchanges])
     ixlan_ids = [ixlan["id"] for ixlan in ixlans]
     netixlans = client.list_in("netixlan", "ixlan_id", ixlan_ids)
@@ -144,6 +143,59 @@ def fetch_objects(client, ix_ids=None, ix_names=None):
         "ix": exchanges, "ixlan": ixlans, "ixpfx": client.list_in("ixpfx", "ixlan_id", ixlan_ids),
         "netixlan": netixlans, "net": client.list_in("net", "id", net_ids),
         "poc": client.list_in("poc", "net_id", net_ids),
+    }
+
+
+def check_named(found, ix_ids, ix_names, where, known=None):
+    """Every id in ix_ids (or, without ids, every name in ix_names) must be among the `found`
+    exchanges, else FetchError (permanent: the user's to fix) naming the missing ones, with the
+    closest names (did you mean) and the known ones when `known` (every exchange there is) is given."""
+    if ix_ids:
+        missing = sorted(set(ix_ids) - {ix.get("id") for ix in found})
+        what = "no exchange with id %s" % ", ".join(str(m) for m in missing)
+        hints = ["%s (%s)" % (ix.get("id"), ix.get("name")) for ix in known or ()]
+    else:
+        missing = sorted(set(ix_names or ()) - {ix.get("name") for ix in found})
+        what = "no exchange named %s" % ", ".join(repr(m) for m in missing)
+        names = sorted(str(ix.get("name")) for ix in known or ())
+        unasked = [name for name in names if name not in ix_names]  # no name that was asked for is a hint
+        close = [c for m in missing for c in _close(m, unasked)]
+        what += " (did you mean %s?)" % ", ".join(repr(c) for c in close) if close else ""
+        hints = [repr(name) for name in names]
+    if not missing:
+        return
+    option = "ix_ids" if ix_ids else "ix_names (names are exact, as on the exchange's PeeringDB page)"
+    text = "%s has %s: check %s" % (where, what, option)
+    if known is not None:
+        text += "; it knows %d: %s%s" % (len(hints), ", ".join(hints[:KNOWN_SHOWN]),
+                                         ", ..." if len(hints) > KNOWN_SHOWN else "")
+    raise FetchError(text, permanent=True)
+
+
+def _close(name, names):
+    """Names that differ from `name` in case only, else the close spellings (difflib)."""
+    same = [n for n in names if n.lower() == name.lower()]
+    return same or difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+
+
+def select_exchanges(objects, ix_ids=None, ix_names=None, where="PeeringDB dump"):
+    """From a whole dump, the objects of the exchanges named, as fetch_objects asks the API for
+    them (ix_ids first, else ix_names); every object when none are named."""
+    if not ix_ids and not ix_names:
+        return objects
+    every = objects.get("ix", [])
+    exchanges = [ix for ix in every if (ix.get("id") in ix_ids if ix_ids else ix.get("name") in ix_names)]
+    check_named(exchanges, ix_ids, ix_names, where, known=every)
+    ix_set = {ix["id"] for ix in exchanges}
+    ixlans = [ixlan for ixlan in objects.get("ixlan", ()) if ixlan.get("ix_id") in ix_set]
+    ixlan_ids = {ixlan.get("id") for ixlan in ixlans}
+    netixlans = [n for n in objects.get("netixlan", ()) if n.get("ixlan_id") in ixlan_ids or n.get("ix_id") in ix_set]
+    net_ids = {n.get("net_id") for n in netixlans}
+    return {
+        "ix": exchanges, "ixlan": ixlans,
+        "ixpfx": [p for p in objects.get("ixpfx", ()) if p.get("ixlan_id") in ixlan_ids],
+        "netixlan": netixlans, "net": [n for n in objects.get("net", ()) if n.get("id") in net_ids],
+        "poc": [p for p in objects.get("poc", ()) if p.get("net_id") in net_ids],
     }
 
 

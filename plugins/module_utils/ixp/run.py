@@ -17,7 +17,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.cache import So
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.dataset import build_dataset
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, iso_utc
 from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.peeringdb import (
-    DEFAULT_URL, FetchError, PeeringDB, fetch_objects, read_dump_dir)
+    DEFAULT_URL, FetchError, PeeringDB, fetch_objects, read_dump_dir, select_exchanges)
 
 
 def is_url(text):
@@ -43,7 +43,8 @@ def run_ixp_data(params, fetch, check_mode=False, now=None):
     settings = params.get("peeringdb")
     if settings:
         if settings.get("dump_dir"):
-            peeringdb = read_dump_dir(settings["dump_dir"])
+            peeringdb = select_exchanges(read_dump_dir(settings["dump_dir"]), settings.get("ix_ids"),
+                                         settings.get("ix_names"), "PeeringDB dump %s" % settings["dump_dir"])
             reader.sources.append({"name": settings["dump_dir"], "from": "file"})
         else:
             url = settings.get("url") or DEFAULT_URL

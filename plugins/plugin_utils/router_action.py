@@ -40,6 +40,8 @@ SOURCES = (
                            "ansible_paramiko_host_key_checking"), (), ()),
     ("platform", ("ansible_network_os",), (), ()),
 )
+#: become methods that enter the privileged mode: enable (routers), sudo (a host shell: netmiko's `sudo -s`)
+ENABLE_METHODS = ("enable", "ansible.netcommon.enable", "sudo", "ansible.builtin.sudo")
 SSH_ARGS = ("ansible_ssh_common_args", "ansible_ssh_extra_args")
 
 
@@ -81,7 +83,7 @@ def _enable(task_vars, play_context, environ, template):
     if become is None:
         become = getattr(play_context, "become", False)
         method = method or getattr(play_context, "become_method", None)
-    if boolean(become or False, strict=False) and method in ("enable", "ansible.netcommon.enable"):
+    if boolean(become or False, strict=False) and method in ENABLE_METHODS:
         return True
     return boolean(environ.get("ANSIBLE_NET_AUTHORIZE") or False, strict=False)
 

@@ -739,17 +739,7 @@ class FrrConfigSession(ConfigSession):
         return {"established": self.was_up}
 
     def _established(self):
-        output = self._run("show bgp summary json")
-        try:
-            summary = json.loads(output or "{}")
-        except ValueError:
-            raise DeviceError("%s: `show bgp summary json` did not answer JSON: %s" % (self.device.where(), output[:200]))
-        up = set()
-        for family in SUMMARY_FAMILIES:
-            for address, peer in (summary.get(family) or {}).get("peers", {}).items():
-                if peer.get("state") == "Established":
-                    up.add((family, address))
-        return up
+        return established(self._run("show bgp summary json"), self.device.where())
 
     def load(self, lines):
         self.lines = list(lines)
@@ -801,11 +791,7 @@ class FrrConfigSession(ConfigSession):
         for family, target in expect.get("refresh") or []:
             self._run("clear bgp %s unicast %s soft in" % (family, target))
         time.sleep(SETTLE_SECONDS)
-        down = sorted(baseline.get("established", set()) - self._established())
-        if down:
-            problems.append("BGP neighbours Established before the change are not now: %s"
-                            % ", ".join("%s (%s)" % (address, family) for family, address in down))
-        return problems
+        return problems + down_since(baseline, self._established())
 
     def _wait_rtr(self, caches):
         wanted = [re.compile(r"%s %d pref \d+ \(connected\)" % (re.escape(address), port)) for address, port in caches]
@@ -858,6 +844,29 @@ class FrrConfigSession(ConfigSession):
                               % (reason, text_diff(self.saved, after)))
         return ("restored the running config saved before the change (%d lines; verified identical)%s"
                 % (len(ops), "; cleared the sessions it had taken down: %s" % ", ".join(down) if down else ""))
+
+
+def established(output, where):
+    """{(family, address)} of the neighbours `show bgp summary json` says are Established."""
+    try:
+        summary = json.loads(output or "{}")
+    except ValueError:
+        raise DeviceError("%s: `show bgp summary json` did not answer JSON: %s" % (where, output[:200]))
+    up = set()
+    for family in SUMMARY_FAMILIES:
+        for address, peer in (summary.get(family) or {}).get("peers", {}).items():
+            if peer.get("state") == "Established":
+                up.add((family, address))
+    return up
+
+
+def down_since(baseline, now):
+    """The post-check's words for neighbours Established in baseline and not now ([] when none)."""
+    down = sorted(baseline.get("established", set()) - now)
+    if not down:
+        return []
+    return ["BGP neighbours Established before the change are not now: %s"
+            % ", ".join("%s (%s)" % (address, family) for family, address in down)]
 
 
 def _refresh_all(paths):

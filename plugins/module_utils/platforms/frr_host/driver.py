@@ -25,7 +25,7 @@ class FrrHostDriver(Driver):
     refusals = (
         re.compile(r"[Oo]peration not permitted"),
         re.compile(r"[Pp]ermission denied"),
-        re.compile(r"command not found|No such file or directory"),
+        re.compile(r"command not found|^(?:-?\w*sh: )?(?:\d+: )?\S+: not found$|No such file or directory"),
         re.compile(r"^sudo: |^\[sudo\] password for "),
         re.compile(r"Exiting: failed to connect to any daemons"),
     )

@@ -65,7 +65,7 @@ class Event:
     """All sightings of one (router, address, kind)."""
 
     __slots__ = ("router", "address", "kind", "platform", "count", "first", "last", "interface", "ports",
-                 "peer_as", "sample")
+                 "peer_as", "sample", "locals")
 
     def __init__(self, router, finding, platform, stamp, line):
         self.router, self.address, self.kind = router, finding.address, finding.kind
@@ -76,6 +76,7 @@ class Event:
         self.ports = set()
         self.peer_as = None
         self.sample = line
+        self.locals = set()
 
     def add(self, finding, stamp, times):
         self.count += times
@@ -88,6 +89,8 @@ class Event:
             self.ports.add(finding.port)
         if finding.peer_as is not None:
             self.peer_as = finding.peer_as
+        if finding.local is not None and len(self.locals) < MAX_PORTS:
+            self.locals.add(finding.local)
 
     def repeated(self, times, stamp):
         self.count += times
@@ -103,6 +106,8 @@ class Event:
         }
         if self.peer_as is not None:
             record["peer_as"] = self.peer_as
+        if self.locals:
+            record["local_addresses"] = sorted(self.locals)
         return record
 
 

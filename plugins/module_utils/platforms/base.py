@@ -62,6 +62,8 @@ class Driver:
     #: the platform's config.py (for CONFIG): session(driver, device, options) -> ConfigSession, and
     #: plan(feature, intent, running, state), render(feature, intent), gather(feature, running)
     config_module = None
+    #: ansible_become_method values that enter the privileged mode (device.enable)
+    become_methods = ("enable", "ansible.netcommon.enable")
     #: bgp_filter options beyond the common ones that this platform understands (others refuse them)
     guard_options = ()
 

@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import CONFIG, Driver
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr_host import config
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import CONFIG, LOGS, Driver
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr_host import config, logs
 
 BECOME_HINT = ("nft needs root (vtysh: root or the frrvty group): log in as root, or set ansible_become: true, "
                "ansible_become_method: sudo and, if sudo asks one, ansible_become_password")
@@ -20,7 +20,8 @@ class FrrHostDriver(Driver):
     name = "frr_host"
     network_os = ("peerwarden.bgp.frr_host", "frr_host")
     cli_type = "linux"
-    capabilities = frozenset([CONFIG])
+    capabilities = frozenset([LOGS, CONFIG])
+    log_reader = logs
     #: how a Linux shell says no (the shell, nft, sudo, vtysh)
     refusals = (
         re.compile(r"[Oo]peration not permitted"),
@@ -31,6 +32,8 @@ class FrrHostDriver(Driver):
     )
     config_module = config
     guard_options = ("log_group",)
+    #: netmiko's linux enable() is `sudo -s` (with the become password when sudo asks one)
+    become_methods = ("sudo", "ansible.builtin.sudo")
 
     def refusal_hint(self, device):
         return BECOME_HINT

@@ -39,6 +39,7 @@ OURS = "peerwarden"
 RC = "peerwarden-rc="
 #: base64 characters per line typed into the shell (a terminal takes at most 4095 in one line)
 CHUNK = 768
+WIDTH = 4000
 ONLY_GUARD = ("platform frr_host configures the TCP/179 guard only (bgp_filter); rpki_config and prefix_limits "
               "on FRR go through vtysh: use platform frr for them")
 
@@ -63,7 +64,7 @@ class HostSession(ConfigSession):
 
     # -- the way in
     def __enter__(self):
-        self.cli = self.device.cli(self.driver).__enter__()
+        self._open()
         try:
             self.saved = self._tables()
             self.frr_config = frr.config_text(self.shell("vtysh -c 'show running-config'"))
@@ -84,6 +85,12 @@ class HostSession(ConfigSession):
         finally:
             self._close()
         return False
+
+    def _open(self):
+        """The login, with a terminal wide enough that the shell echoes a chunk of the nft file on one line
+        (netmiko finds the echo of each command; a line wrapped by the terminal is not found)."""
+        self.cli = self.device.cli(self.driver).__enter__()
+        self.shell("stty cols %d" % WIDTH)
 
     def _close(self):
         if self.cli is not None:
@@ -195,7 +202,7 @@ class HostSession(ConfigSession):
                 current = self._listing(table)
             except DeviceError:
                 self._close()
-                self.cli = self.device.cli(self.driver).__enter__()  # the session broke: a new one
+                self._open()  # the session broke: a new one
                 current = self._listing(table)
             if current == saved:
                 return "nothing was left changed: nft table inet %s is as it was" % table

@@ -17,9 +17,20 @@ import re
 import time
 
 import pytest
+
 from lab.daemons import wait_for, wait_for_log
-from lab.guard_host import LANS, NFLOG_GROUP, PEER_V4, ROUTER_V4, ROUTER_V6, SSH_PORT, STRANGER_V4, STRANGER_V6
-from lab.guard_host import make_guard_host  # noqa: F401 (the fixture)
+from lab.guard_host import (
+    LANS,
+    NFLOG_GROUP,
+    PEER_V4,
+    ROUTER_V4,
+    ROUTER_V6,
+    SSH_PORT,
+    STRANGER_V4,
+    STRANGER_V6,
+    make_guard_host,  # noqa: F401 (the fixture)
+    ns_run,
+)
 from playbook_runner import ROOT, run_playbook
 
 pytestmark = pytest.mark.lab
@@ -102,8 +113,6 @@ def test_the_guard_drops_and_logs_a_stranger_keeps_bird_and_log_events_names_it(
     host = make_guard_host()
     wait_for(lambda: bird_established(host), "FRR and BIRD Established", timeout=90)
     assert host.connect_from(STRANGER_V4, ROUTER_V4) == "connected", "before the guard the kernel accepts it"
-    from lab.guard_host import ns_run
-
     ns_run(host.router_ns, "nft", "-f", "-", input=OTHER_TABLE)
     before = host.ruleset()
 

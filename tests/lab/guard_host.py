@@ -39,10 +39,17 @@ NFLOG_GROUP = 5
 SSH_PORT = 2222
 
 
-def ns_run(namespace: str, *argv: str, check: bool = True, timeout: float = 30, **kwargs) -> subprocess.CompletedProcess:
+def ns_run(
+    namespace: str, *argv: str, check: bool = True, timeout: float = 30, **kwargs
+) -> subprocess.CompletedProcess:
     """A command inside a namespace of ours."""
     return subprocess.run(
-        ["ip", "netns", "exec", namespace, *argv], capture_output=True, text=True, timeout=timeout, check=check, **kwargs
+        ["ip", "netns", "exec", namespace, *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+        **kwargs,
     )
 
 

@@ -57,7 +57,7 @@ def test_every_entry_is_a_finding_or_a_known_non_finding():
 
 def test_the_samples_hold_real_findings_of_every_kind_in_both_families():
     findings = [entry for entry in ENTRIES if "kind" in entry]
-    assert len(findings) == 41
+    assert len(findings) == 43
     families = {(entry["kind"], ":" in entry["address"]) for entry in findings}
     assert families >= {
         ("unconfigured_neighbor", False),

@@ -26,10 +26,11 @@ Current configuration:
 !
 frr version 8.4.4
 frr defaults traditional
-hostname pe1
+hostname guard1
+log file /var/log/frr/bgpd.log
 !
 router bgp 65000
- bgp router-id 192.0.2.254
+ bgp router-id 192.0.2.253
  neighbor IXP peer-group
  neighbor IXP remote-as external
  neighbor 192.0.2.1 remote-as 65001

@@ -83,7 +83,7 @@ def host(tmp_path, monkeypatch):
     (tmp_path / "vtysh").write_text(VTYSH)
     (tmp_path / "vtysh").chmod(0o755)
     shell = NamespaceShell(tmp_path)
-    monkeypatch.setattr(config.HostSession, "_open", lambda session: setattr(session, "cli", shell))
+    monkeypatch.setattr(config.HostSession, "open_cli", lambda session: setattr(session, "cli", shell))
     yield shell, tmp_path
     shell.close()
 

@@ -40,7 +40,7 @@ import time
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import (
     CommandRefused, ConfigRefused, DeviceError, LockHeld)
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import ConfigSession
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import RestoringSession
 
 HEADER_END = "Current configuration:"
 STRUCTURE = ("!", "end", "exit", "exit-address-family", "exit-vrf")
@@ -671,7 +671,7 @@ def limits_gather(paths):
 # ------------------------------------------------------------------------------------- the session
 
 
-class FrrConfigSession(ConfigSession):
+class FrrConfigSession(RestoringSession):
     """One change to one FRR router through its vtysh; see the module docstring for how it is made safe."""
 
     def __init__(self, driver, device, options):
@@ -689,33 +689,9 @@ class FrrConfigSession(ConfigSession):
         self.restored = None
         self.was_up = set()
 
-    # -- the way in
-    def __enter__(self):
-        self.cli = self.device.cli(self.driver).__enter__()
-        try:
-            self.saved = self._show_running()
-        except BaseException:
-            self._close()
-            raise
-        return self
-
-    def __exit__(self, exc_type, exc, traceback):
-        try:
-            if self.touched and not self.confirmed:
-                try:
-                    self.restored = self._restore()
-                except DeviceError as error:
-                    if exc is not None:
-                        raise DeviceError("%s; then %s" % (exc, error))
-                    raise
-        finally:
-            self._close()
-        return False
-
-    def _close(self):
-        if self.cli is not None:
-            self.cli.__exit__(None, None, None)
-            self.cli = None
+    # -- the way in (RestoringSession opens, calls checkpoint(), and restore() when left unconfirmed)
+    def checkpoint(self):
+        self.saved = self._show_running()
 
     def _run(self, command):
         """One command at the enable prompt. Through CliSession.exchange, not netmiko's send_command: a
@@ -815,15 +791,15 @@ class FrrConfigSession(ConfigSession):
         self.confirmed = True
 
     # -- going back
-    def _restore(self):
+    def restore(self):
         """Put the saved running config back and compare; raises DeviceError when it does not compare equal."""
         reason = "the router may be left changed (not written to its startup config: `write memory` did not run)"
         try:
             try:
                 current = self._show_running()
             except DeviceError:
-                self._close()
-                self.cli = self.device.cli(self.driver).__enter__()  # the session broke: a new one
+                self.close_cli()
+                self.open_cli()  # the session broke: a new one
                 current = self._show_running()
             if current == self.saved:
                 return "nothing was left changed: the running config is as it was"

@@ -30,7 +30,7 @@ import time
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import (
     CommandRefused, ConfigRefused, DeviceError, LockHeld)
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import ConfigSession
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import RestoringSession
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr import config as frr
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr_host import guard as nft
 
@@ -44,7 +44,7 @@ ONLY_GUARD = ("platform frr_host configures the TCP/179 guard only (bgp_filter);
               "on FRR go through vtysh: use platform frr for them")
 
 
-class HostSession(ConfigSession):
+class HostSession(RestoringSession):
     """One change of our nftables table on one host; see the module docstring."""
 
     def __init__(self, driver, device, options):
@@ -62,40 +62,16 @@ class HostSession(ConfigSession):
         self.deadline = None
         self.restored = None
 
-    # -- the way in
-    def __enter__(self):
-        self._open()
-        try:
-            self.saved = self._tables()
-            self.frr_config = frr.config_text(self.shell("vtysh -c 'show running-config'"))
-        except BaseException:
-            self._close()
-            raise
-        return self
+    # -- the way in (RestoringSession opens, calls checkpoint(), and restore() when left unconfirmed)
+    def checkpoint(self):
+        self.saved = self._tables()
+        self.frr_config = frr.config_text(self.shell("vtysh -c 'show running-config'"))
 
-    def __exit__(self, exc_type, exc, traceback):
-        try:
-            if self.touched and not self.confirmed:
-                try:
-                    self.restored = self._restore()
-                except DeviceError as error:
-                    if exc is not None:
-                        raise DeviceError("%s; then %s" % (exc, error))
-                    raise
-        finally:
-            self._close()
-        return False
-
-    def _open(self):
+    def open_cli(self):
         """The login, with a terminal wide enough that the shell echoes a chunk of the nft file on one line
         (netmiko finds the echo of each command; a line wrapped by the terminal is not found)."""
-        self.cli = self.device.cli(self.driver).__enter__()
+        RestoringSession.open_cli(self)
         self.shell("stty cols %d" % WIDTH)
-
-    def _close(self):
-        if self.cli is not None:
-            self.cli.__exit__(None, None, None)
-            self.cli = None
 
     def shell(self, command):
         """What a shell command printed (stdout and stderr); CommandRefused quoting the host when it exits
@@ -194,15 +170,15 @@ class HostSession(ConfigSession):
         self.confirmed = True
 
     # -- going back
-    def _restore(self):
+    def restore(self):
         table = self.script.table
         saved = self.saved.get(table)
         try:
             try:
                 current = self._listing(table)
             except DeviceError:
-                self._close()
-                self._open()  # the session broke: a new one
+                self.close_cli()
+                self.open_cli()  # the session broke: a new one
                 current = self._listing(table)
             if current == saved:
                 return "nothing was left changed: nft table inet %s is as it was" % table

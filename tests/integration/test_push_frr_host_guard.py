@@ -28,7 +28,6 @@ from lab.guard_host import (
     SSH_PORT,
     STRANGER_V4,
     STRANGER_V6,
-    make_guard_host,  # noqa: F401 (the fixture)
     ns_run,
 )
 from playbook_runner import ROOT, run_playbook
@@ -109,7 +108,7 @@ def scan(host, tmp_path):
     return json.loads(out.read_text())
 
 
-def test_the_guard_drops_and_logs_a_stranger_keeps_bird_and_log_events_names_it(make_guard_host, tmp_path):  # noqa: F811
+def test_the_guard_drops_and_logs_a_stranger_keeps_bird_and_log_events_names_it(make_guard_host, tmp_path):
     host = make_guard_host()
     wait_for(lambda: bird_established(host), "FRR and BIRD Established", timeout=90)
     assert host.connect_from(STRANGER_V4, ROUTER_V4) == "connected", "before the guard the kernel accepts it"
@@ -126,7 +125,7 @@ def test_the_guard_drops_and_logs_a_stranger_keeps_bird_and_log_events_names_it(
     assert code == 0, output
     assert recap(output)["changed"] == 1, output
     ruleset = host.ruleset()
-    assert "table inet peerwarden_bgp_guard" in ruleset and OTHER_TABLE.split("\n")[0] in ruleset
+    assert "table inet peerwarden_bgp_guard" in ruleset and OTHER_TABLE.split("\n", maxsplit=1)[0] in ruleset
     assert f"elements = {{ {PEER_V4} }}" in ruleset, "FRR's neighbours are permitted"
 
     started = time.monotonic()

@@ -139,7 +139,7 @@ def _bgpd(cleanup, router_ns: str, run_dir: Path) -> Path:
         "-f", str(vty_dir / "bgpd.conf"), "-i", str(vty_dir / "bgpd.pid"), "-z", str(vty_dir / "zserv.api"),
         "--vty_socket", str(vty_dir), "-p", "179", "-P", "0",
     ]  # fmt: skip
-    start_daemon("bgpd", argv, run_dir, [vty_dir / "bgpd.log"], ready=lambda: (vty_dir / "bgpd.vty").exists(),
+    start_daemon("bgpd", argv, run_dir, [vty_dir / "bgpd.log"], ready=(vty_dir / "bgpd.vty").exists,
                  waiting_for=f"{vty_dir}/bgpd.vty", cleanup=cleanup)  # fmt: skip
     return vty_dir
 

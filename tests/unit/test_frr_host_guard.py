@@ -72,8 +72,8 @@ def running(listing=None, table="peerwarden_bgp_guard"):
     return json.dumps({"frr": RUNNING, "nft_tables": {table: listing} if listing else {}})
 
 
-def plan(options=OPTIONS, listing=None, state="present"):
-    return config.plan("guard", guard_intent(options), running(listing), state)[0]
+def plan(options=None, listing=None, state="present"):
+    return config.plan("guard", guard_intent(options or OPTIONS), running(listing), state)[0]
 
 
 def load_and_list(lines, prefix=""):

@@ -85,8 +85,8 @@ class HostSession(RestoringSession):
         if match.group(1) != "0":
             refusal = self.driver.refusal(text)
             hint = " " + self.driver.refusal_hint(self.device) if refusal else ""
-            raise CommandRefused("%s: %r failed (exit %s): %s%s" % (self.device.where(), command, match.group(1),
-                                                                  text.strip() or "no output", hint))
+            raise CommandRefused("%s: %r failed (exit %s): %s%s"
+                                 % (self.device.where(), command, match.group(1), text.strip() or "no output", hint))
         return text
 
     def _tables(self):

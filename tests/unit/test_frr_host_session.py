@@ -6,7 +6,8 @@ The host is a real bash as root in a network namespace of its own (`unshare --ne
 reached through the session's shell() as netmiko would (one command at a time, the output back). FRR is a
 stand-in here: a `vtysh` script early in that shell's PATH prints a running config and a BGP summary, and says
 the neighbour is down while our table holds the text of the file `cut` (the new table's, not the old one's),
-which is what a guard that cut a session would cause (the real FRR and BIRD are in tests/integration/test_push_frr_host_guard.py, where the guard cannot cut a configured one).
+which is what a guard that cut a session would cause (the real FRR and BIRD are in
+tests/integration/test_push_frr_host_guard.py, where the guard cannot cut a configured one).
 """
 
 import shutil

@@ -54,10 +54,18 @@ FINDINGS = [
     "2 bytes FDE8",
     "{iso} rs{r} bird[77]: BGP: Unexpected connect from unknown address 2001:db8::{a}",
     "<28>1 {iso} edge{r} rpd 3167 - - bgp_listen_accept: Connection attempt from unconfigured neighbor: 192.0.2.{a}+{n}",
+    # the TCP/179 guard on FRR hosts (nftables log prefix): the kernel's line in syslog, ulogd2's LOGEMU line
+    "{ts} frr{r} kernel: [{n}.181] peerwarden-bgp-guard: IN=eth1 OUT= MAC=52:54:00:aa:bb:cc:52:54:00:11:22:33:08:00 "
+    "SRC=192.0.2.{a} DST=192.0.2.254 LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID={n} DF PROTO=TCP SPT={n} DPT=179 "
+    "WINDOW=64240 RES=0x00 SYN URGP=0",
+    "{ts} frr{r} peerwarden-bgp-guard:  IN=eth1 OUT= MAC=52:54:00:aa:bb:cc:52:54:00:11:22:33:86:dd SRC=2001:db8::{a} "
+    "DST=2001:db8::fe LEN=80 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=TCP SPT={n} DPT=179 SEQ={n} ACK=0 WINDOW=64800 SYN "
+    "URGP=0 MARK=0x0 ",
 ]
 GREP_PATTERN = (
     "unconfigured neighbor|tcp_auth_ok|bad peer AS number|PFE_FW_SYSLOG_|BADAUTH|ACCESSLOGP|"
-    "not configured and not valid for dynamic|Unexpected connect from unknown address|peer in wrong AS"
+    "not configured and not valid for dynamic|Unexpected connect from unknown address|peer in wrong AS|"
+    "peerwarden-bgp-guard: "
 )
 
 

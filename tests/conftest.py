@@ -22,6 +22,7 @@ pytest_plugins = [
     "lab.cli_doubles",
     "lab.netconf_double",
     "lab.daemons",
+    "lab.guard_host",
     "lab.peeringdb_server",
     "lab.postgres",
     "lab.smtp_server",

@@ -15,12 +15,16 @@ description:
   - Lets only the configured BGP neighbours (read from the router's own configuration) reach TCP/179 on the
     peering interfaces, logs and discards TCP/179 from every other source in the peering LANs, and accepts
     everything else; IPv4 and IPv6. The drops it logs are the lines P(peerwarden.bgp.log_events#module) reads.
-  - The platform's driver decides how; a platform that cannot guard fails with a message that says why
-    (FRR, see docs/push.md).
+  - The platform's driver decides how. JunOS, a firewall filter with C(log) and C(syslog) and a final accept term;
+    IOS, extended ACLs with C(log); an FRR router's Linux host (C(ansible_network_os=peerwarden.bgp.frr_host),
+    an SSH login to the host's shell), an nftables table of its own (C(table inet peerwarden_bgp_guard)) with
+    the neighbours FRR has configured (C(vtysh -c 'show running-config')), checked with C(nft -c) and loaded
+    as one transaction that touches no other table (docs/push.md).
 author:
   - peerwarden contributors (@peerwarden)
 requirements:
-  - netmiko (IOS) or ncclient (JunOS) on the controller
+  - netmiko (IOS, FRR hosts) or ncclient (JunOS) on the controller
+  - FRR hosts, C(nft) (nftables) and C(vtysh) on the host, run as root (log in as root or become with sudo)
 extends_documentation_fragment:
   - peerwarden.bgp._connection
   - peerwarden.bgp._config
@@ -44,9 +48,11 @@ attributes:
     description: An action plugin runs the module; the router is reached from the controller.
   platform:
     support: full
-    platforms: [junos, ios]
+    platforms: [junos, ios, frr_host]
     description:
-      - Juniper JunOS over NETCONF, Cisco IOS and IOS-XE over SSH (C(cisco.ios.ios)), FRR over SSH into vtysh; FRR is refused with a reason (docs/push.md).
+      - Juniper JunOS over NETCONF, Cisco IOS and IOS-XE over SSH (C(cisco.ios.ios)), the Linux host of an FRR
+        router over SSH to its shell (C(peerwarden.bgp.frr_host)). Platform C(frr) (vtysh as the login) is
+        refused with a reason (vtysh cannot run nft).
 options:
   name:
     description: The name of the filter (firewall filter, ACL).
@@ -71,6 +77,11 @@ options:
     description: Log the discarded packets.
     type: bool
     default: true
+  log_group:
+    description:
+      - FRR hosts, log through NFLOG group N (for ulogd2, whose LOGEMU output P(peerwarden.bgp.log_events#module)
+        reads) instead of the kernel log. Other platforms refuse it.
+    type: int
 notes:
   - Every value is checked before any router is touched; an error names the option and the value.
 """
@@ -80,6 +91,12 @@ EXAMPLES = r"""
   peerwarden.bgp.bgp_filter:
     interfaces: [et-0/0/0.100]
     peering_lans: [192.0.2.0/24, "2001:db8:ffff::/64"]
+
+- name: Guard an FRR router's host (inventory, ansible_network_os=peerwarden.bgp.frr_host, become with sudo)
+  peerwarden.bgp.bgp_filter:
+    interfaces: [eth1]
+    peering_lans: [192.0.2.0/24, "2001:db8:ffff::/64"]
+    log_group: 5
 """
 
 RETURN = r"""

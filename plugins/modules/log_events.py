@@ -58,10 +58,11 @@ attributes:
     description: An action plugin runs the module; with O(source=device) it reads the router from the controller.
   platform:
     support: full
-    platforms: [junos, ios, frr, bird, posix]
+    platforms: [junos, ios, frr, frr_host, bird, posix]
     description:
       - With O(source=device), routers running Juniper JunOS, Cisco IOS and IOS-XE (C(cisco.ios.ios)), FRR (vtysh)
-        and BIRD (log file over SFTP), read over SSH from the controller.
+        and BIRD (log file over SFTP), and FRR routers' Linux hosts (C(peerwarden.bgp.frr_host), syslog files over
+        SFTP, where the drops of the P(peerwarden.bgp.bgp_filter#module) guard are), read over SSH from the controller.
       - With O(source=file), syslog files on the POSIX host of the play (a log host or the controller).
 options:
   source:
@@ -83,6 +84,8 @@ options:
         where a firewall C(syslog) action writes, for example V(fw-bgp).
       - FRR and BIRD, the absolute paths of the log files on the router, read over SFTP. For FRR the
         default is the files C(show logging) names. For BIRD it is V(/var/log/bird.log).
+      - FRR hosts (C(peerwarden.bgp.frr_host)), the syslog files over SFTP; the default is V(/var/log/kern.log),
+        where the kernel logs the guard's drops. With the guard's C(log_group), the file ulogd2 writes.
     type: list
     elements: str
   firewall_log:
@@ -208,6 +211,12 @@ events:
       type: int
       returned: when known
       sample: 64500
+    local_addresses:
+      description: Our addresses the packets were sent to, when the lines say (netfilter drops of the guard).
+      type: list
+      elements: str
+      returned: when known
+      sample: [192.0.2.254]
     sample:
       description: One original log line.
       type: str

@@ -24,6 +24,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.bastion import proxy_command_from_ssh_args
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import Driver
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
 
 # option -> (inventory variables, play context attributes, environment variables); the first set wins
 SOURCES = (
@@ -55,7 +57,7 @@ def connection_options(args, task_vars, play_context, environ, template=lambda v
             + [getattr(play_context, name, None) for name in attributes]
             + [environ.get(name) for name in environment])
     if options.get("enable") is None:
-        options["enable"] = _enable(task_vars, play_context, environ, template)
+        options["enable"] = _enable(task_vars, play_context, environ, template, _become_methods(options.get("platform")))
     if options.get("host_key_checking") is None:
         options["host_key_checking"] = C.HOST_KEY_CHECKING
     options["host_key_checking"] = boolean(options["host_key_checking"], strict=False)
@@ -74,14 +76,24 @@ def _first(values):
     return None
 
 
-def _enable(task_vars, play_context, environ, template):
-    """Enable mode, as cisco.ios takes it: become with the enable method, or ANSIBLE_NET_AUTHORIZE."""
+def _become_methods(platform):
+    """The become methods that enter the platform's privileged mode (its driver says: enable on routers, sudo on
+    a host's shell); the routers' when the platform is not known here (its error comes later, from the registry)."""
+    try:
+        return driver_for(platform).become_methods
+    except ValueError:
+        return Driver.become_methods
+
+
+def _enable(task_vars, play_context, environ, template, methods):
+    """Enable mode, as cisco.ios takes it: become with the platform's method (enable; sudo on a host), or
+    ANSIBLE_NET_AUTHORIZE."""
     become = template(task_vars.get("ansible_become"))
     method = template(task_vars.get("ansible_become_method"))
     if become is None:
         become = getattr(play_context, "become", False)
         method = method or getattr(play_context, "become_method", None)
-    if boolean(become or False, strict=False) and method in ("enable", "ansible.netcommon.enable"):
+    if boolean(become or False, strict=False) and method in methods:
         return True
     return boolean(environ.get("ANSIBLE_NET_AUTHORIZE") or False, strict=False)
 

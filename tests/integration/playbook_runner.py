@@ -11,9 +11,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 
 
-def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, extra_env=None, options=()):
+def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, extra_env=None, options=(), prefix=()):
     """Run ansible-playbook with an inventory (a dict to write, or a path); return (exit code,
-    output, the JSON report or None). An extra_env value of None removes that variable."""
+    output, the JSON report or None). An extra_env value of None removes that variable. prefix runs
+    the controller through a command (e.g. `ip netns exec NS`, for a lab in a network namespace)."""
     if isinstance(inventory, dict):
         inventory_path = os.path.join(workdir, "inventory.yml")
         with open(inventory_path, "w", encoding="utf-8") as handle:
@@ -34,7 +35,8 @@ def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, ext
     env.update(extra_env or {})
     env = {name: value for name, value in env.items() if value is not None}
     process = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)]
+        list(prefix)
+        + [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)]
         + list(options),
         cwd=workdir,
         env=env,

@@ -98,6 +98,21 @@ def test_enable_mode_as_cisco_ios_takes_it(task_vars, pc, expected):
     assert (got["enable"], got["enable_password"]) == expected
 
 
+@pytest.mark.parametrize(
+    "platform, method, enable",
+    [
+        ("peerwarden.bgp.frr_host", "sudo", True),
+        ("frr_host", "ansible.builtin.sudo", True),
+        ("frr_host", "enable", False),
+        ("cisco.ios.ios", "sudo", False),
+        ("no-such-platform", "enable", True),
+    ],
+)
+def test_an_frr_host_becomes_root_with_sudo_a_router_enables(platform, method, enable):
+    task_vars = {"ansible_network_os": platform, "ansible_become": True, "ansible_become_method": method}
+    assert options(task_vars=task_vars)["enable"] is enable
+
+
 def test_host_key_checking_is_on_unless_turned_off(monkeypatch):
     from ansible import constants
 

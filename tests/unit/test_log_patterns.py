@@ -121,7 +121,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns impor
 )
 def test_variant(line, kind, address, port, interface):
     finding = classify(line)[0]
-    assert finding == Finding(kind, address, port, interface, None)
+    assert finding == Finding(kind, address, port, interface, None, None)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.scan import Lo
 HERE = os.path.join(os.path.dirname(__file__), "fixtures")
 REF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 NON_FINDINGS = ("no_message", "not_bgp", "not_understood")
-FINDING_KEYS = {"line", "kind", "address", "port", "interface", "peer_as", "router"}
+FINDING_KEYS = {"line", "kind", "address", "port", "interface", "peer_as", "router", "local"}
 
 
 def sample_lines():
@@ -57,7 +57,7 @@ def test_every_entry_is_a_finding_or_a_known_non_finding():
 
 def test_the_samples_hold_real_findings_of_every_kind_in_both_families():
     findings = [entry for entry in ENTRIES if "kind" in entry]
-    assert len(findings) == 38
+    assert len(findings) == 43
     families = {(entry["kind"], ":" in entry["address"]) for entry in findings}
     assert families >= {
         ("unconfigured_neighbor", False),
@@ -90,6 +90,7 @@ def test_sample_line(number, line):
     assert finding.port == expected["port"]
     assert finding.interface == expected.get("interface")
     assert finding.peer_as == expected.get("peer_as")
+    assert finding.local == expected.get("local")
 
 
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if "kind" in e], ids=lambda e: e["address"])

@@ -164,4 +164,5 @@ def guard_intent(options):
         "peering_lans": [prefix("peering_lans", lan) for lan in lans],
         "neighbors": [address("neighbors", neighbor) for neighbor in options.get("neighbors") or []],
         "log": options.get("log", True) is not False,
+        "log_group": options.get("log_group"),
     }

@@ -70,6 +70,7 @@ FILTER_SPEC = _spec(dict(
     peering_lans=dict(type="list", elements="str", default=[]),
     neighbors=dict(type="list", elements="str", default=[]),
     log=dict(type="bool", default=True),
+    log_group=dict(type="int"),
 ))
 
 #: module name -> (feature, argument spec)

@@ -51,6 +51,9 @@ def run_config(feature, params, check_mode=False):
     state = options.get("state") or "present"
     driver = driver_for(options.get("platform"), CONFIG)
     intent, extra = intent_of(feature, options)
+    if feature == "guard" and intent.get("log_group") is not None and "log_group" not in driver.guard_options:
+        raise ValueError("log_group: %r: platform %s logs its drops its own way and takes no NFLOG group"
+                         % (intent["log_group"], driver.name))
     if state in ("rendered", "present"):
         lines = list(driver.render(feature, intent))  # the platform's own rules, still with no device
         if state == "rendered":

@@ -29,23 +29,30 @@ FIREWALL_DROP = "firewall_drop_bgp"
 PEER_AS_MISMATCH = "peer_as_mismatch"
 KINDS = (UNCONFIGURED, MD5_UNEXPECTED, MD5_MISMATCH, FIREWALL_DROP, PEER_AS_MISMATCH)
 
-PLATFORMS = ("junos", "ios", "frr", "bird")
+PLATFORMS = ("junos", "ios", "frr", "frr_host", "bird")
+#: what a platform's logs hold beyond its own messages: an FRR host's syslog has bgpd's lines too
+ALSO_READS = {"frr_host": ("frr",)}
 BGP_PORT = 179
 
 # address: canonical text; port: the remote end's TCP port when the line gives it;
-# interface: where the packet came in, when the line says; peer_as: the AS a peer claimed.
-Finding = namedtuple("Finding", "kind address port interface peer_as")
+# interface: where the packet came in, when the line says; peer_as: the AS a peer claimed;
+# local: our address the packet was sent to, when the line says.
+Finding = namedtuple("Finding", "kind address port interface peer_as local")
 NOT_BGP = "not_bgp"
 
 _ADDR = r"[0-9A-Fa-f:.]+"
 
 
-def finding(kind, address_text, port, interface=None, peer_as=None):
-    """A Finding, or None when address_text is not an address; an address's %zone is its interface."""
+def finding(kind, address_text, port, interface=None, peer_as=None, local=None):
+    """A Finding, or None when address_text (or a given local) is not an address; an address's %zone is its interface."""
     address, zone = address_and_zone(address_text)
     if address is None:
         return None
-    return Finding(kind, address, int(port) if port is not None else None, interface or zone, peer_as)
+    if local is not None:
+        local = address_and_zone(local)[0]
+        if local is None:
+            return None
+    return Finding(kind, address, int(port) if port is not None else None, interface or zone, peer_as, local)
 
 
 def _remote_port(src_port, dst_port):
@@ -225,6 +232,30 @@ def parse_bird_unconfigured(line):
     return match and finding(UNCONFIGURED, match.group("addr"), match.group("port"))
 
 
+# --- Linux netfilter: the guard bgp_filter puts on an FRR host (platforms/frr_host/guard.py) -----------
+
+# The kernel's nf_log format (net/netfilter/nf_log_syslog.c), in syslog after "kernel: [uptime] <prefix>", and
+# ulogd2's LOGEMU (the same fields, from its PRINTPKT filter) after "<time> <host> <prefix>":
+#   IN=eth1 OUT= MAC=... SRC=192.0.2.9 DST=192.0.2.254 LEN=60 TOS=0x00 ... PROTO=TCP SPT=40000 DPT=179 ...
+# The kernel writes IPv6 addresses in full (2001:0db8:0000:...); they are made canonical.
+GUARD_PREFIX = "peerwarden-bgp-guard: "
+_NETFILTER = re.compile(
+    re.escape(GUARD_PREFIX) + r"\s*IN=(?P<iface>\S*) OUT=\S* (?:MAC=\S* )?SRC=(?P<src>" + _ADDR + r") "
+    r"DST=(?P<dst>" + _ADDR + r") .*?PROTO=(?P<proto>\S+)(?: SPT=(?P<spt>\d+) DPT=(?P<dpt>\d+))?")
+
+
+def parse_netfilter_guard(line):
+    match = _NETFILTER.search(line)
+    if not match:
+        return None
+    if match.group("proto").upper() != "TCP" or match.group("dpt") is None:
+        return NOT_BGP
+    remote_port = _remote_port(int(match.group("spt")), int(match.group("dpt")))
+    if remote_port is None:
+        return NOT_BGP
+    return finding(FIREWALL_DROP, match.group("src"), remote_port, match.group("iface") or None, local=match.group("dst"))
+
+
 # keyword: bytes every line of this message type contains.
 # port_mark: bytes a line of this type about TCP/179 must contain; lines without it are not BGP.
 # anchor: what the scan searches in the raw log, the keyword or, when the keyword is common and
@@ -254,13 +285,15 @@ CATALOGUE = (
     _message(b"not configured and not valid for dynamic", None, "frr", parse_frr_unconfigured, (UNCONFIGURED,)),
     _message(b"BGP: Unexpected connect from unknown address ", None, "bird", parse_bird_unconfigured,
              (UNCONFIGURED,)),
+    _message(GUARD_PREFIX.encode("ascii"), None, "frr_host", parse_netfilter_guard, (FIREWALL_DROP,)),
 )
 
 
 def messages_for(platform, kinds):
     """The catalogue entries worth searching for: one platform (or all for "auto") and the wanted kinds."""
+    platforms = (platform,) + ALSO_READS.get(platform, ())
     return tuple(m for m in CATALOGUE
-                 if (platform == "auto" or m.platform == platform) and set(m.kinds) & set(kinds))
+                 if (platform == "auto" or m.platform in platforms) and set(m.kinds) & set(kinds))
 
 
 # syslogd folds repeats: BSD "last message repeated N times" (a line of its own, after the message)
@@ -273,7 +306,7 @@ def classify(line, platform="auto"):
     """Classify one line: (Finding | NOT_BGP | None for not understood, message) or None if no keyword."""
     raw = line.encode("utf-8", "replace")
     for message in CATALOGUE:
-        if (platform == "auto" or message.platform == platform) and message.keyword in raw:
+        if (platform == "auto" or message.platform in (platform,) + ALSO_READS.get(platform, ())) and message.keyword in raw:
             if message.port_mark is not None and message.port_mark not in raw:
                 return NOT_BGP, message
             return message.parse(line), message

@@ -66,7 +66,7 @@ class Event:
     """All sightings of one (router, address, kind)."""
 
     __slots__ = ("router", "address", "kind", "platform", "count", "first", "last", "interface", "ports",
-                 "peer_as", "sample", "hours")
+                 "peer_as", "sample", "hours", "locals")
 
     def __init__(self, router, finding, platform, stamp, line):
         self.router, self.address, self.kind = router, finding.address, finding.kind
@@ -77,6 +77,7 @@ class Event:
         self.ports = set()
         self.peer_as = None
         self.sample = line
+        self.locals = set()
         self.hours = {}  # hour (a UTC datetime on the hour) -> sightings: the report's chart over time
 
     def _at(self, stamp, times):
@@ -95,6 +96,8 @@ class Event:
             self.ports.add(finding.port)
         if finding.peer_as is not None:
             self.peer_as = finding.peer_as
+        if finding.local is not None and len(self.locals) < MAX_PORTS:
+            self.locals.add(finding.local)
 
     def repeated(self, times, stamp):
         """`times` more sightings, counted at the repeat line's time (or the last sighting's)."""
@@ -121,6 +124,8 @@ class Event:
                 day = hour.strftime("%Y-%m-%d")
                 days[day] = days.get(day, 0) + n
             record["per_day"] = dict(sorted(days.items()))
+        if self.locals:
+            record["local_addresses"] = sorted(self.locals)
         return record
 
 

@@ -15,6 +15,7 @@ import re
 import time
 from collections import namedtuple
 
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import ENABLE_HINT
 
 #: What a driver can do; modules check before they ask.
@@ -62,6 +63,10 @@ class Driver:
     #: the platform's config.py (for CONFIG): session(driver, device, options) -> ConfigSession, and
     #: plan(feature, intent, running, state), render(feature, intent), gather(feature, running)
     config_module = None
+    #: ansible_become_method values that enter the privileged mode (device.enable)
+    become_methods = ("enable", "ansible.netcommon.enable")
+    #: bgp_filter options beyond the common ones that this platform understands (others refuse them)
+    guard_options = ()
 
     def logs(self, device, options):
         """Yield Captures of the router's logs."""
@@ -184,4 +189,52 @@ class ConfigSession:
 
     def confirm(self):
         """Keep the change (confirm the commit, stop the revert timer, write memory)."""
+        raise NotImplementedError
+
+
+class RestoringSession(ConfigSession):
+    """A session on a CLI with no candidate and no commit confirmed (FRR's vtysh, a Linux host's nft): it saves
+    what it needs when it opens (checkpoint()) and, left without confirm() after it touched the router, puts
+    that back (restore(), which returns what it did and raises DeviceError when it could not). Subclasses set
+    self.touched once the router may differ, self.confirmed in confirm()."""
+
+    cli = None
+    touched = False
+    confirmed = False
+    restored = None
+
+    def __enter__(self):
+        self.open_cli()
+        try:
+            self.checkpoint()
+        except BaseException:
+            self.close_cli()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        try:
+            if self.touched and not self.confirmed:
+                try:
+                    self.restored = self.restore()
+                except DeviceError as error:
+                    if exc is not None:
+                        raise DeviceError("%s; then %s" % (exc, error))
+                    raise
+        finally:
+            self.close_cli()
+        return False
+
+    def open_cli(self):
+        self.cli = self.device.cli(self.driver).__enter__()
+
+    def close_cli(self):
+        if self.cli is not None:
+            self.cli.__exit__(None, None, None)
+            self.cli = None
+
+    def checkpoint(self):
+        raise NotImplementedError
+
+    def restore(self):
         raise NotImplementedError

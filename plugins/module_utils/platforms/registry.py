@@ -9,10 +9,11 @@ __metaclass__ = type
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.bird.driver import BirdDriver
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr.driver import FrrDriver
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr_host.driver import FrrHostDriver
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.driver import IosDriver
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.junos.driver import JunosDriver
 
-DRIVERS = dict((driver.name, driver) for driver in (JunosDriver(), IosDriver(), FrrDriver(), BirdDriver()))
+DRIVERS = dict((driver.name, driver) for driver in (JunosDriver(), IosDriver(), FrrDriver(), FrrHostDriver(), BirdDriver()))
 NETWORK_OS = dict((name, driver) for driver in DRIVERS.values() for name in driver.network_os)
 
 

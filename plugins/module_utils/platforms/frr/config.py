@@ -40,7 +40,7 @@ import time
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import (
     CommandRefused, ConfigRefused, DeviceError, LockHeld)
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import ConfigSession
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import RestoringSession
 
 HEADER_END = "Current configuration:"
 STRUCTURE = ("!", "end", "exit", "exit-address-family", "exit-vrf")
@@ -671,7 +671,7 @@ def limits_gather(paths):
 # ------------------------------------------------------------------------------------- the session
 
 
-class FrrConfigSession(ConfigSession):
+class FrrConfigSession(RestoringSession):
     """One change to one FRR router through its vtysh; see the module docstring for how it is made safe."""
 
     def __init__(self, driver, device, options):
@@ -689,33 +689,9 @@ class FrrConfigSession(ConfigSession):
         self.restored = None
         self.was_up = set()
 
-    # -- the way in
-    def __enter__(self):
-        self.cli = self.device.cli(self.driver).__enter__()
-        try:
-            self.saved = self._show_running()
-        except BaseException:
-            self._close()
-            raise
-        return self
-
-    def __exit__(self, exc_type, exc, traceback):
-        try:
-            if self.touched and not self.confirmed:
-                try:
-                    self.restored = self._restore()
-                except DeviceError as error:
-                    if exc is not None:
-                        raise DeviceError("%s; then %s" % (exc, error))
-                    raise
-        finally:
-            self._close()
-        return False
-
-    def _close(self):
-        if self.cli is not None:
-            self.cli.__exit__(None, None, None)
-            self.cli = None
+    # -- the way in (RestoringSession opens, calls checkpoint(), and restore() when left unconfirmed)
+    def checkpoint(self):
+        self.saved = self._show_running()
 
     def _run(self, command):
         """One command at the enable prompt. Through CliSession.exchange, not netmiko's send_command: a
@@ -739,17 +715,7 @@ class FrrConfigSession(ConfigSession):
         return {"established": self.was_up}
 
     def _established(self):
-        output = self._run("show bgp summary json")
-        try:
-            summary = json.loads(output or "{}")
-        except ValueError:
-            raise DeviceError("%s: `show bgp summary json` did not answer JSON: %s" % (self.device.where(), output[:200]))
-        up = set()
-        for family in SUMMARY_FAMILIES:
-            for address, peer in (summary.get(family) or {}).get("peers", {}).items():
-                if peer.get("state") == "Established":
-                    up.add((family, address))
-        return up
+        return established(self._run("show bgp summary json"), self.device.where())
 
     def load(self, lines):
         self.lines = list(lines)
@@ -801,11 +767,7 @@ class FrrConfigSession(ConfigSession):
         for family, target in expect.get("refresh") or []:
             self._run("clear bgp %s unicast %s soft in" % (family, target))
         time.sleep(SETTLE_SECONDS)
-        down = sorted(baseline.get("established", set()) - self._established())
-        if down:
-            problems.append("BGP neighbours Established before the change are not now: %s"
-                            % ", ".join("%s (%s)" % (address, family) for family, address in down))
-        return problems
+        return problems + down_since(baseline, self._established())
 
     def _wait_rtr(self, caches):
         wanted = [re.compile(r"%s %d pref \d+ \(connected\)" % (re.escape(address), port)) for address, port in caches]
@@ -829,15 +791,15 @@ class FrrConfigSession(ConfigSession):
         self.confirmed = True
 
     # -- going back
-    def _restore(self):
+    def restore(self):
         """Put the saved running config back and compare; raises DeviceError when it does not compare equal."""
         reason = "the router may be left changed (not written to its startup config: `write memory` did not run)"
         try:
             try:
                 current = self._show_running()
             except DeviceError:
-                self._close()
-                self.cli = self.device.cli(self.driver).__enter__()  # the session broke: a new one
+                self.close_cli()
+                self.open_cli()  # the session broke: a new one
                 current = self._show_running()
             if current == self.saved:
                 return "nothing was left changed: the running config is as it was"
@@ -858,6 +820,29 @@ class FrrConfigSession(ConfigSession):
                               % (reason, text_diff(self.saved, after)))
         return ("restored the running config saved before the change (%d lines; verified identical)%s"
                 % (len(ops), "; cleared the sessions it had taken down: %s" % ", ".join(down) if down else ""))
+
+
+def established(output, where):
+    """{(family, address)} of the neighbours `show bgp summary json` says are Established."""
+    try:
+        summary = json.loads(output or "{}")
+    except ValueError:
+        raise DeviceError("%s: `show bgp summary json` did not answer JSON: %s" % (where, output[:200]))
+    up = set()
+    for family in SUMMARY_FAMILIES:
+        for address, peer in (summary.get(family) or {}).get("peers", {}).items():
+            if peer.get("state") == "Established":
+                up.add((family, address))
+    return up
+
+
+def down_since(baseline, now):
+    """The post-check's words for neighbours Established in baseline and not now ([] when none)."""
+    down = sorted(baseline.get("established", set()) - now)
+    if not down:
+        return []
+    return ["BGP neighbours Established before the change are not now: %s"
+            % ", ".join("%s (%s)" % (address, family) for family, address in down)]
 
 
 def _refresh_all(paths):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: peerwarden contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The options of every config module's safe apply (config/apply.py), documented once."""
+"""The options, attributes and results of every config module's safe apply (config/apply.py), documented once."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,6 +10,18 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     DOCUMENTATION = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Loads nothing on the router; the diff is what would change. The running config stays byte-identical.
+  diff_mode:
+    support: full
+    description:
+      - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
+        of the running config).
+  action:
+    support: full
+    description: An action plugin runs the module; the router is reached from the controller.
 options:
   state:
     description:

@@ -33,6 +33,8 @@ description:
     holds control characters (CR/LF header injection), is left out and listed in RV(rejected_contacts).
 author:
   - peerwarden contributors (@peerwarden)
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
 attributes:
   check_mode:
     support: full
@@ -40,12 +42,6 @@ attributes:
   diff_mode:
     support: none
     description: Nothing on a managed host changes.
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
   platform:
     support: full
     platforms: posix

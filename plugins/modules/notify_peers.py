@@ -27,6 +27,8 @@ description:
   - Run it once, on the controller (C(delegate_to) V(localhost) with C(run_once)).
 author:
   - peerwarden contributors (@peerwarden)
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
 attributes:
   check_mode:
     support: full
@@ -35,12 +37,6 @@ attributes:
   diff_mode:
     support: full
     description: The messages that would be sent, in full.
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
   platform:
     support: full
     platforms: posix

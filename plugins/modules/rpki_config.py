@@ -29,26 +29,10 @@ author:
 requirements:
   - netmiko (IOS, FRR) or ncclient (JunOS) on the controller
 extends_documentation_fragment:
+  - peerwarden.bgp._attributes
   - peerwarden.bgp._connection
   - peerwarden.bgp._config
 attributes:
-  check_mode:
-    support: full
-    description: Loads nothing on the router; the diff is what would change. The running config stays byte-identical.
-  diff_mode:
-    support: full
-    description:
-      - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
-        of the running config).
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
-  action:
-    support: full
-    description: An action plugin runs the module; the router is reached from the controller.
   platform:
     support: full
     platforms: [junos, ios, frr]
@@ -186,21 +170,11 @@ restored:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
-
-FEATURE = MODULES["rpki_config"][0]
-ARGUMENT_SPEC = MODULES["rpki_config"][1]
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = run_config(FEATURE, module.params, check_mode=module.check_mode)
-    except (ValueError, DeviceError, OSError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(AnsibleModule, "rpki_config")
 
 
 if __name__ == "__main__":

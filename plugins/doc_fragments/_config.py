@@ -10,6 +10,8 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     DOCUMENTATION = r"""
+requirements:
+  - ncclient (JunOS) or netmiko (IOS, FRR) on the controller, for the platforms the module supports
 attributes:
   check_mode:
     support: full
@@ -22,6 +24,11 @@ attributes:
   action:
     support: full
     description: An action plugin runs the module; the router is reached from the controller.
+  platform:
+    support: full
+    platforms: [junos, ios, frr]
+    description:
+      - Juniper JunOS over NETCONF, Cisco IOS and IOS-XE over SSH (C(cisco.ios.ios)), FRR over SSH into vtysh.
 options:
   state:
     description:
@@ -51,4 +58,12 @@ options:
         be Established again) before the change counts as failed and is put back. Within O(confirm_timeout).
     type: int
     default: 60
+notes:
+  - Every value is checked before any router is touched; an error names the option and the value.
+  - "Return values every config module shares besides RV(commands): C(platform), the driver used (always);
+    C(steps), the steps of the safe apply done (open, running, baseline, load, diff, commit, post_check, confirm;
+    with V(present) or V(absent)); C(diff), the router's own diff as C(prepared) (when something changed);
+    C(rendered), the configuration text made with no device (V(rendered)); C(gathered), what the router has now,
+    structured (V(gathered)); and when the apply fails, C(step), the step that failed, and C(restored), what was
+    done to put the router back."
 """

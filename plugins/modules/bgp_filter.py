@@ -19,18 +19,12 @@ description:
     (FRR, see docs/push.md).
 author:
   - peerwarden contributors (@peerwarden)
-requirements:
-  - netmiko (IOS) or ncclient (JunOS) on the controller
-extends_documentation_fragment:
-  - peerwarden.bgp._attributes
-  - peerwarden.bgp._connection
-  - peerwarden.bgp._config
 attributes:
   platform:
     support: full
     platforms: [junos, ios]
     description:
-      - Juniper JunOS over NETCONF, Cisco IOS and IOS-XE over SSH (C(cisco.ios.ios)), FRR over SSH into vtysh; FRR is refused with a reason (docs/push.md).
+      - Juniper JunOS over NETCONF, Cisco IOS and IOS-XE over SSH (C(cisco.ios.ios)); FRR is refused with a reason (docs/push.md).
 options:
   name:
     description: The name of the filter (firewall filter, ACL).
@@ -55,8 +49,10 @@ options:
     description: Log the discarded packets.
     type: bool
     default: true
-notes:
-  - Every value is checked before any router is touched; an error names the option and the value.
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
+  - peerwarden.bgp._connection
+  - peerwarden.bgp._config
 """
 
 EXAMPLES = r"""
@@ -68,40 +64,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 commands:
-  description: The lines loaded (or, with V(rendered), the configuration).
+  description: The lines loaded (or, with V(rendered), the configuration); the sample is the start of JunOS's for one peering LAN.
   returned: always
   type: list
   elements: str
-steps:
-  description: The steps of the safe apply sequence that were done (open, running, baseline, load, diff, commit, post_check, confirm).
-  returned: with state present or absent
-  type: list
-  elements: str
-diff:
-  description: The router's own diff, as C(prepared).
-  returned: when something changed
-  type: dict
-platform:
-  description: The platform driver used.
-  returned: always
-  type: str
-  sample: frr
-rendered:
-  description: The configuration text for the options, made with no device.
-  returned: with state rendered
-  type: str
-gathered:
-  description: What the router has now, structured.
-  returned: with state gathered
-  type: dict
-step:
-  description: The step that failed.
-  returned: on failure of the apply sequence
-  type: str
-restored:
-  description: What was done to put the router back as it was.
-  returned: on failure of the apply sequence
-  type: str
+  sample: ["# bgp-peers: the neighbours configured in protocols bgp inside the peering LANs (read when applied)",
+           "set firewall family inet filter PEERWARDEN-BGP-GUARD term bgp-strangers from source-address 192.0.2.0/24",
+           "set firewall family inet filter PEERWARDEN-BGP-GUARD term bgp-strangers from protocol tcp",
+           "set firewall family inet filter PEERWARDEN-BGP-GUARD term bgp-strangers from port bgp"]
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -33,8 +33,6 @@ description:
     holds control characters (CR/LF header injection), is left out and listed in RV(rejected_contacts).
 author:
   - peerwarden contributors (@peerwarden)
-extends_documentation_fragment:
-  - peerwarden.bgp._attributes
 attributes:
   check_mode:
     support: full
@@ -47,6 +45,8 @@ attributes:
     platforms: posix
     description: Runs where the task runs, normally the controller (C(delegate_to) V(localhost)); it reaches the
       IX-F and PeeringDB URLs over HTTPS or reads files there.
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
 options:
   ixf:
     description: IX-F Member Export URLs (C(https://...)) or file paths.

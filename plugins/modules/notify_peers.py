@@ -27,8 +27,6 @@ description:
   - Run it once, on the controller (C(delegate_to) V(localhost) with C(run_once)).
 author:
   - peerwarden contributors (@peerwarden)
-extends_documentation_fragment:
-  - peerwarden.bgp._attributes
 attributes:
   check_mode:
     support: full
@@ -42,6 +40,8 @@ attributes:
     platforms: posix
     description: Runs on the controller (C(delegate_to) V(localhost), C(run_once)); it reaches the SMTP server and
       the notification store (SQLite file or PostgreSQL) from there.
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
 options:
   peers:
     description: The output of P(peerwarden.bgp.resolve_peers#filter).

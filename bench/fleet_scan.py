@@ -16,8 +16,8 @@ seconds and those of the processes serving the doubles (to tell whether the doub
 asyncio loop; in one process they share one GIL). --playbook runs another playbook over the same fleet,
 e.g. peerwarden.bgp.push_limits with --check. A push_* playbook gets a fleet it can push to: JunOS
 routers as the NETCONF double of tests/lab/netconf_double.py (ansible.netcommon.netconf) with protocols bgp
-groups and neighbours, IOS routers as the IOS SSH double with an archive and a router bgp (the BASE configs
-of tests/integration/test_push_junos.py and test_push_ios.py); both have neighbour 192.0.2.1. -e values are
+groups and neighbours, IOS routers as the IOS SSH double with an archive and a router bgp (the configs of
+tests/lab/push_configs.py, as in the push tests); both have neighbour 192.0.2.1. -e values are
 JSON when they parse as JSON (lists, numbers), else strings:
 
     python bench/fleet_scan.py --routers 100 --forks 1,10,50 --playbook peerwarden.bgp.push_limits --check \
@@ -78,52 +78,6 @@ IOS_FINDINGS = [
 ]
 
 
-# the push fleet's configs: tests/integration/test_push_junos.py's and test_push_ios.py's BASE, per hostname
-JUNOS_PUSH_CONFIG = [
-    "set system host-name {host}",
-    "set routing-options autonomous-system 64500",
-    "set interfaces et-0/0/0 unit 100 family inet address 192.0.2.254/24",
-    "set interfaces et-0/0/0 unit 100 family inet6 address 2001:db8:100::254/64",
-    "set policy-options policy-statement BOGONS term martians then reject",
-    "set policy-options policy-statement PEER-IN term ok then accept",
-    "set protocols bgp group IXP-V4 type external",
-    "set protocols bgp group IXP-V4 import [ BOGONS PEER-IN ]",
-    "set protocols bgp group IXP-V4 neighbor 192.0.2.1 peer-as 65001",
-    "set protocols bgp group IXP-V4 neighbor 192.0.2.2 peer-as 65002",
-    "set protocols bgp group IXP-V6 type external",
-    "set protocols bgp group IXP-V6 family inet6 unicast",
-    "set protocols bgp group IXP-V6 neighbor 2001:db8:100::1 peer-as 65001",
-]
-IOS_PUSH_CONFIG = """\
-!
-hostname {host}
-!
-archive
- path flash:archive/cfg
- maximum 14
-!
-interface GigabitEthernet0/0
- description IXP peering LAN
- ip address 192.0.2.254 255.255.255.0
-!
-router bgp 64500
- bgp router-id 192.0.2.254
- neighbor 192.0.2.1 remote-as 65001
- neighbor 192.0.2.2 remote-as 65002
- !
- address-family ipv4
-  neighbor 192.0.2.1 activate
-  neighbor 192.0.2.1 route-map PEER-IN in
-  neighbor 192.0.2.2 activate
- exit-address-family
-!
-route-map PEER-IN permit 10
- set community 64500:100
-!
-end
-"""
-
-
 def is_push(playbook):
     """A push_* playbook (peerwarden.bgp.push_limits, playbooks/push_rpki.yml): it gets the push fleet."""
     name = os.path.basename(playbook)
@@ -166,6 +120,7 @@ def serve_doubles(indexes, options, ready, stop):
     push = is_push(options.playbook)
     if push:
         from lab.netconf_double import JunosNetconfDouble
+        from lab.push_configs import ios_base, junos_base
 
     doubles, served = [], []
     try:
@@ -174,9 +129,9 @@ def serve_doubles(indexes, options, ready, stop):
             platform = "junos" if index % 2 == 0 else "ios"
             name = "%s%03d" % ("mx" if platform == "junos" else "asr", index)
             if push and platform == "junos":
-                double = JunosNetconfDouble([line.format(host=name) for line in JUNOS_PUSH_CONFIG])
+                double = JunosNetconfDouble(junos_base(name))
             elif push:
-                double = CliDouble("ios", hostname=name, running_config=IOS_PUSH_CONFIG.format(host=name))
+                double = CliDouble("ios", hostname=name, running_config=ios_base(name))
             elif platform == "junos":
                 double = CliDouble("junos", hostname=name, logs={"messages": junos_log(name, options.junos_lines, rng)})
             else:

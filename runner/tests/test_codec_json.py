@@ -5,13 +5,10 @@ import json
 import pytest
 
 import codec_fixtures as fx
-from peerwarden_runner.codec import Message, NegotiatedContext, encode_open, from_json, to_json
+from codec_contexts import ADD_PATH, FOUR, TWO
+from peerwarden_runner.codec import Message, encode_open, from_json, to_json
 from peerwarden_runner.codec.capabilities import Capability
 from peerwarden_runner.codec.open_message import Open, OptionalParameter
-
-FOUR = NegotiatedContext()
-TWO = NegotiatedContext(four_octet_as=False)
-ADD_PATH = NegotiatedContext(add_path_receive=frozenset({(1, 1), (2, 1)}))
 
 ALL = [
     (fx.OPEN_4OCTET, FOUR),

@@ -6,10 +6,10 @@ from ipaddress import IPv4Address, IPv6Address
 import pytest
 
 import codec_fixtures as fx
+from codec_contexts import ADD_PATH, FOUR, TWO
 from peerwarden_runner.codec import (
     AsPath,
     ErrorAction,
-    NegotiatedContext,
     Prefix,
     decode_update,
     encode_update,
@@ -20,10 +20,6 @@ from peerwarden_runner.codec import (
 )
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.aspath import AsPathSegment, decode_as_path, encode_as_path, merge_as4_path
-
-FOUR = NegotiatedContext()
-TWO = NegotiatedContext(four_octet_as=False)
-ADD_PATH = NegotiatedContext(add_path_receive=frozenset({(1, 1), (2, 1)}))
 
 
 def p(text, path_id=None, safi=1):

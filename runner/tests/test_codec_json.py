@@ -5,7 +5,7 @@ import json
 import pytest
 
 import codec_fixtures as fx
-from codec_contexts import ADD_PATH, FOUR, TWO
+from codec_contexts import ADD_PATH, FOUR, UPDATES
 from peerwarden_runner.codec import Message, encode_open, from_json, to_json
 from peerwarden_runner.codec.capabilities import Capability
 from peerwarden_runner.codec.open_message import Open, OptionalParameter
@@ -13,14 +13,7 @@ from peerwarden_runner.codec.open_message import Open, OptionalParameter
 ALL = [
     (fx.OPEN_4OCTET, FOUR),
     (fx.OPEN_2OCTET_SPLIT, FOUR),
-    (fx.UPDATE_IPV4_ALL, FOUR),
-    (fx.UPDATE_IPV6, FOUR),
-    (fx.UPDATE_ADD_PATH, ADD_PATH),
-    (fx.UPDATE_AS4, TWO),
-    (fx.UPDATE_VPNV4, FOUR),
-    (fx.UPDATE_IPV4_V6_NEXT_HOP, FOUR),
-    (fx.END_OF_RIB_IPV4, FOUR),
-    (fx.END_OF_RIB_IPV6, FOUR),
+    *UPDATES,
     (fx.KEEPALIVE, FOUR),
     (fx.NOTIFICATION_SHUTDOWN, FOUR),
     (fx.ROUTE_REFRESH_IPV6, FOUR),

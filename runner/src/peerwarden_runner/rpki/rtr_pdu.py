@@ -74,17 +74,22 @@ class RtrPduError(Exception):
 
 
 @dataclass(frozen=True)
-class SerialNotify:
+class SerialPdu:
+    """The fields Serial Notify (RFC 8210 §5.2) and Serial Query (§5.3) share; a PDU is one of the two."""
+
     version: int
     session_id: int
     serial: int
 
 
 @dataclass(frozen=True)
-class SerialQuery:
-    version: int
-    session_id: int
-    serial: int
+class SerialNotify(SerialPdu):
+    pass
+
+
+@dataclass(frozen=True)
+class SerialQuery(SerialPdu):
+    pass
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ class RtrPduError(Exception):
 
 @dataclass(frozen=True)
 class SerialPdu:
-    """The fields Serial Notify (RFC 8210 §5.2) and Serial Query (§5.3) share; a PDU is one of the two."""
+    """The fields Serial Notify (RFC 8210 §5.2), Serial Query (§5.3) and End of Data (§5.8) share."""
 
     version: int
     session_id: int
@@ -84,12 +84,12 @@ class SerialPdu:
 
 @dataclass(frozen=True)
 class SerialNotify(SerialPdu):
-    pass
+    """The cache has data newer than `serial`."""
 
 
 @dataclass(frozen=True)
 class SerialQuery(SerialPdu):
-    pass
+    """The router asks for what changed since `serial`."""
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,9 @@ class PrefixPdu:
 
 
 @dataclass(frozen=True)
-class EndOfData:
+class EndOfData(SerialPdu):
     """RFC 8210 §5.8; the three intervals exist from version 1 on (None in version 0)."""
 
-    version: int
-    session_id: int
-    serial: int
     refresh: int | None = None
     retry: int | None = None
     expire: int | None = None

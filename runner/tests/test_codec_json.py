@@ -10,15 +10,9 @@ from peerwarden_runner.codec import Message, encode_open, from_json, to_json
 from peerwarden_runner.codec.capabilities import Capability
 from peerwarden_runner.codec.open_message import Open, OptionalParameter
 
-ALL = [
-    (fx.OPEN_4OCTET, FOUR),
-    (fx.OPEN_2OCTET_SPLIT, FOUR),
-    *UPDATES,
-    (fx.KEEPALIVE, FOUR),
-    (fx.NOTIFICATION_SHUTDOWN, FOUR),
-    (fx.ROUTE_REFRESH_IPV6, FOUR),
-    (fx.ROUTE_REFRESH_BEGIN, FOUR),
-]
+OPENS = [fx.OPEN_4OCTET, fx.OPEN_2OCTET_SPLIT]
+OTHERS = [fx.KEEPALIVE, fx.NOTIFICATION_SHUTDOWN, fx.ROUTE_REFRESH_IPV6, fx.ROUTE_REFRESH_BEGIN]
+ALL = [(raw, FOUR) for raw in OPENS + OTHERS] + UPDATES  # the UPDATEs each in its own session
 
 
 @pytest.mark.parametrize("raw, ctx", ALL)

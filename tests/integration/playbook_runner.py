@@ -33,15 +33,9 @@ def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, ext
     )
     env.update(extra_env or {})
     env = {name: value for name, value in env.items() if value is not None}
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)]
     process = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)]
-        + list(options),
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+        command + list(options), cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     report = None
     report_path = os.path.join(report_dir, "knocks.json")

@@ -43,3 +43,50 @@ def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, ext
         with open(report_path, encoding="utf-8") as handle:
             report = json.load(handle)
     return process.returncode, process.stdout + process.stderr, report
+
+
+def play_recap(output, host="localhost"):
+    """The host's PLAY RECAP counts ({"ok": 3, "changed": 1, ...}); {} when the output has none."""
+    for line in output.splitlines():
+        if line.startswith(host) and "changed=" in line:
+            return {key: int(value) for key, value in (word.split("=") for word in line.split()[2:])}
+    return {}
+
+
+class LocalDeployment:
+    """A role deployed on localhost by its playbook. A subclass sets PLAYBOOK, GROUP (the inventory group)
+    and EXTRA_ENV (see run_playbook), its instances self.settings (the host variables) and self.root."""
+
+    PLAYBOOK = GROUP = None
+    EXTRA_ENV = None
+
+    def run(self, *options, extra_vars=None, leave_out=()):
+        """ansible-playbook with the settings as host variables (less leave_out), connection local and no
+        become, in root/work; return (exit code, output, play_recap(output))."""
+        host = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "ansible_become": False,
+        }
+        host.update({name: value for name, value in self.settings.items() if name not in leave_out})
+        workdir = os.path.join(self.root, "work")
+        os.makedirs(workdir, exist_ok=True)
+        code, output, dummy = run_playbook(
+            self.PLAYBOOK,
+            {self.GROUP: {"hosts": {"localhost": host}}},
+            workdir,
+            extra_vars=extra_vars,
+            extra_env=self.EXTRA_ENV,
+            options=options,
+            timeout=240,
+        )
+        return code, output, play_recap(output)
+
+
+def system_account(prefix):
+    """For a module fixture (yield from): the name of a system user and group a role under test makes,
+    both removed afterwards."""
+    name = "%s%d" % (prefix, os.getpid())
+    yield name
+    subprocess.run(["userdel", name], capture_output=True, check=False)
+    subprocess.run(["groupdel", name], capture_output=True, check=False)

@@ -41,9 +41,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 BIN = os.path.dirname(sys.executable)
 if not os.path.exists(os.path.join(ROOT, "collections", "ansible_collections", "peerwarden", "bgp")):
     sys.exit("run `make collection` first: the collection link is missing")
+
+from playbook_runner import playbook_env  # noqa: E402  (tests/integration, put on the path above)
 
 JUNOS_NOISE = [
     "{ts}  {host} mib2d[1431]: SNMP_TRAP_LINK_DOWN: ifIndex {n}, ifAdminStatus up(1), ifOperStatus down(2), "
@@ -255,14 +258,7 @@ def run(options, fleet, forks, workdir):
         "-e",
         json.dumps(variables),
     ] + (["--check"] if options.check else [])
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
-        ANSIBLE_HOST_KEY_CHECKING="False",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
-        PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
-    )
+    env = playbook_env(workdir)
     peak = {"pss": 0, "rss": 0}
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     doubles_before = fleet.cpu_seconds()

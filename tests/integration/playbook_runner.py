@@ -11,6 +11,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 
 
+def playbook_env(workdir, extra_env=None):
+    """The environment ansible-playbook runs in: this checkout's collection, no colour, no host key prompts,
+    its temporary files in workdir/tmp, this Python's tools first. An extra_env value of None removes that
+    variable."""
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_HOST_KEY_CHECKING="False",
+        ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
+        PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
+    )
+    env.update(extra_env or {})
+    return {name: value for name, value in env.items() if value is not None}
+
+
 def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, extra_env=None, options=()):
     """Run ansible-playbook with an inventory (a dict to write, or a path); return (exit code,
     output, the JSON report or None). An extra_env value of None removes that variable."""
@@ -23,16 +39,7 @@ def run_playbook(playbook, inventory, workdir, extra_vars=None, timeout=300, ext
     report_dir = os.path.join(workdir, "report")
     variables = {"peerwarden_report_dir": report_dir}
     variables.update(extra_vars or {})
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_HOST_KEY_CHECKING="False",
-        ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
-        PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
-    )
-    env.update(extra_env or {})
-    env = {name: value for name, value in env.items() if value is not None}
+    env = playbook_env(workdir, extra_env)
     command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook, "-e", json.dumps(variables)]
     process = subprocess.run(
         command + list(options), cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False

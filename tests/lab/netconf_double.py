@@ -49,7 +49,7 @@ import asyncssh
 import pytest
 from lxml import etree
 
-from lab.ssh_server import SshServerInThread
+from lab.ssh_server import SshServerInThread, drop_due
 
 EOM = "]]>]]>"
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -860,12 +860,7 @@ class JunosNetconfDouble(SshServerInThread):
         ).encode()
 
     def _drop_now(self, name: str) -> bool:
-        trigger = self.drop_at_rpc
-        if trigger is None or self.dropped_at is not None:
-            return False
-        if isinstance(trigger, int):
-            return len(self._rpcs) == trigger
-        return name == trigger
+        return drop_due(self.drop_at_rpc, self.dropped_at, len(self._rpcs), lambda trigger: name == trigger)
 
     async def _run_session(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
         if process.subsystem != "netconf":

@@ -302,3 +302,13 @@ def test_compare_shows_a_changed_value_under_its_parent(junos_netconf_double):
     assert diff == (
         "\n[edit protocols bgp group IXP-V4]\n-   import [ BOGONS PEER-IN ];\n+   import [ RPKI BOGONS PEER-IN ];\n"
     )
+
+
+def test_rpc_replies_stand_in_for_the_generated_reply(junos_netconf_double):
+    canned = "<bgp-information><peer-count>7</peer-count></bgp-information>\n"
+    double = junos_netconf_double(BASE, rpc_replies={"get-bgp-summary-information": canned})
+    with connect(double) as m:
+        summary = m.rpc(new_ele("get-bgp-summary-information"))
+        sessions = m.rpc(new_ele("get-validation-session-information"))
+    assert summary.xpath("//peer-count")[0].text == "7"  # the double's own summary counts 1 peer
+    assert sessions.xpath("//*[local-name()='rv-session-information']")  # not named: generated as before

@@ -89,6 +89,13 @@ class LocalDeployment:
         )
         return code, output, play_recap(output)
 
+    def run_refused(self, **extra_vars):
+        """A run the role must refuse: exit code 2, one task failed, nothing changed; return the output."""
+        code, output, recap = self.run(extra_vars=extra_vars)
+        assert code == 2, output
+        assert recap["failed"] == 1 and recap["changed"] == 0, output
+        return output
+
 
 def system_account(prefix):
     """For a module fixture (yield from): the name of a system user and group a role under test makes,

@@ -200,9 +200,7 @@ def test_a_bad_vrp_file_is_refused_and_the_served_one_stays(deployment):
         ],
         os.path.join(deployment.root, "controller", "broken.json"),
     )
-    code, output, recap = deployment.run(extra_vars={"rtr_cache_vrp_file": broken})
-    assert code == 2, output
-    assert recap["failed"] == 1 and recap["changed"] == 0, output
+    output = deployment.run_refused(rtr_cache_vrp_file=broken)
     assert (
         "%s was not changed: the checker refused %s: %s: roas[1].asn: 'AS-SET' is not an AS number"
         % (deployment.vrps, broken, broken)

@@ -237,14 +237,9 @@ def test_check_mode_shows_the_change_and_changes_nothing(deployment):
 
 def test_a_refused_configuration_fails_with_the_checker_message_and_keeps_the_file(deployment):
     before = deployment.read_config()
-    code, output, recap = deployment.run(
-        extra_vars={
-            "runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179"}],
-            "runner_limit": {"max_length": "24"},
-        }
+    output = deployment.run_refused(
+        runner_sessions=[{"name": "edge1", "listen": LISTEN + ":179"}], runner_limit={"max_length": "24"}
     )
-    assert code == 2, output
-    assert recap["failed"] == 1 and recap["changed"] == 0, output
     # the checker's FILE:LINE: key: text, with the role's file name
     assert re.search(re.escape(deployment.config) + r":\d+: sessions\[0\]\.connect: missing \(expected ADDRESS", output)
     assert re.search(
@@ -310,9 +305,7 @@ def test_a_broken_vrp_file_is_refused_and_the_deployed_one_stays(deployment):
     broken = os.path.join(deployment.root, "controller", "broken.json")
     with open(broken, "w", encoding="utf-8") as handle:
         json.dump({"roas": [ROAS[0], {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS-SET"}]}, handle)
-    code, output, recap = deployment.run(extra_vars={"runner_vrp_file_src": broken})
-    assert code == 2, output
-    assert recap["failed"] == 1 and recap["changed"] == 0, output
+    output = deployment.run_refused(runner_vrp_file_src=broken)
     assert (
         "%s was not changed: peerwarden-runner check-vrps refused %s: %s: roas[1].asn: 'AS-SET' is not an AS number"
         % (deployment.vrps, broken, broken)

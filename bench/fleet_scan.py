@@ -17,8 +17,8 @@ asyncio loop; in one process they share one GIL). --playbook runs another playbo
 e.g. peerwarden.bgp.push_limits (with --check, or for real: then every fork count gets a fresh fleet, so
 each run makes the change on every router). A push_* playbook gets a fleet it can push to: JunOS
 routers as the NETCONF double of tests/lab/netconf_double.py (ansible.netcommon.netconf) with protocols bgp
-groups and neighbours, IOS routers as the IOS SSH double with an archive and a router bgp (the BASE configs
-of tests/integration/test_push_junos.py and test_push_ios.py); both have neighbour 192.0.2.1. -e values are
+groups and neighbours, IOS routers as the IOS SSH double with an archive and a router bgp (the configs of
+tests/lab/push_configs.py, as in the push tests); both have neighbour 192.0.2.1. -e values are
 JSON when they parse as JSON (lists, numbers), else strings:
 
     python bench/fleet_scan.py --routers 100 --forks 1,10,50 --playbook peerwarden.bgp.push_limits --check \
@@ -42,9 +42,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 BIN = os.path.dirname(sys.executable)
 if not os.path.exists(os.path.join(ROOT, "collections", "ansible_collections", "peerwarden", "bgp")):
     sys.exit("run `make collection` first: the collection link is missing")
+
+from playbook_runner import playbook_env  # noqa: E402  (tests/integration, put on the path above)
 
 JUNOS_NOISE = [
     "{ts}  {host} mib2d[1431]: SNMP_TRAP_LINK_DOWN: ifIndex {n}, ifAdminStatus up(1), ifOperStatus down(2), "
@@ -77,52 +80,6 @@ IOS_FINDINGS = [
     "tableid - 0",
     "{seq:06d}: {ts}.{ms:03d}: %TCP-6-BADAUTH: No MD5 digest from 198.51.100.{p}({n}) to 198.51.100.1(179) tableid - 0",
 ]
-
-
-# the push fleet's configs: tests/integration/test_push_junos.py's and test_push_ios.py's BASE, per hostname
-JUNOS_PUSH_CONFIG = [
-    "set system host-name {host}",
-    "set routing-options autonomous-system 64500",
-    "set interfaces et-0/0/0 unit 100 family inet address 192.0.2.254/24",
-    "set interfaces et-0/0/0 unit 100 family inet6 address 2001:db8:100::254/64",
-    "set policy-options policy-statement BOGONS term martians then reject",
-    "set policy-options policy-statement PEER-IN term ok then accept",
-    "set protocols bgp group IXP-V4 type external",
-    "set protocols bgp group IXP-V4 import [ BOGONS PEER-IN ]",
-    "set protocols bgp group IXP-V4 neighbor 192.0.2.1 peer-as 65001",
-    "set protocols bgp group IXP-V4 neighbor 192.0.2.2 peer-as 65002",
-    "set protocols bgp group IXP-V6 type external",
-    "set protocols bgp group IXP-V6 family inet6 unicast",
-    "set protocols bgp group IXP-V6 neighbor 2001:db8:100::1 peer-as 65001",
-]
-IOS_PUSH_CONFIG = """\
-!
-hostname {host}
-!
-archive
- path flash:archive/cfg
- maximum 14
-!
-interface GigabitEthernet0/0
- description IXP peering LAN
- ip address 192.0.2.254 255.255.255.0
-!
-router bgp 64500
- bgp router-id 192.0.2.254
- neighbor 192.0.2.1 remote-as 65001
- neighbor 192.0.2.2 remote-as 65002
- !
- address-family ipv4
-  neighbor 192.0.2.1 activate
-  neighbor 192.0.2.1 route-map PEER-IN in
-  neighbor 192.0.2.2 activate
- exit-address-family
-!
-route-map PEER-IN permit 10
- set community 64500:100
-!
-end
-"""
 
 
 def is_push(playbook):
@@ -167,6 +124,7 @@ def serve_doubles(indexes, options, ready, stop):
     push = is_push(options.playbook)
     if push:
         from lab.netconf_double import JunosNetconfDouble
+        from lab.push_configs import ios_base, junos_base
 
     doubles, served = [], []
     try:
@@ -175,9 +133,9 @@ def serve_doubles(indexes, options, ready, stop):
             platform = "junos" if index % 2 == 0 else "ios"
             name = "%s%03d" % ("mx" if platform == "junos" else "asr", index)
             if push and platform == "junos":
-                double = JunosNetconfDouble([line.format(host=name) for line in JUNOS_PUSH_CONFIG])
+                double = JunosNetconfDouble(junos_base(name))
             elif push:
-                double = CliDouble("ios", hostname=name, running_config=IOS_PUSH_CONFIG.format(host=name))
+                double = CliDouble("ios", hostname=name, running_config=ios_base(name))
             elif platform == "junos":
                 double = CliDouble("junos", hostname=name, logs={"messages": junos_log(name, options.junos_lines, rng)})
             else:
@@ -301,14 +259,7 @@ def run(options, fleet, forks, workdir):
         "-e",
         json.dumps(variables),
     ] + (["--check"] if options.check else [])
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
-        ANSIBLE_HOST_KEY_CHECKING="False",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
-        PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
-    )
+    env = playbook_env(workdir)
     peak = {"pss": 0, "rss": 0}
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     doubles_before = fleet.cpu_seconds()

@@ -90,30 +90,12 @@ def start_frr(directory, neighbor):
         handle.write("no service integrated-vtysh-config\n")
     for name in ("bgpd.conf", "vtysh.conf"):
         shutil.chown(os.path.join(directory, name), "frr", "frr")
-    process = subprocess.Popen(
-        [
-            BGPD,
-            "-Z",
-            "-f",
-            config,
-            "-i",
-            os.path.join(directory, "bgpd.pid"),
-            "-z",
-            os.path.join(directory, "zserv.api"),
-            "--vty_socket",
-            directory,
-            "-l",
-            FRR_ADDRESS,
-            "-p",
-            "179",
-            "-u",
-            "frr",
-            "-g",
-            "frr",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    argv = [
+        BGPD, "-Z", "-f", config,
+        "-i", os.path.join(directory, "bgpd.pid"), "-z", os.path.join(directory, "zserv.api"),
+        "--vty_socket", directory, "-l", FRR_ADDRESS, "-p", "179", "-u", "frr", "-g", "frr",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return process
 
 
@@ -152,20 +134,17 @@ def start_bird(directory, neighbor, ipv4, ipv6, per_set=0):
             " multihop 2;\n ipv4 { import none; export all; next hop self; };\n"
             " ipv6 { import none; export all; next hop address 2001:db8::3; };\n}\n" % (BIRD_ADDRESS, neighbor)
         )
-    return subprocess.Popen(
-        [
-            BIRD,
-            "-f",
-            "-c",
-            config,
-            "-s",
-            os.path.join(directory, "bird.ctl"),
-            "-P",
-            os.path.join(directory, "bird.pid"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    argv = [
+        BIRD,
+        "-f",
+        "-c",
+        config,
+        "-s",
+        os.path.join(directory, "bird.ctl"),
+        "-P",
+        os.path.join(directory, "bird.pid"),
+    ]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def stop(process):
@@ -232,21 +211,9 @@ def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900, per_set=
         time.sleep(1)
         if runner_options is not None:
             log = open(os.path.join(workdir, "runner.log"), "w")
-            runner = subprocess.Popen(
-                [
-                    RUNNER,
-                    "proxy",
-                    "--listen",
-                    LISTEN + ":179",
-                    "--connect",
-                    FRR_ADDRESS + ":179",
-                    "--connect-from",
-                    FROM,
-                ]
-                + runner_options,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            argv = [RUNNER, "proxy", "--listen", LISTEN + ":179", "--connect", FRR_ADDRESS + ":179"]
+            argv += ["--connect-from", FROM] + runner_options
+            runner = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
             processes.append(runner)
             deadline = time.monotonic() + 300
             while b"listening on" not in open(log.name, "rb").read():

@@ -7,15 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.config_action import ConfigAction
-
-FEATURE = MODULES["bgp_filter"][0]
-SPEC = MODULES["bgp_filter"][1]
 
 
 class ActionModule(ConfigAction):
-    ARGUMENT_SPEC = SPEC
-    FEATURE = FEATURE
-    MODULE = "peerwarden.bgp.bgp_filter"
-    _VALID_ARGS = frozenset(SPEC)
+    NAME = "bgp_filter"

@@ -7,15 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.config_action import ConfigAction
-
-FEATURE = MODULES["prefix_limits"][0]
-SPEC = MODULES["prefix_limits"][1]
 
 
 class ActionModule(ConfigAction):
-    ARGUMENT_SPEC = SPEC
-    FEATURE = FEATURE
-    MODULE = "peerwarden.bgp.prefix_limits"
-    _VALID_ARGS = frozenset(SPEC)
+    NAME = "prefix_limits"

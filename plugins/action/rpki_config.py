@@ -7,15 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.config_action import ConfigAction
-
-FEATURE = MODULES["rpki_config"][0]
-SPEC = MODULES["rpki_config"][1]
 
 
 class ActionModule(ConfigAction):
-    ARGUMENT_SPEC = SPEC
-    FEATURE = FEATURE
-    MODULE = "peerwarden.bgp.rpki_config"
-    _VALID_ARGS = frozenset(SPEC)
+    NAME = "rpki_config"

@@ -23,29 +23,8 @@ description:
 author:
   - peerwarden contributors (@peerwarden)
 requirements:
-  - netmiko (IOS, FRR hosts) or ncclient (JunOS) on the controller
   - FRR hosts, C(nft) (nftables) and C(vtysh) on the host, run as root (log in as root or become with sudo)
-extends_documentation_fragment:
-  - peerwarden.bgp._connection
-  - peerwarden.bgp._config
 attributes:
-  check_mode:
-    support: full
-    description: Loads nothing on the router; the diff is what would change. The running config stays byte-identical.
-  diff_mode:
-    support: full
-    description:
-      - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
-        of the running config).
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
-  action:
-    support: full
-    description: An action plugin runs the module; the router is reached from the controller.
   platform:
     support: full
     platforms: [junos, ios, frr_host]
@@ -82,8 +61,10 @@ options:
       - FRR hosts, log through NFLOG group N (for ulogd2, whose LOGEMU output P(peerwarden.bgp.log_events#module)
         reads) instead of the kernel log. Other platforms refuse it.
     type: int
-notes:
-  - Every value is checked before any router is touched; an error names the option and the value.
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
+  - peerwarden.bgp._connection
+  - peerwarden.bgp._config
 """
 
 EXAMPLES = r"""
@@ -101,59 +82,23 @@ EXAMPLES = r"""
 
 RETURN = r"""
 commands:
-  description: The lines loaded (or, with V(rendered), the configuration).
+  description: The lines loaded (or, with V(rendered), the configuration); the sample is the start of JunOS's for one peering LAN.
   returned: always
   type: list
   elements: str
-steps:
-  description: The steps of the safe apply sequence that were done (open, running, baseline, load, diff, commit, post_check, confirm).
-  returned: with state present or absent
-  type: list
-  elements: str
-diff:
-  description: The router's own diff, as C(prepared).
-  returned: when something changed
-  type: dict
-platform:
-  description: The platform driver used.
-  returned: always
-  type: str
-  sample: frr
-rendered:
-  description: The configuration text for the options, made with no device.
-  returned: with state rendered
-  type: str
-gathered:
-  description: What the router has now, structured.
-  returned: with state gathered
-  type: dict
-step:
-  description: The step that failed.
-  returned: on failure of the apply sequence
-  type: str
-restored:
-  description: What was done to put the router back as it was.
-  returned: on failure of the apply sequence
-  type: str
+  sample: ["# bgp-peers: the neighbours configured in protocols bgp inside the peering LANs (read when applied)",
+           "set firewall family inet filter PEERWARDEN-BGP-GUARD term bgp-strangers from source-address 192.0.2.0/24",
+           "set firewall family inet filter PEERWARDEN-BGP-GUARD term bgp-strangers from protocol tcp",
+           "set firewall family inet filter PEERWARDEN-BGP-GUARD term bgp-strangers from port bgp"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
-
-FEATURE = MODULES["bgp_filter"][0]
-ARGUMENT_SPEC = MODULES["bgp_filter"][1]
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = run_config(FEATURE, module.params, check_mode=module.check_mode)
-    except (ValueError, DeviceError, OSError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(AnsibleModule, "bgp_filter")
 
 
 if __name__ == "__main__":

@@ -48,17 +48,13 @@ attributes:
   diff_mode:
     support: none
     description: Nothing on a managed host changes.
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
   platform:
     support: full
     platforms: posix
     description: Runs where the task runs, normally the controller (C(delegate_to) V(localhost)); it reaches the
       IX-F and PeeringDB URLs over HTTPS or reads files there.
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
 options:
   ixf:
     description: IX-F Member Export URLs (C(https://...)) or file paths.

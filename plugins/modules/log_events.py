@@ -39,6 +39,7 @@ author:
 requirements:
   - netmiko and paramiko on the controller for O(source=device)
 extends_documentation_fragment:
+  - peerwarden.bgp._attributes
   - peerwarden.bgp._connection
 attributes:
   check_mode:
@@ -47,12 +48,6 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is changed, so there is nothing to diff.
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
   action:
     support: full
     description: An action plugin runs the module; with O(source=device) it reads the router from the controller.

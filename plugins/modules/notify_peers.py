@@ -35,17 +35,13 @@ attributes:
   diff_mode:
     support: full
     description: The messages that would be sent, in full.
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
   platform:
     support: full
     platforms: posix
     description: Runs on the controller (C(delegate_to) V(localhost), C(run_once)); it reaches the SMTP server and
       the notification store (SQLite file or PostgreSQL) from there.
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
 options:
   peers:
     description: The output of P(peerwarden.bgp.resolve_peers#filter).

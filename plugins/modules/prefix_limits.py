@@ -25,34 +25,6 @@ description:
     prefix-list ... in); a neighbour that already has another inbound prefix-list is refused, not overwritten.
 author:
   - peerwarden contributors (@peerwarden)
-requirements:
-  - netmiko (IOS, FRR) or ncclient (JunOS) on the controller
-extends_documentation_fragment:
-  - peerwarden.bgp._connection
-  - peerwarden.bgp._config
-attributes:
-  check_mode:
-    support: full
-    description: Loads nothing on the router; the diff is what would change. The running config stays byte-identical.
-  diff_mode:
-    support: full
-    description:
-      - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
-        of the running config).
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
-  action:
-    support: full
-    description: An action plugin runs the module; the router is reached from the controller.
-  platform:
-    support: full
-    platforms: [junos, ios, frr]
-    description:
-      - Juniper JunOS over NETCONF, Cisco IOS and IOS-XE over SSH (C(cisco.ios.ios)), FRR over SSH into vtysh.
 options:
   neighbors:
     description: The neighbours to limit.
@@ -150,8 +122,11 @@ options:
     elements: str
     default: []
 notes:
-  - Every value is checked before any router is touched; an error names the option and the value.
   - The names follow the runner's C(limit) stage where they mean the same (max_prefixes, max_length, min_length).
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
+  - peerwarden.bgp._connection
+  - peerwarden.bgp._config
 """
 
 EXAMPLES = r"""
@@ -175,40 +150,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 commands:
-  description: The lines loaded (or, with V(rendered), the configuration).
+  description: The lines loaded (or, with V(rendered), the configuration); the sample is FRR's for one neighbour with O(neighbors[].max_prefixes.ipv4=500).
   returned: always
   type: list
   elements: str
-steps:
-  description: The steps of the safe apply sequence that were done (open, running, baseline, load, diff, commit, post_check, confirm).
-  returned: with state present or absent
-  type: list
-  elements: str
-diff:
-  description: The router's own diff, as C(prepared).
-  returned: when something changed
-  type: dict
-platform:
-  description: The platform driver used.
-  returned: always
-  type: str
-  sample: frr
-rendered:
-  description: The configuration text for the options, made with no device.
-  returned: with state rendered
-  type: str
-gathered:
-  description: What the router has now, structured.
-  returned: with state gathered
-  type: dict
-step:
-  description: The step that failed.
-  returned: on failure of the apply sequence
-  type: str
-restored:
-  description: What was done to put the router back as it was.
-  returned: on failure of the apply sequence
-  type: str
+  sample: ["ip prefix-list PEERWARDEN-LIMITS-V4 seq 5 deny 0.0.0.0/0 ge 25",
+           "ip prefix-list PEERWARDEN-LIMITS-V4 seq 100 permit 0.0.0.0/0 le 32",
+           "ipv6 prefix-list PEERWARDEN-LIMITS-V6 seq 5 deny ::/0 ge 49", "ipv6 prefix-list PEERWARDEN-LIMITS-V6 seq 100 permit ::/0 le 128",
+           "router bgp", " address-family ipv4 unicast", "  neighbor 192.0.2.1 prefix-list PEERWARDEN-LIMITS-V4 in",
+           "  neighbor 192.0.2.1 maximum-prefix 500 90", " exit-address-family", "exit"]
 limits:
   description: Per neighbour, the limits and where each came from (explicit, ixf, peeringdb, floor).
   returned: always
@@ -223,21 +173,11 @@ disagreements:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
-
-FEATURE = MODULES["prefix_limits"][0]
-ARGUMENT_SPEC = MODULES["prefix_limits"][1]
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = run_config(FEATURE, module.params, check_mode=module.check_mode)
-    except (ValueError, DeviceError, OSError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(AnsibleModule, "prefix_limits")
 
 
 if __name__ == "__main__":

@@ -26,34 +26,6 @@ description:
     otherwise the change is not kept and the router is put back as before.
 author:
   - peerwarden contributors (@peerwarden)
-requirements:
-  - netmiko (IOS, FRR) or ncclient (JunOS) on the controller
-extends_documentation_fragment:
-  - peerwarden.bgp._connection
-  - peerwarden.bgp._config
-attributes:
-  check_mode:
-    support: full
-    description: Loads nothing on the router; the diff is what would change. The running config stays byte-identical.
-  diff_mode:
-    support: full
-    description:
-      - The router's own diff (JunOS C(show | compare), IOS C(show archive config differences), FRR the text diff
-        of the running config).
-  action_group:
-    support: full
-    membership:
-      - peerwarden.bgp.bgp
-    description: Use C(group/peerwarden.bgp.bgp) in C(module_defaults) to set defaults for this module and the
-      other modules of the collection's C(bgp) action group.
-  action:
-    support: full
-    description: An action plugin runs the module; the router is reached from the controller.
-  platform:
-    support: full
-    platforms: [junos, ios, frr]
-    description:
-      - Juniper JunOS over NETCONF, Cisco IOS and IOS-XE over SSH (C(cisco.ios.ios)), FRR over SSH into vtysh.
 options:
   caches:
     description: The RTR caches. Required with O(state=present). FRR has one set of timers for all caches.
@@ -88,7 +60,7 @@ options:
   valid:
     description: How RPKI-valid routes are marked.
     type: dict
-    suboptions:
+    suboptions: &marks
       community:
         description: A standard community ASN:VALUE added to the route.
         type: str
@@ -98,13 +70,7 @@ options:
   not_found:
     description: How RPKI-not-found routes are marked.
     type: dict
-    suboptions:
-      community:
-        description: A standard community ASN:VALUE added to the route.
-        type: str
-      local_preference:
-        description: The local-preference set on the route.
-        type: int
+    suboptions: *marks  # the same two ways as O(valid)
   groups:
     description: BGP groups (peer-groups) the policy goes on.
     type: list
@@ -115,12 +81,14 @@ options:
     type: list
     elements: str
     default: []
-notes:
-  - Every value is checked before any router is touched; an error names the option and the value.
 seealso:
   - name: push_rpki playbook
     description: Runs this module over an inventory in serial batches, made for CI.
     link: https://github.com/peerwarden/peerwarden/blob/main/docs/push.md
+extends_documentation_fragment:
+  - peerwarden.bgp._attributes
+  - peerwarden.bgp._connection
+  - peerwarden.bgp._config
 """
 
 EXAMPLES = r"""
@@ -148,59 +116,22 @@ EXAMPLES = r"""
 
 RETURN = r"""
 commands:
-  description: The lines loaded (or, with V(rendered), the configuration).
+  description: The lines loaded (or, with V(rendered), the configuration); the sample is FRR's for one cache.
   returned: always
   type: list
   elements: str
-steps:
-  description: The steps of the safe apply sequence that were done (open, running, baseline, load, diff, commit, post_check, confirm).
-  returned: with state present or absent
-  type: list
-  elements: str
-diff:
-  description: The router's own diff, as C(prepared).
-  returned: when something changed
-  type: dict
-platform:
-  description: The platform driver used.
-  returned: always
-  type: str
-  sample: frr
-rendered:
-  description: The configuration text for the options, made with no device.
-  returned: with state rendered
-  type: str
-gathered:
-  description: What the router has now, structured.
-  returned: with state gathered
-  type: dict
-step:
-  description: The step that failed.
-  returned: on failure of the apply sequence
-  type: str
-restored:
-  description: What was done to put the router back as it was.
-  returned: on failure of the apply sequence
-  type: str
+  sample: ["rpki", " rpki cache 192.0.2.10 3323 preference 1", "exit", "route-map PEERWARDEN-RPKI deny 10",
+           " match rpki invalid", "exit", "route-map PEERWARDEN-RPKI permit 20", " match rpki notfound", "exit",
+           "route-map PEERWARDEN-RPKI permit 30", " match rpki valid", "exit"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
-from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
-
-FEATURE = MODULES["rpki_config"][0]
-ARGUMENT_SPEC = MODULES["rpki_config"][1]
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = run_config(FEATURE, module.params, check_mode=module.check_mode)
-    except (ValueError, DeviceError, OSError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(AnsibleModule, "rpki_config")
 
 
 if __name__ == "__main__":

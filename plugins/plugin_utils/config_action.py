@@ -10,12 +10,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.apply import ApplyFailed
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.router_action import RouterAction
 
 
 class ConfigAction(RouterAction):
+    """A subclass names its module in NAME; its feature, argument spec and valid arguments follow from MODULES."""
+
+    NAME = None
     FEATURE = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.FEATURE, cls.ARGUMENT_SPEC = MODULES[cls.NAME]
+        cls.MODULE = "peerwarden.bgp." + cls.NAME
+        cls._VALID_ARGS = frozenset(cls.ARGUMENT_SPEC)
 
     def run_on_router(self, params, task_vars):
         check_mode = bool(self._task.check_mode or getattr(self._play_context, "check_mode", False))

@@ -114,35 +114,14 @@ class ScriptedPeer:
         return result
 
 
-def make_speaker(
-    port,
-    watchers=(),
-    hold_time=90,
-    peer_asn=PEER_ASN,
-    md5=None,
-    gtsm=False,
-    local=LOCAL,
-    peer=PEER,
-    passive=False,
-    local_port=179,
-    **kwargs,
-):
-    settings = SpeakerSettings(
-        "test",
-        local,
-        peer,
-        port,
-        LOCAL_ASN,
-        peer_asn,
-        local,
-        hold_time,
-        md5,
-        gtsm,
-        "maintenance, back at 14:00",
-        passive,
-        local_port,
-    )
-    return Speaker(settings, watchers, Backoff(0.05, 0.2), **kwargs)
+def make_speaker(port, watchers=(), local=LOCAL, **options):
+    """A Speaker from LOCAL_ASN at `local` to the peer at PEER:port (PEER_ASN) with a quick back-off; `options`
+    are SpeakerSettings fields (peer, peer_asn, hold_time, md5, gtsm, passive, local_port) or Speaker's own
+    (stable_after, monitor)."""
+    own = {name: options.pop(name) for name in ("stable_after", "monitor") if name in options}
+    settings = dict(name="test", local=local, peer=PEER, port=port, asn=LOCAL_ASN, peer_asn=PEER_ASN, router_id=local)
+    settings.update(shutdown_message="maintenance, back at 14:00", **options)
+    return Speaker(SpeakerSettings(**settings), watchers, Backoff(0.05, 0.2), **own)
 
 
 def run(scenario, timeout=20):

@@ -2,8 +2,8 @@
 MP_REACH_NLRI differs every time), and nothing a cached decoding says differs from a fresh one."""
 
 import codec_fixtures as fx
+from codec_contexts import FOUR, TWO
 from peerwarden_runner.codec import (
-    NegotiatedContext,
     Prefix,
     decode_update,
     encode_update,
@@ -13,9 +13,6 @@ from peerwarden_runner.codec import (
 )
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.attribute_blocks import AttributeBlocks, section_key
-
-FOUR = NegotiatedContext()
-TWO = NegotiatedContext(four_octet_as=False)
 
 
 def attributes(path=(65001, 64500), med=10, communities=(0xFDE80001,)):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from codec_contexts import ADD_PATH, FOUR
 from peerwarden_runner.codec import (
     ErrorAction,
     MessageTooLong,
@@ -14,8 +15,6 @@ from peerwarden_runner.codec import (
     make_attribute,
     split_messages,
 )
-
-FOUR = NegotiatedContext()
 
 
 def ipv4_prefixes(count, length=24):
@@ -57,7 +56,7 @@ def test_big_ipv6_withdrawal_goes_in_mp_unreach():
 
 
 def test_mixed_families_and_add_path():
-    ctx = NegotiatedContext(add_path_receive=frozenset({(1, 1), (2, 1)}))
+    ctx = ADD_PATH
     prefixes = [p.with_path_id(i) for i, p in enumerate(ipv4_prefixes(1000) + ipv6_prefixes(1000))]
     messages = encode_withdraw(prefixes, ctx)
     assert all(len(raw) <= 4096 for raw in messages)

@@ -5,30 +5,14 @@ import json
 import pytest
 
 import codec_fixtures as fx
-from peerwarden_runner.codec import Message, NegotiatedContext, encode_open, from_json, to_json
+from codec_contexts import ADD_PATH, FOUR, UPDATES
+from peerwarden_runner.codec import Message, encode_open, from_json, to_json
 from peerwarden_runner.codec.capabilities import Capability
 from peerwarden_runner.codec.open_message import Open, OptionalParameter
 
-FOUR = NegotiatedContext()
-TWO = NegotiatedContext(four_octet_as=False)
-ADD_PATH = NegotiatedContext(add_path_receive=frozenset({(1, 1), (2, 1)}))
-
-ALL = [
-    (fx.OPEN_4OCTET, FOUR),
-    (fx.OPEN_2OCTET_SPLIT, FOUR),
-    (fx.UPDATE_IPV4_ALL, FOUR),
-    (fx.UPDATE_IPV6, FOUR),
-    (fx.UPDATE_ADD_PATH, ADD_PATH),
-    (fx.UPDATE_AS4, TWO),
-    (fx.UPDATE_VPNV4, FOUR),
-    (fx.UPDATE_IPV4_V6_NEXT_HOP, FOUR),
-    (fx.END_OF_RIB_IPV4, FOUR),
-    (fx.END_OF_RIB_IPV6, FOUR),
-    (fx.KEEPALIVE, FOUR),
-    (fx.NOTIFICATION_SHUTDOWN, FOUR),
-    (fx.ROUTE_REFRESH_IPV6, FOUR),
-    (fx.ROUTE_REFRESH_BEGIN, FOUR),
-]
+OPENS = [fx.OPEN_4OCTET, fx.OPEN_2OCTET_SPLIT]
+OTHERS = [fx.KEEPALIVE, fx.NOTIFICATION_SHUTDOWN, fx.ROUTE_REFRESH_IPV6, fx.ROUTE_REFRESH_BEGIN]
+ALL = [(raw, FOUR) for raw in OPENS + OTHERS] + UPDATES  # the UPDATEs each in its own session
 
 
 @pytest.mark.parametrize("raw, ctx", ALL)

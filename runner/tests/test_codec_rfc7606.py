@@ -5,11 +5,10 @@ import dataclasses
 import pytest
 
 import codec_fixtures as fx
-from peerwarden_runner.codec import ErrorAction, NegotiatedContext, Prefix, decode_update
+from codec_contexts import FOUR, TWO
+from peerwarden_runner.codec import ErrorAction, Prefix, decode_update
 from peerwarden_runner.codec import constants as c
 
-FOUR = NegotiatedContext()
-TWO = NegotiatedContext(four_octet_as=False)
 NONE = ErrorAction.NONE
 DISCARD = ErrorAction.ATTRIBUTE_DISCARD
 WITHDRAW = ErrorAction.TREAT_AS_WITHDRAW

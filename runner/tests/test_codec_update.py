@@ -6,10 +6,10 @@ from ipaddress import IPv4Address, IPv6Address
 import pytest
 
 import codec_fixtures as fx
+from codec_contexts import ADD_PATH, FOUR, TWO, UPDATES
 from peerwarden_runner.codec import (
     AsPath,
     ErrorAction,
-    NegotiatedContext,
     Prefix,
     decode_update,
     encode_update,
@@ -20,10 +20,6 @@ from peerwarden_runner.codec import (
 )
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.aspath import AsPathSegment, decode_as_path, encode_as_path, merge_as4_path
-
-FOUR = NegotiatedContext()
-TWO = NegotiatedContext(four_octet_as=False)
-ADD_PATH = NegotiatedContext(add_path_receive=frozenset({(1, 1), (2, 1)}))
 
 
 def p(text, path_id=None, safi=1):
@@ -51,16 +47,7 @@ def test_every_ipv4_attribute():
 
 
 def test_round_trip_bit_exact():
-    for raw, ctx in (
-        (fx.UPDATE_IPV4_ALL, FOUR),
-        (fx.UPDATE_IPV6, FOUR),
-        (fx.UPDATE_ADD_PATH, ADD_PATH),
-        (fx.UPDATE_AS4, TWO),
-        (fx.UPDATE_VPNV4, FOUR),
-        (fx.UPDATE_IPV4_V6_NEXT_HOP, FOUR),
-        (fx.END_OF_RIB_IPV4, FOUR),
-        (fx.END_OF_RIB_IPV6, FOUR),
-    ):
+    for raw, ctx in UPDATES:
         update = decode_update(raw, ctx)
         assert update.error_action == ErrorAction.NONE, update.errors
         assert update.encode() == raw

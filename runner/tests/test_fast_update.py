@@ -10,9 +10,9 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz"))
 
+from codec_contexts import FOUR, TWO  # noqa: E402
 from fuzz_codec import attribute_soup, mutate, valid_update  # noqa: E402
 from peerwarden_runner.codec import (  # noqa: E402
-    NegotiatedContext,
     Prefix,
     decode_update,
     encode_update,
@@ -107,7 +107,7 @@ def run(pipeline, messages):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_fast_path_decides_as_the_full_decoder(seed, with_filter):
     rng = random.Random(seed)
-    ctx = NegotiatedContext()
+    ctx = FOUR
     messages = real_shapes(rng, 1500)
     for dummy in range(1500):
         pick = rng.random()
@@ -125,7 +125,7 @@ def test_fast_path_decides_as_the_full_decoder(seed, with_filter):
 
 
 def test_section_attributes_decode_lazily_as_the_full_decoder():
-    ctx = NegotiatedContext()
+    ctx = FOUR
     raw = real_shapes(random.Random(3), 1)[0]
     scanned = scan_update(raw, ctx)
     assert scanned is not None and isinstance(scanned.attributes, SectionAttributes)
@@ -136,8 +136,8 @@ def test_section_attributes_decode_lazily_as_the_full_decoder():
 
 
 def test_unusual_shapes_go_to_the_full_decoder():
-    ctx = NegotiatedContext()
-    two_octet = NegotiatedContext(four_octet_as=False)
+    ctx = FOUR
+    two_octet = TWO
     raw = real_shapes(random.Random(4), 1)[0]
     assert scan_update(raw, two_octet) is None  # 2-octet AS numbers: AS4_PATH rules
     assert scan_update(raw[:-1], ctx) is None  # the length field does not count the octets

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from config_problems import problems
 from peerwarden_runner import config
 from peerwarden_runner.cli import main
 
@@ -16,12 +17,6 @@ BASE = {"name": "edge", "local": "127.0.0.23", "peer": "127.0.0.22:1179", "asn":
 def checked(**changes):
     speaker = dict(BASE, **changes)
     return config.check({"speakers": [speaker]}, "runner.yml")["speakers"][0]
-
-
-def problems(document):
-    with pytest.raises(config.ConfigError) as error:
-        config.check(document, "runner.yml")
-    return str(error.value)
 
 
 def test_defaults(monkeypatch):

@@ -18,6 +18,15 @@ import zipfile
 from packaging.requirements import Requirement
 
 RUNNER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "runner")
+# the environment of a playbook whose pip must see only the wheelhouse: no pip configuration of this
+# machine, no index, no constraints (a value None removes the variable, see playbook_runner.run_playbook)
+WHEELHOUSE_ONLY = {
+    "PIP_CONFIG_FILE": os.devnull,
+    "PIP_FIND_LINKS": None,
+    "PIP_INDEX_URL": None,
+    "PIP_EXTRA_INDEX_URL": None,
+    "PIP_CONSTRAINT": None,
+}
 LEFT_OUT = ("INSTALLER", "REQUESTED", "RECORD", "direct_url.json")  # written by the installer, not in a wheel
 
 

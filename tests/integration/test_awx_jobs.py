@@ -24,7 +24,7 @@ pytest.importorskip("ansible_runner")
 from integration.test_push_ios import BASE as IOS_BASE  # noqa: E402
 
 from awx import SSH_PASSWORD_PROMPT, artifacts_text, awx_job, events_of, job_artifacts, task_results  # noqa: E402
-from playbook_runner import ROOT  # noqa: E402
+from playbook_runner import ROOT, system_account  # noqa: E402
 from runner_wheelhouse import dependency_wheelhouse  # noqa: E402
 
 pytestmark = pytest.mark.lab
@@ -147,10 +147,7 @@ def test_check_mode_job_from_a_survey_sends_and_records_nothing(tmp_path, postgr
 
 @pytest.fixture(scope="module")
 def account():
-    name = "pwawx%d" % os.getpid()
-    yield name
-    subprocess.run(["userdel", name], capture_output=True, check=False)
-    subprocess.run(["groupdel", name], capture_output=True, check=False)
+    yield from system_account("pwawx")
 
 
 @pytest.mark.timeout(900)  # several playbook runs, each tens of seconds on a loaded 2-core machine

@@ -21,8 +21,8 @@ import tarfile
 
 import pytest
 
-from playbook_runner import BIN, ROOT, run_playbook
-from runner_wheelhouse import dependency_wheelhouse
+from playbook_runner import BIN, ROOT, play_recap, run_playbook, system_account
+from runner_wheelhouse import WHEELHOUSE_ONLY, dependency_wheelhouse
 
 pytestmark = pytest.mark.lab
 
@@ -57,13 +57,6 @@ DEVELOPER_FILES = {
 }
 # playbooks and roles find nothing of the checkout: only the installed collection, no site-packages ones
 ISOLATED = {"ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False", "PYTHONPATH": None}
-PIP_ENV = {
-    "PIP_CONFIG_FILE": os.devnull,
-    "PIP_FIND_LINKS": None,
-    "PIP_INDEX_URL": None,
-    "PIP_EXTRA_INDEX_URL": None,
-    "PIP_CONSTRAINT": None,
-}
 
 
 def galaxy(*arguments, cwd):
@@ -199,10 +192,7 @@ def test_notify_unsolicited_from_the_installed_collection(installed, tmp_path):
 
 @pytest.fixture(scope="module")
 def account():
-    name = "pwgal%d" % os.getpid()
-    yield name
-    subprocess.run(["userdel", name], capture_output=True, check=False)
-    subprocess.run(["groupdel", name], capture_output=True, check=False)
+    yield from system_account("pwgal")
 
 
 @pytest.mark.timeout(900)  # several playbook runs, each tens of seconds on a loaded 2-core machine
@@ -241,14 +231,13 @@ def test_deploy_runner_installs_the_shipped_runner(installed, tmp_path, account)
             inventory,
             str(workdir),
             installed,
-            extra_env=PIP_ENV,
+            extra_env=WHEELHOUSE_ONLY,
             timeout=400,
             options=options,
         )
         assert code == 0, output
         assert ROOT not in output
-        recap = next(line for line in output.splitlines() if line.startswith("localhost") and "changed=" in line)
-        return output, {key: int(value) for key, value in (word.split("=") for word in recap.split()[2:])}
+        return output, play_recap(output)
 
     # check mode on a host with nothing yet: says what would change, installs nothing
     output, recap = deploy("--check")

@@ -14,37 +14,11 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors impor
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.driver import IosDriver
 from lab.clients import wait_until
+from lab.push_configs import ios_base
 
 pytestmark = pytest.mark.lab
 
-BASE = """\
-!
-hostname r1
-!
-archive
- path flash:archive/cfg
- maximum 14
-!
-interface GigabitEthernet0/0
- description IXP peering LAN
- ip address 192.0.2.254 255.255.255.0
-!
-router bgp 64500
- bgp router-id 192.0.2.254
- neighbor 192.0.2.1 remote-as 65001
- neighbor 192.0.2.2 remote-as 65002
- !
- address-family ipv4
-  neighbor 192.0.2.1 activate
-  neighbor 192.0.2.1 route-map PEER-IN in
-  neighbor 192.0.2.2 activate
- exit-address-family
-!
-route-map PEER-IN permit 10
- set community 64500:100
-!
-end
-"""
+BASE = ios_base()
 
 INTENTS = {"rpki": intents.rpki_intent, "limits": intents.limits_intent, "guard": intents.guard_intent}
 RPKI = {

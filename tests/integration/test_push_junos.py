@@ -22,26 +22,13 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors impor
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
 from lab.clients import wait_until
+from lab.push_configs import junos_base
 
 pytestmark = pytest.mark.lab
 
 DRIVER = driver_for("junipernetworks.junos.junos", "config")
 
-BASE = [
-    "set system host-name r1",
-    "set routing-options autonomous-system 64500",
-    "set interfaces et-0/0/0 unit 100 family inet address 192.0.2.254/24",
-    "set interfaces et-0/0/0 unit 100 family inet6 address 2001:db8:100::254/64",
-    "set policy-options policy-statement BOGONS term martians then reject",
-    "set policy-options policy-statement PEER-IN term ok then accept",
-    "set protocols bgp group IXP-V4 type external",
-    "set protocols bgp group IXP-V4 import [ BOGONS PEER-IN ]",
-    "set protocols bgp group IXP-V4 neighbor 192.0.2.1 peer-as 65001",
-    "set protocols bgp group IXP-V4 neighbor 192.0.2.2 peer-as 65002",
-    "set protocols bgp group IXP-V6 type external",
-    "set protocols bgp group IXP-V6 family inet6 unicast",
-    "set protocols bgp group IXP-V6 neighbor 2001:db8:100::1 peer-as 65001",
-]
+BASE = junos_base()
 
 RPKI = {
     "caches": [{"address": "127.0.0.1", "port": 3323, "refresh": 120, "expire": 3600}],

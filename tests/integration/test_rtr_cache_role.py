@@ -23,7 +23,7 @@ import tempfile
 import pytest
 
 from lab.daemons import free_port, wait_for
-from playbook_runner import run_playbook
+from playbook_runner import LocalDeployment
 
 # each test deploys the role with ansible-playbook once or more: minutes on a loaded 2-core machine
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
@@ -46,8 +46,10 @@ def as_set(roas):
     return {(roa["prefix"], roa["maxLength"], int(str(roa["asn"]).upper().removeprefix("AS"))) for roa in roas}
 
 
-class Deployment:
+class Deployment(LocalDeployment):
     """One temporary root: the role's paths under it, and ansible-playbook runs against it."""
+
+    PLAYBOOK, GROUP = PLAYBOOK, "peerwarden_rtr_caches"
 
     def __init__(self, root):
         self.root = root
@@ -71,30 +73,6 @@ class Deployment:
             "rtr_cache_health_check": False,
             "rtr_cache_health_check_wait": 5,
         }
-
-    def run(self, *options, extra_vars=None, leave_out=()):
-        """ansible-playbook with the settings as host variables (less leave_out); return (code, output, recap)."""
-        host = {
-            "ansible_connection": "local",
-            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-            "ansible_become": False,
-        }
-        host.update({name: value for name, value in self.settings.items() if name not in leave_out})
-        workdir = os.path.join(self.root, "work")
-        os.makedirs(workdir, exist_ok=True)
-        code, output, dummy = run_playbook(
-            PLAYBOOK,
-            {"peerwarden_rtr_caches": {"hosts": {"localhost": host}}},
-            workdir,
-            extra_vars=extra_vars,
-            options=options,
-            timeout=240,
-        )
-        recap = {}
-        for line in output.splitlines():
-            if line.startswith("localhost") and "changed=" in line:
-                recap = {key: int(value) for key, value in (word.split("=") for word in line.split()[2:])}
-        return code, output, recap
 
     def aside(self, name):
         """Settings that put this run's units beside the deployed ones (which stay as they are)."""
@@ -222,9 +200,7 @@ def test_a_bad_vrp_file_is_refused_and_the_served_one_stays(deployment):
         ],
         os.path.join(deployment.root, "controller", "broken.json"),
     )
-    code, output, recap = deployment.run(extra_vars={"rtr_cache_vrp_file": broken})
-    assert code == 2, output
-    assert recap["failed"] == 1 and recap["changed"] == 0, output
+    output = deployment.run_refused(rtr_cache_vrp_file=broken)
     assert (
         "%s was not changed: the checker refused %s: %s: roas[1].asn: 'AS-SET' is not an AS number"
         % (deployment.vrps, broken, broken)

@@ -111,14 +111,7 @@ def test_hijack_and_leak_alerts_while_every_route_reaches_frr(make_frr_router, m
         runner = subprocess.Popen([RUNNER, "run", "-c", str(config_file)], stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
-        bird = make_bird_router(
-            address=BIRD,
-            asn=65001,
-            neighbor=LISTEN,
-            neighbor_asn=65000,
-            extra_config=static_routes(),
-            bgp_options=BIRD_IPV6,
-        )
+        bird = make_bird_router(address=BIRD, neighbor=LISTEN, extra_config=static_routes(), bgp_options=BIRD_IPV6)
         # alert only watches: FRR gets every route, hijacks and leaks included
         wait_for(
             lambda: frr_prefixes(frr, "ipv4") == sorted(ROUTES) and frr_prefixes(frr, "ipv6") == sorted(ROUTES6),

@@ -75,14 +75,7 @@ def relay(make_frr_router, make_bird_router, tmp_path):
         )
         started.append(runner)
         wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
-        bird = make_bird_router(
-            address=BIRD,
-            asn=65001,
-            neighbor=LISTEN,
-            neighbor_asn=65000,
-            extra_config=static_routes(),
-            bgp_options=bird_options,
-        )
+        bird = make_bird_router(address=BIRD, neighbor=LISTEN, extra_config=static_routes(), bgp_options=bird_options)
         return frr, bird, runner, log
 
     yield start

@@ -52,20 +52,8 @@ def fake_peer(make_frr_router, tmp_path):
     frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001)
     log = tmp_path / "runner.log"
     runner = subprocess.Popen(
-        [
-            RUNNER,
-            "proxy",
-            "--listen",
-            LISTEN + ":179",
-            "--connect",
-            FRR + ":179",
-            "--connect-from",
-            FROM,
-            "--max-length",
-            "24/48",
-            "--metrics",
-            "127.0.0.1:%d" % free_port(),
-        ],
+        [RUNNER, "proxy", "--listen", LISTEN + ":179", "--connect", FRR + ":179", "--connect-from", FROM]
+        + ["--max-length", "24/48", "--metrics", "127.0.0.1:%d" % free_port()],
         stdout=open(log, "w"),
         stderr=subprocess.STDOUT,
     )

@@ -28,23 +28,15 @@ import pytest
 import yaml
 
 from lab.daemons import wait_for, wait_for_log
-from playbook_runner import run_playbook
-from runner_wheelhouse import build_wheelhouse
+from playbook_runner import LocalDeployment, system_account
+from runner_wheelhouse import WHEELHOUSE_ONLY, build_wheelhouse
 
 pytestmark = pytest.mark.lab
 
 PLAYBOOK = "peerwarden.bgp.deploy_runner"
 FRR, BIRD, LISTEN, FROM, METRICS = "127.0.0.71", "127.0.0.73", "127.0.0.75", "127.0.0.76", "127.0.0.74:9179"
 SPEAKER, SPEAKER_FRR, API = "127.0.0.70", "127.0.0.72", "127.0.0.70:8179"
-# the role's pip sees only the wheelhouse: no pip configuration of this machine, no index
-PIP_ENV = {
-    "PIP_CONFIG_FILE": os.devnull,
-    "PIP_FIND_LINKS": None,
-    "PIP_INDEX_URL": None,
-    "PIP_EXTRA_INDEX_URL": None,
-    "PIP_CONSTRAINT": None,
-    "PYTHONPATH": None,
-}
+PIP_ENV = dict(WHEELHOUSE_ONLY, PYTHONPATH=None)  # the role's pip sees only the wheelhouse
 SECRET = "s3cr#t: {not yaml}"
 TOKEN, NEW_TOKEN = "tok-5d1e9c#4: {a}", "tok-77b0aa-rotated"
 HANDLER = "RUNNING HANDLER [peerwarden.bgp.runner : Restart peerwarden-runner]"
@@ -59,8 +51,10 @@ ROAS = [
 ]
 
 
-class Deployment:
+class Deployment(LocalDeployment):
     """One temporary root: the role's paths under it, and ansible-playbook runs against it."""
+
+    PLAYBOOK, GROUP, EXTRA_ENV = PLAYBOOK, "peerwarden_runners", PIP_ENV
 
     def __init__(self, root, wheel, wheelhouse, account):
         self.root, self.account = root, account
@@ -126,31 +120,6 @@ class Deployment:
             "runner_log_format": "json",
         }
 
-    def run(self, *options, extra_vars=None, leave_out=()):
-        """ansible-playbook with the settings as host variables (less leave_out); return (code, output, recap)."""
-        host = {
-            "ansible_connection": "local",
-            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-            "ansible_become": False,
-        }
-        host.update({name: value for name, value in self.settings.items() if name not in leave_out})
-        workdir = os.path.join(self.root, "work")
-        os.makedirs(workdir, exist_ok=True)
-        code, output, dummy = run_playbook(
-            PLAYBOOK,
-            {"peerwarden_runners": {"hosts": {"localhost": host}}},
-            workdir,
-            extra_vars=extra_vars,
-            extra_env=PIP_ENV,
-            options=options,
-            timeout=240,
-        )
-        recap = {}
-        for line in output.splitlines():
-            if line.startswith("localhost") and "changed=" in line:
-                recap = {key: int(value) for key, value in (word.split("=") for word in line.split()[2:])}
-        return code, output, recap
-
     def read_config(self):
         return read_bytes(self.config)
 
@@ -170,10 +139,7 @@ class Deployment:
 @pytest.fixture(scope="module")
 def account():
     """A system user and group for the runner, made by the role, removed afterwards."""
-    name = "pwrole%d" % os.getpid()
-    yield name
-    subprocess.run(["userdel", name], capture_output=True, check=False)
-    subprocess.run(["groupdel", name], capture_output=True, check=False)
+    yield from system_account("pwrole")
 
 
 @pytest.fixture(scope="module")
@@ -271,14 +237,9 @@ def test_check_mode_shows_the_change_and_changes_nothing(deployment):
 
 def test_a_refused_configuration_fails_with_the_checker_message_and_keeps_the_file(deployment):
     before = deployment.read_config()
-    code, output, recap = deployment.run(
-        extra_vars={
-            "runner_sessions": [{"name": "edge1", "listen": LISTEN + ":179"}],
-            "runner_limit": {"max_length": "24"},
-        }
+    output = deployment.run_refused(
+        runner_sessions=[{"name": "edge1", "listen": LISTEN + ":179"}], runner_limit={"max_length": "24"}
     )
-    assert code == 2, output
-    assert recap["failed"] == 1 and recap["changed"] == 0, output
     # the checker's FILE:LINE: key: text, with the role's file name
     assert re.search(re.escape(deployment.config) + r":\d+: sessions\[0\]\.connect: missing \(expected ADDRESS", output)
     assert re.search(
@@ -344,9 +305,7 @@ def test_a_broken_vrp_file_is_refused_and_the_deployed_one_stays(deployment):
     broken = os.path.join(deployment.root, "controller", "broken.json")
     with open(broken, "w", encoding="utf-8") as handle:
         json.dump({"roas": [ROAS[0], {"prefix": "198.51.100.0/24", "maxLength": 24, "asn": "AS-SET"}]}, handle)
-    code, output, recap = deployment.run(extra_vars={"runner_vrp_file_src": broken})
-    assert code == 2, output
-    assert recap["failed"] == 1 and recap["changed"] == 0, output
+    output = deployment.run_refused(runner_vrp_file_src=broken)
     assert (
         "%s was not changed: peerwarden-runner check-vrps refused %s: %s: roas[1].asn: 'AS-SET' is not an AS number"
         % (deployment.vrps, broken, broken)

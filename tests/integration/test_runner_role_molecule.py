@@ -44,13 +44,7 @@ def test_molecule_converges_is_idempotent_and_the_deployed_runner_relays_a_sessi
         PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
     )
     process = subprocess.run(
-        [molecule, "test"],
-        cwd=ROLE,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=170,
-        check=False,
+        [molecule, "test"], cwd=ROLE, env=env, capture_output=True, text=True, timeout=170, check=False
     )
     output = process.stdout + process.stderr
     with open(os.path.join(str(tmp_path), "molecule.log"), "w", encoding="utf-8") as handle:

@@ -78,9 +78,7 @@ def guarded(make_frr_router, make_bird_router, tmp_path):
         wait_for(lambda: log.read_text().count("listening on") == 2, what="the runner to listen")
         bird = make_bird_router(
             address=BIRD,
-            asn=65001,
             neighbor=LISTEN,
-            neighbor_asn=65000,
             extra_config=static_routes(),
             bgp_options='  password "%s";\n' % SECRET if md5 else "",
         )

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import asyncssh
 import pytest
 
-from lab.ssh_server import LOOPBACK, SshServerInThread
+from lab.ssh_server import LOOPBACK, SshServerInThread, drop_due
 
 _FIXTURES = Path(__file__).with_name("fixtures")
 
@@ -771,12 +771,12 @@ class CliDouble(SshServerInThread):
         process.exit(0)
 
     def _drop_now(self, line: str) -> bool:
-        trigger = self.drop_at_command
-        if trigger is None or self.dropped_at is not None:
-            return False
-        if isinstance(trigger, int):
-            return len(self._commands) == trigger
-        return re.search(trigger, line) is not None
+        return drop_due(
+            self.drop_at_command,
+            self.dropped_at,
+            len(self._commands),
+            lambda trigger: re.search(trigger, line) is not None,
+        )
 
 
 # --- pytest fixtures -------------------------------------------------------------------------

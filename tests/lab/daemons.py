@@ -238,6 +238,29 @@ def _start_daemon(
     return process
 
 
+def _start_bgp_daemon(
+    name: str,
+    argv: list[str],
+    run_dir: Path,
+    log_path: Path,
+    address: str,
+    port: int,
+    control: Path,
+    cleanup: contextlib.ExitStack,
+) -> subprocess.Popen:
+    """``_start_daemon`` for bgpd and BIRD: ready when it listens on address:port and its control socket
+    (bgpd.vty, BIRD's ctl) exists."""
+    return _start_daemon(
+        name,
+        argv,
+        run_dir,
+        [log_path],
+        ready=lambda: _is_listening(address, port) and control.exists(),
+        waiting_for=f"listening on {_hostport(address, port)} with control socket {control}",
+        cleanup=cleanup,
+    )
+
+
 def _stop(process: subprocess.Popen) -> None:
     """SIGTERM our daemon by PID; SIGKILL it if it has not exited after STOP_TIMEOUT."""
     if process.poll() is not None:
@@ -266,15 +289,21 @@ def _chown_frr(*paths: Path) -> None:
 
 
 @dataclass
-class FrrRouter:
-    """A running FRR bgpd. ``log_path`` is 0640 frr:frr; ``vty_dir`` holds bgpd.vty and vtysh.conf."""
+class BgpDaemon:
+    """A running BGP daemon of the lab: where it listens, its AS, its log and its PID."""
 
     address: str
     port: int
     asn: int
     log_path: Path
-    vty_dir: Path
     pid: int
+
+
+@dataclass
+class FrrRouter(BgpDaemon):
+    """A running FRR bgpd. ``log_path`` is 0640 frr:frr; ``vty_dir`` holds bgpd.vty and vtysh.conf."""
+
+    vty_dir: Path
 
     def vtysh(self, *commands: str) -> str:
         """Run vtysh with one ``-c`` per command (e.g. "configure terminal", "router bgp 65000")."""
@@ -348,15 +377,7 @@ def make_frr_router() -> Iterator[Callable[..., FrrRouter]]:
             ]  # fmt: skip
             for module in modules:
                 argv += ["-M", module]
-            process = _start_daemon(
-                "bgpd",
-                argv,
-                run_dir,
-                [log_path],
-                ready=lambda: _is_listening(address, port) and (run_dir / "bgpd.vty").exists(),
-                waiting_for=f"listening on {_hostport(address, port)} with {run_dir}/bgpd.vty",
-                cleanup=cleanup,
-            )
+            process = _start_bgp_daemon("bgpd", argv, run_dir, log_path, address, port, run_dir / "bgpd.vty", cleanup)
             return FrrRouter(address=address, port=port, asn=asn, log_path=log_path, vty_dir=run_dir, pid=process.pid)
 
         yield make
@@ -372,15 +393,10 @@ def frr_router(make_frr_router) -> FrrRouter:
 
 
 @dataclass
-class BirdRouter:
+class BirdRouter(BgpDaemon):
     """A running BIRD 2. ``ctl`` is its control socket (for ``birdc -s``)."""
 
-    address: str
-    port: int
-    asn: int
-    log_path: Path
     ctl: Path
-    pid: int
 
     def birdc(self, command: str) -> str:
         """Run one birdc command (e.g. "show protocols all") and return its output."""
@@ -436,15 +452,8 @@ def make_bird_router() -> Iterator[Callable[..., BirdRouter]]:
                 "}\n"
                 f"{extra_config}\n"
             )
-            process = _start_daemon(
-                "bird",
-                [BIRD, "-f", "-c", str(config), "-s", str(ctl), "-P", str(run_dir / "bird.pid")],
-                run_dir,
-                [log_path],
-                ready=lambda: _is_listening(address, port) and ctl.exists(),
-                waiting_for=f"listening on {_hostport(address, port)} with control socket {ctl}",
-                cleanup=cleanup,
-            )
+            argv = [BIRD, "-f", "-c", str(config), "-s", str(ctl), "-P", str(run_dir / "bird.pid")]
+            process = _start_bgp_daemon("bird", argv, run_dir, log_path, address, port, ctl, cleanup)
             return BirdRouter(address=address, port=port, asn=asn, log_path=log_path, ctl=ctl, pid=process.pid)
 
         yield make

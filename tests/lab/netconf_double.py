@@ -49,7 +49,7 @@ import asyncssh
 import pytest
 from lxml import etree
 
-from lab.ssh_server import SshServerInThread
+from lab.ssh_server import SshServerInThread, drop_due
 
 EOM = "]]>]]>"
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -681,8 +681,6 @@ class _Session:
         return "<ok/>"
 
     def rpc_get_bgp_summary_information(self, rpc: etree._Element) -> str:
-        if "get-bgp-summary-information" in self.device.rpc_replies:
-            return self.device.rpc_replies["get-bgp-summary-information"]
         peers = []
         for line in self.device.committed:
             m = re.fullmatch(r"protocols bgp group (\S+) neighbor (\S+) peer-as (\d+)", line)
@@ -711,8 +709,6 @@ class _Session:
         )
 
     def rpc_get_validation_session_information(self, rpc: etree._Element) -> str:
-        if "get-validation-session-information" in self.device.rpc_replies:
-            return self.device.rpc_replies["get-validation-session-information"]
         sessions = []
         for line in self.device.committed:
             m = re.fullmatch(r"routing-options validation group \S+ session (\S+)( .*)?", line)
@@ -860,12 +856,7 @@ class JunosNetconfDouble(SshServerInThread):
         ).encode()
 
     def _drop_now(self, name: str) -> bool:
-        trigger = self.drop_at_rpc
-        if trigger is None or self.dropped_at is not None:
-            return False
-        if isinstance(trigger, int):
-            return len(self._rpcs) == trigger
-        return name == trigger
+        return drop_due(self.drop_at_rpc, self.dropped_at, len(self._rpcs), lambda trigger: name == trigger)
 
     async def _run_session(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
         if process.subsystem != "netconf":
@@ -915,9 +906,12 @@ class JunosNetconfDouble(SshServerInThread):
             return None
         handler = getattr(session, "rpc_" + name.replace("-", "_"), None)
         try:
-            if handler is None:
+            if name in session.device.rpc_replies:  # the test's own reply, in place of the generated one
+                body = session.device.rpc_replies[name]
+            elif handler is None:
                 raise RpcError("syntax error", bad_element=name, tag="operation-not-supported")
-            body = handler(operation)
+            else:
+                body = handler(operation)
         except RpcError as error:
             body = error.xml()
         return self._wrap(attrs, body)

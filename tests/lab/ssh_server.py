@@ -21,6 +21,16 @@ import asyncssh
 LOOPBACK = "127.0.0.1"
 
 
+def drop_due(trigger: int | str | None, dropped_at: str | None, count: int, matches: Callable[[str], bool]) -> bool:
+    """Whether a double drops its connection now (once): at the `trigger`-th command or RPC when it is a
+    number (count is how many came so far), else at the first one that `matches` it."""
+    if trigger is None or dropped_at is not None:
+        return False
+    if isinstance(trigger, int):
+        return count == trigger
+    return matches(trigger)
+
+
 class LocalUserAuth(asyncssh.SSHServer):
     """Authenticates the router's one local user, and tracks open connections for shutdown."""
 

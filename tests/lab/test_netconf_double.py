@@ -83,13 +83,18 @@ def test_safe_push_sequence(junos_netconf_double):
     assert "<confirm-timeout>2</confirm-timeout>" in double.rpcs[4]
 
 
+def push_confirmed(double, m, minutes):
+    """Lock, load PUSH and commit confirmed (rolled back after `minutes` unless confirmed): committed at once."""
+    m.lock(target="candidate")
+    m.load_configuration(action="set", config=PUSH)
+    m.commit(confirmed=True, timeout=minutes)
+    assert double.committed_set == BASE + PUSH
+
+
 def test_unconfirmed_commit_rolls_back_by_itself(junos_netconf_double):
     double = junos_netconf_double(BASE, minute_seconds=0.5)
     with connect(double) as m:
-        m.lock(target="candidate")
-        m.load_configuration(action="set", config=PUSH)
-        m.commit(confirmed=True, timeout="60")
-        assert double.committed_set == BASE + PUSH
+        push_confirmed(double, m, minutes="60")
         wait_until(lambda: "rolled back" in double.events, timeout=5)
         assert double.committed_set == BASE
         text = m.get_configuration(format="text").xpath("//configuration-text")[0].text
@@ -257,10 +262,7 @@ def test_uncommitted_changes_without_the_lock_stay_in_the_shared_candidate(junos
 def test_a_session_that_ends_with_a_confirmed_commit_pending_rolls_back_at_once(junos_netconf_double):
     double = junos_netconf_double(BASE, minute_seconds=60)
     with connect(double) as m:
-        m.lock(target="candidate")
-        m.load_configuration(action="set", config=PUSH)
-        m.commit(confirmed=True, timeout="600")
-        assert double.committed_set == BASE + PUSH
+        push_confirmed(double, m, minutes="600")
     wait_until(lambda: "rolled back" in double.events, timeout=5)  # not after 10 "minutes": at the session's end
     assert double.committed_set == BASE
     assert double.events[-3:] == ["session ended with a confirmed commit pending", "commit", "rolled back"]
@@ -300,3 +302,13 @@ def test_compare_shows_a_changed_value_under_its_parent(junos_netconf_double):
     assert diff == (
         "\n[edit protocols bgp group IXP-V4]\n-   import [ BOGONS PEER-IN ];\n+   import [ RPKI BOGONS PEER-IN ];\n"
     )
+
+
+def test_rpc_replies_stand_in_for_the_generated_reply(junos_netconf_double):
+    canned = "<bgp-information><peer-count>7</peer-count></bgp-information>\n"
+    double = junos_netconf_double(BASE, rpc_replies={"get-bgp-summary-information": canned})
+    with connect(double) as m:
+        summary = m.rpc(new_ele("get-bgp-summary-information"))
+        sessions = m.rpc(new_ele("get-validation-session-information"))
+    assert summary.xpath("//peer-count")[0].text == "7"  # the double's own summary counts 1 peer
+    assert sessions.xpath("//*[local-name()='rv-session-information']")  # not named: generated as before

@@ -8,6 +8,7 @@ import os
 
 import pytest
 import yaml
+from ansible.utils.plugin_docs import add_fragments
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES = os.path.join(ROOT, "plugins", "modules")
@@ -17,14 +18,44 @@ def module_names():
     return sorted(name[:-3] for name in os.listdir(MODULES) if name.endswith(".py") and not name.startswith("_"))
 
 
+def literal_strings(path, scope=None):
+    """The string constants a file assigns at the top (or in class scope), read with ast: importing a plugin
+    would need Ansible's collection finder, a global import hook other tests do not expect."""
+    with open(path, encoding="utf-8") as handle:
+        body = ast.parse(handle.read()).body
+    if scope:
+        (body,) = [node.body for node in body if isinstance(node, ast.ClassDef) and node.name == scope]
+    return dict(
+        (node.targets[0].id, ast.literal_eval(node.value))
+        for node in body
+        if isinstance(node, ast.Assign)
+        and isinstance(getattr(node.targets[0], "id", None), str)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+class DocFragments:
+    """What ansible-doc's add_fragments asks of its fragment loader, answered from plugins/doc_fragments."""
+
+    PREFIX = "peerwarden.bgp."
+
+    def get(self, name):
+        path = os.path.join(ROOT, "plugins", "doc_fragments", name[len(self.PREFIX) :] + ".py")
+        if not name.startswith(self.PREFIX) or not os.path.isfile(path):
+            return None
+        return type("ModuleDocFragment", (), dict(literal_strings(path, "ModuleDocFragment"), ansible_name=name))
+
+
 def documentation(name):
-    """The module's DOCUMENTATION, read with ast (importing the module would need Ansible's machinery)."""
-    with open(os.path.join(MODULES, name + ".py"), encoding="utf-8") as handle:
-        tree = ast.parse(handle.read())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["DOCUMENTATION"]:
-            return yaml.safe_load(ast.literal_eval(node.value))
-    raise AssertionError("%s has no DOCUMENTATION" % name)
+    """The module's DOCUMENTATION with its doc fragments merged by Ansible's own add_fragments, as ansible-doc
+    and the docsite see it."""
+    path = os.path.join(MODULES, name + ".py")
+    doc = literal_strings(path).get("DOCUMENTATION")
+    assert doc, "%s has no DOCUMENTATION" % name
+    doc = yaml.safe_load(doc)
+    add_fragments(doc, path, fragment_loader=DocFragments(), is_module=True)
+    return doc
 
 
 def action_groups():

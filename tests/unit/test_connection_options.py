@@ -1,27 +1,18 @@
 """Where a router's connection options come from: the task, the inventory, the play context (how AWX
 passes a Machine credential) and the ANSIBLE_NET_* environment (an AWX Network credential)."""
 
-from types import SimpleNamespace
-
 import pytest
+from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.peerwarden.bgp.plugins.plugin_utils.router_action import connection_options
 
 
 def play_context(**fields):
-    base = dict(
-        remote_addr=None,
-        port=None,
-        remote_user=None,
-        connection_user=None,
-        password=None,
-        private_key_file=None,
-        become=False,
-        become_method="sudo",
-        become_pass=None,
-    )
-    base.update(fields)
-    return SimpleNamespace(**base)
+    """ansible-core's own PlayContext (its defaults: no user, no password, no become), with these fields set."""
+    context = PlayContext()
+    for name, value in fields.items():
+        setattr(context, name, value)
+    return context
 
 
 def options(args=None, task_vars=None, pc=None, environ=None):

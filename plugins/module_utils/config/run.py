@@ -18,6 +18,8 @@ __metaclass__ = type
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config import intents, limits
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.apply import APPLY_OPTIONS, apply_change
+from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options import MODULES
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.base import CONFIG
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
@@ -83,3 +85,14 @@ def run_config(feature, params, check_mode=False):
     if feature == "limits":
         result["disagreements"] = found.get("disagreements", [])
     return result
+
+
+def run_module(module_class, name):
+    """A config module's main (module_class is AnsibleModule): its MODULES spec checked, then run_config."""
+    feature, argument_spec = MODULES[name]
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        result = run_config(feature, module.params, check_mode=module.check_mode)
+    except (ValueError, DeviceError, OSError) as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**result)

@@ -237,6 +237,15 @@ def program():
 # ---- checking ----
 
 
+def keyed_items(value, field, expected, problem):
+    """[(field[index], item)] of a list, for the checks that read one item at a time; anything but a list
+    is reported as problem(field, expected) and has no items."""
+    if not isinstance(value, list):
+        problem(field, expected)
+        return []
+    return [("%s[%d]" % (field, index), item) for index, item in enumerate(value)]
+
+
 def _key(path):
     text = ""
     for part in path:

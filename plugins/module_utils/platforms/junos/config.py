@@ -314,17 +314,21 @@ def plan_rpki(intent, config, state):
     return lines, {"rtr_caches": [cache["address"] for cache in intent["caches"]], "neighbors_stay_up": True}
 
 
+def _chain_notes(policy, groups, neighbors=()):
+    """The comments a rendered configuration ends with: `policy` goes first in these import chains, whose
+    rest only the router's configuration says (read when the change is applied)."""
+    notes = ["# protocols bgp group %s import: %s first, then the group's import policies as they are "
+             "(read from the router when applied)" % (group, policy) for group in groups]
+    notes.extend("# neighbor %s import: %s first, then the import policies it has or inherits from its group"
+                 % (neighbor, policy) for neighbor in neighbors)
+    return notes
+
+
 def render_rpki(intent):
     lines = []
     for dummy, desired in rpki_owned(intent):
         lines.extend("set " + line for line in desired)
-    for group in intent["groups"]:
-        lines.append("# protocols bgp group %s import: %s first, then the group's import policies as they are "
-                     "(read from the router when applied)" % (group, intent["policy"]))
-    for neighbor in intent["neighbors"]:
-        lines.append("# neighbor %s import: %s first, then the import policies it has or inherits from its group"
-                     % (neighbor, intent["policy"]))
-    return lines
+    return lines + _chain_notes(intent["policy"], intent["groups"], intent["neighbors"])
 
 
 def gather_rpki(config, policy="PEERWARDEN-RPKI"):
@@ -454,9 +458,7 @@ def render_limits(intent):
     dummy, policy_lines = length_policy(intent)
     if intent["groups"] and policy_lines:
         lines.extend("set " + line for line in policy_lines)
-        for group in intent["groups"]:
-            lines.append("# protocols bgp group %s import: %s first, then the group's import policies as they are"
-                         % (group, intent["policy"]))
+        lines.extend(_chain_notes(intent["policy"], intent["groups"]))
     return lines
 
 
@@ -813,20 +815,17 @@ class JunosConfigSession(ConfigSession):
         return problems
 
     def _bgp_states(self):
-        reply = self._rpc("<get-bgp-summary-information/>")
-        states = {}
-        for peer in reply.xpath("//bgp-peer"):
-            address = (peer.findtext("peer-address") or "").strip()
-            address = canonical_address(address.split("+")[0]) or address
-            states[address] = (peer.findtext("peer-state") or "").strip()
-        return states
+        return self._states("get-bgp-summary-information", "bgp-peer", "peer-address", "peer-state")
 
     def _rtr_states(self):
-        reply = self._rpc("<get-validation-session-information/>")
+        return self._states("get-validation-session-information", "rv-session", "ip-address", "session-state")
+
+    def _states(self, rpc, element, address_field, state_field):
+        """{address: state} of each element of an operational RPC's reply (a peer address's "+port" dropped)."""
         states = {}
-        for session in reply.xpath("//rv-session"):
-            address = (session.findtext("ip-address") or "").strip()
-            states[canonical_address(address) or address] = (session.findtext("session-state") or "").strip()
+        for item in self._rpc("<%s/>" % rpc).xpath("//" + element):
+            address = (item.findtext(address_field) or "").strip().split("+")[0]
+            states[canonical_address(address) or address] = (item.findtext(state_field) or "").strip()
         return states
 
     def confirm(self):

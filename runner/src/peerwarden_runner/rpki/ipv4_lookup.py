@@ -45,11 +45,7 @@ def _make_validator(
     values = cells.values
     mask_by_group_and_asn = cells.groups.mask_by_key_and_asn
     cell_shift = IPV4_BITS - CELL_LENGTH
-    longest_route = layout.longest_route
-    length_shift = layout.length_shift
-    length_field = layout.length_field
-    asn_shift = layout.asn_shift
-    multi_shift = layout.multi_shift
+    longest_route, length_shift, length_field, asn_shift, multi_shift = layout.validator_fields()
 
     def validate_ipv4(network: int, length: int, origin_asn: int | None) -> RouteValidity:
         """RFC 6811 §2 state of IPv4 route network/length (an int, host bits zero).

@@ -72,11 +72,7 @@ class Ipv6Lookup(FamilyLookup):
 
 
 def _make_validator(plans: list[tuple[Probe, ...]], layout: SummaryLayout, slow_path: Validator) -> Validator:
-    longest_route = layout.longest_route
-    length_shift = layout.length_shift
-    length_field = layout.length_field
-    asn_shift = layout.asn_shift
-    multi_shift = layout.multi_shift
+    longest_route, length_shift, length_field, asn_shift, multi_shift = layout.validator_fields()
 
     def validate_ipv6(network: int, length: int, origin_asn: int | None) -> RouteValidity:
         """RFC 6811 §2 state of IPv6 route network/length (an int, host bits zero)."""

@@ -74,17 +74,22 @@ class RtrPduError(Exception):
 
 
 @dataclass(frozen=True)
-class SerialNotify:
+class SerialPdu:
+    """The fields Serial Notify (RFC 8210 §5.2), Serial Query (§5.3) and End of Data (§5.8) share."""
+
     version: int
     session_id: int
     serial: int
 
 
 @dataclass(frozen=True)
-class SerialQuery:
-    version: int
-    session_id: int
-    serial: int
+class SerialNotify(SerialPdu):
+    """The cache has data newer than `serial`."""
+
+
+@dataclass(frozen=True)
+class SerialQuery(SerialPdu):
+    """The router asks for what changed since `serial`."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,9 @@ class PrefixPdu:
 
 
 @dataclass(frozen=True)
-class EndOfData:
+class EndOfData(SerialPdu):
     """RFC 8210 §5.8; the three intervals exist from version 1 on (None in version 0)."""
 
-    version: int
-    session_id: int
-    serial: int
     refresh: int | None = None
     retry: int | None = None
     expire: int | None = None

@@ -12,7 +12,7 @@ swapping it in. So in an asyncio program no reader ever sees a half-applied upda
 import asyncio
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from peerwarden_runner.rpki.family_lookup import REBUILD_ALL_MINIMUM, REBUILD_ALL_SHARE
@@ -23,6 +23,7 @@ from peerwarden_runner.rpki.prefix import PrefixLike, int_prefix
 from peerwarden_runner.rpki.route_validity import RouteValidity
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import EMPTY_DIFF, VrpDiff, compose_diffs
+from peerwarden_runner.rpki.vrp_set import VrpSet
 
 DEFAULT_HISTORY_CHANGES = 64
 DEFAULT_HISTORY_VRPS = 200_000
@@ -65,7 +66,7 @@ class VrpStore(Protocol):
     def clear(self) -> VrpDiff: ...
 
 
-class VrpTable:
+class VrpTable(VrpSet):
     """VRPs for IPv4 and IPv6 with fast RFC 6811 route origin validation.
 
     Hot path: `validate_ipv4(network, length, origin)` / `validate_ipv6(...)` take the route as
@@ -84,7 +85,7 @@ class VrpTable:
         history_changes: int = DEFAULT_HISTORY_CHANGES,
         history_vrps: int = DEFAULT_HISTORY_VRPS,
     ):
-        self._vrps: set[Vrp] = set()
+        super().__init__()
         self._ipv4 = Ipv4Lookup()
         self._ipv6_levels = ipv6_levels
         self._ipv6 = Ipv6Lookup(ipv6_levels)
@@ -103,15 +104,6 @@ class VrpTable:
                 self._apply_unrecorded(initial, ())
 
     # -- reading ----------------------------------------------------------------------------------
-
-    def __len__(self) -> int:
-        return len(self._vrps)
-
-    def __contains__(self, vrp: object) -> bool:
-        return vrp in self._vrps
-
-    def __iter__(self) -> Iterator[Vrp]:
-        return iter(self._vrps)
 
     def snapshot(self) -> frozenset[Vrp]:
         return frozenset(self._vrps)
@@ -161,12 +153,7 @@ class VrpTable:
     def apply(self, added: Iterable[Vrp] = (), removed: Iterable[Vrp] = ()) -> VrpDiff:
         """Remove then add, as one change; returns what really changed (present VRPs are not
         added again, absent ones not removed)."""
-        really_removed = {vrp for vrp in removed if vrp in self._vrps}
-        really_added = {vrp for vrp in added if vrp not in self._vrps or vrp in really_removed}
-        really_removed_and_back = really_removed & really_added
-        really_removed -= really_removed_and_back
-        really_added -= really_removed_and_back
-        return self._commit(really_added, really_removed)
+        return self._commit(*self.net_change(added, removed))
 
     def replace_all(self, vrps: Iterable[Vrp]) -> VrpDiff:
         """Make the table hold exactly `vrps`; returns the difference to before."""

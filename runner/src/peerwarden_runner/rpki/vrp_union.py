@@ -3,10 +3,11 @@ source keeps its own set, the table holds their union, and only what the union g
 reaches the table and the rpki stage. A VRP two sources share stays until both drop it (an RTR
 cache expiring leaves the file's VRPs in place)."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from peerwarden_runner.rpki.vrp import Vrp
 from peerwarden_runner.rpki.vrp_diff import VrpDiff
+from peerwarden_runner.rpki.vrp_set import VrpSet
 from peerwarden_runner.rpki.vrp_table import VrpTable
 
 EMPTY = VrpDiff(frozenset(), frozenset())
@@ -25,7 +26,7 @@ class VrpUnion:
         return source
 
     def _held_elsewhere(self, vrp: Vrp, source: "SourceVrps") -> bool:
-        return any(vrp in other.vrps for other in self.sources if other is not source)
+        return any(vrp in other._vrps for other in self.sources if other is not source)
 
     def _union_diff(self, source: "SourceVrps", diff: VrpDiff) -> VrpDiff:
         """What the union gains and loses when `source` (already updated) changed by `diff`."""
@@ -45,57 +46,45 @@ class VrpUnion:
     async def changed_async(self, source: "SourceVrps", diff: VrpDiff) -> None:
         union = self._union_diff(source, diff)
         if len(union.added) + len(union.removed) > LARGE_CHANGE:
-            wanted = set().union(*(other.vrps for other in self.sources))
+            wanted = set().union(*(other._vrps for other in self.sources))
             await self.table.replace_all_async(wanted, adopt=True)
         else:
             self.table.apply(added=union.added, removed=union.removed)
         self._tell(union)
 
 
-class SourceVrps:
+class SourceVrps(VrpSet):
     """One source's VRPs, with the part of VrpTable's interface that the file watcher and the RTR
     client use (apply, replace_all, replace_all_async, clear, len, in)."""
 
     def __init__(self, name: str, union: VrpUnion):
+        super().__init__()
         self.name, self.union = name, union
-        self.vrps: set[Vrp] = set()
-
-    def __len__(self) -> int:
-        return len(self.vrps)
-
-    def __contains__(self, vrp: object) -> bool:
-        return vrp in self.vrps
-
-    def __iter__(self) -> Iterator[Vrp]:
-        return iter(self.vrps)
 
     def _commit(self, added: Iterable[Vrp], removed: Iterable[Vrp]) -> VrpDiff:
         diff = VrpDiff(frozenset(added), frozenset(removed))
         if not diff:
             return EMPTY
-        self.vrps.difference_update(diff.removed)
-        self.vrps.update(diff.added)
+        self._vrps.difference_update(diff.removed)
+        self._vrps.update(diff.added)
         return diff
 
     def apply(self, added: Iterable[Vrp] = (), removed: Iterable[Vrp] = ()) -> VrpDiff:
-        removed = {vrp for vrp in removed if vrp in self.vrps}
-        added = {vrp for vrp in added if vrp not in self.vrps or vrp in removed}
-        both = removed & added  # removed and added back in one change: no change
-        diff = self._commit(added - both, removed - both)
+        diff = self._commit(*self.net_change(added, removed))
         if diff:
             self.union.changed(self, diff)
         return diff
 
     def replace_all(self, vrps: Iterable[Vrp]) -> VrpDiff:
         wanted = set(vrps)
-        diff = self._commit(wanted - self.vrps, self.vrps - wanted)
+        diff = self._commit(wanted - self._vrps, self._vrps - wanted)
         if diff:
             self.union.changed(self, diff)
         return diff
 
     async def replace_all_async(self, vrps: Iterable[Vrp], *, adopt: bool = False) -> VrpDiff:
         wanted = vrps if adopt and isinstance(vrps, set) else set(vrps)
-        diff = self._commit(wanted - self.vrps, self.vrps - wanted)
+        diff = self._commit(wanted - self._vrps, self._vrps - wanted)
         if diff:
             await self.union.changed_async(self, diff)
         return diff

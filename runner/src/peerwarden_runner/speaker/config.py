@@ -36,6 +36,7 @@ import os
 from typing import Any
 
 from peerwarden_runner.addresses import address_port, canonical_address
+from peerwarden_runner.schema import keyed_items
 from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
 from peerwarden_runner.speaker.route_spec import RouteError, parse_route
 from peerwarden_runner.stages.alert_detectors import ROLES
@@ -136,12 +137,9 @@ def check_speakers(section, problem, sections=None):
     the checked top-level stage sections present in the document (name -> section or None)."""
     if section is None:
         return []
-    if not isinstance(section, list):
-        problem("speakers", "expected a list of speakers (mappings with local, peer, asn, peer_asn)")
-        return []
     speakers = []
-    for index, item in enumerate(section):
-        key = "speakers[%d]" % index
+    expected = "expected a list of speakers (mappings with local, peer, asn, peer_asn)"
+    for key, item in keyed_items(section, "speakers", expected, problem):
         if not isinstance(item, dict):
             problem(key, "expected a mapping with local, peer, asn and peer_asn")
             continue
@@ -361,25 +359,18 @@ def _api(value, field, report):
 
 
 def _routes(items, field, local, ebgp, report):
-    if not isinstance(items, list):
-        report(field, "expected a list of prefixes or {prefix: ..., ...} routes")
-        return []
     specs = []
-    for index, item in enumerate(items):
+    for key, item in keyed_items(items, field, "expected a list of prefixes or {prefix: ..., ...} routes", report):
         try:
-            specs.append(parse_route(item, "%s[%d]" % (field, index), local=local, ebgp=ebgp))
+            specs.append(parse_route(item, key, local=local, ebgp=ebgp))
         except RouteError as error:
             report(error.field, error.message)
     return specs
 
 
 def _healthchecks(items, field, local, ebgp, report):
-    if not isinstance(items, list):
-        report(field, "expected a list of health checks")
-        return []
     checks = []
-    for index, item in enumerate(items):
-        key = "%s[%d]" % (field, index)
+    for index, (key, item) in enumerate(keyed_items(items, field, "expected a list of health checks", report)):
         if not isinstance(item, dict):
             report(key, "expected a mapping with name, command and announce")
             continue

@@ -18,7 +18,7 @@ import os
 import shutil
 from urllib.parse import urlsplit
 
-from peerwarden_runner.schema import duration
+from peerwarden_runner.schema import duration, keyed_items
 from peerwarden_runner.stages.alert_space import owned_prefix
 
 # Transit-free ("tier-1") networks: none of them buys transit, so a path that crosses one after its
@@ -77,12 +77,9 @@ def check_alert(section, problem):
 def _prefixes(entries, problem):
     if entries is None:
         return []
-    if not isinstance(entries, list):
-        problem("alert.prefixes", "expected a list of {prefix: ADDRESS/LENGTH, origins: [ASN, ...], max_length: N}")
-        return []
     owned = []
-    for index, entry in enumerate(entries):
-        key = "alert.prefixes[%d]" % index
+    expected = "expected a list of {prefix: ADDRESS/LENGTH, origins: [ASN, ...], max_length: N}"
+    for key, entry in keyed_items(entries, "alert.prefixes", expected, problem):
         if not isinstance(entry, dict) or "prefix" not in entry:
             problem(key, "expected {prefix: ADDRESS/LENGTH, origins: [ASN, ...], max_length: N}, got %r" % (entry,))
             continue

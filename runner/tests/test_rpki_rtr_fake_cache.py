@@ -10,21 +10,8 @@ import struct
 
 import pytest
 
-from peerwarden_runner.rpki import RouteValidity, make_vrp
+from peerwarden_runner.rpki import RouteValidity, make_vrp, rtr_pdu
 from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrTimers
-from peerwarden_runner.rpki.rtr_pdu import (
-    ErrorCode,
-    ErrorReport,
-    ResetQuery,
-    SerialQuery,
-    decode_pdu,
-    encode_cache_reset,
-    encode_cache_response,
-    encode_end_of_data,
-    encode_error_report,
-    encode_prefix,
-    encode_serial_notify,
-)
 from rtr_lab import free_port
 
 FIRST = make_vrp("192.0.2.0/24", 24, 65001)
@@ -69,16 +56,16 @@ class FakeCache:
     async def receive(self, reader, connection):
         header = await reader.readexactly(8)
         length = struct.unpack("!I", header[4:])[0]
-        pdu = decode_pdu(header + await reader.readexactly(length - 8))
+        pdu = rtr_pdu.decode_pdu(header + await reader.readexactly(length - 8))
         self.pdus[connection].append(pdu)
         return pdu
 
 
 def full_sync(version, session_id, serial, vrps):
     return (
-        encode_cache_response(version, session_id)
-        + b"".join(encode_prefix(version, vrp) for vrp in vrps)
-        + encode_end_of_data(version, session_id, serial)
+        rtr_pdu.encode_cache_response(version, session_id)
+        + b"".join(rtr_pdu.encode_prefix(version, vrp) for vrp in vrps)
+        + rtr_pdu.encode_end_of_data(version, session_id, serial)
     )
 
 
@@ -125,13 +112,13 @@ def synced(script, changes_wanted=1):
 
 
 def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
-    broken = bytearray(encode_prefix(1, THIRD))
+    broken = bytearray(rtr_pdu.encode_prefix(1, THIRD))
     broken[10] = 20  # maxLength 20 < prefix length 24
 
     async def script(cache, reader, writer, connection):
-        assert isinstance(await cache.receive(reader, connection), ResetQuery)
+        assert isinstance(await cache.receive(reader, connection), rtr_pdu.ResetQuery)
         if connection == 1:
-            writer.write(encode_cache_response(1, 9) + encode_prefix(1, FIRST) + bytes(broken))
+            writer.write(rtr_pdu.encode_cache_response(1, 9) + rtr_pdu.encode_prefix(1, FIRST) + bytes(broken))
             await cache.receive(reader, connection)  # the client's Error Report
             await hold(reader)
         else:
@@ -140,7 +127,7 @@ def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
 
     cache, [(added, removed)], state, dummy = synced(script)
     report = cache.pdus[1][1]
-    assert isinstance(report, ErrorReport) and report.code == ErrorCode.CORRUPT_DATA
+    assert isinstance(report, rtr_pdu.ErrorReport) and report.code == rtr_pdu.ErrorCode.CORRUPT_DATA
     assert report.erroneous_pdu == bytes(broken) and "max length 20" in report.text
     assert cache.connections == 2 and (added, removed) == ({FIRST, SECOND}, frozenset())
     assert state.errors == 1 and "max length 20" in state.last_error and state.serial == 1
@@ -150,14 +137,16 @@ def test_version_0_fallback_when_the_cache_refuses_version_1():
     async def script(cache, reader, writer, connection):
         query = await cache.receive(reader, connection)
         if query.version != 0:  # an RFC 6810 cache: Unsupported Protocol Version, then close
-            writer.write(encode_error_report(0, ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, b"", "version 0 only"))
+            writer.write(
+                rtr_pdu.encode_error_report(0, rtr_pdu.ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, b"", "version 0 only")
+            )
             await writer.drain()
             return
         writer.write(full_sync(0, 4, 17, [FIRST]))
         await hold(reader)
 
     cache, [(added, dummy_removed)], state, dummy = synced(script)
-    assert [cache.pdus[number][0] for number in (1, 2)] == [ResetQuery(1), ResetQuery(0)]
+    assert [cache.pdus[number][0] for number in (1, 2)] == [rtr_pdu.ResetQuery(1), rtr_pdu.ResetQuery(0)]
     assert added == {FIRST} and state.protocol_version == 0 and (state.session_id, state.serial) == (4, 17)
     assert state.refresh == FAST.refresh  # a version 0 End of Data has no timers
 
@@ -174,20 +163,20 @@ def test_a_cache_answering_version_0_is_followed_on_the_same_connection():
 
 def test_serial_notify_incremental_update_and_cache_reset():
     async def script(cache, reader, writer, connection):
-        assert isinstance(await cache.receive(reader, connection), ResetQuery)
+        assert isinstance(await cache.receive(reader, connection), rtr_pdu.ResetQuery)
         writer.write(full_sync(1, 5, 1, [FIRST, SECOND]))
-        writer.write(encode_serial_notify(1, 5, 2))
-        assert await cache.receive(reader, connection) == SerialQuery(1, 5, 1)
+        writer.write(rtr_pdu.encode_serial_notify(1, 5, 2))
+        assert await cache.receive(reader, connection) == rtr_pdu.SerialQuery(1, 5, 1)
         writer.write(
-            encode_cache_response(1, 5)
-            + encode_prefix(1, FIRST, announce=False)
-            + encode_prefix(1, THIRD)
-            + encode_end_of_data(1, 5, 2)
+            rtr_pdu.encode_cache_response(1, 5)
+            + rtr_pdu.encode_prefix(1, FIRST, announce=False)
+            + rtr_pdu.encode_prefix(1, THIRD)
+            + rtr_pdu.encode_end_of_data(1, 5, 2)
         )
-        writer.write(encode_serial_notify(1, 5, 3))
-        assert await cache.receive(reader, connection) == SerialQuery(1, 5, 2)
-        writer.write(encode_cache_reset(1))  # cannot answer incrementally: the client must reset
-        assert isinstance(await cache.receive(reader, connection), ResetQuery)
+        writer.write(rtr_pdu.encode_serial_notify(1, 5, 3))
+        assert await cache.receive(reader, connection) == rtr_pdu.SerialQuery(1, 5, 2)
+        writer.write(rtr_pdu.encode_cache_reset(1))  # cannot answer incrementally: the client must reset
+        assert isinstance(await cache.receive(reader, connection), rtr_pdu.ResetQuery)
         writer.write(full_sync(1, 5, 3, [FIRST]))
         await hold(reader)
 
@@ -199,10 +188,10 @@ def test_serial_notify_incremental_update_and_cache_reset():
 
 def test_changed_session_id_flushes_the_data_and_resets():
     async def script(cache, reader, writer, connection):
-        assert isinstance(await cache.receive(reader, connection), ResetQuery)
+        assert isinstance(await cache.receive(reader, connection), rtr_pdu.ResetQuery)
         if connection == 1:
             writer.write(full_sync(1, 5, 1, [FIRST]))
-            writer.write(encode_serial_notify(1, 6, 2))  # the cache restarted with a new session
+            writer.write(rtr_pdu.encode_serial_notify(1, 6, 2))  # the cache restarted with a new session
             await cache.receive(reader, connection)
             await hold(reader)
         else:
@@ -211,15 +200,15 @@ def test_changed_session_id_flushes_the_data_and_resets():
 
     cache, seen, dummy_state, dummy = synced(script, 3)
     report = cache.pdus[1][1]
-    assert isinstance(report, ErrorReport) and report.code == ErrorCode.CORRUPT_DATA
+    assert isinstance(report, rtr_pdu.ErrorReport) and report.code == rtr_pdu.ErrorCode.CORRUPT_DATA
     assert seen == [({FIRST}, frozenset()), (frozenset(), {FIRST}), ({SECOND}, frozenset())]  # RFC 8210 §5.1
 
 
 @pytest.mark.parametrize(
     "update, code",
     [
-        (encode_prefix(1, FIRST), ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED),
-        (encode_prefix(1, THIRD, announce=False), ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD),
+        (rtr_pdu.encode_prefix(1, FIRST), rtr_pdu.ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED),
+        (rtr_pdu.encode_prefix(1, THIRD, announce=False), rtr_pdu.ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD),
     ],
     ids=["duplicate announcement", "withdrawal of unknown record"],
 )
@@ -228,9 +217,14 @@ def test_inconsistent_updates_are_reported_and_never_applied(update, code):
         await cache.receive(reader, connection)
         if connection == 1:
             writer.write(full_sync(1, 5, 1, [FIRST]))
-            writer.write(encode_serial_notify(1, 5, 2))
+            writer.write(rtr_pdu.encode_serial_notify(1, 5, 2))
             await cache.receive(reader, connection)
-            writer.write(encode_cache_response(1, 5) + encode_prefix(1, SECOND) + update + encode_end_of_data(1, 5, 2))
+            writer.write(
+                rtr_pdu.encode_cache_response(1, 5)
+                + rtr_pdu.encode_prefix(1, SECOND)
+                + update
+                + rtr_pdu.encode_end_of_data(1, 5, 2)
+            )
             await cache.receive(reader, connection)
             await hold(reader)
         else:
@@ -238,15 +232,15 @@ def test_inconsistent_updates_are_reported_and_never_applied(update, code):
             await hold(reader)
 
     cache, seen, dummy_state, dummy = synced(script, 2)
-    assert cache.pdus[1][-1].code == code and isinstance(cache.pdus[2][0], ResetQuery)
+    assert cache.pdus[1][-1].code == code and isinstance(cache.pdus[2][0], rtr_pdu.ResetQuery)
     assert seen == [({FIRST}, frozenset()), ({SECOND}, frozenset())]  # SECOND only arrives with the reset
 
 
 def test_no_data_available_is_retried_on_the_same_connection():
     async def script(cache, reader, writer, connection):
         await cache.receive(reader, connection)
-        writer.write(encode_error_report(1, ErrorCode.NO_DATA_AVAILABLE, b"", "still loading"))
-        assert isinstance(await cache.receive(reader, connection), ResetQuery)
+        writer.write(rtr_pdu.encode_error_report(1, rtr_pdu.ErrorCode.NO_DATA_AVAILABLE, b"", "still loading"))
+        assert isinstance(await cache.receive(reader, connection), rtr_pdu.ResetQuery)
         writer.write(full_sync(1, 5, 1, [FIRST]))
         await hold(reader)
 

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from lab.daemons import free_port, wait_for, wait_for_log
-from playbook_runner import ROOT, run_playbook
+from playbook_runner import ROOT, play_recap, run_playbook
 
 pytestmark = pytest.mark.lab
 
@@ -139,12 +139,6 @@ def push(name, sshd, tmp_path, variables, options=()):
     return code, output
 
 
-def recap(output):
-    match = re.search(r"pe1\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
-    assert match, output
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()), strict=True))
-
-
 def rpki_vars(port):
     return {
         "peerwarden_rpki_caches": [{"address": "127.0.0.1", "port": port, "refresh": 30, "expire": 600}],
@@ -161,7 +155,7 @@ def test_push_rpki_rejects_invalid_keeps_valid_and_not_found(lab, tmp_path):
     # --check --diff: the router's diff is shown, nothing is loaded
     code, output = push("push_rpki", sshd, tmp_path, rpki_vars(port), options=("--check", "--diff"))
     assert code == 0, output
-    assert recap(output)["changed"] == 1, output
+    assert play_recap(output, "pe1")["changed"] == 1, output
     assert "+route-map PEERWARDEN-RPKI-IXP-IN deny 10" in output, output
     assert "+ rpki cache 127.0.0.1 %d preference 1" % port in output, output
     assert "pe1: would change" in output, output
@@ -170,7 +164,7 @@ def test_push_rpki_rejects_invalid_keeps_valid_and_not_found(lab, tmp_path):
 
     code, output = push("push_rpki", sshd, tmp_path, rpki_vars(port), options=("-v",))
     assert code == 0, output
-    assert recap(output)["changed"] == 1, output
+    assert play_recap(output, "pe1")["changed"] == 1, output
     assert sshd.password not in output  # no_log holds at -v too
     config = running(frr)
     assert "rpki cache 127.0.0.1 %d preference 1" % port in config
@@ -192,7 +186,7 @@ def test_push_rpki_rejects_invalid_keeps_valid_and_not_found(lab, tmp_path):
     after = running(frr)
     code, output = push("push_rpki", sshd, tmp_path, rpki_vars(port))
     assert code == 0, output
-    assert recap(output)["changed"] == 0, output
+    assert play_recap(output, "pe1")["changed"] == 0, output
     assert "pe1: no change" in output
     assert running(frr) == after
 
@@ -319,7 +313,7 @@ def test_push_limits_teardown_then_warning(lab, tmp_path):
 
     code, output = push("push_limits", sshd, tmp_path, limits_vars(6, "teardown"))
     assert code == 0, output
-    assert recap(output)["changed"] == 1
+    assert play_recap(output, "pe1")["changed"] == 1
     config = running(frr)
     assert f"neighbor {BIRD_ADDRESS} maximum-prefix 6 80\n" in config
     assert f"neighbor {BIRD_ADDRESS} prefix-list PEERWARDEN-LIMITS-V4 in" in config
@@ -329,7 +323,7 @@ def test_push_limits_teardown_then_warning(lab, tmp_path):
 
     code, output = push("push_limits", sshd, tmp_path, limits_vars(6, "teardown"))
     assert code == 0, output
-    assert recap(output)["changed"] == 0, output
+    assert play_recap(output, "pe1")["changed"] == 0, output
     assert running(frr) == config
 
     # more than the limit: FRR tears the session down and keeps it down

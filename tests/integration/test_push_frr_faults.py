@@ -24,9 +24,9 @@ from test_push_frr import lab, peer, running, stayrtr  # noqa: F401  # pylint: d
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config import intents
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.apply import ApplyFailed, apply_change
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr import config as frr_config
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
+from lab.clients import lab_device
 from lab.daemons import VTYSH, wait_for
 
 pytestmark = pytest.mark.lab
@@ -170,17 +170,7 @@ def rpki_intent(port):
 
 
 def push(sshd, intent):
-    device = Device(
-        {
-            "host": sshd.host,
-            "port": sshd.port,
-            "username": sshd.username,
-            "password": sshd.password,
-            "host_key_checking": False,
-            "allow_agent": False,
-            "timeout": 10,
-        }
-    )
+    device = lab_device(sshd)
     return apply_change(DRIVER, device, lambda text: DRIVER.plan("rpki", intent, text, "present"), OPTIONS, False)
 
 

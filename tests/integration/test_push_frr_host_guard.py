@@ -13,7 +13,6 @@ Run under the lab lock: flock /tmp/peerwarden-lab.lock .venv/bin/python -m pytes
 
 import json
 import os
-import re
 import time
 
 import pytest
@@ -30,7 +29,7 @@ from lab.guard_host import (
     STRANGER_V6,
     ns_run,
 )
-from playbook_runner import ROOT, run_playbook
+from playbook_runner import ROOT, play_recap, run_playbook
 
 pytestmark = pytest.mark.lab
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
@@ -70,12 +69,6 @@ def push(host, tmp_path, variables, options=()):
         prefix=("ip", "netns", "exec", host.router_ns),
     )
     return code, output
-
-
-def recap(output):
-    match = re.search(r"guard1\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
-    assert match, output
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()), strict=True))
 
 
 def bird_established(host):
@@ -118,12 +111,12 @@ def test_the_guard_drops_and_logs_a_stranger_keeps_bird_and_log_events_names_it(
     # --check with nothing loaded yet: would change, changes nothing
     code, output = push(host, tmp_path, guard_vars(), options=("--check", "--diff"))
     assert code == 0, output
-    assert recap(output)["changed"] == 1 and "+table inet peerwarden_bgp_guard {" in output
+    assert play_recap(output, "guard1")["changed"] == 1 and "+table inet peerwarden_bgp_guard {" in output
     assert host.ruleset() == before
 
     code, output = push(host, tmp_path, guard_vars())
     assert code == 0, output
-    assert recap(output)["changed"] == 1, output
+    assert play_recap(output, "guard1")["changed"] == 1, output
     ruleset = host.ruleset()
     assert "table inet peerwarden_bgp_guard" in ruleset and OTHER_TABLE.split("\n", maxsplit=1)[0] in ruleset
     assert f"elements = {{ {PEER_V4} }}" in ruleset, "FRR's neighbours are permitted"
@@ -148,15 +141,15 @@ def test_the_guard_drops_and_logs_a_stranger_keeps_bird_and_log_events_names_it(
     # a second run changes nothing; --check with another value changes nothing either
     loaded = host.ruleset()
     code, output = push(host, tmp_path, guard_vars())
-    assert code == 0 and recap(output)["changed"] == 0, output
+    assert code == 0 and play_recap(output, "guard1")["changed"] == 0, output
     code, output = push(host, tmp_path, guard_vars(peerwarden_guard_neighbors=["10.66.0.77"]), options=("--check",))
-    assert code == 0 and recap(output)["changed"] == 1, output
+    assert code == 0 and play_recap(output, "guard1")["changed"] == 1, output
     assert host.ruleset() == loaded
 
     # absent: our table goes, theirs stays byte-identical
     code, output = push(host, tmp_path, guard_vars(peerwarden_guard_state="absent"))
-    assert code == 0 and recap(output)["changed"] == 1, output
+    assert code == 0 and play_recap(output, "guard1")["changed"] == 1, output
     assert host.ruleset() == before
     assert host.connect_from(STRANGER_V4, ROUTER_V4) == "connected"
     code, output = push(host, tmp_path, guard_vars(peerwarden_guard_state="absent"))
-    assert code == 0 and recap(output)["changed"] == 0, output
+    assert code == 0 and play_recap(output, "guard1")["changed"] == 0, output

@@ -13,7 +13,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.config.apply import
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import ConfigRefused, LockHeld
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.driver import IosDriver
-from lab.clients import wait_until
+from lab.clients import lab_device, wait_until
 from lab.push_configs import ios_base
 
 pytestmark = pytest.mark.lab
@@ -123,17 +123,7 @@ DRIVER = IosDriver()
 
 
 def device(double, **params) -> Device:
-    return Device(
-        dict(
-            host=double.host,
-            port=double.port,
-            username=double.username,
-            password=double.password,
-            host_key_checking=False,
-            timeout=5,
-            **params,
-        )
-    )
+    return lab_device(double, timeout=5, **params)
 
 
 def push(double, feature, options, state="present", check_mode=False, **apply_options):

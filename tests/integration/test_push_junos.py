@@ -21,7 +21,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors impor
 )
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
-from lab.clients import wait_until
+from lab.clients import lab_device, wait_until
 from lab.push_configs import junos_base
 
 pytestmark = pytest.mark.lab
@@ -80,26 +80,12 @@ CLEAN_RPCS = [
 ]
 
 
-def device_for(double, **extra):
-    params = {
-        "host": double.host,
-        "port": double.port,
-        "username": double.username,
-        "password": double.password,
-        "host_key_checking": False,
-        "allow_agent": False,
-        "timeout": 10,
-    }
-    params.update(extra)
-    return Device(params)
-
-
 def push(double, feature, intent, state="present", check_mode=False, **options):
     settings = {"confirm_timeout": 1, "comment": "peerwarden test run", "lock_timeout": 1, "post_check_wait": 1}
     settings.update(options)
     return apply_change(
         DRIVER,
-        device_for(double),
+        lab_device(double),
         lambda running: DRIVER.plan(feature, intent, running, state),
         settings,
         check_mode,
@@ -280,7 +266,7 @@ def test_check_mode_reports_a_commit_check_error(junos_netconf_double):
 def test_an_unconfirmed_commit_confirmed_rolls_back_by_itself(junos_netconf_double):
     double = junos_netconf_double(BASE, minute_seconds=0.5)
     intent = intents.rpki_intent(RPKI)
-    session = DRIVER.config(device_for(double), {"lock_timeout": 1})
+    session = DRIVER.config(lab_device(double), {"lock_timeout": 1})
     with session:
         lines, _expect = DRIVER.plan("rpki", intent, session.running(), "present")
         session.load(lines)
@@ -411,7 +397,7 @@ def test_unknown_host_key_fails_with_its_sha256_fingerprint(junos_netconf_double
     double = junos_netconf_double(BASE)
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text("")
-    device = device_for(double, host_key_checking=True, known_hosts_file=str(known_hosts))
+    device = lab_device(double, host_key_checking=True, known_hosts_file=str(known_hosts))
     with pytest.raises(HostKeyError) as failed:
         DRIVER.config(device, {}).__enter__()
     public = double._host_key.export_public_key("openssh").decode().split()

@@ -11,9 +11,26 @@ import paramiko
 from ncclient import manager
 from netmiko import ConnectHandler
 
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
 from lab.cli_doubles import CliDouble
 
 DEVICE_TYPES = {"junos": "juniper_junos", "ios": "cisco_ios"}
+
+
+def lab_device(endpoint: object, **params: object) -> Device:
+    """The collection's Device for a lab endpoint (a double or an sshd: host, port, username, password),
+    host keys unchecked, no ssh-agent; params override or add connection options."""
+    options: dict[str, object] = {
+        "host": endpoint.host,  # type: ignore[attr-defined]
+        "port": endpoint.port,  # type: ignore[attr-defined]
+        "username": endpoint.username,  # type: ignore[attr-defined]
+        "password": endpoint.password,  # type: ignore[attr-defined]
+        "host_key_checking": False,
+        "allow_agent": False,
+        "timeout": 10,
+    }
+    options.update(params)
+    return Device(options)
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:

@@ -5,8 +5,9 @@ router's words and what to set, instead of waiting out netmiko's prompt timeout.
 import pytest
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import DeviceError
-from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import CliSession, Device
+from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import CliSession
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import driver_for
+from lab.clients import lab_device
 
 pytestmark = pytest.mark.lab
 
@@ -14,20 +15,7 @@ IOS = driver_for("cisco.ios.ios")
 
 
 def session(double, secret):
-    device = Device(
-        {
-            "host": double.host,
-            "port": double.port,
-            "username": double.username,
-            "password": double.password,
-            "enable": True,
-            "enable_password": secret,
-            "host_key_checking": False,
-            "allow_agent": False,
-            "timeout": 10,
-        }
-    )
-    return CliSession(device, IOS)
+    return CliSession(lab_device(double, enable=True, enable_password=secret), IOS)
 
 
 def test_the_right_secret_enters_enable_mode_and_is_never_recorded(ios_double):

@@ -5,28 +5,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peerwarden_runner.codec import (
-    AsPath,
-    AsPathSegment,
-    Capability,
-    CodecError,
-    ErrorAction,
-    FramingError,
-    NegotiatedContext,
-    Prefix,
-    decode_message,
-    decode_open,
-    decode_update,
-    encode_open,
-    encode_update,
-    from_json,
-    make_attribute,
-    mp_reach_attribute,
-    mp_unreach_attribute,
-    parse_header,
-    to_json,
-    unknown_attribute,
-)
+from peerwarden_runner import codec
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.attributes import Attribute
 
@@ -37,7 +16,7 @@ KNOWN = set(range(0, 41)) | {128}  # codes left out of the random unknown attrib
 
 @st.composite
 def contexts(draw):
-    return NegotiatedContext(
+    return codec.NegotiatedContext(
         four_octet_as=draw(st.booleans()),
         add_path_receive=frozenset(draw(st.sets(st.sampled_from(FAMILIES)))),
         extended_message=draw(st.booleans()),
@@ -50,7 +29,7 @@ def prefixes(draw, afi, ctx, safi=1):
     length = draw(st.integers(0, bits))
     packed = draw(st.binary(min_size=(length + 7) // 8, max_size=(length + 7) // 8))  # host bits included
     path_id = draw(st.integers(0, 2**32 - 1)) if (afi, safi) in ctx.add_path_receive else None
-    return Prefix(afi, safi, length, packed, path_id)
+    return codec.Prefix(afi, safi, length, packed, path_id)
 
 
 def asns(ctx):
@@ -66,7 +45,7 @@ def as_paths(draw, ctx, four_octet=None):
             st.tuples(kinds, st.lists(numbers, min_size=1, max_size=8)), max_size=4, min_size=1 if four_octet else 0
         )
     )
-    return AsPath(tuple(AsPathSegment(kind, tuple(values)) for kind, values in segments))
+    return codec.AsPath(tuple(codec.AsPathSegment(kind, tuple(values)) for kind, values in segments))
 
 
 ipv4 = st.integers(0, 2**32 - 1).map(lambda n: n.to_bytes(4, "big"))
@@ -83,10 +62,10 @@ def updates(draw):
     mp_family = draw(st.sampled_from([None, (1, 1), (2, 1)]))
     announcing = bool(nlri) or mp_family is not None
     if announcing or draw(st.booleans()):
-        attributes.append(make_attribute(c.ORIGIN, draw(st.integers(0, 2)), ctx))
-        attributes.append(make_attribute(c.AS_PATH, draw(as_paths(ctx)), ctx))
+        attributes.append(codec.make_attribute(c.ORIGIN, draw(st.integers(0, 2)), ctx))
+        attributes.append(codec.make_attribute(c.AS_PATH, draw(as_paths(ctx)), ctx))
     if nlri or draw(st.booleans()):
-        attributes.append(make_attribute(c.NEXT_HOP, draw(ipv4), ctx))
+        attributes.append(codec.make_attribute(c.NEXT_HOP, draw(ipv4), ctx))
     optional = {
         c.MULTI_EXIT_DISC: st.integers(0, 2**32 - 1),
         c.LOCAL_PREF: st.integers(0, 2**32 - 1),
@@ -108,38 +87,38 @@ def updates(draw):
             import ipaddress
 
             value = (value[0], ipaddress.IPv4Address(value[1]))
-        attributes.append(make_attribute(code, value, ctx))
+        attributes.append(codec.make_attribute(code, value, ctx))
     if mp_family is not None:
         afi = mp_family[0]
         hop_length = draw(st.sampled_from([4, 16, 32] if afi == 1 else [16, 32]))
         hops = draw(st.binary(min_size=hop_length, max_size=hop_length))
-        attributes.append(mp_reach_attribute(afi, 1, hops, draw(st.lists(prefixes(afi, ctx), max_size=10)), ctx))
+        attributes.append(codec.mp_reach_attribute(afi, 1, hops, draw(st.lists(prefixes(afi, ctx), max_size=10)), ctx))
     if draw(st.booleans()):
         afi = draw(st.sampled_from([1, 2]))
-        attributes.append(mp_unreach_attribute(afi, 1, draw(st.lists(prefixes(afi, ctx), max_size=10)), ctx))
+        attributes.append(codec.mp_unreach_attribute(afi, 1, draw(st.lists(prefixes(afi, ctx), max_size=10)), ctx))
     for dummy in range(draw(st.integers(0, 2))):
         code = draw(st.integers(1, 255).filter(lambda n: n not in KNOWN and n not in {a.code for a in attributes}))
         flags = 0x80 | draw(st.sampled_from([0x00, 0x40, 0x60])) | draw(st.sampled_from([0, 0x10]))
-        attributes.append(unknown_attribute(flags, code, draw(st.binary(max_size=40))))
+        attributes.append(codec.unknown_attribute(flags, code, draw(st.binary(max_size=40))))
     for attribute in attributes:
         if draw(st.integers(0, 9)) == 0:
             attribute.flags |= c.FLAG_EXTENDED_LENGTH  # a sender's non-canonical choice
     attributes = draw(st.permutations(attributes))
-    return ctx, encode_update(withdrawn, attributes, nlri, ctx)
+    return ctx, codec.encode_update(withdrawn, attributes, nlri, ctx)
 
 
 @SETTINGS
 @given(updates())
 def test_valid_updates_round_trip(case):
     ctx, raw = case
-    update = decode_update(raw, ctx)
-    assert update.error_action == ErrorAction.NONE, update.errors
+    update = codec.decode_update(raw, ctx)
+    assert update.error_action == codec.ErrorAction.NONE, update.errors
     assert update.encode() == raw
-    record = json.loads(json.dumps(to_json(raw, ctx)))
+    record = json.loads(json.dumps(codec.to_json(raw, ctx)))
     assert "lossy" not in record
-    assert from_json(record, ctx) == raw
+    assert codec.from_json(record, ctx) == raw
     del record["raw"]
-    assert from_json(record, ctx) == raw
+    assert codec.from_json(record, ctx) == raw
     update.routes()
     update.withdrawals()
     update.origin_as()
@@ -148,16 +127,16 @@ def test_valid_updates_round_trip(case):
 @st.composite
 def opens(draw):
     builders = [
-        st.tuples(st.integers(0, 65535), st.integers(0, 255)).map(lambda f: Capability.multiprotocol(*f)),
-        st.just(Capability.route_refresh()),
-        st.just(Capability.extended_message()),
-        st.just(Capability.enhanced_route_refresh()),
-        st.dictionaries(st.sampled_from(FAMILIES), st.integers(1, 3), min_size=1).map(Capability.add_path),
-        st.binary(max_size=30).map(Capability.graceful_restart),
-        st.tuples(st.integers(128, 255), st.binary(max_size=40)).map(lambda t: Capability(*t)),
+        st.tuples(st.integers(0, 65535), st.integers(0, 255)).map(lambda f: codec.Capability.multiprotocol(*f)),
+        st.just(codec.Capability.route_refresh()),
+        st.just(codec.Capability.extended_message()),
+        st.just(codec.Capability.enhanced_route_refresh()),
+        st.dictionaries(st.sampled_from(FAMILIES), st.integers(1, 3), min_size=1).map(codec.Capability.add_path),
+        st.binary(max_size=30).map(codec.Capability.graceful_restart),
+        st.tuples(st.integers(128, 255), st.binary(max_size=40)).map(lambda t: codec.Capability(*t)),
     ]
     capabilities = draw(st.lists(st.one_of(builders), max_size=12))
-    return encode_open(
+    return codec.encode_open(
         draw(st.integers(1, 2**32 - 1)),
         draw(st.integers(0, 65535)),
         draw(ipv4),
@@ -169,19 +148,19 @@ def opens(draw):
 @SETTINGS
 @given(opens())
 def test_valid_opens_round_trip(raw):
-    message = decode_open(raw)
+    message = codec.decode_open(raw)
     assert message.encode() == raw
-    record = json.loads(json.dumps(to_json(raw)))
+    record = json.loads(json.dumps(codec.to_json(raw)))
     del record["raw"]
-    assert from_json(record) == raw
+    assert codec.from_json(record) == raw
 
 
 @SETTINGS
 @given(st.binary(max_size=19))
 def test_parse_header_raises_only_framing_errors(data):
     try:
-        parse_header(data)
-    except FramingError:
+        codec.parse_header(data)
+    except codec.FramingError:
         pass
 
 
@@ -190,13 +169,13 @@ def test_parse_header_raises_only_framing_errors(data):
 def test_arbitrary_bodies(kind, body, lie):
     length = 19 + len(body) + (7 if lie else 0)
     raw = b"\xff" * 16 + (length % 65536).to_bytes(2, "big") + bytes((kind,)) + body
-    update = decode_update(raw, NegotiatedContext())
-    to_json(raw)
+    update = codec.decode_update(raw, codec.NegotiatedContext())
+    codec.to_json(raw)
     try:
-        decode_message(raw)
-    except CodecError:
+        codec.decode_message(raw)
+    except codec.CodecError:
         pass
-    assert isinstance(update.error_action, ErrorAction)
+    assert isinstance(update.error_action, codec.ErrorAction)
 
 
 @st.composite
@@ -228,19 +207,19 @@ def mutated_updates(draw):
 @given(mutated_updates())
 def test_mutated_updates_never_raise(case):
     ctx, raw = case
-    update = decode_update(raw, ctx)
+    update = codec.decode_update(raw, ctx)
     update.routes()
     update.withdrawals()
     update.origin_as()
-    record = to_json(raw, ctx)
+    record = codec.to_json(raw, ctx)
     if "lossy" not in record and record["type"] == "update":
-        assert from_json(record, ctx) == raw
+        assert codec.from_json(record, ctx) == raw
     try:
-        parse_header(raw[:19])
-    except FramingError:
+        codec.parse_header(raw[:19])
+    except codec.FramingError:
         pass
 
 
 def test_attribute_equality_and_repr():
-    first = make_attribute(c.MULTI_EXIT_DISC, 5)
+    first = codec.make_attribute(c.MULTI_EXIT_DISC, 5)
     assert first == Attribute(0x80, 4, b"\x00\x00\x00\x05") and "med" in repr(first)

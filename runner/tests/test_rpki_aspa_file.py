@@ -50,7 +50,11 @@ def test_skips_expired_entries_and_merges_two_entries_of_one_customer():
         ([{"providers": [1]}], "aspas[0].customer_asid", "missing"),
         ([{"customer_asid": 1}], "aspas[0].providers", "missing"),
         ([{"customer_asid": 1, "providers": 2}], "aspas[0].providers", "must be a list"),
-        ([{"customer_asid": 1, "providers": [2]}, {"customer_asid": "ASx", "providers": []}], "aspas[1].customer_asid", "not an AS number"),
+        (
+            [{"customer_asid": 1, "providers": [2]}, {"customer_asid": "ASx", "providers": []}],
+            "aspas[1].customer_asid",
+            "not an AS number",
+        ),
         ([{"customer_asid": 1, "providers": [2, 4294967296]}], "aspas[0].providers[1]", "outside 0..4294967295"),
         ([{"customer_asid": 1, "providers": [True]}], "aspas[0].providers[0]", "must be a number"),
         ([{"customer_asid": 1, "providers": [1, 2]}], "aspas[0].providers", "lists itself as its own provider"),
@@ -103,7 +107,9 @@ def test_the_watcher_reports_the_customers_that_changed_and_keeps_the_set_on_a_b
         watcher = AspaFileWatcher(path, on_change=seen.append, poll_interval=0.01)
         assert await watcher.load() == {64496, 64497}
         assert await watcher.poll_once() is None  # unchanged
-        write(path, {"customer_asid": 64496, "providers": [64500, 64502]}, {"customer_asid": 64497, "providers": [64501]})
+        write(
+            path, {"customer_asid": 64496, "providers": [64500, 64502]}, {"customer_asid": 64497, "providers": [64501]}
+        )
         assert await watcher.poll_once() == {64496}
         assert watcher.aspas == {64496: {64500, 64502}, 64497: {64501}}
         path.write_text('{"aspas": [{"customer_asid": 64496}]}')

@@ -34,7 +34,9 @@ def _error(source: str, message: str, index: int | None = None, field: str | Non
 
 def parse_aspa_document(document: object, source: str = "<aspas>", now: float | None = None) -> AspaFileContents:
     if not isinstance(document, dict):
-        raise _error(source, 'the top level must be a JSON object with an "aspas" list, not %s' % type(document).__name__)
+        raise _error(
+            source, 'the top level must be a JSON object with an "aspas" list, not %s' % type(document).__name__
+        )
     entries = document.get(ENTRIES)
     if entries is None:
         raise _error(

@@ -67,8 +67,7 @@ class AspaStage(Stage):
             if cls.name in names and entry.get("role") is None:
                 problem(
                     key if key.endswith(".stages") else key + ".role",
-                    "the aspa stage needs the session's role (what the peer is to us: customer, provider, "
-                    "peer or rs)",
+                    "the aspa stage needs the session's role (what the peer is to us: customer, provider, peer or rs)",
                 )
 
     @classmethod
@@ -157,7 +156,8 @@ class AspaStage(Stage):
 
     def _revalidate(self, state, direction, role, memory, rib):
         sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
-        verdicts, validities = {}, Counter()
+        verdicts: dict[int, AspaValidity] = {}
+        validities: Counter[AspaValidity] = Counter()
         announce, withdraw = [], []
         paths, holds = rib.paths, rib.holds
         for key, path in list(memory.items()):

@@ -157,7 +157,7 @@ def test_a_changed_aspa_file_verifies_the_routes_again(tmp_path):
         pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["198.51.100.0/24"], path=(64500, 64496)))
         pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["192.0.2.0/24"], path=(64500, 64510)))
         write(path, ASPAS | {64496: frozenset({64501}), 64510: frozenset({64500})})
-        for dummy in range(100):
+        for dummy in range(200):  # the watcher polls once a second
             if len(state.session.sent) >= 2:
                 break
             await asyncio.sleep(0.05)

@@ -10,16 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from peerwarden_runner.rpki.aspa_file import load_aspa_file
-from peerwarden_runner.rpki.background import Background
 from peerwarden_runner.rpki.vrp_file import PathLike, VrpFileError
-from peerwarden_runner.rpki.vrp_file_watcher import FileSignature, file_signature
+from peerwarden_runner.rpki.vrp_file_watcher import PolledFile, file_signature
 
 LOG = logging.getLogger("peerwarden_runner.rpki.aspa_file")
 
 AspaChange = Callable[[frozenset[int]], Any]  # the customer ASes whose ASPA came, went or changed
 
 
-class AspaFileWatcher(Background):
+class AspaFileWatcher(PolledFile):
     """`aspas` is the file's set (customer -> providers), replaced whole on each change (readers on the
     event loop never see half of one); `on_change(customers)` after each change. `await load()` once
     (raises VrpFileError), then `start()` to keep polling."""
@@ -28,10 +27,9 @@ class AspaFileWatcher(Background):
         self.path = os.fspath(path)
         self.on_change = on_change
         self.poll_interval = poll_interval
+        self.log = LOG
         self.aspas: dict[int, frozenset[int]] = {}
-        self.loads = self.errors = 0
-        self.last_error: VrpFileError | None = None
-        self._signature: FileSignature | None = None
+        self.loads = 0
 
     async def load(self) -> frozenset[int]:
         """Read the file now and use it; the customers whose ASPA changed."""
@@ -59,22 +57,8 @@ class AspaFileWatcher(Background):
                 await result
         return changed
 
-    async def poll_once(self) -> frozenset[int] | None:
-        """Reload if the file changed since the last attempt: the customers changed, or None."""
-        if file_signature(self.path) == self._signature:
-            return None
-        try:
-            return await self.load()
-        except VrpFileError as error:
-            self.errors += 1
-            self.last_error = error
-            LOG.error("%s; keeping the %d ASPAs loaded before", error, len(self.aspas))
-            return None
-
-    async def run(self) -> None:
-        while True:
-            await self.poll_once()
-            await asyncio.sleep(self.poll_interval)
+    def kept(self) -> str:
+        return "the %d ASPAs loaded before" % len(self.aspas)
 
     def task_name(self) -> str:
         return "aspa-file %s" % self.path

@@ -117,6 +117,27 @@ def test_a_changed_aspa_set_releases_what_became_valid_and_withdraws_what_became
     assert counts == {"valid": 2 + 0 + 3 + 3, "invalid": 1 + 3, "unknown": 1 + 1 + 1 + 1}
 
 
+def test_a_background_pass_never_undoes_an_update_that_arrived_meanwhile():
+    stage, pipeline, state = session()
+    stage.slice_size = 10
+    prefixes = ["10.0.%d.0/24" % index for index in range(50)]
+    send(pipeline, state, prefixes, (64500, 64496))  # valid now
+
+    async def run():
+        stage.schedule(ASPAS | {64496: frozenset({64501})})  # 64496's path turns invalid
+        await asyncio.sleep(0)  # the first slice is done
+        assert len(withdrawn(raw for dummy, raw in state.session.sent)) == 10
+        # the last route comes again meanwhile with a valid path: verified on arrival, against the new set
+        out = send(pipeline, state, ["10.0.49.0/24"], (64500, 64500))
+        assert list(announced(out)) == ["10.0.49.0/24"]
+        await stage.wait_verified()
+
+    asyncio.run(run())
+    gone = withdrawn(raw for dummy, raw in state.session.sent)
+    assert len(gone) == 49 and "10.0.49.0/24" not in gone
+    assert len(state.memory[("rib", TO_ROUTER)].holds) == 49
+
+
 def test_a_withdrawn_route_is_forgotten_and_not_announced_again():
     stage, pipeline, state = session()
     send(pipeline, state, ["192.0.2.0/24"], (64500, 64510))

@@ -14,6 +14,7 @@ role (`bind`). Every route's AS path is remembered per session and direction (sh
 of an UPDATE), so that a change of the set can verify it again; each distinct path once per change.
 """
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -27,6 +28,7 @@ from peerwarden_runner.stages.base import Scope, Stage
 
 LOG = logging.getLogger("peerwarden_runner.aspa")
 INVALID = AspaValidity.INVALID
+SLICE = 4096  # routes verified again between two turns of the event loop (each distinct path once per slice)
 HELD_LOG_SECONDS = 1.0  # routes held on arrival: one INFO line per second at most, with the count since the last
 # the sender's role for each direction, from the session's role (what the peer is to us)
 SENDER_ROLE = {
@@ -79,6 +81,7 @@ class AspaStage(Stage):
         self.file, self.metrics = file, metrics
         self.sessions = {}  # id(state) -> (state, role)
         self._held, self._held_example, self._held_logged = 0, "", -HELD_LOG_SECONDS
+        self._pending, self._worker, self.slice_size = False, None, SLICE
 
     async def start(self):
         """Load the file (a missing or broken file at start is an error); the task that keeps watching it."""
@@ -89,7 +92,7 @@ class AspaStage(Stage):
         watcher = AspaFileWatcher(self.file, poll_interval=1.0)
         await watcher.load()
         self.aspas = watcher.aspas
-        watcher.on_change = lambda changed: self.aspas_changed(watcher.aspas)
+        watcher.on_change = lambda changed: self.schedule(watcher.aspas)
         return [watcher.start()]
 
     def bind(self, context):
@@ -139,28 +142,74 @@ class AspaStage(Stage):
     # ---- the set changes ----
 
     def aspas_changed(self, aspas):
-        """Use the new set and verify every remembered route again; send what follows.
-        (announced again, withdrawn)."""
+        """Use the new set and verify every remembered route again, all at once; send what follows.
+        (announced again, withdrawn). (Outside an event loop: tests, fuzzers; the runner uses `schedule`.)"""
         self.aspas = dict(aspas)
         totals = [0, 0]
+        for state, direction, role, memory, rib in self._ribs():
+            found = self._revalidate(state, direction, role, memory, rib, list(memory))
+            totals[0], totals[1] = totals[0] + found[0], totals[1] + found[1]
+        return self._log(totals)
+
+    def schedule(self, aspas):
+        """Use the new set now (UPDATEs that arrive are verified against it) and verify the routes again in
+        the background, SLICE routes between two turns of the event loop; a change that comes meanwhile
+        restarts the pass once this one ends."""
+        self.aspas = dict(aspas)
+        self._pending = True
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def wait_verified(self):
+        """Until no re-verification runs or waits."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
+    async def _work(self):
+        while self._pending:
+            self._pending = False
+            totals = [0, 0]
+            try:
+                for state, direction, role, memory, rib in self._ribs():
+                    keys = list(memory)
+                    for first in range(0, len(keys), self.slice_size):
+                        if self.sessions.get(id(state), (None,))[0] is not state:
+                            break  # the session ended meanwhile
+                        found = self._revalidate(
+                            state, direction, role, memory, rib, keys[first : first + self.slice_size]
+                        )
+                        totals[0], totals[1] = totals[0] + found[0], totals[1] + found[1]
+                        await asyncio.sleep(0)
+            except Exception:  # noqa: BLE001  (a bug here must not stop later re-verifications)
+                LOG.exception("aspa: re-verification failed")
+            self._log(totals)
+
+    def _ribs(self):
+        """(state, direction, role, paths remembered, RIB) of every direction verified, in every session."""
         for state, role in list(self.sessions.values()):
             for direction in (TO_ROUTER, TO_PEER):
                 memory, rib = state.memory.get(("aspa", direction)), state.memory.get(("rib", direction))
                 if memory and rib is not None:
-                    announced, withdrawn = self._revalidate(state, direction, role, memory, rib)
-                    totals[0] += announced
-                    totals[1] += withdrawn
+                    yield state, direction, role, memory, rib
+
+    @staticmethod
+    def _log(totals):
         if any(totals):
             LOG.info("aspa: ASPAs changed: %d route(s) announced again, %d withdrawn", *totals)
         return tuple(totals)
 
-    def _revalidate(self, state, direction, role, memory, rib):
+    def _revalidate(self, state, direction, role, memory, rib, keys):
+        """Verify the routes of `keys` again, each with its path as it is now; send what follows.
+        (announced again, withdrawn)."""
         sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
         verdicts: dict[int, AspaValidity] = {}
         validities: Counter[AspaValidity] = Counter()
         announce, withdraw = [], []
         paths, holds = rib.paths, rib.holds
-        for key, path in list(memory.items()):
+        for key in keys:
+            path = memory.get(key, memory)
+            if path is memory:
+                continue  # withdrawn meanwhile
             if key not in paths:
                 del memory[key]  # withdrawn by a stage that ran before this one
                 continue
@@ -187,6 +236,8 @@ class AspaStage(Stage):
 
     def close(self):
         self._summarise_held(force=True)
+        if self._worker is not None:
+            self._worker.cancel()
 
 
 class AspaSessionStage(Stage):

@@ -28,7 +28,7 @@ from peerwarden_runner.stages.base import Scope, Stage
 
 LOG = logging.getLogger("peerwarden_runner.aspa")
 INVALID = AspaValidity.INVALID
-SLICE = 4096  # routes verified again between two turns of the event loop (each distinct path once per slice)
+SLICE = 1024  # routes verified again between two turns of the event loop (each distinct path once per slice)
 HELD_LOG_SECONDS = 1.0  # routes held on arrival: one INFO line per second at most, with the count since the last
 # the sender's role for each direction, from the session's role (what the peer is to us)
 SENDER_ROLE = {
@@ -205,6 +205,7 @@ class AspaStage(Stage):
         verdicts: dict[int, AspaValidity] = {}
         validities: Counter[AspaValidity] = Counter()
         announce, withdraw = [], []
+        decoded: dict[bytes, object] = {}  # attribute sections decoded once: routes that shared one share it again
         paths, holds = rib.paths, rib.holds
         for key in keys:
             path = memory.get(key, memory)
@@ -223,7 +224,7 @@ class AspaStage(Stage):
                 withdraw.append(key_prefix(key))
             elif held is not None and held.startswith(REASON) and validity is not INVALID:
                 del holds[key]
-                announce.append(rib.route(key))
+                announce.append(rib.route(key, decoded))
         if self.metrics is not None:  # a re-validation is a validation, a withdrawal a route held back
             for validity, count in validities.items():
                 self.metrics.aspa_validated(validity, count)

@@ -138,6 +138,21 @@ def test_a_background_pass_never_undoes_an_update_that_arrived_meanwhile():
     assert len(state.memory[("rib", TO_ROUTER)].holds) == 49
 
 
+def test_a_route_another_stage_holds_keeps_that_reason_and_is_not_released_by_aspa():
+    from peerwarden_runner.rpki import VrpTable, make_vrp
+    from peerwarden_runner.stages.rpki import RpkiStage
+
+    aspa = AspaStage(ASPAS)
+    rpki = RpkiStage(VrpTable([make_vrp("192.0.2.0/24", 24, 64999)]))
+    pipeline = Pipeline({TO_ROUTER: [rpki, aspa.bind(BuildContext(role="customer"))]})
+    state = open_session(pipeline, peer_as=PEER_AS)
+    assert announced(send(pipeline, state, ["192.0.2.0/24"], (64500, 64510))) == {}  # RPKI- and ASPA-invalid
+    holds = state.memory[("rib", TO_ROUTER)].holds
+    assert list(holds.values()) == ["rpki: invalid (origin AS64510)"]
+    assert aspa.aspas_changed(ASPAS | {64510: frozenset({64500})}) == (0, 0)  # ASPA-valid now, RPKI still not
+    assert state.session.sent == [] and list(holds.values()) == ["rpki: invalid (origin AS64510)"]
+
+
 def test_a_withdrawn_route_is_forgotten_and_not_announced_again():
     stage, pipeline, state = session()
     send(pipeline, state, ["192.0.2.0/24"], (64500, 64510))

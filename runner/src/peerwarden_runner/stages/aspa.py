@@ -123,8 +123,10 @@ class AspaStage(Stage):
         if self.metrics is not None:
             self.metrics.aspa_validated(validity, len(routes))
         if validity is INVALID:
+            refused = change.refused
             for route in routes:
-                change.hold(route, self.name, "invalid path (%s)" % why)
+                if not (refused and route[0] in refused):  # a stage before this one holds it: its reason stays
+                    change.hold(route, self.name, "invalid path (%s)" % why)
             self._held_back(routes[0][0], path, why, len(routes))
 
     def _held_back(self, prefix, path, why, count):

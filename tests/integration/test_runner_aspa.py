@@ -9,11 +9,9 @@ rewritten: 64502 names 65001 and 64500 names 64499, and FRR gets 192.0.2.0/24 an
 
 import json
 import os
-import signal
-import subprocess
 
 import pytest
-from integration.test_runner_proxy import RUNNER
+from integration.runner_process import running_runner
 
 from lab.daemons import wait_for
 
@@ -54,14 +52,9 @@ def test_aspa_holds_a_leak_passes_the_rest_and_follows_the_file(make_frr_router,
         "to_router": ["aspa"],
     }
     config_file.write_text(json.dumps({"sessions": [session], "aspa": {"file": str(aspas)}}))  # JSON is YAML
-    checked = subprocess.run([RUNNER, "check", "-c", str(config_file)], capture_output=True, text=True, check=False)
-    assert checked.returncode == 0, checked.stderr
     frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001)
     log = tmp_path / "runner.log"
-    with open(log, "w", encoding="utf-8") as output:
-        runner = subprocess.Popen([RUNNER, "run", "-c", str(config_file)], stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
+    with running_runner(config_file, log):
         make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000, extra_config=static_routes())
         wait_for(
             lambda: frr_routes(frr) == ["198.51.100.0/24", "203.0.113.0/24"],
@@ -76,6 +69,3 @@ def test_aspa_holds_a_leak_passes_the_rest_and_follows_the_file(make_frr_router,
         assert "aspa: ASPAs changed: 1 route(s) announced again, 1 withdrawn" in log.read_text()
         path = json.loads(frr.vtysh("show bgp ipv4 unicast 192.0.2.0/24 json"))["paths"][0]["aspath"]["string"]
         assert path == "65001 64502"
-    finally:
-        runner.send_signal(signal.SIGTERM)
-        assert runner.wait(15) == 0

@@ -1,4 +1,4 @@
-"""Throw generated and mutated UPDATEs at the proxy's pipeline (rpki, limit, filter and archive stages, as
+"""Throw generated and mutated UPDATEs at the proxy's pipeline (rpki, aspa, limit, filter, archive stages, as
 a session configures them) and check that the only way out is the documented one: SessionReset,
 which the proxy answers with a NOTIFICATION. Every other exception is a failure.
 
@@ -24,6 +24,8 @@ from peerwarden_runner.pipeline import Pipeline, SessionReset  # noqa: E402
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER  # noqa: E402
 from peerwarden_runner.rpki import VrpTable, make_vrp  # noqa: E402
 from peerwarden_runner.stages.archive import ArchiveStage  # noqa: E402
+from peerwarden_runner.stages.aspa import AspaStage  # noqa: E402
+from peerwarden_runner.stages.base import BuildContext  # noqa: E402
 from peerwarden_runner.stages.filter import FilterStage, check_filter  # noqa: E402
 from peerwarden_runner.stages.limit import LimitStage  # noqa: E402
 from peerwarden_runner.stages.rpki import RpkiStage  # noqa: E402
@@ -64,8 +66,10 @@ def build(archive_dir):
         print,
     )
     filters = FilterStage(rules)
-    pipeline = Pipeline({TO_ROUTER: [rpki, limit, filters]}, [ArchiveStage(archive_dir, rotate_bytes=8 * 1024 * 1024)])
-    return pipeline, rpki, table
+    aspa = AspaStage({64500: frozenset({65001}), 64501: frozenset({0}), 65001: frozenset({64502})})
+    route_stages = [rpki, aspa.bind(BuildContext(role="customer")), limit, filters]
+    pipeline = Pipeline({TO_ROUTER: route_stages}, [ArchiveStage(archive_dir, rotate_bytes=8 * 1024 * 1024)])
+    return pipeline, rpki, table, aspa
 
 
 def new_session(pipeline):
@@ -94,7 +98,7 @@ def run(count, seed):
     failures, resets, messages_out = [], 0, 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as archive_dir:
-        pipeline, rpki, table = build(archive_dir)
+        pipeline, rpki, table, aspa = build(archive_dir)
         state = new_session(pipeline)
         for number in range(count):
             raw = one_message(rng, ctx)
@@ -111,6 +115,7 @@ def run(count, seed):
             if number and number % 5000 == 0:
                 diff = table.apply(added=[make_vrp("10.0.0.0/8", 24, rng.choice((64500, 64501)))])
                 rpki.vrps_changed(diff)  # re-validation on a VRP change, mid-stream
+                aspa.aspas_changed(aspa.aspas | {rng.choice((64500, 64501, 65001)): frozenset({rng.randrange(65536)})})
         pipeline.close()
     seconds = time.perf_counter() - started
     print(

@@ -83,7 +83,7 @@ def refused(tmp_path, text):
         ),
         (
             SESSION + "    to_router: [rpki, limt]\n",
-            "sessions[0].to_router[1]: expected one of rpki, limit, filter, alert, exec, got 'limt' (a string) "
+            "sessions[0].to_router[1]: expected one of rpki, aspa, limit, filter, alert, exec, got 'limt' (a string) "
             "(did you mean 'limit'?)",
         ),
     ],

@@ -372,7 +372,7 @@ def test_check_session_roles_and_something_to_watch():
         },
         "c.yml",
     )
-    assert "exec must come before or after the route stages (rpki, limit, filter, alert)" in text
+    assert "exec must come before or after the route stages (rpki, aspa, limit, filter, alert)" in text
     settings = config.check(
         {
             "sessions": [dict(base, role="rs", to_peer=["alert"])],

@@ -16,9 +16,9 @@ from peerwarden_runner.wiring import Stages
 
 
 def test_the_registry_names_the_configuration_sections_and_the_stage_lists():
-    assert list(SECTIONS) == ["rpki", "limit", "filter", "alert", "exec", "archive", "metrics"]
-    assert PIPELINE_STAGES == ("rpki", "limit", "filter", "alert", "exec")
-    assert ROUTE_STAGES == ("rpki", "limit", "filter", "alert")
+    assert list(SECTIONS) == ["rpki", "aspa", "limit", "filter", "alert", "exec", "archive", "metrics"]
+    assert PIPELINE_STAGES == ("rpki", "aspa", "limit", "filter", "alert", "exec")
+    assert ROUTE_STAGES == ("rpki", "aspa", "limit", "filter", "alert")
     assert WATCH_STAGES == ("rpki", "filter", "alert")
     assert SESSION_WATCHERS == ("archive",)
 

@@ -10,13 +10,12 @@ they hold exactly the messages of the JSON archive, which hold exactly the UPDAT
 import gzip
 import json
 import os
-import signal
 import struct
 import subprocess
 import sys
 
 import pytest
-from integration.test_runner_proxy import RUNNER
+from integration.runner_process import running_runner
 
 from lab.daemons import free_port, wait_for, wait_for_log
 
@@ -98,14 +97,9 @@ def test_filter_exec_and_mrt_archive_between_bird_and_frr(make_frr_router, make_
     archive = tmp_path / "archive"
     config_file = tmp_path / "runner.yml"
     config_file.write_text(json.dumps(configuration(tmp_path, archive, free_port())))  # JSON is YAML
-    checked = subprocess.run([RUNNER, "check", "-c", str(config_file)], capture_output=True, text=True, check=False)
-    assert checked.returncode == 0, checked.stderr
     frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001)
     log = tmp_path / "runner.log"
-    with open(log, "w", encoding="utf-8") as output:
-        runner = subprocess.Popen([RUNNER, "run", "-c", str(config_file)], stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: b"listening on" in log.read_bytes(), what="the runner to listen")
+    with running_runner(config_file, log):
         make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000, extra_config=static_routes())
         expected = ["198.51.100.0/24", "203.0.113.0/24"]
         wait_for(
@@ -117,9 +111,6 @@ def test_filter_exec_and_mrt_archive_between_bird_and_frr(make_frr_router, make_
         assert "filter: rule no-doc: dropped 1 route(s) from AS64502: 192.0.2.0/24" in log.read_text()
         neighbor = json.loads(frr.vtysh("show bgp neighbors %s json" % FROM))[FROM]
         updates_at_frr = neighbor["messageStats"]["updatesRecv"]
-    finally:
-        runner.send_signal(signal.SIGTERM)
-        assert runner.wait(15) == 0
     wait_for_log(frr.log_path, r"6/2 \(Cease/Administrative Shutdown\)", count=1, timeout=15)
     assert "stopping the program" in log.read_text()
 

@@ -14,12 +14,14 @@ before every restart).
         to_peer: []                 # and towards the peer; exec goes before or after the route
                                     # stages (rpki, limit, filter, alert), not between them
         role: peer                  # optional, what the peer is to us: peer, customer, provider or rs
-                                    # (a route server); the alert stage's leak checks use it
+                                    # (a route server); the alert stage's leak checks and aspa use it
     rpki:
       file: /var/lib/rpki/vrps.json # a VRP JSON file, re-read when it changes
       caches:                       # and/or RTR caches, by preference (lower first); with both,
                                     # the union of the file's and the caches' VRPs is used
         - {host: 127.0.0.1, port: 3323, preference: 1}
+    aspa:
+      file: /var/lib/rpki-client/json  # rpki-client's JSON output (its "aspas"), re-read when it changes
     limit:
       max_prefixes: 200000          # per session and family
       max_per_origin: 1000          # per origin AS

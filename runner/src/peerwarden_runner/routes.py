@@ -59,11 +59,18 @@ class Rib:
     def held(self):
         return len(self.holds)
 
-    def route(self, key):
-        """The Route of a key (to announce it again)."""
+    def route(self, key, decoded=None):
+        """The Route of a key (to announce it again). `decoded`: a dict kept across calls, so that routes
+        that shared an attribute section share its decoded form again (and go out in one UPDATE)."""
         attributes, next_hop, dummy = self.paths[key]
         if isinstance(attributes, bytes):  # an attribute section kept as its octets (ScannedChange)
-            attributes = SectionAttributes(attributes, self.ctx)
+            if decoded is None:
+                attributes = SectionAttributes(attributes, self.ctx)
+            else:
+                section = decoded.get(attributes)
+                if section is None:
+                    section = decoded[attributes] = SectionAttributes(attributes, self.ctx)
+                attributes = section
         return Route(key_prefix(key), next_hop, attributes)
 
 

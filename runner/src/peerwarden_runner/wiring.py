@@ -48,7 +48,7 @@ class Stages:
         def stage(name):
             kind = SECTIONS[name]
             if kind.scope is Scope.RUNNER:
-                return self.runner[name]
+                return self.runner[name].bind(context)
             if kind.scope is Scope.SESSION:
                 if name not in per_session:
                     per_session[name] = kind.build(self.settings[name], context)

@@ -25,14 +25,16 @@ PathLike = Union[str, "os.PathLike[str]"]
 class VrpFileError(ValueError):
     """A VRP file that cannot be used: says where (file, entry index, field) and what is wrong."""
 
-    def __init__(self, source: str, message: str, index: int | None = None, field: str | None = None):
+    def __init__(
+        self, source: str, message: str, index: int | None = None, field: str | None = None, entries: str = "roas"
+    ):
         self.source = source
         self.index = index
         self.field = field
         self.reason = message
         where = source
         if index is not None:
-            where += ": roas[%d]" % index
+            where += ": %s[%d]" % (entries, index)
             if field is not None:
                 where += ".%s" % field
         super().__init__("%s: %s" % (where, message))
@@ -117,19 +119,30 @@ def _parse_entry(entry: object, source: str, index: int, now: float) -> Vrp | No
             index,
             "maxLength",
         )
-    expires = entry.get("expires")
-    if expires is not None:
-        if isinstance(expires, bool) or not isinstance(expires, (int, float)):
-            raise VrpFileError(
-                source, "must be a number (seconds since the epoch), not %r" % (expires,), index, "expires"
-            )
-        if expires < now:
-            return None
+    if expired(entry, source, index, now):
+        return None
     return Vrp(prefix.version, prefix.network, prefix.length, max_length, asn)
+
+
+def expired(entry: dict[str, object], source: str, index: int, now: float, entries: str = "roas") -> bool:
+    """Whether an entry's "expires" (seconds since the epoch, optional) lies before `now`."""
+    expires = entry.get("expires")
+    if expires is None:
+        return False
+    if isinstance(expires, bool) or not isinstance(expires, (int, float)):
+        raise VrpFileError(
+            source, "must be a number (seconds since the epoch), not %r" % (expires,), index, "expires", entries
+        )
+    return expires < now
 
 
 def parse_vrp_json(text: str | bytes, source: str = "<vrps>", now: float | None = None) -> VrpFileContents:
     """Parse VRP JSON text; JSON syntax errors say line and column."""
+    return parse_vrp_document(decode_json(text, source), source, now)
+
+
+def decode_json(text: str | bytes, source: str) -> object:
+    """JSON text -> the document; syntax errors say line and column (VrpFileError)."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -138,15 +151,20 @@ def parse_vrp_json(text: str | bytes, source: str = "<vrps>", now: float | None 
         ) from None
     except UnicodeDecodeError as error:
         raise VrpFileError(source, "not UTF-8 text: %s" % error) from None
-    return parse_vrp_document(document, source, now)
+    return document
+
+
+def read_bytes(path: PathLike) -> tuple[str, bytes]:
+    """(the path as text, the file's octets); VrpFileError when it cannot be read."""
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as vrp_file:
+            return source, vrp_file.read()
+    except OSError as error:
+        raise VrpFileError(source, "cannot read: %s" % (error.strerror or error)) from None
 
 
 def load_vrp_file(path: PathLike, now: float | None = None) -> VrpFileContents:
     """Read and parse a VRP JSON file (blocking: from asyncio, run it in a thread)."""
-    source = os.fspath(path)
-    try:
-        with open(source, "rb") as vrp_file:
-            text = vrp_file.read()
-    except OSError as error:
-        raise VrpFileError(source, "cannot read: %s" % (error.strerror or error)) from None
+    source, text = read_bytes(path)
     return parse_vrp_json(text, source, now)

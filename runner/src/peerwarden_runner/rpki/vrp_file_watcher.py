@@ -40,7 +40,47 @@ def file_signature(path: str) -> FileSignature | None:
     return status.st_mtime_ns, status.st_size, status.st_ino
 
 
-class VrpFileWatcher(Background):
+class PolledFile(Background):
+    """A file polled for changes: `load()` (raises VrpFileError) when its signature changed; a file that
+    cannot be used is logged, counted and retried once it changes again, what was loaded before kept."""
+
+    path: str
+    poll_interval: float
+    log: logging.Logger = LOG
+    errors = 0
+    last_error: VrpFileError | None = None
+    on_error: ErrorCallback | None = None
+    _signature: FileSignature | None = None
+
+    async def load(self) -> Any:
+        raise NotImplementedError
+
+    def kept(self) -> str:
+        """What stays in use when the file cannot be (for the log line)."""
+        raise NotImplementedError
+
+    async def poll_once(self) -> Any:
+        """Reload if the file changed since the last attempt: what `load` returned, or None (unchanged or bad)."""
+        if file_signature(self.path) == self._signature:
+            return None
+        try:
+            return await self.load()
+        except VrpFileError as error:
+            self.errors += 1
+            self.last_error = error
+            self.log.error("%s; keeping %s", error, self.kept())
+            if self.on_error is not None:
+                await _maybe_await(self.on_error(error))
+            return None
+
+    async def run(self) -> None:
+        """Poll forever (until cancelled)."""
+        while True:
+            await self.poll_once()
+            await asyncio.sleep(self.poll_interval)
+
+
+class VrpFileWatcher(PolledFile):
     """Loads `path` into `table` and reloads it whenever the file changes.
 
     `on_change(added, removed)` is called after each change to the table (sync or async);
@@ -65,10 +105,10 @@ class VrpFileWatcher(Background):
         self.loads = 0
         self.errors = 0
         self.last_load: float | None = None
-        self.last_error: VrpFileError | None = None
+        self.last_error = None
         self.last_contents: VrpFileContents | None = None
         self._loaded: frozenset[Vrp] | None = None
-        self._signature: FileSignature | None = None
+        self._signature = None
 
     async def load(self) -> VrpDiff:
         """Read the file now and apply it; raises VrpFileError (the table is then unchanged)."""
@@ -100,25 +140,8 @@ class VrpFileWatcher(Background):
             await _maybe_await(self.on_change(diff.added, diff.removed))
         return diff
 
-    async def poll_once(self) -> VrpDiff | None:
-        """Reload if the file changed since the last attempt; the diff, or None (unchanged or bad)."""
-        if file_signature(self.path) == self._signature:
-            return None
-        try:
-            return await self.load()
-        except VrpFileError as error:
-            self.errors += 1
-            self.last_error = error
-            LOG.error("%s; keeping the %d VRPs loaded before", error, len(self.table))
-            if self.on_error is not None:
-                await _maybe_await(self.on_error(error))
-            return None
-
-    async def run(self) -> None:
-        """Poll forever (until cancelled)."""
-        while True:
-            await self.poll_once()
-            await asyncio.sleep(self.poll_interval)
+    def kept(self) -> str:
+        return "the %d VRPs loaded before" % len(self.table)
 
     def task_name(self) -> str:
         return "vrp-file %s" % self.path

@@ -95,6 +95,10 @@ class Stage:
 
     # ---- life ----
 
+    def bind(self, context: BuildContext) -> "Stage":
+        """The stage a session lists, for a RUNNER stage: itself, or a view bound to the session (aspa: its role)."""
+        return self
+
     async def start(self) -> list["asyncio.Task[Any]"]:
         """Before the first session (RUNNER stages): load what is needed; the tasks that keep it current."""
         return []

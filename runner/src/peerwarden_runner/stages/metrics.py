@@ -116,6 +116,9 @@ class Metrics(Watcher):
             ["session", "outcome"],
             registry=self.registry,
         )
+        self.aspa_validations = PlainCounter(
+            "peerwarden_aspa_validations", "AS path verifications with ASPA", ["state"], registry=self.registry
+        )
         self.vrps = Gauge("peerwarden_rpki_vrps", "VRPs loaded", registry=self.registry)
         # label children bound once (labels() costs microseconds, and it would be paid per message)
         self._message_children = {}
@@ -158,6 +161,9 @@ class Metrics(Watcher):
         if child is None:
             child = self._validation_children[state] = self.validations.labels(str(state))
         child.inc(count)
+
+    def aspa_validated(self, state, count=1):
+        self.aspa_validations.labels(str(state)).inc(count)
 
     def alerted(self, kind, session):
         self.alerts.labels(kind, session).inc()

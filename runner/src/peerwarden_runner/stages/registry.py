@@ -5,6 +5,7 @@ The order is the order sections are checked in (and problems reported), and stag
 
 from peerwarden_runner.stages.alert import AlertStage
 from peerwarden_runner.stages.archive import ArchiveStage
+from peerwarden_runner.stages.aspa import AspaStage
 from peerwarden_runner.stages.base import Kind, Scope, Stage
 from peerwarden_runner.stages.exec import ExecStage
 from peerwarden_runner.stages.filter import FilterStage
@@ -14,6 +15,7 @@ from peerwarden_runner.stages.rpki import RpkiStage
 
 SECTIONS: dict[str, type[Stage]] = {
     "rpki": RpkiStage,
+    "aspa": AspaStage,
     "limit": LimitStage,
     "filter": FilterStage,
     "alert": AlertStage,

@@ -1,0 +1,261 @@
+"""AS_PATH verification with ASPA inline (rpki/aspa.py): routes whose path is Invalid do not reach the
+receiver; when the ASPA file changes, routes already passed are verified again and withdrawn, and
+routes held back are announced.
+
+Roles: a session's `role` is what the peer is to us (RFC 9234, as the alert stage reads it: customer,
+provider, peer, or rs for a route server). Towards the router the sender is the peer, with that role;
+towards the peer the sender is our router, with the opposite role (we are a customer's provider, a
+provider's customer, a peer's peer, a route server's rs-client). A route sent by a provider is
+verified downstream, any other upstream; the sender's AS (its OPEN) must head the path, except from a
+transparent route server. iBGP (both OPENs with one AS) is not verified.
+
+One stage for the runner holds the ASPA set (`AspaStage`); each session gets a view bound to its
+role (`bind`). Every route's AS path is remembered per session and direction (shared by the routes
+of an UPDATE), so that a change of the set can verify it again; each distinct path once per change.
+"""
+
+import asyncio
+import logging
+import time
+from collections import Counter
+
+from peerwarden_runner.directions import TO_PEER, TO_ROUTER, other
+from peerwarden_runner.route_keys import key_prefix
+from peerwarden_runner.routes import encode_routes
+from peerwarden_runner.rpki.aspa import AspaValidity, verify_path
+from peerwarden_runner.schema import obj, string
+from peerwarden_runner.stages.base import Scope, Stage
+
+LOG = logging.getLogger("peerwarden_runner.aspa")
+INVALID = AspaValidity.INVALID
+SLICE = 1024  # routes verified again between two turns of the event loop (each distinct path once per slice)
+HELD_LOG_SECONDS = 1.0  # routes held on arrival: one INFO line per second at most, with the count since the last
+# the sender's role for each direction, from the session's role (what the peer is to us)
+SENDER_ROLE = {
+    TO_ROUTER: {"customer": "customer", "provider": "provider", "peer": "peer", "rs": "rs"},
+    TO_PEER: {"customer": "provider", "provider": "customer", "peer": "peer", "rs": "rs-client"},
+}
+REASON = "aspa: "
+__all__ = ["AspaStage"]
+
+
+class AspaStage(Stage):
+    """Route stage: the runner's one ASPA set; sessions use `bind(context)` views of it."""
+
+    name = "aspa"
+    scope = Scope.RUNNER
+    watch_refusal = "aspa holds routes back from a receiver; it does not run on a speaker's monitor yet"
+
+    @classmethod
+    def schema(cls):
+        return obj(
+            {"file": string(expected="an ASPA JSON file (rpki-client's, with its 'aspas')")},
+            required=["file"],
+            expected="'file: PATH' (rpki-client's JSON output, with its 'aspas')",
+        )
+
+    @classmethod
+    def check(cls, section, problem):
+        if section is None:
+            return None
+        if not isinstance(section, dict) or not section.get("file"):
+            problem("aspa", "expected 'file: PATH' (rpki-client's JSON output, with its 'aspas')")
+            return None
+        return {"file": section["file"]}
+
+    @classmethod
+    def check_users(cls, section, users, problem):
+        for key, entry, names in users:
+            if cls.name in names and entry.get("role") is None:
+                problem(
+                    key if key.endswith(".stages") else key + ".role",
+                    "the aspa stage needs the session's role (what the peer is to us: customer, provider, peer or rs)",
+                )
+
+    @classmethod
+    def build(cls, section, context):
+        return cls(file=section["file"], metrics=context.metrics)
+
+    def __init__(self, aspas=None, file=None, metrics=None):
+        self.aspas = dict(aspas or {})
+        self.file, self.metrics = file, metrics
+        self.sessions = {}  # id(state) -> (state, role)
+        self._held, self._held_example, self._held_logged = 0, "", -HELD_LOG_SECONDS
+        self._pending, self._worker, self.slice_size = False, None, SLICE
+
+    async def start(self):
+        """Load the file (a missing or broken file at start is an error); the task that keeps watching it."""
+        if not self.file:
+            return []
+        from peerwarden_runner.rpki.aspa_file_watcher import AspaFileWatcher
+
+        watcher = AspaFileWatcher(self.file, poll_interval=1.0)
+        await watcher.load()
+        self.aspas = watcher.aspas
+        watcher.on_change = lambda changed: self.schedule(watcher.aspas)
+        return [watcher.start()]
+
+    def bind(self, context):
+        """The stage a session lists: this set, that session's role."""
+        return AspaSessionStage(self, context.role)
+
+    # ---- verification ----
+
+    def verdict(self, path, role, direction, sender, receiver):
+        """(validity, why) of a path sent in `direction` by the OPEN `sender` to `receiver`; None for iBGP."""
+        if sender is not None and receiver is not None and sender.asn == receiver.asn:
+            return None
+        return verify_path(path, self.aspas, SENDER_ROLE[direction][role], sender.asn if sender else None)
+
+    def update(self, state, direction, change, role):
+        memory = state.memory.setdefault(("aspa", direction), {})
+        for key in change.withdrawn_keys:
+            memory.pop(key, None)
+        routes = change.routes
+        if not routes:
+            return
+        path = change.full_as_path()
+        found = self.verdict(path, role, direction, state.opens.get(direction), state.opens.get(other(direction)))
+        if found is None:
+            return
+        memory.update(dict.fromkeys(change.keys, path))
+        validity, why = found
+        if self.metrics is not None:
+            self.metrics.aspa_validated(validity, len(routes))
+        if validity is INVALID:
+            refused = change.refused
+            for route in routes:
+                if not (refused and route[0] in refused):  # a stage before this one holds it: its reason stays
+                    change.hold(route, self.name, "invalid path (%s)" % why)
+            self._held_back(routes[0][0], path, why, len(routes))
+
+    def _held_back(self, prefix, path, why, count):
+        if LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug("aspa: %d route(s) with path %s held back (%s), e.g. %s", count, path, why, prefix)
+        self._held += count
+        self._held_example = self._held_example or "%s path %s: %s" % (prefix, path, why)
+        self._summarise_held(time.monotonic())
+
+    def _summarise_held(self, now=None, force=False):
+        if self._held and (force or now - self._held_logged >= HELD_LOG_SECONDS):
+            LOG.info("aspa: %d route(s) with an invalid path held back (e.g. %s)", self._held, self._held_example)
+            self._held, self._held_example, self._held_logged = 0, "", now if now is not None else time.monotonic()
+
+    # ---- the set changes ----
+
+    def aspas_changed(self, aspas):
+        """Use the new set and verify every remembered route again, all at once; send what follows.
+        (announced again, withdrawn). (Outside an event loop: tests, fuzzers; the runner uses `schedule`.)"""
+        self.aspas = dict(aspas)
+        totals = [0, 0]
+        for state, direction, role, memory, rib in self._ribs():
+            found = self._revalidate(state, direction, role, memory, rib, list(memory))
+            totals[0], totals[1] = totals[0] + found[0], totals[1] + found[1]
+        return self._log(totals)
+
+    def schedule(self, aspas):
+        """Use the new set now (UPDATEs that arrive are verified against it) and verify the routes again in
+        the background, SLICE routes between two turns of the event loop; a change that comes meanwhile
+        restarts the pass once this one ends."""
+        self.aspas = dict(aspas)
+        self._pending = True
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def wait_verified(self):
+        """Until no re-verification runs or waits."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
+    async def _work(self):
+        while self._pending:
+            self._pending = False
+            totals = [0, 0]
+            try:
+                for state, direction, role, memory, rib in self._ribs():
+                    keys = list(memory)
+                    for first in range(0, len(keys), self.slice_size):
+                        if self.sessions.get(id(state), (None,))[0] is not state:
+                            break  # the session ended meanwhile
+                        found = self._revalidate(
+                            state, direction, role, memory, rib, keys[first : first + self.slice_size]
+                        )
+                        totals[0], totals[1] = totals[0] + found[0], totals[1] + found[1]
+                        await asyncio.sleep(0)
+            except Exception:  # noqa: BLE001  (a bug here must not stop later re-verifications)
+                LOG.exception("aspa: re-verification failed")
+            self._log(totals)
+
+    def _ribs(self):
+        """(state, direction, role, paths remembered, RIB) of every direction verified, in every session."""
+        for state, role in list(self.sessions.values()):
+            for direction in (TO_ROUTER, TO_PEER):
+                memory, rib = state.memory.get(("aspa", direction)), state.memory.get(("rib", direction))
+                if memory and rib is not None:
+                    yield state, direction, role, memory, rib
+
+    @staticmethod
+    def _log(totals):
+        if any(totals):
+            LOG.info("aspa: ASPAs changed: %d route(s) announced again, %d withdrawn", *totals)
+        return tuple(totals)
+
+    def _revalidate(self, state, direction, role, memory, rib, keys):
+        """Verify the routes of `keys` again, each with its path as it is now; send what follows.
+        (announced again, withdrawn)."""
+        sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
+        verdicts: dict[int, AspaValidity] = {}
+        validities: Counter[AspaValidity] = Counter()
+        announce, withdraw = [], []
+        decoded: dict[bytes, object] = {}  # attribute sections decoded once: routes that shared one share it again
+        paths, holds = rib.paths, rib.holds
+        for key in keys:
+            path = memory.get(key, memory)
+            if path is memory:
+                continue  # withdrawn meanwhile
+            if key not in paths:
+                del memory[key]  # withdrawn by a stage that ran before this one
+                continue
+            if id(path) not in verdicts:
+                verdicts[id(path)] = self.verdict(path, role, direction, sender, receiver)[0]
+            validity = verdicts[id(path)]
+            validities[validity] += 1
+            held = holds.get(key)
+            if held is None and validity is INVALID:
+                holds[key] = REASON + "invalid after an ASPA change"
+                withdraw.append(key_prefix(key))
+            elif held is not None and held.startswith(REASON) and validity is not INVALID:
+                del holds[key]
+                announce.append(rib.route(key, decoded))
+        if self.metrics is not None:  # a re-validation is a validation, a withdrawal a route held back
+            for validity, count in validities.items():
+                self.metrics.aspa_validated(validity, count)
+            for dummy in withdraw:
+                self.metrics.route_held(self.name)
+        if announce or withdraw:
+            for raw in encode_routes(announce, withdraw, state.contexts[direction]):
+                state.session.send(direction, raw)
+        return len(announce), len(withdraw)
+
+    def close(self):
+        self._summarise_held(force=True)
+        if self._worker is not None:
+            self._worker.cancel()
+
+
+class AspaSessionStage(Stage):
+    """One session's view of the runner's AspaStage: its role, the shared set."""
+
+    name = "aspa"
+
+    def __init__(self, shared, role):
+        self.shared, self.role = shared, role
+
+    def session_started(self, state):
+        self.shared.sessions[id(state)] = (state, self.role)
+
+    def session_ended(self, state):
+        self.shared.sessions.pop(id(state), None)
+
+    def update(self, state, direction, change):
+        self.shared.update(state, direction, change, self.role)

@@ -1,0 +1,71 @@
+"""The runner's aspa stage between two real routers, on loopback:
+BIRD (AS65001, our customer) -> peerwarden-runner (run -c) -> FRR (AS65000).
+
+BIRD originates three prefixes behind three ASes (documentation ASes, RFC 5398). The ASPA file, in
+rpki-client's JSON form, says 64500's provider is 65001 (valid path), 64502's provider is 64499 (so
+65001 64502 is a leak: held back) and nothing about 64501 (unknown: passes). Then the file is
+rewritten: 64502 names 65001 and 64500 names 64499, and FRR gets 192.0.2.0/24 and loses 203.0.113.0/24.
+"""
+
+import json
+import os
+
+import pytest
+from integration.runner_process import running_runner
+
+from lab.daemons import wait_for
+
+pytestmark = pytest.mark.lab
+BIRD, FRR, LISTEN, FROM = "127.0.0.111", "127.0.0.110", "127.0.0.112", "127.0.0.113"
+ORIGINS = {"192.0.2.0/24": 64502, "203.0.113.0/24": 64500, "198.51.100.0/24": 64501}
+
+
+def static_routes():
+    lines = ["  route %s blackhole { bgp_path.prepend(%d); };" % item for item in ORIGINS.items()]
+    return "protocol static originated {\n  ipv4;\n%s\n}\n" % "\n".join(lines)
+
+
+def write_aspas(path, providers):
+    """As rpki-client writes its JSON output (output-json.c): a new file renamed over the old one."""
+    entries = [
+        {"customer_asid": customer, "expires": 4102444800, "providers": listed} for customer, listed in providers
+    ]
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"metadata": {}, "roas": [], "aspas": entries}))
+    os.replace(temporary, path)
+
+
+def frr_routes(frr):
+    return sorted(json.loads(frr.vtysh("show bgp ipv4 unicast json")).get("routes", {}))
+
+
+def test_aspa_holds_a_leak_passes_the_rest_and_follows_the_file(make_frr_router, make_bird_router, tmp_path):
+    aspas = tmp_path / "rpki-client.json"
+    write_aspas(aspas, [(65001, [65000]), (64500, [65001]), (64502, [64499])])
+    config_file = tmp_path / "runner.yml"
+    session = {
+        "name": "lab-aspa",
+        "listen": LISTEN + ":179",
+        "connect": FRR + ":179",
+        "connect_from": FROM,
+        "role": "customer",
+        "to_router": ["aspa"],
+    }
+    config_file.write_text(json.dumps({"sessions": [session], "aspa": {"file": str(aspas)}}))  # JSON is YAML
+    frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001)
+    log = tmp_path / "runner.log"
+    with running_runner(config_file, log):
+        make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000, extra_config=static_routes())
+        wait_for(
+            lambda: frr_routes(frr) == ["198.51.100.0/24", "203.0.113.0/24"],
+            what="FRR to hold the valid and the unknown route, not the leak",
+        )
+        assert "aspa: 1 route(s) with an invalid path held back (e.g. 192.0.2.0/24 path " in log.read_text()
+        write_aspas(aspas, [(65001, [65000]), (64500, [64499]), (64502, [65001])])
+        wait_for(
+            lambda: frr_routes(frr) == ["192.0.2.0/24", "198.51.100.0/24"],
+            what="FRR to get the released route and lose the one now invalid",
+        )
+        assert "aspa: ASPAs changed: 1 route(s) announced again, 1 withdrawn" in log.read_text()
+        path = json.loads(frr.vtysh("show bgp ipv4 unicast 192.0.2.0/24 json"))["paths"][0]["aspath"]["string"]
+        assert path == "65001 64502"

@@ -65,7 +65,7 @@ class Event:
     """All sightings of one (router, address, kind)."""
 
     __slots__ = ("router", "address", "kind", "platform", "count", "first", "last", "interface", "ports",
-                 "peer_as", "sample")
+                 "peer_as", "locals", "sample")
 
     def __init__(self, router, finding, platform, stamp, line):
         self.router, self.address, self.kind = router, finding.address, finding.kind
@@ -75,6 +75,7 @@ class Event:
         self.interface = None
         self.ports = set()
         self.peer_as = None
+        self.locals = set()
         self.sample = line
 
     def add(self, finding, stamp, times):
@@ -88,6 +89,8 @@ class Event:
             self.ports.add(finding.port)
         if finding.peer_as is not None:
             self.peer_as = finding.peer_as
+        if finding.local is not None and len(self.locals) < MAX_PORTS:
+            self.locals.add(finding.local)
 
     def repeated(self, times, stamp):
         self.count += times
@@ -100,6 +103,7 @@ class Event:
             "count": self.count,
             "first_seen": iso_utc(self.first or fallback_time), "last_seen": iso_utc(self.last or fallback_time),
             "interface": self.interface, "ports": sorted(self.ports), "sample": self.sample,
+            "local_addresses": sorted(self.locals),
         }
         if self.peer_as is not None:
             record["peer_as"] = self.peer_as

@@ -22,13 +22,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import ipaddress
 from datetime import datetime, timedelta
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify import mail as notify_mail
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, iso_utc
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.mail import (
     Fatal, Permanent, Refused, Temporary, UnsafeData, check_address)
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.render import Renderer
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.render import STRANGER_KINDS, Renderer
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import open_store
 
 DEFAULT_KINDS = ("unconfigured_neighbor", "md5_unexpected", "firewall_drop_bgp", "peer_as_mismatch")
@@ -130,7 +131,41 @@ def _our(our):
         raise ValueError("our needs %s: who we are, for the message and its From" % ", ".join(missing))
     notify_mail.safe(our["name"], "our.name")
     return {"asn": our["asn"], "name": our["name"], "contact": our["contact"],
-            "policy_url": our.get("policy_url") or "", "how_to_reach": our.get("how_to_reach") or ""}
+            "policy_url": our.get("policy_url") or "", "how_to_reach": our.get("how_to_reach") or "",
+            "routers": _our_routers(our.get("routers") or {})}
+
+
+def _our_routers(routers):
+    """our.routers: {router: [address/prefix length, ...]} as {router: [ip_interface, ...]}."""
+    if not isinstance(routers, dict):
+        raise ValueError("our.routers: expected {router name: [address/prefix length, ...]}, got %r" % (routers,))
+    result = {}
+    for router, interfaces in routers.items():
+        if isinstance(interfaces, str):
+            interfaces = [interfaces]
+        try:
+            result[str(router)] = [ipaddress.ip_interface(str(text).strip()) for text in interfaces or ()]
+        except ValueError as error:
+            raise ValueError("our.routers.%s: %s (give address/prefix length, e.g. 192.0.2.1/24)" % (router, error))
+        if any(i.network.prefixlen == i.max_prefixlen for i in result[str(router)]):
+            raise ValueError("our.routers.%s: give each address with its LAN's prefix length (192.0.2.1/24), "
+                             "which says which knocks it is ours for" % router)
+    return result
+
+
+def _knock(record, asn, routers):
+    """An address record with what the message says of it: our addresses (from the log lines, else
+    our.routers' address on the same LAN), the AS we expect when the peer claimed another, and
+    whether we have no session with it at all (a stranger)."""
+    ours = list(record.get("local_addresses") or ())
+    if not ours:
+        peer = ipaddress.ip_address(record["address"])
+        ours = sorted({str(i.ip) for router in record.get("routers") or () for i in routers.get(router, ())
+                       if i.version == peer.version and peer in i.network})
+    peer_as = record.get("peer_as")
+    return dict(record, our_addresses=ours, peer_as=peer_as,
+                expected_as=asn if peer_as is not None and peer_as != asn else None,
+                stranger=bool(set(record.get("kinds") or ()) & set(STRANGER_KINDS)))
 
 
 class _Run:
@@ -255,9 +290,11 @@ class _Run:
     def _compose_and_send(self, group, exchanges, addresses, past, recipients, escalation):
         asn = group["asn"]
         previous = {"notifications": past["notifications"], "last_notified": past["last_notified"]}
-        peer = dict(group, addresses=addresses, exchanges=exchanges)
+        knocks = [_knock(a, asn, self.our["routers"]) for a in addresses]
+        peer = dict(group, addresses=knocks, exchanges=exchanges)
         kinds = sorted({kind for a in addresses for kind in a["kinds"]} & self.kinds)
         variables = {"our": self.our, "peer": peer, "kinds": kinds, "previous": previous,
+                     "strangers": [a["address"] for a in knocks if a["stranger"]],
                      "reminder": previous["notifications"] > 0, "escalation": escalation,
                      "escalation_role": self.params.get("escalate_to") or "",
                      "renotify_after_days": self.params.get("renotify_after", 30)}

@@ -25,13 +25,6 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "store.sqlite")
-    return request.getfixturevalue("postgresql_dsn")
-
-
 @pytest.fixture
 def mail(smtp_server):
     return smtp_server(tls="starttls", users={"peerwarden": "smtp-s3cret"})

@@ -25,14 +25,6 @@ PEERS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    """Where the memory lives: an SQLite file, or a fresh database on the lab's PostgreSQL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "store.sqlite")
-    return request.getfixturevalue("postgresql_dsn")
-
-
 @pytest.fixture
 def run(store, tmp_path):
     def run_once(peers=None, now=NOW, check_mode=False, **more):

@@ -52,7 +52,11 @@ def test_a_relay_refusing_our_sender_stops_the_run_and_marks_no_network(mail, st
     mail.clear_faults()  # the relay is fixed
     second = run_notify(settings(mail, store), now=NOW + timedelta(hours=1))
     assert second["fatal"] is None and second["failed_messages"] == []
-    assert [(e["asn"], e["retry"]) for e in second["sent"]] == [(64500, True), (64501, False), (64502, False)]
+    assert [(e["asn"], e["name"], e["retry"]) for e in second["sent"]] == [
+        (64500, "Example Net", True),  # a retry still names the network
+        (64501, "Other Net", False),
+        (64502, "Third Net", False),
+    ]
     assert second["sent"][0]["message_id"] == next(iter(kept))  # the very message kept from the first run
     assert_once_each(mail, store)
     assert run_notify(settings(mail, store), now=NOW + timedelta(hours=2))["sent"] == []

@@ -50,7 +50,7 @@ def run_notify(params, check_mode=False, now=None, delivery=None):
     try:
         if not check_mode:
             store.lock(params.get("lock_timeout", 300))
-        run.retry_pending()
+        run.retry_pending({group.get("asn"): group.get("name") for group in peers})
         for group in peers:
             run.consider(group)
         run.judge_refusals()
@@ -188,16 +188,19 @@ class _Run:
 
     # -- the three steps -------------------------------------------------------------------------
 
-    def retry_pending(self):
+    def retry_pending(self, names):
+        """Unsent messages of earlier runs, first; `names`: {asn: network name} of this run's groups."""
         for intent in self.store.pending():
             self.handled.add(intent["asn"])
+            name = names.get(intent["asn"])
             if self.budget <= 0:
-                self.skipped.append(self._entry(intent["asn"], None, "over max_per_run: the retry of %s waits for "
+                self.skipped.append(self._entry(intent["asn"], name, "over max_per_run: the retry of %s waits for "
                                                 "the next run" % intent["message_id"]))
                 continue
             self.budget -= 1
             self._deliver(intent["asn"], intent["message_id"], intent["raw"].encode("utf-8"), intent["recipients"],
-                          intent["exchanges"], intent["addresses"], bool(intent["escalation"]), retry=intent["created"])
+                          intent["exchanges"], intent["addresses"], bool(intent["escalation"]), retry=intent["created"],
+                          name=name)
 
     def consider(self, group):
         asn = group.get("asn")

@@ -16,8 +16,8 @@ container). One SQL text serves both; only the placeholder differs.
 One run at a time: lock() takes an advisory lock (SQLite: fcntl.flock on "<file>.lock" beside the
 file; PostgreSQL: pg_try_advisory_lock on the run's connection, held until it closes), waiting up
 to a timeout, so two AWX slices or cron runs cannot both decide to write to the same network.
-Read-only (check mode): SQLite is copied into memory from an immutable open (the file is not
-touched, no -wal/-shm is made); PostgreSQL runs in one transaction that is rolled back.
+Read-only (check mode): SQLite is copied into memory from a read-only open (immutable, so that
+no -shm is made, unless a -wal holds data); PostgreSQL runs in one transaction that is rolled back.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -103,8 +103,10 @@ def _memory_copy(path):
     """The SQLite file's content in memory (an empty memory when there is no file yet)."""
     memory = sqlite3.connect(":memory:", isolation_level=None)
     if os.path.exists(path):
+        # immutable: no lock, no -shm; but a -wal left by a run that died holds data the file lacks
+        mode = "mode=ro" if os.path.exists(path + "-wal") else "mode=ro&immutable=1"
         try:
-            source = sqlite3.connect("file:%s?mode=ro&immutable=1" % path, uri=True)
+            source = sqlite3.connect("file:%s?%s" % (path, mode), uri=True)
             source.backup(memory)
             source.close()
         except sqlite3.Error as error:

@@ -20,6 +20,7 @@ Template variables (documented in notify_peers):
   describe   a dict kind -> a short description
   explain    a dict kind -> the paragraph that says what it means and what to do
 
+In the default templates "{# #}" spanning a line end joins two source lines into one line of text.
 The default plain text is hard-wrapped at 72 columns after rendering (wrap()); the HTML part says
 the same things, sentence for sentence (the sentences that depend on data live once, in EXPLAIN
 and the templates share them).
@@ -72,28 +73,37 @@ DEFAULT_SUBJECT = ("{% if escalation %}Still unresolved: {% elif reminder %}Remi
 DEFAULT_TEXT = """\
 Hello {{ peer.name }} (AS{{ peer.asn }}),
 {% if escalation %}
-We wrote to your {{ peer.contact_role or 'peering' }} contact {{ previous.notifications }} time(s) about the attempts below, most recently on {{ previous.last_notified[:10] }}, and they have not stopped. We are therefore writing to your {{ escalation_role }} contact as well.
+We wrote to your {{ peer.contact_role or 'peering' }} contact {{ previous.notifications }} time(s) about {#
+#}the attempts below, most recently on {{ previous.last_notified[:10] }}, and they have not stopped. {#
+#}We are therefore writing to your {{ escalation_role }} contact as well.
 {% elif reminder %}
 This is a reminder of our message of {{ previous.last_notified[:10] }}: the attempts below have not stopped.
 {% endif %}
-We are {{ our.name }} (AS{{ our.asn }}). Our routers at {{ peer.exchanges | join(', ') }} see connection attempts from your network that we cannot accept. All times are UTC.
+We are {{ our.name }} (AS{{ our.asn }}). Our routers at {{ peer.exchanges | join(', ') }} see connection {#
+#}attempts from your network that we cannot accept. All times are UTC.
 {% for a in peer.addresses %}
 - From your address {{ a.address }}{% if a.lan %} on {{ a.lan }}{% elif a.exchange %} at {{ a.exchange }}{% endif %}
-  to our router{{ 's' if a.routers | length > 1 else '' }} {{ a.routers | join(', ') or '(not named in our logs)' }}{% if a.our_addresses %}, our address{{ 'es' if a.our_addresses | length > 1 else '' }} {{ a.our_addresses | join(', ') }}{% endif %}
+  to our router{{ 's' if a.routers | length > 1 else '' }} {{ a.routers | join(', ') or '(not named in our logs)' }}{#
+#}{% if a.our_addresses %}, our address{{ 'es' if a.our_addresses | length > 1 else '' }} {#
+#}{{ a.our_addresses | join(', ') }}{% endif %}
 {% for kind, count in a.kinds | dictsort %}  {{ count }} x {{ describe[kind] }}
-{% endfor %}{% if a.peer_as %}  AS in your router's OPEN: AS{{ a.peer_as }}, AS we expect: {{ ('AS%s' % a.expected_as) if a.expected_as else 'another one' }}
+{% endfor %}{% if a.peer_as %}  AS in your router's OPEN: AS{{ a.peer_as }}, AS we expect: {#
+#}{{ ('AS%s' % a.expected_as) if a.expected_as else 'another one' }}
 {% endif %}  first seen {{ a.first_seen }}, last seen {{ a.last_seen }}
 {% endfor %}{% for kind in kinds %}
 {{ explain[kind] }}
 {% endfor %}{% if strangers %}
-If you would like to peer with us, you are welcome: {% if our.policy_url %}our peering policy is at {{ our.policy_url }}. {% endif %}{{ our.how_to_reach }}
-If not, please remove the BGP neighbour configuration for our addresses from your router(s) at {{ strangers | join(', ') }}, so that these attempts stop.
+If you would like to peer with us, you are welcome: {#
+#}{% if our.policy_url %}our peering policy is at {{ our.policy_url }}. {% endif %}{{ our.how_to_reach }}
+If not, please remove the BGP neighbour configuration for our addresses from your router(s) at {#
+#}{{ strangers | join(', ') }}, so that these attempts stop.
 {% endif %}
 Thank you,
 {{ our.name }} (AS{{ our.asn }}) - {{ our.contact }}
 
 --
-This message was sent automatically by peerwarden on behalf of AS{{ our.asn }}. Replies reach {{ our.contact }}. We will not write about this again within {{ renotify_after_days }} days unless new addresses appear.
+This message was sent automatically by peerwarden on behalf of AS{{ our.asn }}. Replies reach {{ our.contact }}. {#
+#}We will not write about this again within {{ renotify_after_days }} days unless new addresses appear.
 """
 
 DEFAULT_HTML = """\

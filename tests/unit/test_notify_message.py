@@ -14,6 +14,7 @@ from unit.notify_helpers import group, params
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.render import wrap
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import run_notify
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import open_store
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 ROUTERS = {"edge1": ["192.0.2.1/24", "2001:db8:ffff::1/64"], "edge2": ["198.51.100.1/24"]}
@@ -143,3 +144,16 @@ def test_wrap_keeps_indents_and_long_words():
     assert all(len(row) <= 72 for row in wrapped) and wrapped[1].startswith("    word")
     url = "https://example.net/" + "x" * 80
     assert wrap("see " + url) == "see\n" + url  # a URL is never cut
+
+
+def test_an_outbox_that_cannot_be_written_stops_the_run_naming_it(tmp_path):
+    (tmp_path / "outbox").write_text("a file, not a directory")
+    settings = params(tmp_path / "store.sqlite", knocks(), outbox=str(tmp_path / "outbox"))
+    result = run_notify(settings, now=NOW)
+    assert (
+        result["fatal"].startswith("cannot write ") and "into the outbox %s" % (tmp_path / "outbox") in result["fatal"]
+    )
+    assert result["sent"] == [] and result["failed_messages"] == []
+    memory = open_store(str(tmp_path / "store.sqlite"))
+    assert [m["status"] for m in memory.messages()] == ["intent"]  # kept for the next run
+    memory.close()

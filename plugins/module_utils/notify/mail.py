@@ -139,13 +139,17 @@ class Outbox:
         self.directory = os.path.expanduser(directory)
 
     def send(self, raw, sender, recipients, label):
-        if not os.path.isdir(self.directory):
-            os.makedirs(self.directory, 0o755)
         path = os.path.join(self.directory, label + ".eml")
-        handle, temporary = tempfile.mkstemp(prefix=".outbox-", dir=self.directory)
-        with os.fdopen(handle, "wb") as out:
-            out.write(raw)
-        os.replace(temporary, path)
+        try:
+            if not os.path.isdir(self.directory):
+                os.makedirs(self.directory, 0o755)
+            handle, temporary = tempfile.mkstemp(prefix=".outbox-", dir=self.directory)
+            with os.fdopen(handle, "wb") as out:
+                out.write(raw)
+            os.replace(temporary, path)
+        except OSError as error:
+            raise Fatal("cannot write %s into the outbox %s: %s" % (os.path.basename(path), self.directory,
+                                                                   error.strerror or error))
         return path
 
     def close(self):

@@ -229,8 +229,11 @@ options:
       - A Jinja2 template for the plain text (the content, not a path; use the C(file) lookup).
         Variables are C(our), C(peer) (asn, name, exchanges, lans, contacts, contact_role, policy_general,
         policy_url, kinds, count, first_seen, last_seen, addresses with address, exchange, lan, kinds,
-        count, first_seen, last_seen, routers), C(kinds), C(previous) (notifications, last_notified),
-        C(reminder), C(escalation), C(escalation_role), C(renotify_after_days) and C(describe) (kind to text).
+        count, first_seen, last_seen, routers, our_addresses, peer_as, expected_as and stranger), C(kinds),
+        C(strangers) (the addresses we have no session with), C(previous) (notifications, last_notified),
+        C(reminder), C(escalation), C(escalation_role), C(renotify_after_days), C(describe) (kind to a short
+        text) and C(explain) (kind to the paragraph of the default message).
+      - The rendered text is hard-wrapped at 72 columns (a word longer than that, such as a URL, is kept whole).
       - With a custom text template and no O(html_template), messages are plain text only.
     type: str
   html_template:

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import pytest
 from integration.test_notify_rules import NOW
-from integration.test_notify_smtp import PEERS, assert_once_each, delivered, settings
+from integration.test_notify_smtp import PEERS, assert_once_each, delivered, notify_playbook, settings
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import run_notify, run_store_action
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.store import open_store
@@ -60,6 +60,14 @@ def test_a_relay_refusing_our_sender_stops_the_run_and_marks_no_network(mail, st
     assert second["sent"][0]["message_id"] == next(iter(kept))  # the very message kept from the first run
     assert_once_each(mail, store)
     assert run_notify(settings(mail, store), now=NOW + timedelta(hours=2))["sent"] == []
+
+
+def test_the_playbook_fails_when_the_relay_refuses_our_sender(mail, tmp_path):
+    mail.reject_mail(code=553, text="5.7.1 <peering@small-isp.example>: Sender address rejected", times=10)
+    code, output = notify_playbook(mail, tmp_path)
+    assert code != 0, output  # cron and AWX see a failed job, not a quiet success
+    assert "delivery stopped: the SMTP server 127.0.0.1:%d refused our sender" % mail.port in output
+    assert "fix the From address" in output and mail.messages == []
 
 
 def test_every_recipient_refused_is_the_relays_problem(mail, store):

@@ -70,6 +70,23 @@ def test_the_playbook_fails_when_the_relay_refuses_our_sender(mail, tmp_path):
     assert "fix the From address" in output and mail.messages == []
 
 
+@pytest.mark.parametrize(
+    "tls,users,words",
+    [
+        (None, None, "does not offer STARTTLS: use smtp.security tls"),
+        ("starttls", None, "offers no AUTH (login) on this connection"),
+    ],
+    ids=["no STARTTLS", "no AUTH"],
+)
+def test_a_relay_without_starttls_or_auth_stops_the_run_and_marks_no_network(smtp_server, tmp_path, tls, users, words):
+    relay = smtp_server(tls=tls, users=users)
+    store = str(tmp_path / "store.sqlite")
+    result = run_notify(settings(relay, store), now=NOW)
+    assert words in result["fatal"] and result["sent"] == [] and relay.messages == []
+    kept, networks = statuses(store)
+    assert list(kept.values()) == ["intent"] and networks == []
+
+
 def test_every_recipient_refused_is_the_relays_problem(mail, store):
     mail.reject_rcpt("*", code=550, text="5.7.1 Relay access denied")
     first = run_notify(settings(mail, store), now=NOW)

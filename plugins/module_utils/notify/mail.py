@@ -179,6 +179,10 @@ class Smtp:
             else:
                 session = smtplib.SMTP(self.host, self.port, local_hostname="peerwarden", timeout=self.timeout)
                 if self.security == "starttls":
+                    session.ehlo()
+                    if not session.has_extn("starttls"):
+                        raise Fatal("%s:%d does not offer STARTTLS: use smtp.security tls (port 465) or fix the "
+                                    "server" % (self.host, self.port))
                     session.starttls(context=self.context)
             if self.username:
                 session.login(self.username, self.password or "")
@@ -186,8 +190,8 @@ class Smtp:
             raise Fatal("SMTP login as %s at %s:%d refused (%d): check smtp.username and smtp.password"
                         % (self.username, self.host, self.port, error.smtp_code))
         except smtplib.SMTPNotSupportedError:
-            raise Fatal("%s:%d does not offer STARTTLS: use smtp.security tls (port 465) or fix the server"
-                        % (self.host, self.port))
+            raise Fatal("%s:%d offers no AUTH (login) on this connection: check smtp.security, or leave out "
+                        "smtp.username if the relay takes mail without a login" % (self.host, self.port))
         except ssl.SSLCertVerificationError as error:
             raise Fatal("TLS certificate of %s:%d not trusted (%s): give smtp.ca_file, or fix the certificate"
                         % (self.host, self.port, error.verify_message))

@@ -148,8 +148,8 @@ class Outbox:
                 out.write(raw)
             os.replace(temporary, path)
         except OSError as error:
-            raise Fatal("cannot write %s into the outbox %s: %s" % (os.path.basename(path), self.directory,
-                                                                   error.strerror or error))
+            raise Fatal("cannot write %s into the outbox %s: %s"
+                        % (os.path.basename(path), self.directory, error.strerror or error))
         return path
 
     def close(self):

@@ -201,6 +201,13 @@ events:
       type: list
       elements: int
       sample: [51528]
+    local_addresses:
+      description:
+        - Our addresses the knocks were for, when the log lines name the destination (firewall drops,
+          C(%TCP-6-BADAUTH)); at most 16. Empty for lines that do not say.
+      type: list
+      elements: str
+      sample: [198.51.100.1]
     peer_as:
       description: For V(peer_as_mismatch), the AS the peer claimed.
       type: int

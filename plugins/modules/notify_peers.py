@@ -21,7 +21,19 @@ description:
   - Nothing is lost and nothing is doubled. The message and its Message-ID are recorded before the
     server is contacted and marked sent after the server accepted it. A message whose send was not
     confirmed (a crash, a server that was down or said 4xx) is sent again on the next run, first,
-    with the same Message-ID and bytes. A 5xx refusal is recorded and reported, and not retried.
+    with the same Message-ID and bytes.
+  - Our problems never silence the networks. Our From, Reply-To, Cc, Bcc and O(redirect_to) are
+    checked like the recipients' addresses before anything is sent, and a bad one fails the task
+    naming the option. A relay that refuses our sender at MAIL FROM, our login (AUTH), or every
+    recipient of every message of a run stops the run, keeps every message due for the next run
+    (same Message-IDs) and fails the task with what to fix; no network is marked refused.
+  - A network's own refusal (its recipients refused with 5xx while the relay accepted other
+    messages of the run, or its message refused at DATA) is recorded and not retried for
+    O(renotify_after) days. O(retry_refused) tries such networks again now; O(action=forget)
+    makes the store forget a network entirely; O(action=suppress) keeps a network quiet for good.
+  - One run at a time. A run takes an advisory lock in the store (an C(flock) on the SQLite file's
+    C(.lock) file beside it, or C(pg_try_advisory_lock) on PostgreSQL) and waits up to
+    O(lock_timeout) seconds for another run to finish, so AWX slices cannot double-email.
   - Messages are plain text with an HTML alternative, rendered with Jinja2 in a sandbox. They carry
     a Message-ID, a Date, RFC 2047-encoded names and C(Auto-Submitted) V(auto-generated) (RFC 3834).
   - Run it once, on the controller (C(delegate_to) V(localhost) with C(run_once)).
@@ -30,11 +42,11 @@ author:
 attributes:
   check_mode:
     support: full
-    description: Renders every message and reports what would be sent (the messages are in the diff); sends nothing and
-      changes nothing in the store.
+    description: Renders every message and reports WOULD SEND per message; sends nothing, opens no SMTP connection
+      and changes nothing in the store (an SQLite store is read from an immutable copy; PostgreSQL is rolled back).
   diff_mode:
     support: full
-    description: The messages that would be sent, in full.
+    description: One diff per message that would be sent, its headers and decoded plain text (before empty).
   platform:
     support: full
     platforms: posix
@@ -43,15 +55,28 @@ attributes:
 extends_documentation_fragment:
   - peerwarden.bgp._attributes
 options:
+  action:
+    description:
+      - V(notify) writes to the networks in O(peers).
+      - V(suppress) records the O(asns) in the store as never to be written to (a network that asked us
+        to stop); V(unsuppress) undoes it.
+      - V(forget) deletes everything the store knows of the O(asns) (notifications, refusals, unsent
+        messages), so they are treated as new; use it for a network refused by mistake.
+    type: str
+    choices: [notify, suppress, unsuppress, forget]
+    default: notify
+  asns:
+    description: The AS numbers (V(64500) or V(AS64500)) for O(action=suppress), V(unsuppress) and V(forget).
+    type: list
+    elements: str
+    default: []
   peers:
-    description: The output of P(peerwarden.bgp.resolve_peers#filter).
+    description: The output of P(peerwarden.bgp.resolve_peers#filter). Required for O(action=notify).
     type: list
     elements: dict
-    required: true
   our:
-    description: Who we are, for the message and its From.
+    description: Who we are, for the message and its From. Required for O(action=notify).
     type: dict
-    required: true
     suboptions:
       asn:
         description: Our AS number.
@@ -62,9 +87,16 @@ options:
         type: str
         required: true
       contact:
-        description: Our peering contact address; the default From.
+        description: Our peering contact address; the default From. Checked like a recipient's address.
         type: str
         required: true
+      routers:
+        description:
+          - "Our routers' addresses on the peering LANs, as V(address/prefix length) per router name
+            (V({edge1: [192.0.2.1/24, 2001:db8:ffff::1/64]}))."
+          - A knock's log line names our address for firewall drops; for the other kinds the message
+            names the address of the router that is on the same LAN as the knocking address.
+        type: dict
       policy_url:
         description: Where our peering policy is.
         type: str
@@ -72,13 +104,13 @@ options:
         description: A sentence on how to request a session (a portal, PeeringDB, an address).
         type: str
   from:
-    description: The From address. Default O(our.contact).
+    description: The From address. Default O(our.contact). Checked like a recipient's address.
     type: str
   from_name:
     description: The display name of the From address. Default O(our.name).
     type: str
   reply_to:
-    description: A Reply-To address.
+    description: A Reply-To address. Checked like a recipient's address.
     type: str
   cc:
     description: Addresses to copy, in the Cc header.
@@ -163,6 +195,16 @@ options:
     description: Refuse to send more than this many messages in one run, a guard against a bad data day.
     type: int
     default: 20
+  retry_refused:
+    description:
+      - Write now to networks whose last message was refused for good (5xx), instead of waiting
+        O(renotify_after) days; for refusals that were the relay's fault after all.
+    type: bool
+    default: false
+  lock_timeout:
+    description: Seconds to wait for another run's lock on the store before failing.
+    type: int
+    default: 300
   resolved_after:
     description: Days without a knock after which a network we wrote to is reported as resolved.
     type: int
@@ -183,8 +225,11 @@ options:
       - A Jinja2 template for the plain text (the content, not a path; use the C(file) lookup).
         Variables are C(our), C(peer) (asn, name, exchanges, lans, contacts, contact_role, policy_general,
         policy_url, kinds, count, first_seen, last_seen, addresses with address, exchange, lan, kinds,
-        count, first_seen, last_seen, routers), C(kinds), C(previous) (notifications, last_notified),
-        C(reminder), C(escalation), C(escalation_role), C(renotify_after_days) and C(describe) (kind to text).
+        count, first_seen, last_seen, routers, our_addresses, peer_as, expected_as and stranger), C(kinds),
+        C(strangers) (the addresses we have no session with), C(previous) (notifications, last_notified),
+        C(reminder), C(escalation), C(escalation_role), C(renotify_after_days), C(describe) (kind to a short
+        text) and C(explain) (kind to the paragraph of the default message).
+      - The rendered text is hard-wrapped at 72 columns (a word longer than that, such as a URL, is kept whole).
       - With a custom text template and no O(html_template), messages are plain text only.
     type: str
   html_template:
@@ -212,6 +257,21 @@ EXAMPLES = r"""
   run_once: true
   register: notified
 
+- name: A network asked us to stop - never write to it again
+  peerwarden.bgp.notify_peers:
+    action: suppress
+    asns: [AS64500]
+    store: postgresql://peerwarden@db.small-isp.example/peerwarden
+  delegate_to: localhost
+  run_once: true
+
+- name: Networks refused by mistake (a relay problem since fixed) - start them afresh
+  peerwarden.bgp.notify_peers:
+    action: forget
+    asns: [64501, 64502]
+  delegate_to: localhost
+  run_once: true
+
 - name: First weeks - everything to ourselves
   peerwarden.bgp.notify_peers:
     peers: "{{ peers }}"
@@ -225,51 +285,58 @@ EXAMPLES = r"""
 RETURN = r"""
 sent:
   description: Messages sent (or that would be, in check mode), each with asn, name, to, message_id, subject, escalation, retry.
-  returned: always
+  returned: when O(action=notify)
   type: list
   elements: dict
 skipped_peers:
   description:
     - Networks not written to, each with its reason (suppressed, inside renotify window, no contact, over max_per_run, ...).
     - Not called C(skipped), which Ansible would read as the task's own status.
-  returned: always
+  returned: when O(action=notify)
   type: list
   elements: dict
 failed_messages:
   description:
     - Messages that failed, each with the reason and whether it is permanent (5xx, unsafe data) or will be retried.
     - Not called C(failed), which Ansible would read as the task's own status.
-  returned: always
+  returned: when O(action=notify)
   type: list
   elements: dict
 resolved:
   description: Networks written to that have gone quiet for O(resolved_after) days.
-  returned: always
+  returned: when O(action=notify)
   type: list
   elements: dict
 report:
   description: Counts and one readable line per network.
-  returned: always
+  returned: when O(action=notify)
   type: dict
 messages:
   description: Paths of the C(.eml) files written to O(outbox).
-  returned: always
+  returned: when O(action=notify)
   type: list
   elements: str
+asns:
+  description: For O(action=suppress), V(unsuppress) and V(forget), what was done per AS number.
+  returned: when O(action) is not V(notify)
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.render import TemplateProblem
-from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import DEFAULT_KINDS, run_notify
+from ansible_collections.peerwarden.bgp.plugins.module_utils.notify.run import DEFAULT_KINDS, run_notify, run_store_action
 
 KIND_CHOICES = list(DEFAULT_KINDS) + ["md5_mismatch"]
 
 ARGUMENT_SPEC = dict(
-    peers=dict(type="list", elements="dict", required=True),
-    our=dict(type="dict", required=True, options=dict(
+    action=dict(type="str", choices=["notify", "suppress", "unsuppress", "forget"], default="notify"),
+    asns=dict(type="list", elements="str", default=[]),
+    peers=dict(type="list", elements="dict"),
+    our=dict(type="dict", options=dict(
         asn=dict(type="int", required=True), name=dict(type="str", required=True),
-        contact=dict(type="str", required=True), policy_url=dict(type="str"), how_to_reach=dict(type="str"))),
+        contact=dict(type="str", required=True), policy_url=dict(type="str"), how_to_reach=dict(type="str"),
+        routers=dict(type="dict"))),
     reply_to=dict(type="str"),
     cc=dict(type="list", elements="str", default=[]),
     bcc=dict(type="list", elements="str", default=[]),
@@ -287,6 +354,8 @@ ARGUMENT_SPEC = dict(
     escalate_to=dict(type="str"),
     suppress=dict(type="list", elements="str", default=[]),
     max_per_run=dict(type="int", default=20),
+    retry_refused=dict(type="bool", default=False),
+    lock_timeout=dict(type="int", default=300),
     resolved_after=dict(type="int", default=14),
     kinds=dict(type="list", elements="str", choices=KIND_CHOICES, default=list(DEFAULT_KINDS)),
     subject=dict(type="str"),
@@ -298,15 +367,22 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           mutually_exclusive=[("smtp", "outbox")], required_one_of=[("smtp", "outbox")])
+                           mutually_exclusive=[("smtp", "outbox")],
+                           required_if=[("action", "notify", ("peers", "our")),
+                                        ("action", "notify", ("smtp", "outbox"), True),
+                                        ("action", "suppress", ("asns",)), ("action", "unsuppress", ("asns",)),
+                                        ("action", "forget", ("asns",))])
     try:
+        if module.params["action"] != "notify":
+            module.exit_json(**run_store_action(module.params, check_mode=module.check_mode))
         result = run_notify(module.params, check_mode=module.check_mode)
     except (ValueError, TemplateProblem) as error:
         module.fail_json(msg=str(error))
     previews = result.pop("previews")
     changed = bool(result["sent"] or result["resolved"])
     if module._diff and previews:
-        result["diff"] = {"before": "", "after": "\n\n".join(previews), "after_header": "messages to send"}
+        result["diff"] = [{"before": "", "after": preview["text"], "before_header": "(nothing sent)",
+                           "after_header": "WOULD SEND %s" % preview["message_id"]} for preview in previews]
     fatal = result.pop("fatal")
     if fatal:
         module.fail_json(msg="delivery stopped: %s (unsent messages stay due for the next run)" % fatal,

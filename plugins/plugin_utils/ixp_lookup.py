@@ -163,6 +163,7 @@ def resolve_peers(events, dataset, roles=None):
         group["addresses"] = sorted(group["addresses"].values(), key=lambda a: (-a["count"], a["address"]))
         for record in group["addresses"]:
             record["routers"] = sorted(record["routers"])
+            record["local_addresses"] = sorted(record["local_addresses"])
         for field in ("exchanges", "lans", "routers", "kinds"):
             group[field] = sorted(group[field])
     return ordered
@@ -215,7 +216,7 @@ def _add_event(group, event, where, index):
     if record is None:
         record = group["addresses"][event["address"]] = {
             "address": event["address"], "exchange": exchange_name, "lan": lan_name, "count": 0, "kinds": {},
-            "first_seen": first, "last_seen": last, "routers": set()}
+            "first_seen": first, "last_seen": last, "routers": set(), "local_addresses": set()}
     record["count"] += count
     kinds = record["kinds"]
     kinds[kind] = kinds.get(kind, 0) + count
@@ -224,3 +225,6 @@ def _add_event(group, event, where, index):
     if router:
         group["routers"].add(router)
         record["routers"].add(router)
+    record["local_addresses"].update(event.get("local_addresses") or ())
+    if event.get("peer_as") is not None:
+        record["peer_as"] = event["peer_as"]  # the AS the peer's OPEN claimed

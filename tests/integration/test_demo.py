@@ -48,6 +48,25 @@ def test_check_mode_reads_and_writes_nothing(tmp_path):
     assert "198.51.100.66" in output  # but the scan ran and the table was shown
 
 
+def test_the_main_job_in_check_mode_says_would_send_and_diffs_the_text(tmp_path):
+    extra = {"peerwarden_outbox": str(tmp_path / "outbox"), "peerwarden_store": str(tmp_path / "notify.sqlite")}
+    code, output, dummy = run_playbook(
+        "peerwarden.bgp.notify_unsolicited",
+        DEMO_INVENTORY,
+        str(tmp_path),
+        extra_vars=extra,
+        options=["--check", "--diff"],
+    )
+    assert code == 0, output
+    assert output.count("WOULD SEND AS") == 4 and "SENT " not in output
+    assert output.count("WOULD SEND <pw.") == 4  # one diff per message, headed by its Message-ID
+    assert "- From your address 192.0.2.88 on Example-IX LAN" in output  # the decoded text, not MIME
+    assert "Content-Transfer-Encoding" not in output and "<html>" not in output
+    assert "Reports (not written in check mode)" in output
+    assert not (tmp_path / "outbox").exists() and not (tmp_path / "notify.sqlite").exists()
+    assert not (tmp_path / "report").exists()
+
+
 def test_awx_network_credentials_from_the_environment(tmp_path, ios_double):
     ios = ios_double(
         show_logging="022702: Nov 20 10:05:00.200 UTC: %TCP-6-BADAUTH: Invalid MD5 digest from "
@@ -96,10 +115,34 @@ def test_the_main_job_writes_each_network_once_and_says_why_the_second_time(tmp_
         (64504, ("peering@firewall.example",)),
     ]
     assert len(os.listdir(tmp_path / "outbox")) == 4
+    texts = {}
     for path in first["messages"]:
         with open(path, "rb") as handle:
             message = email.message_from_binary_file(handle, policy=email.policy.default)
         assert message["Auto-Submitted"] == "auto-generated" and message["Message-ID"]
+        texts[message["To"]] = message.get_body(("plain",)).get_content()
+        assert max(len(line) for line in texts[message["To"]].splitlines()) <= 72
+    # per knock our router(s) and address(es): from the drop lines (edge2) or the inventory's our.routers
+    for to, knock in [
+        (
+            "peering@example.net",
+            "192.0.2.66 on Example-IX LAN\n  to our routers edge1, rs1, our addresses 192.0.2.1, 192.0.2.2",
+        ),
+        (
+            "peering@example.net",
+            "2001:db8:ffff::66 on Example-IX LAN\n  to our router edge1, our address 2001:db8:ffff::1",
+        ),
+        ("noc@password.example", "192.0.2.77 on Example-IX LAN\n  to our router edge1, our address 192.0.2.1"),
+        (
+            "peering@firewall.example",
+            "198.51.100.66 on Sample-IX LAN\n  to our router edge2, our address 198.51.100.1",
+        ),
+        ("tech@renumbered.example", "192.0.2.88 on Example-IX LAN\n  to our router edge1, our address 192.0.2.1"),
+    ]:
+        assert "- From your address " + knock + "\n" in texts[to], texts[to]
+    renumbered = " ".join(texts["tech@renumbered.example"].split())
+    assert "AS in your router's OPEN: AS64512, AS we expect: AS64503" in renumbered
+    assert "If not, please remove" not in renumbered  # it is configured: nothing to remove
     skipped = {e["asn"]: e["reason"] for e in first["skipped_peers"]}
     assert skipped[64502].startswith("only md5_mismatch")  # a configured neighbour: never a "please stop"
     code, output, dummy = run_playbook(

@@ -25,14 +25,6 @@ PEERS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    """Where the memory lives: an SQLite file, or a fresh database on the lab's PostgreSQL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "store.sqlite")
-    return request.getfixturevalue("postgresql_dsn")
-
-
 @pytest.fixture
 def run(store, tmp_path):
     def run_once(peers=None, now=NOW, check_mode=False, **more):
@@ -76,7 +68,8 @@ def test_first_run_writes_one_message_per_network(run, store, tmp_path):
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "192.0.2.66 on Example-IX LAN" in text and "2001:db8:ffff::66" in text
-    assert "no session configured for this" in text and "https://small-isp.example/peering" in text
+    assert "no session configured for its address" in " ".join(text.split())
+    assert "https://small-isp.example/peering" in text
     assert "<code>192.0.2.66</code>" in html
     assert "TCP-MD5 password" in read(result["messages"][1]).get_body(("plain",)).get_content()
 
@@ -115,10 +108,10 @@ def test_new_addresses_and_the_window_bring_reminders_then_escalation_then_silen
 
 def test_suppress_and_max_per_run(run, store, tmp_path):
     result = run(suppress=["AS64500"], max_per_run=0)
-    assert reasons(result)[64500] == "suppressed"
+    assert reasons(result)[64500] == "suppressed (option suppress)"
     assert reasons(result)[64501].startswith("over max_per_run (0)")
     by_address = run(suppress=["192.0.2.77"])
-    assert reasons(by_address)[64501] == "suppressed"
+    assert reasons(by_address)[64501] == "suppressed (option suppress)"
 
 
 def test_quiet_networks_are_resolved(run, store, tmp_path):
@@ -135,7 +128,10 @@ def test_quiet_networks_are_resolved(run, store, tmp_path):
 def test_check_mode_changes_nothing(run, store, tmp_path):
     result = run(check_mode=True)
     assert [e["reason"] for e in result["sent"]] == ["would send (check mode)"] * 2
-    assert len(result["previews"]) == 2 and "Subject: BGP connection attempts from AS64500" in result["previews"][0]
+    assert (
+        len(result["previews"]) == 2
+        and "Subject: BGP connection attempts from AS64500" in result["previews"][0]["text"]
+    )
     assert not (tmp_path / "outbox").exists()
     if store.endswith(".sqlite"):
         assert not os.path.exists(store)

@@ -30,6 +30,8 @@ Faults can be armed at any time, from any thread, and apply to the next matching
 smtplib's ``send_message`` then does:
 
 ==========================  ===================================================================
+``reject_mail``             our sender refused at MAIL FROM (a relay that does not relay for us):
+                            ``SMTPSenderRefused``; nothing is stored
 ``reject_rcpt``             one refused recipient: ``send_message`` returns ``{address: (code,
                             message)}`` and the others get the message; every recipient refused:
                             ``SMTPRecipientsRefused``
@@ -83,6 +85,7 @@ _RCPT_TEMPORARY_TEXT = "4.7.1 <{address}>: Recipient address rejected: Try again
 _RCPT_PERMANENT_TEXT = "5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table"
 _DATA_TEMPORARY_TEXT = "4.3.0 Error: queue file write error"
 _DATA_PERMANENT_TEXT = "5.7.1 Message content rejected"
+_MAIL_PERMANENT_TEXT = "5.7.1 <{address}>: Sender address rejected: not owned by user"
 _SERVICE_CLOSING = 421
 
 
@@ -128,9 +131,10 @@ class SmtpSession:
 
 
 class _DataFault(enum.Enum):
-    """The faults that act on a message after DATA, each armed for a number of messages."""
+    """The faults armed for a number of messages: at MAIL FROM, or on a message after DATA."""
 
     REJECT = "reject"
+    REJECT_MAIL = "reject mail"
     DROP_DURING = "drop during"
     DROP_AFTER_ACCEPT = "drop after accept"
     HOLD = "hold"
@@ -305,6 +309,9 @@ class _Hooks:
             return "530 5.7.0 Must issue a STARTTLS command first"
         if self.server.users is not None and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        refusal = self.faults.take(_DataFault.REJECT_MAIL)
+        if refusal is not None:
+            return refusal.format(address=address)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Ok"
@@ -463,6 +470,11 @@ class SmtpServer:
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1 or None, not {times}")
         self._faults.add_rcpt_rule(_RcptRule(pattern, _failure_code(code), text, times))
+
+    def reject_mail(self, code: int = 550, text: str | None = None, times: int = 1) -> None:
+        """Refuse MAIL FROM of the next ``times`` transactions with ``code`` (by default a Postfix
+        style "Sender address rejected"), as a relay does for a sender it will not relay for."""
+        self._faults.arm(_DataFault.REJECT_MAIL, f"{_failure_code(code)} {text or _MAIL_PERMANENT_TEXT}", times)
 
     def reject_data(self, code: int = 554, text: str | None = None, times: int = 1) -> None:
         """Answer the end of DATA of the next ``times`` messages with ``code`` instead of 250; those

@@ -57,9 +57,9 @@ def test_resolve_peers():
     groups = F["resolve_peers"](
         [
             event("r1", "192.0.2.66", count=3),
-            event("r2", "192.0.2.66", last="2026-11-21T00:00:00Z"),
+            dict(event("r2", "192.0.2.66", last="2026-11-21T00:00:00Z"), local_addresses=["192.0.2.1"]),
             event("r1", "2001:db8:ffff::66", kind="md5_unexpected"),
-            event("r1", "192.0.2.77"),
+            dict(event("r1", "192.0.2.77", kind="peer_as_mismatch"), peer_as=64512),
             event("r1", "192.0.2.250"),
             event("r1", "203.0.113.9"),
         ],
@@ -84,7 +84,9 @@ def test_resolve_peers():
         "first_seen": "2026-11-20T01:00:00Z",
         "last_seen": "2026-11-21T00:00:00Z",
         "routers": ["r1", "r2"],
+        "local_addresses": ["192.0.2.1"],  # r2's lines named our address; r1's did not
     }
+    assert groups[1]["addresses"][0]["peer_as"] == 64512  # the AS the peer's OPEN claimed
     unknown = groups[-1]
     assert [a["address"] for a in unknown["addresses"]] == ["192.0.2.250", "203.0.113.9"]
     assert unknown["addresses"][0]["exchange"] == "Example-IX"  # on the LAN, but nobody claims it

@@ -121,7 +121,40 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns impor
 )
 def test_variant(line, kind, address, port, interface):
     finding = classify(line)[0]
-    assert finding == Finding(kind, address, port, interface, None, None)
+    assert finding._replace(local=None) == Finding(kind, address, port, interface, None, None)
+
+
+@pytest.mark.parametrize(
+    "line,local",
+    [
+        (
+            "%SEC-6-IPACCESSLOGP: list IXP-IN denied tcp 198.51.100.7(179) -> 192.0.2.254(40001), 1 packet",
+            "192.0.2.254",
+        ),
+        (
+            "%FMANFP-6-IPACCESSLOGP: F0/0: fman_fp_image: list IXP-IN denied tcp 00-00-5E-00-53-23 "
+            "198.51.100.10(56279) TenGigabitEthernet0/1/1-> 192.0.2.20(179), 1 packet",
+            "192.0.2.20",
+        ),
+        (
+            "fpc0 PFE_FW_SYSLOG_IP6_TCP_UDP: FW: et-0/0/0.100 D tcp SA 2001:db8:ffff::66 DA 2001:DB8:ffff::1 "
+            "51000 179 (1 packets)",
+            "2001:db8:ffff::1",
+        ),
+        (
+            "*Sep 21 00:08:26.959: %TCP-6-BADAUTH: Invalid MD5 digest from 2001:db8::1:23217 to 2001:db8::2:179",
+            "2001:db8::2",
+        ),
+        (
+            "Nov 20 08:14:09  edge1 rpd[3167]: bgp_listen_accept:4984: NOTIFICATION sent to 192.0.2.66+51528 (proto): "
+            "code 6 (Cease) subcode 5 (Connection Rejected), Reason: Connection attempt from unconfigured neighbor: "
+            "192.0.2.66+51528",
+            None,
+        ),
+    ],
+)
+def test_our_address_is_the_destination_when_the_line_names_it(line, local):
+    assert classify(line)[0].local == local
 
 
 @pytest.mark.parametrize(

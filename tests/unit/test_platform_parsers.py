@@ -125,8 +125,10 @@ def test_firewall_log_detail():
     assert glued[0][0] == NOT_BGP  # accepted, and port 513
     assert iso_utc(glued[0][1]) == "2004-10-13T17:37:17Z"  # PDT is UTC-7
     entries = list(parse_firewall_log(DETAIL_TWO_LINES, UTC, REF))
-    assert entries[0][0] == Finding("firewall_drop_bgp", "2001:db8:ffff::5", 41000, "et-0/0/0.100", None, None)
-    assert entries[1][0] == Finding("firewall_drop_bgp", "198.51.100.5", 179, "et-0/0/0.100", None, None)
+    assert entries[0][0] == Finding(
+        "firewall_drop_bgp", "2001:db8:ffff::5", 41000, "et-0/0/0.100", None, "2001:db8:ffff::1"
+    )
+    assert entries[1][0] == Finding("firewall_drop_bgp", "198.51.100.5", 179, "et-0/0/0.100", None, "198.51.100.1")
     assert entries[2][0] is None  # cut short: not understood
     assert iso_utc(entries[1][1]) == "2026-11-21T09:10:12Z"
 

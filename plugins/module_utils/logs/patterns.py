@@ -36,7 +36,7 @@ BGP_PORT = 179
 
 # address: canonical text; port: the remote end's TCP port when the line gives it;
 # interface: where the packet came in, when the line says; peer_as: the AS a peer claimed;
-# local: our address the packet was sent to, when the line says.
+# local: our address the packet was for, when the line says (firewall drops, BADAUTH).
 Finding = namedtuple("Finding", "kind address port interface peer_as local")
 NOT_BGP = "not_bgp"
 
@@ -140,7 +140,7 @@ def parse_junos_firewall_syslog(line):
     remote_port = _remote_port(ports[0], ports[1])
     if remote_port is None or action not in ("D", "R"):
         return NOT_BGP
-    return finding(FIREWALL_DROP, addresses[0], remote_port, interface)
+    return finding(FIREWALL_DROP, addresses[0], remote_port, interface, local=addresses[1])
 
 
 # --- Cisco IOS / IOS-XE / IOS-XR ----------------------------------------------------------------
@@ -160,7 +160,7 @@ def parse_ios_badauth(line):
     remote_port = _remote_port(src_port, dst_port)
     if remote_port is None:  # LDP (646) and friends use the same message
         return NOT_BGP
-    return finding(MD5_MISMATCH, match.group("src"), remote_port)
+    return finding(MD5_MISMATCH, match.group("src"), remote_port, local=match.group("dst"))
 
 
 # Plain: "A(p) -> B(q)"; log-input: "A(p) (GigabitEthernet0/0/1 0011.2233.4455) -> B(q)" (interface and
@@ -184,7 +184,8 @@ def parse_ios_acl(line):
     remote_port = _remote_port(int(match.group("sp")), int(match.group("dp")))
     if remote_port is None:
         return NOT_BGP
-    return finding(FIREWALL_DROP, match.group("src"), remote_port, match.group("input") or match.group("iface"))
+    return finding(FIREWALL_DROP, match.group("src"), remote_port, match.group("input") or match.group("iface"),
+                   local=match.group("dst"))
 
 
 # "%BGP-3-NOTIFICATION: sent to neighbor 192.0.2.1 [active|passive ]2/2 (peer in wrong AS) 2 bytes FDE8":

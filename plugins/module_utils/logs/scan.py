@@ -113,6 +113,7 @@ class Event:
             "count": self.count,
             "first_seen": iso_utc(self.first or fallback_time), "last_seen": iso_utc(self.last or fallback_time),
             "interface": self.interface, "ports": sorted(self.ports), "sample": self.sample,
+            "local_addresses": sorted(self.locals),
         }
         if self.peer_as is not None:
             record["peer_as"] = self.peer_as

@@ -4,9 +4,11 @@
 """Build an email and hand it over: to an SMTP server (STARTTLS or implicit TLS, certificates
 verified by default) or to an outbox directory of .eml files.
 
-Delivery outcomes are three kinds of exception, because they call for three different actions:
-Temporary (4xx, connection lost: keep the intent, retry next run), Permanent (5xx: record and
-report, never retry) and Fatal (login, TLS, configuration: stop this run, fix, retry later).
+Delivery outcomes are kinds of exception, because they call for different actions:
+Temporary (4xx, connection lost: keep the intent, retry next run), Permanent (5xx to the message:
+record and report, never retry), Refused (5xx to every recipient of one message: the run decides
+whether that is the recipients' problem or ours, see run.py) and Fatal (login, TLS, our own
+sender refused at MAIL FROM: stop this run, keep the intents, fix, retry later).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +25,8 @@ import uuid
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
+
+from ansible_collections.peerwarden.bgp.plugins.module_utils.ixp.dataset import EMAIL
 
 LINE_BREAK = re.compile(r"[\r\n\x00]")
 
@@ -41,6 +45,21 @@ class Permanent(Exception):
 
 class Fatal(Exception):
     pass
+
+
+class Refused(Permanent):
+    """Every recipient of one message refused with 5xx: the recipients' problem if others were
+    accepted in the same run, our relay's if nobody was."""
+
+
+def check_address(value, option):
+    """A bare address like those we send to (the same rules as the contacts' emails), or a
+    ValueError naming the option: a typo in our own From must stop the run before anything is sent."""
+    text = safe(value, option)
+    if not EMAIL.match(text):
+        raise ValueError("%s: %r is not an email address (like peering@example.net); nothing was sent"
+                         % (option, text[:80]))
+    return text
 
 
 def safe(value, what):
@@ -95,6 +114,13 @@ def build(sender_name, sender, recipients, subject, text, html, message_id, when
     return message
 
 
+def preview(message):
+    """What a reader sees of a message: its main headers and the decoded plain text (for --diff)."""
+    head = ["%s: %s" % (name, message[name]) for name in ("To", "Cc", "Reply-To", "Subject", "Message-ID")
+            if message[name] is not None]
+    return "\n".join(head) + "\n\n" + message.get_body(("plain",)).get_content()
+
+
 def envelope(recipients, cc=(), bcc=(), redirect_to=None):
     if redirect_to:
         return [redirect_to]
@@ -113,13 +139,17 @@ class Outbox:
         self.directory = os.path.expanduser(directory)
 
     def send(self, raw, sender, recipients, label):
-        if not os.path.isdir(self.directory):
-            os.makedirs(self.directory, 0o755)
         path = os.path.join(self.directory, label + ".eml")
-        handle, temporary = tempfile.mkstemp(prefix=".outbox-", dir=self.directory)
-        with os.fdopen(handle, "wb") as out:
-            out.write(raw)
-        os.replace(temporary, path)
+        try:
+            if not os.path.isdir(self.directory):
+                os.makedirs(self.directory, 0o755)
+            handle, temporary = tempfile.mkstemp(prefix=".outbox-", dir=self.directory)
+            with os.fdopen(handle, "wb") as out:
+                out.write(raw)
+            os.replace(temporary, path)
+        except OSError as error:
+            raise Fatal("cannot write %s into the outbox %s: %s"
+                        % (os.path.basename(path), self.directory, error.strerror or error))
         return path
 
     def close(self):
@@ -149,6 +179,10 @@ class Smtp:
             else:
                 session = smtplib.SMTP(self.host, self.port, local_hostname="peerwarden", timeout=self.timeout)
                 if self.security == "starttls":
+                    session.ehlo()
+                    if not session.has_extn("starttls"):
+                        raise Fatal("%s:%d does not offer STARTTLS: use smtp.security tls (port 465) or fix the "
+                                    "server" % (self.host, self.port))
                     session.starttls(context=self.context)
             if self.username:
                 session.login(self.username, self.password or "")
@@ -156,8 +190,8 @@ class Smtp:
             raise Fatal("SMTP login as %s at %s:%d refused (%d): check smtp.username and smtp.password"
                         % (self.username, self.host, self.port, error.smtp_code))
         except smtplib.SMTPNotSupportedError:
-            raise Fatal("%s:%d does not offer STARTTLS: use smtp.security tls (port 465) or fix the server"
-                        % (self.host, self.port))
+            raise Fatal("%s:%d offers no AUTH (login) on this connection: check smtp.security, or leave out "
+                        "smtp.username if the relay takes mail without a login" % (self.host, self.port))
         except ssl.SSLCertVerificationError as error:
             raise Fatal("TLS certificate of %s:%d not trusted (%s): give smtp.ca_file, or fix the certificate"
                         % (self.host, self.port, error.verify_message))
@@ -170,12 +204,21 @@ class Smtp:
             self._connect()
         try:
             refused = self.session.sendmail(sender, recipients, raw)
+        except smtplib.SMTPSenderRefused as error:
+            self._drop()
+            reason = "%d %s" % (error.smtp_code, _text(error.smtp_error))
+            if error.smtp_code >= 500:
+                raise Fatal("the SMTP server %s:%d refused our sender %s at MAIL FROM (%s): fix the From "
+                            "address (from, our.contact) or the relay's rules for it (smtp.username, "
+                            "the relay's allowed senders); no network was marked" % (self.host, self.port, sender,
+                                                                                     reason))
+            raise Temporary("the server deferred our sender %s at MAIL FROM: %s" % (sender, reason))
         except smtplib.SMTPRecipientsRefused as error:
             self._drop()
             codes = [code for code, dummy in error.recipients.values()]
             detail = "; ".join("%s: %s %s" % (rcpt, code, _text(reply)) for rcpt, (code, reply) in error.recipients.items())
             if all(code >= 500 for code in codes):
-                raise Permanent("every recipient refused: %s" % detail)
+                raise Refused("every recipient refused: %s" % detail)
             raise Temporary("recipients refused for now: %s" % detail)
         except smtplib.SMTPResponseException as error:
             self._drop()

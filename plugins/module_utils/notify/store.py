@@ -11,15 +11,25 @@ container). One SQL text serves both; only the placeholder differs.
     messages: one row per Message-ID: an intent recorded before sending, marked sent once the
               server accepted it, or failed with the server's answer. The rendered message is
               kept, so a retry sends the very same bytes under the same Message-ID.
+    suppressed: ASNs never to write to (notify_peers action=suppress; unsuppress removes them).
+
+One run at a time: lock() takes an advisory lock (SQLite: fcntl.flock on "<file>.lock" beside the
+file; PostgreSQL: pg_try_advisory_lock on the run's connection, held until it closes), waiting up
+to a timeout, so two AWX slices or cron runs cannot both decide to write to the same network.
+Read-only (check mode): SQLite is copied into memory from a read-only open (immutable, so that
+no -shm is made, unless a -wal holds data); PostgreSQL runs in one transaction that is rolled back.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+import fcntl
 import json
 import os
 import sqlite3
+import time
 
 try:
     import psycopg
@@ -52,15 +62,21 @@ SCHEMA = (
         attempts INTEGER NOT NULL DEFAULT 0,
         error TEXT,
         sent_at TEXT)""",
+    """CREATE TABLE IF NOT EXISTS peerwarden_suppressed (
+        asn BIGINT PRIMARY KEY,
+        since TEXT NOT NULL)""",
 )
+LOCK_KEY = 0x70656572776172  # pg_advisory_lock key of notify_peers runs ("peerwar")
+LOCK_POLL = 0.25
 NETWORK_COLUMNS = ("asn", "exchange", "first_notified", "last_notified", "notifications", "escalated", "addresses",
                    "last_seen", "state")
 MESSAGE_COLUMNS = ("message_id", "asn", "created", "status", "recipients", "exchanges", "addresses", "escalation",
                    "raw", "attempts", "error", "sent_at")
 
 
-def open_store(location):
-    """A PostgreSQL DSN (postgresql://...) or a path to an SQLite file (made with its directory)."""
+def open_store(location, read_only=False):
+    """A PostgreSQL DSN (postgresql://...) or a path to an SQLite file (made with its directory).
+    read_only: nothing reaches the store, whatever is done with it (check mode)."""
     if str(location).startswith(("postgresql://", "postgres://")):
         if not HAS_PSYCOPG:
             raise ValueError("a PostgreSQL store needs psycopg on the controller (pip install 'psycopg[binary]')")
@@ -68,32 +84,114 @@ def open_store(location):
             connection = psycopg.connect(location, connect_timeout=10)
         except psycopg.Error as error:
             raise ValueError("cannot open the PostgreSQL store: %s" % str(error).strip().splitlines()[0])
-        return Store(connection, "%s")
+        return Store(connection, "%s", read_only=read_only, where="the PostgreSQL store")
     path = os.path.expanduser(str(location))
+    if read_only:
+        return Store(_memory_copy(path), "?", where="a copy of %s" % path)
     directory = os.path.dirname(path)
-    if directory and not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
     try:
+        if directory and not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
         connection = sqlite3.connect(path, timeout=30, isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:
         raise ValueError("cannot open the SQLite store %s: %s" % (path, error))
-    return Store(connection, "?")
+    return Store(connection, "?", lock_path=path + ".lock", where="the SQLite store %s" % path)
+
+
+def _memory_copy(path):
+    """The SQLite file's content in memory (an empty memory when there is no file yet)."""
+    memory = sqlite3.connect(":memory:", isolation_level=None)
+    if os.path.exists(path):
+        # immutable: no lock, no -shm; but a -wal left by a run that died holds data the file lacks
+        mode = "mode=ro" if os.path.exists(path + "-wal") else "mode=ro&immutable=1"
+        try:
+            source = sqlite3.connect("file:%s?%s" % (path, mode), uri=True)
+            source.backup(memory)
+            source.close()
+        except sqlite3.Error as error:
+            raise ValueError("cannot read the SQLite store %s: %s" % (path, error))
+    return memory
 
 
 class Store:
-    def __init__(self, connection, placeholder):
+    def __init__(self, connection, placeholder, read_only=False, lock_path=None, where="the store"):
         self.connection = connection
         self.placeholder = placeholder
+        self.read_only = read_only
+        self.lock_path, self.lock_file, self.where = lock_path, None, where
         with self.transaction() as cursor:
             for statement in SCHEMA:
                 cursor.execute(statement)
 
     def close(self):
-        self.connection.close()
+        if self.read_only:
+            self.connection.rollback()
+        self.connection.close()  # PostgreSQL: ends the session, and with it the advisory lock
+        if self.lock_file is not None:
+            self.lock_file.close()  # releases the flock
+            self.lock_file = None
 
     def transaction(self):
-        return _Transaction(self.connection, self.placeholder == "?")
+        return _Transaction(self.connection, self.placeholder == "?", self.read_only)
+
+    def lock(self, timeout):
+        """Wait up to `timeout` seconds for the run lock; ValueError naming the store if it stays taken."""
+        deadline = time.monotonic() + max(0, timeout)
+        while not self._try_lock():
+            if time.monotonic() >= deadline:
+                raise ValueError("another notify_peers run holds the lock of %s (waited %ds, lock_timeout): "
+                                 "runs must not overlap, or two of them could write to the same network"
+                                 % (self.where, timeout))
+            time.sleep(LOCK_POLL)
+
+    def _try_lock(self):
+        if self.lock_path is None:
+            with self.transaction() as cursor:  # a session lock: it outlives this transaction
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))
+                return bool(cursor.fetchone()[0])
+        if self.lock_file is None:
+            try:
+                self.lock_file = open(self.lock_path, "a")
+            except OSError as error:
+                raise ValueError("cannot open the lock file %s: %s" % (self.lock_path, error.strerror))
+        try:
+            fcntl.flock(self.lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.EACCES):
+                return False
+            raise
+        return True
+
+    # -- suppression and forgetting, per ASN -----------------------------------------------------
+
+    def suppressed(self):
+        """{asn: since} of the networks never to write to."""
+        with self.transaction() as cursor:
+            cursor.execute("SELECT asn, since FROM peerwarden_suppressed")
+            return dict(cursor.fetchall())
+
+    def suppress(self, asn, since):
+        """True when the ASN was not suppressed before."""
+        with self.transaction() as cursor:
+            cursor.execute(self._sql("INSERT INTO peerwarden_suppressed (asn, since) VALUES (%s, %s) "
+                                     "ON CONFLICT (asn) DO NOTHING"), (asn, since))
+            return cursor.rowcount > 0
+
+    def unsuppress(self, asn):
+        with self.transaction() as cursor:
+            cursor.execute(self._sql("DELETE FROM peerwarden_suppressed WHERE asn = %s"), (asn,))
+            return cursor.rowcount > 0
+
+    def forget(self, asn):
+        """Everything known of a network (notifications, refusals, unsent intents): it starts afresh.
+        True when there was something to forget."""
+        removed = 0
+        with self.transaction() as cursor:
+            for table in ("peerwarden_networks", "peerwarden_messages"):
+                cursor.execute(self._sql("DELETE FROM %s WHERE asn = %%s" % table), (asn,))
+                removed += cursor.rowcount
+        return removed > 0
 
     def _sql(self, text):
         return text.replace("%s", self.placeholder)
@@ -193,8 +291,8 @@ class Store:
 class _Transaction:
     """BEGIN ... COMMIT around a cursor, ROLLBACK on error; the same for sqlite3 and psycopg."""
 
-    def __init__(self, connection, sqlite):
-        self.connection, self.sqlite = connection, sqlite
+    def __init__(self, connection, sqlite, read_only=False):
+        self.connection, self.sqlite, self.read_only = connection, sqlite, read_only
 
     def __enter__(self):
         self.cursor = self.connection.cursor()
@@ -203,9 +301,9 @@ class _Transaction:
         return self.cursor
 
     def __exit__(self, kind, value, traceback):
-        if kind is None:
-            self.connection.commit()
-        else:
+        if kind is None and not self.read_only:
+            self.connection.commit()  # read-only: one transaction for the run, rolled back at close
+        elif kind is not None:
             self.connection.rollback()
         self.cursor.close()
         return False

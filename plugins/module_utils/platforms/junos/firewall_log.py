@@ -55,4 +55,4 @@ def _detail(line, zone, reference):
             or BGP_PORT not in (src_port, dst_port)):
         return NOT_BGP, stamp, line
     remote_port = src_port if dst_port == BGP_PORT else BGP_PORT
-    return finding(FIREWALL_DROP, entry.group("src"), remote_port, entry.group("ifl")), stamp, line
+    return finding(FIREWALL_DROP, entry.group("src"), remote_port, entry.group("ifl"), local=entry.group("dst")), stamp, line

@@ -282,8 +282,10 @@ class _Run:
                 return "max_notifications reached and the network has no %s contact to escalate to" % escalate_to
             escalation = True
         if not contacts:
-            return "no contact: the network lists no email for %s" % ", ".join(self.params.get("roles") or
-                                                                               ["Policy", "NOC", "Technical"])
+            known = sorted((group.get("contacts_by_role") or {}).keys())
+            return ("no contact: no email in the roles resolve_peers was asked for (by default Policy, NOC, Technical, "
+                    "then the exchange's IX-F contact_email; peerwarden_contact_roles); roles with emails: %s"
+                    % (", ".join(known) or "none"))
         if self.budget <= 0:
             return "over max_per_run (%d): left for the next run" % self.params.get("max_per_run", 20)
         return contacts, escalation

@@ -203,8 +203,8 @@ events:
       sample: [51528]
     local_addresses:
       description:
-        - Our addresses the knocks were for, when the log lines name the destination (firewall drops,
-          C(%TCP-6-BADAUTH)); at most 16. Empty for lines that do not say.
+        - Our addresses the knocks were for, when the log lines name the destination (firewall drops, the
+          guard's netfilter drops, C(%TCP-6-BADAUTH)); at most 16. Empty for lines that do not say.
       type: list
       elements: str
       sample: [198.51.100.1]
@@ -213,12 +213,6 @@ events:
       type: int
       returned: when known
       sample: 64500
-    local_addresses:
-      description: Our addresses the packets were sent to, when the lines say (netfilter drops of the guard).
-      type: list
-      elements: str
-      returned: when known
-      sample: [192.0.2.254]
     sample:
       description: One original log line.
       type: str

@@ -125,8 +125,6 @@ class Event:
                 day = hour.strftime("%Y-%m-%d")
                 days[day] = days.get(day, 0) + n
             record["per_day"] = dict(sorted(days.items()))
-        if self.locals:
-            record["local_addresses"] = sorted(self.locals)
         return record
 
 

@@ -12,7 +12,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.config import inten
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.apply import ApplyFailed, apply_change
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.errors import ConfigRefused, LockHeld
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.session import Device
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.ios.driver import IosDriver
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import IosDriver
 from lab.clients import lab_device, wait_until
 from lab.push_configs import ios_base
 

@@ -13,7 +13,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.config.options impo
 from ansible_collections.peerwarden.bgp.plugins.module_utils.config.run import run_config
 from ansible_collections.peerwarden.bgp.plugins.module_utils.device.options import CONNECTION_OPTIONS
 from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr import config as frr
-from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.frr.driver import FrrDriver
+from ansible_collections.peerwarden.bgp.plugins.module_utils.platforms.registry import FrrDriver
 
 RUNNING = """\
 Building configuration...

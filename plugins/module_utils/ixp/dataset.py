@@ -192,7 +192,14 @@ def _peeringdb_networks(peeringdb, networks, rejected):
 
 
 def _add_contact(network, contact, rejected):
-    """Contacts are untrusted input: one that is unsafe or not an address is listed, not kept."""
+    """Contacts are untrusted input: one that is unsafe or not an address is listed, not kept. A field
+    that lists several addresses (`a@x, b@x` or `a@x; b@x`, as some PeeringDB records do) gives one
+    contact each, every one checked on its own."""
+    emails = [part.strip() for part in re.split(r"[,;]", contact["email"])] if contact["email"] else [""]
+    if len(emails) > 1 and all(emails):
+        for email in emails:
+            _add_contact(network, dict(contact, email=email), rejected)
+        return
     problem = _contact_problem(contact)
     if problem:
         rejected.append({"asn": network["asn"], "role": contact["role"], "email": repr(contact["email"]),

@@ -24,6 +24,11 @@ def is_url(text):
     return str(text).lower().startswith(("http://", "https://"))
 
 
+def _json(body):
+    """An IX-F export's JSON; a UTF-8 BOM in front (some exports and editors write one) is not an error."""
+    return json.loads(body.decode("utf-8-sig") if isinstance(body, bytes) else body.lstrip("\ufeff"))
+
+
 def run_ixp_data(params, fetch, check_mode=False, now=None):
     """Returns {"dataset", "warnings", "rejected_contacts", "sources"}; FetchError when a source
     has neither an answer nor a cached copy (the message says which and why)."""
@@ -33,7 +38,7 @@ def run_ixp_data(params, fetch, check_mode=False, now=None):
     warnings, exports = [], []
     for source in params.get("ixf") or ():
         if is_url(source):
-            document = reader.read(source, lambda url=source: json.loads(fetch(url, {"Accept": "application/json"})))
+            document = reader.read(source, lambda url=source: _json(fetch(url, {"Accept": "application/json"})))
         else:
             document = reader.read_file(source)
         export, tolerated = read_ixf(document, source)
@@ -98,7 +103,7 @@ class _SourceReader:
     def read_file(self, path):
         try:
             with open(path, "rb") as handle:
-                document = json.loads(handle.read().decode("utf-8"))
+                document = json.loads(handle.read().decode("utf-8-sig"))  # an editor's BOM is not an error
         except (IOError, OSError) as error:
             raise FetchError("IX-F file %s: %s" % (path, error.strerror or error))
         except ValueError as error:

@@ -25,8 +25,10 @@ def dataset_from_export(tmp_path, body, over_http):
 def test_an_export_with_a_bom_reads_as_without_one(tmp_path):
     plain = json.dumps(EXPORT).encode("utf-8")
     for over_http in (False, True):
-        without = dataset_from_export(tmp_path / ("a%d" % over_http), plain, over_http)["dataset"]
-        with_bom = dataset_from_export(tmp_path / ("b%d" % over_http), BOM + plain, over_http)["dataset"]
+        without = dataset_from_export(tmp_path / ("a-http" if over_http else "a-file"), plain, over_http)["dataset"]
+        with_bom = dataset_from_export(tmp_path / ("b-http" if over_http else "b-file"), BOM + plain, over_http)[
+            "dataset"
+        ]
         assert with_bom["addresses"] == without["addresses"] and with_bom["addresses"]
 
 

@@ -47,3 +47,25 @@ def test_the_json_archive_reaches_the_disk_within_a_second(tmp_path):
     records = list(read_archive(str(tmp_path)))
     assert [record["type"] for record in records][-2:] == ["keepalive", "update"]
     assert records[-1]["nlri"] == ["203.0.113.0/24"]
+
+
+def test_a_flush_that_fails_is_logged_and_tried_again(caplog):
+    from peerwarden_runner.archive import FlushSoon
+
+    calls = []
+
+    def flush():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+
+    async def twice():
+        soon = FlushSoon(flush, seconds=0.05)
+        soon.wrote()
+        await asyncio.sleep(0.2)
+        soon.wrote()
+        await asyncio.sleep(0.2)
+
+    asyncio.run(twice())
+    assert len(calls) == 2
+    assert "archive: cannot write to disk: [Errno 28] No space left on device" in caplog.text

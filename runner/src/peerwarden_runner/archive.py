@@ -10,12 +10,14 @@ compresses it afterwards, so a crash never leaves a half-compressed file in plac
 import asyncio
 import gzip
 import json
+import logging
 import os
 import shutil
 import time
 from typing import BinaryIO
 
 FLUSH_SECONDS = 1.0
+LOG = logging.getLogger("peerwarden_runner.archive")
 
 
 class FlushSoon:
@@ -35,7 +37,10 @@ class FlushSoon:
 
     def _fire(self):
         self.timer = None
-        self.flush()
+        try:
+            self.flush()
+        except OSError as error:  # a full or vanished disk: said, and tried again after the next message
+            LOG.error("archive: cannot write to disk: %s", error)
 
     def cancel(self):
         if self.timer is not None:

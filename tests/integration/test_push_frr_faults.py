@@ -87,8 +87,11 @@ KILLER = textwrap.dedent(
                         log.write("%d\\t%d\\t%s\\n" % (os.getpid(), count, text))
                         log.flush()
                         if count == kill_at or text == kill_on:
-                            with open(os.path.join(CONTROL, "fired.json"), "w") as handle:
+                            # written whole, then renamed: the test may read it while netmiko's goodbye is
+                            # still being relayed (push has returned), and must never see it half written
+                            with open(os.path.join(CONTROL, "fired.json.part"), "w") as handle:
                                 json.dump({{"count": count, "line": text, "session": os.getpid()}}, handle)
+                            os.replace(os.path.join(CONTROL, "fired.json.part"), os.path.join(CONTROL, "fired.json"))
                             os.kill(child, signal.SIGKILL)
                             os.waitpid(child, 0)
                             termios.tcsetattr(0, termios.TCSANOW, saved)

@@ -133,7 +133,8 @@ def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
     assert state.errors == 1 and "max length 20" in state.last_error and state.serial == 1
 
 
-def test_version_0_fallback_when_the_cache_refuses_version_1():
+def test_version_0_fallback_when_the_cache_refuses_version_2():
+    """8210bis-27 §7: the next query is in the version the Error Report names (0), not one lower."""
     async def script(cache, reader, writer, connection):
         query = await cache.receive(reader, connection)
         if query.version != 0:  # an RFC 6810 cache: Unsupported Protocol Version, then close
@@ -146,7 +147,7 @@ def test_version_0_fallback_when_the_cache_refuses_version_1():
         await hold(reader)
 
     cache, [(added, dummy_removed)], state, dummy = synced(script)
-    assert [cache.pdus[number][0] for number in (1, 2)] == [rtr_pdu.ResetQuery(1), rtr_pdu.ResetQuery(0)]
+    assert [cache.pdus[number][0] for number in (1, 2)] == [rtr_pdu.ResetQuery(2), rtr_pdu.ResetQuery(0)]
     assert added == {FIRST} and state.protocol_version == 0 and (state.session_id, state.serial) == (4, 17)
     assert state.refresh == FAST.refresh  # a version 0 End of Data has no timers
 

@@ -12,24 +12,8 @@ import struct
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peerwarden_runner.rpki import Vrp
-from peerwarden_runner.rpki.rtr_pdu import (
-    AspaPdu,
-    ErrorCode,
-    PrefixPdu,
-    RtrPduError,
-    decode_pdu,
-    encode_aspa,
-    encode_cache_reset,
-    encode_cache_response,
-    encode_end_of_data,
-    encode_error_report,
-    encode_prefix,
-    encode_reset_query,
-    encode_serial_notify,
-    encode_serial_query,
-    split_pdus,
-)
+from peerwarden_runner.rpki import Vrp, rtr_pdu
+from peerwarden_runner.rpki.rtr_pdu import AspaPdu, ErrorCode, PrefixPdu, RtrPduError, encode_aspa, encode_prefix
 
 # per test: 500 in the suite (about 2 s); PEERWARDEN_RTR_FUZZ_EXAMPLES=20000 for a long run
 EXAMPLES = int(os.environ.get("PEERWARDEN_RTR_FUZZ_EXAMPLES", "500"))
@@ -53,14 +37,16 @@ def valid_pdus():
     session = st.integers(0, 0xFFFF)
     vrp = vrps()
     return st.one_of(
-        st.builds(encode_serial_notify, versions, session, serial),
-        st.builds(encode_serial_query, versions, session, serial),
-        st.builds(encode_reset_query, versions),
-        st.builds(encode_cache_response, versions, session),
+        st.builds(rtr_pdu.encode_serial_notify, versions, session, serial),
+        st.builds(rtr_pdu.encode_serial_query, versions, session, serial),
+        st.builds(rtr_pdu.encode_reset_query, versions),
+        st.builds(rtr_pdu.encode_cache_response, versions, session),
         st.builds(encode_prefix, versions, vrp, st.booleans()),
-        st.builds(encode_end_of_data, versions, session, serial, serial, serial, serial),
-        st.builds(encode_cache_reset, versions),
-        st.builds(encode_error_report, versions, st.integers(0, 13), st.binary(max_size=40), st.text(max_size=20)),
+        st.builds(rtr_pdu.encode_end_of_data, versions, session, serial, serial, serial, serial),
+        st.builds(rtr_pdu.encode_cache_reset, versions),
+        st.builds(
+            rtr_pdu.encode_error_report, versions, st.integers(0, 13), st.binary(max_size=40), st.text(max_size=20)
+        ),
         st.builds(encode_aspa, st.just(2), asns, st.lists(asns, max_size=8), st.booleans()),
     )
 
@@ -93,14 +79,14 @@ def parse(data):
     decoded = []
     buffer = bytearray(data)
     try:
-        pdus = split_pdus(buffer)
+        pdus = rtr_pdu.split_pdus(buffer)
     except RtrPduError as error:
         assert error.code == ErrorCode.CORRUPT_DATA and len(error.pdu) == 8
         return decoded
     assert sum(map(len, pdus)) + len(buffer) == len(data)  # nothing lost, nothing made up
     for pdu in pdus:
         try:
-            decoded.append((bytes(pdu), decode_pdu(pdu)))
+            decoded.append((bytes(pdu), rtr_pdu.decode_pdu(pdu)))
         except RtrPduError as error:
             assert error.code in set(ErrorCode) and error.pdu == pdu and str(error)
     return decoded

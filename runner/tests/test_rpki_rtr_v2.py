@@ -34,6 +34,26 @@ def aspa_synced(script, aspa_changes_wanted, **options):
     return run(scenario)
 
 
+def synced_then_reset(session_id, notify, response, next_session_id, next_aspas):
+    """A cache: on the first connection a version 2 sync of FIRST and ASPAS, then `notify`; the
+    client's query after it answered with `response` (None: not answered), and the client's Error
+    Report awaited. On the next connection a sync of FIRST and `next_aspas` in `next_session_id`."""
+
+    async def script(cache, reader, writer, connection):
+        await cache.receive(reader, connection)
+        if connection == 1:
+            writer.write(full_sync(2, session_id, 1, [FIRST], ASPAS) + notify)
+            await cache.receive(reader, connection)
+            if response is not None:
+                writer.write(response)
+                await cache.receive(reader, connection)
+        else:
+            writer.write(full_sync(2, next_session_id, 3, [FIRST], next_aspas))
+        await hold(reader)
+
+    return script
+
+
 def test_version_2_is_asked_first_and_its_aspas_are_kept():
     async def script(cache, reader, writer, connection):
         assert await cache.receive(reader, connection) == rtr_pdu.ResetQuery(2)
@@ -111,17 +131,8 @@ def test_aspa_announce_replace_and_withdraw_in_incremental_updates():
 
 
 def test_a_changed_session_id_flushes_the_aspas_with_the_vrps():
-    async def script(cache, reader, writer, connection):
-        await cache.receive(reader, connection)
-        if connection == 1:
-            writer.write(full_sync(2, 14, 1, [FIRST], ASPAS))
-            writer.write(rtr_pdu.encode_serial_notify(2, 15, 2))  # the cache restarted with a new session
-            await cache.receive(reader, connection)
-            await hold(reader)
-        else:
-            writer.write(full_sync(2, 15, 1, [FIRST], {64500: [64501]}))
-            await hold(reader)
-
+    notify = rtr_pdu.encode_serial_notify(2, 15, 2)  # the cache restarted with a new session
+    script = synced_then_reset(14, notify, None, 15, {64500: [64501]})
     cache, customers, aspas, dummy_state = aspa_synced(script, 3)
     assert cache.pdus[1][1].code == rtr_pdu.ErrorCode.CORRUPT_DATA
     assert customers == [{65001, 65003}, {65001, 65003}, {64500}]
@@ -152,24 +163,13 @@ def aspa_pdu(flags, customer, *providers, length=None):
          "cut length", "withdrawal of unknown", "older draft"],
 )  # fmt: skip
 def test_a_bad_aspa_pdu_gets_its_error_report_and_is_never_applied(update, code, text):
-    async def script(cache, reader, writer, connection):
-        await cache.receive(reader, connection)
-        if connection == 1:
-            writer.write(full_sync(2, 16, 1, [FIRST], ASPAS))
-            writer.write(rtr_pdu.encode_serial_notify(2, 16, 2))
-            await cache.receive(reader, connection)
-            writer.write(
-                rtr_pdu.encode_cache_response(2, 16)
-                + rtr_pdu.encode_aspa(2, 64400, [64401])  # a good one before: never applied either
-                + update
-                + rtr_pdu.encode_end_of_data(2, 16, 2)
-            )
-            await cache.receive(reader, connection)
-            await hold(reader)
-        else:
-            writer.write(full_sync(2, 16, 3, [FIRST], {64400: [64401]}))
-            await hold(reader)
-
+    response = (
+        rtr_pdu.encode_cache_response(2, 16)
+        + rtr_pdu.encode_aspa(2, 64400, [64401])  # a good one before: never applied either
+        + update
+        + rtr_pdu.encode_end_of_data(2, 16, 2)
+    )
+    script = synced_then_reset(16, rtr_pdu.encode_serial_notify(2, 16, 2), response, 16, {64400: [64401]})
     cache, customers, aspas, state = aspa_synced(script, 2)
     report = cache.pdus[1][-1]
     assert isinstance(report, rtr_pdu.ErrorReport) and report.code == code and report.version == 2

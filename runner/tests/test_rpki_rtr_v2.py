@@ -230,3 +230,24 @@ def test_an_aspa_pdu_in_a_version_1_session_is_an_unsupported_pdu_type():
 
     report = run(scenario).pdus[1][1]
     assert report.code == rtr_pdu.ErrorCode.UNSUPPORTED_PDU_TYPE and report.version == 1
+
+
+def test_the_protocol_version_and_the_aspas_are_metrics():
+    from peerwarden_runner.scrape_metrics import RtrStateCollector
+
+    async def script(cache, reader, writer, connection):
+        await cache.receive(reader, connection)
+        writer.write(full_sync(2, 19, 1, [FIRST], ASPAS))
+        await hold(reader)
+
+    async def scenario():
+        async with FakeCache(script) as cache:
+            client, changes = client_for(cache.cache())
+            client.start()
+            await next_change(changes)
+            families = {family.name: family.samples[0].value for family in RtrStateCollector(client).collect()}
+            await client.stop()
+            return families
+
+    families = run(scenario)
+    assert families["peerwarden_rtr_protocol_version"] == 2 and families["peerwarden_rtr_aspas"] == 2

@@ -130,5 +130,10 @@ def test_config_rtr_needs_rpki_caches(tmp_path):
     with pytest.raises(config.ConfigError, match=r"rpki.caches\[0\].version"):
         config.load(path)
     path.write_text(SESSION + "aspa: {rtr: true}\nrpki: {caches: [{host: 127.0.0.1, port: 3323, version: 1}]}\n")
+    with pytest.raises(config.ConfigError, match=r"aspa.rtr: every rpki cache is pinned below version 2"):
+        config.load(path)
+    caches = "[{host: 127.0.0.1, port: 3323, version: 1}, {host: 127.0.0.1, port: 3324}]"
+    path.write_text(SESSION + "aspa: {rtr: true}\nrpki: {caches: %s}\n" % caches)
     checked = config.load(path)
-    assert checked["aspa"] == {"file": None, "rtr": True} and checked["rpki"]["caches"][0]["version"] == 1
+    assert checked["aspa"] == {"file": None, "rtr": True}
+    assert [cache["version"] for cache in checked["rpki"]["caches"]] == [1, None]

@@ -75,8 +75,15 @@ class AspaStage(Stage):
 
     @classmethod
     def check_config(cls, config, problem):
-        if config["aspa"]["rtr"] and not (config.get("rpki") or {}).get("caches"):
+        if not config["aspa"]["rtr"]:
+            return
+        caches = (config.get("rpki") or {}).get("caches")
+        if not caches:
             problem("aspa.rtr", "ASPAs over RTR come from the rpki stage's caches: add 'rpki: {caches: [...]}'")
+        elif all(cache.get("version") is not None and cache["version"] < 2 for cache in caches):
+            problem(
+                "aspa.rtr", "every rpki cache is pinned below version 2 (rpki.caches[].version), which has no ASPAs"
+            )
 
     @classmethod
     def check_users(cls, section, users, problem):

@@ -126,6 +126,7 @@ def test_schema_command_prints_the_schema(capsys):
 # ---- fuzz: whatever the document, ConfigError or a configuration, never a traceback ----
 
 KEYS = sorted(config.schema()["properties"]) + ["listen", "connect", "peer", "name", "to_router", "file", "dir"]
+KEYS += ["role", "rtr", "caches", "host", "version"]  # aspa over RTR: the check between two sections
 scalars = st.one_of(
     st.none(),
     st.booleans(),

@@ -19,7 +19,6 @@ to 30 s); its stderr is logged.
 """
 
 import asyncio
-import json
 import logging
 import shutil
 import time
@@ -27,15 +26,15 @@ from typing import Any
 
 from peerwarden_runner import schema as s
 from peerwarden_runner.backoff import Backoff
-from peerwarden_runner.codec import ErrorAction, decode_update, from_json, to_json
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import to_json
+from peerwarden_runner.json_lines import LINE_LIMIT, dump_line, message_from_record, parse_line
 from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.stages.base import MessageStage, Scope
 
 LOG = logging.getLogger("peerwarden_runner.exec")
 MODES = ("watch", "filter")
 ON_ERROR = ("pass", "drop", "reset")
-LINE_LIMIT = 16 * 1024 * 1024  # a JSON UPDATE of an extended (65535-octet) message fits many times over
 REPORT_EVERY = 10.0  # seconds between two reports of dropped copies
 
 
@@ -265,7 +264,7 @@ class ExecStage(MessageStage):
                 continue
             record = to_json(raw, ctx, direction=direction, peer=self.session_name, time=when)
             try:
-                process.stdin.write(json.dumps(record, separators=(",", ":")).encode("utf-8") + b"\n")
+                process.stdin.write(dump_line(record))
                 await process.stdin.drain()
             except (ConnectionError, RuntimeError) as error:
                 self.program.failed("stopped reading (%s)" % (error or type(error).__name__))
@@ -280,7 +279,7 @@ class ExecStage(MessageStage):
         if raw[18] != c.UPDATE or ctx is None:
             return [raw]
         record = to_json(raw, ctx, direction=direction, peer=self.session_name, time=time.time())
-        line = json.dumps(record, separators=(",", ":")).encode("utf-8") + b"\n"
+        line = dump_line(record)
         async with self.lock:
             process = await self.program.running()
             if process is None:
@@ -324,25 +323,8 @@ class ExecStage(MessageStage):
 
     @staticmethod
     def _message(text, ctx):
-        """One answer line as message octets; ValueError saying what is wrong with it."""
-        try:
-            obj = json.loads(text)
-        except ValueError as error:
-            raise ValueError("not JSON (%s): %r" % (error, text[:200])) from None
-        if not isinstance(obj, dict) or obj.get("type") != "update":
-            raise ValueError('expected a JSON UPDATE object ({"type": "update", ...}), got %r' % text[:200])
-        try:
-            raw = from_json(obj, ctx)
-        except Exception as error:  # noqa: BLE001  (any field the encoder cannot use)
-            raise ValueError("cannot encode %r: %s" % (text[:200], error or type(error).__name__)) from None
-        if len(raw) > ctx.max_message_length:
-            raise ValueError(
-                "the UPDATE is %d octets, longer than the session allows (%d)" % (len(raw), ctx.max_message_length)
-            )
-        update = decode_update(raw, ctx)
-        if update.error_action != ErrorAction.NONE:
-            raise ValueError("the UPDATE is malformed (%s)" % update.reason)
-        return raw
+        """One answer line as message octets; LineError (a ValueError) saying what is wrong with it."""
+        return message_from_record(parse_line(text), ctx)
 
     def _answered(self, raw, record, messages):
         if messages == [raw]:

@@ -95,6 +95,19 @@ def test_section_level_problems():
     assert "speakers[1].api.listen: ('127.0.0.1', 8179) is already used by speakers[0]" in problems(
         {"speakers": [dict(BASE), dict(BASE, name="other")]}
     )
+    two_stdin = [dict(BASE, stdin=True), dict(BASE, name="other", stdin=True, api=False)]
+    assert "speakers[1].stdin: the runner's one standard input is already used by speakers[0]" in problems(
+        {"speakers": two_stdin}
+    )
+
+
+def test_stdin_and_stdout_options():
+    speaker = checked(stdin=True, stdout=True)
+    assert (speaker["stdin"], speaker["stdout"], speaker["stdin_errors"]) == (True, True, "fatal")
+    assert checked(stdin=True, stdin_errors="skip")["stdin_errors"] == "skip"
+    assert "speakers[0].stdin_errors: expected one of fatal, skip" in problems(
+        {"speakers": [dict(BASE, stdin=True, stdin_errors="ignore")]}
+    )
 
 
 def test_check_command_on_a_file(tmp_path, capsys):

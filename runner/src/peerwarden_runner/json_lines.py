@@ -52,7 +52,8 @@ def message_from_record(obj: dict[str, Any], ctx: NegotiatedContext, kinds: Coll
     try:
         raw = from_json(obj, ctx)
     except Exception as error:  # noqa: BLE001  (any field the encoder cannot use: say which and why)
-        raise LineError("cannot encode %s: %s" % (text, error or type(error).__name__)) from None
+        reason = "missing or unknown %s" % error if isinstance(error, KeyError) else str(error) or type(error).__name__
+        raise LineError("cannot encode it: %s; the record: %s" % (reason, text)) from None
     if len(raw) > ctx.max_message_length:
         raise LineError(
             "the %s is %d octets, longer than the session allows (%d)" % (obj["type"], len(raw), ctx.max_message_length)

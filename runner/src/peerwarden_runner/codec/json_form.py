@@ -406,7 +406,10 @@ def update_fields(update: Update, ctx: NegotiatedContext, record: Record) -> Non
 def _check_fits(obj: Mapping[str, Any], ctx: NegotiatedContext) -> None:
     """JsonFormError unless `ctx` encodes the record's prefixes and AS numbers exactly as written."""
     attributes = obj.get("attributes", {})
-    runs = [(c.IPV4_UNICAST, "withdrawn", obj.get("withdrawn", ())), (c.IPV4_UNICAST, "nlri", obj.get("nlri", ()))]
+    runs: list[tuple[Any, str, Any]] = [
+        (c.IPV4_UNICAST, "withdrawn", obj.get("withdrawn", ())),
+        (c.IPV4_UNICAST, "nlri", obj.get("nlri", ())),
+    ]
     for name, key in (("mp_reach", "nlri"), ("mp_unreach", "withdrawn")):
         item = attributes.get(name)
         if isinstance(item, Mapping):

@@ -75,6 +75,7 @@ class StdinFeed:
             if line is TOO_LONG:
                 going_on = self._refused(number, "longer than %d octets" % self.limit)
             else:
+                assert isinstance(line, bytes)  # not END nor TOO_LONG
                 going_on = not line.strip() or await self._line(number, line)
             if not going_on:
                 return

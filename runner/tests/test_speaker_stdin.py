@@ -77,8 +77,8 @@ def test_lines_are_sent_byte_identical_and_session_records_skipped(caplog):
     got, feed, fatal = feed_into_peer(text + "\n", 3)
     assert got == [ROUTE, IPV6, ROUTE]
     assert not fatal and feed.counts["sent"] == 4 and feed.counts["skipped"] == 3 and feed.counts["refused"] == 0
-    assert "stdin line 1: a open record is not sent (the session makes its own)" in caplog.text
-    assert "stdin line 4: a keepalive record is not sent" in caplog.text and "stdin line 6" not in caplog.text
+    assert "stdin line 1: OPEN records are not sent (the session makes its own)" in caplog.text
+    assert "stdin line 4: KEEPALIVE records are not sent" in caplog.text and "stdin line 6" not in caplog.text
     assert "end of input after 8 line(s): 4 message(s) sent, 3 skipped" in caplog.text
 
 

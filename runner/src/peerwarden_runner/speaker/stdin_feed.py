@@ -99,11 +99,11 @@ class StdinFeed:
                 self.counts["skipped_" + kind] += 1
                 if self.counts["skipped_" + kind] == 1:
                     LOG.info(
-                        "%s: stdin line %d: a %s record is not sent (the session makes its own); "
-                        "further ones are counted",
+                        "%s: stdin line %d: %s records are not sent (the session makes its own): "
+                        "skipped, and further ones counted",
                         self.name,
                         number,
-                        kind,
+                        kind.upper(),
                     )
                 return True
             session = await self.speaker.established_session()

@@ -22,9 +22,13 @@ class Sink:
 
     def __init__(self):
         self.sent = []
+        self.shutdowns = []
 
     def send(self, direction, raw):
         self.sent.append((direction, raw))
+
+    async def shutdown(self, text):
+        self.shutdowns.append(text)
 
 
 def open_session(pipeline, peer_as=65001, router_as=65000, endpoints=None, capabilities=CAPABILITIES):

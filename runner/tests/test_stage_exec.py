@@ -253,13 +253,22 @@ def test_exec_filter_before_a_filter_stage_feeds_it(tmp_path):
         ({"program": ["/nonexistent/filter"]}, ["exec"], "exec.program: '/nonexistent/filter' is not an executable"),
         ({"program": "no-such-command-here"}, ["exec"], "exec.program: 'no-such-command-here' is not an executable"),
         ({"mode": "watch"}, ["exec"], "exec.program: missing (expected the command as a list"),
-        ({"program": [sys.executable], "mode": "tee"}, ["exec"], "exec.mode: expected one of watch, filter, got 'tee'"),
+        (
+            {"program": [sys.executable], "mode": "tee"},
+            ["exec"],
+            "exec.mode: expected one of watch, filter, stream, got 'tee'",
+        ),
         (
             {"program": [sys.executable], "on_error": "ignore"},
             ["exec"],
             "exec.on_error: expected one of pass, drop, reset",
         ),
         ({"program": [sys.executable], "timeout": 0}, ["exec"], "exec.timeout: expected a duration: seconds"),
+        (
+            {"program": [sys.executable], "mode": "stream", "on_error": "pass"},
+            ["exec"],
+            "exec.on_error: expected drop or reset with mode: stream",
+        ),
         ({"program": [sys.executable], "shell": True}, ["exec"], "exec.shell: unknown key"),
         ({"program": [sys.executable]}, ["limit", "exec", "filter"], "exec must come before or after the route stages"),
     ],

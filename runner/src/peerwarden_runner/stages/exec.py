@@ -7,10 +7,13 @@ configuration section.
       mode: watch              # watch: a copy of every message; the program's stdout is logged
                                # filter: UPDATEs only; the program answers each with zero or more JSON
                                #         lines (the messages that replace it) and then an empty line
+                               # stream: UPDATEs go to the program and its JSON lines are sent on, as
+                               #         with bgpipe (jq -c ..., stages/exec_stream.py)
       queue: 10000             # watch: copies waiting for a slow program; beyond that they are dropped
       timeout: 5               # filter: seconds to wait for each answer
       on_error: pass           # filter: a bad answer, a dead or slow program: pass the UPDATE on
-                               # unchanged, drop it, or reset the session (Cease 6/4)
+                               # unchanged, drop it, or reset the session (Cease 6/4); stream: drop
+                               # (the default) or reset
 
 A watch program never slows BGP: copies go through a bounded queue, and what overflows is counted
 and logged. A filter program is waited for (the pipeline turns asynchronous). A program that dies,
@@ -33,9 +36,12 @@ from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.stages.base import MessageStage, Scope
 
 LOG = logging.getLogger("peerwarden_runner.exec")
-MODES = ("watch", "filter")
+MODES = ("watch", "filter", "stream")
 ON_ERROR = ("pass", "drop", "reset")
 REPORT_EVERY = 10.0  # seconds between two reports of dropped copies
+
+
+_ON_ERROR_DEFAULT = {"watch": "pass", "filter": "pass", "stream": "drop"}
 
 
 def check_exec(section, problem):
@@ -57,11 +63,15 @@ def check_exec(section, problem):
         program = [str(arg) for arg in program]
         if shutil.which(program[0]) is None:
             problem("exec.program", "%r is not an executable file nor a command on PATH" % program[0])
-    checked = {"program": program, "mode": section.get("mode", "watch"), "on_error": section.get("on_error", "pass")}
-    if checked["mode"] not in MODES:
-        problem("exec.mode", "expected watch or filter, got %r" % (checked["mode"],))
+    mode = section.get("mode", "watch")
+    on_error = section.get("on_error", _ON_ERROR_DEFAULT.get(mode, "pass"))
+    checked = {"program": program, "mode": mode, "on_error": on_error}
+    if mode not in MODES:
+        problem("exec.mode", "expected watch, filter or stream, got %r" % (mode,))
     if checked["on_error"] not in ON_ERROR:
         problem("exec.on_error", "expected pass, drop or reset, got %r" % (checked["on_error"],))
+    elif mode == "stream" and checked["on_error"] == "pass":
+        problem("exec.on_error", "expected drop or reset with mode: stream (the program's output is what goes on)")
     for field, default, kind in (("queue", 10000, int), ("timeout", 5.0, float)):
         value = section.get(field, default)
         if field == "timeout" and isinstance(value, str):
@@ -172,7 +182,7 @@ class ExecStage(MessageStage):
     needs_wait_closed = True
     watch_refusal = (
         "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
-        "stream use print: true and a pipe, or the archive)"
+        "stream use a speaker with stdout: true, or the archive)"
     )
     check = staticmethod(check_exec)
 
@@ -191,6 +201,10 @@ class ExecStage(MessageStage):
 
     @classmethod
     def build(cls, section, context):
+        if section["mode"] == "stream":
+            from peerwarden_runner.stages.exec_stream import StreamExec  # a subclass: imported when used
+
+            return StreamExec(session_name=context.session_name, metrics=context.metrics, **section)
         return cls(session_name=context.session_name, metrics=context.metrics, **section)
 
     def __init__(

@@ -6,6 +6,8 @@ it; `from_json(obj, ctx)` turns it back into octets.  For every message the code
 ``from_json(to_json(m, ctx), ctx) == m.raw``: the fields alone rebuild the exact octets (attribute
 order, flags and parameter layout are recorded when they differ from the canonical choice), and
 `raw` carries the octets themselves, used instead of the fields when the object says "lossy".
+A record the given context cannot encode as written (path ids vs ADD-PATH, 4-octet AS numbers in
+a 2-octet session) raises JsonFormError instead of silently giving other octets.
 
 Common keys::
 

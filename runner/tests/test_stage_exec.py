@@ -19,7 +19,7 @@ from peerwarden_runner.stages.exec import ExecStage
 from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.metrics import Metrics
 from polling import until
-from stage_helpers import announce, announced, open_session
+from stage_helpers import announce, announced, open_session, process_each
 
 FILTER_PROGRAM = r"""
 import json, sys, time
@@ -150,13 +150,7 @@ def run_filter(tmp_path, updates, metrics=None, pause=0.0, **options):
         pipeline, stage = exec_pipeline(program(tmp_path, FILTER_PROGRAM), metrics, mode="filter", **options)
         assert pipeline.asynchronous
         state = open_session(pipeline)
-        results = []
-        for update in updates:
-            try:
-                results.append(await pipeline.process_async(state, TO_ROUTER, c.UPDATE, update))
-            except SessionReset as reset:
-                results.append(reset)
-            await asyncio.sleep(pause)  # lets a program's restart back-off pass
+        results = await process_each(pipeline, state, TO_ROUTER, updates, pause)
         await pipeline.aclose()
         return results
 

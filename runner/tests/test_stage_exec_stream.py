@@ -17,7 +17,7 @@ from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline, SessionRese
 from peerwarden_runner.stages.exec import ExecStage
 from peerwarden_runner.stages.exec_stream import StreamExec
 from polling import until
-from stage_helpers import announce, announced, open_session
+from stage_helpers import announce, announced, open_session, process_each
 
 JQ = shutil.which("jq")
 needs_jq = pytest.mark.skipif(JQ is None, reason="jq is not installed (Debian package jq)")
@@ -62,12 +62,7 @@ def run_stream(stage, updates, settle):
         pipeline = Pipeline({TO_ROUTER: [stage], TO_PEER: [stage]})
         assert pipeline.asynchronous
         state = open_session(pipeline)
-        results = []
-        for update in updates:
-            try:
-                results.append(await pipeline.process_async(state, TO_ROUTER, c.UPDATE, update))
-            except SessionReset as reset:
-                results.append(reset)
+        results = await process_each(pipeline, state, TO_ROUTER, updates)
         keepalive = await pipeline.process_async(state, TO_PEER, c.KEEPALIVE, KEEPALIVE_MESSAGE)
         assert keepalive == [KEEPALIVE_MESSAGE]  # not an UPDATE: passes the stage
         await until(lambda: settle(state.session), 10, "the program's output")

@@ -16,23 +16,19 @@ import subprocess
 import sys
 
 import pytest
+from test_runner_speaker import FRR_CONFIG  # r21's table: two IPv4 prefixes and one IPv6
 
 from lab.daemons import wait_for, wait_for_log
 
 pytestmark = pytest.mark.lab
 RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
 SOURCE, SPEAKER_A, SPEAKER_B, SINK = "127.0.0.21", "127.0.0.20", "127.0.0.26", "127.0.0.27"
-SOURCE_CONFIG = """router bgp 65021
- no bgp network import-check
+SOURCE_CONFIG = (
+    FRR_CONFIG
+    + """router bgp 65021
  address-family ipv4 unicast
-  network 10.21.0.0/16
-  network 10.21.1.0/24
   network 10.21.128.0/17 route-map tagged
 %s
- exit-address-family
- address-family ipv6 unicast
-  network 2001:db8:21::/48
-  neighbor 127.0.0.20 activate
  exit-address-family
 exit
 route-map tagged permit 10
@@ -41,6 +37,7 @@ route-map tagged permit 10
  set metric 42
 exit
 """
+)
 SINK_CONFIG = """router bgp 65027
  address-family ipv6 unicast
   neighbor 127.0.0.26 activate

@@ -1,4 +1,5 @@
-"""BGP -> JSON -> BGP through real jq, on loopback (issue 11, "--stdout | jq and --stdin round trip").
+"""BGP -> JSON -> BGP through real jq, on loopback (issue 11, "--stdout | jq and --stdin round trip"),
+and jq inside a proxied session (the exec stage's stream mode).
 
 FRR r21 (AS65021, 127.0.0.21) sends its table to `peerwarden-runner speaker --stdout` (AS65020,
 127.0.0.20); that output, piped through `jq -c .`, is the --stdin of a second speaker (AS65021,
@@ -16,9 +17,11 @@ import subprocess
 import sys
 
 import pytest
-from test_runner_speaker import FRR_CONFIG  # r21's table: two IPv4 prefixes and one IPv6
+from integration.runner_process import running_runner
+from integration.test_runner_speaker import FRR_CONFIG  # r21's table: two IPv4 prefixes and one IPv6
+from integration.test_runner_stages import static_routes
 
-from lab.daemons import wait_for, wait_for_log
+from lab.daemons import free_port, wait_for, wait_for_log
 
 pytestmark = pytest.mark.lab
 RUNNER = os.path.join(os.path.dirname(sys.executable), "peerwarden-runner")
@@ -162,3 +165,57 @@ def test_stdout_through_jq_into_stdin_gives_byte_identical_updates(make_frr_rout
     log = log_b.read_text()
     assert "stdin line 1: OPEN records are not sent (the session makes its own)" in log
     assert "end of input after %d line(s)" % len(records(out_a)) in log and ", 0 refused" in log
+
+
+# ---- the exec stage in stream mode: jq in a proxied session, BIRD -> runner -> FRR ----
+
+JQ_PROGRAM = (
+    'select(.nlri | map(. == "192.0.2.0/24") | any | not)'  # drops one route
+    ' | if (.nlri | length) > 0 then .attributes.communities += ["65000:7"] else . end'  # tags the rest
+)
+
+
+def test_exec_stream_puts_jq_in_a_proxied_session(make_frr_router, make_bird_router, tmp_path):
+    bird_address, frr_address, listen, connect_from = "127.0.0.43", "127.0.0.42", "127.0.0.45", "127.0.0.46"
+    archive = tmp_path / "archive"
+    config_file = tmp_path / "runner.yml"
+    config_file.write_text(
+        json.dumps(
+            {
+                "sessions": [
+                    {
+                        "name": "lab-stream",
+                        "listen": listen + ":179",
+                        "connect": frr_address + ":179",
+                        "connect_from": connect_from,
+                        "to_router": ["exec"],
+                    }
+                ],
+                "exec": {"program": [shutil.which("jq"), "--unbuffered", "-c", JQ_PROGRAM], "mode": "stream"},
+                "archive": {"dir": str(archive)},
+                "metrics": {"listen": "127.0.0.40:%d" % free_port("127.0.0.40")},
+            }
+        )
+    )
+    frr = make_frr_router(address=frr_address, asn=65000, neighbor=connect_from, neighbor_asn=65001)
+    log = tmp_path / "runner.log"
+    with running_runner(config_file, log):
+        make_bird_router(
+            address=bird_address, asn=65001, neighbor=listen, neighbor_asn=65000, extra_config=static_routes()
+        )
+        expected = ["198.51.100.0/24", "203.0.113.0/24"]
+        wait_for(
+            lambda: sorted(frr_table(frr, "ipv4")) == expected,
+            what="FRR to hold what jq let through",
+            show=lambda: frr_table(frr, "ipv4"),
+        )
+        for prefix in expected:
+            path = json.loads(frr.vtysh("show bgp ipv4 unicast %s json" % prefix))["paths"][0]
+            assert path["community"]["string"] == "65000:7" and path["aspath"]["string"].startswith("65001 ")
+    from peerwarden_runner.archive import read_archive
+
+    # what crossed towards FRR is jq's output: the tagged routes and BIRD's End-of-RIB, not 192.0.2.0/24
+    sent = [r for r in read_archive(str(archive)) if r["direction"] == "to-router" and r["type"] == "update"]
+    assert sorted(p for r in sent for p in r["nlri"]) == expected
+    assert all(r["attributes"]["communities"] == ["65000:7"] for r in sent if r["nlri"])
+    assert "refused" not in log.read_text()

@@ -6,6 +6,8 @@ import asyncio
 import io
 import json
 
+import pytest
+
 import codec_fixtures as fx
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import decode_update, encode_update, make_attribute, to_json
@@ -48,7 +50,7 @@ def feed_into_peer(text, updates_expected, on_error="skip", limit=1 << 20):
     async def scenario():
         async with ScriptedPeer(script) as peer:
             speaker = make_speaker(peer.port)
-            feed = StdinFeed(speaker, io.BytesIO(text.encode()), on_error, lambda: fatal.append(True), limit)
+            feed = StdinFeed(speaker, io.BytesIO(text.encode()).read, on_error, lambda: fatal.append(True), limit)
             reading = asyncio.create_task(feed.run())  # started first: lines wait for Established
             task = asyncio.create_task(speaker.run())
             got = await peer.result() if updates_expected else []
@@ -122,9 +124,59 @@ def test_a_line_over_the_limit_is_refused_and_the_next_one_read(caplog):
     assert "stdin line 1 refused, skipped (stdin_errors: skip): longer than 4096 octets" in caplog.text
 
 
-def test_read_lines_never_holds_a_long_line_whole():
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64, 4096])
+def test_read_lines_never_holds_a_long_line_whole(chunk):
+    text = b"a" * 50 + b"\nshort\n" + b"b" * 16 + b"\n" + b"c" * 17 + b"\n\n" + b"tail"
     items = []
-    read_lines(
-        io.BytesIO(b"a" * 50 + b"\nshort\n" + b"b" * 10 + b"\n" + b"tail"), lambda item: items.append(item) or True, 16
-    )
-    assert items == [TOO_LONG, b"short\n", b"b" * 10 + b"\n", b"tail", END]
+    read_lines(io.BytesIO(text).read, lambda item: items.append(item) or True, 16, chunk)
+    assert items == [TOO_LONG, b"short\n", b"b" * 16 + b"\n", TOO_LONG, b"\n", b"tail", END]
+    items.clear()
+    read_lines(io.BytesIO(b"x" * 40).read, lambda item: items.append(item) or True, 16, chunk)
+    assert items == [TOO_LONG, END]  # an over-long last line without its newline
+
+
+def start_speaker_process(log, *flags):
+    """`peerwarden-runner speaker --stdin` towards a closed port on loopback, its stdin an open pipe,
+    its stderr in the file `log`."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a port nobody listens on: the speaker keeps reconnecting
+        probe.bind(("127.0.0.22", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, "-m", "peerwarden_runner.cli", "speaker", "--local", "127.0.0.23"]
+    argv += ["--peer", "127.0.0.22:%d" % port, "--asn", "65020", "--peer-asn", "65022", "--api", "off", "--stdin"]
+    with open(log, "wb") as stderr:  # the child has its own copy of the descriptor
+        return subprocess.Popen(argv + list(flags), stdin=subprocess.PIPE, stderr=stderr)
+
+
+def wait_for_text(path, text, timeout=30):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text():
+        assert time.monotonic() < deadline, "no %r in %s:\n%s" % (text, path, path.read_text())
+        time.sleep(0.1)
+
+
+def test_sigterm_with_stdin_still_open_exits_cleanly(tmp_path):
+    import signal
+
+    log = tmp_path / "stderr"
+    process = start_speaker_process(log)
+    process.stdin.write(line(ROUTE).encode() + b"\n")  # waits for a session that never comes up
+    process.stdin.flush()
+    wait_for_text(log, "reconnecting in")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(15) == 0
+    assert "Fatal Python error" not in log.read_text()
+    process.stdin.close()
+
+
+def test_a_fatal_line_ends_the_runner_with_status_1(tmp_path):
+    log = tmp_path / "stderr"
+    process = start_speaker_process(log, "--stdin-errors", "fatal")
+    process.communicate(b'[]\n{"type": "update"}\n', timeout=30)  # refused before any session is needed
+    assert process.returncode == 1
+    assert "stdin line 1 refused, stopping (stdin_errors: fatal): expected a JSON message object" in log.read_text()

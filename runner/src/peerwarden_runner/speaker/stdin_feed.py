@@ -14,11 +14,14 @@ to the router as BGP once the session is Established, like bgpipe's --stdin.
   does not get them again (they are a stream, not routes the speaker holds).
 
 Lines are read by a thread (blocking reads work alike for a pipe, a file and a terminal; a daemon
-thread does not keep the process alive) and handed to the loop through a small bounded queue.
+thread does not keep the process alive) with os.read, split here (a line over the limit is
+dropped as it comes, never held whole), and handed to the loop through a small bounded queue.
 """
 
 import asyncio
+import functools
 import logging
+import os
 import sys
 import threading
 from collections import Counter
@@ -34,25 +37,38 @@ TOO_LONG = object()  # in place of a line longer than the limit
 END = object()
 
 
-def read_lines(stream, put, limit=LINE_LIMIT):
-    """Blocking: each line of `stream` (binary) to put(), TOO_LONG for one over `limit`, then END."""
-    while True:
-        line = stream.readline(limit + 1)
-        if not line:
-            break
-        if len(line) > limit and not line.endswith(b"\n"):
-            while line and not line.endswith(b"\n"):  # the rest of the long line, never held whole
-                line = stream.readline(limit + 1)
-            line = TOO_LONG
-        if not put(line):
-            return
+def read_lines(read, put, limit=LINE_LIMIT, chunk=65536):
+    """Blocking: each line that read(n) gives to put() (newline kept), TOO_LONG in place of one whose
+    text is over `limit` octets (never held whole), then END. put() returning False stops."""
+    pending = bytearray()
+    dropping = False  # inside a line already over the limit
+    while data := read(chunk):
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0:
+            if not dropping:
+                pending += data[start : end + 1]
+            line = TOO_LONG if dropping or len(pending) - 1 > limit else bytes(pending)
+            pending.clear()
+            dropping = False
+            start = end + 1
+            if not put(line):
+                return
+        if not dropping:
+            pending += data[start:]
+            if len(pending) > limit:
+                pending.clear()
+                dropping = True
+    if (dropping or pending) and not put(TOO_LONG if dropping else bytes(pending)):
+        return
     put(END)
 
 
 class StdinFeed:
-    def __init__(self, speaker, stream=None, on_error="fatal", on_fatal=None, limit=LINE_LIMIT):
+    def __init__(self, speaker, read=None, on_error="fatal", on_fatal=None, limit=LINE_LIMIT):
+        """`read(n)`: up to n octets of the input, b"" at its end (default: os.read on stdin's file
+        descriptor, which takes no lock a daemon thread could still hold when the runner exits)."""
         self.speaker, self.on_error, self.on_fatal, self.limit = speaker, on_error, on_fatal, limit
-        self.stream = stream if stream is not None else sys.stdin.buffer
+        self.read = read or functools.partial(os.read, sys.stdin.fileno())
         self.counts: Counter[str] = Counter()
         self.name = speaker.settings.name
 
@@ -67,7 +83,7 @@ class StdinFeed:
                 return False
             return True
 
-        threading.Thread(target=read_lines, args=(self.stream, put, self.limit), name="stdin", daemon=True).start()
+        threading.Thread(target=read_lines, args=(self.read, put, self.limit), name="stdin", daemon=True).start()
         number = 0
         while (line := await queue.get()) is not END:
             number += 1

@@ -4,7 +4,7 @@
     exec:
       program: [jq, --unbuffered, -c, 'select(.attributes.as_path | length < 10)']
       mode: stream
-      on_error: drop          # drop (the default) or reset (Cease 6/4)
+      on_error: drop          # drop (the default) or reset (end the session with a Cease)
       timeout: 5              # seconds the program may take to read an UPDATE
 
 * Each UPDATE of the directions the stage is listed in goes to the program's stdin as one JSON line
@@ -23,7 +23,9 @@
 * Never silent: an output line that is not an UPDATE to send (not JSON, no "direction", a "lossy"
   record, fields the session cannot encode exactly, a malformed UPDATE) is logged with its line
   number and why; an UPDATE that cannot reach the program is logged. Then `on_error: drop` goes on
-  without it and `reset` resets the session (Cease 6/4 both ways).
+  without it and `reset` ends the session: an UPDATE that cannot reach the program as the exec
+  filter's reset does (Cease 6/4 to its sender, a Cease with the reason to its receiver), a refused
+  output line with a Cease / Administrative Shutdown naming the line both ways.
 """
 
 import asyncio

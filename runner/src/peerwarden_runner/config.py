@@ -26,6 +26,7 @@ before every restart).
       max_prefixes: 200000          # per session and family
       max_per_origin: 1000          # per origin AS
       max_per_block: 64/16          # at most 64 prefixes inside any /16 (IPv4)
+      max_per_block_ipv6: 64/32     # at most 64 prefixes inside any /32 (IPv6)
       max_length: 24/48             # longest prefix accepted, IPv4/IPv6
       min_length: 8/16
       cease: false                  # also end the session (Cease 6/1) when a limit overflows

@@ -73,7 +73,7 @@ def test_good_config_is_normalised(tmp_path):
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [magic]}]",
-            "sessions[0].to_router[0]: expected one of rpki, aspa, limit",
+            "sessions[0].to_router[0]: expected a stage name (rpki, aspa, limit",
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 24}",

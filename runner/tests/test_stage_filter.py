@@ -149,8 +149,8 @@ def test_matches_are_counted_per_rule_and_logged_with_the_reason(caplog):
     with caplog.at_level(logging.INFO, logger="peerwarden_runner.filter"):
         send(pipeline, state, ["192.0.2.0/24", "192.0.2.128/25", "10.0.0.0/8"])
     value = metrics.registry.get_sample_value
-    assert value("peerwarden_filter_matches_total", {"rule": "doc", "action": "drop"}) == 2
-    assert value("peerwarden_filter_matches_total", {"rule": "ok", "action": "accept"}) == 1
+    assert value("peerwarden_filter_matches_total", {"filter": "filter", "rule": "doc", "action": "drop"}) == 2
+    assert value("peerwarden_filter_matches_total", {"filter": "filter", "rule": "ok", "action": "accept"}) == 1
     assert value("peerwarden_routes_held_total", {"stage": "filter"}) == 2
     assert "rule doc: dropped 2 route(s) from AS64500: 192.0.2.0/24 192.0.2.128/25" in caplog.text
 

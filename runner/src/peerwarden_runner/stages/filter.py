@@ -281,6 +281,7 @@ class FilterStage(Stage):
 
     name = "filter"
     scope = Scope.SESSION
+    instances = "filters"
     watch_ok = True
     check = staticmethod(check_filter)
 
@@ -318,10 +319,12 @@ class FilterStage(Stage):
 
     @classmethod
     def build(cls, section, context):
-        return cls(section, context.metrics)
+        return cls(section, context.metrics, context.instance)
 
-    def __init__(self, section, metrics=None):
-        """`section`: the checked filter section (check_filter)."""
+    def __init__(self, section, metrics=None, instance=""):
+        """`section`: the checked filter section (check_filter); `instance`: how sessions list it (the
+        name in its logs, metrics and held reasons): "filter", or "filter:NAME" for `filters: {NAME: ...}`."""
+        self.name = instance or "filter"
         self.rules = [Rule(checked) for checked in section["rules"]]
         self.default = section.get("default", "accept")
         self.metrics = metrics
@@ -390,9 +393,10 @@ class FilterStage(Stage):
     def _count_and_log(self, change, dropped, tagged, accepted):
         for rule_name, prefixes in dropped.items():
             if self.metrics is not None:
-                self.metrics.rule_matched(rule_name, "drop", len(prefixes))
+                self.metrics.rule_matched(self.name, rule_name, "drop", len(prefixes))
             LOG.info(
-                "filter: rule %s: dropped %d route(s) from AS%s: %s",
+                "%s: rule %s: dropped %d route(s) from AS%s: %s",
+                self.name,
                 rule_name,
                 len(prefixes),
                 change.origin,
@@ -400,12 +404,13 @@ class FilterStage(Stage):
             )
         for dummy, dummy_attributes, rule, prefixes in tagged.values():
             if self.metrics is not None:
-                self.metrics.rule_matched(rule.name, "tag", len(prefixes))
+                self.metrics.rule_matched(self.name, rule.name, "tag", len(prefixes))
             added = [community_to_text(value) for value in rule.add_communities] + [
                 "%d:%d:%d" % value for value in rule.add_large
             ]
             LOG.info(
-                "filter: rule %s: tagged %d route(s) with %s: %s",
+                "%s: rule %s: tagged %d route(s) with %s: %s",
+                self.name,
                 rule.name,
                 len(prefixes),
                 " ".join(added),
@@ -413,7 +418,7 @@ class FilterStage(Stage):
             )
         if self.metrics is not None:
             for rule_name, count in accepted.items():
-                self.metrics.rule_matched(rule_name, "accept", count)
+                self.metrics.rule_matched(self.name, rule_name, "accept", count)
 
 
 def _some(prefixes, shown=10):

@@ -238,7 +238,10 @@ class Rule:
         return False
 
     def matches_attributes(self, attributes, facts):
-        return all(test(attributes, facts) for test in self.tests)
+        for test in self.tests:  # noqa: SIM110 - a loop, not all(generator): per rule and attribute set
+            if not test(attributes, facts):
+                return False
+        return True
 
 
 class Facts:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Check the runner configuration the role would write (read on stdin, rendered with its secrets masked)
 against the runner's JSON Schema, on the controller, before anything changes on the host.
 

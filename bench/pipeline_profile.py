@@ -158,17 +158,25 @@ def alert_section():
     return section
 
 
-def filter_section():
-    """A filter with the keys most configurations use (prefix, origin, as_path, community): no bench route matches."""
-    rules = [
-        {
-            "name": "bogons",
-            "match": {"prefix": ["192.0.2.0/24 or-longer", "2001:db8::/32 or-longer"]},
-            "action": "drop",
-        },
-        {"name": "leak", "match": {"as_path": "_64666_", "origin": 64666}, "action": "drop"},
-        {"name": "blackhole", "match": {"community": "65535:666"}, "action": "drop"},
-    ]
+FILTER_RULES = [
+    {"name": "bogons", "match": {"prefix": ["192.0.2.0/24 or-longer", "2001:db8::/32 or-longer"]}, "action": "drop"},
+    {"name": "leak", "match": {"as_path": "_64666_", "origin": 64666}, "action": "drop"},
+    {"name": "blackhole", "match": {"community": "65535:666"}, "action": "drop"},
+]
+# the expression keys: a next hop, a path length, attributes by name and by code (no bench route matches)
+EXPRESSION_RULES = [
+    {"name": "via-192.0.2.1", "match": {"next_hop": ["192.0.2.1", "2001:db9::/32"]}, "action": "drop"},
+    {"name": "long", "match": {"as_path_length": "12.."}, "action": "drop"},
+    {
+        "name": "otc",
+        "match": {"attribute": {"otc": "present", "med": [4242, "0x0000ffff"], "99": "present"}},
+        "action": "drop",
+    },
+]
+
+
+def filter_section(rules=FILTER_RULES):
+    """A filter with the keys most configurations use (prefix, origin, as_path, community), or `rules`."""
     problems = []
     section = check_filter({"rules": rules}, lambda key, text: problems.append("%s: %s" % (key, text)))
     if problems:
@@ -193,6 +201,7 @@ def build(name, table, archive_dir):
         "all": ([rpki, limit], [archive], True),
         "all-mrt": ([rpki, limit], [MrtArchiveStage(archive_dir, session_name="bench")], True),
         "filter": ([FilterStage(filter_section())] if name == "filter" else [], [], False),
+        "filter-expr": ([FilterStage(filter_section(EXPRESSION_RULES))] if name == "filter-expr" else [], [], False),
         "alert": ([AlertStage(alert_section(), None, "bench", "peer")] if name == "alert" else [], [], False),
     }[name]
     return Pipeline({TO_ROUTER: stages}, watchers, metrics if with_metrics else None)
@@ -295,6 +304,7 @@ def main():
         "all-mrt",
         "alert",
         "filter",
+        "filter-expr",
     ]
     if arguments.only:
         names = ["forward"] + [name for name in names if name in arguments.only and name != "forward"]
@@ -310,6 +320,7 @@ def main():
         "all-mrt": "forward",
         "alert": "decode",
         "filter": "decode",
+        "filter-expr": "decode",
     }
     results = {}
     print(

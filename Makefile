@@ -10,7 +10,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 export ANSIBLE_NOCOLOR := 1
 APT_PACKAGES := frr frr-rpki-rtrlib bird2 openssh-server openssh-client postgresql stayrtr rpki-client bgpdump openssl util-linux chromium nftables ulogd2 iproute2 jq
 
-.PHONY: demo test system-packages venv collection sanity units runner-tests runner-lint lab-tests lint bench clean
+.PHONY: demo test system-packages venv collection sanity units runner-tests runner-lint runner-schema lab-tests lint bench clean
 
 # The main job on bundled data: scan, name the networks, write each one email (as .eml files).
 # Run it twice: the second run sends nothing and says why.
@@ -65,6 +65,10 @@ runner-tests: venv
 # the runner's lint gate: ruff (lint and format) and mypy, configured in runner/pyproject.toml
 runner-lint: venv
 	cd runner && $(abspath $(BIN))/ruff check . && $(abspath $(BIN))/ruff format --check . && $(abspath $(BIN))/mypy
+
+# the runner's JSON Schema the role checks its variables against (tests/unit/test_runner_schema_file.py keeps it equal)
+runner-schema: venv
+	PYTHONPATH=runner/src $(BIN)/python -c "from peerwarden_runner.cli import main; main(['schema'])" > roles/runner/files/runner_schema.json
 
 lab-tests: venv collection
 	$(BIN)/python -m pytest tests/lab tests/integration -q

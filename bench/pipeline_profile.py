@@ -44,6 +44,7 @@ from peerwarden_runner.stages import Stage
 from peerwarden_runner.stages.alert import AlertStage
 from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.archive import ArchiveStage
+from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.limit import LimitStage
 from peerwarden_runner.stages.metrics import Metrics
 from peerwarden_runner.stages.mrt_archive import MrtArchiveStage
@@ -157,6 +158,32 @@ def alert_section():
     return section
 
 
+FILTER_RULES = [
+    {"name": "bogons", "match": {"prefix": ["192.0.2.0/24 or-longer", "2001:db8::/32 or-longer"]}, "action": "drop"},
+    {"name": "leak", "match": {"as_path": "_64666_", "origin": 64666}, "action": "drop"},
+    {"name": "blackhole", "match": {"community": "65535:666"}, "action": "drop"},
+]
+# the expression keys: a next hop, a path length, attributes by name and by code (no bench route matches)
+EXPRESSION_RULES = [
+    {"name": "via-192.0.2.1", "match": {"next_hop": ["192.0.2.1", "2001:db9::/32"]}, "action": "drop"},
+    {"name": "long", "match": {"as_path_length": "12.."}, "action": "drop"},
+    {
+        "name": "otc",
+        "match": {"attribute": {"otc": "present", "med": [4242, "0x0000ffff"], "99": "present"}},
+        "action": "drop",
+    },
+]
+
+
+def filter_section(rules=FILTER_RULES):
+    """A filter with the keys most configurations use (prefix, origin, as_path, community), or `rules`."""
+    problems = []
+    section = check_filter({"rules": rules}, lambda key, text: problems.append("%s: %s" % (key, text)))
+    if problems:
+        raise ValueError("\n".join(problems))
+    return section
+
+
 def build(name, table, archive_dir):
     """The pipeline of a configuration, wired as peerwarden_runner.wiring does."""
     metrics = Metrics()
@@ -173,6 +200,8 @@ def build(name, table, archive_dir):
         "metrics": ([], [], True),
         "all": ([rpki, limit], [archive], True),
         "all-mrt": ([rpki, limit], [MrtArchiveStage(archive_dir, session_name="bench")], True),
+        "filter": ([FilterStage(filter_section())] if name == "filter" else [], [], False),
+        "filter-expr": ([FilterStage(filter_section(EXPRESSION_RULES))] if name == "filter-expr" else [], [], False),
         "alert": ([AlertStage(alert_section(), None, "bench", "peer")] if name == "alert" else [], [], False),
     }[name]
     return Pipeline({TO_ROUTER: stages}, watchers, metrics if with_metrics else None)
@@ -263,7 +292,20 @@ def main():
             pipeline.close()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return 0
-    names = ["forward", "decode", "rpki", "rpki+metrics", "limit", "archive", "metrics", "all", "all-mrt", "alert"]
+    names = [
+        "forward",
+        "decode",
+        "rpki",
+        "rpki+metrics",
+        "limit",
+        "archive",
+        "metrics",
+        "all",
+        "all-mrt",
+        "alert",
+        "filter",
+        "filter-expr",
+    ]
     if arguments.only:
         names = ["forward"] + [name for name in names if name in arguments.only and name != "forward"]
     baselines = {
@@ -277,6 +319,8 @@ def main():
         "all": "forward",
         "all-mrt": "forward",
         "alert": "decode",
+        "filter": "decode",
+        "filter-expr": "decode",
     }
     results = {}
     print(

@@ -46,13 +46,35 @@ def build(archive_dir):
         [make_vrp("0.0.0.0/1", 24, 64500), make_vrp("128.0.0.0/1", 24, 64501), make_vrp("2000::/3", 48, 64500)]
     )
     rpki = RpkiStage(table)
-    limit = LimitStage(max_prefixes=5000, max_per_origin=500, max_per_block=(64, 16), max_length=(24, 48))
+    limit = LimitStage(
+        max_prefixes=5000, max_per_origin=500, max_per_block=(64, 16), max_per_block_ipv6=(64, 32), max_length=(24, 48)
+    )
     rules = check_filter(
         {
             "rules": [
                 {
                     "name": "drop",
                     "match": {"prefix": ["10.0.0.0/8 ge 20", "2000::/3 ge 40"], "as_path": "_6450[0-9]$"},
+                    "action": "drop",
+                },
+                {
+                    "name": "expression",
+                    "match": {
+                        "next_hop": ["192.0.2.0/24", "2001:db8::/32", "10.0.0.1"],
+                        "as_path_length": ["3..6", "12.."],
+                        "attribute": {
+                            "med": [0, "absent"],
+                            "origin": ["egp", "incomplete"],
+                            "otc": "present",
+                            "aggregator": ["AS64500 192.0.2.1", "absent"],
+                            "99": ["present", "0x0102"],
+                        },
+                    },
+                    "action": "drop",
+                },
+                {
+                    "name": "short",
+                    "match": {"as_path_length": "..1", "attribute": {"local_pref": 100}},
                     "action": "drop",
                 },
                 {

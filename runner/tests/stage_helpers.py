@@ -39,23 +39,26 @@ def open_session(pipeline, peer_as=65001, router_as=65000, endpoints=None, capab
     return state
 
 
-def announce(prefixes, path=(65001, 64500), communities=(), large=(), ctx=None):
-    """One UPDATE announcing IPv4 prefixes (NLRI) or IPv6 ones (MP_REACH_NLRI) with shared attributes."""
+def announce(prefixes, path=(65001, 64500), communities=(), large=(), ctx=None, next_hop=None, extra=()):
+    """One UPDATE announcing IPv4 prefixes (NLRI) or IPv6 ones (MP_REACH_NLRI) with shared attributes;
+    `extra`: more attributes (Attribute objects; one of a type given above replaces it);
+    `next_hop` instead of 192.0.2.1 / 2001:db8::1."""
     attributes = [
         make_attribute(c.ORIGIN, "igp"),
         make_attribute(c.AS_PATH, AsPath.sequence(*path), ctx or DEFAULT_CONTEXT),
+        *extra,
     ]
     prefixes = [Prefix.parse(p) for p in prefixes]
     ipv6 = [p for p in prefixes if p.afi == c.AFI_IPV6]
     if ipv6:
-        attributes.append(mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, "2001:db8::1", ipv6))
+        attributes.append(mp_reach_attribute(c.AFI_IPV6, c.SAFI_UNICAST, next_hop or "2001:db8::1", ipv6))
     else:
-        attributes.append(make_attribute(c.NEXT_HOP, "192.0.2.1"))
+        attributes.append(make_attribute(c.NEXT_HOP, next_hop or "192.0.2.1"))
     if communities:
         attributes.append(make_attribute(c.COMMUNITIES, list(communities)))
     if large:
         attributes.append(make_attribute(c.LARGE_COMMUNITY, list(large)))
-    attributes.sort(key=lambda a: a.code)
+    attributes = sorted({a.code: a for a in attributes}.values(), key=lambda a: a.code)  # extra replaces
     return encode_update(attributes=attributes, nlri=[p for p in prefixes if p.afi == c.AFI_IPV4], ctx=ctx)
 
 

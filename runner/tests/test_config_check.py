@@ -23,6 +23,7 @@ rpki:
 limit:
   max_per_origin: 1000
   max_per_block: 64/16
+  max_per_block_ipv6: 64/32
 archive:
   dir: /var/lib/peerwarden/archive
 """
@@ -42,6 +43,7 @@ def test_good_config_is_normalised(tmp_path):
     assert [cache["host"] for cache in settings["rpki"]["caches"]] == ["127.0.0.2", "127.0.0.1"]
     assert settings["rpki"]["caches"][0]["port"] == 3323 and settings["rpki"]["file"].endswith("local-vrps.json")
     assert settings["limit"]["max_per_block"] == (64, 16) and settings["limit"]["max_length"] == (24, 48)
+    assert settings["limit"]["max_per_block_ipv6"] == (64, 32)
     assert settings["archive"]["compress"] is True
     assert settings["metrics"] == {"listen": ("127.0.0.1", 9179)}
 
@@ -71,7 +73,7 @@ def test_good_config_is_normalised(tmp_path):
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2, to_router: [magic]}]",
-            "sessions[0].to_router[0]: expected one of rpki, aspa, limit",
+            "sessions[0].to_router[0]: expected a stage name (rpki, aspa, limit",
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_length: 24}",
@@ -89,6 +91,22 @@ def test_good_config_is_normalised(tmp_path):
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_block: 64/40}",
             "limit.max_per_block: expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got '64/40'",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_block_ipv6: 64/129}",
+            "limit.max_per_block_ipv6: expected COUNT/LENGTH with COUNT >= 1 and an IPv6 LENGTH 1-128, got '64/129'",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_block_ipv6: 0/32}",
+            "limit.max_per_block_ipv6: expected COUNT/LENGTH with COUNT >= 1",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_block_ipv6: 64}",
+            "limit.max_per_block_ipv6: expected COUNT/LENGTH (IPv6), like 64/32, got 64",
+        ),
+        (
+            "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_block_v6: 64/32}",
+            "did you mean 'max_per_block_ipv6'?",
         ),
         (
             "sessions: [{listen: 127.0.0.5, connect: 127.0.0.2}]\nlimit: {max_per_origin: -3}",
@@ -145,3 +163,21 @@ def test_check_command_exit_codes(tmp_path, capsys):
     assert "sessions[0].connect: missing" in capsys.readouterr().err
     assert cli.main(["check", "-c", str(tmp_path / "absent.yml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_proxy_command_line_takes_block_limits_of_both_families(monkeypatch, capsys):
+    served = []
+
+    async def serve(settings):
+        served.append(settings)
+        return 0
+
+    monkeypatch.setattr(cli, "serve", serve)
+    quick = ["proxy", "--listen", "127.0.0.5:1179", "--connect", "127.0.0.2", "--max-per-block", "64/16"]
+    assert cli.main(quick + ["--max-per-block-ipv6", "32/32"]) == 0
+    assert served[0]["limit"]["max_per_block"] == (64, 16) and served[0]["limit"]["max_per_block_ipv6"] == (32, 32)
+    assert served[0]["sessions"][0]["to_router"] == ["limit"]
+    assert cli.main(quick + ["--max-per-block-ipv6", "32/130"]) == 2
+    assert "limit.max_per_block_ipv6: expected COUNT/LENGTH with COUNT >= 1 and an IPv6 LENGTH 1-128" in (
+        capsys.readouterr().err
+    )

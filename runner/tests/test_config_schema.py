@@ -88,7 +88,8 @@ def refused(tmp_path, text):
         ),
         (
             SESSION + "    to_router: [rpki, limt]\n",
-            "sessions[0].to_router[1]: expected one of rpki, aspa, limit, filter, alert, exec, got 'limt' (a string) "
+            "sessions[0].to_router[1]: expected a stage name (rpki, aspa, limit, filter, alert, exec) or a named "
+            "instance (filter:NAME, exec:NAME), got 'limt' (a string) "
             "(did you mean 'limit'?)",
         ),
     ],

@@ -2,6 +2,7 @@
 the archive holds, with the rpki, limit and archive stages wired as the proxy wires them."""
 
 import json
+import logging
 
 import pytest
 
@@ -238,6 +239,33 @@ def test_limit_per_block_and_the_session_total():
     pipeline.process(state, TO_ROUTER, c.UPDATE, withdraw)
     out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.1.2.0/24"]))
     assert received(out) == (["10.1.2.0/24"], [])
+
+
+def test_limit_per_block_ipv6_and_ipv4_each_by_its_own_limit(caplog):
+    """64/16-style limits per family: IPv6 /32 blocks counted apart from IPv4 /16 blocks, a prefix
+    shorter than the block length not counted, a withdrawal making room again."""
+    pipeline = Pipeline({TO_ROUTER: [LimitStage(max_per_block=(1, 16), max_per_block_ipv6=(2, 32))]})
+    state = start(pipeline)
+    six = ["2001:db8:1::/48", "2001:db8:2::/48", "2001:db8:3::/48", "2001:db9:1::/48", "2001::/16"]
+    with caplog.at_level(logging.WARNING, logger="peerwarden_runner.limit"):
+        out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce6(six))
+    assert received(out) == (["2001:db8:1::/48", "2001:db8:2::/48", "2001:db9:1::/48", "2001::/16"], [])
+    assert "block 2001:db8::/32 over max_per_block_ipv6 2" in caplog.text
+    out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.1.0.0/24", "10.1.1.0/24", "10.2.0.0/24"]))
+    assert received(out) == (["10.1.0.0/24", "10.2.0.0/24"], [])
+    assert "block 10.1.0.0/16 over max_per_block 1" in caplog.text
+    pipeline.process(state, TO_ROUTER, c.UPDATE, encode_withdraw([Prefix.parse("2001:db8:1::/48")])[0])
+    out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce6(["2001:db8:3::/48"]))
+    assert received(out) == (["2001:db8:3::/48"], [])
+
+
+def test_limit_per_block_ipv6_alone_leaves_ipv4_uncounted():
+    pipeline = Pipeline({TO_ROUTER: [LimitStage(max_per_block_ipv6=(1, 32))]})
+    state = start(pipeline)
+    out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.1.%d.0/24" % i for i in range(5)]))
+    assert len(received(out)[0]) == 5
+    out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce6(["2001:db8:1::/48", "2001:db8:2::/48"]))
+    assert received(out) == (["2001:db8:1::/48"], [])
 
 
 def test_limit_with_cease_ends_the_session():

@@ -26,7 +26,7 @@ def test_check_lists_every_problem(tmp_path, capsys):
     assert cli.main(["check", "-c", str(path)]) == 2
     lines = capsys.readouterr().err.splitlines()
     expected = [
-        "sessions[0].to_router[2]: expected one of rpki, aspa, limit, filter, alert, exec, got 'nosuch'",
+        "sessions[0].to_router[2]: expected a stage name (rpki, aspa, limit, filter, alert, exec) or a named",
         "filter.rules[1].action: expected one of drop, tag, accept, got 'reject'",
         "exec.program: '/nonexistent/tagger' is not an executable",
         "archive.format: expected one of jsonl, mrt, both, got 'pcap'",

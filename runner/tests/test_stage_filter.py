@@ -2,6 +2,7 @@
 first match wins, drop (held back, withdrawn if the receiver had it) and tag (communities added,
 routes that shared attributes still go out in one UPDATE), metrics and logs; and its config checks."""
 
+import ipaddress
 import logging
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from config_problems import problems
 from peerwarden_runner import config
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import make_attribute
+from peerwarden_runner.codec.attributes import Aggregator, unknown_attribute
 from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.route_keys import key_prefix
 from peerwarden_runner.stages.filter import FilterStage, check_filter
@@ -146,8 +149,8 @@ def test_matches_are_counted_per_rule_and_logged_with_the_reason(caplog):
     with caplog.at_level(logging.INFO, logger="peerwarden_runner.filter"):
         send(pipeline, state, ["192.0.2.0/24", "192.0.2.128/25", "10.0.0.0/8"])
     value = metrics.registry.get_sample_value
-    assert value("peerwarden_filter_matches_total", {"rule": "doc", "action": "drop"}) == 2
-    assert value("peerwarden_filter_matches_total", {"rule": "ok", "action": "accept"}) == 1
+    assert value("peerwarden_filter_matches_total", {"filter": "filter", "rule": "doc", "action": "drop"}) == 2
+    assert value("peerwarden_filter_matches_total", {"filter": "filter", "rule": "ok", "action": "accept"}) == 1
     assert value("peerwarden_routes_held_total", {"stage": "filter"}) == 2
     assert "rule doc: dropped 2 route(s) from AS64500: 192.0.2.0/24 192.0.2.128/25" in caplog.text
 
@@ -182,6 +185,17 @@ def test_empty_rules_accept_everything():
         ({"rules": [{"name": "a", "action": "drop"}, {"name": "a", "action": "accept"}]}, "rules[1].name: 'a' is used"),
         ({"rules": [], "default": "reject"}, "filter.default: expected one of accept, drop"),
         ({"rules": "drop all"}, "filter.rules: expected a list, got 'drop all'"),
+        ({"rules": [{"match": {"next_hop": "192.0.2.1/33"}, "action": "drop"}]}, "match.next_hop: '192.0.2.1/33'"),
+        ({"rules": [{"match": {"as_path_length": "5..2"}, "action": "drop"}]}, "as_path_length: '5..2': expected MIN"),
+        ({"rules": [{"match": {"as_path_length": "> 10"}, "action": "drop"}]}, "as_path_length: '> 10': expected MIN"),
+        ({"rules": [{"match": {"attribute": {"medd": 0}}, "action": "drop"}]}, "(did you mean 'med'?)"),
+        ({"rules": [{"match": {"attribute": {"med": "low"}}, "action": "drop"}]}, "attribute.med: 'low': expected a"),
+        ({"rules": [{"match": {"attribute": {"origin": 0}}, "action": "drop"}]}, "expected igp, egp, incomplete"),
+        ({"rules": [{"match": {"attribute": {14: "present"}}, "action": "drop"}]}, "14, 15 are the route's prefixes"),
+        ({"rules": [{"match": {"attribute": {"99": "0x1"}}, "action": "drop"}]}, "attribute.99: '0x1': expected"),
+        ({"rules": [{"match": {"attribute": {"aggregator": "x 1.2.3.4"}}, "action": "drop"}]}, '"ASN ADDRESS"'),
+        ({"rules": [{"match": {"attribute": {"otc": "present", 35: "absent"}}, "action": "drop"}]}, "already given"),
+        ({"rules": [{"match": {"attribute": {}}, "action": "drop"}]}, "match.attribute: expected a mapping"),
     ],
 )
 def test_check_names_the_key_and_what_is_wrong(section, expected):
@@ -218,3 +232,93 @@ def test_check_accepts_a_full_filter_section_usable_in_both_directions():
     checked = config.check(document)
     assert checked["sessions"][0]["to_peer"] == ["filter"]
     assert [rule["name"] for rule in checked["filter"]["rules"]] == ["doc", "rule 2"]
+
+
+def held_reasons(state):
+    rib = state.memory[("rib", TO_ROUTER)]
+    return {str(key_prefix(key)): rib.holds.get(key) for key in rib.paths}
+
+
+def test_next_hop_addresses_and_prefixes_in_both_families():
+    pipeline, state = pipeline_with(
+        [{"name": "via-ix", "match": {"next_hop": ["192.0.2.7", "2001:db8:7::/48"]}, "action": "drop"}]
+    )
+    assert announced(send(pipeline, state, ["10.0.0.0/8"], next_hop="192.0.2.7")) == {}
+    assert list(announced(send(pipeline, state, ["10.1.0.0/16"], next_hop="192.0.2.8")))
+    assert announced(send(pipeline, state, ["2001:db8:1::/48"], next_hop="2001:db8:7::1")) == {}
+    assert list(announced(send(pipeline, state, ["2001:db8:2::/48"], next_hop="2001:db8:8::1")))
+    assert held_reasons(state) == {
+        "10.0.0.0/8": "filter: rule via-ix",
+        "10.1.0.0/16": None,
+        "2001:db8:1::/48": "filter: rule via-ix",
+        "2001:db8:2::/48": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "ranges, long_path_held, short_path_held",
+    [("11..", True, False), ("..2", False, True), (["3..5", 1], False, False), (12, True, False)],
+)
+def test_as_path_length_ranges(ranges, long_path_held, short_path_held):
+    pipeline, state = pipeline_with([{"name": "len", "match": {"as_path_length": ranges}, "action": "drop"}])
+    send(pipeline, state, ["10.0.0.0/8"], path=tuple(range(64500, 64512)))  # 12 ASNs
+    send(pipeline, state, ["10.1.0.0/16"], path=(65001, 64500))  # 2 ASNs
+    held = held_reasons(state)
+    assert (held["10.0.0.0/8"] is not None, held["10.1.0.0/16"] is not None) == (long_path_held, short_path_held)
+
+
+AGGREGATOR = make_attribute(c.AGGREGATOR, Aggregator(64500, ipaddress.IPv4Address("192.0.2.9")))
+
+
+@pytest.mark.parametrize(
+    "condition, matching, other",
+    [
+        ({"med": 0}, [make_attribute(c.MULTI_EXIT_DISC, 0)], [make_attribute(c.MULTI_EXIT_DISC, 5)]),
+        ({"med": "absent"}, [], [make_attribute(c.MULTI_EXIT_DISC, 0)]),
+        ({"local_pref": [100, 200]}, [make_attribute(c.LOCAL_PREF, 200)], [make_attribute(c.LOCAL_PREF, 150)]),
+        ({"origin": "incomplete"}, [make_attribute(c.ORIGIN, "incomplete")], []),
+        ({"origin": ["egp", "incomplete"]}, [make_attribute(c.ORIGIN, "egp")], [make_attribute(c.ORIGIN, "igp")]),
+        ({"atomic_aggregate": "present"}, [make_attribute(c.ATOMIC_AGGREGATE, True)], []),
+        ({"aggregator": "AS64500 192.0.2.9"}, [AGGREGATOR], []),
+        (
+            {"aggregator": "64501 192.0.2.9"},
+            [make_attribute(c.AGGREGATOR, Aggregator(64501, ipaddress.IPv4Address("192.0.2.9")))],
+            [AGGREGATOR],
+        ),
+        ({"otc": 64500}, [make_attribute(c.ONLY_TO_CUSTOMER, 64500)], [make_attribute(c.ONLY_TO_CUSTOMER, 64501)]),
+        ({"otc": "present"}, [make_attribute(c.ONLY_TO_CUSTOMER, 1)], []),
+        ({35: "present"}, [make_attribute(c.ONLY_TO_CUSTOMER, 1)], []),
+        ({"99": "present"}, [unknown_attribute(0xC0, 99, b"\x01\x02")], []),
+        ({99: "0x0102"}, [unknown_attribute(0xC0, 99, b"\x01\x02")], [unknown_attribute(0xC0, 99, b"\x01\x03")]),
+        ({"med": "0x00000005"}, [make_attribute(c.MULTI_EXIT_DISC, 5)], [make_attribute(c.MULTI_EXIT_DISC, 6)]),
+        (
+            {"med": 0, "local_pref": 100},
+            [make_attribute(c.MULTI_EXIT_DISC, 0), make_attribute(c.LOCAL_PREF, 100)],
+            [make_attribute(c.MULTI_EXIT_DISC, 0)],
+        ),
+    ],
+)
+def test_any_attribute_present_absent_or_equal(condition, matching, other):
+    """Each condition drops the route carrying `matching` and passes the one carrying `other` (every
+    entry of `attribute:` must hold)."""
+    pipeline, state = pipeline_with([{"name": "attr", "match": {"attribute": condition}, "action": "drop"}])
+    send(pipeline, state, ["10.0.0.0/8"], extra=matching)
+    send(pipeline, state, ["10.1.0.0/16"], extra=other)
+    send(pipeline, state, ["2001:db8:1::/48"], extra=matching)
+    assert held_reasons(state) == {
+        "10.0.0.0/8": "filter: rule attr",
+        "10.1.0.0/16": None,
+        "2001:db8:1::/48": "filter: rule attr",
+    }
+
+
+def test_keys_not_configured_make_no_test():
+    """A rule is the tests of the keys it gives, nothing else (a key nobody configures costs nothing)."""
+    problems = []
+    section = check_filter(
+        {"rules": [{"match": {"origin": 64500}, "action": "drop"}, {"action": "accept"}]},
+        lambda key, text: problems.append(text),
+    )
+    stage = FilterStage(section)
+    assert problems == [] and [len(rule.tests) for rule in stage.rules] == [1, 0]
+    assert [rule.next_hop for rule in stage.rules] == [None, None] and not stage.needs_number

@@ -236,16 +236,64 @@ def test_check_mode_shows_the_change_and_changes_nothing(deployment):
 
 
 def test_a_refused_configuration_fails_with_the_checker_message_and_keeps_the_file(deployment):
+    """What the schema lets through but the runner's meaning checks refuse: the host's `check` says so."""
     before = deployment.read_config()
     output = deployment.run_refused(
-        runner_sessions=[{"name": "edge1", "listen": LISTEN + ":179"}], runner_limit={"max_length": "24"}
+        runner_sessions=[{"name": "edge1", "listen": LISTEN + ":179", "connect": "999.0.0.1:179"}],
+        runner_limit={"max_length": "24/129"},
     )
     # the checker's FILE:LINE: key: text, with the role's file name
-    assert re.search(re.escape(deployment.config) + r":\d+: sessions\[0\]\.connect: missing \(expected ADDRESS", output)
     assert re.search(
-        re.escape(deployment.config) + r":\d+: limit\.max_length: expected IPv4/IPv6 prefix lengths", output
+        re.escape(deployment.config) + r":\d+: sessions\[0\]\.connect: '999\.0\.0\.1:179' is not ADDRESS", output
     )
+    assert re.search(re.escape(deployment.config) + r":\d+: limit\.max_length: 24/129 is not a prefix length", output)
     assert deployment.read_config() == before
+
+
+def test_variables_the_runner_schema_refuses_fail_before_anything_is_written(deployment):
+    """A typo'd key, a wrong type: refused on the controller against the runner's schema, named by the role
+    variable in the runner's words, before the role installs or writes anything."""
+    aside = deployment.aside("typo")
+    before = deployment.read_config()
+    output = deployment.run_refused(
+        **aside,
+        runner_filter={"rules": [{"name": "x", "match": {"orign": 64500}, "action": "drop"}]},
+        runner_limit={"max_prefixs": 10, "cease": "no"},
+    )
+    assert "runner_filter.rules[0].match.orign: unknown key (did you mean 'origin'?" in output
+    assert "runner_limit.max_prefixs: unknown key (did you mean 'max_prefixes'?" in output
+    assert "runner_limit.cease: expected true or false" in output
+    assert "Check the configuration against the runner's schema" in output
+    assert not os.path.exists(aside["runner_config_file"]) and not os.path.exists(aside["runner_unit_dir"])
+    assert deployment.read_config() == before
+
+
+def test_aspa_named_filters_and_execs_and_ipv6_block_limits_are_written(deployment):
+    aside = deployment.aside("named")
+    session = {
+        "name": "aspa1",
+        "listen": LISTEN + ":1179",
+        "connect": FRR + ":179",
+        "peer": BIRD,
+        "role": "customer",
+        "to_router": ["aspa", "limit", "filter:long", "exec:audit"],
+    }
+    named = {
+        "runner_sessions": [session],
+        "runner_aspa": {"file": os.path.join(deployment.state_dir, "aspa.json")},
+        "runner_filters": {
+            "long": {"rules": [{"name": "long", "match": {"as_path_length": "11.."}, "action": "drop"}]}
+        },
+        "runner_execs": {"audit": {"program": [shutil.which("cat")], "mode": "watch"}},
+        "runner_limit": {"max_per_block": "64/16", "max_per_block_ipv6": "64/32"},
+    }
+    code, output, dummy = deployment.run(extra_vars=dict(aside, **named))
+    assert code == 0, output
+    with open(aside["runner_config_file"], encoding="utf-8") as handle:
+        written = yaml.safe_load(handle)
+    assert written["sessions"] == [session] and written["aspa"] == named["runner_aspa"]
+    assert written["filters"] == named["runner_filters"] and written["execs"] == named["runner_execs"]
+    assert written["limit"] == named["runner_limit"]
 
 
 def test_md5_secrets_are_written_but_never_shown(deployment):
@@ -261,11 +309,15 @@ def test_md5_secrets_are_written_but_never_shown(deployment):
         assert yaml.safe_load(handle)["sessions"] == [session]
     assert mode_and_owner(other) == (0o640, "root", deployment.account)
     written = read_bytes(other)
-    refused = dict(session, connect="not-an-address")
+    refused = dict(session, connect="999.0.0.1:179")  # the host's check refuses it (the schema lets it through)
     code, output, recap = deployment.run(extra_vars=dict(aside, runner_sessions=[refused]))
     assert code == 2, output
     assert "s3cr" not in output
-    assert re.search(re.escape(other) + r":\d+: sessions\[0\]\.connect: expected ADDRESS\[:PORT\]", output), output
+    assert re.search(re.escape(other) + r":\d+: sessions\[0\]\.connect: '999\.0\.0\.1:179' is not ADDRESS", output)
+    # refused by the schema on the controller: the secret is not shown either
+    code, output, recap = deployment.run(extra_vars=dict(aside, runner_sessions=[dict(session, conect=FRR)]))
+    assert code == 2, output
+    assert "s3cr" not in output and "runner_sessions[0].conect: unknown key (did you mean 'connect'?" in output
     assert read_bytes(other) == written
 
 

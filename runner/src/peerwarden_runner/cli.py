@@ -38,7 +38,8 @@ def main(argv=None):
     proxy.add_argument("--rpki-file", help="VRP JSON file (re-read when it changes); with --rpki, the union is used")
     proxy.add_argument("--max-prefixes", type=int)
     proxy.add_argument("--max-per-origin", type=int)
-    proxy.add_argument("--max-per-block", help="COUNT/LENGTH, e.g. 64/16")
+    proxy.add_argument("--max-per-block", help="IPv4 COUNT/LENGTH, e.g. 64/16: at most 64 prefixes in any /16")
+    proxy.add_argument("--max-per-block-ipv6", help="IPv6 COUNT/LENGTH, e.g. 64/32: at most 64 prefixes in any /32")
     proxy.add_argument("--max-length", default="24/48", help="IPv4/IPv6, default 24/48")
     proxy.add_argument("--archive", help="directory for the session archive")
     proxy.add_argument("--archive-format", default="jsonl", help="jsonl (default), mrt (RFC 6396) or both")
@@ -129,11 +130,13 @@ def _quick(arguments):
             "caches": [{"host": host.strip("[]"), "port": int(port or 323)}] if arguments.rpki else [],
         }
         stages.append("rpki")
-    if arguments.max_prefixes or arguments.max_per_origin or arguments.max_per_block or arguments.max_length:
+    limits = ("max_prefixes", "max_per_origin", "max_per_block", "max_per_block_ipv6", "max_length")
+    if any(getattr(arguments, name) for name in limits):
         document["limit"] = {
             "max_prefixes": arguments.max_prefixes,
             "max_per_origin": arguments.max_per_origin,
             "max_per_block": arguments.max_per_block,
+            "max_per_block_ipv6": arguments.max_per_block_ipv6,
             "max_length": arguments.max_length,
         }
         stages.append("limit")

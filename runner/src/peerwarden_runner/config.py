@@ -11,8 +11,9 @@ before every restart).
         peer: 127.0.0.3             # the peer's address (needed with md5)
         gtsm: true                  # optional GTSM, RFC 5082 (true = both legs, or peer / router)
         to_router: [rpki, limit, filter]  # stages for messages towards the router (names of stages below)
-        to_peer: []                 # and towards the peer; exec goes before or after the route
-                                    # stages (rpki, limit, filter, alert), not between them
+        to_peer: [filter:strict]    # and towards the peer; exec goes before or after the route
+                                    # stages (rpki, limit, filter, alert), not between them;
+                                    # filter:NAME / exec:NAME: a named instance (filters:, execs:)
         role: peer                  # optional, what the peer is to us: peer, customer, provider or rs
                                     # (a route server); the alert stage's leak checks and aspa use it
     rpki:
@@ -26,6 +27,7 @@ before every restart).
       max_prefixes: 200000          # per session and family
       max_per_origin: 1000          # per origin AS
       max_per_block: 64/16          # at most 64 prefixes inside any /16 (IPv4)
+      max_per_block_ipv6: 64/32     # at most 64 prefixes inside any /32 (IPv6)
       max_length: 24/48             # longest prefix accepted, IPv4/IPv6
       min_length: 8/16
       cease: false                  # also end the session (Cease 6/1) when a limit overflows
@@ -34,6 +36,8 @@ before every restart).
       rules:
         - {name: no-doc, match: {prefix: [192.0.2.0/24 or-longer]}, action: drop}
         - {name: customers, match: {as_path: "_64500$"}, action: tag, tag: {community: [65000:100]}}
+    filters:                        # more filters, by name: a session lists filter:NAME
+      strict: {default: drop, rules: [{name: ours, match: {origin: 64500}, action: accept}]}
     alert:                          # alerts on hijacks and leaks, watch only (stages/alert_config.py)
       prefixes: [{prefix: 192.0.2.0/24, origins: [64500], max_length: 24}]
       file: /var/log/peerwarden/alerts.jsonl
@@ -41,6 +45,8 @@ before every restart).
       program: [/usr/local/bin/watcher, --verbose]
       mode: watch                   # or filter (answers replace each UPDATE)
       on_error: pass                # filter: pass | drop | reset
+    execs:                          # more exec programs, by name: a session lists exec:NAME
+      audit: {program: [/usr/local/bin/audit], mode: watch}
     archive:
       dir: /var/lib/peerwarden/archive
       format: jsonl                 # jsonl | mrt (RFC 6396 BGP4MP_ET, bgpdump reads it) | both
@@ -65,7 +71,16 @@ from peerwarden_runner import schema as s
 from peerwarden_runner.addresses import address_port, canonical_address
 from peerwarden_runner.stages.alert_detectors import ROLES
 from peerwarden_runner.stages.base import Kind
-from peerwarden_runner.stages.registry import PIPELINE_STAGES, ROUTE_STAGES, SECTIONS
+from peerwarden_runner.stages.registry import (
+    INSTANCE_NAME,
+    NAMED,
+    PIPELINE_STAGES,
+    ROUTE_STAGES,
+    SECTIONS,
+    declared,
+    stage_of,
+    undeclared,
+)
 
 __all__ = ["ConfigError", "address_port", "check", "load", "schema"]
 LOG = logging.getLogger("peerwarden_runner.config")
@@ -80,6 +95,14 @@ def schema():
     keys here, each stage's section from the stage itself (Stage.schema, stages/registry.py)."""
     from peerwarden_runner.speaker.config import speaker_schema
 
+    listed = {
+        "anyOf": [
+            s.enum(*PIPELINE_STAGES),
+            s.string(r"^(%s):%s$" % ("|".join(NAMED.values()), INSTANCE_NAME)),
+        ],
+        s.EXPECTED: "a stage name (%s) or a named instance (%s)"
+        % (", ".join(PIPELINE_STAGES), ", ".join("%s:NAME" % name for name in NAMED.values())),
+    }
     session = s.obj(
         {
             "name": s.string(r"^[A-Za-z0-9_.:-]+$", "a name (letters, digits, _ . : -)"),
@@ -89,8 +112,8 @@ def schema():
             "peer": s.address(),
             "md5": s.string(expected="the TCP-MD5 secret"),
             "gtsm": s.enum(True, False, "peer", "router", "both"),
-            "to_router": s.list_of(s.enum(*PIPELINE_STAGES), expected="a list of stage names"),
-            "to_peer": s.list_of(s.enum(*PIPELINE_STAGES), expected="a list of stage names"),
+            "to_router": s.list_of(listed, expected="a list of stage names"),
+            "to_peer": s.list_of(listed, expected="a list of stage names"),
             "role": {**s.enum(*ROLES), s.EXPECTED: "one of %s (what the peer is to us)" % ", ".join(ROLES)},
             "open_timeout": s.duration_value(),
         },
@@ -104,6 +127,12 @@ def schema():
     }
     for name, stage in SECTIONS.items():
         properties[name] = stage.schema() or {}
+    for plural, name in NAMED.items():
+        properties[plural] = s.keyed(
+            SECTIONS[name].schema(),
+            s.string("^%s$" % INSTANCE_NAME, "a name (letters, digits, _ -)"),
+            "a mapping of names to %s sections (a session lists %s:NAME)" % (name, name),
+        )
     document = s.obj(properties, expected="a mapping with a 'sessions' list")
     document["$schema"] = s.SCHEMA_URI
     document["title"] = "peerwarden-runner configuration"
@@ -219,6 +248,12 @@ def _check(document, problem, broken=frozenset()):
     config["broken"] = broken
     for name, stage in SECTIONS.items():  # each stage checks its own section
         config[name] = stage.check(document.get(name), problem) if name not in broken else None
+    for plural, name in NAMED.items():  # and each named instance, its problems under plural.NAME
+        instances = document.get(plural) if plural not in broken else None
+        config[plural] = {
+            instance: SECTIONS[name].check(section, _under(problem, name, "%s.%s" % (plural, instance)))
+            for instance, section in (instances or {}).items()
+        }
     for name, stage in SECTIONS.items():  # then what one section needs of another
         if config[name] is not None:
             stage.check_config(config, problem)
@@ -232,7 +267,7 @@ def _check(document, problem, broken=frozenset()):
     )
     from peerwarden_runner.speaker.config import check_speakers  # see speaker/config.py for the section
 
-    sections = {name: config.get(name) for name in PIPELINE_STAGES if name in document}
+    sections = {listed: section for listed, section in declared(config).items() if listed in declared(document)}
     config["speakers"] = check_speakers(
         document.get("speakers") if "speakers" not in broken else None, problem, sections
     )
@@ -264,18 +299,25 @@ def _exposed(config):
     return found
 
 
+def _under(problem, name, prefix):
+    """A problem reporter for a named instance: the stage's keys ("filter.rules[0]") under its own
+    ("filters.strict.rules[0]")."""
+    return lambda key, text: problem(prefix + key[len(name) :], text)
+
+
 def _stage_list(stages, key, document, problem):
-    """A session's stages of one direction: known names of configured stages, message stages (exec)
-    before or after the route stages, not between them."""
-    if not isinstance(stages, list) or any(s not in PIPELINE_STAGES for s in stages):
+    """A session's stages of one direction: known names of configured stages (or named instances),
+    message stages (exec) before or after the route stages, not between them."""
+    if not isinstance(stages, list) or any(stage_of(s) is None for s in stages):
         problem(key, "expected a list of stage names from %s, got %r" % (", ".join(PIPELINE_STAGES), stages))
         return []
+    available = declared(document)
     for stage in stages:
-        if stage not in document:
-            problem(key, "uses the stage %r, which has no top-level '%s:' section" % (stage, stage))
-    routes = [index for index, stage in enumerate(stages) if stage in ROUTE_STAGES]
+        if stage not in available:
+            problem(key, undeclared(stage, available))
+    routes = [index for index, stage in enumerate(stages) if stage_of(stage).kind is Kind.ROUTE]
     between = stages[routes[0] : routes[-1]] if routes else []
-    for name in sorted({stage for stage in between if SECTIONS[stage].kind is Kind.MESSAGE}):
+    for name in sorted({stage for stage in between if stage_of(stage).kind is Kind.MESSAGE}):
         problem(
             key,
             "%s must come before or after the route stages (%s), not between them: %r"

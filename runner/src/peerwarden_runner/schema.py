@@ -150,6 +150,11 @@ def obj(properties, required=(), expected=None):
     return schema
 
 
+def keyed(values, names, expected):
+    """A mapping of names the `names` schema accepts (the names of filters, attribute types) to `values`."""
+    return {"type": "object", "propertyNames": names, "additionalProperties": values, EXPECTED: expected}
+
+
 def boolean():
     return {"type": "boolean", EXPECTED: "true or false (YAML 1.1 yes/no/on/off are not booleans here)"}
 
@@ -290,10 +295,12 @@ def problems(document, schema):
             text = "missing (expected %s)" % wanted[0] if wanted and wanted[0] else "missing"
             found.append((line_of(document, path), _key(path + missing), text))
             continue
+        if list(error.schema_path)[-2:-1] == ["propertyNames"]:  # a name the mapping does not take
+            path.append(error.instance)
         expected = _expected(error)
         text = "expected %s, got %s" % (expected, _shown(error.instance)) if expected else error.message
-        if error.validator == "enum" and isinstance(error.instance, str):
-            close = difflib.get_close_matches(error.instance, [str(v) for v in error.validator_value], n=1, cutoff=0.6)
+        if isinstance(error.instance, str):
+            close = difflib.get_close_matches(error.instance, _choices(error.schema), n=1, cutoff=0.6)
             text += " (did you mean %r?)" % close[0] if close else ""
         found.append((line_of(document, path), _key(path), text))
     unique = []
@@ -301,6 +308,16 @@ def problems(document, schema):
         if entry not in unique:
             unique.append(entry)
     return unique
+
+
+def _choices(schema):
+    """The names an enum (or an anyOf of enums) allows: what "did you mean" picks from."""
+    if not isinstance(schema, dict):
+        return []
+    found = [str(value) for value in schema.get("enum", ())]
+    for part in schema.get("anyOf", ()):
+        found += _choices(part)
+    return found
 
 
 def _shown(value):

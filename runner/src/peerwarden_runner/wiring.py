@@ -13,7 +13,7 @@ from peerwarden_runner.proxy import MAX_PENDING, OPEN_TIMEOUT, Pending, Proxy
 from peerwarden_runner.scrape_metrics import RoutesCollector
 from peerwarden_runner.stages.base import BuildContext, Scope
 from peerwarden_runner.stages.metrics import Metrics
-from peerwarden_runner.stages.registry import PIPELINE_STAGES, SECTIONS, SESSION_WATCHERS
+from peerwarden_runner.stages.registry import PIPELINE_STAGES, SECTIONS, SESSION_WATCHERS, section_of, stage_of
 
 LOG = logging.getLogger("peerwarden_runner.wiring")
 
@@ -36,24 +36,25 @@ class Stages:
                 background.extend(await self.runner[name].start())
         return background
 
-    def _context(self, entry):
+    def _context(self, entry, instance=""):
         if entry is None:
-            return BuildContext(self.metrics, shared=self.shared)
-        return BuildContext(self.metrics, entry["name"], entry.get("role"), self.shared)
+            return BuildContext(self.metrics, shared=self.shared, instance=instance)
+        return BuildContext(self.metrics, entry["name"], entry.get("role"), shared=self.shared, instance=instance)
 
     def session(self, entry):
-        """A function from a stage name to the stage object for one session (or speaker)."""
-        context, per_session = self._context(entry), {}
+        """A function from a listed stage name ("filter", "filter:NAME") to the stage object for one
+        session (or speaker)."""
+        per_session = {}
 
         def stage(name):
-            kind = SECTIONS[name]
+            kind, context = stage_of(name), self._context(entry, name)
             if kind.scope is Scope.RUNNER:
                 return self.runner[name].bind(context)
             if kind.scope is Scope.SESSION:
                 if name not in per_session:
-                    per_session[name] = kind.build(self.settings[name], context)
+                    per_session[name] = kind.build(section_of(self.settings, name), context)
                 return per_session[name]
-            return kind.build(self.settings[name], context)
+            return kind.build(section_of(self.settings, name), context)
 
         return stage
 
@@ -76,7 +77,7 @@ async def build_sessions(settings):
     pending = Pending(settings.get("max_pending") or MAX_PENDING)  # shared by every listener
     proxies: list[Any] = []  # the proxies, and the speakers' service: what the runner starts and stops
     for session in settings["sessions"]:
-        stage = stages.session(session)  # one filter, one exec program and one alert stage per session
+        stage = stages.session(session)  # one of each filter, exec program and alert stage per session
         directions = {
             direction: [stage(name) for name in session[key]]
             for direction, key in ((TO_ROUTER, "to_router"), (TO_PEER, "to_peer"))

@@ -42,7 +42,7 @@ from peerwarden_runner.schema import keyed_items
 from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
 from peerwarden_runner.speaker.route_spec import RouteError, parse_route
 from peerwarden_runner.stages.alert_detectors import ROLES
-from peerwarden_runner.stages.registry import PIPELINE_STAGES, SECTIONS, WATCH_STAGES
+from peerwarden_runner.stages.registry import WATCH_STAGES, stage_of, undeclared
 
 TOKEN_ENVIRONMENT = "PEERWARDEN_API_TOKEN"
 DEFAULT_API = "127.0.0.1:8179"
@@ -273,7 +273,7 @@ def _stages(names, field, sections, report):
         report(field, "expected a list of stage names from %s, got %r" % (", ".join(WATCH_STAGES), names))
         return []
     for name in names:
-        stage = SECTIONS[name] if name in PIPELINE_STAGES else None
+        stage = stage_of(name)
         if stage is not None and not stage.watch_ok:
             report(
                 field,
@@ -282,7 +282,7 @@ def _stages(names, field, sections, report):
         elif stage is None:
             report(field, "unknown stage %r (expected %s)" % (name, ", ".join(WATCH_STAGES)))
         elif name not in sections:
-            report(field, "uses the stage %r, which has no top-level '%s:' section" % (name, name))
+            report(field, undeclared(name, sections))
         else:
             stage.check_watch(sections[name], field, report)
     for name in sorted({name for name in names if names.count(name) > 1}):

@@ -13,6 +13,8 @@ Every stage of the pipeline is a `Stage` subclass whose class attributes say wha
   a program, the alert sinks).
 - `scope`: how many the runner makes: one for the whole runner (RUNNER: rpki's VRPs), one per
   session shared by its directions (SESSION), or one per place it is listed (USE).
+- `instances`: the top-level mapping of the stage's named instances ("filters" for filter): a
+  session lists `filter:NAME` for the section `filters: {NAME: ...}`, `filter` for `filter:`.
 
 A stage with a configuration section also owns it: `schema()` is its section's part of the runner's
 JSON Schema (structure and types, checked first, schema.py), `check(section, problem)` checks the
@@ -48,19 +50,21 @@ class BuildContext:
     metrics: Any = None
     session_name: str = "session"
     role: str | None = None
+    instance: str = ""  # how the session lists the stage: "filter", "filter:NAME" (a named instance)
     shared: dict[str, Any] = field(default_factory=dict)  # runner-wide objects (the alert sinks)
 
 
 class Stage:
     """Defaults for the hooks a stage does not need, and for the declarations."""
 
-    name: ClassVar[str] = "stage"
+    name: str = "stage"  # a class attribute, or set per instance (a named filter: "filter:NAME")
     kind: ClassVar[Kind] = Kind.ROUTE
     awaits: bool = False  # a class attribute, or set per instance (exec: by its mode)
     watch_ok: ClassVar[bool] = False
     watch_refusal: ClassVar[str] = ""
     needs_wait_closed: ClassVar[bool] = False
     scope: ClassVar[Scope] = Scope.USE
+    instances: ClassVar[str] = ""
 
     # ---- configuration: a stage with a section overrides these ----
 

@@ -179,6 +179,7 @@ class ExecStage(MessageStage):
 
     name = "exec"
     scope = Scope.SESSION
+    instances = "execs"
     needs_wait_closed = True
     watch_refusal = (
         "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
@@ -201,11 +202,12 @@ class ExecStage(MessageStage):
 
     @classmethod
     def build(cls, section, context):
+        named = {"session_name": context.session_name, "metrics": context.metrics, "instance": context.instance}
         if section["mode"] == "stream":
             from peerwarden_runner.stages.exec_stream import StreamExec  # a subclass: imported when used
 
-            return StreamExec(session_name=context.session_name, metrics=context.metrics, **section)
-        return cls(session_name=context.session_name, metrics=context.metrics, **section)
+            return StreamExec(**named, **section)
+        return cls(**named, **section)
 
     def __init__(
         self,
@@ -217,10 +219,14 @@ class ExecStage(MessageStage):
         session_name="session",
         metrics=None,
         backoff=(0.5, 30.0),
+        instance="",
     ):
+        """`instance`: how sessions list it: "exec", or "exec:NAME" for `execs: {NAME: ...}` (in the label
+        of its logs and metrics: "SESSION[MODE]", "SESSION[exec:NAME MODE]")."""
         self.mode, self.timeout, self.on_error, self.session_name = mode, timeout, on_error, session_name
         self.metrics = metrics
-        self.label = "%s[%s]" % (session_name, mode)
+        named = instance and instance != "exec"
+        self.label = "%s[%s]" % (session_name, "%s %s" % (instance, mode) if named else mode)
         self.program = Program(list(program), self.label, backoff, log_stdout=mode == "watch")
         self.awaits = mode == "filter"
         self.queue: asyncio.Queue[tuple[bytes, Any, str, float]] = asyncio.Queue(queue)

@@ -14,11 +14,16 @@ configuration section, so that `check` rejects what the stage could not run.
                                     # "_" is a boundary: start, end, space, brace or bracket
             community: 65535:666    # present on the route (also no-export, blackhole, ...)
             large_community: 64500:0:666
+            next_hop: [192.0.2.1, 2001:db8::/32]   # an address or a prefix the next hop is inside
+            as_path_length: "11.."  # MIN..MAX, either end open, or a number (stages/filter_match.py)
+            attribute: {origin: incomplete, med: 0, otc: present, 99: "0x0102"}  # any attribute
           action: drop              # drop | tag | accept
         - name: customers
           match: {origin: 64500}
           action: tag
           tag: {community: [65000:100], large_community: [65000:0:100]}
+
+Only the keys a rule gives are tested, so a key nobody configures costs nothing per UPDATE.
 """
 
 import ipaddress
@@ -33,10 +38,28 @@ from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import make_attribute
 from peerwarden_runner.codec.communities import community_from_text, community_to_text, large_from_text
 from peerwarden_runner.stages.base import Scope, Stage
+from peerwarden_runner.stages.filter_match import (
+    ATTRIBUTE_KEYS,
+    as_path_length_test,
+    attribute_test,
+    check_attributes,
+    next_hop_test,
+    parse_length_range,
+    parse_next_hop,
+)
 
 LOG = logging.getLogger("peerwarden_runner.filter")
 ACTIONS = ("drop", "tag", "accept")
-MATCH_KEYS = ("prefix", "origin", "as_path", "community", "large_community")
+MATCH_KEYS = (
+    "prefix",
+    "origin",
+    "as_path",
+    "community",
+    "large_community",
+    "next_hop",
+    "as_path_length",
+    "attribute",
+)
 TAG_KEYS = ("community", "large_community")
 _BOUNDARY = r"(?:^|$|[ {}()\[\]])"
 _WIDTH = {c.AFI_IPV4: (32, 4), c.AFI_IPV6: (128, 16)}
@@ -125,9 +148,13 @@ def _check_rule(rule, index, key, problem):
         "as_path": as_path_regex,
         "community": community_from_text,
         "large_community": large_from_text,
+        "next_hop": parse_next_hop,
+        "as_path_length": parse_length_range,
     }
     for field in MATCH_KEYS:
-        if field in match:
+        if field == "attribute" and field in match:
+            checked[field] = check_attributes(match[field], "%s.match.%s" % (key, field), problem)
+        elif field in match:
             checked[field] = _parsed(match[field], parsers[field], "%s.match.%s" % (key, field), problem)
     tag = rule.get("tag") or {}
     if checked["action"] == "tag":
@@ -163,20 +190,39 @@ def _parsed(value, parser, key, problem):
 
 
 class Rule:
-    """One checked rule, ready to match: the route-level test (prefix) and the attribute-level ones."""
+    """One checked rule, ready to match: the route-level tests (prefix, next hop) and the attribute-level
+    ones, made only for the keys the rule gives."""
 
     def __init__(self, checked):
         self.name, self.action = checked["name"], checked["action"]
         self.prefixes: list[tuple[int, int, int, int, int]] | None = [
             self._prefix(*entry) for entry in checked.get("prefix", ())
         ] or None
-        self.origins = frozenset(checked["origin"]) if "origin" in checked else None
-        self.as_paths = checked.get("as_path")
-        self.communities = frozenset(checked["community"]) if "community" in checked else None
-        self.large = frozenset(checked["large_community"]) if "large_community" in checked else None
+        self.next_hop = next_hop_test(checked["next_hop"]) if "next_hop" in checked else None
+        self.tests = self._attribute_tests(checked)
         tag = checked.get("tag", {})
         self.add_communities = tuple(tag.get("community", ()))
         self.add_large = tuple(tag.get("large_community", ()))
+
+    @staticmethod
+    def _attribute_tests(checked):
+        """(attributes, facts) -> bool for each attribute-level key the rule gives."""
+        tests = []
+        if "origin" in checked:
+            origins = frozenset(checked["origin"])
+            tests.append(lambda attributes, facts: facts.origin in origins)
+        if "as_path" in checked:
+            regexes = checked["as_path"]
+            tests.append(lambda attributes, facts: any(regex.search(facts.path_text()) for regex in regexes))
+        for field, code in (("community", c.COMMUNITIES), ("large_community", c.LARGE_COMMUNITY)):
+            if field in checked:
+                wanted = frozenset(checked[field])
+                tests.append(_community_test(wanted, code))
+        if "as_path_length" in checked:
+            tests.append(as_path_length_test(checked["as_path_length"]))
+        for code, accepted in checked.get("attribute", {}).items():
+            tests.append(attribute_test(code, accepted))
+        return tests
 
     @staticmethod
     def _prefix(network, low, high):
@@ -191,14 +237,36 @@ class Rule:
                 return True
         return False
 
-    def matches_attributes(self, attributes, origin, path_text):
-        if self.origins is not None and origin not in self.origins:
-            return False
-        if self.as_paths is not None and not any(regex.search(path_text()) for regex in self.as_paths):
-            return False
-        if self.communities is not None and not self.communities.intersection(_values(attributes, c.COMMUNITIES)):
-            return False
-        return self.large is None or bool(self.large.intersection(_values(attributes, c.LARGE_COMMUNITY)))
+    def matches_attributes(self, attributes, facts):
+        for test in self.tests:  # noqa: SIM110 - a loop, not all(generator): per rule and attribute set
+            if not test(attributes, facts):
+                return False
+        return True
+
+
+class Facts:
+    """What the attribute tests read of one UPDATE: its origin AS, and its AS path (and as text),
+    made once and only if a rule asks."""
+
+    __slots__ = ("change", "origin", "_path", "_text")
+
+    def __init__(self, change):
+        self.change, self.origin, self._path, self._text = change, change.origin, None, None
+
+    def path(self):
+        if self._path is None:
+            self._path = self.change.full_as_path() or ()
+        return self._path or None
+
+    def path_text(self):
+        if self._text is None:
+            path = self.path()
+            self._text = str(path) if path is not None else ""
+        return self._text
+
+
+def _community_test(wanted, code):
+    return lambda attributes, facts: bool(wanted.intersection(_values(attributes, code)))
 
 
 def _values(attributes, code):
@@ -216,6 +284,7 @@ class FilterStage(Stage):
 
     name = "filter"
     scope = Scope.SESSION
+    instances = "filters"
     watch_ok = True
     check = staticmethod(check_filter)
 
@@ -225,7 +294,15 @@ class FilterStage(Stage):
             "anyOf": [{"type": ["string", "integer"]}, s.list_of({"type": ["string", "integer"]})]
         }
         one_or_more[s.EXPECTED] = "a value or a list of values"
-        match = s.obj({key: one_or_more for key in MATCH_KEYS})
+        attribute = s.keyed(
+            one_or_more,
+            {
+                "anyOf": [s.enum(*ATTRIBUTE_KEYS), s.integer(1, 255), s.string(r"^[0-9]{1,3}$")],
+                s.EXPECTED: "an attribute's name (%s) or type code 1-255" % ", ".join(ATTRIBUTE_KEYS),
+            },
+            "a mapping of attribute (name or type code) to present, absent or a value",
+        )
+        match = s.obj({key: attribute if key == "attribute" else one_or_more for key in MATCH_KEYS})
         tag = s.obj({"community": one_or_more, "large_community": one_or_more})
         rule = s.obj(
             {"name": {"type": ["string", "integer"]}, "match": match, "action": s.enum(*ACTIONS), "tag": tag},
@@ -245,10 +322,12 @@ class FilterStage(Stage):
 
     @classmethod
     def build(cls, section, context):
-        return cls(section, context.metrics)
+        return cls(section, context.metrics, context.instance)
 
-    def __init__(self, section, metrics=None):
-        """`section`: the checked filter section (check_filter)."""
+    def __init__(self, section, metrics=None, instance=""):
+        """`section`: the checked filter section (check_filter); `instance`: how sessions list it (the
+        name in its logs, metrics and held reasons): "filter", or "filter:NAME" for `filters: {NAME: ...}`."""
+        self.name = instance or "filter"
         self.rules = [Rule(checked) for checked in section["rules"]]
         self.default = section.get("default", "accept")
         self.metrics = metrics
@@ -257,14 +336,7 @@ class FilterStage(Stage):
     def update(self, state, direction, change):
         if not change.routes:
             return
-        path: list[str] = []
-
-        def path_text():  # the AS path as text, made once per UPDATE and only if a rule asks
-            if not path:
-                full = change.full_as_path()
-                path.append(str(full) if full is not None else "")
-            return path[0]
-
+        facts = Facts(change)
         attribute_verdicts: dict[Any, Any] = {}
         tagged: dict[Any, Any] = {}
         dropped: dict[Any, Any] = {}
@@ -278,12 +350,12 @@ class FilterStage(Stage):
             for index, rule in enumerate(self.rules):
                 if rule.prefixes is not None and not rule.matches_prefix(prefix, number):
                     continue
+                if rule.next_hop is not None and not rule.next_hop(route):
+                    continue
                 key = (id(route.attributes), index)
                 verdict = attribute_verdicts.get(key)
                 if verdict is None:
-                    verdict = attribute_verdicts[key] = rule.matches_attributes(
-                        route.attributes, change.origin, path_text
-                    )
+                    verdict = attribute_verdicts[key] = rule.matches_attributes(route.attributes, facts)
                 if verdict:
                     chosen = rule
                     break
@@ -324,9 +396,10 @@ class FilterStage(Stage):
     def _count_and_log(self, change, dropped, tagged, accepted):
         for rule_name, prefixes in dropped.items():
             if self.metrics is not None:
-                self.metrics.rule_matched(rule_name, "drop", len(prefixes))
+                self.metrics.rule_matched(self.name, rule_name, "drop", len(prefixes))
             LOG.info(
-                "filter: rule %s: dropped %d route(s) from AS%s: %s",
+                "%s: rule %s: dropped %d route(s) from AS%s: %s",
+                self.name,
                 rule_name,
                 len(prefixes),
                 change.origin,
@@ -334,12 +407,13 @@ class FilterStage(Stage):
             )
         for dummy, dummy_attributes, rule, prefixes in tagged.values():
             if self.metrics is not None:
-                self.metrics.rule_matched(rule.name, "tag", len(prefixes))
+                self.metrics.rule_matched(self.name, rule.name, "tag", len(prefixes))
             added = [community_to_text(value) for value in rule.add_communities] + [
                 "%d:%d:%d" % value for value in rule.add_large
             ]
             LOG.info(
-                "filter: rule %s: tagged %d route(s) with %s: %s",
+                "%s: rule %s: tagged %d route(s) with %s: %s",
+                self.name,
                 rule.name,
                 len(prefixes),
                 " ".join(added),
@@ -347,7 +421,7 @@ class FilterStage(Stage):
             )
         if self.metrics is not None:
             for rule_name, count in accepted.items():
-                self.metrics.rule_matched(rule_name, "accept", count)
+                self.metrics.rule_matched(self.name, rule_name, "accept", count)
 
 
 def _some(prefixes, shown=10):

@@ -1,7 +1,9 @@
 """Prefix limits that a Kirin-style flood cannot slip under: per session, per origin AS, per
-address block, and prefix length bounds. The excess is refused (and withdrawn if the receiver had
+address block (IPv4: max_per_block, IPv6: max_per_block_ipv6, each COUNT/LENGTH), and prefix
+length bounds. The excess is refused (and withdrawn if the receiver had
 an older version), never dropped in silence; optionally the session ends with Cease 6/1."""
 
+import ipaddress
 import logging
 from collections import Counter
 from typing import Any
@@ -13,6 +15,8 @@ from peerwarden_runner.stages.base import Stage
 
 LOG = logging.getLogger("peerwarden_runner.limit")
 _ABSENT = object()
+_WIDTH = {c.AFI_IPV4: (32, 4), c.AFI_IPV6: (128, 16)}
+_IPV6_BLOCKS = 1 << 128  # an IPv6 block's key is its bits plus this, so it never equals an IPv4 block's
 
 
 class LimitMemory:
@@ -36,6 +40,21 @@ def pair(text, what):
     return int(first), int(second)
 
 
+def _block_limit(value, key, family, bits, problem):
+    """(COUNT, LENGTH) of a block limit of one family, None when not given or wrong (reported)."""
+    if value is None:
+        return None
+    try:
+        count, length = pair(value, "%s (COUNT/LENGTH)" % key.rpartition(".")[2])
+    except ValueError as error:
+        problem(key, str(error))
+        return None
+    if not 1 <= length <= bits or count < 1:
+        problem(key, "expected COUNT/LENGTH with COUNT >= 1 and an %s LENGTH 1-%d, got %r" % (family, bits, value))
+        return None
+    return count, length
+
+
 class LimitStage(Stage):
     """Route stage, one per direction that lists it; holds routes back and may end the session, so
     never on a speaker's monitor."""
@@ -53,7 +72,8 @@ class LimitStage(Stage):
             {
                 "max_prefixes": integer(1),
                 "max_per_origin": integer(1),
-                "max_per_block": string(r"^[0-9]+/[0-9]+$", "COUNT/LENGTH, like 64/16"),
+                "max_per_block": string(r"^[0-9]+/[0-9]+$", "COUNT/LENGTH (IPv4), like 64/16"),
+                "max_per_block_ipv6": string(r"^[0-9]+/[0-9]+$", "COUNT/LENGTH (IPv6), like 64/32"),
                 "max_length": lengths,
                 "min_length": lengths,
                 "cease": boolean(),
@@ -89,19 +109,8 @@ class LimitStage(Stage):
                 "min_length %s is longer than max_length %s: no prefix would pass"
                 % ("%d/%d" % limit["min_length"], "%d/%d" % limit["max_length"]),
             )
-        block = section.get("max_per_block")
-        limit["max_per_block"] = None
-        if block is not None:
-            try:
-                limit["max_per_block"] = pair(block, "max_per_block (COUNT/LENGTH)")
-            except ValueError as error:
-                problem("limit.max_per_block", str(error))
-            else:
-                if not 1 <= limit["max_per_block"][1] <= 32 or limit["max_per_block"][0] < 1:
-                    problem(
-                        "limit.max_per_block",
-                        "expected COUNT/LENGTH with COUNT >= 1 and an IPv4 LENGTH 1-32, got %r" % (block,),
-                    )
+        for field, family, bits in (("max_per_block", "IPv4", 32), ("max_per_block_ipv6", "IPv6", 128)):
+            limit[field] = _block_limit(section.get(field), "limit." + field, family, bits, problem)
         return limit
 
     @classmethod
@@ -116,8 +125,15 @@ class LimitStage(Stage):
         max_length=(24, 48),
         min_length=(8, 16),
         cease=False,
+        max_per_block_ipv6=None,
     ):
-        self.max_prefixes, self.max_per_origin, self.max_per_block = max_prefixes, max_per_origin, max_per_block
+        self.max_prefixes, self.max_per_origin = max_prefixes, max_per_origin
+        # (COUNT, LENGTH) by family: the block limits given
+        self.blocks = {
+            afi: limit
+            for afi, limit in ((c.AFI_IPV4, max_per_block), (c.AFI_IPV6, max_per_block_ipv6))
+            if limit is not None
+        }
         self.max_length, self.min_length, self.cease = max_length, min_length, cease
 
     def _memory(self, state, direction):
@@ -139,7 +155,7 @@ class LimitStage(Stage):
             previous = pop(key, _ABSENT)
             if previous is not _ABSENT:
                 self._uncount(memory, route[0], previous)
-        origin, refused, overflow = change.origin, change.refused, None
+        origin, refused, overflow, blocks = change.origin, change.refused, None, self.blocks
         total, block_counts = memory.total, memory.block
         origin_count = memory.origin[origin]
         max_prefixes, max_per_origin = self.max_prefixes or 0, self.max_per_origin or 0
@@ -159,9 +175,13 @@ class LimitStage(Stage):
                 reason = "session over max_prefixes %d" % max_prefixes
             elif max_per_origin and origin_count >= max_per_origin:
                 reason = "origin AS%s over max_per_origin %d" % (origin, max_per_origin)
-            block = self._block(prefix) if self.max_per_block else None
-            if reason is None and block is not None and block_counts[block] >= self.max_per_block[0]:
-                reason = "block %s over max_per_block %d" % (self._block_text(block), self.max_per_block[0])
+            block = self._block(prefix) if blocks else None
+            if reason is None and block is not None and block_counts[block] >= blocks[afi][0]:
+                reason = "block %s over %s %d" % (
+                    self._block_text(afi, block),
+                    "max_per_block" if ipv4 else "max_per_block_ipv6",
+                    blocks[afi][0],
+                )
             if reason:
                 change.hold(route, self.name, reason)
                 overflow = overflow or reason
@@ -178,15 +198,20 @@ class LimitStage(Stage):
                 raise SessionReset(6, 1, b"", "limit: %s; Cease / Maximum Number of Prefixes Reached" % overflow)
 
     def _block(self, prefix):
-        """The IPv4 block of max_per_block's length holding the prefix, as the int of its first
-        max_per_block[1] bits (None for IPv6, a shorter prefix or no limit)."""
-        if not self.max_per_block or prefix.afi != c.AFI_IPV4 or prefix.length < self.max_per_block[1]:
+        """The block of its family's block limit holding the prefix, as the int of its first LENGTH bits
+        (plus _IPV6_BLOCKS for IPv6); None for a family without a limit or a prefix shorter than LENGTH."""
+        limit = self.blocks.get(prefix.afi)
+        if limit is None or prefix.length < limit[1]:
             return None
-        return int.from_bytes(prefix.packed.ljust(4, b"\0"), "big") >> 32 - self.max_per_block[1]
+        bits, width = _WIDTH[prefix.afi]
+        block = int.from_bytes(prefix.packed.ljust(width, b"\0"), "big") >> bits - limit[1]
+        return block if prefix.afi == c.AFI_IPV4 else block + _IPV6_BLOCKS
 
-    def _block_text(self, block):
-        length = self.max_per_block[1]
-        return "%d.%d.%d.%d/%d" % (*(block << 32 - length).to_bytes(4, "big"), length)
+    def _block_text(self, afi, block):
+        length = self.blocks[afi][1]
+        if afi == c.AFI_IPV4:
+            return "%s/%d" % (ipaddress.IPv4Address(block << 32 - length), length)
+        return "%s/%d" % (ipaddress.IPv6Address(block - _IPV6_BLOCKS << 128 - length), length)
 
     def _uncount(self, memory, prefix, origin):
         memory.total[prefix.afi] -= 1

@@ -93,7 +93,10 @@ class Metrics(Watcher):
             "peerwarden_rpki_validations", "Route origin validations", ["state"], registry=self.registry
         )
         self.rules = Counter(
-            "peerwarden_filter_matches", "Routes a filter rule matched", ["rule", "action"], registry=self.registry
+            "peerwarden_filter_matches",
+            "Routes a filter rule matched",
+            ["filter", "rule", "action"],
+            registry=self.registry,
         )
         self.exec_outcomes = Counter(
             "peerwarden_exec_messages",
@@ -150,8 +153,9 @@ class Metrics(Watcher):
             child = self._held_children[stage] = self.held.labels(stage)
         child.inc()
 
-    def rule_matched(self, rule, action, count=1):
-        self.rules.labels(rule, action).inc(count)
+    def rule_matched(self, stage, rule, action, count=1):
+        """`stage`: the filter as sessions list it ("filter", "filter:NAME")."""
+        self.rules.labels(stage, rule, action).inc(count)
 
     def exec_outcome(self, stage, outcome, count=1):
         self.exec_outcomes.labels(stage, outcome).inc(count)

@@ -53,3 +53,33 @@ async def listen(local, port, peer, on_connection, md5=None, gtsm=False):
     except BaseException:
         sock.close()
         raise
+
+
+class TcpListener:
+    """The peer's leg as TCP (listen() above); tunnel/server.py's TunnelListener is the websocket one."""
+
+    def __init__(self, local, port, peer, md5=None, gtsm=False):
+        self.local, self.port, self.peer, self.md5, self.gtsm = local, port, peer, md5, gtsm
+
+    async def start(self, on_connection):
+        return await listen(self.local, self.port, self.peer, on_connection, md5=self.md5, gtsm=self.gtsm)
+
+    async def aclose(self):
+        pass
+
+
+class TcpConnector:
+    """The router's leg as TCP (connect() above), retried after each of `retries` seconds while the
+    peer waits; tunnel/client.py's TunnelConnector is the websocket one."""
+
+    remote = None  # the connection's own peer address says where it goes
+
+    def __init__(self, local, peer, port, retries, md5=None, gtsm=False, timeout=10.0):
+        self.local, self.address, self.retries = local, (peer, port), tuple(retries)
+        self.md5, self.gtsm, self.timeout = md5, gtsm, timeout
+
+    def delays(self):
+        return self.retries
+
+    async def connect(self):
+        return await connect(self.local, *self.address, md5=self.md5, gtsm=self.gtsm, timeout=self.timeout)

@@ -24,7 +24,6 @@ from peerwarden_runner.transport import TcpConnector, TcpListener
 
 LOG = logging.getLogger("peerwarden_runner.proxy")
 ROUTER_RETRIES = (0.5, 1, 2, 4, 8)  # seconds between attempts to reach the router while the peer waits
-CONNECT_TIMEOUT = 10
 OPEN_TIMEOUT = 30.0  # seconds a connection has to send its whole OPEN (RFC 4271's large initial hold timer)
 MAX_PENDING = 64  # connections waiting for their OPEN, all sessions together
 CONNECTION_REJECTED = encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_REJECTED, b"")  # RFC 4486
@@ -106,9 +105,9 @@ class Proxy:
         self.handlers: set[asyncio.Task] = set()  # one per accepted connection, until it is closed
         self.server = None
         self.stopping = asyncio.Event()
-        self.listener = listener or TcpListener(*listen, peer, md5=md5, gtsm="peer" in self.gtsm)
+        self.listener = listener or TcpListener(listen[0], listen[1], peer, md5=md5, gtsm="peer" in self.gtsm)
         self.connector = connector or TcpConnector(
-            connect_from, *connect, router_retries, md5=md5, gtsm="router" in self.gtsm, timeout=CONNECT_TIMEOUT
+            connect_from, connect[0], connect[1], router_retries, md5=md5, gtsm="router" in self.gtsm
         )
 
     async def start(self):

@@ -8,12 +8,14 @@ import socket
 from peerwarden_runner.gtsm import set_gtsm
 from peerwarden_runner.tcp_md5 import refuse_unsigned, set_md5
 
+CONNECT_TIMEOUT = 10.0  # seconds for a router to answer a connection
+
 
 def family_of(address):
     return socket.AF_INET6 if ":" in address else socket.AF_INET
 
 
-async def connect(local, peer, port, md5=None, gtsm=False, timeout=10.0):
+async def connect(local, peer, port, md5=None, gtsm=False, timeout=CONNECT_TIMEOUT):
     """(reader, writer) of a TCP connection from `local` (port chosen by the kernel) to peer:port; a peer
     that does not answer (or whose segments GTSM drops) is given up after `timeout` seconds."""
     family = family_of(peer)
@@ -74,7 +76,7 @@ class TcpConnector:
 
     remote = None  # the connection's own peer address says where it goes
 
-    def __init__(self, local, peer, port, retries, md5=None, gtsm=False, timeout=10.0):
+    def __init__(self, local, peer, port, retries, md5=None, gtsm=False, timeout=CONNECT_TIMEOUT):
         self.local, self.address, self.retries = local, (peer, port), tuple(retries)
         self.md5, self.gtsm, self.timeout = md5, gtsm, timeout
 

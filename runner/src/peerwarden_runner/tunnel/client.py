@@ -27,7 +27,9 @@ class TunnelConnector:
     """Opens wss://HOST:PORT/PATH (ws:// only on loopback and only when `allow_plain`) with a bearer
     token and/or a client certificate (in `ssl_context`)."""
 
-    def __init__(self, url, ssl_context, token=None, name="tunnel", allow_plain=False, backoff_max=30.0):
+    def __init__(
+        self, url, ssl_context, token=None, name="tunnel", allow_plain=False, backoff_max=30.0, attempts=ATTEMPTS
+    ):
         self.url = URL(url)
         host = self.url.host or ""
         if self.url.scheme == "ws":
@@ -40,14 +42,15 @@ class TunnelConnector:
         self.address = (host, self.url.port)
         self.remote = host  # the far end's address, for the logs and the archive (the stream has none)
         self.backoff = Backoff(initial=0.5, maximum=max(backoff_max, 0.5))
+        self.attempts = attempts
         self.pumps = set()  # the tunnels' pump tasks, referenced until they end
 
     def __repr__(self):  # the token stays out of every log line and traceback
         return "TunnelConnector(%s)" % self.url
 
     def delays(self):
-        """The pauses between the attempts made while one peer waits (ATTEMPTS - 1 of them)."""
-        return tuple(self.backoff.next_delay() for dummy in range(ATTEMPTS - 1))
+        """The pauses between the attempts made while one peer waits (`attempts` - 1 of them)."""
+        return tuple(self.backoff.next_delay() for dummy in range(self.attempts - 1))
 
     async def connect(self):
         """(reader, writer) of a new tunnel; TunnelRefused (a ConnectionError) when it cannot be opened."""

@@ -100,6 +100,7 @@ class TunnelListener:
         try:
             await ws.prepare(request)
             LOG.info("%s: tunnel from %s open", self.name, address)
+            assert self.on_connection is not None  # start() set it before the server accepted anything
             reader, writer, pump = await open_stream(ws, self.name)
             try:
                 await self.on_connection(reader, writer, address)

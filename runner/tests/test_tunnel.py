@@ -1,0 +1,235 @@
+"""The websocket tunnel between two runners: a session crosses it both ways; a wrong or missing token,
+a missing or foreign client certificate, plain ws, an oversized message and a second tunnel are
+refused; the BGP legs close when the tunnel does; attempts back off up to a cap."""
+
+import asyncio
+import logging
+
+import aiohttp
+import pytest
+
+from peerwarden_runner.codec import KEEPALIVE_MESSAGE
+from peerwarden_runner.codec.open_message import encode_open
+from peerwarden_runner.proxy import CONNECTION_REJECTED
+from peerwarden_runner.ratelimit import RateLimitedLog
+from peerwarden_runner.tunnel import server
+from peerwarden_runner.tunnel.client import TunnelConnector, TunnelRefused
+from peerwarden_runner.tunnel.server import TunnelListener
+from polling import until
+from test_proxy_security import OPEN, Router
+from tunnel_lab import TOKEN, Certificates, connector, runner_a, runner_b
+
+ROUTER_OPEN = encode_open(65000, 90, "127.0.0.2")
+
+
+@pytest.fixture
+def certs(tmp_path):
+    return Certificates(tmp_path)
+
+
+async def open_session(port):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(OPEN + KEEPALIVE_MESSAGE)
+    return reader, writer
+
+
+def test_a_session_crosses_the_tunnel_both_ways_and_ends_when_the_tunnel_does(certs, caplog):
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), certs.server_context())
+        a, a_port = await runner_a(connector(b_port, certs.client_context()))
+        reader, writer = await open_session(a_port)
+        from_router = await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN) + 19), 5)
+        await until(lambda: len(router.received) == 2)
+        writer.write(KEEPALIVE_MESSAGE)
+        await until(lambda: len(router.received) == 3)
+        await b.stop()  # runner B goes away: the tunnel closes, and with it the peer's leg at A
+        rest = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        await a.stop()
+        router.close()
+        return from_router, router.received, rest
+
+    with caplog.at_level(logging.INFO):
+        from_router, received, rest = asyncio.run(scenario())
+    assert from_router == ROUTER_OPEN + KEEPALIVE_MESSAGE
+    assert received[:3] == [OPEN, KEEPALIVE_MESSAGE, KEEPALIVE_MESSAGE] and received[3][19:21] == b"\x06\x02"
+    assert rest[18] == 3 and rest[19:21] == b"\x06\x02"  # B's Cease / Administrative Shutdown crossed, then EOF
+    assert TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize(("token", "status"), [("wrong-token", "401"), (None, "401")])
+def test_a_wrong_or_missing_token_is_refused_before_the_router_is_reached(certs, caplog, monkeypatch, token, status):
+    monkeypatch.setattr(server, "REFUSALS", RateLimitedLog(server.LOG))  # each case logs its first refusal
+
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), certs.server_context())
+        a, a_port = await runner_a(connector(b_port, certs.client_context(with_cert=True), token=token, attempts=2))
+        reader, writer = await open_session(a_port)
+        answer = await asyncio.wait_for(reader.read(), 10)  # A gives up: Cease / Connection Rejected
+        writer.close()
+        await a.stop()
+        await b.stop()
+        router.close()
+        return answer, router.connections
+
+    with caplog.at_level(logging.INFO):
+        answer, connections = asyncio.run(scenario())
+    assert answer == CONNECTION_REJECTED and connections == 0
+    assert "refused (HTTP %s): wrong or missing bearer token" % status in caplog.text
+    assert "wrong-token" not in caplog.text and TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("client", ["none", "foreign", "own"])
+def test_a_client_certificate_from_the_ca_is_required(certs, tmp_path, client):
+    foreign = Certificates(tmp_path, "other")
+
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), certs.server_context(client_ca=True), token=None)
+        context = {
+            "none": certs.client_context(),
+            "foreign": foreign.client_context(with_cert=True),
+            "own": certs.client_context(with_cert=True),
+        }[client]
+        if client == "foreign":  # trusts B's CA, shows a certificate of another CA
+            context.load_verify_locations(str(certs.ca_file))
+        try:
+            reader, writer = await connector(b_port, context, token=None).connect()
+            writer.write(OPEN)
+            outcome = await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN)), 5)
+            writer.close()
+        except TunnelRefused as error:
+            outcome = str(error)
+        await b.stop()
+        router.close()
+        return outcome, router.connections
+
+    outcome, connections = asyncio.run(scenario())
+    if client == "own":
+        assert outcome == ROUTER_OPEN and connections == 1
+    else:
+        assert isinstance(outcome, str) and connections == 0
+
+
+def test_the_listener_certificate_must_be_trusted(certs, tmp_path):
+    other = Certificates(tmp_path, "other")
+
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), certs.server_context())
+        with pytest.raises(TunnelRefused, match="certificate"):
+            await connector(b_port, other.client_context()).connect()
+        await b.stop()
+        router.close()
+        return router.connections
+
+    assert asyncio.run(scenario()) == 0
+
+
+def test_plain_ws_is_refused_unless_loopback_and_allowed(certs):
+    with pytest.raises(ValueError, match="ws://"):
+        TunnelConnector("ws://127.0.0.1:8179/", None, token=TOKEN)
+    with pytest.raises(ValueError, match="ws://"):
+        TunnelConnector("ws://192.0.2.1:8179/", None, token=TOKEN, allow_plain=True)
+    with pytest.raises(ValueError, match="loopback"):
+        TunnelListener("192.0.2.1", 8179, None, token=TOKEN)
+    with pytest.raises(ValueError, match="admit anyone"):
+        TunnelListener("127.0.0.1", 8179, certs.server_context(), token=None)
+
+    async def scenario():  # a wss client reaching a plain listener fails; allowed plain on loopback works
+        router = Router()
+        b, b_port = await runner_b(await router.start(), None)
+        with pytest.raises(TunnelRefused):
+            await connector(b_port, certs.client_context()).connect()
+        reader, writer = await connector(b_port, None, scheme="ws", allow_plain=True).connect()
+        writer.write(OPEN)
+        answer = await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN)), 5)
+        writer.close()
+        await b.stop()
+        router.close()
+        return answer
+
+    assert asyncio.run(scenario()) == ROUTER_OPEN
+
+
+def test_an_oversized_message_closes_the_tunnel(certs, caplog):
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), certs.server_context())
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(
+                "wss://127.0.0.1:%d/" % b_port,
+                ssl=certs.client_context(),
+                headers={"Authorization": "Bearer " + TOKEN},
+            )
+            await ws.send_bytes(b"\xff" * 65536)
+            message = await asyncio.wait_for(ws.receive(), 5)
+            code = ws.close_code
+        await b.stop()
+        router.close()
+        return message.type, code, router.connections
+
+    with caplog.at_level(logging.INFO):
+        kind, code, connections = asyncio.run(scenario())
+    # aiohttp drops the connection at once (the client sees 1006, not a close frame); runner B says why
+    assert kind == aiohttp.WSMsgType.CLOSE and code == aiohttp.WSCloseCode.ABNORMAL_CLOSURE
+    assert "b: tunnel closed: Message size 65536 exceeds limit 65535" in caplog.text
+    assert connections == 0
+
+
+def test_a_second_tunnel_for_the_session_is_refused(certs, caplog):
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), certs.server_context())
+        reader, writer = await connector(b_port, certs.client_context()).connect()
+        writer.write(OPEN)
+        await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN)), 5)
+        with pytest.raises(TunnelRefused, match="409"):
+            await connector(b_port, certs.client_context()).connect()
+        writer.write(KEEPALIVE_MESSAGE)  # the first tunnel still relays
+        await until(lambda: len(router.received) == 2)
+        writer.close()
+        await b.stop()
+        router.close()
+        return router.connections
+
+    with caplog.at_level(logging.INFO):
+        assert asyncio.run(scenario()) == 1
+    assert "refused (HTTP 409): a tunnel for this session is already open" in caplog.text
+
+
+def test_the_peer_address_rule_holds_for_the_tunnel(certs):
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), certs.server_context(), peer="127.0.0.9")
+        with pytest.raises(TunnelRefused, match="403"):
+            await connector(b_port, certs.client_context()).connect()
+        await b.stop()
+        router.close()
+        return router.connections
+
+    assert asyncio.run(scenario()) == 0
+
+
+def test_attempts_back_off_up_to_the_cap_and_start_again_after_a_tunnel_opened(certs):
+    tunnel = connector(1, certs.client_context(), backoff_max=4, attempts=6)
+    first = tunnel.delays()
+    assert len(first) == 5
+    assert [round(d) for d in first] == [round(d) for d in first]  # numbers, not None
+    for delay, base in zip(first, (0.5, 1, 2, 4, 4), strict=True):
+        assert base <= delay <= base * 1.25
+    assert all(4 <= delay <= 5 for delay in tunnel.delays())  # still capped on the next peer's attempts
+
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), certs.server_context())
+        tunnel.url = tunnel.url.with_port(b_port)
+        reader, writer = await tunnel.connect()
+        writer.close()
+        await b.stop()
+        router.close()
+
+    asyncio.run(scenario())
+    assert 0.5 <= tunnel.delays()[0] <= 0.625

@@ -64,7 +64,8 @@ def test_both_sides_are_accepted_and_normalised(tmp_path, files):
     assert a["tunnel"]["backoff_max"] == 30
     client_cert = A.replace("      token_file: {token}\n", "      cert_file: {client}\n      key_file: {client_key}\n")
     assert load(tmp_path, client_cert + "      backoff_max: 1m\n", files)["sessions"][0]["tunnel"]["backoff_max"] == 60
-    plain = "sessions:\n  - connect: 127.0.0.2:179\n    tunnel: {{listen: 127.0.0.1:8179, allow_plain: true, token_file: {token}}}\n"
+    plain = "sessions:\n  - connect: 127.0.0.2:179\n    tunnel: {{listen: 127.0.0.1:8179, allow_plain: true, "
+    plain += "token_file: {token}}}\n"
     assert load(tmp_path, plain, files)["sessions"][0]["tunnel"]["ssl"] is None
 
 

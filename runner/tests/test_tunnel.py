@@ -12,7 +12,7 @@ from peerwarden_runner.codec import KEEPALIVE_MESSAGE
 from peerwarden_runner.codec.open_message import encode_open
 from peerwarden_runner.proxy import CONNECTION_REJECTED
 from peerwarden_runner.ratelimit import RateLimitedLog
-from peerwarden_runner.tunnel import server
+from peerwarden_runner.tunnel import server, tls
 from peerwarden_runner.tunnel.client import TunnelConnector, TunnelRefused
 from peerwarden_runner.tunnel.server import TunnelListener
 from polling import until
@@ -82,8 +82,9 @@ def test_a_wrong_or_missing_token_is_refused_before_the_router_is_reached(certs,
 
 
 @pytest.mark.parametrize("client", ["none", "foreign", "own"])
-def test_a_client_certificate_from_the_ca_is_required(certs, tmp_path, client):
+def test_a_client_certificate_from_the_ca_is_required(certs, tmp_path, caplog, monkeypatch, client):
     foreign = Certificates(tmp_path, "other")
+    monkeypatch.setattr(tls, "REFUSALS", RateLimitedLog(tls.LOG))
 
     async def scenario():
         router = Router()
@@ -106,11 +107,15 @@ def test_a_client_certificate_from_the_ca_is_required(certs, tmp_path, client):
         router.close()
         return outcome, router.connections
 
-    outcome, connections = asyncio.run(scenario())
+    with caplog.at_level(logging.INFO):
+        outcome, connections = asyncio.run(scenario())
     if client == "own":
         assert outcome == ROUTER_OPEN and connections == 1
+        assert "TLS handshake refused" not in caplog.text
     else:
         assert isinstance(outcome, str) and connections == 0
+        reason = {"none": "PEER_DID_NOT_RETURN_A_CERTIFICATE", "foreign": "CERTIFICATE_VERIFY_FAILED"}[client]
+        assert "tunnel: TLS handshake refused: [SSL: %s]" % reason in caplog.text
 
 
 def test_the_listener_certificate_must_be_trusted(certs, tmp_path):

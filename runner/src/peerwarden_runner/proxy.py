@@ -146,6 +146,7 @@ class Proxy:
             if pending:
                 await asyncio.wait(pending, timeout=2)
         await self.listener.aclose()
+        await self.connector.aclose()
         await self.pipeline.aclose()
 
     def _count(self, outcome):

@@ -85,3 +85,6 @@ class TcpConnector:
 
     async def connect(self):
         return await connect(self.local, *self.address, md5=self.md5, gtsm=self.gtsm, timeout=self.timeout)
+
+    async def aclose(self):
+        pass

@@ -5,6 +5,7 @@ never half-sessions across the tunnel. Attempts back off exponentially (backoff.
 `backoff_max`); the delay starts again from the beginning once a tunnel opened.
 """
 
+import asyncio
 import ipaddress
 import logging
 
@@ -51,6 +52,11 @@ class TunnelConnector:
     def delays(self):
         """The pauses between the attempts made while one peer waits (`attempts` - 1 of them)."""
         return tuple(self.backoff.next_delay() for dummy in range(self.attempts - 1))
+
+    async def aclose(self):
+        """Wait for the tunnels to finish closing (the proxy closed their streams), their HTTP sessions with them."""
+        if self.pumps:
+            await asyncio.wait(self.pumps, timeout=5)
 
     async def connect(self):
         """(reader, writer) of a new tunnel; TunnelRefused (a ConnectionError) when it cannot be opened."""

@@ -3,7 +3,29 @@ certificate verified, a client certificate required whenever a CA file is given)
 from a file, compared in constant time and never logged."""
 
 import hmac
+import logging
 import ssl
+
+from peerwarden_runner.ratelimit import RateLimitedLog
+
+LOG = logging.getLogger("peerwarden_runner.tunnel")
+REFUSALS = RateLimitedLog(LOG)
+
+
+class LoggedHandshake(ssl.SSLObject):
+    """The listener's TLS object: a handshake that fails (no client certificate, one from another CA, a
+    client that does not trust us) is logged, at most once per reason per minute; asyncio itself drops
+    it silently. The SSL object does not know the caller's address, so the line cannot name it."""
+
+    def do_handshake(self):
+        try:
+            return super().do_handshake()
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            raise
+        except ssl.SSLError as error:
+            reason = error.reason or type(error).__name__
+            REFUSALS.log(logging.WARNING, "tls " + reason, "tunnel: TLS handshake refused: %s", error)
+            raise
 
 
 def read_token(path):
@@ -27,6 +49,7 @@ def server_context(cert_file, key_file, ca_file=None):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert_file, key_file)
+    context.sslobject_class = LoggedHandshake
     if ca_file:
         context.load_verify_locations(ca_file)
         context.verify_mode = ssl.CERT_REQUIRED

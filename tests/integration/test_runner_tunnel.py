@@ -1,7 +1,7 @@
 """Two runners joined by a websocket tunnel, on loopback: BIRD -> runner A ⇄ wss ⇄ runner B -> FRR.
 
 Runner A listens to BIRD (only BIRD's address may connect) and relays the session over wss to runner B,
-which runs the stages (a per-origin limit here) and connects to FRR. Certificates are made in the test
+which runs the stages (inline RPKI against a VRP file here) and connects to FRR. Certificates are made in the test
 (trustme); runner B requires both the bearer token and a client certificate from the test's CA.
 """
 
@@ -12,7 +12,14 @@ import time
 import pytest
 import trustme
 from integration.runner_process import running_runner, start_runner
-from integration.test_runner_proxy import FLOOD, INVALID, NOT_FOUND, VALID, frr_prefixes, static_routes
+from integration.test_runner_proxy import (
+    FLOOD,
+    NOT_FOUND,
+    VALID,
+    frr_prefixes,
+    static_routes,
+    write_roas,
+)
 from integration.test_runner_speaker import stop_runners
 
 from lab.daemons import free_port, wait_for
@@ -22,15 +29,19 @@ BIRD, A_LISTEN, B_TUNNEL, FRR, B_FROM = "127.0.0.140", "127.0.0.141", "127.0.0.1
 TOKEN = "tunnel-token-made-for-this-test"
 # BIRD retries soon after a session drop (its defaults wait minutes)
 BIRD_RETRY = "  connect delay time 1;\n  connect retry time 2;\n  error wait time 1, 4;\n"
-OTHERS = sorted(VALID + INVALID + NOT_FOUND)
+BULK = ["10.%d.%d.0/24" % (i // 256, i % 256) for i in range(5000)]  # a table of some size, BIRD's own AS
+# runner B's rpki stage holds the invalid route back (its VRP says AS64500, the route's origin is 64501)
+EXPECTED = sorted(VALID + NOT_FOUND + FLOOD + BULK)
+
+
+def bird_routes():
+    bulk = "".join("  route %s blackhole;\n" % prefix for prefix in BULK)
+    return static_routes() + "protocol static bulk {\n  ipv4;\n%s}\n" % bulk
 
 
 def table(frr):
-    """FRR's table when it is BIRD's through runner B's limit: the three single routes and 10 of the flood
-    (the first 10 to arrive: runner B keeps 10 routes per origin AS)."""
-    prefixes = frr_prefixes(frr)
-    flood = [prefix for prefix in prefixes if prefix in FLOOD]
-    return len(flood) == 10 and sorted(set(prefixes) - set(flood)) == OTHERS
+    """Whether FRR holds BIRD's table as runner B's rpki stage lets it through."""
+    return frr_prefixes(frr) == EXPECTED
 
 
 @pytest.fixture
@@ -45,21 +56,22 @@ def tunnel_lab(tmp_path, make_frr_router):
     (tmp_path / "token").write_text(TOKEN + "\n")
     (tmp_path / "wrong-token").write_text("not-the-token\n")
     port, d = free_port(B_TUNNEL), tmp_path
+    write_roas(tmp_path / "vrps.json", ("203.0.113.0/24", 24, "AS64500"), ("198.51.100.0/24", 24, "AS64500"))
     (tmp_path / "b.yml").write_text(
         "sessions:\n"
         "  - name: b\n"
         "    peer: 127.0.0.1\n"  # runner A's tunnel comes from loopback's own address
         f"    connect: {FRR}:179\n"
         f"    connect_from: {B_FROM}\n"
-        "    to_router: [limit]\n"
+        "    to_router: [rpki]\n"
         "    tunnel:\n"
         f"      listen: {B_TUNNEL}:{port}\n"
         f"      cert_file: {d}/b.pem\n"
         f"      key_file: {d}/b.key\n"
         f"      ca_file: {d}/ca.pem\n"
         f"      token_file: {d}/token\n"
-        "limit:\n"
-        "  max_per_origin: 10\n"
+        "rpki:\n"
+        f"  file: {d}/vrps.json\n"
         f"metrics:\n  listen: {B_TUNNEL}:9179\n"  # not the default 127.0.0.1:9179 other lab tests use
     )
 
@@ -95,12 +107,14 @@ def test_a_table_crosses_the_tunnel_and_comes_back_after_runner_b_is_killed(tunn
     try:
         started.append(start_runner(b_config, tmp_path / "b1.log"))
         with running_runner(runner_a(), tmp_path / "a.log"):
-            make_bird_router(address=BIRD, neighbor=A_LISTEN, extra_config=static_routes(), bgp_options=BIRD_RETRY)
+            make_bird_router(address=BIRD, neighbor=A_LISTEN, extra_config=bird_routes(), bgp_options=BIRD_RETRY)
+            bird_started = time.monotonic()
             assert wait_for(lambda: table(frr), what="FRR to hold BIRD's table via the tunnel")
+            first_table = time.monotonic()
             assert frr_state(frr) == "Established"
             log_a, log_b = (tmp_path / "a.log").read_text(), (tmp_path / "b1.log").read_text()
             assert "a: tunnel to wss://%s" % B_TUNNEL in log_a and "b: tunnel from 127.0.0.1 open" in log_b
-            assert "origin AS64503 over max_per_origin 10" in log_b  # the stages ran on runner B
+            assert "rpki: 198.51.100.0/24 from AS64501 is invalid: held back" in log_b  # the stages ran on B
             assert TOKEN not in log_a + log_b
             # runner B dies: the tunnel drops, FRR's and BIRD's sessions with it (no half-session)
             killed = time.monotonic()
@@ -121,8 +135,9 @@ def test_a_table_crosses_the_tunnel_and_comes_back_after_runner_b_is_killed(tunn
             assert wait_for(lambda: table(frr), what="the table back after the restart", timeout=60)
             assert frr_state(frr) == "Established"
             print(
-                "drop seen %.1f s after the kill; table back %.1f s after the restart"
-                % (dropped - killed, time.monotonic() - restarted)
+                "%d routes in FRR %.1f s after BIRD started; drop seen %.1f s after the kill; table back %.1f s "
+                "after the restart"
+                % (len(EXPECTED), first_table - bird_started, dropped - killed, time.monotonic() - restarted)
             )
     finally:
         stop_runners(started)
@@ -140,7 +155,7 @@ def test_runner_a_with_a_wrong_token_or_no_certificate_is_refused(
 ):
     frr, b_config, runner_a = tunnel_lab
     with running_runner(b_config, tmp_path / "b.log"), running_runner(runner_a(token, client_cert), tmp_path / "a.log"):
-        make_bird_router(address=BIRD, neighbor=A_LISTEN, extra_config=static_routes(), bgp_options=BIRD_RETRY)
+        make_bird_router(address=BIRD, neighbor=A_LISTEN, extra_config=bird_routes(), bgp_options=BIRD_RETRY)
         wait_for(
             lambda: "telling the peer Cease / Connection Rejected" in (tmp_path / "a.log").read_text(),
             what="runner A to give up on the tunnel and tell BIRD",

@@ -15,6 +15,9 @@ before every restart).
                                     # stages (rpki, limit, filter, alert), not between them
         role: peer                  # optional, what the peer is to us: peer, customer, provider or rs
                                     # (a route server); the alert stage's leak checks and aspa use it
+        tunnel:                     # optional: one leg over wss to another runner (docs/tunnel.md):
+          connect: wss://127.0.0.1:8179/bgp  # instead of `connect` (or listen: ADDR:PORT instead of
+          token_file: /etc/peerwarden/tunnel.token  # `listen`), with ca_file, cert_file, key_file
     rpki:
       file: /var/lib/rpki/vrps.json # a VRP JSON file, re-read when it changes
       caches:                       # and/or RTR caches, by preference (lower first); with both,

@@ -19,7 +19,10 @@ from aiohttp import WSCloseCode, WSMsgType
 
 LOG = logging.getLogger("peerwarden_runner.tunnel")
 MAX_MESSAGE = 65535  # the largest BGP message (RFC 8654); aiohttp refuses bigger websocket messages
-HEARTBEAT = 15.0  # seconds between websocket pings; a tunnel that does not answer is closed
+# No websocket heartbeat: while the relay waits for a slow router, aiohttp stops reading the tunnel
+# (its flow control), a PONG is not read either, and the heartbeat would cut a healthy session. A dead
+# tunnel is found by BGP itself: the KEEPALIVEs cross it, and the routers' hold timers end the session.
+HEARTBEAT = None
 
 
 async def open_stream(ws, name, closing=None):

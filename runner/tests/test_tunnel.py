@@ -164,7 +164,18 @@ def test_plain_ws_is_refused_unless_loopback_and_allowed(certs):
     assert asyncio.run(scenario()) == ROUTER_OPEN
 
 
-def test_an_oversized_message_closes_the_tunnel(certs, caplog):
+@pytest.mark.parametrize(
+    ("send", "answer", "logged"),
+    [
+        # over the limit: aiohttp drops the connection at once (the client sees 1006, no close frame)
+        (b"\xff" * 65536, aiohttp.WSCloseCode.ABNORMAL_CLOSURE, "b: tunnel closed: Message size 65536 exceeds limit"),
+        ("OPEN", aiohttp.WSCloseCode.UNSUPPORTED_DATA, "b: a text message on the tunnel"),
+        # at the limit the message crosses, and runner B's relay frames it: a header of type 255 is
+        # Message Header Error / Bad Message Type (1/3), answered through the tunnel
+        (b"\xff" * 65535, b"\x03\x01\x03", "b: bad OPEN from 127.0.0.1"),
+    ],
+)
+def test_what_crosses_the_tunnel_is_bounded_and_binary(certs, caplog, send, answer, logged):
     async def scenario():
         router = Router()
         b, b_port = await runner_b(await router.start(), certs.server_context())
@@ -174,19 +185,18 @@ def test_an_oversized_message_closes_the_tunnel(certs, caplog):
                 ssl=certs.client_context(),
                 headers={"Authorization": "Bearer " + TOKEN},
             )
-            await ws.send_bytes(b"\xff" * 65536)
+            await (ws.send_bytes(send) if isinstance(send, bytes) else ws.send_str(send))
             message = await asyncio.wait_for(ws.receive(), 5)
-            code = ws.close_code
+            got = message.data[18:21] if message.type == aiohttp.WSMsgType.BINARY else ws.close_code
+            await ws.close()
         await b.stop()
         router.close()
-        return message.type, code, router.connections
+        return got, router.connections
 
     with caplog.at_level(logging.INFO):
-        kind, code, connections = asyncio.run(scenario())
-    # aiohttp drops the connection at once (the client sees 1006, not a close frame); runner B says why
-    assert kind == aiohttp.WSMsgType.CLOSE and code == aiohttp.WSCloseCode.ABNORMAL_CLOSURE
-    assert "b: tunnel closed: Message size 65536 exceeds limit 65535" in caplog.text
-    assert connections == 0
+        got, connections = asyncio.run(scenario())
+    assert got == answer and connections == 0
+    assert logged in caplog.text
 
 
 def test_a_second_tunnel_for_the_session_is_refused(certs, caplog):

@@ -13,7 +13,7 @@ import aiohttp
 from yarl import URL
 
 from peerwarden_runner.backoff import Backoff
-from peerwarden_runner.tunnel.stream import HEARTBEAT, MAX_MESSAGE, open_stream
+from peerwarden_runner.tunnel.stream import HEARTBEAT, RECEIVE_LIMIT, open_stream
 
 LOG = logging.getLogger("peerwarden_runner.tunnel")
 ATTEMPTS = 6  # tunnel attempts while the peer waits (with the back-off's delays between them)
@@ -67,7 +67,7 @@ class TunnelConnector:
                 self.url,
                 ssl=self.ssl_context if self.ssl_context is not None else False,
                 headers=headers,
-                max_msg_size=MAX_MESSAGE,
+                max_msg_size=RECEIVE_LIMIT,
                 heartbeat=HEARTBEAT,
                 compress=0,
                 timeout=aiohttp.ClientWSTimeout(ws_close=5),

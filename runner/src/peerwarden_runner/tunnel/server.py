@@ -20,7 +20,7 @@ from aiohttp import web
 from peerwarden_runner.addresses import same_address
 from peerwarden_runner.ratelimit import RateLimitedLog
 from peerwarden_runner.transport import family_of
-from peerwarden_runner.tunnel.stream import HEARTBEAT, MAX_MESSAGE, open_stream
+from peerwarden_runner.tunnel.stream import HEARTBEAT, RECEIVE_LIMIT, open_stream
 from peerwarden_runner.tunnel.tls import token_matches
 
 LOG = logging.getLogger("peerwarden_runner.tunnel")
@@ -93,7 +93,7 @@ class TunnelListener:
             return self._refuse(address, 401, "wrong or missing bearer token")
         if self.live:
             return self._refuse(address, 409, "a tunnel for this session is already open")
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=HEARTBEAT, compress=False)
+        ws = web.WebSocketResponse(max_msg_size=RECEIVE_LIMIT, heartbeat=HEARTBEAT, compress=False)
         if not ws.can_prepare(request).ok:
             return self._refuse(address, 400, "not a websocket request")
         self.live = True

@@ -3,8 +3,8 @@
 The tunnel carries the BGP byte stream: every chunk the relay writes (in practice one BGP message per
 write) goes out as one binary websocket message of at most MAX_MESSAGE octets; what arrives is fed to
 the relay as a stream, and the relay on the far side frames it again with its own checks (the 4096 or
-65535 octet limit each session negotiated). A text message is a protocol error (close 1003); a
-message over MAX_MESSAGE is refused by aiohttp (close 1009).
+65535 octet limit each session negotiated). A text message is a protocol error (close 1003); on a
+message over MAX_MESSAGE aiohttp drops the connection (the sender sees 1006) and the listener logs why.
 
 Why a socketpair rather than a hand-made StreamReader/StreamWriter look-alike: the relay gets real
 asyncio streams (write, drain, close, abort, flow control) and the kernel's socket buffers bound the
@@ -18,7 +18,8 @@ import socket
 from aiohttp import WSCloseCode, WSMsgType
 
 LOG = logging.getLogger("peerwarden_runner.tunnel")
-MAX_MESSAGE = 65535  # the largest BGP message (RFC 8654); aiohttp refuses bigger websocket messages
+MAX_MESSAGE = 65535  # the largest BGP message (RFC 8654): the largest websocket message sent or accepted
+RECEIVE_LIMIT = MAX_MESSAGE + 1  # aiohttp's max_msg_size refuses a message of that size or more
 # No websocket heartbeat: while the relay waits for a slow router, aiohttp stops reading the tunnel
 # (its flow control), a PONG is not read either, and the heartbeat would cut a healthy session. A dead
 # tunnel is found by BGP itself: the KEEPALIVEs cross it, and the routers' hold timers end the session.

@@ -17,7 +17,7 @@ from peerwarden_runner.tunnel.client import TunnelConnector, TunnelRefused
 from peerwarden_runner.tunnel.server import TunnelListener
 from polling import until
 from test_proxy_security import OPEN, Router
-from tunnel_lab import TOKEN, Certificates, connector, runner_a, runner_b
+from tunnel_lab import TOKEN, Certificates, connector, runner_a, runner_b, with_runner_b
 
 ROUTER_OPEN = encode_open(65000, 90, "127.0.0.2")
 
@@ -86,9 +86,7 @@ def test_a_client_certificate_from_the_ca_is_required(certs, tmp_path, caplog, m
     foreign = Certificates(tmp_path, "other")
     monkeypatch.setattr(tls, "REFUSALS", RateLimitedLog(tls.LOG))
 
-    async def scenario():
-        router = Router()
-        b, b_port = await runner_b(await router.start(), certs.server_context(client_ca=True), token=None)
+    async def body(b_port, router):
         context = {
             "none": certs.client_context(),
             "foreign": foreign.client_context(with_cert=True),
@@ -98,17 +96,15 @@ def test_a_client_certificate_from_the_ca_is_required(certs, tmp_path, caplog, m
             context.load_verify_locations(str(certs.ca_file))
         try:
             reader, writer = await connector(b_port, context, token=None).connect()
-            writer.write(OPEN)
-            outcome = await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN)), 5)
-            writer.close()
         except TunnelRefused as error:
-            outcome = str(error)
-        await b.stop()
-        router.close()
-        return outcome, router.connections
+            return str(error)
+        writer.write(OPEN)
+        outcome = await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN)), 5)
+        writer.close()
+        return outcome
 
     with caplog.at_level(logging.INFO):
-        outcome, connections = asyncio.run(scenario())
+        outcome, connections = with_runner_b(body, certs.server_context(client_ca=True), token=None)
     if client == "own":
         assert outcome == ROUTER_OPEN and connections == 1
         assert "TLS handshake refused" not in caplog.text
@@ -121,16 +117,11 @@ def test_a_client_certificate_from_the_ca_is_required(certs, tmp_path, caplog, m
 def refused_by_b(server_context, client_context, match, peer=None):
     """The router's connection count after runner B refused a tunnel (TunnelRefused matching `match`)."""
 
-    async def scenario():
-        router = Router()
-        b, b_port = await runner_b(await router.start(), server_context, peer=peer)
+    async def body(b_port, router):
         with pytest.raises(TunnelRefused, match=match):
             await connector(b_port, client_context).connect()
-        await b.stop()
-        router.close()
-        return router.connections
 
-    return asyncio.run(scenario())
+    return with_runner_b(body, server_context, peer=peer)[1]
 
 
 def test_the_listener_certificate_must_be_trusted(certs, tmp_path):
@@ -148,20 +139,16 @@ def test_plain_ws_is_refused_unless_loopback_and_allowed(certs):
     with pytest.raises(ValueError, match="admit anyone"):
         TunnelListener("127.0.0.1", 8179, certs.server_context(), token=None)
 
-    async def scenario():  # a wss client reaching a plain listener fails; allowed plain on loopback works
-        router = Router()
-        b, b_port = await runner_b(await router.start(), None)
+    async def body(b_port, router):  # a wss client reaching a plain listener fails; plain on loopback works
         with pytest.raises(TunnelRefused):
             await connector(b_port, certs.client_context()).connect()
         reader, writer = await connector(b_port, None, scheme="ws", allow_plain=True).connect()
         writer.write(OPEN)
         answer = await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN)), 5)
         writer.close()
-        await b.stop()
-        router.close()
         return answer
 
-    assert asyncio.run(scenario()) == ROUTER_OPEN
+    assert with_runner_b(body, None) == (ROUTER_OPEN, 1)
 
 
 @pytest.mark.parametrize(
@@ -176,9 +163,7 @@ def test_plain_ws_is_refused_unless_loopback_and_allowed(certs):
     ],
 )
 def test_what_crosses_the_tunnel_is_bounded_and_binary(certs, caplog, send, answer, logged):
-    async def scenario():
-        router = Router()
-        b, b_port = await runner_b(await router.start(), certs.server_context())
+    async def body(b_port, router):
         async with aiohttp.ClientSession() as session:
             ws = await session.ws_connect(
                 "wss://127.0.0.1:%d/" % b_port,
@@ -189,20 +174,15 @@ def test_what_crosses_the_tunnel_is_bounded_and_binary(certs, caplog, send, answ
             message = await asyncio.wait_for(ws.receive(), 5)
             got = message.data[18:21] if message.type == aiohttp.WSMsgType.BINARY else ws.close_code
             await ws.close()
-        await b.stop()
-        router.close()
-        return got, router.connections
+        return got
 
     with caplog.at_level(logging.INFO):
-        got, connections = asyncio.run(scenario())
-    assert got == answer and connections == 0
+        assert with_runner_b(body, certs.server_context()) == (answer, 0)
     assert logged in caplog.text
 
 
 def test_a_second_tunnel_for_the_session_is_refused(certs, caplog):
-    async def scenario():
-        router = Router()
-        b, b_port = await runner_b(await router.start(), certs.server_context())
+    async def body(b_port, router):
         reader, writer = await connector(b_port, certs.client_context()).connect()
         writer.write(OPEN)
         await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN)), 5)
@@ -211,12 +191,9 @@ def test_a_second_tunnel_for_the_session_is_refused(certs, caplog):
         writer.write(KEEPALIVE_MESSAGE)  # the first tunnel still relays
         await until(lambda: len(router.received) == 2)
         writer.close()
-        await b.stop()
-        router.close()
-        return router.connections
 
     with caplog.at_level(logging.INFO):
-        assert asyncio.run(scenario()) == 1
+        assert with_runner_b(body, certs.server_context())[1] == 1
     assert "refused (HTTP 409): a tunnel for this session is already open" in caplog.text
 
 
@@ -232,14 +209,10 @@ def test_attempts_back_off_up_to_the_cap_and_start_again_after_a_tunnel_opened(c
         assert base <= delay <= base * 1.25
     assert all(4 <= delay <= 5 for delay in tunnel.delays())  # still capped on the next peer's attempts
 
-    async def scenario():
-        router = Router()
-        b, b_port = await runner_b(await router.start(), certs.server_context())
+    async def body(b_port, router):
         tunnel.url = tunnel.url.with_port(b_port)
         reader, writer = await tunnel.connect()
         writer.close()
-        await b.stop()
-        router.close()
 
-    asyncio.run(scenario())
+    assert with_runner_b(body, certs.server_context())[1] == 0  # no OPEN was sent: no router leg
     assert 0.5 <= tunnel.delays()[0] <= 0.625

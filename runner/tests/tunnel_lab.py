@@ -1,6 +1,8 @@
 """Two runners' proxies joined by a websocket tunnel, in one event loop, with certificates made here
 (trustme): the peer connects to proxy A, A opens the tunnel to B, B connects to a stand-in router."""
 
+import asyncio
+
 import trustme
 
 from peerwarden_runner.pipeline import Pipeline
@@ -9,6 +11,7 @@ from peerwarden_runner.stages.metrics import Metrics
 from peerwarden_runner.tunnel.client import TunnelConnector
 from peerwarden_runner.tunnel.server import TunnelListener
 from peerwarden_runner.tunnel.tls import client_context, server_context
+from test_proxy_security import Router
 
 TOKEN = "s3cret-tunnel-token"
 
@@ -58,3 +61,19 @@ async def runner_a(tunnel, peer=None):
     )
     server = await proxy.start()
     return proxy, server.sockets[0].getsockname()[1]
+
+
+def with_runner_b(body, server_context, **options):
+    """(body(b_port, router)'s result, the router's connection count): body run against runner B in
+    front of a stand-in router, both stopped afterwards."""
+
+    async def scenario():
+        router = Router()
+        b, b_port = await runner_b(await router.start(), server_context, **options)
+        try:
+            return await body(b_port, router), router.connections
+        finally:
+            await b.stop()
+            router.close()
+
+    return asyncio.run(scenario())

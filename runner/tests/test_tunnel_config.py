@@ -67,11 +67,18 @@ def test_both_sides_are_accepted_and_normalised(tmp_path, files):
     plain = "sessions:\n  - connect: 127.0.0.2:179\n    tunnel: {{listen: 127.0.0.1:8179, allow_plain: true, "
     plain += "token_file: {token}}}\n"
     assert load(tmp_path, plain, files)["sessions"][0]["tunnel"]["ssl"] is None
+    # the listener binds loopback unless told otherwise; the tunnel's default port is not BGP's
+    assert load(tmp_path, B.replace("127.0.0.1:8179", "9000"), files)["sessions"][0]["listen"] == ("127.0.0.1", 9000)
+    assert load(tmp_path, B.replace("127.0.0.1:8179", "127.0.0.7"), files)["sessions"][0]["listen"] == (
+        "127.0.0.7",
+        8179,
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        (B.replace("127.0.0.1:8179", "70000"), "runner.yml:5: sessions[0].tunnel.listen: expected ADDRESS[:PORT], or"),
         (B + "      colour: blue\n", "runner.yml:9: sessions[0].tunnel.colour: unknown key"),
         (B + "      token: x\n", "sessions[0].tunnel.token: unknown key (did you mean 'token_file'?"),
         (B.replace("      cert_file: {cert}\n", ""), "runner.yml:5: sessions[0].tunnel.listen: TLS is required"),

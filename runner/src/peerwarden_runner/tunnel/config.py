@@ -5,7 +5,8 @@ to the router); TLS unless plain is allowed on loopback; a token and/or a client
 readable and the certificates loadable, so that `check` refuses what `run` would fail on.
 
     tunnel:
-      listen: 127.0.0.1:8179        # runner B; or connect: wss://127.0.0.1:8179/ (runner A)
+      listen: 127.0.0.1:8179        # runner B (a port alone: on 127.0.0.1; an address alone: port 8179);
+                                    # or connect: wss://127.0.0.1:8179/ (runner A)
       cert_file: /etc/peerwarden/tunnel.pem  # B: its certificate; A: its client certificate (optional)
       key_file: /etc/peerwarden/tunnel.key
       ca_file: /etc/peerwarden/ca.pem       # B: client certificates required from this CA;
@@ -25,13 +26,17 @@ from peerwarden_runner.addresses import address_port
 from peerwarden_runner.tunnel.tls import client_context, read_token, server_context
 
 BACKOFF_MAX = 30.0
+PORT = 8179  # the listener's port when its address is given alone
 
 
 def tunnel_schema():
     path = s.string(expected="a file path")
     return s.obj(
         {
-            "listen": s.address_port(),
+            "listen": {
+                "anyOf": [s.address_port(), s.port()],
+                s.EXPECTED: "ADDRESS[:PORT], or a port alone (then on 127.0.0.1)",
+            },
             "connect": s.string(r"^wss?://", "a wss://HOST:PORT/PATH URL"),
             "cert_file": path,
             "key_file": path,
@@ -57,7 +62,8 @@ def check_tunnel(value, key, problem):
     entry = {"side": side, "token": None, "ssl": None, "backoff_max": s.duration(value.get("backoff_max", BACKOFF_MAX))}
     if side == "listen":
         try:
-            entry["listen"] = address_port(value["listen"])
+            listen = value["listen"]
+            entry["listen"] = ("127.0.0.1", listen) if isinstance(listen, int) else address_port(listen, PORT)
         except ValueError as error:
             problem(key + ".listen", "%r is not ADDRESS:PORT (%s)" % (value["listen"], error))
             return None

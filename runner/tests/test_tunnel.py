@@ -17,7 +17,7 @@ from peerwarden_runner.tunnel.client import TunnelConnector, TunnelRefused
 from peerwarden_runner.tunnel.server import TunnelListener
 from polling import until
 from test_proxy_security import OPEN, Router
-from tunnel_lab import TOKEN, Certificates, connector, runner_a, runner_b, with_runner_b
+from tunnel_lab import TOKEN, Certificates, Cuttable, EndingRouter, connector, runner_a, runner_b, with_runner_b
 
 ROUTER_OPEN = encode_open(65000, 90, "127.0.0.2")
 
@@ -56,6 +56,31 @@ def test_a_session_crosses_the_tunnel_both_ways_and_ends_when_the_tunnel_does(ce
     assert received[:3] == [OPEN, KEEPALIVE_MESSAGE, KEEPALIVE_MESSAGE] and received[3][19:21] == b"\x06\x02"
     assert rest[18] == 3 and rest[19:21] == b"\x06\x02"  # B's Cease / Administrative Shutdown crossed, then EOF
     assert TOKEN not in caplog.text
+
+
+def test_a_tunnel_cut_under_a_live_session_closes_both_bgp_legs(certs):
+    """No half-sessions: the peer's leg at A and the router's leg at B close when the tunnel drops."""
+
+    async def scenario():
+        router = EndingRouter()
+        b, b_port = await runner_b(await router.start(), certs.server_context())
+        cuttable = Cuttable(b_port)
+        a, a_port = await runner_a(connector(await cuttable.start(), certs.client_context()))
+        reader, writer = await open_session(a_port)
+        await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN) + 19), 5)
+        await until(lambda: len(router.received) == 2)
+        cuttable.cut()
+        rest = await asyncio.wait_for(reader.read(), 5)  # A closes the peer's leg
+        await until(lambda: router.ended == 1, what="B to close the router's leg")
+        writer.close()
+        await a.stop()
+        await b.stop()
+        cuttable.close()
+        router.close()
+        return rest, router.received, router.connections
+
+    rest, received, connections = asyncio.run(scenario())
+    assert rest == b"" and received == [OPEN, KEEPALIVE_MESSAGE] and connections == 1
 
 
 @pytest.mark.parametrize(("token", "status"), [("wrong-token", "401"), (None, "401")])

@@ -77,3 +77,45 @@ def with_runner_b(body, server_context, **options):
             router.close()
 
     return asyncio.run(scenario())
+
+
+class Cuttable:
+    """A TCP forwarder between runner A and runner B whose connections the test can cut (abort): the
+    tunnel dropping under a live session, as a network failure would."""
+
+    def __init__(self, port):
+        self.port, self.transports, self.server = port, [], None
+
+    async def start(self):
+        self.server = await asyncio.start_server(self._accepted, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+    async def _accepted(self, reader, writer):
+        far_reader, far_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.transports += [writer.transport, far_writer.transport]
+        await asyncio.gather(_copy(reader, far_writer), _copy(far_reader, writer), return_exceptions=True)
+
+    def cut(self):
+        for transport in self.transports:
+            transport.abort()
+
+    def close(self):
+        self.cut()
+        self.server.close()
+
+
+async def _copy(reader, writer):
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
+class EndingRouter(Router):
+    """The stand-in router, counting the connections that ended (the runner closed them)."""
+
+    ended = 0
+
+    async def accepted(self, reader, writer):
+        await super().accepted(reader, writer)
+        self.ended += 1

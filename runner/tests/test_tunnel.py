@@ -222,6 +222,35 @@ def test_a_second_tunnel_for_the_session_is_refused(certs, caplog):
     assert "refused (HTTP 409): a tunnel for this session is already open" in caplog.text
 
 
+def test_connections_on_their_way_to_a_websocket_are_capped_and_timed_out(certs, caplog, monkeypatch):
+    monkeypatch.setattr(server, "UPGRADE_TIMEOUT", 1.0)
+    monkeypatch.setattr(server, "REFUSALS", RateLimitedLog(server.LOG))
+
+    async def body(b_port, router):
+        async def silent():  # TLS done, then not one octet of HTTP
+            reader, writer = await asyncio.open_connection("127.0.0.1", b_port, ssl=certs.client_context())
+            return reader, writer
+
+        held = [await silent() for dummy in range(server.MAX_WAITING)]
+        extra_reader, extra_writer = await silent()
+        extra = await asyncio.wait_for(extra_reader.read(), 2)  # closed at once: the cap is reached
+        ends = await asyncio.wait_for(asyncio.gather(*(reader.read() for reader, dummy in held)), 5)
+        for dummy, writer in held + [(extra_reader, extra_writer)]:
+            writer.close()
+        reader, writer = await connector(b_port, certs.client_context()).connect()  # a real tunnel still gets in
+        writer.write(OPEN)
+        answer = await asyncio.wait_for(reader.readexactly(len(ROUTER_OPEN)), 5)
+        writer.close()
+        return extra, ends, answer
+
+    with caplog.at_level(logging.INFO):
+        (extra, ends, answer), connections = with_runner_b(body, certs.server_context())
+    assert extra == b"" and ends == [b""] * server.MAX_WAITING  # each silent one closed after the timeout
+    assert answer == ROUTER_OPEN and connections == 1
+    assert "connections already on their way to a websocket" in caplog.text
+    assert "closed: no websocket within 1 s" in caplog.text
+
+
 def test_the_peer_address_rule_holds_for_the_tunnel(certs):
     assert refused_by_b(certs.server_context(), certs.client_context(), "403", peer="127.0.0.9") == 0
 

@@ -51,7 +51,7 @@ class TunnelConnector:
 
     def delays(self):
         """The pauses between the attempts made while one peer waits (`attempts` - 1 of them)."""
-        return tuple(self.backoff.next_delay() for dummy in range(self.attempts - 1))
+        return tuple(round(self.backoff.next_delay(), 2) for dummy in range(self.attempts - 1))
 
     async def aclose(self):
         """Wait for the tunnels to finish closing (the proxy closed their streams), their HTTP sessions with them."""

@@ -3,9 +3,12 @@
 Who gets in, in this order, each refusal logged (at most once per source and reason per minute) and
 answered before any websocket or router connection exists: the `peer` address when one is configured
 (403), the bearer token when one is configured (401) -- the client certificate, when a CA file is
-configured, is checked by TLS before any of this -- and one tunnel at a time (409). A connection that
-has not finished its TLS handshake within TLS_HANDSHAKE_TIMEOUT is closed; at most BACKLOG wait to be
-accepted. An accepted tunnel is handed to the proxy as a stream; the proxy
+configured, is checked by TLS before any of this -- and one tunnel at a time (409).
+
+Bounded: a connection that has not finished its TLS handshake within TLS_HANDSHAKE_TIMEOUT is closed;
+at most BACKLOG wait to be accepted; after the handshake, at most MAX_WAITING connections may be on
+their way to a websocket at once (more are closed at once) and each has UPGRADE_TIMEOUT to become one
+(a slow or silent HTTP request is closed, and logged). An accepted tunnel is handed to the proxy as a stream; the proxy
 then applies its own checks (the OPEN, the OPEN timeout, the runner-wide count of pending connections).
 """
 
@@ -26,6 +29,8 @@ from peerwarden_runner.tunnel.tls import token_matches
 LOG = logging.getLogger("peerwarden_runner.tunnel")
 REFUSALS = RateLimitedLog(LOG)
 TLS_HANDSHAKE_TIMEOUT = 10.0
+UPGRADE_TIMEOUT = 10.0  # seconds from the end of the TLS handshake to the websocket
+MAX_WAITING = 16  # connections between their TLS handshake and their websocket, at once
 BACKLOG = 16
 
 
@@ -43,6 +48,8 @@ class TunnelListener:
         self.live = False
         self.web_server = None
         self.on_connection = None
+        self.waiting: set[asyncio.BaseTransport] = set()  # connections not yet a websocket
+        self.upgrade_timeout = UPGRADE_TIMEOUT
 
     def __repr__(self):  # the token stays out of every log line and traceback
         return "TunnelListener(%s:%d, %s)" % (self.local, self.port, "wss" if self.ssl_context else "ws")
@@ -58,7 +65,7 @@ class TunnelListener:
             sock.bind((self.local, self.port))
             sock.listen(BACKLOG)
             return await asyncio.get_running_loop().create_server(
-                self.web_server,
+                self._protocol,
                 sock=sock,
                 ssl=self.ssl_context,
                 ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if self.ssl_context else None,
@@ -67,6 +74,41 @@ class TunnelListener:
         except BaseException:
             sock.close()
             raise
+
+    def _protocol(self):
+        assert self.web_server is not None
+        return _Counted(self.web_server(), self)
+
+    def _made(self, transport):
+        """A connection past its TLS handshake: counted until it is a websocket, closed beyond MAX_WAITING
+        at once or after the timeout."""
+        address = str((transport.get_extra_info("peername") or ("?",))[0])
+        if len(self.waiting) >= MAX_WAITING:
+            REFUSALS.log(
+                logging.WARNING,
+                "%s full" % self.name,
+                "%s: tunnel from %s refused: %d connections already on their way to a websocket",
+                self.name,
+                address,
+                MAX_WAITING,
+            )
+            transport.abort()
+            return
+        self.waiting.add(transport)
+        asyncio.get_running_loop().call_later(self.upgrade_timeout, self._expire, transport, address)
+
+    def _expire(self, transport, address):
+        if transport in self.waiting:
+            self.waiting.discard(transport)
+            REFUSALS.log(
+                logging.WARNING,
+                "%s slow %s" % (self.name, address),
+                "%s: tunnel from %s closed: no websocket within %g s",
+                self.name,
+                address,
+                self.upgrade_timeout,
+            )
+            transport.abort()
 
     async def aclose(self):
         if self.web_server is not None:
@@ -83,7 +125,9 @@ class TunnelListener:
             why,
         )
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return web.Response(status=status, text=why + "\n", headers=headers)
+        response = web.Response(status=status, text=why + "\n", headers=headers)
+        response.force_close()  # no keep-alive: a refused connection gets no second try on it
+        return response
 
     async def _handle(self, request):
         address = str(request.remote or "").split("%")[0]
@@ -99,6 +143,7 @@ class TunnelListener:
         self.live = True
         try:
             await ws.prepare(request)
+            self.waiting.discard(request.transport)  # a websocket now: the relay's own bounds apply
             LOG.info("%s: tunnel from %s open", self.name, address)
             assert self.on_connection is not None  # start() set it before the server accepted anything
             reader, writer, pump = await open_stream(ws, self.name)
@@ -111,3 +156,32 @@ class TunnelListener:
         finally:
             self.live = False
         return ws
+
+
+class _Counted(asyncio.Protocol):
+    """aiohttp's protocol for one connection (its slots cannot be patched), with the listener told when
+    the connection is made and lost."""
+
+    def __init__(self, inner, listener):
+        self.inner, self.listener, self.transport = inner, listener, None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.inner.connection_made(transport)
+        self.listener._made(transport)
+
+    def connection_lost(self, exc):
+        self.listener.waiting.discard(self.transport)
+        self.inner.connection_lost(exc)
+
+    def data_received(self, data):
+        self.inner.data_received(data)
+
+    def eof_received(self):
+        return self.inner.eof_received()
+
+    def pause_writing(self):
+        self.inner.pause_writing()
+
+    def resume_writing(self):
+        self.inner.resume_writing()

@@ -16,6 +16,9 @@ before every restart).
                                     # filter:NAME / exec:NAME: a named instance (filters:, execs:)
         role: peer                  # optional, what the peer is to us: peer, customer, provider or rs
                                     # (a route server); the alert stage's leak checks and aspa use it
+        tunnel:                     # optional: one leg over wss to another runner (docs/tunnel.md):
+          connect: wss://127.0.0.1:8179/bgp  # instead of `connect` (or listen: ADDR:PORT instead of
+          token_file: /etc/peerwarden/tunnel.token  # `listen`), with ca_file, cert_file, key_file
     rpki:
       file: /var/lib/rpki/vrps.json # a VRP JSON file, re-read when it changes
       caches:                       # and/or RTR caches, by preference (lower first); with both,
@@ -81,6 +84,7 @@ from peerwarden_runner.stages.registry import (
     stage_of,
     undeclared,
 )
+from peerwarden_runner.tunnel.config import check_tunnel, tunnel_schema
 
 __all__ = ["ConfigError", "address_port", "check", "load", "schema"]
 LOG = logging.getLogger("peerwarden_runner.config")
@@ -116,9 +120,9 @@ def schema():
             "to_peer": s.list_of(listed, expected="a list of stage names"),
             "role": {**s.enum(*ROLES), s.EXPECTED: "one of %s (what the peer is to us)" % ", ".join(ROLES)},
             "open_timeout": s.duration_value(),
+            "tunnel": tunnel_schema(),
         },
-        required=["listen", "connect"],
-        expected="a mapping with listen and connect",
+        expected="a mapping with listen (or tunnel.listen) and connect (or tunnel.connect)",
     )
     properties: dict[str, Any] = {
         "sessions": s.list_of(session, expected="a list of sessions"),
@@ -226,11 +230,9 @@ def _check(document, problem, broken=frozenset()):
                     problem("%s.%s" % (key, field), "%r is not an IP address" % entry[field])
         if entry["md5"] and not entry["peer"]:
             problem(key + ".peer", "TCP-MD5 (md5) needs the peer's address, to sign the connections it opens to us")
-        for field in ("listen", "connect"):
-            try:
-                entry[field] = address_port(session[field])
-            except ValueError as error:
-                problem("%s.%s" % (key, field), "%r is not ADDRESS[:PORT] (%s)" % (session[field], error))
+        entry["tunnel"] = tunnel = check_tunnel(session.get("tunnel"), key + ".tunnel", problem)
+        for field, leg in (("listen", "peer"), ("connect", "router")):
+            _leg(session, entry, key, field, leg, tunnel, problem)
         if "listen" in entry:
             listen = (canonical_address(entry["listen"][0]), entry["listen"][1])
             if listen in listening:
@@ -331,6 +333,29 @@ def _check_users(config, users, problem):
     for name, stage in SECTIONS.items():
         if config[name] is not None or name not in config.get("broken", ()):
             stage.check_users(config[name], users, problem)
+
+
+def _leg(session, entry, key, field, leg, tunnel, problem):
+    """entry[field] (ADDRESS, PORT): the session's own TCP leg, or the tunnel's listen address (a
+    connecting tunnel has no TCP leg: the URL says where it goes); exactly one of the two."""
+    tunnelled = tunnel is not None and tunnel["side"] == field
+    if field in session and tunnelled:
+        problem("%s.%s" % (key, field), "give either %s or tunnel.%s, not both" % (field, field))
+    elif field not in session and not tunnelled:
+        if session.get("tunnel") is None or tunnel is not None:  # a broken tunnel section is reported already
+            problem("%s.%s" % (key, field), "missing (expected ADDRESS[:PORT], or tunnel.%s)" % field)
+    elif tunnelled:
+        if leg in entry["gtsm"]:
+            problem(key + ".gtsm", "GTSM needs a direct TCP leg; the %s leg is the websocket tunnel" % leg)
+        if field == "connect" and entry["connect_from"]:
+            problem(key + ".connect_from", "the router leg is the websocket tunnel (tunnel.connect), not TCP")
+        if field == "listen":
+            entry[field] = tunnel["listen"]
+    else:
+        try:
+            entry[field] = address_port(session[field])
+        except ValueError as error:
+            problem("%s.%s" % (key, field), "%r is not ADDRESS[:PORT] (%s)" % (session[field], error))
 
 
 def _gtsm(value, key, problem):

@@ -21,11 +21,10 @@ from peerwarden_runner.codec.open_message import decode_open, validate_open
 from peerwarden_runner.directions import TO_PEER, TO_ROUTER, other
 from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.ratelimit import RateLimitedLog
-from peerwarden_runner.transport import connect, listen
+from peerwarden_runner.transport import TcpConnector, TcpListener
 
 LOG = logging.getLogger("peerwarden_runner.proxy")
 ROUTER_RETRIES = (0.5, 1, 2, 4, 8)  # seconds between attempts to reach the router while the peer waits
-CONNECT_TIMEOUT = 10
 OPEN_TIMEOUT = 30.0  # seconds a connection has to send its whole OPEN (RFC 4271's large initial hold timer)
 MAX_PENDING = 64  # connections waiting for their OPEN, all sessions together
 READ_CHUNK = 65536  # bytes read at once on a session; the messages in them are written as one block
@@ -91,9 +90,12 @@ class Proxy:
         open_timeout=OPEN_TIMEOUT,
         pending=None,
         metrics=None,
+        listener=None,
+        connector=None,
     ):
         """`gtsm`: the legs ("peer", "router") where GTSM (RFC 5082, one hop) is required; `pending`:
-        the runner's shared count of connections waiting for their OPEN (a Pending)."""
+        the runner's shared count of connections waiting for their OPEN (a Pending). `listener` and
+        `connector` replace the TCP legs (a websocket tunnel's, tunnel/); the relay is the same."""
         self.listen, self.connect, self.connect_from, self.peer = listen, connect, connect_from, peer
         self.gtsm, self.router_retries = frozenset(gtsm), tuple(router_retries)
         self.pipeline, self.md5, self.shutdown_text = pipeline, md5, shutdown_text
@@ -105,12 +107,16 @@ class Proxy:
         self.handlers: set[asyncio.Task] = set()  # one per accepted connection, until it is closed
         self.server = None
         self.stopping = asyncio.Event()
+        self.listener = listener or TcpListener(listen[0], listen[1], peer, md5=md5, gtsm="peer" in self.gtsm)
+        self.connector = connector or TcpConnector(
+            connect_from, connect[0], connect[1], router_retries, md5=md5, gtsm="router" in self.gtsm
+        )
 
     async def start(self):
         host, port = self.listen
-        if self.md5 and not self.peer:
+        if self.md5 and not self.peer and isinstance(self.listener, TcpListener):
             raise ValueError("TCP-MD5 on the listening side needs the peer's address (peer / --peer)")
-        self.server = await listen(host, port, self.peer, self._accepted, md5=self.md5, gtsm="peer" in self.gtsm)
+        self.server = await self.listener.start(self._accepted)
         LOG.info(
             "%s: listening on %s:%d for %s, relaying to %s:%d",
             self.name,
@@ -141,6 +147,8 @@ class Proxy:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=2)
+        await self.listener.aclose()
+        await self.connector.aclose()
         await self.pipeline.aclose()
 
     def _count(self, outcome):
@@ -166,20 +174,22 @@ class Proxy:
             writer.write(notification)
             writer.close()
 
-    async def _accepted(self, peer_reader, peer_writer):
+    async def _accepted(self, peer_reader, peer_writer, address=None):
+        """A connection on the listening leg; `address` is the caller's when the leg's own stream has
+        none (a tunnel)."""
         task = asyncio.current_task()
         assert task is not None  # asyncio runs every connection's callback as a task
         self.handlers.add(task)
         try:
-            await self._check(peer_reader, peer_writer)
+            await self._check(peer_reader, peer_writer, address)
         except asyncio.CancelledError:  # stop(): asyncio would log a cancelled connection task as an error
             peer_writer.transport.abort()
         finally:
             self.handlers.discard(task)
 
-    async def _check(self, peer_reader, peer_writer):
-        peername = peer_writer.get_extra_info("peername")
-        address = str(peername[0]).split("%")[0]
+    async def _check(self, peer_reader, peer_writer, address=None):
+        if address is None:
+            address = str(peer_writer.get_extra_info("peername")[0]).split("%")[0]
         if self.peer and not same_address(address, self.peer):
             self._refuse(peer_writer, address, "refused-stranger", "only the peer %s may connect" % self.peer)
             return
@@ -244,7 +254,14 @@ class Proxy:
                 return
             router_reader, router_writer = connected
             session = Session(
-                peer_reader, peer_writer, router_reader, router_writer, self.pipeline, name=self.name, first=first
+                peer_reader,
+                peer_writer,
+                router_reader,
+                router_writer,
+                self.pipeline,
+                name=self.name,
+                first=first,
+                addresses=(address, self.connector.remote),
             )
             self.sessions.add(session)
             try:
@@ -287,9 +304,9 @@ class Proxy:
     async def _reach_router(self, peer):
         """(reader, writer) towards the router, retried with back-off while the peer waits;
         None when the router stays unreachable."""
-        for attempt, pause in enumerate(self.router_retries + (None,), start=1):
+        for attempt, pause in enumerate(tuple(self.connector.delays()) + (None,), start=1):
             try:
-                return await self._connect_router()
+                return await self.connector.connect()
             except OSError as error:
                 if pause is None:
                     LOG.warning(
@@ -313,12 +330,6 @@ class Proxy:
             await asyncio.sleep(pause)
         return None
 
-    async def _connect_router(self):
-        host, port = self.connect
-        return await connect(
-            self.connect_from, host, port, md5=self.md5, gtsm="router" in self.gtsm, timeout=CONNECT_TIMEOUT
-        )
-
 
 class Session:
     """The two TCP connections of one BGP session, and a pump per direction.
@@ -326,7 +337,18 @@ class Session:
     Once a NOTIFICATION has been written on either leg (relayed, or the runner's own), the session is
     over: nothing else is written on either leg."""
 
-    def __init__(self, peer_reader, peer_writer, router_reader, router_writer, pipeline, name="proxy", first=None):
+    def __init__(
+        self,
+        peer_reader,
+        peer_writer,
+        router_reader,
+        router_writer,
+        pipeline,
+        name="proxy",
+        first=None,
+        addresses=(None, None),
+    ):
+        """`addresses`: the peer's and the router's, where a leg's stream does not have them (a tunnel)."""
         self.ends = {TO_ROUTER: (peer_reader, router_writer), TO_PEER: (router_reader, peer_writer)}
         self.writers = (peer_writer, router_writer)
         self.pipeline, self.name, self.first = pipeline, name, first
@@ -339,9 +361,12 @@ class Session:
         self.keepalives: set[str] = set()  # the directions a KEEPALIVE crossed: both means Established
         self.established = None
         self.reason = "closed"
-        peer, router = (writer.get_extra_info("peername") or (None,) for writer in self.writers)
-        self.peer_address = peer[0]
-        self.state = pipeline.new_session(self, {TO_ROUTER: (peer[0], router[0]), TO_PEER: (router[0], peer[0])})
+        peer, router = (
+            given or (writer.get_extra_info("peername") or (None,))[0]
+            for given, writer in zip(addresses, self.writers, strict=True)
+        )
+        self.peer_address = peer
+        self.state = pipeline.new_session(self, {TO_ROUTER: (peer, router), TO_PEER: (router, peer)})
 
     def __str__(self):
         return str(self.peer_address)

@@ -67,6 +67,31 @@ class Stages:
         return watchers
 
 
+def tunnel_legs(session):
+    """(listener, connector) of a session's websocket tunnel (tunnel/), None for each TCP leg."""
+    tunnel = session.get("tunnel")
+    if tunnel is None:
+        return None, None
+    from peerwarden_runner.tunnel.client import TunnelConnector  # aiohttp only when a tunnel runs
+    from peerwarden_runner.tunnel.server import TunnelListener
+
+    if tunnel["side"] == "listen":
+        host, port = tunnel["listen"]
+        listener = TunnelListener(
+            host, port, tunnel["ssl"], token=tunnel["token"], peer=session["peer"], name=session["name"]
+        )
+        return listener, None
+    connector = TunnelConnector(
+        tunnel["connect"],
+        tunnel["ssl"],
+        token=tunnel["token"],
+        name=session["name"],
+        allow_plain=tunnel["ssl"] is None,
+        backoff_max=tunnel["backoff_max"],
+    )
+    return None, connector
+
+
 async def build_sessions(settings):
     """(proxies, background tasks) for the configuration."""
     metrics = Metrics.build(settings.get("metrics"), BuildContext())
@@ -84,9 +109,10 @@ async def build_sessions(settings):
         }
         pipeline = Pipeline(directions, stages.watchers(session), metrics)
         routes.watch(session["name"], pipeline)
+        listener, connector = tunnel_legs(session)
         proxy = Proxy(
             session["listen"],
-            session["connect"],
+            connector.address if connector else session["connect"],
             pipeline,
             connect_from=session["connect_from"],
             md5=session["md5"],
@@ -96,6 +122,8 @@ async def build_sessions(settings):
             open_timeout=session.get("open_timeout") or OPEN_TIMEOUT,
             pending=pending,
             metrics=metrics,
+            listener=listener,
+            connector=connector,
         )
         proxies.append(proxy)
     if settings.get("speakers"):

@@ -42,7 +42,7 @@ def bgpdump_lines(path):
     return lines
 
 
-def _path_text(path):
+def path_text(path):
     if path is None:
         return ""
     parts = []
@@ -62,7 +62,7 @@ def our_lines(path, findings=None):
         elif isinstance(record, RibRecord):
             attributes = decode_section(record.attributes, RIB_CONTEXT)
             origin = ORIGINS[attributes[c.ORIGIN].value] if c.ORIGIN in attributes else "INCOMPLETE"
-            as_path = _path_text(attributes[c.AS_PATH].value) if c.AS_PATH in attributes else ""
+            as_path = path_text(attributes[c.AS_PATH].value) if c.AS_PATH in attributes else ""
             prefix = record.prefix
             lines.append(("B", record.sender, record.sender_as, str(prefix.network), prefix.path_id, as_path, origin))
         elif isinstance(record, MessageRecord) and record.message[18] == c.UPDATE:
@@ -70,7 +70,7 @@ def our_lines(path, findings=None):
             sender = (record.sender, record.sender_as)
             for prefix in update.withdrawals():
                 lines.append(("W", *sender, str(prefix.network), prefix.path_id, "", ""))
-            as_path = _path_text(update.full_as_path())
+            as_path = path_text(update.full_as_path())
             origin = ORIGINS.get(update.get(c.ORIGIN), "INCOMPLETE")
             for route in update.routes():
                 prefix = route.prefix

@@ -31,7 +31,7 @@ def replay_settings(path, **options):
     return settings
 
 
-def replay_into_peer(settings):
+def replay_into_peer(settings, until_state="done"):
     """(the UPDATEs the router got, with arrival times, before End-of-RIB; the speaker's status after)."""
 
     async def script(connection):
@@ -50,7 +50,7 @@ def replay_into_peer(settings):
             speaker.replay = Replay(settings, "test")
             task = asyncio.create_task(speaker.run())
             (updates, dummy) = await peer.result(timeout=60)
-            await until(lambda: (speaker.status()["replay"] or {}).get("state") == "done")
+            await until(lambda: (speaker.status()["replay"] or {}).get("state") == until_state)
             status = speaker.status()
             await speaker.stop()
             await task
@@ -128,3 +128,43 @@ def test_the_command_line_makes_the_replay_entry(tmp_path):
         "next_hop": "self",
         "from": "193.203.0.124",
     }
+
+
+def test_a_json_lines_archive_replays_and_each_new_session_replays_it_again(tmp_path):
+    from test_replay_read import json_archive
+
+    settings = replay_settings(json_archive(tmp_path))
+    assert settings["from"] == "to-router"
+
+    async def script(connection):
+        await connection.establish()
+        return await connection.updates_until_end_of_rib()
+
+    async def scenario():
+        async with ScriptedPeer(script) as peer:
+            speaker = make_speaker(peer.port)
+            speaker.replay = Replay(settings, "test")
+            task = asyncio.create_task(speaker.run())
+            first = await peer.result()  # the script returns: the connection closes, the speaker reconnects
+            second = await peer.result()
+            runs = speaker.status()["replay"]["runs"]
+            await speaker.stop()
+            await task
+            return first, second, runs
+
+    first, second, runs = run(scenario)
+    for updates in (first, second):
+        prefixes = sorted(str(p) for update in updates for p in update.announced())
+        assert prefixes == ["10.0.0.0/8", "2001:db8::/32"]
+        paths = sorted(update.as_path.asns() for update in updates)
+        assert paths == [[LOCAL_ASN, 4200000001, 64500], [LOCAL_ASN, 4200000001, 64501]]
+    assert runs == 2
+
+
+def test_a_file_gone_after_the_check_is_said_and_end_of_rib_still_sent(tmp_path, caplog):
+    paced_file(tmp_path / "gone.mrt", 0)
+    settings = replay_settings(tmp_path / "gone.mrt")
+    (tmp_path / "gone.mrt").unlink()
+    updates, status = replay_into_peer(settings, until_state="failed: No such file or directory")
+    assert updates == [] and status["replay"]["state"] == "failed: No such file or directory"
+    assert "replay stopped: cannot read %s: No such file or directory" % (tmp_path / "gone.mrt") in caplog.text

@@ -113,29 +113,35 @@ class Replay:
         first = None
         sent = 0
         self.progress = {"state": "replaying", "updates_sent": 0}
-        for when, messages in updates.batches(records(settings["file"], findings)):
-            if settings["speed"] == "recorded":
-                first = when if first is None else first
-                delay = (when - first) - (loop.time() - started)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            for raw in messages:
-                session.send(raw)
-            sent += len(messages)
-            self.progress["updates_sent"] = sent
-            try:
-                await session.writer.drain()  # as fast as the session takes them
-            except ConnectionError:
-                return  # the session ends; the speaker logs why
-            await asyncio.sleep(0)  # the session's own reads and keepalives between batches
-            if loop.time() - last_log >= PROGRESS_SECONDS:
-                last_log = loop.time()
-                LOG.info(
-                    "%s: replay: %d UPDATE(s) sent, %d route(s) announced so far",
-                    name,
-                    sent,
-                    updates.counts["routes announced"],
-                )
+        try:
+            for when, messages in updates.batches(records(settings["file"], findings)):
+                if settings["speed"] == "recorded":
+                    first = when if first is None else first
+                    delay = (when - first) - (loop.time() - started)
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                for raw in messages:
+                    session.send(raw)
+                sent += len(messages)
+                self.progress["updates_sent"] = sent
+                try:
+                    await session.writer.drain()  # as fast as the session takes them
+                except ConnectionError:
+                    return  # the session ends; the speaker logs why
+                await asyncio.sleep(0)  # the session's own reads and keepalives between batches
+                if loop.time() - last_log >= PROGRESS_SECONDS:
+                    last_log = loop.time()
+                    LOG.info(
+                        "%s: replay: %d UPDATE(s) sent, %d route(s) announced so far",
+                        name,
+                        sent,
+                        updates.counts["routes announced"],
+                    )
+        except OSError as error:  # the file went away or became unreadable after the check
+            LOG.error("%s: replay stopped: cannot read %s: %s", name, settings["file"], error.strerror or error)
+            self.progress["state"] = "failed: %s" % (error.strerror or error)
+            end_of_rib(session)  # what was sent is all there will be
+            return
         end_of_rib(session)
         seconds = loop.time() - started
         self.progress = {"state": "done", "updates_sent": sent, "seconds": round(seconds, 3), "at": time.time()}

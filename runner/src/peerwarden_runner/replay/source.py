@@ -69,7 +69,7 @@ class Scan:
             raise ReplayError("%s: no UPDATE or RIB entry with routes in %d record(s)" % (self.path, self.records))
         if len(self.senders) > 1:
             raise ReplayError(
-                "%s: routes from %d senders: %s%s; choose one (replay from)"
+                "%s: routes from %d senders: %s%s; choose one (--replay-from, or from: under replay:)"
                 % (self.path, len(self.senders), listed, " ..." if len(self.senders) > 10 else "")
             )
         return next(iter(self.senders))

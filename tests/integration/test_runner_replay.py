@@ -18,6 +18,9 @@ from lab.daemons import wait_for
 pytestmark = pytest.mark.lab
 SPEAKER, FRESH = "127.0.0.20", "127.0.0.21"
 FRESH_IPV6 = "router bgp 65000\n address-family ipv6 unicast\n  neighbor %s activate\n exit-address-family\nexit\n"
+# the second FRR peers with the speaker, which replays as BIRD's AS 65001
+FRESH_ROUTER = {"address": FRESH, "asn": 65000, "neighbor": SPEAKER, "neighbor_asn": 65001, "hostname": "r21"}
+FRESH_ROUTER["extra_config"] = FRESH_IPV6 % SPEAKER
 
 
 def table(frr):
@@ -56,14 +59,7 @@ def test_an_mrt_archive_written_by_the_runner_replays_into_frr_with_the_same_rou
         assert name.stat().st_size > 0
 
         # 2. replay: speaker --replay the archive -> a fresh FRR
-        fresh = make_frr_router(
-            address=FRESH,
-            asn=65000,
-            neighbor=SPEAKER,
-            neighbor_asn=65001,
-            hostname="r21",
-            extra_config=FRESH_IPV6 % SPEAKER,
-        )
+        fresh = make_frr_router(**FRESH_ROUTER)
         speaker = subprocess.Popen(
             [RUNNER, "speaker", "--local", SPEAKER, "--peer", FRESH, "--asn", "65001", "--peer-asn", "65000"]
             + ["--api", "off", "--replay", str(name), "--replay-from", BIRD],

@@ -45,6 +45,7 @@ RIB_SUBTYPES = {
 ADDRESS_OCTETS = {1: 4, 2: 16}
 BITS = {1: 32, 2: 128}
 ALL_FAMILIES = frozenset(RIB_SUBTYPES[subtype][0] for subtype in (2, 3, 4, 5))
+SECTIONS_KEPT = 100000
 _HEADER = struct.Struct(">IHHI")
 _U16, _U32 = struct.Struct(">H"), struct.Struct(">I")
 
@@ -56,6 +57,7 @@ class Malformed(ValueError):
 def read_mrt(handle, findings: Findings):
     """Records (records.py) from an open binary file, in file order."""
     peers: list[tuple[str, int]] | None = None
+    sections: dict[tuple[bytes, int], tuple] = {}  # a RIB dump repeats attribute sets: each split once
     offset = 0
     while True:
         try:
@@ -78,7 +80,7 @@ def read_mrt(handle, findings: Findings):
                 peers = _peer_index_table(body)
                 records = []
             elif kind == TABLE_DUMP_V2:
-                records = _rib(offset, seconds, subtype, body, peers, findings)
+                records = _rib(offset, seconds, subtype, body, peers, findings, sections)
             elif kind in (BGP4MP, BGP4MP_ET):
                 records = _bgp4mp(offset, seconds, kind, subtype, body, findings)
             else:
@@ -176,7 +178,7 @@ def _peer_index_table(body):
     return peers
 
 
-def _rib(offset, seconds, subtype, body, peers, findings):
+def _rib(offset, seconds, subtype, body, peers, findings, sections):
     if subtype in RIB_SUBTYPES:
         (afi, safi), add_path = RIB_SUBTYPES[subtype]
         at = 4  # sequence number
@@ -213,7 +215,13 @@ def _rib(offset, seconds, subtype, body, peers, findings):
             raise Malformed("a RIB entry's attributes do not fit")
         if index >= len(peers):
             raise Malformed("peer index %d of a table of %d" % (index, len(peers)))
-        section, next_hop = split_rib_attributes(bytes(body[at : at + size]), afi)
+        key = (bytes(body[at : at + size]), afi)
+        split = sections.get(key)
+        if split is None:
+            if len(sections) >= SECTIONS_KEPT:
+                sections.clear()
+            split = sections[key] = split_rib_attributes(*key)
+        section, next_hop = split
         at += size
         address, asn = peers[index]
         prefix = Prefix(afi, safi, length, packed, path_id)

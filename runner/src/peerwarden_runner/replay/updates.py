@@ -43,6 +43,7 @@ class ReplayUpdates:
         self.findings = findings if findings is not None else Findings()
         self.counts: Counter[str] = Counter()  # what was sent and what was not, by kind
         self.sections: dict[tuple, object] = {}  # (section, AFI, next hop) -> decoded attributes (RIB entries)
+        self.next_hops: dict[object, object] = {}  # next hop -> its NEXT_HOP attribute
         self.made: dict[tuple, tuple] = {}  # (id of recorded attributes, ...) -> (them, ours)
 
     def batches(self, records):
@@ -149,12 +150,20 @@ class ReplayUpdates:
         ours[c.AS_PATH] = make_attribute(c.AS_PATH, path, self.ctx_out)
         ours.setdefault(c.ORIGIN, make_attribute(c.ORIGIN, c.ORIGIN_INCOMPLETE, self.ctx_out))
         if version == 4:
-            ours[c.NEXT_HOP] = make_attribute(c.NEXT_HOP, hop, self.ctx_out)
+            ours[c.NEXT_HOP] = self._next_hop_attribute(hop)
         else:
             ours.pop(c.NEXT_HOP, None)
         made = MappingProxyType(ours)
         memo[key] = (attributes, made)
         return made
+
+    def _next_hop_attribute(self, hop):
+        attribute = self.next_hops.get(hop)
+        if attribute is None:
+            if len(self.next_hops) >= CACHE:
+                self.next_hops.clear()
+            attribute = self.next_hops[hop] = make_attribute(c.NEXT_HOP, hop, self.ctx_out)
+        return attribute
 
     def _encode(self, routes, withdrawn):
         families = self.ctx_out.families

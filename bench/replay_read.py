@@ -4,14 +4,19 @@ sender's routes into UPDATEs for a session, without a network, in routes per sec
 Two files are written first (not measured), gzip-compressed as collectors publish them:
 
 - a RIB dump (TABLE_DUMP_V2, RIB_IPV4_UNICAST): `--routes` /24s from two peers, each route with an
-  AS path of its own origin among 5,000 (so attribute sets repeat, as in a real table);
+  AS path of its own origin among 5,000 (so attribute sets repeat, as in a real table; never AS
+  65000 in a path, which FRR, AS 65000, would drop as a loop);
 - an update file (BGP4MP_ET MESSAGE_AS4, written by the runner's own mrt.py): the same routes of the
   first peer in UPDATEs of 100 prefixes.
 
 For each: the scan that `check` runs (all records read, senders counted), then read + convert
 (ReplayUpdates.batches), and the peak of the process's memory.
 
-    python bench/replay_read.py [--routes 200000]
+With --frr, each file is then replayed into a real FRR (proxy_fulltable's, on its own loopback
+addresses, no kernel routes) by `peerwarden-runner speaker --replay` of this checkout, timed from the
+speaker's start until FRR holds every route (show bgp summary json, pfxRcd).
+
+    python bench/replay_read.py [--routes 200000] [--frr]
 """
 
 import argparse
@@ -19,10 +24,12 @@ import gzip
 import os
 import resource
 import struct
+import subprocess
 import sys
 import tempfile
 import time
 
+import proxy_fulltable as lab
 from peerwarden_runner import mrt
 from peerwarden_runner.codec import NegotiatedContext, encode_update, make_attribute
 from peerwarden_runner.codec import constants as c
@@ -42,7 +49,7 @@ def prefix_octets(i):
 def section(peer_as, origin, next_hop):
     attributes = [
         make_attribute(c.ORIGIN, 0),
-        make_attribute(c.AS_PATH, [["sequence", [peer_as, 3356, 64512 + origin % 1000, 100000 + origin]]]),
+        make_attribute(c.AS_PATH, [["sequence", [peer_as, 3356, 64512 + origin % 400, 100000 + origin]]]),
         make_attribute(c.NEXT_HOP, next_hop),
     ]
     return b"".join(attribute.encode() for attribute in attributes)
@@ -82,7 +89,7 @@ def write_updates(path, routes):
         for origin, prefixes in by_origin.items():
             attributes = [
                 make_attribute(c.ORIGIN, 0),
-                make_attribute(c.AS_PATH, [["sequence", [asn, 3356, 64512 + origin % 1000, 100000 + origin]]]),
+                make_attribute(c.AS_PATH, [["sequence", [asn, 3356, 64512 + origin % 400, 100000 + origin]]]),
                 make_attribute(c.NEXT_HOP, address),
             ]
             for start in range(0, len(prefixes), 100):
@@ -118,17 +125,45 @@ def measure(label, path, routes):
     )
 
 
+def into_frr(label, path, routes, directory):
+    """Seconds from the speaker's start until FRR holds `routes` routes from it."""
+    frr_directory = os.path.join(directory, "frr-" + label.replace(" ", "-"))
+    frr = lab.start_frr(frr_directory, lab.FROM)
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "runner", "src")
+    argv = [sys.executable, "-m", "peerwarden_runner.cli", "speaker", "--local", lab.FROM, "--peer", lab.FRR_ADDRESS]
+    argv += ["--asn", "65001", "--peer-asn", "65000", "--api", "off", "--replay", path, "--replay-from", PEERS[0][0]]
+    log = open(os.path.join(directory, "speaker-%s.log" % label.replace(" ", "-")), "w")  # noqa: SIM115
+    started = time.perf_counter()
+    speaker = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ, PYTHONPATH=source))
+    try:
+        while lab.frr_counts(frr_directory, lab.FROM)[0] < routes:
+            if speaker.poll() is not None or time.perf_counter() - started > 900:
+                raise SystemExit("the speaker ended or FRR did not get the routes; see %s" % log.name)
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        print("%-10s into FRR: %d routes in %.1f s (%.0f routes/s)" % (label, routes, seconds, routes / seconds))
+    finally:
+        lab.stop(speaker)
+        lab.stop(frr)
+        log.close()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--routes", type=int, default=200000)
+    parser.add_argument("--frr", action="store_true", help="also replay each file into a real FRR")
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as directory:
+        os.chmod(directory, 0o755)  # bgpd runs as frr
         rib, updates = os.path.join(directory, "bview.gz"), os.path.join(directory, "updates.gz")
         write_rib(rib, arguments.routes)
         write_updates(updates, arguments.routes)
         measure("RIB dump", rib, arguments.routes)
         measure("updates", updates, arguments.routes)
-    print("peak RSS %.0f MB" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        print("peak RSS %.0f MB" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        if arguments.frr:
+            into_frr("RIB dump", rib, arguments.routes, directory)
+            into_frr("updates", updates, arguments.routes, directory)
     return 0
 
 

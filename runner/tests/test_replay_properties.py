@@ -5,7 +5,7 @@ import io
 import json
 import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from peerwarden_runner.codec import NegotiatedContext
@@ -70,6 +70,11 @@ def test_arbitrary_octets_never_raise(data):
         max_size=8,
     )
 )
+@example([{"type": "", "raw": ""}])  # from_json gave no octets: once an IndexError, now a finding
 def test_arbitrary_json_lines_never_raise(lines):
     text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
-    replay_all(read_json_lines, text.encode("utf-8"))
+    read_records, findings = replay_all(read_json_lines, text.encode("utf-8"))
+    if lines == [{"type": "", "raw": ""}]:
+        assert not read_records and findings.counts == {
+            "a  record that does not encode (the BGP message has no marker)": 1
+        }

@@ -12,7 +12,7 @@ from peerwarden_runner.codec import DEFAULT_CONTEXT, CodecError, Open, decode_op
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.directions import other
 from peerwarden_runner.replay.findings import Findings
-from peerwarden_runner.replay.records import MessageRecord
+from peerwarden_runner.replay.records import MessageRecord, message_problem
 
 FAMILIES = frozenset({c.IPV4_UNICAST, c.IPV6_UNICAST})
 
@@ -47,6 +47,9 @@ def read_json_lines(handle, findings: Findings):
         ctx = _context(opens, direction)
         try:
             raw = from_json(obj, ctx)
+            problem = message_problem(raw)
+            if problem:
+                raise ValueError(problem)
             if obj["type"] == "open":
                 opens[direction] = decode_open(raw)
         except (CodecError, ValueError, KeyError, TypeError) as error:

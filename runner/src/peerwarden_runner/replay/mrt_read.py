@@ -14,7 +14,7 @@ import struct
 from peerwarden_runner.codec import NegotiatedContext, Prefix
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.replay.findings import Findings
-from peerwarden_runner.replay.records import MessageRecord, RibRecord, StateRecord
+from peerwarden_runner.replay.records import MessageRecord, RibRecord, StateRecord, message_problem
 
 TABLE_DUMP_V2, BGP4MP, BGP4MP_ET = 13, 16, 17
 TYPE_NAMES = {11: "OSPFv2", 12: "TABLE_DUMP", 13: "TABLE_DUMP_V2", 16: "BGP4MP", 17: "BGP4MP_ET"}
@@ -105,11 +105,9 @@ def _bgp4mp(offset, seconds, kind, subtype, body, findings):
         width, local, add_path = MESSAGE_SUBTYPES[subtype]
         peer_as, local_as, peer_ip, local_ip, rest = _peers(body, width)
         message = bytes(rest)
-        if len(message) < c.HEADER_LEN or message[:16] != c.MARKER:
-            raise Malformed("the BGP message has no marker")
-        declared = _U16.unpack_from(message, 16)[0]
-        if declared != len(message):
-            raise Malformed("the BGP message length %d is not the %d octets left" % (declared, len(message)))
+        problem = message_problem(message)
+        if problem:
+            raise Malformed(problem)
         ctx = NegotiatedContext(
             four_octet_as=width == 4, add_path_receive=ALL_FAMILIES if add_path else frozenset(), families=ALL_FAMILIES
         )

@@ -1,9 +1,11 @@
 """What the archive readers yield. `sender` names who sent the routes: the peer's address in an MRT
 file (the message's sender, or the RIB entry's peer), the direction in a JSON-lines archive."""
 
+import struct
 from typing import NamedTuple
 
 from peerwarden_runner.codec import NegotiatedContext, Prefix
+from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.mp_nlri import Address
 
 
@@ -40,3 +42,13 @@ class RibRecord(NamedTuple):
     prefix: Prefix
     next_hop: Address | None
     attributes: bytes
+
+
+def message_problem(message):
+    """Why `message` is not one whole BGP message (marker, length field equal to its size), or None."""
+    if len(message) < c.HEADER_LEN or message[:16] != c.MARKER:
+        return "the BGP message has no marker"
+    declared = struct.unpack_from(">H", message, 16)[0]
+    if declared != len(message):
+        return "the BGP message length %d is not the %d octets there" % (declared, len(message))
+    return None

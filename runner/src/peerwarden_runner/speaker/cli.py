@@ -51,6 +51,14 @@ def add_parser(commands):
     parser.add_argument("--announce", nargs="*", default=[], metavar="PREFIX", help="prefixes to announce")
     parser.add_argument("--metrics", help="ADDR:PORT for Prometheus (default: none)")
     parser.add_argument("--name", default="speaker", help="the session's name in logs and the archive")
+    parser.add_argument(
+        "--replay", metavar="FILE", help="on Established, send the routes of an MRT or JSON-lines archive"
+    )
+    parser.add_argument("--replay-from", metavar="SENDER", help="the sender to replay (address, or JSON direction)")
+    parser.add_argument("--replay-speed", choices=("max", "recorded"), default="max", help="default max")
+    parser.add_argument(
+        "--replay-next-hop", choices=("self", "keep"), default="self", help="our address (default) or as recorded"
+    )
     return parser
 
 
@@ -73,6 +81,14 @@ def speaker_document(arguments):
     for key, value in (("router_id", arguments.router_id), ("md5_file", arguments.md5_file)):
         if value is not None:
             speaker[key] = value
+    if arguments.replay:
+        speaker["replay"] = {
+            "file": arguments.replay,
+            "speed": arguments.replay_speed,
+            "next_hop": arguments.replay_next_hop,
+        }
+        if arguments.replay_from:
+            speaker["replay"]["from"] = arguments.replay_from
     if arguments.api.lower() in ("off", "none", ""):
         speaker["api"] = False
     else:

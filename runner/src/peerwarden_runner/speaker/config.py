@@ -31,6 +31,11 @@ problem is reported as "file: key: what is wrong (expected ...)".
             rise: 3
             fall: 3
             announce: [{prefix: 203.0.113.10/32}]
+        replay:                        # an archive's routes sent on Established (speaker/replay.py)
+          file: /var/lib/peerwarden/rib.20261203.0000.bz2   # MRT (BGP4MP, TABLE_DUMP_V2) or JSON lines
+          from: 192.0.2.1              # the sender to replay (needed when the file has several)
+          speed: max                   # or recorded: at the pace of the recording
+          next_hop: self               # or keep: the recorded next hops
 """
 
 import ipaddress
@@ -40,6 +45,7 @@ from typing import Any
 from peerwarden_runner.addresses import address_port, canonical_address
 from peerwarden_runner.schema import keyed_items
 from peerwarden_runner.speaker.healthcheck import HealthCheckSettings
+from peerwarden_runner.speaker.replay import check_replay
 from peerwarden_runner.speaker.route_spec import RouteError, parse_route
 from peerwarden_runner.stages.alert_detectors import ROLES
 from peerwarden_runner.stages.registry import WATCH_STAGES, stage_of, undeclared
@@ -67,6 +73,7 @@ KEYS = (
     "stages",
     "role",
     "healthchecks",
+    "replay",
 )
 HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "announce")
 
@@ -74,6 +81,7 @@ HEALTHCHECK_KEYS = ("name", "command", "interval", "timeout", "rise", "fall", "a
 def speaker_schema():
     """A speaker's part of the runner's JSON Schema (config.schema)."""
     from peerwarden_runner import schema as s
+    from peerwarden_runner.speaker.replay import replay_schema
     from peerwarden_runner.speaker.route_spec import FIELDS, ORIGINS
 
     one_or_more = {"anyOf": [s.string(), s.list_of(s.string())], s.EXPECTED: "a value or a list of values"}
@@ -132,6 +140,7 @@ def speaker_schema():
             "stages": s.list_of(s.string(), expected="a list of stage names"),  # check_speakers says more
             "role": s.enum(*ROLES),
             "healthchecks": s.list_of(healthcheck, expected="a list of health checks"),
+            "replay": replay_schema(),
         },
         required=["peer", "asn", "peer_asn"],
         expected="a mapping with local, peer, asn and peer_asn",
@@ -221,6 +230,7 @@ def _speaker(item, key, problem, sections):
     entry["healthchecks"] = _healthchecks(
         item.get("healthchecks", []), key + ".healthchecks", entry["local"], ebgp, report
     )
+    entry["replay"] = check_replay(item.get("replay"), key + ".replay", report)
     return None if found else entry
 
 

@@ -10,6 +10,7 @@ from peerwarden_runner.speaker.healthcheck import UP, HealthCheck
 from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.metrics import SpeakerCollector
 from peerwarden_runner.speaker.monitor import Monitor
+from peerwarden_runner.speaker.replay import Replay
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
 from peerwarden_runner.speaker.stdin_feed import StdinFeed
 from peerwarden_runner.stages.archive import ArchiveStage
@@ -54,7 +55,8 @@ def build_speaker(entry, archive=None, metrics=None, make_stages=None):
     monitor = None
     if entry.get("stages"):
         monitor = Monitor(make_stages(entry), metrics)
-    speaker = Speaker(settings, watchers, Backoff(*entry["reconnect"]), monitor=monitor)
+    replay = Replay(entry["replay"], entry["name"]) if entry.get("replay") else None
+    speaker = Speaker(settings, watchers, Backoff(*entry["reconnect"]), monitor=monitor, replay=replay)
     speaker.announce(entry["announce"], "config")
     return speaker
 

@@ -47,8 +47,9 @@ class SpeakerSettings:
 
 
 class Speaker:
-    def __init__(self, settings, watchers=(), backoff=None, stable_after=30.0, monitor=None):
+    def __init__(self, settings, watchers=(), backoff=None, stable_after=30.0, monitor=None, replay=None):
         self.settings = settings
+        self.replay = replay  # speaker/replay.py: an archive's routes sent on Established, or None
         self.watchers = list(watchers)
         self.monitor = monitor  # the watch-only stages on received UPDATEs, or None
         self.backoff = backoff or Backoff()
@@ -209,6 +210,8 @@ class Speaker:
                 time.monotonic() - self.established_at,
                 len(self.received),
             )
+        if self.replay is not None:
+            self.replay.stop()
         self.received.clear()
         self.up.clear()
         self.session = None
@@ -265,6 +268,13 @@ class Speaker:
             len(self.desired),
         )
         self._send_routes([spec for spec, source in self.desired.values()], [])
+        if self.replay is not None:  # End-of-RIB once the replay is done
+            self.replay.start(session, self.settings.local, self.settings.asn, self.ebgp, self._end_of_rib)
+        else:
+            self._end_of_rib(session)
+
+    @staticmethod
+    def _end_of_rib(session):
         for family in sorted(session.ctx_out.families):
             session.send(encode_end_of_rib(family[0], family[1], ctx=session.ctx_out))  # RFC 4724 §2
 
@@ -366,6 +376,7 @@ class Speaker:
             "routes": {"announced": len(self.desired), "received": len(self.received)},
             "passive": settings.passive,
             "monitor": self.monitor.status() if self.monitor is not None else None,
+            "replay": self.replay.status() if self.replay is not None else None,
             "counters": dict(self.counters),
             "last_error": self.last_error,
         }

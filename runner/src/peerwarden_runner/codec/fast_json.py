@@ -1,0 +1,134 @@
+"""The JSON form (json_form.py) of an UPDATE that `fast_update.scan_update` found clean, made as text in
+one walk of its attribute section: what `speaker --print` writes for each message of a real table.
+
+`update_json(raw, scanned)` gives the object's UPDATE keys, from "withdrawn" to "raw", as the text
+`json.dumps(to_json(raw, ctx), separators=(",", ":"))` has between the common keys and the closing
+brace, character for character (tests/test_fast_json.py compares both on the codec fixtures, the fuzz
+corpus and generated tables). Hand-written rather than json.dumps because the generic way builds an
+Attribute, a value and a dict per attribute and then walks the dict again: about ten times the CPU.
+Only the attribute types scan_update accepts appear here; every check was done by the scan.
+"""
+
+import ipaddress
+import socket
+import struct
+
+from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec.attributes import ATTRIBUTE_NAMES, ATTRIBUTE_SPECS
+from peerwarden_runner.codec.communities import extended_to_text
+from peerwarden_runner.codec.fast_update import ScannedUpdate
+from peerwarden_runner.codec.prefix import Prefix, prefix_texts
+
+__all__ = ["update_json"]
+
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_ORIGIN_TEXT = ['"igp"', '"egp"', '"incomplete"']
+_SEGMENT_TEXT = {kind: '["%s",[' % name for kind, name in c.SEGMENT_NAMES.items()}
+_KEYS = {code: '"%s":' % name for code, name in ATTRIBUTE_NAMES.items()}
+_CANONICAL_FLAGS = {code: spec.flags for code, spec in ATTRIBUTE_SPECS.items()}
+_NTOP, _INET = socket.inet_ntop, socket.AF_INET
+_HOPS_LIMIT = 4096
+_ipv6_hops: dict[bytes, str] = {}  # 16 octets -> text (ipaddress's, as the full decoder's str() gives)
+_END_OF_RIB_IPV4 = ',"end_of_rib":{"afi":1,"safi":1}'
+
+
+def _texts(prefixes: list[Prefix]) -> str:
+    if not prefixes:
+        return "[]"
+    return '["' + '","'.join(prefix_texts(prefixes)) + '"]'
+
+
+def _ipv6_hop(data: bytes) -> str:
+    text = _ipv6_hops.get(data)
+    if text is None:
+        if len(_ipv6_hops) >= _HOPS_LIMIT:
+            _ipv6_hops.clear()
+        text = _ipv6_hops[data] = '"%s"' % ipaddress.IPv6Address(data)
+    return text
+
+
+def _communities(data: bytes) -> str:
+    values = struct.unpack(">%dI" % (len(data) // 4), data)
+    return "[" + ",".join('"%d:%d"' % (value >> 16, value & 0xFFFF) for value in values) + "]"
+
+
+def _as_path(data: bytes) -> str:
+    segments = []
+    position, end = 0, len(data)
+    while position < end:
+        kind, count = data[position], data[position + 1]
+        start = position + 2
+        position = start + 4 * count
+        asns = struct.unpack(">%dI" % count, data[start:position])
+        segments.append(_SEGMENT_TEXT[kind] + ",".join(map(str, asns)) + "]]")
+    return "[" + ",".join(segments) + "]"
+
+
+def _mp_reach(data: bytes, nlri: list[Prefix]) -> str:
+    hop_length = data[3]
+    hops = _ipv6_hop(data[4:20])
+    if hop_length == 32:
+        hops += "," + _ipv6_hop(data[20:36])
+    text = '{"afi":%d,"safi":%d,"next_hop":[%s],"nlri":%s' % (data[1], data[2], hops, _texts(nlri))
+    reserved = data[4 + hop_length]
+    return text + (',"reserved":%d}' % reserved if reserved else "}")
+
+
+def _value(code: int, data: bytes, scanned: ScannedUpdate) -> str:
+    """The JSON text of one attribute's value (a type scan_update accepts)."""
+    if code == c.AS_PATH:
+        return _as_path(data)
+    if code == c.ORIGIN:
+        return _ORIGIN_TEXT[data[0]]
+    if code == c.NEXT_HOP:
+        return '"%s"' % _NTOP(_INET, data)
+    if code == c.MULTI_EXIT_DISC or code == c.LOCAL_PREF:
+        return str(_U32.unpack(data)[0])
+    if code == c.COMMUNITIES:
+        return _communities(data)
+    if code == c.LARGE_COMMUNITY:
+        values = struct.unpack(">%dI" % (len(data) // 4), data)
+        return "[" + ",".join('"%d:%d:%d"' % values[i : i + 3] for i in range(0, len(values), 3)) + "]"
+    if code == c.EXTENDED_COMMUNITIES:
+        return "[" + ",".join('"%s"' % extended_to_text(data[i : i + 8]) for i in range(0, len(data), 8)) + "]"
+    if code == c.MP_REACH_NLRI:
+        return _mp_reach(data, scanned.nlri)
+    if code == c.ATOMIC_AGGREGATE:
+        return "true"
+    if code == c.AGGREGATOR:
+        return '{"asn":%d,"address":"%s"}' % (_U32.unpack_from(data)[0], _NTOP(_INET, data[4:8]))
+    raise ValueError("attribute type %d is not one scan_update accepts" % code)
+
+
+def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
+    """The UPDATE keys of the JSON object of `raw`, which scan_update answered with `scanned`."""
+    attributes = scanned.attributes
+    if attributes is None:  # withdrawals only, or the IPv4 End-of-RIB
+        tail = _END_OF_RIB_IPV4 if not scanned.withdrawn else ""
+        return '"withdrawn":%s,"attributes":{},"nlri":[]%s,"raw":"%s"' % (_texts(scanned.withdrawn), tail, raw.hex())
+    section = attributes.raw
+    items, codes, flags_items = [], [], []
+    keys, canonical = _KEYS, _CANONICAL_FLAGS
+    position, end = 0, len(section)
+    while position < end:
+        flags, code = section[position], section[position + 1]
+        if flags & c.FLAG_EXTENDED_LENGTH:
+            start = position + 4
+            position = start + _U16.unpack_from(section, position + 2)[0]
+        else:
+            start = position + 3
+            position = start + section[position + 2]
+        data = section[start:position]
+        items.append(keys[code] + _value(code, data, scanned))
+        codes.append(code)
+        if flags != canonical[code] | (c.FLAG_EXTENDED_LENGTH if position - start > 255 else 0):
+            flags_items.append(keys[code] + str(flags))
+    nlri = "[]" if c.MP_REACH_NLRI in codes else _texts(scanned.nlri)
+    text = '"withdrawn":%s,"attributes":{%s},"nlri":%s' % (_texts(scanned.withdrawn), ",".join(items), nlri)
+    if codes != sorted(codes):
+        text += ',"attribute_order":[%s]' % ",".join(map(str, codes))
+    if flags_items:
+        text += ',"attribute_flags":{%s}' % ",".join(flags_items)
+    origin = scanned.origin
+    return text + ',"origin_as":%s,"raw":"%s"' % ("null" if origin is None else origin, raw.hex())

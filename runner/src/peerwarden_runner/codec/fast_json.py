@@ -23,6 +23,8 @@ __all__ = ["update_json"]
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
+_UINTS = [struct.Struct(">%dI" % count) for count in range(1024)]  # n 4-octet numbers
+_EXTENDED = c.FLAG_EXTENDED_LENGTH
 _ORIGIN_TEXT = ['"igp"', '"egp"', '"incomplete"']
 _SEGMENT_TEXT = {kind: '["%s",[' % name for kind, name in c.SEGMENT_NAMES.items()}
 _KEYS = {code: '"%s":' % name for code, name in ATTRIBUTE_NAMES.items()}
@@ -48,20 +50,23 @@ def _ipv6_hop(data: bytes) -> str:
     return text
 
 
+def _numbers(data: bytes) -> tuple[int, ...]:
+    """The 4-octet numbers of a value (an extended-length one can hold more than _UINTS has layouts for)."""
+    count = len(data) >> 2
+    return (_UINTS[count] if count < len(_UINTS) else struct.Struct(">%dI" % count)).unpack(data)
+
+
 def _communities(data: bytes) -> str:
-    values = struct.unpack(">%dI" % (len(data) // 4), data)
-    return "[" + ",".join('"%d:%d"' % (value >> 16, value & 0xFFFF) for value in values) + "]"
+    return "[" + ",".join(['"%d:%d"' % (value >> 16, value & 0xFFFF) for value in _numbers(data)]) + "]"
 
 
-def _as_path(data: bytes) -> str:
+def _as_path(section: bytes, position: int, end: int) -> str:
     segments = []
-    position, end = 0, len(data)
     while position < end:
-        kind, count = data[position], data[position + 1]
+        kind, count = section[position], section[position + 1]
         start = position + 2
         position = start + 4 * count
-        asns = struct.unpack(">%dI" % count, data[start:position])
-        segments.append(_SEGMENT_TEXT[kind] + ",".join(map(str, asns)) + "]]")
+        segments.append(_SEGMENT_TEXT[kind] + ",".join(map(str, _UINTS[count].unpack_from(section, start))) + "]]")
     return "[" + ",".join(segments) + "]"
 
 
@@ -76,22 +81,12 @@ def _mp_reach(data: bytes, nlri: list[Prefix]) -> str:
 
 
 def _value(code: int, data: bytes, scanned: ScannedUpdate) -> str:
-    """The JSON text of one attribute's value (a type scan_update accepts)."""
-    if code == c.AS_PATH:
-        return _as_path(data)
-    if code == c.ORIGIN:
-        return _ORIGIN_TEXT[data[0]]
-    if code == c.NEXT_HOP:
-        return '"%s"' % _NTOP(_INET, data)
-    if code == c.MULTI_EXIT_DISC or code == c.LOCAL_PREF:
-        return str(_U32.unpack(data)[0])
-    if code == c.COMMUNITIES:
-        return _communities(data)
+    """The JSON text of the value of an attribute less common than those update_json formats itself."""
     if code == c.LARGE_COMMUNITY:
-        values = struct.unpack(">%dI" % (len(data) // 4), data)
-        return "[" + ",".join('"%d:%d:%d"' % values[i : i + 3] for i in range(0, len(values), 3)) + "]"
+        values = _numbers(data)
+        return "[" + ",".join(['"%d:%d:%d"' % values[i : i + 3] for i in range(0, len(values), 3)]) + "]"
     if code == c.EXTENDED_COMMUNITIES:
-        return "[" + ",".join('"%s"' % extended_to_text(data[i : i + 8]) for i in range(0, len(data), 8)) + "]"
+        return "[" + ",".join(['"%s"' % extended_to_text(data[i : i + 8]) for i in range(0, len(data), 8)]) + "]"
     if code == c.MP_REACH_NLRI:
         return _mp_reach(data, scanned.nlri)
     if code == c.ATOMIC_AGGREGATE:
@@ -108,21 +103,34 @@ def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
         tail = _END_OF_RIB_IPV4 if not scanned.withdrawn else ""
         return '"withdrawn":%s,"attributes":{},"nlri":[]%s,"raw":"%s"' % (_texts(scanned.withdrawn), tail, raw.hex())
     section = attributes.raw
-    items, codes, flags_items = [], [], []
-    keys, canonical = _KEYS, _CANONICAL_FLAGS
+    items: list[str] = []
+    codes: list[int] = []
+    flags_items: list[str] = []
+    keys, canonical, u32, ntop, inet = _KEYS, _CANONICAL_FLAGS, _U32, _NTOP, _INET
     position, end = 0, len(section)
     while position < end:
         flags, code = section[position], section[position + 1]
-        if flags & c.FLAG_EXTENDED_LENGTH:
+        if flags & _EXTENDED:
             start = position + 4
             position = start + _U16.unpack_from(section, position + 2)[0]
         else:
             start = position + 3
             position = start + section[position + 2]
-        data = section[start:position]
-        items.append(keys[code] + _value(code, data, scanned))
+        if code == 2:  # AS_PATH
+            value = _as_path(section, start, position)
+        elif code == 1:  # ORIGIN
+            value = _ORIGIN_TEXT[section[start]]
+        elif code == 3:  # NEXT_HOP
+            value = '"%s"' % ntop(inet, section[start:position])
+        elif code == 4 or code == 5:  # MULTI_EXIT_DISC, LOCAL_PREF
+            value = str(u32.unpack_from(section, start)[0])
+        elif code == 8:  # COMMUNITIES
+            value = _communities(section[start:position])
+        else:
+            value = _value(code, section[start:position], scanned)
+        items.append(keys[code] + value)
         codes.append(code)
-        if flags != canonical[code] | (c.FLAG_EXTENDED_LENGTH if position - start > 255 else 0):
+        if flags != canonical[code] and flags != canonical[code] | (_EXTENDED if position - start > 255 else 0):
             flags_items.append(keys[code] + str(flags))
     nlri = "[]" if c.MP_REACH_NLRI in codes else _texts(scanned.nlri)
     text = '"withdrawn":%s,"attributes":{%s},"nlri":%s' % (_texts(scanned.withdrawn), ",".join(items), nlri)

@@ -316,18 +316,28 @@ def print_table(results, prefixes):
     updates = next((result[4] for result in results if result[4]), None)
     by_name = {result[0]: result for result in results}
     print(
-        "%-15s %9s %7s %13s %13s %9s %12s %12s"
-        % ("collector", "seconds", "CPU s", "CPU us/UPDATE", "CPU us/prefix", "peak MiB", "vs GoBGP", "vs ExaBGP")
+        "%-15s %8s %7s %13s %13s %9s %9s %10s %10s %11s"
+        % (
+            "collector",
+            "seconds",
+            "CPU s",
+            "CPU us/UPDATE",
+            "CPU us/prefix",
+            "peak MiB",
+            "vs GoBGP",
+            "vs ExaBGP",
+            "CPU vs Go",
+            "CPU vs Exa",
+        )
     )
     for name, seconds, cpu, rss, dummy in results:
         ratios = []
-        for other in ("GoBGP", "ExaBGP"):
-            if other in by_name and other != name:
-                ratios.append("%.2fx" % (by_name[other][1] / seconds))
-            else:
-                ratios.append("-")
+        for index in (1, 2):  # wall time, then CPU
+            for other in ("GoBGP", "ExaBGP"):
+                known = other in by_name and other != name
+                ratios.append("%.2fx" % (by_name[other][index] / (seconds, cpu)[index - 1]) if known else "-")
         print(
-            "%-15s %9.1f %7.1f %13s %13.1f %9.0f %12s %12s"
+            "%-15s %8.1f %7.1f %13s %13.1f %9.0f %9s %10s %10s %11s"
             % (
                 name,
                 seconds,
@@ -335,11 +345,13 @@ def print_table(results, prefixes):
                 "%.1f" % (cpu * 1e6 / updates) if updates else "?",
                 cpu * 1e6 / prefixes,
                 rss,
-                ratios[0],
-                ratios[1],
+                *ratios,
             )
         )
-    print("vs X: X's seconds / this collector's seconds (above 1: this one is faster); %s UPDATEs" % updates)
+    print(
+        "vs X: X's seconds / this collector's (above 1: this one is faster); CPU vs X: the same for CPU seconds; "
+        "%s UPDATEs" % updates
+    )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,10 @@ _CANONICAL_FLAGS = {code: spec.flags for code, spec in ATTRIBUTE_SPECS.items()}
 _NTOP, _INET = socket.inet_ntop, socket.AF_INET
 _HOPS_LIMIT = 4096
 _ipv6_hops: dict[bytes, str] = {}  # 16 octets -> text (ipaddress's, as the full decoder's str() gives)
+# an attribute's octets -> its _Item: routes share origins, next hops, AS paths and community sets
+_ITEMS_LIMIT = 1 << 16
+_Item = tuple[str, str | None]
+_items: dict[bytes, _Item] = {}
 _END_OF_RIB_IPV4 = ',"end_of_rib":{"afi":1,"safi":1}'
 
 
@@ -96,6 +100,25 @@ def _value(code: int, data: bytes, scanned: ScannedUpdate) -> str:
     raise ValueError("attribute type %d is not one scan_update accepts" % code)
 
 
+def _item(code: int, flags: int, section: bytes, start: int, end: int, scanned: ScannedUpdate) -> _Item:
+    """The '"name":value' text of one attribute, and its '"name":flags' text when its flags are not the RFC's."""
+    if code == c.AS_PATH:
+        value = _as_path(section, start, end)
+    elif code == c.ORIGIN:
+        value = _ORIGIN_TEXT[section[start]]
+    elif code == c.NEXT_HOP:
+        value = '"%s"' % _NTOP(_INET, section[start:end])
+    elif code == c.MULTI_EXIT_DISC or code == c.LOCAL_PREF:
+        value = str(_U32.unpack_from(section, start)[0])
+    elif code == c.COMMUNITIES:
+        value = _communities(section[start:end])
+    else:
+        value = _value(code, section[start:end], scanned)
+    key = _KEYS[code]
+    canonical = _CANONICAL_FLAGS[code] | (_EXTENDED if end - start > 255 else 0)
+    return key + value, None if flags == canonical else key + str(flags)
+
+
 def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
     """The UPDATE keys of the JSON object of `raw`, which scan_update answered with `scanned`."""
     attributes = scanned.attributes
@@ -106,9 +129,10 @@ def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
     items: list[str] = []
     codes: list[int] = []
     flags_items: list[str] = []
-    keys, canonical, u32, ntop, inet = _KEYS, _CANONICAL_FLAGS, _U32, _NTOP, _INET
+    cache = _items
     position, end = 0, len(section)
     while position < end:
+        head = position
         flags, code = section[position], section[position + 1]
         if flags & _EXTENDED:
             start = position + 4
@@ -116,22 +140,19 @@ def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
         else:
             start = position + 3
             position = start + section[position + 2]
-        if code == 2:  # AS_PATH
-            value = _as_path(section, start, position)
-        elif code == 1:  # ORIGIN
-            value = _ORIGIN_TEXT[section[start]]
-        elif code == 3:  # NEXT_HOP
-            value = '"%s"' % ntop(inet, section[start:position])
-        elif code == 4 or code == 5:  # MULTI_EXIT_DISC, LOCAL_PREF
-            value = str(u32.unpack_from(section, start)[0])
-        elif code == 8:  # COMMUNITIES
-            value = _communities(section[start:position])
-        else:
-            value = _value(code, section[start:position], scanned)
-        items.append(keys[code] + value)
         codes.append(code)
-        if flags != canonical[code] and flags != canonical[code] | (_EXTENDED if position - start > 255 else 0):
-            flags_items.append(keys[code] + str(flags))
+        if code == c.MP_REACH_NLRI:  # holds the prefixes: never the same twice
+            entry = _item(code, flags, section, start, position, scanned)
+        else:
+            key = section[head:position]
+            entry = cache.get(key)
+            if entry is None:
+                if len(cache) >= _ITEMS_LIMIT:
+                    cache.clear()
+                entry = cache[key] = _item(code, flags, section, start, position, scanned)
+        items.append(entry[0])
+        if entry[1] is not None:
+            flags_items.append(entry[1])
     nlri = "[]" if c.MP_REACH_NLRI in codes else _texts(scanned.nlri)
     text = '"withdrawn":%s,"attributes":{%s},"nlri":%s' % (_texts(scanned.withdrawn), ",".join(items), nlri)
     if codes != sorted(codes):

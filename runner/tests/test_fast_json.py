@@ -81,11 +81,16 @@ def odd(code, flags, value):
 def test_odd_flags_order_and_next_hops():
     ipv4 = [Prefix.parse("192.0.2.0/24"), Prefix.parse("198.51.100.128/25")]
     ipv6 = [Prefix.parse("2001:db8:1::/48")]
-    base = [make_attribute(c.ORIGIN, 2), make_attribute(c.AS_PATH, [["sequence", [65001, 4200000000]], ["set", [1, 2]]])]
+    base = [
+        make_attribute(c.ORIGIN, 2),
+        make_attribute(c.AS_PATH, [["sequence", [65001, 4200000000]], ["set", [1, 2]]]),
+    ]
     extra = [
         make_attribute(c.ATOMIC_AGGREGATE, True),
         make_attribute(c.AGGREGATOR, (4200000001, "192.0.2.9")),
-        make_attribute(c.EXTENDED_COMMUNITIES, [extended_from_text("target:64500:1"), bytes.fromhex("0303000000000001")]),
+        make_attribute(
+            c.EXTENDED_COMMUNITIES, [extended_from_text("target:64500:1"), bytes.fromhex("0303000000000001")]
+        ),
         make_attribute(c.LARGE_COMMUNITY, [(64500, 1, 2), (4200000000, 0, 4294967295)]),
         odd(c.COMMUNITIES, c.FLAG_OPTIONAL | c.FLAG_TRANSITIVE | c.FLAG_PARTIAL, [1, 0xFFFFFF01]),
         odd(c.MULTI_EXIT_DISC, c.FLAG_OPTIONAL | c.FLAG_EXTENDED_LENGTH, 7),
@@ -99,7 +104,9 @@ def test_odd_flags_order_and_next_hops():
         encode_update(),  # the IPv4 End-of-RIB
         encode_update(attributes=base + [mp_reach_attribute(2, 1, ["2001:db8::1", "fe80::1"], ipv6)]),
         encode_update(attributes=[mp_reach_attribute(2, 1, "::ffff:192.0.2.1", ipv6)] + base + extra),
-        encode_update(attributes=base + [odd(c.LOCAL_PREF, c.FLAG_TRANSITIVE | c.FLAG_EXTENDED_LENGTH, 100), hop], nlri=ipv4),
+        encode_update(
+            attributes=base + [odd(c.LOCAL_PREF, c.FLAG_TRANSITIVE | c.FLAG_EXTENDED_LENGTH, 100), hop], nlri=ipv4
+        ),
     ]
     for ctx in (INTERNAL, EXTERNAL):
         taken = compare(messages, ctx)

@@ -145,11 +145,12 @@ def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
             entry = _item(code, flags, section, start, position, scanned)
         else:
             key = section[head:position]
-            entry = cache.get(key)
-            if entry is None:
+            known = cache.get(key)
+            if known is None:
                 if len(cache) >= _ITEMS_LIMIT:
                     cache.clear()
-                entry = cache[key] = _item(code, flags, section, start, position, scanned)
+                known = cache[key] = _item(code, flags, section, start, position, scanned)
+            entry = known
         items.append(entry[0])
         if entry[1] is not None:
             flags_items.append(entry[1])

@@ -39,6 +39,12 @@ DRAIN_TIMEOUT = 2
 READ_CHUNK = 1 << 18  # what one read takes from the socket when Established: ~4,000 one-prefix UPDATEs
 
 
+def _current_task():
+    task = asyncio.current_task()
+    assert task is not None  # called from the session's coroutine
+    return task
+
+
 class SessionClosed(Exception):
     """The session is over; str() says why, for the log line that announces the reconnect."""
 
@@ -92,7 +98,7 @@ class Session:
         except asyncio.CancelledError:
             if not self.expired:
                 raise
-            asyncio.current_task().uncancel()  # the hold timer expired while we were not reading
+            _current_task().uncancel()  # the hold timer expired while we were not reading
             raise SessionClosed("hold timer expired: nothing from the peer in %d s" % self.hold_time) from None
         finally:
             if self.keepalives is not None:
@@ -136,6 +142,7 @@ class Session:
         self.handler.established(self)
 
     async def _established(self):
+        assert self.ctx_in is not None  # negotiated in OpenSent
         reader, extended = self.reader, bool(self.ctx_in.extended_message)
         self._start_hold_timer()
         pending = b""
@@ -160,12 +167,14 @@ class Session:
         except asyncio.CancelledError:
             if not self.expired:
                 raise
-            asyncio.current_task().uncancel()  # our own hold timer's cancel, answered here
+            _current_task().uncancel()  # our own hold timer's cancel, answered here
             await self._notify(
                 c.ERR_HOLD_TIMER, 0, "hold timer expired: nothing from the peer in %d s" % self.hold_time
             )
         except ConnectionError as error:
-            raise SessionClosed("the peer closed the connection in %s (%s)" % (self.state, type(error).__name__))
+            raise SessionClosed(
+                "the peer closed the connection in %s (%s)" % (self.state, type(error).__name__)
+            ) from error
         if not chunk:
             raise SessionClosed("the peer closed the connection in %s (end of stream)" % self.state)
         self.heard = asyncio.get_running_loop().time()
@@ -173,14 +182,15 @@ class Session:
 
     def _received(self, raw):
         """One whole message, Established (raises _Refused or SessionClosed to end the session)."""
-        kind = raw[18]
+        kind, ctx = raw[18], self.ctx_in
         if kind == c.UPDATE:
-            scanned = scan_update(raw, self.ctx_in)
+            assert ctx is not None  # negotiated in OpenSent
+            scanned = scan_update(raw, ctx)
             if scanned is not None:  # a common clean shape: nothing for RFC 7606 to say
                 self.handler.crossed(RECEIVED, raw, scanned)
                 self.handler.received_scanned(raw, scanned)
                 return
-            update = decode_update(raw, self.ctx_in)
+            update = decode_update(raw, ctx)
             self.handler.crossed(RECEIVED, raw, update)
             if update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
                 # RFC 7606 §3 (j)/§5.3: nothing after this error can be trusted; simplest safe answer
@@ -209,7 +219,7 @@ class Session:
             return
         loop = asyncio.get_running_loop()
         self.heard = loop.time()
-        task = asyncio.current_task()
+        task = _current_task()
 
         def check():
             due = self.heard + self.hold_time

@@ -296,10 +296,12 @@ class Speaker:
     def received_scanned(self, raw, scanned):
         """A received UPDATE the fast scan found clean (codec/fast_update.py): into the Adj-RIB-In as it
         is; the monitor's stages take the full decode."""
+        session = self.session
+        assert session is not None  # the session calls this
         if self.monitor is not None:
-            self.received_update(decode_update(raw, self.session.ctx_in))
+            self.received_update(decode_update(raw, session.ctx_in))
             return
-        self.received.apply_scanned(scanned, self.session.ctx_in)
+        self.received.apply_scanned(scanned, session.ctx_in)
 
     def refresh_requested(self):
         LOG.info("%s: ROUTE-REFRESH from the peer: announcing %d route(s) again", self.settings.name, len(self.desired))

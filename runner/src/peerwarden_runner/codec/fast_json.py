@@ -33,7 +33,7 @@ _NTOP, _INET = socket.inet_ntop, socket.AF_INET
 _HOPS_LIMIT = 4096
 _ipv6_hops: dict[bytes, str] = {}  # 16 octets -> text (ipaddress's, as the full decoder's str() gives)
 # an attribute's octets -> its _Item: routes share origins, next hops, AS paths and community sets
-_ITEMS_LIMIT = 1 << 16
+_ITEMS_LIMIT = 1 << 14
 _Item = tuple[str, str | None]
 _items: dict[bytes, _Item] = {}
 _END_OF_RIB_IPV4 = ',"end_of_rib":{"afi":1,"safi":1}'

@@ -87,6 +87,13 @@ class Collector:
         for process in reversed(self.processes):
             stop(process)
 
+    def write(self, name, text):
+        """A file of the collector's work directory; its path."""
+        path = os.path.join(self.workdir, name)
+        with open(path, "w") as handle:
+            handle.write(text)
+        return path
+
     def spawn(self, argv, output=None, **options):
         log = open(os.path.join(self.workdir, "%s-%d.log" % (self.name, len(self.processes))), "w")
         process = subprocess.Popen(argv, stdout=output or log, stderr=log, **options)
@@ -154,9 +161,9 @@ class GoBgp(Collector):
     name = "GoBGP"
 
     def start(self):
-        config = os.path.join(self.workdir, "gobgpd.toml")
-        with open(config, "w") as handle:
-            handle.write(
+        config = self.write(
+            "gobgpd.toml",
+            (
                 '[global.config]\n as = 65000\n router-id = "%s"\n port = 179\n local-address-list = ["%s"]\n'
                 '[[neighbors]]\n [neighbors.config]\n  neighbor-address = "%s"\n  peer-as = 65001\n'
                 ' [neighbors.transport.config]\n  passive-mode = true\n  local-address = "%s"\n'
@@ -164,7 +171,8 @@ class GoBgp(Collector):
                 ' [[neighbors.afi-safis]]\n  [neighbors.afi-safis.config]\n   afi-safi-name = "ipv4-unicast"\n'
                 ' [[neighbors.afi-safis]]\n  [neighbors.afi-safis.config]\n   afi-safi-name = "ipv6-unicast"\n'
                 % (GOBGP_ADDRESS, GOBGP_ADDRESS, BIRD_ADDRESS, GOBGP_ADDRESS)
-            )
+            ),
+        )
         self.spawn(["gobgpd", "-f", config, "-t", "toml", "--api-hosts", GOBGP_API, "--pprof-disable", "-l", "warn"])
         self.wait_for(lambda: self.cli("global") is not None, "the gRPC API answering")
         monitor = os.path.join(self.workdir, "monitor.jsonl")
@@ -193,13 +201,11 @@ class ExaBgp(Collector):
     name = "ExaBGP"
 
     def start(self):
-        sink = os.path.join(self.workdir, "sink.py")
-        with open(sink, "w") as handle:
-            handle.write(SINK)
+        sink = self.write("sink.py", SINK)
         self.done = os.path.join(self.workdir, "all-received")
-        config = os.path.join(self.workdir, "exabgp.conf")
-        with open(config, "w") as handle:
-            handle.write(
+        config = self.write(
+            "exabgp.conf",
+            (
                 "process logger {\n run %s %s %s %d %s;\n encoder json;\n}\n"
                 "neighbor %s {\n router-id %s;\n local-address %s;\n local-as 65000;\n peer-as 65001;\n"
                 " passive true;\n family { ipv4 unicast; ipv6 unicast; }\n"
@@ -214,7 +220,8 @@ class ExaBgp(Collector):
                     EXABGP_ADDRESS,
                     EXABGP_ADDRESS,
                 )
-            )
+            ),
+        )
         environment = dict(
             os.environ,
             **{

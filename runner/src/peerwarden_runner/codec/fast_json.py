@@ -32,7 +32,7 @@ _CANONICAL_FLAGS = {code: spec.flags for code, spec in ATTRIBUTE_SPECS.items()}
 _NTOP, _INET = socket.inet_ntop, socket.AF_INET
 _HOPS_LIMIT = 4096
 _ipv6_hops: dict[bytes, str] = {}  # 16 octets -> text (ipaddress's, as the full decoder's str() gives)
-# an attribute's octets -> its _Item: routes share origins, next hops, AS paths and community sets
+# an AS_PATH's or COMMUNITIES' octets -> its _Item: routes share paths and community sets
 _ITEMS_LIMIT = 1 << 14
 _Item = tuple[str, str | None]
 _items: dict[bytes, _Item] = {}
@@ -129,7 +129,7 @@ def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
     items: list[str] = []
     codes: list[int] = []
     flags_items: list[str] = []
-    cache = _items
+    cache, keys, canonical, u32, ntop, inet = _items, _KEYS, _CANONICAL_FLAGS, _U32, _NTOP, _INET
     position, end = 0, len(section)
     while position < end:
         head = position
@@ -141,19 +141,31 @@ def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
             start = position + 3
             position = start + section[position + 2]
         codes.append(code)
-        if code == c.MP_REACH_NLRI:  # holds the prefixes: never the same twice
-            entry = _item(code, flags, section, start, position, scanned)
-        else:
+        if code == 2 or code == 8:  # AS_PATH, COMMUNITIES: costly to format, often shared
             key = section[head:position]
             known = cache.get(key)
             if known is None:
                 if len(cache) >= _ITEMS_LIMIT:
                     cache.clear()
                 known = cache[key] = _item(code, flags, section, start, position, scanned)
-            entry = known
-        items.append(entry[0])
-        if entry[1] is not None:
-            flags_items.append(entry[1])
+            items.append(known[0])
+            if known[1] is not None:
+                flags_items.append(known[1])
+            continue
+        if code == 1:  # ORIGIN
+            items.append('"origin":' + _ORIGIN_TEXT[section[start]])
+        elif code == 3:  # NEXT_HOP
+            items.append('"next_hop":"' + ntop(inet, section[start:position]) + '"')
+        elif code == 4:  # MULTI_EXIT_DISC
+            items.append('"med":' + str(u32.unpack_from(section, start)[0]))
+        else:
+            entry = _item(code, flags, section, start, position, scanned)
+            items.append(entry[0])
+            if entry[1] is not None:
+                flags_items.append(entry[1])
+            continue
+        if flags != canonical[code]:  # values of 1 and 4 octets: never Extended Length by the RFC
+            flags_items.append(keys[code] + str(flags))
     nlri = "[]" if c.MP_REACH_NLRI in codes else _texts(scanned.nlri)
     text = '"withdrawn":%s,"attributes":{%s},"nlri":%s' % (_texts(scanned.withdrawn), ",".join(items), nlri)
     if codes != sorted(codes):

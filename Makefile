@@ -8,7 +8,7 @@ SANITY_ROOT := $(or $(TMPDIR),/tmp)/peerwarden-sanity
 SANITY_TREE := $(SANITY_ROOT)/ansible_collections/peerwarden/bgp
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 export ANSIBLE_NOCOLOR := 1
-APT_PACKAGES := frr frr-rpki-rtrlib bird2 openssh-server openssh-client postgresql stayrtr rpki-client bgpdump openssl util-linux chromium nftables ulogd2 iproute2
+APT_PACKAGES := frr frr-rpki-rtrlib bird2 openssh-server openssh-client postgresql stayrtr rpki-client bgpdump openssl util-linux chromium nftables ulogd2 iproute2 jq
 
 .PHONY: demo test system-packages venv collection sanity units runner-tests runner-lint lab-tests lint bench clean
 

@@ -149,7 +149,7 @@ class Runner(Collector):
         with open(self.output) as lines:
             for line in lines:
                 record = json.loads(line)
-                if record["type"] == "update":
+                if record["type"] == "update" and record["direction"] == "received":
                     seen += len(record["nlri"]) + len(record["attributes"].get("mp_reach", {}).get("nlri", ()))
         if seen != self.expected:
             raise SystemExit("runner --print: %d prefixes printed, %d announced" % (seen, self.expected))

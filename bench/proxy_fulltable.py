@@ -7,7 +7,7 @@ archive. Prints both times, their ratio, the runner's CPU (its process and its c
 archive writer, from /proc) per UPDATE and per prefix, and its peak RSS. Goals (issue 5): ratio
 <= 1.5, RSS <= 1 GiB; (issue 16) at --per-set 1, <= 30 us CPU per UPDATE.
 
-    python bench/proxy_fulltable.py [--ipv4 N] [--ipv6 M] [--vrps K] [--per-set K]
+    python bench/proxy_fulltable.py [--ipv4 N] [--ipv6 M] [--vrps K] [--per-set K] [--archive-format F]
 
 --per-set K: K prefixes per attribute set (1: every prefix its own MED, prepended origin AS and
 community, so BIRD sends one prefix per UPDATE, the shape of a real table; 0, the default: all
@@ -170,9 +170,9 @@ def peak_rss_mib(pid):
 
 
 def cpu_seconds(pid):
-    """CPU seconds of a process and of its children, live (the archive writer) or ended, from /proc."""
+    """CPU seconds (the process itself, its children live (the archive writer) or ended), from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    own = total = 0.0
     pending = [(pid, True)]
     while pending:
         current, with_ended = pending.pop()
@@ -187,7 +187,9 @@ def cpu_seconds(pid):
         total += sum(int(value) for value in fields[11:13]) / tick
         if with_ended:
             total += sum(int(value) for value in fields[13:15]) / tick
-    return total
+        if current == pid:
+            own = total
+    return own, total - own
 
 
 def updates_relayed(metrics):
@@ -222,7 +224,7 @@ def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900, per_set=
                 if runner.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("the runner did not start: %s" % open(log.name).read()[-2000:])
                 time.sleep(0.5)
-        cpu_at_start = cpu_seconds(runner.pid) if runner is not None else 0.0  # loading the VRPs is not relaying
+        cpu_at_start = cpu_seconds(runner.pid) if runner is not None else (0.0, 0.0)  # loading the VRPs is not relaying
         started = time.perf_counter()
         bird = start_bird(os.path.join(workdir, "bird"), neighbor_of_bird, ipv4, ipv6, per_set)
         processes.append(bird)
@@ -236,7 +238,8 @@ def run_once(base, label, ipv4, ipv6, runner_options=None, timeout=900, per_set=
             time.sleep(0.25)
         seconds = time.perf_counter() - started
         rss = peak_rss_mib(runner.pid) if runner is not None else 0.0
-        cpu = cpu_seconds(runner.pid) - cpu_at_start if runner is not None else 0.0
+        cpu_now = cpu_seconds(runner.pid) if runner is not None else (0.0, 0.0)
+        cpu = (cpu_now[0] - cpu_at_start[0], cpu_now[1] - cpu_at_start[1])
         updates = updates_relayed(METRICS) if runner is not None else 0
         return seconds, rss, cpu, updates
     finally:
@@ -250,6 +253,9 @@ def main():
     parser.add_argument("--ipv6", type=int, default=200000)
     parser.add_argument("--vrps", type=int, default=800000)
     parser.add_argument("--per-set", type=int, default=0, help="prefixes per attribute set (1: each its own; 0: one)")
+    parser.add_argument(
+        "--archive-format", default="jsonl", choices=("jsonl", "mrt", "both"), help="the runner's archive"
+    )
     arguments = parser.parse_args()
     ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
     base = tempfile.mkdtemp(prefix="peerwarden-bench-")
@@ -269,16 +275,25 @@ def main():
             "24/48",
             "--archive",
             os.path.join(base, "archive"),
+            "--archive-format",
+            arguments.archive_format,
             "--metrics",
             METRICS,
         ]
-        through, rss, cpu, updates = run_once(base, "runner", ipv4, ipv6, options, per_set=arguments.per_set)
+        through, rss, (own, children), updates = run_once(
+            base, "runner", ipv4, ipv6, options, per_set=arguments.per_set
+        )
+        cpu = own + children
         prefixes = len(ipv4) + len(ipv6)
         print("through the runner (rpki %d VRPs, limit, archive): %.1f s" % (arguments.vrps, through))
         print("ratio runner/direct: %.2f (goal <= 1.5), per set %d" % (through / direct, arguments.per_set))
         print(
             "runner CPU (process and archive writer): %.1f s, %.1f us per UPDATE (%d UPDATEs), %.1f us per prefix"
             % (cpu, cpu * 1e6 / max(updates, 1), updates, cpu * 1e6 / prefixes)
+        )
+        print(
+            "  of which the runner's process %.1f us per UPDATE, the archive writer (%s) %.1f us per UPDATE"
+            % (own * 1e6 / max(updates, 1), arguments.archive_format, children * 1e6 / max(updates, 1))
         )
         print("runner peak RSS: %.0f MiB (goal <= 1024), %.0f bytes per prefix" % (rss, rss * 1048576 / prefixes))
         return 0

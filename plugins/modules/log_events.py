@@ -38,6 +38,7 @@ author:
   - peerwarden contributors (@peerwarden)
 requirements:
   - netmiko and paramiko on the controller for O(source=device)
+  - optional, where the scan runs, ahocorasick-rs (all keywords in one pass, about twice as fast on large files)
 extends_documentation_fragment:
   - peerwarden.bgp._attributes
   - peerwarden.bgp._connection

@@ -51,9 +51,11 @@ class StayRtrLab:
         self.metrics_port = 0
         self.process: subprocess.Popen | None = None
 
-    def write_vrps(self, vrps: Iterable[VrpSpec]) -> None:
-        """Replace the served VRPs (atomically: StayRTR never reads a half-written file)."""
-        document = {
+    def write_vrps(self, vrps: Iterable[VrpSpec], aspas: dict[int, list[int]] | None = None) -> None:
+        """Replace the served VRPs (atomically: StayRTR never reads a half-written file), and the
+        ASPAs (customer -> providers) in the form StayRTR 0.5 reads ("provider_authorizations"; it
+        ignores rpki-client's "aspas") and serves as 8210bis-10 ASPA PDUs."""
+        document: dict[str, object] = {
             "metadata": {
                 "generated": int(time.time()),
                 "buildtime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -63,6 +65,9 @@ class StayRtrLab:
                 for prefix, max_length, asn in vrps
             ],
         }
+        if aspas:
+            entries = [{"customer_asid": customer, "providers": providers} for customer, providers in aspas.items()]
+            document["provider_authorizations"] = {"ipv4": entries, "ipv6": []}
         staging = self.vrp_file + ".new"
         with open(staging, "w", encoding="utf-8") as staged:
             json.dump(document, staged)

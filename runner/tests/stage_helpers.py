@@ -12,7 +12,7 @@ from peerwarden_runner.codec import (
     mp_reach_attribute,
 )
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER
+from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, SessionReset
 
 CAPABILITIES = [Capability.multiprotocol(c.AFI_IPV4, c.SAFI_UNICAST), Capability.multiprotocol(c.AFI_IPV6, 1)]
 
@@ -22,9 +22,13 @@ class Sink:
 
     def __init__(self):
         self.sent = []
+        self.shutdowns = []
 
     def send(self, direction, raw):
         self.sent.append((direction, raw))
+
+    async def shutdown(self, text):
+        self.shutdowns.append(text)
 
 
 def open_session(pipeline, peer_as=65001, router_as=65000, endpoints=None, capabilities=CAPABILITIES):
@@ -69,3 +73,17 @@ def announced(messages, ctx=None):
 
 def withdrawn(messages, ctx=None):
     return sorted(str(p) for raw in messages for p in decode_update(raw, ctx).withdrawals())
+
+
+async def process_each(pipeline, state, direction, updates, pause=0.0):
+    """What process_async returns for each UPDATE in turn (the SessionReset it raised, for one that reset)."""
+    import asyncio
+
+    results = []
+    for update in updates:
+        try:
+            results.append(await pipeline.process_async(state, direction, c.UPDATE, update))
+        except SessionReset as reset:
+            results.append(reset)
+        await asyncio.sleep(pause)  # lets a program's restart back-off pass
+    return results

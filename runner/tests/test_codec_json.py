@@ -5,9 +5,10 @@ import json
 import pytest
 
 import codec_fixtures as fx
-from codec_contexts import ADD_PATH, FOUR, UPDATES
+from codec_contexts import ADD_PATH, FOUR, TWO, UPDATES
 from peerwarden_runner.codec import Message, encode_open, from_json, to_json
 from peerwarden_runner.codec.capabilities import Capability
+from peerwarden_runner.codec.json_form import JsonFormError
 from peerwarden_runner.codec.open_message import Open, OptionalParameter
 
 OPENS = [fx.OPEN_4OCTET, fx.OPEN_2OCTET_SPLIT]
@@ -166,3 +167,82 @@ def test_hand_written_update_without_raw():
     update = Message(from_json(record, FOUR), FOUR).update
     assert update.error_action == 0 and update.communities == (0xFFFFFF01, 0xFBF40007)
     assert [a.code for a in update.attributes] == [1, 2, 3, 8]  # canonical order: by type code
+
+
+def _fuzzer():
+    """fuzz/fuzz_codec.py as a module: its generator of valid messages over its session contexts."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "fuzz" / "fuzz_codec.py"
+    spec = importlib.util.spec_from_file_location("fuzz_codec", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fuzzer_updates_round_trip_through_json_text():
+    """encode(from_json(to_json(m))) == m over 2,000 UPDATEs the fuzzer generates, in each of its contexts."""
+    import random
+
+    fuzz = _fuzzer()
+    rng = random.Random(11)
+    checked = 0
+    for index in range(2000):
+        ctx = fuzz.CONTEXTS[index % len(fuzz.CONTEXTS)]
+        raw = fuzz.valid_update(rng, ctx)
+        record = json.loads(json.dumps(to_json(raw, ctx), separators=(",", ":")))
+        if record.get("lossy"):  # a generated UPDATE RFC 7606 objects to (e.g. a next hop it refuses)
+            assert from_json(record, ctx) == raw
+            continue
+        del record["raw"]
+        assert from_json(record, ctx) == raw, record
+        checked += 1
+    assert checked > 1500  # most are clean: the fields, not "raw", rebuilt them
+
+
+UPDATE_AS4_RECORD = {
+    "type": "update",
+    "nlri": ["192.0.2.0/24"],
+    "attributes": {"origin": "igp", "as_path": [["sequence", [4200000001]]], "next_hop": "192.0.2.1"},
+}
+
+
+@pytest.mark.parametrize(
+    "record, ctx, expected",
+    [
+        (UPDATE_AS4_RECORD, TWO, "AS 4200000001 does not fit the 2-octet AS numbers"),
+        (
+            dict(
+                UPDATE_AS4_RECORD,
+                attributes=dict(
+                    UPDATE_AS4_RECORD["attributes"], as_path=[], aggregator={"asn": 70000, "address": "192.0.2.1"}
+                ),
+            ),
+            TWO,
+            "AS 70000 does not fit",
+        ),
+        (
+            dict(UPDATE_AS4_RECORD, nlri=[{"prefix": "192.0.2.0/24", "path_id": 1}]),
+            FOUR,
+            "nlri: {'prefix': '192.0.2.0/24', 'path_id': 1} has a path_id, but ADD-PATH is off for AFI 1 SAFI 1",
+        ),
+        (UPDATE_AS4_RECORD, ADD_PATH, "nlri: 192.0.2.0/24 lacks a path_id, but ADD-PATH is on for AFI 1 SAFI 1"),
+        (
+            dict(
+                UPDATE_AS4_RECORD,
+                nlri=[],
+                attributes={"mp_unreach": {"afi": 2, "safi": 1, "withdrawn": ["2001:db8::/32"]}},
+            ),
+            ADD_PATH,
+            "mp_unreach.withdrawn: 2001:db8::/32 lacks a path_id, but ADD-PATH is on for AFI 2 SAFI 1",
+        ),
+    ],
+)
+def test_records_the_session_cannot_encode_as_written_are_refused(record, ctx, expected):
+    with pytest.raises(JsonFormError, match=expected.replace("(", r"\(").replace("{", r"\{")):
+        from_json(record, ctx)
+
+
+def test_a_record_from_the_same_session_kind_is_accepted():
+    assert Message(from_json(UPDATE_AS4_RECORD, FOUR), FOUR).update.as_path.to_list() == [["sequence", [4200000001]]]

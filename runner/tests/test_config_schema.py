@@ -31,6 +31,11 @@ def refused(tmp_path, text):
             "runner.yml:5: sessions[0].to_routers: unknown key (did you mean 'to_router'?",
         ),
         (SESSION + "    colour: blue\n", "runner.yml:5: sessions[0].colour: unknown key (expected one of"),
+        # a key renamed since an earlier release points to its new name
+        (
+            "speakers:\n  - name: s\n    peer: 127.0.0.2\n    asn: 65000\n    peer_asn: 65001\n    print: true\n",
+            "runner.yml:6: speakers[0].print: unknown key (did you mean 'stdout'?",
+        ),
         (
             SESSION + "rpki:\n  file: /x.json\n  expiry: 10m\n",
             "runner.yml:7: rpki.expiry: unknown key (did you mean 'expire'?",
@@ -126,6 +131,7 @@ def test_schema_command_prints_the_schema(capsys):
 # ---- fuzz: whatever the document, ConfigError or a configuration, never a traceback ----
 
 KEYS = sorted(config.schema()["properties"]) + ["listen", "connect", "peer", "name", "to_router", "file", "dir"]
+KEYS += ["role", "rtr", "caches", "host", "version"]  # aspa over RTR: the check between two sections
 scalars = st.one_of(
     st.none(),
     st.booleans(),

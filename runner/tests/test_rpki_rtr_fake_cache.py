@@ -1,114 +1,14 @@
-"""RTR client against scripted caches on 127.0.0.1: the protocol corners a real cache rarely shows.
-
-Each FakeCache runs an asyncio server whose `script(cache, reader, writer, connection)` plays the
-cache for one connection, reading the client's PDUs and answering exactly as the test wants
-(including malformed PDUs, version 0 only, Cache Reset, a changed session id, No Data).
-"""
+"""RTR client against scripted caches on 127.0.0.1 (rtr_fake_cache): the protocol corners a real
+cache rarely shows (malformed PDUs, version 0 only, Cache Reset, a changed session id, No Data)."""
 
 import asyncio
-import struct
 
 import pytest
 
-from peerwarden_runner.rpki import RouteValidity, make_vrp, rtr_pdu
+from peerwarden_runner.rpki import RouteValidity, rtr_pdu
 from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrTimers
+from rtr_fake_cache import FAST, FIRST, SECOND, THIRD, FakeCache, client_for, full_sync, hold, next_change, run, synced
 from rtr_lab import free_port
-
-FIRST = make_vrp("192.0.2.0/24", 24, 65001)
-SECOND = make_vrp("2001:db8::/32", 48, 65002)
-THIRD = make_vrp("198.51.100.0/24", 24, 65003)
-FAST = RtrTimers(refresh=30, retry=0.2, expire=30)
-
-
-class FakeCache:
-    """A scripted RTR cache; `pdus` collects what the client sent, per connection."""
-
-    def __init__(self, script, port=0):
-        self.script = script
-        self.port = port
-        self.connections = 0
-        self.pdus = {}
-        self.server = None
-
-    async def __aenter__(self):
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-        self.port = self.server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc_info):
-        self.server.close()
-        await self.server.wait_closed()
-
-    def cache(self, preference=0):
-        return RtrCache("127.0.0.1", self.port, preference)
-
-    async def _serve(self, reader, writer):
-        self.connections += 1
-        connection = self.connections
-        self.pdus[connection] = []
-        try:
-            await self.script(self, reader, writer, connection)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def receive(self, reader, connection):
-        header = await reader.readexactly(8)
-        length = struct.unpack("!I", header[4:])[0]
-        pdu = rtr_pdu.decode_pdu(header + await reader.readexactly(length - 8))
-        self.pdus[connection].append(pdu)
-        return pdu
-
-
-def full_sync(version, session_id, serial, vrps):
-    return (
-        rtr_pdu.encode_cache_response(version, session_id)
-        + b"".join(rtr_pdu.encode_prefix(version, vrp) for vrp in vrps)
-        + rtr_pdu.encode_end_of_data(version, session_id, serial)
-    )
-
-
-async def hold(reader):
-    """Keep the connection open until the client closes it."""
-    await reader.read()
-
-
-def client_for(*caches, **options):
-    changes = asyncio.Queue()
-    options.setdefault("timers", FAST)
-    client = RtrClient(
-        caches,
-        on_change=lambda added, removed: changes.put_nowait((added, removed)),
-        use_cache_timers=False,
-        min_backoff=0.05,
-        **options,
-    )
-    return client, changes
-
-
-async def next_change(changes, timeout=5):
-    return await asyncio.wait_for(changes.get(), timeout)
-
-
-def run(scenario, timeout=20):
-    return asyncio.run(asyncio.wait_for(scenario(), timeout))
-
-
-def synced(script, changes_wanted=1):
-    """A client of one FakeCache running `script`, until it has seen `changes_wanted` VRP changes:
-    (the cache, the changes, the client's state and its table, both as they were then)."""
-
-    async def scenario():
-        async with FakeCache(script) as cache:
-            client, changes = client_for(cache.cache())
-            client.start()
-            seen = [await next_change(changes) for dummy in range(changes_wanted)]
-            state, table = client.state, client.table
-            await client.stop()
-            return cache, seen, state, table
-
-    return run(scenario)
 
 
 def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
@@ -133,7 +33,9 @@ def test_malformed_pdu_gets_an_error_report_and_the_client_reconnects():
     assert state.errors == 1 and "max length 20" in state.last_error and state.serial == 1
 
 
-def test_version_0_fallback_when_the_cache_refuses_version_1():
+def test_version_0_fallback_when_the_cache_refuses_version_2():
+    """8210bis-27 §7: the next query is in the version the Error Report names (0), not one lower."""
+
     async def script(cache, reader, writer, connection):
         query = await cache.receive(reader, connection)
         if query.version != 0:  # an RFC 6810 cache: Unsupported Protocol Version, then close
@@ -146,7 +48,7 @@ def test_version_0_fallback_when_the_cache_refuses_version_1():
         await hold(reader)
 
     cache, [(added, dummy_removed)], state, dummy = synced(script)
-    assert [cache.pdus[number][0] for number in (1, 2)] == [rtr_pdu.ResetQuery(1), rtr_pdu.ResetQuery(0)]
+    assert [cache.pdus[number][0] for number in (1, 2)] == [rtr_pdu.ResetQuery(2), rtr_pdu.ResetQuery(0)]
     assert added == {FIRST} and state.protocol_version == 0 and (state.session_id, state.serial) == (4, 17)
     assert state.refresh == FAST.refresh  # a version 0 End of Data has no timers
 

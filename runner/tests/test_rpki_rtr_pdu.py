@@ -6,6 +6,7 @@ import pytest
 
 from peerwarden_runner.rpki import make_vrp
 from peerwarden_runner.rpki.rtr_pdu import (
+    AspaPdu,
     CacheReset,
     CacheResponse,
     EndOfData,
@@ -18,6 +19,7 @@ from peerwarden_runner.rpki.rtr_pdu import (
     SerialNotify,
     SerialQuery,
     decode_pdu,
+    encode_aspa,
     encode_cache_reset,
     encode_cache_response,
     encode_end_of_data,
@@ -30,7 +32,7 @@ from peerwarden_runner.rpki.rtr_pdu import (
 )
 
 
-@pytest.mark.parametrize("version", [0, 1])
+@pytest.mark.parametrize("version", [0, 1, 2])
 def test_round_trips(version):
     ipv4 = make_vrp("192.0.2.0/24", 28, 65001)
     ipv6 = make_vrp("2001:db8::/32", 48, 4200000000)
@@ -46,6 +48,18 @@ def test_round_trips(version):
     report = decode_pdu(encode_error_report(version, ErrorCode.CORRUPT_DATA, b"\x01\x04", "bad"))
     assert report == ErrorReport(version, 0, b"\x01\x04", "bad")
     assert report.describe() == "corrupt data: bad"
+
+
+def test_aspa_round_trips_in_version_2_only():
+    pdu = encode_aspa(2, 65001, [4200000000, 65002, 65002])
+    assert pdu == bytes.fromhex("020b0100 00000014 0000fde9 0000fdea fa56ea00".replace(" ", ""))  # draft -27 form
+    assert decode_pdu(pdu) == AspaPdu(2, True, 65001, (65002, 4200000000))
+    assert decode_pdu(encode_aspa(2, 65001, [0])) == AspaPdu(2, True, 65001, (0,))
+    withdrawal = encode_aspa(2, 65001, [65002], announce=False)
+    assert len(withdrawal) == 12 and decode_pdu(withdrawal) == AspaPdu(2, False, 65001, ())
+    with pytest.raises(RtrPduError) as caught:
+        decode_pdu(encode_aspa(1, 65001, [65002]))
+    assert caught.value.code == ErrorCode.UNSUPPORTED_PDU_TYPE
 
 
 def test_router_key_is_decoded_in_version_1_only():
@@ -75,6 +89,7 @@ def malformed(pdu, offset, value):
     "pdu, code, message",
     [
         (encode_reset_query(3), ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, "version 3"),
+        (encode_aspa(2, 65001), ErrorCode.ASPA_PROVIDER_LIST_ERROR, "no provider"),
         (struct.pack("!BBHI", 1, 42, 0, 8), ErrorCode.UNSUPPORTED_PDU_TYPE, "type 42"),
         (struct.pack("!BBHI", 1, 3, 0, 12) + bytes(4), ErrorCode.CORRUPT_DATA, "CACHE_RESPONSE PDU of length 12"),
         (malformed(encode_prefix(1, make_vrp("192.0.2.0/24", 24, 1)), 9, 33), ErrorCode.CORRUPT_DATA, "length 33"),

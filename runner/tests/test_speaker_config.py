@@ -95,6 +95,19 @@ def test_section_level_problems():
     assert "speakers[1].api.listen: ('127.0.0.1', 8179) is already used by speakers[0]" in problems(
         {"speakers": [dict(BASE), dict(BASE, name="other")]}
     )
+    two_stdin = [dict(BASE, stdin=True), dict(BASE, name="other", stdin=True, api=False)]
+    assert "speakers[1].stdin: the runner's one standard input is already used by speakers[0]" in problems(
+        {"speakers": two_stdin}
+    )
+
+
+def test_stdin_and_stdout_options():
+    speaker = checked(stdin=True, stdout=True)
+    assert (speaker["stdin"], speaker["stdout"], speaker["stdin_errors"]) == (True, True, "fatal")
+    assert checked(stdin=True, stdin_errors="skip")["stdin_errors"] == "skip"
+    assert "speakers[0].stdin_errors: expected one of fatal, skip" in problems(
+        {"speakers": [dict(BASE, stdin=True, stdin_errors="ignore")]}
+    )
 
 
 def test_check_command_on_a_file(tmp_path, capsys):
@@ -149,3 +162,26 @@ def test_speaker_command_line_errors_name_the_problem():
     assert result.returncode == 2
     assert "command line: speakers[0].hold_time: 1 is not allowed" in result.stderr
     assert "command line: speakers[0].announce[0].prefix: 10.0.0.1/8 has host bits set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        ([], {"stdout": False, "stdin": False, "stdin_errors": "fatal"}),
+        (["--stdout"], {"stdout": True, "stdin": False, "stdin_errors": "fatal"}),
+        (["--print"], {"stdout": True, "stdin": False, "stdin_errors": "fatal"}),  # the old name, an alias
+        (["--stdin", "--stdin-errors", "skip"], {"stdout": False, "stdin": True, "stdin_errors": "skip"}),
+    ],
+)
+def test_speaker_command_line_stdio_flags(flags, expected):
+    import argparse
+
+    from peerwarden_runner.speaker import cli as speaker_cli
+
+    commands = argparse.ArgumentParser().add_subparsers(dest="command")
+    speaker_cli.add_parser(commands)
+    arguments = commands.choices["speaker"].parse_args(
+        ["--local", "127.0.0.23", "--peer", "127.0.0.22", "--asn", "65020", "--peer-asn", "65022", *flags]
+    )
+    entry = config.check(speaker_cli.speaker_document(arguments), "command line")["speakers"][0]
+    assert {key: entry[key] for key in expected} == expected

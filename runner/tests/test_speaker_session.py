@@ -93,8 +93,12 @@ def test_received_updates_fill_the_adj_rib_in_and_the_printout(caplog):
     assert "RFC 7606 treat-as-withdraw: ORIGIN value 7 undefined" in caplog.text
     assert (notification.code, notification.subcode) == (6, 2)
     assert notification.shutdown_message == "maintenance, back at 14:00"
-    lines = [json.loads(line) for line in printed.getvalue().splitlines()]
+    every = [json.loads(line) for line in printed.getvalue().splitlines()]  # --stdout: both directions
+    lines = [line for line in every if line["direction"] == "received" and line["type"] != "keepalive"]
     assert [line["type"] for line in lines] == ["open", "update", "update", "update", "update"]
+    sent = [line["type"] for line in every if line["direction"] == "sent"]
+    assert sent[0] == "open" and "keepalive" in sent and sent[-1] == "notification"
+    assert any(line["type"] == "keepalive" for line in every if line["direction"] == "received")
     assert lines[1]["nlri"] == ["198.51.100.0/24", "203.0.113.0/24"] and lines[2]["withdrawn"] == ["203.0.113.0/24"]
     assert lines[4]["error"]["action"] == "treat-as-withdraw"
 

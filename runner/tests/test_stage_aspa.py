@@ -186,7 +186,7 @@ def test_a_changed_aspa_file_verifies_the_routes_again(tmp_path):
     write(path, ASPAS)
 
     async def run():
-        stage = AspaStage.build({"file": str(path)}, BuildContext())
+        stage = AspaStage.build({"file": str(path), "rtr": False}, BuildContext())
         tasks = await stage.start()
         pipeline = Pipeline({TO_ROUTER: [stage.bind(BuildContext(role="customer"))]})
         state = open_session(pipeline, peer_as=PEER_AS)
@@ -232,4 +232,4 @@ def test_config_accepts_a_session_with_a_role(tmp_path):
     path = tmp_path / "runner.yml"
     path.write_text(SESSION % ", role: rs" + "aspa: {file: /x.json}\n")
     checked = config.load(path)
-    assert checked["aspa"] == {"file": "/x.json"} and checked["sessions"][0]["role"] == "rs"
+    assert checked["aspa"] == {"file": "/x.json", "rtr": False} and checked["sessions"][0]["role"] == "rs"

@@ -19,7 +19,7 @@ from peerwarden_runner.stages.exec import ExecStage
 from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.metrics import Metrics
 from polling import until
-from stage_helpers import announce, announced, open_session
+from stage_helpers import announce, announced, open_session, process_each
 
 FILTER_PROGRAM = r"""
 import json, sys, time
@@ -150,13 +150,7 @@ def run_filter(tmp_path, updates, metrics=None, pause=0.0, **options):
         pipeline, stage = exec_pipeline(program(tmp_path, FILTER_PROGRAM), metrics, mode="filter", **options)
         assert pipeline.asynchronous
         state = open_session(pipeline)
-        results = []
-        for update in updates:
-            try:
-                results.append(await pipeline.process_async(state, TO_ROUTER, c.UPDATE, update))
-            except SessionReset as reset:
-                results.append(reset)
-            await asyncio.sleep(pause)  # lets a program's restart back-off pass
+        results = await process_each(pipeline, state, TO_ROUTER, updates, pause)
         await pipeline.aclose()
         return results
 
@@ -253,13 +247,22 @@ def test_exec_filter_before_a_filter_stage_feeds_it(tmp_path):
         ({"program": ["/nonexistent/filter"]}, ["exec"], "exec.program: '/nonexistent/filter' is not an executable"),
         ({"program": "no-such-command-here"}, ["exec"], "exec.program: 'no-such-command-here' is not an executable"),
         ({"mode": "watch"}, ["exec"], "exec.program: missing (expected the command as a list"),
-        ({"program": [sys.executable], "mode": "tee"}, ["exec"], "exec.mode: expected one of watch, filter, got 'tee'"),
+        (
+            {"program": [sys.executable], "mode": "tee"},
+            ["exec"],
+            "exec.mode: expected one of watch, filter, stream, got 'tee'",
+        ),
         (
             {"program": [sys.executable], "on_error": "ignore"},
             ["exec"],
             "exec.on_error: expected one of pass, drop, reset",
         ),
         ({"program": [sys.executable], "timeout": 0}, ["exec"], "exec.timeout: expected a duration: seconds"),
+        (
+            {"program": [sys.executable], "mode": "stream", "on_error": "pass"},
+            ["exec"],
+            "exec.on_error: expected drop or reset with mode: stream",
+        ),
         ({"program": [sys.executable], "shell": True}, ["exec"], "exec.shell: unknown key"),
         ({"program": [sys.executable]}, ["limit", "exec", "filter"], "exec must come before or after the route stages"),
     ],

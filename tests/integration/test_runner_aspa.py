@@ -5,12 +5,15 @@ BIRD originates three prefixes behind three ASes (documentation ASes, RFC 5398).
 rpki-client's JSON form, says 64500's provider is 65001 (valid path), 64502's provider is 64499 (so
 65001 64502 is a leak: held back) and nothing about 64501 (unknown: passes). Then the file is
 rewritten: 64502 names 65001 and 64500 names 64499, and FRR gets 192.0.2.0/24 and loses 203.0.113.0/24.
+The same once more with the ASPAs from an RTR version 2 cache instead of the file.
 """
 
+import contextlib
 import json
 import os
 
 import pytest
+from integration.rtr_v2_cache import ScriptedRtrCache
 from integration.runner_process import running_runner
 
 from lab.daemons import wait_for
@@ -39,9 +42,10 @@ def frr_routes(frr):
     return sorted(json.loads(frr.vtysh("show bgp ipv4 unicast json")).get("routes", {}))
 
 
-def test_aspa_holds_a_leak_passes_the_rest_and_follows_the_file(make_frr_router, make_bird_router, tmp_path):
-    aspas = tmp_path / "rpki-client.json"
-    write_aspas(aspas, [(65001, [65000]), (64500, [65001]), (64502, [64499])])
+@contextlib.contextmanager
+def aspa_lab(make_frr_router, make_bird_router, tmp_path, sections):
+    """BIRD -> runner (the aspa stage, configured by `sections`) -> FRR, with BIRD's routes on their
+    way: (FRR, the runner's log)."""
     config_file = tmp_path / "runner.yml"
     session = {
         "name": "lab-aspa",
@@ -51,21 +55,50 @@ def test_aspa_holds_a_leak_passes_the_rest_and_follows_the_file(make_frr_router,
         "role": "customer",
         "to_router": ["aspa"],
     }
-    config_file.write_text(json.dumps({"sessions": [session], "aspa": {"file": str(aspas)}}))  # JSON is YAML
+    config_file.write_text(json.dumps({"sessions": [session], **sections}))  # JSON is YAML
     frr = make_frr_router(address=FRR, asn=65000, neighbor=FROM, neighbor_asn=65001)
     log = tmp_path / "runner.log"
     with running_runner(config_file, log):
         make_bird_router(address=BIRD, asn=65001, neighbor=LISTEN, neighbor_asn=65000, extra_config=static_routes())
-        wait_for(
-            lambda: frr_routes(frr) == ["198.51.100.0/24", "203.0.113.0/24"],
-            what="FRR to hold the valid and the unknown route, not the leak",
-        )
-        assert "aspa: 1 route(s) with an invalid path held back (e.g. 192.0.2.0/24 path " in log.read_text()
-        write_aspas(aspas, [(65001, [65000]), (64500, [64499]), (64502, [65001])])
-        wait_for(
-            lambda: frr_routes(frr) == ["192.0.2.0/24", "198.51.100.0/24"],
-            what="FRR to get the released route and lose the one now invalid",
-        )
-        assert "aspa: ASPAs changed: 1 route(s) announced again, 1 withdrawn" in log.read_text()
-        path = json.loads(frr.vtysh("show bgp ipv4 unicast 192.0.2.0/24 json"))["paths"][0]["aspath"]["string"]
-        assert path == "65001 64502"
+        yield frr, log
+
+
+def leak_held_then_followed(frr, log, change):
+    """FRR has the valid and the unknown route, not the leak; after `change()` (64502 names 65001,
+    64500 names 64499) it has the released route and not the one now invalid."""
+    wait_for(
+        lambda: frr_routes(frr) == ["198.51.100.0/24", "203.0.113.0/24"],
+        what="FRR to hold the valid and the unknown route, not the leak",
+    )
+    assert "aspa: 1 route(s) with an invalid path held back (e.g. 192.0.2.0/24 path " in log.read_text()
+    change()
+    wait_for(
+        lambda: frr_routes(frr) == ["192.0.2.0/24", "198.51.100.0/24"],
+        what="FRR to get the released route and lose the one now invalid",
+    )
+    assert "aspa: ASPAs changed: 1 route(s) announced again, 1 withdrawn" in log.read_text()
+    path = json.loads(frr.vtysh("show bgp ipv4 unicast 192.0.2.0/24 json"))["paths"][0]["aspath"]["string"]
+    assert path == "65001 64502"
+
+
+BEFORE = [(65001, [65000]), (64500, [65001]), (64502, [64499])]
+AFTER = [(65001, [65000]), (64500, [64499]), (64502, [65001])]
+
+
+def test_aspa_holds_a_leak_passes_the_rest_and_follows_the_file(make_frr_router, make_bird_router, tmp_path):
+    aspas = tmp_path / "rpki-client.json"
+    write_aspas(aspas, BEFORE)
+    with aspa_lab(make_frr_router, make_bird_router, tmp_path, {"aspa": {"file": str(aspas)}}) as (frr, log):
+        leak_held_then_followed(frr, log, lambda: write_aspas(aspas, AFTER))
+
+
+def test_aspa_over_rtr_version_2_holds_a_leak_and_follows_the_cache(make_frr_router, make_bird_router, tmp_path):
+    """The same through RTR: the ASPAs come from an RTR version 2 cache (draft-ietf-sidrops-8210bis-27,
+    scripted: rtr_v2_cache) and change with an incremental update after its Serial Notify."""
+    with ScriptedRtrCache(dict(BEFORE)) as cache:
+        sections = {"aspa": {"rtr": True}, "rpki": {"caches": [{"host": "127.0.0.1", "port": cache.port}]}}
+        with aspa_lab(make_frr_router, make_bird_router, tmp_path, sections) as (frr, log):
+            leak_held_then_followed(frr, log, lambda: cache.publish(dict(AFTER)))
+            text = log.read_text()
+    assert "connected (version 2, reset)" in text and "3 ASPAs (3 customer(s) changed)" in text
+    assert "3 ASPAs (2 customer(s) changed)" in text  # the incremental update: 64500 and 64502

@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stream log text through the message catalogue and aggregate findings into events.
 
-The scan is built for files of any size: raw bytes are read in chunks, each message keyword is
-located with bytes.find (C speed; only about one line in a thousand is a candidate), and only the
-candidate lines are decoded and parsed. Memory holds one chunk plus one record per
+The scan is built for files of any size: raw bytes are read in chunks, the message keywords are
+located in the raw bytes (keyword_search.py: one pass for all of them, or bytes.find per keyword;
+only about one line in a thousand is a candidate), and only the candidate lines are decoded and parsed. Memory holds one chunk plus one record per
 (router, address, kind).
 """
 
@@ -19,6 +19,7 @@ from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.patterns impor
     KINDS, NOT_BGP, REPEATED_AFTER, REPEATED_INSIDE, messages_for)
 from ansible_collections.peerwarden.bgp.plugins.module_utils.common.timestamps import UTC, find_timestamp, iso_utc
 from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.header import syslog_host
+from ansible_collections.peerwarden.bgp.plugins.module_utils.logs.keyword_search import keyword_search
 
 CHUNK_SIZE = 1 << 22
 MAX_PORTS = 16
@@ -131,11 +132,12 @@ class Event:
 class LogScanner:
     """Feed it log text from any number of sources; read `events()` and `stats` at the end."""
 
-    def __init__(self, selection, zone, platform="auto"):
+    def __init__(self, selection, zone, platform="auto", one_pass=True):
         self.selection = selection
         self.zone = zone
         self.platform = platform
         self.messages = messages_for(platform, selection.kinds)
+        self.search = keyword_search(self.messages, one_pass)
         self._events = {}
         self.stats = {
             "lines_read": 0,
@@ -219,9 +221,7 @@ class LogScanner:
         line counted for, so a "last message repeated" at the start of this buffer can add to it.
         Returns the same for the next."""
         self.stats["lines_read"] += buffer.count(b"\n", 0, end)
-        hits = {}
-        for message in self.messages:
-            self._find(buffer, end, message.anchor, message, hits)
+        hits = self.search.candidates(buffer, end)
         if pending is not None and 0 not in hits:
             self._repeat_after(buffer, 0, pending, reference)
         pending = None
@@ -235,16 +235,6 @@ class LogScanner:
                 else:
                     pending = event
         return pending
-
-    @staticmethod
-    def _find(buffer, end, needle, message, hits):
-        """Record every line holding `needle` as a candidate for `message` (first message wins)."""
-        position = buffer.find(needle, 0, end)
-        while position != -1:
-            start = buffer.rfind(b"\n", 0, position) + 1
-            line_end = buffer.find(b"\n", position, end)
-            hits.setdefault(start, (line_end, message))
-            position = buffer.find(needle, line_end, end)
 
     def _repeat_after(self, buffer, start, event, reference):
         """A BSD "last message repeated N times" right after a finding: N more sightings, the last

@@ -155,7 +155,7 @@ async def serve(settings):
     finally:
         for task in background:
             task.cancel()
-    return 0
+    return max((getattr(server, "exit_status", 0) for server in proxies), default=0)
 
 
 __all__ = ["main", "Pipeline", "Proxy", "TO_PEER", "TO_ROUTER"]

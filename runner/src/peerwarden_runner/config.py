@@ -219,6 +219,9 @@ def _check(document, problem, broken=frozenset()):
     config["broken"] = broken
     for name, stage in SECTIONS.items():  # each stage checks its own section
         config[name] = stage.check(document.get(name), problem) if name not in broken else None
+    for name, stage in SECTIONS.items():  # then what one section needs of another
+        if config[name] is not None:
+            stage.check_config(config, problem)
     _check_users(
         config,
         [

@@ -3,8 +3,9 @@ passed through the pipeline of its direction.
 
 Framing errors end the session with the NOTIFICATION the RFC asks for (and are logged); every
 message a stage changes or drops is counted and logged by the pipeline. Backpressure is TCP's own:
-a direction reads its next message only after the previous one was written and drained, so a
-slow receiver slows its sender and memory stays bounded by one message per direction.
+a direction reads what its socket holds (up to READ_CHUNK), relays every whole message in it,
+writes their output as one block and drains it before it reads again, so a slow receiver slows its
+sender and memory stays bounded by one chunk and one message per direction.
 """
 
 import asyncio
@@ -27,6 +28,7 @@ ROUTER_RETRIES = (0.5, 1, 2, 4, 8)  # seconds between attempts to reach the rout
 CONNECT_TIMEOUT = 10
 OPEN_TIMEOUT = 30.0  # seconds a connection has to send its whole OPEN (RFC 4271's large initial hold timer)
 MAX_PENDING = 64  # connections waiting for their OPEN, all sessions together
+READ_CHUNK = 65536  # bytes read at once on a session; the messages in them are written as one block
 CONNECTION_REJECTED = encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_REJECTED, b"")  # RFC 4486
 COLLISION = encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_COLLISION, b"")
 OPEN_TIMED_OUT = encode_notification(c.ERR_HOLD_TIMER, 0, b"")
@@ -330,6 +332,8 @@ class Session:
         self.pipeline, self.name, self.first = pipeline, name, first
         # direction -> the messages a stage made on its own, held back while the direction awaits an answer
         self.deferred: dict[str, list[bytes] | None] = {TO_ROUTER: None, TO_PEER: None}
+        # direction -> messages relayed and not yet written: one write per chunk read (_flush)
+        self.out: dict[str, list[bytes]] = {TO_ROUTER: [], TO_PEER: []}
         self.tasks = []
         self.ended = False  # a NOTIFICATION was written: nothing more is
         self.keepalives: set[str] = set()  # the directions a KEEPALIVE crossed: both means Established
@@ -364,78 +368,103 @@ class Session:
         self._close()
 
     async def _pump(self, direction):
+        """Relay one direction: read what the socket has (up to READ_CHUNK), pass every whole message
+        in it through the pipeline, write their output as one block, drain, and read again."""
         reader, writer = self.ends[direction]
         first, self.first = (self.first, None) if direction == TO_ROUTER else (None, None)
+        data, position = first or b"", 0
         while True:
-            if first is not None:
-                header, body, first = first[: framing.HEADER_LEN], first[framing.HEADER_LEN :], None
-                kind = framing.OPEN
-            else:
-                header = await reader.readexactly(framing.HEADER_LEN)
+            while len(data) - position >= framing.HEADER_LEN:
+                header = data[position : position + framing.HEADER_LEN]
                 try:
                     length, kind = framing.parse_header(header, self.state.extended(direction))
                 except framing.FramingError as error:
-                    LOG.warning(
-                        "%s: %s: bad message header (%s); ending the session with NOTIFICATION %d/%d",
-                        self.name,
-                        direction,
-                        error,
-                        error.code,
-                        error.subcode,
-                    )
-                    await self._notify_both(encode_notification(error.code, error.subcode, error.data))
-                    raise SessionEnded("bad message header %s: %s" % (direction, error)) from error
-                body = await reader.readexactly(length - framing.HEADER_LEN)
-            if self.ended:
-                raise SessionEnded("NOTIFICATION sent")
-            try:
-                if self.pipeline.asynchronous:  # a stage (exec filter) waits for an answer
-                    self.deferred[direction] = []
-                    outgoing = await self.pipeline.process_async(self.state, direction, kind, header + body)
-                else:
-                    outgoing = self.pipeline.process(self.state, direction, kind, header + body)
-            except SessionReset as reset:
-                LOG.warning(
-                    "%s: %s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver",
-                    self.name,
-                    direction,
-                    reset,
-                    reset.code,
-                    reset.subcode,
-                )
-                self._write_now(other(direction), encode_notification(reset.code, reset.subcode, reset.data))
-                self._write_now(direction, shutdown_notification("peerwarden-runner: %s" % reset))
-                self.ended = True
-                await self._drain_all()
-                raise SessionEnded("RFC 7606 session reset: %s" % reset) from reset
-            if self.ended:  # the other direction ended the session while a stage answered
-                raise SessionEnded("NOTIFICATION sent")
-            for raw in outgoing:
-                writer.write(raw)
-            held, self.deferred[direction] = self.deferred[direction], None
-            for raw in held or ():
-                self._write_now(direction, raw)
-            if kind == framing.NOTIFICATION:
-                self.ended = True
-                text = self._notification_text(header + body)
-                LOG.warning("%s: NOTIFICATION %s relayed: %s", self.name, direction, text)
-                await self._drain_all()
-                raise SessionEnded("NOTIFICATION %s: %s" % (direction, text))
-            if kind == framing.OPEN and direction == TO_PEER and TO_PEER in self.state.opens:
-                theirs = self.state.opens[TO_PEER]
-                LOG.info(
-                    "%s: OPEN from the router: AS%d, router ID %s, hold time %d",
-                    self.name,
-                    theirs.asn,
-                    theirs.bgp_id,
-                    theirs.hold_time,
-                )
-            if kind == framing.KEEPALIVE and self.established is None:
-                self.keepalives.add(direction)
-                if len(self.keepalives) == 2:
-                    self.established = time.monotonic()
-                    LOG.info("%s: session with %s Established", self.name, self.peer_address)
+                    await self._bad_header(direction, error)
+                if len(data) - position < length:
+                    break
+                raw = data[position : position + length] if length < len(data) else data
+                position += length
+                await self._relay(direction, kind, raw)
+            self._flush(direction)
             await writer.drain()
+            chunk = await reader.read(READ_CHUNK)
+            if not chunk:
+                raise asyncio.IncompleteReadError(data[position:], None)
+            data, position = data[position:] + chunk, 0
+
+    async def _bad_header(self, direction, error):
+        LOG.warning(
+            "%s: %s: bad message header (%s); ending the session with NOTIFICATION %d/%d",
+            self.name,
+            direction,
+            error,
+            error.code,
+            error.subcode,
+        )
+        await self._notify_both(encode_notification(error.code, error.subcode, error.data))
+        raise SessionEnded("bad message header %s: %s" % (direction, error)) from error
+
+    async def _relay(self, direction, kind, raw):
+        """One message through the pipeline; its output joins the direction's block (see _flush)."""
+        if self.ended:
+            raise SessionEnded("NOTIFICATION sent")
+        try:
+            if self.pipeline.asynchronous:  # a stage (exec filter) waits for an answer
+                self.deferred[direction] = []
+                outgoing = await self.pipeline.process_async(self.state, direction, kind, raw)
+            else:
+                outgoing = self.pipeline.process(self.state, direction, kind, raw)
+        except SessionReset as reset:
+            LOG.warning(
+                "%s: %s: %s; NOTIFICATION %d/%d to the sender, Cease to the receiver",
+                self.name,
+                direction,
+                reset,
+                reset.code,
+                reset.subcode,
+            )
+            self._write_now(other(direction), encode_notification(reset.code, reset.subcode, reset.data))
+            self._write_now(direction, shutdown_notification("peerwarden-runner: %s" % reset))
+            self.ended = True
+            await self._drain_all()
+            raise SessionEnded("RFC 7606 session reset: %s" % reset) from reset
+        if self.ended:  # the other direction ended the session while a stage answered
+            raise SessionEnded("NOTIFICATION sent")
+        self.out[direction].extend(outgoing)
+        held, self.deferred[direction] = self.deferred[direction], None
+        for message in held or ():
+            self._write_now(direction, message)
+        if kind == framing.NOTIFICATION:
+            self.ended = True
+            text = self._notification_text(raw)
+            LOG.warning("%s: NOTIFICATION %s relayed: %s", self.name, direction, text)
+            self._flush(direction)
+            await self._drain_all()
+            raise SessionEnded("NOTIFICATION %s: %s" % (direction, text))
+        if kind == framing.OPEN and direction == TO_PEER and TO_PEER in self.state.opens:
+            theirs = self.state.opens[TO_PEER]
+            LOG.info(
+                "%s: OPEN from the router: AS%d, router ID %s, hold time %d",
+                self.name,
+                theirs.asn,
+                theirs.bgp_id,
+                theirs.hold_time,
+            )
+        if kind == framing.KEEPALIVE and self.established is None:
+            self.keepalives.add(direction)
+            if len(self.keepalives) == 2:
+                self.established = time.monotonic()
+                LOG.info("%s: session with %s Established", self.name, self.peer_address)
+
+    def _flush(self, direction):
+        """Write the direction's block: the output of every message read so far, in order, as one write
+        (one send() for a chunk of small UPDATEs instead of one each)."""
+        out = self.out[direction]
+        if out:
+            writer = self.ends[direction][1]
+            if not writer.is_closing():
+                writer.write(out[0] if len(out) == 1 else b"".join(out))
+            out.clear()
 
     @staticmethod
     def _notification_text(raw):
@@ -460,6 +489,7 @@ class Session:
 
     def _write_now(self, direction, raw):
         writer = self.ends[direction][1]
+        self._flush(direction)  # after what the direction's pump has relayed before it
         if not writer.is_closing() and not self.ended:
             self.pipeline.originated(self.state, direction, raw)
             writer.write(raw)

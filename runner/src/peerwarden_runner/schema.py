@@ -260,6 +260,10 @@ def _expected(error):
     return None
 
 
+#: keys renamed in earlier releases -> their names now, for the "did you mean" of an old configuration
+RENAMED = {"print": "stdout"}
+
+
 def problems(document, schema):
     """(line, key path, text) of every schema violation, in document order."""
     found = []
@@ -269,7 +273,8 @@ def problems(document, schema):
         if error.validator == "additionalProperties":
             allowed = sorted(error.schema.get("properties", {}))
             for extra in sorted(set(error.instance) - set(allowed), key=str):
-                close = difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.6)
+                close = [RENAMED[extra]] if RENAMED.get(extra) in allowed else []
+                close = close or difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.6)
                 hint = "did you mean %r? " % close[0] if close else ""
                 found.append(
                     (

@@ -7,7 +7,8 @@ from prometheus_client.core import GaugeMetricFamily
 
 
 class RtrStateCollector:
-    """peerwarden_rtr_* from RtrClient.state: connected, serial, seconds since the last sync, expiry."""
+    """peerwarden_rtr_* from RtrClient.state: connected, serial, seconds since the last sync, expiry,
+    errors, protocol version, ASPAs held."""
 
     def __init__(self, client):
         self.client = client
@@ -25,7 +26,11 @@ class RtrStateCollector:
         expired.add_metric([], 1.0 if state.expired else 0.0)
         errors = GaugeMetricFamily("peerwarden_rtr_errors", "RTR errors since start")
         errors.add_metric([], float(state.errors))
-        return [connected, serial, age, expired, errors]
+        version = GaugeMetricFamily("peerwarden_rtr_protocol_version", "RTR version of the session (2: with ASPA)")
+        version.add_metric([], float(state.protocol_version) if state.protocol_version is not None else float("nan"))
+        aspas = GaugeMetricFamily("peerwarden_rtr_aspas", "Customer ASes with an ASPA from the RTR cache (version 2)")
+        aspas.add_metric([], float(state.aspas))
+        return [connected, serial, age, expired, errors, version, aspas]
 
 
 class RoutesCollector:

@@ -6,6 +6,8 @@ it; `from_json(obj, ctx)` turns it back into octets.  For every message the code
 ``from_json(to_json(m, ctx), ctx) == m.raw``: the fields alone rebuild the exact octets (attribute
 order, flags and parameter layout are recorded when they differ from the canonical choice), and
 `raw` carries the octets themselves, used instead of the fields when the object says "lossy".
+A record the given context cannot encode as written (path ids vs ADD-PATH, 4-octet AS numbers in
+a 2-octet session) raises JsonFormError instead of silently giving other octets.
 
 Common keys::
 
@@ -124,7 +126,7 @@ from peerwarden_runner.codec.route_refresh import RouteRefresh, encode_route_ref
 from peerwarden_runner.codec.update import Update
 from peerwarden_runner.codec.update_encode import encode_update
 
-__all__ = ["to_json", "from_json", "update_fields", "attributes_to_json", "attributes_from_json"]
+__all__ = ["to_json", "from_json", "update_fields", "attributes_to_json", "attributes_from_json", "JsonFormError"]
 
 _ORIGIN_CODES = {name: code for code, name in c.ORIGIN_NAMES.items()}
 _ADD_PATH_MODES = {name: code for code, name in c.ADD_PATH_MODE_NAMES.items()}
@@ -134,6 +136,12 @@ ValueCodec = Callable[[Any, NegotiatedContext], Any]  # an attribute value to JS
 
 
 # ---------------------------------------------------------------- entry points
+
+
+class JsonFormError(ValueError):
+    """A record that the session's context cannot encode as written (from_json refuses it rather
+    than send something else): path ids with ADD-PATH off or missing with it on, 4-octet AS numbers
+    in AS_PATH or AGGREGATOR of a 2-octet session."""
 
 
 def to_json(
@@ -400,7 +408,38 @@ def update_fields(update: Update, ctx: NegotiatedContext, record: Record) -> Non
         record["lossy"] = True
 
 
+def _check_fits(obj: Mapping[str, Any], ctx: NegotiatedContext) -> None:
+    """JsonFormError unless `ctx` encodes the record's prefixes and AS numbers exactly as written."""
+    attributes = obj.get("attributes", {})
+    runs: list[tuple[Any, str, Any]] = [
+        (c.IPV4_UNICAST, "withdrawn", obj.get("withdrawn", ())),
+        (c.IPV4_UNICAST, "nlri", obj.get("nlri", ())),
+    ]
+    for name, key in (("mp_reach", "nlri"), ("mp_unreach", "withdrawn")):
+        item = attributes.get(name)
+        if isinstance(item, Mapping):
+            runs.append(((item.get("afi"), item.get("safi")), "%s.%s" % (name, key), item.get(key, ())))
+    for family, where, prefixes in runs:
+        wanted = family in ctx.add_path_receive
+        for prefix in prefixes:
+            if (isinstance(prefix, Mapping) and "path_id" in prefix) != wanted:
+                raise JsonFormError(
+                    "%s: %s %s a path_id, but ADD-PATH is %s for AFI %s SAFI %s on this session"
+                    % (where, prefix, "lacks" if wanted else "has", "on" if wanted else "off", *family)
+                )
+    if not ctx.four_octet_as:
+        numbers = [asn for segment in attributes.get("as_path", ()) for asn in segment[1]]
+        numbers += [attributes["aggregator"]["asn"]] if "aggregator" in attributes else []
+        wide = [asn for asn in numbers if asn > 0xFFFF]
+        if wide:
+            raise JsonFormError(
+                "AS %d does not fit the 2-octet AS numbers of this session: put AS_TRANS (23456) in as_path "
+                "and aggregator, the real numbers in as4_path and as4_aggregator (RFC 6793)" % wide[0]
+            )
+
+
 def _update_from_json(obj: Mapping[str, Any], ctx: NegotiatedContext) -> bytes:
+    _check_fits(obj, ctx)
     attributes = attributes_from_json(
         obj.get("attributes", {}), ctx, obj.get("attribute_flags"), obj.get("attribute_order")
     )

@@ -16,9 +16,13 @@ Submodules, one concern each:
   gc_pause         -- keeping the cyclic GC out of bulk loads
   vrp_file         -- reading rpki-client / StayRTR / Routinator JSON
   vrp_file_watcher -- polling a VRP file and applying its changes
-  rtr_pdu          -- RTR PDU encoding, framing and decoding
+  rtr_pdu          -- RTR PDU encoding, framing and decoding (versions 0-2, the ASPA PDU of 8210bis-27)
   rtr_session      -- one RTR transport session with one cache
-  rtr_client       -- caches by preference, timers, expiry, reconnects
+  rtr_client       -- caches by preference, timers, expiry, reconnects, version negotiation
+  aspa             -- ASPA path verification (draft-ietf-sidrops-aspa-verification)
+  aspa_file        -- reading rpki-client's ASPA JSON; aspa_file_watcher: polling it
+  aspa_table       -- one source's ASPAs (an RTR cache's, a file's), changed in one step
+  aspa_union       -- the ASPAs of several sources as one set, for the aspa stage
 """
 
 from peerwarden_runner.rpki.prefix import (

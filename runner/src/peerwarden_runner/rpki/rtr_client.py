@@ -1,4 +1,5 @@
-"""RTR client: keeps a VrpTable in step with RPKI caches (RFC 8210, falling back to RFC 6810).
+"""RTR client: keeps a VrpTable (and, in version 2, an AspaTable) in step with RPKI caches
+(draft-ietf-sidrops-8210bis-27, falling back to RFC 8210 and RFC 6810).
 
 What this adds to a single session (rtr_session):
   - several caches by preference (RFC 8210 §10: lower preference value = more preferred):
@@ -8,11 +9,15 @@ What this adds to a single session (rtr_session):
     `min_backoff` up to it, and never beyond `max_backoff`, 60 s by default) and Expire: when no
     sync has succeeded for that long, the cache's
     data is dropped and the consumer told, because stale VRPs can make valid routes invalid;
-  - protocol version memory per cache: a cache that refused version 1 is asked in version 0;
+  - version negotiation (8210bis-27 §7): version 2 first (or the cache's configured `version`); a
+    cache that refuses it with Unsupported Protocol Version is asked again, at once, in the
+    version its Error Report names, and remembered so;
   - state for metrics: connected, cache, version, session id, serial, last sync, VRP count.
 
 The table changes only at End of Data, in one synchronous step, and `on_change(added, removed)`
-is called after each change (also when data expires or a cache switch replaced it).
+is called after each change (also when data expires or a cache switch replaced it). The ASPAs
+change in the same step and tell their own `aspas.on_change(customers)`; they go with the VRPs
+(flushed, expired, replaced together).
 """
 
 import asyncio
@@ -25,6 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from peerwarden_runner.rpki.aspa_table import AspaTable
 from peerwarden_runner.rpki.background import Background
 from peerwarden_runner.rpki.rtr_pdu import EndOfData
 from peerwarden_runner.rpki.rtr_session import RtrSession, RtrSessionEnded, RtrVersionFallback
@@ -34,7 +40,7 @@ from peerwarden_runner.rpki.vrp_table import VrpStore, VrpTable
 
 LOG = logging.getLogger("peerwarden_runner.rpki.rtr")
 
-HIGHEST_VERSION = 1
+HIGHEST_VERSION = 2
 # RFC 8210 §6: allowed ranges of the intervals a cache sends in End of Data
 REFRESH_RANGE = (1, 86400)
 RETRY_RANGE = (1, 7200)
@@ -46,11 +52,14 @@ ExpireCallback = Callable[[], Any]
 
 @dataclass(frozen=True)
 class RtrCache:
-    """One cache to connect to; `preference`: lower is more preferred (RFC 8210 §10)."""
+    """One cache to connect to; `preference`: lower is more preferred (RFC 8210 §10); `version`: the
+    highest protocol version to ask it in (None: the client's), e.g. 1 for a cache whose version 2
+    is an older draft's (StayRTR 0.5 sends the ASPA PDU of 8210bis-10)."""
 
     host: str
     port: int = 323
     preference: int = 0
+    version: int | None = None
 
     @property
     def label(self) -> str:
@@ -79,6 +88,7 @@ class RtrClientState:
     serial: int | None = None
     last_sync: float | None = None
     vrps: int = 0
+    aspas: int = 0
     syncs: int = 0
     connections: int = 0
     errors: int = 0
@@ -92,7 +102,7 @@ class RtrClientState:
 class RtrClient(Background):
     """Keeps `table` equal to the VRPs of the best reachable cache among `caches`.
 
-    `timers`: initial intervals; with `use_cache_timers` the ones a version 1 cache sends in End
+    `timers`: initial intervals; with `use_cache_timers` the ones a version 1 or 2 cache sends in End
     of Data replace them (clamped to RFC 8210 §6 ranges). `on_change(added, removed)` and
     `on_expire()` may be plain functions or coroutine functions. A cache may also be given as
     a (host, port) or (host, port, preference) tuple.
@@ -103,6 +113,7 @@ class RtrClient(Background):
         caches: Iterable[RtrCache | tuple[Any, ...]],
         table: VrpStore | None = None,
         *,
+        aspas: AspaTable | None = None,
         on_change: ChangeCallback | None = None,
         on_expire: ExpireCallback | None = None,
         timers: RtrTimers | None = None,
@@ -120,6 +131,7 @@ class RtrClient(Background):
         if not self.caches:
             raise ValueError("an RTR client needs at least one cache")
         self.table: VrpStore = table if table is not None else VrpTable()
+        self.aspas = aspas if aspas is not None else AspaTable()
         self.on_change = on_change
         self.on_expire = on_expire
         self.timers = dataclasses.replace(timers) if timers is not None else RtrTimers()
@@ -144,6 +156,7 @@ class RtrClient(Background):
     def state(self) -> RtrClientState:
         state = dataclasses.replace(self._state)
         state.vrps = len(self.table)
+        state.aspas = len(self.aspas)
         state.refresh, state.retry, state.expire = self.timers.refresh, self.timers.retry, self.timers.expire
         state.data_cache = self._data_cache.label if self._data_cache else None
         return state
@@ -208,7 +221,8 @@ class RtrClient(Background):
             reader,
             writer,
             table=self.table,
-            version=self._versions.get(cache, self.highest_version),
+            aspas=self.aspas,
+            version=self._versions.get(cache, self.highest_version if cache.version is None else cache.version),
             session_id=known[0] if known else None,
             serial=known[1] if known else None,
             on_end_of_data=lambda diff, end: self._end_of_data(cache, session, diff, end),
@@ -322,6 +336,7 @@ class RtrClient(Background):
         self._session_ids.clear()
         self._data_cache = None
         self._state.session_id = self._state.serial = None
+        self.aspas.clear()
         return self.table.clear()
 
     async def _drop_data_and_tell(self) -> None:

@@ -1,4 +1,5 @@
-"""RPKI-to-Router PDUs: encoding, framing and strict decoding (RFC 6810 v0, RFC 8210 v1).
+"""RPKI-to-Router PDUs: encoding, framing and strict decoding (RFC 6810 v0, RFC 8210 v1, and
+version 2 as draft-ietf-sidrops-8210bis-27 has it: the ASPA PDU, type 11).
 
 Every PDU starts with the same 8-byte header (RFC 8210 §5.1):
 
@@ -8,15 +9,27 @@ Decoding checks each PDU's exact length and field ranges and raises RtrPduError 
 RFC 8210 §12 error code the router must send back in its Error Report; a router that accepted
 garbage would validate routes against it. Both directions are encoded here, so that tests (and
 any future cache) speak the same codec.
+
+The ASPA PDU changed layout between drafts: up to about -13 it carried an AFI flag and a provider
+count (StayRTR 0.5 still sends that form, "draft-ietf-sidrops-8210bis-10"); from -14 on, and in
+-27 (August 2026), it is
+
+    version 2 | type 11 | flags (bit 0: announce) | zero | length | customer AS | provider AS ...
+
+with the providers in increasing order, each once; an announcement lists at least one (AS 0 only
+alone), a withdrawal none (length 12). Only that current form is read: an old-form PDU fails its
+checks and is answered with an Error Report.
 """
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
 from peerwarden_runner.rpki.vrp import Vrp
 
-SUPPORTED_VERSIONS = (0, 1)
+SUPPORTED_VERSIONS = (0, 1, 2)
+ASPA_VERSION = 2  # the first version with the ASPA PDU
 HEADER = struct.Struct("!BBHI")
 HEADER_LENGTH = HEADER.size
 MAX_PDU_LENGTH = 64 * 1024  # far above any valid PDU; protects against absurd lengths
@@ -25,7 +38,7 @@ Octets = bytes | bytearray  # a PDU: bytes, or a bytearray slice of what was rea
 
 
 class PduType(IntEnum):
-    """RFC 8210 §5 PDU types (11, ASPA, exists only in version 2, which is not spoken here)."""
+    """RFC 8210 §5 PDU types, and ASPA (11) of version 2 (8210bis §5.12)."""
 
     SERIAL_NOTIFY = 0
     SERIAL_QUERY = 1
@@ -37,10 +50,11 @@ class PduType(IntEnum):
     CACHE_RESET = 8
     ROUTER_KEY = 9
     ERROR_REPORT = 10
+    ASPA = 11
 
 
 class ErrorCode(IntEnum):
-    """RFC 8210 §12 Error Report codes."""
+    """RFC 8210 §12 Error Report codes, and those 8210bis-27 §12 adds (9-13: sent in version 2 only)."""
 
     CORRUPT_DATA = 0
     INTERNAL_ERROR = 1
@@ -51,6 +65,11 @@ class ErrorCode(IntEnum):
     WITHDRAWAL_OF_UNKNOWN_RECORD = 6
     DUPLICATE_ANNOUNCEMENT_RECEIVED = 7
     UNEXPECTED_PROTOCOL_VERSION = 8
+    ASPA_PROVIDER_LIST_ERROR = 9
+    TRANSPORT_ERROR = 10
+    ORDERING_ERROR = 11
+    CACHE_RESTART = 12
+    CACHE_SHUTDOWN = 13
 
 
 def error_name(code: int) -> str:
@@ -138,6 +157,17 @@ class RouterKey:
 
 
 @dataclass(frozen=True)
+class AspaPdu:
+    """8210bis-27 §5.12: a customer AS's whole provider set (announce, replacing what that cache
+    sent for the customer before) or its withdrawal (`providers` empty)."""
+
+    version: int
+    announce: bool
+    customer: int
+    providers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ErrorReport:
     version: int
     code: int
@@ -157,6 +187,7 @@ Pdu = (
     | EndOfData
     | CacheReset
     | RouterKey
+    | AspaPdu
     | ErrorReport
 )
 
@@ -203,6 +234,16 @@ def encode_end_of_data(
     if version == 0:
         return _header(version, PduType.END_OF_DATA, session_id, 12) + struct.pack("!I", serial)
     return _header(version, PduType.END_OF_DATA, session_id, 24) + struct.pack("!IIII", serial, refresh, retry, expire)
+
+
+def encode_aspa(version: int, customer: int, providers: Iterable[int] = (), announce: bool = True) -> bytes:
+    """An ASPA PDU (8210bis-27 §5.12): providers sorted and once each; a withdrawal lists none."""
+    listed = sorted(set(providers)) if announce else []
+    return (
+        HEADER.pack(version, PduType.ASPA, (1 if announce else 0) << 8, 12 + 4 * len(listed))
+        + struct.pack("!I", customer)
+        + b"".join(struct.pack("!I", provider) for provider in listed)
+    )
 
 
 def encode_cache_reset(version: int) -> bytes:
@@ -306,6 +347,8 @@ def decode_pdu(pdu: Octets) -> Pdu:
         return ResetQuery(version)
     if pdu_type == PduType.ROUTER_KEY and version >= 1:
         return _decode_router_key(pdu, version, field, length)
+    if pdu_type == PduType.ASPA and version >= ASPA_VERSION:
+        return decode_aspa(pdu)
     raise RtrPduError(
         ErrorCode.UNSUPPORTED_PDU_TYPE, "PDU type %d is not known in version %d" % (pdu_type, version), pdu
     )
@@ -369,6 +412,39 @@ def _decode_router_key(pdu: Octets, version: int, field: int, length: int) -> Ro
         raise RtrPduError(ErrorCode.CORRUPT_DATA, "Router Key PDU of length %d" % length, pdu)
     flags = field >> 8
     return RouterKey(version, bool(flags & 1), bytes(pdu[8:28]), int.from_bytes(pdu[28:32], "big"), bytes(pdu[32:]))
+
+
+def _aspa_error(message: str, pdu: Octets) -> RtrPduError:
+    return RtrPduError(ErrorCode.ASPA_PROVIDER_LIST_ERROR, message, pdu)
+
+
+def decode_aspa(pdu: Octets) -> AspaPdu:
+    """An ASPA PDU (8210bis-27 §5.12), checked: Corrupt Data for a length that is not 12 plus whole
+    AS numbers, ASPA Provider List Error (9) for a list the draft forbids (an announcement without
+    providers, AS 0 among others, providers out of order or repeated, the customer among them, a
+    withdrawal with providers). The header's version is the caller's to check."""
+    length = len(pdu)
+    if length < 12 or length % 4:
+        raise RtrPduError(ErrorCode.CORRUPT_DATA, "ASPA PDU of length %d, not 12 + 4 per provider" % length, pdu)
+    length_field = _LENGTH_FIELD.unpack_from(pdu, 4)[0]
+    if length_field != length:
+        raise RtrPduError(ErrorCode.CORRUPT_DATA, "PDU length field %d but %d bytes" % (length_field, length), pdu)
+    announce = bool(pdu[2] & 1)
+    customer = _LENGTH_FIELD.unpack_from(pdu, 8)[0]
+    providers = struct.unpack_from("!%dI" % ((length - 12) // 4), pdu, 12)
+    if not announce:
+        if providers:
+            raise _aspa_error("ASPA withdrawal of AS%d lists %d provider(s)" % (customer, len(providers)), pdu)
+        return AspaPdu(pdu[0], False, customer, ())
+    if not providers:
+        raise _aspa_error("ASPA announcement of AS%d lists no provider" % customer, pdu)
+    if len(providers) > 1 and 0 in providers:
+        raise _aspa_error("ASPA of AS%d lists AS 0 among other providers" % customer, pdu)
+    if any(first >= second for first, second in zip(providers, providers[1:])):
+        raise _aspa_error("ASPA of AS%d: providers not in increasing order, each once" % customer, pdu)
+    if customer in providers:
+        raise _aspa_error("ASPA of AS%d lists itself as its own provider" % customer, pdu)
+    return AspaPdu(pdu[0], True, customer, providers)
 
 
 def _decode_error_report(pdu: Octets, version: int, code: int, length: int) -> ErrorReport:

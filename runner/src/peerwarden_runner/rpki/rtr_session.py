@@ -1,13 +1,16 @@
-"""One RTR transport session with one cache (RFC 8210 §8): queries, responses, Serial Notify.
+"""One RTR transport session with one cache (RFC 8210 §8, 8210bis-27 §8): queries, responses,
+Serial Notify, and in version 2 the ASPA PDU.
 
 The session owns the connection and the protocol state; the client (rtr_client) owns caches,
 timers and expiry. A session runs until the connection ends, and always ends by raising: the
 exception says whether the next session must start over with a Reset Query, whether this
 cache's data must be flushed now, or whether the cache wants an older protocol version.
 
-Updates are collected aside and applied to the VrpTable in one step at End of Data (§5.8), so
-the table never shows half a sync; a withdrawal of an unknown record or a duplicate
-announcement (§5.6, §12) is an error that drops the session instead of being guessed around.
+Updates are collected aside and applied to the VrpTable (and the AspaTable) in one step at End of
+Data (§5.8; 8210bis-27 §11.3 recommends it), so the tables never show half a sync; a withdrawal of
+an unknown record or a duplicate announcement (§5.6, §12) is an error that drops the session
+instead of being guessed around. An ASPA announcement replaces what the cache said of that
+customer before (8210bis-27 §5.12); within a reset a customer comes once.
 """
 
 import asyncio
@@ -15,8 +18,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import NoReturn
 
+from peerwarden_runner.rpki.aspa_table import AspaTable
 from peerwarden_runner.rpki.gc_pause import GcPause, collect_young
 from peerwarden_runner.rpki.rtr_pdu import (
+    AspaPdu,
     CacheReset,
     CacheResponse,
     EndOfData,
@@ -78,8 +83,8 @@ class RtrSession:
     """Speaks to one cache over (reader, writer) until the connection ends.
 
     `version`: the version to query with; lowered on this connection if the cache answers
-    with version 0 (§7). `session_id`/`serial`: from an earlier session with this cache whose
-    data is in `table` (then a Serial Query starts), or None (Reset Query). `refresh_interval`
+    with a lower version (§7). `session_id`/`serial`: from an earlier session with this cache whose
+    data is in `table` and `aspas` (then a Serial Query starts), or None (Reset Query). `refresh_interval`
     and `retry_interval` are read from callables because End of Data may change them.
     """
 
@@ -89,6 +94,7 @@ class RtrSession:
         writer: asyncio.StreamWriter,
         *,
         table: VrpStore,
+        aspas: AspaTable | None = None,
         version: int,
         session_id: int | None,
         serial: int | None,
@@ -101,6 +107,7 @@ class RtrSession:
         self._reader = reader
         self._writer = writer
         self.table = table
+        self.aspas = aspas if aspas is not None else AspaTable()
         self.version = version
         self.session_id = session_id
         self.serial = serial
@@ -115,6 +122,7 @@ class RtrSession:
         self._fresh: set[Vrp] = set()
         self._announced: set[Vrp] = set()
         self._withdrawn: set[Vrp] = set()
+        self._aspa_changes: dict[int, frozenset[int] | None] = {}  # of this response; None: withdrawn
         self._notified_serial: int | None = None
         self._deadline = 0.0
         self._chunks: asyncio.Queue[ReaderItem] = asyncio.Queue(QUEUED_CHUNKS)
@@ -252,6 +260,13 @@ class RtrSession:
             await self._end_of_data(pdu, raw)
         elif isinstance(pdu, CacheReset):
             await self._cache_reset(raw)
+        elif isinstance(pdu, AspaPdu):
+            if self.state != RECEIVING:
+                await self._fail(ErrorCode.CORRUPT_DATA, raw, "ASPA PDU outside a response")
+            try:
+                self._record_aspa(pdu, raw)
+            except RtrPduError as error:
+                await self._fail(error.code, raw, str(error))
         elif isinstance(pdu, RouterKey):
             if self.state != RECEIVING:  # BGPsec router keys are not used here, only checked
                 await self._fail(ErrorCode.CORRUPT_DATA, raw, "Router Key outside a response")
@@ -266,8 +281,10 @@ class RtrSession:
             self._deadline = asyncio.get_running_loop().time() + self._retry_interval()
             return
         if report.code == ErrorCode.UNSUPPORTED_PROTOCOL_VERSION and not self.negotiated and self.version > 0:
+            # 8210bis-27 §7: ask again in the version of the cache's Error Report (its highest)
+            lower = report.version if report.version < self.version else self.version - 1
             raise RtrVersionFallback(
-                "%s: cache refuses version %d (%s)" % (self.label, self.version, report.describe()), self.version - 1
+                "%s: cache refuses version %d (%s)" % (self.label, self.version, report.describe()), lower
             )
         raise RtrSessionEnded("%s: cache sent Error Report: %s" % (self.label, report.describe()), reset=True)
 
@@ -294,6 +311,7 @@ class RtrSession:
         self._fresh.clear()
         self._announced.clear()
         self._withdrawn.clear()
+        self._aspa_changes.clear()
         self._expect_answer()
 
     def _record(self, raw: Octets) -> None:
@@ -321,6 +339,20 @@ class RtrSession:
         else:
             raise RtrPduError(ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, "withdrawal of unknown %s" % (vrp,), raw)
 
+    def _record_aspa(self, pdu: AspaPdu, raw: Octets) -> None:
+        """Note one ASPA PDU of the current response; RtrPduError when it cannot be right."""
+        customer, changes = pdu.customer, self._aspa_changes
+        if self._resetting:  # the whole set: each customer once, nothing to withdraw
+            if not pdu.announce:
+                raise RtrPduError(
+                    ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, "ASPA withdrawal of AS%d in a reset" % customer, raw
+                )
+            if customer in changes:
+                raise RtrPduError(ErrorCode.DUPLICATE_ANNOUNCEMENT_RECEIVED, "ASPA of AS%d twice" % customer, raw)
+        elif not pdu.announce and changes.get(customer, self.aspas.get(customer)) is None:
+            raise RtrPduError(ErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, "ASPA withdrawal of unknown AS%d" % customer, raw)
+        changes[customer] = frozenset(pdu.providers) if pdu.announce else None
+
     async def _end_of_data(self, end: EndOfData, raw: Octets) -> None:
         if self.state != RECEIVING:
             await self._fail(ErrorCode.CORRUPT_DATA, raw, "End of Data outside a response")
@@ -329,22 +361,27 @@ class RtrSession:
         if self._resetting:  # a full set: built aside without stalling the event loop
             diff = await self.table.replace_all_async(self._fresh, adopt=True)
             self._fresh = set()
+            aspas = self.aspas.replace_all({customer: p for customer, p in self._aspa_changes.items() if p is not None})
         else:
             diff = self.table.apply(added=self._announced, removed=self._withdrawn)
             self._announced.clear()
             self._withdrawn.clear()
+            aspas = self.aspas.apply(self._aspa_changes)
+        self._aspa_changes = {}
         self._gc_pause.resume()
         self.serial = end.serial
         self._resetting = False
         self.state = IDLE
         LOG.info(
-            "%s: synced, session %d serial %d, %d VRPs (+%d -%d)",
+            "%s: synced, session %d serial %d, %d VRPs (+%d -%d), %d ASPAs (%d customer(s) changed)",
             self.label,
             self.session_id,
             self.serial,
             len(self.table),
             len(diff.added),
             len(diff.removed),
+            len(self.aspas),
+            len(aspas),
         )
         result = self._on_end_of_data(diff, end)
         if result is not None:

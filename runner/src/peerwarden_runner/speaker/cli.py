@@ -30,7 +30,24 @@ def add_parser(commands):
     parser.add_argument("--api", default="127.0.0.1:8179", help="ADDR:PORT of the HTTP API, or 'off'")
     parser.add_argument("--api-token-file", help=TOKEN_HELP)
     parser.add_argument("--archive", help="directory for the session archive (JSON lines)")
-    parser.add_argument("--print", action="store_true", help="received messages as JSON lines on stdout")
+    parser.add_argument(
+        "--stdout",
+        "--print",
+        action="store_true",
+        help="every message, sent and received, as JSON lines on stdout (docs/json.md)",
+    )
+    parser.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read JSON lines (as --stdout writes) and send their UPDATEs / ROUTE-REFRESHes once Established",
+    )
+    parser.add_argument(
+        "--stdin-errors",
+        choices=("fatal", "skip"),
+        default="fatal",
+        help="a line that cannot be sent: stop with exit status 1 (fatal, the default) or skip it; "
+        "either way it is logged with its line number",
+    )
     parser.add_argument("--announce", nargs="*", default=[], metavar="PREFIX", help="prefixes to announce")
     parser.add_argument("--metrics", help="ADDR:PORT for Prometheus (default: none)")
     parser.add_argument("--name", default="speaker", help="the session's name in logs and the archive")
@@ -47,7 +64,9 @@ def speaker_document(arguments):
         "peer_asn": arguments.peer_asn,
         "hold_time": arguments.hold_time,
         "gtsm": arguments.gtsm,
-        "print": arguments.print,
+        "stdout": arguments.stdout,
+        "stdin": arguments.stdin,
+        "stdin_errors": arguments.stdin_errors,
         "announce": list(arguments.announce),
         "passive": arguments.passive,
     }

@@ -13,7 +13,9 @@ problem is reported as "file: key: what is wrong (expected ...)".
         hold_time: 90                  # 0 or 3-65535
         md5_file: /etc/peerwarden/edge1.md5   # optional TCP-MD5 secret
         gtsm: false                    # RFC 5082: send TTL 255, accept only 255
-        print: false                   # received messages as JSON lines on stdout
+        stdout: false                  # every message, sent and received, as JSON lines on stdout
+        stdin: false                   # send the UPDATEs of JSON lines read on stdin (one speaker only)
+        stdin_errors: fatal            # a line that cannot be sent: fatal (exit status 1) or skip
         shutdown_message: "maintenance"  # the Cease text sent on SIGTERM
         reconnect: {min: 1, max: 60}   # back-off bounds, seconds
         api: {listen: 127.0.0.1:8179, token_file: /etc/peerwarden/api.token}   # or api: false
@@ -55,7 +57,9 @@ KEYS = (
     "hold_time",
     "md5_file",
     "gtsm",
-    "print",
+    "stdout",
+    "stdin",
+    "stdin_errors",
     "shutdown_message",
     "reconnect",
     "api",
@@ -118,7 +122,9 @@ def speaker_schema():
             "hold_time": s.integer(0, 65535),
             "md5_file": s.string(),
             "gtsm": s.boolean(),
-            "print": s.boolean(),
+            "stdout": s.boolean(),
+            "stdin": s.boolean(),
+            "stdin_errors": s.enum("fatal", "skip"),
             "shutdown_message": s.string(min_length=0),
             "reconnect": s.obj({"min": s.duration_value(), "max": s.duration_value()}),
             "api": api,
@@ -147,6 +153,7 @@ def check_speakers(section, problem, sections=None):
         if speaker is not None:
             speakers.append(speaker)
     _unique(speakers, "name", problem, lambda s: s["name"])
+    _unique([s for s in speakers if s["stdin"]], "stdin", problem, lambda s: "the runner's one standard input")
     _unique([s for s in speakers if s["api"]], "api.listen", problem, lambda s: s["api"]["listen"])
     return speakers
 
@@ -175,7 +182,9 @@ def _speaker(item, key, problem, sections):
         "index": int(key[9:-1]),
         "name": str(item.get("name") or "speaker%s" % key[9:-1]),
         "gtsm": _flag(item, "gtsm", key, report),
-        "print": _flag(item, "print", key, report),
+        "stdout": _flag(item, "stdout", key, report),
+        "stdin": _flag(item, "stdin", key, report),
+        "stdin_errors": item.get("stdin_errors", "fatal"),
         "passive": _flag(item, "passive", key, report),
         "shutdown_message": str(item.get("shutdown_message") or "peerwarden-runner speaker stopping"),
     }

@@ -1,15 +1,17 @@
-"""--print: every message the router sends us (keepalives aside) as one JSON line on stdout, the
-exabgp-logger case; a watcher like the archive, so it sees exactly what crossed.
+"""--stdout (alias --print): every message of the session, sent and received (keepalives too),
+as one JSON line on stdout with its "direction" (docs/json.md), the exabgp-logger and bgpipe
+--stdout case; a watcher like the archive, so it sees exactly what crossed. --stdin reads these
+lines back (speaker/stdin_feed.py).
 
-An UPDATE comes decoded by the session (`crossed_decoded`): the fast scan's clean shapes are written by
-codec/fast_json.py, the rest from the session's Update, never decoded a second time. The lines of one
-read from the socket are written and flushed together when the session says the batch is done."""
+A received UPDATE comes decoded by the session (`crossed_decoded`): the fast scan's clean shapes are
+written by codec/fast_json.py, the rest from the session's Update, never decoded a second time. The
+lines of one read from the socket are written and flushed together when the session says the batch
+is done (`batch_done`); any other message flushes at once, after the lines before it."""
 
 import json
 import sys
 import time
 
-from peerwarden_runner.codec import KEEPALIVE
 from peerwarden_runner.codec.fast_json import update_json
 from peerwarden_runner.codec.fast_update import ScannedUpdate
 from peerwarden_runner.codec.json_form import to_json
@@ -18,7 +20,7 @@ from peerwarden_runner.stages.base import Watcher
 
 
 class JsonPrinter(Watcher):
-    name = "print"
+    name = "stdout"
 
     def __init__(self, session_name, stream=None):
         self.session_name = session_name
@@ -31,8 +33,6 @@ class JsonPrinter(Watcher):
         )
 
     def crossed(self, state, direction, raw):
-        if direction != RECEIVED or raw[18] == KEEPALIVE:
-            return
         self._write(state, direction, raw, None)
         self.batch_done()
 

@@ -1,5 +1,5 @@
 """Everything the `speakers:` of one configuration run: each speaker with its watchers (archive,
---print, metrics), its monitor (watch-only stages), its API and its health checks; one SIGTERM
+--stdout, metrics), its --stdin feed, its monitor (watch-only stages), its API and its health checks; one SIGTERM
 ends them all with a Cease."""
 
 import asyncio
@@ -11,6 +11,7 @@ from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.metrics import SpeakerCollector
 from peerwarden_runner.speaker.monitor import Monitor
 from peerwarden_runner.speaker.speaker import Speaker, SpeakerSettings
+from peerwarden_runner.speaker.stdin_feed import StdinFeed
 from peerwarden_runner.stages.archive import ArchiveStage
 from peerwarden_runner.stages.base import Stage
 
@@ -31,7 +32,7 @@ def build_speaker(entry, archive=None, metrics=None, make_stages=None):
                 session_name=entry["name"],
             )
         )
-    if entry["print"]:
+    if entry["stdout"]:
         watchers.append(JsonPrinter(entry["name"]))
     if metrics is not None:
         watchers.append(metrics)
@@ -70,6 +71,7 @@ class SpeakerService:
         self.api_runners = []
         self.speaker_tasks, self.check_tasks = [], []
         self.stopping = asyncio.Event()
+        self.exit_status = 0  # 1 after a fatal --stdin line
 
     async def start(self):
         from peerwarden_runner.speaker.api import make_app, start_api  # aiohttp only when speakers run
@@ -85,7 +87,14 @@ class SpeakerService:
                 app = make_app(speaker, entry["api"]["token"], checks)
                 self.api_runners.append(await start_api(app, *entry["api"]["listen"]))
             self.speaker_tasks.append(asyncio.create_task(speaker.run()))
+            if entry["stdin"]:
+                feed = StdinFeed(speaker, on_error=entry["stdin_errors"], on_fatal=self._stdin_fatal)
+                self.check_tasks.append(asyncio.create_task(feed.run()))
             self.check_tasks.extend(asyncio.create_task(check.run()) for check in checks)
+
+    def _stdin_fatal(self):
+        self.exit_status = 1
+        self.stopping.set()
 
     @staticmethod
     def _on_health(speaker):

@@ -71,6 +71,7 @@ class Speaker:
         self.counters: Counter[str] = Counter()
         self.watch_state: SessionState | None = None
         self.stopping = asyncio.Event()
+        self.up = asyncio.Event()  # set while Established
         self.session_settings = SessionSettings(settings.asn, settings.peer_asn, settings.router_id, settings.hold_time)
 
     @property
@@ -216,6 +217,7 @@ class Speaker:
                 len(self.received),
             )
         self.received.clear()
+        self.up.clear()
         self.session = None
         self.established_at = None
         self.state = "Idle"
@@ -234,6 +236,12 @@ class Speaker:
             watcher.close()
         if self.monitor is not None:
             await self.monitor.aclose()
+
+    async def established_session(self):
+        """The session, once Established (waits for it, through reconnects)."""
+        while self.session is None or self.state != "Established":
+            await self.up.wait()
+        return self.session
 
     # ---- called by the session ----
 
@@ -261,6 +269,7 @@ class Speaker:
 
     def established(self, session):
         self.state = "Established"
+        self.up.set()
         self.established_at = time.monotonic()
         self.counters["sessions_established"] += 1
         assert self.watch_state is not None  # made when the session connected

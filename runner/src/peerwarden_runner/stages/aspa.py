@@ -1,6 +1,10 @@
 """AS_PATH verification with ASPA inline (rpki/aspa.py): routes whose path is Invalid do not reach the
-receiver; when the ASPA file changes, routes already passed are verified again and withdrawn, and
-routes held back are announced.
+receiver; when the ASPAs change, routes already passed are verified again and withdrawn, and routes
+held back are announced.
+
+Where the ASPAs come from (`file`, `rtr`, or both): rpki-client's JSON file (its "aspas"), and the
+rpki stage's RTR caches speaking version 2 (draft-ietf-sidrops-8210bis-27, its ASPA PDU). With both,
+the set is their union (rpki/aspa_union.py: a customer's providers from either source).
 
 Roles: a session's `role` is what the peer is to us (RFC 9234, as the alert stage reads it: customer,
 provider, peer, or rs for a route server). Towards the router the sender is the peer, with that role;
@@ -23,8 +27,9 @@ from peerwarden_runner.directions import TO_PEER, TO_ROUTER, other
 from peerwarden_runner.route_keys import key_prefix
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.rpki.aspa import AspaValidity, verify_path
-from peerwarden_runner.schema import obj, string
+from peerwarden_runner.schema import boolean, obj, string
 from peerwarden_runner.stages.base import Scope, Stage
+from peerwarden_runner.stages.rpki import RTR_ASPAS
 
 LOG = logging.getLogger("peerwarden_runner.aspa")
 INVALID = AspaValidity.INVALID
@@ -36,6 +41,9 @@ SENDER_ROLE = {
     TO_PEER: {"customer": "provider", "provider": "customer", "peer": "peer", "rs": "rs-client"},
 }
 REASON = "aspa: "
+EXPECTED = (
+    "'file: PATH' (rpki-client's JSON output, with its 'aspas') and/or 'rtr: true' (the rpki stage's RTR v2 caches)"
+)
 __all__ = ["AspaStage"]
 
 
@@ -49,19 +57,33 @@ class AspaStage(Stage):
     @classmethod
     def schema(cls):
         return obj(
-            {"file": string(expected="an ASPA JSON file (rpki-client's, with its 'aspas')")},
-            required=["file"],
-            expected="'file: PATH' (rpki-client's JSON output, with its 'aspas')",
+            {
+                "file": string(expected="an ASPA JSON file (rpki-client's, with its 'aspas')"),
+                "rtr": boolean(),
+            },
+            expected=EXPECTED,
         )
 
     @classmethod
     def check(cls, section, problem):
         if section is None:
             return None
-        if not isinstance(section, dict) or not section.get("file"):
-            problem("aspa", "expected 'file: PATH' (rpki-client's JSON output, with its 'aspas')")
+        if not isinstance(section, dict) or not (section.get("file") or section.get("rtr")):
+            problem("aspa", "expected " + EXPECTED)
             return None
-        return {"file": section["file"]}
+        return {"file": section.get("file"), "rtr": section.get("rtr") is True}
+
+    @classmethod
+    def check_config(cls, config, problem):
+        if not config["aspa"]["rtr"]:
+            return
+        caches = (config.get("rpki") or {}).get("caches")
+        if not caches:
+            problem("aspa.rtr", "ASPAs over RTR come from the rpki stage's caches: add 'rpki: {caches: [...]}'")
+        elif all(cache.get("version") is not None and cache["version"] < 2 for cache in caches):
+            problem(
+                "aspa.rtr", "every rpki cache is pinned below version 2 (rpki.caches[].version), which has no ASPAs"
+            )
 
     @classmethod
     def check_users(cls, section, users, problem):
@@ -74,26 +96,43 @@ class AspaStage(Stage):
 
     @classmethod
     def build(cls, section, context):
-        return cls(file=section["file"], metrics=context.metrics)
+        return cls(file=section["file"], rtr=section["rtr"], metrics=context.metrics, shared=context.shared)
 
-    def __init__(self, aspas=None, file=None, metrics=None):
+    def __init__(self, aspas=None, file=None, metrics=None, rtr=False, shared=None):
+        """`aspas`: a fixed set (tests, fuzzers); or where `start` takes them from: `file`, and with
+        `rtr` the RTR client's AspaTable the rpki stage left in `shared`."""
         self.aspas = dict(aspas or {})
-        self.file, self.metrics = file, metrics
+        self.file, self.metrics, self.rtr, self.shared = file, metrics, rtr, shared if shared is not None else {}
         self.sessions = {}  # id(state) -> (state, role)
         self._held, self._held_example, self._held_logged = 0, "", -HELD_LOG_SECONDS
         self._pending, self._worker, self.slice_size = False, None, SLICE
 
     async def start(self):
-        """Load the file (a missing or broken file at start is an error); the task that keeps watching it."""
-        if not self.file:
+        """Load the file (a missing or broken file at start is an error) and take the RTR client's ASPAs
+        (the rpki stage started first and waited for a first sync); the task that keeps watching the file.
+        Each change of either is verified again (`schedule`)."""
+        if not (self.file or self.rtr):
             return []
-        from peerwarden_runner.rpki.aspa_file_watcher import AspaFileWatcher
+        from peerwarden_runner.rpki.aspa_union import AspaUnion
 
-        watcher = AspaFileWatcher(self.file, poll_interval=1.0)
-        await watcher.load()
-        self.aspas = watcher.aspas
-        watcher.on_change = lambda changed: self.schedule(watcher.aspas)
-        return [watcher.start()]
+        union, tasks = AspaUnion(), []
+        if self.file:
+            from peerwarden_runner.rpki.aspa_file_watcher import AspaFileWatcher
+
+            watcher = AspaFileWatcher(self.file, poll_interval=1.0)
+            await watcher.load()
+            file_aspas = union.source()
+            file_aspas.replace_all(watcher.aspas)
+            watcher.on_change = lambda changed: file_aspas.replace_all(watcher.aspas)
+            tasks.append(watcher.start())
+        if self.rtr:
+            if RTR_ASPAS not in self.shared:  # config.check refuses rtr without rpki caches
+                raise RuntimeError("aspa: rtr is set but the rpki stage has no RTR caches")
+            union.source(self.shared[RTR_ASPAS])
+        self.aspas = union.aspas
+        LOG.info("aspa: %d ASPAs (%s)", len(self.aspas), " and ".join(filter(None, (self.file, self.rtr and "RTR"))))
+        union.on_change = lambda changed: self.schedule(union.aspas)
+        return tasks
 
     def bind(self, context):
         """The stage a session lists: this set, that session's role."""

@@ -85,6 +85,10 @@ class Stage:
         """Problems of the sessions and speakers using the stage: (key, entry, stage names) of each."""
 
     @classmethod
+    def check_config(cls, config: dict[str, Any], problem: Problem) -> None:
+        """Problems between the stage's checked section and the others' (config[name] of each stage)."""
+
+    @classmethod
     def build(cls, section: Any, context: BuildContext) -> "Stage":
         raise NotImplementedError("%s has no configuration section to build from" % cls.__name__)
 

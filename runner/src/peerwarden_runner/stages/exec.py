@@ -7,10 +7,13 @@ configuration section.
       mode: watch              # watch: a copy of every message; the program's stdout is logged
                                # filter: UPDATEs only; the program answers each with zero or more JSON
                                #         lines (the messages that replace it) and then an empty line
+                               # stream: UPDATEs go to the program and its JSON lines are sent on, as
+                               #         with bgpipe (jq -c ..., stages/exec_stream.py)
       queue: 10000             # watch: copies waiting for a slow program; beyond that they are dropped
       timeout: 5               # filter: seconds to wait for each answer
       on_error: pass           # filter: a bad answer, a dead or slow program: pass the UPDATE on
-                               # unchanged, drop it, or reset the session (Cease 6/4)
+                               # unchanged, drop it, or reset the session (Cease 6/4); stream: drop
+                               # (the default) or reset
 
 A watch program never slows BGP: copies go through a bounded queue, and what overflows is counted
 and logged. A filter program is waited for (the pipeline turns asynchronous). A program that dies,
@@ -19,7 +22,6 @@ to 30 s); its stderr is logged.
 """
 
 import asyncio
-import json
 import logging
 import shutil
 import time
@@ -27,16 +29,19 @@ from typing import Any
 
 from peerwarden_runner import schema as s
 from peerwarden_runner.backoff import Backoff
-from peerwarden_runner.codec import ErrorAction, decode_update, from_json, to_json
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.codec import to_json
+from peerwarden_runner.json_lines import LINE_LIMIT, dump_line, message_from_record, parse_line
 from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.stages.base import MessageStage, Scope
 
 LOG = logging.getLogger("peerwarden_runner.exec")
-MODES = ("watch", "filter")
+MODES = ("watch", "filter", "stream")
 ON_ERROR = ("pass", "drop", "reset")
-LINE_LIMIT = 16 * 1024 * 1024  # a JSON UPDATE of an extended (65535-octet) message fits many times over
 REPORT_EVERY = 10.0  # seconds between two reports of dropped copies
+
+
+_ON_ERROR_DEFAULT = {"watch": "pass", "filter": "pass", "stream": "drop"}
 
 
 def check_exec(section, problem):
@@ -58,11 +63,15 @@ def check_exec(section, problem):
         program = [str(arg) for arg in program]
         if shutil.which(program[0]) is None:
             problem("exec.program", "%r is not an executable file nor a command on PATH" % program[0])
-    checked = {"program": program, "mode": section.get("mode", "watch"), "on_error": section.get("on_error", "pass")}
-    if checked["mode"] not in MODES:
-        problem("exec.mode", "expected watch or filter, got %r" % (checked["mode"],))
+    mode = section.get("mode", "watch")
+    on_error = section.get("on_error", _ON_ERROR_DEFAULT.get(mode, "pass"))
+    checked = {"program": program, "mode": mode, "on_error": on_error}
+    if mode not in MODES:
+        problem("exec.mode", "expected watch, filter or stream, got %r" % (mode,))
     if checked["on_error"] not in ON_ERROR:
         problem("exec.on_error", "expected pass, drop or reset, got %r" % (checked["on_error"],))
+    elif mode == "stream" and checked["on_error"] == "pass":
+        problem("exec.on_error", "expected drop or reset with mode: stream (the program's output is what goes on)")
     for field, default, kind in (("queue", 10000, int), ("timeout", 5.0, float)):
         value = section.get(field, default)
         if field == "timeout" and isinstance(value, str):
@@ -173,7 +182,7 @@ class ExecStage(MessageStage):
     needs_wait_closed = True
     watch_refusal = (
         "exec rewrites messages on their way; a monitor passes nothing on (for a program on the received "
-        "stream use print: true and a pipe, or the archive)"
+        "stream use a speaker with stdout: true, or the archive)"
     )
     check = staticmethod(check_exec)
 
@@ -192,6 +201,10 @@ class ExecStage(MessageStage):
 
     @classmethod
     def build(cls, section, context):
+        if section["mode"] == "stream":
+            from peerwarden_runner.stages.exec_stream import StreamExec  # a subclass: imported when used
+
+            return StreamExec(session_name=context.session_name, metrics=context.metrics, **section)
         return cls(session_name=context.session_name, metrics=context.metrics, **section)
 
     def __init__(
@@ -265,7 +278,7 @@ class ExecStage(MessageStage):
                 continue
             record = to_json(raw, ctx, direction=direction, peer=self.session_name, time=when)
             try:
-                process.stdin.write(json.dumps(record, separators=(",", ":")).encode("utf-8") + b"\n")
+                process.stdin.write(dump_line(record))
                 await process.stdin.drain()
             except (ConnectionError, RuntimeError) as error:
                 self.program.failed("stopped reading (%s)" % (error or type(error).__name__))
@@ -280,7 +293,7 @@ class ExecStage(MessageStage):
         if raw[18] != c.UPDATE or ctx is None:
             return [raw]
         record = to_json(raw, ctx, direction=direction, peer=self.session_name, time=time.time())
-        line = json.dumps(record, separators=(",", ":")).encode("utf-8") + b"\n"
+        line = dump_line(record)
         async with self.lock:
             process = await self.program.running()
             if process is None:
@@ -324,25 +337,8 @@ class ExecStage(MessageStage):
 
     @staticmethod
     def _message(text, ctx):
-        """One answer line as message octets; ValueError saying what is wrong with it."""
-        try:
-            obj = json.loads(text)
-        except ValueError as error:
-            raise ValueError("not JSON (%s): %r" % (error, text[:200])) from None
-        if not isinstance(obj, dict) or obj.get("type") != "update":
-            raise ValueError('expected a JSON UPDATE object ({"type": "update", ...}), got %r' % text[:200])
-        try:
-            raw = from_json(obj, ctx)
-        except Exception as error:  # noqa: BLE001  (any field the encoder cannot use)
-            raise ValueError("cannot encode %r: %s" % (text[:200], error or type(error).__name__)) from None
-        if len(raw) > ctx.max_message_length:
-            raise ValueError(
-                "the UPDATE is %d octets, longer than the session allows (%d)" % (len(raw), ctx.max_message_length)
-            )
-        update = decode_update(raw, ctx)
-        if update.error_action != ErrorAction.NONE:
-            raise ValueError("the UPDATE is malformed (%s)" % update.reason)
-        return raw
+        """One answer line as message octets; LineError (a ValueError) saying what is wrong with it."""
+        return message_from_record(parse_line(text), ctx)
 
     def _answered(self, raw, record, messages):
         if messages == [raw]:

@@ -34,6 +34,7 @@ INVALID = RouteValidity.INVALID
 # between two turns of the event loop: SLICE routes looked at (well under a millisecond when the change does
 # not touch them), of which at most SLICE // 8 validated again (a few milliseconds)
 SLICE = 4096
+RTR_ASPAS = "rpki.rtr_aspas"  # BuildContext.shared key: the RTR client's AspaTable
 FIRST_SYNC_WAIT = 30  # seconds the runner waits for a first RTR sync before relaying
 HELD_SUMMARY_SECONDS = 1.0  # invalid routes held back on arrival: one INFO line per this many seconds, with a count
 __all__ = ["RpkiStage"]
@@ -48,7 +49,9 @@ class RpkiStage(Stage):
 
     @classmethod
     def schema(cls):
-        cache = obj({"host": address(), "port": port(), "preference": integer(1)}, required=["host"])
+        cache = obj(
+            {"host": address(), "port": port(), "preference": integer(1), "version": integer(0, 2)}, required=["host"]
+        )
         return obj(
             {
                 "file": string(expected="a VRP JSON file"),
@@ -74,6 +77,7 @@ class RpkiStage(Stage):
                         "host": str(cache["host"]),
                         "port": int(cache.get("port", 3323)),
                         "preference": int(cache.get("preference", index + 1)),
+                        "version": cache.get("version"),  # the highest to ask in; None: 2
                     }
                 )
             except (KeyError, TypeError, ValueError):
@@ -87,11 +91,13 @@ class RpkiStage(Stage):
 
     @classmethod
     def build(cls, section, context):
-        return cls(VrpTable(), context.metrics, sources=section)
+        return cls(VrpTable(), context.metrics, sources=section, shared=context.shared)
 
-    def __init__(self, table, metrics=None, sources=None):
-        """`sources`: the checked rpki section (a file, RTR caches or both), for `start`."""
+    def __init__(self, table, metrics=None, sources=None, shared=None):
+        """`sources`: the checked rpki section (a file, RTR caches or both), for `start`; `shared`: where
+        the RTR client's ASPAs are left for the aspa stage (RTR_ASPAS)."""
         self.table, self.metrics, self.sources = table, metrics, sources
+        self.shared = shared if shared is not None else {}
         # the table's integer fast paths: a full table is a million routes (bench/proxy_fulltable.py)
         self.validators = {4: table.validate_ipv4, 6: table.validate_ipv6}
         self.sessions = {}
@@ -125,13 +131,21 @@ class RpkiStage(Stage):
             await watcher.load()  # a missing or broken file at start is an error, not an empty table
             tasks.append(watcher.start())
         if section.get("caches"):
+            from peerwarden_runner.rpki.aspa_table import AspaTable
             from peerwarden_runner.rpki.rtr_client import RtrCache, RtrClient, RtrTimers
             from peerwarden_runner.scrape_metrics import RtrStateCollector
 
-            caches = [RtrCache(cache["host"], cache["port"], cache["preference"]) for cache in section["caches"]]
+            caches = [
+                RtrCache(cache["host"], cache["port"], cache["preference"], cache.get("version"))
+                for cache in section["caches"]
+            ]
+            # the ASPAs of RTR v2 caches: kept whether or not an aspa stage uses them (a withdrawal must
+            # match an announcement), there for the aspa stage to take (rtr: true)
+            aspas = self.shared[RTR_ASPAS] = AspaTable()
             client = RtrClient(
                 caches,
                 rtr_table,
+                aspas=aspas,
                 on_change=on_change,
                 timers=RtrTimers(expire=section["expire"]),
                 max_backoff=section.get("max_backoff", 60),

@@ -78,7 +78,7 @@ class Collector:
         return None
 
     def cpu(self):
-        return sum(cpu_seconds(process.pid) for process in self.processes)
+        return sum(sum(cpu_seconds(process.pid)) for process in self.processes)  # each: its own, its children
 
     def rss(self):
         return sum(peak_rss_mib(process.pid) for process in self.processes)

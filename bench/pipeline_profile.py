@@ -19,6 +19,9 @@ writer) per prefix.
 one). Without --small the prefixes of a set are packed into 4096-octet UPDATEs, as BIRD sends them.
 "total" columns add the archive writer's CPU (a child process) to the proxy's.
 
+"speaker" and "speaker-print" are the collector's path instead (`speaker --passive` without and with
+--print, bench/speaker_feed.py): the same UPDATEs read by a Session in Established into the Adj-RIB-In.
+
 --profile [NAME] runs one configuration ("all" by default) under cProfile and prints the functions that cost most.
 """
 
@@ -49,6 +52,7 @@ from peerwarden_runner.stages.limit import LimitStage
 from peerwarden_runner.stages.metrics import Metrics
 from peerwarden_runner.stages.mrt_archive import MrtArchiveStage
 from peerwarden_runner.stages.rpki import RpkiStage
+from speaker_feed import feed
 
 BIRD_AS, FRR_AS = 65001, 65000
 MAX_MESSAGE = 4096
@@ -213,7 +217,13 @@ def open_session(pipeline):
 
 def measure(name, table, messages):
     """(CPU seconds of this process, KiB of memory growth, messages written on, CPU seconds of child
-    processes: the archive's writer) for one configuration. CPU time, not wall time: the machine is shared."""
+    processes: the archive's writer) for one configuration. CPU time, not wall time: the machine is shared.
+    "speaker" and "speaker-print" are the speaker's received path (bench/speaker_feed.py), not the
+    pipeline's; for them "written on" is the routes its Adj-RIB-In holds."""
+    if name.startswith("speaker"):
+        before = rss_kib()
+        seconds, held = feed(messages, printing=name == "speaker-print")
+        return seconds, rss_kib() - before, held, 0.0
     with tempfile.TemporaryDirectory() as archive_dir:
         pipeline = build(name, table, archive_dir)
         state = open_session(pipeline)
@@ -306,6 +316,7 @@ def main():
         "filter",
         "filter-expr",
     ]
+    names += ["speaker", "speaker-print"]
     if arguments.only:
         names = ["forward"] + [name for name in names if name in arguments.only and name != "forward"]
     baselines = {
@@ -321,6 +332,8 @@ def main():
         "alert": "decode",
         "filter": "decode",
         "filter-expr": "decode",
+        "speaker": "forward",
+        "speaker-print": "speaker",
     }
     results = {}
     print(
@@ -343,7 +356,7 @@ def main():
         base = baselines[name] if baselines[name] in results else None
         above = "%.2f (%s)" % ((seconds - results[base]) * 1e6 / prefixes, base) if base else "baseline"
         print(
-            "%-14s %8.2f %11.2f %10.2f %16s %13.0f %17.2f %16.2f %15.2f   (%d messages written on)"
+            "%-14s %8.2f %11.2f %10.2f %16s %13.0f %17.2f %16.2f %15.2f   (%d messages written on / routes held)"
             % (
                 name,
                 seconds,

@@ -114,11 +114,13 @@ def frr_counts(directory, neighbor):
     return tuple(counts)
 
 
-def start_bird(directory, neighbor, ipv4, ipv6, per_set=0):
+def start_bird(directory, neighbor, ipv4, ipv6, per_set=0, local=BIRD_ADDRESS, ipv4_next_hop="self"):
+    """BIRD announcing the table to `neighbor` (AS 65000) from `local`; `ipv4_next_hop`: "self" or
+    "address A" (a receiver that refuses 127.x next hops, GoBGP, needs one of TEST-NET)."""
     os.makedirs(directory)
     config = os.path.join(directory, "bird.conf")
     with open(config, "w") as handle:
-        handle.write("router id %s;\nprotocol device {}\n" % BIRD_ADDRESS)
+        handle.write("router id %s;\nprotocol device {}\n" % local)
         handle.write(
             "protocol static v4 { ipv4;\n%s}\n"
             % "".join("route %s blackhole%s;\n" % (p, route_attributes(i, per_set)) for i, p in enumerate(ipv4))
@@ -131,8 +133,8 @@ def start_bird(directory, neighbor, ipv4, ipv6, per_set=0):
         )
         handle.write(
             "protocol bgp frr {\n local %s as 65001;\n neighbor %s as 65000;\n strict bind yes;\n"
-            " multihop 2;\n ipv4 { import none; export all; next hop self; };\n"
-            " ipv6 { import none; export all; next hop address 2001:db8::3; };\n}\n" % (BIRD_ADDRESS, neighbor)
+            " multihop 2;\n ipv4 { import none; export all; next hop %s; };\n"
+            " ipv6 { import none; export all; next hop address 2001:db8::3; };\n}\n" % (local, neighbor, ipv4_next_hop)
         )
     argv = [
         BIRD,

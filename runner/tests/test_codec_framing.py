@@ -6,7 +6,7 @@ import pytest
 
 import codec_fixtures as fx
 from peerwarden_runner.codec import FramingError, Message, NegotiatedContext, decode_message, framing, read_message
-from peerwarden_runner.codec.framing import HEADER_LEN, make_header, parse_header, split_messages
+from peerwarden_runner.codec.framing import HEADER_LEN, cut_messages, make_header, parse_header, split_messages
 
 MARKER = b"\xff" * 16
 
@@ -89,6 +89,15 @@ def test_split_messages_leaves_a_partial_message():
     assert consumed == len(fx.KEEPALIVE) + len(fx.UPDATE_IPV4_ALL)
     with pytest.raises(FramingError):
         split_messages(b"\x00" * 19)
+
+
+def test_cut_messages_gives_the_messages_before_a_bad_header_and_its_error():
+    stream = fx.KEEPALIVE + fx.UPDATE_IPV4_ALL + b"\x00" * 19 + fx.KEEPALIVE
+    messages, consumed, error = cut_messages(stream)
+    assert messages == [fx.KEEPALIVE, fx.UPDATE_IPV4_ALL]
+    assert consumed == len(fx.KEEPALIVE) + len(fx.UPDATE_IPV4_ALL)
+    assert isinstance(error, FramingError) and error.subcode == 1  # Connection Not Synchronized
+    assert cut_messages(fx.KEEPALIVE + fx.OPEN_4OCTET[:40]) == ([fx.KEEPALIVE], len(fx.KEEPALIVE), None)
 
 
 def test_message_is_lazy_and_forwards_raw():

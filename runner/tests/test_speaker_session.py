@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.codec import decode_update, encode_update, make_attribute, unknown_attribute
+from peerwarden_runner.codec import decode_update, encode_notification, encode_update, make_attribute, unknown_attribute
 from peerwarden_runner.gtsm import IP_MINTTL
 from peerwarden_runner.speaker.json_printer import JsonPrinter
 from peerwarden_runner.speaker.route_spec import parse_route
@@ -129,6 +129,62 @@ def test_session_reset_update_is_answered_with_its_notification():
     notification, reason = notified(script)
     assert (notification.code, notification.subcode) == (3, 1)
     assert "Total Path Attribute Length 200 overruns the message" in reason
+
+
+def test_messages_before_a_bad_header_in_the_same_read_are_taken_first():
+    """Established, the speaker reads what the socket has at once and cuts it into messages: those in
+    front of a bad header are handled (printed, counted) before the NOTIFICATION for the header."""
+    printed = io.StringIO()
+
+    async def script(connection):
+        await connection.establish()
+        good = [encode_update(attributes=ROUTE_ATTRIBUTES, nlri=["198.51.100.%d/32" % i]) for i in range(3)]
+        connection.send(b"".join(good) + b"\x00" * 19)  # one write: the marker of the last is not all ones
+        return await connection.notification()
+
+    async def scenario():
+        async with ScriptedPeer(script) as peer:
+            speaker = make_speaker(peer.port, watchers=[JsonPrinter("test", printed)])
+            task = asyncio.create_task(speaker.run())
+            notification = await peer.result()
+            await until(lambda: speaker.last_error is not None)
+            await speaker.stop()
+            await task
+            return notification, speaker.last_error, speaker.counters["updates_received"]
+
+    notification, reason, updates = run(scenario)
+    assert (notification.code, notification.subcode) == (c.ERR_HEADER, c.HEADER_CONNECTION_NOT_SYNCHRONIZED)
+    assert "bad message header: marker is not all ones" in reason and updates == 3
+    lines = [json.loads(line) for line in printed.getvalue().splitlines()]
+    received = [line["nlri"] for line in lines if line["direction"] == "received" and line["type"] == "update"]
+    assert received == [["198.51.100.%d/32" % i] for i in range(3)]
+    assert [line["type"] for line in lines if line["direction"] == "sent"][-1] == "notification"
+
+
+def test_the_hold_timer_restarts_with_every_message(caplog):
+    """One timer for the session, not one per read: a peer that speaks every second keeps a 3 s hold
+    time alive past several hold times; the session ends by the peer's Cease, not by the timer."""
+
+    async def script(connection):
+        await connection.establish(hold_time=3)
+        for dummy in range(5):  # 5 s: past the hold time, kept alive by each message
+            await asyncio.sleep(1)
+            connection.send(c.MARKER + b"\x00\x13\x04")
+        connection.send(encode_notification(c.ERR_CEASE, c.CEASE_ADMINISTRATIVE_SHUTDOWN))
+        await asyncio.sleep(0.5)
+
+    async def scenario():
+        async with ScriptedPeer(script) as peer:
+            speaker = make_speaker(peer.port)
+            task = asyncio.create_task(speaker.run())
+            await peer.result(timeout=30)  # the script takes ~6 s; more on a loaded machine
+            await until(lambda: speaker.last_error is not None)
+            await speaker.stop()
+            await task
+
+    run(scenario)
+    assert "NOTIFICATION 6/2 (Cease / Administrative Shutdown) from the peer in Established" in caplog.text
+    assert "hold timer expired" not in caplog.text
 
 
 def test_hold_timer_expiry_sends_4_0_and_reconnects():

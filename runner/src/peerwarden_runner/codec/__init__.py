@@ -4,7 +4,7 @@ One concern per module:
 
 * `constants`      - registry numbers (message types, attribute and capability codes, error codes)
 * `errors`         - FramingError / MessageError, ErrorAction and UpdateError
-* `framing`        - the 19-octet header: parse_header, make_header, split_messages
+* `framing`        - the 19-octet header: parse_header, make_header, split_messages, cut_messages
 * `context`        - NegotiatedContext and negotiate(): what a direction's receiver expects
 * `prefix`         - Prefix and NLRI runs (with ADD-PATH path ids)
 * `aspath`         - AS_PATH / AS4_PATH segments, RFC 6793 merge, origin AS
@@ -37,7 +37,7 @@ from peerwarden_runner.codec.constants import (
 )
 from peerwarden_runner.codec.context import DEFAULT_CONTEXT, NegotiatedContext, negotiate
 from peerwarden_runner.codec.errors import CodecError, ErrorAction, FramingError, MessageError, UpdateError
-from peerwarden_runner.codec.framing import make_header, parse_header, split_messages
+from peerwarden_runner.codec.framing import cut_messages, make_header, parse_header, split_messages
 from peerwarden_runner.codec.json_form import from_json, to_json
 from peerwarden_runner.codec.keepalive import KEEPALIVE_MESSAGE, Keepalive, encode_keepalive
 from peerwarden_runner.codec.message import Message, decode_message, read_message
@@ -76,6 +76,7 @@ __all__ = [
     "parse_header",
     "make_header",
     "split_messages",
+    "cut_messages",
     "NegotiatedContext",
     "DEFAULT_CONTEXT",
     "negotiate",

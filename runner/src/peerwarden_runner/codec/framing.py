@@ -39,6 +39,7 @@ __all__ = [
     "parse_header",
     "make_header",
     "split_messages",
+    "cut_messages",
 ]
 
 _LENGTH_AND_TYPE = struct.Struct(">HB")
@@ -107,14 +108,27 @@ def split_messages(buffer: Octets, extended: bool = False) -> tuple[list[bytes],
     For protocol-style readers (asyncio.Protocol.data_received) that get arbitrary chunks; a
     trailing partial message is left for the next call.  Raises FramingError on a bad header.
     """
+    messages, position, error = cut_messages(buffer, extended)
+    if error is not None:
+        raise error
+    return messages, position
+
+
+def cut_messages(buffer: Octets, extended: bool = False) -> tuple[list[bytes], int, FramingError | None]:
+    """split_messages for a reader that must still act on the messages before a bad header: ([message
+    bytes, ...], octets consumed, the FramingError of the header that follows them or None)."""
     messages: list[bytes] = []
     position = 0
     end = len(buffer)
     view = memoryview(buffer)
+    append = messages.append
     while end - position >= HEADER_LEN:
-        length, dummy = parse_header(view[position : position + HEADER_LEN], extended)
+        try:
+            length, dummy = parse_header(view[position : position + HEADER_LEN], extended)
+        except FramingError as error:
+            return messages, position, error
         if end - position < length:
             break
-        messages.append(bytes(view[position : position + length]))
+        append(bytes(view[position : position + length]))
         position += length
-    return messages, position
+    return messages, position, None

@@ -150,8 +150,10 @@ def to_json(
     direction: str | None = None,
     peer: str | None = None,
     time: float | None = None,
+    decoded: Any = None,
 ) -> Record:
-    """The JSON object (a dict) of one message: a Message, or the octets of one."""
+    """The JSON object (a dict) of one message: a Message, or the octets of one (`decoded`: the
+    message as decode_message gave it with `ctx`, when the caller has it already)."""
     raw = message_octets(message)
     ctx = ctx or getattr(message, "ctx", None) or DEFAULT_CONTEXT
     kind = raw[18] if len(raw) > 18 else 0
@@ -163,7 +165,8 @@ def to_json(
     if peer is not None:
         record["peer"] = peer
     try:
-        decoded = decode_message(raw, ctx)
+        if decoded is None:
+            decoded = decode_message(raw, ctx)
     except CodecError as error:
         record["lossy"] = True
         record["error"] = {

@@ -34,6 +34,20 @@ class AdjRibIn:
                 announced += len(prefixes)
         return announced, len(withdrawn)
 
+    def apply_scanned(self, scanned, ctx):
+        """apply() for an UPDATE the fast scan read (codec/fast_update.py): one run, attributes left undecoded."""
+        routes = self.routes
+        for prefix in scanned.withdrawn:
+            routes.pop(route_key(prefix), None)
+        nlri = scanned.nlri
+        if nlri:
+            shared = (scanned.next_hop, scanned.attributes, scanned.origin, self.clock(), ctx)
+            if len(nlri) == 1:
+                routes[route_key(nlri[0])] = shared
+            else:
+                routes.update(dict.fromkeys(run_keys(nlri), shared))
+        return len(nlri), len(scanned.withdrawn)
+
     def clear(self):
         self.routes.clear()
 

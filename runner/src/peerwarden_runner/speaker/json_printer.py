@@ -1,13 +1,21 @@
 """--stdout (alias --print): every message of the session, sent and received (keepalives too),
 as one JSON line on stdout with its "direction" (docs/json.md), the exabgp-logger and bgpipe
 --stdout case; a watcher like the archive, so it sees exactly what crossed. --stdin reads these
-lines back (speaker/stdin_feed.py)."""
+lines back (speaker/stdin_feed.py).
+
+A received UPDATE comes decoded by the session (`crossed_decoded`): the fast scan's clean shapes are
+written by codec/fast_json.py, the rest from the session's Update, never decoded a second time. The
+lines of one read from the socket are written and flushed together when the session says the batch
+is done (`batch_done`); any other message flushes at once, after the lines before it."""
 
 import json
 import sys
 import time
 
+from peerwarden_runner.codec.fast_json import update_json
+from peerwarden_runner.codec.fast_update import ScannedUpdate
 from peerwarden_runner.codec.json_form import to_json
+from peerwarden_runner.directions import RECEIVED
 from peerwarden_runner.stages.base import Watcher
 
 
@@ -17,10 +25,40 @@ class JsonPrinter(Watcher):
     def __init__(self, session_name, stream=None):
         self.session_name = session_name
         self.stream = stream or sys.stdout
+        self.pending = []  # lines of the current batch
+        # the keys every received UPDATE's object starts with, "time" filled in per line
+        self.update_head = '{"type":"update","time":%%r,"direction":%s,"peer":%s,' % (
+            json.dumps(RECEIVED),
+            json.dumps(session_name),
+        )
 
     def crossed(self, state, direction, raw):
+        self._write(state, direction, raw, None)
+        self.batch_done()
+
+    def crossed_decoded(self, state, direction, raw, decoded):
+        """A received UPDATE with the session's decode of it (ScannedUpdate or Update); written with the batch."""
+        if isinstance(decoded, ScannedUpdate):
+            self.pending.append(self.update_head % time.time() + update_json(raw, decoded) + "}\n")
+        else:
+            self._write(state, direction, raw, decoded)
+
+    def _write(self, state, direction, raw, decoded):
         record = to_json(
-            raw, state.contexts.get(direction), direction=direction, peer=self.session_name, time=time.time()
+            raw,
+            state.contexts.get(direction),
+            direction=direction,
+            peer=self.session_name,
+            time=time.time(),
+            decoded=decoded,
         )
-        self.stream.write(json.dumps(record, separators=(",", ":")) + "\n")
-        self.stream.flush()
+        self.pending.append(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def batch_done(self):
+        if self.pending:
+            self.stream.write("".join(self.pending))
+            self.pending.clear()
+            self.stream.flush()
+
+    def close(self):
+        self.batch_done()

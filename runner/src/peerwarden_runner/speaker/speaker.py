@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from peerwarden_runner.addresses import same_address
 from peerwarden_runner.backoff import Backoff
-from peerwarden_runner.codec import ErrorAction, Prefix, encode_end_of_rib, encode_notification, encode_withdraw
+from peerwarden_runner.codec import (
+    ErrorAction,
+    Prefix,
+    decode_update,
+    encode_end_of_rib,
+    encode_notification,
+    encode_withdraw,
+)
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.directions import RECEIVED, SENT
 from peerwarden_runner.pipeline import SessionState
@@ -241,12 +248,27 @@ class Speaker:
 
     # ---- called by the session ----
 
-    def crossed(self, direction, raw):
-        self.counters["messages_" + direction] += 1
+    def crossed(self, direction, raw, decoded=None):
+        """A message crossed; `decoded`: a received UPDATE as the session decoded it (an Update, or the
+        fast scan's ScannedUpdate), handed to the watchers that can use it (`crossed_decoded`)."""
+        counters = self.counters
+        counters["messages_" + direction] += 1
         if raw[18] == c.UPDATE:
-            self.counters["updates_" + direction] += 1
+            counters["updates_" + direction] += 1
+        state = self.watch_state
         for watcher in self.watchers:
-            watcher.crossed(self.watch_state, direction, raw)
+            with_decoded = getattr(watcher, "crossed_decoded", None) if decoded is not None else None
+            if with_decoded is not None:
+                with_decoded(state, direction, raw, decoded)
+            else:
+                watcher.crossed(state, direction, raw)
+
+    def batch_done(self):
+        """The session has handled what one read brought: watchers that batch their output write it now."""
+        for watcher in self.watchers:
+            flush = getattr(watcher, "batch_done", None)
+            if flush is not None:
+                flush()
 
     def established(self, session):
         self.state = "Established"
@@ -289,6 +311,16 @@ class Speaker:
         self.received.apply(update)
         if self.monitor is not None:
             self.monitor.received(update)
+
+    def received_scanned(self, raw, scanned):
+        """A received UPDATE the fast scan found clean (codec/fast_update.py): into the Adj-RIB-In as it
+        is; the monitor's stages take the full decode."""
+        session = self.session
+        assert session is not None  # the session calls this
+        if self.monitor is not None:
+            self.received_update(decode_update(raw, session.ctx_in))
+            return
+        self.received.apply_scanned(scanned, session.ctx_in)
 
     def refresh_requested(self):
         LOG.info("%s: ROUTE-REFRESH from the peer: announcing %d route(s) again", self.settings.name, len(self.desired))

@@ -27,7 +27,8 @@ LOG = logging.getLogger("peerwarden_runner.proxy")
 ROUTER_RETRIES = (0.5, 1, 2, 4, 8)  # seconds between attempts to reach the router while the peer waits
 OPEN_TIMEOUT = 30.0  # seconds a connection has to send its whole OPEN (RFC 4271's large initial hold timer)
 MAX_PENDING = 64  # connections waiting for their OPEN, all sessions together
-READ_CHUNK = 65536  # bytes read at once on a session; the messages in them are written as one block
+READ_CHUNK = 65536  # bytes read at once on a session; the messages in them are written in blocks
+BLOCK = 8192  # a block is written once it holds this much: the router starts on large UPDATEs sooner
 CONNECTION_REJECTED = encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_REJECTED, b"")  # RFC 4486
 COLLISION = encode_notification(c.ERR_CEASE, c.CEASE_CONNECTION_COLLISION, b"")
 OPEN_TIMED_OUT = encode_notification(c.ERR_HOLD_TIMER, 0, b"")
@@ -356,6 +357,7 @@ class Session:
         self.deferred: dict[str, list[bytes] | None] = {TO_ROUTER: None, TO_PEER: None}
         # direction -> messages relayed and not yet written: one write per chunk read (_flush)
         self.out: dict[str, list[bytes]] = {TO_ROUTER: [], TO_PEER: []}
+        self.out_bytes = {TO_ROUTER: 0, TO_PEER: 0}
         self.tasks = []
         self.ended = False  # a NOTIFICATION was written: nothing more is
         self.keepalives: set[str] = set()  # the directions a KEEPALIVE crossed: both means Established
@@ -456,6 +458,10 @@ class Session:
         if self.ended:  # the other direction ended the session while a stage answered
             raise SessionEnded("NOTIFICATION sent")
         self.out[direction].extend(outgoing)
+        for message in outgoing:
+            self.out_bytes[direction] += len(message)
+        if self.out_bytes[direction] >= BLOCK:
+            self._flush(direction)
         held, self.deferred[direction] = self.deferred[direction], None
         for message in held or ():
             self._write_now(direction, message)
@@ -490,6 +496,7 @@ class Session:
             if not writer.is_closing():
                 writer.write(out[0] if len(out) == 1 else b"".join(out))
             out.clear()
+            self.out_bytes[direction] = 0
 
     @staticmethod
     def _notification_text(raw):

@@ -179,8 +179,9 @@ EXPRESSION_RULES = [
 ]
 
 
-def filter_section(rules=FILTER_RULES):
+def filter_section(rules=None):
     """A filter with the keys most configurations use (prefix, origin, as_path, community), or `rules`."""
+    rules = FILTER_RULES if rules is None else rules
     problems = []
     section = check_filter({"rules": rules}, lambda key, text: problems.append("%s: %s" % (key, text)))
     if problems:

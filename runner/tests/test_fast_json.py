@@ -111,3 +111,21 @@ def test_odd_flags_order_and_next_hops():
     for ctx in (INTERNAL, EXTERNAL):
         taken = compare(messages, ctx)
         assert taken == len(messages) - (ctx is EXTERNAL)  # LOCAL_PREF from an external peer: the full decoder
+
+
+@pytest.mark.parametrize("ctx", [INTERNAL, EXTERNAL, None], ids=("internal", "external", "no-context"))
+def test_the_archive_writers_lines_are_the_json_forms(ctx):
+    """archive_process writes scanned UPDATEs as text: each line is json.dumps of the full JSON form."""
+    from peerwarden_runner.archive_process import _line, _record
+    from peerwarden_runner.codec import DEFAULT_CONTEXT
+
+    rng = random.Random(23)
+    messages = real_shapes(rng, 1500) + [valid_update(rng, FOUR) for dummy in range(500)] + [raw for raw, x in UPDATES]
+    fast = 0
+    for number, raw in enumerate(messages):
+        time = 1700000000 + number / 7
+        line = _line(raw, ctx, "received", "edge-%s-1", time)  # a "%" in a name is text
+        full = json.dumps(_record(raw, ctx, "received", "edge-%s-1", time), separators=(",", ":"))
+        assert line == full, raw.hex()
+        fast += scan_update(raw, ctx or DEFAULT_CONTEXT) is not None
+    assert fast > 1500  # most took the fast path

@@ -77,7 +77,7 @@ def test_received_updates_fill_the_adj_rib_in_and_the_printout(caplog):
 
     async def scenario():
         async with ScriptedPeer(script) as peer:
-            speaker = make_speaker(peer.port, watchers=[JsonPrinter("test", printed)])
+            speaker = make_speaker(peer.port, watchers=[JsonPrinter("test-%s", printed)])
             task = asyncio.create_task(speaker.run())
             await until(lambda: speaker.counters["updates_received"] == 4)
             received = speaker.received.to_json()
@@ -101,6 +101,7 @@ def test_received_updates_fill_the_adj_rib_in_and_the_printout(caplog):
     assert any(line["type"] == "keepalive" for line in every if line["direction"] == "received")
     assert lines[1]["nlri"] == ["198.51.100.0/24", "203.0.113.0/24"] and lines[2]["withdrawn"] == ["203.0.113.0/24"]
     assert lines[4]["error"]["action"] == "treat-as-withdraw"
+    assert {line["peer"] for line in every} == {"test-%s"}  # a "%" in the name is text in every line
 
 
 def notified(script):

@@ -133,7 +133,9 @@ class JsonLinesArchive(RecordArchive):
     SUFFIX = ".jsonl"
 
     def encode(self, record):
-        return (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
+        """A record as an object, or already as its JSON text (the archive writer's fast path)."""
+        text = record if isinstance(record, str) else json.dumps(record, separators=(",", ":"))
+        return (text + "\n").encode("utf-8")
 
 
 class MrtArchive(RecordArchive):

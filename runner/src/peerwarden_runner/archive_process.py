@@ -1,6 +1,8 @@
 """The session archive in a child process: the proxy's loop hands over each message's octets through
 a pipe (a few microseconds per message), and the child makes the JSON form and writes the files, so
-the cost of writing every prefix as text (the bulk of an archive) stays off the loop.
+the cost of writing every prefix as text (the bulk of an archive) stays off the loop. A common-shape
+UPDATE is written as text in one walk (codec/fast_json.py, as `speaker --stdout` does), anything else
+through the JSON form's objects: the same characters either way (tests/test_fast_json.py).
 
 Nothing is lost on the way: a write blocks when the pipe is full (the child sets the pace, as a
 disk would), `flush()` returns once the child has written everything sent before it, and `close()`
@@ -13,6 +15,7 @@ that), and end of file (close).
 """
 
 import fcntl
+import json
 import logging
 import os
 import pickle
@@ -22,6 +25,10 @@ import sys
 from typing import Any
 
 from peerwarden_runner.archive import FlushSoon
+from peerwarden_runner.codec import DEFAULT_CONTEXT
+from peerwarden_runner.codec.constants import UPDATE
+from peerwarden_runner.codec.fast_json import update_json
+from peerwarden_runner.codec.fast_update import scan_update
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER
 
 LOG = logging.getLogger("peerwarden_runner.archive")
@@ -131,7 +138,7 @@ def _read_exactly(stream, size):
 
 
 def serve(stream, answer, archive, peer):
-    """The child's loop: records from `stream` into the JsonLinesArchive `archive`, until end of file."""
+    """The child's loop: records from `stream` into the JsonLinesArchive `archive` (as JSON text), until end of file."""
     contexts: dict[int, Any] = {}
     while True:
         kind = stream.read(1)
@@ -140,7 +147,7 @@ def serve(stream, answer, archive, peer):
         if kind == b"M":
             time, index, length = _MESSAGE.unpack(_read_exactly(stream, _MESSAGE.size))
             raw = _read_exactly(stream, length)
-            archive.write(_record(raw, contexts.get(index), _DIRECTIONS[index], peer, time))
+            archive.write(_line(raw, contexts.get(index), _DIRECTIONS[index], peer, time))
         elif kind == b"C":
             index, ctx = pickle.loads(_read_exactly(stream, _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))[0]))
             contexts[index] = ctx
@@ -152,6 +159,23 @@ def serve(stream, answer, archive, peer):
             archive.flush()
         else:
             raise ValueError("archive writer: unknown record %r" % kind)
+
+
+_TAILS: dict[tuple[str, str], str] = {}  # (direction, peer) -> an UPDATE line's keys after "time"
+
+
+def _line(raw, ctx, direction, peer, time):
+    """The message's JSON line (without its newline): a common-shape UPDATE written as text in one walk
+    (codec/fast_json.py, the same characters as json.dumps of its JSON form), anything else through it."""
+    if len(raw) > 18 and raw[18] == UPDATE:
+        scanned = scan_update(raw, ctx or DEFAULT_CONTEXT)
+        if scanned is not None:
+            tail = _TAILS.get((direction, peer))
+            if tail is None:
+                tail = ',"direction":%s,"peer":%s,' % (json.dumps(direction), json.dumps(peer))
+                _TAILS[direction, peer] = tail
+            return '{"type":"update","time":' + repr(time) + tail + update_json(raw, scanned) + "}"
+    return json.dumps(_record(raw, ctx, direction, peer, time), separators=(",", ":"))
 
 
 def _record(raw, ctx, direction, peer, time):

@@ -26,11 +26,8 @@ class JsonPrinter(Watcher):
         self.session_name = session_name
         self.stream = stream or sys.stdout
         self.pending = []  # lines of the current batch
-        # the keys every received UPDATE's object starts with, "time" filled in per line
-        self.update_head = '{"type":"update","time":%%r,"direction":%s,"peer":%s,' % (
-            json.dumps(RECEIVED),
-            json.dumps(session_name),
-        )
+        # the keys after "time" every received UPDATE's object has (no % formatting: a name may hold "%")
+        self.update_tail = ',"direction":%s,"peer":%s,' % (json.dumps(RECEIVED), json.dumps(session_name))
 
     def crossed(self, state, direction, raw):
         self._write(state, direction, raw, None)
@@ -39,7 +36,8 @@ class JsonPrinter(Watcher):
     def crossed_decoded(self, state, direction, raw, decoded):
         """A received UPDATE with the session's decode of it (ScannedUpdate or Update); written with the batch."""
         if isinstance(decoded, ScannedUpdate):
-            self.pending.append(self.update_head % time.time() + update_json(raw, decoded) + "}\n")
+            line = '{"type":"update","time":' + repr(time.time()) + self.update_tail + update_json(raw, decoded)
+            self.pending.append(line + "}\n")
         else:
             self._write(state, direction, raw, decoded)
 

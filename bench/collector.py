@@ -343,15 +343,9 @@ def print_table(results, prefixes):
             for other in ("GoBGP", "ExaBGP"):
                 known = other in by_name and other != name
                 ratios.append("%.2fx" % (by_name[other][index] / (seconds, cpu)[index - 1]) if known else "-")
-        columns = (
-            name,
-            seconds,
-            cpu,
-            "%.1f" % (cpu * 1e6 / updates) if updates else "?",
-            cpu * 1e6 / prefixes,
-            rss,
-        ) + tuple(ratios)
-        print("%-15s %8.1f %7.1f %13s %13.1f %9.0f %9s %10s %10s %11s" % columns)
+        per_update = "%.1f" % (cpu * 1e6 / updates) if updates else "?"
+        line = "%-15s %8.1f %7.1f %13s %13.1f %9.0f" % (name, seconds, cpu, per_update, cpu * 1e6 / prefixes, rss)
+        print(line + "".join(" %*s" % (width, ratio) for width, ratio in zip((9, 10, 10, 11), ratios, strict=True)))
     print(
         "vs X: X's seconds / this collector's (above 1: this one is faster); CPU vs X: the same for CPU seconds; "
         "%s UPDATEs" % updates

@@ -104,3 +104,40 @@ def test_a_stage_message_lands_between_the_messages_before_and_after_it():
             expected.append(100000 + n)
         expected.append(n)
     assert numbers == expected
+
+
+def test_a_bad_header_after_good_messages_in_the_same_read_ends_the_session_after_them():
+    """The messages in front of a bad header are relayed; then the NOTIFICATION 1/1 goes both ways."""
+    good = b"".join(frame(n) for n in range(1, 6))
+    bad = b"\x00" * 16 + (40).to_bytes(2, "big") + bytes([framing.UPDATE]) + b"\0" * 21
+
+    async def scenario():
+        received = bytearray()
+
+        async def router_accepted(reader, writer):
+            while True:
+                data = await reader.read(1 << 16)
+                if not data:
+                    break
+                received.extend(data)
+
+        router = await asyncio.start_server(router_accepted, "127.0.0.1", 0)
+        proxy = Proxy(("127.0.0.1", 0), router.sockets[0].getsockname()[:2], Pipeline())
+        server = await proxy.start()
+        reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+        writer.write(OPEN)
+        while not proxy.sessions:
+            await asyncio.sleep(0.01)
+        writer.write(good + bad)  # one write: one read on the proxy's side
+        to_peer = await asyncio.wait_for(reader.read(), 10)
+        await asyncio.sleep(0.2)
+        writer.close()
+        await proxy.stop()
+        router.close()
+        return bytes(received[len(OPEN) :]), to_peer
+
+    to_router, to_peer = asyncio.run(scenario())
+    assert to_router[: len(good)] == good
+    notification = to_router[len(good) :]
+    assert notification[18] == framing.NOTIFICATION and notification[19:21] == bytes([1, 1])
+    assert to_peer[18] == framing.NOTIFICATION and to_peer[19:21] == bytes([1, 1])  # the router sent nothing else

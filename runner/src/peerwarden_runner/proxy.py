@@ -4,8 +4,9 @@ passed through the pipeline of its direction.
 Framing errors end the session with the NOTIFICATION the RFC asks for (and are logged); every
 message a stage changes or drops is counted and logged by the pipeline. Backpressure is TCP's own:
 a direction reads what its socket holds (up to READ_CHUNK), relays every whole message in it,
-writes their output as one block and drains it before it reads again, so a slow receiver slows its
-sender and memory stays bounded by one chunk and one message per direction.
+writes their output in blocks (of BLOCK octets, and the rest at the end of the read) and drains them
+before it reads again, so a slow receiver slows its sender and memory stays bounded by one chunk and
+one message per direction.
 """
 
 import asyncio
@@ -355,9 +356,8 @@ class Session:
         self.pipeline, self.name, self.first = pipeline, name, first
         # direction -> the messages a stage made on its own, held back while the direction awaits an answer
         self.deferred: dict[str, list[bytes] | None] = {TO_ROUTER: None, TO_PEER: None}
-        # direction -> messages relayed and not yet written: one write per chunk read (_flush)
-        self.out: dict[str, list[bytes]] = {TO_ROUTER: [], TO_PEER: []}
-        self.out_bytes = {TO_ROUTER: 0, TO_PEER: 0}
+        # direction -> the octets relayed and not yet written: one write per BLOCK or per read (_flush)
+        self.out: dict[str, bytearray] = {TO_ROUTER: bytearray(), TO_PEER: bytearray()}
         self.tasks = []
         self.ended = False  # a NOTIFICATION was written: nothing more is
         self.keepalives: set[str] = set()  # the directions a KEEPALIVE crossed: both means Established
@@ -396,7 +396,7 @@ class Session:
 
     async def _pump(self, direction):
         """Relay one direction: read what the socket has (up to READ_CHUNK), pass every whole message
-        in it through the pipeline, write their output as one block, drain, and read again."""
+        in it through the pipeline, write their output in blocks (_relay, _flush), drain, and read again."""
         reader, writer = self.ends[direction]
         first, self.first = (self.first, None) if direction == TO_ROUTER else (None, None)
         data, position = first or b"", 0
@@ -457,10 +457,10 @@ class Session:
             raise SessionEnded("RFC 7606 session reset: %s" % reset) from reset
         if self.ended:  # the other direction ended the session while a stage answered
             raise SessionEnded("NOTIFICATION sent")
-        self.out[direction].extend(outgoing)
+        out = self.out[direction]
         for message in outgoing:
-            self.out_bytes[direction] += len(message)
-        if self.out_bytes[direction] >= BLOCK:
+            out += message
+        if len(out) >= BLOCK:
             self._flush(direction)
         held, self.deferred[direction] = self.deferred[direction], None
         for message in held or ():
@@ -488,15 +488,14 @@ class Session:
                 LOG.info("%s: session with %s Established", self.name, self.peer_address)
 
     def _flush(self, direction):
-        """Write the direction's block: the output of every message read so far, in order, as one write
-        (one send() for a chunk of small UPDATEs instead of one each)."""
+        """Write the direction's block: the output of the messages relayed since the last write, in order,
+        as one write (one send() for many small UPDATEs instead of one each)."""
         out = self.out[direction]
         if out:
             writer = self.ends[direction][1]
             if not writer.is_closing():
-                writer.write(out[0] if len(out) == 1 else b"".join(out))
+                writer.write(bytes(out))
             out.clear()
-            self.out_bytes[direction] = 0
 
     @staticmethod
     def _notification_text(raw):

@@ -205,6 +205,7 @@ def build(name, table, archive_dir):
         "metrics": ([], [], True),
         "all": ([rpki, limit], [archive], True),
         "all-mrt": ([rpki, limit], [MrtArchiveStage(archive_dir, session_name="bench")], True),
+        "mrt": ([], [MrtArchiveStage(archive_dir, session_name="bench")], False),
         "filter": ([FilterStage(filter_section())] if name == "filter" else [], [], False),
         "filter-expr": ([FilterStage(filter_section(EXPRESSION_RULES))] if name == "filter-expr" else [], [], False),
         "alert": ([AlertStage(alert_section(), None, "bench", "peer")] if name == "alert" else [], [], False),

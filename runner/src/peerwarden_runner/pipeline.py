@@ -121,14 +121,19 @@ class Pipeline:
         """The messages to write on for one message read (none when a stage dropped it)."""
         if kind == framing.OPEN:
             self._opened(state, direction, raw)
-        outgoing = [raw]
         before, route_stages, after = self.plans.get(direction) or NO_PLAN
-        for stage in before:
-            outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
-        if route_stages and direction in state.contexts:
-            outgoing = self._route_stages(state, direction, outgoing, route_stages)
-        for stage in after:
-            outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
+        if before or after:
+            outgoing = [raw]
+            for stage in before:
+                outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
+            if route_stages and direction in state.contexts:
+                outgoing = self._route_stages(state, direction, outgoing, route_stages)
+            for stage in after:
+                outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
+        elif route_stages and kind == framing.UPDATE and direction in state.contexts:
+            outgoing = self._routes(state, direction, raw, route_stages)  # the common case: one UPDATE read
+        else:
+            outgoing = [raw]
         self._watch(state, direction, outgoing)
         return outgoing
 

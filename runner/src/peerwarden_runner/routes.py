@@ -235,6 +235,31 @@ class ScannedChange(RouteChange):
         table of routes with attributes of their own is a million of them."""
         return shared.raw
 
+    def encode(self):
+        """RouteChange.encode for the one run of a scanned UPDATE, without the walk over runs."""
+        paths, holds = self.rib.paths, self.rib.holds
+        if self.withdrawn:
+            self._forget_withdrawn(paths, holds)
+        if self.refused:
+            return self._encode_refusals(paths, holds)
+        if self.routes:
+            next_hop, shared, dummy = self.runs[0]
+            kept = _new(RouteAttributes, (shared.raw, next_hop, self.origin))
+            keys = self.keys
+            if len(keys) == 1:  # one prefix per UPDATE: most of a real table
+                key = keys[0]
+                paths[key] = kept
+                if holds:
+                    holds.pop(key, None)
+            else:
+                paths.update(zip(keys, repeat(kept)))
+                if holds:
+                    for key in keys:
+                        holds.pop(key, None)
+        if not self.changed:
+            return [self.raw]
+        return encode_routes(self.routes, self.withdrawn, self.ctx)
+
     def full_as_path(self):
         """AS_PATH alone: fast_update takes only 4-octet sessions without AS4_PATH, where it is the full path."""
         if self._update is not None:

@@ -329,10 +329,10 @@ class RpkiStage(Stage):
         (announced again, withdrawn)."""
         announce, withdraw, states = [], [], {}
         validities: Counter[RouteValidity] = Counter()
-        paths, holds, route_of = rib.paths, rib.holds, touched.route
+        holds, route_of = rib.holds, touched.route
         watch_only = getattr(state.session, "watch_only", False)
         for key in keys:
-            entry = paths.get(key)
+            entry = rib.entry(key)
             if entry is None:
                 continue  # withdrawn meanwhile
             found = route_of(key)

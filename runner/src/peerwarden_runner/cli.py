@@ -10,6 +10,7 @@ from typing import Any
 
 from peerwarden_runner import __version__, log_format
 from peerwarden_runner import config as configuration
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
 from peerwarden_runner.speaker import cli as speaker_cli
@@ -158,6 +159,7 @@ async def serve(settings):
     finally:
         for task in background:
             task.cancel()
+        DECISIONS.flush()  # what was counted and not yet written (log_summary), before the runner exits
     return max((getattr(server, "exit_status", 0) for server in proxies), default=0)
 
 

@@ -126,3 +126,17 @@ def test_reasons_beyond_the_bound_share_one_count_and_a_percent_is_only_text(cap
         OTHER_REASONS,
         "; ".join("reason %d: 100%%s done" % index for index in (2, 3, 4)),
     )
+
+
+def test_a_long_example_is_cut_and_says_how_long_it_was(caplog):
+    log = DecisionLog(clock=Clock())
+    logger = logging.getLogger("peerwarden_runner.test")
+    path = " ".join(str(64500 + index) for index in range(1000))
+    with caplog.at_level(logging.INFO, logger="peerwarden_runner.test"):
+        log.record(logger, "s1", "aspa", "held back: invalid path", "%s path %s", "192.0.2.0/24", path)
+        log.flush()
+    (record,) = caplog.records
+    (example,) = record.fields["examples"]
+    whole = "192.0.2.0/24 path " + path
+    assert len(whole) > 300
+    assert example == "%s... (%d characters)" % (whole[:300], len(whole))

@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 INTERVAL = 10.0  # seconds: see above
 EXAMPLES = 3  # examples per line
+EXAMPLE_CHARACTERS = 300  # an example longer than this (a path of 1,000 ASes) is cut, and says so
 MAX_KEYS = 1024  # (session, stage, reason) counted at once
 OTHER_REASONS = "other reasons"
 
@@ -112,7 +113,7 @@ class DecisionLog:
 
     def _write(self, key, entry, now):
         session, stage, reason = key
-        examples = [example % args for example, args in entry.examples]
+        examples = [_shortened(example % args) for example, args in entry.examples]
         entry.logger.log(
             entry.level,
             "%s: %s: %d %s %s in %.1f s (e.g. %s)",
@@ -153,6 +154,12 @@ class DecisionLog:
         self.due()
         if self.counts:
             self._arm(self.clock())
+
+
+def _shortened(text):
+    if len(text) <= EXAMPLE_CHARACTERS:
+        return text
+    return "%s... (%d characters)" % (text[:EXAMPLE_CHARACTERS], len(text))
 
 
 DECISIONS = DecisionLog()  # the runner's one summariser: DECISIONS.record(...), DECISIONS.flush(session)

@@ -28,7 +28,8 @@ def main(argv=None):
         "--log-level",
         choices=("debug", "info", "warning", "error"),
         default="info",
-        help="info (default): one line per event (connections, OPENs, Established, NOTIFICATIONs, sessions down)",
+        help="info (default): one line per event (connections, OPENs, Established, NOTIFICATIONs, sessions down) "
+        "and per-route decisions counted, a line per reason every 10 s; debug: a line for each route too",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     proxy = commands.add_parser("proxy", help="relay one BGP session through the stages")

@@ -5,7 +5,7 @@ refuses every route: rpki with VRPs naming another origin, limit with max_length
 with a drop rule for everything; ends the session; counts the records at INFO and above that reach the
 root logger (a handler that counts and writes nothing) and the CPU time of the process.
 
-    PYTHONPATH=runner/src:bench python bench/log_lines.py [--ipv4 40000] [--ipv6 10000]
+    python bench/log_lines.py [--ipv4 40000] [--ipv6 10000]
 """
 
 import argparse

@@ -19,6 +19,9 @@ route to route (the prefix, the origin AS, the path) belongs in the example, or 
 would make a million lines. Beyond MAX_KEYS open counts at once, new reasons share one count per
 session and stage ("other reasons"), so memory stays bounded whatever a peer sends.
 
+Connections refused (ratelimit.py) are another thing: events per source address, where the first from a
+source is written at once and only repeats are counted.
+
 (Our own: the standard library logs and filters, it does not count; a few dozen lines.)
 """
 

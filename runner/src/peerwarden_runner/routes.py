@@ -109,9 +109,7 @@ class RouteChange:
     @classmethod
     def from_update(cls, raw, ctx, rib, metrics=None, blocks=None):
         """`blocks`: the direction's AttributeBlocks (attribute sections decoded before)."""
-        update = decode_update(raw, ctx, blocks=blocks)
-        if update.error_action != ErrorAction.NONE:
-            LOG.warning("UPDATE: RFC 7606 %s: %s", update.error_action.label, update.reason)
+        update = decode_update(raw, ctx, blocks=blocks)  # an RFC 7606 error is logged by the pipeline, per session
         return cls(raw, ctx, update, rib, metrics)
 
     @property

@@ -2,10 +2,13 @@
 context of its direction, and a writer that died is replaced without losing what comes next."""
 
 import os
+import pickle
 import signal
 
-from peerwarden_runner.archive import read_archive
-from peerwarden_runner.archive_process import ArchiveProcess
+import pytest
+
+from peerwarden_runner.archive import JsonLinesArchive, read_archive
+from peerwarden_runner.archive_process import _LENGTH, _MESSAGE, ArchiveProcess, _line, serve
 from peerwarden_runner.codec import KEEPALIVE_MESSAGE, NegotiatedContext, Prefix, encode_update, from_json
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.attributes import make_attribute
@@ -88,3 +91,66 @@ def test_the_speakers_directions_keep_their_names(tmp_path):
     archive.send(KEEPALIVE_MESSAGE, None, "sent", 1700000001.0)
     archive.close()
     assert [r["direction"] for r in read_archive(str(tmp_path))] == ["received", "sent"]
+
+
+class Pieces:
+    """A pipe that gives what was written in pieces of the sizes given (cycled), as a pipe under load may."""
+
+    def __init__(self, data, sizes):
+        self.data, self.sizes, self.position, self.turn = data, sizes, 0, 0
+
+    def read1(self, size):
+        step = min(size, self.sizes[self.turn % len(self.sizes)])
+        self.turn += 1
+        piece = self.data[self.position : self.position + step]
+        self.position += len(piece)
+        return piece
+
+
+class Answers:
+    def __init__(self):
+        self.written = b""
+
+    def write(self, data):
+        self.written += data
+
+    def flush(self):
+        pass
+
+
+def _records():
+    """The pipe's records for: a context, three UPDATEs and a KEEPALIVE, an answered flush, an UPDATE, an
+    unanswered flush; and the lines the writer must make of them."""
+    context = pickle.dumps((0, ADD_PATH))
+    stream = b"C" + _LENGTH.pack(len(context)) + context
+    messages = [update(ADD_PATH, path_id=7), update(ADD_PATH, path_id=8), KEEPALIVE_MESSAGE, update(ADD_PATH, 9)]
+    lines = []
+    for number, raw in enumerate(messages):
+        stream += b"M" + _MESSAGE.pack(1700000000.25 + number, 0, len(raw)) + raw
+        lines.append(_line(raw, ADD_PATH, TO_ROUTER, "edge", 1700000000.25 + number))
+        if number == 2:
+            stream += b"F"
+    return stream + b"f", lines
+
+
+def test_records_cut_anywhere_between_reads_make_the_same_lines(tmp_path):
+    stream, lines = _records()
+    for sizes in ([1], [2, 3], [7, 1, 13], [19, 64], [len(stream)]):
+        directory = tmp_path / ("cut-%s" % "-".join(map(str, sizes)))
+        archive, answers = JsonLinesArchive(str(directory), prefix="edge", compress=False), Answers()
+        serve(Pieces(stream, sizes), answers, archive, "edge")
+        archive.close()
+        written = [
+            line for name in sorted(os.listdir(directory)) for line in (directory / name).read_text().splitlines()
+        ]
+        assert written == lines and answers.written == b"F" and archive.count == 4
+
+
+def test_a_record_cut_short_by_the_end_of_the_pipe_is_said(tmp_path):
+    stream, dummy = _records()
+    archive = JsonLinesArchive(str(tmp_path), prefix="edge", compress=False)
+    with pytest.raises(EOFError):
+        serve(Pieces(stream[:-40], [5]), Answers(), archive, "edge")
+    with pytest.raises(ValueError, match="unknown record"):
+        serve(Pieces(b"Z", [1]), Answers(), archive, "edge")
+    archive.close()

@@ -160,6 +160,12 @@ class JsonLinesArchive(RecordArchive):
         text = record if isinstance(record, str) else json.dumps(record, separators=(",", ":"))
         return (text + "\n").encode("utf-8")
 
+    def write_lines(self, lines):
+        """Append records given as their JSON texts, in one write."""
+        if lines:
+            self.count += len(lines)
+            RotatingFile.write(self, ("\n".join(lines) + "\n").encode("utf-8"))
+
 
 class MrtArchive(RecordArchive):
     """MRT records (already encoded, see mrt.py) in PREFIX-...mrt files."""

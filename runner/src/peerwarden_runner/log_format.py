@@ -7,6 +7,10 @@ import time
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, worker=None):
+        super().__init__()
+        self.worker = worker
+
     def format(self, record):
         entry = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + ".%03dZ" % record.msecs,
@@ -14,18 +18,22 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if self.worker is not None:
+            entry["worker"] = self.worker
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(log_format="text", level=logging.INFO):
-    """Log to stderr as text (default) or JSON lines."""
+def configure(log_format="text", level=logging.INFO, worker=None):
+    """Log to stderr as text (default) or JSON lines; a worker process (workers/) names itself in
+    each line ("worker 1" in the text, "worker": 1 in JSON)."""
     handler = logging.StreamHandler()
+    where = "" if worker is None else "worker %d " % worker
     handler.setFormatter(
-        JsonFormatter()
+        JsonFormatter(worker)
         if log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else logging.Formatter("%(asctime)s %(levelname)s " + where + "%(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

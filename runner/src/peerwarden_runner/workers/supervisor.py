@@ -49,6 +49,7 @@ class Supervisor:
         self.log_format, self.log_level = log_format, log_level
         self.collector = WorkersCollector(count)
         self.processes: list[asyncio.subprocess.Process | None] = [None] * count
+        self.alive: list[int | None] = [None] * count  # our end of each worker's --alive-fd pipe
         self.stopping = asyncio.Event()
 
     async def run(self, metrics_listen=None):
@@ -99,11 +100,11 @@ class Supervisor:
             os.close(ready_write)
             os.close(alive_read)
         self.processes[worker] = process
-        process.alive = alive_write  # closed when the worker is reaped
+        self.alive[worker] = alive_write
         loop = asyncio.get_running_loop()
         try:
             line = await asyncio.wait_for(loop.run_in_executor(None, _read_line, ready_read), READY_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             line = b""
         finally:
             os.close(ready_read)
@@ -116,30 +117,27 @@ class Supervisor:
     async def _keep(self, worker):
         """Start the worker again whenever it ends, after a back-off, until the runner stops."""
         backoff = Backoff(1.0, 60.0)
+        started, why = time.monotonic(), ""
         while True:
             process = self.processes[worker]
-            started = time.monotonic()
-            status = await process.wait()
-            self.collector.ports[worker] = None
-            os.close(process.alive)
-            if time.monotonic() - started >= STAYED_UP:
-                backoff.reset()
+            if process is not None:
+                status = await process.wait()
+                self.collector.ports[worker] = None
+                self.processes[worker] = None
+                self._release(worker)
+                if time.monotonic() - started >= STAYED_UP:
+                    backoff.reset()
+                why = "worker %d (pid %d) ended (%s)" % (worker, process.pid, _status_text(status))
             delay = backoff.next_delay()
-            LOG.warning(
-                "worker %d (pid %d) ended (%s); starting it again in %.1f s",
-                worker,
-                process.pid,
-                _status_text(status),
-                delay,
-            )
-            self.processes[worker] = None
+            LOG.warning("%s; starting it again in %.1f s", why, delay)
             await asyncio.sleep(delay)
             self.collector.restarts[worker] += 1
             try:
                 pid = await self._start(worker)
-            except WorkerFailed as error:
-                LOG.error("%s", error)
+            except WorkerFailed as error:  # _start reaped it: the next round waits and tries again
+                why = str(error)
                 continue
+            started = time.monotonic()
             LOG.info("worker %d started again: pid %d", worker, pid)
 
     async def _stop(self, worker):
@@ -151,16 +149,19 @@ class Supervisor:
             process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 LOG.warning("worker %d (pid %d) did not stop in %.0f s: killed", worker, process.pid, STOP_TIMEOUT)
                 process.kill()
                 await process.wait()
         self.processes[worker] = None
-        try:
-            os.close(process.alive)
-        except OSError:  # closed when it was reaped
-            pass
+        self._release(worker)
         return process.returncode
+
+    def _release(self, worker):
+        """Close our end of an ended worker's --alive-fd pipe (once)."""
+        fd, self.alive[worker] = self.alive[worker], None
+        if fd is not None:
+            os.close(fd)
 
 
 def _read_line(fd):

@@ -5,7 +5,9 @@ UPDATE) through N sessions of ONE runner (rpki from a VRP file matching every ro
 archive: the stages of bench/proxy_fulltable.py) to one FRR bgpd with N neighbours. For each N and
 each --workers value it prints the wall time from the BIRDs' start until FRR holds every table, the
 runner's CPU seconds (its process and every child: workers, archive writers; from /proc), CPU per
-UPDATE, the peak RSS of the runner's processes summed, and the wall time's ratio to N = 1.
+UPDATE and the cores it kept busy (CPU / wall), the peak RSS of the runner's processes summed, the
+wall time's ratio to N = 1, and FRR's and the BIRDs' CPU seconds (on a small machine they share the
+cores with the runner).
 
     python bench/sessions.py [--size 20000] [--per-set 1] [--sessions 1,2,4] [--workers 1,2]
 
@@ -98,7 +100,8 @@ def tree_pids(pid):
 
 
 def run_once(base, tables_, workers, per_set, timeout):
-    """(seconds until FRR holds every table, runner CPU seconds, UPDATEs relayed, peak RSS MiB summed)."""
+    """(seconds until FRR holds every table, runner CPU seconds, UPDATEs relayed, peak RSS MiB summed,
+    (FRR's CPU seconds, the BIRDs')): where the machine's cores went."""
     count = len(tables_)
     workdir = os.path.join(base, "n%d-w%d" % (count, workers))
     os.makedirs(workdir)
@@ -120,6 +123,7 @@ def run_once(base, tables_, workers, per_set, timeout):
                 raise SystemExit("the runner did not start: %s" % open(log_path).read()[-2000:])
             time.sleep(0.2)
         cpu_at_start = sum(cpu_seconds(runner.pid))  # loading the VRPs is not relaying
+        frr_at_start = sum(cpu_seconds(frr.pid))
         started = time.perf_counter()
         for index, table in enumerate(tables_):
             bird = start_bird(
@@ -135,7 +139,8 @@ def run_once(base, tables_, workers, per_set, timeout):
         seconds = time.perf_counter() - started
         rss = sum(peak_rss_mib(pid) for pid in tree_pids(runner.pid))
         cpu = sum(cpu_seconds(runner.pid)) - cpu_at_start
-        return seconds, cpu, updates_relayed(METRICS), rss
+        others = sum(cpu_seconds(frr.pid)) - frr_at_start, sum(sum(cpu_seconds(bird.pid)) for bird in processes[2:])
+        return seconds, cpu, updates_relayed(METRICS), rss, others
     finally:
         for process in reversed(processes):
             stop(process)
@@ -157,17 +162,32 @@ def main():
     try:
         print("load average %s; %d cores" % (" ".join(open("/proc/loadavg").read().split()[:3]), os.cpu_count()))
         print("%d IPv4 prefixes per session, per set %d" % (arguments.size, arguments.per_set))
-        print("workers  N  wall s  ratio to N=1  runner CPU s  CPU us/UPDATE  UPDATEs  peak RSS MiB (all processes)")
+        print(
+            "workers  N  wall s  ratio to N=1  runner CPU s  cores  CPU us/UPDATE  UPDATEs  peak RSS MiB"
+            "  FRR CPU s  BIRD CPU s"
+        )
         for workers in [int(value) for value in arguments.workers.split(",")]:
             first = None
             for count in counts:
-                seconds, cpu, updates, rss = run_once(
+                seconds, cpu, updates, rss, (frr, birds) = run_once(
                     base, tables(arguments.size, count), workers, arguments.per_set, arguments.timeout
                 )
                 first = first or seconds
                 print(
-                    "%7d  %d  %6.1f  %12.2f  %12.1f  %13.1f  %7d  %6.0f"
-                    % (workers, count, seconds, seconds / first, cpu, cpu * 1e6 / max(updates, 1), updates, rss),
+                    "%7d  %d  %6.1f  %12.2f  %12.1f  %5.2f  %13.1f  %7d  %12.0f  %9.1f  %10.1f"
+                    % (
+                        workers,
+                        count,
+                        seconds,
+                        seconds / first,
+                        cpu,
+                        cpu / seconds,
+                        cpu * 1e6 / max(updates, 1),
+                        updates,
+                        rss,
+                        frr,
+                        birds,
+                    ),
                     flush=True,
                 )
         return 0

@@ -9,7 +9,9 @@ UPDATE and the cores it kept busy (CPU / wall), the peak RSS of the runner's pro
 wall time's ratio to N = 1, and FRR's and the BIRDs' CPU seconds (on a small machine they share the
 cores with the runner).
 
-    python bench/sessions.py [--size 20000] [--per-set 1] [--sessions 1,2,4] [--workers 1,2]
+    python bench/sessions.py [--size 20000] [--per-set 1] [--sessions 1,2,4] [--workers 0,1,2]
+
+--workers 0 is the baseline: the same N BIRDs straight to FRR, no runner.
 
 Loopback only, addresses of its own (127.0.0.170-183, no other bench or test uses them): FRR
 127.0.0.170, BIRD i 127.0.0.171+i, the runner's listener i 127.0.0.175+i, its source towards FRR
@@ -99,48 +101,71 @@ def tree_pids(pid):
     return found
 
 
+def start_runner(workdir, config, count, workers):
+    """The runner's Popen, once all its `count` sessions listen."""
+    log_path = os.path.join(workdir, "runner.log")
+    with open(log_path, "w") as log:
+        runner = subprocess.Popen([RUNNER, "run", "-c", config], stdout=log, stderr=subprocess.STDOUT)
+    ready = "workers ready" if workers > 1 and count > 1 else "listening on"
+    deadline = time.monotonic() + 300
+    while ready not in open(log_path).read() or open(log_path).read().count("listening on") < count:
+        if runner.poll() is not None or time.monotonic() > deadline:
+            stop(runner)
+            raise SystemExit("the runner did not start: %s" % open(log_path).read()[-2000:])
+        time.sleep(0.2)
+    return runner
+
+
 def run_once(base, tables_, workers, per_set, timeout):
     """(seconds until FRR holds every table, runner CPU seconds, UPDATEs relayed, peak RSS MiB summed,
-    (FRR's CPU seconds, the BIRDs')): where the machine's cores went."""
+    (FRR's CPU seconds, the BIRDs')): where the machine's cores went. workers 0: no runner, each BIRD
+    straight to FRR (the baseline)."""
     count = len(tables_)
     workdir = os.path.join(base, "n%d-w%d" % (count, workers))
     os.makedirs(workdir)
     vrps, config = os.path.join(base, "vrps-%d.json" % count), os.path.join(workdir, "runner.yml")
-    if not os.path.exists(vrps):
+    if workers and not os.path.exists(vrps):
         write_all_vrps(vrps, tables_, per_set)
     write_config(config, count, workers, vrps, os.path.join(workdir, "archive"), len(tables_[0]))
-    frr = start_frr(os.path.join(workdir, "frr"), SOURCES[:count], address=FRR)
+    neighbors = SOURCES[:count] if workers else BIRDS[:count]  # what FRR sees: the runner's sources, or the BIRDs
+    frr = start_frr(os.path.join(workdir, "frr"), neighbors, address=FRR)
     processes = [frr]
     try:
-        log_path = os.path.join(workdir, "runner.log")
-        with open(log_path, "w") as log:
-            runner = subprocess.Popen([RUNNER, "run", "-c", config], stdout=log, stderr=subprocess.STDOUT)
-        processes.append(runner)
-        ready = "workers ready" if workers > 1 and count > 1 else "listening on"
-        deadline = time.monotonic() + 300
-        while ready not in open(log_path).read() or open(log_path).read().count("listening on") < count:
-            if runner.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the runner did not start: %s" % open(log_path).read()[-2000:])
-            time.sleep(0.2)
-        cpu_at_start = sum(cpu_seconds(runner.pid))  # loading the VRPs is not relaying
+        runner = None
+        if workers:
+            runner = start_runner(workdir, config, count, workers)
+            processes.append(runner)
+        else:
+            time.sleep(1)  # FRR up before the BIRDs, as bench/proxy_fulltable.py waits
+        cpu_at_start = sum(cpu_seconds(runner.pid)) if runner else 0.0  # loading the VRPs is not relaying
         frr_at_start = sum(cpu_seconds(frr.pid))
         started = time.perf_counter()
-        for index, table in enumerate(tables_):
-            bird = start_bird(
-                os.path.join(workdir, "bird%d" % index), LISTENERS[index], table, [], per_set, local=BIRDS[index]
+        birds = [
+            start_bird(
+                os.path.join(workdir, "bird%d" % index),
+                LISTENERS[index] if workers else FRR,
+                table,
+                [],
+                per_set,
+                local=BIRDS[index],
             )
-            processes.append(bird)
+            for index, table in enumerate(tables_)
+        ]
+        processes += birds
         expected = (len(tables_[0]), 0)
-        while not all(frr_counts(os.path.join(workdir, "frr"), source) == expected for source in SOURCES[:count]):
+        while not all(frr_counts(os.path.join(workdir, "frr"), source) == expected for source in neighbors):
             if time.perf_counter() - started > timeout:
-                held = [frr_counts(os.path.join(workdir, "frr"), source) for source in SOURCES[:count]]
+                held = [frr_counts(os.path.join(workdir, "frr"), source) for source in neighbors]
                 raise SystemExit("N=%d workers %d: FRR holds %s after %d s" % (count, workers, held, timeout))
             time.sleep(0.5)
         seconds = time.perf_counter() - started
-        rss = sum(peak_rss_mib(pid) for pid in tree_pids(runner.pid))
-        cpu = sum(cpu_seconds(runner.pid)) - cpu_at_start
-        others = sum(cpu_seconds(frr.pid)) - frr_at_start, sum(sum(cpu_seconds(bird.pid)) for bird in processes[2:])
-        return seconds, cpu, updates_relayed(METRICS), rss, others
+        if runner is None:
+            rss = cpu = updates = 0
+        else:
+            rss = sum(peak_rss_mib(pid) for pid in tree_pids(runner.pid))
+            cpu, updates = sum(cpu_seconds(runner.pid)) - cpu_at_start, updates_relayed(METRICS)
+        others = sum(cpu_seconds(frr.pid)) - frr_at_start, sum(sum(cpu_seconds(bird.pid)) for bird in birds)
+        return seconds, cpu, updates, rss, others
     finally:
         for process in reversed(processes):
             stop(process)
@@ -151,7 +176,9 @@ def main():
     parser.add_argument("--size", type=int, default=20000, help="IPv4 prefixes per session (default 20,000)")
     parser.add_argument("--per-set", type=int, default=1, help="prefixes per attribute set (1: each its own)")
     parser.add_argument("--sessions", default="1,2,4", help="numbers of sessions, at most 4 (default 1,2,4)")
-    parser.add_argument("--workers", default="1,2", help="the runner's workers: values to compare (default 1,2)")
+    parser.add_argument(
+        "--workers", default="0,1,2", help="the runner's workers to compare; 0: BIRD -> FRR directly (default 0,1,2)"
+    )
     parser.add_argument("--timeout", type=int, default=900)
     arguments = parser.parse_args()
     counts = [int(value) for value in arguments.sessions.split(",")]

@@ -86,7 +86,7 @@ def main(argv=None):
     if settings.get("workers", 1) > 1:  # run -c only: the quick cases are one session
         from peerwarden_runner.workers.supervisor import supervise
 
-        return supervise(arguments.config, settings["workers"], arguments.log_format, arguments.log_level)
+        return supervise(arguments.config, settings, arguments.log_format, arguments.log_level)
     try:
         return asyncio.run(serve(settings))
     except (OSError, ValueError) as error:  # a VRP file that cannot be read, an address in use

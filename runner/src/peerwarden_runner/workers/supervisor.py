@@ -15,7 +15,6 @@ import time
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-from peerwarden_runner import config as configuration
 from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.workers.merge import WorkersCollector
 
@@ -29,10 +28,10 @@ class WorkerFailed(Exception):
     """A worker ended before it was ready, at the runner's start."""
 
 
-def supervise(path, count, log_format, log_level):
-    """Run `count` workers of the configuration at `path` until SIGTERM or SIGINT; the exit status."""
-    settings = configuration.load(path)  # checked by the caller already: for the metrics address
-    supervisor = Supervisor(path, count, log_format, log_level)
+def supervise(path, settings, log_format, log_level):
+    """Run the workers of the configuration at `path` (`settings`, checked) until SIGTERM or SIGINT;
+    the exit status."""
+    supervisor = Supervisor(path, settings["workers"], log_format, log_level)
     try:
         return asyncio.run(supervisor.run((settings.get("metrics") or {}).get("listen")))
     except WorkerFailed as error:

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 
+from peerwarden_runner.workers.procfs import descendants
 from proxy_fulltable import (
     RUNNER,
     cpu_seconds,
@@ -85,20 +86,6 @@ def write_config(path, count, workers, vrps, archive, size):
     ]
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
-
-
-def tree_pids(pid):
-    """The process and its descendants now (from /proc/PID/task/PID/children)."""
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        try:
-            with open("/proc/%d/task/%d/children" % (current, current)) as children:
-                pending.extend(int(child) for child in children.read().split())
-        except OSError:
-            continue
-    return found
 
 
 def start_runner(workdir, config, count, workers):
@@ -162,7 +149,7 @@ def run_once(base, tables_, workers, per_set, timeout):
         if runner is None:
             rss = cpu = updates = 0
         else:
-            rss = sum(peak_rss_mib(pid) for pid in tree_pids(runner.pid))
+            rss = sum(peak_rss_mib(pid) for pid in descendants(runner.pid))
             cpu, updates = sum(cpu_seconds(runner.pid)) - cpu_at_start, updates_relayed(METRICS)
         others = sum(cpu_seconds(frr.pid)) - frr_at_start, sum(sum(cpu_seconds(bird.pid)) for bird in birds)
         return seconds, cpu, updates, rss, others

@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+from peerwarden_runner.workers.procfs import alive, parent_of
 from polling import free_port
 
 RUNNER = [sys.executable, "-m", "peerwarden_runner.cli"]
@@ -28,19 +29,6 @@ def wait(predicate, what, timeout=20.0):
             return found
         time.sleep(0.05)
     raise AssertionError("timed out waiting for " + what)
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def parent_of(pid):
-    with open("/proc/%d/stat" % pid) as stat:
-        return int(stat.read().rsplit(")", 1)[1].split()[1])
 
 
 @pytest.fixture

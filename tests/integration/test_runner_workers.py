@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 from integration.runner_process import start_runner
 from integration.test_runner_speaker import stop_runners
+from peerwarden_runner.workers.procfs import alive, parent_of
 
 from lab.daemons import free_port, wait_for
 
@@ -23,19 +24,6 @@ SESSIONS = {  # name: (FRR, BIRD, the runner's listener, its source towards FRR,
 }
 # BIRD tries again within seconds once the session through the killed worker is gone
 BIRD_RETRY = "  connect retry time 1;\n  error wait time 1, 2;\n  connect delay time 1;\n"
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def parent_of(pid):
-    with open("/proc/%d/stat" % pid) as stat:
-        return int(stat.read().rsplit(")", 1)[1].split()[1])
 
 
 def ready_workers(log):

@@ -113,3 +113,19 @@ def test_a_worker_that_cannot_listen_stops_the_runner_with_status_2(runner):
     assert "peerwarden-runner: worker 1 (pid" in text and "did not start (exit status 2)" in text
     pid = int(re.search(r"worker 0 \(pid (\d+)\)", text)[1]) if "worker 0 (pid" in text else None
     assert pid is None or not alive(pid)
+
+
+def test_a_worker_started_again_refuses_an_edited_configuration(runner, tmp_path):
+    process, log, metrics = runner()
+    pids = {name: pid for name, (worker, pid) in wait(lambda: workers_of(log), "both workers ready").items()}
+    config = tmp_path / "runner.yml"
+    config.write_text(config.read_text().replace("beta", "gamma"))  # another session: not what was checked
+    os.kill(pids["beta"], signal.SIGKILL)
+    wait(lambda: "changed since the runner started" in log.read_text(), "the worker to refuse the file")
+    wait(lambda: re.search(r"worker 1 \(pid \d+\) did not start \(exit status 2\); starting", log.read_text()), "retry")
+    scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics, timeout=10).read().decode()
+    assert 'peerwarden_worker_up{worker="1"} 0.0' in scraped and 'peerwarden_worker_up{worker="0"} 1.0' in scraped
+    assert "gamma" not in log.read_text().replace(str(config), "")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(20) == 0
+    assert not alive(pids["alpha"])

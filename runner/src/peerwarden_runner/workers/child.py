@@ -1,10 +1,10 @@
 """One worker process: `python -m peerwarden_runner.workers.child`, started by the supervisor only.
 
-It reads the configuration file again, runs its share of the sessions (workers/config.py) with the
-same code as a one-process runner (cli.serve), serves its metrics on a loopback port of its own and
-writes that port to --ready-fd once everything listens. It stops as the runner does on SIGTERM or
-SIGINT, and also when --alive-fd reaches its end: the parent is gone (even after a SIGKILL), so no
-worker outlives it."""
+It reads the configuration file again (refused when it is no longer the file the parent checked),
+runs its share of the sessions (workers/config.py) with the same code as a one-process runner
+(cli.serve), serves its metrics on a loopback port of its own and writes that port to --ready-fd once
+everything listens. It stops as the runner does on SIGTERM or SIGINT, and also when --alive-fd
+reaches its end: the parent is gone (even after a SIGKILL), so no worker outlives it."""
 
 import argparse
 import asyncio
@@ -18,7 +18,7 @@ from prometheus_client import start_http_server
 from peerwarden_runner import cli, log_format
 from peerwarden_runner import config as configuration
 from peerwarden_runner.stages.metrics import Metrics
-from peerwarden_runner.workers.config import share
+from peerwarden_runner.workers.config import digest, share
 
 LOG = logging.getLogger("peerwarden_runner.workers")
 
@@ -29,10 +29,23 @@ def main(argv=None):
     parser.add_argument("--worker", type=int, required=True)
     parser.add_argument("--ready-fd", type=int, required=True, help="where the metrics port is written when ready")
     parser.add_argument("--alive-fd", type=int, required=True, help="its end of file: the parent is gone")
+    parser.add_argument("--digest", required=True, help="the SHA-256 of the file the parent checked")
     parser.add_argument("--log-format", default="text")
     parser.add_argument("--log-level", default="info")
     arguments = parser.parse_args(argv)
     log_format.configure(arguments.log_format, getattr(logging, arguments.log_level.upper()), worker=arguments.worker)
+    try:
+        changed = digest(arguments.config) != arguments.digest
+    except OSError as error:
+        LOG.error("%s: cannot read: %s", arguments.config, error.strerror)
+        return 2
+    if changed:  # another share of other sessions, or the same sessions twice: refused
+        LOG.error(
+            "%s changed since the runner started: a worker runs only the configuration the runner checked;"
+            " restart the runner to run the new one",
+            arguments.config,
+        )
+        return 2
     try:
         settings = share(configuration.load(arguments.config), arguments.worker)
     except configuration.ConfigError as error:

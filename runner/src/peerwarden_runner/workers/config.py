@@ -6,6 +6,7 @@ Sessions go to workers round-robin in the order of the `sessions:` list (session
 session 1 to worker 1, ...); the speakers run in worker 0. More workers than sessions is clamped to
 the number of sessions (a warning says so when the number was given, not for auto)."""
 
+import hashlib
 import os
 
 from peerwarden_runner import schema as s
@@ -45,3 +46,9 @@ def share(settings, worker):
     mine["speakers"] = settings["speakers"] if worker == 0 else []
     mine["workers"] = 1
     return mine
+
+
+def digest(path):
+    """The SHA-256 of the configuration file: a worker started again runs only the file its parent checked."""
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()

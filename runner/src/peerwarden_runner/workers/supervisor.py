@@ -16,6 +16,7 @@ import time
 from prometheus_client import CollectorRegistry, start_http_server
 
 from peerwarden_runner.backoff import Backoff
+from peerwarden_runner.workers.config import digest
 from peerwarden_runner.workers.merge import WorkersCollector
 
 LOG = logging.getLogger("peerwarden_runner.workers")
@@ -31,7 +32,7 @@ class WorkerFailed(Exception):
 def supervise(path, settings, log_format, log_level):
     """Run the workers of the configuration at `path` (`settings`, checked) until SIGTERM or SIGINT;
     the exit status."""
-    supervisor = Supervisor(path, settings["workers"], log_format, log_level)
+    supervisor = Supervisor(path, settings["workers"], digest(path), log_format, log_level)
     try:
         return asyncio.run(supervisor.run((settings.get("metrics") or {}).get("listen")))
     except WorkerFailed as error:
@@ -43,8 +44,8 @@ def supervise(path, settings, log_format, log_level):
 
 
 class Supervisor:
-    def __init__(self, path, count, log_format="text", log_level="info"):
-        self.path, self.count = path, count
+    def __init__(self, path, count, checked, log_format="text", log_level="info"):
+        self.path, self.count, self.checked = path, count, checked
         self.log_format, self.log_level = log_format, log_level
         self.collector = WorkersCollector(count)
         self.processes: list[asyncio.subprocess.Process | None] = [None] * count
@@ -88,6 +89,8 @@ class Supervisor:
             str(ready_write),
             "--alive-fd",
             str(alive_read),
+            "--digest",
+            self.checked,
             "--log-format",
             self.log_format,
             "--log-level",

@@ -74,17 +74,24 @@ def write_vrps(path, ipv4, ipv6, count, per_set=0):
         json.dump({"roas": roas}, handle)
 
 
-def start_frr(directory, neighbor):
+def start_frr(directory, neighbor, address=FRR_ADDRESS):
+    """bgpd -Z on `address` with one neighbour in AS 65001, or several (a list: bench/sessions.py)."""
+    neighbors = [neighbor] if isinstance(neighbor, str) else list(neighbor)
     os.makedirs(directory)
     shutil.chown(directory, "frr", "frr")
     config = os.path.join(directory, "bgpd.conf")
     with open(config, "w") as handle:
         handle.write(
             "hostname bench\nrouter bgp 65000\n bgp router-id %s\n bgp allow-martian-nexthop\n"
-            " no bgp ebgp-requires-policy\n no bgp network import-check\n"
-            " neighbor %s remote-as 65001\n neighbor %s update-source %s\n"
-            " address-family ipv6 unicast\n  neighbor %s activate\n exit-address-family\nexit\n"
-            % (FRR_ADDRESS, neighbor, neighbor, FRR_ADDRESS, neighbor)
+            " no bgp ebgp-requires-policy\n no bgp network import-check\n%s"
+            " address-family ipv6 unicast\n%s exit-address-family\nexit\n"
+            % (
+                address,
+                "".join(
+                    " neighbor %s remote-as 65001\n neighbor %s update-source %s\n" % (n, n, address) for n in neighbors
+                ),
+                "".join("  neighbor %s activate\n" % n for n in neighbors),
+            )
         )
     with open(os.path.join(directory, "vtysh.conf"), "w") as handle:
         handle.write("no service integrated-vtysh-config\n")
@@ -93,7 +100,7 @@ def start_frr(directory, neighbor):
     argv = [
         BGPD, "-Z", "-f", config,
         "-i", os.path.join(directory, "bgpd.pid"), "-z", os.path.join(directory, "zserv.api"),
-        "--vty_socket", directory, "-l", FRR_ADDRESS, "-p", "179", "-u", "frr", "-g", "frr",
+        "--vty_socket", directory, "-l", address, "-p", "179", "-u", "frr", "-g", "frr",
     ]  # fmt: skip
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return process

@@ -85,6 +85,10 @@ def main(argv=None):
             % (arguments.config, len(settings["sessions"]), len(settings["speakers"]))
         )
         return 0
+    if settings.get("workers", 1) > 1:  # run -c only: the quick cases are one session
+        from peerwarden_runner.workers.supervisor import supervise
+
+        return supervise(arguments.config, settings, arguments.log_format, arguments.log_level)
     try:
         return asyncio.run(serve(settings))
     except (OSError, ValueError) as error:  # a VRP file that cannot be read, an address in use
@@ -148,13 +152,18 @@ def _quick(arguments):
     return configuration.check(document, "command line")
 
 
-async def serve(settings):
+async def serve(settings, metrics=None, ready=None):
+    """Run the configuration's sessions and speakers until SIGTERM or SIGINT: the whole runner, or one
+    worker's share of it (workers/child.py gives its own metrics, and `ready`, called once every
+    listener is open)."""
     from peerwarden_runner.wiring import build_sessions  # imports the stages only when serving
 
-    proxies, background = await build_sessions(settings)
+    proxies, background = await build_sessions(settings, metrics)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):  # one handler for all: a loop keeps one per signal
         loop.add_signal_handler(sig, lambda: [server.stopping.set() for server in proxies])
+    if ready is not None:
+        _when_started(proxies, ready)
     try:
         await asyncio.gather(*(proxy.serve_until_stopped() for proxy in proxies))
     finally:
@@ -162,6 +171,26 @@ async def serve(settings):
             task.cancel()
         DECISIONS.flush()  # what was counted and not yet written (log_summary), before the runner exits
     return max((getattr(server, "exit_status", 0) for server in proxies), default=0)
+
+
+def _when_started(servers, ready):
+    """Call `ready()` once the start() of every server (proxy, speaker service) has returned."""
+    waiting = set(range(len(servers)))
+
+    def wrap(index, start):
+        async def started():
+            result = await start()
+            waiting.discard(index)
+            if not waiting:
+                ready()
+            return result
+
+        return started
+
+    for index, server in enumerate(servers):
+        server.start = wrap(index, server.start)
+    if not servers:
+        ready()
 
 
 __all__ = ["main", "Pipeline", "Proxy", "TO_PEER", "TO_ROUTER"]

@@ -57,7 +57,9 @@ before every restart).
       rotate_seconds: 3600
       compress: true
     metrics:
-      listen: 127.0.0.1:9179
+      listen: 127.0.0.1:9179        # with workers, the parent serves every worker's series here
+    workers: 2                      # processes relaying the sessions (auto: one per core; default 1);
+                                    # round-robin in the order above, speakers in worker 0 (workers/)
     speakers:                       # the runner's own BGP sessions (speaker/config.py has every key);
       - {name: mon1, local: 127.0.0.1, peer: 127.0.0.2, asn: 65000, peer_asn: 65000,
          stages: [rpki, alert]}     # a monitor: watch-only stages on what the router sends
@@ -85,6 +87,7 @@ from peerwarden_runner.stages.registry import (
     undeclared,
 )
 from peerwarden_runner.tunnel.config import check_tunnel, tunnel_schema
+from peerwarden_runner.workers import config as workers_config
 
 __all__ = ["ConfigError", "address_port", "check", "load", "schema"]
 LOG = logging.getLogger("peerwarden_runner.config")
@@ -128,6 +131,7 @@ def schema():
         "sessions": s.list_of(session, expected="a list of sessions"),
         "speakers": s.list_of(speaker_schema(), expected="a list of speakers"),
         "max_pending": s.integer(1),
+        "workers": workers_config.schema(),
     }
     for name, stage in SECTIONS.items():
         properties[name] = stage.schema() or {}
@@ -280,6 +284,8 @@ def _check(document, problem, broken=frozenset()):
     )
     del config["broken"]
     config["warnings"] = _exposed(config)
+    workers = document.get("workers") if "workers" not in broken else None
+    config["workers"] = workers_config.check(workers, normalised, config["warnings"])
     return config
 
 

@@ -8,6 +8,10 @@ import time
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, worker=None):
+        super().__init__()
+        self.worker = worker
+
     def format(self, record):
         entry = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + ".%03dZ" % record.msecs,
@@ -15,6 +19,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if self.worker is not None:
+            entry["worker"] = self.worker
         fields = getattr(record, "fields", None)  # a summary line's count, reason, examples (log_summary.py)
         if fields:
             entry.update((key, value) for key, value in fields.items() if key not in entry)
@@ -23,13 +29,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(log_format="text", level=logging.INFO):
-    """Log to stderr as text (default) or JSON lines."""
+def configure(log_format="text", level=logging.INFO, worker=None):
+    """Log to stderr as text (default) or JSON lines; a worker process (workers/) names itself in
+    each line ("worker 1" in the text, "worker": 1 in JSON)."""
     handler = logging.StreamHandler()
+    where = "" if worker is None else "worker %d " % worker
     handler.setFormatter(
-        JsonFormatter()
+        JsonFormatter(worker)
         if log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else logging.Formatter("%(asctime)s %(levelname)s " + where + "%(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -92,9 +92,11 @@ def tunnel_legs(session):
     return None, connector
 
 
-async def build_sessions(settings):
-    """(proxies, background tasks) for the configuration."""
-    metrics = Metrics.build(settings.get("metrics"), BuildContext())
+async def build_sessions(settings, metrics=None):
+    """(proxies, background tasks) for the configuration; `metrics` a worker's own (workers/child.py),
+    else the configured section's, served on its address."""
+    if metrics is None:
+        metrics = Metrics.build(settings.get("metrics"), BuildContext())
     routes = RoutesCollector()
     metrics.registry.register(routes)
     stages = Stages(settings, metrics)

@@ -81,26 +81,34 @@ def _ramps(path: Sequence[int], aspas: AspaSet) -> tuple[int, int, int, int]:
     """(max_up_ramp, min_up_ramp, max_down_ramp, min_down_ramp) of a collapsed path, neighbour first
     (§6.2: the longest runs from the origin up, and from the neighbour down, of hops that are not
     Not Provider+ (max) or are Provider+ (min))."""
-    origin_first = path[::-1]  # AS(1) .. AS(N) as the draft numbers them
-    count = len(origin_first)
-    max_up = min_up = 1
-    while max_up < count and hop(aspas, origin_first[max_up - 1], origin_first[max_up]) is not Hop.NOT_PROVIDER:
-        max_up += 1
-    while min_up < count and hop(aspas, origin_first[min_up - 1], origin_first[min_up]) is Hop.PROVIDER:
-        min_up += 1
-    max_down = min_down = 1  # counted from AS(N): AS(j) must be a provider of AS(j+1)
-    while max_down < count and hop(aspas, path[max_down - 1], path[max_down]) is not Hop.NOT_PROVIDER:
-        max_down += 1
-    while min_down < count and hop(aspas, path[min_down - 1], path[min_down]) is Hop.PROVIDER:
-        min_down += 1
+    max_up, min_up = _ramp(path[::-1], aspas)  # AS(1) .. AS(N) as the draft numbers them
+    max_down, min_down = _ramp(path, aspas)  # counted from AS(N): AS(j) must be a provider of AS(j+1)
     return max_up, min_up, max_down, min_down
+
+
+def _ramp(ases: Sequence[int], aspas: AspaSet) -> tuple[int, int]:
+    """(max ramp, min ramp) from ases[0] on: each AS's ASPA must list the next AS (not Not Provider+ for
+    the max, Provider+ for the min); `hop` inlined and both in one walk, as a route stage runs this per UPDATE."""
+    count, get = len(ases), aspas.get
+    longest = attested = 1
+    growing = True  # every hop so far Provider+: the min ramp still grows
+    while longest < count:
+        providers = get(ases[longest - 1])
+        if providers is None:
+            growing = False
+        elif ases[longest] not in providers:
+            break
+        elif growing:
+            attested += 1
+        longest += 1
+    return longest, attested
 
 
 def verify_upstream(path: Sequence[int], aspas: AspaSet) -> AspaValidity:
     """§6.1 on a collapsed path without sets, neighbour first."""
     if len(path) <= 1:
         return AspaValidity.VALID
-    max_up, min_up, dummy, dummy = _ramps(path, aspas)
+    max_up, min_up = _ramp(path[::-1], aspas)
     if max_up < len(path):
         return AspaValidity.INVALID
     if min_up < len(path):

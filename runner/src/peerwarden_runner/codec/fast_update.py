@@ -90,8 +90,9 @@ class SectionAttributes(Mapping[int, Attribute]):
         read = self._read
         if read is None:
             read = self._read = {}
-        found = read.get(code, read)
-        if found is read:
+        if code in read:
+            found = read[code]
+        else:
             found = read[code] = read_attribute(self.raw, code, self.ctx)
         return default if found is None else found
 

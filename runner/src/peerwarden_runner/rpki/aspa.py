@@ -27,7 +27,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 
 from peerwarden_runner.codec.aspath import AsPath
-from peerwarden_runner.codec.constants import AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SET
+from peerwarden_runner.codec.constants import AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET
 
 __all__ = [
     "AspaSet",
@@ -136,13 +136,18 @@ def verify_path(
     (SENDER_ROLES) with AS `neighbor_as` (None: not known, the first-hop check is left out)."""
     if sender_role not in SENDER_ROLES:
         raise ValueError("unknown sender role %r (expected one of %s)" % (sender_role, ", ".join(SENDER_ROLES)))
-    asns: list[int] = []
-    for kind, members in as_path.segments if as_path is not None else ():
-        if kind == AS_SET:
-            return AspaValidity.INVALID, "the path has an AS_SET"
-        if kind not in (AS_CONFED_SEQUENCE, AS_CONFED_SET):
-            asns.extend(members)
-    path = collapse(asns)
+    segments = as_path.segments if as_path is not None else ()
+    if len(segments) == 1 and segments[0][0] == AS_SEQUENCE:  # most paths: one sequence, often without prepends
+        members = segments[0][1]
+        path = members if len(set(members)) == len(members) else collapse(members)
+    else:
+        asns: list[int] = []
+        for kind, members in segments:
+            if kind == AS_SET:
+                return AspaValidity.INVALID, "the path has an AS_SET"
+            if kind not in (AS_CONFED_SEQUENCE, AS_CONFED_SET):
+                asns.extend(members)
+        path = collapse(asns)
     if not path:
         return AspaValidity.INVALID, "an empty AS path over eBGP"
     if sender_role != "rs" and neighbor_as is not None and path[0] != neighbor_as:

@@ -150,8 +150,9 @@ class AspaStage(Stage):
 
     def update(self, state, direction, change, role):
         memory = state.memory.setdefault(("aspa", direction), {})
-        for key in change.withdrawn_keys:
-            memory.pop(key, None)
+        if change.withdrawn:
+            for key in change.withdrawn_keys:
+                memory.pop(key, None)
         routes = change.routes
         if not routes:
             return

@@ -16,7 +16,7 @@ from peerwarden_runner.codec.aspath import AsPath, AsPathSegment
 from peerwarden_runner.codec.attributes import ATTRIBUTE_SPECS, Attribute
 from peerwarden_runner.codec.context import NegotiatedContext
 
-__all__ = ["as_path_of", "communities_of", "find_attribute", "read_attribute"]
+__all__ = ["as_path_of", "communities_of", "find_attribute", "read_attribute", "value_span"]
 
 _U16 = struct.Struct(">H")
 _EXTENDED = c.FLAG_EXTENDED_LENGTH
@@ -50,19 +50,20 @@ def communities_of(data: bytes) -> tuple[int, ...]:
     return numbers.unpack(data)
 
 
+def value_span(raw: bytes, position: int) -> tuple[int, int]:
+    """(start, end) of the value of the attribute whose header is at `position` (RFC 4271 §4.3)."""
+    if raw[position] & _EXTENDED:
+        return position + 4, position + 4 + _U16.unpack_from(raw, position + 2)[0]
+    return position + 3, position + 3 + raw[position + 2]
+
+
 def find_attribute(raw: bytes, code: int) -> tuple[int, int, int] | None:
     """(flags, start, end) of the value of the attribute of type `code` in a clean section, or None."""
     position, end = 0, len(raw)
     while position < end:
-        flags = raw[position]
-        if flags & _EXTENDED:
-            start = position + 4
-            after = start + _U16.unpack_from(raw, position + 2)[0]
-        else:
-            start = position + 3
-            after = start + raw[position + 2]
+        start, after = value_span(raw, position)
         if raw[position + 1] == code:
-            return flags, start, after
+            return raw[position], start, after
         position = after
     return None
 

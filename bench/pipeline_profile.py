@@ -199,7 +199,7 @@ def table_aspas(messages):
     for raw in messages:
         path = decode_update(raw).full_as_path()
         asns = [asn for dummy, members in path.segments for asn in members]
-        for provider, customer in zip(asns, asns[1:]):
+        for provider, customer in zip(asns, asns[1:], strict=False):  # pairs of neighbours
             providers.setdefault(customer, set()).add(provider)
     return {customer: frozenset(listed) for customer, listed in providers.items()}
 

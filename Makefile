@@ -83,6 +83,7 @@ bench: venv collection
 	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/rpki_validate.py
 	$(BIN)/python bench/pipeline_profile.py
+	$(BIN)/python bench/log_lines.py
 	$(BIN)/python bench/revalidate.py
 
 clean:

@@ -19,6 +19,10 @@ writer) per prefix.
 one). Without --small the prefixes of a set are packed into 4096-octet UPDATEs, as BIRD sends them.
 "total" columns add the archive writer's CPU (a child process) to the proxy's.
 
+"rpki-refuse" is "rpki" with VRPs for the same prefixes that name another origin (AS64496): every route
+is invalid and held back, the worst case for what the runner logs (a line per interval, log_summary).
+Logging is set up as the runner's default (INFO, text) into /dev/null, so the lines written are in the cost.
+
 "speaker" and "speaker-print" are the collector's path instead (`speaker --passive` without and with
 --print, bench/speaker_feed.py): the same UPDATEs read by a Session in Established into the Adj-RIB-In.
 
@@ -28,6 +32,7 @@ one). Without --small the prefixes of a set are packed into 4096-octet UPDATEs, 
 import argparse
 import cProfile
 import json
+import logging
 import os
 import pstats
 import random
@@ -214,12 +219,14 @@ def build(name, table, archive_dir, aspas=None):
         "forward": ([], [], False),
         "decode": ([DecodeOnly()], [], False),
         "rpki": ([rpki], [], False),
+        "rpki-refuse": ([rpki], [], False),  # `table` is the refusing one (main)
         "rpki+metrics": ([rpki], [], True),
         "limit": ([limit], [], False),
         "archive": ([], [archive], False),
         "metrics": ([], [], True),
         "all": ([rpki, limit], [archive], True),
         "all-mrt": ([rpki, limit], [MrtArchiveStage(archive_dir, session_name="bench")], True),
+        "mrt": ([], [MrtArchiveStage(archive_dir, session_name="bench")], False),
         "filter": ([FilterStage(filter_section())] if name == "filter" else [], [], False),
         "filter-expr": ([FilterStage(filter_section(EXPRESSION_RULES))] if name == "filter-expr" else [], [], False),
         "alert": ([AlertStage(alert_section(), None, "bench", "peer")] if name == "alert" else [], [], False),
@@ -294,6 +301,10 @@ def main():
         [make_vrp(p, None, origin_of(index, per_set)) for index, p in enumerate((ipv4 + ipv6)[: arguments.vrps])]
     )
     messages = shaped_updates(ipv4, ipv6, per_set, packed=not arguments.small)
+    # the runner's default: INFO lines as text (written to /dev/null, so their cost is counted)
+    logging.basicConfig(
+        level=logging.INFO, filename=os.devnull, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     prefixes = len(ipv4) + len(ipv6)
     print(
         "%d UPDATEs, %d prefixes (%d IPv4, %d IPv6), %s, %d VRPs; load average %s"
@@ -324,6 +335,7 @@ def main():
         "forward",
         "decode",
         "rpki",
+        "rpki-refuse",
         "rpki+metrics",
         "limit",
         "archive",
@@ -342,6 +354,7 @@ def main():
         "forward": None,
         "decode": "forward",
         "rpki": "decode",
+        "rpki-refuse": "decode",
         "rpki+metrics": "decode",
         "limit": "decode",
         "archive": "forward",
@@ -371,7 +384,11 @@ def main():
         )
     )
     for name in names:
-        seconds, grown, written, children = in_child(measure, name, table, messages)
+        if name == "rpki-refuse":  # every route invalid: VRPs for the same prefixes with another origin
+            refusing = VrpTable([make_vrp(p, None, 64496) for p in (ipv4 + ipv6)[: arguments.vrps]])
+            seconds, grown, written, children = in_child(measure, name, refusing, messages)
+        else:
+            seconds, grown, written, children = in_child(measure, name, table, messages)
         results[name] = seconds
         base = baselines[name] if baselines[name] in results else None
         above = "%.2f (%s)" % ((seconds - results[base]) * 1e6 / prefixes, base) if base else "baseline"

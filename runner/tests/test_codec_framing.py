@@ -3,10 +3,13 @@
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import codec_fixtures as fx
 from peerwarden_runner.codec import FramingError, Message, NegotiatedContext, decode_message, framing, read_message
 from peerwarden_runner.codec.framing import HEADER_LEN, cut_messages, make_header, parse_header, split_messages
+from peerwarden_runner.codec.open_message import encode_open
 
 MARKER = b"\xff" * 16
 
@@ -136,3 +139,63 @@ def test_read_message_from_a_stream():
 
     first, second = asyncio.run(scenario())
     assert first.raw == fx.OPEN_4OCTET and second.raw == fx.KEEPALIVE
+
+
+def _cut_by_parse_header(data, extended, until_open):
+    """What cut_messages must answer, with parse_header on every header (no inline check)."""
+    messages, position = [], 0
+    while len(data) - position >= HEADER_LEN:
+        try:
+            length, kind = parse_header(data[position : position + HEADER_LEN], extended)
+        except FramingError as error:
+            return messages, position, error
+        if len(data) - position < length:
+            break
+        messages.append(data[position : position + length])
+        position += length
+        if until_open and kind == framing.OPEN:
+            break
+    return messages, position, None
+
+
+_HEADERS = st.tuples(
+    st.sampled_from([framing.MARKER, b"\xff" * 15 + b"\xfe"]),
+    st.sampled_from([0, 18, 19, 20, 21, 22, 23, 29, 40, 4096, 4097, 6000, 65535]),
+    st.sampled_from([0, framing.OPEN, framing.UPDATE, framing.NOTIFICATION, framing.KEEPALIVE, 5, 6, 200]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_HEADERS, max_size=6), st.booleans(), st.booleans(), st.integers(0, 30))
+def test_cut_messages_checks_every_header_as_parse_header_does(headers, extended, until_open, cut):
+    """The inline check of UPDATE and KEEPALIVE headers accepts and refuses exactly what parse_header
+    does (marker, length bounds, Extended Message), and until_open stops after an OPEN."""
+    stream = b"".join(
+        marker + length.to_bytes(2, "big") + bytes([kind]) + b"\x01" * max(0, length - HEADER_LEN)
+        for marker, length, kind in headers
+    )
+    stream = stream[: len(stream) - cut] if cut < len(stream) else stream
+    for data in (stream, bytearray(stream), memoryview(stream)):
+        messages, used, error = cut_messages(data, extended, until_open)
+        expected, expected_used, expected_error = _cut_by_parse_header(stream, extended, until_open)
+        assert messages == expected and used == expected_used
+        assert (error is None) == (expected_error is None)
+        if error is not None:
+            assert (error.code, error.subcode, error.data) == (
+                expected_error.code,
+                expected_error.subcode,
+                expected_error.data,
+            )
+
+
+def test_cut_messages_stops_after_an_open_so_the_rest_is_cut_with_what_it_negotiated():
+    big = make_header(6000, framing.UPDATE) + b"\0" * (6000 - HEADER_LEN)
+    keepalive = make_header(HEADER_LEN, framing.KEEPALIVE)
+    open_message = encode_open(65001, 90, "192.0.2.1")
+    stream = open_message + keepalive + big
+    messages, used, error = cut_messages(stream, False, until_open=True)
+    assert messages == [open_message] and used == len(open_message) and error is None
+    messages, used, error = cut_messages(stream[used:], True, until_open=True)
+    assert messages == [keepalive, big] and error is None
+    messages, used, error = cut_messages(stream, False)  # without: the big UPDATE is refused
+    assert messages == [open_message, keepalive] and error is not None and error.subcode == 2

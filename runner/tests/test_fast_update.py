@@ -20,7 +20,7 @@ from peerwarden_runner.codec import (  # noqa: E402
     mp_reach_attribute,
 )
 from peerwarden_runner.codec import constants as c  # noqa: E402
-from peerwarden_runner.codec.fast_update import SectionAttributes, scan_update  # noqa: E402
+from peerwarden_runner.codec.fast_update import SectionAttributes, scan_update, section_hop_and_origin  # noqa: E402
 from peerwarden_runner.pipeline import TO_ROUTER, Pipeline, SessionReset  # noqa: E402
 from peerwarden_runner.rpki import VrpTable, make_vrp  # noqa: E402
 from peerwarden_runner.stages.alert import AlertStage  # noqa: E402
@@ -147,7 +147,8 @@ def run(pipeline, messages):
     rib = state.memory.get(("rib", TO_ROUTER))
     if rib is None:  # the last message reset the session
         return outcomes, {}, {}, state.session.sent, alerts, {}
-    paths = {key: (dict(rib.route(key).attributes), entry.next_hop, entry.origin) for key, entry in rib.paths.items()}
+    entries = {key: rib.entry(key) for key in rib.paths}  # a scanned route's next hop and origin read again
+    paths = {key: (dict(rib.route(key).attributes), entry.next_hop, entry.origin) for key, entry in entries.items()}
     # what the alert and aspa stages remember per route (the alerts raised, the path verified)
     memory = {name: dict(state.memory.get((name, TO_ROUTER), {})) for name in ("alert", "aspa")}
     return outcomes, paths, dict(rib.holds), state.session.sent, alerts, memory
@@ -219,3 +220,26 @@ def test_one_attribute_is_read_alone_as_the_full_decoder_decodes_it():
             assert (code in section) is (expected is not None)
         compared += 1
     assert compared >= 340, compared  # the 300 real shapes and the fuzz UPDATEs of a shape the fast path takes
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_rib_reads_next_hop_and_origin_again_from_the_kept_section(seed):
+    """The RIB keeps a scanned route's section octets alone: what it reads from them again is what the
+    scan found (IPv4 NEXT_HOP, IPv6 MP_REACH_NLRI with one or two addresses, paths ending in a set)."""
+    rng = random.Random(seed)
+    messages = real_shapes(rng, 800) + [valid_update(rng, FOUR) for dummy in range(800)]
+    link_local = mp_reach_attribute(
+        c.AFI_IPV6, c.SAFI_UNICAST, ["2001:db8::3", "fe80::3"], [Prefix.parse("2001:db8:77::/48")]
+    )
+    messages.append(
+        encode_update(attributes=[make_attribute(c.ORIGIN, 0), make_attribute(c.AS_PATH, [])] + [link_local])
+    )
+    checked = set()
+    for raw in messages:
+        scanned = scan_update(raw, FOUR)
+        if scanned is None or scanned.attributes is None:
+            continue
+        found = section_hop_and_origin(scanned.attributes.raw)
+        assert found == (scanned.next_hop, scanned.origin)
+        checked.add((found[0].version, found[1] is None))
+    assert checked == {(4, False), (4, True), (6, False), (6, True)}

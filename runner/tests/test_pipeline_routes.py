@@ -22,6 +22,7 @@ from peerwarden_runner.codec import (
     negotiate,
 )
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline, SessionReset
 from peerwarden_runner.rpki import VrpTable, make_vrp
 from peerwarden_runner.stages.archive import ArchiveStage
@@ -249,11 +250,15 @@ def test_limit_per_block_ipv6_and_ipv4_each_by_its_own_limit(caplog):
     six = ["2001:db8:1::/48", "2001:db8:2::/48", "2001:db8:3::/48", "2001:db9:1::/48", "2001::/16"]
     with caplog.at_level(logging.WARNING, logger="peerwarden_runner.limit"):
         out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce6(six))
+        DECISIONS.flush()  # refusals are counted, a line per interval (log_summary)
     assert received(out) == (["2001:db8:1::/48", "2001:db8:2::/48", "2001:db9:1::/48", "2001::/16"], [])
-    assert "block 2001:db8::/32 over max_per_block_ipv6 2" in caplog.text
-    out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.1.0.0/24", "10.1.1.0/24", "10.2.0.0/24"]))
+    assert "1 route(s) held back: max_per_block_ipv6 in " in caplog.text
+    assert "(e.g. 2001:db8:3::/48: block 2001:db8::/32 over max_per_block_ipv6 2)" in caplog.text
+    with caplog.at_level(logging.WARNING, logger="peerwarden_runner.limit"):
+        out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.1.0.0/24", "10.1.1.0/24", "10.2.0.0/24"]))
+        DECISIONS.flush()
     assert received(out) == (["10.1.0.0/24", "10.2.0.0/24"], [])
-    assert "block 10.1.0.0/16 over max_per_block 1" in caplog.text
+    assert "(e.g. 10.1.1.0/24: block 10.1.0.0/16 over max_per_block 1)" in caplog.text
     pipeline.process(state, TO_ROUTER, c.UPDATE, encode_withdraw([Prefix.parse("2001:db8:1::/48")])[0])
     out = pipeline.process(state, TO_ROUTER, c.UPDATE, announce6(["2001:db8:3::/48"]))
     assert received(out) == (["2001:db8:3::/48"], [])

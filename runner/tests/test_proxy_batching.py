@@ -7,6 +7,7 @@ import asyncio
 import socket
 
 from peerwarden_runner.codec import framing
+from peerwarden_runner.codec.capabilities import Capability
 from peerwarden_runner.codec.open_message import encode_open
 from peerwarden_runner.directions import TO_ROUTER
 from peerwarden_runner.pipeline import Pipeline
@@ -141,3 +142,35 @@ def test_a_bad_header_after_good_messages_in_the_same_read_ends_the_session_afte
     notification = to_router[len(good) :]
     assert notification[18] == framing.NOTIFICATION and notification[19:21] == bytes([1, 1])
     assert to_peer[18] == framing.NOTIFICATION and to_peer[19:21] == bytes([1, 1])  # the router sent nothing else
+
+
+def test_an_extended_update_in_the_read_that_holds_the_open_that_allows_it():
+    """The router's OPEN (Extended Message, RFC 8654), its KEEPALIVE and a 6,000-octet UPDATE arrive in
+    one read: what follows the OPEN is cut with what it negotiated, so the UPDATE reaches the peer
+    whole instead of ending the session with 1/2 Bad Message Length."""
+    capabilities = [Capability.four_octet_as(65001), Capability.extended_message()]
+    peer_open = encode_open(65001, 90, "127.0.0.3", capabilities)
+    router_open = encode_open(65000, 90, "127.0.0.4", [Capability.four_octet_as(65000), Capability.extended_message()])
+    keepalive = framing.make_header(framing.HEADER_LEN, framing.KEEPALIVE)
+    big = frame(7, size=6000)
+    expected = router_open + keepalive + big
+
+    async def scenario():
+        async def router_accepted(reader, writer):
+            await reader.readexactly(len(peer_open))
+            writer.write(expected)  # one write: one read at the proxy
+            await writer.drain()
+            await asyncio.sleep(5)
+
+        router = await asyncio.start_server(router_accepted, "127.0.0.1", 0)
+        proxy = Proxy(("127.0.0.1", 0), router.sockets[0].getsockname()[:2], Pipeline())
+        server = await proxy.start()
+        reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+        writer.write(peer_open)
+        received = await asyncio.wait_for(reader.readexactly(len(expected)), 10)
+        writer.close()
+        await proxy.stop()
+        router.close()
+        return received
+
+    assert asyncio.run(scenario()) == expected

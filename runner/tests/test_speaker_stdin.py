@@ -107,7 +107,7 @@ def test_refused_lines_are_logged_with_their_number_and_skipped(caplog):
         (4, "cannot encode it: nlri: {'prefix': '198.51.100.0/24', 'path_id': 4} has a path_id, but ADD-PATH is off"),
         (5, "cannot encode it: missing or unknown 'sideways'; the record: {"),
     ]:
-        assert "stdin line %d refused, skipped (stdin_errors: skip): %s" % (number, why) in caplog.text
+        assert "stdin: line refused, skipped (stdin_errors: skip): line %d: %s" % (number, why) in caplog.text
 
 
 def test_a_refused_line_is_fatal_by_default(caplog):
@@ -121,7 +121,7 @@ def test_a_line_over_the_limit_is_refused_and_the_next_one_read(caplog):
     long_line = json.dumps({"type": "update", "padding": "x" * 5000})
     got, feed, fatal = feed_into_peer(long_line + "\n" + line(ROUTE) + "\n", 1, limit=4096)
     assert got == [ROUTE] and feed.counts["refused"] == 1
-    assert "stdin line 1 refused, skipped (stdin_errors: skip): longer than 4096 octets" in caplog.text
+    assert "stdin: line refused, skipped (stdin_errors: skip): line 1: longer than 4096 octets" in caplog.text
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 64, 4096])

@@ -3,12 +3,15 @@ less-specific, max_length), leaks by session role with and without transit-free 
 mismatches and route-server transparency, our AS inside a path; de-duplication and re-alerting
 after a withdrawal; watch only (the bytes pass unchanged); a failing detector; its config checks."""
 
+import logging
+
 import pytest
 
 from config_problems import problems
 from peerwarden_runner import config
 from peerwarden_runner.codec import AsPath, Prefix, encode_update, make_attribute, mp_unreach_attribute
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.pipeline import TO_PEER, TO_ROUTER, Pipeline
 from peerwarden_runner.stages import alert as alert_module
 from peerwarden_runner.stages.alert import AlertStage
@@ -300,12 +303,18 @@ def test_an_update_without_a_path_or_routes_is_fine():
 
 def test_the_log_line_holds_the_alert(caplog):
     pipeline, state, records = watch()
-    send(pipeline, state, ["192.0.2.0/25"], (65001, 64666))
-    line = [r.getMessage() for r in caplog.records if r.name == "peerwarden_runner.alert"][0]
-    assert line == (
-        'alert kind=origin-hijack prefix=192.0.2.0/25 origin=64666 path="65001 64666" session=lab '
+    with caplog.at_level(logging.DEBUG, logger="peerwarden_runner.alert"):
+        send(pipeline, state, ["192.0.2.0/25"], (65001, 64666))
+        DECISIONS.flush()  # alerts are counted per kind, a WARNING line per interval (log_summary)
+    alert = (
+        'kind=origin-hijack prefix=192.0.2.0/25 origin=64666 path="65001 64666" session=lab '
         "direction=to-router owned=192.0.2.0/24 relation=more-specific"
     )
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "peerwarden_runner.alert"]
+    assert lines[0] == ("DEBUG", "lab: alert: origin-hijack: " + alert)
+    assert lines[-1][0] == "WARNING"
+    assert lines[-1][1].startswith("lab: alert: 1 alert(s) origin-hijack in ")
+    assert lines[-1][1].endswith("(e.g. %s)" % alert)
 
 
 @pytest.mark.parametrize(

@@ -162,16 +162,16 @@ def test_a_withdrawn_route_is_forgotten_and_not_announced_again():
     assert state.session.sent == []
 
 
-def test_held_routes_are_logged_once_a_second_with_a_count(caplog):
+def test_held_routes_are_counted_in_one_line_at_session_end(caplog):
     stage, pipeline, state = session()
     with caplog.at_level(logging.INFO, logger="peerwarden_runner.aspa"):
         for index in range(50):
             send(pipeline, state, ["10.%d.0.0/16" % index], (64500, 64510))
-        stage.close()
+        pipeline.end_session(state)
     lines = [record.getMessage() for record in caplog.records]
-    assert len(lines) == 2, lines  # the first at once, the other 49 in the summary at close
-    assert lines[0].startswith("aspa: 1 route(s) with an invalid path held back (e.g. 10.0.0.0/16 path ")
-    assert lines[1].startswith("aspa: 49 route(s) with an invalid path held back (e.g. 10.1.0.0/16")
+    assert len(lines) == 1, lines  # 50 routes, one line (log_summary), written when the session ends
+    assert lines[0].startswith("session: aspa: 50 route(s) held back: invalid path in ")
+    assert "(e.g. 10.0.0.0/16 path 64500 64510: upstream; 10.1.0.0/16 path " in lines[0]
 
 
 def write(path, aspas):

@@ -171,7 +171,10 @@ def test_filter_answers_replace_the_update(tmp_path, caplog):
     assert announced(tagged) == {"203.0.113.0/24": ((COMMUNITY,), ())}
     assert dropped == []
     assert announced(partly) == {"10.1.0.0/16": ((COMMUNITY,), ())}
-    assert "the program dropped an UPDATE (it answered nothing): announces 10.66.0.0/16" in caplog.text
+    # counted: the pipeline's close wrote the summary lines (log_summary)
+    assert "1 UPDATE(s) dropped by the program (it answered nothing) in " in caplog.text
+    assert "(e.g. announces 10.66.0.0/16)" in caplog.text
+    assert "2 UPDATE(s) replaced by the program in " in caplog.text
     value = metrics.registry.get_sample_value
     assert value("peerwarden_exec_messages_total", {"stage": "session[filter]", "outcome": "changed"}) == 2
     assert value("peerwarden_exec_messages_total", {"stage": "session[filter]", "outcome": "dropped"}) == 1
@@ -193,7 +196,8 @@ def test_filter_garbage_answer_follows_on_error(tmp_path, caplog, on_error):
     if on_error == "pass":
         assert first == [garbage]
     elif on_error == "drop":
-        assert first == [] and "the UPDATE is dropped (on_error: drop): announces 10.13.0.0/16" in caplog.text
+        assert first == [] and "1 UPDATE(s) dropped (on_error: drop) in " in caplog.text
+        assert ": announces 10.13.0.0/16)" in caplog.text
     else:
         assert isinstance(first, SessionReset) and (first.code, first.subcode) == (6, 4)
     # a well-framed bad answer does not stop the program: the next UPDATE is answered
@@ -216,7 +220,8 @@ def test_filter_program_that_does_not_answer_in_time(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="peerwarden_runner.exec"):
         results = run_filter(tmp_path, [slow] + [after] * 40, timeout=0.5, on_error="pass", pause=0.05)
     assert results[0] == [slow]
-    assert "no answer within 0.5 s; the UPDATE passes unchanged (on_error: pass)" in caplog.text
+    assert "1 UPDATE(s) passed unchanged (on_error: pass) in " in caplog.text
+    assert "(e.g. no answer within 0.5 s: announces 10.77.0.0/16)" in caplog.text
     assert any(announced(r) == {"203.0.113.0/24": ((COMMUNITY,), ())} for r in results[1:])
 
 

@@ -99,15 +99,15 @@ def test_late_and_double_answers_and_refused_lines(tmp_path, caplog):
         announce(["10.9.0.0/16"]),
         announce(["10.4.0.0/16"]),
     ]
-    with caplog.at_level(logging.WARNING, logger="peerwarden_runner.exec"):
+    with caplog.at_level(logging.DEBUG, logger="peerwarden_runner.exec"):  # each refused line at DEBUG
         results, sink = run_stream(
             stream_stage([sys.executable, str(script)]), updates, lambda sink: len(sink.sent) == 3
         )
     # 10.1 is answered when 10.2 arrives, 10.2 (to the router) when 10.4 does; 10.2's copy goes to the peer at once
     assert sink.sent == [(TO_ROUTER, updates[0]), (TO_PEER, updates[1]), (TO_ROUTER, updates[1])]
-    assert "output line 3 refused, not sent (on_error: drop): not JSON" in caplog.text
-    assert 'output line 4 refused, not sent (on_error: drop): its "direction" must say where to send it' in caplog.text
-    assert "output line 5 refused, not sent (on_error: drop): cannot encode it: nlri: " in caplog.text
+    assert "output line refused, not sent (on_error: drop): line 3: not JSON" in caplog.text
+    assert '(on_error: drop): line 4: its "direction" must say where to send it' in caplog.text
+    assert "output line refused, not sent (on_error: drop): line 5: cannot encode it: nlri: " in caplog.text
     assert "has a path_id, but ADD-PATH is off" in caplog.text
 
 

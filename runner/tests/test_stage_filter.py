@@ -12,6 +12,7 @@ from peerwarden_runner import config
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import make_attribute
 from peerwarden_runner.codec.attributes import Aggregator, unknown_attribute
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.route_keys import key_prefix
 from peerwarden_runner.stages.filter import FilterStage, check_filter
@@ -148,11 +149,13 @@ def test_matches_are_counted_per_rule_and_logged_with_the_reason(caplog):
     )
     with caplog.at_level(logging.INFO, logger="peerwarden_runner.filter"):
         send(pipeline, state, ["192.0.2.0/24", "192.0.2.128/25", "10.0.0.0/8"])
+        DECISIONS.flush()  # matches are counted, a line per rule and interval (log_summary)
     value = metrics.registry.get_sample_value
     assert value("peerwarden_filter_matches_total", {"filter": "filter", "rule": "doc", "action": "drop"}) == 2
     assert value("peerwarden_filter_matches_total", {"filter": "filter", "rule": "ok", "action": "accept"}) == 1
     assert value("peerwarden_routes_held_total", {"stage": "filter"}) == 2
-    assert "rule doc: dropped 2 route(s) from AS64500: 192.0.2.0/24 192.0.2.128/25" in caplog.text
+    assert "filter: 2 route(s) dropped by rule doc in " in caplog.text
+    assert "(e.g. 192.0.2.0/24 from AS64500; 192.0.2.128/25 from AS64500)" in caplog.text
 
 
 def test_empty_rules_accept_everything():

@@ -53,6 +53,7 @@ def test_each_named_filter_is_its_own_stage_with_its_name_in_reasons_logs_and_me
         assert list(announced(out)) == ["10.0.0.0/8"]
         pipeline.process(state, TO_ROUTER, c.UPDATE, announce(["10.1.0.0/16"], path=(65001, 1, 2, 64500)))
         pipeline.process(state, TO_PEER, c.UPDATE, announce(["10.2.0.0/16"], path=(65000, 64501)))
+        pipeline.end_session(state)  # the counted lines are written (log_summary)
     rib = state.memory[("rib", TO_ROUTER)]
     assert {str(key_prefix(k)): v for k, v in rib.holds.items()} == {
         "192.0.2.0/24": "filter: rule doc",
@@ -65,7 +66,8 @@ def test_each_named_filter_is_its_own_stage_with_its_name_in_reasons_logs_and_me
     assert value("peerwarden_filter_matches_total", {"filter": "filter", "rule": "doc", "action": "drop"}) == 1
     assert value("peerwarden_routes_held_total", {"stage": "filter:long-paths"}) == 1
     assert value("peerwarden_routes_held_total", {"stage": "filter:ours-only"}) == 1
-    assert "filter:long-paths: rule long: dropped 1 route(s) from AS64500: 10.1.0.0/16" in caplog.text
+    assert "session: filter:long-paths: 1 route(s) dropped by rule long in " in caplog.text
+    assert " s (e.g. 10.1.0.0/16 from AS64500)" in caplog.text
 
 
 def test_two_named_execs_run_their_own_programs_labelled_by_name():

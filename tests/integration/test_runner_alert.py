@@ -126,7 +126,13 @@ def test_hijack_and_leak_alerts_while_every_route_reaches_frr(make_frr_router, m
         scraped = urllib.request.urlopen("http://%s:%d/metrics" % (METRICS, metrics_port), timeout=5).read().decode()
         for kind, count in (("origin-hijack", 2), ("more-specific", 1), ("leak", 1)):
             assert 'peerwarden_alerts_total{kind="%s",session="ixp-peer"} %d.0' % (kind, count) in scraped
-        assert "alert kind=origin-hijack prefix=192.0.2.0/24 origin=64666" in log.read_text()
+        # counted per kind: the line comes when its 10 s interval is over (log_summary)
+        wait_for(
+            lambda: "ixp-peer: alert: 2 alert(s) origin-hijack in " in log.read_text(),
+            what="the origin-hijack summary line",
+            timeout=30,
+        )
+        assert "kind=origin-hijack prefix=192.0.2.0/24 origin=64666" in log.read_text()
 
         # BIRD sends every route again: nothing new (the same kind, prefix and origin alert once)
         neighbor = json.loads(frr.vtysh("show bgp neighbors %s json" % FROM))[FROM]

@@ -70,13 +70,26 @@ def leak_held_then_followed(frr, log, change):
         lambda: frr_routes(frr) == ["198.51.100.0/24", "203.0.113.0/24"],
         what="FRR to hold the valid and the unknown route, not the leak",
     )
-    assert "aspa: 1 route(s) with an invalid path held back (e.g. 192.0.2.0/24 path " in log.read_text()
+    # counted: the line comes when its 10 s interval is over (runner/src/peerwarden_runner/log_summary.py)
+    wait_for(
+        lambda: "aspa: 1 route(s) held back: invalid path in " in log.read_text(),
+        what="the aspa summary line",
+        timeout=30,
+    )
+    assert "(e.g. 192.0.2.0/24 path " in log.read_text()
     change()
     wait_for(
         lambda: frr_routes(frr) == ["192.0.2.0/24", "198.51.100.0/24"],
         what="FRR to get the released route and lose the one now invalid",
     )
-    assert "aspa: ASPAs changed: 1 route(s) announced again, 1 withdrawn" in log.read_text()
+    wait_for(
+        lambda: (
+            "aspa: 1 route(s) released: no longer invalid after an ASPA change in " in log.read_text()
+            and "aspa: 1 route(s) held back: invalid after an ASPA change in " in log.read_text()
+        ),
+        what="the aspa summary lines of the change",
+        timeout=30,
+    )
     path = json.loads(frr.vtysh("show bgp ipv4 unicast 192.0.2.0/24 json"))["paths"][0]["aspath"]["string"]
     assert path == "65001 64502"
 

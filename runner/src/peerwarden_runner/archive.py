@@ -3,8 +3,10 @@
 message per line, reproducible bit-exact from its "raw" field) and MRT (RFC 6396, see mrt.py).
 
 Writes are buffered and flushed within FLUSH_SECONDS of the first unflushed one (FlushSoon, on the
-proxy's loop), so a crash loses at most that; a rotation renames the current file first and
-compresses it afterwards, so a crash never leaves a half-compressed file in place of the data.
+proxy's loop), so a crash loses at most that. A rotated file is compressed by a thread of its own
+(zlib works without the GIL), so the sessions do not wait for it: the file keeps its name until
+NAME.gz.part is whole and renamed NAME.gz, so a crash never leaves a half-compressed file in place
+of the data; close() waits for every compression it started.
 """
 
 import asyncio
@@ -13,10 +15,14 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from typing import BinaryIO
 
 FLUSH_SECONDS = 1.0
+# gzip level 1: on BGP records a quarter of the CPU of gzip(1)'s default 6 for files ~12% larger
+# (a one-prefix-per-UPDATE table: 1.1 vs 4.5 us per record, 28% vs 25% of the size)
+COMPRESS_LEVEL = 1
 LOG = logging.getLogger("peerwarden_runner.archive")
 
 
@@ -62,6 +68,7 @@ class RotatingFile:
         self.path = ""
         self.opened = 0.0
         self.written = 0
+        self.compressing: list[threading.Thread] = []
 
     def _open(self) -> BinaryIO:
         self.opened = self.clock()
@@ -88,23 +95,39 @@ class RotatingFile:
             self.handle.flush()
 
     def rotate(self):
-        """Close the current file and compress it; the next write opens a new one."""
+        """Close the current file and start compressing it; the next write opens a new one. Returns the
+        name the file will have (NAME.gz once compressed)."""
         if self.handle is None:
             return None
         self.handle.close()
         self.handle = None
         closed = self.path
-        if self.compress:
-            # level 6, gzip(1)'s default: Python's 9 costs about twice the CPU for files a few per cent smaller
-            with open(closed, "rb") as source, gzip.open(closed + ".gz.part", "wb", compresslevel=6) as target:
-                shutil.copyfileobj(source, target)
-            os.replace(closed + ".gz.part", closed + ".gz")
-            os.unlink(closed)
-            closed += ".gz"
-        return closed
+        if not self.compress:
+            return closed
+        self.compressing = [thread for thread in self.compressing if thread.is_alive()]
+        thread = threading.Thread(target=_compress, args=(closed,), name="archive-gzip", daemon=True)
+        thread.start()
+        self.compressing.append(thread)
+        return closed + ".gz"
 
     def close(self):
-        return self.rotate()
+        """Rotate, and wait until every file rotated is compressed."""
+        closed = self.rotate()
+        for thread in self.compressing:
+            thread.join()
+        self.compressing = []
+        return closed
+
+
+def _compress(path):
+    """PATH -> PATH.gz (written as PATH.gz.part, then renamed); PATH stays if the disk refuses."""
+    try:
+        with open(path, "rb") as source, gzip.open(path + ".gz.part", "wb", compresslevel=COMPRESS_LEVEL) as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+        os.replace(path + ".gz.part", path + ".gz")
+        os.unlink(path)
+    except OSError as error:
+        LOG.error("archive: cannot compress %s (left as it is): %s", path, error)
 
 
 class RecordArchive(RotatingFile):

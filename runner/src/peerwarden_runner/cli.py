@@ -10,6 +10,7 @@ from typing import Any
 
 from peerwarden_runner import __version__, log_format
 from peerwarden_runner import config as configuration
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.pipeline import Pipeline
 from peerwarden_runner.proxy import TO_PEER, TO_ROUTER, Proxy
 from peerwarden_runner.speaker import cli as speaker_cli
@@ -27,7 +28,8 @@ def main(argv=None):
         "--log-level",
         choices=("debug", "info", "warning", "error"),
         default="info",
-        help="info (default): one line per event (connections, OPENs, Established, NOTIFICATIONs, sessions down)",
+        help="info (default): one line per event (connections, OPENs, Established, NOTIFICATIONs, sessions down) "
+        "and per-route decisions counted, a line per reason every 10 s; debug: a line for each route too",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     proxy = commands.add_parser("proxy", help="relay one BGP session through the stages")
@@ -158,6 +160,7 @@ async def serve(settings):
     finally:
         for task in background:
             task.cancel()
+        DECISIONS.flush()  # what was counted and not yet written (log_summary), before the runner exits
     return max((getattr(server, "exit_status", 0) for server in proxies), default=0)
 
 

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line (time, level, logger, message) for journald/Loki/ELK.
+"""Structured logs: one JSON object per line (time, level, logger, message, and the fields a line carries
+in `extra={"fields": {...}}`) for journald/Loki/ELK.
 Ten lines of our own rather than a dependency: the standard library's Formatter does the work."""
 
 import json
@@ -14,6 +15,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        fields = getattr(record, "fields", None)  # a summary line's count, reason, examples (log_summary.py)
+        if fields:
+            entry.update((key, value) for key, value in fields.items() if key not in entry)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -17,11 +17,13 @@ pipeline without one keeps the synchronous `process`.
 
 import logging
 import time
+from logging import WARNING
 
 from peerwarden_runner.codec import ErrorAction, framing
 from peerwarden_runner.codec.attribute_blocks import AttributeBlocks
 from peerwarden_runner.codec.fast_update import scan_update
 from peerwarden_runner.directions import RECEIVED, SENT, TO_PEER, TO_ROUTER, other
+from peerwarden_runner.log_summary import DECISIONS, session_name
 from peerwarden_runner.routes import Rib, RouteChange, ScannedChange
 from peerwarden_runner.stages.base import Kind, Stage
 
@@ -98,10 +100,12 @@ class Pipeline:
             self.sessions.discard(state)
             for stage in self._all_stages():
                 stage.session_ended(state)
+            DECISIONS.flush(session_name(state))  # nothing counted is lost
 
     def close(self):
         for stage in self._all_stages():
             stage.close()
+        DECISIONS.flush()
 
     async def aclose(self):
         """close(), then wait for the stages that stop something outside (an exec program)."""
@@ -121,14 +125,19 @@ class Pipeline:
         """The messages to write on for one message read (none when a stage dropped it)."""
         if kind == framing.OPEN:
             self._opened(state, direction, raw)
-        outgoing = [raw]
         before, route_stages, after = self.plans.get(direction) or NO_PLAN
-        for stage in before:
-            outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
-        if route_stages and direction in state.contexts:
-            outgoing = self._route_stages(state, direction, outgoing, route_stages)
-        for stage in after:
-            outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
+        if before or after:
+            outgoing = [raw]
+            for stage in before:
+                outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
+            if route_stages and direction in state.contexts:
+                outgoing = self._route_stages(state, direction, outgoing, route_stages)
+            for stage in after:
+                outgoing = [out for message in outgoing for out in stage.message(state, direction, message)]
+        elif route_stages and kind == framing.UPDATE and direction in state.contexts:
+            outgoing = self._routes(state, direction, raw, route_stages)  # the common case: one UPDATE read
+        else:
+            outgoing = [raw]
         self._watch(state, direction, outgoing)
         return outgoing
 
@@ -213,10 +222,14 @@ class Pipeline:
                 stage.update(state, direction, change)
             return change.encode()
         change = RouteChange.from_update(raw, ctx, rib, self.metrics, state.memory[("attribute-blocks", direction)])
-        if change.update.error_action >= ErrorAction.AFI_SAFI_DISABLE:
+        action = change.update.error_action
+        if action >= ErrorAction.AFI_SAFI_DISABLE:
             # RFC 7606: nothing else can be trusted in this session; end it with the NOTIFICATION
             error = change.update.error
             raise SessionReset(error.code, error.subcode, error.data, change.update.reason)
+        if action != ErrorAction.NONE:  # treat-as-withdraw, attribute discard: counted, a line per interval
+            name, reason = session_name(state), change.update.reason
+            DECISIONS.record(LOG, name, "RFC 7606", action.label, reason, level=WARNING, unit="UPDATE(s)")
         for stage in route_stages:
             stage.update(state, direction, change)
         return change.encode()

@@ -399,25 +399,23 @@ class Session:
         in it through the pipeline, write their output in blocks (_relay, _flush), drain, and read again."""
         reader, writer = self.ends[direction]
         first, self.first = (self.first, None) if direction == TO_ROUTER else (None, None)
-        data, position = first or b"", 0
+        data = first or b""
         while True:
-            while len(data) - position >= framing.HEADER_LEN:
-                header = data[position : position + framing.HEADER_LEN]
-                try:
-                    length, kind = framing.parse_header(header, self.state.extended(direction))
-                except framing.FramingError as error:
+            while True:  # cut again after an OPEN: what follows is framed by what it negotiated
+                messages, used, error = framing.cut_messages(data, self.state.extended(direction), until_open=True)
+                data = data[used:] if used else data
+                for raw in messages:
+                    await self._relay(direction, raw[18], raw)
+                if error is not None:
                     await self._bad_header(direction, error)
-                if len(data) - position < length:
+                if not messages or messages[-1][18] != framing.OPEN:
                     break
-                raw = data[position : position + length] if length < len(data) else data
-                position += length
-                await self._relay(direction, kind, raw)
             self._flush(direction)
             await writer.drain()
             chunk = await reader.read(READ_CHUNK)
             if not chunk:
-                raise asyncio.IncompleteReadError(data[position:], None)
-            data, position = data[position:] + chunk, 0
+                raise asyncio.IncompleteReadError(data, None)
+            data = data + chunk if data else chunk
 
     async def _bad_header(self, direction, error):
         LOG.warning(

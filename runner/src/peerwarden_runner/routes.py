@@ -26,7 +26,7 @@ from peerwarden_runner.codec import (
     mp_reach_attribute,
 )
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.codec.fast_update import ScannedUpdate, SectionAttributes
+from peerwarden_runner.codec.fast_update import ScannedUpdate, SectionAttributes, section_hop_and_origin
 from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
 LOG = logging.getLogger("peerwarden_runner.routes")
@@ -43,9 +43,11 @@ class RouteAttributes(NamedTuple):
 
 class Rib:
     """Per session and direction: `paths` maps the key (route_keys) of every route known, sent or
-    held, to its RouteAttributes; `holds` maps the key of a route a stage holds back to "stage:
-    reason". Keys are bytes and the attributes are shared, so a route costs one dict entry and
-    its key, and the garbage collector has nothing per route to walk."""
+    held, to its RouteAttributes, or, for a route of an UPDATE the fast path scanned, to the octets
+    of its attribute section alone (the next hop and origin are read from them again: `entry`);
+    `holds` maps the key of a route a stage holds back to "stage: reason". Keys are bytes and the
+    attributes are shared, so a route costs one dict entry and its key (and, when every prefix has
+    attributes of its own, their octets), and the garbage collector has nothing per route to walk."""
 
     def __init__(self, ctx=None):
         """`ctx`: the direction's context, to decode the attributes kept as octets (ScannedChange)."""
@@ -59,10 +61,18 @@ class Rib:
     def held(self):
         return len(self.holds)
 
+    def entry(self, key):
+        """The RouteAttributes of a key, None when the RIB does not know it."""
+        kept = self.paths.get(key)
+        if kept.__class__ is bytes:  # a scanned section's octets
+            next_hop, origin = section_hop_and_origin(kept)
+            return _new(RouteAttributes, (kept, next_hop, origin))
+        return kept
+
     def route(self, key, decoded=None):
         """The Route of a key (to announce it again). `decoded`: a dict kept across calls, so that routes
         that shared an attribute section share its decoded form again (and go out in one UPDATE)."""
-        attributes, next_hop, dummy = self.paths[key]
+        attributes, next_hop, dummy = self.entry(key)
         if isinstance(attributes, bytes):  # an attribute section kept as its octets (ScannedChange)
             if decoded is None:
                 attributes = SectionAttributes(attributes, self.ctx)
@@ -99,9 +109,7 @@ class RouteChange:
     @classmethod
     def from_update(cls, raw, ctx, rib, metrics=None, blocks=None):
         """`blocks`: the direction's AttributeBlocks (attribute sections decoded before)."""
-        update = decode_update(raw, ctx, blocks=blocks)
-        if update.error_action != ErrorAction.NONE:
-            LOG.warning("UPDATE: RFC 7606 %s: %s", update.error_action.label, update.reason)
+        update = decode_update(raw, ctx, blocks=blocks)  # an RFC 7606 error is logged by the pipeline, per session
         return cls(raw, ctx, update, rib, metrics)
 
     @property
@@ -144,7 +152,7 @@ class RouteChange:
         for next_hop, shared, prefixes in self.runs:
             run = keys[start : start + len(prefixes)]
             start += len(prefixes)
-            paths.update(zip(run, repeat(RouteAttributes(self._kept(shared), next_hop, self.origin))))
+            paths.update(zip(run, repeat(self._kept_entry(next_hop, shared))))
             if refused or holds:
                 for key, prefix in zip(run, prefixes):
                     reason = refused.get(prefix)
@@ -164,7 +172,7 @@ class RouteChange:
         for next_hop, shared, prefixes in self.runs:
             run = keys[start : start + len(prefixes)]
             start += len(prefixes)
-            kept = _new(RouteAttributes, (self._kept(shared), next_hop, self.origin))
+            kept = self._kept_entry(next_hop, shared)
             paths.update(zip(run, repeat(kept)))  # a C loop
             if holds:
                 for key in run:
@@ -173,13 +181,17 @@ class RouteChange:
             return [self.raw]
         return encode_routes(self.routes, self.withdrawn, self.ctx)
 
+    def _kept_entry(self, next_hop, shared):
+        """What the RIB keeps for the routes of a run."""
+        return _new(RouteAttributes, (self._kept(shared), next_hop, self.origin))
+
     def _encode_refusals(self, paths, holds):
         """encode() when a stage held routes back: route by route, taking back what the receiver had."""
         refused = self.refused
         announce, withdraw = [], list(self.withdrawn)
         keys, position = self.keys, 0
         for next_hop, shared, prefixes in self.runs:
-            attributes = RouteAttributes(self._kept(shared), next_hop, self.origin)
+            attributes = self._kept_entry(next_hop, shared)
             for prefix in prefixes:
                 key = keys[position]
                 route = self.routes[position]
@@ -234,6 +246,34 @@ class ScannedChange(RouteChange):
         """The RIB keeps the section's octets (decoded again if a route is announced again): a full
         table of routes with attributes of their own is a million of them."""
         return shared.raw
+
+    def _kept_entry(self, next_hop, shared):
+        """The section's octets alone: the next hop and origin are in them (Rib.entry reads them again)."""
+        return shared.raw
+
+    def encode(self):
+        """RouteChange.encode for the one run of a scanned UPDATE, without the walk over runs."""
+        paths, holds = self.rib.paths, self.rib.holds
+        if self.withdrawn:
+            self._forget_withdrawn(paths, holds)
+        if self.refused:
+            return self._encode_refusals(paths, holds)
+        if self.routes:
+            kept = self.runs[0][1].raw  # the section's octets: see _kept_entry
+            keys = self.keys
+            if len(keys) == 1:  # one prefix per UPDATE: most of a real table
+                key = keys[0]
+                paths[key] = kept
+                if holds:
+                    holds.pop(key, None)
+            else:
+                paths.update(zip(keys, repeat(kept)))
+                if holds:
+                    for key in keys:
+                        holds.pop(key, None)
+        if not self.changed:
+            return [self.raw]
+        return encode_routes(self.routes, self.withdrawn, self.ctx)
 
     def full_as_path(self):
         """AS_PATH alone: fast_update takes only 4-octet sessions without AS4_PATH, where it is the full path."""

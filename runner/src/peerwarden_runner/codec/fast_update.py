@@ -25,7 +25,7 @@ from peerwarden_runner.codec.mp_nlri import Address
 from peerwarden_runner.codec.prefix import NlriError, Prefix, decode_prefixes
 from peerwarden_runner.codec.section_read import read_attribute
 
-__all__ = ["ScannedUpdate", "SectionAttributes", "scan_update"]
+__all__ = ["ScannedUpdate", "SectionAttributes", "scan_update", "section_hop_and_origin"]
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
@@ -249,3 +249,27 @@ def scan_update(raw: bytes, ctx: NegotiatedContext) -> ScannedUpdate | None:
     elif not seen >> c.NEXT_HOP & 1:
         return None
     return ScannedUpdate(withdrawn, nlri, next_hop, origin, SectionAttributes(raw[section_start:end], ctx))
+
+
+def section_hop_and_origin(section: bytes) -> tuple[Address | None, int | None]:
+    """The next hop and origin AS `scan_update` found in an attribute section it found clean (the RIB
+    keeps only the section's octets for such a route, and asks again when it needs them)."""
+    position, end = 0, len(section)
+    next_hop: Address | None = None
+    origin: int | None = None
+    while position < end:
+        flags, code = section[position], section[position + 1]
+        if flags & _EXTENDED:
+            start = position + 4
+            position = start + _U16.unpack_from(section, position + 2)[0]
+        else:
+            start = position + 3
+            position = start + section[position + 2]
+        if code == c.AS_PATH:
+            found = _origin_of(section[start:position])
+            origin = None if found is False else found
+        elif code == c.NEXT_HOP:
+            next_hop = _next_hop(section[start:position])
+        elif code == c.MP_REACH_NLRI:
+            next_hop = _next_hop(section[start + 4 : start + 4 + section[start + 3]])
+    return next_hop, origin

@@ -1,7 +1,7 @@
 """Message framing (RFC 4271 §4.1): the 19-octet header, and cutting a byte stream into messages.
 
-The proxy reads a header, asks `parse_header` whether it is acceptable and how long the message
-is, and reads the rest; nothing else is decoded on the forwarding path.
+Readers cut what a socket gave them with `cut_messages` (the proxy and the speaker alike): each
+header is checked as `parse_header` says, and nothing else is decoded on the forwarding path.
 """
 
 import struct
@@ -114,21 +114,35 @@ def split_messages(buffer: Octets, extended: bool = False) -> tuple[list[bytes],
     return messages, position
 
 
-def cut_messages(buffer: Octets, extended: bool = False) -> tuple[list[bytes], int, FramingError | None]:
+def cut_messages(
+    buffer: Octets, extended: bool = False, until_open: bool = False
+) -> tuple[list[bytes], int, FramingError | None]:
     """split_messages for a reader that must still act on the messages before a bad header: ([message
-    bytes, ...], octets consumed, the FramingError of the header that follows them or None)."""
+    bytes, ...], octets consumed, the FramingError of the header that follows them or None).
+
+    `until_open`: stop after an OPEN, so that the caller cuts what follows it with the Extended
+    Message capability it may have negotiated (RFC 8654). An UPDATE or KEEPALIVE header is checked
+    inline (the bulk of a session); any other goes through parse_header, as does one that fails."""
+    data = buffer if isinstance(buffer, bytes) else bytes(buffer)
     messages: list[bytes] = []
-    position = 0
-    end = len(buffer)
-    view = memoryview(buffer)
     append = messages.append
+    unpack = _LENGTH_AND_TYPE.unpack_from
+    longest_update = MAX_EXTENDED_MESSAGE_LEN if extended else MAX_MESSAGE_LEN
+    position, end = 0, len(data)
     while end - position >= HEADER_LEN:
-        try:
-            length, dummy = parse_header(view[position : position + HEADER_LEN], extended)
-        except FramingError as error:
-            return messages, position, error
+        length, kind = unpack(data, position + 16)
+        if not (
+            (length == HEADER_LEN and kind == KEEPALIVE or kind == UPDATE and 23 <= length <= longest_update)
+            and data.startswith(MARKER, position)
+        ):
+            try:
+                length, kind = parse_header(data[position : position + HEADER_LEN], extended)
+            except FramingError as error:
+                return messages, position, error
         if end - position < length:
             break
-        append(bytes(view[position : position + length]))
+        append(data[position : position + length] if length < end else data)
         position += length
+        if until_open and kind == OPEN:
+            break
     return messages, position, None

@@ -25,6 +25,7 @@ from peerwarden_runner.codec import (
 )
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.directions import RECEIVED, SENT
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.pipeline import SessionState
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.speaker.adj_rib_in import AdjRibIn
@@ -219,6 +220,7 @@ class Speaker:
             )
         if self.replay is not None:
             self.replay.stop()
+        DECISIONS.flush(self.settings.name)  # what this session counted is written now
         self.received.clear()
         self.up.clear()
         self.session = None
@@ -301,12 +303,10 @@ class Speaker:
             session.send(encode_end_of_rib(family[0], family[1], ctx=session.ctx_out))  # RFC 4724 §2
 
     def received_update(self, update):
-        if update.error_action != ErrorAction.NONE:
-            LOG.warning(
-                "%s: UPDATE from the peer: RFC 7606 %s: %s",
-                self.settings.name,
-                update.error_action.label,
-                update.reason,
+        if update.error_action != ErrorAction.NONE:  # counted, one line per interval (log_summary); each at DEBUG
+            label, reason = update.error_action.label, update.reason
+            DECISIONS.record(
+                LOG, self.settings.name, "RFC 7606", label, reason, level=logging.WARNING, unit="UPDATE(s)"
             )
         self.received.apply(update)
         if self.monitor is not None:
@@ -372,13 +372,9 @@ class Speaker:
         routes = []
         for spec in specs:
             family = FAMILY_OF_VERSION[spec.version]
-            if family not in families:
-                LOG.warning(
-                    "%s: %s not sent: the peer did not negotiate %s",
-                    self.settings.name,
-                    spec.prefix,
-                    FAMILY_NAMES[family],
-                )
+            if family not in families:  # counted, one line per interval (log_summary); each at DEBUG
+                reason = "not sent: the peer did not negotiate %s" % FAMILY_NAMES[family]
+                DECISIONS.record(LOG, self.settings.name, "announce", reason, spec.prefix, level=logging.WARNING)
                 continue
             routes.append(spec.route(session.ctx_out, self.settings.asn, self.ebgp))
         withdrawn = [prefix for prefix in withdrawn if prefix.family in families]

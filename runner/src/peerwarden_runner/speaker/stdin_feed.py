@@ -25,8 +25,10 @@ import os
 import sys
 import threading
 from collections import Counter
+from logging import ERROR
 
 from peerwarden_runner.json_lines import LINE_LIMIT, LineError, message_from_record, parse_line
+from peerwarden_runner.log_summary import DECISIONS
 
 LOG = logging.getLogger("peerwarden_runner.speaker")
 ON_ERROR = ("skip", "fatal")
@@ -134,8 +136,9 @@ class StdinFeed:
     def _refused(self, number, why):
         """Log the refusal; False (after on_fatal()) when it ends the input."""
         self.counts["refused"] += 1
-        if self.on_error == "skip":
-            LOG.error("%s: stdin line %d refused, skipped (stdin_errors: skip): %s", self.name, number, why)
+        if self.on_error == "skip":  # counted, one line per interval (log_summary); each line at DEBUG
+            reason = "line refused, skipped (stdin_errors: skip)"
+            DECISIONS.record(LOG, self.name, "stdin", reason, "line %d: %s", number, why, level=ERROR, unit="line(s)")
             return True
         LOG.error("%s: stdin line %d refused, stopping (stdin_errors: fatal): %s", self.name, number, why)
         if self.on_fatal is not None:

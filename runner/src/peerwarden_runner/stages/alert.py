@@ -12,9 +12,11 @@ the pipeline.
 import json
 import logging
 import time
+from logging import WARNING
 from typing import Any
 
 from peerwarden_runner import schema as s
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.alert_detectors import path_findings, space_findings
 from peerwarden_runner.stages.alert_sinks import REPORT_EVERY
@@ -191,13 +193,11 @@ class AlertStage(Stage):
         return record
 
     def _report(self, alerts):
-        for record in alerts:
-            LOG.warning(
-                "alert %s",
-                " ".join(
-                    "%s=%s" % (field, _value(record[field])) for field in _LOG_FIELDS if record.get(field) is not None
-                ),
+        for record in alerts:  # counted per kind, one WARNING line per interval (log_summary); each at DEBUG
+            text = " ".join(
+                "%s=%s" % (field, _value(record[field])) for field in _LOG_FIELDS if record.get(field) is not None
             )
+            DECISIONS.record(LOG, self.session_name, "alert", record["kind"], text, level=WARNING, unit="alert(s)")
             if self.metrics is not None:
                 self.metrics.alerted(record["kind"], self.session_name)
         if self.sinks is not None:

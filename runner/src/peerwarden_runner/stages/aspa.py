@@ -20,10 +20,10 @@ of an UPDATE), so that a change of the set can verify it again; each distinct pa
 
 import asyncio
 import logging
-import time
 from collections import Counter
 
 from peerwarden_runner.directions import TO_PEER, TO_ROUTER
+from peerwarden_runner.log_summary import DECISIONS, session_name
 from peerwarden_runner.route_keys import key_prefix
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.rpki.aspa import AspaValidity, verify_path
@@ -35,7 +35,6 @@ from peerwarden_runner.stages.rpki import RTR_ASPAS
 LOG = logging.getLogger("peerwarden_runner.aspa")
 INVALID = AspaValidity.INVALID
 SLICE = 1024  # routes verified again between two turns of the event loop (each distinct path once per slice)
-HELD_LOG_SECONDS = 1.0  # routes held on arrival: one INFO line per second at most, with the count since the last
 # the sender's role for each direction, from the session's role (what the peer is to us)
 SENDER_ROLE = {
     TO_ROUTER: {"customer": "customer", "provider": "provider", "peer": "peer", "rs": "rs"},
@@ -105,7 +104,6 @@ class AspaStage(Stage):
         self.aspas = dict(aspas or {})
         self.file, self.metrics, self.rtr, self.shared = file, metrics, rtr, shared if shared is not None else {}
         self.sessions = {}  # id(state) -> (state, role)
-        self._held, self._held_example, self._held_logged = 0, "", -HELD_LOG_SECONDS
         self._pending, self._worker, self.slice_size = False, None, SLICE
 
     async def start(self):
@@ -169,19 +167,10 @@ class AspaStage(Stage):
             for route in routes:
                 if not (refused and route[0] in refused):  # a stage before this one holds it: its reason stays
                     change.hold(route, self.name, "invalid path (%s)" % why)
-            self._held_back(routes[0][0], path, why, len(routes))
-
-    def _held_back(self, prefix, path, why, count):
-        if LOG.isEnabledFor(logging.DEBUG):
-            LOG.debug("aspa: %d route(s) with path %s held back (%s), e.g. %s", count, path, why, prefix)
-        self._held += count
-        self._held_example = self._held_example or "%s path %s: %s" % (prefix, path, why)
-        self._summarise_held(time.monotonic())
-
-    def _summarise_held(self, now=None, force=False):
-        if self._held and (force or now - self._held_logged >= HELD_LOG_SECONDS):
-            LOG.info("aspa: %d route(s) with an invalid path held back (e.g. %s)", self._held, self._held_example)
-            self._held, self._held_example, self._held_logged = 0, "", now if now is not None else time.monotonic()
+            # counted, one INFO line per interval (log_summary); each route at DEBUG
+            name = session_name(state)
+            for route in routes:
+                DECISIONS.record(LOG, name, self.name, "held back: invalid path", "%s path %s: %s", route[0], path, why)
 
     # ---- the set changes ----
 
@@ -238,8 +227,7 @@ class AspaStage(Stage):
 
     @staticmethod
     def _log(totals):
-        if any(totals):
-            LOG.info("aspa: ASPAs changed: %d route(s) announced again, %d withdrawn", *totals)
+        """(announced again, withdrawn); each route was counted in log_summary."""
         return tuple(totals)
 
     def _revalidate(self, state, direction, role, memory, rib, keys):
@@ -251,6 +239,7 @@ class AspaStage(Stage):
         announce, withdraw = [], []
         decoded: dict[bytes, object] = {}  # attribute sections decoded once: routes that shared one share it again
         paths, holds = rib.paths, rib.holds
+        record, name = DECISIONS.record, session_name(state)  # counted, one INFO line per interval; each at DEBUG
         for key in keys:
             path = memory.get(key, memory)
             if path is memory:
@@ -266,9 +255,13 @@ class AspaStage(Stage):
             if held is None and validity is INVALID:
                 holds[key] = REASON + "invalid after an ASPA change"
                 withdraw.append(key_prefix(key))
+                record(
+                    LOG, name, self.name, "held back: invalid after an ASPA change", "%s path %s", withdraw[-1], path
+                )
             elif held is not None and held.startswith(REASON) and validity is not INVALID:
                 del holds[key]
                 announce.append(rib.route(key, decoded))
+                record(LOG, name, self.name, "released: no longer invalid after an ASPA change", "%s", key_prefix(key))
         if self.metrics is not None:  # a re-validation is a validation, a withdrawal a route held back
             for validity, count in validities.items():
                 self.metrics.aspa_validated(validity, count)
@@ -280,7 +273,6 @@ class AspaStage(Stage):
         return len(announce), len(withdraw)
 
     def close(self):
-        self._summarise_held(force=True)
         if self._worker is not None:
             self._worker.cancel()
 

@@ -32,6 +32,7 @@ from peerwarden_runner.backoff import Backoff
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import to_json
 from peerwarden_runner.json_lines import LINE_LIMIT, dump_line, message_from_record, parse_line
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.stages.base import MessageStage, Scope
 
@@ -351,25 +352,26 @@ class ExecStage(MessageStage):
             self._count("passed")
         elif not messages:
             self._count("dropped")
-            LOG.info("exec %s: the program dropped an UPDATE (it answered nothing): %s", self.label, _summary(record))
+            self._decided("dropped by the program (it answered nothing)", "%s", _summary(record))
         else:
             self._count("changed")
-            LOG.info(
-                "exec %s: the program replaced an UPDATE (%s) with %d message(s)",
-                self.label,
-                _summary(record),
-                len(messages),
-            )
+            self._decided("replaced by the program", "%s with %d message(s)", _summary(record), len(messages))
         return messages
+
+    def _decided(self, reason, example, *args, level=logging.INFO):
+        """Counted, one line per reason and interval (log_summary); each UPDATE at DEBUG."""
+        DECISIONS.record(
+            LOG, self.session_name, "exec " + self.label, reason, example, *args, level=level, unit="UPDATE(s)"
+        )
 
     def _failed(self, raw, record, why):
         self._count("error")
         if self.on_error == "reset":
             raise SessionReset(c.ERR_CEASE, c.CEASE_ADMINISTRATIVE_RESET, b"", "exec %s: %s" % (self.label, why))
         if self.on_error == "drop":
-            LOG.warning("exec %s: %s; the UPDATE is dropped (on_error: drop): %s", self.label, why, _summary(record))
+            self._decided("dropped (on_error: drop)", "%s: %s", why, _summary(record), level=logging.WARNING)
             return []
-        LOG.warning("exec %s: %s; the UPDATE passes unchanged (on_error: pass)", self.label, why)
+        self._decided("passed unchanged (on_error: pass)", "%s: %s", why, _summary(record), level=logging.WARNING)
         return [raw]
 
     def close(self):

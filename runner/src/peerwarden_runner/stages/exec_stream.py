@@ -31,10 +31,12 @@
 import asyncio
 import logging
 import time
+from logging import WARNING
 
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import to_json
 from peerwarden_runner.json_lines import LINE_LIMIT, LineError, dump_line, message_from_record, parse_line
+from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.stages.exec import ExecStage
 
 LOG = logging.getLogger("peerwarden_runner.exec")
@@ -135,7 +137,12 @@ class StreamExec(ExecStage):
             text = "peerwarden-runner: exec %s: output line %d refused" % (self.label, number)
             await self.state.session.shutdown(text)
             return
-        LOG.warning("exec %s: output line %d refused, not sent (on_error: drop): %s", self.label, number, why)
+        # counted, one line per interval (log_summary); each line at DEBUG: a program may write a million
+        reason = "output line refused, not sent (on_error: drop)"
+        name = self.session_name
+        DECISIONS.record(
+            LOG, name, "exec " + self.label, reason, "line %d: %s", number, why, level=WARNING, unit="line(s)"
+        )
 
     def close(self):
         if self.output is not None:

@@ -37,6 +37,7 @@ from peerwarden_runner import schema as s
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec import make_attribute
 from peerwarden_runner.codec.communities import community_from_text, community_to_text, large_from_text
+from peerwarden_runner.log_summary import DECISIONS, session_name
 from peerwarden_runner.stages.base import Scope, Stage
 from peerwarden_runner.stages.filter_match import (
     ATTRIBUTE_KEYS,
@@ -388,7 +389,7 @@ class FilterStage(Stage):
                 routes[position] = self._tagged(route, chosen, change, tagged)
             elif chosen is not None:
                 accepted[chosen.name] = accepted.get(chosen.name, 0) + 1
-        self._count_and_log(change, dropped, tagged, accepted)
+        self._count_and_log(session_name(state), change, dropped, tagged, accepted)
 
     def _tagged(self, route, rule, change, tagged):
         """The route with the rule's communities added; routes that shared attributes share the new ones
@@ -413,36 +414,24 @@ class FilterStage(Stage):
         entry[3].append(route.prefix)
         return route._replace(attributes=entry[1])
 
-    def _count_and_log(self, change, dropped, tagged, accepted):
+    def _count_and_log(self, session, change, dropped, tagged, accepted):
+        """Metrics, and each route counted in log_summary (one INFO line per rule and interval; each at DEBUG)."""
+        record, origin = DECISIONS.record, change.origin
         for rule_name, prefixes in dropped.items():
             if self.metrics is not None:
                 self.metrics.rule_matched(self.name, rule_name, "drop", len(prefixes))
-            LOG.info(
-                "%s: rule %s: dropped %d route(s) from AS%s: %s",
-                self.name,
-                rule_name,
-                len(prefixes),
-                change.origin,
-                _some(prefixes),
-            )
+            reason = "dropped by rule %s" % rule_name
+            for prefix in prefixes:
+                record(LOG, session, self.name, reason, "%s from AS%s", prefix, origin)
         for dummy, dummy_attributes, rule, prefixes in tagged.values():
             if self.metrics is not None:
                 self.metrics.rule_matched(self.name, rule.name, "tag", len(prefixes))
             added = [community_to_text(value) for value in rule.add_communities] + [
                 "%d:%d:%d" % value for value in rule.add_large
             ]
-            LOG.info(
-                "%s: rule %s: tagged %d route(s) with %s: %s",
-                self.name,
-                rule.name,
-                len(prefixes),
-                " ".join(added),
-                _some(prefixes),
-            )
+            reason = "tagged by rule %s with %s" % (rule.name, " ".join(added))
+            for prefix in prefixes:
+                record(LOG, session, self.name, reason, "%s from AS%s", prefix, origin)
         if self.metrics is not None:
             for rule_name, count in accepted.items():
                 self.metrics.rule_matched(self.name, rule_name, "accept", count)
-
-
-def _some(prefixes, shown=10):
-    return " ".join(str(prefix) for prefix in prefixes[:shown]) + (" ..." if len(prefixes) > shown else "")

@@ -6,9 +6,11 @@ an older version), never dropped in silence; optionally the session ends with Ce
 import ipaddress
 import logging
 from collections import Counter
+from logging import WARNING
 from typing import Any
 
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.log_summary import DECISIONS, session_name
 from peerwarden_runner.pipeline import SessionReset
 from peerwarden_runner.schema import boolean, integer, obj, string
 from peerwarden_runner.stages.base import Stage
@@ -168,23 +170,24 @@ class LimitStage(Stage):
             ipv4 = afi == c.AFI_IPV4
             reason = None
             if length > (max_ipv4 if ipv4 else max_ipv6):
-                reason = "%s is longer than /%d" % (prefix, max_ipv4 if ipv4 else max_ipv6)
+                kind, reason = "too long", "%s is longer than /%d" % (prefix, max_ipv4 if ipv4 else max_ipv6)
             elif length < (min_ipv4 if ipv4 else min_ipv6):
-                reason = "%s is shorter than /%d" % (prefix, min_ipv4 if ipv4 else min_ipv6)
+                kind, reason = "too short", "%s is shorter than /%d" % (prefix, min_ipv4 if ipv4 else min_ipv6)
             elif max_prefixes and total[afi] >= max_prefixes:
-                reason = "session over max_prefixes %d" % max_prefixes
+                kind, reason = "max_prefixes", "session over max_prefixes %d" % max_prefixes
             elif max_per_origin and origin_count >= max_per_origin:
-                reason = "origin AS%s over max_per_origin %d" % (origin, max_per_origin)
+                kind, reason = "max_per_origin", "origin AS%s over max_per_origin %d" % (origin, max_per_origin)
             block = self._block(prefix) if blocks else None
             if reason is None and block is not None and block_counts[block] >= blocks[afi][0]:
-                reason = "block %s over %s %d" % (
-                    self._block_text(afi, block),
-                    "max_per_block" if ipv4 else "max_per_block_ipv6",
-                    blocks[afi][0],
-                )
+                kind = "max_per_block" if ipv4 else "max_per_block_ipv6"
+                reason = "block %s over %s %d" % (self._block_text(afi, block), kind, blocks[afi][0])
             if reason:
                 change.hold(route, self.name, reason)
                 overflow = overflow or reason
+                # counted, one WARNING line per interval and reason (log_summary); each route at DEBUG
+                DECISIONS.record(
+                    LOG, session_name(state), self.name, "held back: " + kind, "%s: %s", prefix, reason, level=WARNING
+                )
                 continue
             counted[key] = origin
             total[afi] += 1
@@ -193,7 +196,6 @@ class LimitStage(Stage):
                 block_counts[block] += 1
         memory.origin[origin] = origin_count
         if overflow:
-            LOG.warning("limit: %s", overflow)
             if self.cease and "over" in overflow:
                 raise SessionReset(6, 1, b"", "limit: %s; Cease / Maximum Number of Prefixes Reached" % overflow)
 

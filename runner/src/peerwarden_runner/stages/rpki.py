@@ -17,10 +17,10 @@ UPDATE that arrives meanwhile (validated on arrival against the same VRPs) is ne
 import asyncio
 import gc
 import logging
-import time
 from collections import Counter
 
 from peerwarden_runner.codec import constants as c
+from peerwarden_runner.log_summary import DECISIONS, session_name
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.rpki import RouteValidity, VrpDiff, VrpTable
 from peerwarden_runner.rpki.prefix import DROP
@@ -36,7 +36,6 @@ INVALID = RouteValidity.INVALID
 SLICE = 4096
 RTR_ASPAS = "rpki.rtr_aspas"  # BuildContext.shared key: the RTR client's AspaTable
 FIRST_SYNC_WAIT = 30  # seconds the runner waits for a first RTR sync before relaying
-HELD_SUMMARY_SECONDS = 1.0  # invalid routes held back on arrival: one INFO line per this many seconds, with a count
 __all__ = ["RpkiStage"]
 
 
@@ -103,8 +102,6 @@ class RpkiStage(Stage):
         self.sessions = {}
         self.slice_size = SLICE
         self._pending, self._worker = set(), None
-        # invalid routes held back on arrival and not logged yet: count, first example, since when; the last INFO line
-        self._held, self._held_example, self._held_since, self._held_logged = 0, "", 0.0, -HELD_SUMMARY_SECONDS
 
     async def start(self):
         """Load the VRPs (a file, RTR caches, or both: their union); the tasks that keep them current."""
@@ -175,20 +172,6 @@ class RpkiStage(Stage):
 
     def session_ended(self, state):
         self.sessions.pop(id(state), None)
-        self._summarise_held()
-
-    def _summarise_held(self):
-        """The INFO line for the invalid routes held back and not logged yet (one line per second at
-        most: a full table with a mismatched VRP set is a million of them; each one is at DEBUG)."""
-        if self._held:
-            now = time.monotonic()
-            LOG.info(
-                "rpki: %d invalid route(s) held back in %.1f s (e.g. %s)",
-                self._held,
-                now - self._held_since,
-                self._held_example,
-            )
-            self._held, self._held_logged = 0, now
 
     def update(self, state, direction, change):
         state.memory.setdefault(("rpki-directions",), set()).add(direction)
@@ -196,6 +179,7 @@ class RpkiStage(Stage):
         validate_ipv4, validate_ipv6 = self.table.validate_ipv4, self.table.validate_ipv6
         from_bytes, drop = int.from_bytes, DROP
         states: list[RouteValidity | None] = []
+        name = None
         for route in change.routes:
             afi, dummy, length, packed, dummy = route[0]
             if afi == c.AFI_IPV4:
@@ -208,7 +192,9 @@ class RpkiStage(Stage):
             states.append(validity)
             if validity is INVALID:
                 change.hold(route, self.name, "invalid (origin AS%s)" % origin)
-                self._held_back(route[0], origin)
+                # counted, one INFO line per interval (a mismatched VRP set refuses a whole table); each at DEBUG
+                name = name or session_name(state)
+                DECISIONS.record(LOG, name, self.name, "held back: invalid origin", "%s from AS%s", route[0], origin)
         change.validity = states
         if self.metrics and states:
             if len(states) == 1:  # one prefix per UPDATE: most of a real table
@@ -218,20 +204,6 @@ class RpkiStage(Stage):
                 for validity, count in Counter(states).items():
                     if validity is not None:
                         self.metrics.validated(validity, count)
-
-    def _held_back(self, prefix, origin):
-        if LOG.isEnabledFor(logging.DEBUG):
-            LOG.debug("rpki: %s from AS%s is invalid: held back", prefix, origin)
-        now = time.monotonic()
-        if not self._held:
-            if now - self._held_logged >= HELD_SUMMARY_SECONDS:  # the first in a while: logged at once
-                self._held_logged = now
-                LOG.info("rpki: %s from AS%s is invalid: held back", prefix, origin)
-                return
-            self._held_since, self._held_example = now, "%s from AS%s" % (prefix, origin)
-        self._held += 1
-        if now - self._held_logged >= HELD_SUMMARY_SECONDS:
-            self._summarise_held()
 
     def vrps_changed(self, diff):
         """Validate again the routes the change touches, in every session, all at once; send what follows.
@@ -243,7 +215,7 @@ class RpkiStage(Stage):
         affected = 0
         for state, direction, rib in self._ribs():
             counts = self._revalidate(state, direction, rib, touched, touched.candidates(list(rib.paths)))
-            affected += self._log(counts)
+            affected += counts[0] + counts[1]
         return affected
 
     def schedule(self, diff):
@@ -281,7 +253,7 @@ class RpkiStage(Stage):
                 counts[0] += found[0]
                 counts[1] += found[1]
                 await asyncio.sleep(0)
-            affected += self._log(counts)
+            affected += counts[0] + counts[1]
         return affected
 
     def _slices(self, rib, touched):
@@ -303,7 +275,6 @@ class RpkiStage(Stage):
                 LOG.exception("rpki: re-validation failed")
 
     def close(self):
-        self._summarise_held()
         if self._worker is not None:
             self._worker.cancel()
 
@@ -329,10 +300,11 @@ class RpkiStage(Stage):
         (announced again, withdrawn)."""
         announce, withdraw, states = [], [], {}
         validities: Counter[RouteValidity] = Counter()
-        paths, holds, route_of = rib.paths, rib.holds, touched.route
+        holds, route_of = rib.holds, touched.route
         watch_only = getattr(state.session, "watch_only", False)
+        record, name = DECISIONS.record, session_name(state)  # counted, one INFO line per interval; each at DEBUG
         for key in keys:
-            entry = paths.get(key)
+            entry = rib.entry(key)
             if entry is None:
                 continue  # withdrawn meanwhile
             found = route_of(key)
@@ -348,9 +320,13 @@ class RpkiStage(Stage):
             if held is None and invalid:
                 holds[key] = "rpki: invalid after a VRP change"
                 withdraw.append(prefix)
+                record(
+                    LOG, name, self.name, "held back: invalid after a VRP change", "%s from AS%s", prefix, entry.origin
+                )
             elif held is not None and held.startswith("rpki:") and not invalid:
                 del holds[key]
                 announce.append(rib.route(key))
+                record(LOG, name, self.name, "released: no longer invalid after a VRP change", "%s", prefix)
         if self.metrics:  # a re-validation is a validation, a withdrawal a route held back
             for validity, count in validities.items():
                 self.metrics.validated(validity, count)
@@ -363,10 +339,3 @@ class RpkiStage(Stage):
             for raw in encode_routes(announce, withdraw, state.contexts[direction]):
                 state.session.send(direction, raw)
         return len(announce), len(withdraw)
-
-    @staticmethod
-    def _log(counts):
-        announced, withdrawn = counts
-        if announced or withdrawn:
-            LOG.info("rpki: VRPs changed: %d route(s) announced again, %d withdrawn", announced, withdrawn)
-        return announced + withdrawn

@@ -5,8 +5,8 @@ sharing one attribute set, packed into 4096-octet messages), or with --small the
 peers send (one prefix each, an AS_PATH of 3 to 6 ASNs, communities, a MED; --per-set K consecutive
 prefixes share one attribute set), with the stages wired as the proxy
 wires them (rpki with VRPs for every prefix, limit, archive, metrics, alert watching 1000 prefixes of its own
-and the paths of a session with role peer). Each configuration runs in a
-child process of its own, so its memory growth (what the RIB and the stages keep per prefix) is its own.
+and the paths of a session with role peer, aspa with ASPA records for every path of the table, from a
+provider). Each configuration runs in a child process of its own, so its memory growth (what the RIB and the stages keep per prefix) is its own.
 Prints, for each configuration, CPU us/prefix of the proxy's process (CPU time, as the machine may be
 shared), the cost above its baseline measured in the same run (a pipeline without stages, which
 forwards the original bytes), bytes kept per prefix, and the CPU of child processes (the archive's
@@ -44,7 +44,7 @@ import time
 from bench_session import Sink
 from bench_session import open_session as open_session_of
 from peerwarden_runner.codec import constants as c
-from peerwarden_runner.codec import encode_update, make_attribute, mp_reach_attribute
+from peerwarden_runner.codec import decode_update, encode_update, make_attribute, mp_reach_attribute
 from peerwarden_runner.codec.prefix import Prefix
 from peerwarden_runner.pipeline import TO_ROUTER, Pipeline
 from peerwarden_runner.rpki import VrpTable, make_vrp
@@ -52,6 +52,8 @@ from peerwarden_runner.stages import Stage
 from peerwarden_runner.stages.alert import AlertStage
 from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.archive import ArchiveStage
+from peerwarden_runner.stages.aspa import AspaStage
+from peerwarden_runner.stages.base import BuildContext
 from peerwarden_runner.stages.filter import FilterStage, check_filter
 from peerwarden_runner.stages.limit import LimitStage
 from peerwarden_runner.stages.metrics import Metrics
@@ -194,7 +196,20 @@ def filter_section(rules=None):
     return section
 
 
-def build(name, table, archive_dir):
+def table_aspas(messages):
+    """ASPA records for the table's paths, as the route's provider BIRD sends them: each AS of a path
+    lists the AS before it (its neighbour towards BIRD) as a provider, so every path is verified hop by
+    hop and found valid downstream (nothing held back: the cost of verifying, not of withdrawing)."""
+    providers = {}
+    for raw in messages:
+        path = decode_update(raw).full_as_path()
+        asns = [asn for dummy, members in path.segments for asn in members]
+        for provider, customer in zip(asns, asns[1:], strict=False):  # pairs of neighbours
+            providers.setdefault(customer, set()).add(provider)
+    return {customer: frozenset(listed) for customer, listed in providers.items()}
+
+
+def build(name, table, archive_dir, aspas=None):
     """The pipeline of a configuration, wired as peerwarden_runner.wiring does."""
     metrics = Metrics()
     rpki = RpkiStage(table, metrics)
@@ -215,6 +230,7 @@ def build(name, table, archive_dir):
         "filter": ([FilterStage(filter_section())] if name == "filter" else [], [], False),
         "filter-expr": ([FilterStage(filter_section(EXPRESSION_RULES))] if name == "filter-expr" else [], [], False),
         "alert": ([AlertStage(alert_section(), None, "bench", "peer")] if name == "alert" else [], [], False),
+        "aspa": ([AspaStage(aspas).bind(BuildContext(None, "bench", "provider"))] if name == "aspa" else [], [], False),
     }[name]
     return Pipeline({TO_ROUTER: stages}, watchers, metrics if with_metrics else None)
 
@@ -233,7 +249,7 @@ def measure(name, table, messages):
         seconds, held = feed(messages, printing=name == "speaker-print")
         return seconds, rss_kib() - before, held, 0.0
     with tempfile.TemporaryDirectory() as archive_dir:
-        pipeline = build(name, table, archive_dir)
+        pipeline = build(name, table, archive_dir, table_aspas(messages) if name == "aspa" else None)
         state = open_session(pipeline)
         before = rss_kib()
         process, written = pipeline.process, 0
@@ -304,7 +320,8 @@ def main():
     )
     if arguments.profile:
         with tempfile.TemporaryDirectory() as archive_dir:
-            pipeline = build(arguments.profile, table, archive_dir)
+            aspas = table_aspas(messages) if arguments.profile == "aspa" else None
+            pipeline = build(arguments.profile, table, archive_dir, aspas)
             state = open_session(pipeline)
             profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
             profiler.enable()
@@ -328,6 +345,7 @@ def main():
         "alert",
         "filter",
         "filter-expr",
+        "aspa",
     ]
     names += ["speaker", "speaker-print"]
     if arguments.only:
@@ -346,6 +364,7 @@ def main():
         "alert": "decode",
         "filter": "decode",
         "filter-expr": "decode",
+        "aspa": "decode",
         "speaker": "forward",
         "speaker-print": "speaker",
     }

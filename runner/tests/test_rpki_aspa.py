@@ -167,3 +167,19 @@ ASES = st.integers(1, 6)
 def test_both_procedures_agree_with_the_search(path, aspas):
     assert verify_upstream(path, aspas) is _reference(path, aspas, False)
     assert verify_downstream(path, aspas) is _reference(path, aspas, True)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    asns=st.lists(ASES, min_size=1, max_size=8),
+    aspas=st.dictionaries(ASES, st.frozensets(st.integers(0, 6), max_size=3), max_size=6),
+    role=st.sampled_from(("customer", "provider", "peer")),
+)
+def test_one_sequence_is_verified_as_the_same_path_in_two_segments(asns, aspas, role):
+    """verify_path reads a path of one AS_SEQUENCE without building a list (prepends collapsed only when
+    there are some): the same ASes split into two sequences take the general way, with the same outcome."""
+    cut = len(asns) // 2 or 1
+    split = AsPath((AsPathSegment(AS_SEQUENCE, tuple(asns[:cut])), AsPathSegment(AS_SEQUENCE, tuple(asns[cut:]))))
+    if not asns[cut:]:
+        split = AsPath((AsPathSegment(AS_SEQUENCE, tuple(asns)), AsPathSegment(AS_CONFED_SEQUENCE, (9,))))
+    assert verify_path(AsPath.sequence(*asns), aspas, role, asns[0]) == verify_path(split, aspas, role, asns[0])

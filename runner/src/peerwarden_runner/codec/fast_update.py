@@ -23,6 +23,7 @@ from peerwarden_runner.codec.attributes import Attribute
 from peerwarden_runner.codec.context import NegotiatedContext
 from peerwarden_runner.codec.mp_nlri import Address
 from peerwarden_runner.codec.prefix import NlriError, Prefix, decode_prefixes
+from peerwarden_runner.codec.section_read import read_attribute
 
 __all__ = ["ScannedUpdate", "SectionAttributes", "scan_update", "section_hop_and_origin"]
 
@@ -56,12 +57,13 @@ class SectionAttributes(Mapping[int, Attribute]):
     """The effective attributes of an attribute section that `scan_update` found clean, MP_REACH_NLRI
     and MP_UNREACH_NLRI left out (what `Route.attributes` holds), decoded from `raw` on first use."""
 
-    __slots__ = ("raw", "ctx", "_decoded")
+    __slots__ = ("raw", "ctx", "_decoded", "_read")
 
     def __init__(self, raw: bytes, ctx: NegotiatedContext) -> None:
         self.raw = raw
         self.ctx = ctx
         self._decoded: dict[int, Attribute] | None = None
+        self._read: dict[int, Attribute | None] | None = None  # attributes read one by one (section_read)
 
     def _effective(self) -> dict[int, Attribute]:
         decoded = self._decoded
@@ -76,7 +78,23 @@ class SectionAttributes(Mapping[int, Attribute]):
         return decoded
 
     def __getitem__(self, code: int) -> Attribute:
-        return self._effective()[code]
+        found = self.get(code)
+        if found is None:
+            raise KeyError(code)
+        return found
+
+    def get(self, code: int, default: Attribute | None = None) -> Attribute | None:  # type: ignore[override]
+        """One attribute, read alone from the octets unless the whole section was decoded already."""
+        if self._decoded is not None:
+            return self._decoded.get(code, default)
+        read = self._read
+        if read is None:
+            read = self._read = {}
+        if code in read:
+            found = read[code]
+        else:
+            found = read[code] = read_attribute(self.raw, code, self.ctx)
+        return default if found is None else found
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._effective())

@@ -16,13 +16,13 @@ from logging import WARNING
 from typing import Any
 
 from peerwarden_runner import schema as s
-from peerwarden_runner.directions import other
 from peerwarden_runner.log_summary import DECISIONS
 from peerwarden_runner.stages.alert_config import check_alert
 from peerwarden_runner.stages.alert_detectors import path_findings, space_findings
 from peerwarden_runner.stages.alert_sinks import REPORT_EVERY
 from peerwarden_runner.stages.alert_space import OwnSpace
 from peerwarden_runner.stages.base import Scope, Stage
+from peerwarden_runner.stages.open_asns import direction_asns
 
 LOG = logging.getLogger("peerwarden_runner.alert")
 _LOG_FIELDS = (
@@ -140,14 +140,14 @@ class AlertStage(Stage):
         path = change.full_as_path() if self.path_checks or self.space else None
         shared = []
         if self.path_checks:
-            sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
+            sender_as, receiver_as = direction_asns(state, direction)
             shared = path_findings(
                 path,
                 origin,
                 direction,
                 self.role,
-                sender and sender.asn,
-                receiver and receiver.asn,
+                sender_as,
+                receiver_as,
                 self.transit_free,
                 self.own_asns,
             )

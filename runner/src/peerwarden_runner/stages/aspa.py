@@ -22,13 +22,14 @@ import asyncio
 import logging
 from collections import Counter
 
-from peerwarden_runner.directions import TO_PEER, TO_ROUTER, other
+from peerwarden_runner.directions import TO_PEER, TO_ROUTER
 from peerwarden_runner.log_summary import DECISIONS, session_name
 from peerwarden_runner.route_keys import key_prefix
 from peerwarden_runner.routes import encode_routes
 from peerwarden_runner.rpki.aspa import AspaValidity, verify_path
 from peerwarden_runner.schema import boolean, obj, string
 from peerwarden_runner.stages.base import Scope, Stage
+from peerwarden_runner.stages.open_asns import direction_asns
 from peerwarden_runner.stages.rpki import RTR_ASPAS
 
 LOG = logging.getLogger("peerwarden_runner.aspa")
@@ -138,21 +139,23 @@ class AspaStage(Stage):
 
     # ---- verification ----
 
-    def verdict(self, path, role, direction, sender, receiver):
-        """(validity, why) of a path sent in `direction` by the OPEN `sender` to `receiver`; None for iBGP."""
-        if sender is not None and receiver is not None and sender.asn == receiver.asn:
+    def verdict(self, path, role, direction, sender_as, receiver_as):
+        """(validity, why) of a path sent in `direction` by AS `sender_as` to `receiver_as` (direction_asns:
+        None where the OPEN is not known); None for iBGP."""
+        if sender_as is not None and sender_as == receiver_as:
             return None
-        return verify_path(path, self.aspas, SENDER_ROLE[direction][role], sender.asn if sender else None)
+        return verify_path(path, self.aspas, SENDER_ROLE[direction][role], sender_as)
 
     def update(self, state, direction, change, role):
         memory = state.memory.setdefault(("aspa", direction), {})
-        for key in change.withdrawn_keys:
-            memory.pop(key, None)
+        if change.withdrawn:
+            for key in change.withdrawn_keys:
+                memory.pop(key, None)
         routes = change.routes
         if not routes:
             return
         path = change.full_as_path()
-        found = self.verdict(path, role, direction, state.opens.get(direction), state.opens.get(other(direction)))
+        found = self.verdict(path, role, direction, *direction_asns(state, direction))
         if found is None:
             return
         memory.update(dict.fromkeys(change.keys, path))
@@ -230,7 +233,7 @@ class AspaStage(Stage):
     def _revalidate(self, state, direction, role, memory, rib, keys):
         """Verify the routes of `keys` again, each with its path as it is now; send what follows.
         (announced again, withdrawn)."""
-        sender, receiver = state.opens.get(direction), state.opens.get(other(direction))
+        sender_as, receiver_as = direction_asns(state, direction)
         verdicts: dict[int, AspaValidity] = {}
         validities: Counter[AspaValidity] = Counter()
         announce, withdraw = [], []
@@ -245,7 +248,7 @@ class AspaStage(Stage):
                 del memory[key]  # withdrawn by a stage that ran before this one
                 continue
             if id(path) not in verdicts:
-                verdicts[id(path)] = self.verdict(path, role, direction, sender, receiver)[0]
+                verdicts[id(path)] = self.verdict(path, role, direction, sender_as, receiver_as)[0]
             validity = verdicts[id(path)]
             validities[validity] += 1
             held = holds.get(key)

@@ -201,6 +201,7 @@ class Rule:
         ] or None
         self.next_hop = next_hop_test(checked["next_hop"]) if "next_hop" in checked else None
         self.tests = self._attribute_tests(checked)
+        self.matches_attributes = _all_of(self.tests)
         tag = checked.get("tag", {})
         self.add_communities = tuple(tag.get("community", ()))
         self.add_large = tuple(tag.get("large_community", ()))
@@ -238,11 +239,25 @@ class Rule:
                 return True
         return False
 
-    def matches_attributes(self, attributes, facts):
-        for test in self.tests:  # noqa: SIM110 - a loop, not all(generator): per rule and attribute set
+
+def _all_of(tests):
+    """(attributes, facts) -> whether every test holds, in order (the first that fails ends it): compiled
+    once per rule, so that a rule of one key costs one call per attribute set."""
+    if not tests:
+        return lambda attributes, facts: True
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda attributes, facts: first(attributes, facts) and second(attributes, facts)
+
+    def every(attributes, facts):
+        for test in tests:  # noqa: SIM110 - a loop, not all(generator): per rule and attribute set
             if not test(attributes, facts):
                 return False
         return True
+
+    return every
 
 
 class Facts:
@@ -335,28 +350,33 @@ class FilterStage(Stage):
         self.needs_number = any(rule.prefixes for rule in self.rules)
 
     def update(self, state, direction, change):
-        if not change.routes:
+        routes = change.routes
+        if not routes:
             return
         facts = Facts(change)
-        attribute_verdicts: dict[Any, Any] = {}
+        # per attribute mapping (routes of a run share one): each rule's verdict, made when a route needs it
+        attribute_verdicts: dict[int, list[Any]] = {}
         tagged: dict[Any, Any] = {}
         dropped: dict[Any, Any] = {}
         accepted: dict[Any, Any] = {}
-        for position, route in enumerate(change.routes):
-            prefix = route.prefix
-            if prefix in change.refused or prefix.afi not in _WIDTH:
+        refused, rules, needs_number = change.refused, self.rules, self.needs_number
+        for position, route in enumerate(routes):
+            prefix, next_hop, attributes = route
+            if refused and prefix in refused or prefix[0] not in _WIDTH:
                 continue
-            number = _number(prefix) if self.needs_number else 0
+            number = _number(prefix) if needs_number else 0
+            verdicts = attribute_verdicts.get(id(attributes))
+            if verdicts is None:
+                verdicts = attribute_verdicts[id(attributes)] = [None] * len(rules)
             chosen = None
-            for index, rule in enumerate(self.rules):
+            for index, rule in enumerate(rules):
                 if rule.prefixes is not None and not rule.matches_prefix(prefix, number):
                     continue
                 if rule.next_hop is not None and not rule.next_hop(route):
                     continue
-                key = (id(route.attributes), index)
-                verdict = attribute_verdicts.get(key)
+                verdict = verdicts[index]
                 if verdict is None:
-                    verdict = attribute_verdicts[key] = rule.matches_attributes(route.attributes, facts)
+                    verdict = verdicts[index] = rule.matches_attributes(attributes, facts)
                 if verdict:
                     chosen = rule
                     break
@@ -366,7 +386,7 @@ class FilterStage(Stage):
                 change.hold(route, self.name, "rule %s" % rule_name if chosen is not None else "default drop")
                 dropped.setdefault(rule_name, []).append(prefix)
             elif action == "tag":
-                change.routes[position] = self._tagged(route, chosen, change, tagged)
+                routes[position] = self._tagged(route, chosen, change, tagged)
             elif chosen is not None:
                 accepted[chosen.name] = accepted.get(chosen.name, 0) + 1
         self._count_and_log(session_name(state), change, dropped, tagged, accepted)

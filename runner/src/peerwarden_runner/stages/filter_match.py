@@ -140,15 +140,27 @@ def check_attributes(section, key, problem):
 # ---- the tests: each made once per rule, each run only where a rule configures its key ----
 
 
+NEXT_HOPS_KEPT = 4096  # verdicts per next hop address: a session has few next hops, a table shares them
+
+
 def next_hop_test(networks):
-    """route -> whether its next hop is inside one of `networks`."""
+    """route -> whether its next hop is inside one of `networks`; each address answered once (`hop in
+    network` is Python-level ipaddress work, and the routes of a session share a few next hops)."""
     by_version: dict[int, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {4: [], 6: []}
     for network in networks:
         by_version[network.version].append(network)
+    known: dict[object, bool] = {}
 
     def test(route):
         hop = route.next_hop
-        return hop is not None and any(hop in network for network in by_version[hop.version])
+        if hop is None:
+            return False
+        verdict = known.get(hop)
+        if verdict is None:
+            if len(known) >= NEXT_HOPS_KEPT:
+                known.clear()
+            verdict = known[hop] = any(hop in network for network in by_version[hop.version])
+        return verdict
 
     return test
 

@@ -23,7 +23,7 @@ from peerwarden_runner.codec.attributes import Attribute
 from peerwarden_runner.codec.context import NegotiatedContext
 from peerwarden_runner.codec.mp_nlri import Address
 from peerwarden_runner.codec.prefix import NlriError, Prefix, decode_prefixes
-from peerwarden_runner.codec.section_read import read_attribute
+from peerwarden_runner.codec.section_read import read_attribute, value_span
 
 __all__ = ["ScannedUpdate", "SectionAttributes", "scan_update", "section_hop_and_origin"]
 
@@ -258,13 +258,8 @@ def section_hop_and_origin(section: bytes) -> tuple[Address | None, int | None]:
     next_hop: Address | None = None
     origin: int | None = None
     while position < end:
-        flags, code = section[position], section[position + 1]
-        if flags & _EXTENDED:
-            start = position + 4
-            position = start + _U16.unpack_from(section, position + 2)[0]
-        else:
-            start = position + 3
-            position = start + section[position + 2]
+        code = section[position + 1]
+        start, position = value_span(section, position)
         if code == c.AS_PATH:
             found = _origin_of(section[start:position])
             origin = None if found is False else found

@@ -25,7 +25,7 @@ class JsonPrinter(Watcher):
     def __init__(self, session_name, stream=None):
         self.session_name = session_name
         self.stream = stream or sys.stdout
-        self.pending = []  # lines of the current batch
+        self.pending = False  # lines written since the last flush
         # the keys after "time" every received UPDATE's object has (no % formatting: a name may hold "%")
         self.update_tail = ',"direction":%s,"peer":%s,' % (json.dumps(RECEIVED), json.dumps(session_name))
 
@@ -36,8 +36,10 @@ class JsonPrinter(Watcher):
     def crossed_decoded(self, state, direction, raw, decoded):
         """A received UPDATE with the session's decode of it (ScannedUpdate or Update); written with the batch."""
         if isinstance(decoded, ScannedUpdate):
-            line = '{"type":"update","time":' + repr(time.time()) + self.update_tail + update_json(raw, decoded)
-            self.pending.append(line + "}\n")
+            self.stream.write(
+                '{"type":"update","time":%r%s%s}\n' % (time.time(), self.update_tail, update_json(raw, decoded))
+            )
+            self.pending = True
         else:
             self._write(state, direction, raw, decoded)
 
@@ -50,12 +52,12 @@ class JsonPrinter(Watcher):
             time=time.time(),
             decoded=decoded,
         )
-        self.pending.append(json.dumps(record, separators=(",", ":")) + "\n")
+        self.stream.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self.pending = True
 
     def batch_done(self):
         if self.pending:
-            self.stream.write("".join(self.pending))
-            self.pending.clear()
+            self.pending = False
             self.stream.flush()
 
     def close(self):

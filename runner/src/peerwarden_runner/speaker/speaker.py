@@ -265,6 +265,7 @@ class Speaker:
 
     def batch_done(self):
         """The session has handled what one read brought: watchers that batch their output write it now."""
+        self.received.batch_done()
         for watcher in self.watchers:
             flush = getattr(watcher, "batch_done", None)
             if flush is not None:

@@ -175,7 +175,8 @@ def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
         if flags != canonical[code] and flags != canonical[code] | (_EXTENDED if position - start > 255 else 0):
             flags_items.append(_KEYS[code] + str(flags))
     nlri = "[]" if reach else _texts(scanned.nlri)
-    text = '"withdrawn":%s,"attributes":{%s},"nlri":%s' % (_texts(scanned.withdrawn), ",".join(items), nlri)
+    withdrawn = _texts(scanned.withdrawn) if scanned.withdrawn else "[]"
+    text = '"withdrawn":%s,"attributes":{%s},"nlri":%s' % (withdrawn, ",".join(items), nlri)
     if not ordered:
         text += ',"attribute_order":[%s]' % ",".join(map(str, _codes(section)))
     if flags_items:

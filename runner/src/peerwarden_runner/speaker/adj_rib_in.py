@@ -69,7 +69,10 @@ class AdjRibIn:
                 if len(sections) >= _SECTIONS_LIMIT:
                     sections.clear()
                 kept = sections[section] = section
-            shared = (scanned.next_hop, kept, scanned.origin, self._when())
+            now = self.now
+            if now is None:
+                now = self.now = self.clock()
+            shared = (scanned.next_hop, kept, scanned.origin, now)
             if len(nlri) == 1:
                 routes[route_key(nlri[0])] = shared
             else:

@@ -34,6 +34,9 @@ from peerwarden_runner.transport import connect, listen
 LOG = logging.getLogger("peerwarden_runner.speaker")
 FAMILY_OF_VERSION = {4: c.IPV4_UNICAST, 6: c.IPV6_UNICAST}
 FAMILY_NAMES = {c.IPV4_UNICAST: "IPv4 unicast", c.IPV6_UNICAST: "IPv6 unicast"}
+_MESSAGES = {direction: "messages_" + direction for direction in (RECEIVED, SENT)}  # counter names
+_UPDATE = c.UPDATE
+_UPDATES = {direction: "updates_" + direction for direction in (RECEIVED, SENT)}
 
 
 @dataclass(frozen=True)
@@ -252,9 +255,9 @@ class Speaker:
         """A message crossed; `decoded`: a received UPDATE as the session decoded it (an Update, or the
         fast scan's ScannedUpdate), handed to the watchers that can use it (`crossed_decoded`)."""
         counters = self.counters
-        counters["messages_" + direction] += 1
-        if raw[18] == c.UPDATE:
-            counters["updates_" + direction] += 1
+        counters[_MESSAGES[direction]] += 1
+        if raw[18] == _UPDATE:
+            counters[_UPDATES[direction]] += 1
         state = self.watch_state
         for watcher in self.watchers:
             with_decoded = getattr(watcher, "crossed_decoded", None) if decoded is not None else None

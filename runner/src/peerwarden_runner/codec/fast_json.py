@@ -38,15 +38,18 @@ _ipv6_hops: dict[bytes, str] = {}  # 16 octets -> text (ipaddress's, as the full
 _END_OF_RIB_IPV4 = ',"end_of_rib":{"afi":1,"safi":1}'
 
 
-class _Layouts(dict):
+_Layout = tuple[struct.Struct, str]
+
+
+class _Layouts(dict[int, _Layout]):
     """count -> (a Struct that reads `count` values, the format that writes them as JSON text), made on
     first use: the value is formatted by one unpack and one % in C, not a Python loop per number."""
 
-    def __init__(self, numbers, item, head, tail):
+    def __init__(self, numbers: tuple[int, str], item: str, head: str, tail: str) -> None:
         super().__init__()
         self.numbers, self.item, self.head, self.tail = numbers, item, head, tail
 
-    def __missing__(self, count):
+    def __missing__(self, count: int) -> _Layout:
         layout = self[count] = (
             struct.Struct(">%d%s" % (count * self.numbers[0], self.numbers[1])),
             self.head + ",".join([self.item] * count) + self.tail,

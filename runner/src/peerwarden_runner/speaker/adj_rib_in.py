@@ -86,7 +86,8 @@ class AdjRibIn:
     def to_json(self, notes=None, select=None):
         """Every route (or those whose prefix `select` accepts), sorted by prefix text: {"prefix", "next_hop",
         "attributes", "origin_as", "received"}, plus what `notes(prefix)` gives (a monitor's "rpki" and "held")."""
-        records, attributes_json = [], {}  # the JSON of one shared attribute set is made once
+        records = []
+        attributes_json: dict[int, dict] = {}  # the JSON of one shared attribute set is made once
         for key, shared in self.routes.items():
             prefix = key_prefix(key)
             if select is not None and not select(prefix):
@@ -94,8 +95,10 @@ class AdjRibIn:
             next_hop, attributes, origin, received = shared
             text = attributes_json.get(id(attributes))
             if text is None:
-                decoded = SectionAttributes(attributes, self.ctx) if isinstance(attributes, bytes) else attributes
-                text = attributes_json[id(attributes)] = attributes_to_json(decoded.values(), self.ctx)[0]
+                ctx = self.ctx
+                assert ctx is not None  # set with the first route
+                decoded = SectionAttributes(attributes, ctx) if isinstance(attributes, bytes) else attributes
+                text = attributes_json[id(attributes)] = attributes_to_json(decoded.values(), ctx)[0]
             record = {
                 "prefix": str(prefix),
                 "next_hop": str(next_hop) if next_hop is not None else None,

@@ -61,6 +61,8 @@ class Speaker:
         self.settings = settings
         self.replay = replay  # speaker/replay.py: an archive's routes sent on Established, or None
         self.watchers = list(watchers)
+        # each watcher's (crossed_decoded or None, crossed), looked up once, not per message
+        self.crossing = [(getattr(watcher, "crossed_decoded", None), watcher.crossed) for watcher in self.watchers]
         self.monitor = monitor  # the watch-only stages on received UPDATEs, or None
         self.backoff = backoff or Backoff()
         self.stable_after = stable_after  # seconds Established before the back-off starts again at 1 s
@@ -259,12 +261,11 @@ class Speaker:
         if raw[18] == _UPDATE:
             counters[_UPDATES[direction]] += 1
         state = self.watch_state
-        for watcher in self.watchers:
-            with_decoded = getattr(watcher, "crossed_decoded", None) if decoded is not None else None
-            if with_decoded is not None:
+        for with_decoded, crossed in self.crossing:
+            if with_decoded is not None and decoded is not None:
                 with_decoded(state, direction, raw, decoded)
             else:
-                watcher.crossed(state, direction, raw)
+                crossed(state, direction, raw)
 
     def batch_done(self):
         """The session has handled what one read brought: watchers that batch their output write it now."""

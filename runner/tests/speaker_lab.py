@@ -24,9 +24,17 @@ LOCAL_ASN, PEER_ASN = 65020, 65022
 
 
 def peer_open(
-    asn=PEER_ASN, hold_time=30, bgp_id="127.0.0.22", families=(c.IPV4_UNICAST, c.IPV6_UNICAST), version=c.BGP_VERSION
+    asn=PEER_ASN,
+    hold_time=30,
+    bgp_id="127.0.0.22",
+    families=(c.IPV4_UNICAST, c.IPV6_UNICAST),
+    version=c.BGP_VERSION,
+    four_octet_as=False,
 ):
+    """The peer's OPEN; `four_octet_as`: with the capability (RFC 6793), as routers send it."""
     capabilities = [Capability.multiprotocol(*family) for family in families] + [Capability.route_refresh()]
+    if four_octet_as:
+        capabilities.append(Capability.four_octet_as(asn))
     return encode_open(asn, hold_time, bgp_id, capabilities, version=version)
 
 

@@ -21,22 +21,46 @@ from peerwarden_runner.codec.prefix import Prefix, prefix_texts
 
 __all__ = ["update_json"]
 
-_U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
-_UINTS = [struct.Struct(">%dI" % count) for count in range(1024)]  # n 4-octet numbers
 _EXTENDED = c.FLAG_EXTENDED_LENGTH
 _ORIGIN_TEXT = ['"igp"', '"egp"', '"incomplete"']
-_SEGMENT_TEXT = {kind: '["%s",[' % name for kind, name in c.SEGMENT_NAMES.items()}
 _KEYS = {code: '"%s":' % name for code, name in ATTRIBUTE_NAMES.items()}
 _CANONICAL_FLAGS = {code: spec.flags for code, spec in ATTRIBUTE_SPECS.items()}
+_ORIGIN_KEY, _AS_PATH_KEY, _NEXT_HOP_KEY, _MED_KEY = (
+    _KEYS[c.ORIGIN],
+    _KEYS[c.AS_PATH],
+    _KEYS[c.NEXT_HOP],
+    _KEYS[c.MULTI_EXIT_DISC],
+)
 _NTOP, _INET = socket.inet_ntop, socket.AF_INET
 _HOPS_LIMIT = 4096
 _ipv6_hops: dict[bytes, str] = {}  # 16 octets -> text (ipaddress's, as the full decoder's str() gives)
-# an AS_PATH's or COMMUNITIES' octets -> its _Item: routes share paths and community sets
-_ITEMS_LIMIT = 1 << 14
-_Item = tuple[str, str | None]
-_items: dict[bytes, _Item] = {}
 _END_OF_RIB_IPV4 = ',"end_of_rib":{"afi":1,"safi":1}'
+
+
+_Layout = tuple[struct.Struct, str]
+
+
+class _Layouts(dict[int, _Layout]):
+    """count -> (a Struct that reads `count` values, the format that writes them as JSON text), made on
+    first use: the value is formatted by one unpack and one % in C, not a Python loop per number."""
+
+    def __init__(self, numbers: tuple[int, str], item: str, head: str, tail: str) -> None:
+        super().__init__()
+        self.numbers, self.item, self.head, self.tail = numbers, item, head, tail
+
+    def __missing__(self, count: int) -> _Layout:
+        layout = self[count] = (
+            struct.Struct(">%d%s" % (count * self.numbers[0], self.numbers[1])),
+            self.head + ",".join([self.item] * count) + self.tail,
+        )
+        return layout
+
+
+# one AS_PATH segment of `count` ASNs, per segment type; COMMUNITIES and LARGE_COMMUNITY of `count` values
+_SEGMENTS = {kind: _Layouts((1, "I"), "%d", '["' + name + '",[', "]]") for kind, name in c.SEGMENT_NAMES.items()}
+_COMMUNITIES = _Layouts((2, "H"), '"%d:%d"', "[", "]")
+_LARGE_COMMUNITIES = _Layouts((3, "I"), '"%d:%d:%d"', "[", "]")
 
 
 def _texts(prefixes: list[Prefix]) -> str:
@@ -54,23 +78,14 @@ def _ipv6_hop(data: bytes) -> str:
     return text
 
 
-def _numbers(data: bytes) -> tuple[int, ...]:
-    """The 4-octet numbers of a value (an extended-length one can hold more than _UINTS has layouts for)."""
-    count = len(data) >> 2
-    return (_UINTS[count] if count < len(_UINTS) else struct.Struct(">%dI" % count)).unpack(data)
-
-
-def _communities(data: bytes) -> str:
-    return "[" + ",".join(['"%d:%d"' % (value >> 16, value & 0xFFFF) for value in _numbers(data)]) + "]"
-
-
 def _as_path(section: bytes, position: int, end: int) -> str:
     segments = []
     while position < end:
         kind, count = section[position], section[position + 1]
         start = position + 2
         position = start + 4 * count
-        segments.append(_SEGMENT_TEXT[kind] + ",".join(map(str, _UINTS[count].unpack_from(section, start))) + "]]")
+        layout = _SEGMENTS[kind][count]
+        segments.append(layout[1] % layout[0].unpack_from(section, start))
     return "[" + ",".join(segments) + "]"
 
 
@@ -84,39 +99,37 @@ def _mp_reach(data: bytes, nlri: list[Prefix]) -> str:
     return text + (',"reserved":%d}' % reserved if reserved else "}")
 
 
-def _value(code: int, data: bytes, scanned: ScannedUpdate) -> str:
+def _value(code: int, section: bytes, start: int, end: int, scanned: ScannedUpdate) -> str:
     """The JSON text of the value of an attribute less common than those update_json formats itself."""
+    if code == c.LOCAL_PREF:
+        return str(_U32.unpack_from(section, start)[0])
     if code == c.LARGE_COMMUNITY:
-        values = _numbers(data)
-        return "[" + ",".join(['"%d:%d:%d"' % values[i : i + 3] for i in range(0, len(values), 3)]) + "]"
+        layout = _LARGE_COMMUNITIES[(end - start) // 12]
+        return layout[1] % layout[0].unpack_from(section, start)
     if code == c.EXTENDED_COMMUNITIES:
-        return "[" + ",".join(['"%s"' % extended_to_text(data[i : i + 8]) for i in range(0, len(data), 8)]) + "]"
+        return "[" + ",".join(['"%s"' % extended_to_text(section[i : i + 8]) for i in range(start, end, 8)]) + "]"
     if code == c.MP_REACH_NLRI:
-        return _mp_reach(data, scanned.nlri)
+        return _mp_reach(section[start:end], scanned.nlri)
     if code == c.ATOMIC_AGGREGATE:
         return "true"
     if code == c.AGGREGATOR:
-        return '{"asn":%d,"address":"%s"}' % (_U32.unpack_from(data)[0], _NTOP(_INET, data[4:8]))
+        return '{"asn":%d,"address":"%s"}' % (
+            _U32.unpack_from(section, start)[0],
+            _NTOP(_INET, section[start + 4 : end]),
+        )
     raise ValueError("attribute type %d is not one scan_update accepts" % code)
 
 
-def _item(code: int, flags: int, section: bytes, start: int, end: int, scanned: ScannedUpdate) -> _Item:
-    """The '"name":value' text of one attribute, and its '"name":flags' text when its flags are not the RFC's."""
-    if code == c.AS_PATH:
-        value = _as_path(section, start, end)
-    elif code == c.ORIGIN:
-        value = _ORIGIN_TEXT[section[start]]
-    elif code == c.NEXT_HOP:
-        value = '"%s"' % _NTOP(_INET, section[start:end])
-    elif code == c.MULTI_EXIT_DISC or code == c.LOCAL_PREF:
-        value = str(_U32.unpack_from(section, start)[0])
-    elif code == c.COMMUNITIES:
-        value = _communities(section[start:end])
-    else:
-        value = _value(code, section[start:end], scanned)
-    key = _KEYS[code]
-    canonical = _CANONICAL_FLAGS[code] | (_EXTENDED if end - start > 255 else 0)
-    return key + value, None if flags == canonical else key + str(flags)
+def _codes(section: bytes) -> list[int]:
+    """The type codes of a section, in their order (for "attribute_order", when they are not sorted)."""
+    codes, position, end = [], 0, len(section)
+    while position < end:
+        codes.append(section[position + 1])
+        if section[position] & _EXTENDED:
+            position += 4 + (section[position + 2] << 8 | section[position + 3])
+        else:
+            position += 3 + section[position + 2]
+    return codes
 
 
 def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
@@ -127,49 +140,48 @@ def update_json(raw: bytes, scanned: ScannedUpdate) -> str:
         return '"withdrawn":%s,"attributes":{},"nlri":[]%s,"raw":"%s"' % (_texts(scanned.withdrawn), tail, raw.hex())
     section = attributes.raw
     items: list[str] = []
-    codes: list[int] = []
+    append = items.append
     flags_items: list[str] = []
-    cache, keys, canonical, u32, ntop, inet = _items, _KEYS, _CANONICAL_FLAGS, _U32, _NTOP, _INET
+    canonical, u32 = _CANONICAL_FLAGS, _U32
+    last, ordered, reach = 0, True, False
     position, end = 0, len(section)
     while position < end:
-        head = position
         flags, code = section[position], section[position + 1]
         if flags & _EXTENDED:
             start = position + 4
-            position = start + _U16.unpack_from(section, position + 2)[0]
+            position = start + (section[position + 2] << 8 | section[position + 3])
         else:
             start = position + 3
             position = start + section[position + 2]
-        codes.append(code)
-        if code == 2 or code == 8:  # AS_PATH, COMMUNITIES: costly to format, often shared
-            key = section[head:position]
-            known = cache.get(key)
-            if known is None:
-                if len(cache) >= _ITEMS_LIMIT:
-                    cache.clear()
-                known = cache[key] = _item(code, flags, section, start, position, scanned)
-            items.append(known[0])
-            if known[1] is not None:
-                flags_items.append(known[1])
-            continue
-        if code == 1:  # ORIGIN
-            items.append('"origin":' + _ORIGIN_TEXT[section[start]])
-        elif code == 3:  # NEXT_HOP
-            items.append('"next_hop":"' + ntop(inet, section[start:position]) + '"')
-        elif code == 4:  # MULTI_EXIT_DISC
-            items.append('"med":' + str(u32.unpack_from(section, start)[0]))
+        if code < last:
+            ordered = False
+        last = code
+        if code == 2:  # AS_PATH
+            if position > start and start + 2 + 4 * section[start + 1] == position:  # one segment, the usual path
+                layout = _SEGMENTS[section[start]][section[start + 1]]
+                append(_AS_PATH_KEY + "[" + layout[1] % layout[0].unpack_from(section, start + 2) + "]")
+            else:
+                append(_AS_PATH_KEY + _as_path(section, start, position))
+        elif code == 1:
+            append(_ORIGIN_KEY + _ORIGIN_TEXT[section[start]])
+        elif code == 3:
+            append(_NEXT_HOP_KEY + '"' + _NTOP(_INET, section[start:position]) + '"')
+        elif code == 4:
+            append(_MED_KEY + str(u32.unpack_from(section, start)[0]))
+        elif code == 8:  # COMMUNITIES
+            layout = _COMMUNITIES[(position - start) >> 2]
+            append(_KEYS[8] + layout[1] % layout[0].unpack_from(section, start))
         else:
-            entry = _item(code, flags, section, start, position, scanned)
-            items.append(entry[0])
-            if entry[1] is not None:
-                flags_items.append(entry[1])
-            continue
-        if flags != canonical[code]:  # values of 1 and 4 octets: never Extended Length by the RFC
-            flags_items.append(keys[code] + str(flags))
-    nlri = "[]" if c.MP_REACH_NLRI in codes else _texts(scanned.nlri)
-    text = '"withdrawn":%s,"attributes":{%s},"nlri":%s' % (_texts(scanned.withdrawn), ",".join(items), nlri)
-    if codes != sorted(codes):
-        text += ',"attribute_order":[%s]' % ",".join(map(str, codes))
+            reach = reach or code == c.MP_REACH_NLRI
+            append(_KEYS[code] + _value(code, section, start, position, scanned))
+        # not the RFC's flags (Extended Length is the RFC's for a value of more than 255 octets)
+        if flags != canonical[code] and flags != canonical[code] | (_EXTENDED if position - start > 255 else 0):
+            flags_items.append(_KEYS[code] + str(flags))
+    nlri = "[]" if reach else _texts(scanned.nlri)
+    withdrawn = _texts(scanned.withdrawn) if scanned.withdrawn else "[]"
+    text = '"withdrawn":%s,"attributes":{%s},"nlri":%s' % (withdrawn, ",".join(items), nlri)
+    if not ordered:
+        text += ',"attribute_order":[%s]' % ",".join(map(str, _codes(section)))
     if flags_items:
         text += ',"attribute_flags":{%s}' % ",".join(flags_items)
     origin = scanned.origin

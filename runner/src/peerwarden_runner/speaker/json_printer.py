@@ -5,8 +5,9 @@ lines back (speaker/stdin_feed.py).
 
 A received UPDATE comes decoded by the session (`crossed_decoded`): the fast scan's clean shapes are
 written by codec/fast_json.py, the rest from the session's Update, never decoded a second time. The
-lines of one read from the socket are written and flushed together when the session says the batch
-is done (`batch_done`); any other message flushes at once, after the lines before it."""
+lines of one read from the socket are written in blocks of up to BLOCK lines (one write each: few
+system calls, and memory that does not grow with the read) and flushed when the session says the
+batch is done (`batch_done`); any other message flushes at once, after the lines before it."""
 
 import json
 import sys
@@ -18,6 +19,8 @@ from peerwarden_runner.codec.json_form import to_json
 from peerwarden_runner.directions import RECEIVED
 from peerwarden_runner.stages.base import Watcher
 
+BLOCK = 256  # lines (~130 KiB of one-prefix UPDATEs) joined into one write
+
 
 class JsonPrinter(Watcher):
     name = "stdout"
@@ -25,7 +28,8 @@ class JsonPrinter(Watcher):
     def __init__(self, session_name, stream=None):
         self.session_name = session_name
         self.stream = stream or sys.stdout
-        self.pending = []  # lines of the current batch
+        self.pending = []  # lines not yet written
+        self.unflushed = False  # lines written since the last flush
         # the keys after "time" every received UPDATE's object has (no % formatting: a name may hold "%")
         self.update_tail = ',"direction":%s,"peer":%s,' % (json.dumps(RECEIVED), json.dumps(session_name))
 
@@ -36,8 +40,12 @@ class JsonPrinter(Watcher):
     def crossed_decoded(self, state, direction, raw, decoded):
         """A received UPDATE with the session's decode of it (ScannedUpdate or Update); written with the batch."""
         if isinstance(decoded, ScannedUpdate):
-            line = '{"type":"update","time":' + repr(time.time()) + self.update_tail + update_json(raw, decoded)
-            self.pending.append(line + "}\n")
+            pending = self.pending
+            pending.append(
+                '{"type":"update","time":%r%s%s}\n' % (time.time(), self.update_tail, update_json(raw, decoded))
+            )
+            if len(pending) >= BLOCK:
+                self._write_pending()
         else:
             self._write(state, direction, raw, decoded)
 
@@ -52,10 +60,16 @@ class JsonPrinter(Watcher):
         )
         self.pending.append(json.dumps(record, separators=(",", ":")) + "\n")
 
+    def _write_pending(self):
+        self.stream.write("".join(self.pending))
+        self.pending.clear()
+        self.unflushed = True
+
     def batch_done(self):
         if self.pending:
-            self.stream.write("".join(self.pending))
-            self.pending.clear()
+            self._write_pending()
+        if self.unflushed:
+            self.unflushed = False
             self.stream.flush()
 
     def close(self):

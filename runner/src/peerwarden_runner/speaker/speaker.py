@@ -35,6 +35,9 @@ from peerwarden_runner.transport import connect, listen
 LOG = logging.getLogger("peerwarden_runner.speaker")
 FAMILY_OF_VERSION = {4: c.IPV4_UNICAST, 6: c.IPV6_UNICAST}
 FAMILY_NAMES = {c.IPV4_UNICAST: "IPv4 unicast", c.IPV6_UNICAST: "IPv6 unicast"}
+_MESSAGES = {direction: "messages_" + direction for direction in (RECEIVED, SENT)}  # counter names
+_UPDATE = c.UPDATE
+_UPDATES = {direction: "updates_" + direction for direction in (RECEIVED, SENT)}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Speaker:
         self.settings = settings
         self.replay = replay  # speaker/replay.py: an archive's routes sent on Established, or None
         self.watchers = list(watchers)
+        # each watcher's (crossed_decoded or None, crossed), looked up once, not per message
+        self.crossing = [(getattr(watcher, "crossed_decoded", None), watcher.crossed) for watcher in self.watchers]
         self.monitor = monitor  # the watch-only stages on received UPDATEs, or None
         self.backoff = backoff or Backoff()
         self.stable_after = stable_after  # seconds Established before the back-off starts again at 1 s
@@ -254,19 +259,19 @@ class Speaker:
         """A message crossed; `decoded`: a received UPDATE as the session decoded it (an Update, or the
         fast scan's ScannedUpdate), handed to the watchers that can use it (`crossed_decoded`)."""
         counters = self.counters
-        counters["messages_" + direction] += 1
-        if raw[18] == c.UPDATE:
-            counters["updates_" + direction] += 1
+        counters[_MESSAGES[direction]] += 1
+        if raw[18] == _UPDATE:
+            counters[_UPDATES[direction]] += 1
         state = self.watch_state
-        for watcher in self.watchers:
-            with_decoded = getattr(watcher, "crossed_decoded", None) if decoded is not None else None
-            if with_decoded is not None:
+        for with_decoded, crossed in self.crossing:
+            if with_decoded is not None and decoded is not None:
                 with_decoded(state, direction, raw, decoded)
             else:
-                watcher.crossed(state, direction, raw)
+                crossed(state, direction, raw)
 
     def batch_done(self):
         """The session has handled what one read brought: watchers that batch their output write it now."""
+        self.received.batch_done()
         for watcher in self.watchers:
             flush = getattr(watcher, "batch_done", None)
             if flush is not None:

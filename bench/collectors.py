@@ -1,25 +1,29 @@
 """Benchmark: BIRD sends one table to each route collector in turn, in one run on one machine: the
-runner's `speaker --passive --print` (JSON lines to a file), the same speaker without --print,
+runner's `speaker --passive --stdout` (JSON lines to a file), the same speaker without --stdout, and
+with its archive (`--archive DIR`, JSON lines written by a child process) with and without --stdout,
 GoBGP (Debian gobgpd, no zebra, with `gobgp monitor global rib -j` writing JSON to a file) and
 ExaBGP (Debian exabgp, a process API with `encoder json` writing every message to a file, as
 exabgp-logger does).
 
 For each: the wall time from BIRD's start until the collector holds every route, its CPU seconds (the
-collector's process and its children from /proc; for GoBGP the monitor's too) and CPU per UPDATE,
+collector's process and its children from /proc, the archive's writer included, counted once it has
+written everything; for GoBGP the monitor's too) and CPU per UPDATE,
 peak RSS, and ratios against GoBGP and ExaBGP measured in the same run. Goals (issue 16): the speaker
-with --print no slower than GoBGP at --per-set 1, >= 5x faster than ExaBGP, <= 20 us CPU per
+with --stdout no slower than GoBGP at --per-set 1, >= 5x faster than ExaBGP, <= 20 us CPU per
 one-prefix UPDATE.
 
-    python bench/collector.py [--ipv4 166667] [--ipv6 33333] [--per-set 1] [--small] [--only NAME ...]
+    python bench/collectors.py [--size 200000 | --small | --ipv4 N --ipv6 N] [--per-set 1] [--only NAME ...]
 
 --per-set K: K prefixes per attribute set (1: each prefix its own MED, prepended AS and community,
-so BIRD sends one UPDATE per prefix; 0: all share one set and BIRD packs them). --small: 20,000
-routes. BIRD, gobgpd and exabgp must be installed (apt packages bird2, gobgpd, exabgp; bench only).
+so BIRD sends one UPDATE per prefix; 0: all share one set and BIRD packs them). --size N: N routes,
+five sixths IPv4 and one sixth IPv6 (the default 200,000: 166,667 + 33,333); --small: --size 20000.
+The runner's printed lines and archive are checked afterwards: every prefix announced is in them. BIRD, gobgpd and exabgp must be installed (apt packages bird2, gobgpd, exabgp; bench only).
 Runs as root on loopback only (127.0.0.70-79); BIRD's IPv4 next hop is 192.0.2.1 (GoBGP drops 127.x
 next hops), an attribute value only: no daemon installs routes (no kernel protocol, no zebra).
 """
 
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -77,6 +81,9 @@ class Collector:
         """UPDATEs received, when the collector says (else None)."""
         return None
 
+    def settle(self):
+        """Wait for work the collector still does after it holds every route (else nothing)."""
+
     def cpu(self):
         return sum(sum(cpu_seconds(process.pid)) for process in self.processes)  # each: its own, its children
 
@@ -109,18 +116,21 @@ class Collector:
 
 
 class Runner(Collector):
-    """peerwarden-runner speaker --passive (--print: JSON lines on stdout, to a file)."""
+    """peerwarden-runner speaker --passive (--stdout: JSON lines on stdout, to a file; --archive DIR: the
+    session archive, written by a child process)."""
 
-    def __init__(self, workdir, expected, printing, source=SOURCE):
-        self.name = "runner --print" if printing else "runner"
-        self.printing, self.source = printing, source
+    def __init__(self, workdir, expected, printing, archive=False, source=SOURCE):
+        self.name = "runner" + (" --archive" if archive else "") + (" --stdout" if printing else "")
+        self.printing, self.archive, self.source = printing, archive, source
         super().__init__(workdir, expected)
 
     def start(self):
         argv = [RUNNER, "speaker", "--passive", "--local", RUNNER_ADDRESS, "--peer", BIRD_ADDRESS]
         argv += ["--asn", "65000", "--peer-asn", "65001", "--api", RUNNER_API, "--name", "bird"]
         if self.printing:
-            argv.append("--print")
+            argv.append("--stdout")
+        if self.archive:
+            argv += ["--archive", os.path.join(self.workdir, "archive")]
         self.output = os.path.join(self.workdir, "print.jsonl")
         environment = dict(os.environ, PYTHONPATH=os.path.abspath(self.source))
         self.spawn(argv, output=open(self.output, "w"), env=environment)
@@ -141,18 +151,37 @@ class Runner(Collector):
         status = self.status()
         return status["counters"].get("updates_received", 0) if status else None
 
-    def check_output(self):
-        """Every route announced is in the printed JSON (parsed after the clock stopped)."""
-        if not self.printing:
+    def settle(self):
+        """With the archive: wait until its writer has written its backlog (the CPU of the process tree
+        stops growing), so that the CPU counted is all of the table's."""
+        if not self.archive:
             return
+        before = self.cpu()
+        while True:
+            time.sleep(0.5)
+            now = self.cpu()
+            if now - before < 0.02:
+                return
+            before = now
+
+    def check_output(self):
+        """Every route announced is in the printed JSON and in the archive (parsed after the clock stopped)."""
+        if self.printing:
+            self.check_lines("--stdout", [self.output])
+        if self.archive:
+            directory = os.path.join(self.workdir, "archive")
+            self.check_lines("--archive", [os.path.join(directory, name) for name in sorted(os.listdir(directory))])
+
+    def check_lines(self, what, paths):
         seen = 0
-        with open(self.output) as lines:
-            for line in lines:
-                record = json.loads(line)
-                if record["type"] == "update" and record["direction"] == "received":
-                    seen += len(record["nlri"]) + len(record["attributes"].get("mp_reach", {}).get("nlri", ()))
+        for path in paths:
+            with gzip.open(path, "rt") if path.endswith(".gz") else open(path) as lines:
+                for line in lines:
+                    record = json.loads(line)
+                    if record["type"] == "update" and record["direction"] == "received":
+                        seen += len(record["nlri"]) + len(record["attributes"].get("mp_reach", {}).get("nlri", ()))
         if seen != self.expected:
-            raise SystemExit("runner --print: %d prefixes printed, %d announced" % (seen, self.expected))
+            raise SystemExit("runner %s: %d prefixes written, %d announced" % (what, seen, self.expected))
 
 
 class GoBgp(Collector):
@@ -239,6 +268,16 @@ class ExaBgp(Collector):
         return self.expected if os.path.exists(self.done) else 0
 
 
+PLAN = {
+    "runner-stdout": (Runner, {"printing": True}),
+    "runner": (Runner, {"printing": False}),
+    "runner-archive": (Runner, {"printing": False, "archive": True}),
+    "runner-archive-stdout": (Runner, {"printing": True, "archive": True}),
+    "gobgp": (GoBgp, {}),
+    "exabgp": (ExaBgp, {}),
+}
+
+
 def run_one(base, collector_class, ipv4, ipv6, per_set, timeout, **options):
     """(collector, seconds from BIRD's start until it holds every route, CPU seconds meanwhile, peak RSS, UPDATEs)."""
     expected = len(ipv4) + len(ipv6)
@@ -267,6 +306,7 @@ def run_one(base, collector_class, ipv4, ipv6, per_set, timeout, **options):
                 raise SystemExit("%s holds %d of %d routes after %d s" % (collector.name, held, expected, timeout))
             time.sleep(0.2)
         seconds = time.perf_counter() - started
+        collector.settle()
         cpu = collector.cpu() - cpu_at_start
         result = (collector.name, seconds, cpu, collector.rss(), collector.updates())
         if isinstance(collector, Runner):
@@ -280,25 +320,26 @@ def run_one(base, collector_class, ipv4, ipv6, per_set, timeout, **options):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, help="routes in the table: five sixths IPv4, one sixth IPv6")
     parser.add_argument("--ipv4", type=int, default=166667)
     parser.add_argument("--ipv6", type=int, default=33333)
-    parser.add_argument("--small", action="store_true", help="20,000 routes (16,667 IPv4, 3,333 IPv6)")
+    parser.add_argument("--small", action="store_true", help="--size 20000")
     parser.add_argument("--per-set", type=int, default=1, help="prefixes per attribute set (1: each its own; 0: one)")
-    parser.add_argument("--only", action="append", choices=["runner-print", "runner", "gobgp", "exabgp"])
+    parser.add_argument("--only", action="append", choices=list(PLAN))
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument(
         "--runner-src", default=SOURCE, help="the runner's source to measure (default: this checkout's runner/src)"
     )
     arguments = parser.parse_args()
-    if arguments.small:
-        arguments.ipv4, arguments.ipv6 = 16667, 3333
+    size = 20000 if arguments.small else arguments.size
+    if size is not None:
+        arguments.ipv6 = size // 6
+        arguments.ipv4 = size - arguments.ipv6
     ipv4, ipv6 = ipv4_prefixes(arguments.ipv4), ipv6_prefixes(arguments.ipv6)
-    plan = {
-        "runner-print": (Runner, {"printing": True, "source": arguments.runner_src}),
-        "runner": (Runner, {"printing": False, "source": arguments.runner_src}),
-        "gobgp": (GoBgp, {}),
-        "exabgp": (ExaBgp, {}),
-    }
+    plan = {name: (collector_class, dict(options)) for name, (collector_class, options) in PLAN.items()}
+    for collector_class, options in plan.values():
+        if collector_class is Runner:
+            options["source"] = arguments.runner_src
     names = arguments.only or list(plan)
     base = tempfile.mkdtemp(prefix="peerwarden-collector-")
     os.chmod(base, 0o755)
@@ -323,7 +364,7 @@ def print_table(results, prefixes):
     updates = next((result[4] for result in results if result[4]), None)
     by_name = {result[0]: result for result in results}
     print(
-        "%-15s %8s %7s %13s %13s %9s %9s %10s %10s %11s"
+        "%-26s %8s %7s %13s %13s %9s %9s %10s %10s %11s"
         % (
             "collector",
             "seconds",
@@ -344,7 +385,7 @@ def print_table(results, prefixes):
                 known = other in by_name and other != name
                 ratios.append("%.2fx" % (by_name[other][index] / (seconds, cpu)[index - 1]) if known else "-")
         per_update = "%.1f" % (cpu * 1e6 / updates) if updates else "?"
-        line = "%-15s %8.1f %7.1f %13s %13.1f %9.0f" % (name, seconds, cpu, per_update, cpu * 1e6 / prefixes, rss)
+        line = "%-26s %8.1f %7.1f %13s %13.1f %9.0f" % (name, seconds, cpu, per_update, cpu * 1e6 / prefixes, rss)
         print(line + "".join(" %*s" % (width, ratio) for width, ratio in zip((9, 10, 10, 11), ratios, strict=True)))
     print(
         "vs X: X's seconds / this collector's (above 1: this one is faster); CPU vs X: the same for CPU seconds; "

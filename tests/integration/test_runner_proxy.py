@@ -98,7 +98,13 @@ def test_per_origin_limit_archive_metrics_and_shutdown(relay, tmp_path):
         what="FRR to hold 3 routes and 10 of the flood",
     )
     assert len(held) == 10 and sorted(p for p in frr_prefixes(frr) if not p.startswith("100.64.")) == others
-    assert "origin AS64503 over max_per_origin 10" in log.read_text()
+    # counted: the line comes when its 10 s interval is over (runner/src/peerwarden_runner/log_summary.py)
+    wait_for(
+        lambda: "origin AS64503 over max_per_origin 10" in log.read_text(),
+        what="the limit's summary line",
+        timeout=30,
+    )
+    assert "limit: 20 route(s) held back: max_per_origin in " in log.read_text()
     scraped = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics, timeout=5).read().decode()
     assert 'peerwarden_routes_held_total{stage="limit"} 20.0' in scraped
     assert "peerwarden_sessions 1.0" in scraped

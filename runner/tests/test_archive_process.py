@@ -1,6 +1,7 @@
 """The archive's writer process: what is sent is in the files after flush() and close(), with the
 context of its direction, and a writer that died is replaced without losing what comes next."""
 
+import asyncio
 import os
 import pickle
 import signal
@@ -8,7 +9,7 @@ import signal
 import pytest
 
 from peerwarden_runner.archive import JsonLinesArchive, read_archive
-from peerwarden_runner.archive_process import _LENGTH, _MESSAGE, ArchiveProcess, _line, serve
+from peerwarden_runner.archive_process import _LENGTH, _MESSAGE, BLOCK, ArchiveProcess, _line, serve
 from peerwarden_runner.codec import KEEPALIVE_MESSAGE, NegotiatedContext, Prefix, encode_update, from_json
 from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.attributes import make_attribute
@@ -154,3 +155,28 @@ def test_a_record_cut_short_by_the_end_of_the_pipe_is_said(tmp_path):
     with pytest.raises(ValueError, match="unknown record"):
         serve(Pieces(b"Z", [1]), Answers(), archive, "edge")
     archive.close()
+
+
+def test_the_messages_of_one_turn_of_the_loop_go_down_the_pipe_in_blocks(tmp_path):
+    """2,000 one-prefix UPDATEs relayed in one turn of the loop (one read of the proxy) cost a few
+    writes to the pipe, not one each; all of them are archived, in order, after the turn."""
+    archive = writer(tmp_path)
+    message = update(PLAIN)
+
+    async def scenario():
+        archive.send(message, PLAIN, TO_ROUTER, 0.0)  # starts the child
+        await asyncio.sleep(0)
+        writes, write = [], archive.child.stdin.write
+        archive.child.stdin.write = lambda data: (writes.append(len(data)), write(data))[1]
+        for number in range(1, 2001):
+            archive.send(message, PLAIN, TO_ROUTER, float(number))
+        handed_over_during_the_turn = sum(writes)
+        await asyncio.sleep(0)  # the end of the turn: the rest goes
+        return writes, handed_over_during_the_turn
+
+    writes, during = asyncio.run(scenario())
+    record = 1 + _MESSAGE.size + len(message)
+    assert sum(writes) == 2000 * record and during < 2000 * record  # the tail waited for the end of the turn
+    assert len(writes) <= 2000 * record // BLOCK + 2
+    archive.close()
+    assert [r["time"] for r in read_archive(str(tmp_path))] == [float(n) for n in range(2001)]

@@ -4,9 +4,15 @@ the cost of writing every prefix as text (the bulk of an archive) stays off the 
 UPDATE is written as text in one walk (codec/fast_json.py, as `speaker --stdout` does), anything else
 through the JSON form's objects: the same characters either way (tests/test_fast_json.py).
 
+The parent hands over blocks, not messages: the records of one turn of the proxy's loop (a read's
+worth of UPDATEs) go down the pipe in one write at the end of it, or as soon as they fill BLOCK octets
+(without a running loop, at once). A write per one-prefix UPDATE cost the proxy more than the UPDATE's
+own stages.
+
 Nothing is lost on the way: a write blocks when the pipe is full (the child sets the pace, as a
 disk would), `flush()` returns once the child has written everything sent before it, and `close()`
-waits for the child to rotate and compress its last file. A child that died is started again.
+waits for the child to rotate and compress its last file. A child that died is started again and
+given the block it did not take, after every direction's context.
 
 Records on the pipe: b"C" + length + pickled NegotiatedContext (the context of the direction that
 follows), b"M" + time + direction + length + message octets, b"F" (flush, answered with one octet),
@@ -14,6 +20,7 @@ b"f" (flush, unanswered: sent within a second of a message, so a crash of either
 that), and end of file (close).
 """
 
+import asyncio
 import fcntl
 import json
 import logging
@@ -36,6 +43,7 @@ _LENGTH = struct.Struct(">I")
 _MESSAGE = struct.Struct(">dBI")  # time, direction index, length
 _DIRECTIONS = (TO_ROUTER, TO_PEER, "sent", "received")  # the proxy's and the speaker's (speaker/session.py)
 _PIPE_SIZE = 1 << 20  # F_SETPIPE_SZ: room for ~250 full-size UPDATEs before a write waits
+BLOCK = 65536  # octets of records handed over at once, at most (and at the end of each turn of the loop)
 _F_SETPIPE_SZ = 1031
 
 
@@ -46,7 +54,9 @@ class ArchiveProcess:
         os.makedirs(directory, exist_ok=True)  # an unusable directory is an error at start, not at the first message
         self.arguments = [directory, prefix, str(max_bytes), str(max_seconds), "1" if compress else "0", peer]
         self.child: Any = None  # the writer: a subprocess.Popen with stdin and stdout pipes
-        self.contexts = {}  # direction -> the context the child holds for it
+        self.contexts = {}  # direction index -> the context its messages are read with
+        self.pending = bytearray()  # records not handed over yet
+        self.scheduled = False  # a hand-over waits for the end of this turn of the loop
         self.soon = FlushSoon(self._flush_unanswered)
 
     def _start(self):
@@ -68,54 +78,70 @@ class ArchiveProcess:
             fcntl.fcntl(self.child.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
         except OSError:
             pass  # the default pipe size only makes writes wait sooner
-        self.contexts = {}
 
-    def _write(self, data):
-        if self.child is None:
-            self._start()
-        try:
-            self.child.stdin.write(data)
-        except (BrokenPipeError, ValueError):
-            LOG.error("archive: the writer process ended (exit status %s); starting it again", self.child.poll())
-            self.child = None
-            raise
+    @staticmethod
+    def _context_record(index, ctx):
+        context = pickle.dumps((index, ctx))
+        return b"C" + _LENGTH.pack(len(context)) + context
+
+    def _hand_over(self, tail=b""):
+        """The pending records (and `tail`, a flush record) down the pipe; a new child, told every
+        direction's context first, when the one before has died."""
+        self.scheduled = False
+        data = bytes(self.pending) + tail
+        self.pending.clear()
+        if not data:
+            return True
+        for attempt in (1, 2):
+            try:
+                if self.child is None:
+                    self._start()
+                    data = b"".join(self._context_record(*known) for known in self.contexts.items()) + data
+                view = memoryview(data)
+                while view:
+                    view = view[self.child.stdin.write(view) :]
+                return True
+            except (BrokenPipeError, ValueError):
+                LOG.error("archive: the writer process ended (exit status %s); starting it again", self.child.poll())
+                self.child = None
+                if attempt == 2:
+                    LOG.error("archive: %d octets of records could not be archived", len(data))
+        return False
 
     def send(self, raw, ctx, direction, time):
         """Archive one message as it crossed."""
         index = _DIRECTIONS.index(direction)  # an unknown direction is a programming error, not a record to mislabel
-        for attempt in (1, 2):
+        pending = self.pending
+        if self.contexts.get(index, False) is not ctx:
+            pending += self._context_record(index, ctx)
+            self.contexts[index] = ctx
+        pending += b"M" + _MESSAGE.pack(time, index, len(raw)) + raw
+        if len(pending) >= BLOCK:
+            self._hand_over()
+        elif not self.scheduled:
             try:
-                if self.child is None or self.contexts.get(index, False) is not ctx:
-                    context = pickle.dumps((index, ctx))
-                    self._write(b"C" + _LENGTH.pack(len(context)) + context)
-                    self.contexts[index] = ctx
-                self._write(b"M" + _MESSAGE.pack(time, index, len(raw)) + raw)
-                self.soon.wrote()
-                return
-            except (BrokenPipeError, ValueError):
-                if attempt == 2:
-                    LOG.error("archive: a message could not be archived")
+                asyncio.get_running_loop().call_soon(self._hand_over)
+                self.scheduled = True
+            except RuntimeError:  # no loop (tools, tests): at once
+                self._hand_over()
+        self.soon.wrote()
 
     def _flush_unanswered(self):
-        if self.child is not None:
-            try:
-                self._write(b"f")
-            except (BrokenPipeError, ValueError):
-                pass
+        if self.child is not None or self.pending:
+            self._hand_over(b"f")
 
     def flush(self):
         """Return once the child has written every message sent so far."""
-        if self.child is None:
+        if self.child is None and not self.pending:
             return
-        try:
-            self._write(b"F")
+        if self._hand_over(b"F"):
             self.child.stdout.read(1)
-        except (BrokenPipeError, ValueError):
-            pass
 
     def close(self):
         """Let the child write, rotate and compress what it has, and end."""
         self.soon.cancel()
+        if self.pending:
+            self._hand_over()
         if self.child is None:
             return
         child, self.child = self.child, None

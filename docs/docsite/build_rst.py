@@ -18,6 +18,7 @@ DOCS = os.path.dirname(HERE)
 GUIDES = {
     "guide_awx": "awx.md",
     "guide_fleet": "fleet.md",
+    "guide_performance": "performance.md",
     "guide_connecting": "connecting.md",
     "guide_push": "push.md",
     "guide_ee": "ee/README.md",

@@ -165,18 +165,20 @@ class RouteChange:
         """Record the outcome in the RIB and return the messages: the original bytes when nothing
         changed, else withdrawals and announcements rebuilt from the routes."""
         paths, holds = self.rib.paths, self.rib.holds
-        self._forget_withdrawn(paths, holds)
+        if self.withdrawn:
+            self._forget_withdrawn(paths, holds)
         if self.refused:
             return self._encode_refusals(paths, holds)
-        keys, start = self.keys, 0
-        for next_hop, shared, prefixes in self.runs:
-            run = keys[start : start + len(prefixes)]
-            start += len(prefixes)
-            kept = self._kept_entry(next_hop, shared)
-            paths.update(zip(run, repeat(kept)))  # a C loop
-            if holds:
-                for key in run:
-                    holds.pop(key, None)
+        keys, runs = self.keys, self.runs
+        if len(runs) == 1:  # one attribute set: every scanned UPDATE, most decoded ones
+            next_hop, shared, dummy = runs[0]
+            _record_run(paths, holds, keys, self._kept_entry(next_hop, shared))
+        else:
+            start = 0
+            for next_hop, shared, prefixes in runs:
+                run = keys[start : start + len(prefixes)]
+                start += len(prefixes)
+                _record_run(paths, holds, run, self._kept_entry(next_hop, shared))
         if not self.changed:
             return [self.raw]
         return encode_routes(self.routes, self.withdrawn, self.ctx)
@@ -251,30 +253,6 @@ class ScannedChange(RouteChange):
         """The section's octets alone: the next hop and origin are in them (Rib.entry reads them again)."""
         return shared.raw
 
-    def encode(self):
-        """RouteChange.encode for the one run of a scanned UPDATE, without the walk over runs."""
-        paths, holds = self.rib.paths, self.rib.holds
-        if self.withdrawn:
-            self._forget_withdrawn(paths, holds)
-        if self.refused:
-            return self._encode_refusals(paths, holds)
-        if self.routes:
-            kept = self.runs[0][1].raw  # the section's octets: see _kept_entry
-            keys = self.keys
-            if len(keys) == 1:  # one prefix per UPDATE: most of a real table
-                key = keys[0]
-                paths[key] = kept
-                if holds:
-                    holds.pop(key, None)
-            else:
-                paths.update(zip(keys, repeat(kept)))
-                if holds:
-                    for key in keys:
-                        holds.pop(key, None)
-        if not self.changed:
-            return [self.raw]
-        return encode_routes(self.routes, self.withdrawn, self.ctx)
-
     def full_as_path(self):
         """AS_PATH alone: fast_update takes only 4-octet sessions without AS4_PATH, where it is the full path."""
         if self._update is not None:
@@ -283,6 +261,17 @@ class ScannedChange(RouteChange):
         if attribute is None:
             return self.update.full_as_path()
         return attribute.value
+
+
+def _record_run(paths, holds, keys, kept):
+    """The RIB entries of a run of keys that share what the RIB keeps, none of them held any more."""
+    if len(keys) == 1:  # one prefix per UPDATE: most of a real table
+        paths[keys[0]] = kept
+    else:
+        paths.update(zip(keys, repeat(kept)))  # a C loop
+    if holds:
+        for key in keys:
+            holds.pop(key, None)
 
 
 def encode_routes(announce, withdraw, ctx):

@@ -17,7 +17,8 @@ one-prefix UPDATE.
 --per-set K: K prefixes per attribute set (1: each prefix its own MED, prepended AS and community,
 so BIRD sends one UPDATE per prefix; 0: all share one set and BIRD packs them). --size N: N routes,
 five sixths IPv4 and one sixth IPv6 (the default 200,000: 166,667 + 33,333); --small: --size 20000.
-The runner's printed lines and archive are checked afterwards: every prefix announced is in them. BIRD, gobgpd and exabgp must be installed (apt packages bird2, gobgpd, exabgp; bench only).
+The runner's printed lines and archive are checked afterwards: every prefix announced is in them.
+BIRD, gobgpd and exabgp must be installed (apt packages bird2, gobgpd, exabgp; bench only).
 Runs as root on loopback only (127.0.0.70-79); BIRD's IPv4 next hop is 192.0.2.1 (GoBGP drops 127.x
 next hops), an attribute value only: no daemon installs routes (no kernel protocol, no zebra).
 """

@@ -4,6 +4,7 @@ mutated files; whatever they cannot read is counted in the findings or reported 
 import io
 import json
 import os
+import struct
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -34,6 +35,15 @@ def replay_all(read, data):
     return read_records, findings
 
 
+def record_ends(data):
+    """The offsets where an MRT record of `data` ends, as its headers' length fields say (0 included)."""
+    position, ends = 0, {0}
+    while position + 12 <= len(data):
+        position += 12 + struct.unpack_from(">I", data, position + 8)[0]
+        ends.add(position)
+    return ends
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(SAMPLES)), st.data())
 def test_mutated_mrt_files_are_read_or_reported(name, data):
@@ -43,8 +53,8 @@ def test_mutated_mrt_files_are_read_or_reported(name, data):
         original[at] = data.draw(st.integers(0, 255))
     cut = data.draw(st.integers(0, len(original)))
     read_records, findings = replay_all(read_mrt, bytes(original[:cut]))
-    if cut < len(original) and not read_records and cut >= 12:
-        assert findings  # a file cut short says so somewhere
+    if cut < len(original) and not read_records and cut not in record_ends(bytes(original)):
+        assert findings  # a file cut inside a record says so somewhere (one cut after a peer index table is whole)
     if cut == 0:
         assert not read_records and not findings
 

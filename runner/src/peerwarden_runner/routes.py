@@ -11,7 +11,6 @@ route_keys, and the attributes shared by the routes of the UPDATE), and an UPDAT
 refused is recorded by one C-level dict update per run of routes.
 """
 
-import logging
 from collections import defaultdict
 from itertools import repeat
 from typing import NamedTuple
@@ -29,7 +28,6 @@ from peerwarden_runner.codec import constants as c
 from peerwarden_runner.codec.fast_update import ScannedUpdate, SectionAttributes, section_hop_and_origin
 from peerwarden_runner.route_keys import key_prefix, route_key, run_keys
 
-LOG = logging.getLogger("peerwarden_runner.routes")
 _new = tuple.__new__  # skips NamedTuple's Python-level __new__: one per UPDATE, and small UPDATEs are many
 
 
